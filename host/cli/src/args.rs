@@ -1,0 +1,91 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Weft: workflow automation where every node is a sandboxed WebAssembly component.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write, build, test and run connectors.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Scaffold a connector crate that builds and passes its own test at once.
+    New {
+        /// Crate name (lower-case letters, digits and `-`).
+        name: String,
+        /// Parent directory (default: the current one).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build the connector in DIR with `cargo build --release --target wasm32-wasip2`.
+    Build {
+        /// The connector's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Build the connector, then run its tests (which load the built component).
+    Test {
+        /// The connector's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a component's self-description, imports and capabilities.
+    Inspect {
+        /// The component (.wasm).
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one action in the sandbox and print its output and resource use.
+    Invoke(InvokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// The component (.wasm).
+    pub file: PathBuf,
+    /// The action to run.
+    #[arg(long)]
+    pub action: String,
+    /// Input, as JSON.
+    #[arg(long, default_value = "{}")]
+    pub input: String,
+    /// Config, as JSON.
+    #[arg(long, default_value = "{}")]
+    pub config: String,
+    /// Grant an outbound host pattern (repeatable): `api.example.com`, `*.example.com`, `host:port`, `*`.
+    #[arg(long = "allow-host", value_name = "PATTERN")]
+    pub allow_hosts: Vec<String>,
+    /// Bind a credential (repeatable): `SLOT=SECRET`, `SLOT=env:VAR` or `SLOT=file:PATH`,
+    /// optionally followed by `@host,host` (default: the granted hosts the slot allows).
+    /// Injected as `Authorization: Bearer`.
+    #[arg(long = "credential", value_name = "SLOT=SECRET[@HOSTS]")]
+    pub credentials: Vec<String>,
+    /// Wall-clock limit, e.g. `500ms`, `5s`, `1m`.
+    #[arg(long, default_value = "30s")]
+    pub timeout: String,
+    /// Memory limit, e.g. `64MiB`, `1GiB`, `10000000`.
+    #[arg(long, default_value = "64MiB")]
+    pub memory: String,
+    /// Allow loopback and private addresses (for local stand-in servers).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Resolve NAME to IP without DNS (repeatable): `api.example.com=127.0.0.1`.
+    #[arg(long = "resolve", value_name = "NAME=IP")]
+    pub resolve: Vec<String>,
+    /// Print one JSON document (result or error, usage, logs) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

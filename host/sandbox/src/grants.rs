@@ -1,0 +1,209 @@
+//! What a tenant grants one invocation: hosts, credentials (by reference) and state.
+//!
+//! The plugin can use only what it declared *and* what is granted here.
+
+use crate::host::state::StateStore;
+use std::{fmt, sync::Arc};
+use weft_types::HostPattern;
+
+/// Everything one invocation may reach.
+#[derive(Clone, Default)]
+pub struct Grants {
+    /// Outbound hosts the tenant allows this step to reach.
+    pub hosts: Vec<HostPattern>,
+    /// Credentials bound to the plugin's slots.
+    pub credentials: Vec<Credential>,
+    /// The state namespace, if the tenant grants state.
+    pub state: Option<StateGrant>,
+}
+
+impl fmt::Debug for Grants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grants")
+            .field("hosts", &self.hosts)
+            .field("credentials", &self.credentials)
+            .field("state", &self.state.as_ref().map(|s| &s.namespace))
+            .finish()
+    }
+}
+
+/// A key-value namespace: (tenant, plugin).
+#[derive(Clone)]
+pub struct StateGrant {
+    /// Where values live.
+    pub store: Arc<dyn StateStore>,
+    /// Whose values they are.
+    pub namespace: Namespace,
+}
+
+/// Scope of a plugin's state: nothing crosses tenants or plugins.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace {
+    /// The tenant.
+    pub tenant: String,
+    /// The plugin's name.
+    pub plugin: String,
+}
+
+/// A secret bound to a plugin's credential slot. The plugin refers to it by slot
+/// name; the host injects it into requests to `hosts` only.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    /// The plugin's slot name.
+    pub slot: String,
+    /// The secret itself.
+    pub secret: Secret,
+    /// Hosts the secret may be sent to.
+    pub hosts: Vec<HostPattern>,
+    /// How it is put into a request.
+    pub inject: Injection,
+}
+
+/// How a credential is put into a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Injection {
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+    /// `Authorization: Basic base64(<username>:<secret>)`.
+    Basic {
+        /// The user name.
+        username: String,
+    },
+    /// `<name>: <secret>`.
+    Header {
+        /// The header name.
+        name: String,
+    },
+    /// `?<param>=<secret>` appended to the URL.
+    Query {
+        /// The query parameter.
+        param: String,
+    },
+}
+
+/// A secret string. Its `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret's value: only the injection code calls this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+impl Credential {
+    /// Whether the secret may be sent to `host:port`.
+    pub fn bound_to(&self, host: &str, port: u16) -> bool {
+        self.hosts.iter().any(|p| p.matches(host, port))
+    }
+
+    /// The forms in which this secret could appear on the wire, to scrub them from
+    /// anything the plugin receives or emits.
+    pub(crate) fn wire_forms(&self) -> Vec<Vec<u8>> {
+        let mut forms = vec![self.secret.expose().as_bytes().to_vec()];
+        if let Injection::Basic { username } = &self.inject {
+            forms.push(basic_token(username, self.secret.expose()).into_bytes());
+        }
+        forms.retain(|f| f.len() >= 4);
+        forms
+    }
+}
+
+pub(crate) fn basic_token(username: &str, secret: &str) -> String {
+    base64(format!("{username}:{secret}").as_bytes())
+}
+
+/// Standard base64 with padding (small; avoids a dependency for one use).
+pub(crate) fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Replaces every occurrence of any of `secrets` in `data` with `[REDACTED]`.
+pub(crate) fn scrub(data: &[u8], secrets: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let mut hit = false;
+    let mut out = data.to_vec();
+    for s in secrets {
+        if memchr::memmem::find(&out, s).is_none() {
+            continue;
+        }
+        hit = true;
+        let finder = memchr::memmem::Finder::new(s);
+        let mut next = Vec::with_capacity(out.len());
+        let mut last = 0;
+        for at in finder.find_iter(&out) {
+            if at < last {
+                continue;
+            }
+            next.extend_from_slice(&out[last..at]);
+            next.extend_from_slice(b"[REDACTED]");
+            last = at + s.len();
+        }
+        next.extend_from_slice(&out[last..]);
+        out = next;
+    }
+    hit.then_some(out)
+}
+
+/// [`scrub`] for strings.
+pub(crate) fn scrub_str(s: &str, secrets: &[Vec<u8>]) -> String {
+    match scrub(s.as_bytes(), secrets) {
+        Some(v) => String::from_utf8_lossy(&v).into_owned(),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn scrub_replaces_every_occurrence() {
+        let secrets = vec![b"s3cret".to_vec()];
+        let out = scrub(b"a s3cret b s3crets3cret", &secrets).unwrap();
+        assert_eq!(out, b"a [REDACTED] b [REDACTED][REDACTED]");
+        assert!(scrub(b"nothing here", &secrets).is_none());
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let c = Credential {
+            slot: "t".into(),
+            secret: Secret::new("hunter22"),
+            hosts: vec![],
+            inject: Injection::Bearer,
+        };
+        assert!(!format!("{c:?}").contains("hunter22"));
+    }
+}

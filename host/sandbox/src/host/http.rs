@@ -1,0 +1,215 @@
+//! `weft:plugin/http`: checks each hop against the egress policy, injects a bound
+//! credential, follows redirects itself, and scrubs secrets from what comes back.
+
+use super::{HostState, Phase};
+use crate::egress::{Outbound, TransportError, policy};
+use crate::grants::{Credential, Injection, basic_token, scrub, scrub_str};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use std::time::{Duration, Instant};
+use url::Url;
+use weft_types::Reason;
+use weft_world::http::{Host, HttpError, Request, Response};
+
+/// Headers the plugin may not set: the host owns framing, routing and proxies.
+const DROPPED: &[&str] = &[
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-authorization",
+    "proxy-connection", "te", "trailer", "upgrade", "forwarded", "x-forwarded-for", "x-forwarded-host",
+];
+
+/// Headers that do not follow a redirect to another origin.
+const ORIGIN_BOUND: &[&str] = &["authorization", "cookie"];
+
+fn headers(pairs: &[(String, String)]) -> Result<HeaderMap, HttpError> {
+    let mut map = HeaderMap::new();
+    for (k, v) in pairs {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| HttpError::InvalidRequest(format!("header name `{k}` is not valid")))?;
+        if DROPPED.contains(&name.as_str()) {
+            continue;
+        }
+        let value = HeaderValue::from_str(v)
+            .map_err(|_| HttpError::InvalidRequest(format!("header `{k}` has an invalid value")))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), HttpError> {
+    let bad = |_| HttpError::InvalidRequest(format!("credential `{}` cannot be put in a header", c.slot));
+    match &c.inject {
+        Injection::Bearer => {
+            let v = HeaderValue::from_str(&format!("Bearer {}", c.secret.expose())).map_err(bad)?;
+            headers.insert(header::AUTHORIZATION, sensitive(v));
+        }
+        Injection::Basic { username } => {
+            let token = basic_token(username, c.secret.expose());
+            let v = HeaderValue::from_str(&format!("Basic {token}")).map_err(bad)?;
+            headers.insert(header::AUTHORIZATION, sensitive(v));
+        }
+        Injection::Header { name } => {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HttpError::InvalidRequest(format!("credential `{}` names an invalid header", c.slot)))?;
+            headers.insert(name, sensitive(HeaderValue::from_str(c.secret.expose()).map_err(bad)?));
+        }
+        Injection::Query { param } => {
+            url.query_pairs_mut().append_pair(param, c.secret.expose());
+        }
+    }
+    Ok(())
+}
+
+fn sensitive(mut v: HeaderValue) -> HeaderValue {
+    v.set_sensitive(true);
+    v
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+impl HostState {
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    async fn send_checked(&mut self, req: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        let size = req.url.len()
+            + req.body.as_ref().map_or(0, Vec::len)
+            + req.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        self.check_hostcall("an outbound request", size)?;
+        if self.phase == Phase::Describe {
+            return Ok(Err(HttpError::Denied("no outbound requests while the plugin describes itself".into())));
+        }
+        let mut method = match Method::from_bytes(req.method.to_ascii_uppercase().as_bytes()) {
+            Ok(m) => m,
+            Err(_) => return Ok(Err(HttpError::InvalidRequest(format!("method `{}` is not valid", req.method)))),
+        };
+        let mut url = match Url::parse(&req.url) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(HttpError::InvalidRequest(format!("URL `{}` is not valid: {e}", req.url)))),
+        };
+        let mut hdrs = match headers(&req.headers) {
+            Ok(h) => h,
+            Err(e) => return Ok(Err(e)),
+        };
+        let credential = match &req.credential {
+            None => None,
+            Some(slot) => {
+                let declared = self.manifest.as_ref().is_some_and(|m| m.credential(slot).is_some());
+                match self.grants.credentials.iter().find(|c| &c.slot == slot) {
+                    Some(c) if declared => Some(c.clone()),
+                    _ => return Ok(Err(HttpError::CredentialNotFound(slot.clone()))),
+                }
+            }
+        };
+        let declared = self.manifest.as_ref().map(|m| m.capabilities.hosts.clone()).unwrap_or_default();
+        let slot_hosts = credential
+            .as_ref()
+            .and_then(|c| self.manifest.as_ref().and_then(|m| m.credential(&c.slot)).map(|s| s.hosts.clone()))
+            .unwrap_or_default();
+        let per_request = req.timeout_ms.map_or(Duration::MAX, |ms| Duration::from_millis(u64::from(ms)));
+        let mut body = req.body;
+        let mut hops = 0u32;
+        loop {
+            if self.usage.egress_requests >= self.limits.requests_per_step {
+                return Err(self.breach(
+                    Reason::EgressLimit,
+                    format!("more than {} outbound requests in one step", self.limits.requests_per_step),
+                ));
+            }
+            if let Err(why) = policy::check_url(&url, self.egress.allow_private, &declared, &self.grants.hosts) {
+                return Ok(Err(HttpError::Denied(why)));
+            }
+            let Some((host, port)) = policy::host_port(&url) else {
+                return Ok(Err(HttpError::InvalidRequest("the URL has no host".into())));
+            };
+            let mut hop_url = url.clone();
+            let mut hop_headers = hdrs.clone();
+            if let Some(c) = &credential {
+                let slot_ok = slot_hosts.iter().any(|p| p.matches(&host, port));
+                if c.bound_to(&host, port) && slot_ok {
+                    if let Err(e) = inject(c, &mut hop_url, &mut hop_headers) {
+                        return Ok(Err(e));
+                    }
+                } else if hops == 0 {
+                    return Ok(Err(HttpError::CredentialNotBound(format!(
+                        "credential `{}` is not bound to host `{host}:{port}`",
+                        c.slot
+                    ))));
+                }
+            }
+            let timeout = per_request.min(self.remaining());
+            self.usage.egress_requests += 1;
+            self.usage.egress_bytes_out += body.as_ref().map_or(0, |b| b.len() as u64);
+            let hop = Outbound {
+                method: method.clone(),
+                url: hop_url,
+                headers: hop_headers,
+                body: body.clone(),
+                timeout,
+                max_body: self.limits.response_bytes,
+            };
+            let inbound = match self.egress.transport.send(hop).await {
+                Ok(r) => r,
+                Err(TransportError::TooLarge(limit)) => {
+                    return Err(self.breach(
+                        Reason::ResponseTooLarge,
+                        format!("the response from `{host}` is over the {limit}-byte limit"),
+                    ));
+                }
+                Err(e) => return Ok(Err(self.map_error(e))),
+            };
+            self.usage.egress_bytes_in += inbound.body.len() as u64;
+            let location = inbound.headers.iter().find(|(k, _)| k == "location").map(|(_, v)| v.clone());
+            match (inbound.status, location) {
+                (301 | 302 | 303 | 307 | 308, Some(loc)) => {
+                    if hops >= self.limits.redirects {
+                        return Ok(Err(HttpError::TooManyRedirects(hops)));
+                    }
+                    let next = match url.join(&loc) {
+                        Ok(n) => n,
+                        Err(e) => return Ok(Err(HttpError::Protocol(format!("redirect to an invalid URL: {e}")))),
+                    };
+                    if inbound.status == 303 || (matches!(inbound.status, 301 | 302) && method == Method::POST) {
+                        method = Method::GET;
+                        body = None;
+                        hdrs.remove(header::CONTENT_TYPE);
+                    }
+                    if !same_origin(&url, &next) {
+                        for h in ORIGIN_BOUND {
+                            hdrs.remove(*h);
+                        }
+                    }
+                    url = next;
+                    hops += 1;
+                }
+                (status, _) => {
+                    let secrets = self.secrets.clone();
+                    let headers = inbound
+                        .headers
+                        .into_iter()
+                        .map(|(k, v)| (k, scrub_str(&v, &secrets)))
+                        .collect();
+                    let body = scrub(&inbound.body, &secrets).unwrap_or(inbound.body);
+                    return Ok(Ok(Response { status, headers, body }));
+                }
+            }
+        }
+    }
+
+    fn map_error(&self, e: TransportError) -> HttpError {
+        match e {
+            TransportError::Denied(why) => HttpError::Denied(why),
+            TransportError::Timeout => HttpError::Timeout,
+            TransportError::Connect(m) => HttpError::Connect(scrub_str(&m, &self.secrets)),
+            TransportError::Protocol(m) => HttpError::Protocol(scrub_str(&m, &self.secrets)),
+            TransportError::TooLarge(n) => HttpError::Protocol(format!("response over {n} bytes")),
+        }
+    }
+}
+
+impl Host for HostState {
+    async fn send(&mut self, req: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        self.send_checked(req).await
+    }
+}

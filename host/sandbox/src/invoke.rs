@@ -1,0 +1,289 @@
+//! Running one step attempt: a fresh store and instance, the deadline (epoch
+//! interruption plus a host-side timer), cancellation, and the classification of
+//! whatever happened into an [`Outcome`].
+
+use crate::{
+    Limits, Plugin, Sandbox,
+    grants::Grants,
+    host::{Breach, HostState, Phase, Usage, log::LogRecord},
+};
+use serde::Serialize;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+use tokio_util::sync::CancellationToken;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use weft_types::{ErrorKind, Reason, StepContext};
+
+/// Extra time the host-side timer grants past the deadline before it drops the
+/// plugin (the epoch check normally fires first).
+const GRACE: Duration = Duration::from_millis(200);
+
+/// One step attempt to run.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The action to run.
+    pub action: String,
+    /// Input, as JSON text.
+    pub input: String,
+    /// Config, as JSON text.
+    pub config: String,
+    /// Ids and idempotency key of the attempt.
+    pub context: StepContext,
+    /// What the tenant grants this step.
+    pub grants: Grants,
+    /// Limits for this attempt.
+    pub limits: Limits,
+    /// Cancelling this stops the plugin promptly.
+    pub cancel: Option<CancellationToken>,
+}
+
+impl Invocation {
+    /// An invocation with no grants, default limits and an ad-hoc context.
+    pub fn new(action: impl Into<String>, input: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            input: input.into(),
+            config: "{}".into(),
+            context: StepContext::adhoc("adhoc"),
+            grants: Grants::default(),
+            limits: Limits::default(),
+            cancel: None,
+        }
+    }
+}
+
+/// Why a step attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The classification that drives retries.
+    pub kind: ErrorKind,
+    /// Set when the sandbox stopped the plugin.
+    pub reason: Option<Reason>,
+    /// What happened, for humans; never contains a granted secret.
+    pub message: String,
+    /// When to retry, if the plugin said.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Failure {
+    pub(crate) fn sandbox(reason: Reason, message: impl Into<String>) -> Self {
+        Self { kind: reason.kind(), reason: Some(reason), message: message.into(), retry_after_ms: None }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.reason {
+            Some(r) => write!(f, "{} ({r}): {}", self.kind, self.message),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
+}
+
+/// What came of an invocation: the result, what it used, and its logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// The JSON output, or why there is none.
+    pub result: Result<serde_json::Value, Failure>,
+    /// Resources used.
+    pub usage: Usage,
+    /// Log records, bounded, ending with a marker if some were dropped.
+    pub logs: Vec<LogRecord>,
+}
+
+fn unix_ms(at: Instant) -> u64 {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let ahead = at.saturating_duration_since(Instant::now());
+    u64::try_from((now + ahead).as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Sandbox {
+    pub(crate) fn new_store(
+        &self,
+        plugin_manifest: Option<Arc<weft_types::Manifest>>,
+        phase: Phase,
+        grants: Grants,
+        limits: Limits,
+    ) -> Store<HostState> {
+        let secrets: Arc<Vec<Vec<u8>>> = Arc::new(grants.credentials.iter().flat_map(|c| c.wire_forms()).collect());
+        let logs = crate::host::log::Sink::new(limits.log_bytes, secrets.clone());
+        let mut wasi = wasmtime_wasi::WasiCtxBuilder::new();
+        wasi.stdout(crate::host::log::Stdio { sink: logs.clone(), source: crate::host::log::Source::Stdout })
+            .stderr(crate::host::log::Stdio { sink: logs.clone(), source: crate::host::log::Source::Stderr })
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        let mut table = wasmtime::component::ResourceTable::new();
+        table.set_max_capacity(limits.resource_handles);
+        let deadline = Instant::now() + limits.timeout;
+        let state = HostState {
+            wasi: wasi.build(),
+            table,
+            limits,
+            phase,
+            manifest: plugin_manifest,
+            grants,
+            egress: self.inner.egress.clone(),
+            logs,
+            usage: Usage::default(),
+            memory_now: 0,
+            deadline,
+            secrets,
+            breach: None,
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| s as &mut dyn wasmtime::ResourceLimiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |ctx| {
+            if Instant::now() >= ctx.data().deadline {
+                Err(Breach::new(Reason::DeadlineExceeded, "the step ran past its deadline"))
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+
+    /// Runs one step attempt in a fresh instance of `plugin`.
+    ///
+    /// Never fails as a Rust error: every failure is in [`Outcome::result`], with a
+    /// named [`Reason`] when the sandbox stopped the plugin.
+    pub async fn invoke(&self, plugin: &Plugin, inv: Invocation) -> Outcome {
+        let started = Instant::now();
+        let Invocation { action, input, config, context, grants, limits, cancel } = inv;
+        let early = |failure: Failure| Outcome { result: Err(failure), usage: Usage::default(), logs: Vec::new() };
+        if input.len() + config.len() > limits.input_bytes {
+            return early(Failure::sandbox(
+                Reason::InputTooLarge,
+                format!("input and config are {} bytes; the limit is {}", input.len() + config.len(), limits.input_bytes),
+            ));
+        }
+        if plugin.manifest.action(&action).is_none() {
+            let offered: Vec<&str> = plugin.manifest.actions.iter().map(|a| a.name.as_str()).collect();
+            return early(Failure {
+                kind: ErrorKind::InvalidInput,
+                reason: None,
+                message: format!(
+                    "connector `{}` has no action `{action}` (it offers: {})",
+                    plugin.manifest.name,
+                    offered.join(", ")
+                ),
+                retry_after_ms: None,
+            });
+        }
+        let limits = Limits { memory_bytes: limits.memory_bytes.min(self.inner.options.engine.max_memory_bytes), ..limits };
+        let mut store = self.new_store(Some(plugin.manifest.clone()), Phase::Invoke, grants, limits);
+        let deadline = store.data().deadline;
+        let wit_ctx = weft_world::context_to_wit(&context, unix_ms(deadline));
+        let run = async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            instance.weft_plugin_plugin().call_invoke(&mut store, &wit_ctx, &action, &input, &config).await
+        };
+        let timed = tokio::time::timeout_at((deadline + GRACE).into(), run);
+        let raw = match &cancel {
+            Some(token) => tokio::select! {
+                biased;
+                () = token.cancelled() => Err(Stopped::Cancelled),
+                r = timed => r.map_err(|_| Stopped::Deadline),
+            },
+            None => timed.await.map_err(|_| Stopped::Deadline),
+        };
+        let result = self.classify(raw, &mut store, limits);
+        let state = store.data_mut();
+        let (logs, log_bytes) = state.logs.finish();
+        let mut usage = state.usage;
+        usage.log_bytes = log_bytes;
+        usage.wall_time_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Outcome { result, usage, logs }
+    }
+
+    fn classify(
+        &self,
+        raw: Result<wasmtime::Result<Result<String, weft_world::wit_types::PluginError>>, Stopped>,
+        store: &mut Store<HostState>,
+        limits: Limits,
+    ) -> Result<serde_json::Value, Failure> {
+        let state = store.data();
+        let secrets = state.secrets.clone();
+        match raw {
+            Err(Stopped::Cancelled) => Err(Failure::sandbox(Reason::Cancelled, "the step was cancelled")),
+            Err(Stopped::Deadline) => Err(Failure::sandbox(
+                Reason::DeadlineExceeded,
+                format!("the step did not finish within {:?} (stopped by the host timer)", limits.timeout),
+            )),
+            Ok(Ok(Ok(text))) => {
+                if text.len() > limits.output_bytes {
+                    return Err(Failure::sandbox(
+                        Reason::OutputTooLarge,
+                        format!("the output is {} bytes; the limit is {}", text.len(), limits.output_bytes),
+                    ));
+                }
+                let text = if secrets.is_empty() { text } else { crate::grants::scrub_str(&text, &secrets) };
+                serde_json::from_str(&text).map_err(|e| {
+                    Failure::sandbox(Reason::InvalidOutput, format!("the plugin's output is not JSON: {e}"))
+                })
+            }
+            Ok(Ok(Err(pe))) => Err(Failure {
+                kind: pe.kind.into(),
+                reason: None,
+                message: crate::grants::scrub_str(&truncate(&pe.message, 4096), &secrets),
+                retry_after_ms: pe.retry_after_ms,
+            }),
+            Ok(Err(e)) => Err(self.trap_failure(&e, state)),
+        }
+    }
+
+    fn trap_failure(&self, e: &wasmtime::Error, state: &HostState) -> Failure {
+        if let Some((reason, message)) = &state.breach {
+            return Failure::sandbox(*reason, message.clone());
+        }
+        if let Some(b) = e.downcast_ref::<Breach>() {
+            return Failure::sandbox(b.reason, b.message.clone());
+        }
+        if let Some(wasmtime_wasi::ResourceTableError::Full) = e.downcast_ref::<wasmtime_wasi::ResourceTableError>() {
+            return Failure::sandbox(
+                Reason::ResourceLimit,
+                format!("more than {} live resource handles", state.limits.resource_handles),
+            );
+        }
+        let text = format!("{e:#}");
+        if text.contains("resource table has no free keys") || text.contains("table is full") {
+            return Failure::sandbox(Reason::ResourceLimit, text);
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::StackOverflow) => Failure::sandbox(Reason::StackOverflow, "the plugin overflowed its stack"),
+            Some(Trap::Interrupt) => Failure::sandbox(Reason::DeadlineExceeded, "the step ran past its deadline"),
+            _ => {
+                let secrets = &state.secrets;
+                let message = match state.logs.last_complaint() {
+                    Some(said) => format!("the plugin trapped: {said}"),
+                    None => format!("the plugin trapped: {}", crate::grants::scrub_str(&first_line(&text), secrets)),
+                };
+                Failure::sandbox(Reason::Trap, truncate(&message, 4096))
+            }
+        }
+    }
+}
+
+/// Why the host stopped waiting.
+enum Stopped {
+    Cancelled,
+    Deadline,
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [truncated]", &s[..end])
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}

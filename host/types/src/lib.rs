@@ -1,0 +1,45 @@
+//! Domain types shared by every part of Weft. No I/O lives here.
+//!
+//! - [`plugin`]: a connector's self-description ([`Manifest`]) and what it may do
+//!   ([`Capabilities`]).
+//! - [`failure`]: how a step fails: the connector's classified [`ErrorKind`] and the
+//!   sandbox's named [`Reason`]s for limit breaches and traps.
+//! - [`host`]: outbound host patterns ([`HostPattern`]) used by capabilities and grants.
+//! - [`context`]: the facts about one step attempt handed to a plugin ([`StepContext`]).
+//!
+//! ```
+//! use weft_types::{HostPattern, ErrorKind};
+//! let p: HostPattern = "*.slack.com".parse().unwrap();
+//! assert!(p.matches("hooks.slack.com", 443));
+//! assert!(!p.matches("slack.com.evil.net", 443));
+//! assert!(ErrorKind::Transient.is_retryable());
+//! ```
+
+pub mod context;
+pub mod failure;
+pub mod host;
+pub mod plugin;
+
+pub use context::StepContext;
+pub use failure::{ErrorKind, Reason};
+pub use host::HostPattern;
+pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
+
+/// Errors raised when domain values are built from untrusted text.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    /// A host pattern is not of the form `host`, `*.domain`, `host:port` or `*`.
+    #[error("invalid host pattern `{pattern}`: {reason}")]
+    HostPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A manifest does not hold together.
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

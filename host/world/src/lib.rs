@@ -1,0 +1,41 @@
+//! The host side of the `weft:plugin` WIT contract: the one `bindgen!` over `wit/`,
+//! conversions between generated types and [`weft_types`], and the check that a
+//! component fits the world ([`fit::check`]).
+//!
+//! Everything wasmtime generates stays in the private `gen_` module; other crates use
+//! the re-exports below.
+//!
+//! ```no_run
+//! # fn demo(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+//! let component = wasmtime::component::Component::new(engine, bytes)?;
+//! let shape = weft_world::fit::check(engine, &component)?;
+//! for import in &shape.imports {
+//!     println!("imports {}", import.name);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod convert;
+pub mod fit;
+
+#[allow(missing_docs, clippy::all)]
+mod gen_ {
+    wasmtime::component::bindgen!({
+        world: "connector",
+        path: "../../wit",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+pub use convert::{ConvertError, manifest_from_wit, context_to_wit};
+pub use gen_::weft::plugin::{http, log, state, types as wit_types};
+pub use gen_::{Connector, ConnectorPre};
+
+/// The WIT package this host implements, and the version guests may target
+/// (any `0.1.x`, matched by semver).
+pub const PACKAGE: &str = "weft:plugin";
+/// The contract version this host is built from.
+pub const VERSION: &str = "0.1.0";
+/// The exported interface every connector must provide.
+pub const EXPORT: &str = "weft:plugin/plugin";

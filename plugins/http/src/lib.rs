@@ -1,0 +1,334 @@
+//! `http`: make one HTTP request to any host the tenant allows.
+//!
+//! Action `request`. The optional `auth` credential slot (hosts `*`) lets a
+//! tenant bind a secret for the hosts of their choice; the request uses it when
+//! the input sets `"credential": true`.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use weft_sdk::http::{Request, Response, is_json_content_type, redact_url};
+use weft_sdk::{Action, Call, Connector, CredentialSlot, Error, Manifest, Result};
+
+struct Http;
+
+/// The credential slot this connector declares.
+const AUTH_SLOT: &str = "auth";
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct Config {
+    /// Resolves `url` values that start with `/`.
+    base_url: Option<String>,
+    /// Sent with every request unless the input sets the same header.
+    default_headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    #[serde(default = "default_method")]
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    query: BTreeMap<String, QueryValue>,
+    json: Option<Value>,
+    text: Option<String>,
+    #[serde(default)]
+    credential: bool,
+    timeout_ms: Option<u32>,
+    #[serde(default = "yes")]
+    fail_on_status: bool,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A query value: a scalar, or a list of scalars for a repeated parameter.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum QueryValue {
+    One(Scalar),
+    Many(Vec<Scalar>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Str(String),
+    Num(serde_json::Number),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn into_string(self) -> String {
+        match self {
+            Self::Str(s) => s,
+            Self::Num(n) => n.to_string(),
+            Self::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+impl Connector for Http {
+    fn manifest() -> Manifest {
+        Manifest::new("http", env!("CARGO_PKG_VERSION"), "Make an HTTP request.")
+            .action(
+                Action::new(
+                    "request",
+                    "Send one HTTP request and return its status, headers and body.",
+                )
+                .input_schema(input_schema())
+                .output_schema(output_schema()),
+            )
+            .host("*")
+            .credential(
+                CredentialSlot::new(
+                    AUTH_SLOT,
+                    "Secret the host injects into requests to the hosts the tenant binds it to \
+                     (used when the input sets `credential: true`).",
+                )
+                .host("*")
+                .optional(true),
+            )
+            .config_schema(json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "base_url": {"type": "string", "description": "Prefix for `url` values that start with `/`."},
+                    "default_headers": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Headers sent with every request unless the input sets them."
+                    }
+                }
+            }))
+    }
+
+    fn invoke(call: Call) -> Result<Value> {
+        match call.action() {
+            "request" => request(&call.config()?, call.input()?),
+            other => Err(Error::unknown_action(other)),
+        }
+    }
+}
+
+fn request(config: &Config, input: Input) -> Result<Value> {
+    let url = resolve_url(config.base_url.as_deref(), &input.url)?;
+    let method = input.method.trim().to_ascii_uppercase();
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
+        return Err(Error::invalid_input(format!(
+            "input.method: `{}` is not an HTTP method",
+            input.method
+        )));
+    }
+    if input.json.is_some() && input.text.is_some() {
+        return Err(Error::invalid_input(
+            "input: set either `json` or `text` as the body, not both",
+        ));
+    }
+
+    let mut req = Request::new(method.clone(), url);
+    for (name, value) in &config.default_headers {
+        if !input.headers.keys().any(|n| n.eq_ignore_ascii_case(name)) {
+            req = req.header(name, value);
+        }
+    }
+    for (name, value) in &input.headers {
+        req = req.header(name, value);
+    }
+    for (name, value) in input.query {
+        match value {
+            QueryValue::One(v) => req = req.query(&name, v.into_string()),
+            QueryValue::Many(vs) => {
+                for v in vs {
+                    req = req.query(&name, v.into_string());
+                }
+            }
+        }
+    }
+    if let Some(json) = &input.json {
+        req = req.json(json);
+    } else if let Some(text) = input.text {
+        if !req.has_header("content-type") {
+            req = req.header("content-type", "text/plain; charset=utf-8");
+        }
+        req = req.body(text);
+    }
+    if input.credential {
+        req = req.credential(AUTH_SLOT);
+    }
+    if let Some(ms) = input.timeout_ms {
+        req = req.timeout_ms(ms);
+    }
+
+    let where_ = format!("{method} {}", redact_url(&req.url()));
+    let response = req.send().map_err(|e| Error::from(e).context(&where_))?;
+    if input.fail_on_status && response.status() >= 400 {
+        // `status_error` names the URL (without its query); add the method.
+        let e = response.status_error();
+        return Err(Error {
+            message: format!("{method} {}", e.message),
+            ..e
+        });
+    }
+    Ok(output(response))
+}
+
+/// `url` as given when absolute, else joined to the configured base URL.
+fn resolve_url(base_url: Option<&str>, url: &str) -> Result<String> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(url.to_string());
+    }
+    match base_url {
+        Some(base) if url.starts_with('/') => Ok(format!("{}{url}", base.trim_end_matches('/'))),
+        Some(_) => Err(Error::invalid_input(format!(
+            "input.url: `{url}` is neither an absolute http(s) URL nor a path starting with `/`"
+        ))),
+        None => Err(Error::invalid_input(format!(
+            "input.url: `{url}` is not an absolute http(s) URL (set config.base_url to use paths)"
+        ))),
+    }
+}
+
+fn output(response: Response) -> Value {
+    let mut headers = Map::new();
+    for (name, value) in response.headers() {
+        let name = name.to_ascii_lowercase();
+        match headers.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(value);
+            }
+            _ => {
+                headers.insert(name, Value::String(value.clone()));
+            }
+        }
+    }
+    let (body, encoding) = decode_body(response.header("content-type"), response.body());
+    json!({
+        "status": response.status(),
+        "headers": headers,
+        "body": body,
+        "body_encoding": encoding,
+        "url": response.url(),
+    })
+}
+
+/// JSON when the content type says so and it parses, else UTF-8 text, else base64.
+fn decode_body(content_type: Option<&str>, body: &[u8]) -> (Value, &'static str) {
+    if content_type.is_some_and(is_json_content_type) {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return (Value::Null, "json");
+        }
+        if let Ok(value) = serde_json::from_slice(body) {
+            return (value, "json");
+        }
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => (Value::String(text.to_string()), "text"),
+        Err(_) => (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+            "base64",
+        ),
+    }
+}
+
+fn input_schema() -> Value {
+    let scalar = json!({"type": ["string", "number", "boolean"]});
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["url"],
+        "properties": {
+            "method": {"type": "string", "default": "GET", "description": "HTTP method, e.g. GET, POST."},
+            "url": {"type": "string", "description": "Absolute http(s) URL, or a path joined to config.base_url."},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "query": {
+                "type": "object",
+                "description": "Query parameters, percent-encoded and appended to the URL; a list repeats the name.",
+                "additionalProperties": {"anyOf": [scalar, {"type": "array", "items": scalar}]}
+            },
+            "json": {"description": "JSON body; sets content-type application/json unless given."},
+            "text": {"type": "string", "description": "Text body; sets content-type text/plain unless given."},
+            "credential": {"type": "boolean", "default": false, "description": "Use the tenant's `auth` credential."},
+            "timeout_ms": {"type": "integer", "minimum": 1, "maximum": 4294967295u64},
+            "fail_on_status": {
+                "type": "boolean",
+                "default": true,
+                "description": "Fail the step on status >= 400 (classified: 401/403 auth, 429 rate-limited, 5xx transient, other 4xx invalid input)."
+            }
+        }
+    })
+}
+
+fn output_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["status", "headers", "body", "body_encoding", "url"],
+        "properties": {
+            "status": {"type": "integer"},
+            "headers": {
+                "type": "object",
+                "description": "Lower-case names; repeated headers joined with \", \".",
+                "additionalProperties": {"type": "string"}
+            },
+            "body": {"description": "Parsed JSON for JSON content types, else text, else base64."},
+            "body_encoding": {"enum": ["json", "text", "base64"]},
+            "url": {"type": "string", "description": "The requested URL, query included."}
+        }
+    })
+}
+
+weft_sdk::export!(Http);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_resolve_against_base() {
+        assert_eq!(
+            resolve_url(None, "https://a/b").ok(),
+            Some("https://a/b".to_string())
+        );
+        assert_eq!(
+            resolve_url(Some("http://127.0.0.1:9/api/"), "/x").ok(),
+            Some("http://127.0.0.1:9/api/x".to_string())
+        );
+        assert!(resolve_url(None, "/x").is_err());
+        assert!(resolve_url(Some("http://h"), "x").is_err());
+    }
+
+    #[test]
+    fn bodies_decode_by_content_type() {
+        assert_eq!(
+            decode_body(Some("application/json; charset=utf-8"), b"{\"a\":1}"),
+            (json!({"a": 1}), "json")
+        );
+        assert_eq!(
+            decode_body(Some("application/json"), b""),
+            (Value::Null, "json")
+        );
+        assert_eq!(
+            decode_body(Some("application/json"), b"nope"),
+            (json!("nope"), "text")
+        );
+        assert_eq!(
+            decode_body(None, b"{\"a\":1}"),
+            (json!("{\"a\":1}"), "text")
+        );
+        assert_eq!(decode_body(None, &[0xff, 0x00]), (json!("/wA="), "base64"));
+    }
+}
