@@ -12,7 +12,9 @@ use std::{
     path::{Path, PathBuf},
     sync::Arc,
 };
-use weft_sandbox::{Credential, Grants, Injection, Invocation, Options, Outcome, Plugin, Sandbox, Secret};
+use weft_sandbox::{
+    Credential, Grants, Injection, Invocation, Options, Outcome, Plugin, Sandbox, Secret,
+};
 use weft_types::HostPattern;
 
 /// Directory holding the built `.wasm` components.
@@ -31,13 +33,18 @@ pub fn wasm_dir() -> PathBuf {
 pub fn artifact(name: &str) -> Vec<u8> {
     let path = wasm_dir().join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("{}: {e}. Build the guest components first: `scripts/test` does it.", path.display())
+        panic!(
+            "{}: {e}. Build the guest components first: `scripts/test` does it.",
+            path.display()
+        )
     })
 }
 
 /// A WAT fixture from `tests/fixtures/wat/`, assembled to binary.
 pub fn wat(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/wat").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/wat")
+        .join(name);
     wat::parse_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -58,7 +65,10 @@ impl TestSandbox {
     pub fn new() -> Self {
         let mut options = Options::default();
         options.egress.allow_private = true;
-        Self { options, cache: None }
+        Self {
+            options,
+            cache: None,
+        }
     }
 
     /// Production egress policy: private and loopback addresses denied.
@@ -69,7 +79,12 @@ impl TestSandbox {
 
     /// Static DNS: `name` resolves to `ip`.
     pub fn resolve(mut self, name: &str, ip: &str) -> Self {
-        self.options.egress.resolve.entry(name.into()).or_default().push(ip.parse().unwrap());
+        self.options
+            .egress
+            .resolve
+            .entry(name.into())
+            .or_default()
+            .push(ip.parse().unwrap());
         self
     }
 
@@ -89,7 +104,10 @@ impl TestSandbox {
 
     /// Builds it.
     pub fn build(self) -> Built {
-        Built { sandbox: Sandbox::new(self.options).unwrap(), _cache: self.cache.map(Arc::new) }
+        Built {
+            sandbox: Sandbox::new(self.options).unwrap(),
+            _cache: self.cache.map(Arc::new),
+        }
     }
 }
 
@@ -111,19 +129,34 @@ impl std::ops::Deref for Built {
 impl Built {
     /// Loads a built component by artifact name.
     pub async fn plugin(&self, name: &str) -> Arc<Plugin> {
-        self.sandbox.load(&artifact(name)).await.unwrap_or_else(|e| panic!("{name}: {e}"))
+        self.sandbox
+            .load(&artifact(name))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     /// Invokes `action` with `input` and grants.
-    pub async fn run(&self, plugin: &Plugin, action: &str, input: serde_json::Value, grants: Grants) -> Outcome {
-        let inv = Invocation { grants, ..Invocation::new(action, input.to_string()) };
+    pub async fn run(
+        &self,
+        plugin: &Plugin,
+        action: &str,
+        input: serde_json::Value,
+        grants: Grants,
+    ) -> Outcome {
+        let inv = Invocation {
+            grants,
+            ..Invocation::new(action, input.to_string())
+        };
         self.sandbox.invoke(plugin, inv).await
     }
 }
 
 /// Grants for hosts given as patterns.
 pub fn hosts(patterns: &[&str]) -> Grants {
-    Grants { hosts: patterns.iter().map(|p| p.parse().unwrap()).collect(), ..Grants::default() }
+    Grants {
+        hosts: patterns.iter().map(|p| p.parse().unwrap()).collect(),
+        ..Grants::default()
+    }
 }
 
 /// A bearer credential for `slot` bound to `bound` hosts.
@@ -131,7 +164,10 @@ pub fn bearer(slot: &str, secret: &str, bound: &[&str]) -> Credential {
     Credential {
         slot: slot.into(),
         secret: Secret::new(secret),
-        hosts: bound.iter().map(|p| p.parse::<HostPattern>().unwrap()).collect(),
+        hosts: bound
+            .iter()
+            .map(|p| p.parse::<HostPattern>().unwrap())
+            .collect(),
         inject: Injection::Bearer,
     }
 }
@@ -175,15 +211,28 @@ impl Drop for StandIn {
 pub fn reason(outcome: &Outcome) -> String {
     match &outcome.result {
         Ok(_) => "ok".into(),
-        Err(f) => f.reason.map_or_else(|| f.kind.as_str().to_owned(), |r| r.as_str().to_owned()),
+        Err(f) => f
+            .reason
+            .map_or_else(|| f.kind.as_str().to_owned(), |r| r.as_str().to_owned()),
     }
 }
 
 /// Asserts the sandbox is still healthy: the trivial fixture still answers.
 pub async fn assert_healthy(sandbox: &Built) {
     let trivial = sandbox.plugin("fixture_trivial").await;
-    let out = sandbox.run(&trivial, "echo", serde_json::json!({"still": "alive"}), Grants::default()).await;
-    assert_eq!(out.result.unwrap(), serde_json::json!({"still": "alive"}), "sandbox unhealthy after the attack");
+    let out = sandbox
+        .run(
+            &trivial,
+            "echo",
+            serde_json::json!({"still": "alive"}),
+            Grants::default(),
+        )
+        .await;
+    assert_eq!(
+        out.result.unwrap(),
+        serde_json::json!({"still": "alive"}),
+        "sandbox unhealthy after the attack"
+    );
 }
 
 /// A request as a [`StandIn`] received it.
@@ -207,8 +256,12 @@ impl Received {
 
     /// The body parsed as JSON; panics (failing the test) if it is not JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("the stand-in received a non-JSON body ({e}): {:?}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "the stand-in received a non-JSON body ({e}): {:?}",
+                self.text()
+            )
+        })
     }
 
     /// The body as (lossy) UTF-8 text.
@@ -230,7 +283,11 @@ impl Inbox {
     /// The one request received; fails the test if there were none or several.
     pub fn only(&self) -> Received {
         let all = self.all();
-        assert_eq!(all.len(), 1, "expected exactly one request, the stand-in received {all:#?}");
+        assert_eq!(
+            all.len(),
+            1,
+            "expected exactly one request, the stand-in received {all:#?}"
+        );
         all.into_iter().next().unwrap()
     }
 
@@ -262,8 +319,15 @@ impl StandIn {
             let respond = respond.clone();
             let seen = seen.clone();
             async move {
-                let uri = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
-                let req = Received { method: method.as_str().to_owned(), uri, headers, body: body.to_vec() };
+                let uri = uri
+                    .path_and_query()
+                    .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+                let req = Received {
+                    method: method.as_str().to_owned(),
+                    uri,
+                    headers,
+                    body: body.to_vec(),
+                };
                 let response = respond(&req);
                 seen.0.lock().unwrap().push(req);
                 response

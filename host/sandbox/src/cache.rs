@@ -57,7 +57,10 @@ pub(crate) struct DiskCache {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_owned(), source }
+    move |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 fn load_key(dir: &Path) -> Result<[u8; 32], Error> {
@@ -68,7 +71,9 @@ fn load_key(dir: &Path) -> Result<[u8; 32], Error> {
             key.copy_from_slice(&k);
             return Ok(key);
         }
-        Ok(_) => tracing::warn!(path = %path.display(), "artifact key has the wrong length; generating a new one"),
+        Ok(_) => {
+            tracing::warn!(path = %path.display(), "artifact key has the wrong length; generating a new one")
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io(&path)(e)),
     }
@@ -126,11 +131,18 @@ impl DiskCache {
 
     /// The artifact file for a digest (public for tests that tamper with it).
     pub(crate) fn path(&self, digest: &Digest) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(format!("{}-{}.cwasm", hex::encode(digest.0), self.engine_id)))
+        self.dir.as_ref().map(|d| {
+            d.join(format!(
+                "{}-{}.cwasm",
+                hex::encode(digest.0),
+                self.engine_id
+            ))
+        })
     }
 
     fn mac(&self, digest: &Digest, artifact: &[u8]) -> Result<Hmac<Sha256>, Error> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).map_err(|e| Error::Engine(e.to_string()))?;
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).map_err(|e| Error::Engine(e.to_string()))?;
         mac.update(&digest.0);
         mac.update(self.engine_id.as_bytes());
         mac.update(artifact);
@@ -139,7 +151,12 @@ impl DiskCache {
 
     /// Returns the compiled component, from a verified artifact or by compiling
     /// `bytes` (blocking: call from a blocking thread).
-    pub(crate) fn load(&self, engine: &Engine, digest: &Digest, bytes: &[u8]) -> Result<Component, Error> {
+    pub(crate) fn load(
+        &self,
+        engine: &Engine,
+        digest: &Digest,
+        bytes: &[u8],
+    ) -> Result<Component, Error> {
         if let Some(path) = self.path(digest)
             && let Some(c) = self.load_artifact(engine, digest, &path)
         {

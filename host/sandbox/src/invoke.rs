@@ -69,7 +69,12 @@ pub struct Failure {
 
 impl Failure {
     pub(crate) fn sandbox(reason: Reason, message: impl Into<String>) -> Self {
-        Self { kind: reason.kind(), reason: Some(reason), message: message.into(), retry_after_ms: None }
+        Self {
+            kind: reason.kind(),
+            reason: Some(reason),
+            message: message.into(),
+            retry_after_ms: None,
+        }
     }
 }
 
@@ -94,7 +99,9 @@ pub struct Outcome {
 }
 
 fn unix_ms(at: Instant) -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let ahead = at.saturating_duration_since(Instant::now());
     u64::try_from((now + ahead).as_millis()).unwrap_or(u64::MAX)
 }
@@ -107,14 +114,26 @@ impl Sandbox {
         grants: Grants,
         limits: Limits,
     ) -> Store<HostState> {
-        let secrets: Arc<Vec<Vec<u8>>> = Arc::new(grants.credentials.iter().flat_map(|c| c.wire_forms()).collect());
+        let secrets: Arc<Vec<Vec<u8>>> = Arc::new(
+            grants
+                .credentials
+                .iter()
+                .flat_map(|c| c.wire_forms())
+                .collect(),
+        );
         let logs = crate::host::log::Sink::new(limits.log_bytes, secrets.clone());
         let mut wasi = wasmtime_wasi::WasiCtxBuilder::new();
-        wasi.stdout(crate::host::log::Stdio { sink: logs.clone(), source: crate::host::log::Source::Stdout })
-            .stderr(crate::host::log::Stdio { sink: logs.clone(), source: crate::host::log::Source::Stderr })
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
+        wasi.stdout(crate::host::log::Stdio {
+            sink: logs.clone(),
+            source: crate::host::log::Source::Stdout,
+        })
+        .stderr(crate::host::log::Stdio {
+            sink: logs.clone(),
+            source: crate::host::log::Source::Stderr,
+        })
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
         let mut table = wasmtime::component::ResourceTable::new();
         table.set_max_capacity(limits.resource_handles);
         let deadline = Instant::now() + limits.timeout;
@@ -138,7 +157,10 @@ impl Sandbox {
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |ctx| {
             if Instant::now() >= ctx.data().deadline {
-                Err(Breach::new(Reason::DeadlineExceeded, "the step ran past its deadline"))
+                Err(Breach::trap(
+                    Reason::DeadlineExceeded,
+                    "the step ran past its deadline",
+                ))
             } else {
                 Ok(UpdateDeadline::Yield(1))
             }
@@ -152,16 +174,37 @@ impl Sandbox {
     /// named [`Reason`] when the sandbox stopped the plugin.
     pub async fn invoke(&self, plugin: &Plugin, inv: Invocation) -> Outcome {
         let started = Instant::now();
-        let Invocation { action, input, config, context, grants, limits, cancel } = inv;
-        let early = |failure: Failure| Outcome { result: Err(failure), usage: Usage::default(), logs: Vec::new() };
+        let Invocation {
+            action,
+            input,
+            config,
+            context,
+            grants,
+            limits,
+            cancel,
+        } = inv;
+        let early = |failure: Failure| Outcome {
+            result: Err(failure),
+            usage: Usage::default(),
+            logs: Vec::new(),
+        };
         if input.len() + config.len() > limits.input_bytes {
             return early(Failure::sandbox(
                 Reason::InputTooLarge,
-                format!("input and config are {} bytes; the limit is {}", input.len() + config.len(), limits.input_bytes),
+                format!(
+                    "input and config are {} bytes; the limit is {}",
+                    input.len() + config.len(),
+                    limits.input_bytes
+                ),
             ));
         }
         if plugin.manifest.action(&action).is_none() {
-            let offered: Vec<&str> = plugin.manifest.actions.iter().map(|a| a.name.as_str()).collect();
+            let offered: Vec<&str> = plugin
+                .manifest
+                .actions
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect();
             return early(Failure {
                 kind: ErrorKind::InvalidInput,
                 reason: None,
@@ -173,13 +216,22 @@ impl Sandbox {
                 retry_after_ms: None,
             });
         }
-        let limits = Limits { memory_bytes: limits.memory_bytes.min(self.inner.options.engine.max_memory_bytes), ..limits };
-        let mut store = self.new_store(Some(plugin.manifest.clone()), Phase::Invoke, grants, limits);
+        let limits = Limits {
+            memory_bytes: limits
+                .memory_bytes
+                .min(self.inner.options.engine.max_memory_bytes),
+            ..limits
+        };
+        let mut store =
+            self.new_store(Some(plugin.manifest.clone()), Phase::Invoke, grants, limits);
         let deadline = store.data().deadline;
         let wit_ctx = weft_world::context_to_wit(&context, unix_ms(deadline));
         let run = async {
             let instance = plugin.pre.instantiate_async(&mut store).await?;
-            instance.weft_plugin_plugin().call_invoke(&mut store, &wit_ctx, &action, &input, &config).await
+            instance
+                .weft_plugin_plugin()
+                .call_invoke(&mut store, &wit_ctx, &action, &input, &config)
+                .await
         };
         let timed = tokio::time::timeout_at((deadline + GRACE).into(), run);
         let raw = match &cancel {
@@ -196,7 +248,11 @@ impl Sandbox {
         let mut usage = state.usage;
         usage.log_bytes = log_bytes;
         usage.wall_time_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        Outcome { result, usage, logs }
+        Outcome {
+            result,
+            usage,
+            logs,
+        }
     }
 
     fn classify(
@@ -208,21 +264,38 @@ impl Sandbox {
         let state = store.data();
         let secrets = state.secrets.clone();
         match raw {
-            Err(Stopped::Cancelled) => Err(Failure::sandbox(Reason::Cancelled, "the step was cancelled")),
+            Err(Stopped::Cancelled) => Err(Failure::sandbox(
+                Reason::Cancelled,
+                "the step was cancelled",
+            )),
             Err(Stopped::Deadline) => Err(Failure::sandbox(
                 Reason::DeadlineExceeded,
-                format!("the step did not finish within {:?} (stopped by the host timer)", limits.timeout),
+                format!(
+                    "the step did not finish within {:?} (stopped by the host timer)",
+                    limits.timeout
+                ),
             )),
             Ok(Ok(Ok(text))) => {
                 if text.len() > limits.output_bytes {
                     return Err(Failure::sandbox(
                         Reason::OutputTooLarge,
-                        format!("the output is {} bytes; the limit is {}", text.len(), limits.output_bytes),
+                        format!(
+                            "the output is {} bytes; the limit is {}",
+                            text.len(),
+                            limits.output_bytes
+                        ),
                     ));
                 }
-                let text = if secrets.is_empty() { text } else { crate::grants::scrub_str(&text, &secrets) };
+                let text = if secrets.is_empty() {
+                    text
+                } else {
+                    crate::grants::scrub_str(&text, &secrets)
+                };
                 serde_json::from_str(&text).map_err(|e| {
-                    Failure::sandbox(Reason::InvalidOutput, format!("the plugin's output is not JSON: {e}"))
+                    Failure::sandbox(
+                        Reason::InvalidOutput,
+                        format!("the plugin's output is not JSON: {e}"),
+                    )
                 })
             }
             Ok(Ok(Err(pe))) => Err(Failure {
@@ -242,10 +315,15 @@ impl Sandbox {
         if let Some(b) = e.downcast_ref::<Breach>() {
             return Failure::sandbox(b.reason, b.message.clone());
         }
-        if let Some(wasmtime_wasi::ResourceTableError::Full) = e.downcast_ref::<wasmtime_wasi::ResourceTableError>() {
+        if let Some(wasmtime_wasi::ResourceTableError::Full) =
+            e.downcast_ref::<wasmtime_wasi::ResourceTableError>()
+        {
             return Failure::sandbox(
                 Reason::ResourceLimit,
-                format!("more than {} live resource handles", state.limits.resource_handles),
+                format!(
+                    "more than {} live resource handles",
+                    state.limits.resource_handles
+                ),
             );
         }
         let text = format!("{e:#}");
@@ -253,13 +331,20 @@ impl Sandbox {
             return Failure::sandbox(Reason::ResourceLimit, text);
         }
         match e.downcast_ref::<Trap>() {
-            Some(Trap::StackOverflow) => Failure::sandbox(Reason::StackOverflow, "the plugin overflowed its stack"),
-            Some(Trap::Interrupt) => Failure::sandbox(Reason::DeadlineExceeded, "the step ran past its deadline"),
+            Some(Trap::StackOverflow) => {
+                Failure::sandbox(Reason::StackOverflow, "the plugin overflowed its stack")
+            }
+            Some(Trap::Interrupt) => {
+                Failure::sandbox(Reason::DeadlineExceeded, "the step ran past its deadline")
+            }
             _ => {
                 let secrets = &state.secrets;
                 let message = match state.logs.last_complaint() {
                     Some(said) => format!("the plugin trapped: {said}"),
-                    None => format!("the plugin trapped: {}", crate::grants::scrub_str(&first_line(&text), secrets)),
+                    None => format!(
+                        "the plugin trapped: {}",
+                        crate::grants::scrub_str(&first_line(&text), secrets)
+                    ),
                 };
                 Failure::sandbox(Reason::Trap, truncate(&message, 4096))
             }

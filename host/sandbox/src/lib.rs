@@ -25,8 +25,8 @@
 //! Neither ever takes the host down.
 
 mod cache;
-mod engine;
 pub mod egress;
+mod engine;
 mod grants;
 mod host;
 mod invoke;
@@ -35,9 +35,9 @@ mod plugin;
 
 pub use cache::{CacheStats, Digest};
 pub use grants::{Credential, Grants, Injection, Namespace, Secret, StateGrant};
+pub use host::Usage;
 pub use host::log::{Level, LogRecord, Source};
 pub use host::state::{MemoryState, StateStore, Unavailable};
-pub use host::Usage;
 pub use invoke::{Failure, Invocation, Outcome};
 pub use options::{EgressOptions, EngineLimits, Limits, Options};
 pub use plugin::Plugin;
@@ -142,8 +142,11 @@ impl Sandbox {
     /// # Errors
     /// If the engine cannot be configured or the cache directory cannot be created.
     pub fn new(options: Options) -> Result<Self> {
-        let transport = egress::HttpTransport::new(options.egress.allow_private, options.egress.resolve.clone())
-            .map_err(Error::Engine)?;
+        let transport = egress::HttpTransport::new(
+            options.egress.allow_private,
+            options.egress.resolve.clone(),
+        )
+        .map_err(Error::Engine)?;
         Self::with_transport(options, Arc::new(transport))
     }
 
@@ -157,7 +160,10 @@ impl Sandbox {
         let linker = engine::linker(&engine)?;
         let cache = cache::DiskCache::new(&engine, options.cache_dir.clone())?;
         let ticker = engine::Ticker::start(engine.clone(), options.epoch_tick)?;
-        let egress = egress::Egress { allow_private: options.egress.allow_private, transport };
+        let egress = egress::Egress {
+            allow_private: options.egress.allow_private,
+            transport,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
@@ -188,7 +194,11 @@ impl Sandbox {
 
     /// Forgets loaded plugins kept in memory (the disk cache stays).
     pub fn evict_all(&self) {
-        self.inner.loaded.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.inner
+            .loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Loads component bytes: compiled once per digest (concurrent loads of the same
@@ -209,7 +219,9 @@ impl Sandbox {
             .entry(digest)
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.load_uncached(bytes, digest)).await.cloned()
+        cell.get_or_try_init(|| self.load_uncached(bytes, digest))
+            .await
+            .cloned()
     }
 
     /// [`Sandbox::load`] from a file.
@@ -218,7 +230,9 @@ impl Sandbox {
     /// As [`Sandbox::load`], or `io` if the file cannot be read.
     pub async fn load_file(&self, path: impl Into<PathBuf>) -> Result<Arc<Plugin>> {
         let path = path.into();
-        let bytes = tokio::fs::read(&path).await.map_err(|source| Error::Io { path, source })?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|source| Error::Io { path, source })?;
         self.load(&bytes).await
     }
 
@@ -226,16 +240,19 @@ impl Sandbox {
         let started = Instant::now();
         let this = self.clone();
         let owned = bytes.to_vec();
-        let component = tokio::task::spawn_blocking(move || this.inner.cache.load(&this.inner.engine, &digest, &owned))
-            .await
-            .map_err(|e| Error::Engine(format!("compilation task failed: {e}")))??;
+        let component = tokio::task::spawn_blocking(move || {
+            this.inner.cache.load(&this.inner.engine, &digest, &owned)
+        })
+        .await
+        .map_err(|e| Error::Engine(format!("compilation task failed: {e}")))??;
         let shape = weft_world::fit::check(&self.inner.engine, &component)?;
         let instance_pre = self
             .inner
             .linker
             .instantiate_pre(&component)
             .map_err(|e| Error::Link(format!("{e:#}")))?;
-        let pre = weft_world::ConnectorPre::new(instance_pre).map_err(|e| Error::Link(format!("{e:#}")))?;
+        let pre = weft_world::ConnectorPre::new(instance_pre)
+            .map_err(|e| Error::Link(format!("{e:#}")))?;
         let manifest = self.describe(&pre).await?;
         tracing::debug!(
             plugin.name = %manifest.name,
@@ -243,15 +260,30 @@ impl Sandbox {
             duration_ms = started.elapsed().as_millis() as u64,
             "plugin loaded"
         );
-        Ok(Arc::new(Plugin { digest, manifest: Arc::new(manifest), shape, pre, size: bytes.len() }))
+        Ok(Arc::new(Plugin {
+            digest,
+            manifest: Arc::new(manifest),
+            shape,
+            pre,
+            size: bytes.len(),
+        }))
     }
 
-    async fn describe(&self, pre: &weft_world::ConnectorPre<host::HostState>) -> Result<weft_types::Manifest> {
-        let limits = Limits { timeout: Duration::from_secs(5), ..self.inner.options.limits };
+    async fn describe(
+        &self,
+        pre: &weft_world::ConnectorPre<host::HostState>,
+    ) -> Result<weft_types::Manifest> {
+        let limits = Limits {
+            timeout: Duration::from_secs(5),
+            ..self.inner.options.limits
+        };
         let mut store = self.new_store(None, Phase::Describe, Grants::default(), limits);
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
-            instance.weft_plugin_plugin().call_describe(&mut store).await
+            instance
+                .weft_plugin_plugin()
+                .call_describe(&mut store)
+                .await
         };
         let raw = tokio::time::timeout(limits.timeout + Duration::from_millis(200), run).await;
         let failure = |m: String| Error::Describe(m);

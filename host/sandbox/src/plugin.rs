@@ -17,7 +17,10 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("digest", &self.digest).field("name", &self.manifest.name).finish()
+        f.debug_struct("Plugin")
+            .field("digest", &self.digest)
+            .field("name", &self.manifest.name)
+            .finish()
     }
 }
 
@@ -46,10 +49,15 @@ impl Plugin {
 /// Refuses what is obviously not a component before the compiler sees it.
 pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Error> {
     if bytes.len() > limit {
-        return Err(Error::TooLarge { size: bytes.len(), limit });
+        return Err(Error::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
     }
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(Error::InvalidWasm("not a WebAssembly binary: the file does not start with the `\\0asm` magic".into()));
+        return Err(Error::InvalidWasm(
+            "not a WebAssembly binary: the file does not start with the `\\0asm` magic".into(),
+        ));
     }
     match bytes[4..8] {
         [0x0d, 0x00, 0x01, 0x00] => Ok(()),
@@ -67,7 +75,9 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Error> {
 pub(crate) fn compile_error(e: wasmtime::Error) -> Error {
     let msg = format!("{e:#}");
     let lower = msg.to_ascii_lowercase();
-    let reason = if lower.contains("memor") && (lower.contains("exceeds") || lower.contains("limit")) {
+    let reason = if lower.contains("memor")
+        && (lower.contains("exceeds") || lower.contains("limit"))
+    {
         Some(Reason::MemoryLimit)
     } else if lower.contains("table") && (lower.contains("exceeds") || lower.contains("limit")) {
         Some(Reason::TableLimit)
@@ -77,7 +87,10 @@ pub(crate) fn compile_error(e: wasmtime::Error) -> Error {
         None
     };
     match reason {
-        Some(reason) => Error::Limit { reason, message: msg },
+        Some(reason) => Error::Limit {
+            reason,
+            message: msg,
+        },
         None => Error::InvalidWasm(msg),
     }
 }

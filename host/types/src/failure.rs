@@ -132,12 +132,19 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_serde() {
-        for r in [Reason::DeadlineExceeded, Reason::MemoryLimit, Reason::HostcallTooLarge] {
+        for r in [
+            Reason::DeadlineExceeded,
+            Reason::MemoryLimit,
+            Reason::HostcallTooLarge,
+        ] {
             let json = serde_json::to_string(&r).unwrap();
             assert_eq!(json, format!("\"{}\"", r.as_str()));
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), r);
         }
-        assert_eq!(serde_json::to_string(&ErrorKind::RateLimited).unwrap(), "\"rate_limited\"");
+        assert_eq!(
+            serde_json::to_string(&ErrorKind::RateLimited).unwrap(),
+            "\"rate_limited\""
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ enum HostPart {
 impl HostPattern {
     /// The pattern that matches every host.
     pub fn any() -> Self {
-        Self { host: HostPart::Any, port: None }
+        Self {
+            host: HostPart::Any,
+            port: None,
+        }
     }
 
     /// Whether this is the `*` pattern.
@@ -44,10 +47,12 @@ impl HostPattern {
         match &self.host {
             HostPart::Any => true,
             HostPart::Exact(h) => *h == host,
-            HostPart::Suffix(s) => host.len() > s.len() + 1 && host.ends_with(s.as_str()) && {
-                let cut = host.len() - s.len() - 1;
-                host.as_bytes().get(cut) == Some(&b'.')
-            },
+            HostPart::Suffix(s) => {
+                host.len() > s.len() + 1 && host.ends_with(s.as_str()) && {
+                    let cut = host.len() - s.len() - 1;
+                    host.as_bytes().get(cut) == Some(&b'.')
+                }
+            }
         }
     }
 
@@ -60,13 +65,20 @@ impl HostPattern {
         match (&self.host, &other.host) {
             (_, HostPart::Any) => true,
             (HostPart::Any, _) => false,
-            (HostPart::Exact(h), _) => other.matches(h, self.port.unwrap_or(0)) || {
-                // A port-less exact pattern is within `other` if the host matches at all.
-                let probe = HostPattern { host: other.host.clone(), port: None };
-                probe.matches(h, 0)
-            },
+            (HostPart::Exact(h), _) => {
+                other.matches(h, self.port.unwrap_or(0)) || {
+                    // A port-less exact pattern is within `other` if the host matches at all.
+                    let probe = HostPattern {
+                        host: other.host.clone(),
+                        port: None,
+                    };
+                    probe.matches(h, 0)
+                }
+            }
             (HostPart::Suffix(a), HostPart::Suffix(b)) => {
-                a == b || (a.ends_with(b.as_str()) && a.as_bytes().get(a.len() - b.len() - 1) == Some(&b'.'))
+                a == b
+                    || (a.ends_with(b.as_str())
+                        && a.as_bytes().get(a.len() - b.len() - 1) == Some(&b'.'))
             }
             (HostPart::Suffix(_), HostPart::Exact(_)) => false,
         }
@@ -75,12 +87,18 @@ impl HostPattern {
 
 fn normalize(host: &str) -> String {
     let h = host.trim_end_matches('.');
-    let h = h.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(h);
+    let h = h
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(h);
     h.to_ascii_lowercase()
 }
 
 fn invalid(pattern: &str, reason: &'static str) -> Error {
-    Error::HostPattern { pattern: pattern.to_owned(), reason }
+    Error::HostPattern {
+        pattern: pattern.to_owned(),
+        reason,
+    }
 }
 
 impl FromStr for HostPattern {
@@ -99,7 +117,9 @@ impl FromStr for HostPattern {
         }
         // Split off a port: `[v6]:port`, `host:port`; a bare v6 literal has several colons.
         let (host, port) = if let Some(rest) = raw.strip_prefix('[') {
-            let (h, after) = rest.split_once(']').ok_or_else(|| invalid(s, "unclosed `[`"))?;
+            let (h, after) = rest
+                .split_once(']')
+                .ok_or_else(|| invalid(s, "unclosed `[`"))?;
             match after.strip_prefix(':') {
                 Some(p) => (h, Some(p)),
                 None if after.is_empty() => (h, None),
@@ -112,14 +132,23 @@ impl FromStr for HostPattern {
             (raw, None)
         };
         let port = match port {
-            Some(p) => Some(p.parse::<u16>().map_err(|_| invalid(s, "port is not a number from 0 to 65535"))?),
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .map_err(|_| invalid(s, "port is not a number from 0 to 65535"))?,
+            ),
             None => None,
         };
         if host.parse::<std::net::IpAddr>().is_ok() {
-            return Ok(Self { host: HostPart::Exact(normalize(host)), port });
+            return Ok(Self {
+                host: HostPart::Exact(normalize(host)),
+                port,
+            });
         }
         if host == "*" {
-            return Ok(Self { host: HostPart::Any, port });
+            return Ok(Self {
+                host: HostPart::Any,
+                port,
+            });
         }
         let (suffix, name) = match host.strip_prefix("*.") {
             Some(rest) => (true, rest),
@@ -131,16 +160,26 @@ impl FromStr for HostPattern {
         }
         for label in name.split('.') {
             if label.is_empty() || label.len() > 63 {
-                return Err(invalid(s, "each dot-separated label must be 1 to 63 characters"));
+                return Err(invalid(
+                    s,
+                    "each dot-separated label must be 1 to 63 characters",
+                ));
             }
-            if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            if !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
                 return Err(invalid(
                     s,
                     "only ASCII letters, digits, `-` and `_` are allowed (a `*` only as `*.` at the start)",
                 ));
             }
         }
-        let host = if suffix { HostPart::Suffix(name) } else { HostPart::Exact(name) };
+        let host = if suffix {
+            HostPart::Suffix(name)
+        } else {
+            HostPart::Exact(name)
+        };
         Ok(Self { host, port })
     }
 }
@@ -203,9 +242,21 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_host() {
-        for bad in ["", "http://x.com", "x.com/path", "a*.x.com", "x.com:99999", "ex ample.com", "é.com", "a..b"] {
+        for bad in [
+            "",
+            "http://x.com",
+            "x.com/path",
+            "a*.x.com",
+            "x.com:99999",
+            "ex ample.com",
+            "é.com",
+            "a..b",
+        ] {
             let err = bad.parse::<HostPattern>().unwrap_err();
-            assert!(err.to_string().contains("invalid host pattern"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("invalid host pattern"),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -223,7 +274,10 @@ mod tests {
     #[test]
     fn serde_uses_the_text_form() {
         let v: Vec<HostPattern> = serde_json::from_str(r#"["*.a.com","b.com:1"]"#).unwrap();
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"["*.a.com","b.com:1"]"#);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"["*.a.com","b.com:1"]"#
+        );
         assert!(serde_json::from_str::<HostPattern>(r#""a b""#).is_err());
     }
 }

@@ -65,7 +65,10 @@ impl Manifest {
 
     /// The credential slot called `name`, if declared.
     pub fn credential(&self, name: &str) -> Option<&CredentialSlot> {
-        self.capabilities.credentials.iter().find(|c| c.name == name)
+        self.capabilities
+            .credentials
+            .iter()
+            .find(|c| c.name == name)
     }
 
     /// Checks the rules a loadable manifest must follow.
@@ -76,7 +79,8 @@ impl Manifest {
         let ident = |s: &str| {
             !s.is_empty()
                 && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         };
         if !ident(&self.name) {
             return Err(Error::Manifest(format!(
@@ -85,7 +89,9 @@ impl Manifest {
             )));
         }
         if self.actions.is_empty() {
-            return Err(Error::Manifest("a connector must offer at least one action".into()));
+            return Err(Error::Manifest(
+                "a connector must offer at least one action".into(),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for a in &self.actions {
@@ -96,16 +102,25 @@ impl Manifest {
                 )));
             }
             if !seen.insert(a.name.as_str()) {
-                return Err(Error::Manifest(format!("action `{}` is declared twice", a.name)));
+                return Err(Error::Manifest(format!(
+                    "action `{}` is declared twice",
+                    a.name
+                )));
             }
         }
         let mut slots = std::collections::HashSet::new();
         for c in &self.capabilities.credentials {
             if !ident(&c.name) {
-                return Err(Error::Manifest(format!("credential slot name `{}` is not an identifier", c.name)));
+                return Err(Error::Manifest(format!(
+                    "credential slot name `{}` is not an identifier",
+                    c.name
+                )));
             }
             if !slots.insert(c.name.as_str()) {
-                return Err(Error::Manifest(format!("credential slot `{}` is declared twice", c.name)));
+                return Err(Error::Manifest(format!(
+                    "credential slot `{}` is declared twice",
+                    c.name
+                )));
             }
             if c.hosts.is_empty() {
                 return Err(Error::Manifest(format!(

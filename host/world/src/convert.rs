@@ -38,8 +38,14 @@ pub fn manifest_from_wit(m: wit::Manifest) -> Result<Manifest, ConvertError> {
         .into_iter()
         .map(|a| {
             Ok(ActionSpec {
-                input_schema: schema(&format!("action `{}` input-schema", a.name), &a.input_schema)?,
-                output_schema: schema(&format!("action `{}` output-schema", a.name), &a.output_schema)?,
+                input_schema: schema(
+                    &format!("action `{}` input-schema", a.name),
+                    &a.input_schema,
+                )?,
+                output_schema: schema(
+                    &format!("action `{}` output-schema", a.name),
+                    &a.output_schema,
+                )?,
                 name: a.name,
                 description: a.description,
             })
@@ -75,7 +81,9 @@ pub fn manifest_from_wit(m: wit::Manifest) -> Result<Manifest, ConvertError> {
         },
         config_schema,
     };
-    manifest.validate().map_err(|e| ConvertError(e.to_string()))?;
+    manifest
+        .validate()
+        .map_err(|e| ConvertError(e.to_string()))?;
     Ok(manifest)
 }
 

@@ -34,7 +34,12 @@ pub const PROVIDED_WASI: &[&str] = &[
 ];
 
 /// `weft:plugin` interfaces a connector may import.
-pub const PROVIDED_WEFT: &[&str] = &["weft:plugin/types", "weft:plugin/log", "weft:plugin/state", "weft:plugin/http"];
+pub const PROVIDED_WEFT: &[&str] = &[
+    "weft:plugin/types",
+    "weft:plugin/log",
+    "weft:plugin/state",
+    "weft:plugin/http",
+];
 
 /// Where an accepted import comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,38 +110,59 @@ pub fn check(engine: &Engine, component: &Component) -> Result<Shape, Misfit> {
                 .then_some(Origin::Wasi)
                 .ok_or_else(|| format!("import `{name}`: only WASI 0.2.x is provided"))
         } else if base.starts_with("wasi:sockets/") {
-            Err(format!("import `{name}`: raw sockets are not granted to plugins; use the weft:plugin/http import"))
+            Err(format!(
+                "import `{name}`: raw sockets are not granted to plugins; use the weft:plugin/http import"
+            ))
         } else if base.starts_with("wasi:http/") {
-            Err(format!("import `{name}`: wasi:http is not granted to plugins; use the weft:plugin/http import"))
+            Err(format!(
+                "import `{name}`: wasi:http is not granted to plugins; use the weft:plugin/http import"
+            ))
         } else if base.starts_with("wasi:") {
-            Err(format!("import `{name}`: this WASI interface is not part of the connector world"))
+            Err(format!(
+                "import `{name}`: this WASI interface is not part of the connector world"
+            ))
         } else {
             Err(format!("import `{name}`: not part of the connector world"))
         };
         match (origin, ext.ty) {
-            (Ok(origin), ComponentItem::ComponentInstance(_)) => imports.push(Import { name: name.to_owned(), origin }),
+            (Ok(origin), ComponentItem::ComponentInstance(_)) => imports.push(Import {
+                name: name.to_owned(),
+                origin,
+            }),
             (Ok(_), _) => problems.push(format!("import `{name}` must be an interface instance")),
             (Err(p), _) => problems.push(p),
         }
     }
     let mut exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
     exports.sort();
-    let plugin = ty.exports(engine).find(|(n, _)| split_version(n).0 == crate::EXPORT);
+    let plugin = ty
+        .exports(engine)
+        .find(|(n, _)| split_version(n).0 == crate::EXPORT);
     match plugin {
         None => problems.push(format!(
             "missing export `{}@0.1.x` (the component exports: {})",
             crate::EXPORT,
-            if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") }
+            if exports.is_empty() {
+                "nothing".to_owned()
+            } else {
+                exports.join(", ")
+            }
         )),
         Some((name, ext)) => {
             if !version_ok(split_version(name).1, "0.1") {
-                problems.push(format!("export `{name}`: this host runs weft:plugin@0.1.x connectors"));
+                problems.push(format!(
+                    "export `{name}`: this host runs weft:plugin@0.1.x connectors"
+                ));
             } else if let ComponentItem::ComponentInstance(inst) = ext.ty {
                 for func in ["describe", "invoke"] {
                     match inst.get_export(engine, func).map(|e| e.ty) {
                         Some(ComponentItem::ComponentFunc(_)) => {}
-                        Some(_) => problems.push(format!("export `{name}`: `{func}` is not a function")),
-                        None => problems.push(format!("export `{name}`: missing function `{func}`")),
+                        Some(_) => {
+                            problems.push(format!("export `{name}`: `{func}` is not a function"))
+                        }
+                        None => {
+                            problems.push(format!("export `{name}`: missing function `{func}`"))
+                        }
                     }
                 }
             } else {
@@ -162,6 +188,9 @@ mod tests {
         assert!(version_ok(Some("0.2"), "0.2"));
         assert!(!version_ok(Some("0.20.0"), "0.2"));
         assert!(!version_ok(None, "0.2"));
-        assert_eq!(split_version("wasi:io/error@0.2.0"), ("wasi:io/error", Some("0.2.0")));
+        assert_eq!(
+            split_version("wasi:io/error@0.2.0"),
+            ("wasi:io/error", Some("0.2.0"))
+        );
     }
 }

@@ -28,7 +28,7 @@ mod gen_ {
     });
 }
 
-pub use convert::{ConvertError, manifest_from_wit, context_to_wit};
+pub use convert::{ConvertError, context_to_wit, manifest_from_wit};
 pub use gen_::weft::plugin::{http, log, state, types as wit_types};
 pub use gen_::{Connector, ConnectorPre};
 

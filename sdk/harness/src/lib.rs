@@ -28,8 +28,8 @@ use std::{
     sync::Arc,
 };
 use weft_sandbox::{
-    Credential, Failure, Grants, Injection, Invocation, MemoryState, Namespace, Options, Outcome, Plugin, Sandbox,
-    Secret, StateGrant,
+    Credential, Failure, Grants, Injection, Invocation, MemoryState, Namespace, Options, Outcome,
+    Plugin, Sandbox, Secret, StateGrant,
 };
 use weft_types::{HostPattern, Manifest, StepContext};
 
@@ -115,7 +115,10 @@ impl Harness {
             credentials: Vec::new(),
             state: plugin.manifest().capabilities.state.then(|| StateGrant {
                 store: state.clone(),
-                namespace: Namespace { tenant: "test".into(), plugin: plugin.manifest().name.clone() },
+                namespace: Namespace {
+                    tenant: "test".into(),
+                    plugin: plugin.manifest().name.clone(),
+                },
             }),
         };
         Ok(Self {
@@ -149,12 +152,23 @@ impl Harness {
     /// # Panics
     /// If a host pattern does not parse (a test-setup mistake).
     #[allow(clippy::panic)]
-    pub fn credential_with(mut self, slot: &str, secret: &str, hosts: &[&str], inject: Injection) -> Self {
+    pub fn credential_with(
+        mut self,
+        slot: &str,
+        secret: &str,
+        hosts: &[&str],
+        inject: Injection,
+    ) -> Self {
         let hosts = hosts
             .iter()
             .map(|h| h.parse::<HostPattern>().unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        self.grants.credentials.push(Credential { slot: slot.into(), secret: Secret::new(secret), hosts, inject });
+        self.grants.credentials.push(Credential {
+            slot: slot.into(),
+            secret: Secret::new(secret),
+            hosts,
+            inject,
+        });
         self
     }
 
@@ -164,7 +178,10 @@ impl Harness {
     /// If a host pattern does not parse.
     #[allow(clippy::panic)]
     pub fn grant_hosts(mut self, hosts: &[&str]) -> Self {
-        self.grants.hosts = hosts.iter().map(|h| h.parse().unwrap_or_else(|e| panic!("{e}"))).collect();
+        self.grants.hosts = hosts
+            .iter()
+            .map(|h| h.parse().unwrap_or_else(|e| panic!("{e}")))
+            .collect();
         self
     }
 
@@ -205,14 +222,19 @@ impl Harness {
             grants: self.grants.clone(),
             ..Invocation::new(action, input.to_string())
         };
-        self.runtime.block_on(self.sandbox.invoke(&self.plugin, inv))
+        self.runtime
+            .block_on(self.sandbox.invoke(&self.plugin, inv))
     }
 
     /// Runs `action` and returns its output.
     ///
     /// # Errors
     /// [`Error::Failed`] with the plugin's classified error or the sandbox reason.
-    pub fn invoke(&self, action: &str, input: serde_json::Value) -> Result<serde_json::Value, Error> {
+    pub fn invoke(
+        &self,
+        action: &str,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
         self.run(action, input).result.map_err(Error::Failed)
     }
 }

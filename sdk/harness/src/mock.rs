@@ -25,7 +25,12 @@ impl Reply {
 
     /// A plain-text reply.
     pub fn text(status: u16, body: &str) -> Self {
-        Self { status, headers: vec![("content-type".into(), "text/plain".into())], body: body.into(), fail: None }
+        Self {
+            status,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.into(),
+            fail: None,
+        }
     }
 
     /// Adds a response header.
@@ -36,12 +41,22 @@ impl Reply {
 
     /// The request times out instead of answering.
     pub fn timeout() -> Self {
-        Self { status: 0, headers: vec![], body: vec![], fail: Some(TransportError::Timeout) }
+        Self {
+            status: 0,
+            headers: vec![],
+            body: vec![],
+            fail: Some(TransportError::Timeout),
+        }
     }
 
     /// The connection is refused instead of answering.
     pub fn refused() -> Self {
-        Self { status: 0, headers: vec![], body: vec![], fail: Some(TransportError::Connect("connection refused".into())) }
+        Self {
+            status: 0,
+            headers: vec![],
+            body: vec![],
+            fail: Some(TransportError::Connect("connection refused".into())),
+        }
     }
 }
 
@@ -61,12 +76,18 @@ pub struct Recorded {
 impl Recorded {
     /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body parsed as JSON (`Null` if absent or not JSON).
     pub fn json(&self) -> serde_json::Value {
-        self.body.as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default()
+        self.body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -87,14 +108,25 @@ impl Script {
     pub(crate) fn add(&self, method: &str, url: &str, reply: Reply) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         let method = method.to_ascii_uppercase();
-        match routes.iter_mut().find(|r| r.method == method && r.url == url) {
+        match routes
+            .iter_mut()
+            .find(|r| r.method == method && r.url == url)
+        {
             Some(r) => r.replies.push(reply),
-            None => routes.push(Route { method, url: url.into(), replies: vec![reply], used: 0 }),
+            None => routes.push(Route {
+                method,
+                url: url.into(),
+                replies: vec![reply],
+                used: 0,
+            }),
         }
     }
 
     pub(crate) fn requests(&self) -> Vec<Recorded> {
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn answer(&self, method: &str, url: &str) -> Option<Reply> {
@@ -106,36 +138,56 @@ impl Script {
                     None => r.url == url,
                 }
         })?;
-        let reply = route.replies.get(route.used.min(route.replies.len() - 1)).cloned();
+        let reply = route
+            .replies
+            .get(route.used.min(route.replies.len() - 1))
+            .cloned();
         route.used += 1;
         reply
     }
 }
 
 impl Transport for Script {
-    fn send(&self, req: Outbound) -> weft_sandbox::egress::BoxFuture<'_, Result<Inbound, TransportError>> {
+    fn send(
+        &self,
+        req: Outbound,
+    ) -> weft_sandbox::egress::BoxFuture<'_, Result<Inbound, TransportError>> {
         let method = req.method.as_str().to_owned();
         let url = req.url.to_string();
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner).push(Recorded {
-            method: method.clone(),
-            url: url.clone(),
-            headers: req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect(),
-            body: req.body.clone(),
-        });
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Recorded {
+                method: method.clone(),
+                url: url.clone(),
+                headers: req
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body: req.body.clone(),
+            });
         let reply = self.answer(&method, &url);
         Box::pin(async move {
-            let reply = reply.ok_or_else(|| TransportError::Connect(format!("no scripted reply for {method} {url}")))?;
+            let reply = reply.ok_or_else(|| {
+                TransportError::Connect(format!("no scripted reply for {method} {url}"))
+            })?;
             if let Some(fail) = reply.fail {
                 return Err(fail);
             }
             if reply.body.len() > req.max_body {
                 return Err(TransportError::TooLarge(req.max_body));
             }
-            Ok(Inbound { status: reply.status, headers: reply.headers, body: reply.body })
+            Ok(Inbound {
+                status: reply.status,
+                headers: reply.headers,
+                body: reply.body,
+            })
         })
     }
 }

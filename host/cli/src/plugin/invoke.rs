@@ -5,8 +5,8 @@ use crate::args::InvokeArgs;
 use anyhow::{Context, bail};
 use std::{collections::HashMap, net::IpAddr, process::ExitCode};
 use weft_sandbox::{
-    Credential, EgressOptions, Grants, Injection, Invocation, Limits, MemoryState, Namespace, Options, Secret,
-    StateGrant,
+    Credential, EgressOptions, Grants, Injection, Invocation, Limits, MemoryState, Namespace,
+    Options, Secret, StateGrant,
 };
 use weft_types::{HostPattern, Manifest, StepContext};
 
@@ -23,18 +23,31 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut resolve: HashMap<String, Vec<IpAddr>> = HashMap::new();
     for r in &args.resolve {
-        let (name, ip) = r.split_once('=').with_context(|| format!("--resolve `{r}`: expected NAME=IP"))?;
-        let ip: IpAddr = ip.parse().with_context(|| format!("--resolve `{r}`: `{ip}` is not an IP address"))?;
-        resolve.entry(name.to_ascii_lowercase()).or_default().push(ip);
+        let (name, ip) = r
+            .split_once('=')
+            .with_context(|| format!("--resolve `{r}`: expected NAME=IP"))?;
+        let ip: IpAddr = ip
+            .parse()
+            .with_context(|| format!("--resolve `{r}`: `{ip}` is not an IP address"))?;
+        resolve
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(ip);
     }
     let options = Options {
         limits,
-        egress: EgressOptions { allow_private: args.allow_private, resolve },
+        egress: EgressOptions {
+            allow_private: args.allow_private,
+            resolve,
+        },
         ..Options::default()
     };
     let engine_max = options.engine.max_memory_bytes;
     if limits.memory_bytes > engine_max {
-        bail!("--memory {} is over the engine's maximum of {engine_max} bytes", args.memory);
+        bail!(
+            "--memory {} is over the engine's maximum of {engine_max} bytes",
+            args.memory
+        );
     }
     let sandbox = super::sandbox(options)?;
     let plugin = match sandbox.load_file(&args.file).await {
@@ -60,7 +73,10 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         credentials,
         state: plugin.manifest().capabilities.state.then(|| StateGrant {
             store: std::sync::Arc::new(MemoryState::default()),
-            namespace: Namespace { tenant: "local".into(), plugin: plugin.manifest().name.clone() },
+            namespace: Namespace {
+                tenant: "local".into(),
+                plugin: plugin.manifest().name.clone(),
+            },
         }),
     };
     let invocation = Invocation {
@@ -110,23 +126,41 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Parses `SLOT=SECRET[@HOSTS]` where SECRET may be `env:VAR` or `file:PATH`.
-fn credential(spec: &str, manifest: &Manifest, granted: &[HostPattern]) -> anyhow::Result<Credential> {
+fn credential(
+    spec: &str,
+    manifest: &Manifest,
+    granted: &[HostPattern],
+) -> anyhow::Result<Credential> {
     let (slot, rest) = spec
         .split_once('=')
         .with_context(|| "--credential expects SLOT=SECRET[@HOSTS]".to_string())?;
     let declared = manifest.credential(slot).with_context(|| {
-        let slots: Vec<&str> = manifest.capabilities.credentials.iter().map(|c| c.name.as_str()).collect();
-        format!("--credential: the plugin declares no credential slot `{slot}` (it declares: {})", slots.join(", "))
+        let slots: Vec<&str> = manifest
+            .capabilities
+            .credentials
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        format!(
+            "--credential: the plugin declares no credential slot `{slot}` (it declares: {})",
+            slots.join(", ")
+        )
     })?;
     let (secret, hosts) = match rest.rsplit_once('@') {
-        Some((s, h)) => match h.split(',').map(str::parse::<HostPattern>).collect::<Result<Vec<_>, _>>() {
+        Some((s, h)) => match h
+            .split(',')
+            .map(str::parse::<HostPattern>)
+            .collect::<Result<Vec<_>, _>>()
+        {
             Ok(hosts) if !h.is_empty() => (s, Some(hosts)),
             _ => (rest, None),
         },
         None => (rest, None),
     };
     let secret = if let Some(var) = secret.strip_prefix("env:") {
-        std::env::var(var).with_context(|| format!("--credential {slot}: environment variable {var} is not set"))?
+        std::env::var(var).with_context(|| {
+            format!("--credential {slot}: environment variable {var} is not set")
+        })?
     } else if let Some(path) = secret.strip_prefix("file:") {
         std::fs::read_to_string(path)
             .with_context(|| format!("--credential {slot}: cannot read {path}"))?
@@ -140,5 +174,10 @@ fn credential(spec: &str, manifest: &Manifest, granted: &[HostPattern]) -> anyho
         None if declared.hosts.iter().any(HostPattern::is_any) => granted.to_vec(),
         None => declared.hosts.clone(),
     };
-    Ok(Credential { slot: slot.into(), secret: Secret::new(secret), hosts, inject: Injection::Bearer })
+    Ok(Credential {
+        slot: slot.into(),
+        secret: Secret::new(secret),
+        hosts,
+        inject: Injection::Bearer,
+    })
 }

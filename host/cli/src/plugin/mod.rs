@@ -24,11 +24,12 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .with_context(|| format!("cannot run cargo in {}", dir.display()))?;
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .with_context(|| format!("cannot run cargo in {}", dir.display()))?;
     if !status.success() {
         bail!("`cargo {}` failed in {}", args.join(" "), dir.display());
     }
@@ -44,7 +45,10 @@ fn sandbox(options: Options) -> anyhow::Result<Sandbox> {
     let cache_dir = std::env::var_os("WEFT_CACHE_DIR")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/weft/components")));
-    Ok(Sandbox::new(Options { cache_dir, ..options })?)
+    Ok(Sandbox::new(Options {
+        cache_dir,
+        ..options
+    })?)
 }
 
 async fn inspect(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
@@ -81,17 +85,37 @@ async fn inspect(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!("  {:<20} {}", a.name, a.description);
     }
     println!("\ncapabilities:");
-    let hosts: Vec<String> = m.capabilities.hosts.iter().map(ToString::to_string).collect();
-    println!("  outbound hosts: {}", if hosts.is_empty() { "none".into() } else { hosts.join(", ") });
+    let hosts: Vec<String> = m
+        .capabilities
+        .hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!(
+        "  outbound hosts: {}",
+        if hosts.is_empty() {
+            "none".into()
+        } else {
+            hosts.join(", ")
+        }
+    );
     if m.capabilities.credentials.is_empty() {
         println!("  credentials:    none");
     }
     for c in &m.capabilities.credentials {
         let hosts: Vec<String> = c.hosts.iter().map(ToString::to_string).collect();
         let optional = if c.optional { ", optional" } else { "" };
-        println!("  credential:     {} → {} ({}{optional})", c.name, hosts.join(", "), c.description);
+        println!(
+            "  credential:     {} → {} ({}{optional})",
+            c.name,
+            hosts.join(", "),
+            c.description
+        );
     }
-    println!("  state:          {}", if m.capabilities.state { "yes" } else { "no" });
+    println!(
+        "  state:          {}",
+        if m.capabilities.state { "yes" } else { "no" }
+    );
     println!("\nimports:");
     for i in &plugin.shape().imports {
         println!("  {}", i.name);

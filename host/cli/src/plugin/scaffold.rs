@@ -21,29 +21,46 @@ fn sdk_path() -> anyhow::Result<PathBuf> {
 pub fn new(name: &str, parent: &Path) -> anyhow::Result<()> {
     if name.is_empty()
         || name.len() > 64
-        || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         || name.starts_with('-')
         || name.starts_with(|c: char| c.is_ascii_digit())
     {
-        bail!("`{name}` is not a valid connector name: use lower-case letters, digits and `-`, starting with a letter");
+        bail!(
+            "`{name}` is not a valid connector name: use lower-case letters, digits and `-`, starting with a letter"
+        );
     }
     let dir = parent.join(name);
     if dir.exists() {
-        bail!("{} already exists; choose another name or remove it", dir.display());
+        bail!(
+            "{} already exists; choose another name or remove it",
+            dir.display()
+        );
     }
     let sdk = sdk_path()?;
     let sdk = sdk.to_string_lossy();
     let crate_ident = name.replace('-', "_");
-    std::fs::create_dir_all(dir.join("src")).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("src"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::create_dir_all(dir.join("tests"))?;
-    let fill = |t: &str| t.replace("{name}", name).replace("{crate}", &crate_ident).replace("{sdk}", &sdk);
+    let fill = |t: &str| {
+        t.replace("{name}", name)
+            .replace("{crate}", &crate_ident)
+            .replace("{sdk}", &sdk)
+    };
     std::fs::write(dir.join("Cargo.toml"), fill(CARGO_TOML))?;
     std::fs::write(dir.join("src/lib.rs"), fill(LIB_RS))?;
     std::fs::write(dir.join("tests/connector.rs"), fill(TEST_RS))?;
     std::fs::write(dir.join(".gitignore"), "/target\n")?;
     println!("created {}", dir.display());
-    println!("next:\n  cd {}\n  weft plugin test        # builds the component, then runs tests/connector.rs", dir.display());
-    println!("  weft plugin invoke target/wasm32-wasip2/release/{crate_ident}.wasm --action greet --input '{{\"name\":\"Ada\"}}'");
+    println!(
+        "next:\n  cd {}\n  weft plugin test        # builds the component, then runs tests/connector.rs",
+        dir.display()
+    );
+    println!(
+        "  weft plugin invoke target/wasm32-wasip2/release/{crate_ident}.wasm --action greet --input '{{\"name\":\"Ada\"}}'"
+    );
     Ok(())
 }
 

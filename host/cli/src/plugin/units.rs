@@ -7,7 +7,9 @@ pub fn duration(s: &str) -> anyhow::Result<Duration> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().with_context(|| format!("`{s}` is not a duration like 500ms, 5s or 1m"))?;
+    let n: u64 = n
+        .parse()
+        .with_context(|| format!("`{s}` is not a duration like 500ms, 5s or 1m"))?;
     Ok(match unit {
         "ms" => Duration::from_millis(n),
         "s" | "" => Duration::from_secs(n),
@@ -20,7 +22,9 @@ pub fn bytes(s: &str) -> anyhow::Result<u64> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: u64 = n.parse().with_context(|| format!("`{s}` is not a size like 64MiB or 1GiB"))?;
+    let n: u64 = n
+        .parse()
+        .with_context(|| format!("`{s}` is not a size like 64MiB or 1GiB"))?;
     let mul = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -28,7 +32,8 @@ pub fn bytes(s: &str) -> anyhow::Result<u64> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => bail!("`{s}`: unknown unit `{unit}` (use KiB, MiB or GiB)"),
     };
-    n.checked_mul(mul).with_context(|| format!("`{s}` is too large"))
+    n.checked_mul(mul)
+        .with_context(|| format!("`{s}` is too large"))
 }
 
 #[cfg(test)]
@@ -41,7 +46,17 @@ mod tests {
         assert_eq!(duration("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(bytes("64MiB").unwrap(), 64 << 20);
         assert_eq!(bytes("1g").unwrap(), 1 << 30);
-        assert!(duration("5h").unwrap_err().to_string().contains("unknown unit"));
-        assert!(bytes("lots").unwrap_err().to_string().contains("not a size"));
+        assert!(
+            duration("5h")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown unit")
+        );
+        assert!(
+            bytes("lots")
+                .unwrap_err()
+                .to_string()
+                .contains("not a size")
+        );
     }
 }

@@ -18,9 +18,13 @@ const METADATA_NAMES: &[&str] = &[
 /// Whether `ip` is a known cloud metadata address.
 pub fn is_metadata(ip: IpAddr) -> bool {
     match canonical(ip) {
-        IpAddr::V4(v4) => {
-            [[169, 254, 169, 254], [169, 254, 170, 2], [100, 100, 100, 200], [192, 0, 0, 192]].contains(&v4.octets())
-        }
+        IpAddr::V4(v4) => [
+            [169, 254, 169, 254],
+            [169, 254, 170, 2],
+            [100, 100, 100, 200],
+            [192, 0, 0, 192],
+        ]
+        .contains(&v4.octets()),
         IpAddr::V6(v6) => v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254),
     }
 }
@@ -38,13 +42,15 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => {
             let s = v6.segments();
-            let embedded = |hi: u16, lo: u16| IpAddr::V4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)))
+            };
             if let Some(v4) = v6.to_ipv4_mapped() {
                 IpAddr::V4(v4)
-            } else if s[..6] == [0; 6] && v6 != Ipv6Addr::UNSPECIFIED && v6 != Ipv6Addr::LOCALHOST {
-                embedded(s[6], s[7]) // IPv4-compatible (deprecated)
-            } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                embedded(s[6], s[7]) // NAT64
+            } else if (s[..6] == [0; 6] && v6 != Ipv6Addr::UNSPECIFIED && v6 != Ipv6Addr::LOCALHOST)
+                || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+            {
+                embedded(s[6], s[7]) // IPv4-compatible (deprecated) or NAT64
             } else if s[0] == 0x2002 {
                 embedded(s[1], s[2]) // 6to4
             } else {
@@ -131,7 +137,10 @@ pub fn check_url(
     granted: &[HostPattern],
 ) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("scheme `{}` is not allowed; only http and https are", url.scheme()));
+        return Err(format!(
+            "scheme `{}` is not allowed; only http and https are",
+            url.scheme()
+        ));
     }
     let Some((host, port)) = host_port(url) else {
         return Err("the URL has no host".into());
@@ -139,11 +148,15 @@ pub fn check_url(
     match url.host() {
         Some(Host::Ipv4(ip)) => check_addr(IpAddr::V4(ip), allow_private)?,
         Some(Host::Ipv6(ip)) => check_addr(IpAddr::V6(ip), allow_private)?,
-        _ if is_metadata_name(&host) => return Err(format!("`{host}` is a cloud metadata endpoint")),
+        _ if is_metadata_name(&host) => {
+            return Err(format!("`{host}` is a cloud metadata endpoint"));
+        }
         _ => {}
     }
     if !declared.iter().any(|p| p.matches(&host, port)) {
-        return Err(format!("the plugin did not declare host `{host}:{port}` in its capabilities"));
+        return Err(format!(
+            "the plugin did not declare host `{host}:{port}` in its capabilities"
+        ));
     }
     if !granted.iter().any(|p| p.matches(&host, port)) {
         return Err(format!("host `{host}:{port}` is not granted to this step"));
@@ -162,24 +175,52 @@ mod tests {
     #[test]
     fn metadata_is_denied_even_with_private_allowed() {
         for a in ["169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254"] {
-            assert!(check_addr(ip(a), true).unwrap_err().contains("metadata"), "{a}");
+            assert!(
+                check_addr(ip(a), true).unwrap_err().contains("metadata"),
+                "{a}"
+            );
         }
         let any = vec![HostPattern::any()];
         let url = Url::parse("http://metadata.google.internal/computeMetadata/v1/").unwrap();
-        assert!(check_url(&url, true, &any, &any).unwrap_err().contains("metadata"));
+        assert!(
+            check_url(&url, true, &any, &any)
+                .unwrap_err()
+                .contains("metadata")
+        );
     }
 
     #[test]
     fn non_public_addresses_are_classified() {
         for a in [
-            "127.0.0.1", "10.1.2.3", "172.31.0.1", "192.168.1.1", "169.254.1.1", "100.64.0.1", "0.0.0.0",
-            "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "2002:7f00:1::",
-            "224.0.0.1", "255.255.255.255",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.31.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fc00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "224.0.0.1",
+            "255.255.255.255",
         ] {
-            assert!(non_public_class(ip(a)).is_some(), "{a} should be non-public");
+            assert!(
+                non_public_class(ip(a)).is_some(),
+                "{a} should be non-public"
+            );
             assert!(check_addr(ip(a), false).is_err(), "{a}");
         }
-        for a in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "172.32.0.1", "8.8.8.8"] {
+        for a in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "172.32.0.1",
+            "8.8.8.8",
+        ] {
             assert_eq!(non_public_class(ip(a)), None, "{a} should be public");
         }
     }
@@ -191,16 +232,37 @@ mod tests {
         let ok = Url::parse("https://api.example.com/x").unwrap();
         assert_eq!(check_url(&ok, false, &declared, &granted), Ok(()));
         let other = Url::parse("https://www.example.com/").unwrap();
-        assert!(check_url(&other, false, &declared, &granted).unwrap_err().contains("not granted"));
+        assert!(
+            check_url(&other, false, &declared, &granted)
+                .unwrap_err()
+                .contains("not granted")
+        );
         let undeclared = Url::parse("https://api.evil.com/").unwrap();
-        assert!(check_url(&undeclared, false, &declared, &granted).unwrap_err().contains("did not declare"));
+        assert!(
+            check_url(&undeclared, false, &declared, &granted)
+                .unwrap_err()
+                .contains("did not declare")
+        );
         let ftp = Url::parse("ftp://api.example.com/").unwrap();
-        assert!(check_url(&ftp, false, &declared, &granted).unwrap_err().contains("scheme"));
+        assert!(
+            check_url(&ftp, false, &declared, &granted)
+                .unwrap_err()
+                .contains("scheme")
+        );
         let any = vec![HostPattern::any()];
         // Decimal and hex IPv4 forms are normalised by the URL parser before the check.
-        for u in ["http://2130706433/", "http://0x7f.1/", "http://[::ffff:7f00:1]/"] {
+        for u in [
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::ffff:7f00:1]/",
+        ] {
             let url = Url::parse(u).unwrap();
-            assert!(check_url(&url, false, &any, &any).unwrap_err().contains("loopback"), "{u}");
+            assert!(
+                check_url(&url, false, &any, &any)
+                    .unwrap_err()
+                    .contains("loopback"),
+                "{u}"
+            );
         }
     }
 }

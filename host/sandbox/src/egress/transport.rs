@@ -3,7 +3,10 @@
 
 use super::{Inbound, Outbound, Transport, TransportError, policy};
 use crate::host::state::BoxFuture;
-use std::{collections::HashMap, error::Error as _, net::IpAddr, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap, error::Error as _, net::IpAddr, net::SocketAddr, sync::Arc,
+    time::Duration,
+};
 
 /// A name resolved only to addresses the policy refuses.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +31,10 @@ impl reqwest::dns::Resolve for PolicyResolver {
             }
             let addrs: Vec<IpAddr> = match overrides.get(&host) {
                 Some(a) => a.clone(),
-                None => tokio::net::lookup_host((host.as_str(), 0)).await?.map(|s| s.ip()).collect(),
+                None => tokio::net::lookup_host((host.as_str(), 0))
+                    .await?
+                    .map(|s| s.ip())
+                    .collect(),
             };
             let mut refused = Vec::new();
             let allowed: Vec<SocketAddr> = addrs
@@ -42,8 +48,15 @@ impl reqwest::dns::Resolve for PolicyResolver {
                 })
                 .collect();
             if allowed.is_empty() {
-                let why = if refused.is_empty() { "no addresses".to_owned() } else { refused.join("; ") };
-                return Err(Refused(format!("`{host}` resolves only to refused addresses: {why}")).into());
+                let why = if refused.is_empty() {
+                    "no addresses".to_owned()
+                } else {
+                    refused.join("; ")
+                };
+                return Err(Refused(format!(
+                    "`{host}` resolves only to refused addresses: {why}"
+                ))
+                .into());
             }
             let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
@@ -62,8 +75,14 @@ impl HttpTransport {
     ///
     /// # Errors
     /// If the TLS backend cannot be initialised.
-    pub fn new(allow_private: bool, overrides: HashMap<String, Vec<IpAddr>>) -> Result<Self, String> {
-        let resolver = PolicyResolver { allow_private, overrides: Arc::new(overrides) };
+    pub fn new(
+        allow_private: bool,
+        overrides: HashMap<String, Vec<IpAddr>>,
+    ) -> Result<Self, String> {
+        let resolver = PolicyResolver {
+            allow_private,
+            overrides: Arc::new(overrides),
+        };
         let client = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -110,7 +129,14 @@ fn chain(err: &reqwest::Error) -> String {
 impl Transport for HttpTransport {
     fn send(&self, req: Outbound) -> BoxFuture<'_, Result<Inbound, TransportError>> {
         Box::pin(async move {
-            let Outbound { method, url, headers, body, timeout, max_body } = req;
+            let Outbound {
+                method,
+                url,
+                headers,
+                body,
+                timeout,
+                max_body,
+            } = req;
             let work = async {
                 let mut builder = self.client.request(method, url).headers(headers);
                 if let Some(body) = body {
@@ -121,7 +147,12 @@ impl Transport for HttpTransport {
                 let headers = resp
                     .headers()
                     .iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
                     .collect();
                 let mut body = Vec::new();
                 while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
@@ -130,9 +161,15 @@ impl Transport for HttpTransport {
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(Inbound { status, headers, body })
+                Ok(Inbound {
+                    status,
+                    headers,
+                    body,
+                })
             };
-            tokio::time::timeout(timeout, work).await.unwrap_or(Err(TransportError::Timeout))
+            tokio::time::timeout(timeout, work)
+                .await
+                .unwrap_or(Err(TransportError::Timeout))
         })
     }
 }

@@ -12,8 +12,19 @@ use weft_world::http::{Host, HttpError, Request, Response};
 
 /// Headers the plugin may not set: the host owns framing, routing and proxies.
 const DROPPED: &[&str] = &[
-    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-authorization",
-    "proxy-connection", "te", "trailer", "upgrade", "forwarded", "x-forwarded-for", "x-forwarded-host",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
 ];
 
 /// Headers that do not follow a redirect to another origin.
@@ -35,7 +46,8 @@ fn headers(pairs: &[(String, String)]) -> Result<HeaderMap, HttpError> {
 }
 
 fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), HttpError> {
-    let bad = |_| HttpError::InvalidRequest(format!("credential `{}` cannot be put in a header", c.slot));
+    let bad =
+        |_| HttpError::InvalidRequest(format!("credential `{}` cannot be put in a header", c.slot));
     match &c.inject {
         Injection::Bearer => {
             let v = HeaderValue::from_str(&format!("Bearer {}", c.secret.expose())).map_err(bad)?;
@@ -47,9 +59,16 @@ fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), 
             headers.insert(header::AUTHORIZATION, sensitive(v));
         }
         Injection::Header { name } => {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| HttpError::InvalidRequest(format!("credential `{}` names an invalid header", c.slot)))?;
-            headers.insert(name, sensitive(HeaderValue::from_str(c.secret.expose()).map_err(bad)?));
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                HttpError::InvalidRequest(format!(
+                    "credential `{}` names an invalid header",
+                    c.slot
+                ))
+            })?;
+            headers.insert(
+                name,
+                sensitive(HeaderValue::from_str(c.secret.expose()).map_err(bad)?),
+            );
         }
         Injection::Query { param } => {
             url.query_pairs_mut().append_pair(param, c.secret.expose());
@@ -64,7 +83,9 @@ fn sensitive(mut v: HeaderValue) -> HeaderValue {
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 impl HostState {
@@ -72,21 +93,40 @@ impl HostState {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    async fn send_checked(&mut self, req: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+    async fn send_checked(
+        &mut self,
+        req: Request,
+    ) -> wasmtime::Result<Result<Response, HttpError>> {
         let size = req.url.len()
             + req.body.as_ref().map_or(0, Vec::len)
-            + req.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+            + req
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
         self.check_hostcall("an outbound request", size)?;
         if self.phase == Phase::Describe {
-            return Ok(Err(HttpError::Denied("no outbound requests while the plugin describes itself".into())));
+            return Ok(Err(HttpError::Denied(
+                "no outbound requests while the plugin describes itself".into(),
+            )));
         }
         let mut method = match Method::from_bytes(req.method.to_ascii_uppercase().as_bytes()) {
             Ok(m) => m,
-            Err(_) => return Ok(Err(HttpError::InvalidRequest(format!("method `{}` is not valid", req.method)))),
+            Err(_) => {
+                return Ok(Err(HttpError::InvalidRequest(format!(
+                    "method `{}` is not valid",
+                    req.method
+                ))));
+            }
         };
         let mut url = match Url::parse(&req.url) {
             Ok(u) => u,
-            Err(e) => return Ok(Err(HttpError::InvalidRequest(format!("URL `{}` is not valid: {e}", req.url)))),
+            Err(e) => {
+                return Ok(Err(HttpError::InvalidRequest(format!(
+                    "URL `{}` is not valid: {e}",
+                    req.url
+                ))));
+            }
         };
         let mut hdrs = match headers(&req.headers) {
             Ok(h) => h,
@@ -95,29 +135,51 @@ impl HostState {
         let credential = match &req.credential {
             None => None,
             Some(slot) => {
-                let declared = self.manifest.as_ref().is_some_and(|m| m.credential(slot).is_some());
+                let declared = self
+                    .manifest
+                    .as_ref()
+                    .is_some_and(|m| m.credential(slot).is_some());
                 match self.grants.credentials.iter().find(|c| &c.slot == slot) {
                     Some(c) if declared => Some(c.clone()),
                     _ => return Ok(Err(HttpError::CredentialNotFound(slot.clone()))),
                 }
             }
         };
-        let declared = self.manifest.as_ref().map(|m| m.capabilities.hosts.clone()).unwrap_or_default();
+        let declared = self
+            .manifest
+            .as_ref()
+            .map(|m| m.capabilities.hosts.clone())
+            .unwrap_or_default();
         let slot_hosts = credential
             .as_ref()
-            .and_then(|c| self.manifest.as_ref().and_then(|m| m.credential(&c.slot)).map(|s| s.hosts.clone()))
+            .and_then(|c| {
+                self.manifest
+                    .as_ref()
+                    .and_then(|m| m.credential(&c.slot))
+                    .map(|s| s.hosts.clone())
+            })
             .unwrap_or_default();
-        let per_request = req.timeout_ms.map_or(Duration::MAX, |ms| Duration::from_millis(u64::from(ms)));
+        let per_request = req
+            .timeout_ms
+            .map_or(Duration::MAX, |ms| Duration::from_millis(u64::from(ms)));
         let mut body = req.body;
         let mut hops = 0u32;
         loop {
             if self.usage.egress_requests >= self.limits.requests_per_step {
                 return Err(self.breach(
                     Reason::EgressLimit,
-                    format!("more than {} outbound requests in one step", self.limits.requests_per_step),
+                    format!(
+                        "more than {} outbound requests in one step",
+                        self.limits.requests_per_step
+                    ),
                 ));
             }
-            if let Err(why) = policy::check_url(&url, self.egress.allow_private, &declared, &self.grants.hosts) {
+            if let Err(why) = policy::check_url(
+                &url,
+                self.egress.allow_private,
+                &declared,
+                &self.grants.hosts,
+            ) {
                 return Ok(Err(HttpError::Denied(why)));
             }
             let Some((host, port)) = policy::host_port(&url) else {
@@ -160,7 +222,11 @@ impl HostState {
                 Err(e) => return Ok(Err(self.map_error(e))),
             };
             self.usage.egress_bytes_in += inbound.body.len() as u64;
-            let location = inbound.headers.iter().find(|(k, _)| k == "location").map(|(_, v)| v.clone());
+            let location = inbound
+                .headers
+                .iter()
+                .find(|(k, _)| k == "location")
+                .map(|(_, v)| v.clone());
             match (inbound.status, location) {
                 (301 | 302 | 303 | 307 | 308, Some(loc)) => {
                     if hops >= self.limits.redirects {
@@ -168,9 +234,15 @@ impl HostState {
                     }
                     let next = match url.join(&loc) {
                         Ok(n) => n,
-                        Err(e) => return Ok(Err(HttpError::Protocol(format!("redirect to an invalid URL: {e}")))),
+                        Err(e) => {
+                            return Ok(Err(HttpError::Protocol(format!(
+                                "redirect to an invalid URL: {e}"
+                            ))));
+                        }
                     };
-                    if inbound.status == 303 || (matches!(inbound.status, 301 | 302) && method == Method::POST) {
+                    if inbound.status == 303
+                        || (matches!(inbound.status, 301 | 302) && method == Method::POST)
+                    {
                         method = Method::GET;
                         body = None;
                         hdrs.remove(header::CONTENT_TYPE);
@@ -191,7 +263,11 @@ impl HostState {
                         .map(|(k, v)| (k, scrub_str(&v, &secrets)))
                         .collect();
                     let body = scrub(&inbound.body, &secrets).unwrap_or(inbound.body);
-                    return Ok(Ok(Response { status, headers, body }));
+                    return Ok(Ok(Response {
+                        status,
+                        headers,
+                        body,
+                    }));
                 }
             }
         }

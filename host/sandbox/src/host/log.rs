@@ -77,7 +77,11 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub(crate) fn new(budget: usize, secrets: Arc<Vec<Vec<u8>>>) -> Self {
-        Self { inner: Arc::default(), budget, secrets }
+        Self {
+            inner: Arc::default(),
+            budget,
+            secrets,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -86,7 +90,13 @@ impl Sink {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn push(&self, level: Level, source: Source, message: &str, fields: Vec<(String, String)>) {
+    pub(crate) fn push(
+        &self,
+        level: Level,
+        source: Source,
+        message: &str,
+        fields: Vec<(String, String)>,
+    ) {
         let size = message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         let mut inner = self.lock();
         inner.written += size as u64;
@@ -101,7 +111,12 @@ impl Sink {
             .into_iter()
             .map(|(k, v)| (k, crate::grants::scrub_str(&v, &self.secrets)))
             .collect();
-        inner.records.push(LogRecord { level, source, message, fields });
+        inner.records.push(LogRecord {
+            level,
+            source,
+            message,
+            fields,
+        });
     }
 
     /// Appends stdio bytes; complete lines become records.
@@ -130,7 +145,11 @@ impl Sink {
     fn push_line(&self, source: Source, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches(['\n', '\r']);
-        let level = if source == Source::Stderr { Level::Warn } else { Level::Info };
+        let level = if source == Source::Stderr {
+            Level::Warn
+        } else {
+            Level::Info
+        };
         self.push(level, source, text, Vec::new());
     }
 
@@ -139,11 +158,21 @@ impl Sink {
     pub(crate) fn finish(&self) -> (Vec<LogRecord>, u64) {
         let partial = {
             let mut inner = self.lock();
-            [std::mem::take(&mut inner.partial[0]), std::mem::take(&mut inner.partial[1])]
+            [
+                std::mem::take(&mut inner.partial[0]),
+                std::mem::take(&mut inner.partial[1]),
+            ]
         };
         for (i, p) in partial.iter().enumerate() {
             if !p.is_empty() {
-                self.push_line(if i == 1 { Source::Stderr } else { Source::Stdout }, p);
+                self.push_line(
+                    if i == 1 {
+                        Source::Stderr
+                    } else {
+                        Source::Stdout
+                    },
+                    p,
+                );
             }
         }
         let mut inner = self.lock();
@@ -152,7 +181,12 @@ impl Sink {
                 "[log truncated: {} records ({} bytes) over the {}-byte budget were dropped]",
                 inner.dropped_records, inner.dropped_bytes, self.budget
             );
-            inner.records.push(LogRecord { level: Level::Warn, source: Source::Host, message: marker, fields: vec![] });
+            inner.records.push(LogRecord {
+                level: Level::Warn,
+                source: Source::Host,
+                message: marker,
+                fields: vec![],
+            });
         }
         (std::mem::take(&mut inner.records), inner.written)
     }
@@ -165,6 +199,10 @@ impl Sink {
             .iter()
             .rev()
             .filter(|r| r.level == Level::Error || r.source == Source::Stderr)
+            .filter(|r| {
+                !r.message.trim().is_empty()
+                    && !r.message.starts_with("note: run with `RUST_BACKTRACE")
+            })
             .take(4)
             .map(|r| r.message.as_str())
             .collect();
@@ -195,11 +233,19 @@ impl From<WitLevel> for Level {
 }
 
 impl Host for HostState {
-    async fn write(&mut self, level: WitLevel, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {
+    async fn write(
+        &mut self,
+        level: WitLevel,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
         let size = message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         self.check_hostcall("a log record", size)?;
         if fields.len() > 64 {
-            return Err(self.breach(weft_types::Reason::HostcallTooLarge, "a log record has more than 64 fields"));
+            return Err(self.breach(
+                weft_types::Reason::HostcallTooLarge,
+                "a log record has more than 64 fields",
+            ));
         }
         self.logs.push(level.into(), Source::Log, &message, fields);
         Ok(())
@@ -250,7 +296,11 @@ impl OutputStream for Stdio {
 }
 
 impl tokio::io::AsyncWrite for Stdio {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.sink.push_stdio(self.source, buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -277,15 +327,29 @@ mod tests {
         let (records, written) = sink.finish();
         assert_eq!(written, 15);
         assert_eq!(records.len(), 3);
-        assert!(records[2].message.starts_with("[log truncated: 1 records (6 bytes)"));
+        assert!(
+            records[2]
+                .message
+                .starts_with("[log truncated: 1 records (6 bytes)")
+        );
     }
 
     #[test]
     fn stdio_lines_are_split_and_scrubbed() {
         let sink = Sink::new(1000, Arc::new(vec![b"hunter22".to_vec()]));
-        let mut out = Stdio { sink: sink.clone(), source: Source::Stderr };
-        OutputStream::write(&mut out, Bytes::from_static(b"panicked at x: hunter22\npart")).unwrap();
-        assert_eq!(sink.last_complaint().unwrap(), "panicked at x: [REDACTED]\npart");
+        let mut out = Stdio {
+            sink: sink.clone(),
+            source: Source::Stderr,
+        };
+        OutputStream::write(
+            &mut out,
+            Bytes::from_static(b"panicked at x: hunter22\npart"),
+        )
+        .unwrap();
+        assert_eq!(
+            sink.last_complaint().unwrap(),
+            "panicked at x: [REDACTED]\npart"
+        );
         let (records, _) = sink.finish();
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].message, "part");

@@ -21,8 +21,11 @@ pub(crate) struct Breach {
 }
 
 impl Breach {
-    pub(crate) fn new(reason: Reason, message: impl Into<String>) -> wasmtime::Error {
-        wasmtime::Error::new(Self { reason, message: message.into() })
+    pub(crate) fn trap(reason: Reason, message: impl Into<String>) -> wasmtime::Error {
+        wasmtime::Error::new(Self {
+            reason,
+            message: message.into(),
+        })
     }
 }
 
@@ -78,7 +81,7 @@ impl HostState {
         if self.breach.is_none() {
             self.breach = Some((reason, message.clone()));
         }
-        Breach::new(reason, message)
+        Breach::trap(reason, message)
     }
 
     /// Traps with `hostcall_too_large` when `len` is over the limit.
@@ -86,7 +89,10 @@ impl HostState {
         if len > self.limits.hostcall_bytes {
             return Err(self.breach(
                 Reason::HostcallTooLarge,
-                format!("{what} is {len} bytes; the limit is {} bytes", self.limits.hostcall_bytes),
+                format!(
+                    "{what} is {len} bytes; the limit is {} bytes",
+                    self.limits.hostcall_bytes
+                ),
             ));
         }
         Ok(())
@@ -95,12 +101,20 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl wasmtime::ResourceLimiter for HostState {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let delta = (desired as u64).saturating_sub(current as u64);
         let next = self.memory_now.saturating_add(delta);
         if next > self.limits.memory_bytes {
@@ -117,7 +131,12 @@ impl wasmtime::ResourceLimiter for HostState {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired as u64 > self.limits.table_elements {
             return Err(self.breach(
                 Reason::TableLimit,

@@ -23,11 +23,24 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Where plugin state lives. Every call names the (tenant, plugin) namespace.
 pub trait StateStore: Send + Sync + 'static {
     /// Reads a value.
-    fn get<'a>(&'a self, ns: &'a Namespace, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, Unavailable>>;
+    fn get<'a>(
+        &'a self,
+        ns: &'a Namespace,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, Unavailable>>;
     /// Writes a value.
-    fn set<'a>(&'a self, ns: &'a Namespace, key: &'a str, value: Vec<u8>) -> BoxFuture<'a, Result<(), Unavailable>>;
+    fn set<'a>(
+        &'a self,
+        ns: &'a Namespace,
+        key: &'a str,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), Unavailable>>;
     /// Deletes a value; returns whether it existed.
-    fn delete<'a>(&'a self, ns: &'a Namespace, key: &'a str) -> BoxFuture<'a, Result<bool, Unavailable>>;
+    fn delete<'a>(
+        &'a self,
+        ns: &'a Namespace,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Unavailable>>;
 }
 
 /// State in process memory.
@@ -43,17 +56,30 @@ impl MemoryState {
 }
 
 impl StateStore for MemoryState {
-    fn get<'a>(&'a self, ns: &'a Namespace, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, Unavailable>> {
+    fn get<'a>(
+        &'a self,
+        ns: &'a Namespace,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, Unavailable>> {
         let v = self.map().get(&(ns.clone(), key.to_owned())).cloned();
         Box::pin(async move { Ok(v) })
     }
 
-    fn set<'a>(&'a self, ns: &'a Namespace, key: &'a str, value: Vec<u8>) -> BoxFuture<'a, Result<(), Unavailable>> {
+    fn set<'a>(
+        &'a self,
+        ns: &'a Namespace,
+        key: &'a str,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), Unavailable>> {
         self.map().insert((ns.clone(), key.to_owned()), value);
         Box::pin(async { Ok(()) })
     }
 
-    fn delete<'a>(&'a self, ns: &'a Namespace, key: &'a str) -> BoxFuture<'a, Result<bool, Unavailable>> {
+    fn delete<'a>(
+        &'a self,
+        ns: &'a Namespace,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Unavailable>> {
         let existed = self.map().remove(&(ns.clone(), key.to_owned())).is_some();
         Box::pin(async move { Ok(existed) })
     }
@@ -63,7 +89,11 @@ impl StateStore for MemoryState {
 const MAX_KEY: usize = 512;
 
 impl HostState {
-    fn state_grant(&mut self, key: &str, value_len: usize) -> wasmtime::Result<Result<crate::grants::StateGrant, WitError>> {
+    fn state_grant(
+        &mut self,
+        key: &str,
+        value_len: usize,
+    ) -> wasmtime::Result<Result<crate::grants::StateGrant, WitError>> {
         self.check_hostcall("a state value", value_len)?;
         if key.len() > MAX_KEY {
             return Ok(Err(WitError::TooLarge(MAX_KEY as u64)));
@@ -82,7 +112,11 @@ impl Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(grant.store.get(&grant.namespace, &key).await.map_err(|e| WitError::Unavailable(e.0)))
+        Ok(grant
+            .store
+            .get(&grant.namespace, &key)
+            .await
+            .map_err(|e| WitError::Unavailable(e.0)))
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), WitError>> {
@@ -90,7 +124,11 @@ impl Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(grant.store.set(&grant.namespace, &key, value).await.map_err(|e| WitError::Unavailable(e.0)))
+        Ok(grant
+            .store
+            .set(&grant.namespace, &key, value)
+            .await
+            .map_err(|e| WitError::Unavailable(e.0)))
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<bool, WitError>> {
@@ -98,6 +136,10 @@ impl Host for HostState {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(grant.store.delete(&grant.namespace, &key).await.map_err(|e| WitError::Unavailable(e.0)))
+        Ok(grant
+            .store
+            .delete(&grant.namespace, &key)
+            .await
+            .map_err(|e| WitError::Unavailable(e.0)))
     }
 }
