@@ -120,11 +120,8 @@ pub trait Connector {
 
 /// Export a [`Connector`] as the component's `weft:plugin/plugin` interface.
 ///
-/// Use it once, at the crate root of a `cdylib`:
-///
-/// ```ignore
-/// weft_sdk::export!(MyConnector);
-/// ```
+/// Use it once, at the crate root of a `cdylib`, naming the type that implements
+/// [`Connector`] — `weft_sdk::export!(MyConnector);` (see the crate-level example).
 #[macro_export]
 macro_rules! export {
     ($connector:ty) => {
