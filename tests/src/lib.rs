@@ -7,11 +7,14 @@
 //! missing artifact is a test failure that says how to build it, never a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod wat_connector;
+
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     sync::Arc,
 };
+pub use wat_connector::wat_connector;
 use weft_sandbox::{
     Credential, Grants, Injection, Invocation, Options, Outcome, Plugin, Sandbox, Secret,
 };
@@ -51,7 +54,7 @@ pub fn wat(name: &str) -> Vec<u8> {
 /// Builds a sandbox for a test.
 pub struct TestSandbox {
     options: Options,
-    cache: Option<tempfile::TempDir>,
+    cache: Option<Arc<tempfile::TempDir>>,
 }
 
 impl Default for TestSandbox {
@@ -98,6 +101,20 @@ impl TestSandbox {
     pub fn disk_cache(mut self) -> Self {
         let dir = tempfile::tempdir().unwrap();
         self.options.cache_dir = Some(dir.path().join("components"));
+        self.cache = Some(Arc::new(dir));
+        self
+    }
+
+    /// Keeps precompiled artifacts in the cache directory of `earlier` (built with
+    /// [`TestSandbox::disk_cache`]), as a restarted worker on the same disk would.
+    pub fn disk_cache_of(mut self, earlier: &Built) -> Self {
+        let dir = earlier
+            .cache
+            .clone()
+            .expect("the earlier sandbox was not built with `disk_cache()`");
+        self.options
+            .cache_dir
+            .clone_from(&earlier.sandbox.options().cache_dir);
         self.cache = Some(dir);
         self
     }
@@ -106,7 +123,7 @@ impl TestSandbox {
     pub fn build(self) -> Built {
         Built {
             sandbox: Sandbox::new(self.options).unwrap(),
-            _cache: self.cache.map(Arc::new),
+            cache: self.cache,
         }
     }
 }
@@ -116,7 +133,9 @@ impl TestSandbox {
 pub struct Built {
     /// The sandbox.
     pub sandbox: Sandbox,
-    _cache: Option<Arc<tempfile::TempDir>>,
+    /// The temporary cache directory, shared with sandboxes built by
+    /// [`TestSandbox::disk_cache_of`].
+    cache: Option<Arc<tempfile::TempDir>>,
 }
 
 impl std::ops::Deref for Built {

@@ -112,9 +112,19 @@ impl Credential {
     /// The forms in which this secret could appear on the wire, to scrub them from
     /// anything the plugin receives or emits.
     pub(crate) fn wire_forms(&self) -> Vec<Vec<u8>> {
-        let mut forms = vec![self.secret.expose().as_bytes().to_vec()];
-        if let Injection::Basic { username } = &self.inject {
-            forms.push(basic_token(username, self.secret.expose()).into_bytes());
+        let secret = self.secret.expose();
+        let mut forms = vec![secret.as_bytes().to_vec()];
+        match &self.inject {
+            Injection::Basic { username } => forms.push(basic_token(username, secret).into_bytes()),
+            // Percent-encoded into the URL, which servers and transport errors echo back.
+            Injection::Query { .. } => {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+                if encoded != secret {
+                    forms.push(encoded.into_bytes());
+                }
+            }
+            Injection::Bearer | Injection::Header { .. } => {}
         }
         forms.retain(|f| f.len() >= 4);
         forms

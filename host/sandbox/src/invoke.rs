@@ -301,7 +301,8 @@ impl Sandbox {
             Ok(Ok(Err(pe))) => Err(Failure {
                 kind: pe.kind.into(),
                 reason: None,
-                message: crate::grants::scrub_str(&truncate(&pe.message, 4096), &secrets),
+                // Scrub before cutting, so the cut cannot leave a piece of a secret.
+                message: truncate(&crate::grants::scrub_str(&pe.message, &secrets), 4096),
                 retry_after_ms: pe.retry_after_ms,
             }),
             Ok(Err(e)) => Err(self.trap_failure(&e, state)),
@@ -343,7 +344,7 @@ impl Sandbox {
                     Some(said) => format!("the plugin trapped: {said}"),
                     None => format!(
                         "the plugin trapped: {}",
-                        crate::grants::scrub_str(&first_line(&text), secrets)
+                        crate::grants::scrub_str(&without_backtrace(e), secrets)
                     ),
                 };
                 Failure::sandbox(Reason::Trap, truncate(&message, 4096))
@@ -367,6 +368,20 @@ fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}… [truncated]", &s[..end])
+}
+
+/// The error chain on one line, without the wasm backtrace frame (whose header
+/// would otherwise be all a reader sees of a memory fault or `unreachable`).
+fn without_backtrace(e: &wasmtime::Error) -> String {
+    let backtrace = e
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(ToString::to_string);
+    let parts: Vec<String> = e
+        .chain()
+        .map(ToString::to_string)
+        .filter(|part| Some(part) != backtrace.as_ref())
+        .collect();
+    first_line(&parts.join(": "))
 }
 
 fn first_line(s: &str) -> String {

@@ -173,3 +173,67 @@ impl Transport for HttpTransport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    fn resolver(allow_private: bool, name: &str, addrs: &[&str]) -> PolicyResolver {
+        let ips = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        PolicyResolver {
+            allow_private,
+            overrides: Arc::new(HashMap::from([(name.to_owned(), ips)])),
+        }
+    }
+
+    async fn resolve(r: &PolicyResolver, name: &str) -> Result<Vec<SocketAddr>, String> {
+        let name: reqwest::dns::Name = name.parse().unwrap();
+        r.resolve(name)
+            .await
+            .map(Iterator::collect)
+            .map_err(|e| e.to_string())
+    }
+
+    #[tokio::test]
+    async fn only_checked_addresses_are_handed_to_the_connector() {
+        // The name resolves to a refused loopback address and a public one: only the
+        // public one may be connected to.
+        let r = resolver(
+            false,
+            "mixed.test",
+            &["127.0.0.1", "93.184.216.34", "::ffff:10.0.0.1"],
+        );
+        let addrs = resolve(&r, "mixed.test").await.unwrap();
+        assert_eq!(
+            addrs,
+            vec!["93.184.216.34:0".parse::<SocketAddr>().unwrap()]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_with_only_refused_addresses_fails_with_every_reason() {
+        let r = resolver(false, "inside.test", &["127.0.0.1", "10.1.2.3"]);
+        let err = resolve(&r, "inside.test").await.unwrap_err();
+        assert!(err.contains("127.0.0.1 is a loopback address"), "{err}");
+        assert!(
+            err.contains("10.1.2.3 is a private (10.0.0.0/8) address"),
+            "{err}"
+        );
+        // Metadata stays refused even when private ranges are allowed.
+        let r = resolver(true, "meta.test", &["169.254.169.254"]);
+        assert!(
+            resolve(&r, "meta.test")
+                .await
+                .unwrap_err()
+                .contains("metadata")
+        );
+        let r = resolver(true, "metadata.google.internal", &["10.0.0.1"]);
+        assert!(
+            resolve(&r, "metadata.google.internal")
+                .await
+                .unwrap_err()
+                .contains("metadata endpoint")
+        );
+    }
+}

@@ -188,16 +188,28 @@ impl HostState {
             let mut hop_url = url.clone();
             let mut hop_headers = hdrs.clone();
             if let Some(c) = &credential {
-                let slot_ok = slot_hosts.iter().any(|p| p.matches(&host, port));
-                if c.bound_to(&host, port) && slot_ok {
+                let bound =
+                    c.bound_to(&host, port) && slot_hosts.iter().any(|p| p.matches(&host, port));
+                // Secrets travel over TLS only; plain http is accepted when the operator
+                // allows private addresses (local development and stand-in servers).
+                let secure = url.scheme() == "https" || self.egress.allow_private;
+                if bound && secure {
                     if let Err(e) = inject(c, &mut hop_url, &mut hop_headers) {
                         return Ok(Err(e));
                     }
                 } else if hops == 0 {
-                    return Ok(Err(HttpError::CredentialNotBound(format!(
-                        "credential `{}` is not bound to host `{host}:{port}`",
-                        c.slot
-                    ))));
+                    let why = if bound {
+                        format!(
+                            "credential `{}` is only sent over https, not to http://{host}:{port}",
+                            c.slot
+                        )
+                    } else {
+                        format!(
+                            "credential `{}` is not bound to host `{host}:{port}`",
+                            c.slot
+                        )
+                    };
+                    return Ok(Err(HttpError::CredentialNotBound(why)));
                 }
             }
             let timeout = per_request.min(self.remaining());

@@ -109,7 +109,12 @@ impl Sink {
         let message = crate::grants::scrub_str(message, &self.secrets);
         let fields = fields
             .into_iter()
-            .map(|(k, v)| (k, crate::grants::scrub_str(&v, &self.secrets)))
+            .map(|(k, v)| {
+                (
+                    crate::grants::scrub_str(&k, &self.secrets),
+                    crate::grants::scrub_str(&v, &self.secrets),
+                )
+            })
             .collect();
         inner.records.push(LogRecord {
             level,

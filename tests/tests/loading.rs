@@ -1,0 +1,357 @@
+//! Loading components (TEST-PLAN B1, B2, S5, S7, S13, R4): bad bytes, disabled
+//! features, oversized shapes and components outside the `connector` world
+//! are refused with a stable code and a message naming the problem, never a
+//! panic; precompiled artifacts on disk are verified before they are used.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use weft_sandbox::{Error, Sandbox};
+use weft_tests::{Built, TestSandbox, artifact, assert_healthy, wat};
+
+/// Loads `bytes` and returns the refusal; fails the test if it loads.
+async fn refused(sandbox: &Sandbox, what: &str, bytes: &[u8]) -> Error {
+    match sandbox.load(bytes).await {
+        Ok(p) => panic!("{what} loaded as {p:?}"),
+        Err(e) => e,
+    }
+}
+
+fn assert_refusal(e: &Error, what: &str, code: &str, names: &[&str]) {
+    assert_eq!(e.code(), code, "{what}: {e}");
+    let message = e.to_string();
+    for n in names {
+        assert!(
+            message.contains(n),
+            "{what}: the message should name `{n}`: {message}"
+        );
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift64*).
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.max(1);
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- B1
+
+#[tokio::test]
+async fn b1_random_bytes_are_invalid_wasm() {
+    let sandbox = TestSandbox::new().build();
+    for (seed, len) in [(1, 0), (2, 3), (3, 64), (4, 4096), (5, 100_000)] {
+        let bytes = noise(seed, len);
+        let e = refused(&sandbox, "random bytes", &bytes).await;
+        assert_refusal(
+            &e,
+            &format!("{len} random bytes"),
+            "invalid_wasm",
+            &["magic"],
+        );
+    }
+    // Past the header, garbage must reach the validator and come back as its message.
+    for seed in 10..20 {
+        let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();
+        bytes.extend(noise(seed, 512));
+        let e = refused(&sandbox, "a component header and noise", &bytes).await;
+        assert_eq!(e.code(), "invalid_wasm", "seed {seed}: {e}");
+        assert!(
+            e.to_string().len() > "invalid_wasm: ".len() + 10,
+            "seed {seed}: no validator message: {e}"
+        );
+    }
+    assert_healthy(&sandbox).await;
+}
+
+#[tokio::test]
+async fn b1_truncated_component_is_invalid_wasm() {
+    let sandbox = TestSandbox::new().build();
+    let whole = artifact("fixture_trivial");
+    for cut in [9, 100, whole.len() / 2, whole.len() - 1] {
+        let e = refused(&sandbox, "a truncated component", &whole[..cut]).await;
+        assert_refusal(
+            &e,
+            &format!("cut at {cut} of {}", whole.len()),
+            "invalid_wasm",
+            &[],
+        );
+        // The validator's message, saying the bytes stop short.
+        let message = e.to_string();
+        assert!(
+            message.contains("unexpected end") || message.contains("out of bounds"),
+            "cut at {cut}: the message should say the input ended early: {message}"
+        );
+    }
+    // The whole thing is fine.
+    sandbox.load(&whole).await.unwrap();
+}
+
+#[tokio::test]
+async fn b1_wrong_magic_or_version_is_invalid_wasm() {
+    let sandbox = TestSandbox::new().build();
+    let mut bytes = artifact("fixture_trivial");
+    bytes[..4].copy_from_slice(b"\x7fELF");
+    let e = refused(&sandbox, "wrong magic", &bytes).await;
+    assert_refusal(&e, "wrong magic", "invalid_wasm", &["magic"]);
+
+    let mut bytes = artifact("fixture_trivial");
+    bytes[4..8].copy_from_slice(&[0x0e, 0x00, 0x02, 0x00]);
+    let e = refused(&sandbox, "unknown version", &bytes).await;
+    assert_refusal(&e, "unknown version", "invalid_wasm", &["version"]);
+}
+
+#[tokio::test]
+async fn b1_core_module_is_not_a_component() {
+    let sandbox = TestSandbox::new().build();
+    let e = refused(&sandbox, "core-module.wat", &wat("core-module.wat")).await;
+    assert_refusal(
+        &e,
+        "core-module.wat",
+        "not_a_component",
+        &["core WebAssembly module", "wasm32-wasip2"],
+    );
+    // The feature fixtures as bare modules are refused the same way, before any feature check.
+    for f in ["threads.wat", "memory64.wat", "big-memory.wat"] {
+        assert_eq!(
+            refused(&sandbox, f, &wat(f)).await.code(),
+            "not_a_component",
+            "{f}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- B2, S3, S5: features and shapes
+
+#[tokio::test]
+async fn b2_disabled_features_are_refused_naming_the_feature() {
+    let sandbox = TestSandbox::new().build();
+    let e = refused(&sandbox, "threads", &wat("threads-component.wat")).await;
+    assert_refusal(
+        &e,
+        "threads-component.wat",
+        "invalid_wasm",
+        &["threads", "shared"],
+    );
+    let e = refused(&sandbox, "memory64", &wat("memory64-component.wat")).await;
+    assert_refusal(&e, "memory64-component.wat", "invalid_wasm", &["memory64"]);
+    assert_healthy(&sandbox).await;
+}
+
+#[tokio::test]
+async fn b2_memory_bigger_than_allowed_is_refused_at_load() {
+    let sandbox = TestSandbox::new().build();
+    let e = refused(&sandbox, "big memory", &wat("big-memory-component.wat")).await;
+    // 20000 pages of 64 KiB against the engine's 256 MiB maximum.
+    let max = sandbox.options().engine.max_memory_bytes;
+    assert_eq!(max, 256 * 1024 * 1024);
+    assert_refusal(
+        &e,
+        "big-memory-component.wat",
+        "memory_limit",
+        &["memory", "1310720000", "0x10000000"],
+    );
+    assert!(matches!(e, Error::Limit { .. }), "{e:?}");
+    assert_healthy(&sandbox).await;
+}
+
+#[tokio::test]
+async fn s5_too_many_core_instances_are_refused_at_load() {
+    let sandbox = TestSandbox::new().build();
+    let e = refused(&sandbox, "many instances", &wat("many-instances.wat")).await;
+    let max = sandbox.options().engine.core_instances_per_component;
+    assert_refusal(
+        &e,
+        "many-instances.wat",
+        "instance_limit",
+        &["200 core module instances", &max.to_string()],
+    );
+    assert_healthy(&sandbox).await;
+}
+
+#[tokio::test]
+async fn s5_table_grow_fixture_does_not_fit_the_world() {
+    // This fixture only exports `grow: func()`, so it never gets as far as running:
+    // it is refused for what it is. The table limit itself is exercised at run
+    // time by a world-fitting WAT connector in sandbox_limits.rs.
+    let sandbox = TestSandbox::new().build();
+    let e = refused(&sandbox, "table-grow", &wat("table-grow.wat")).await;
+    assert_refusal(
+        &e,
+        "table-grow.wat",
+        "world_mismatch",
+        &["missing export `weft:plugin/plugin@0.1.x`", "grow"],
+    );
+}
+
+#[tokio::test]
+async fn s5_table_declared_over_the_limit_is_refused_at_load() {
+    let sandbox = TestSandbox::new().build();
+    let limit = sandbox.options().limits.table_elements;
+    let text = format!(
+        "(component (core module $m (table {} funcref)) (core instance (instantiate $m)))",
+        limit * 2
+    );
+    let e = refused(&sandbox, "a huge table", &wat::parse_str(&text).unwrap()).await;
+    assert_refusal(&e, "a table of twice the limit", "table_limit", &["table"]);
+}
+
+#[tokio::test]
+async fn oversized_component_is_refused_before_compilation() {
+    let sandbox = TestSandbox::new()
+        .options(|o| o.engine.component_bytes = 4096)
+        .build();
+    let bytes = artifact("fixture_trivial");
+    let e = refused(&sandbox, "a component over the size limit", &bytes).await;
+    assert_refusal(
+        &e,
+        "oversized",
+        "too_large",
+        &[&bytes.len().to_string(), "4096"],
+    );
+    assert_eq!(sandbox.cache_stats().compiled, 0, "nothing was compiled");
+}
+
+// ---------------------------------------------------------------- S7, R4: the world
+
+#[tokio::test]
+async fn s7_component_importing_sockets_is_refused_naming_the_import() {
+    let sandbox = TestSandbox::new().build();
+    let e = refused(&sandbox, "sockets", &artifact("fixture_sockets")).await;
+    assert_refusal(
+        &e,
+        "fixture_sockets",
+        "world_mismatch",
+        &["wasi:sockets/tcp", "not granted"],
+    );
+    let Error::Misfit(misfit) = &e else {
+        panic!("expected a misfit, got {e:?}")
+    };
+    assert!(
+        misfit.problems.iter().all(|p| p.contains("wasi:sockets/")),
+        "only the sockets imports are wrong: {misfit:?}"
+    );
+    assert_healthy(&sandbox).await;
+}
+
+#[tokio::test]
+async fn wrong_world_version_is_refused_listing_imports_and_exports() {
+    let sandbox = TestSandbox::new().build();
+    let e = refused(
+        &sandbox,
+        "wrong version",
+        &artifact("fixture_wrong_version"),
+    )
+    .await;
+    assert_refusal(
+        &e,
+        "fixture_wrong_version",
+        "world_mismatch",
+        &["weft:plugin/types@9.0.0", "weft:plugin/plugin@9.0.0"],
+    );
+    let Error::Misfit(misfit) = &e else {
+        panic!("expected a misfit, got {e:?}")
+    };
+    assert!(
+        misfit
+            .problems
+            .iter()
+            .any(|p| p.starts_with("import `weft:plugin/types@9.0.0`")),
+        "{misfit:?}"
+    );
+    assert!(
+        misfit
+            .problems
+            .iter()
+            .any(|p| p.starts_with("export `weft:plugin/plugin@9.0.0`")),
+        "{misfit:?}"
+    );
+}
+
+// ---------------------------------------------------------------- S13: the disk cache
+
+async fn echo_works(sandbox: &Built) {
+    let plugin = sandbox.plugin("fixture_trivial").await;
+    let out = sandbox
+        .run(&plugin, "echo", json!({"cached": true}), Default::default())
+        .await;
+    assert_eq!(out.result.unwrap(), json!({"cached": true}));
+}
+
+#[tokio::test]
+async fn s13_verified_artifact_is_reused_and_a_tampered_one_is_rejected() {
+    let first = TestSandbox::new().disk_cache().build();
+    let plugin = first.plugin("fixture_trivial").await;
+    let digest = plugin.digest();
+    let path = first
+        .artifact_path(&digest)
+        .expect("a disk cache is configured");
+    assert!(path.exists(), "{} was not written", path.display());
+    assert_eq!(first.cache_stats().compiled, 1);
+
+    // Forgetting the in-memory plugin and loading again in the same sandbox uses the disk.
+    first.evict_all();
+    echo_works(&first).await;
+    assert_eq!(
+        (first.cache_stats().compiled, first.cache_stats().disk_hits),
+        (1, 1)
+    );
+
+    // A restarted worker on the same disk: a verified hit, no compilation.
+    let second = TestSandbox::new().disk_cache_of(&first).build();
+    echo_works(&second).await;
+    let stats = second.cache_stats();
+    assert_eq!(
+        (stats.disk_hits, stats.compiled, stats.rejected),
+        (1, 0, 0),
+        "{stats:?}"
+    );
+
+    // Flip one byte of the precompiled code: the next worker must not run it.
+    let mut file = std::fs::read(&path).unwrap();
+    let at = file.len() - 100;
+    file[at] ^= 0x01;
+    std::fs::write(&path, &file).unwrap();
+    let third = TestSandbox::new().disk_cache_of(&first).build();
+    echo_works(&third).await;
+    let stats = third.cache_stats();
+    assert_eq!(
+        (stats.rejected, stats.compiled, stats.disk_hits),
+        (1, 1, 0),
+        "{stats:?}"
+    );
+
+    // The rejected file was replaced by a good one.
+    let fourth = TestSandbox::new().disk_cache_of(&first).build();
+    echo_works(&fourth).await;
+    let stats = fourth.cache_stats();
+    assert_eq!(
+        (stats.disk_hits, stats.compiled, stats.rejected),
+        (1, 0, 0),
+        "{stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn s13_artifact_for_other_bytes_is_rejected() {
+    // An artifact moved under another component's digest (a valid file, a valid
+    // MAC for *its* digest) must not be loaded in place of the real component.
+    let first = TestSandbox::new().disk_cache().build();
+    let trivial = first.plugin("fixture_trivial").await;
+    let hostile = first.plugin("fixture_hostile").await;
+    let trivial_path = first.artifact_path(&trivial.digest()).unwrap();
+    let hostile_path = first.artifact_path(&hostile.digest()).unwrap();
+    std::fs::copy(&hostile_path, &trivial_path).unwrap();
+
+    let second = TestSandbox::new().disk_cache_of(&first).build();
+    let plugin = second.plugin("fixture_trivial").await;
+    assert_eq!(plugin.manifest().name, "trivial");
+    let stats = second.cache_stats();
+    assert_eq!((stats.rejected, stats.compiled), (1, 1), "{stats:?}");
+    echo_works(&second).await;
+}
