@@ -6,6 +6,8 @@
 //!   sandbox's named [`Reason`]s for limit breaches and traps.
 //! - [`host`]: outbound host patterns ([`HostPattern`]) used by capabilities and grants.
 //! - [`context`]: the facts about one step attempt handed to a plugin ([`StepContext`]).
+//! - [`workflow`]: workflow definitions as written by tenants ([`Definition`], [`StepDef`],
+//!   [`StepKind`]) and the [`Problem`]s validation reports.
 //!
 //! ```
 //! use weft_types::{HostPattern, ErrorKind};
@@ -19,11 +21,16 @@ pub mod context;
 pub mod failure;
 pub mod host;
 pub mod plugin;
+pub mod workflow;
 
 pub use context::StepContext;
 pub use failure::{ErrorKind, Reason};
 pub use host::HostPattern;
 pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
+pub use workflow::{
+    ActionStep, ConditionStep, Definition, Grants, LoopStep, Problem, RespondStep, RetrySpec,
+    StepDef, StepKind, SubworkflowStep, SwitchCase, SwitchStep, WaitStep, WaitUntil,
+};
 
 /// Errors raised when domain values are built from untrusted text.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -1,0 +1,163 @@
+//! Workflow definitions for Weft: parse (JSON or YAML, with limits), validate against
+//! the connector catalogue, template (`{{ expr }}`, data only), the step graph, and
+//! the retry policy. Pure code: no I/O, no store, no queue.
+//!
+//! ```
+//! use weft_engine::{Format, Limits, definition, validate};
+//! use weft_types::Manifest;
+//!
+//! let yaml = br#"
+//! name: echo
+//! steps:
+//!   - id: reply
+//!     kind: respond
+//!     body: { you_sent: "{{ trigger.body }}" }
+//! "#;
+//! let limits = Limits::default();
+//! let def = definition::parse(yaml, Format::Yaml, &limits).unwrap();
+//! let catalog: Vec<Manifest> = Vec::new();
+//! validate::validate(&def, &catalog, &limits).unwrap();
+//! ```
+//!
+//! The format, step kinds, templating rules and limits are documented in
+//! `docs/WORKFLOWS.md`.
+
+pub mod definition;
+mod eval;
+mod expr;
+pub mod graph;
+mod lex;
+pub mod retry;
+pub mod schema;
+pub mod template;
+pub mod validate;
+
+pub use definition::Format;
+pub use graph::Graph;
+pub use template::{Template, render};
+pub use validate::Catalog;
+use weft_types::Problem;
+
+/// Size limits applied while parsing and validating a definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest definition document, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of arrays and objects in the document.
+    pub max_depth: usize,
+    /// Most steps, counting loop bodies.
+    pub max_steps: usize,
+    /// Deepest nesting of loops.
+    pub max_loop_nesting: usize,
+    /// Highest loop parallelism.
+    pub max_parallelism: u32,
+    /// Longest wait duration, in milliseconds.
+    pub max_wait_ms: u64,
+    /// Most problems reported at once.
+    pub max_problems: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 1024 * 1024,
+            max_depth: 64,
+            max_steps: 1_000,
+            max_loop_nesting: 4,
+            max_parallelism: 64,
+            max_wait_ms: 366 * 24 * 3_600 * 1_000,
+            max_problems: 100,
+        }
+    }
+}
+
+/// Why a definition was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The document is over [`Limits::max_bytes`].
+    #[error("definition is {size} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The document nests deeper than [`Limits::max_depth`].
+    #[error("definition nests deeper than {limit} levels (at byte {offset})")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// Where the limit was crossed (0 when not known).
+        offset: usize,
+    },
+    /// The document is not JSON or YAML.
+    #[error("definition is not valid {format}: {message}")]
+    Syntax {
+        /// What it was parsed as.
+        format: Format,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The document parsed but is not a valid workflow: every problem found.
+    #[error("invalid workflow definition: {}", list(.0))]
+    Invalid(Vec<Problem>),
+    /// A template failed to render.
+    #[error(transparent)]
+    Template(#[from] template::Error),
+}
+
+fn list(problems: &[Problem]) -> String {
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    shown.join("; ")
+}
+
+impl Error {
+    /// The problems, as the API reports them (one for the errors without a path).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            Self::Invalid(p) => p.clone(),
+            Self::Template(e) => vec![Problem::new(e.path.clone(), {
+                let mut e = e.clone();
+                e.path.clear();
+                e.to_string()
+            })],
+            other => vec![Problem::new("", other.to_string())],
+        }
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_flatten_to_problems() {
+        let e = Error::Invalid(vec![Problem::new("/a", "x"), Problem::new("/b", "y")]);
+        assert_eq!(e.to_string(), "invalid workflow definition: /a: x; /b: y");
+        let e = Error::TooLarge { size: 2, limit: 1 };
+        assert_eq!(
+            e.problems(),
+            vec![Problem::new(
+                "",
+                "definition is 2 bytes, more than the limit of 1"
+            )]
+        );
+        let t = match render(
+            &serde_json::json!({"k": "{{ 1 < 'a' }}"}),
+            &serde_json::json!({}),
+        ) {
+            Err(t) => Error::from(t),
+            Ok(v) => panic!("{v}"),
+        };
+        assert_eq!(
+            t.problems(),
+            vec![Problem::new(
+                "/k",
+                "cannot compare number with string at position 5 in `{{ 1 < 'a' }}`"
+            )]
+        );
+    }
+}

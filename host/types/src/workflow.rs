@@ -1,0 +1,352 @@
+//! Workflow definitions: what a tenant writes (JSON or YAML), as plain data.
+//!
+//! Parsing with limits, validation, templating and the step graph live in the
+//! `weft-engine` crate; this module only holds the shapes. The format is
+//! documented in `docs/WORKFLOWS.md`.
+
+use crate::{ErrorKind, HostPattern};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A whole workflow definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Human name of the workflow.
+    pub name: String,
+    /// Author-chosen version number of the definition, informational.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// One paragraph for humans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Constants readable from templates as `vars.<name>` (not templated themselves).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub vars: Map<String, Value>,
+    /// Deadline for the whole run, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Workflow started with the failed run's summary when a run fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_workflow: Option<String>,
+    /// What the tenant grants this workflow's connectors.
+    #[serde(default, skip_serializing_if = "Grants::is_empty")]
+    pub grants: Grants,
+    /// The steps, in document order.
+    pub steps: Vec<StepDef>,
+}
+
+/// Outbound hosts and credentials granted to the workflow's connectors.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grants {
+    /// Hosts connectors may reach (still intersected with what each declares).
+    #[serde(default)]
+    pub hosts: Vec<HostPattern>,
+    /// Credential slot name -> name of a stored credential of the tenant.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
+}
+
+impl Grants {
+    /// Whether nothing is granted.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.credentials.is_empty()
+    }
+}
+
+/// One step (node) of the workflow graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepDef {
+    /// Identifier, unique in the whole definition: `[A-Za-z_][A-Za-z0-9_]*`, at most 64.
+    pub id: String,
+    /// Steps this one waits for. Absent: the previous step in the same list (or,
+    /// for a branch target, the branching step); `[]`: none (a root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Vec<String>>,
+    /// Retry policy; absent: the engine's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetrySpec>,
+    /// Deadline of one attempt (for `wait ... until resume`: of the wait), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// When the step finally fails, record the error as its output and go on.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub continue_on_fail: bool,
+    /// What the step does.
+    #[serde(flatten)]
+    pub kind: StepKind,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The kinds of step, tagged by `"kind"`; each kind's fields are its own type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepKind {
+    /// Run a connector action in the sandbox.
+    Action(ActionStep),
+    /// Route on a boolean expression.
+    Condition(ConditionStep),
+    /// Route on the value of an expression.
+    Switch(SwitchStep),
+    /// Run a nested list of steps once per item.
+    Loop(LoopStep),
+    /// Wait for every step in `after`.
+    Merge,
+    /// Start another workflow and wait for its result.
+    Subworkflow(SubworkflowStep),
+    /// Pause the run.
+    Wait(WaitStep),
+    /// Answer the webhook that triggered the run.
+    Respond(RespondStep),
+}
+
+/// `kind: action`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionStep {
+    /// Connector name, e.g. `http`.
+    pub connector: String,
+    /// Action name, e.g. `request`.
+    pub action: String,
+    /// Input handed to the action (templated).
+    #[serde(default)]
+    pub input: Value,
+    /// Connector config (templated).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub config: Value,
+}
+
+/// `kind: condition`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionStep {
+    /// The expression (`if`), with or without `{{ }}`.
+    #[serde(rename = "if")]
+    pub condition: String,
+    /// Steps that run when the expression is truthy.
+    #[serde(default)]
+    pub then: Vec<String>,
+    /// Steps that run otherwise (`else`).
+    #[serde(default, rename = "else")]
+    pub otherwise: Vec<String>,
+}
+
+/// `kind: switch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwitchStep {
+    /// The expression, with or without `{{ }}`.
+    pub value: String,
+    /// Checked in order; the first equal case wins.
+    #[serde(default)]
+    pub cases: Vec<SwitchCase>,
+    /// Steps that run when no case matches.
+    #[serde(default)]
+    pub default: Vec<String>,
+}
+
+/// `kind: loop`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopStep {
+    /// Expression giving an array, with or without `{{ }}`.
+    pub items: String,
+    /// Iterations running at once (1..=64).
+    #[serde(default = "one")]
+    pub parallelism: u32,
+    /// The steps of one iteration; they see `item` and `index`.
+    pub body: Vec<StepDef>,
+}
+
+/// `kind: subworkflow`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubworkflowStep {
+    /// Id of the workflow to run.
+    pub workflow: String,
+    /// Its trigger payload (templated).
+    #[serde(default)]
+    pub input: Value,
+}
+
+/// `kind: wait`: exactly one of the two fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitStep {
+    /// Resume after this many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Resume when called back (approval, webhook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<WaitUntil>,
+}
+
+/// `kind: respond`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespondStep {
+    /// HTTP status, default 200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Response headers (values templated).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Response body (templated).
+    #[serde(default)]
+    pub body: Value,
+}
+
+impl StepKind {
+    /// The `kind` tag.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Action(_) => "action",
+            Self::Condition(_) => "condition",
+            Self::Switch(_) => "switch",
+            Self::Loop(_) => "loop",
+            Self::Merge => "merge",
+            Self::Subworkflow(_) => "subworkflow",
+            Self::Wait(_) => "wait",
+            Self::Respond(_) => "respond",
+        }
+    }
+
+    /// The step ids this step routes to (`then`, `else`, cases, `default`).
+    pub fn branch_targets(&self) -> Vec<&str> {
+        match self {
+            Self::Condition(c) => c
+                .then
+                .iter()
+                .chain(&c.otherwise)
+                .map(String::as_str)
+                .collect(),
+            Self::Switch(s) => s
+                .cases
+                .iter()
+                .flat_map(|c| &c.next)
+                .chain(&s.default)
+                .map(String::as_str)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One case of a switch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchCase {
+    /// The value to compare with (JSON equality; numbers by value).
+    pub equals: Value,
+    /// Steps that run when it matches.
+    pub next: Vec<String>,
+}
+
+/// What a wait step waits for, besides a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitUntil {
+    /// A call to the run's resume URL or the resume API.
+    Resume,
+}
+
+/// A step's retry policy as written; unset fields take the engine's defaults.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Attempts in total, including the first (no upper clamp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Delay before the second attempt, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_interval_ms: Option<u64>,
+    /// Factor applied to the delay after each attempt (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_coefficient: Option<f64>,
+    /// Upper bound of one delay, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_interval_ms: Option<u64>,
+    /// No attempt starts later than this after the first one, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration_ms: Option<u64>,
+    /// Error kinds never retried (replaces the default list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_retryable: Option<Vec<ErrorKind>>,
+}
+
+/// One thing wrong with a definition, located by a JSON pointer into it
+/// (e.g. `/steps/3/after/0`; `""` is the whole document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// JSON pointer to the offending value.
+    pub path: String,
+    /// What is wrong, for humans.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn steps_are_tagged_by_kind_and_round_trip() {
+        let v = json!({
+            "name": "w",
+            "steps": [
+                {"id": "a", "kind": "action", "connector": "http", "action": "get",
+                 "input": {"url": "{{ vars.u }}"}, "retry": {"max_attempts": 10}},
+                {"id": "c", "kind": "condition", "if": "steps.a.output.ok", "then": ["r"]},
+                {"id": "l", "kind": "loop", "items": "trigger.body", "body": [
+                    {"id": "w", "kind": "wait", "duration_ms": 5}
+                ]},
+                {"id": "m", "kind": "merge", "after": ["c", "l"]},
+                {"id": "r", "kind": "respond", "body": {"ok": true}}
+            ]
+        });
+        let d: Definition = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(d.steps.len(), 5);
+        assert_eq!(d.steps[1].kind.branch_targets(), vec!["r"]);
+        match &d.steps[2].kind {
+            StepKind::Loop(l) => {
+                assert_eq!(l.parallelism, 1);
+                assert_eq!(l.body[0].kind.name(), "wait");
+            }
+            other => panic!("not a loop: {other:?}"),
+        }
+        let back = serde_json::to_value(&d).unwrap();
+        assert_eq!(serde_json::from_value::<Definition>(back).unwrap(), d);
+    }
+
+    #[test]
+    fn problems_display_with_their_path() {
+        assert_eq!(
+            Problem::new("/steps/0/id", "bad").to_string(),
+            "/steps/0/id: bad"
+        );
+        assert_eq!(Problem::new("", "bad").to_string(), "bad");
+    }
+}
