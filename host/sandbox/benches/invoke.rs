@@ -29,10 +29,16 @@ const INPUT: &str = "{}";
 fn main() -> Result<(), BoxError> {
     let path = component_path();
     let bytes = std::fs::read(&path).map_err(|e| {
-        format!("{}: {e} (build the fixtures first: scripts/bench does it)", path.display())
+        format!(
+            "{}: {e} (build the fixtures first: scripts/bench does it)",
+            path.display()
+        )
     })?;
     let invocations = match std::env::var("WEFT_BENCH_INVOCATIONS") {
-        Ok(v) => v.parse::<usize>().map_err(|e| format!("WEFT_BENCH_INVOCATIONS={v}: {e}"))?.max(1),
+        Ok(v) => v
+            .parse::<usize>()
+            .map_err(|e| format!("WEFT_BENCH_INVOCATIONS={v}: {e}"))?
+            .max(1),
         Err(_) => 20_000,
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -40,10 +46,19 @@ fn main() -> Result<(), BoxError> {
 
     println!("weft-sandbox benchmark");
     println!("  component: {} ({} bytes)", path.display(), bytes.len());
-    println!("  cores: {cores}; invocations per invoke run: {invocations} (after {WARM_UP} warm-up)");
+    println!(
+        "  cores: {cores}; invocations per invoke run: {invocations} (after {WARM_UP} warm-up)"
+    );
+    let (pagemap, reset) = match wasmtime::PoolingAllocationConfig::is_pagemap_scan_available() {
+        true => ("available", "in place"),
+        false => ("unavailable", "with madvise"),
+    };
+    println!("  PAGEMAP_SCAN: {pagemap} (instance memories and tables are reset {reset})");
     println!();
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
 
     // 1. Compile: a fresh sandbox without a cache directory, so every load compiles.
     let mut compile = Vec::with_capacity(COMPILE_SAMPLES);
@@ -54,20 +69,29 @@ fn main() -> Result<(), BoxError> {
         compile.push(started.elapsed());
         let stats = sandbox.cache_stats();
         if stats.compiled != 1 {
-            report.note(format!("compile sample did not compile exactly once: {stats:?}"));
+            report.note(format!(
+                "compile sample did not compile exactly once: {stats:?}"
+            ));
         }
     }
-    report.row(Row::new("compile + load (cold, no cache dir)", compile).goal("once per digest", None));
+    report.row(
+        Row::new("compile + load (cold, no cache dir)", compile).goal("once per digest", None),
+    );
 
     // 2. Load precompiled: one sandbox fills the disk cache, then a new sandbox per
     //    sample loads from it (its in-memory map is empty, so the artifact is used).
     let dir = tempfile::tempdir()?;
-    let cached = || Options { cache_dir: Some(dir.path().to_owned()), ..Options::default() };
+    let cached = || Options {
+        cache_dir: Some(dir.path().to_owned()),
+        ..Options::default()
+    };
     let artifact_bytes = {
         let sandbox = Sandbox::new(cached())?;
         let plugin = rt.block_on(sandbox.load(&bytes))?;
         let artifact = sandbox.artifact_path(&plugin.digest());
-        artifact.and_then(|p| std::fs::metadata(p).ok()).map_or(0, |m| m.len())
+        artifact
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
     };
     let mut load = Vec::with_capacity(LOAD_SAMPLES);
     let mut disk = CacheStats::default();
@@ -90,7 +114,10 @@ fn main() -> Result<(), BoxError> {
     report.row(
         Row::new("load precompiled (disk cache, new sandbox)", load)
             .goal("<= 5 ms", Some((Pct::P99, Duration::from_millis(5))))
-            .detail(format!("disk_hits {}/{LOAD_SAMPLES}; artifact {artifact_bytes} bytes", disk.disk_hits)),
+            .detail(format!(
+                "disk_hits {}/{LOAD_SAMPLES}; artifact {artifact_bytes} bytes",
+                disk.disk_hits
+            )),
     );
 
     // 3. Load again in the same sandbox: the in-memory map (digest of the bytes).
@@ -110,9 +137,27 @@ fn main() -> Result<(), BoxError> {
     let compiled_before = sandbox.cache_stats().compiled;
     let mut tally = Tally::default();
     let one_core = rt.block_on(async {
-        invoke_seq(&sandbox, &plugin, &proto, &expected, WARM_UP, &mut Tally::default()).await;
+        invoke_seq(
+            &sandbox,
+            &plugin,
+            &proto,
+            &expected,
+            WARM_UP,
+            &mut Tally::default(),
+            false,
+        )
+        .await;
         let started = Instant::now();
-        let lat = invoke_seq(&sandbox, &plugin, &proto, &expected, invocations, &mut tally).await;
+        let lat = invoke_seq(
+            &sandbox,
+            &plugin,
+            &proto,
+            &expected,
+            invocations,
+            &mut tally,
+            false,
+        )
+        .await;
         (lat, started.elapsed())
     });
     let (lat, wall) = one_core;
@@ -121,26 +166,49 @@ fn main() -> Result<(), BoxError> {
             .goal("p50 <= 50 us, p99 <= 250 us", None)
             .check(Pct::P50, Duration::from_micros(50))
             .check(Pct::P99, Duration::from_micros(250))
-            .detail(format!("{} inv/s; {}", per_sec(invocations, wall), tally.summary())),
+            .detail(format!(
+                "{} inv/s; {}",
+                per_sec(invocations, wall),
+                tally.summary()
+            )),
     );
     report.failures("1 core", &tally);
     drop(rt);
 
-    // 5. Invoke on all cores: a multi-thread runtime, 2 tasks per core.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(cores).enable_all().build()?;
+    // 5. Invoke on all cores: a multi-thread runtime, 2 tasks per core, each core's
+    //    share as large as the one-core run.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()?;
     let tasks = 2 * cores;
-    let per_task = invocations.div_ceil(tasks);
+    let per_task = (invocations * cores).div_ceil(tasks);
     let (lat, wall, tally) = rt.block_on(async {
         let sandbox = &sandbox;
-        let _ = run_tasks(sandbox, &plugin, &proto, &expected, tasks, WARM_UP.div_ceil(tasks)).await;
+        let _ = run_tasks(
+            sandbox,
+            &plugin,
+            &proto,
+            &expected,
+            tasks,
+            WARM_UP.div_ceil(tasks),
+        )
+        .await;
         let started = Instant::now();
         let (lat, tally) = run_tasks(sandbox, &plugin, &proto, &expected, tasks, per_task).await;
         (lat, started.elapsed(), tally)
     });
     let total = lat.len();
     report.row(
-        Row::new(&format!("invoke, fresh instance, {cores} cores ({tasks} tasks)"), lat)
-            .detail(format!("{} inv/s; {}", per_sec(total, wall), tally.summary())),
+        Row::new(
+            &format!("invoke, fresh instance, {cores} cores ({tasks} tasks)"),
+            lat,
+        )
+        .detail(format!(
+            "{} inv/s; {}",
+            per_sec(total, wall),
+            tally.summary()
+        )),
     );
     report.failures("all cores", &tally);
     drop(rt);
@@ -157,22 +225,42 @@ fn main() -> Result<(), BoxError> {
         compiled_after - compiled_before
     ));
 
+    if let Some(rss) = resident_set() {
+        report.detail_line(format!("resident set after all runs: {rss}"));
+    }
     report.print();
     Ok(())
+}
+
+/// `VmRSS` of this process (Linux).
+fn resident_set() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    Some(line.trim_start_matches("VmRSS:").trim().to_owned())
 }
 
 fn component_path() -> PathBuf {
     if let Some(p) = std::env::var_os("WEFT_BENCH_COMPONENT") {
         return p.into();
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-        home.join(".cache/weft/target")
-    });
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/weft/target")
+        });
     target.join("wasm32-wasip2/release/fixture_trivial.wasm")
 }
 
 /// Sequential invocations; returns each one's latency.
+///
+/// `invoke` only returns to the scheduler when the guest is still running at an epoch
+/// tick, so back-to-back invocations can hold a worker for many milliseconds. With
+/// tasks sharing workers, `cooperative` yields between invocations (outside the timed
+/// part), as a real caller awaiting anything else would; otherwise an invocation
+/// interrupted by a tick would also be timed waiting for a whole run of another task.
 async fn invoke_seq(
     sandbox: &Sandbox,
     plugin: &Plugin,
@@ -180,6 +268,7 @@ async fn invoke_seq(
     expected: &serde_json::Value,
     n: usize,
     tally: &mut Tally,
+    cooperative: bool,
 ) -> Vec<Duration> {
     let mut lat = Vec::with_capacity(n);
     for _ in 0..n {
@@ -188,6 +277,9 @@ async fn invoke_seq(
         let outcome = sandbox.invoke(plugin, inv).await;
         lat.push(started.elapsed());
         tally.record(&outcome, expected);
+        if cooperative {
+            tokio::task::yield_now().await;
+        }
     }
     lat
 }
@@ -203,10 +295,18 @@ async fn run_tasks(
 ) -> (Vec<Duration>, Tally) {
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
-            let (sandbox, plugin, proto, expected) = (sandbox.clone(), plugin.clone(), proto.clone(), expected.clone());
+            let (sandbox, plugin, proto, expected) = (
+                sandbox.clone(),
+                plugin.clone(),
+                proto.clone(),
+                expected.clone(),
+            );
             tokio::spawn(async move {
                 let mut tally = Tally::default();
-                let lat = invoke_seq(&sandbox, &plugin, &proto, &expected, per_task, &mut tally).await;
+                let lat = invoke_seq(
+                    &sandbox, &plugin, &proto, &expected, per_task, &mut tally, true,
+                )
+                .await;
                 (lat, tally)
             })
         })
@@ -234,7 +334,7 @@ fn group_thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -295,7 +395,13 @@ struct Row {
 impl Row {
     fn new(name: &str, mut samples: Vec<Duration>) -> Self {
         samples.sort_unstable();
-        Self { name: name.to_owned(), samples, goal: None, checks: Vec::new(), detail: None }
+        Self {
+            name: name.to_owned(),
+            samples,
+            goal: None,
+            checks: Vec::new(),
+            detail: None,
+        }
     }
 
     fn goal(mut self, text: &str, check: Option<(Pct, Duration)>) -> Self {
@@ -359,15 +465,22 @@ impl Report {
 
     fn failures(&mut self, what: &str, tally: &Tally) {
         for (message, n) in &tally.messages {
-            self.notes.push(format!("{what}: {n} invocation(s) failed: {message}"));
+            self.notes
+                .push(format!("{what}: {n} invocation(s) failed: {message}"));
         }
     }
 
     fn print(&self) {
-        let name_w = self.rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(10).max(11);
+        let name_w = self
+            .rows
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(10)
+            .max(11);
         println!(
-            "{:<name_w$}  {:>6}  {:>10}  {:>10}  {:>10}  {:>10}  {:<28}  {}",
-            "measurement", "n", "p50", "p90", "p99", "max", "goal", "status"
+            "{:<name_w$}  {:>6}  {:>10}  {:>10}  {:>10}  {:>10}  {:<28}  status",
+            "measurement", "n", "p50", "p90", "p99", "max", "goal"
         );
         println!("{}", "-".repeat(name_w + 2 + 6 + 4 * 12 + 2 + 28 + 2 + 6));
         for r in &self.rows {
