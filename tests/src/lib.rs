@@ -356,3 +356,19 @@ impl StandIn {
         (stand_in, inbox)
     }
 }
+
+/// The output of a successful outcome; panics with the failure and logs otherwise.
+pub fn output(out: &Outcome) -> &serde_json::Value {
+    match &out.result {
+        Ok(v) => v,
+        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
+    }
+}
+
+/// The failure of a failed outcome; panics with the output otherwise.
+pub fn failure(out: &Outcome) -> &weft_sandbox::Failure {
+    match &out.result {
+        Ok(v) => panic!("expected a failure, got output {v}"),
+        Err(f) => f,
+    }
+}

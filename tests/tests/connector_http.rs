@@ -9,8 +9,8 @@ use axum::{
 };
 use serde_json::{Value, json};
 use std::{sync::Arc, time::Duration};
-use weft_sandbox::{Failure, Grants, Invocation, Outcome, Plugin};
-use weft_tests::{Built, StandIn, TestSandbox, bearer, hosts};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin};
+use weft_tests::{Built, StandIn, TestSandbox, bearer, failure, hosts, output};
 use weft_types::ErrorKind;
 
 async fn setup() -> (Built, Arc<Plugin>) {
@@ -36,20 +36,6 @@ async fn request(
 
 fn loopback() -> Grants {
     hosts(&["127.0.0.1"])
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
-}
-
-fn failure(out: &Outcome) -> &Failure {
-    match &out.result {
-        Ok(v) => panic!("expected a failure, got output {v}"),
-        Err(f) => f,
-    }
 }
 
 fn reply(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {

@@ -8,8 +8,8 @@ use axum::{
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
-use weft_sandbox::{Failure, Grants, Invocation, Outcome, Plugin};
-use weft_tests::{Built, Inbox, Received, StandIn, TestSandbox, bearer, hosts};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin};
+use weft_tests::{Built, Inbox, Received, StandIn, TestSandbox, bearer, failure, hosts, output};
 use weft_types::{ErrorKind, StepContext};
 
 const API_KEY: &str = "sk-test-0123456789";
@@ -104,20 +104,6 @@ impl Llm {
 
 fn hello() -> Value {
     json!({"messages": [{"role": "user", "content": "Say hello"}]})
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
-}
-
-fn failure(out: &Outcome) -> &Failure {
-    match &out.result {
-        Ok(v) => panic!("expected a failure, got output {v}"),
-        Err(f) => f,
-    }
 }
 
 #[tokio::test]

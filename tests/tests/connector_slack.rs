@@ -10,8 +10,8 @@ use axum::{
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
-use weft_sandbox::{Failure, Grants, Invocation, Outcome, Plugin};
-use weft_tests::{Built, Inbox, Received, StandIn, TestSandbox, bearer, hosts};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin};
+use weft_tests::{Built, Inbox, Received, StandIn, TestSandbox, bearer, failure, hosts, output};
 use weft_types::ErrorKind;
 
 const TOKEN: &str = "xoxb-test-1234-abcd";
@@ -89,20 +89,6 @@ impl Slack {
             self.grants(TOKEN),
         )
         .await
-    }
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
-}
-
-fn failure(out: &Outcome) -> &Failure {
-    match &out.result {
-        Ok(v) => panic!("expected a failure, got output {v}"),
-        Err(f) => f,
     }
 }
 

@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 use std::{sync::Arc, time::Duration};
-use weft_sandbox::{Failure, Grants, Invocation, Limits, Outcome, Plugin};
-use weft_tests::{Built, TestSandbox, assert_healthy, reason};
+use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
+use weft_tests::{Built, TestSandbox, assert_healthy, failure, output, reason};
 use weft_types::{ErrorKind, Reason};
 
 async fn setup() -> (Built, Arc<Plugin>) {
@@ -29,20 +29,6 @@ async fn jq_limited(sandbox: &Built, plugin: &Plugin, input: Value, limits: Limi
             },
         )
         .await
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
-}
-
-fn failure(out: &Outcome) -> &Failure {
-    match &out.result {
-        Ok(v) => panic!("expected a failure, got output {v}"),
-        Err(f) => f,
-    }
 }
 
 #[tokio::test]

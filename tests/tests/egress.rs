@@ -13,11 +13,13 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{io::Write, sync::Arc};
 use weft_harness::{Harness, Reply};
 use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
-use weft_tests::{Built, Inbox, StandIn, TestSandbox, assert_healthy, bearer, hosts, reason};
+use weft_tests::{
+    Built, Inbox, StandIn, TestSandbox, assert_healthy, bearer, hosts, output, reason,
+};
 
 async fn hostile(sandbox: TestSandbox) -> (Built, Arc<Plugin>) {
     let sandbox = sandbox.build();
@@ -38,13 +40,6 @@ async fn get(sandbox: &Built, plugin: &Plugin, url: &str, grants: Grants) -> Out
 
 fn everywhere() -> Grants {
     hosts(&["*"])
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
 }
 
 /// The `(kind, detail)` of the http error the plugin got back.

@@ -11,7 +11,9 @@ use weft_sandbox::{
     Credential, Grants, Injection, Invocation, MemoryState, Namespace, Outcome, Plugin, Secret,
     StateGrant,
 };
-use weft_tests::{Built, Received, StandIn, TestSandbox, assert_healthy, bearer, hosts, reason};
+use weft_tests::{
+    Built, Received, StandIn, TestSandbox, assert_healthy, bearer, hosts, output, reason,
+};
 
 /// Shaped like a base64 API key: `/`, `+` and `=` are percent-encoded in a URL.
 const SECRET: &str = "sk/Live+4f9c2b7e=1d0a";
@@ -20,13 +22,6 @@ async fn hostile() -> (Built, Arc<Plugin>) {
     let sandbox = TestSandbox::new().build();
     let plugin = sandbox.plugin("fixture_hostile").await;
     (sandbox, plugin)
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
 }
 
 /// The whole outcome (result, usage, logs) as JSON text, to search for secrets.

@@ -13,8 +13,10 @@ use std::{
 };
 use tokio::{io::AsyncReadExt, sync::oneshot};
 use tokio_util::sync::CancellationToken;
-use weft_sandbox::{Failure, Grants, Invocation, Limits, Outcome, Plugin};
-use weft_tests::{Built, TestSandbox, assert_healthy, hosts, reason, wat_connector};
+use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
+use weft_tests::{
+    Built, TestSandbox, assert_healthy, failure, hosts, output, reason, wat_connector,
+};
 
 const MIB: u64 = 1024 * 1024;
 /// What "promptly" means in this file.
@@ -44,20 +46,6 @@ fn with_timeout(timeout: Duration) -> Limits {
     Limits {
         timeout,
         ..Limits::default()
-    }
-}
-
-fn output(out: &Outcome) -> &Value {
-    match &out.result {
-        Ok(v) => v,
-        Err(f) => panic!("expected output, got {f}; logs: {:?}", out.logs),
-    }
-}
-
-fn failure(out: &Outcome) -> &Failure {
-    match &out.result {
-        Ok(v) => panic!("expected a failure, got output {v}"),
-        Err(f) => f,
     }
 }
 
@@ -806,4 +794,49 @@ async fn a_spinning_step_does_not_starve_other_steps() {
     );
     let out = spinner.await.unwrap();
     assert_eq!(reason(&out), "deadline_exceeded", "{:?}", out.result);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_instance_pool_is_host_busy_not_the_plugins_fault() {
+    let sandbox = TestSandbox::new()
+        .options(|o| o.engine.concurrent_instances = 1)
+        .build();
+    let hostile = sandbox.plugin("fixture_hostile").await;
+    let trivial = sandbox.plugin("fixture_trivial").await;
+    // Occupy the only instance slot with a spinning step.
+    let token = CancellationToken::new();
+    let spinning = {
+        let (sandbox, hostile, token) = (sandbox.clone(), hostile.clone(), token.clone());
+        tokio::spawn(async move {
+            loop {
+                let inv = Invocation {
+                    limits: with_timeout(Duration::from_secs(20)),
+                    cancel: Some(token.clone()),
+                    ..Invocation::new("spin", "{}")
+                };
+                // The trivial calls below compete for the slot; retry until we hold it.
+                let out = sandbox.invoke(&hostile, inv).await;
+                if reason(&out) != "host_busy" {
+                    return out;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    // Until the spinner holds the slot, the trivial call may still succeed.
+    let started = Instant::now();
+    let busy = loop {
+        let out = run(&sandbox, &trivial, "echo", json!(1), Limits::default()).await;
+        if out.result.is_err() {
+            break out;
+        }
+        assert!(started.elapsed() < PROMPTLY, "the pool never filled up");
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(reason(&busy), "host_busy", "{:?}", busy.result);
+    let f = busy.result.unwrap_err();
+    assert_eq!(f.kind.as_str(), "transient", "{f}");
+    token.cancel();
+    assert_eq!(reason(&spinning.await.unwrap()), "cancelled");
+    assert_healthy(&sandbox).await;
 }

@@ -5,7 +5,8 @@
 //! - `WEFT_BENCH_COMPONENT`: the component (default
 //!   `$CARGO_TARGET_DIR/wasm32-wasip2/release/fixture_trivial.wasm`, with
 //!   `CARGO_TARGET_DIR` defaulting to `$HOME/.cache/weft/target`);
-//! - `WEFT_BENCH_INVOCATIONS`: invocations per invoke measurement (default 20,000).
+//! - `WEFT_BENCH_INVOCATIONS`: invocations of the one-core run (default 20,000); the
+//!   all-cores run does this many per core.
 //!
 //! It asserts nothing and prints a table; every invocation's result is checked and
 //! failures are counted and shown, so a failing plugin cannot pass for a fast one.

@@ -313,6 +313,14 @@ impl Sandbox {
         if let Some((reason, message)) = &state.breach {
             return Failure::sandbox(*reason, message.clone());
         }
+        if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            return Failure::sandbox(
+                Reason::HostBusy,
+                format!("no free instance slot ({e}); the step can be retried"),
+            );
+        }
         if let Some(b) = e.downcast_ref::<Breach>() {
             return Failure::sandbox(b.reason, b.message.clone());
         }

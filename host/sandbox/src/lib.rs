@@ -219,9 +219,22 @@ impl Sandbox {
             .entry(digest)
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.load_uncached(bytes, digest))
+        let loaded = cell
+            .get_or_try_init(|| self.load_uncached(bytes, digest))
             .await
-            .cloned()
+            .cloned();
+        if loaded.is_err() {
+            // Do not keep an empty cell per refused upload: the map would grow without bound.
+            let mut map = self
+                .inner
+                .loaded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if map.get(&digest).is_some_and(|c| c.get().is_none()) {
+                map.remove(&digest);
+            }
+        }
+        loaded
     }
 
     /// [`Sandbox::load`] from a file.

@@ -87,6 +87,8 @@ pub enum Reason {
     InvalidOutput,
     /// The step was cancelled while running.
     Cancelled,
+    /// The host had no free instance slot; not the plugin's fault, worth retrying.
+    HostBusy,
 }
 
 impl Reason {
@@ -107,6 +109,7 @@ impl Reason {
             Self::Trap => "trap",
             Self::InvalidOutput => "invalid_output",
             Self::Cancelled => "cancelled",
+            Self::HostBusy => "host_busy",
         }
     }
 
@@ -114,6 +117,7 @@ impl Reason {
     pub fn kind(self) -> ErrorKind {
         match self {
             Self::Cancelled => ErrorKind::Cancelled,
+            Self::HostBusy => ErrorKind::Transient,
             Self::Trap | Self::InvalidOutput => ErrorKind::Permanent,
             _ => ErrorKind::LimitExceeded,
         }
