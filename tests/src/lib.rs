@@ -372,3 +372,16 @@ pub fn failure(out: &Outcome) -> &weft_sandbox::Failure {
         Err(f) => f,
     }
 }
+
+/// The `(kind, detail)` of the http error the `hostile` fixture's `http` action
+/// got back (it reports http errors as output).
+pub fn http_error(out: &Outcome) -> (String, String) {
+    let got = output(out);
+    let e = got
+        .get("error")
+        .unwrap_or_else(|| panic!("expected an http error, got {got}"));
+    (
+        e["kind"].as_str().unwrap().to_owned(),
+        e["detail"].as_str().unwrap().to_owned(),
+    )
+}

@@ -18,7 +18,7 @@ use std::{io::Write, sync::Arc};
 use weft_harness::{Harness, Reply};
 use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
 use weft_tests::{
-    Built, Inbox, StandIn, TestSandbox, assert_healthy, bearer, hosts, output, reason,
+    Built, Inbox, StandIn, TestSandbox, assert_healthy, bearer, hosts, http_error, output, reason,
 };
 
 async fn hostile(sandbox: TestSandbox) -> (Built, Arc<Plugin>) {
@@ -40,18 +40,6 @@ async fn get(sandbox: &Built, plugin: &Plugin, url: &str, grants: Grants) -> Out
 
 fn everywhere() -> Grants {
     hosts(&["*"])
-}
-
-/// The `(kind, detail)` of the http error the plugin got back.
-fn http_error(out: &Outcome) -> (String, String) {
-    let got = output(out);
-    let e = got
-        .get("error")
-        .unwrap_or_else(|| panic!("expected an http error, got {got}"));
-    (
-        e["kind"].as_str().unwrap().to_owned(),
-        e["detail"].as_str().unwrap().to_owned(),
-    )
 }
 
 fn assert_denied(out: &Outcome, what: &str, because: &[&str]) {

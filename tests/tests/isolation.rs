@@ -12,7 +12,8 @@ use weft_sandbox::{
     StateGrant,
 };
 use weft_tests::{
-    Built, Received, StandIn, TestSandbox, assert_healthy, bearer, hosts, output, reason,
+    Built, Received, StandIn, TestSandbox, assert_healthy, bearer, hosts, http_error, output,
+    reason,
 };
 
 /// Shaped like a base64 API key: `/`, `+` and `=` are percent-encoded in a URL.
@@ -238,17 +239,6 @@ fn with_credential(credential: Credential) -> Grants {
         credentials: vec![credential],
         ..hosts(&["127.0.0.1"])
     }
-}
-
-fn http_error(out: &Outcome) -> (String, String) {
-    let got = output(out);
-    let e = got
-        .get("error")
-        .unwrap_or_else(|| panic!("expected an http error, got {got}"));
-    (
-        e["kind"].as_str().unwrap().to_owned(),
-        e["detail"].as_str().unwrap().to_owned(),
-    )
 }
 
 #[tokio::test]
