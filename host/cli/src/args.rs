@@ -16,6 +16,62 @@ pub enum Command {
     /// Write, build, test and run connectors.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Run the all-in-one server: API, webhooks, workers and schedules, on SQLite
+    /// and the in-process queue (no other service needed).
+    Serve(ServeArgs),
+    /// Run a workflow file once, locally and in memory, printing progress and a
+    /// per-step summary. Exits 0 when the run completes, 1 otherwise.
+    Run(RunArgs),
+    /// Manage workflows on a running server.
+    #[command(subcommand)]
+    Workflows(crate::client::WorkflowsCommand),
+    /// Start, inspect, cancel, retry and resume runs on a running server.
+    #[command(subcommand)]
+    Runs(crate::client::RunsCommand),
+    /// Manage credentials on a running server (secrets are write-only).
+    #[command(subcommand)]
+    Credentials(crate::client::CredentialsCommand),
+    /// List the connectors a running server offers.
+    Connectors(crate::client::ServerArgs),
+}
+
+/// `weft serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WEFT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Where the database, the master key file and the compiled-component cache live.
+    #[arg(long, env = "WEFT_DATA_DIR", default_value = "weft-data")]
+    pub data_dir: PathBuf,
+    /// Connector components to load: `.wasm` files or directories of them (repeatable).
+    #[arg(long = "plugins", env = "WEFT_PLUGINS", value_delimiter = ',')]
+    pub plugins: Vec<PathBuf>,
+    /// Public base URL used in webhook and resume URLs (default: http://LISTEN).
+    #[arg(long, env = "WEFT_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Step attempts running at once.
+    #[arg(long, env = "WEFT_CONCURRENCY", default_value_t = 64)]
+    pub concurrency: u16,
+}
+
+/// `weft run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workflow definition (JSON, or YAML by extension `.yaml`/`.yml`).
+    pub file: PathBuf,
+    /// The trigger payload (read as `trigger.body`), as JSON.
+    #[arg(long, default_value = "null")]
+    pub input: String,
+    /// Connector components to load: `.wasm` files or directories of them (repeatable).
+    #[arg(long = "plugins", env = "WEFT_PLUGINS", value_delimiter = ',')]
+    pub plugins: Vec<PathBuf>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
+    /// Print the run (with steps) as JSON at the end instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,11 @@
-//! `weft`: one binary, several roles. This build carries the plugin-author
-//! subcommands (`weft plugin new | build | test | inspect | invoke`).
+//! `weft`: one binary, several roles: the plugin-author subcommands
+//! (`weft plugin new | build | test | inspect | invoke`), the embedded server
+//! (`weft serve`), local runs (`weft run FILE`), and clients of a running server
+//! (`weft workflows | runs | credentials | connectors`).
 
 mod args;
+mod client;
+mod local;
 mod plugin;
 
 use clap::Parser;
@@ -38,5 +42,11 @@ fn main() -> ExitCode {
 async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Plugin(cmd) => plugin::run(cmd).await,
+        args::Command::Serve(a) => local::serve(a).await,
+        args::Command::Run(a) => local::run(a).await,
+        args::Command::Workflows(c) => client::workflows(c).await,
+        args::Command::Runs(c) => client::runs(c).await,
+        args::Command::Credentials(c) => client::credentials(c).await,
+        args::Command::Connectors(a) => client::connectors(a).await,
     }
 }

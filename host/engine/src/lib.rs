@@ -28,6 +28,8 @@ mod expr;
 pub mod graph;
 mod lex;
 pub mod retry;
+pub mod run;
+pub mod schedule;
 pub mod schema;
 pub mod template;
 pub mod validate;

@@ -8,6 +8,8 @@
 //! - [`context`]: the facts about one step attempt handed to a plugin ([`StepContext`]).
 //! - [`workflow`]: workflow definitions as written by tenants ([`Definition`], [`StepDef`],
 //!   [`StepKind`]) and the [`Problem`]s validation reports.
+//! - [`run`]: runs, steps and the attempt journal ([`Run`], [`Step`], [`Attempt`], [`Status`]).
+//! - [`tenant`]: tenants, API keys, workflows and versions, credentials, schedules.
 //!
 //! ```
 //! use weft_types::{HostPattern, ErrorKind};
@@ -21,15 +23,22 @@ pub mod context;
 pub mod failure;
 pub mod host;
 pub mod plugin;
+pub mod run;
+pub mod tenant;
 pub mod workflow;
 
 pub use context::StepContext;
 pub use failure::{ErrorKind, Reason};
 pub use host::HostPattern;
 pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
+pub use run::{Attempt, Parent, Run, Status, Step, Trigger};
+pub use tenant::{
+    ApiKey, CredentialRecord, Missed, Role, Schedule, Tenant, Workflow, WorkflowVersion,
+};
 pub use workflow::{
     ActionStep, ConditionStep, Definition, Grants, LoopStep, Problem, RespondStep, RetrySpec,
-    StepDef, StepKind, SubworkflowStep, SwitchCase, SwitchStep, WaitStep, WaitUntil,
+    ScheduleTrigger, StepDef, StepKind, SubworkflowStep, SwitchCase, SwitchStep, Triggers,
+    WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
 };
 
 /// Errors raised when domain values are built from untrusted text.

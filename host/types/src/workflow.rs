@@ -34,6 +34,9 @@ pub struct Definition {
     /// What the tenant grants this workflow's connectors.
     #[serde(default, skip_serializing_if = "Grants::is_empty")]
     pub grants: Grants,
+    /// How webhooks answer and when a schedule starts runs.
+    #[serde(default, skip_serializing_if = "Triggers::is_empty")]
+    pub triggers: Triggers,
     /// The steps, in document order.
     pub steps: Vec<StepDef>,
 }
@@ -55,6 +58,67 @@ impl Grants {
     pub fn is_empty(&self) -> bool {
         self.hosts.is_empty() && self.credentials.is_empty()
     }
+}
+
+/// The workflow's triggers besides manual runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triggers {
+    /// How the webhook answers (every active workflow has a webhook URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookTrigger>,
+    /// A cron schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleTrigger>,
+}
+
+impl Triggers {
+    /// Whether nothing is configured.
+    pub fn is_empty(&self) -> bool {
+        self.webhook.is_none() && self.schedule.is_none()
+    }
+}
+
+/// `triggers.webhook`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTrigger {
+    /// `sync` (default): answer with the run's response; `async`: 202 with the run id.
+    #[serde(default)]
+    pub mode: WebhookMode,
+    /// How long a synchronous webhook waits for the response, in milliseconds
+    /// (default 30 000); after that it answers 202 with the run id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// How a webhook answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookMode {
+    /// With what the run responds (a `respond` step, else its output).
+    #[default]
+    Sync,
+    /// At once, 202 with the run id.
+    Async,
+}
+
+/// `triggers.schedule`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleTrigger {
+    /// Cron expression: 5 fields, or 6 with seconds first.
+    pub cron: String,
+    /// IANA time zone (default `UTC`).
+    #[serde(default = "utc")]
+    pub timezone: String,
+    /// What to do with ticks missed while the server was down (default `skip`).
+    #[serde(default)]
+    pub missed: crate::Missed,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
 }
 
 /// One step (node) of the workflow graph.

@@ -150,6 +150,7 @@ impl<'a> Checker<'a> {
                 self.problem(&path, "must name a credential");
             }
         }
+        self.triggers();
         if d.steps.is_empty() {
             self.problem("/steps", "a workflow needs at least one step");
         }
@@ -370,6 +371,8 @@ impl<'a> Checker<'a> {
 }
 
 mod refs;
+mod triggers;
+pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;
 
 #[cfg(test)]
 mod tests;

@@ -216,3 +216,49 @@ fn a_thousand_step_chain_validates() {
         vec!["/steps/0/body: template reads `steps.s0`, but step `s0` is not upstream of `s0`"]
     );
 }
+
+#[test]
+fn triggers_are_checked() {
+    let with = |triggers: Value| {
+        problems(json!({
+            "name": "t",
+            "triggers": triggers,
+            "steps": [{"id": "a", "kind": "wait", "duration_ms": 1}]
+        }))
+    };
+    let ok = json!({
+        "webhook": {"mode": "sync", "timeout_ms": 300000},
+        "schedule": {"cron": "0 30 9 * * MON-FRI", "timezone": "Europe/Berlin", "missed": "once"}
+    });
+    assert_eq!(with(ok), Vec::<String>::new());
+    assert_eq!(
+        with(json!({"schedule": {"cron": "@hourly"}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        with(json!({
+            "webhook": {"timeout_ms": 0},
+            "schedule": {"cron": "0 0 30 2 *", "timezone": "Mars/Olympus"}
+        })),
+        vec![
+            "/triggers/webhook/timeout_ms: must be between 1 and 300000",
+            "/triggers/schedule/cron: cron expression never fires: day-of-month `30` does not occur in month `2`",
+            "/triggers/schedule/timezone: unknown time zone `Mars/Olympus`",
+        ]
+    );
+    assert_eq!(
+        with(json!({
+            "webhook": {"mode": "async", "timeout_ms": 300001},
+            "schedule": {"cron": "*/0 * * * *", "timezone": "UTC"}
+        })),
+        vec![
+            "/triggers/webhook/timeout_ms: must be between 1 and 300000",
+            "/triggers/schedule/cron: minute field `*/0`: step 0 is not between 1 and 59",
+        ]
+    );
+    let long = "1,".repeat(5000);
+    assert_eq!(
+        with(json!({"schedule": {"cron": long, "timezone": "America/New_York"}})),
+        vec!["/triggers/schedule/cron: cron expression is longer than 256 bytes"]
+    );
+}

@@ -1,0 +1,34 @@
+//! `/v1/connectors`: what workflows can use, with actions and schemas.
+
+use crate::{ApiResult, AppState, Caller};
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+use weft_types::Role;
+
+pub async fn list_connectors(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Viewer)?;
+    let items: Vec<Value> = state
+        .handle
+        .connectors()
+        .list()
+        .into_iter()
+        .map(|e| {
+            let m = e.plugin.manifest();
+            json!({
+                "name": m.name,
+                "version": m.version,
+                "description": m.description,
+                "source": e.source,
+                "digest": e.plugin.digest().to_string(),
+                "actions": m.actions,
+                "config_schema": m.config_schema,
+                "capabilities": m.capabilities,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}

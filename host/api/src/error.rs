@@ -1,0 +1,131 @@
+//! The one error envelope: `{"error": {"code", "message", "details"?}}`. The
+//! status is decided here and nowhere else; server errors are logged once, here.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use weft_types::Problem;
+
+/// An API error.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Vec<Problem>,
+}
+
+/// `Result` for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with `status` and stable `code`.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// 404 `not_found`: also what another tenant's ids answer.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    /// 400 `invalid_request`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "a valid API key is required (Authorization: Bearer weft_...)",
+        )
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(needed: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this API key's role cannot do this (needs {needed})"),
+        )
+    }
+
+    /// 400 `invalid_workflow` with every problem.
+    pub fn invalid_workflow(problems: Vec<Problem>) -> Self {
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_workflow",
+            format!("the workflow definition has {} problem(s)", problems.len()),
+        );
+        e.details = problems;
+        e
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code, message = %self.message, "request failed");
+        }
+        let mut err = json!({"code": self.code, "message": self.message});
+        if !self.details.is_empty() {
+            err["details"] = json!(self.details);
+        }
+        (self.status, Json(json!({ "error": err }))).into_response()
+    }
+}
+
+impl From<weft_worker::Error> for ApiError {
+    fn from(e: weft_worker::Error) -> Self {
+        use weft_worker::Error as W;
+        match e {
+            W::NotFound(what) => Self::not_found(what),
+            W::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            W::Invalid(m) => Self::invalid(m),
+            W::Store(s) => s.into(),
+            W::Queue(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            W::Vault(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+        }
+    }
+}
+
+impl From<weft_store::Error> for ApiError {
+    fn from(e: weft_store::Error) -> Self {
+        use weft_store::Error as S;
+        match e {
+            S::NotFound(what) => Self::not_found(what),
+            S::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            S::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+        }
+    }
+}
+
+impl From<weft_engine::Error> for ApiError {
+    fn from(e: weft_engine::Error) -> Self {
+        match &e {
+            weft_engine::Error::TooLarge { .. } => {
+                let mut out = Self::invalid_workflow(e.problems());
+                out.status = StatusCode::PAYLOAD_TOO_LARGE;
+                out
+            }
+            _ => Self::invalid_workflow(e.problems()),
+        }
+    }
+}

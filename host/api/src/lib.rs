@@ -1,0 +1,118 @@
+//! The HTTP API of a Weft server: the admin API under `/v1` (API key
+//! required), webhooks under `/hooks/{token}` and resume URLs under
+//! `/resume/{token}` (the unguessable token is the credential), and
+//! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+//!
+//! [`router`] is pure: tests call it without a socket. Every route is listed
+//! once in [`routes::ROUTES`], from which the OpenAPI document and the
+//! cross-tenant test are generated.
+//!
+//! ```ignore
+//! let app = weft_api::router(weft_api::AppState::new(handle));
+//! axum::serve(listener, app).await?;
+//! ```
+
+mod auth;
+mod connectors;
+mod credentials;
+mod dto;
+mod error;
+mod extract;
+mod hooks;
+mod keys;
+pub mod openapi;
+pub mod routes;
+mod runs;
+mod system;
+mod workflows;
+
+pub use auth::Caller;
+pub use error::{ApiError, ApiResult};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use std::sync::Arc;
+use weft_engine::Limits;
+use weft_worker::Handle;
+
+/// Largest request body accepted, in bytes (a definition is at most 1 MiB).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The worker handle (store, queue, connectors, runs).
+    pub handle: Handle,
+    /// Definition limits.
+    pub limits: Arc<Limits>,
+    /// The public base URL, for webhook and resume URLs in responses.
+    pub base_url: Arc<str>,
+}
+
+impl AppState {
+    /// State over `handle`, with default limits.
+    pub fn new(handle: Handle, base_url: &str) -> Self {
+        Self {
+            handle,
+            limits: Arc::new(Limits::default()),
+            base_url: base_url.trim_end_matches('/').into(),
+        }
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(system::get_health))
+        .route("/readyz", get(system::get_ready))
+        .route("/metrics", get(system::get_metrics))
+        .route("/openapi.json", get(system::get_openapi))
+        .route("/hooks/{token}", post(hooks::post_hook))
+        .route("/resume/{token}", post(hooks::post_resume))
+        .route(
+            "/v1/workflows",
+            post(workflows::create_workflow).get(workflows::list_workflows),
+        )
+        .route("/v1/workflows/validate", post(workflows::validate_workflow))
+        .route(
+            "/v1/workflows/{id}",
+            get(workflows::get_workflow)
+                .put(workflows::update_workflow)
+                .delete(workflows::delete_workflow),
+        )
+        .route(
+            "/v1/workflows/{id}/versions/{version}",
+            get(workflows::get_version),
+        )
+        .route(
+            "/v1/workflows/{id}/activate",
+            post(workflows::activate_workflow),
+        )
+        .route(
+            "/v1/workflows/{id}/deactivate",
+            post(workflows::deactivate_workflow),
+        )
+        .route("/v1/workflows/{id}/runs", post(runs::start_run))
+        .route("/v1/runs", get(runs::list_runs))
+        .route("/v1/runs/{id}", get(runs::get_run))
+        .route("/v1/runs/{id}/cancel", post(runs::cancel_run))
+        .route("/v1/runs/{id}/retry", post(runs::retry_run))
+        .route("/v1/runs/{id}/rerun", post(runs::rerun_run))
+        .route("/v1/runs/{id}/steps/{key}/resume", post(runs::resume_step))
+        .route(
+            "/v1/credentials",
+            post(credentials::create_credential).get(credentials::list_credentials),
+        )
+        .route(
+            "/v1/credentials/{id}",
+            delete(credentials::delete_credential),
+        )
+        .route("/v1/connectors", get(connectors::list_connectors))
+        .route("/v1/keys", post(keys::create_key).get(keys::list_keys))
+        .route("/v1/keys/{id}", delete(keys::revoke_key))
+        .route("/v1/audit", get(keys::list_audit))
+        .fallback(system::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

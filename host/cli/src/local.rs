@@ -1,0 +1,215 @@
+//! `weft serve` and `weft run`.
+
+use crate::args::{RunArgs, ServeArgs};
+use anyhow::{Context, bail};
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use weft_cli::server::{Config, Server, StoreKind};
+use weft_engine::{Format, Limits, definition, validate};
+use weft_types::{Status, Trigger, Workflow, WorkflowVersion};
+use weft_worker::{new_id, new_token, now_ms};
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::embedded(&args.data_dir);
+    config.listen = args.listen;
+    config.plugins = args.plugins;
+    config.base_url = args.base_url;
+    config.worker.concurrency = args.concurrency;
+    let server = Server::start(config).await?;
+    let names: Vec<String> = server
+        .handle
+        .connectors()
+        .list()
+        .iter()
+        .map(|e| e.plugin.manifest().name.clone())
+        .collect();
+    eprintln!(
+        "weft serve: listening on http://{} (data in {})",
+        server.addr,
+        args.data_dir.display()
+    );
+    eprintln!(
+        "connectors: {}",
+        if names.is_empty() {
+            "none (pass --plugins DIR)".to_owned()
+        } else {
+            names.join(", ")
+        }
+    );
+    if let Some(key) = &server.bootstrap_key {
+        eprintln!(
+            "\nBootstrap API key for the default tenant (shown once, store it now):\n\n    {key}\n"
+        );
+    }
+    shutdown_signal().await;
+    eprintln!("weft serve: shutting down (finishing steps in flight)");
+    server.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let yaml = args
+        .file
+        .extension()
+        .is_some_and(|e| e == "yaml" || e == "yml");
+    let format = if yaml { Format::Yaml } else { Format::Json };
+    let input: serde_json::Value =
+        serde_json::from_str(&args.input).context("--input is not JSON")?;
+    let cache = std::env::var_os("HOME").map_or_else(std::env::temp_dir, |h| {
+        std::path::PathBuf::from(h).join(".cache/weft/run")
+    });
+    let mut config = Config::embedded(cache);
+    config.store = StoreKind::Memory;
+    config.http = false;
+    config.plugins = args.plugins;
+    let server = Server::start(config).await?;
+    let limits = Limits::default();
+    let def = definition::parse(&bytes, format, &limits)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let problems = validate::check(&def, &server.handle.connectors().catalog(), &limits);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{}: {p}", args.file.display());
+        }
+        bail!("the workflow has {} problem(s)", problems.len());
+    }
+    let tenant = server.default_tenant.clone();
+    let now = now_ms();
+    let wf = Workflow {
+        tenant_id: tenant.clone(),
+        id: new_id("wf"),
+        name: def.name.clone(),
+        version: 1,
+        active: false,
+        webhook_token: new_token(),
+        created_at: now,
+        updated_at: now,
+    };
+    let version = WorkflowVersion {
+        tenant_id: tenant.clone(),
+        workflow_id: wf.id.clone(),
+        version: 1,
+        definition: serde_json::to_value(&def)?,
+        created_at: now,
+    };
+    server.handle.store().create_workflow(&wf, &version).await?;
+    let started = Instant::now();
+    let run = server
+        .handle
+        .start(
+            &tenant,
+            &wf,
+            Trigger::Manual,
+            serde_json::json!({"body": input}),
+        )
+        .await?;
+    eprintln!("run {} of `{}` started", run.id, def.name);
+    let mut seen: HashMap<String, Status> = HashMap::new();
+    let deadline = started + Duration::from_secs(args.timeout_secs);
+    let state = loop {
+        let state = server
+            .handle
+            .store()
+            .load_run(&tenant, &run.id)
+            .await?
+            .context("run vanished")?;
+        for s in &state.steps {
+            if seen.get(&s.key) != Some(&s.status) {
+                seen.insert(s.key.clone(), s.status);
+                let extra = s
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.get("message"))
+                    .and_then(|m| m.as_str())
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "  {:>8.1} ms  {:<24} {}{extra}",
+                    started.elapsed().as_secs_f64() * 1e3,
+                    s.key,
+                    s.status
+                );
+            }
+        }
+        if state.run.status.is_terminal() || Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let attempts = server
+        .handle
+        .store()
+        .list_attempts(&tenant, &run.id)
+        .await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"run": state.run, "steps": state.steps, "attempts": attempts})
+            )?
+        );
+    } else {
+        println!(
+            "\n{:<24} {:<10} {:>8} {:>10}  output",
+            "step", "status", "attempts", "time (ms)"
+        );
+        for s in &state.steps {
+            let mine: Vec<_> = attempts.iter().filter(|a| a.step_key == s.key).collect();
+            let ms: i64 = mine
+                .iter()
+                .filter_map(|a| a.finished_at.map(|f| f - a.started_at))
+                .sum();
+            let out = s
+                .output
+                .as_ref()
+                .or(s.error.as_ref())
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let out: String = out.chars().take(60).collect();
+            println!(
+                "{:<24} {:<10} {:>8} {:>10}  {out}",
+                s.key,
+                s.status.as_str(),
+                mine.len(),
+                ms
+            );
+        }
+        println!(
+            "\nrun {} {} in {:.1} ms",
+            state.run.id,
+            state.run.status,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        if let Some(o) = state.run.response.as_ref().or(state.run.output.as_ref()) {
+            println!("{}", serde_json::to_string_pretty(o)?);
+        }
+        if let Some(e) = &state.run.error {
+            println!("error: {e}");
+        }
+    }
+    let ok = state.run.status == Status::Completed;
+    server.stop().await;
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,444 @@
+//! Creating the steps whose dependencies are done, running control steps on the
+//! spot, driving loops, and finishing the run.
+
+use super::context::Located;
+use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, StepError, TRIGGER};
+use crate::eval::{json_eq, truthy};
+use crate::{Graph, Template, template};
+use serde_json::{Map, Value, json};
+use weft_types::{
+    ErrorKind, LoopStep, Parent, Status, Step, StepDef, StepKind, Trigger, WaitUntil,
+};
+
+/// A loop iteration's progress.
+#[derive(PartialEq, Eq)]
+enum Iteration {
+    NotStarted,
+    Active,
+    Done,
+}
+
+impl Plan<'_> {
+    /// Creates every ready step (repeatedly, until nothing moves) and finishes the
+    /// run when every step is terminal.
+    pub(super) fn advance(&mut self) {
+        let def = self.def;
+        // Each pass creates or finishes at least one step, so this ends; the bound
+        // is a guard against a bug, not a limit users meet.
+        for _ in 0..=def.steps.len() + 2 {
+            if self.run.status != Status::Running {
+                return;
+            }
+            let before = self.moves;
+            self.advance_list("", &def.steps, &[]);
+            if self.moves == before {
+                break;
+            }
+        }
+        self.settle();
+    }
+
+    fn advance_list(&mut self, prefix: &str, list: &[StepDef], frames: &[(String, usize)]) {
+        let graph = match Graph::build(list) {
+            Ok(g) => g,
+            Err(problems) => {
+                let msg = format!("definition does not form a graph: {problems:?}");
+                self.fail_run(StepError::new(ErrorKind::Permanent, msg).to_value());
+                return;
+            }
+        };
+        for &i in graph.order() {
+            if self.run.status != Status::Running {
+                return;
+            }
+            let s = &list[i];
+            let key = format!("{prefix}{}", s.id);
+            if let Some(row) = self.steps.get(&key) {
+                if let (Status::Running, StepKind::Loop(l)) = (row.status, &s.kind) {
+                    self.advance_loop(&key, l, frames);
+                }
+                continue;
+            }
+            let deps = graph.dependencies(i);
+            let mut live = deps.is_empty();
+            let mut ready = true;
+            for &d in deps {
+                match self.steps.get(&format!("{prefix}{}", list[d].id)) {
+                    Some(r) if r.status.is_terminal() => live |= edge_live(&list[d], r, &s.id),
+                    _ => {
+                        ready = false;
+                        break;
+                    }
+                }
+            }
+            if !ready {
+                continue;
+            }
+            let mut row = Step::new(&self.run, &key, Status::Skipped, self.now);
+            if !live {
+                self.put(row);
+                continue;
+            }
+            let located = Located {
+                def: s,
+                list,
+                prefix: prefix.to_owned(),
+                frames: frames.to_vec(),
+            };
+            row.status = Status::Pending;
+            if let Err(e) = self.create(row, &located) {
+                self.fail_step(&key, s, e);
+            }
+        }
+    }
+
+    /// Creates the row of a ready, live step; control steps finish at once.
+    fn create(&mut self, mut row: Step, at: &Located<'_>) -> Result<(), StepError> {
+        let ctx = self.context(at);
+        let key = row.key.clone();
+        match &at.def.kind {
+            StepKind::Action(a) => {
+                row.input = Some(render(&a.input, &ctx, "input")?);
+                row.attempt = 1;
+                row.due_at = Some(self.now);
+                self.due.push(Due {
+                    key: key.clone(),
+                    attempt: 1,
+                    delay_ms: 0,
+                });
+                self.put(row);
+            }
+            StepKind::Condition(c) => {
+                let result = truthy(&expr(&c.condition, &ctx, "if")?);
+                let next = if result { &c.then } else { &c.otherwise };
+                self.done(row, json!({"result": result, "next": next}));
+            }
+            StepKind::Switch(sw) => {
+                let value = expr(&sw.value, &ctx, "value")?;
+                let next = sw
+                    .cases
+                    .iter()
+                    .find(|c| json_eq(&c.equals, &value))
+                    .map_or(&sw.default, |c| &c.next);
+                self.done(row, json!({"value": value, "next": next}));
+            }
+            StepKind::Merge => {
+                let mut out = Map::new();
+                for id in at.def.after.iter().flatten() {
+                    let dep = self.steps.get(&format!("{}{id}", at.prefix));
+                    let v = dep.and_then(|d| d.output.clone()).unwrap_or(Value::Null);
+                    out.insert(id.clone(), v);
+                }
+                self.done(row, Value::Object(out));
+            }
+            StepKind::Respond(r) => {
+                let body = render(&r.body, &ctx, "body")?;
+                let mut headers = Map::new();
+                for (name, v) in &r.headers {
+                    let v = render(&Value::String(v.clone()), &ctx, "headers")?;
+                    let text = match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    headers.insert(name.clone(), Value::String(text));
+                }
+                let out =
+                    json!({"status": r.status.unwrap_or(200), "headers": headers, "body": body});
+                if self.run.response.is_none() {
+                    self.run.response = Some(out.clone());
+                }
+                self.done(row, out);
+            }
+            StepKind::Wait(w) => {
+                row.status = Status::Waiting;
+                if let Some(ms) = w.duration_ms {
+                    row.due_at = Some(self.now.saturating_add(clamp(ms)));
+                    self.due.push(Due {
+                        key: key.clone(),
+                        attempt: 0,
+                        delay_ms: ms,
+                    });
+                } else if w.until == Some(WaitUntil::Resume) {
+                    row.resume_token = Some(self.ids.token());
+                    row.due_at = at.def.timeout_ms.map(|t| self.now.saturating_add(clamp(t)));
+                    if let Some(t) = at.def.timeout_ms {
+                        self.due.push(Due {
+                            key: key.clone(),
+                            attempt: 0,
+                            delay_ms: t,
+                        });
+                    }
+                }
+                self.put(row);
+            }
+            StepKind::Subworkflow(sw) => {
+                if self.run.depth + 1 > MAX_DEPTH {
+                    return Err(StepError::new(
+                        ErrorKind::LimitExceeded,
+                        format!("sub-workflows nest deeper than {MAX_DEPTH} levels"),
+                    )
+                    .reason("depth_limit"));
+                }
+                let input = render(&sw.input, &ctx, "input")?;
+                let child = self.ids.id("run");
+                row.status = Status::Waiting;
+                row.input = Some(input.clone());
+                row.child_run_id = Some(child.clone());
+                row.due_at = Some(self.now.saturating_add(CHILD_RECHECK_MS));
+                self.starts.push(Start {
+                    run_id: child,
+                    workflow_id: sw.workflow.clone(),
+                    input,
+                    trigger: Trigger::Subworkflow,
+                    parent: Parent {
+                        run_id: self.run.id.clone(),
+                        step_key: key,
+                    },
+                    depth: self.run.depth + 1,
+                });
+                self.put(row);
+            }
+            StepKind::Loop(l) => {
+                let items = match expr(&l.items, &ctx, "items")? {
+                    Value::Array(items) => items,
+                    other => {
+                        return Err(StepError::new(
+                            ErrorKind::InvalidInput,
+                            format!(
+                                "/items: expected an array, got {}",
+                                crate::eval::type_name(&other)
+                            ),
+                        ));
+                    }
+                };
+                if items.len() > MAX_LOOP_ITEMS {
+                    return Err(StepError::new(
+                        ErrorKind::LimitExceeded,
+                        format!(
+                            "/items: {} items, more than the limit of {MAX_LOOP_ITEMS}",
+                            items.len()
+                        ),
+                    ));
+                }
+                row.status = Status::Running;
+                row.input = Some(Value::Array(items));
+                self.put(row);
+                self.advance_loop(&key, l, &at.frames);
+            }
+        }
+        Ok(())
+    }
+
+    fn done(&mut self, mut row: Step, output: Value) {
+        row.status = Status::Completed;
+        row.output = Some(output);
+        self.put(row);
+    }
+
+    fn advance_loop(&mut self, key: &str, l: &LoopStep, frames: &[(String, usize)]) {
+        let n = self
+            .steps
+            .get(key)
+            .and_then(|r| r.input.as_ref())
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        let mut frames = frames.to_vec();
+        frames.push((key.to_owned(), 0));
+        let mut active = (0..n)
+            .filter(|&i| self.iteration(key, &l.body, i) == Iteration::Active)
+            .count();
+        let parallelism = l.parallelism.max(1) as usize;
+        for i in 0..n {
+            if self.run.status != Status::Running {
+                return;
+            }
+            let state = self.iteration(key, &l.body, i);
+            if state == Iteration::Done || (state == Iteration::NotStarted && active >= parallelism)
+            {
+                continue;
+            }
+            if let Some(f) = frames.last_mut() {
+                f.1 = i;
+            }
+            self.advance_list(&format!("{key}[{i}]."), &l.body, &frames);
+            let after = self.iteration(key, &l.body, i);
+            match (state, after) {
+                (Iteration::Active, Iteration::Done) => active -= 1,
+                (Iteration::NotStarted, Iteration::Active) => active += 1,
+                _ => {}
+            }
+        }
+        if active > 0 || (0..n).any(|i| self.iteration(key, &l.body, i) != Iteration::Done) {
+            return;
+        }
+        let last = l.body.last().map(|b| b.id.as_str()).unwrap_or_default();
+        let outputs: Vec<Value> = (0..n)
+            .map(|i| {
+                self.steps
+                    .get(&format!("{key}[{i}].{last}"))
+                    .and_then(|r| r.output.clone())
+                    .unwrap_or(Value::Null)
+            })
+            .collect();
+        self.update(key, |r| {
+            r.status = Status::Completed;
+            r.output = Some(Value::Array(outputs));
+        });
+    }
+
+    fn iteration(&self, key: &str, body: &[StepDef], i: usize) -> Iteration {
+        let mut any = false;
+        let mut all_done = true;
+        for b in body {
+            match self.steps.get(&format!("{key}[{i}].{}", b.id)) {
+                Some(r) => {
+                    any = true;
+                    all_done &= r.status.is_terminal();
+                }
+                None => all_done = false,
+            }
+        }
+        match (any, all_done) {
+            (false, _) => Iteration::NotStarted,
+            (true, true) => Iteration::Done,
+            (true, false) => Iteration::Active,
+        }
+    }
+
+    /// A step failed for good: recorded as its output with `continue_on_fail`,
+    /// else the run fails.
+    pub(super) fn fail_step(&mut self, key: &str, def: &StepDef, e: StepError) {
+        let err = e.to_value();
+        let exists = self.steps.contains_key(key);
+        if !exists {
+            self.put(Step::new(&self.run, key, Status::Failed, self.now));
+        }
+        let keep_going = def.continue_on_fail;
+        self.update(key, |r| {
+            r.status = Status::Failed;
+            r.error = Some(err.clone());
+            r.due_at = None;
+            if keep_going {
+                r.output = Some(json!({"error": err}));
+            }
+        });
+        if !keep_going {
+            let mut run_err = err;
+            run_err["step"] = json!(key);
+            self.fail_run(run_err);
+        }
+    }
+
+    /// Fails the run: other live steps are cancelled, the error workflow starts.
+    pub(super) fn fail_run(&mut self, error: Value) {
+        if self.run.status.is_terminal() {
+            return;
+        }
+        self.end(Status::Failed, error.clone());
+        if let Some(wf) = &self.def.error_workflow
+            && self.run.trigger != Trigger::Error
+            && self.run.depth < MAX_DEPTH
+        {
+            self.starts.push(Start {
+                run_id: self.ids.id("run"),
+                workflow_id: wf.clone(),
+                input: json!({
+                    "run_id": self.run.id,
+                    "workflow_id": self.run.workflow_id,
+                    "version": self.run.version,
+                    "error": error,
+                }),
+                trigger: Trigger::Error,
+                parent: Parent {
+                    run_id: self.run.id.clone(),
+                    step_key: String::new(),
+                },
+                depth: self.run.depth + 1,
+            });
+        }
+    }
+
+    /// Ends the run in `status`, cancelling every step still live.
+    pub(super) fn end(&mut self, status: Status, error: Value) {
+        self.run.status = status;
+        self.run.error = Some(error);
+        self.run.finished_at = Some(self.now);
+        let live: Vec<String> = self
+            .steps
+            .values()
+            .filter(|s| !s.status.is_terminal())
+            .map(|s| s.key.clone())
+            .collect();
+        for key in live {
+            if let Some(child) = self.steps.get(&key).and_then(|s| s.child_run_id.clone()) {
+                self.cancel_children.push(child);
+            }
+            self.update(&key, |s| {
+                s.status = Status::Cancelled;
+                s.due_at = None;
+            });
+        }
+    }
+
+    /// Completes the run when every step is terminal.
+    fn settle(&mut self) {
+        if self.run.status != Status::Running
+            || self.steps.values().any(|s| !s.status.is_terminal())
+        {
+            return;
+        }
+        let output = self
+            .def
+            .steps
+            .iter()
+            .rev()
+            .filter_map(|s| self.steps.get(&s.id))
+            .find(|r| r.status == Status::Completed || r.status == Status::Failed)
+            .and_then(|r| r.output.clone())
+            .or_else(|| self.steps.get(TRIGGER).and_then(|t| t.output.clone()));
+        self.run.status = Status::Completed;
+        self.run.output = output;
+        self.run.finished_at = Some(self.now);
+    }
+}
+
+/// Whether the edge from a finished dependency to `target` carries control.
+fn edge_live(dep: &StepDef, row: &Step, target: &str) -> bool {
+    match row.status {
+        Status::Completed => {
+            if dep.kind.branch_targets().contains(&target) {
+                row.output
+                    .as_ref()
+                    .and_then(|o| o.get("next"))
+                    .and_then(Value::as_array)
+                    .is_some_and(|next| next.iter().any(|n| n == target))
+            } else {
+                true
+            }
+        }
+        Status::Failed => dep.continue_on_fail,
+        _ => false,
+    }
+}
+
+fn render(v: &Value, ctx: &Value, field: &str) -> Result<Value, StepError> {
+    template::render(v, ctx).map_err(|e| template_error(field, e))
+}
+
+fn expr(src: &str, ctx: &Value, field: &str) -> Result<Value, StepError> {
+    Template::parse_expr(src)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| template_error(field, e))
+}
+
+fn template_error(field: &str, e: template::Error) -> StepError {
+    let mut e = e;
+    let path = format!("/{field}{}", e.path);
+    e.path.clear();
+    StepError::new(ErrorKind::InvalidInput, format!("{path}: {e}")).reason("template")
+}
+
+/// Milliseconds as a timestamp offset, saturating.
+pub(super) fn clamp(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,269 @@
+//! Run semantics: given a definition, the run's rows (the journal) and one event,
+//! decide what changes and what may run next. Pure: the caller (`weft-worker`)
+//! loads the rows, applies a [`Decision`] with one store commit, then publishes
+//! its [`Due`] tasks and starts its [`Start`] runs.
+//!
+//! Events: a run starts ([`Plan::start`]), a step is claimed ([`Plan::claim`]) and
+//! finishes ([`Plan::complete`]), a wait elapses ([`Plan::wake`]) or is resumed
+//! ([`Plan::resume`]), a child run ends ([`Plan::child_done`]), the run is cancelled
+//! ([`Plan::cancel`]) or times out ([`Plan::time_out`]). After each, the plan
+//! creates every step whose dependencies are done (control steps such as
+//! `condition`, `merge` and `respond` complete on the spot, in the same decision)
+//! and finishes the run when nothing is left.
+//!
+//! Step keys are the node id, prefixed by the loop iterations that contain it:
+//! `fetch`, `each[2].fetch`, `outer[0].inner[3].post`. The run's trigger is the
+//! step `$trigger`, whose output is the trigger payload.
+
+mod advance;
+mod context;
+mod events;
+mod rerun;
+#[cfg(test)]
+mod tests;
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use weft_types::{Attempt, Definition, ErrorKind, Run, Step};
+
+pub use context::locate;
+
+/// The key of the trigger step every run has.
+pub const TRIGGER: &str = "$trigger";
+/// Deepest chain of sub-workflows (and error workflows).
+pub const MAX_DEPTH: u32 = 8;
+/// Most items a loop iterates over.
+pub const MAX_LOOP_ITEMS: usize = 10_000;
+/// How often a waiting sub-workflow step re-checks its child if no message came.
+pub const CHILD_RECHECK_MS: i64 = 60_000;
+
+/// Fresh ids, tokens and jitter for a decision (random in production, fixed in tests).
+pub trait Ids: Sync {
+    /// A new sortable id with `prefix` (`run`).
+    fn id(&self, prefix: &str) -> String;
+    /// A new unguessable token.
+    fn token(&self) -> String;
+    /// A uniform number in `[0, 1)` for retry jitter.
+    fn unit(&self) -> f64;
+}
+
+/// How a step attempt failed, as the engine records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepError {
+    /// The classification that drives retries.
+    pub kind: ErrorKind,
+    /// The sandbox's named reason, when it stopped the plugin.
+    pub reason: Option<String>,
+    /// For humans.
+    pub message: String,
+    /// Do not retry sooner than this.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl StepError {
+    /// An error of `kind`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: None,
+            message: message.into(),
+            retry_after_ms: None,
+        }
+    }
+
+    /// With a named reason.
+    #[must_use]
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// As stored on the step and journal.
+    pub fn to_value(&self) -> Value {
+        let mut v = json!({"kind": self.kind, "message": self.message});
+        if let Some(r) = &self.reason {
+            v["reason"] = json!(r);
+        }
+        if let Some(ms) = self.retry_after_ms {
+            v["retry_after_ms"] = json!(ms);
+        }
+        v
+    }
+}
+
+/// A step of this run to hand to the queue after the commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// The step.
+    pub key: String,
+    /// The attempt the task asks for.
+    pub attempt: u32,
+    /// Publish delayed by this much (retry backoff, wait duration).
+    pub delay_ms: u64,
+}
+
+/// A run to create in the same commit: a sub-workflow's child or the error workflow.
+/// The caller resolves the workflow's current version and creates the run
+/// `pending`, with a pending [`TRIGGER`] step (see [`Plan::pending_run`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    /// The new run's id (already referenced by the parent step).
+    pub run_id: String,
+    /// Which workflow.
+    pub workflow_id: String,
+    /// Its trigger payload.
+    pub input: Value,
+    /// `subworkflow` or `error`.
+    pub trigger: weft_types::Trigger,
+    /// The parent step waiting for it (`None` for an error workflow).
+    pub parent: weft_types::Parent,
+    /// Its depth.
+    pub depth: u32,
+}
+
+/// What a claimed action step must run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// Connector name.
+    pub connector: String,
+    /// Action name.
+    pub action: String,
+    /// Rendered input.
+    pub input: Value,
+    /// Rendered config.
+    pub config: Value,
+    /// The attempt's deadline, if the step sets one.
+    pub timeout_ms: Option<u64>,
+    /// `run_id:step_key`, the same for every attempt.
+    pub idempotency_key: String,
+    /// The attempt.
+    pub attempt: u32,
+}
+
+/// Everything one event changed, for one commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The run as it must be stored.
+    pub run: Run,
+    /// The `seq` the store must still hold (`None`: the run is new).
+    pub expected_seq: Option<i64>,
+    /// Changed step rows.
+    pub steps: Vec<Step>,
+    /// Changed journal rows.
+    pub attempts: Vec<Attempt>,
+    /// Tasks to publish after the commit.
+    pub due: Vec<Due>,
+    /// Runs to create in the same commit.
+    pub starts: Vec<Start>,
+    /// Child runs to cancel after the commit (this run was cancelled or failed).
+    pub cancel_children: Vec<String>,
+    /// Whether the run became terminal in this decision.
+    pub finished: bool,
+    /// Whether a `respond` step answered in this decision.
+    pub responded: bool,
+}
+
+/// A run being decided on: its rows plus what changed.
+pub struct Plan<'a> {
+    def: &'a Definition,
+    ids: &'a dyn Ids,
+    now: i64,
+    run: Run,
+    expected_seq: Option<i64>,
+    steps: BTreeMap<String, Step>,
+    changed: BTreeSet<String>,
+    attempts: Vec<Attempt>,
+    due: Vec<Due>,
+    starts: Vec<Start>,
+    cancel_children: Vec<String>,
+    was_terminal: bool,
+    had_response: bool,
+    moves: usize,
+}
+
+impl<'a> Plan<'a> {
+    /// A plan over an existing run's rows.
+    pub fn load(
+        def: &'a Definition,
+        ids: &'a dyn Ids,
+        now: i64,
+        run: Run,
+        steps: Vec<Step>,
+    ) -> Self {
+        let expected_seq = Some(run.seq);
+        let was_terminal = run.status.is_terminal();
+        let had_response = run.response.is_some();
+        Self {
+            def,
+            ids,
+            now,
+            run,
+            expected_seq,
+            steps: steps.into_iter().map(|s| (s.key.clone(), s)).collect(),
+            changed: BTreeSet::new(),
+            attempts: Vec::new(),
+            due: Vec::new(),
+            starts: Vec::new(),
+            cancel_children: Vec::new(),
+            was_terminal,
+            had_response,
+            moves: 0,
+        }
+    }
+
+    /// The run as it stands in the plan.
+    pub fn run(&self) -> &Run {
+        &self.run
+    }
+
+    /// A step as it stands in the plan.
+    pub fn step(&self, key: &str) -> Option<&Step> {
+        self.steps.get(key)
+    }
+
+    /// Whether the plan changed anything.
+    pub fn is_changed(&self) -> bool {
+        !self.changed.is_empty() || !self.attempts.is_empty() || self.run_changed()
+    }
+
+    fn run_changed(&self) -> bool {
+        self.expected_seq.is_none() || self.run.status.is_terminal() != self.was_terminal
+    }
+
+    /// The decision to commit (the run's `seq` bumped).
+    pub fn finish(mut self) -> Decision {
+        self.run.seq += 1;
+        self.run.updated_at = self.now;
+        let steps = self
+            .changed
+            .iter()
+            .filter_map(|k| self.steps.get(k).cloned())
+            .collect();
+        Decision {
+            finished: self.run.status.is_terminal() && !self.was_terminal,
+            responded: self.run.response.is_some() && !self.had_response,
+            run: self.run,
+            expected_seq: self.expected_seq,
+            steps,
+            attempts: self.attempts,
+            due: self.due,
+            starts: self.starts,
+            cancel_children: self.cancel_children,
+        }
+    }
+
+    fn put(&mut self, step: Step) {
+        self.moves += 1;
+        self.changed.insert(step.key.clone());
+        self.steps.insert(step.key.clone(), step);
+    }
+
+    fn update(&mut self, key: &str, f: impl FnOnce(&mut Step)) {
+        if let Some(s) = self.steps.get_mut(key) {
+            f(s);
+            s.updated_at = self.now;
+            self.moves += 1;
+            self.changed.insert(key.to_owned());
+        }
+    }
+}

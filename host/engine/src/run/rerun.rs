@@ -1,0 +1,68 @@
+//! Starting a new run from an old one's results: retry a failed run, or re-run
+//! from a chosen step.
+
+use super::{Ids, Plan, TRIGGER};
+use crate::Graph;
+use weft_types::{Definition, Run, Status, Step};
+
+impl<'a> Plan<'a> {
+    /// A new run (`run`, pending) that reuses `old`'s results: every top-level
+    /// step that finished well and whose dependencies are reused keeps its row
+    /// (with its loop iterations), except `from` and what depends on it. With
+    /// `from: None` that re-runs exactly what failed or was cancelled.
+    ///
+    /// # Errors
+    /// `from` is not a top-level step of the definition.
+    pub fn rerun(
+        def: &'a Definition,
+        ids: &'a dyn Ids,
+        now: i64,
+        run: Run,
+        old: &[Step],
+        from: Option<&str>,
+    ) -> Result<Self, String> {
+        let graph = Graph::build(&def.steps).map_err(|p| format!("{p:?}"))?;
+        let from = match from {
+            Some(id) => Some(
+                graph
+                    .index_of(id)
+                    .ok_or_else(|| format!("`{id}` is not a top-level step of this workflow"))?,
+            ),
+            None => None,
+        };
+        let mut kept = vec![false; def.steps.len()];
+        for &i in graph.order() {
+            let s = &def.steps[i];
+            let reusable = old.iter().find(|r| r.key == s.id).is_some_and(|r| {
+                r.status == Status::Completed
+                    || r.status == Status::Skipped
+                    || (r.status == Status::Failed && s.continue_on_fail)
+            });
+            let downstream = from.is_some_and(|f| f == i || graph.ancestors(i)[f]);
+            kept[i] = reusable && !downstream && graph.dependencies(i).iter().all(|&d| kept[d]);
+        }
+        let mut plan = Self::load(def, ids, now, run, Vec::new());
+        plan.expected_seq = None;
+        plan.put(Step::new(&plan.run, TRIGGER, Status::Pending, now));
+        for (i, s) in def.steps.iter().enumerate() {
+            if !kept[i] {
+                continue;
+            }
+            let inner = format!("{}[", s.id);
+            for r in old
+                .iter()
+                .filter(|r| r.key == s.id || r.key.starts_with(&inner))
+            {
+                let mut copy = r.clone();
+                copy.run_id = plan.run.id.clone();
+                copy.tenant_id = plan.run.tenant_id.clone();
+                copy.resume_token = None;
+                copy.created_at = now;
+                copy.updated_at = now;
+                plan.put(copy);
+            }
+        }
+        plan.begin();
+        Ok(plan)
+    }
+}

@@ -1,0 +1,346 @@
+//! The plan driven by hand: a fake executor completes action steps.
+
+use super::*;
+use serde_json::json;
+use std::sync::atomic::{AtomicU32, Ordering};
+use weft_types::{Status, Trigger};
+
+struct Fixed(AtomicU32);
+
+impl Ids for Fixed {
+    fn id(&self, prefix: &str) -> String {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{prefix}_{n}")
+    }
+    fn token(&self) -> String {
+        "tok".into()
+    }
+    fn unit(&self) -> f64 {
+        0.5
+    }
+}
+
+fn def(v: serde_json::Value) -> Definition {
+    serde_json::from_value(v).unwrap()
+}
+
+fn new_run(input: serde_json::Value) -> Run {
+    Run {
+        tenant_id: "t".into(),
+        id: "run_1".into(),
+        workflow_id: "wf".into(),
+        version: 1,
+        status: Status::Pending,
+        trigger: Trigger::Manual,
+        input,
+        output: None,
+        error: None,
+        response: None,
+        parent: None,
+        depth: 0,
+        deadline_at: None,
+        seq: 0,
+        created_at: 0,
+        updated_at: 0,
+        finished_at: None,
+    }
+}
+
+/// Applies a decision to the "store" (run + rows).
+fn apply(state: &mut (Run, Vec<Step>), d: &Decision) {
+    state.0 = d.run.clone();
+    for s in &d.steps {
+        match state.1.iter_mut().find(|r| r.key == s.key) {
+            Some(r) => *r = s.clone(),
+            None => state.1.push(s.clone()),
+        }
+    }
+}
+
+/// Runs every due action step with `exec` until nothing is due; returns the state.
+fn drive(
+    d: &Definition,
+    input: serde_json::Value,
+    exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, StepError>,
+) -> (Run, Vec<Step>) {
+    let ids = Fixed(AtomicU32::new(1));
+    let first = Plan::start(d, &ids, 0, new_run(input)).finish();
+    let mut state = (first.run.clone(), Vec::new());
+    apply(&mut state, &first);
+    let mut queue: Vec<Due> = first.due;
+    let mut now = 0;
+    while let Some(due) = queue.pop() {
+        now += 1 + i64::try_from(due.delay_ms).unwrap();
+        let mut p = Plan::load(d, &ids, now, state.0.clone(), state.1.clone());
+        if due.attempt == 0 {
+            p.wake(&due.key);
+            let dec = p.finish();
+            apply(&mut state, &dec);
+            queue.extend(dec.due);
+            continue;
+        }
+        let Some(claim) = p.claim(&due.key, due.attempt, 1000) else {
+            continue;
+        };
+        let dec = p.finish();
+        apply(&mut state, &dec);
+        let result = exec(&due.key, &claim);
+        let mut p = Plan::load(d, &ids, now, state.0.clone(), state.1.clone());
+        assert!(p.complete(&due.key, due.attempt, now, result, None));
+        let dec = p.finish();
+        apply(&mut state, &dec);
+        queue.extend(dec.due);
+    }
+    state
+}
+
+fn status(state: &(Run, Vec<Step>), key: &str) -> Status {
+    state
+        .1
+        .iter()
+        .find(|s| s.key == key)
+        .map(|s| s.status)
+        .unwrap_or_else(|| panic!("no step {key}"))
+}
+
+fn echo(_: &str, c: &Claim) -> Result<serde_json::Value, StepError> {
+    Ok(c.input.clone())
+}
+
+#[test]
+fn a_chain_passes_outputs_and_completes() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x", "input": {"n": "{{ trigger.n }}"}},
+        {"id": "b", "kind": "action", "connector": "c", "action": "x", "input": {"m": "{{ steps.a.output.n }}"}},
+        {"id": "r", "kind": "respond", "body": "{{ steps.b.output }}"}
+    ]}));
+    let s = drive(&d, json!({"n": 7}), echo);
+    assert_eq!(s.0.status, Status::Completed);
+    assert_eq!(s.0.response.as_ref().unwrap()["body"], json!({"m": 7}));
+    assert_eq!(status(&s, TRIGGER), Status::Completed);
+}
+
+#[test]
+fn a_condition_skips_the_branch_not_taken_and_merge_still_runs() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "c", "kind": "condition", "if": "trigger.ok", "then": ["yes"], "else": ["no"]},
+        {"id": "yes", "kind": "action", "connector": "c", "action": "x", "input": 1},
+        {"id": "no", "kind": "action", "connector": "c", "action": "x", "input": 2},
+        {"id": "after_no", "kind": "action", "connector": "c", "action": "x", "input": 3},
+        {"id": "m", "kind": "merge", "after": ["yes", "after_no"]}
+    ]}));
+    let s = drive(&d, json!({"ok": true}), echo);
+    assert_eq!(s.0.status, Status::Completed);
+    assert_eq!(status(&s, "yes"), Status::Completed);
+    assert_eq!(status(&s, "no"), Status::Skipped);
+    assert_eq!(status(&s, "after_no"), Status::Skipped);
+    assert_eq!(status(&s, "m"), Status::Completed);
+    assert_eq!(s.0.output, Some(json!({"yes": 1, "after_no": null})));
+}
+
+#[test]
+fn a_loop_runs_each_item_with_bounded_parallelism() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "each", "kind": "loop", "items": "trigger.xs", "parallelism": 2, "body": [
+            {"id": "double", "kind": "action", "connector": "c", "action": "x", "input": {"v": "{{ item }}", "i": "{{ index }}"}}
+        ]}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let first = Plan::start(&d, &ids, 0, new_run(json!({"xs": [1, 2, 3]}))).finish();
+    assert_eq!(first.due.len(), 2, "parallelism 2 starts two iterations");
+    let s = drive(&d, json!({"xs": [1, 2, 3]}), echo);
+    assert_eq!(s.0.status, Status::Completed);
+    assert_eq!(
+        s.0.output,
+        Some(json!([{"v": 1, "i": 0}, {"v": 2, "i": 1}, {"v": 3, "i": 2}]))
+    );
+    assert_eq!(status(&s, "each[2].double"), Status::Completed);
+}
+
+#[test]
+fn transient_failures_retry_then_succeed_and_permanent_ones_fail_the_run() {
+    let d = def(json!({"name": "w", "error_workflow": "wf_err", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x", "retry": {"max_attempts": 5}}
+    ]}));
+    let s = drive(&d, json!({}), |_, c| {
+        if c.attempt < 3 {
+            Err(StepError::new(ErrorKind::Transient, "flaky"))
+        } else {
+            Ok(json!(c.attempt))
+        }
+    });
+    assert_eq!(s.0.status, Status::Completed);
+    assert_eq!(s.0.output, Some(json!(3)));
+
+    let ids = Fixed(AtomicU32::new(1));
+    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    p.claim("a", 1, 100).unwrap();
+    assert!(p.complete("a", 1, 0, Err(StepError::new(ErrorKind::Auth, "no")), None));
+    let dec = p.finish();
+    assert_eq!(dec.run.status, Status::Failed);
+    assert_eq!(dec.run.error.as_ref().unwrap()["step"], "a");
+    assert_eq!(dec.starts.len(), 1, "the error workflow starts");
+    assert_eq!(dec.starts[0].workflow_id, "wf_err");
+    assert!(dec.finished);
+}
+
+#[test]
+fn continue_on_fail_records_the_error_as_output() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x", "continue_on_fail": true},
+        {"id": "b", "kind": "respond", "body": "{{ steps.a.output.error.kind }}"}
+    ]}));
+    let s = drive(&d, json!({}), |_, _| {
+        Err(StepError::new(ErrorKind::InvalidInput, "bad"))
+    });
+    assert_eq!(s.0.status, Status::Completed);
+    assert_eq!(status(&s, "a"), Status::Failed);
+    assert_eq!(s.0.response.unwrap()["body"], "invalid_input");
+}
+
+#[test]
+fn a_stale_or_duplicate_result_is_ignored() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x"}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    assert!(p.claim("a", 1, 100).is_some());
+    assert!(
+        p.claim("a", 1, 100).is_none(),
+        "a held lease is not claimed twice"
+    );
+    assert!(p.complete("a", 1, 0, Ok(json!(1)), None));
+    assert!(
+        !p.complete("a", 1, 0, Ok(json!(2)), None),
+        "second result dropped"
+    );
+    assert_eq!(p.run().output, Some(json!(1)));
+}
+
+#[test]
+fn an_expired_lease_counts_as_a_failed_attempt() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x"}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    p.claim("a", 1, 100).unwrap();
+    let dec = p.finish();
+    let mut p = Plan::load(&d, &ids, 200, dec.run, dec.steps);
+    assert!(p.claim("a", 1, 100).is_none());
+    let dec = p.finish();
+    assert_eq!(
+        dec.due,
+        vec![Due {
+            key: "a".into(),
+            attempt: 2,
+            delay_ms: 500
+        }]
+    );
+}
+
+#[test]
+fn waits_resume_and_time_out() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "approve", "kind": "wait", "until": "resume", "timeout_ms": 1000},
+        {"id": "r", "kind": "respond", "body": "{{ steps.approve.output.payload }}"}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    assert_eq!(dec.run.status, Status::Running);
+    let row = dec.steps.iter().find(|s| s.key == "approve").unwrap();
+    assert_eq!(row.status, Status::Waiting);
+    assert_eq!(row.resume_token.as_deref(), Some("tok"));
+    let mut p = Plan::load(&d, &ids, 10, dec.run.clone(), dec.steps.clone());
+    assert!(!p.wake("approve"), "not due yet");
+    assert!(p.resume("approve", json!("yes")));
+    assert_eq!(p.run().response.as_ref().unwrap()["body"], "yes");
+    let mut p = Plan::load(&d, &ids, 1000, dec.run, dec.steps);
+    assert!(p.wake("approve"));
+    assert_eq!(p.run().status, Status::Failed);
+}
+
+#[test]
+fn subworkflows_start_children_and_nest_boundedly() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "sub", "kind": "subworkflow", "workflow": "wf_child", "input": {"x": 1}}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    assert_eq!(dec.starts.len(), 1);
+    let child_id = dec.starts[0].run_id.clone();
+    let mut child = new_run(json!({"x": 1}));
+    child.id = child_id;
+    child.status = Status::Completed;
+    child.output = Some(json!("done"));
+    let mut p = Plan::load(&d, &ids, 5, dec.run.clone(), dec.steps.clone());
+    assert!(p.child_done("sub", &child));
+    assert_eq!(p.run().status, Status::Completed);
+    assert_eq!(p.run().output, Some(json!("done")));
+
+    let mut deep = new_run(json!({}));
+    deep.depth = MAX_DEPTH;
+    let dec = Plan::start(&d, &ids, 0, deep).finish();
+    assert!(dec.starts.is_empty());
+    assert_eq!(dec.run.status, Status::Failed);
+    assert_eq!(dec.run.error.unwrap()["reason"], "depth_limit");
+}
+
+#[test]
+fn cancel_and_timeout_end_the_run_and_cancel_live_steps() {
+    let d = def(json!({"name": "w", "timeout_ms": 50, "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x"}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    assert_eq!(dec.run.deadline_at, Some(50));
+    let mut p = Plan::load(&d, &ids, 10, dec.run.clone(), dec.steps.clone());
+    assert!(!p.time_out());
+    assert!(p.cancel("stop"));
+    assert_eq!(p.step("a").unwrap().status, Status::Cancelled);
+    let mut p = Plan::load(&d, &ids, 60, dec.run, dec.steps);
+    assert!(p.time_out());
+    assert_eq!(p.run().error.as_ref().unwrap()["reason"], "run_timeout");
+}
+
+#[test]
+fn template_errors_fail_the_step_with_the_field_path() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x", "input": {"k": "{{ 1 < 'a' }}"}}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    assert_eq!(dec.run.status, Status::Failed);
+    let msg = dec.run.error.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(msg.starts_with("/input/k: cannot compare"), "{msg}");
+}
+
+#[test]
+fn rerun_from_a_step_reuses_upstream_results() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x", "input": 1},
+        {"id": "b", "kind": "action", "connector": "c", "action": "x", "input": "{{ steps.a.output }}"}
+    ]}));
+    let s = drive(&d, json!({}), echo);
+    let ids = Fixed(AtomicU32::new(10));
+    let mut run = new_run(json!({}));
+    run.id = "run_2".into();
+    let dec = Plan::rerun(&d, &ids, 5, run.clone(), &s.1, Some("b"))
+        .unwrap()
+        .finish();
+    assert_eq!(
+        dec.due,
+        vec![Due {
+            key: "b".into(),
+            attempt: 1,
+            delay_ms: 0
+        }]
+    );
+    let a = dec.steps.iter().find(|r| r.key == "a").unwrap();
+    assert_eq!((a.status, a.run_id.as_str()), (Status::Completed, "run_2"));
+    assert!(Plan::rerun(&d, &ids, 5, run, &s.1, Some("zz")).is_err());
+}

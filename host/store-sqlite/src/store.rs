@@ -1,0 +1,145 @@
+//! `impl Store for Sqlite`: each method hands over to its resource's module.
+
+use crate::{Result, Sqlite, credentials, runs, runs_read, state, tenants, workflows};
+use async_trait::async_trait;
+use weft_store::{AuditEntry, Commit, Page, RunFilter, RunState, Store};
+use weft_types::{
+    ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
+    WorkflowVersion,
+};
+
+#[async_trait]
+impl Store for Sqlite {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        tenants::create_tenant(self, tenant).await
+    }
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>> {
+        tenants::get_tenant(self, id).await
+    }
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        tenants::list_tenants(self).await
+    }
+    async fn create_api_key(&self, key: &ApiKey) -> Result<()> {
+        tenants::create_api_key(self, key).await
+    }
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKey>> {
+        tenants::api_key_by_prefix(self, prefix).await
+    }
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>> {
+        tenants::list_api_keys(self, tenant).await
+    }
+    async fn revoke_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()> {
+        tenants::revoke_api_key(self, tenant, id, at).await
+    }
+
+    async fn create_workflow(&self, workflow: &Workflow, first: &WorkflowVersion) -> Result<()> {
+        workflows::create(self, workflow, first).await
+    }
+    async fn add_version(&self, next: &WorkflowVersion, name: &str, at: i64) -> Result<Workflow> {
+        workflows::add_version(self, next, name, at).await
+    }
+    async fn set_active(
+        &self,
+        tenant: &str,
+        id: &str,
+        active: bool,
+        schedule: Option<&Schedule>,
+        at: i64,
+    ) -> Result<Workflow> {
+        workflows::set_active(self, tenant, id, active, schedule, at).await
+    }
+    async fn delete_workflow(&self, tenant: &str, id: &str) -> Result<()> {
+        workflows::delete(self, tenant, id).await
+    }
+    async fn get_workflow(&self, tenant: &str, id: &str) -> Result<Option<Workflow>> {
+        workflows::get(self, tenant, id).await
+    }
+    async fn workflow_by_token(&self, token: &str) -> Result<Option<Workflow>> {
+        workflows::by_token(self, token).await
+    }
+    async fn list_workflows(&self, tenant: &str, page: &Page) -> Result<Vec<Workflow>> {
+        workflows::list(self, tenant, page).await
+    }
+    async fn get_version(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        version: u32,
+    ) -> Result<Option<WorkflowVersion>> {
+        workflows::get_version(self, tenant, workflow_id, version).await
+    }
+
+    async fn commit(&self, commit: &Commit) -> Result<()> {
+        runs::commit(self, commit).await
+    }
+    async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>> {
+        runs_read::load_run(self, tenant, id).await
+    }
+    async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>> {
+        runs_read::get_run(self, tenant, id).await
+    }
+    async fn list_runs(&self, tenant: &str, filter: &RunFilter, page: &Page) -> Result<Vec<Run>> {
+        runs_read::list_runs(self, tenant, filter, page).await
+    }
+    async fn list_attempts(&self, tenant: &str, run_id: &str) -> Result<Vec<Attempt>> {
+        runs_read::list_attempts(self, tenant, run_id).await
+    }
+    async fn step_by_resume_token(&self, token: &str) -> Result<Option<Step>> {
+        runs_read::step_by_resume_token(self, token).await
+    }
+    async fn due_steps(&self, at: i64, limit: u32) -> Result<Vec<Step>> {
+        runs_read::due_steps(self, at, limit).await
+    }
+    async fn overdue_runs(&self, at: i64, limit: u32) -> Result<Vec<Run>> {
+        runs_read::overdue_runs(self, at, limit).await
+    }
+    async fn count_runs(&self) -> Result<Vec<(Status, u64)>> {
+        runs_read::count_runs(self).await
+    }
+
+    async fn create_credential(&self, credential: &CredentialRecord) -> Result<()> {
+        credentials::create(self, credential).await
+    }
+    async fn list_credentials(&self, tenant: &str) -> Result<Vec<CredentialRecord>> {
+        credentials::list(self, tenant).await
+    }
+    async fn credential_by_name(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<CredentialRecord>> {
+        credentials::by_name(self, tenant, name).await
+    }
+    async fn delete_credential(&self, tenant: &str, id: &str) -> Result<()> {
+        credentials::delete(self, tenant, id).await
+    }
+
+    async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>> {
+        workflows::due_schedules(self, at, limit).await
+    }
+
+    async fn state_get(&self, tenant: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        state::get(self, tenant, plugin, key).await
+    }
+    async fn state_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8]) -> Result<()> {
+        state::set(self, tenant, plugin, key, value).await
+    }
+    async fn state_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<bool> {
+        state::delete(self, tenant, plugin, key).await
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        state::audit(self, entry).await
+    }
+    async fn list_audit(&self, tenant: &str, limit: u32) -> Result<Vec<AuditEntry>> {
+        state::list_audit(self, tenant, limit).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(crate::error::db)?;
+        Ok(())
+    }
+}

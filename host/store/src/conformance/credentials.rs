@@ -1,0 +1,90 @@
+//! Sealed credentials.
+
+use super::*;
+
+/// A credential name is unique within its tenant (`Conflict`), and so is a
+/// credential id; the same name in two tenants is two credentials. Lists are
+/// by name and read back exactly.
+pub async fn credentials_unique_name_per_tenant<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let slack = credential(A, "cred_1", "slack");
+    let github = credential(A, "cred_2", "github");
+    store.create_credential(&slack).await.unwrap();
+    store.create_credential(&github).await.unwrap();
+    conflict(
+        store
+            .create_credential(&credential(A, "cred_3", "slack"))
+            .await,
+        "a credential name taken in the tenant",
+    );
+    conflict(
+        store
+            .create_credential(&credential(A, "cred_1", "other"))
+            .await,
+        "a credential id taken in the tenant",
+    );
+    let mut theirs = credential(B, "cred_4", "slack");
+    theirs.ciphertext = vec![42; 3];
+    store.create_credential(&theirs).await.unwrap();
+
+    assert_eq!(
+        store.list_credentials(A).await.unwrap(),
+        vec![github, slack.clone()],
+        "a tenant's credentials, by name"
+    );
+    assert_eq!(
+        store.list_credentials(B).await.unwrap(),
+        vec![theirs.clone()]
+    );
+    assert_eq!(
+        store.credential_by_name(A, "slack").await.unwrap(),
+        Some(slack)
+    );
+    assert_eq!(
+        store.credential_by_name(B, "slack").await.unwrap(),
+        Some(theirs)
+    );
+    assert_eq!(store.credential_by_name(A, "other").await.unwrap(), None);
+    assert_eq!(
+        store.credential_by_name("ten_c", "slack").await.unwrap(),
+        None
+    );
+}
+
+/// Deleting a credential removes it and frees its name; deleting it again, or
+/// another tenant's, is `NotFound` and leaves that one in place.
+pub async fn credentials_delete<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let mine = credential(A, "cred_1", "slack");
+    let theirs = credential(B, "cred_2", "slack");
+    store.create_credential(&mine).await.unwrap();
+    store.create_credential(&theirs).await.unwrap();
+    not_found(
+        store.delete_credential(A, "cred_2").await,
+        "deleting another tenant's credential",
+    );
+    assert_eq!(
+        store.list_credentials(B).await.unwrap(),
+        vec![theirs.clone()]
+    );
+    store.delete_credential(A, "cred_1").await.unwrap();
+    assert_eq!(store.credential_by_name(A, "slack").await.unwrap(), None);
+    assert_eq!(store.list_credentials(A).await.unwrap(), vec![]);
+    not_found(store.delete_credential(A, "cred_1").await, "deleting twice");
+    let again = credential(A, "cred_3", "slack");
+    store.create_credential(&again).await.unwrap();
+    assert_eq!(
+        store.credential_by_name(A, "slack").await.unwrap(),
+        Some(again),
+        "the name is free after deletion"
+    );
+    assert_eq!(store.list_credentials(B).await.unwrap(), vec![theirs]);
+}

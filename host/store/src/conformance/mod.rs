@@ -1,0 +1,269 @@
+//! The store conformance suite: one async function per behaviour of the
+//! [`Store`] port. Every adapter runs all of them, unchanged, through
+//! [`conformance_tests!`](crate::conformance_tests).
+//!
+//! Each function takes a factory that returns a fresh, empty store (no
+//! tenants, no workflows, no runs). The functions never sleep and never read
+//! the clock: every time is a fixed number, so a failure reproduces.
+//!
+//! Failures panic with a message naming the broken behaviour: this module is
+//! test support, compiled only with the `conformance` feature.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+mod commit;
+mod concurrency;
+mod credentials;
+mod isolation;
+mod reads;
+mod state;
+mod tenants;
+mod values;
+mod workflows;
+
+pub use commit::*;
+pub use concurrency::*;
+pub use credentials::*;
+pub use isolation::*;
+pub use reads::*;
+pub use state::*;
+pub use tenants::*;
+pub use values::*;
+pub use workflows::*;
+
+use crate::{Commit, Error, Page, RunFilter, ScheduleAdvance, Store};
+use serde_json::json;
+use std::{future::Future, sync::Arc};
+use weft_types::{
+    ApiKey, Attempt, CredentialRecord, Missed, Role, Run, Schedule, Status, Step, Tenant, Trigger,
+    Workflow, WorkflowVersion,
+};
+
+/// The tenant most functions write to.
+pub const A: &str = "ten_a";
+/// Another tenant, which must never see [`A`]'s records.
+pub const B: &str = "ten_b";
+
+async fn fresh<F, Fut>(factory: F) -> Arc<dyn Store>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    factory().await
+}
+
+fn tenant(id: &str, created_at: i64) -> Tenant {
+    Tenant {
+        id: id.into(),
+        name: format!("Tenant {id}"),
+        wrapped_key: vec![0, 1, 2, 254, 255],
+        created_at,
+    }
+}
+
+fn api_key(tenant: &str, id: &str, prefix: &str, created_at: i64) -> ApiKey {
+    ApiKey {
+        id: id.into(),
+        tenant_id: tenant.into(),
+        prefix: prefix.into(),
+        hash: vec![7; 32],
+        role: Role::Admin,
+        name: format!("key {id}"),
+        created_at,
+        revoked_at: None,
+    }
+}
+
+fn workflow(tenant: &str, id: &str) -> Workflow {
+    Workflow {
+        tenant_id: tenant.into(),
+        id: id.into(),
+        name: format!("workflow {id}"),
+        version: 1,
+        active: false,
+        webhook_token: format!("hook_{tenant}_{id}"),
+        created_at: 100,
+        updated_at: 100,
+    }
+}
+
+fn version(tenant: &str, workflow_id: &str, version: u32) -> WorkflowVersion {
+    WorkflowVersion {
+        tenant_id: tenant.into(),
+        workflow_id: workflow_id.into(),
+        version,
+        definition: json!({ "name": workflow_id, "version": version, "steps": [{ "id": "a" }] }),
+        created_at: 100 + i64::from(version),
+    }
+}
+
+fn schedule(tenant: &str, workflow_id: &str, next_fire_at: i64) -> Schedule {
+    Schedule {
+        tenant_id: tenant.into(),
+        workflow_id: workflow_id.into(),
+        cron: "0 */5 * * * *".into(),
+        timezone: "Europe/Paris".into(),
+        missed: Missed::Once,
+        next_fire_at,
+    }
+}
+
+fn credential(tenant: &str, id: &str, name: &str) -> CredentialRecord {
+    CredentialRecord {
+        tenant_id: tenant.into(),
+        id: id.into(),
+        name: name.into(),
+        injection: json!({ "header": { "name": "Authorization", "prefix": "Bearer " } }),
+        hosts: vec!["api.example.com".into(), "*.example.org".into()],
+        nonce: vec![9; 12],
+        ciphertext: vec![0, 255, 1, 254],
+        created_at: 100,
+    }
+}
+
+fn run(tenant: &str, id: &str, workflow_id: &str) -> Run {
+    Run {
+        tenant_id: tenant.into(),
+        id: id.into(),
+        workflow_id: workflow_id.into(),
+        version: 1,
+        status: Status::Running,
+        trigger: Trigger::Manual,
+        input: json!({ "run": id }),
+        output: None,
+        error: None,
+        response: None,
+        parent: None,
+        depth: 0,
+        deadline_at: None,
+        seq: 1,
+        created_at: 1_000,
+        updated_at: 1_000,
+        finished_at: None,
+    }
+}
+
+fn step(run: &Run, key: &str, status: Status) -> Step {
+    Step::new(run, key, status, 1_000)
+}
+
+fn attempt(step: &Step, n: u32) -> Attempt {
+    Attempt {
+        tenant_id: step.tenant_id.clone(),
+        run_id: step.run_id.clone(),
+        step_key: step.key.clone(),
+        attempt: n,
+        idempotency_key: format!("{}:{}", step.run_id, step.key),
+        status: Status::Running,
+        input: Some(json!({ "attempt": n })),
+        output: None,
+        error: None,
+        usage: None,
+        started_at: 1_000 + i64::from(n),
+        finished_at: None,
+    }
+}
+
+/// A commit that creates `run` with `steps`.
+fn create(run: &Run, steps: &[Step]) -> Commit {
+    Commit {
+        runs: vec![(run.clone(), None)],
+        steps: steps.to_vec(),
+        ..Commit::default()
+    }
+}
+
+/// `run` one `seq` further, expected at its current `seq`.
+fn next(run: &Run) -> (Run, Option<i64>) {
+    let mut moved = run.clone();
+    moved.seq += 1;
+    moved.updated_at += 1;
+    (moved, Some(run.seq))
+}
+
+async fn put_run(store: &dyn Store, run: &Run, steps: &[Step]) {
+    store
+        .commit(&create(run, steps))
+        .await
+        .unwrap_or_else(|e| panic!("creating run {}: {e}", run.id));
+}
+
+async fn put_workflow(store: &dyn Store, tenant: &str, id: &str) -> Workflow {
+    let w = workflow(tenant, id);
+    store
+        .create_workflow(&w, &version(tenant, id, 1))
+        .await
+        .unwrap_or_else(|e| panic!("creating workflow {id}: {e}"));
+    w
+}
+
+fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
+    items.iter().map(|t| id(t).to_owned()).collect()
+}
+
+fn conflict<T: std::fmt::Debug>(got: crate::Result<T>, what: &str) {
+    assert!(
+        matches!(got, Err(Error::Conflict(_))),
+        "{what}: expected Conflict, got {got:?}"
+    );
+}
+
+fn not_found<T: std::fmt::Debug>(got: crate::Result<T>, what: &str) {
+    assert!(
+        matches!(got, Err(Error::NotFound(_))),
+        "{what}: expected NotFound, got {got:?}"
+    );
+}
+
+/// Turns the whole suite into tests in the calling crate:
+/// `weft_store::conformance_tests!(#[tokio::test] factory);` where `factory` is
+/// an `async fn() -> Arc<dyn Store>` returning a fresh, empty store.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($(#[$attr:meta])* $factory:path) => {
+        $crate::conformance_tests!(@each [$(#[$attr])*] $factory;
+            tenants_create_get_list,
+            api_keys_by_prefix_unique,
+            api_keys_list_and_revoke,
+            workflows_create_and_find,
+            workflows_list_pages_newest_first,
+            add_version_checks_version,
+            set_active_replaces_schedule,
+            delete_workflow_keeps_versions,
+            commit_creates_and_loads,
+            commit_new_run_conflicts,
+            commit_seq_must_match_and_increase,
+            commit_is_atomic,
+            commit_upserts_steps_and_attempts,
+            commit_refuses_orphans,
+            commit_schedule_tick_once,
+            commit_resume_token_unique,
+            commit_concurrent_one_wins,
+            commit_concurrent_distinct_runs,
+            load_run_steps_by_key,
+            list_runs_filters_and_pages,
+            list_attempts_by_step_then_attempt,
+            due_steps_earliest_first,
+            overdue_runs_not_terminal,
+            count_runs_by_status,
+            step_by_resume_token_any_tenant,
+            credentials_unique_name_per_tenant,
+            credentials_delete,
+            state_isolated_by_tenant_and_plugin,
+            audit_newest_first_per_tenant,
+            tenant_isolation_reads,
+            tenant_isolation_writes,
+            json_values_round_trip,
+            optional_values_round_trip,
+            ping_answers,
+        );
+    };
+    (@each $attrs:tt $factory:path; $($name:ident,)*) => {
+        $( $crate::conformance_tests!(@one $attrs $factory; $name); )*
+    };
+    (@one [$($attr:tt)*] $factory:path; $name:ident) => {
+        $($attr)*
+        async fn $name() {
+            $crate::conformance::$name($factory).await;
+        }
+    };
+}

@@ -1,0 +1,44 @@
+//! The store port: where runs, their steps and the attempt journal, workflows and
+//! their versions, tenants and API keys, sealed credentials, schedules and plugin
+//! state live. The database is the source of truth; the queue only carries hints.
+//!
+//! Every method takes the tenant (except the few lookups by an unguessable token
+//! or for the background sweeper), and another tenant's id reads as missing.
+//!
+//! A run changes only through [`Store::commit`], which applies a [`Commit`]
+//! atomically and only if the run's `seq` is still the one the change was computed
+//! from (optimistic concurrency): a step's result and the scheduling of its
+//! successors land together or not at all.
+//!
+//! Adapters: [`memory`] (tests, `weft run`), `weft-store-sqlite` (embedded default),
+//! `weft-store-postgres` (planned). Each runs the suite in [`conformance`]
+//! (feature `conformance`) unchanged:
+//!
+//! ```ignore
+//! weft_store::conformance_tests!(#[tokio::test] fresh_store);
+//! async fn fresh_store() -> std::sync::Arc<dyn weft_store::Store> { ... }
+//! ```
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod memory;
+mod port;
+
+pub use port::{AuditEntry, Commit, Page, RunFilter, RunState, ScheduleAdvance, Store};
+
+/// Why a store call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The record does not exist (or belongs to another tenant).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change lost a race (the run moved on) or a unique value is taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend failed (connection, I/O, corrupt row); the message has no secret.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,145 @@
+//! Runs, steps and the journal in memory: `commit` and the run queries.
+
+use super::{Inner, k2, page};
+use crate::{Commit, Error, Page, Result, RunFilter, RunState};
+use std::collections::BTreeMap;
+use weft_types::{Run, Status, Step};
+
+impl Inner {
+    /// Checks everything first, then writes: a failed commit writes nothing.
+    pub(super) fn commit(&mut self, c: &Commit) -> Result<()> {
+        for (run, expected) in &c.runs {
+            let stored = self.runs.get(&k2(&run.tenant_id, &run.id));
+            match (expected, stored) {
+                (None, None) => {}
+                (Some(e), Some(s)) if s.seq == *e && run.seq > *e => {}
+                (None, Some(_)) => return Err(Error::Conflict(format!("run {} exists", run.id))),
+                _ => return Err(Error::Conflict(format!("run {} moved on", run.id))),
+            }
+        }
+        if let Some(a) = &c.schedule {
+            let s = self.schedules.get(&k2(&a.tenant_id, &a.workflow_id));
+            if s.is_none_or(|s| s.next_fire_at != a.expected) {
+                return Err(Error::Conflict("schedule tick already taken".into()));
+            }
+        }
+        self.check_refs(c)?;
+        for (run, _) in &c.runs {
+            self.runs.insert(k2(&run.tenant_id, &run.id), run.clone());
+        }
+        for s in &c.steps {
+            self.steps.insert(step_key(s), s.clone());
+        }
+        for a in &c.attempts {
+            let key = (
+                a.tenant_id.clone(),
+                a.run_id.clone(),
+                a.step_key.clone(),
+                a.attempt,
+            );
+            self.attempts.insert(key, a.clone());
+        }
+        if let Some(a) = &c.schedule
+            && let Some(s) = self.schedules.get_mut(&k2(&a.tenant_id, &a.workflow_id))
+        {
+            s.next_fire_at = a.next;
+        }
+        Ok(())
+    }
+
+    /// What a database's foreign keys and unique indexes check in a commit:
+    /// every step belongs to a run and every attempt to a step (stored or in
+    /// the commit), and a resume token names one step only.
+    fn check_refs(&self, c: &Commit) -> Result<()> {
+        let run_known = |t: &str, r: &str| {
+            self.runs.contains_key(&k2(t, r))
+                || c.runs.iter().any(|(x, _)| x.tenant_id == t && x.id == r)
+        };
+        for s in &c.steps {
+            if !run_known(&s.tenant_id, &s.run_id) {
+                return Err(Error::NotFound("run"));
+            }
+            let Some(token) = s.resume_token.as_deref() else {
+                continue;
+            };
+            let holds = |o: &Step| o.resume_token.as_deref() == Some(token);
+            let taken = self
+                .steps
+                .values()
+                .chain(&c.steps)
+                .filter(|o| holds(o))
+                .any(|o| step_key(o) != step_key(s));
+            if taken {
+                return Err(Error::Conflict("resume token is taken".into()));
+            }
+        }
+        for a in &c.attempts {
+            let key = (a.tenant_id.clone(), a.run_id.clone(), a.step_key.clone());
+            if !self.steps.contains_key(&key) && !c.steps.iter().any(|s| step_key(s) == key) {
+                return Err(Error::NotFound("step"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn load_run(&self, tenant: &str, id: &str) -> Option<RunState> {
+        let run = self.runs.get(&k2(tenant, id)).cloned()?;
+        let lo = (tenant.to_owned(), id.to_owned(), String::new());
+        let steps = self
+            .steps
+            .range(lo..)
+            .take_while(|((t, r, _), _)| t == tenant && r == id)
+            .map(|(_, s)| s.clone())
+            .collect();
+        Some(RunState { run, steps })
+    }
+
+    pub(super) fn list_runs(&self, tenant: &str, f: &RunFilter, p: &Page) -> Vec<Run> {
+        let it = self
+            .runs
+            .iter()
+            .filter(|((t, _), r)| {
+                t == tenant
+                    && f.workflow_id.as_ref().is_none_or(|w| *w == r.workflow_id)
+                    && f.status.is_none_or(|s| s == r.status)
+            })
+            .map(|((_, id), r)| (id.clone(), r.clone()));
+        page(it, p)
+    }
+
+    pub(super) fn due_steps(&self, at: i64, limit: u32) -> Vec<Step> {
+        let mut v: Vec<Step> = self
+            .steps
+            .values()
+            .filter(|s| !s.status.is_terminal() && s.due_at.is_some_and(|d| d <= at))
+            .cloned()
+            .collect();
+        v.sort_by_key(|s| s.due_at);
+        v.truncate(limit as usize);
+        v
+    }
+
+    pub(super) fn overdue_runs(&self, at: i64, limit: u32) -> Vec<Run> {
+        let mut v: Vec<Run> = self
+            .runs
+            .values()
+            .filter(|r| !r.status.is_terminal() && r.deadline_at.is_some_and(|d| d <= at))
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| r.deadline_at);
+        v.truncate(limit as usize);
+        v
+    }
+
+    pub(super) fn count_runs(&self) -> Vec<(Status, u64)> {
+        let mut counts: BTreeMap<&str, (Status, u64)> = BTreeMap::new();
+        for r in self.runs.values() {
+            counts.entry(r.status.as_str()).or_insert((r.status, 0)).1 += 1;
+        }
+        counts.into_values().collect()
+    }
+}
+
+fn step_key(s: &Step) -> (String, String, String) {
+    (s.tenant_id.clone(), s.run_id.clone(), s.key.clone())
+}

@@ -1,0 +1,223 @@
+//! The [`Store`] trait and the values it exchanges.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use weft_types::{
+    ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
+    WorkflowVersion,
+};
+
+/// A run and all its steps, as read for one engine decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunState {
+    /// The run row; `run.seq` is what a [`Commit`] must expect.
+    pub run: Run,
+    /// Every step row, ordered by key.
+    pub steps: Vec<Step>,
+}
+
+impl RunState {
+    /// The step with `key`.
+    pub fn step(&self, key: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.key == key)
+    }
+}
+
+/// One atomic change: a run (new or updated), its changed steps and journal
+/// entries, runs it starts, and a schedule tick it consumes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Commit {
+    /// The runs written: each new (`expected_seq: None`, must not exist) or
+    /// updated only if its stored `seq` equals `expected_seq` (then stored with
+    /// `run.seq`, which must be greater).
+    pub runs: Vec<(Run, Option<i64>)>,
+    /// Step rows inserted or replaced (by tenant, run, key).
+    pub steps: Vec<Step>,
+    /// Journal rows inserted or replaced (by tenant, run, step key, attempt).
+    pub attempts: Vec<Attempt>,
+    /// A schedule tick consumed by this commit.
+    pub schedule: Option<ScheduleAdvance>,
+}
+
+/// Moves a schedule from the tick it fired to the next, if nobody else did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleAdvance {
+    /// The owner.
+    pub tenant_id: String,
+    /// The workflow.
+    pub workflow_id: String,
+    /// The `next_fire_at` this commit consumed.
+    pub expected: i64,
+    /// The new `next_fire_at`.
+    pub next: i64,
+}
+
+/// Keyset pagination, newest first: `before` is the last id of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Page {
+    /// Only ids strictly smaller than this.
+    pub before: Option<String>,
+    /// At most this many (adapters cap it at 1000).
+    pub limit: u32,
+}
+
+impl Page {
+    /// The first `limit` records.
+    pub fn first(limit: u32) -> Self {
+        Self {
+            before: None,
+            limit,
+        }
+    }
+
+    /// The limit, between 1 and 1000.
+    pub fn capped(&self) -> u32 {
+        self.limit.clamp(1, 1000)
+    }
+}
+
+/// Which runs to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RunFilter {
+    /// Only this workflow's runs.
+    pub workflow_id: Option<String>,
+    /// Only runs in this status.
+    pub status: Option<Status>,
+}
+
+/// One line of the audit log: who did what to which record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The API key id (or `system`).
+    pub actor: String,
+    /// `workflow.create`, `credential.delete`, ...
+    pub action: String,
+    /// The record's id.
+    pub target: String,
+    /// When.
+    pub at: i64,
+}
+
+/// The store port. Object-safe: the composition root holds an `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- tenants and API keys
+
+    /// Creates a tenant. # Errors: `Conflict` when the id exists.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
+    /// Reads a tenant.
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>>;
+    /// Every tenant, oldest first.
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+    /// Stores a key. # Errors: `Conflict` when the prefix is taken.
+    async fn create_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// Finds a key by its public prefix (any tenant: this is how a request is authenticated).
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKey>>;
+    /// The tenant's keys, oldest first.
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>>;
+    /// Revokes a key at `at`. # Errors: `NotFound`.
+    async fn revoke_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()>;
+
+    // ---- workflows
+
+    /// Creates a workflow with its first version.
+    /// # Errors: `Conflict` when the id or the webhook token exists.
+    async fn create_workflow(&self, workflow: &Workflow, first: &WorkflowVersion) -> Result<()>;
+    /// Adds `next` (whose `version` must be the current one plus 1) and makes it
+    /// current, renaming the workflow to `name`.
+    /// # Errors: `NotFound`; `Conflict` when another update won.
+    async fn add_version(&self, next: &WorkflowVersion, name: &str, at: i64) -> Result<Workflow>;
+    /// Activates or deactivates a workflow, replacing its schedule (`None`: no schedule).
+    /// # Errors: `NotFound`.
+    async fn set_active(
+        &self,
+        tenant: &str,
+        id: &str,
+        active: bool,
+        schedule: Option<&Schedule>,
+        at: i64,
+    ) -> Result<Workflow>;
+    /// Deletes a workflow, its schedule and its versions not referenced by runs
+    /// (runs keep their version). # Errors: `NotFound`.
+    async fn delete_workflow(&self, tenant: &str, id: &str) -> Result<()>;
+    /// Reads a workflow.
+    async fn get_workflow(&self, tenant: &str, id: &str) -> Result<Option<Workflow>>;
+    /// Finds a workflow by its webhook token (any tenant).
+    async fn workflow_by_token(&self, token: &str) -> Result<Option<Workflow>>;
+    /// Lists workflows, newest first.
+    async fn list_workflows(&self, tenant: &str, page: &Page) -> Result<Vec<Workflow>>;
+    /// Reads one version (kept after the workflow is deleted, for its runs).
+    async fn get_version(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        version: u32,
+    ) -> Result<Option<WorkflowVersion>>;
+
+    // ---- runs, steps, journal
+
+    /// Applies a [`Commit`] atomically.
+    /// # Errors: `Conflict` when a run's `seq` moved or a new run exists; nothing is written then.
+    async fn commit(&self, commit: &Commit) -> Result<()>;
+    /// Reads a run with all its steps.
+    async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>>;
+    /// Reads a run without its steps.
+    async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>>;
+    /// Lists runs, newest first.
+    async fn list_runs(&self, tenant: &str, filter: &RunFilter, page: &Page) -> Result<Vec<Run>>;
+    /// The journal of a run, by step key then attempt.
+    async fn list_attempts(&self, tenant: &str, run_id: &str) -> Result<Vec<Attempt>>;
+    /// Finds the waiting step a resume token belongs to (any tenant).
+    async fn step_by_resume_token(&self, token: &str) -> Result<Option<Step>>;
+    /// Steps not terminal whose `due_at` is at or before `at`, earliest first (any tenant):
+    /// what the sweeper re-enqueues.
+    async fn due_steps(&self, at: i64, limit: u32) -> Result<Vec<Step>>;
+    /// Runs not terminal whose deadline is at or before `at` (any tenant).
+    async fn overdue_runs(&self, at: i64, limit: u32) -> Result<Vec<Run>>;
+    /// Counts runs by status (metrics).
+    async fn count_runs(&self) -> Result<Vec<(Status, u64)>>;
+
+    // ---- credentials
+
+    /// Stores a sealed credential. # Errors: `Conflict` when the name is taken.
+    async fn create_credential(&self, credential: &CredentialRecord) -> Result<()>;
+    /// The tenant's credentials, by name.
+    async fn list_credentials(&self, tenant: &str) -> Result<Vec<CredentialRecord>>;
+    /// Reads a credential by name.
+    async fn credential_by_name(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<CredentialRecord>>;
+    /// Deletes a credential. # Errors: `NotFound`.
+    async fn delete_credential(&self, tenant: &str, id: &str) -> Result<()>;
+
+    // ---- schedules
+
+    /// Schedules whose next tick is at or before `at` (any tenant), earliest first.
+    async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>>;
+
+    // ---- plugin state (the sandbox's `weft:plugin/state`)
+
+    /// Reads a value.
+    async fn state_get(&self, tenant: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Writes a value.
+    async fn state_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8]) -> Result<()>;
+    /// Deletes a value; whether it existed.
+    async fn state_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<bool>;
+
+    // ---- audit
+
+    /// Appends to the audit log (insert only; nothing updates or deletes it).
+    async fn audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// The tenant's audit log, newest first.
+    async fn list_audit(&self, tenant: &str, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    // ---- health
+
+    /// Checks the backend answers.
+    async fn ping(&self) -> Result<()>;
+}

@@ -1,0 +1,276 @@
+//! Runs, steps and the attempt journal, as the engine and the store see them.
+//!
+//! Times are Unix milliseconds (`i64`); ids are prefixed strings (`run_…`). Every
+//! record carries its tenant.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+use std::str::FromStr;
+
+/// The life cycle of a run or a step.
+///
+/// `Skipped` is for steps only: a branch that was not taken, or a step whose
+/// every dependency was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created, not started (a step may be due later: a retry).
+    Pending,
+    /// Executing (a step: leased by a worker).
+    Running,
+    /// Paused: a wait step, or a sub-workflow in progress.
+    Waiting,
+    /// Finished with an output.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Stopped on request, or because the run failed or timed out.
+    Cancelled,
+    /// Not executed: its branch was not taken.
+    Skipped,
+}
+
+impl Status {
+    /// Every status, in life-cycle order.
+    pub const ALL: [Status; 7] = [
+        Self::Pending,
+        Self::Running,
+        Self::Waiting,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Skipped,
+    ];
+
+    /// Whether nothing more will happen to it.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Cancelled | Self::Skipped
+        )
+    }
+
+    /// The stable snake_case name stored in databases and shown on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Waiting => "waiting",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown status `{s}`"))
+    }
+}
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The API or the CLI.
+    Manual,
+    /// A call to the workflow's webhook URL.
+    Webhook,
+    /// A cron schedule.
+    Schedule,
+    /// A `subworkflow` step of another run.
+    Subworkflow,
+    /// Another run failed and this is its workflow's error workflow.
+    Error,
+}
+
+impl Trigger {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Webhook => "webhook",
+            Self::Schedule => "schedule",
+            Self::Subworkflow => "subworkflow",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl FromStr for Trigger {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Self::Manual,
+            Self::Webhook,
+            Self::Schedule,
+            Self::Subworkflow,
+            Self::Error,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| format!("unknown trigger `{s}`"))
+    }
+}
+
+/// One execution of a workflow version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// The owner.
+    pub tenant_id: String,
+    /// `run_…`, sortable by creation time.
+    pub id: String,
+    /// The workflow and the version that runs.
+    pub workflow_id: String,
+    /// The workflow version (1, 2, ...).
+    pub version: u32,
+    /// Where it stands.
+    pub status: Status,
+    /// What started it.
+    pub trigger: Trigger,
+    /// The trigger payload (`trigger` in templates).
+    pub input: Value,
+    /// The result: the last completed top-level step's output.
+    pub output: Option<Value>,
+    /// Why it failed or was cancelled.
+    pub error: Option<Value>,
+    /// What a `respond` step answered, for the webhook that started the run.
+    pub response: Option<Value>,
+    /// The run and step that started this one (sub-workflow), or the failed run
+    /// (error workflow).
+    pub parent: Option<Parent>,
+    /// Nesting depth of sub-workflows (0 for a top-level run).
+    pub depth: u32,
+    /// When the run times out, if it has a timeout.
+    pub deadline_at: Option<i64>,
+    /// Optimistic-concurrency counter: every commit bumps it.
+    pub seq: i64,
+    /// Timestamps.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// When it became terminal.
+    pub finished_at: Option<i64>,
+}
+
+/// Where a child run reports back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    /// The parent run.
+    pub run_id: String,
+    /// The parent's step waiting for this run (empty for an error workflow).
+    pub step_key: String,
+}
+
+/// One step of one run: a node of the graph, per loop iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The owner.
+    pub tenant_id: String,
+    /// The run.
+    pub run_id: String,
+    /// Node id plus loop path: `fetch`, `each[2].fetch`.
+    pub key: String,
+    /// Where it stands.
+    pub status: Status,
+    /// The current (or last) attempt, from 1; 0 for steps that run no attempt.
+    pub attempt: u32,
+    /// The rendered input (actions), the items (loops).
+    pub input: Option<Value>,
+    /// The output, once completed (or the error, when failed with `continue_on_fail`).
+    pub output: Option<Value>,
+    /// The classified error of the last failed attempt.
+    pub error: Option<Value>,
+    /// When something is due: a pending step may start, a waiting step wakes,
+    /// a running step's lease expires. `None`: nothing is due.
+    pub due_at: Option<i64>,
+    /// Unguessable token that resumes a `wait until: resume` step.
+    pub resume_token: Option<String>,
+    /// A sub-workflow step's child run.
+    pub child_run_id: Option<String>,
+    /// Timestamps.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// One attempt of one step: the journal. Written when the attempt starts,
+/// completed with its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The owner.
+    pub tenant_id: String,
+    /// The run.
+    pub run_id: String,
+    /// The step.
+    pub step_key: String,
+    /// From 1.
+    pub attempt: u32,
+    /// Handed to the plugin; stable across attempts: `run_id:step_key`.
+    pub idempotency_key: String,
+    /// Where it stands: running, completed or failed.
+    pub status: Status,
+    /// The rendered input.
+    pub input: Option<Value>,
+    /// The output, on success.
+    pub output: Option<Value>,
+    /// The classified error, on failure.
+    pub error: Option<Value>,
+    /// What the sandbox measured (wall time, peak memory, egress, logs).
+    pub usage: Option<Value>,
+    /// Timestamps.
+    pub started_at: i64,
+    /// When it ended.
+    pub finished_at: Option<i64>,
+}
+
+impl Step {
+    /// A fresh row for `key` of `run` in `status`.
+    pub fn new(run: &Run, key: impl Into<String>, status: Status, now: i64) -> Self {
+        Self {
+            tenant_id: run.tenant_id.clone(),
+            run_id: run.id.clone(),
+            key: key.into(),
+            status,
+            attempt: 0,
+            input: None,
+            output: None,
+            error: None,
+            due_at: None,
+            resume_token: None,
+            child_run_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_by_name() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert!("done".parse::<Status>().is_err());
+        assert!(Status::Skipped.is_terminal());
+        assert!(!Status::Waiting.is_terminal());
+        assert_eq!("error".parse::<Trigger>(), Ok(Trigger::Error));
+    }
+}

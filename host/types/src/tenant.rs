@@ -1,0 +1,162 @@
+//! Tenants, API keys, workflows with their versions, stored credentials and
+//! schedules: the records the store keeps besides runs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::str::FromStr;
+
+/// A tenant: everything else belongs to one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// `ten_…`.
+    pub id: String,
+    /// For humans.
+    pub name: String,
+    /// The tenant's data key, wrapped (encrypted) by the master key; unwrapped
+    /// only to encrypt or decrypt its credentials.
+    pub wrapped_key: Vec<u8>,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read only.
+    Viewer,
+    /// Run workflows and read.
+    Member,
+    /// Everything in the tenant but keys.
+    Admin,
+    /// Everything in the tenant.
+    Owner,
+}
+
+impl Role {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Viewer, Self::Member, Self::Admin, Self::Owner]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role `{s}`"))
+    }
+}
+
+/// An API key as stored: never the secret, only its prefix and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// `key_…`.
+    pub id: String,
+    /// The owner.
+    pub tenant_id: String,
+    /// The public first part of the key (`weft_…`), unique, used to find it.
+    pub prefix: String,
+    /// SHA-256 of the whole key.
+    pub hash: Vec<u8>,
+    /// What it may do.
+    pub role: Role,
+    /// For humans.
+    pub name: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// When it was revoked; a revoked key is refused.
+    pub revoked_at: Option<i64>,
+}
+
+/// A workflow: a name, a current version, and how it is triggered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workflow {
+    /// The owner.
+    pub tenant_id: String,
+    /// `wf_…`.
+    pub id: String,
+    /// The current version's name.
+    pub name: String,
+    /// The version new runs use.
+    pub version: u32,
+    /// Whether webhooks and schedules start runs.
+    pub active: bool,
+    /// The secret part of the webhook URL (`/hooks/<token>`).
+    pub webhook_token: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// One immutable version of a workflow's definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowVersion {
+    /// The owner.
+    pub tenant_id: String,
+    /// The workflow.
+    pub workflow_id: String,
+    /// From 1.
+    pub version: u32,
+    /// The validated definition, as JSON.
+    pub definition: Value,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// A stored credential: metadata in clear, the secret sealed with the tenant's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    /// The owner.
+    pub tenant_id: String,
+    /// `cred_…`.
+    pub id: String,
+    /// Unique per tenant; what workflows name in `grants.credentials`.
+    pub name: String,
+    /// How it is injected (JSON of the sandbox's injection), no secret.
+    pub injection: Value,
+    /// Host patterns the credential is bound to.
+    pub hosts: Vec<String>,
+    /// AEAD nonce.
+    pub nonce: Vec<u8>,
+    /// AEAD ciphertext of the secret (associated data: tenant id and credential id).
+    pub ciphertext: Vec<u8>,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// What a schedule does with ticks it missed while the server was down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missed {
+    /// Drop them; fire at the next tick.
+    #[default]
+    Skip,
+    /// Fire once for all of them, then go on.
+    Once,
+}
+
+/// An active workflow's cron schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// The owner.
+    pub tenant_id: String,
+    /// The workflow.
+    pub workflow_id: String,
+    /// Cron expression (with seconds optional).
+    pub cron: String,
+    /// IANA time zone the expression is read in.
+    pub timezone: String,
+    /// Missed-tick policy.
+    pub missed: Missed,
+    /// Next tick.
+    pub next_fire_at: i64,
+}

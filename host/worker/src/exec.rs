@@ -1,0 +1,211 @@
+//! One task: begin a pending run, run an action step in the sandbox, wake a
+//! wait, or check a sub-workflow's child.
+
+use crate::{Error, Handle, Result, now_ms};
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use weft_engine::run::{Claim, StepError, TRIGGER, locate};
+use weft_queue::Task;
+use weft_sandbox::{Grants, Invocation, Namespace, StateGrant};
+use weft_types::{Definition, ErrorKind, Run, Status, StepContext, StepKind};
+
+impl Handle {
+    /// Does what `task` asks if it still applies; a stale or duplicate task is a no-op.
+    ///
+    /// # Errors
+    /// Store failures (the caller hands the delivery back to the queue).
+    pub async fn handle(&self, task: &Task) -> Result<()> {
+        let Some(state) = self.store().load_run(&task.tenant_id, &task.run_id).await? else {
+            return Ok(());
+        };
+        if state.run.status.is_terminal() {
+            return Ok(());
+        }
+        let def = match self
+            .definition(&task.tenant_id, &state.run.workflow_id, state.run.version)
+            .await
+        {
+            Ok(d) => d,
+            Err(Error::NotFound(_) | Error::Invalid(_)) => {
+                let why = format!(
+                    "workflow {} (version {}) cannot be loaded",
+                    state.run.workflow_id, state.run.version
+                );
+                return self.fail_unloadable(state, why).await;
+            }
+            Err(e) => return Err(e),
+        };
+        let key = task.step_key.as_str();
+        if key == crate::runtime::CANCEL {
+            self.decide(&task.tenant_id, &task.run_id, Some(state), |p| {
+                p.cancel("the parent run ended")
+            })
+            .await?;
+            return Ok(());
+        }
+        if key == TRIGGER {
+            self.decide(&task.tenant_id, &task.run_id, Some(state), |p| p.begin())
+                .await?;
+            return Ok(());
+        }
+        let Some(step) = state.step(key).cloned() else {
+            return Ok(());
+        };
+        let kind = locate(&def, key).map(|l| &l.def.kind);
+        match (step.status, kind) {
+            (Status::Pending | Status::Running, Some(StepKind::Action(_))) => {
+                self.run_action(task, state, &def).await
+            }
+            (Status::Waiting, Some(StepKind::Wait(_))) => {
+                self.decide(&task.tenant_id, &task.run_id, Some(state), |p| p.wake(key))
+                    .await?;
+                Ok(())
+            }
+            (Status::Waiting, Some(StepKind::Subworkflow(_))) => {
+                let child = match &step.child_run_id {
+                    Some(id) => self.store().get_run(&task.tenant_id, id).await?,
+                    None => None,
+                };
+                let due = step.due_at.is_some_and(|d| d <= now_ms());
+                match child {
+                    Some(c) if c.status.is_terminal() => {
+                        self.decide(&task.tenant_id, &task.run_id, Some(state), |p| {
+                            p.child_done(key, &c)
+                        })
+                        .await?;
+                    }
+                    _ if due => {
+                        self.decide(&task.tenant_id, &task.run_id, Some(state), |p| {
+                            p.recheck(key)
+                        })
+                        .await?;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn run_action(
+        &self,
+        task: &Task,
+        state: weft_store::RunState,
+        def: &Definition,
+    ) -> Result<()> {
+        let key = task.step_key.as_str();
+        let started = now_ms();
+        let (claim, run) = self
+            .decide(&task.tenant_id, &task.run_id, Some(state), |p| {
+                let lease = locate(def, key)
+                    .and_then(|l| l.def.timeout_ms)
+                    .unwrap_or(self.options().default_step_timeout_ms)
+                    + self.options().lease_grace_ms;
+                p.claim(key, task.attempt, lease)
+            })
+            .await?;
+        let Some(claim) = claim else {
+            return Ok(());
+        };
+        let t0 = Instant::now();
+        let (result, usage) = self.execute(&run, key, &claim, def).await;
+        self.0.metrics.attempts.fetch_add(1, Ordering::Relaxed);
+        self.0.metrics.observe(t0.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            self.0
+                .metrics
+                .failure(e.reason.as_deref().unwrap_or(e.kind.as_str()));
+        }
+        self.decide(&task.tenant_id, &task.run_id, None, |p| {
+            p.complete(key, claim.attempt, started, result.clone(), usage.clone())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Runs a claimed attempt in the sandbox with the workflow's grants.
+    async fn execute(
+        &self,
+        run: &Run,
+        key: &str,
+        claim: &Claim,
+        def: &Definition,
+    ) -> (Result<Value, StepError>, Option<Value>) {
+        let Some(entry) = self.connectors().get(&claim.connector) else {
+            let msg = format!("connector `{}` is not installed", claim.connector);
+            return (
+                Err(StepError::new(ErrorKind::Permanent, msg).reason("unknown_connector")),
+                None,
+            );
+        };
+        let mut grants = Grants {
+            hosts: def.grants.hosts.clone(),
+            ..Grants::default()
+        };
+        let declared = &entry.plugin.manifest().capabilities.credentials;
+        for (slot, name) in &def.grants.credentials {
+            if !declared.iter().any(|c| &c.name == slot) {
+                continue;
+            }
+            match self.unseal(&run.tenant_id, slot, name).await {
+                Ok(c) => grants.credentials.push(c),
+                Err(Error::NotFound(_)) => {
+                    let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
+                    return (
+                        Err(StepError::new(ErrorKind::Auth, msg).reason("missing_credential")),
+                        None,
+                    );
+                }
+                Err(e) => {
+                    return (
+                        Err(StepError::new(ErrorKind::Transient, e.to_string())),
+                        None,
+                    );
+                }
+            }
+        }
+        grants.state = Some(StateGrant {
+            store: self.0.state.clone(),
+            namespace: Namespace {
+                tenant: run.tenant_id.clone(),
+                plugin: entry.plugin.manifest().name.clone(),
+            },
+        });
+        let mut limits = self.sandbox().options().limits;
+        limits.timeout = Duration::from_millis(
+            claim
+                .timeout_ms
+                .unwrap_or(self.options().default_step_timeout_ms),
+        );
+        let inv = Invocation {
+            action: claim.action.clone(),
+            input: claim.input.to_string(),
+            config: if claim.config.is_null() {
+                "{}".into()
+            } else {
+                claim.config.to_string()
+            },
+            context: StepContext {
+                workflow_id: run.workflow_id.clone(),
+                run_id: run.id.clone(),
+                step_id: key.to_owned(),
+                attempt: claim.attempt,
+                idempotency_key: claim.idempotency_key.clone(),
+            },
+            grants,
+            limits,
+            cancel: None,
+        };
+        let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
+        let usage = serde_json::to_value(outcome.usage).ok();
+        let result = outcome.result.map_err(|f| StepError {
+            kind: f.kind,
+            reason: f.reason.map(|r| r.as_str().to_owned()),
+            message: f.message,
+            retry_after_ms: f.retry_after_ms,
+        });
+        (result, usage)
+    }
+}

@@ -1,0 +1,68 @@
+//! The worker: runs workflows on top of the engine's decisions.
+//!
+//! A [`Handle`] ties the ports together: the store (source of truth), the queue
+//! (hints: "step S of run R may run now"), the sandbox and the loaded
+//! [`Connectors`]. Everything that changes a run goes the same way:
+//!
+//! 1. load the run and its steps from the store;
+//! 2. let [`weft_engine::run::Plan`] decide (start, claim, complete, wake, ...);
+//! 3. commit the decision in one store transaction, conditional on the run's
+//!    `seq` (a lost race is recomputed);
+//! 4. publish the tasks it made due, wake webhook waiters.
+//!
+//! [`Handle::serve`] consumes the queue (`concurrency` attempts at once) and runs
+//! the sweeper, which re-enqueues due timers and lost tasks, times runs out and
+//! fires schedules. After a crash nothing is lost: every step that may run has
+//! its `due_at` in the store, and the sweeper finds it.
+//!
+//! ```ignore
+//! let handle = weft_worker::Handle::new(parts);
+//! let run = handle.start(&tenant, &workflow, Trigger::Manual, input).await?;
+//! tokio::spawn(handle.clone().serve(shutdown));
+//! let done = handle.wait(&tenant, &run.id, Duration::from_secs(5)).await?;
+//! ```
+
+mod connectors;
+mod credentials;
+mod exec;
+pub mod ids;
+pub mod metrics;
+mod notify;
+mod options;
+mod runtime;
+pub mod schedule;
+mod serve;
+mod state;
+
+pub use connectors::{Connectors, Entry};
+pub use credentials::{Injection, NewCredential};
+pub use ids::{RandomIds, new_id, new_token, now_ms};
+pub use options::Options;
+pub use runtime::{Handle, Parts};
+pub use state::StoreState;
+
+/// Why a worker operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The run, workflow, step or credential does not exist for this tenant.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request does not apply to the record's state (e.g. resuming a step that does not wait).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] weft_store::Error),
+    /// The queue failed.
+    #[error("queue unavailable: {0}")]
+    Queue(String),
+    /// The vault failed (a key cannot be unwrapped).
+    #[error("vault: {0}")]
+    Vault(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,144 @@
+//! Counters and a latency histogram, rendered in the Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// Upper bounds of the step-duration histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 10.0,
+];
+
+/// What the worker counts.
+#[derive(Default)]
+pub struct Metrics {
+    /// Runs started.
+    pub runs_started: AtomicU64,
+    /// Step attempts executed in the sandbox.
+    pub attempts: AtomicU64,
+    /// Deliveries seen a second time.
+    pub redeliveries: AtomicU64,
+    /// Commits that lost a race and were recomputed.
+    pub conflicts: AtomicU64,
+    /// Tasks re-enqueued by the sweeper.
+    pub swept: AtomicU64,
+    finished: Mutex<BTreeMap<&'static str, u64>>,
+    failures: Mutex<BTreeMap<String, u64>>,
+    hist: Mutex<([u64; BUCKETS.len()], u64, f64)>,
+}
+
+impl Metrics {
+    /// A run ended in `status`.
+    pub fn finished(&self, status: &'static str) {
+        *self
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    /// A step attempt failed for `reason` (its kind when no sandbox reason).
+    pub fn failure(&self, reason: &str) {
+        *self
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(reason.to_owned())
+            .or_default() += 1;
+    }
+
+    /// A step attempt took `secs`.
+    pub fn observe(&self, secs: f64) {
+        let mut h = self.hist.lock().unwrap_or_else(PoisonError::into_inner);
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                h.0[i] += 1;
+            }
+        }
+        h.1 += 1;
+        h.2 += secs;
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, out: &mut String) {
+        let c = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        };
+        c(
+            out,
+            "weft_runs_started_total",
+            "Runs started.",
+            self.runs_started.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_step_attempts_total",
+            "Step attempts executed.",
+            self.attempts.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_redeliveries_total",
+            "Queue deliveries seen again.",
+            self.redeliveries.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_commit_conflicts_total",
+            "Commits recomputed after losing a race.",
+            self.conflicts.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_swept_tasks_total",
+            "Tasks re-enqueued by the sweeper.",
+            self.swept.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP weft_runs_finished_total Runs that ended, by status.\n# TYPE weft_runs_finished_total counter"
+        );
+        for (s, n) in self
+            .finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(out, "weft_runs_finished_total{{status=\"{s}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP weft_step_failures_total Failed step attempts, by reason.\n# TYPE weft_step_failures_total counter"
+        );
+        for (r, n) in self
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(out, "weft_step_failures_total{{reason=\"{r}\"}} {n}");
+        }
+        let h = self.hist.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = writeln!(
+            out,
+            "# HELP weft_step_duration_seconds Step attempt wall time.\n# TYPE weft_step_duration_seconds histogram"
+        );
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "weft_step_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                h.0[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "weft_step_duration_seconds_bucket{{le=\"+Inf\"}} {}\nweft_step_duration_seconds_sum {}\nweft_step_duration_seconds_count {}",
+            h.1, h.2, h.1
+        );
+    }
+}

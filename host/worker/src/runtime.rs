@@ -1,0 +1,450 @@
+//! The handle: start, decide, commit, publish.
+
+use crate::notify::Waiters;
+use crate::{Connectors, Error, Options, RandomIds, Result, metrics::Metrics, now_ms};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use weft_engine::run::{Decision, Plan, TRIGGER};
+use weft_queue::{Queue, Task};
+use weft_sandbox::Sandbox;
+use weft_store::{Commit, RunState, ScheduleAdvance, Store};
+use weft_types::{Definition, Run, Status, Step, Trigger, Workflow};
+use weft_vault::Keyring;
+
+/// The pseudo step key of a task that cancels its run (its parent ended).
+pub(crate) const CANCEL: &str = "$cancel";
+
+/// Commits retried after losing a race, before giving up.
+const MAX_CONFLICTS: usize = 64;
+
+/// What a [`Handle`] is built from.
+pub struct Parts {
+    /// The source of truth.
+    pub store: Arc<dyn Store>,
+    /// Where tasks go.
+    pub queue: Arc<dyn Queue>,
+    /// Where steps run.
+    pub sandbox: Sandbox,
+    /// What can run.
+    pub connectors: Arc<Connectors>,
+    /// Unseals credentials.
+    pub keyring: Arc<Keyring>,
+    /// Settings.
+    pub options: Options,
+}
+
+pub(crate) struct Inner {
+    pub(crate) parts: Parts,
+    defs: Mutex<HashMap<(String, String, u32), Arc<Definition>>>,
+    pub(crate) waiters: Arc<Waiters>,
+    pub(crate) metrics: Metrics,
+    pub(crate) state: Arc<crate::StoreState>,
+}
+
+/// A cheap, cloneable handle to the worker.
+#[derive(Clone)]
+pub struct Handle(pub(crate) Arc<Inner>);
+
+impl Handle {
+    /// A handle over `parts`; nothing runs until [`Handle::serve`].
+    pub fn new(parts: Parts) -> Self {
+        let state = Arc::new(crate::StoreState(parts.store.clone()));
+        Self(Arc::new(Inner {
+            parts,
+            defs: Mutex::default(),
+            waiters: Arc::default(),
+            metrics: Metrics::default(),
+            state,
+        }))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.parts.store
+    }
+
+    /// The queue.
+    pub fn queue(&self) -> &Arc<dyn Queue> {
+        &self.0.parts.queue
+    }
+
+    /// The sandbox.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.0.parts.sandbox
+    }
+
+    /// The loaded connectors.
+    pub fn connectors(&self) -> &Arc<Connectors> {
+        &self.0.parts.connectors
+    }
+
+    /// The keyring.
+    pub fn keyring(&self) -> &Keyring {
+        &self.0.parts.keyring
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The settings.
+    pub fn options(&self) -> &Options {
+        &self.0.parts.options
+    }
+
+    /// A workflow version's definition, parsed once and cached (versions never change).
+    ///
+    /// # Errors
+    /// `NotFound` when the version does not exist; `Invalid` when it does not parse.
+    pub async fn definition(
+        &self,
+        tenant: &str,
+        wf: &str,
+        version: u32,
+    ) -> Result<Arc<Definition>> {
+        let key = (tenant.to_owned(), wf.to_owned(), version);
+        if let Some(d) = self
+            .0
+            .defs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(d.clone());
+        }
+        let v = self
+            .store()
+            .get_version(tenant, wf, version)
+            .await?
+            .ok_or(Error::NotFound("workflow version"))?;
+        let def: Definition = serde_json::from_value(v.definition)
+            .map_err(|e| Error::Invalid(format!("stored definition does not parse: {e}")))?;
+        let def = Arc::new(def);
+        let mut cache = self.0.defs.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= self.options().definition_cache {
+            cache.clear();
+        }
+        cache.insert(key, def.clone());
+        Ok(def)
+    }
+
+    /// Starts a run of `workflow`'s current version and returns it as committed
+    /// (its first steps already created; control steps already done).
+    ///
+    /// # Errors
+    /// Store or queue failures; `NotFound` when the version is gone.
+    pub async fn start(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        trigger: Trigger,
+        input: Value,
+    ) -> Result<Run> {
+        self.start_with(tenant, workflow, trigger, input, None)
+            .await
+    }
+
+    pub(crate) async fn start_with(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        trigger: Trigger,
+        input: Value,
+        schedule: Option<ScheduleAdvance>,
+    ) -> Result<Run> {
+        let def = self
+            .definition(tenant, &workflow.id, workflow.version)
+            .await?;
+        let now = now_ms();
+        let run = new_run(tenant, workflow, trigger, input, now);
+        let decision = Plan::start(&def, &RandomIds, now, run).finish();
+        self.0
+            .metrics
+            .runs_started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.apply(tenant, decision, schedule).await
+    }
+
+    /// Starts a new run of `run_id`'s workflow version with the same input,
+    /// reusing the results upstream of `from` (or, with `None`, everything that
+    /// completed: a retry of what failed).
+    ///
+    /// # Errors
+    /// `NotFound`; `Invalid` when `from` is not a top-level step.
+    pub async fn rerun(&self, tenant: &str, run_id: &str, from: Option<&str>) -> Result<Run> {
+        let old = self
+            .store()
+            .load_run(tenant, run_id)
+            .await?
+            .ok_or(Error::NotFound("run"))?;
+        if from.is_none() && !old.run.status.is_terminal() {
+            return Err(Error::Conflict(format!(
+                "run {run_id} is {}; only a finished run can be retried",
+                old.run.status
+            )));
+        }
+        let def = self
+            .definition(tenant, &old.run.workflow_id, old.run.version)
+            .await?;
+        let now = now_ms();
+        let mut run = old.run.clone();
+        run.id = crate::new_id("run");
+        run.status = Status::Pending;
+        run.trigger = Trigger::Manual;
+        (
+            run.output,
+            run.error,
+            run.response,
+            run.finished_at,
+            run.deadline_at,
+        ) = (None, None, None, None, None);
+        (run.seq, run.created_at, run.updated_at) = (0, now, now);
+        let plan =
+            Plan::rerun(&def, &RandomIds, now, run, &old.steps, from).map_err(Error::Invalid)?;
+        self.apply(tenant, plan.finish(), None).await
+    }
+
+    /// Cancels a run (and its sub-workflow runs).
+    ///
+    /// # Errors
+    /// `NotFound`; `Conflict` when it already ended.
+    pub async fn cancel(&self, tenant: &str, run_id: &str) -> Result<Run> {
+        let (done, run) = self
+            .decide(tenant, run_id, None, |p| {
+                p.cancel("cancelled through the API")
+            })
+            .await?;
+        if done {
+            Ok(run)
+        } else {
+            Err(Error::Conflict(format!(
+                "run {run_id} already ended ({})",
+                run.status
+            )))
+        }
+    }
+
+    /// Resumes the waiting step `key` of a run with `payload`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Conflict` when the step does not wait for a resume.
+    pub async fn resume(
+        &self,
+        tenant: &str,
+        run_id: &str,
+        key: &str,
+        payload: Value,
+    ) -> Result<Run> {
+        let (done, run) = self
+            .decide(tenant, run_id, None, |p| p.resume(key, payload.clone()))
+            .await?;
+        if done {
+            Ok(run)
+        } else {
+            Err(Error::Conflict(format!(
+                "step `{key}` of run {run_id} is not waiting to be resumed"
+            )))
+        }
+    }
+
+    /// Resumes the step a resume token belongs to.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown token.
+    pub async fn resume_token(&self, token: &str, payload: Value) -> Result<Run> {
+        let step = self
+            .store()
+            .step_by_resume_token(token)
+            .await?
+            .ok_or(Error::NotFound("resume token"))?;
+        self.resume(&step.tenant_id, &step.run_id, &step.key, payload)
+            .await
+    }
+
+    /// Waits up to `timeout` for the run to respond or end; the run as it then
+    /// stands (check `response` and `status`).
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn wait(&self, tenant: &str, run_id: &str, timeout: Duration) -> Result<Run> {
+        let guard = self.0.waiters.register(run_id);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let run = self
+                .store()
+                .get_run(tenant, run_id)
+                .await?
+                .ok_or(Error::NotFound("run"))?;
+            if run.response.is_some() || run.status.is_terminal() {
+                return Ok(run);
+            }
+            let poll = tokio::time::sleep(Duration::from_millis(250));
+            tokio::select! {
+                () = guard.notified() => {}
+                () = poll => {}
+                () = tokio::time::sleep_until(deadline) => return Ok(run),
+            }
+        }
+    }
+
+    /// Loads the run, lets `f` decide, commits if anything changed (recomputing
+    /// after a lost race), publishes. Returns `f`'s answer and the run as stored.
+    pub(crate) async fn decide<R>(
+        &self,
+        tenant: &str,
+        run_id: &str,
+        mut preloaded: Option<RunState>,
+        mut f: impl FnMut(&mut Plan<'_>) -> R,
+    ) -> Result<(R, Run)> {
+        for _ in 0..MAX_CONFLICTS {
+            let state = match preloaded.take() {
+                Some(s) => s,
+                None => self
+                    .store()
+                    .load_run(tenant, run_id)
+                    .await?
+                    .ok_or(Error::NotFound("run"))?,
+            };
+            let def = self
+                .definition(tenant, &state.run.workflow_id, state.run.version)
+                .await?;
+            let mut plan = Plan::load(&def, &RandomIds, now_ms(), state.run, state.steps);
+            let answer = f(&mut plan);
+            if !plan.is_changed() {
+                return Ok((answer, plan.run().clone()));
+            }
+            match self.apply(tenant, plan.finish(), None).await {
+                Ok(run) => return Ok((answer, run)),
+                Err(Error::Store(weft_store::Error::Conflict(_))) => {
+                    self.0
+                        .metrics
+                        .conflicts
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Conflict(format!(
+            "run {run_id} is changing too fast; try again"
+        )))
+    }
+
+    /// Commits a decision, then publishes what it made due and wakes waiters.
+    pub(crate) async fn apply(
+        &self,
+        tenant: &str,
+        d: Decision,
+        schedule: Option<ScheduleAdvance>,
+    ) -> Result<Run> {
+        let now = now_ms();
+        let mut commit = Commit {
+            runs: vec![(d.run.clone(), d.expected_seq)],
+            steps: d.steps,
+            attempts: d.attempts,
+            schedule,
+        };
+        let mut tasks: Vec<(Task, Option<Duration>)> = Vec::new();
+        for s in &d.starts {
+            let version = match self.store().get_workflow(tenant, &s.workflow_id).await? {
+                Some(w) => w.version,
+                None => 0,
+            };
+            let (run, trigger) = Plan::pending_run(s, tenant, version, now);
+            commit.runs.push((run, None));
+            commit.steps.push(trigger);
+            tasks.push((Task::new(tenant, &s.run_id, TRIGGER, 0), None));
+        }
+        self.store().commit(&commit).await?;
+        for due in &d.due {
+            let delay = (due.delay_ms > 0).then(|| Duration::from_millis(due.delay_ms));
+            tasks.push((Task::new(tenant, &d.run.id, &due.key, due.attempt), delay));
+        }
+        if d.finished {
+            self.0.metrics.finished(d.run.status.as_str());
+            if let Some(p) = d.run.parent.as_ref().filter(|p| !p.step_key.is_empty()) {
+                tasks.push((Task::new(tenant, &p.run_id, &p.step_key, 0), None));
+            }
+        }
+        for (task, delay) in tasks {
+            // The store already holds `due_at` for each: a lost publish is swept later.
+            if let Err(e) = self.queue().publish(task, delay).await {
+                tracing::warn!(run.id = %d.run.id, error = %e, "publish failed; the sweeper will re-enqueue");
+            }
+        }
+        if d.responded || d.finished {
+            self.0.waiters.wake(&d.run.id);
+        }
+        for child in &d.cancel_children {
+            let task = Task::new(tenant, child, CANCEL, 0);
+            if let Err(e) = self.queue().publish(task, None).await {
+                tracing::warn!(run.id = %child, error = %e, "child cancellation not published");
+            }
+        }
+        Ok(d.run)
+    }
+
+    /// A pending run whose workflow version cannot be loaded fails at once.
+    pub(crate) async fn fail_unloadable(&self, state: RunState, why: String) -> Result<()> {
+        let now = now_ms();
+        let mut run = state.run;
+        let expected = run.seq;
+        run.status = Status::Failed;
+        run.error = Some(json!({"kind": "invalid_input", "message": why}));
+        run.seq += 1;
+        run.finished_at = Some(now);
+        run.updated_at = now;
+        let steps: Vec<Step> = state
+            .steps
+            .into_iter()
+            .filter(|s| !s.status.is_terminal())
+            .map(|mut s| {
+                s.status = Status::Cancelled;
+                s.due_at = None;
+                s
+            })
+            .collect();
+        let tenant = run.tenant_id.clone();
+        let parent = run.parent.clone();
+        let id = run.id.clone();
+        self.store()
+            .commit(&Commit {
+                runs: vec![(run, Some(expected))],
+                steps,
+                ..Commit::default()
+            })
+            .await?;
+        if let Some(p) = parent.filter(|p| !p.step_key.is_empty()) {
+            let _ = self
+                .queue()
+                .publish(Task::new(&tenant, &p.run_id, &p.step_key, 0), None)
+                .await;
+        }
+        self.0.waiters.wake(&id);
+        Ok(())
+    }
+}
+
+fn new_run(tenant: &str, wf: &Workflow, trigger: Trigger, input: Value, now: i64) -> Run {
+    Run {
+        tenant_id: tenant.to_owned(),
+        id: crate::new_id("run"),
+        workflow_id: wf.id.clone(),
+        version: wf.version,
+        status: Status::Pending,
+        trigger,
+        input,
+        output: None,
+        error: None,
+        response: None,
+        parent: None,
+        depth: 0,
+        deadline_at: None,
+        seq: 0,
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+    }
+}
