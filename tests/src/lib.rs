@@ -1,13 +1,16 @@
 //! Shared support for the end-to-end tests: where the built guest components are,
 //! a [`TestSandbox`] builder around the real sandbox, and [`StandIn`] servers on
-//! loopback that play third-party APIs.
+//! loopback that play third-party APIs, and a [`TestApp`]: a whole server.
 //!
 //! Guest components are built by `scripts/test` (the plugins and the fixtures
 //! workspaces, `--release --target wasm32-wasip2`) before `cargo test` runs; a
 //! missing artifact is a test failure that says how to build it, never a skip.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod app;
 mod wat_connector;
+
+pub use app::{Resp, TestApp, TestAppBuilder, step};
 
 use std::{
     net::SocketAddr,

@@ -1,0 +1,212 @@
+//! [`TestApp`]: a whole Weft server (store, queue, worker, sandbox, API) started
+//! in the test process from the same composition root as `weft serve`, reached
+//! over real HTTP on loopback.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use weft_cli::server::{Config, Server, StoreKind};
+
+/// Builds a [`TestApp`].
+pub struct TestAppBuilder {
+    sqlite: bool,
+    plugins: Vec<&'static str>,
+    worker: weft_worker::Options,
+}
+
+/// A running server for one test, with the default tenant's owner key.
+pub struct TestApp {
+    /// The server.
+    pub server: Server,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The default tenant's owner key.
+    pub key: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    /// Status code.
+    pub status: u16,
+    /// Headers (lower-case names).
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON (`Value::String` of the text when it is not JSON).
+    pub body: Value,
+}
+
+impl Resp {
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    /// The error envelope's code.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl Default for TestAppBuilder {
+    fn default() -> Self {
+        Self {
+            sqlite: true,
+            plugins: vec!["weft_plugin_transform", "weft_plugin_http"],
+            worker: weft_worker::Options {
+                sweep_interval_ms: 50,
+                stale_after_ms: 2_000,
+                ..weft_worker::Options::default()
+            },
+        }
+    }
+}
+
+impl TestAppBuilder {
+    /// Keeps everything in memory instead of SQLite.
+    pub fn memory(mut self) -> Self {
+        self.sqlite = false;
+        self
+    }
+
+    /// Also loads these built components (`weft_plugin_slack`, ...).
+    pub fn plugin(mut self, name: &'static str) -> Self {
+        self.plugins.push(name);
+        self
+    }
+
+    /// Changes the worker options.
+    pub fn worker(mut self, f: impl FnOnce(&mut weft_worker::Options)) -> Self {
+        f(&mut self.worker);
+        self
+    }
+
+    /// Starts the server on a free loopback port.
+    pub async fn start(self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::embedded(dir.path());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        if !self.sqlite {
+            config.store = StoreKind::Memory;
+        }
+        config.plugins = self
+            .plugins
+            .iter()
+            .map(|p| crate::wasm_dir().join(format!("{p}.wasm")))
+            .collect();
+        config.worker = self.worker;
+        // Stand-in servers listen on loopback.
+        config.sandbox.egress.allow_private = true;
+        let server = Server::start(config).await.unwrap();
+        let key = server.bootstrap_key.clone().expect("a fresh store prints a bootstrap key");
+        TestApp {
+            base: format!("http://{}", server.addr),
+            server,
+            key,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+}
+
+impl TestApp {
+    /// A builder with SQLite, the transform and http connectors, a fast sweeper.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    /// Another tenant; returns its owner key.
+    pub async fn tenant(&self, name: &str) -> String {
+        weft_cli::server::create_tenant(&self.server.handle, name).await.unwrap().1
+    }
+
+    /// A request with the default key.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        self.call_as(&self.key, method, path, body).await
+    }
+
+    /// A request with `key` (empty: none).
+    pub async fn call_as(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let bytes = body.map(|b| serde_json::to_vec(&b).unwrap());
+        self.raw(key, method, path, "application/json", bytes).await
+    }
+
+    /// A request with an explicit content type and raw body.
+    pub async fn raw(&self, key: &str, method: &str, path: &str, content_type: &str, body: Option<Vec<u8>>) -> Resp {
+        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), url)
+            .timeout(Duration::from_secs(60));
+        if !key.is_empty() {
+            req = req.bearer_auth(key);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", content_type).body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp { status, headers, body }
+    }
+
+    /// GET with the default key.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, None).await
+    }
+
+    /// POST with the default key.
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call("POST", path, Some(body)).await
+    }
+
+    /// Creates (and activates) a workflow; returns its JSON.
+    pub async fn workflow(&self, def: Value) -> Value {
+        let wf = self.post("/v1/workflows", def).await.expect(201);
+        let id = wf["id"].as_str().unwrap().to_owned();
+        self.post(&format!("/v1/workflows/{id}/activate"), json!(null)).await.expect(200);
+        wf
+    }
+
+    /// Starts a run by hand; returns the run's id.
+    pub async fn start_run(&self, workflow_id: &str, input: Value) -> String {
+        let run = self
+            .post(&format!("/v1/workflows/{workflow_id}/runs"), json!({"input": input}))
+            .await
+            .expect(201);
+        run["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the run until it is terminal (at most 30 s); returns it with steps.
+    pub async fn finished(&self, run_id: &str) -> Value {
+        self.until(run_id, |r| {
+            matches!(r["status"].as_str(), Some("completed" | "failed" | "cancelled"))
+        })
+        .await
+    }
+
+    /// Polls the run until `pred` holds (at most 30 s).
+    pub async fn until(&self, run_id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let run = self.get(&format!("/v1/runs/{run_id}")).await.expect(200);
+            if pred(&run) {
+                return run;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "run never got there: {run:#}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The step `key` of a run returned by `GET /v1/runs/{id}`.
+pub fn step<'a>(run: &'a Value, key: &str) -> &'a Value {
+    run["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["key"] == key))
+        .unwrap_or_else(|| panic!("no step `{key}` in {run:#}"))
+}
