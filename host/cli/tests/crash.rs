@@ -1,0 +1,120 @@
+//! `kill -9` of `weft serve` in the middle of runs, then a restart on the same
+//! data directory: every accepted run finishes, and no step has two committed
+//! results. Real processes, real SQLite file, real HTTP.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+struct Serve {
+    child: Child,
+    base: String,
+    key: Option<String>,
+}
+
+fn serve(data: &std::path::Path, first_start: bool) -> Serve {
+    let transform = weft_tests::wasm_dir().join("weft_plugin_transform.wasm");
+    assert!(transform.exists(), "{} missing: run scripts/test", transform.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .arg("--plugins")
+        .arg(&transform)
+        .env("WEFT_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut base = None;
+    let mut key = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while base.is_none() || (first_start && key.is_none()) {
+        let line = rx.recv_timeout(deadline - Instant::now()).expect("weft serve did not start");
+        if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
+            base = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("weft_") {
+            key = Some(line.trim().to_owned());
+        }
+    }
+    Serve { child, base: base.unwrap(), key }
+}
+
+async fn call(client: &reqwest::Client, key: &str, method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = client.request(method.parse().unwrap(), url).bearer_auth(key).timeout(Duration::from_secs(30));
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(serde_json::to_vec(&b).unwrap());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = serve(dir.path(), true);
+    let key = first.key.clone().expect("bootstrap key on first start");
+    let client = reqwest::Client::new();
+    let def = json!({"name": "crash", "steps": [
+        {"id": "a", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ". + 1", "data": "{{ trigger.body }}"}},
+        {"id": "pause", "kind": "wait", "duration_ms": 300},
+        {"id": "b", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ". * 2", "data": "{{ steps.a.output.result }}"}},
+        {"id": "r", "kind": "respond", "body": "{{ steps.b.output.result }}"}
+    ]});
+    let (s, wf) = call(&client, &key, "POST", &format!("{}/v1/workflows", first.base), Some(def)).await;
+    assert_eq!(s, 201, "{wf}");
+    let runs_url = format!("{}/v1/workflows/{}/runs", first.base, wf["id"].as_str().unwrap());
+    let mut accepted = Vec::new();
+    for i in 0..40 {
+        let (s, run) = call(&client, &key, "POST", &runs_url, Some(json!({"input": i}))).await;
+        assert_eq!(s, 201, "{run}");
+        accepted.push((run["id"].as_str().unwrap().to_owned(), i));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (_, running) = call(&client, &key, "GET", &format!("{}/v1/runs?status=running&limit=100", first.base), None).await;
+    let in_flight = running["items"].as_array().unwrap().len();
+    assert!(in_flight > 0, "no run was in flight at the kill: the test would prove nothing");
+    first.child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    first.child.wait().unwrap();
+
+    let mut second = serve(dir.path(), false);
+    assert!(second.key.is_none(), "the bootstrap key is printed once");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for (id, i) in &accepted {
+        let url = format!("{}/v1/runs/{id}", second.base);
+        let run = loop {
+            let (s, run) = call(&client, &key, "GET", &url, None).await;
+            assert_eq!(s, 200, "{run}");
+            if run["status"] != "running" && run["status"] != "pending" {
+                break run;
+            }
+            assert!(Instant::now() < deadline, "run {id} never finished after the restart: {run:#}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(run["status"], "completed", "{run:#}");
+        assert_eq!(run["response"]["body"], json!((i + 1) * 2), "{run:#}");
+        for step in run["steps"].as_array().unwrap() {
+            let committed = step["attempts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["status"] == "completed")
+                .count();
+            assert!(committed <= 1, "step {} of {id} has {committed} committed results", step["key"]);
+        }
+    }
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
+}
