@@ -281,3 +281,46 @@ async fn loops_branches_and_subworkflows_run_to_completion() {
     assert_eq!(step(&run, "sub")["output"]["result"], 10);
     assert_eq!(step(&run, "each[4].sq")["status"], "completed");
 }
+
+#[tokio::test]
+async fn a_cron_schedule_starts_runs_while_active_only() {
+    let app = TestApp::builder().start().await;
+    let wf = app.workflow(json!({"name": "tick",
+        "triggers": {"schedule": {"cron": "* * * * * *", "timezone": "Europe/Oslo"}},
+        "steps": [{"id": "r", "kind": "respond", "body": "{{ trigger.body.scheduled_at }}"}]
+    })).await;
+    let id = wf["id"].as_str().unwrap();
+    let q = format!("/v1/runs?workflow_id={id}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let run = loop {
+        if let Some(r) = app.get(&q).await.expect(200)["items"].as_array().unwrap().first() {
+            break r.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the schedule never fired");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(run["trigger"], "schedule");
+    let run = app.finished(run["id"].as_str().unwrap()).await;
+    let tick = run["response"]["body"].as_i64().unwrap();
+    assert_eq!(tick % 1000, 0, "scheduled on a whole second: {tick}");
+
+    app.post(&format!("/v1/workflows/{id}/deactivate"), json!(null)).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let before = app.get(&format!("{q}&limit=500")).await.expect(200)["items"].as_array().unwrap().len();
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    let after = app.get(&format!("{q}&limit=500")).await.expect(200)["items"].as_array().unwrap().len();
+    assert_eq!(before, after, "an inactive workflow's schedule does not fire");
+}
+
+#[tokio::test]
+async fn a_run_past_its_timeout_fails_and_its_steps_are_cancelled() {
+    let app = TestApp::builder().memory().start().await;
+    let wf = app.workflow(json!({"name": "slow", "timeout_ms": 300, "steps": [
+        {"id": "nap", "kind": "wait", "duration_ms": 60000}
+    ]})).await;
+    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let run = app.finished(&id).await;
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["error"]["reason"], "run_timeout");
+    assert_eq!(step(&run, "nap")["status"], "cancelled");
+}

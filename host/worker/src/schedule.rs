@@ -52,7 +52,7 @@ impl Handle {
             .await?;
         match workflow {
             Some(wf) if wf.active && fire.run_now => {
-                let input = json!({"scheduled_at": s.next_fire_at, "fired_at": now});
+                let input = json!({"body": {"scheduled_at": s.next_fire_at, "fired_at": now}});
                 self.start_with(&s.tenant_id, &wf, Trigger::Schedule, input, Some(advance))
                     .await?;
             }

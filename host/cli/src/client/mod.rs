@@ -1,8 +1,26 @@
-//! Subcommands that talk to a running server over its HTTP API.
+//! Subcommands that talk to a running server over its HTTP API:
+//! `weft workflows | runs | credentials | connectors`.
+//!
+//! Each prints text by default and the server's JSON with `--json`. Exit codes:
+//! 0 on success; 1 when the server refused (`error: <code>: <message>` and each
+//! detail as `  <path>: <message>` on stderr); 2 for anything else (a bad
+//! argument, an unreadable file, a server that cannot be reached).
 
-use clap::{Args, Subcommand};
+mod connectors;
+mod credentials;
+mod http;
+mod output;
+mod runs;
+mod workflows;
 
-/// Where the server is and how to authenticate.
+pub use credentials::CredentialsCommand;
+pub use runs::RunsCommand;
+pub use workflows::WorkflowsCommand;
+
+use clap::Args;
+use std::process::ExitCode;
+
+/// Where the server is, how to authenticate, and how to print its answers.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// The server's base URL.
@@ -16,37 +34,39 @@ pub struct ServerArgs {
     /// An API key (`weft_...`).
     #[arg(long, env = "WEFT_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
+    /// Print the server's JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
-/// `weft workflows ...`.
-#[derive(Debug, Subcommand)]
-pub enum WorkflowsCommand {}
-
-/// `weft runs ...`.
-#[derive(Debug, Subcommand)]
-pub enum RunsCommand {}
-
-/// `weft credentials ...`.
-#[derive(Debug, Subcommand)]
-pub enum CredentialsCommand {}
-
 /// Runs `weft workflows ...`.
-pub async fn workflows(cmd: WorkflowsCommand) -> anyhow::Result<std::process::ExitCode> {
-    match cmd {}
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn workflows(cmd: WorkflowsCommand) -> anyhow::Result<ExitCode> {
+    http::finish(workflows::run(cmd).await)
 }
 
 /// Runs `weft runs ...`.
-pub async fn runs(cmd: RunsCommand) -> anyhow::Result<std::process::ExitCode> {
-    match cmd {}
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn runs(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
+    http::finish(runs::run(cmd).await)
 }
 
 /// Runs `weft credentials ...`.
-pub async fn credentials(cmd: CredentialsCommand) -> anyhow::Result<std::process::ExitCode> {
-    match cmd {}
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn credentials(cmd: CredentialsCommand) -> anyhow::Result<ExitCode> {
+    http::finish(credentials::run(cmd).await)
 }
 
 /// Runs `weft connectors`.
-pub async fn connectors(args: ServerArgs) -> anyhow::Result<std::process::ExitCode> {
-    let _ = args;
-    anyhow::bail!("not yet")
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn connectors(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    http::finish(connectors::run(args).await)
 }

@@ -107,6 +107,16 @@ fn is_ident(s: &str) -> bool {
         && s.len() <= 64
 }
 
+/// A credential slot name as a manifest may declare it (`weft_types::Manifest`):
+/// 1-64 lower-case letters, digits, `-` or `_` (the bundled `llm` and `slack`
+/// connectors declare `api-key` and `bot-token`).
+fn is_slot_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
 fn count(steps: &[StepDef]) -> usize {
     steps
         .iter()
@@ -141,7 +151,7 @@ impl<'a> Checker<'a> {
         }
         for (slot, cred) in &d.grants.credentials {
             let path = format!("/grants/credentials/{}", pointer_escape(slot));
-            if !is_ident(slot) {
+            if !is_slot_name(slot) {
                 self.problem(
                     &path,
                     format!("credential slot `{slot}` is not an identifier"),

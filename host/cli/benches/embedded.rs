@@ -1,0 +1,196 @@
+//! The embedded-mode benchmark: a real `weft serve` (release build, SQLite,
+//! persistence on) driven over HTTP on loopback. Prints, as a Markdown table:
+//!
+//! - the 3-step workflow (webhook -> transform -> respond) in runs/s at 1 and
+//!   10 connections, with webhook-to-response latency p50/p99;
+//! - steps/s for a 10-step chain of transform steps;
+//! - idle memory, and memory with 10,000 runs waiting.
+//!
+//! Run with `scripts/bench embedded` (or `cargo bench -p weft-cli --bench
+//! embedded`). `WEFT_BENCH_SECONDS` sets each load phase's length (default 5).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Serve {
+    child: Child,
+    base: String,
+    key: String,
+}
+
+fn start(data: &std::path::Path) -> Serve {
+    let wasm = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/target"))
+        .join("wasm32-wasip2/release/weft_plugin_transform.wasm");
+    assert!(wasm.exists(), "{} missing: build the plugins first", wasm.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .arg("--plugins")
+        .arg(&wasm)
+        .env("WEFT_LOG", "error")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut base, mut key) = (None, None);
+    while base.is_none() || key.is_none() {
+        let line = lines.next().expect("weft serve exited").unwrap();
+        if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
+            base = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("weft_") {
+            key = Some(line.trim().to_owned());
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Serve { child, base: base.unwrap(), key: key.unwrap() }
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+async fn call(c: &reqwest::Client, key: &str, method: &str, url: &str, body: Option<Value>) -> Value {
+    let mut req = c.request(method.parse().unwrap(), url).bearer_auth(key);
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(serde_json::to_vec(&b).unwrap());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert!(status.is_success(), "{method} {url}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+async fn workflow(s: &Serve, c: &reqwest::Client, def: Value) -> Value {
+    let wf = call(c, &s.key, "POST", &format!("{}/v1/workflows", s.base), Some(def)).await;
+    let id = wf["id"].as_str().unwrap();
+    call(c, &s.key, "POST", &format!("{}/v1/workflows/{id}/activate", s.base), None).await;
+    wf
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+/// Posts to the webhook from `conns` connections for `secs`; (runs/s, p50 ms, p99 ms).
+async fn webhook_load(hook: &str, conns: usize, secs: f64) -> (f64, f64, f64) {
+    let body = serde_json::to_vec(&json!({"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]})).unwrap();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let hook = hook.to_owned();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let resp = c.post(&hook).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let _ = resp.bytes().await.unwrap();
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
+}
+
+async fn completed(s: &Serve, c: &reqwest::Client, status: &str) -> u64 {
+    let text = c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let prefix = format!("weft_runs{{status=\"{status}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map_or(0, |v| v.trim().parse().unwrap())
+}
+
+/// Starts `n` runs of `wf` from 16 submitters; returns when all are submitted.
+async fn submit(s: &Serve, wf: &str, n: usize) {
+    let per = n / 16;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let url = format!("{}/v1/workflows/{wf}/runs", s.base);
+        let key = s.key.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            for i in 0..per {
+                call(&c, &key, "POST", &url, Some(json!({"input": i}))).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let secs: f64 = std::env::var("WEFT_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path());
+    let pid = s.child.id();
+    let c = reqwest::Client::new();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = rss_mib(pid);
+
+    let greet = workflow(&s, &c, json!({"name": "greet", "steps": [
+        {"id": "names", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": "[.people[] | select(.active) | .name]", "data": "{{ trigger.body }}"}},
+        {"id": "reply", "kind": "respond", "body": {"names": "{{ steps.names.output.result }}"}}
+    ]})).await;
+    let hook = greet["webhook_url"].as_str().unwrap().to_owned();
+    webhook_load(&hook, 4, 1.0).await; // warm-up: compile caches, SQLite pages
+    let (rps1, p50_1, p99_1) = webhook_load(&hook, 1, secs).await;
+    let (rps10, p50_10, p99_10) = webhook_load(&hook, 10, secs).await;
+    let after_load = rss_mib(pid);
+
+    let chain: Vec<Value> = (0..10)
+        .map(|i| json!({"id": format!("s{i}"), "kind": "action", "connector": "transform", "action": "jq",
+                        "input": {"filter": ". + 1", "data": if i == 0 { json!("{{ trigger.body }}") } else { json!(format!("{{{{ steps.s{}.output.result }}}}", i - 1)) }}}))
+        .collect();
+    let chain = workflow(&s, &c, json!({"name": "chain", "steps": chain})).await;
+    let runs = 800;
+    let before = completed(&s, &c, "completed").await;
+    let t = Instant::now();
+    submit(&s, chain["id"].as_str().unwrap(), runs).await;
+    while completed(&s, &c, "completed").await < before + runs as u64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let steps_per_s = (runs * 10) as f64 / t.elapsed().as_secs_f64();
+
+    let wait = workflow(&s, &c, json!({"name": "approval", "steps": [{"id": "w", "kind": "wait", "until": "resume"}]})).await;
+    submit(&s, wait["id"].as_str().unwrap(), 10_000).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let waiting = completed(&s, &c, "running").await;
+    let with_waiting = rss_mib(pid);
+
+    println!("\n| measurement | result | goal |\n|---|---|---|");
+    println!("| 3-step webhook workflow, 1 connection | {rps1:.0} runs/s, p50 {p50_1:.2} ms, p99 {p99_1:.2} ms | >= 3,000 runs/s; p50 <= 1 ms, p99 <= 5 ms |");
+    println!("| 3-step webhook workflow, 10 connections | {rps10:.0} runs/s, p50 {p50_10:.2} ms, p99 {p99_10:.2} ms | >= 3,000 runs/s |");
+    println!("| 10-step chain ({runs} runs) | {steps_per_s:.0} steps/s | >= 10,000 steps/s |");
+    println!("| idle RSS | {idle:.1} MiB | <= 60 MB |");
+    println!("| RSS after the webhook load | {after_load:.1} MiB | |");
+    println!("| RSS with {waiting} waiting runs | {with_waiting:.1} MiB | <= 200 MB |");
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+}

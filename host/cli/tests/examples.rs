@@ -1,0 +1,113 @@
+//! Every workflow in `examples/` parses and validates against the manifests of
+//! the four bundled connectors (built by `scripts/test` before the suite runs).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use weft_engine::{Format, Limits, definition, validate};
+use weft_sandbox::{Options, Sandbox};
+use weft_types::Manifest;
+use weft_tests::wasm_dir;
+
+/// The examples the documentation points to; each must exist.
+const EXPECTED: [&str; 6] = [
+    "approval.yaml",
+    "llm-summary.yaml",
+    "loop-http.yaml",
+    "nightly-report.yaml",
+    "slack-on-condition.yaml",
+    "webhook-transform-respond.yaml",
+];
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+async fn bundled_manifests() -> Vec<Manifest> {
+    let mut options = Options::default();
+    options.cache_dir = Some(std::env::temp_dir().join("weft-examples-test-cache"));
+    let sandbox = Sandbox::new(options).unwrap();
+    let mut manifests = Vec::new();
+    for name in ["http", "transform", "llm", "slack"] {
+        let path = wasm_dir().join(format!("weft_plugin_{name}.wasm"));
+        let plugin = sandbox.load_file(&path).await.unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}. Build the guest components first: `scripts/test` does it.",
+                path.display()
+            )
+        });
+        manifests.push(plugin.manifest().clone());
+    }
+    manifests
+}
+
+#[tokio::test]
+async fn every_example_parses_and_validates_against_the_bundled_connectors() {
+    let catalog = bundled_manifests().await;
+    let limits = Limits::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(examples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in EXPECTED {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "examples/{expected} is missing (found: {names:?})"
+        );
+    }
+
+    let mut failures = Vec::new();
+    for (file, name) in files.iter().zip(&names) {
+        let bytes = std::fs::read(file).unwrap();
+        match definition::parse(&bytes, Format::Yaml, &limits) {
+            Err(e) => {
+                for p in e.problems() {
+                    failures.push(format!("examples/{name}: {p}"));
+                }
+            }
+            Ok(def) => {
+                for p in validate::check(&def, &catalog, &limits) {
+                    failures.push(format!("examples/{name}: {p}"));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} problem(s) in examples/:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_example_opens_with_a_header_saying_how_to_run_it() {
+    for name in EXPECTED {
+        let text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
+        assert!(
+            text.starts_with("# "),
+            "examples/{name} must open with a comment header"
+        );
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for needle in [
+            format!("weft run examples/{name}"),
+            format!("weft workflows create examples/{name}"),
+            "weft workflows activate".to_owned(),
+            "curl ".to_owned(),
+        ] {
+            assert!(
+                header.contains(&needle),
+                "the header of examples/{name} does not show `{needle}`"
+            );
+        }
+    }
+}
