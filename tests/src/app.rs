@@ -40,7 +40,11 @@ impl Resp {
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
@@ -100,7 +104,10 @@ impl TestAppBuilder {
         // Stand-in servers listen on loopback.
         config.sandbox.egress.allow_private = true;
         let server = Server::start(config).await.unwrap();
-        let key = server.bootstrap_key.clone().expect("a fresh store prints a bootstrap key");
+        let key = server
+            .bootstrap_key
+            .clone()
+            .expect("a fresh store prints a bootstrap key");
         TestApp {
             base: format!("http://{}", server.addr),
             server,
@@ -119,7 +126,10 @@ impl TestApp {
 
     /// Another tenant; returns its owner key.
     pub async fn tenant(&self, name: &str) -> String {
-        weft_cli::server::create_tenant(&self.server.handle, name).await.unwrap().1
+        weft_cli::server::create_tenant(&self.server.handle, name)
+            .await
+            .unwrap()
+            .1
     }
 
     /// A request with the default key.
@@ -134,8 +144,19 @@ impl TestApp {
     }
 
     /// A request with an explicit content type and raw body.
-    pub async fn raw(&self, key: &str, method: &str, path: &str, content_type: &str, body: Option<Vec<u8>>) -> Resp {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
+    pub async fn raw(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<Vec<u8>>,
+    ) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
         let mut req = self
             .client
             .request(method.parse().unwrap(), url)
@@ -151,7 +172,11 @@ impl TestApp {
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// GET with the default key.
@@ -168,14 +193,19 @@ impl TestApp {
     pub async fn workflow(&self, def: Value) -> Value {
         let wf = self.post("/v1/workflows", def).await.expect(201);
         let id = wf["id"].as_str().unwrap().to_owned();
-        self.post(&format!("/v1/workflows/{id}/activate"), json!(null)).await.expect(200);
+        self.post(&format!("/v1/workflows/{id}/activate"), json!(null))
+            .await
+            .expect(200);
         wf
     }
 
     /// Starts a run by hand; returns the run's id.
     pub async fn start_run(&self, workflow_id: &str, input: Value) -> String {
         let run = self
-            .post(&format!("/v1/workflows/{workflow_id}/runs"), json!({"input": input}))
+            .post(
+                &format!("/v1/workflows/{workflow_id}/runs"),
+                json!({"input": input}),
+            )
             .await
             .expect(201);
         run["id"].as_str().unwrap().to_owned()
@@ -184,7 +214,10 @@ impl TestApp {
     /// Polls the run until it is terminal (at most 30 s); returns it with steps.
     pub async fn finished(&self, run_id: &str) -> Value {
         self.until(run_id, |r| {
-            matches!(r["status"].as_str(), Some("completed" | "failed" | "cancelled"))
+            matches!(
+                r["status"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            )
         })
         .await
     }
@@ -197,7 +230,10 @@ impl TestApp {
             if pred(&run) {
                 return run;
             }
-            assert!(tokio::time::Instant::now() < deadline, "run never got there: {run:#}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "run never got there: {run:#}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

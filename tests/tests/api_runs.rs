@@ -28,23 +28,44 @@ async fn a_webhook_answers_with_what_the_workflow_responds() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(greet()).await;
     let hook = wf["webhook_url"].as_str().unwrap();
-    let body = json!({"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]});
+    let body =
+        json!({"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]});
     let resp = app.call_as("", "POST", hook, Some(body)).await;
     assert_eq!(resp.status, 201, "{}", resp.body);
     assert_eq!(resp.headers["x-greeting"], "Hello");
-    assert_eq!(resp.body, json!({"message": "Hello, 1 people", "names": ["Ada"]}));
+    assert_eq!(
+        resp.body,
+        json!({"message": "Hello, 1 people", "names": ["Ada"]})
+    );
 
-    let runs = app.get(&format!("/v1/runs?workflow_id={}", wf["id"].as_str().unwrap())).await.expect(200);
+    let runs = app
+        .get(&format!(
+            "/v1/runs?workflow_id={}",
+            wf["id"].as_str().unwrap()
+        ))
+        .await
+        .expect(200);
     let run = &runs["items"][0];
     assert_eq!(run["trigger"], "webhook");
     assert_eq!(run["status"], "completed");
-    let full = app.get(&format!("/v1/runs/{}", run["id"].as_str().unwrap())).await.expect(200);
+    let full = app
+        .get(&format!("/v1/runs/{}", run["id"].as_str().unwrap()))
+        .await
+        .expect(200);
     let names = step(&full, "names");
     assert_eq!(names["attempts"].as_array().unwrap().len(), 1);
     let attempt = &names["attempts"][0];
     assert_eq!(attempt["status"], "completed");
-    assert!(attempt["usage"]["wall_time_us"].as_u64().unwrap() > 0, "{attempt}");
-    assert!(attempt["idempotency_key"].as_str().unwrap().ends_with(":names"));
+    assert!(
+        attempt["usage"]["wall_time_us"].as_u64().unwrap() > 0,
+        "{attempt}"
+    );
+    assert!(
+        attempt["idempotency_key"]
+            .as_str()
+            .unwrap()
+            .ends_with(":names")
+    );
 }
 
 #[tokio::test]
@@ -52,7 +73,10 @@ async fn inactive_and_unknown_webhooks_are_404() {
     let app = TestApp::builder().memory().start().await;
     let wf = app.post("/v1/workflows", greet()).await.expect(201);
     let hook = wf["webhook_url"].as_str().unwrap();
-    assert_eq!(app.call_as("", "POST", hook, Some(json!({}))).await.status, 404);
+    assert_eq!(
+        app.call_as("", "POST", hook, Some(json!({}))).await.status,
+        404
+    );
     let unknown = format!("{}/hooks/{}", app.base, "0".repeat(64));
     let r = app.call_as("", "POST", &unknown, Some(json!({}))).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
@@ -64,7 +88,14 @@ async fn an_async_webhook_answers_202_with_the_run_id() {
     let mut def = greet();
     def["triggers"] = json!({"webhook": {"mode": "async"}});
     let wf = app.workflow(def).await;
-    let r = app.call_as("", "POST", wf["webhook_url"].as_str().unwrap(), Some(json!({"people": []}))).await;
+    let r = app
+        .call_as(
+            "",
+            "POST",
+            wf["webhook_url"].as_str().unwrap(),
+            Some(json!({"people": []})),
+        )
+        .await;
     let body = r.expect(202);
     let run = app.finished(body["run_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "completed");
@@ -116,15 +147,27 @@ async fn transient_failures_retry_with_backoff_and_each_attempt_is_journaled() {
     assert_eq!(run["status"], "completed", "{run:#}");
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     let attempts = step(&run, "charge")["attempts"].as_array().unwrap().clone();
-    let statuses: Vec<&str> = attempts.iter().map(|a| a["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = attempts
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["failed", "failed", "completed"]);
     assert_eq!(attempts[0]["error"]["kind"], "transient");
     // Full jitter may pick 0 ms, but attempts never start before the previous one ended.
     for w in attempts.windows(2) {
-        assert!(w[1]["started_at"].as_i64() >= w[0]["finished_at"].as_i64(), "{w:?}");
+        assert!(
+            w[1]["started_at"].as_i64() >= w[0]["finished_at"].as_i64(),
+            "{w:?}"
+        );
     }
-    let keys: Vec<&str> = attempts.iter().map(|a| a["idempotency_key"].as_str().unwrap()).collect();
-    assert!(keys.iter().all(|k| *k == keys[0]), "one idempotency key across attempts: {keys:?}");
+    let keys: Vec<&str> = attempts
+        .iter()
+        .map(|a| a["idempotency_key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.iter().all(|k| *k == keys[0]),
+        "one idempotency key across attempts: {keys:?}"
+    );
 }
 
 #[tokio::test]
@@ -137,16 +180,28 @@ async fn exhausted_retries_fail_the_run_and_start_the_error_workflow() {
              "input": {"filter": ".error.step", "data": "{{ trigger }}"}}
         ]}))
         .await;
-    let mut def = charge(&stand_in, json!({"max_attempts": 2, "initial_interval_ms": 10}), false);
+    let mut def = charge(
+        &stand_in,
+        json!({"max_attempts": 2, "initial_interval_ms": 10}),
+        false,
+    );
     def["error_workflow"] = handler["id"].clone();
     let wf = app.workflow(def).await;
     let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
     let run = app.finished(&id).await;
     assert_eq!(run["status"], "failed");
     assert_eq!(run["error"]["step"], "charge");
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "max_attempts counts every attempt");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "max_attempts counts every attempt"
+    );
     assert!(
-        run["steps"].as_array().unwrap().iter().all(|s| s["key"] != "done"),
+        run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["key"] != "done"),
         "nothing after the failed step was created: {run:#}"
     );
 
@@ -157,7 +212,10 @@ async fn exhausted_retries_fail_the_run_and_start_the_error_workflow() {
         if let Some(r) = list["items"].as_array().unwrap().first() {
             break r.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "the error workflow never started");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the error workflow never started"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     assert_eq!(handled["trigger"], "error");
@@ -177,7 +235,10 @@ async fn continue_on_fail_hands_the_error_to_the_next_step() {
     let run = app.finished(&id).await;
     assert_eq!(run["status"], "completed", "{run:#}");
     assert_eq!(step(&run, "charge")["status"], "failed");
-    assert_eq!(run["response"]["body"]["charge"]["error"]["kind"], "transient");
+    assert_eq!(
+        run["response"]["body"]["charge"]["error"]["kind"],
+        "transient"
+    );
 }
 
 fn approval() -> Value {
@@ -192,14 +253,27 @@ async fn a_wait_is_resumed_through_the_api() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(approval()).await;
     let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
-    let run = app.until(&id, |r| r["steps"].as_array().is_some_and(|s| s.iter().any(|s| s["key"] == "approve" && s["status"] == "waiting"))).await;
-    assert_eq!(run["status"], "running");
+    let run = app
+        .until(&id, |r| {
+            r["steps"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|s| s["key"] == "approve" && s["status"] == "waiting")
+            })
+        })
+        .await;
+    assert_eq!(run["status"], "waiting");
     let path = format!("/v1/runs/{id}/steps/approve/resume");
-    app.post(&path, json!({"payload": {"decision": "yes"}})).await.expect(200);
+    app.post(&path, json!({"payload": {"decision": "yes"}}))
+        .await
+        .expect(200);
     let run = app.finished(&id).await;
     assert_eq!(run["response"]["body"], json!({"decision": "yes"}));
     let again = app.post(&path, json!({"payload": {}})).await;
-    assert_eq!((again.status, again.code()), (409, "conflict"), "a step resumes once");
+    assert_eq!(
+        (again.status, again.code()),
+        (409, "conflict"),
+        "a step resumes once"
+    );
 }
 
 #[tokio::test]
@@ -207,12 +281,30 @@ async fn a_wait_is_resumed_through_its_resume_url_without_a_key() {
     let app = TestApp::builder().memory().start().await;
     let wf = app.workflow(approval()).await;
     let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
-    let run = app.until(&id, |r| r["steps"].as_array().is_some_and(|s| s.iter().any(|s| s["resume_url"].is_string()))).await;
-    let url = step(&run, "approve")["resume_url"].as_str().unwrap().to_owned();
+    let run = app
+        .until(&id, |r| {
+            r["steps"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["resume_url"].is_string()))
+        })
+        .await;
+    let url = step(&run, "approve")["resume_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(url.starts_with(&app.base), "{url}");
-    app.call_as("", "POST", &url, Some(json!({"decision": "no"}))).await.expect(200);
-    assert_eq!(app.finished(&id).await["response"]["body"]["decision"], "no");
-    assert_eq!(app.call_as("", "POST", &url, Some(json!({}))).await.status, 404, "a used token is gone");
+    app.call_as("", "POST", &url, Some(json!({"decision": "no"})))
+        .await
+        .expect(200);
+    assert_eq!(
+        app.finished(&id).await["response"]["body"]["decision"],
+        "no"
+    );
+    assert_eq!(
+        app.call_as("", "POST", &url, Some(json!({}))).await.status,
+        404,
+        "a used token is gone"
+    );
 }
 
 #[tokio::test]
@@ -220,36 +312,65 @@ async fn cancel_stops_a_waiting_run() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(approval()).await;
     let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
-    app.until(&id, |r| r["steps"].as_array().is_some_and(|s| s.iter().any(|s| s["key"] == "approve"))).await;
-    let cancelled = app.post(&format!("/v1/runs/{id}/cancel"), json!(null)).await.expect(200);
+    app.until(&id, |r| {
+        r["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["key"] == "approve"))
+    })
+    .await;
+    let cancelled = app
+        .post(&format!("/v1/runs/{id}/cancel"), json!(null))
+        .await
+        .expect(200);
     assert_eq!(cancelled["status"], "cancelled");
     let run = app.get(&format!("/v1/runs/{id}")).await.expect(200);
     assert_eq!(step(&run, "approve")["status"], "cancelled");
-    let again = app.post(&format!("/v1/runs/{id}/cancel"), json!(null)).await;
+    let again = app
+        .post(&format!("/v1/runs/{id}/cancel"), json!(null))
+        .await;
     assert_eq!((again.status, again.code()), (409, "conflict"));
-    let resume = app.post(&format!("/v1/runs/{id}/steps/approve/resume"), json!({})).await;
+    let resume = app
+        .post(&format!("/v1/runs/{id}/steps/approve/resume"), json!({}))
+        .await;
     assert_eq!(resume.status, 409, "a cancelled run does not resume");
 }
 
 #[tokio::test]
 async fn rerun_from_a_step_reuses_upstream_results() {
     let app = TestApp::builder().start().await;
-    let wf = app.workflow(json!({"name": "two", "steps": [
-        {"id": "first", "kind": "action", "connector": "transform", "action": "jq",
-         "input": {"filter": ". + 1", "data": "{{ trigger.body }}"}},
-        {"id": "last", "kind": "action", "connector": "transform", "action": "jq",
-         "input": {"filter": ". * 10", "data": "{{ steps.first.output.result }}"}}
-    ]})).await;
+    let wf = app
+        .workflow(json!({"name": "two", "steps": [
+            {"id": "first", "kind": "action", "connector": "transform", "action": "jq",
+             "input": {"filter": ". + 1", "data": "{{ trigger.body }}"}},
+            {"id": "last", "kind": "action", "connector": "transform", "action": "jq",
+             "input": {"filter": ". * 10", "data": "{{ steps.first.output.result }}"}}
+        ]}))
+        .await;
     let id = app.start_run(wf["id"].as_str().unwrap(), json!(4)).await;
     assert_eq!(app.finished(&id).await["output"]["result"], 50);
 
-    let rerun = app.post(&format!("/v1/runs/{id}/rerun"), json!({"from": "last"})).await.expect(201);
+    let rerun = app
+        .post(&format!("/v1/runs/{id}/rerun"), json!({"from": "last"}))
+        .await
+        .expect(201);
     let rerun = app.finished(rerun["id"].as_str().unwrap()).await;
     assert_eq!(rerun["status"], "completed", "{rerun:#}");
     assert_eq!(rerun["output"]["result"], 50);
-    assert!(step(&rerun, "first")["attempts"].as_array().unwrap().is_empty(), "reused, not re-run");
-    assert_eq!(step(&rerun, "last")["attempts"].as_array().unwrap().len(), 1, "re-run");
-    let bad = app.post(&format!("/v1/runs/{id}/rerun"), json!({"from": "nope"})).await;
+    assert!(
+        step(&rerun, "first")["attempts"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "reused, not re-run"
+    );
+    assert_eq!(
+        step(&rerun, "last")["attempts"].as_array().unwrap().len(),
+        1,
+        "re-run"
+    );
+    let bad = app
+        .post(&format!("/v1/runs/{id}/rerun"), json!({"from": "nope"}))
+        .await;
     assert_eq!((bad.status, bad.code()), (400, "invalid_request"));
     let unknown = app.post("/v1/runs/run_nope/retry", json!(null)).await;
     assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
@@ -258,10 +379,12 @@ async fn rerun_from_a_step_reuses_upstream_results() {
 #[tokio::test]
 async fn loops_branches_and_subworkflows_run_to_completion() {
     let app = TestApp::builder().start().await;
-    let child = app.workflow(json!({"name": "double", "steps": [
-        {"id": "d", "kind": "action", "connector": "transform", "action": "jq",
-         "input": {"filter": ". * 2", "data": "{{ trigger.n }}"}}
-    ]})).await;
+    let child = app
+        .workflow(json!({"name": "double", "steps": [
+            {"id": "d", "kind": "action", "connector": "transform", "action": "jq",
+             "input": {"filter": ". * 2", "data": "{{ trigger.n }}"}}
+        ]}))
+        .await;
     let wf = app.workflow(json!({"name": "fan", "steps": [
         {"id": "each", "kind": "loop", "items": "trigger.body.xs", "parallelism": 3, "body": [
             {"id": "sq", "kind": "action", "connector": "transform", "action": "jq",
@@ -272,11 +395,21 @@ async fn loops_branches_and_subworkflows_run_to_completion() {
         {"id": "small", "kind": "respond", "body": "small"},
         {"id": "out", "kind": "merge", "after": ["sub", "small"]}
     ]})).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({"xs": [1, 2, 3, 4, 5]})).await;
+    let id = app
+        .start_run(wf["id"].as_str().unwrap(), json!({"xs": [1, 2, 3, 4, 5]}))
+        .await;
     let run = app.finished(&id).await;
     assert_eq!(run["status"], "completed", "{run:#}");
-    let squares: Vec<Value> = step(&run, "each")["output"].as_array().unwrap().iter().map(|o| o["result"].clone()).collect();
-    assert_eq!(squares, [json!(1), json!(4), json!(9), json!(16), json!(25)]);
+    let squares: Vec<Value> = step(&run, "each")["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["result"].clone())
+        .collect();
+    assert_eq!(
+        squares,
+        [json!(1), json!(4), json!(9), json!(16), json!(25)]
+    );
     assert_eq!(step(&run, "small")["status"], "skipped");
     assert_eq!(step(&run, "sub")["output"]["result"], 10);
     assert_eq!(step(&run, "each[4].sq")["status"], "completed");
@@ -285,18 +418,27 @@ async fn loops_branches_and_subworkflows_run_to_completion() {
 #[tokio::test]
 async fn a_cron_schedule_starts_runs_while_active_only() {
     let app = TestApp::builder().start().await;
-    let wf = app.workflow(json!({"name": "tick",
-        "triggers": {"schedule": {"cron": "* * * * * *", "timezone": "Europe/Oslo"}},
-        "steps": [{"id": "r", "kind": "respond", "body": "{{ trigger.body.scheduled_at }}"}]
-    })).await;
+    let wf = app
+        .workflow(json!({"name": "tick",
+            "triggers": {"schedule": {"cron": "* * * * * *", "timezone": "Europe/Oslo"}},
+            "steps": [{"id": "r", "kind": "respond", "body": "{{ trigger.body.scheduled_at }}"}]
+        }))
+        .await;
     let id = wf["id"].as_str().unwrap();
     let q = format!("/v1/runs?workflow_id={id}");
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let run = loop {
-        if let Some(r) = app.get(&q).await.expect(200)["items"].as_array().unwrap().first() {
+        if let Some(r) = app.get(&q).await.expect(200)["items"]
+            .as_array()
+            .unwrap()
+            .first()
+        {
             break r.clone();
         }
-        assert!(tokio::time::Instant::now() < deadline, "the schedule never fired");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the schedule never fired"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert_eq!(run["trigger"], "schedule");
@@ -304,20 +446,33 @@ async fn a_cron_schedule_starts_runs_while_active_only() {
     let tick = run["response"]["body"].as_i64().unwrap();
     assert_eq!(tick % 1000, 0, "scheduled on a whole second: {tick}");
 
-    app.post(&format!("/v1/workflows/{id}/deactivate"), json!(null)).await.expect(200);
+    app.post(&format!("/v1/workflows/{id}/deactivate"), json!(null))
+        .await
+        .expect(200);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let before = app.get(&format!("{q}&limit=500")).await.expect(200)["items"].as_array().unwrap().len();
+    let before = app.get(&format!("{q}&limit=500")).await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .len();
     tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
-    let after = app.get(&format!("{q}&limit=500")).await.expect(200)["items"].as_array().unwrap().len();
-    assert_eq!(before, after, "an inactive workflow's schedule does not fire");
+    let after = app.get(&format!("{q}&limit=500")).await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        before, after,
+        "an inactive workflow's schedule does not fire"
+    );
 }
 
 #[tokio::test]
 async fn a_run_past_its_timeout_fails_and_its_steps_are_cancelled() {
     let app = TestApp::builder().memory().start().await;
-    let wf = app.workflow(json!({"name": "slow", "timeout_ms": 300, "steps": [
-        {"id": "nap", "kind": "wait", "duration_ms": 60000}
-    ]})).await;
+    let wf = app
+        .workflow(json!({"name": "slow", "timeout_ms": 300, "steps": [
+            {"id": "nap", "kind": "wait", "duration_ms": 60000}
+        ]}))
+        .await;
     let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
     let run = app.finished(&id).await;
     assert_eq!(run["status"], "failed");

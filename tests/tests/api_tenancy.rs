@@ -20,25 +20,49 @@ struct Records {
 
 async fn tenant_b(app: &TestApp, key: &str) -> Records {
     let wf = app
-        .call_as(key, "POST", "/v1/workflows", Some(json!({"name": "b", "steps": [
-            {"id": "approve", "kind": "wait", "until": "resume"}
-        ]})))
+        .call_as(
+            key,
+            "POST",
+            "/v1/workflows",
+            Some(json!({"name": "b", "steps": [
+                {"id": "approve", "kind": "wait", "until": "resume"}
+            ]})),
+        )
         .await
         .expect(201);
     let workflow = wf["id"].as_str().unwrap().to_owned();
     let run = app
-        .call_as(key, "POST", &format!("/v1/workflows/{workflow}/runs"), Some(json!({"input": 1})))
+        .call_as(
+            key,
+            "POST",
+            &format!("/v1/workflows/{workflow}/runs"),
+            Some(json!({"input": 1})),
+        )
         .await
         .expect(201);
     let run = run["id"].as_str().unwrap().to_owned();
     let view = loop {
-        let v = app.call_as(key, "GET", &format!("/v1/runs/{run}"), None).await.expect(200);
-        if v["steps"].as_array().unwrap().iter().any(|s| s["resume_url"].is_string()) {
+        let v = app
+            .call_as(key, "GET", &format!("/v1/runs/{run}"), None)
+            .await
+            .expect(200);
+        if v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["resume_url"].is_string())
+        {
             break v;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
-    let resume = step(&view, "approve")["resume_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let resume = step(&view, "approve")["resume_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let cred = app
         .call_as(key, "POST", "/v1/credentials", Some(json!({
             "name": "b-secret", "secret": "s3cret-of-b", "hosts": ["api.example.com"], "injection": {"type": "bearer"}
@@ -46,11 +70,22 @@ async fn tenant_b(app: &TestApp, key: &str) -> Records {
         .await
         .expect(201);
     let k = app
-        .call_as(key, "POST", "/v1/keys", Some(json!({"name": "b2", "role": "viewer"})))
+        .call_as(
+            key,
+            "POST",
+            "/v1/keys",
+            Some(json!({"name": "b2", "role": "viewer"})),
+        )
         .await
         .expect(201);
     Records {
-        webhook: wf["webhook_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned(),
+        webhook: wf["webhook_url"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned(),
         workflow,
         run,
         waiting_step: "approve".into(),
@@ -64,12 +99,15 @@ async fn tenant_b(app: &TestApp, key: &str) -> Records {
 fn fill(path: &str, r: &Records, missing: bool) -> String {
     let mut out = path.replace("{version}", "1");
     let mut set = |param: &str, value: &str| {
-        let v = if missing { format!("{value}x") } else { value.to_owned() };
+        let v = if missing {
+            format!("{value}x")
+        } else {
+            value.to_owned()
+        };
         out = out.replace(param, &v);
     };
     if path.starts_with("/v1/workflows/") {
         set("{id}", &r.workflow.clone());
-
     }
     if path.starts_with("/v1/runs/") {
         set("{id}", &r.run.clone());
@@ -95,7 +133,9 @@ fn body_for(path: &str) -> Option<Value> {
         p if p.ends_with("/rerun") => json!({"from": "approve"}),
         p if p.ends_with("/resume") => json!({"payload": 1}),
         p if p.ends_with("/runs") => json!({"input": 1}),
-        p if p.starts_with("/v1/workflows/{id}") => json!({"name": "x", "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]}),
+        p if p.starts_with("/v1/workflows/{id}") => {
+            json!({"name": "x", "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]})
+        }
         _ => json!({}),
     })
 }
@@ -109,32 +149,62 @@ async fn every_route_with_another_tenants_ids_answers_404_like_a_missing_id() {
     for r in ROUTES.iter().filter(|r| r.path.contains('{')) {
         let foreign = fill(r.path, &b, false);
         let missing = fill(r.path, &b, true);
-        assert!(!foreign.contains('{'), "A1 test does not know how to fill {}: add it", r.path);
+        assert!(
+            !foreign.contains('{'),
+            "A1 test does not know how to fill {}: add it",
+            r.path
+        );
         if !r.auth {
             // Webhook and resume tokens are credentials themselves (256 random
             // bits, checked by `api_runs`); there is no key to cross tenants with.
             continue;
         }
         let body = body_for(r.path);
-        let got = app.call_as(&app.key, r.method, &foreign, body.clone()).await;
+        let got = app
+            .call_as(&app.key, r.method, &foreign, body.clone())
+            .await;
         let none = app.call_as(&app.key, r.method, &missing, body).await;
-        assert_eq!(got.status, 404, "{} {foreign} with tenant A's key: {}", r.method, got.body);
-        assert_eq!(got.body, none.body, "{} {}: a foreign id must look like a missing one", r.method, r.path);
+        assert_eq!(
+            got.status, 404,
+            "{} {foreign} with tenant A's key: {}",
+            r.method, got.body
+        );
+        assert_eq!(
+            got.body, none.body,
+            "{} {}: a foreign id must look like a missing one",
+            r.method, r.path
+        );
         checked += 1;
     }
-    let expected = ROUTES.iter().filter(|r| r.auth && r.path.contains('{')).count();
+    let expected = ROUTES
+        .iter()
+        .filter(|r| r.auth && r.path.contains('{'))
+        .count();
     assert_eq!(checked, expected);
     assert!(checked >= 14, "the table lost routes: {checked}");
 
     // Nothing of B's changed: its run still waits, its workflow is there.
-    let run = app.call_as(&b_key, "GET", &format!("/v1/runs/{}", b.run), None).await.expect(200);
-    assert_eq!(run["status"], "running");
-    app.call_as(&b_key, "GET", &format!("/v1/workflows/{}", b.workflow), None).await.expect(200);
+    let run = app
+        .call_as(&b_key, "GET", &format!("/v1/runs/{}", b.run), None)
+        .await
+        .expect(200);
+    assert_eq!(run["status"], "waiting");
+    app.call_as(
+        &b_key,
+        "GET",
+        &format!("/v1/workflows/{}", b.workflow),
+        None,
+    )
+    .await
+    .expect(200);
     // Lists never show B's records to A.
     for list in ["/v1/workflows", "/v1/runs", "/v1/credentials", "/v1/keys"] {
         let items = app.get(list).await.expect(200);
         let text = items.to_string();
-        assert!(!text.contains(&b.workflow) && !text.contains(&b.run) && !text.contains(&b.credential), "{list}: {text}");
+        assert!(
+            !text.contains(&b.workflow) && !text.contains(&b.run) && !text.contains(&b.credential),
+            "{list}: {text}"
+        );
     }
 }
 
@@ -144,18 +214,50 @@ async fn keys_are_checked_roles_are_enforced_and_secrets_never_come_back() {
     let r = app.call_as("", "GET", "/v1/workflows", None).await;
     assert_eq!((r.status, r.code()), (401, "unauthenticated"));
     let forged = format!("{}x", app.key);
-    assert_eq!(app.call_as(&forged, "GET", "/v1/workflows", None).await.status, 401);
+    assert_eq!(
+        app.call_as(&forged, "GET", "/v1/workflows", None)
+            .await
+            .status,
+        401
+    );
 
-    let viewer = app.post("/v1/keys", json!({"name": "ro", "role": "viewer"})).await.expect(201);
+    let viewer = app
+        .post("/v1/keys", json!({"name": "ro", "role": "viewer"}))
+        .await
+        .expect(201);
     let viewer_key = viewer["secret"].as_str().unwrap().to_owned();
     assert!(viewer_key.starts_with(viewer["prefix"].as_str().unwrap()));
-    app.call_as(&viewer_key, "GET", "/v1/workflows", None).await.expect(200);
-    let denied = app.call_as(&viewer_key, "POST", "/v1/workflows", Some(json!({"name": "x", "steps": []}))).await;
+    app.call_as(&viewer_key, "GET", "/v1/workflows", None)
+        .await
+        .expect(200);
+    let denied = app
+        .call_as(
+            &viewer_key,
+            "POST",
+            "/v1/workflows",
+            Some(json!({"name": "x", "steps": []})),
+        )
+        .await;
     assert_eq!((denied.status, denied.code()), (403, "forbidden"));
     let keys = app.get("/v1/keys").await.expect(200);
-    assert!(!keys.to_string().contains(&viewer_key), "a key's secret is shown once");
-    app.call("DELETE", &format!("/v1/keys/{}", viewer["id"].as_str().unwrap()), None).await.expect(204);
-    assert_eq!(app.call_as(&viewer_key, "GET", "/v1/workflows", None).await.status, 401, "revoked at once");
+    assert!(
+        !keys.to_string().contains(&viewer_key),
+        "a key's secret is shown once"
+    );
+    app.call(
+        "DELETE",
+        &format!("/v1/keys/{}", viewer["id"].as_str().unwrap()),
+        None,
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        app.call_as(&viewer_key, "GET", "/v1/workflows", None)
+            .await
+            .status,
+        401,
+        "revoked at once"
+    );
 
     let created = app
         .post("/v1/credentials", json!({"name": "slack", "secret": "xoxb-very-secret", "hosts": ["slack.com"], "injection": {"type": "bearer"}}))
@@ -163,12 +265,23 @@ async fn keys_are_checked_roles_are_enforced_and_secrets_never_come_back() {
         .expect(201);
     let listed = app.get("/v1/credentials").await.expect(200);
     for v in [&created, &listed] {
-        assert!(!v.to_string().contains("xoxb-very-secret"), "secret returned: {v}");
+        assert!(
+            !v.to_string().contains("xoxb-very-secret"),
+            "secret returned: {v}"
+        );
     }
     assert_eq!(listed["items"][0]["name"], "slack");
     let dup = app.post("/v1/credentials", json!({"name": "slack", "secret": "x", "hosts": ["a.b"], "injection": {"type": "bearer"}})).await;
     assert_eq!((dup.status, dup.code()), (409, "conflict"));
     let audit = app.get("/v1/audit").await.expect(200);
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert!(actions.contains(&"credential.create") && actions.contains(&"key.revoke"), "{actions:?}");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"credential.create") && actions.contains(&"key.revoke"),
+        "{actions:?}"
+    );
 }

@@ -2,6 +2,8 @@
 //! data directory: every accepted run finishes, and no step has two committed
 //! results. Real processes, real SQLite file, real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -16,7 +18,11 @@ struct Serve {
 
 fn serve(data: &std::path::Path, first_start: bool) -> Serve {
     let transform = weft_tests::wasm_dir().join("weft_plugin_transform.wasm");
-    assert!(transform.exists(), "{} missing: run scripts/test", transform.display());
+    assert!(
+        transform.exists(),
+        "{} missing: run scripts/test",
+        transform.display()
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -38,7 +44,9 @@ fn serve(data: &std::path::Path, first_start: bool) -> Serve {
     let mut key = None;
     let deadline = Instant::now() + Duration::from_secs(60);
     while base.is_none() || (first_start && key.is_none()) {
-        let line = rx.recv_timeout(deadline - Instant::now()).expect("weft serve did not start");
+        let line = rx
+            .recv_timeout(deadline - Instant::now())
+            .expect("weft serve did not start");
         if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
             base = rest.split_whitespace().next().map(str::to_owned);
         }
@@ -46,17 +54,35 @@ fn serve(data: &std::path::Path, first_start: bool) -> Serve {
             key = Some(line.trim().to_owned());
         }
     }
-    Serve { child, base: base.unwrap(), key }
+    Serve {
+        child,
+        base: base.unwrap(),
+        key,
+    }
 }
 
-async fn call(client: &reqwest::Client, key: &str, method: &str, url: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = client.request(method.parse().unwrap(), url).bearer_auth(key).timeout(Duration::from_secs(30));
+async fn call(
+    client: &reqwest::Client,
+    key: &str,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client
+        .request(method.parse().unwrap(), url)
+        .bearer_auth(key)
+        .timeout(Duration::from_secs(30));
     if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(serde_json::to_vec(&b).unwrap());
+        req = req
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&b).unwrap());
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
-    (status, serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,9 +99,20 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
          "input": {"filter": ". * 2", "data": "{{ steps.a.output.result }}"}},
         {"id": "r", "kind": "respond", "body": "{{ steps.b.output.result }}"}
     ]});
-    let (s, wf) = call(&client, &key, "POST", &format!("{}/v1/workflows", first.base), Some(def)).await;
+    let (s, wf) = call(
+        &client,
+        &key,
+        "POST",
+        &format!("{}/v1/workflows", first.base),
+        Some(def),
+    )
+    .await;
     assert_eq!(s, 201, "{wf}");
-    let runs_url = format!("{}/v1/workflows/{}/runs", first.base, wf["id"].as_str().unwrap());
+    let runs_url = format!(
+        "{}/v1/workflows/{}/runs",
+        first.base,
+        wf["id"].as_str().unwrap()
+    );
     let mut accepted = Vec::new();
     for i in 0..40 {
         let (s, run) = call(&client, &key, "POST", &runs_url, Some(json!({"input": i}))).await;
@@ -83,9 +120,16 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
         accepted.push((run["id"].as_str().unwrap().to_owned(), i));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (_, running) = call(&client, &key, "GET", &format!("{}/v1/runs?status=running&limit=100", first.base), None).await;
-    let in_flight = running["items"].as_array().unwrap().len();
-    assert!(in_flight > 0, "no run was in flight at the kill: the test would prove nothing");
+    let mut in_flight = 0;
+    for status in ["running", "waiting"] {
+        let url = format!("{}/v1/runs?status={status}&limit=100", first.base);
+        let (_, page) = call(&client, &key, "GET", &url, None).await;
+        in_flight += page["items"].as_array().unwrap().len();
+    }
+    assert!(
+        in_flight > 0,
+        "no run was in flight at the kill: the test would prove nothing"
+    );
     first.child.kill().unwrap(); // SIGKILL: no shutdown code runs
     first.child.wait().unwrap();
 
@@ -97,10 +141,16 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
         let run = loop {
             let (s, run) = call(&client, &key, "GET", &url, None).await;
             assert_eq!(s, 200, "{run}");
-            if run["status"] != "running" && run["status"] != "pending" {
+            if !matches!(
+                run["status"].as_str(),
+                Some("running" | "waiting" | "pending")
+            ) {
                 break run;
             }
-            assert!(Instant::now() < deadline, "run {id} never finished after the restart: {run:#}");
+            assert!(
+                Instant::now() < deadline,
+                "run {id} never finished after the restart: {run:#}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         assert_eq!(run["status"], "completed", "{run:#}");
@@ -112,7 +162,11 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
                 .iter()
                 .filter(|a| a["status"] == "completed")
                 .count();
-            assert!(committed <= 1, "step {} of {id} has {committed} committed results", step["key"]);
+            assert!(
+                committed <= 1,
+                "step {} of {id} has {committed} committed results",
+                step["key"]
+            );
         }
     }
     second.child.kill().unwrap();

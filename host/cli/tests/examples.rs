@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use weft_engine::{Format, Limits, definition, validate};
 use weft_sandbox::{Options, Sandbox};
-use weft_types::Manifest;
 use weft_tests::wasm_dir;
+use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
 const EXPECTED: [&str; 6] = [
@@ -23,8 +23,10 @@ fn examples_dir() -> PathBuf {
 }
 
 async fn bundled_manifests() -> Vec<Manifest> {
-    let mut options = Options::default();
-    options.cache_dir = Some(std::env::temp_dir().join("weft-examples-test-cache"));
+    let options = Options {
+        cache_dir: Some(std::env::temp_dir().join("weft-examples-test-cache")),
+        ..Options::default()
+    };
     let sandbox = Sandbox::new(options).unwrap();
     let mut manifests = Vec::new();
     for name in ["http", "transform", "llm", "slack"] {

@@ -1,5 +1,6 @@
 //! Sealed credentials.
 
+use crate::Error;
 use crate::error::{db, one};
 use crate::row::{Cols, json};
 use crate::{Result, Sqlite};
@@ -36,7 +37,10 @@ pub(crate) async fn create(s: &Sqlite, cr: &CredentialRecord) -> Result<()> {
     .bind(cr.created_at)
     .execute(&s.writer)
     .await
-    .map_err(db)?;
+    .map_err(|e| match db(e) {
+        Error::Conflict(_) => Error::Conflict(format!("credential `{}` exists", cr.name)),
+        other => other,
+    })?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use super::ServerArgs;
 use super::http::Client;
-use super::output::{cut, s};
+use super::output::{cut, out, s};
 use serde_json::Value;
 
 /// Runs `weft connectors`.
@@ -17,14 +17,14 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     let items = v.get("items").and_then(Value::as_array);
     if items.is_none_or(Vec::is_empty) {
-        println!("no connectors (start the server with --plugins DIR)");
+        out!("no connectors (start the server with --plugins DIR)");
         return Ok(());
     }
     for (n, con) in items.into_iter().flatten().enumerate() {
         if n > 0 {
-            println!();
+            out!();
         }
-        println!(
+        out!(
             "{} {}  {}  ({})",
             s(con, "name"),
             s(con, "version"),
@@ -34,7 +34,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         let caps = con.get("capabilities").unwrap_or(&Value::Null);
         let hosts = strings(caps.get("hosts"));
         if !hosts.is_empty() {
-            println!("  outbound hosts: {hosts}");
+            out!("  outbound hosts: {hosts}");
         }
         for slot in caps
             .get("credentials")
@@ -43,7 +43,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             .flatten()
         {
             let optional = slot.get("optional").and_then(Value::as_bool) == Some(true);
-            println!(
+            out!(
                 "  credential slot `{}`{} (hosts {}): {}",
                 s(slot, "name"),
                 if optional { ", optional" } else { "" },
@@ -59,18 +59,18 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             .max()
             .unwrap_or(0);
         for a in actions.into_iter().flatten() {
-            println!(
+            out!(
                 "  action {:<width$}  {}",
                 s(a, "name"),
                 cut(s(a, "description"), 100)
             );
             let fields = input_fields(a.get("input_schema"));
             if !fields.is_empty() {
-                println!("         {:<width$}  input: {fields}", "");
+                out!("         {:<width$}  input: {fields}", "");
             }
         }
     }
-    println!("\n(schemas: --json; `*` marks required input fields)");
+    out!("\n(schemas: --json; `*` marks required input fields)");
     Ok(())
 }
 

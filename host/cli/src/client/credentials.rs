@@ -3,7 +3,7 @@
 
 use super::ServerArgs;
 use super::http::{Body, Client};
-use super::output::{Table, cut, s, time};
+use super::output::{Table, cut, out, s, time};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -16,14 +16,22 @@ const MAX_SECRET_BYTES: u64 = 64 * 1024;
 /// `weft credentials ...`.
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
-    /// Store a credential (sealed at once; no command or route shows it again).
-    /// Workflows use it by NAME in `grants.credentials: {SLOT: NAME}`.
+    /// Store a credential (sealed at once; nothing shows it again).
+    ///
+    /// Workflows use it by NAME in `grants.credentials: {SLOT: NAME}`. The secret is
+    /// never an argument (`ps` would show it): give an environment variable, a file
+    /// or stdin.
     Create {
         /// Unique per tenant.
         name: String,
         /// A host it may be sent to (repeatable, or comma-separated):
         /// `api.example.com`, `*.example.com`, `host:port`, `*`.
-        #[arg(long = "host", value_name = "PATTERN", required = true, value_delimiter = ',')]
+        #[arg(
+            long = "host",
+            value_name = "PATTERN",
+            required = true,
+            value_delimiter = ','
+        )]
         hosts: Vec<String>,
         #[command(flatten)]
         secret: SecretSource,
@@ -150,14 +158,14 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             });
             let v = c.post(&["v1", "credentials"], Body::Json(body)).await?;
             if !c.raw(&v)? {
-                println!(
+                out!(
                     "stored credential {} `{}` for {} ({})",
                     s(&v, "id"),
                     s(&v, "name"),
                     hosts_text(&v),
                     v.get("injection").map(injection_text).unwrap_or_default()
                 );
-                println!(
+                out!(
                     "use it in a workflow: grants: {{credentials: {{SLOT: {}}}}}",
                     s(&v, "name")
                 );
@@ -168,7 +176,12 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             let v = c.get(&["v1", "credentials"], &[]).await?;
             if !c.raw(&v)? {
                 let mut t = Table::new(&["ID", "NAME", "INJECTION", "CREATED (UTC)", "HOSTS"]);
-                for cr in v.get("items").and_then(Value::as_array).into_iter().flatten() {
+                for cr in v
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     t.row(vec![
                         s(cr, "id").to_owned(),
                         cut(s(cr, "name"), 40),
@@ -178,7 +191,7 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
                     ]);
                 }
                 if t.is_empty() {
-                    println!("no credentials");
+                    out!("no credentials");
                 } else {
                     t.print();
                 }
@@ -188,7 +201,7 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             let c = Client::new(&server)?;
             c.delete(&["v1", "credentials", &id]).await?;
             if !c.raw(&json!({"deleted": id}))? {
-                println!("deleted credential {id}");
+                out!("deleted credential {id}");
             }
         }
     }

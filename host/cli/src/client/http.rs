@@ -3,6 +3,7 @@
 //! out, and the error envelope turned into [`ApiError`] (printed by [`finish`]).
 
 use super::ServerArgs;
+use super::output::out;
 use anyhow::{Context, bail};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
@@ -80,7 +81,9 @@ impl ApiError {
             }
         }
         if self.without_key && self.status == StatusCode::UNAUTHORIZED {
-            eprintln!("hint: pass --api-key or set WEFT_API_KEY (`weft serve` prints one on first start)");
+            eprintln!(
+                "hint: pass --api-key or set WEFT_API_KEY (`weft serve` prints one on first start)"
+            );
         }
     }
 }
@@ -246,7 +249,11 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::send`].
-    pub async fn get(&self, segments: &[&str], query: &[(&str, Option<String>)]) -> anyhow::Result<Value> {
+    pub async fn get(
+        &self,
+        segments: &[&str],
+        query: &[(&str, Option<String>)],
+    ) -> anyhow::Result<Value> {
         let url = self.url(segments, query)?;
         self.send(Method::GET, url, Body::None).await
     }
@@ -275,7 +282,7 @@ impl Client {
     /// Serialization failures (not expected for a parsed document).
     pub fn raw(&self, v: &Value) -> anyhow::Result<bool> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(v)?);
+            out!("{}", serde_json::to_string_pretty(v)?);
         }
         Ok(self.json)
     }

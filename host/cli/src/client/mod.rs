@@ -10,6 +10,7 @@ mod connectors;
 mod credentials;
 mod http;
 mod output;
+mod run_view;
 mod runs;
 mod workflows;
 

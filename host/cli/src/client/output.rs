@@ -1,6 +1,24 @@
 //! Text output: aligned tables, times and durations, short previews of JSON.
 
 use serde_json::Value;
+use std::io::Write;
+
+/// `println!` that does not panic when stdout is closed (`weft runs list | head`):
+/// output that cannot be written is dropped.
+macro_rules! out {
+    () => {
+        $crate::client::output::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::client::output::line(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+/// Writes one line to stdout, ignoring a closed pipe.
+pub fn line(args: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout().lock(), "{args}");
+}
 
 /// Columns padded to their widest cell; the last column is never padded, so a
 /// long message there does not widen the others.
@@ -47,7 +65,7 @@ impl Table {
                     line.extend(std::iter::repeat_n(' ', pad + 2));
                 }
             }
-            println!("{}", line.trim_end());
+            out!("{}", line.trim_end());
         }
     }
 }
@@ -134,9 +152,9 @@ pub fn error_text(e: &Value) -> String {
 /// # Errors
 /// Serialization failures (not expected for a parsed document).
 pub fn block(label: &str, v: &Value) -> anyhow::Result<()> {
-    println!("{label}:");
+    out!("{label}:");
     for line in serde_json::to_string_pretty(v)?.lines() {
-        println!("  {line}");
+        out!("  {line}");
     }
     Ok(())
 }

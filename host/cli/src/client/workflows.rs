@@ -3,7 +3,7 @@
 
 use super::ServerArgs;
 use super::http::{Body, Client};
-use super::output::{Table, cut, i, s, time};
+use super::output::{Table, cut, i, out, s, time};
 use anyhow::Context;
 use clap::Subcommand;
 use reqwest::Method;
@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 /// `weft workflows ...`.
 #[derive(Debug, Subcommand)]
 pub enum WorkflowsCommand {
-    /// Create a workflow from a definition file (JSON, or YAML by extension `.yaml`/`.yml`).
-    /// It starts inactive: `weft workflows activate ID` turns on its webhook and schedule.
+    /// Create a workflow from a definition file (JSON, or YAML by extension).
+    ///
+    /// YAML is sent for `.yaml`/`.yml` files, JSON otherwise. The workflow starts
+    /// inactive: `weft workflows activate ID` turns on its webhook and schedule.
     Create {
         /// The definition.
         file: PathBuf,
@@ -88,14 +90,14 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             let c = Client::new(&server)?;
             let v = c.post(&["v1", "workflows"], definition(&file)?).await?;
             if !c.raw(&v)? {
-                println!(
+                out!(
                     "created workflow {} `{}` (version {}, inactive)",
                     s(&v, "id"),
                     s(&v, "name"),
                     i(&v, "version").unwrap_or(1)
                 );
-                println!("webhook: {}", s(&v, "webhook_url"));
-                println!(
+                out!("webhook: {}", s(&v, "webhook_url"));
+                out!(
                     "start it by hand with `weft runs start {}`, or turn on its webhook and schedule with `weft workflows activate {}`",
                     s(&v, "id"),
                     s(&v, "id")
@@ -107,7 +109,7 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             let url = c.url(&["v1", "workflows", "validate"], &[])?;
             let v = c.send(Method::POST, url, definition(&file)?).await?;
             if !c.raw(&v)? {
-                println!(
+                out!(
                     "{}: valid: `{}`, {} top-level step(s)",
                     file.display(),
                     s(&v, "name"),
@@ -120,7 +122,7 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             let url = c.url(&["v1", "workflows", &id], &[])?;
             let v = c.send(Method::PUT, url, definition(&file)?).await?;
             if !c.raw(&v)? {
-                println!(
+                out!(
                     "updated workflow {} `{}` to version {} ({})",
                     s(&v, "id"),
                     s(&v, "name"),
@@ -135,10 +137,7 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             server,
         } => {
             let c = Client::new(&server)?;
-            let query = [
-                ("limit", limit.map(|l| l.to_string())),
-                ("before", before),
-            ];
+            let query = [("limit", limit.map(|l| l.to_string())), ("before", before)];
             let v = c.get(&["v1", "workflows"], &query).await?;
             if !c.raw(&v)? {
                 list(&v);
@@ -153,10 +152,12 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
         }
         WorkflowsCommand::Activate { id, server } => {
             let c = Client::new(&server)?;
-            let v = c.post(&["v1", "workflows", &id, "activate"], Body::None).await?;
+            let v = c
+                .post(&["v1", "workflows", &id, "activate"], Body::None)
+                .await?;
             if !c.raw(&v)? {
-                println!("workflow {} is active", s(&v, "id"));
-                println!("webhook: {}", s(&v, "webhook_url"));
+                out!("workflow {} is active", s(&v, "id"));
+                out!("webhook: {}", s(&v, "webhook_url"));
             }
         }
         WorkflowsCommand::Deactivate { id, server } => {
@@ -165,7 +166,7 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
                 .post(&["v1", "workflows", &id, "deactivate"], Body::None)
                 .await?;
             if !c.raw(&v)? {
-                println!(
+                out!(
                     "workflow {} is inactive (its webhook answers 404, its schedule is off)",
                     s(&v, "id")
                 );
@@ -175,7 +176,7 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             let c = Client::new(&server)?;
             c.delete(&["v1", "workflows", &id]).await?;
             if !c.raw(&serde_json::json!({"deleted": id}))? {
-                println!("deleted workflow {id}");
+                out!("deleted workflow {id}");
             }
         }
     }
@@ -184,8 +185,7 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
 
 /// The file as a request body: YAML by extension, JSON otherwise.
 fn definition(file: &Path) -> anyhow::Result<Body> {
-    let bytes =
-        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let yaml = file
         .extension()
         .and_then(|e| e.to_str())
@@ -208,7 +208,12 @@ fn state(v: &Value) -> &'static str {
 
 fn list(v: &Value) {
     let mut t = Table::new(&["ID", "NAME", "VERSION", "STATE", "UPDATED (UTC)"]);
-    for w in v.get("items").and_then(Value::as_array).into_iter().flatten() {
+    for w in v
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         t.row(vec![
             s(w, "id").to_owned(),
             cut(s(w, "name"), 40),
@@ -218,38 +223,38 @@ fn list(v: &Value) {
         ]);
     }
     if t.is_empty() {
-        println!("no workflows");
+        out!("no workflows");
     } else {
         t.print();
     }
     if let Some(next) = v.get("next").and_then(Value::as_str) {
-        println!("more: --before {next}");
+        out!("more: --before {next}");
     }
 }
 
 fn show(v: &Value) {
-    println!("workflow {}  `{}`", s(v, "id"), s(v, "name"));
-    println!("version:  {}", i(v, "version").unwrap_or(0));
-    println!("state:    {}", state(v));
-    println!("webhook:  {}", s(v, "webhook_url"));
-    println!("created:  {} UTC", time(i(v, "created_at")));
-    println!("updated:  {} UTC", time(i(v, "updated_at")));
+    out!("workflow {}  `{}`", s(v, "id"), s(v, "name"));
+    out!("version:  {}", i(v, "version").unwrap_or(0));
+    out!("state:    {}", state(v));
+    out!("webhook:  {}", s(v, "webhook_url"));
+    out!("created:  {} UTC", time(i(v, "created_at")));
+    out!("updated:  {} UTC", time(i(v, "updated_at")));
     let Some(def) = v.get("definition") else {
         return;
     };
     if let Some(d) = def.get("description").and_then(Value::as_str) {
-        println!("about:    {}", cut(d, 100));
+        out!("about:    {}", cut(d, 100));
     }
     if let Some(t) = def.get("triggers") {
         if let Some(w) = t.get("webhook") {
             let mode = w.get("mode").and_then(Value::as_str).unwrap_or("sync");
             match i(w, "timeout_ms") {
-                Some(ms) => println!("webhook mode: {mode}, timeout {ms} ms"),
-                None => println!("webhook mode: {mode}"),
+                Some(ms) => out!("webhook mode: {mode}, timeout {ms} ms"),
+                None => out!("webhook mode: {mode}"),
             }
         }
         if let Some(sc) = t.get("schedule") {
-            println!(
+            out!(
                 "schedule: `{}` in {} (missed ticks: {})",
                 s(sc, "cron"),
                 s(sc, "timezone"),
@@ -257,11 +262,11 @@ fn show(v: &Value) {
             );
         }
     }
-    println!();
+    out!();
     let mut t = Table::new(&["STEP", "KIND", "AFTER", "DETAIL"]);
     steps(def.get("steps"), "", &mut t);
     t.print();
-    println!("\n(the whole definition: --json)");
+    out!("\n(the whole definition: --json)");
 }
 
 fn steps(list: Option<&Value>, indent: &str, t: &mut Table) {

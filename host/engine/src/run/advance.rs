@@ -26,7 +26,7 @@ impl Plan<'_> {
         // Each pass creates or finishes at least one step, so this ends; the bound
         // is a guard against a bug, not a limit users meet.
         for _ in 0..=def.steps.len() + 2 {
-            if self.run.status != Status::Running {
+            if !self.live() {
                 return;
             }
             let before = self.moves;
@@ -48,7 +48,7 @@ impl Plan<'_> {
             }
         };
         for &i in graph.order() {
-            if self.run.status != Status::Running {
+            if !self.live() {
                 return;
             }
             let s = &list[i];
@@ -249,7 +249,7 @@ impl Plan<'_> {
             .count();
         let parallelism = l.parallelism.max(1) as usize;
         for i in 0..n {
-            if self.run.status != Status::Running {
+            if !self.live() {
                 return;
             }
             let state = self.iteration(key, &l.body, i);
@@ -382,9 +382,7 @@ impl Plan<'_> {
 
     /// Completes the run when every step is terminal.
     fn settle(&mut self) {
-        if self.run.status != Status::Running
-            || self.steps.values().any(|s| !s.status.is_terminal())
-        {
+        if !self.live() || self.steps.values().any(|s| !s.status.is_terminal()) {
             return;
         }
         let output = self

@@ -71,7 +71,7 @@ impl<'a> Plan<'a> {
     /// `running`, the attempt is journaled, and the caller gets what to run.
     /// A step whose lease expired (its worker died) counts as a failed attempt.
     pub fn claim(&mut self, key: &str, attempt: u32, lease_ms: u64) -> Option<Claim> {
-        if self.run.status != Status::Running {
+        if !self.live() {
             return None;
         }
         let row = self.steps.get(key)?;
@@ -155,10 +155,7 @@ impl<'a> Plan<'a> {
         let Some(row) = self.steps.get(key) else {
             return false;
         };
-        if self.run.status != Status::Running
-            || row.status != Status::Running
-            || row.attempt != attempt
-        {
+        if !self.live() || row.status != Status::Running || row.attempt != attempt {
             return false;
         }
         let mut journal = Attempt {
@@ -245,7 +242,7 @@ impl<'a> Plan<'a> {
             return false;
         };
         let due = row.due_at.is_some_and(|d| d <= self.now);
-        if self.run.status != Status::Running || row.status != Status::Waiting || !due {
+        if !self.live() || row.status != Status::Waiting || !due {
             return false;
         }
         let Some(located) = locate(self.def, key) else {
@@ -280,7 +277,7 @@ impl<'a> Plan<'a> {
         let Some(row) = self.steps.get(key) else {
             return false;
         };
-        if self.run.status != Status::Running || row.status != Status::Waiting {
+        if !self.live() || row.status != Status::Waiting {
             return false;
         }
         let is_resumable = locate(self.def, key).is_some_and(
@@ -305,7 +302,7 @@ impl<'a> Plan<'a> {
         let Some(row) = self.steps.get(key) else {
             return false;
         };
-        if self.run.status != Status::Running
+        if !self.live()
             || row.status != Status::Waiting
             || row.child_run_id.as_deref() != Some(child.id.as_str())
             || !child.status.is_terminal()

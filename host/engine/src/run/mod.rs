@@ -24,7 +24,7 @@ mod tests;
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use weft_types::{Attempt, Definition, ErrorKind, Run, Step};
+use weft_types::{Attempt, Definition, ErrorKind, Run, Status, Step};
 
 pub use context::locate;
 
@@ -177,6 +177,7 @@ pub struct Plan<'a> {
     starts: Vec<Start>,
     cancel_children: Vec<String>,
     was_terminal: bool,
+    was_status: weft_types::Status,
     had_response: bool,
     moves: usize,
 }
@@ -192,6 +193,7 @@ impl<'a> Plan<'a> {
     ) -> Self {
         let expected_seq = Some(run.seq);
         let was_terminal = run.status.is_terminal();
+        let was_status = run.status;
         let had_response = run.response.is_some();
         Self {
             def,
@@ -206,6 +208,7 @@ impl<'a> Plan<'a> {
             starts: Vec::new(),
             cancel_children: Vec::new(),
             was_terminal,
+            was_status,
             had_response,
             moves: 0,
         }
@@ -227,11 +230,35 @@ impl<'a> Plan<'a> {
     }
 
     fn run_changed(&self) -> bool {
-        self.expected_seq.is_none() || self.run.status.is_terminal() != self.was_terminal
+        self.expected_seq.is_none() || self.run.status != self.was_status
+    }
+
+    /// Whether the run is under way (`running`, or `waiting` when every live
+    /// step waits: a timer, a resume, a child run).
+    fn live(&self) -> bool {
+        matches!(self.run.status, Status::Running | Status::Waiting)
+    }
+
+    /// `waiting` when nothing can progress until a step wakes, else `running`.
+    fn refresh_status(&mut self) {
+        if !self.live() {
+            return;
+        }
+        let busy = self
+            .steps
+            .values()
+            .any(|s| matches!(s.status, Status::Pending | Status::Running));
+        let waits = self.steps.values().any(|s| s.status == Status::Waiting);
+        self.run.status = if waits && !busy {
+            Status::Waiting
+        } else {
+            Status::Running
+        };
     }
 
     /// The decision to commit (the run's `seq` bumped).
     pub fn finish(mut self) -> Decision {
+        self.refresh_status();
         self.run.seq += 1;
         self.run.updated_at = self.now;
         let steps = self

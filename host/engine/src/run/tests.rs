@@ -248,7 +248,7 @@ fn waits_resume_and_time_out() {
     ]}));
     let ids = Fixed(AtomicU32::new(1));
     let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
-    assert_eq!(dec.run.status, Status::Running);
+    assert_eq!(dec.run.status, Status::Waiting);
     let row = dec.steps.iter().find(|s| s.key == "approve").unwrap();
     assert_eq!(row.status, Status::Waiting);
     assert_eq!(row.resume_token.as_deref(), Some("tok"));
