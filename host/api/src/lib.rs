@@ -7,7 +7,7 @@
 //! once in [`routes::ROUTES`], from which the OpenAPI document and the
 //! cross-tenant test are generated.
 //!
-//! ```ignore
+//! ```text
 //! let app = weft_api::router(weft_api::AppState::new(handle));
 //! axum::serve(listener, app).await?;
 //! ```

@@ -16,6 +16,14 @@ struct Serve {
     key: Option<String>,
 }
 
+/// A failed assertion must not leave a server running.
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn serve(data: &std::path::Path, first_start: bool) -> Serve {
     let transform = weft_tests::wasm_dir().join("weft_plugin_transform.wasm");
     assert!(
@@ -133,7 +141,7 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
     first.child.kill().unwrap(); // SIGKILL: no shutdown code runs
     first.child.wait().unwrap();
 
-    let mut second = serve(dir.path(), false);
+    let second = serve(dir.path(), false);
     assert!(second.key.is_none(), "the bootstrap key is printed once");
     let deadline = Instant::now() + Duration::from_secs(90);
     for (id, i) in &accepted {
@@ -169,6 +177,4 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
             );
         }
     }
-    second.child.kill().unwrap();
-    second.child.wait().unwrap();
 }

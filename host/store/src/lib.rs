@@ -14,7 +14,7 @@
 //! `weft-store-postgres` (planned). Each runs the suite in [`conformance`]
 //! (feature `conformance`) unchanged:
 //!
-//! ```ignore
+//! ```text
 //! weft_store::conformance_tests!(#[tokio::test] fresh_store);
 //! async fn fresh_store() -> std::sync::Arc<dyn weft_store::Store> { ... }
 //! ```

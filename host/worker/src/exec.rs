@@ -97,8 +97,8 @@ impl Handle {
     ) -> Result<()> {
         let key = task.step_key.as_str();
         let started = now_ms();
-        let (claim, run) = self
-            .decide(&task.tenant_id, &task.run_id, Some(state), |p| {
+        let (claim, claimed) = self
+            .decide_keep(&task.tenant_id, &task.run_id, Some(state), |p| {
                 let lease = locate(def, key)
                     .and_then(|l| l.def.timeout_ms)
                     .unwrap_or(self.options().default_step_timeout_ms)
@@ -110,7 +110,7 @@ impl Handle {
             return Ok(());
         };
         let t0 = Instant::now();
-        let (result, usage) = self.execute(&run, key, &claim, def).await;
+        let (result, usage) = self.execute(&claimed.run, key, &claim, def).await;
         self.0.metrics.attempts.fetch_add(1, Ordering::Relaxed);
         self.0.metrics.observe(t0.elapsed().as_secs_f64());
         if let Err(e) = &result {
@@ -118,7 +118,10 @@ impl Handle {
                 .metrics
                 .failure(e.reason.as_deref().unwrap_or(e.kind.as_str()));
         }
-        self.decide(&task.tenant_id, &task.run_id, None, |p| {
+        // Usually nothing else touched the run meanwhile: decide on the state
+        // the claim committed; a sibling's commit makes this a conflict, and
+        // the retry reloads.
+        self.decide(&task.tenant_id, &task.run_id, Some(claimed), |p| {
             p.complete(key, claim.attempt, started, result.clone(), usage.clone())
         })
         .await?;

@@ -15,7 +15,7 @@
 //! fires schedules. After a crash nothing is lost: every step that may run has
 //! its `due_at` in the store, and the sweeper finds it.
 //!
-//! ```ignore
+//! ```text
 //! let handle = weft_worker::Handle::new(parts);
 //! let run = handle.start(&tenant, &workflow, Trigger::Manual, input).await?;
 //! tokio::spawn(handle.clone().serve(shutdown));

@@ -224,6 +224,11 @@ impl<'a> Plan<'a> {
         self.steps.get(key)
     }
 
+    /// Every step row as it stands in the plan, by key.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.values()
+    }
+
     /// Whether the plan changed anything.
     pub fn is_changed(&self) -> bool {
         !self.changed.is_empty() || !self.attempts.is_empty() || self.run_changed()
