@@ -1,15 +1,19 @@
 //! Sealed credentials.
 
-use crate::Error;
-use crate::error::{db, one};
-use crate::row::{Cols, json};
+use crate::error::{db, db_or_taken, one};
+use crate::row::{Cols, all, execute, json, optional};
 use crate::{Result, Sqlite};
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Row, params};
 use weft_types::CredentialRecord;
 
-const COLS: &str = "tenant_id, id, name, injection, hosts, nonce, ciphertext, created_at";
+/// The columns of `credentials`.
+macro_rules! cols {
+    () => {
+        "tenant_id, id, name, injection, hosts, nonce, ciphertext, created_at"
+    };
+}
 
-fn credential(row: &SqliteRow) -> Result<CredentialRecord> {
+fn credential(row: &Row<'_>) -> Result<CredentialRecord> {
     let c = Cols::new(row, "credentials");
     Ok(CredentialRecord {
         tenant_id: c.get("tenant_id")?,
@@ -24,37 +28,44 @@ fn credential(row: &SqliteRow) -> Result<CredentialRecord> {
 }
 
 pub(crate) async fn create(s: &Sqlite, cr: &CredentialRecord) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO credentials ({COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&cr.tenant_id)
-    .bind(&cr.id)
-    .bind(&cr.name)
-    .bind(json("credentials", "injection", &cr.injection)?)
-    .bind(json("credentials", "hosts", &cr.hosts)?)
-    .bind(&cr.nonce)
-    .bind(&cr.ciphertext)
-    .bind(cr.created_at)
-    .execute(&s.writer)
+    const SQL: &str = concat!(
+        "INSERT INTO credentials (",
+        cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    );
+    let injection = json("credentials", "injection", &cr.injection)?;
+    let hosts = json("credentials", "hosts", &cr.hosts)?;
+    let cr = cr.clone();
+    s.write(move |conn| {
+        execute(
+            conn,
+            SQL,
+            params![
+                cr.tenant_id,
+                cr.id,
+                cr.name,
+                injection,
+                hosts,
+                cr.nonce,
+                cr.ciphertext,
+                cr.created_at
+            ],
+        )
+        .map_err(db_or_taken(|| format!("credential `{}` exists", cr.name)))?;
+        Ok(())
+    })
     .await
-    .map_err(|e| match db(e) {
-        Error::Conflict(_) => Error::Conflict(format!("credential `{}` exists", cr.name)),
-        other => other,
-    })?;
-    Ok(())
 }
 
 pub(crate) async fn list(s: &Sqlite, tenant: &str) -> Result<Vec<CredentialRecord>> {
-    sqlx::query(&format!(
-        "SELECT {COLS} FROM credentials WHERE tenant_id = ? ORDER BY name"
-    ))
-    .bind(tenant)
-    .fetch_all(&s.reader)
-    .await
-    .map_err(db)?
-    .iter()
-    .map(credential)
-    .collect()
+    const SQL: &str = concat!(
+        "SELECT ",
+        cols!(),
+        " FROM credentials WHERE tenant_id = ? ORDER BY name"
+    );
+    let tenant = tenant.to_owned();
+    s.read(move |conn| all(conn, SQL, params![tenant], credential))
+        .await
 }
 
 pub(crate) async fn by_name(
@@ -62,25 +73,22 @@ pub(crate) async fn by_name(
     tenant: &str,
     name: &str,
 ) -> Result<Option<CredentialRecord>> {
-    sqlx::query(&format!(
-        "SELECT {COLS} FROM credentials WHERE tenant_id = ? AND name = ?"
-    ))
-    .bind(tenant)
-    .bind(name)
-    .fetch_optional(&s.reader)
-    .await
-    .map_err(db)?
-    .as_ref()
-    .map(credential)
-    .transpose()
+    const SQL: &str = concat!(
+        "SELECT ",
+        cols!(),
+        " FROM credentials WHERE tenant_id = ? AND name = ?"
+    );
+    let (tenant, name) = (tenant.to_owned(), name.to_owned());
+    s.read(move |conn| optional(conn, SQL, params![tenant, name], credential))
+        .await
 }
 
 pub(crate) async fn delete(s: &Sqlite, tenant: &str, id: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM credentials WHERE tenant_id = ? AND id = ?")
-        .bind(tenant)
-        .bind(id)
-        .execute(&s.writer)
-        .await
-        .map_err(db)?;
-    one(done, "credential")
+    const SQL: &str = "DELETE FROM credentials WHERE tenant_id = ? AND id = ?";
+    let (tenant, id) = (tenant.to_owned(), id.to_owned());
+    s.write(move |conn| {
+        let changed = execute(conn, SQL, params![tenant, id]).map_err(db)?;
+        one(changed, "credential")
+    })
+    .await
 }

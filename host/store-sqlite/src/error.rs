@@ -1,29 +1,46 @@
-//! sqlx errors turned into the port's [`Error`]: they never leave this crate.
+//! rusqlite errors turned into the port's [`Error`]: they never leave this
+//! crate. Also the write-transaction helper every multi-statement write uses.
 
 use crate::{Error, Result};
-use sqlx::error::ErrorKind;
-use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
-use sqlx::{Sqlite as Db, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior, ffi};
 
-/// A write that lost to a unique value is `Conflict`; anything else is
-/// `Unavailable` with sqlx's message (which names tables and columns, never
-/// bound values).
-pub(crate) fn db(e: sqlx::Error) -> Error {
+/// A write that lost to a unique value (a primary key or a unique index) is
+/// `Conflict`; anything else is `Unavailable` with SQLite's message (which
+/// names tables and columns, never bound values).
+pub(crate) fn db(e: rusqlite::Error) -> Error {
     match &e {
-        sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
-            Error::Conflict(d.message().to_owned())
+        rusqlite::Error::SqliteFailure(f, message)
+            if matches!(
+                f.extended_code,
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ) =>
+        {
+            Error::Conflict(message.clone().unwrap_or_else(|| f.to_string()))
         }
         _ => Error::Unavailable(e.to_string()),
     }
 }
 
 /// Like [`db`], with a missing parent row (a foreign key) read as `NotFound(what)`.
-pub(crate) fn db_or_missing(what: &'static str) -> impl Fn(sqlx::Error) -> Error {
+pub(crate) fn db_or_missing(what: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |e| match &e {
-        sqlx::Error::Database(d) if d.kind() == ErrorKind::ForeignKeyViolation => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
             Error::NotFound(what)
         }
         _ => db(e),
+    }
+}
+
+/// Like [`db`], with a unique violation reported as `Conflict(message())`:
+/// a message a person can act on (`credential `x` exists`).
+pub(crate) fn db_or_taken(
+    message: impl FnOnce() -> String,
+) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |e| match db(e) {
+        Error::Conflict(_) => Error::Conflict(message()),
+        other => other,
     }
 }
 
@@ -37,20 +54,22 @@ pub(crate) fn corrupt(table: &str, column: &str, e: impl std::fmt::Display) -> E
     Error::Unavailable(format!("corrupt value in {table}.{column}: {e}"))
 }
 
-/// Starts a write transaction on the writer connection.
-pub(crate) async fn begin(writer: &SqlitePool) -> Result<Transaction<'static, Db>> {
-    writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
-}
-
-/// Commits `tx` when `result` is `Ok`, rolls it back otherwise.
-pub(crate) async fn finish<T>(tx: Transaction<'static, Db>, result: Result<T>) -> Result<T> {
-    match result {
+/// Runs `f` in a write transaction (`BEGIN IMMEDIATE`): committed when it
+/// returns `Ok`, rolled back otherwise (and when committing fails).
+pub(crate) fn immediate<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    match f(&tx) {
         Ok(v) => {
-            tx.commit().await.map_err(db)?;
+            tx.commit().map_err(db)?;
             Ok(v)
         }
         Err(e) => {
-            if let Err(rollback) = tx.rollback().await {
+            if let Err(rollback) = tx.rollback() {
                 tracing::warn!(error = %rollback, "sqlite rollback failed");
             }
             Err(e)
@@ -59,8 +78,8 @@ pub(crate) async fn finish<T>(tx: Transaction<'static, Db>, result: Result<T>) -
 }
 
 /// `NotFound(what)` when the statement touched no row.
-pub(crate) fn one(done: SqliteQueryResult, what: &'static str) -> Result<()> {
-    if done.rows_affected() == 0 {
+pub(crate) fn one(changed: usize, what: &'static str) -> Result<()> {
+    if changed == 0 {
         Err(Error::NotFound(what))
     } else {
         Ok(())

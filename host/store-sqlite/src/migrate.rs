@@ -1,53 +1,87 @@
-//! The schema migrations, embedded from `migrations/sqlite/` and applied with
-//! sqlx's migrator (its `_sqlx_migrations` table, its checksums).
+//! The schema migrations, embedded from `migrations/sqlite/` and applied by
+//! the writer when the store opens.
 //!
-//! The list is written out here rather than by `sqlx::migrate!`, which would
-//! need sqlx's `macros` feature (and a second build of SQLite for the proc
-//! macro). A test checks the list against the directory: a new file there
-//! must be added here.
+//! `_weft_migrations` records each applied migration with a checksum of its
+//! SQL. Opening checks the record (a migration edited after it was applied,
+//! or one this build does not know, is refused) and applies the rest, all in
+//! one `BEGIN IMMEDIATE` transaction: two processes opening the same new file
+//! apply each migration once, and a failing migration leaves nothing behind.
+//!
+//! A test checks the list against the directory: a new file there must be
+//! added here.
 
-use sqlx::error::BoxDynError;
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::sqlite::SqlitePool;
-use std::borrow::Cow;
-use std::future::Future;
-use std::pin::Pin;
+use rusqlite::{Connection, TransactionBehavior, params};
 
-/// `(version, description, sql)`, as sqlx reads `<version>_<description>.sql`.
+/// `(version, description, sql)`, from `<version>_<description>.sql`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
     1,
     "init",
     include_str!("../../../migrations/sqlite/0001_init.sql"),
 )];
 
-#[derive(Debug)]
-struct Embedded;
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (
+    version     INTEGER NOT NULL PRIMARY KEY,
+    description TEXT    NOT NULL,
+    checksum    TEXT    NOT NULL,
+    applied_at  INTEGER NOT NULL
+) STRICT";
 
-impl MigrationSource<'static> for Embedded {
-    fn resolve(
-        self,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 'static>> {
-        Box::pin(async {
-            Ok(MIGRATIONS
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(sql),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
+/// FNV-1a (64 bits) of the SQL, in hex: tells an edited migration apart.
+fn checksum(sql: &str) -> String {
+    let hash = sql.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// Applies the migrations not yet applied.
-pub(crate) async fn run(pool: &SqlitePool) -> Result<(), String> {
-    let migrator = Migrator::new(Embedded).await.map_err(|e| e.to_string())?;
-    migrator.run(pool).await.map_err(|e| e.to_string())
+pub(crate) fn run(conn: &mut Connection) -> Result<(), String> {
+    let e = |e: rusqlite::Error| e.to_string();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(e)?;
+    tx.execute_batch(TABLE).map_err(e)?;
+    let applied: Vec<(i64, String)> = tx
+        .prepare("SELECT version, checksum FROM _weft_migrations ORDER BY version")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .map_err(e)?;
+    for (version, sum) in &applied {
+        match MIGRATIONS.iter().find(|m| m.0 == *version) {
+            None => {
+                return Err(format!(
+                    "migration {version} was applied by a newer Weft; this one knows up to {}",
+                    MIGRATIONS.last().map_or(0, |m| m.0)
+                ));
+            }
+            Some(&(_, description, sql)) if checksum(sql) != *sum => {
+                return Err(format!(
+                    "migration {version} ({description}) changed after it was applied"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    for &(version, description, sql) in MIGRATIONS {
+        if applied.iter().any(|(v, _)| *v == version) {
+            continue;
+        }
+        tx.execute_batch(sql)
+            .map_err(|err| format!("migration {version} ({description}): {err}"))?;
+        tx.execute(
+            "INSERT INTO _weft_migrations (version, description, checksum, applied_at) \
+             VALUES (?, ?, ?, ?)",
+            params![version, description, checksum(sql), now],
+        )
+        .map_err(e)?;
+        tracing::info!(version, description, "sqlite migration applied");
+    }
+    tx.commit().map_err(e)
 }
 
 #[cfg(test)]
@@ -76,5 +110,24 @@ mod tests {
             embedded, files,
             "MIGRATIONS lists migrations/sqlite/*.sql in order"
         );
+    }
+
+    #[test]
+    fn applying_twice_is_a_no_op_and_an_edit_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM _weft_migrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, i64::try_from(MIGRATIONS.len()).unwrap());
+        conn.execute("UPDATE _weft_migrations SET checksum = 'x'", [])
+            .unwrap();
+        let err = run(&mut conn).unwrap_err();
+        assert!(err.contains("changed after it was applied"), "{err}");
+        conn.execute("UPDATE _weft_migrations SET version = 999", [])
+            .unwrap();
+        let err = run(&mut conn).unwrap_err();
+        assert!(err.contains("newer Weft"), "{err}");
     }
 }

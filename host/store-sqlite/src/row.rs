@@ -2,35 +2,57 @@
 //! types. Every decoding failure names its table and column.
 
 use crate::Result;
-use crate::error::{corrupt, encode};
-use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Decode, Row, Sqlite as Db, Type};
+use crate::error::{corrupt, db, encode};
+use rusqlite::types::{FromSql, Value};
+use rusqlite::{Connection, Params, Row};
+use serde_json::Value as Json;
 use std::fmt::Display;
 use std::str::FromStr;
 
-/// The statuses a step or run never leaves, as the partial indexes name them.
-pub(crate) const TERMINAL: &str = "('completed', 'failed', 'cancelled', 'skipped')";
+/// The statuses a step or run never leaves, as the partial indexes name them
+/// (`status NOT IN terminal!()`).
+macro_rules! terminal {
+    () => {
+        "('completed', 'failed', 'cancelled', 'skipped')"
+    };
+}
+pub(crate) use terminal;
 
-/// One row of one table.
-pub(crate) struct Cols<'r> {
-    row: &'r SqliteRow,
+#[cfg(test)]
+pub(crate) const TERMINAL: &str = terminal!();
+
+/// One row of one table, its columns read by name.
+pub(crate) struct Cols<'a, 'stmt> {
+    row: &'a Row<'stmt>,
     table: &'static str,
 }
 
-impl<'r> Cols<'r> {
-    pub(crate) fn new(row: &'r SqliteRow, table: &'static str) -> Self {
+impl<'a, 'stmt> Cols<'a, 'stmt> {
+    pub(crate) fn new(row: &'a Row<'stmt>, table: &'static str) -> Self {
         Self { row, table }
     }
 
     /// A column as its SQLite type.
-    pub(crate) fn get<T>(&self, column: &'static str) -> Result<T>
-    where
-        T: Decode<'r, Db> + Type<Db>,
-    {
+    pub(crate) fn get<T: FromSql>(&self, column: &'static str) -> Result<T> {
         self.row
-            .try_get(column)
+            .get(column)
             .map_err(|e| corrupt(self.table, column, e))
+    }
+
+    /// A nullable TEXT column, borrowed from the row.
+    fn opt_text(&self, column: &'static str) -> Result<Option<&'a str>> {
+        let v = self
+            .row
+            .get_ref(column)
+            .map_err(|e| corrupt(self.table, column, e))?;
+        v.as_str_or_null()
+            .map_err(|e| corrupt(self.table, column, e))
+    }
+
+    /// A TEXT column, borrowed from the row.
+    pub(crate) fn text(&self, column: &'static str) -> Result<&'a str> {
+        self.opt_text(column)?
+            .ok_or_else(|| corrupt(self.table, column, "NULL where text is required"))
     }
 
     /// An INTEGER column holding a `u32`.
@@ -45,23 +67,60 @@ impl<'r> Cols<'r> {
         T: FromStr,
         T::Err: Display,
     {
-        let v: &str = self.get(column)?;
-        v.parse().map_err(|e| corrupt(self.table, column, e))
+        self.text(column)?
+            .parse()
+            .map_err(|e| corrupt(self.table, column, e))
     }
 
     /// A TEXT column holding JSON.
     pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, column: &'static str) -> Result<T> {
-        let v: &str = self.get(column)?;
-        serde_json::from_str(v).map_err(|e| corrupt(self.table, column, e))
+        serde_json::from_str(self.text(column)?).map_err(|e| corrupt(self.table, column, e))
     }
 
     /// A nullable TEXT column holding JSON: SQL NULL is `None`, `null` is `Some(Null)`.
-    pub(crate) fn opt_json(&self, column: &'static str) -> Result<Option<Value>> {
-        let v: Option<&str> = self.get(column)?;
-        v.map(serde_json::from_str)
+    pub(crate) fn opt_json(&self, column: &'static str) -> Result<Option<Json>> {
+        self.opt_text(column)?
+            .map(serde_json::from_str)
             .transpose()
             .map_err(|e| corrupt(self.table, column, e))
     }
+}
+
+/// Every row of `sql` (a cached statement), each read by `map`.
+pub(crate) fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl Fn(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let mut rows = stmt.query(params).map_err(db)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// The first row of `sql` (a cached statement), if any, read by `map`.
+pub(crate) fn optional<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let mut rows = stmt.query(params).map_err(db)?;
+    rows.next().map_err(db)?.map(map).transpose()
+}
+
+/// Runs a cached statement; how many rows it changed.
+pub(crate) fn execute(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
 }
 
 /// JSON text for a column.
@@ -70,8 +129,13 @@ pub(crate) fn json(table: &str, column: &str, v: &impl serde::Serialize) -> Resu
 }
 
 /// JSON text for a nullable column.
-pub(crate) fn opt_json(table: &str, column: &str, v: Option<&Value>) -> Result<Option<String>> {
+pub(crate) fn opt_json(table: &str, column: &str, v: Option<&Json>) -> Result<Option<String>> {
     v.map(|v| json(table, column, v)).transpose()
+}
+
+/// A bound value of a nullable text column.
+pub(crate) fn opt_text(v: Option<&str>) -> Value {
+    v.map(str::to_owned).into()
 }
 
 #[cfg(test)]

@@ -1,21 +1,41 @@
 //! Runs, steps and the attempt journal: their rows, and `commit`.
 
-use crate::error::{begin, db, db_or_missing, finish};
-use crate::row::{Cols, json, opt_json};
+use crate::error::{db, db_or_missing, db_or_taken, immediate};
+use crate::row::{Cols, execute, json, opt_json, opt_text};
 use crate::{Error, Result, Sqlite};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
 use weft_store::{Commit, ScheduleAdvance};
 use weft_types::{Attempt, Parent, Run, Step};
 
-pub(crate) const RUN_COLS: &str = "tenant_id, id, workflow_id, version, status, trigger_kind, \
-    input, output, error, response, parent_run_id, parent_step_key, depth, deadline_at, seq, \
-    created_at, updated_at, finished_at";
-pub(crate) const STEP_COLS: &str = "tenant_id, run_id, key, status, attempt, input, output, \
-    error, due_at, resume_token, child_run_id, created_at, updated_at";
-pub(crate) const ATTEMPT_COLS: &str = "tenant_id, run_id, step_key, attempt, idempotency_key, \
-    status, input, output, error, usage, started_at, finished_at";
+// The columns of each table, in the order values are bound; macros so that
+// every statement is one `concat!`ed literal (prepared once, cached by text).
 
-pub(crate) fn run(row: &SqliteRow) -> Result<Run> {
+/// The columns of `runs`.
+macro_rules! run_cols {
+    () => {
+        "tenant_id, id, workflow_id, version, status, trigger_kind, input, output, error, \
+         response, parent_run_id, parent_step_key, depth, deadline_at, seq, created_at, \
+         updated_at, finished_at"
+    };
+}
+/// The columns of `steps`.
+macro_rules! step_cols {
+    () => {
+        "tenant_id, run_id, key, status, attempt, input, output, error, due_at, resume_token, \
+         child_run_id, created_at, updated_at"
+    };
+}
+/// The columns of `attempts`.
+macro_rules! attempt_cols {
+    () => {
+        "tenant_id, run_id, step_key, attempt, idempotency_key, status, input, output, error, \
+         usage, started_at, finished_at"
+    };
+}
+pub(crate) use {attempt_cols, run_cols, step_cols};
+
+pub(crate) fn run(row: &Row<'_>) -> Result<Run> {
     let c = Cols::new(row, "runs");
     let parent_run: Option<String> = c.get("parent_run_id")?;
     let parent_step: Option<String> = c.get("parent_step_key")?;
@@ -43,7 +63,7 @@ pub(crate) fn run(row: &SqliteRow) -> Result<Run> {
     })
 }
 
-pub(crate) fn step(row: &SqliteRow) -> Result<Step> {
+pub(crate) fn step(row: &Row<'_>) -> Result<Step> {
     let c = Cols::new(row, "steps");
     Ok(Step {
         tenant_id: c.get("tenant_id")?,
@@ -62,7 +82,7 @@ pub(crate) fn step(row: &SqliteRow) -> Result<Step> {
     })
 }
 
-pub(crate) fn attempt(row: &SqliteRow) -> Result<Attempt> {
+pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt> {
     let c = Cols::new(row, "attempts");
     Ok(Attempt {
         tenant_id: c.get("tenant_id")?,
@@ -80,172 +100,215 @@ pub(crate) fn attempt(row: &SqliteRow) -> Result<Attempt> {
     })
 }
 
+/// A run written by a commit, encoded before it goes to the writer thread.
+enum RunWrite {
+    /// `tenant_id, id` then the other columns, in `run_cols!` order.
+    Insert { id: String, values: Vec<Value> },
+    /// The other columns, then `tenant_id, id` and the expected `seq`.
+    Update {
+        id: String,
+        expected: i64,
+        values: Vec<Value>,
+    },
+}
+
+/// A [`Commit`] as bound values: JSON is serialized (and can fail) on the
+/// caller's thread, the writer thread only runs SQL.
+struct Encoded {
+    runs: Vec<RunWrite>,
+    steps: Vec<Vec<Value>>,
+    attempts: Vec<Vec<Value>>,
+    schedule: Option<ScheduleAdvance>,
+}
+
 /// One transaction: conditional run updates, run inserts, step and attempt
 /// upserts, the schedule advance. Any failure rolls everything back.
 pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
+    let mut runs = Vec::with_capacity(c.runs.len());
     for (r, expected) in &c.runs {
-        if let Some(e) = expected
-            && r.seq <= *e
-        {
-            return Err(Error::Conflict(format!(
-                "run {}: seq {} is not after {e}",
-                r.id, r.seq
-            )));
-        }
+        runs.push(match expected {
+            Some(e) if r.seq <= *e => {
+                return Err(Error::Conflict(format!(
+                    "run {}: seq {} is not after {e}",
+                    r.id, r.seq
+                )));
+            }
+            Some(e) => {
+                let mut values = run_values(r)?;
+                values.extend([r.tenant_id.clone().into(), r.id.clone().into(), (*e).into()]);
+                RunWrite::Update {
+                    id: r.id.clone(),
+                    expected: *e,
+                    values,
+                }
+            }
+            None => {
+                let mut values = vec![r.tenant_id.clone().into(), r.id.clone().into()];
+                values.extend(run_values(r)?);
+                RunWrite::Insert {
+                    id: r.id.clone(),
+                    values,
+                }
+            }
+        });
     }
-    let mut tx = begin(&s.writer).await?;
-    let result = apply(&mut tx, c).await;
-    finish(tx, result).await
+    let encoded = Encoded {
+        runs,
+        steps: c.steps.iter().map(step_values).collect::<Result<_>>()?,
+        attempts: c
+            .attempts
+            .iter()
+            .map(attempt_values)
+            .collect::<Result<_>>()?,
+        schedule: c.schedule.clone(),
+    };
+    s.write(move |conn| immediate(conn, |tx| apply(tx, &encoded)))
+        .await
 }
 
-async fn apply(conn: &mut SqliteConnection, c: &Commit) -> Result<()> {
-    for (r, expected) in &c.runs {
-        match expected {
-            Some(seq) => update_run(conn, r, *seq).await?,
-            None => insert_run(conn, r).await?,
+fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
+    for r in &c.runs {
+        match r {
+            RunWrite::Insert { id, values } => insert_run(conn, id, values)?,
+            RunWrite::Update {
+                id,
+                expected,
+                values,
+            } => update_run(conn, id, *expected, values)?,
         }
     }
     for st in &c.steps {
-        upsert_step(conn, st).await?;
+        upsert_step(conn, st)?;
     }
     for a in &c.attempts {
-        upsert_attempt(conn, a).await?;
+        upsert_attempt(conn, a)?;
     }
     if let Some(adv) = &c.schedule {
-        advance(conn, adv).await?;
+        advance(conn, adv)?;
     }
     Ok(())
 }
 
-/// The run's columns after the key, in `RUN_COLS` order.
-fn bind_run<'q>(
-    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    r: &'q Run,
-) -> Result<sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>> {
-    Ok(q.bind(&r.workflow_id)
-        .bind(i64::from(r.version))
-        .bind(r.status.as_str())
-        .bind(r.trigger.as_str())
-        .bind(json("runs", "input", &r.input)?)
-        .bind(opt_json("runs", "output", r.output.as_ref())?)
-        .bind(opt_json("runs", "error", r.error.as_ref())?)
-        .bind(opt_json("runs", "response", r.response.as_ref())?)
-        .bind(r.parent.as_ref().map(|p| p.run_id.as_str()))
-        .bind(r.parent.as_ref().map(|p| p.step_key.as_str()))
-        .bind(i64::from(r.depth))
-        .bind(r.deadline_at)
-        .bind(r.seq)
-        .bind(r.created_at)
-        .bind(r.updated_at)
-        .bind(r.finished_at))
+/// The run's columns after the key, in `run_cols!` order.
+fn run_values(r: &Run) -> Result<Vec<Value>> {
+    Ok(vec![
+        r.workflow_id.clone().into(),
+        i64::from(r.version).into(),
+        r.status.as_str().to_owned().into(),
+        r.trigger.as_str().to_owned().into(),
+        json("runs", "input", &r.input)?.into(),
+        opt_json("runs", "output", r.output.as_ref())?.into(),
+        opt_json("runs", "error", r.error.as_ref())?.into(),
+        opt_json("runs", "response", r.response.as_ref())?.into(),
+        opt_text(r.parent.as_ref().map(|p| p.run_id.as_str())),
+        opt_text(r.parent.as_ref().map(|p| p.step_key.as_str())),
+        i64::from(r.depth).into(),
+        r.deadline_at.into(),
+        r.seq.into(),
+        r.created_at.into(),
+        r.updated_at.into(),
+        r.finished_at.into(),
+    ])
 }
 
-async fn insert_run(conn: &mut SqliteConnection, r: &Run) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO runs ({RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/// A step's columns, in `step_cols!` order.
+fn step_values(st: &Step) -> Result<Vec<Value>> {
+    Ok(vec![
+        st.tenant_id.clone().into(),
+        st.run_id.clone().into(),
+        st.key.clone().into(),
+        st.status.as_str().to_owned().into(),
+        i64::from(st.attempt).into(),
+        opt_json("steps", "input", st.input.as_ref())?.into(),
+        opt_json("steps", "output", st.output.as_ref())?.into(),
+        opt_json("steps", "error", st.error.as_ref())?.into(),
+        st.due_at.into(),
+        opt_text(st.resume_token.as_deref()),
+        opt_text(st.child_run_id.as_deref()),
+        st.created_at.into(),
+        st.updated_at.into(),
+    ])
+}
+
+/// An attempt's columns, in `attempt_cols!` order.
+fn attempt_values(a: &Attempt) -> Result<Vec<Value>> {
+    Ok(vec![
+        a.tenant_id.clone().into(),
+        a.run_id.clone().into(),
+        a.step_key.clone().into(),
+        i64::from(a.attempt).into(),
+        a.idempotency_key.clone().into(),
+        a.status.as_str().to_owned().into(),
+        opt_json("attempts", "input", a.input.as_ref())?.into(),
+        opt_json("attempts", "output", a.output.as_ref())?.into(),
+        opt_json("attempts", "error", a.error.as_ref())?.into(),
+        opt_json("attempts", "usage", a.usage.as_ref())?.into(),
+        a.started_at.into(),
+        a.finished_at.into(),
+    ])
+}
+
+fn insert_run(conn: &Connection, id: &str, values: &[Value]) -> Result<()> {
+    const SQL: &str = concat!(
+        "INSERT INTO runs (",
+        run_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
-    let q = sqlx::query(&sql).bind(&r.tenant_id).bind(&r.id);
-    bind_run(q, r)?
-        .execute(conn)
-        .await
-        .map_err(|e| match db(e) {
-            Error::Conflict(_) => Error::Conflict(format!("run {} exists", r.id)),
-            other => other,
-        })?;
+    execute(conn, SQL, params_from_iter(values))
+        .map_err(db_or_taken(|| format!("run {id} exists")))?;
     Ok(())
 }
 
-async fn update_run(conn: &mut SqliteConnection, r: &Run, expected: i64) -> Result<()> {
+fn update_run(conn: &Connection, id: &str, expected: i64, values: &[Value]) -> Result<()> {
     const SQL: &str = "UPDATE runs SET workflow_id = ?, version = ?, status = ?, \
         trigger_kind = ?, input = ?, output = ?, error = ?, response = ?, parent_run_id = ?, \
         parent_step_key = ?, depth = ?, deadline_at = ?, seq = ?, created_at = ?, \
         updated_at = ?, finished_at = ? WHERE tenant_id = ? AND id = ? AND seq = ?";
-    let done = bind_run(sqlx::query(SQL), r)?
-        .bind(&r.tenant_id)
-        .bind(&r.id)
-        .bind(expected)
-        .execute(conn)
-        .await
-        .map_err(db)?;
-    if done.rows_affected() == 0 {
+    let changed = execute(conn, SQL, params_from_iter(values)).map_err(db)?;
+    if changed == 0 {
         return Err(Error::Conflict(format!(
-            "run {} moved on from seq {expected}",
-            r.id
+            "run {id} moved on from seq {expected}"
         )));
     }
     Ok(())
 }
 
-async fn upsert_step(conn: &mut SqliteConnection, st: &Step) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO steps ({STEP_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+fn upsert_step(conn: &Connection, values: &[Value]) -> Result<()> {
+    const SQL: &str = concat!(
+        "INSERT INTO steps (",
+        step_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (tenant_id, run_id, key) DO UPDATE SET status = excluded.status, \
          attempt = excluded.attempt, input = excluded.input, output = excluded.output, \
          error = excluded.error, due_at = excluded.due_at, \
          resume_token = excluded.resume_token, child_run_id = excluded.child_run_id, \
          created_at = excluded.created_at, updated_at = excluded.updated_at"
     );
-    sqlx::query(&sql)
-        .bind(&st.tenant_id)
-        .bind(&st.run_id)
-        .bind(&st.key)
-        .bind(st.status.as_str())
-        .bind(i64::from(st.attempt))
-        .bind(opt_json("steps", "input", st.input.as_ref())?)
-        .bind(opt_json("steps", "output", st.output.as_ref())?)
-        .bind(opt_json("steps", "error", st.error.as_ref())?)
-        .bind(st.due_at)
-        .bind(st.resume_token.as_deref())
-        .bind(st.child_run_id.as_deref())
-        .bind(st.created_at)
-        .bind(st.updated_at)
-        .execute(conn)
-        .await
-        .map_err(db_or_missing("run"))?;
+    execute(conn, SQL, params_from_iter(values)).map_err(db_or_missing("run"))?;
     Ok(())
 }
 
-async fn upsert_attempt(conn: &mut SqliteConnection, a: &Attempt) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO attempts ({ATTEMPT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+fn upsert_attempt(conn: &Connection, values: &[Value]) -> Result<()> {
+    const SQL: &str = concat!(
+        "INSERT INTO attempts (",
+        attempt_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
          idempotency_key = excluded.idempotency_key, status = excluded.status, \
          input = excluded.input, output = excluded.output, error = excluded.error, \
          usage = excluded.usage, started_at = excluded.started_at, \
          finished_at = excluded.finished_at"
     );
-    sqlx::query(&sql)
-        .bind(&a.tenant_id)
-        .bind(&a.run_id)
-        .bind(&a.step_key)
-        .bind(i64::from(a.attempt))
-        .bind(&a.idempotency_key)
-        .bind(a.status.as_str())
-        .bind(opt_json("attempts", "input", a.input.as_ref())?)
-        .bind(opt_json("attempts", "output", a.output.as_ref())?)
-        .bind(opt_json("attempts", "error", a.error.as_ref())?)
-        .bind(opt_json("attempts", "usage", a.usage.as_ref())?)
-        .bind(a.started_at)
-        .bind(a.finished_at)
-        .execute(conn)
-        .await
-        .map_err(db_or_missing("step"))?;
+    execute(conn, SQL, params_from_iter(values)).map_err(db_or_missing("step"))?;
     Ok(())
 }
 
-async fn advance(conn: &mut SqliteConnection, adv: &ScheduleAdvance) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE schedules SET next_fire_at = ? \
-         WHERE tenant_id = ? AND workflow_id = ? AND next_fire_at = ?",
-    )
-    .bind(adv.next)
-    .bind(&adv.tenant_id)
-    .bind(&adv.workflow_id)
-    .bind(adv.expected)
-    .execute(conn)
-    .await
-    .map_err(db)?;
-    if done.rows_affected() == 0 {
+fn advance(conn: &Connection, adv: &ScheduleAdvance) -> Result<()> {
+    const SQL: &str = "UPDATE schedules SET next_fire_at = ? \
+        WHERE tenant_id = ? AND workflow_id = ? AND next_fire_at = ?";
+    let params = params![adv.next, adv.tenant_id, adv.workflow_id, adv.expected];
+    let changed = execute(conn, SQL, params).map_err(db)?;
+    if changed == 0 {
         return Err(Error::Conflict(format!(
             "the schedule of {} moved on from {}",
             adv.workflow_id, adv.expected

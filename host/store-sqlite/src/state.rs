@@ -1,8 +1,9 @@
 //! Plugin state and the audit log.
 
 use crate::error::db;
-use crate::row::Cols;
+use crate::row::{Cols, all, execute, optional};
 use crate::{Result, Sqlite};
+use rusqlite::params;
 use weft_store::AuditEntry;
 
 pub(crate) async fn get(
@@ -11,18 +12,15 @@ pub(crate) async fn get(
     plugin: &str,
     key: &str,
 ) -> Result<Option<Vec<u8>>> {
-    let row = sqlx::query(
-        "SELECT value FROM plugin_state WHERE tenant_id = ? AND plugin = ? AND key = ?",
-    )
-    .bind(tenant)
-    .bind(plugin)
-    .bind(key)
-    .fetch_optional(&s.reader)
+    const SQL: &str =
+        "SELECT value FROM plugin_state WHERE tenant_id = ? AND plugin = ? AND key = ?";
+    let (tenant, plugin, key) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+    s.read(move |conn| {
+        optional(conn, SQL, params![tenant, plugin, key], |row| {
+            Cols::new(row, "plugin_state").get("value")
+        })
+    })
     .await
-    .map_err(db)?;
-    row.as_ref()
-        .map(|r| Cols::new(r, "plugin_state").get("value"))
-        .transpose()
 }
 
 pub(crate) async fn set(
@@ -32,65 +30,59 @@ pub(crate) async fn set(
     key: &str,
     value: &[u8],
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO plugin_state (tenant_id, plugin, key, value) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(tenant)
-    .bind(plugin)
-    .bind(key)
-    .bind(value)
-    .execute(&s.writer)
+    const SQL: &str = "INSERT INTO plugin_state (tenant_id, plugin, key, value) \
+        VALUES (?, ?, ?, ?) \
+        ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value";
+    let (tenant, plugin, key) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+    let value = value.to_vec();
+    s.write(move |conn| {
+        execute(conn, SQL, params![tenant, plugin, key, value]).map_err(db)?;
+        Ok(())
+    })
     .await
-    .map_err(db)?;
-    Ok(())
 }
 
 pub(crate) async fn delete(s: &Sqlite, tenant: &str, plugin: &str, key: &str) -> Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM plugin_state WHERE tenant_id = ? AND plugin = ? AND key = ?")
-            .bind(tenant)
-            .bind(plugin)
-            .bind(key)
-            .execute(&s.writer)
-            .await
-            .map_err(db)?;
-    Ok(done.rows_affected() > 0)
+    const SQL: &str = "DELETE FROM plugin_state WHERE tenant_id = ? AND plugin = ? AND key = ?";
+    let (tenant, plugin, key) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+    s.write(move |conn| {
+        let changed = execute(conn, SQL, params![tenant, plugin, key]).map_err(db)?;
+        Ok(changed > 0)
+    })
+    .await
 }
 
 pub(crate) async fn audit(s: &Sqlite, e: &AuditEntry) -> Result<()> {
-    sqlx::query("INSERT INTO audit (tenant_id, actor, action, target, at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&e.tenant_id)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(e.at)
-        .execute(&s.writer)
-        .await
+    const SQL: &str =
+        "INSERT INTO audit (tenant_id, actor, action, target, at) VALUES (?, ?, ?, ?, ?)";
+    let e = e.clone();
+    s.write(move |conn| {
+        execute(
+            conn,
+            SQL,
+            params![e.tenant_id, e.actor, e.action, e.target, e.at],
+        )
         .map_err(db)?;
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 pub(crate) async fn list_audit(s: &Sqlite, tenant: &str, limit: u32) -> Result<Vec<AuditEntry>> {
-    sqlx::query(
-        "SELECT tenant_id, actor, action, target, at FROM audit WHERE tenant_id = ? \
-         ORDER BY at DESC, seq DESC LIMIT ?",
-    )
-    .bind(tenant)
-    .bind(i64::from(limit))
-    .fetch_all(&s.reader)
-    .await
-    .map_err(db)?
-    .iter()
-    .map(|row| {
-        let c = Cols::new(row, "audit");
-        Ok(AuditEntry {
-            tenant_id: c.get("tenant_id")?,
-            actor: c.get("actor")?,
-            action: c.get("action")?,
-            target: c.get("target")?,
-            at: c.get("at")?,
+    const SQL: &str = "SELECT tenant_id, actor, action, target, at FROM audit \
+        WHERE tenant_id = ? ORDER BY at DESC, seq DESC LIMIT ?";
+    let tenant = tenant.to_owned();
+    s.read(move |conn| {
+        all(conn, SQL, params![tenant, i64::from(limit)], |row| {
+            let c = Cols::new(row, "audit");
+            Ok(AuditEntry {
+                tenant_id: c.get("tenant_id")?,
+                actor: c.get("actor")?,
+                action: c.get("action")?,
+                target: c.get("target")?,
+                at: c.get("at")?,
+            })
         })
     })
-    .collect()
+    .await
 }

@@ -136,10 +136,10 @@ impl Store for Sqlite {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map_err(crate::error::db)?;
-        Ok(())
+        self.read(|conn| {
+            crate::row::optional(conn, "SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -1,14 +1,19 @@
 //! Tenants and API keys.
 
 use crate::error::{db, one};
-use crate::row::Cols;
+use crate::row::{Cols, all, execute, optional};
 use crate::{Result, Sqlite};
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Row, params};
 use weft_types::{ApiKey, Tenant};
 
-const KEY_COLS: &str = "tenant_id, id, prefix, hash, role, name, created_at, revoked_at";
+/// The columns of `api_keys`.
+macro_rules! key_cols {
+    () => {
+        "tenant_id, id, prefix, hash, role, name, created_at, revoked_at"
+    };
+}
 
-fn tenant(row: &SqliteRow) -> Result<Tenant> {
+fn tenant(row: &Row<'_>) -> Result<Tenant> {
     let c = Cols::new(row, "tenants");
     Ok(Tenant {
         id: c.get("id")?,
@@ -18,7 +23,7 @@ fn tenant(row: &SqliteRow) -> Result<Tenant> {
     })
 }
 
-fn api_key(row: &SqliteRow) -> Result<ApiKey> {
+fn api_key(row: &Row<'_>) -> Result<ApiKey> {
     let c = Cols::new(row, "api_keys");
     Ok(ApiKey {
         id: c.get("id")?,
@@ -33,89 +38,86 @@ fn api_key(row: &SqliteRow) -> Result<ApiKey> {
 }
 
 pub(crate) async fn create_tenant(s: &Sqlite, t: &Tenant) -> Result<()> {
-    sqlx::query("INSERT INTO tenants (id, name, wrapped_key, created_at) VALUES (?, ?, ?, ?)")
-        .bind(&t.id)
-        .bind(&t.name)
-        .bind(&t.wrapped_key)
-        .bind(t.created_at)
-        .execute(&s.writer)
-        .await
+    const SQL: &str = "INSERT INTO tenants (id, name, wrapped_key, created_at) VALUES (?, ?, ?, ?)";
+    let t = t.clone();
+    s.write(move |conn| {
+        execute(
+            conn,
+            SQL,
+            params![t.id, t.name, t.wrapped_key, t.created_at],
+        )
         .map_err(db)?;
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 pub(crate) async fn get_tenant(s: &Sqlite, id: &str) -> Result<Option<Tenant>> {
-    sqlx::query("SELECT id, name, wrapped_key, created_at FROM tenants WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&s.reader)
+    const SQL: &str = "SELECT id, name, wrapped_key, created_at FROM tenants WHERE id = ?";
+    let id = id.to_owned();
+    s.read(move |conn| optional(conn, SQL, params![id], tenant))
         .await
-        .map_err(db)?
-        .as_ref()
-        .map(tenant)
-        .transpose()
 }
 
 pub(crate) async fn list_tenants(s: &Sqlite) -> Result<Vec<Tenant>> {
-    sqlx::query("SELECT id, name, wrapped_key, created_at FROM tenants ORDER BY created_at, id")
-        .fetch_all(&s.reader)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(tenant)
-        .collect()
+    const SQL: &str =
+        "SELECT id, name, wrapped_key, created_at FROM tenants ORDER BY created_at, id";
+    s.read(|conn| all(conn, SQL, [], tenant)).await
 }
 
 pub(crate) async fn create_api_key(s: &Sqlite, k: &ApiKey) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO api_keys ({KEY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&k.tenant_id)
-    .bind(&k.id)
-    .bind(&k.prefix)
-    .bind(&k.hash)
-    .bind(k.role.as_str())
-    .bind(&k.name)
-    .bind(k.created_at)
-    .bind(k.revoked_at)
-    .execute(&s.writer)
+    const SQL: &str = concat!(
+        "INSERT INTO api_keys (",
+        key_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    );
+    let k = k.clone();
+    s.write(move |conn| {
+        execute(
+            conn,
+            SQL,
+            params![
+                k.tenant_id,
+                k.id,
+                k.prefix,
+                k.hash,
+                k.role.as_str(),
+                k.name,
+                k.created_at,
+                k.revoked_at
+            ],
+        )
+        .map_err(db)?;
+        Ok(())
+    })
     .await
-    .map_err(db)?;
-    Ok(())
 }
 
 pub(crate) async fn api_key_by_prefix(s: &Sqlite, prefix: &str) -> Result<Option<ApiKey>> {
-    sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE prefix = ?"))
-        .bind(prefix)
-        .fetch_optional(&s.reader)
+    const SQL: &str = concat!("SELECT ", key_cols!(), " FROM api_keys WHERE prefix = ?");
+    let prefix = prefix.to_owned();
+    s.read(move |conn| optional(conn, SQL, params![prefix], api_key))
         .await
-        .map_err(db)?
-        .as_ref()
-        .map(api_key)
-        .transpose()
 }
 
 pub(crate) async fn list_api_keys(s: &Sqlite, tenant: &str) -> Result<Vec<ApiKey>> {
-    sqlx::query(&format!(
-        "SELECT {KEY_COLS} FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id"
-    ))
-    .bind(tenant)
-    .fetch_all(&s.reader)
-    .await
-    .map_err(db)?
-    .iter()
-    .map(api_key)
-    .collect()
+    const SQL: &str = concat!(
+        "SELECT ",
+        key_cols!(),
+        " FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id"
+    );
+    let tenant = tenant.to_owned();
+    s.read(move |conn| all(conn, SQL, params![tenant], api_key))
+        .await
 }
 
 pub(crate) async fn revoke_api_key(s: &Sqlite, tenant: &str, id: &str, at: i64) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?",
-    )
-    .bind(at)
-    .bind(tenant)
-    .bind(id)
-    .execute(&s.writer)
+    const SQL: &str = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) \
+        WHERE tenant_id = ? AND id = ?";
+    let (tenant, id) = (tenant.to_owned(), id.to_owned());
+    s.write(move |conn| {
+        let changed = execute(conn, SQL, params![at, tenant, id]).map_err(db)?;
+        one(changed, "api key")
+    })
     .await
-    .map_err(db)?;
-    one(done, "api key")
 }

@@ -1,16 +1,26 @@
 //! Workflows, their versions and schedules.
 
-use crate::error::{begin, db, finish, one};
-use crate::row::{Cols, json};
+use crate::error::{db, immediate, one};
+use crate::row::{Cols, all, execute, json, optional};
 use crate::{Error, Result, Sqlite};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use rusqlite::{Connection, Row, params};
 use weft_store::Page;
 use weft_types::{Missed, Schedule, Workflow, WorkflowVersion};
 
-const WF_COLS: &str = "tenant_id, id, name, version, active, webhook_token, created_at, updated_at";
-const SCHEDULE_COLS: &str = "tenant_id, workflow_id, cron, timezone, missed, next_fire_at";
+/// The columns of `workflows`.
+macro_rules! wf_cols {
+    () => {
+        "tenant_id, id, name, version, active, webhook_token, created_at, updated_at"
+    };
+}
+/// The columns of `schedules`.
+macro_rules! schedule_cols {
+    () => {
+        "tenant_id, workflow_id, cron, timezone, missed, next_fire_at"
+    };
+}
 
-fn workflow(row: &SqliteRow) -> Result<Workflow> {
+fn workflow(row: &Row<'_>) -> Result<Workflow> {
     let c = Cols::new(row, "workflows");
     Ok(Workflow {
         tenant_id: c.get("tenant_id")?,
@@ -24,7 +34,7 @@ fn workflow(row: &SqliteRow) -> Result<Workflow> {
     })
 }
 
-fn version(row: &SqliteRow) -> Result<WorkflowVersion> {
+fn version(row: &Row<'_>) -> Result<WorkflowVersion> {
     let c = Cols::new(row, "workflow_versions");
     Ok(WorkflowVersion {
         tenant_id: c.get("tenant_id")?,
@@ -42,9 +52,9 @@ fn missed_name(m: Missed) -> &'static str {
     }
 }
 
-fn schedule(row: &SqliteRow) -> Result<Schedule> {
+fn schedule(row: &Row<'_>) -> Result<Schedule> {
     let c = Cols::new(row, "schedules");
-    let missed: &str = c.get("missed")?;
+    let missed = c.text("missed")?;
     Ok(Schedule {
         tenant_id: c.get("tenant_id")?,
         workflow_id: c.get("workflow_id")?,
@@ -62,62 +72,62 @@ fn schedule(row: &SqliteRow) -> Result<Schedule> {
     })
 }
 
-async fn read_workflow(
-    conn: &mut SqliteConnection,
-    tenant: &str,
-    id: &str,
-) -> Result<Option<Workflow>> {
-    sqlx::query(&format!(
-        "SELECT {WF_COLS} FROM workflows WHERE tenant_id = ? AND id = ?"
-    ))
-    .bind(tenant)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-    .map_err(db)?
-    .as_ref()
-    .map(workflow)
-    .transpose()
+fn read_workflow(conn: &Connection, tenant: &str, id: &str) -> Result<Option<Workflow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        wf_cols!(),
+        " FROM workflows WHERE tenant_id = ? AND id = ?"
+    );
+    optional(conn, SQL, params![tenant, id], workflow)
 }
 
-async fn insert_version(conn: &mut SqliteConnection, v: &WorkflowVersion) -> Result<()> {
-    sqlx::query(
+fn insert_version(conn: &Connection, v: &WorkflowVersion, definition: &str) -> Result<()> {
+    execute(
+        conn,
         "INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition, created_at) \
          VALUES (?, ?, ?, ?, ?)",
+        params![
+            v.tenant_id,
+            v.workflow_id,
+            i64::from(v.version),
+            definition,
+            v.created_at
+        ],
     )
-    .bind(&v.tenant_id)
-    .bind(&v.workflow_id)
-    .bind(i64::from(v.version))
-    .bind(json("workflow_versions", "definition", &v.definition)?)
-    .bind(v.created_at)
-    .execute(conn)
-    .await
     .map_err(db)?;
     Ok(())
 }
 
 pub(crate) async fn create(s: &Sqlite, w: &Workflow, first: &WorkflowVersion) -> Result<()> {
-    let mut tx = begin(&s.writer).await?;
-    let result = async {
-        sqlx::query(&format!(
-            "INSERT INTO workflows ({WF_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&w.tenant_id)
-        .bind(&w.id)
-        .bind(&w.name)
-        .bind(i64::from(w.version))
-        .bind(w.active)
-        .bind(&w.webhook_token)
-        .bind(w.created_at)
-        .bind(w.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        // A deleted workflow's versions are kept: reusing its id conflicts here.
-        insert_version(&mut tx, first).await
-    }
-    .await;
-    finish(tx, result).await
+    const SQL: &str = concat!(
+        "INSERT INTO workflows (",
+        wf_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    );
+    let definition = json("workflow_versions", "definition", &first.definition)?;
+    let (w, first) = (w.clone(), first.clone());
+    s.write(move |conn| {
+        immediate(conn, |tx| {
+            execute(
+                tx,
+                SQL,
+                params![
+                    w.tenant_id,
+                    w.id,
+                    w.name,
+                    i64::from(w.version),
+                    w.active,
+                    w.webhook_token,
+                    w.created_at,
+                    w.updated_at
+                ],
+            )
+            .map_err(db)?;
+            // A deleted workflow's versions are kept: reusing its id conflicts here.
+            insert_version(tx, &first, &definition)
+        })
+    })
+    .await
 }
 
 pub(crate) async fn add_version(
@@ -126,39 +136,33 @@ pub(crate) async fn add_version(
     name: &str,
     at: i64,
 ) -> Result<Workflow> {
-    let (tenant, id) = (next.tenant_id.as_str(), next.workflow_id.as_str());
-    let mut tx = begin(&s.writer).await?;
-    let result = async {
-        let current = i64::from(next.version) - 1;
-        let done = sqlx::query(
-            "UPDATE workflows SET version = ?, name = ?, updated_at = ? \
-             WHERE tenant_id = ? AND id = ? AND version = ?",
-        )
-        .bind(i64::from(next.version))
-        .bind(name)
-        .bind(at)
-        .bind(tenant)
-        .bind(id)
-        .bind(current)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(match read_workflow(&mut tx, tenant, id).await? {
-                Some(w) => Error::Conflict(format!(
-                    "workflow {id} is at version {}, not {current}",
-                    w.version
-                )),
-                None => Error::NotFound("workflow"),
-            });
-        }
-        insert_version(&mut tx, next).await?;
-        read_workflow(&mut tx, tenant, id)
-            .await?
-            .ok_or(Error::NotFound("workflow"))
-    }
-    .await;
-    finish(tx, result).await
+    let definition = json("workflow_versions", "definition", &next.definition)?;
+    let (next, name) = (next.clone(), name.to_owned());
+    s.write(move |conn| {
+        immediate(conn, |tx| {
+            let (tenant, id) = (next.tenant_id.as_str(), next.workflow_id.as_str());
+            let current = i64::from(next.version) - 1;
+            let changed = execute(
+                tx,
+                "UPDATE workflows SET version = ?, name = ?, updated_at = ? \
+                 WHERE tenant_id = ? AND id = ? AND version = ?",
+                params![i64::from(next.version), name, at, tenant, id, current],
+            )
+            .map_err(db)?;
+            if changed == 0 {
+                return Err(match read_workflow(tx, tenant, id)? {
+                    Some(w) => Error::Conflict(format!(
+                        "workflow {id} is at version {}, not {current}",
+                        w.version
+                    )),
+                    None => Error::NotFound("workflow"),
+                });
+            }
+            insert_version(tx, &next, &definition)?;
+            read_workflow(tx, tenant, id)?.ok_or(Error::NotFound("workflow"))
+        })
+    })
+    .await
 }
 
 pub(crate) async fn set_active(
@@ -169,96 +173,97 @@ pub(crate) async fn set_active(
     sched: Option<&Schedule>,
     at: i64,
 ) -> Result<Workflow> {
-    let mut tx = begin(&s.writer).await?;
-    let result = async {
-        let done = sqlx::query(
-            "UPDATE workflows SET active = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-        )
-        .bind(active)
-        .bind(at)
-        .bind(tenant)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        one(done, "workflow")?;
-        sqlx::query("DELETE FROM schedules WHERE tenant_id = ? AND workflow_id = ?")
-            .bind(tenant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
+    const INSERT: &str = concat!(
+        "INSERT INTO schedules (",
+        schedule_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?)"
+    );
+    let (tenant, id, sched) = (tenant.to_owned(), id.to_owned(), sched.cloned());
+    s.write(move |conn| {
+        immediate(conn, |tx| {
+            let changed = execute(
+                tx,
+                "UPDATE workflows SET active = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+                params![active, at, tenant, id],
+            )
             .map_err(db)?;
-        if let Some(sc) = sched {
-            sqlx::query(&format!(
-                "INSERT INTO schedules ({SCHEDULE_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
-            ))
-            .bind(tenant)
-            .bind(id)
-            .bind(&sc.cron)
-            .bind(&sc.timezone)
-            .bind(missed_name(sc.missed))
-            .bind(sc.next_fire_at)
-            .execute(&mut *tx)
-            .await
+            one(changed, "workflow")?;
+            execute(
+                tx,
+                "DELETE FROM schedules WHERE tenant_id = ? AND workflow_id = ?",
+                params![tenant, id],
+            )
             .map_err(db)?;
-        }
-        read_workflow(&mut tx, tenant, id)
-            .await?
-            .ok_or(Error::NotFound("workflow"))
-    }
-    .await;
-    finish(tx, result).await
+            if let Some(sc) = &sched {
+                execute(
+                    tx,
+                    INSERT,
+                    params![
+                        tenant,
+                        id,
+                        sc.cron,
+                        sc.timezone,
+                        missed_name(sc.missed),
+                        sc.next_fire_at
+                    ],
+                )
+                .map_err(db)?;
+            }
+            read_workflow(tx, &tenant, &id)?.ok_or(Error::NotFound("workflow"))
+        })
+    })
+    .await
 }
 
 /// Its schedule goes with it (foreign key, `ON DELETE CASCADE`); its versions stay.
 pub(crate) async fn delete(s: &Sqlite, tenant: &str, id: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM workflows WHERE tenant_id = ? AND id = ?")
-        .bind(tenant)
-        .bind(id)
-        .execute(&s.writer)
-        .await
+    let (tenant, id) = (tenant.to_owned(), id.to_owned());
+    s.write(move |conn| {
+        let changed = execute(
+            conn,
+            "DELETE FROM workflows WHERE tenant_id = ? AND id = ?",
+            params![tenant, id],
+        )
         .map_err(db)?;
-    one(done, "workflow")
+        one(changed, "workflow")
+    })
+    .await
 }
 
 pub(crate) async fn get(s: &Sqlite, tenant: &str, id: &str) -> Result<Option<Workflow>> {
-    let mut conn = s.reader.acquire().await.map_err(db)?;
-    read_workflow(&mut conn, tenant, id).await
+    let (tenant, id) = (tenant.to_owned(), id.to_owned());
+    s.read(move |conn| read_workflow(conn, &tenant, &id)).await
 }
 
 pub(crate) async fn by_token(s: &Sqlite, token: &str) -> Result<Option<Workflow>> {
-    sqlx::query(&format!(
-        "SELECT {WF_COLS} FROM workflows WHERE webhook_token = ?"
-    ))
-    .bind(token)
-    .fetch_optional(&s.reader)
-    .await
-    .map_err(db)?
-    .as_ref()
-    .map(workflow)
-    .transpose()
+    const SQL: &str = concat!(
+        "SELECT ",
+        wf_cols!(),
+        " FROM workflows WHERE webhook_token = ?"
+    );
+    let token = token.to_owned();
+    s.read(move |conn| optional(conn, SQL, params![token], workflow))
+        .await
 }
 
 pub(crate) async fn list(s: &Sqlite, tenant: &str, page: &Page) -> Result<Vec<Workflow>> {
-    let before = if page.before.is_some() {
-        " AND id < ?"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT {WF_COLS} FROM workflows WHERE tenant_id = ?{before} ORDER BY id DESC LIMIT ?"
+    const FIRST: &str = concat!(
+        "SELECT ",
+        wf_cols!(),
+        " FROM workflows WHERE tenant_id = ? ORDER BY id DESC LIMIT ?"
     );
-    let mut q = sqlx::query(&sql).bind(tenant);
-    if let Some(b) = &page.before {
-        q = q.bind(b);
-    }
-    q.bind(i64::from(page.capped()))
-        .fetch_all(&s.reader)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(workflow)
-        .collect()
+    const AFTER: &str = concat!(
+        "SELECT ",
+        wf_cols!(),
+        " FROM workflows WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+    );
+    let (tenant, before) = (tenant.to_owned(), page.before.clone());
+    let limit = i64::from(page.capped());
+    s.read(move |conn| match &before {
+        None => all(conn, FIRST, params![tenant, limit], workflow),
+        Some(b) => all(conn, AFTER, params![tenant, b, limit], workflow),
+    })
+    .await
 }
 
 pub(crate) async fn get_version(
@@ -267,32 +272,27 @@ pub(crate) async fn get_version(
     workflow_id: &str,
     v: u32,
 ) -> Result<Option<WorkflowVersion>> {
-    sqlx::query(
-        "SELECT tenant_id, workflow_id, version, definition, created_at FROM workflow_versions \
-         WHERE tenant_id = ? AND workflow_id = ? AND version = ?",
-    )
-    .bind(tenant)
-    .bind(workflow_id)
-    .bind(i64::from(v))
-    .fetch_optional(&s.reader)
+    const SQL: &str = "SELECT tenant_id, workflow_id, version, definition, created_at \
+        FROM workflow_versions WHERE tenant_id = ? AND workflow_id = ? AND version = ?";
+    let (tenant, workflow_id) = (tenant.to_owned(), workflow_id.to_owned());
+    s.read(move |conn| {
+        optional(
+            conn,
+            SQL,
+            params![tenant, workflow_id, i64::from(v)],
+            version,
+        )
+    })
     .await
-    .map_err(db)?
-    .as_ref()
-    .map(version)
-    .transpose()
 }
 
 pub(crate) async fn due_schedules(s: &Sqlite, at: i64, limit: u32) -> Result<Vec<Schedule>> {
-    sqlx::query(&format!(
-        "SELECT {SCHEDULE_COLS} FROM schedules WHERE next_fire_at <= ? \
+    const SQL: &str = concat!(
+        "SELECT ",
+        schedule_cols!(),
+        " FROM schedules WHERE next_fire_at <= ? \
          ORDER BY next_fire_at, tenant_id, workflow_id LIMIT ?"
-    ))
-    .bind(at)
-    .bind(i64::from(limit))
-    .fetch_all(&s.reader)
-    .await
-    .map_err(db)?
-    .iter()
-    .map(schedule)
-    .collect()
+    );
+    s.read(move |conn| all(conn, SQL, params![at, i64::from(limit)], schedule))
+        .await
 }

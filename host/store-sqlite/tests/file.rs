@@ -2,9 +2,8 @@
 //! apply once, a corrupt row is an error (not a panic), two stores share a file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use rusqlite::Connection;
 use serde_json::json;
-use sqlx::Connection;
-use sqlx::sqlite::SqliteConnection;
 use std::path::Path;
 use weft_store::{Commit, Error, Page, RunFilter, Store};
 use weft_store_sqlite::{Options, Sqlite};
@@ -42,10 +41,9 @@ fn create(r: &Run) -> Commit {
     }
 }
 
-async fn raw(path: &Path) -> SqliteConnection {
-    SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
+/// A connection of the test's own, beside the store's.
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
 }
 
 #[tokio::test]
@@ -120,18 +118,23 @@ async fn migrations_apply_once() {
             .unwrap();
         store.close().await;
     }
-    let mut conn = raw(&options.path).await;
-    let applied: Vec<(i64, bool)> =
-        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-    assert_eq!(applied, vec![(1, true)], "each migration recorded once");
-    let mode: (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(&mut conn)
-        .await
+    let conn = raw(&options.path);
+    let applied: Vec<(i64, String)> = conn
+        .prepare("SELECT version, description FROM _weft_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(mode.0, "wal");
+    assert_eq!(
+        applied,
+        vec![(1, "init".to_owned())],
+        "each migration recorded once"
+    );
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
     let store = Sqlite::open(&options).await.unwrap();
     let runs = store
         .list_runs("ten_a", &RunFilter::default(), &Page::first(10))
@@ -147,13 +150,13 @@ async fn corrupt_rows_are_unavailable_naming_the_column() {
     let store = Sqlite::open(&options).await.unwrap();
     store.commit(&create(&run("run_1"))).await.unwrap();
     store.commit(&create(&run("run_2"))).await.unwrap();
-    let mut conn = raw(&options.path).await;
+    let conn = raw(&options.path);
     for sql in [
         "UPDATE runs SET input = '{not json' WHERE id = 'run_1'",
         "UPDATE runs SET status = 'exploded' WHERE id = 'run_2'",
         "UPDATE steps SET output = '[1,' WHERE run_id = 'run_2'",
     ] {
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
+        conn.execute(sql, []).unwrap();
     }
     let expect = |got: weft_store::Result<Option<Run>>, column: &str| match got {
         Err(Error::Unavailable(m)) => assert!(m.contains(column), "{m} names {column}"),
