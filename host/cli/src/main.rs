@@ -9,11 +9,6 @@ mod local;
 mod plugin;
 
 use clap::Parser;
-
-/// mimalloc returns the memory freed after compiling connectors to the OS;
-/// glibc's per-thread arenas keep tens of MiB of it (idle memory goal: 60 MB).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
