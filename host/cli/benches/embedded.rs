@@ -164,7 +164,14 @@ async fn webhook_load(hook: &str, conns: usize, secs: f64) -> (f64, f64, f64) {
 
 /// A metric's value from `/metrics`.
 async fn metric(s: &Serve, c: &reqwest::Client, name: &str) -> f64 {
-    let text = c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let text = c
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
         .map_or(0.0, |v| v.trim().parse().unwrap())
@@ -265,7 +272,9 @@ async fn main() {
     );
     println!("| 10-step chain ({runs} runs) | {steps_per_s:.0} steps/s | >= 10,000 steps/s |");
     println!("| mean sandbox time of one transform step (all phases) | {sandbox_ms:.3} ms | |");
-    println!("| idle RSS (fresh data dir: connectors compiled at start) | {idle:.1} MiB | <= 60 MB |");
+    println!(
+        "| idle RSS (fresh data dir: connectors compiled at start) | {idle:.1} MiB | <= 60 MB |"
+    );
     println!("| RSS after the webhook load | {after_load:.1} MiB | |");
     println!("| RSS with {waiting} waiting runs | {with_waiting:.1} MiB | <= 200 MB |");
     s.child.kill().unwrap();

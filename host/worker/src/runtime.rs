@@ -299,7 +299,9 @@ impl Handle {
         preloaded: Option<RunState>,
         f: impl FnMut(&mut Plan<'_>) -> R,
     ) -> Result<(R, Run)> {
-        let (answer, state) = self.decide_inner(tenant, run_id, preloaded, f, false).await?;
+        let (answer, state) = self
+            .decide_inner(tenant, run_id, preloaded, f, false)
+            .await?;
         Ok((answer, state.run))
     }
 
@@ -326,12 +328,22 @@ impl Handle {
         for _ in 0..MAX_CONFLICTS {
             let state = match preloaded.take() {
                 Some(s) => s,
-                None => self.store().load_run(tenant, run_id).await?.ok_or(Error::NotFound("run"))?,
+                None => self
+                    .store()
+                    .load_run(tenant, run_id)
+                    .await?
+                    .ok_or(Error::NotFound("run"))?,
             };
-            let def = self.definition(tenant, &state.run.workflow_id, state.run.version).await?;
+            let def = self
+                .definition(tenant, &state.run.workflow_id, state.run.version)
+                .await?;
             let mut plan = Plan::load(&def, &RandomIds, now_ms(), state.run, state.steps);
             let answer = f(&mut plan);
-            let steps: Vec<Step> = if keep { plan.steps().cloned().collect() } else { Vec::new() };
+            let steps: Vec<Step> = if keep {
+                plan.steps().cloned().collect()
+            } else {
+                Vec::new()
+            };
             if !plan.is_changed() {
                 let run = plan.run().clone();
                 return Ok((answer, RunState { run, steps }));
@@ -339,12 +351,17 @@ impl Handle {
             match self.apply(tenant, plan.finish(), None).await {
                 Ok(run) => return Ok((answer, RunState { run, steps })),
                 Err(Error::Store(weft_store::Error::Conflict(_))) => {
-                    self.0.metrics.conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.0
+                        .metrics
+                        .conflicts
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::Conflict(format!("run {run_id} is changing too fast; try again")))
+        Err(Error::Conflict(format!(
+            "run {run_id} is changing too fast; try again"
+        )))
     }
 
     /// Commits a decision, then publishes what it made due and wakes waiters.
