@@ -2,6 +2,7 @@
 //! with the same body as an id that does not exist. Generated from the route
 //! table, so a new route is covered the day it is added. Also: keys, roles,
 //! credentials never returned.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
 use weft_api::routes::ROUTES;

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use weft_types::{ApiKey, Role};
-use weft_worker::{new_id, now_ms};
+use weft_types::Role;
+use weft_worker::now_ms;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,36 +34,14 @@ pub async fn create_key(
             "request body at `name`: must be 1-100 characters",
         ));
     }
-    let (key, secret) = issue(&state, &caller.tenant_id, &new.name, new.role).await?;
+    let (key, secret) = state
+        .handle
+        .issue_api_key(&caller.tenant_id, &new.name, new.role)
+        .await?;
     record(&state, &caller, "key.create", &key.id).await?;
     let mut dto = KeyDto::from(key);
     dto.secret = Some(secret);
     Ok((StatusCode::CREATED, Json(dto)))
-}
-
-/// Generates and stores a key; returns it and its secret.
-///
-/// # Errors
-/// Store failures.
-pub async fn issue(
-    state: &AppState,
-    tenant: &str,
-    name: &str,
-    role: Role,
-) -> ApiResult<(ApiKey, String)> {
-    let generated = weft_vault::apikey::generate().map_err(|e| ApiError::invalid(e.to_string()))?;
-    let key = ApiKey {
-        id: new_id("key"),
-        tenant_id: tenant.to_owned(),
-        prefix: generated.prefix.clone(),
-        hash: generated.hash.clone(),
-        role,
-        name: name.to_owned(),
-        created_at: now_ms(),
-        revoked_at: None,
-    };
-    state.handle.store().create_api_key(&key).await?;
-    Ok((key, generated.secret.to_string()))
 }
 
 pub async fn list_keys(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

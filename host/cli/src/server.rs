@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use weft_api::AppState;
 use weft_sandbox::Sandbox;
 use weft_store::Store;
-use weft_types::{ApiKey, Role, Tenant};
+use weft_types::{Role, Tenant};
 use weft_worker::{Connectors, Handle, Parts, new_id, now_ms};
 
 /// Which store backs the server.
@@ -221,19 +221,7 @@ pub async fn issue_key(
     name: &str,
     role: Role,
 ) -> anyhow::Result<String> {
-    let generated = weft_vault::apikey::generate()?;
-    let key = ApiKey {
-        id: new_id("key"),
-        tenant_id: tenant.to_owned(),
-        prefix: generated.prefix.clone(),
-        hash: generated.hash.clone(),
-        role,
-        name: name.to_owned(),
-        created_at: now_ms(),
-        revoked_at: None,
-    };
-    handle.store().create_api_key(&key).await?;
-    Ok(generated.secret.to_string())
+    Ok(handle.issue_api_key(tenant, name, role).await?.1)
 }
 
 /// Creates another tenant (tests, operators) with an owner key; returns (id, key).

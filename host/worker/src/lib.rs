@@ -26,6 +26,7 @@ mod connectors;
 mod credentials;
 mod exec;
 pub mod ids;
+mod keys;
 pub mod metrics;
 mod notify;
 mod options;
