@@ -124,7 +124,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     eprintln!("run {} of `{}` started", run.id, def.name);
     let mut seen: HashMap<String, Status> = HashMap::new();
     let deadline = started + Duration::from_secs(args.timeout_secs);
-    let state = loop {
+    let mut state = loop {
         let state = server
             .handle
             .store()
@@ -154,6 +154,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    state.steps.sort_by_key(|s| (s.created_at, s.updated_at));
     let attempts = server
         .handle
         .store()

@@ -1,0 +1,107 @@
+//! Committing a decision: the runs it starts, the tasks it makes due, the
+//! waiters it wakes.
+
+use crate::runtime::CANCEL;
+use crate::{Handle, Result, now_ms};
+use serde_json::json;
+use std::time::Duration;
+use weft_engine::run::{Decision, Plan, TRIGGER};
+use weft_queue::Task;
+use weft_store::{Commit, RunState, ScheduleAdvance};
+use weft_types::{Run, Status, Step};
+
+impl Handle {
+    /// Commits a decision, then publishes what it made due and wakes waiters.
+    pub(crate) async fn apply(
+        &self,
+        tenant: &str,
+        d: Decision,
+        schedule: Option<ScheduleAdvance>,
+    ) -> Result<Run> {
+        let now = now_ms();
+        let mut commit = Commit {
+            runs: vec![(d.run.clone(), d.expected_seq)],
+            steps: d.steps,
+            attempts: d.attempts,
+            schedule,
+        };
+        let mut tasks: Vec<(Task, Option<Duration>)> = Vec::new();
+        for s in &d.starts {
+            let version = match self.store().get_workflow(tenant, &s.workflow_id).await? {
+                Some(w) => w.version,
+                None => 0,
+            };
+            let (run, trigger) = Plan::pending_run(s, tenant, version, now);
+            commit.runs.push((run, None));
+            commit.steps.push(trigger);
+            tasks.push((Task::new(tenant, &s.run_id, TRIGGER, 0), None));
+        }
+        self.store().commit(&commit).await?;
+        for due in &d.due {
+            let delay = (due.delay_ms > 0).then(|| Duration::from_millis(due.delay_ms));
+            tasks.push((Task::new(tenant, &d.run.id, &due.key, due.attempt), delay));
+        }
+        if d.finished {
+            self.0.metrics.finished(d.run.status.as_str());
+            if let Some(p) = d.run.parent.as_ref().filter(|p| !p.step_key.is_empty()) {
+                tasks.push((Task::new(tenant, &p.run_id, &p.step_key, 0), None));
+            }
+        }
+        for (task, delay) in tasks {
+            // The store already holds `due_at` for each: a lost publish is swept later.
+            if let Err(e) = self.queue().publish(task, delay).await {
+                tracing::warn!(run.id = %d.run.id, error = %e, "publish failed; the sweeper will re-enqueue");
+            }
+        }
+        if d.responded || d.finished {
+            self.0.waiters.wake(&d.run.id);
+        }
+        for child in &d.cancel_children {
+            let task = Task::new(tenant, child, CANCEL, 0);
+            if let Err(e) = self.queue().publish(task, None).await {
+                tracing::warn!(run.id = %child, error = %e, "child cancellation not published");
+            }
+        }
+        Ok(d.run)
+    }
+
+    /// A pending run whose workflow version cannot be loaded fails at once.
+    pub(crate) async fn fail_unloadable(&self, state: RunState, why: String) -> Result<()> {
+        let now = now_ms();
+        let mut run = state.run;
+        let expected = run.seq;
+        run.status = Status::Failed;
+        run.error = Some(json!({"kind": "invalid_input", "message": why}));
+        run.seq += 1;
+        run.finished_at = Some(now);
+        run.updated_at = now;
+        let steps: Vec<Step> = state
+            .steps
+            .into_iter()
+            .filter(|s| !s.status.is_terminal())
+            .map(|mut s| {
+                s.status = Status::Cancelled;
+                s.due_at = None;
+                s
+            })
+            .collect();
+        let tenant = run.tenant_id.clone();
+        let parent = run.parent.clone();
+        let id = run.id.clone();
+        self.store()
+            .commit(&Commit {
+                runs: vec![(run, Some(expected))],
+                steps,
+                ..Commit::default()
+            })
+            .await?;
+        if let Some(p) = parent.filter(|p| !p.step_key.is_empty()) {
+            let _ = self
+                .queue()
+                .publish(Task::new(&tenant, &p.run_id, &p.step_key, 0), None)
+                .await;
+        }
+        self.0.waiters.wake(&id);
+        Ok(())
+    }
+}
