@@ -31,19 +31,20 @@ async fn expressions_read_data_only_and_payloads_are_never_evaluated() {
     // A payload that looks like a template is data: it comes back verbatim.
     let wf = app
         .workflow(json!({"name": "echo", "vars": {"secret": "v"}, "steps": [
-            {"id": "r", "kind": "respond", "body": {"got": "{{ trigger.body }}"}}
+            {"id": "r", "kind": "respond", "body": {"got": "{{ trigger.body }}", "q": "{{ trigger.query.q }}"}}
         ]}))
         .await;
     let sneaky = json!({"x": "{{ vars.secret }}", "y": "{{ env.HOME }}"});
-    let r = app
-        .call_as(
-            "",
-            "POST",
-            wf["webhook_url"].as_str().unwrap(),
-            Some(sneaky.clone()),
-        )
-        .await;
-    assert_eq!(r.expect(200), json!({"got": sneaky}));
+    // The query string is decoded, and is data too.
+    let hook = format!(
+        "{}?q=%7B%7B%20vars.secret%20%7D%7D",
+        wf["webhook_url"].as_str().unwrap()
+    );
+    let r = app.call_as("", "POST", &hook, Some(sneaky.clone())).await;
+    assert_eq!(
+        r.expect(200),
+        json!({"got": sneaky, "q": "{{ vars.secret }}"})
+    );
 }
 
 #[tokio::test]

@@ -74,14 +74,9 @@ fn body_value(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
 
 fn query_value(query: Option<&str>) -> Value {
     let mut out = Map::new();
-    for pair in query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .take(100)
-    {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.insert(k.to_owned(), Value::String(v.to_owned()));
+    let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes());
+    for (k, v) in pairs.take(100) {
+        out.insert(k.into_owned(), Value::String(v.into_owned()));
     }
     Value::Object(out)
 }
