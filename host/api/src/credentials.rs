@@ -1,9 +1,9 @@
 //! `/v1/credentials`: create (sealed at once), list (metadata only), delete.
 //! No route returns a secret.
 
+use crate::audit::record;
 use crate::dto::CredentialDto;
 use crate::extract::{Body, P};
-use crate::workflows::record;
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;

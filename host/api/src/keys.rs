@@ -1,8 +1,8 @@
 //! `/v1/keys` (owner only) and `/v1/audit`.
 
+use crate::audit::record;
 use crate::dto::KeyDto;
 use crate::extract::{Body, P, Q};
-use crate::workflows::record;
 use crate::{ApiError, ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;

@@ -12,6 +12,7 @@
 //! axum::serve(listener, app).await?;
 //! ```
 
+mod audit;
 mod auth;
 mod connectors;
 mod credentials;

@@ -1,9 +1,10 @@
 //! `/v1/runs` and manual starts: start, list, get (with steps and journal),
 //! cancel, retry, re-run from a step, resume a waiting step.
 
+use crate::audit::record;
 use crate::dto::{AttemptDto, PageDto, RunDto, StepDto};
 use crate::extract::{Body, OptBody, P, Q};
-use crate::workflows::{PageQuery, record};
+use crate::workflows::PageQuery;
 use crate::{ApiError, ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;

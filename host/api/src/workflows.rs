@@ -1,6 +1,7 @@
 //! `/v1/workflows`: create, validate, list, get, update (new version),
 //! activate, deactivate, delete.
 
+use crate::audit::record;
 use crate::dto::{PageDto, WorkflowDto};
 use crate::extract::{P, Q};
 use crate::{ApiError, ApiResult, AppState, Caller};
@@ -11,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use weft_engine::{Format, definition, validate};
-use weft_store::{AuditEntry, Page};
+use weft_store::Page;
 use weft_types::{
     Definition, Problem, Role, Schedule, StepDef, StepKind, Workflow, WorkflowVersion,
 };
@@ -101,22 +102,6 @@ fn collect(steps: &[StepDef], path: &str, out: &mut Vec<(String, String)>) {
 
 fn to_value(def: &Definition) -> ApiResult<Value> {
     serde_json::to_value(def).map_err(|e| ApiError::invalid(e.to_string()))
-}
-
-pub(crate) async fn record(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-) -> ApiResult<()> {
-    let entry = AuditEntry {
-        tenant_id: caller.tenant_id.clone(),
-        actor: caller.key_id.clone(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        at: now_ms(),
-    };
-    Ok(state.handle.store().audit(&entry).await?)
 }
 
 pub async fn create_workflow(

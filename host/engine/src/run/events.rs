@@ -91,7 +91,7 @@ impl<'a> Plan<'a> {
                     "the worker running this attempt was lost (lease expired)",
                 )
                 .reason("lease_expired");
-                self.attempt_failed(key, e, None);
+                self.attempt_failed(key, e);
                 return None;
             }
             _ => return None,
@@ -168,7 +168,7 @@ impl<'a> Plan<'a> {
             input: row.input.clone(),
             output: None,
             error: None,
-            usage: usage.clone(),
+            usage,
             started_at,
             finished_at: Some(self.now),
         };
@@ -188,14 +188,14 @@ impl<'a> Plan<'a> {
                 journal.status = Status::Failed;
                 journal.error = Some(e.to_value());
                 self.attempts.push(journal);
-                self.attempt_failed(key, e, usage);
+                self.attempt_failed(key, e);
             }
         }
         true
     }
 
     /// An attempt failed: schedule the next one, or fail the step for good.
-    fn attempt_failed(&mut self, key: &str, e: StepError, _usage: Option<Value>) {
+    fn attempt_failed(&mut self, key: &str, e: StepError) {
         let Some(located) = locate(self.def, key) else {
             return;
         };
