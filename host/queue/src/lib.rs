@@ -84,7 +84,7 @@ mod task;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use port::{Acker, Consumer, DeadLetter, DeadReason, Delivery, Outcome, Queue};
+pub use port::{Acker, Consumer, DeadLetter, DeadReason, Delivery, Depth, Outcome, Queue};
 pub use task::{MessageId, Task};
 
 /// What can go wrong with a queue operation.

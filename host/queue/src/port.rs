@@ -54,6 +54,31 @@ pub trait Queue: Send + Sync {
     /// id (never dead-lettered, or already re-driven);
     /// [`Error::Unavailable`](crate::Error::Unavailable).
     async fn redrive(&self, id: &MessageId) -> Result<()>;
+
+    /// Whether the backend is reachable now (readiness). The default answers Ok.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`](crate::Error::Unavailable).
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// How many messages wait (ready or delayed) and how many are dead (metrics).
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`](crate::Error::Unavailable).
+    async fn depth(&self) -> Result<Depth> {
+        Ok(Depth::default())
+    }
+}
+
+/// Messages held by a queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Depth {
+    /// Waiting to be delivered, now or after a delay.
+    pub ready: u64,
+    /// In the dead-letter store.
+    pub dead: u64,
 }
 
 #[async_trait::async_trait]
@@ -69,6 +94,12 @@ impl<Q: Queue + ?Sized> Queue for Arc<Q> {
     }
     async fn redrive(&self, id: &MessageId) -> Result<()> {
         (**self).redrive(id).await
+    }
+    async fn ping(&self) -> Result<()> {
+        (**self).ping().await
+    }
+    async fn depth(&self) -> Result<Depth> {
+        (**self).depth().await
     }
 }
 

@@ -58,6 +58,7 @@ mod credentials;
 mod error;
 mod migrate;
 mod options;
+mod outbox;
 mod row;
 mod runs;
 mod runs_read;

@@ -13,11 +13,18 @@
 use rusqlite::{Connection, TransactionBehavior, params};
 
 /// `(version, description, sql)`, from `<version>_<description>.sql`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "outbox",
+        include_str!("../../../migrations/sqlite/0002_outbox.sql"),
+    ),
+];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (
     version     INTEGER NOT NULL PRIMARY KEY,
@@ -125,8 +132,13 @@ mod tests {
             .unwrap();
         let err = run(&mut conn).unwrap_err();
         assert!(err.contains("changed after it was applied"), "{err}");
-        conn.execute("UPDATE _weft_migrations SET version = 999", [])
-            .unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        conn.execute(
+            "UPDATE _weft_migrations SET version = 999 WHERE version = 1",
+            [],
+        )
+        .unwrap();
         let err = run(&mut conn).unwrap_err();
         assert!(err.contains("newer Weft"), "{err}");
     }

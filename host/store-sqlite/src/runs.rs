@@ -5,7 +5,7 @@ use crate::row::{Cols, execute, json, opt_json, opt_text};
 use crate::{Error, Result, Sqlite};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
-use weft_store::{Commit, ScheduleAdvance};
+use weft_store::{Commit, OutboxEntry, ScheduleAdvance};
 use weft_types::{Attempt, Parent, Run, Step};
 
 // The columns of each table, in the order values are bound; macros so that
@@ -119,6 +119,7 @@ struct Encoded {
     steps: Vec<Vec<Value>>,
     attempts: Vec<Vec<Value>>,
     schedule: Option<ScheduleAdvance>,
+    outbox: Vec<OutboxEntry>,
 }
 
 /// One transaction: conditional run updates, run inserts, step and attempt
@@ -161,6 +162,7 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
             .map(attempt_values)
             .collect::<Result<_>>()?,
         schedule: c.schedule.clone(),
+        outbox: c.outbox.clone(),
     };
     s.write(move |conn| immediate(conn, |tx| apply(tx, &encoded)))
         .await
@@ -185,6 +187,9 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
     }
     if let Some(adv) = &c.schedule {
         advance(conn, adv)?;
+    }
+    for e in &c.outbox {
+        crate::outbox::insert(conn, e)?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::{Result, Sqlite, credentials, runs, runs_read, state, tenants, workflows};
 use async_trait::async_trait;
-use weft_store::{AuditEntry, Commit, Page, RunFilter, RunState, Store};
+use weft_store::{AuditEntry, Commit, OutboxEntry, Page, RunFilter, RunState, Store};
 use weft_types::{
     ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
     WorkflowVersion,
@@ -95,6 +95,19 @@ impl Store for Sqlite {
     }
     async fn count_runs(&self) -> Result<Vec<(Status, u64)>> {
         runs_read::count_runs(self).await
+    }
+    async fn active_runs(&self, tenant: &str) -> Result<u64> {
+        crate::outbox::active_runs(self, tenant).await
+    }
+
+    async fn outbox_claim(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
+        crate::outbox::claim(self, now, lease_ms, limit).await
+    }
+    async fn outbox_delete(&self, ids: &[String]) -> Result<()> {
+        crate::outbox::delete(self, ids).await
+    }
+    async fn outbox_oldest(&self) -> Result<Option<i64>> {
+        crate::outbox::oldest(self).await
     }
 
     async fn create_credential(&self, credential: &CredentialRecord) -> Result<()> {

@@ -128,7 +128,7 @@ async fn migrations_apply_once() {
         .unwrap();
     assert_eq!(
         applied,
-        vec![(1, "init".to_owned())],
+        vec![(1, "init".to_owned()), (2, "outbox".to_owned())],
         "each migration recorded once"
     );
     let mode: String = conn

@@ -24,7 +24,9 @@ pub mod conformance;
 pub mod memory;
 mod port;
 
-pub use port::{AuditEntry, Commit, Page, RunFilter, RunState, ScheduleAdvance, Store};
+pub use port::{
+    AuditEntry, Commit, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance, Store,
+};
 
 /// Why a store call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

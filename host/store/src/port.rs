@@ -38,6 +38,29 @@ pub struct Commit {
     pub attempts: Vec<Attempt>,
     /// A schedule tick consumed by this commit.
     pub schedule: Option<ScheduleAdvance>,
+    /// Tasks to publish, written with the rest (the transactional outbox).
+    pub outbox: Vec<OutboxEntry>,
+}
+
+/// A task to publish, written in the same transaction as the decision that
+/// made it due; the relay publishes it and then deletes it
+/// (`docs/DISTRIBUTED.md`, "The outbox").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Unique, chosen by the writer; ties on `created_at` are ordered by it.
+    pub id: String,
+    /// The run's tenant.
+    pub tenant_id: String,
+    /// The run.
+    pub run_id: String,
+    /// The step (or a `$`-prefixed pseudo step).
+    pub step_key: String,
+    /// The attempt the task asks for.
+    pub attempt: u32,
+    /// Publish with a delay of `due_at - now` (ms since the epoch).
+    pub due_at: i64,
+    /// When it was written (ms since the epoch).
+    pub created_at: i64,
 }
 
 /// Moves a schedule from the tick it fired to the next, if nobody else did.
@@ -179,6 +202,22 @@ pub trait Store: Send + Sync + 'static {
     async fn overdue_runs(&self, at: i64, limit: u32) -> Result<Vec<Run>>;
     /// Counts runs by status (metrics).
     async fn count_runs(&self) -> Result<Vec<(Status, u64)>>;
+
+    /// Counts the tenant's runs that are not in a terminal status (the hard
+    /// quota of active runs).
+    async fn active_runs(&self, tenant: &str) -> Result<u64>;
+
+    // ---- the outbox
+
+    /// Up to `limit` entries (any tenant) that are unclaimed or whose claim
+    /// lapsed (at or before `now`), oldest first by (`created_at`, `id`),
+    /// claimed until `now + lease_ms`. Two callers never get the same entry
+    /// while its claim is live.
+    async fn outbox_claim(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>>;
+    /// Removes entries (published); unknown ids are ignored.
+    async fn outbox_delete(&self, ids: &[String]) -> Result<()>;
+    /// `created_at` of the oldest entry (the relay's lag).
+    async fn outbox_oldest(&self) -> Result<Option<i64>>;
 
     // ---- credentials
 

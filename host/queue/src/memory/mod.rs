@@ -205,6 +205,10 @@ impl Queue for Handle {
     async fn redrive(&self, id: &MessageId) -> Result<()> {
         self.shared.lock().redrive(id, Instant::now())
     }
+
+    async fn depth(&self) -> Result<crate::Depth> {
+        Ok(self.shared.lock().depth())
+    }
 }
 
 struct MemoryConsumer {

@@ -317,6 +317,13 @@ impl State {
         self.timer_target
     }
 
+    pub(super) fn depth(&self) -> crate::Depth {
+        crate::Depth {
+            ready: (self.ready.len() + self.delayed.len()) as u64,
+            dead: self.dead.len() as u64,
+        }
+    }
+
     pub(super) fn dead_letters(&self, limit: usize) -> Vec<DeadLetter> {
         self.dead.iter().take(limit).cloned().collect()
     }

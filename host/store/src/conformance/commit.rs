@@ -22,6 +22,7 @@ where
         steps: vec![sb.clone(), sa.clone()],
         attempts: vec![a1.clone()],
         schedule: None,
+        outbox: Vec::new(),
     };
     store.commit(&c).await.unwrap();
     let state = store.load_run(A, "run_1").await.unwrap().expect("the run");
@@ -153,6 +154,7 @@ where
             expected: 5_000,
             next: 6_000,
         }),
+        outbox: Vec::new(),
     };
     let mut stale = good.clone();
     let mut r2_stale = next(&r2).0;
@@ -222,6 +224,7 @@ where
         steps: vec![running.clone()],
         attempts: vec![a1.clone()],
         schedule: None,
+        outbox: Vec::new(),
     };
     store.commit(&c).await.unwrap();
 
@@ -241,6 +244,7 @@ where
         steps: vec![done.clone()],
         attempts: vec![a1_done.clone()],
         schedule: None,
+        outbox: Vec::new(),
     };
     store.commit(&c).await.unwrap();
     let state = store.load_run(A, "run_1").await.unwrap().unwrap();

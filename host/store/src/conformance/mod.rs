@@ -14,6 +14,7 @@ mod commit;
 mod concurrency;
 mod credentials;
 mod isolation;
+mod outbox;
 mod reads;
 mod state;
 mod tenants;
@@ -24,6 +25,7 @@ pub use commit::*;
 pub use concurrency::*;
 pub use credentials::*;
 pub use isolation::*;
+pub use outbox::*;
 pub use reads::*;
 pub use state::*;
 pub use tenants::*;
@@ -255,6 +257,10 @@ macro_rules! conformance_tests {
             json_values_round_trip,
             optional_values_round_trip,
             ping_answers,
+            outbox_written_with_the_commit,
+            outbox_claim_oldest_first_and_leased,
+            outbox_delete_and_oldest,
+            active_runs_counts_live_runs_per_tenant,
         );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {

@@ -1,7 +1,7 @@
 //! The in-memory adapter: one mutex over plain maps. For tests and `weft run`;
 //! nothing survives the process.
 
-use crate::{AuditEntry, Commit, Error, Page, Result, RunFilter, RunState, Store};
+use crate::{AuditEntry, Commit, Error, OutboxEntry, Page, Result, RunFilter, RunState, Store};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -28,6 +28,8 @@ struct Inner {
     credentials: BTreeMap<Key2, CredentialRecord>,
     state: HashMap<Key3, Vec<u8>>,
     audit: Vec<AuditEntry>,
+    /// By (created_at, id): entry and claimed-until.
+    outbox: BTreeMap<(i64, String), (OutboxEntry, i64)>,
 }
 
 /// The in-memory store.
@@ -300,6 +302,39 @@ impl Store for Memory {
 
     async fn count_runs(&self) -> Result<Vec<(Status, u64)>> {
         Ok(self.lock().count_runs())
+    }
+
+    async fn active_runs(&self, tenant: &str) -> Result<u64> {
+        let g = self.lock();
+        Ok(g.runs
+            .values()
+            .filter(|r| r.tenant_id == tenant && !r.status.is_terminal())
+            .count() as u64)
+    }
+
+    async fn outbox_claim(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let mut g = self.lock();
+        let mut out = Vec::new();
+        for (entry, until) in g.outbox.values_mut() {
+            if out.len() >= limit as usize {
+                break;
+            }
+            if *until <= now {
+                *until = now.saturating_add(lease_ms);
+                out.push(entry.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn outbox_delete(&self, ids: &[String]) -> Result<()> {
+        let mut g = self.lock();
+        g.outbox.retain(|(_, id), _| !ids.contains(id));
+        Ok(())
+    }
+
+    async fn outbox_oldest(&self) -> Result<Option<i64>> {
+        Ok(self.lock().outbox.keys().next().map(|(at, _)| *at))
     }
 
     async fn create_credential(&self, c: &CredentialRecord) -> Result<()> {

@@ -44,6 +44,10 @@ impl Inner {
         {
             s.next_fire_at = a.next;
         }
+        for e in &c.outbox {
+            self.outbox
+                .insert((e.created_at, e.id.clone()), (e.clone(), i64::MIN));
+        }
         Ok(())
     }
 

@@ -1,0 +1,900 @@
+//! `impl Store for Postgres`.
+
+use crate::Postgres;
+use crate::row::{
+    self, ATTEMPT, CREDENTIAL, KEY, RUN, SCHEDULE, STEP, TENANT, TERMINAL, VERSION, WORKFLOW,
+    missed_name, opt_text, text, unavailable, write_error,
+};
+use async_trait::async_trait;
+// Dynamic SQL here is only ever built from this file's constants (column lists,
+// `TERMINAL`), never from data: every value is a bind parameter.
+use sqlx::{AssertSqlSafe, Postgres as Pg, Row, Transaction};
+use weft_store::{
+    AuditEntry, Commit, Error, OutboxEntry, Page, Result, RunFilter, RunState, ScheduleAdvance,
+    Store,
+};
+use weft_types::{
+    ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
+    WorkflowVersion,
+};
+
+fn limit(n: u32) -> i64 {
+    i64::from(n)
+}
+
+impl Postgres {
+    async fn read_workflow(
+        tx: &mut Transaction<'_, Pg>,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<Workflow>> {
+        let sql = format!("SELECT {WORKFLOW} FROM workflows WHERE tenant_id = $1 AND id = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::workflow)
+            .transpose()
+    }
+
+    async fn insert_version(tx: &mut Transaction<'_, Pg>, v: &WorkflowVersion) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&v.tenant_id)
+        .bind(&v.workflow_id)
+        .bind(i64::from(v.version))
+        .bind(text(&v.definition))
+        .bind(v.created_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("workflow", || {
+            format!("workflow {} version {} exists", v.workflow_id, v.version)
+        }))?;
+        Ok(())
+    }
+}
+
+async fn insert_run(tx: &mut Transaction<'_, Pg>, r: &Run) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO runs ({RUN}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    );
+    bind_run(sqlx::query(AssertSqlSafe(sql)), r)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("run", || format!("run {} exists", r.id)))?;
+    Ok(())
+}
+
+async fn update_run(tx: &mut Transaction<'_, Pg>, r: &Run, expected: i64) -> Result<()> {
+    const SQL: &str = "UPDATE runs SET tenant_id = $1, id = $2, workflow_id = $3, version = $4, \
+        status = $5, trigger_kind = $6, input = $7, output = $8, error = $9, response = $10, \
+        parent_run_id = $11, parent_step_key = $12, depth = $13, deadline_at = $14, seq = $15, \
+        created_at = $16, updated_at = $17, finished_at = $18 \
+        WHERE tenant_id = $1 AND id = $2 AND seq = $19";
+    let done = bind_run(sqlx::query(SQL), r)
+        .bind(expected)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "run {} moved on from seq {expected}",
+            r.id
+        )));
+    }
+    Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, Pg, sqlx::postgres::PgArguments>;
+
+fn bind_run<'q>(q: Query<'q>, r: &'q Run) -> Query<'q> {
+    q.bind(&r.tenant_id)
+        .bind(&r.id)
+        .bind(&r.workflow_id)
+        .bind(i64::from(r.version))
+        .bind(r.status.as_str())
+        .bind(r.trigger.as_str())
+        .bind(text(&r.input))
+        .bind(opt_text(r.output.as_ref()))
+        .bind(opt_text(r.error.as_ref()))
+        .bind(opt_text(r.response.as_ref()))
+        .bind(r.parent.as_ref().map(|p| p.run_id.as_str()))
+        .bind(r.parent.as_ref().map(|p| p.step_key.as_str()))
+        .bind(i64::from(r.depth))
+        .bind(r.deadline_at)
+        .bind(r.seq)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(r.finished_at)
+}
+
+async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO steps ({STEP}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (tenant_id, run_id, key) DO UPDATE SET status = excluded.status, \
+         attempt = excluded.attempt, input = excluded.input, output = excluded.output, \
+         error = excluded.error, due_at = excluded.due_at, \
+         resume_token = excluded.resume_token, child_run_id = excluded.child_run_id, \
+         created_at = excluded.created_at, updated_at = excluded.updated_at"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&s.tenant_id)
+        .bind(&s.run_id)
+        .bind(&s.key)
+        .bind(s.status.as_str())
+        .bind(i64::from(s.attempt))
+        .bind(opt_text(s.input.as_ref()))
+        .bind(opt_text(s.output.as_ref()))
+        .bind(opt_text(s.error.as_ref()))
+        .bind(s.due_at)
+        .bind(s.resume_token.as_deref())
+        .bind(s.child_run_id.as_deref())
+        .bind(s.created_at)
+        .bind(s.updated_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("run", || {
+            format!("resume token of step {} is taken", s.key)
+        }))?;
+    Ok(())
+}
+
+async fn upsert_attempt(tx: &mut Transaction<'_, Pg>, a: &Attempt) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO attempts ({ATTEMPT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
+         idempotency_key = excluded.idempotency_key, status = excluded.status, \
+         input = excluded.input, output = excluded.output, error = excluded.error, \
+         usage = excluded.usage, started_at = excluded.started_at, \
+         finished_at = excluded.finished_at"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&a.tenant_id)
+        .bind(&a.run_id)
+        .bind(&a.step_key)
+        .bind(i64::from(a.attempt))
+        .bind(&a.idempotency_key)
+        .bind(a.status.as_str())
+        .bind(opt_text(a.input.as_ref()))
+        .bind(opt_text(a.output.as_ref()))
+        .bind(opt_text(a.error.as_ref()))
+        .bind(opt_text(a.usage.as_ref()))
+        .bind(a.started_at)
+        .bind(a.finished_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("step", || "attempt conflict".into()))?;
+    Ok(())
+}
+
+async fn advance(tx: &mut Transaction<'_, Pg>, a: &ScheduleAdvance) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE schedules SET next_fire_at = $1 \
+         WHERE tenant_id = $2 AND workflow_id = $3 AND next_fire_at = $4",
+    )
+    .bind(a.next)
+    .bind(&a.tenant_id)
+    .bind(&a.workflow_id)
+    .bind(a.expected)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "the schedule of {} moved on from {}",
+            a.workflow_id, a.expected
+        )));
+    }
+    Ok(())
+}
+
+async fn insert_outbox(tx: &mut Transaction<'_, Pg>, e: &OutboxEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (id, tenant_id, run_id, step_key, attempt, due_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&e.id)
+    .bind(&e.tenant_id)
+    .bind(&e.run_id)
+    .bind(&e.step_key)
+    .bind(i64::from(e.attempt))
+    .bind(e.due_at)
+    .bind(e.created_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(write_error("run", || {
+        format!("outbox entry {} exists", e.id)
+    }))?;
+    Ok(())
+}
+
+async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()> {
+    for (r, expected) in &c.runs {
+        match expected {
+            Some(e) if r.seq <= *e => {
+                return Err(Error::Conflict(format!(
+                    "run {}: seq {} is not after {e}",
+                    r.id, r.seq
+                )));
+            }
+            Some(e) => update_run(tx, r, *e).await?,
+            None => insert_run(tx, r).await?,
+        }
+    }
+    for s in &c.steps {
+        upsert_step(tx, s).await?;
+    }
+    for a in &c.attempts {
+        upsert_attempt(tx, a).await?;
+    }
+    if let Some(a) = &c.schedule {
+        advance(tx, a).await?;
+    }
+    for e in &c.outbox {
+        insert_outbox(tx, e).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for Postgres {
+    async fn create_tenant(&self, t: &Tenant) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tenants (id, name, wrapped_key, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(&t.wrapped_key)
+        .bind(t.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(write_error("tenant", || format!("tenant {} exists", t.id)))?;
+        Ok(())
+    }
+
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>> {
+        let sql = format!("SELECT {TENANT} FROM tenants WHERE id = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::tenant)
+            .transpose()
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        let sql = format!("SELECT {TENANT} FROM tenants ORDER BY created_at, id");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::tenant).collect()
+    }
+
+    async fn create_api_key(&self, k: &ApiKey) -> Result<()> {
+        let sql = format!("INSERT INTO api_keys ({KEY}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&k.tenant_id)
+            .bind(&k.id)
+            .bind(&k.prefix)
+            .bind(&k.hash)
+            .bind(k.role.as_str())
+            .bind(&k.name)
+            .bind(k.created_at)
+            .bind(k.revoked_at)
+            .execute(&self.pool)
+            .await
+            .map_err(write_error("tenant", || {
+                format!("API key {} or its prefix exists", k.id)
+            }))?;
+        Ok(())
+    }
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKey>> {
+        let sql = format!("SELECT {KEY} FROM api_keys WHERE prefix = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(prefix)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::api_key)
+            .transpose()
+    }
+
+    async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>> {
+        let sql =
+            format!("SELECT {KEY} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::api_key).collect()
+    }
+
+    async fn revoke_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("API key"));
+        }
+        Ok(())
+    }
+
+    async fn create_workflow(&self, w: &Workflow, first: &WorkflowVersion) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let sql =
+            format!("INSERT INTO workflows ({WORKFLOW}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&w.tenant_id)
+            .bind(&w.id)
+            .bind(&w.name)
+            .bind(i64::from(w.version))
+            .bind(w.active)
+            .bind(&w.webhook_token)
+            .bind(w.created_at)
+            .bind(w.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(write_error("tenant", || {
+                format!("workflow {} or its webhook token exists", w.id)
+            }))?;
+        // A deleted workflow's versions are kept: reusing its id conflicts here.
+        Self::insert_version(&mut tx, first).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn add_version(&self, next: &WorkflowVersion, name: &str, at: i64) -> Result<Workflow> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let (tenant, id) = (next.tenant_id.as_str(), next.workflow_id.as_str());
+        let current = i64::from(next.version) - 1;
+        let done = sqlx::query(
+            "UPDATE workflows SET version = $1, name = $2, updated_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND version = $6",
+        )
+        .bind(i64::from(next.version))
+        .bind(name)
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .bind(current)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        if done.rows_affected() == 0 {
+            return Err(match Self::read_workflow(&mut tx, tenant, id).await? {
+                Some(w) => Error::Conflict(format!(
+                    "workflow {id} is at version {}, not {current}",
+                    w.version
+                )),
+                None => Error::NotFound("workflow"),
+            });
+        }
+        Self::insert_version(&mut tx, next).await?;
+        let w = Self::read_workflow(&mut tx, tenant, id)
+            .await?
+            .ok_or(Error::NotFound("workflow"))?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(w)
+    }
+
+    async fn set_active(
+        &self,
+        tenant: &str,
+        id: &str,
+        active: bool,
+        schedule: Option<&Schedule>,
+        at: i64,
+    ) -> Result<Workflow> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let done = sqlx::query(
+            "UPDATE workflows SET active = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(active)
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("workflow"));
+        }
+        sqlx::query("DELETE FROM schedules WHERE tenant_id = $1 AND workflow_id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        if let Some(s) = schedule {
+            let sql = format!("INSERT INTO schedules ({SCHEDULE}) VALUES ($1, $2, $3, $4, $5, $6)");
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(tenant)
+                .bind(id)
+                .bind(&s.cron)
+                .bind(&s.timezone)
+                .bind(missed_name(s.missed))
+                .bind(s.next_fire_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        let w = Self::read_workflow(&mut tx, tenant, id)
+            .await?
+            .ok_or(Error::NotFound("workflow"))?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(w)
+    }
+
+    async fn delete_workflow(&self, tenant: &str, id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM workflows WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("workflow"));
+        }
+        Ok(())
+    }
+
+    async fn get_workflow(&self, tenant: &str, id: &str) -> Result<Option<Workflow>> {
+        let sql = format!("SELECT {WORKFLOW} FROM workflows WHERE tenant_id = $1 AND id = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::workflow)
+            .transpose()
+    }
+
+    async fn workflow_by_token(&self, token: &str) -> Result<Option<Workflow>> {
+        let sql = format!("SELECT {WORKFLOW} FROM workflows WHERE webhook_token = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::workflow)
+            .transpose()
+    }
+
+    async fn list_workflows(&self, tenant: &str, page: &Page) -> Result<Vec<Workflow>> {
+        let sql = format!(
+            "SELECT {WORKFLOW} FROM workflows WHERE tenant_id = $1 \
+             AND ($2::text IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(page.before.as_deref())
+            .bind(limit(page.capped()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::workflow).collect()
+    }
+
+    async fn get_version(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        version: u32,
+    ) -> Result<Option<WorkflowVersion>> {
+        let sql = format!(
+            "SELECT {VERSION} FROM workflow_versions \
+             WHERE tenant_id = $1 AND workflow_id = $2 AND version = $3"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(workflow_id)
+            .bind(i64::from(version))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::version)
+            .transpose()
+    }
+
+    async fn commit(&self, c: &Commit) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        match apply(&mut tx, c).await {
+            Ok(()) => tx.commit().await.map_err(unavailable),
+            Err(e) => {
+                if let Err(r) = tx.rollback().await {
+                    tracing::debug!(error = %r, "rollback failed; the connection is discarded");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>> {
+        // One connection, one snapshot: the run and its steps agree.
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let sql = format!("SELECT {RUN} FROM runs WHERE tenant_id = $1 AND id = $2");
+        let Some(r) = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let run = row::run(&r)?;
+        let sql =
+            format!("SELECT {STEP} FROM steps WHERE tenant_id = $1 AND run_id = $2 ORDER BY key");
+        let steps = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let steps = steps.iter().map(row::step).collect::<Result<Vec<_>>>()?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(Some(RunState { run, steps }))
+    }
+
+    async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>> {
+        let sql = format!("SELECT {RUN} FROM runs WHERE tenant_id = $1 AND id = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::run)
+            .transpose()
+    }
+
+    async fn list_runs(&self, tenant: &str, f: &RunFilter, page: &Page) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN} FROM runs WHERE tenant_id = $1 \
+             AND ($2::text IS NULL OR workflow_id = $2) \
+             AND ($3::text IS NULL OR status = $3) \
+             AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(f.workflow_id.as_deref())
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(page.before.as_deref())
+            .bind(limit(page.capped()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::run).collect()
+    }
+
+    async fn list_attempts(&self, tenant: &str, run_id: &str) -> Result<Vec<Attempt>> {
+        let sql = format!(
+            "SELECT {ATTEMPT} FROM attempts WHERE tenant_id = $1 AND run_id = $2 \
+             ORDER BY step_key, attempt"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::attempt).collect()
+    }
+
+    async fn step_by_resume_token(&self, token: &str) -> Result<Option<Step>> {
+        let sql = format!("SELECT {STEP} FROM steps WHERE resume_token = $1");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::step)
+            .transpose()
+    }
+
+    async fn due_steps(&self, at: i64, n: u32) -> Result<Vec<Step>> {
+        let sql = format!(
+            "SELECT {STEP} FROM steps WHERE due_at <= $1 AND status NOT IN {TERMINAL} \
+             ORDER BY due_at, tenant_id, run_id, key LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(at)
+            .bind(limit(n))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::step).collect()
+    }
+
+    async fn overdue_runs(&self, at: i64, n: u32) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN} FROM runs WHERE deadline_at <= $1 AND status NOT IN {TERMINAL} \
+             ORDER BY deadline_at, tenant_id, id LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(at)
+            .bind(limit(n))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::run).collect()
+    }
+
+    async fn count_runs(&self) -> Result<Vec<(Status, u64)>> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM runs GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                let c = row::Cols::new(r, "runs");
+                let n: i64 = c.get("n")?;
+                Ok((c.parse("status")?, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn active_runs(&self, tenant: &str) -> Result<u64> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM runs WHERE tenant_id = $1 AND status NOT IN {TERMINAL}"
+        );
+        let r = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let n: i64 = row::Cols::new(&r, "runs").get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn outbox_claim(&self, now: i64, lease_ms: i64, n: u32) -> Result<Vec<OutboxEntry>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN ( \
+                 SELECT id FROM outbox WHERE claimed_until <= $2 \
+                 ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, tenant_id, run_id, step_key, attempt, due_at, created_at",
+        )
+        .bind(now.saturating_add(lease_ms))
+        .bind(now)
+        .bind(limit(n))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut v = rows
+            .iter()
+            .map(|r| {
+                let c = row::Cols::new(r, "outbox");
+                Ok(OutboxEntry {
+                    id: c.get("id")?,
+                    tenant_id: c.get("tenant_id")?,
+                    run_id: c.get("run_id")?,
+                    step_key: c.get("step_key")?,
+                    attempt: c.u32("attempt")?,
+                    due_at: c.get("due_at")?,
+                    created_at: c.get("created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(v)
+    }
+
+    async fn outbox_delete(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn outbox_oldest(&self) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT MIN(created_at) AS at FROM outbox")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row::Cols::new(&r, "outbox").get("at")
+    }
+
+    async fn create_credential(&self, c: &CredentialRecord) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO credentials ({CREDENTIAL}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        );
+        let hosts = serde_json::to_string(&c.hosts)
+            .map_err(|e| Error::Unavailable(format!("credential hosts: {e}")))?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&c.tenant_id)
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(text(&c.injection))
+            .bind(hosts)
+            .bind(&c.nonce)
+            .bind(&c.ciphertext)
+            .bind(c.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(write_error("tenant", || {
+                format!("credential `{}` exists", c.name)
+            }))?;
+        Ok(())
+    }
+
+    async fn list_credentials(&self, tenant: &str) -> Result<Vec<CredentialRecord>> {
+        let sql =
+            format!("SELECT {CREDENTIAL} FROM credentials WHERE tenant_id = $1 ORDER BY name");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::credential).collect()
+    }
+
+    async fn credential_by_name(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<CredentialRecord>> {
+        let sql =
+            format!("SELECT {CREDENTIAL} FROM credentials WHERE tenant_id = $1 AND name = $2");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .as_ref()
+            .map(row::credential)
+            .transpose()
+    }
+
+    async fn delete_credential(&self, tenant: &str, id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM credentials WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("credential"));
+        }
+        Ok(())
+    }
+
+    async fn due_schedules(&self, at: i64, n: u32) -> Result<Vec<Schedule>> {
+        let sql = format!(
+            "SELECT {SCHEDULE} FROM schedules WHERE next_fire_at <= $1 \
+             ORDER BY next_fire_at, tenant_id, workflow_id LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(at)
+            .bind(limit(n))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(row::schedule).collect()
+    }
+
+    async fn state_get(&self, tenant: &str, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let r = sqlx::query(
+            "SELECT value FROM plugin_state WHERE tenant_id = $1 AND plugin = $2 AND key = $3",
+        )
+        .bind(tenant)
+        .bind(plugin)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        r.as_ref()
+            .map(|r| row::Cols::new(r, "plugin_state").get("value"))
+            .transpose()
+    }
+
+    async fn state_set(&self, tenant: &str, plugin: &str, key: &str, value: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO plugin_state (tenant_id, plugin, key, value) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(tenant)
+        .bind(plugin)
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn state_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM plugin_state WHERE tenant_id = $1 AND plugin = $2 AND key = $3",
+        )
+        .bind(tenant)
+        .bind(plugin)
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn audit(&self, e: &AuditEntry) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit (tenant_id, actor, action, target, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&e.tenant_id)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(e.at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, tenant: &str, n: u32) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, actor, action, target, at FROM audit WHERE tenant_id = $1 \
+             ORDER BY at DESC, seq DESC LIMIT $2",
+        )
+        .bind(tenant)
+        .bind(limit(n))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                let c = row::Cols::new(r, "audit");
+                Ok(AuditEntry {
+                    tenant_id: c.get("tenant_id")?,
+                    actor: c.get("actor")?,
+                    action: c.get("action")?,
+                    target: c.get("target")?,
+                    at: c.get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let r = sqlx::query("SELECT 1 AS one")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let _: i32 = r.try_get("one").map_err(unavailable)?;
+        Ok(())
+    }
+}
