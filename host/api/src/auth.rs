@@ -5,6 +5,7 @@
 use crate::{ApiError, AppState};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use weft_limits::{Class, RateDecision};
 use weft_types::Role;
 
 /// The authenticated caller.
@@ -55,6 +56,19 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(ApiError::unauthenticated)?;
         if key.revoked_at.is_some() || !weft_vault::apikey::verify(secret, &key.hash) {
             return Err(ApiError::unauthenticated());
+        }
+        if let Some(limits) = &state.rate_limits {
+            let l = &state.limit_settings;
+            match limits
+                .check_rate(&key.tenant_id, Class::Api, l.api_rate, l.api_burst)
+                .await
+            {
+                RateDecision::Limited { retry_after } => {
+                    return Err(ApiError::rate_limited("API", retry_after));
+                }
+                // Redis down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
+                RateDecision::Unavailable | RateDecision::Allowed => {}
+            }
         }
         Ok(Self {
             tenant_id: key.tenant_id,

@@ -14,6 +14,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Vec<Problem>,
+    retry_after: Option<u64>,
 }
 
 /// `Result` for handlers.
@@ -27,7 +28,26 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// 429 `rate_limited`, with `Retry-After` in whole seconds (at least 1).
+    pub fn rate_limited(what: &str, after: std::time::Duration) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("the tenant's {what} rate limit is reached; retry later"),
+        );
+        e.retry_after = Some(after.as_millis().div_ceil(1000).max(1) as u64);
+        e
+    }
+
+    /// 503 `unavailable`, with `Retry-After`.
+    pub fn unavailable(message: impl Into<String>, after_secs: u64) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
+        e.retry_after = Some(after_secs.max(1));
+        e
     }
 
     /// 404 `not_found`: also what another tenant's ids answer.
@@ -88,7 +108,16 @@ impl IntoResponse for ApiError {
         if !self.details.is_empty() {
             err["details"] = json!(self.details);
         }
-        (self.status, Json(json!({ "error": err }))).into_response()
+        // A 503 always says when to come back (the store or the broker is down).
+        let retry = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(1));
+        let mut resp = (self.status, Json(json!({ "error": err }))).into_response();
+        if let Some(secs) = retry {
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -102,6 +131,7 @@ impl From<weft_worker::Error> for ApiError {
             W::Store(s) => s.into(),
             W::Queue(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             W::Vault(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+            W::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
         }
     }
 }

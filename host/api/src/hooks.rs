@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
+use weft_limits::{Class, RateDecision};
 use weft_types::{Run, Status, Trigger, WebhookMode};
 
 /// How long a synchronous webhook waits when the workflow sets nothing.
@@ -30,6 +31,30 @@ pub async fn post_hook(
         Some(wf) if wf.active => wf,
         _ => return Err(ApiError::not_found("webhook")),
     };
+    if let Some(limits) = &state.rate_limits {
+        let l = &state.limit_settings;
+        match limits
+            .check_rate(
+                &wf.tenant_id,
+                Class::Webhook,
+                l.webhook_rate,
+                l.webhook_burst,
+            )
+            .await
+        {
+            RateDecision::Allowed => {}
+            RateDecision::Limited { retry_after } => {
+                return Err(ApiError::rate_limited("webhook", retry_after));
+            }
+            // Redis down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
+            RateDecision::Unavailable => {
+                return Err(ApiError::unavailable(
+                    "rate limits cannot be checked right now; retry later",
+                    1,
+                ));
+            }
+        }
+    }
     let def = state
         .handle
         .definition(&wf.tenant_id, &wf.id, wf.version)

@@ -16,6 +16,7 @@ mod audit;
 mod auth;
 mod connectors;
 mod credentials;
+mod deadletters;
 mod dto;
 mod error;
 mod extract;
@@ -49,6 +50,34 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The public base URL, for webhook and resume URLs in responses.
     pub base_url: Arc<str>,
+    /// Per-tenant rate limits (Redis); `None`: no rate limits (embedded mode).
+    pub rate_limits: Option<Arc<weft_limits::Limits>>,
+    /// The rates and bursts.
+    pub limit_settings: LimitSettings,
+}
+
+/// Per-tenant rates (per second) and bursts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimitSettings {
+    /// Authenticated `/v1` calls per second.
+    pub api_rate: f64,
+    /// Their burst.
+    pub api_burst: u32,
+    /// Webhook deliveries per second.
+    pub webhook_rate: f64,
+    /// Their burst.
+    pub webhook_burst: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            api_rate: 100.0,
+            api_burst: 200,
+            webhook_rate: 50.0,
+            webhook_burst: 100,
+        }
+    }
 }
 
 impl AppState {
@@ -58,7 +87,21 @@ impl AppState {
             handle,
             limits: Arc::new(Limits::default()),
             base_url: base_url.trim_end_matches('/').into(),
+            rate_limits: None,
+            limit_settings: LimitSettings::default(),
         }
+    }
+
+    /// The same state with per-tenant rate limits.
+    #[must_use]
+    pub fn with_rate_limits(
+        mut self,
+        limits: Arc<weft_limits::Limits>,
+        settings: LimitSettings,
+    ) -> Self {
+        self.rate_limits = Some(limits);
+        self.limit_settings = settings;
+        self
     }
 }
 
@@ -113,7 +156,23 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/keys", post(keys::create_key).get(keys::list_keys))
         .route("/v1/keys/{id}", delete(keys::revoke_key))
         .route("/v1/audit", get(keys::list_audit))
+        .route("/v1/dead-letters", get(deadletters::list_dead_letters))
+        .route(
+            "/v1/dead-letters/{id}/redrive",
+            post(deadletters::redrive_dead_letter),
+        )
         .fallback(system::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// The routes of a process that serves no API (`weft worker`): `/healthz`,
+/// `/readyz` and `/metrics`.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(system::get_health))
+        .route("/readyz", get(system::get_ready))
+        .route("/metrics", get(system::get_metrics))
+        .fallback(system::not_found)
         .with_state(state)
 }

@@ -313,4 +313,22 @@ pub const ROUTES: &[Route] = &[
         false,
         "The tenant's audit log, newest first.",
     ),
+    r(
+        "GET",
+        "/v1/dead-letters",
+        "list_dead_letters",
+        "operations",
+        true,
+        false,
+        "The tenant's dead-lettered step tasks (poison steps), oldest first (admin).",
+    ),
+    r(
+        "POST",
+        "/v1/dead-letters/{id}/redrive",
+        "redrive_dead_letter",
+        "operations",
+        true,
+        false,
+        "Put a dead letter back into the queue; a step that failed as poison is re-run in a new run from that step (admin).",
+    ),
 ];

@@ -11,28 +11,35 @@ pub async fn get_health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Ready when the store, the queue and (when configured) Redis answer; the
+/// body says each one's state.
 pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.handle.store().ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "store": "ok"})),
-        ),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "store": e.to_string()})),
-        ),
+    let store = state.handle.store().ping().await.map_err(|e| e.to_string());
+    let queue = state.handle.queue().ping().await.map_err(|e| e.to_string());
+    let redis = match &state.rate_limits {
+        Some(l) => Some(l.ping().await),
+        None => None,
+    };
+    let show = |r: &Result<(), String>| match r {
+        Ok(()) => json!("ok"),
+        Err(e) => json!(e),
+    };
+    let mut body = json!({"store": show(&store), "queue": show(&queue)});
+    if let Some(r) = &redis {
+        body["redis"] = show(r);
     }
+    let ready = store.is_ok() && queue.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    body["status"] = json!(if ready { "ready" } else { "unavailable" });
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
 }
 
 pub async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let mut out = String::new();
-    state.handle.metrics().render(&mut out);
-    if let Ok(counts) = state.handle.store().count_runs().await {
-        out.push_str("# HELP weft_runs Runs in the store, by status.\n# TYPE weft_runs gauge\n");
-        for (status, n) in counts {
-            out.push_str(&format!("weft_runs{{status=\"{status}\"}} {n}\n"));
-        }
-    }
+    let out = state.handle.render_metrics().await;
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,

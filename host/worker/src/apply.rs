@@ -2,12 +2,12 @@
 //! waiters it wakes.
 
 use crate::runtime::CANCEL;
-use crate::{Handle, Result, now_ms};
+use crate::{Handle, Result, new_id, now_ms};
 use serde_json::json;
 use std::time::Duration;
 use weft_engine::run::{Decision, Plan, TRIGGER};
 use weft_queue::Task;
-use weft_store::{Commit, RunState, ScheduleAdvance};
+use weft_store::{Commit, OutboxEntry, RunState, ScheduleAdvance};
 use weft_types::{Run, Status, Step};
 
 impl Handle {
@@ -24,6 +24,7 @@ impl Handle {
             steps: d.steps,
             attempts: d.attempts,
             schedule,
+            outbox: Vec::new(),
         };
         let mut tasks: Vec<(Task, Option<Duration>)> = Vec::new();
         for s in &d.starts {
@@ -36,31 +37,24 @@ impl Handle {
             commit.steps.push(trigger);
             tasks.push((Task::new(tenant, &s.run_id, TRIGGER, 0), None));
         }
-        self.store().commit(&commit).await?;
         for due in &d.due {
             let delay = (due.delay_ms > 0).then(|| Duration::from_millis(due.delay_ms));
             tasks.push((Task::new(tenant, &d.run.id, &due.key, due.attempt), delay));
         }
+        if d.finished
+            && let Some(p) = d.run.parent.as_ref().filter(|p| !p.step_key.is_empty())
+        {
+            tasks.push((Task::new(tenant, &p.run_id, &p.step_key, 0), None));
+        }
+        for child in &d.cancel_children {
+            tasks.push((Task::new(tenant, child, CANCEL, 0), None));
+        }
+        self.commit_and_dispatch(commit, tasks, now).await?;
         if d.finished {
             self.0.metrics.finished(d.run.status.as_str());
-            if let Some(p) = d.run.parent.as_ref().filter(|p| !p.step_key.is_empty()) {
-                tasks.push((Task::new(tenant, &p.run_id, &p.step_key, 0), None));
-            }
-        }
-        for (task, delay) in tasks {
-            // The store already holds `due_at` for each: a lost publish is swept later.
-            if let Err(e) = self.queue().publish(task, delay).await {
-                tracing::warn!(run.id = %d.run.id, error = %e, "publish failed; the sweeper will re-enqueue");
-            }
         }
         if d.responded || d.finished {
             self.0.waiters.wake(&d.run.id);
-        }
-        for child in &d.cancel_children {
-            let task = Task::new(tenant, child, CANCEL, 0);
-            if let Err(e) = self.queue().publish(task, None).await {
-                tracing::warn!(run.id = %child, error = %e, "child cancellation not published");
-            }
         }
         Ok(d.run)
     }
@@ -88,20 +82,60 @@ impl Handle {
         let tenant = run.tenant_id.clone();
         let parent = run.parent.clone();
         let id = run.id.clone();
-        self.store()
-            .commit(&Commit {
-                runs: vec![(run, Some(expected))],
-                steps,
-                ..Commit::default()
-            })
-            .await?;
-        if let Some(p) = parent.filter(|p| !p.step_key.is_empty()) {
-            let _ = self
-                .queue()
-                .publish(Task::new(&tenant, &p.run_id, &p.step_key, 0), None)
-                .await;
-        }
+        let tasks = parent
+            .filter(|p| !p.step_key.is_empty())
+            .map(|p| (Task::new(&tenant, &p.run_id, &p.step_key, 0), None))
+            .into_iter()
+            .collect();
+        let commit = Commit {
+            runs: vec![(run, Some(expected))],
+            steps,
+            ..Commit::default()
+        };
+        self.commit_and_dispatch(commit, tasks, now).await?;
         self.0.waiters.wake(&id);
+        Ok(())
+    }
+
+    /// Commits, and gets `tasks` to the queue: with the outbox, as rows of the
+    /// same commit that the relay publishes (woken at once); without it,
+    /// published right after the commit (a lost publish is swept later: the
+    /// store holds every step's `due_at`).
+    async fn commit_and_dispatch(
+        &self,
+        mut commit: Commit,
+        tasks: Vec<(Task, Option<Duration>)>,
+        now: i64,
+    ) -> Result<()> {
+        if self.options().outbox {
+            commit.outbox = tasks
+                .into_iter()
+                .map(|(t, delay)| OutboxEntry {
+                    id: new_id("obx"),
+                    tenant_id: t.tenant_id,
+                    run_id: t.run_id,
+                    step_key: t.step_key,
+                    attempt: t.attempt,
+                    due_at: now.saturating_add(
+                        delay.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+                    ),
+                    created_at: now,
+                })
+                .collect();
+            let any = !commit.outbox.is_empty();
+            self.store().commit(&commit).await?;
+            if any {
+                self.0.relay_wake.notify_one();
+            }
+            return Ok(());
+        }
+        self.store().commit(&commit).await?;
+        for (task, delay) in tasks {
+            let run = task.run_id.clone();
+            if let Err(e) = self.queue().publish(task, delay).await {
+                tracing::warn!(run.id = %run, error = %e, "publish failed; the sweeper will re-enqueue");
+            }
+        }
         Ok(())
     }
 }

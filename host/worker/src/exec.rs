@@ -1,12 +1,12 @@
 //! One task: begin a pending run, run an action step in the sandbox, wake a
 //! wait, or check a sub-workflow's child.
 
-use crate::{Error, Handle, Result, now_ms};
+use crate::{Error, Handle, Result, SlotGrant, now_ms};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use weft_engine::run::{Claim, StepError, TRIGGER, locate};
-use weft_queue::Task;
+use weft_queue::{Delivery, Task};
 use weft_sandbox::{Grants, Invocation, Namespace, StateGrant};
 use weft_types::{Definition, ErrorKind, Run, Status, StepContext, StepKind};
 
@@ -16,6 +16,12 @@ impl Handle {
     /// # Errors
     /// Store failures (the caller hands the delivery back to the queue).
     pub async fn handle(&self, task: &Task) -> Result<()> {
+        self.handle_held(task, &mut None).await
+    }
+
+    /// [`Handle::handle`] for a delivery still `held`: an action step acks it
+    /// as soon as its claim commits (and takes it out of `held`).
+    pub(crate) async fn handle_held(&self, task: &Task, held: &mut Option<Delivery>) -> Result<()> {
         let Some(state) = self.store().load_run(&task.tenant_id, &task.run_id).await? else {
             return Ok(());
         };
@@ -55,7 +61,7 @@ impl Handle {
         let kind = locate(&def, key).map(|l| &l.def.kind);
         match (step.status, kind) {
             (Status::Pending | Status::Running, Some(StepKind::Action(_))) => {
-                self.run_action(task, state, &def).await
+                self.run_action(task, state, &def, held).await
             }
             (Status::Waiting, Some(StepKind::Wait(_))) => {
                 self.decide(&task.tenant_id, &task.run_id, Some(state), |p| p.wake(key))
@@ -94,21 +100,61 @@ impl Handle {
         task: &Task,
         state: weft_store::RunState,
         def: &Definition,
+        held: &mut Option<Delivery>,
+    ) -> Result<()> {
+        let key = task.step_key.as_str();
+        let lease = locate(def, key)
+            .and_then(|l| l.def.timeout_ms)
+            .unwrap_or(self.options().default_step_timeout_ms)
+            + self.options().lease_grace_ms;
+        let slot = format!("{}:{key}:{}", task.run_id, task.attempt);
+        let limit = self.options().max_running_steps;
+        let slots = self.0.parts.slots.as_ref().filter(|_| limit > 0);
+        if let Some(slots) = slots {
+            let ttl = Duration::from_millis(lease);
+            if let SlotGrant::Full(wait) = slots.acquire(&task.tenant_id, &slot, limit, ttl).await {
+                // Not counted as a delivery: a fresh task later, this one done.
+                self.0.metrics.deferred.fetch_add(1, Ordering::Relaxed);
+                self.queue()
+                    .publish(task.clone(), Some(wait))
+                    .await
+                    .map_err(|e| Error::Queue(e.to_string()))?;
+                return Ok(());
+            }
+        }
+        let result = self.run_claimed(task, state, def, held, lease).await;
+        if let Some(slots) = slots {
+            slots.release(&task.tenant_id, &slot).await;
+        }
+        result
+    }
+
+    async fn run_claimed(
+        &self,
+        task: &Task,
+        state: weft_store::RunState,
+        def: &Definition,
+        held: &mut Option<Delivery>,
+        lease: u64,
     ) -> Result<()> {
         let key = task.step_key.as_str();
         let started = now_ms();
         let (claim, claimed) = self
             .decide_keep(&task.tenant_id, &task.run_id, Some(state), |p| {
-                let lease = locate(def, key)
-                    .and_then(|l| l.def.timeout_ms)
-                    .unwrap_or(self.options().default_step_timeout_ms)
-                    + self.options().lease_grace_ms;
                 p.claim(key, task.attempt, lease)
             })
             .await?;
         let Some(claim) = claim else {
             return Ok(());
         };
+        // Claimed: the lease now guarantees the step is retried if this worker
+        // dies, so the broker need not redeliver it (and a step longer than the
+        // broker's ack timeout is not run twice).
+        if let Some(d) = held.take()
+            && let Err(e) = d.ack().await
+        {
+            tracing::debug!(error = %e, "early ack failed; a redelivery finds the lease held");
+        }
         let t0 = Instant::now();
         let (result, usage) = self.execute(&claimed.run, key, &claim, def).await;
         self.0.metrics.attempts.fetch_add(1, Ordering::Relaxed);

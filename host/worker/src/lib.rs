@@ -25,15 +25,18 @@
 mod apply;
 mod connectors;
 mod credentials;
+mod dead;
 mod exec;
 pub mod ids;
 mod keys;
 pub mod metrics;
 mod notify;
 mod options;
+mod relay;
 mod runtime;
 pub mod schedule;
 mod serve;
+mod slots;
 mod state;
 
 pub use connectors::{Connectors, Entry};
@@ -41,6 +44,7 @@ pub use credentials::{Injection, NewCredential};
 pub use ids::{RandomIds, new_id, new_token, now_ms};
 pub use options::Options;
 pub use runtime::{Handle, Parts};
+pub use slots::{SlotGrant, Slots};
 pub use state::StoreState;
 
 /// Why a worker operation failed.
@@ -61,6 +65,9 @@ pub enum Error {
     /// The queue failed.
     #[error("queue unavailable: {0}")]
     Queue(String),
+    /// A hard quota of the tenant is reached (runs not yet finished).
+    #[error("quota exceeded: {0}")]
+    Quota(String),
     /// The vault failed (a key cannot be unwrapped).
     #[error("vault: {0}")]
     Vault(String),

@@ -23,6 +23,12 @@ pub struct Metrics {
     pub conflicts: AtomicU64,
     /// Tasks re-enqueued by the sweeper.
     pub swept: AtomicU64,
+    /// Outbox rows published by this process's relay.
+    pub relayed: AtomicU64,
+    /// Tasks deferred because the tenant was at its running-step limit.
+    pub deferred: AtomicU64,
+    /// Dead-lettered tasks whose step was failed as poison.
+    pub dead_lettered: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
     failures: Mutex<BTreeMap<String, u64>>,
     hist: Mutex<([u64; BUCKETS.len()], u64, f64)>,
@@ -99,6 +105,24 @@ impl Metrics {
             "Tasks re-enqueued by the sweeper.",
             self.swept.load(Ordering::Relaxed),
         );
+        c(
+            out,
+            "weft_outbox_relayed_total",
+            "Outbox rows published by this process.",
+            self.relayed.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_steps_deferred_total",
+            "Steps put back because their tenant was at its running-step limit.",
+            self.deferred.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_dead_letters_total",
+            "Dead-lettered tasks whose step was failed as poison.",
+            self.dead_lettered.load(Ordering::Relaxed),
+        );
         let _ = writeln!(
             out,
             "# HELP weft_runs_finished_total Runs that ended, by status.\n# TYPE weft_runs_finished_total counter"
@@ -140,5 +164,48 @@ impl Metrics {
             "weft_step_duration_seconds_bucket{{le=\"+Inf\"}} {}\nweft_step_duration_seconds_sum {}\nweft_step_duration_seconds_count {}",
             h.1, h.2, h.1
         );
+    }
+}
+
+impl crate::Handle {
+    /// Every metric of this process, with the gauges read now: runs by status,
+    /// queue depth, dead letters and outbox lag (gauges whose backend does not
+    /// answer are left out).
+    pub async fn render_metrics(&self) -> String {
+        let mut out = String::new();
+        self.metrics().render(&mut out);
+        let g = |out: &mut String, name: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        };
+        if let Ok(counts) = self.store().count_runs().await {
+            g(&mut out, "weft_runs", "Runs in the store, by status.");
+            for (status, n) in counts {
+                let _ = writeln!(out, "weft_runs{{status=\"{status}\"}} {n}");
+            }
+        }
+        if let Ok(d) = self.queue().depth().await {
+            g(
+                &mut out,
+                "weft_queue_depth",
+                "Tasks waiting in the queue (ready and delayed).",
+            );
+            let _ = writeln!(out, "weft_queue_depth {}", d.ready);
+            g(
+                &mut out,
+                "weft_queue_dead_letters",
+                "Tasks in the dead-letter store.",
+            );
+            let _ = writeln!(out, "weft_queue_dead_letters {}", d.dead);
+        }
+        if let Ok(oldest) = self.store().outbox_oldest().await {
+            let lag = oldest.map_or(0.0, |t| (crate::now_ms() - t).max(0) as f64 / 1e3);
+            g(
+                &mut out,
+                "weft_outbox_lag_seconds",
+                "Age of the oldest task not yet published from the outbox.",
+            );
+            let _ = writeln!(out, "weft_outbox_lag_seconds {lag}");
+        }
+        out
     }
 }

@@ -33,6 +33,8 @@ pub struct Parts {
     pub keyring: Arc<Keyring>,
     /// Settings.
     pub options: Options,
+    /// Per-tenant running-step slots (Redis), when configured.
+    pub slots: Option<Arc<dyn crate::Slots>>,
 }
 
 pub(crate) struct Inner {
@@ -41,6 +43,8 @@ pub(crate) struct Inner {
     pub(crate) waiters: Arc<Waiters>,
     pub(crate) metrics: Metrics,
     pub(crate) state: Arc<crate::StoreState>,
+    /// Wakes the outbox relay after a commit wrote outbox rows.
+    pub(crate) relay_wake: tokio::sync::Notify,
 }
 
 /// A cheap, cloneable handle to the worker.
@@ -57,6 +61,7 @@ impl Handle {
             waiters: Arc::default(),
             metrics: Metrics::default(),
             state,
+            relay_wake: tokio::sync::Notify::new(),
         }))
     }
 
@@ -158,6 +163,12 @@ impl Handle {
         let def = self
             .definition(tenant, &workflow.id, workflow.version)
             .await?;
+        let quota = self.options().max_active_runs;
+        if quota > 0 && self.store().active_runs(tenant).await? >= quota {
+            return Err(Error::Quota(format!(
+                "the tenant has {quota} runs not yet finished, its quota; wait for some to end"
+            )));
+        }
         let now = now_ms();
         let run = new_run(tenant, workflow, trigger, input, now);
         let decision = Plan::start(&def, &RandomIds, now, run).finish();
@@ -272,6 +283,7 @@ impl Handle {
     pub async fn wait(&self, tenant: &str, run_id: &str, timeout: Duration) -> Result<Run> {
         let guard = self.0.waiters.register(run_id);
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut poll_ms = if self.options().outbox { 1 } else { 250 };
         loop {
             let run = self
                 .store()
@@ -281,7 +293,10 @@ impl Handle {
             if run.response.is_some() || run.status.is_terminal() {
                 return Ok(run);
             }
-            let poll = tokio::time::sleep(Duration::from_millis(250));
+            // In-process commits wake the guard; a run decided in another
+            // process (distributed mode) is seen by polling, quickly at first.
+            let poll = tokio::time::sleep(Duration::from_millis(poll_ms));
+            poll_ms = (poll_ms * 2).min(250);
             tokio::select! {
                 () = guard.notified() => {}
                 () = poll => {}

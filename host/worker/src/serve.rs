@@ -6,25 +6,28 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use weft_queue::Task;
+use weft_queue::{Delivery, Task};
 
 /// Steps the sweeper handles per round.
 const SWEEP_BATCH: u32 = 1_000;
-/// How long [`Handle::serve`] waits for attempts in flight after shutdown.
-const DRAIN: Duration = Duration::from_secs(30);
+/// Dead letters read per sweep.
+const DEAD_LETTER_BATCH: usize = 100;
 
 impl Handle {
-    /// Re-enqueues what the queue lost (all of it after a restart), then consumes
-    /// tasks and sweeps until `shutdown`; then stops taking tasks and lets the
-    /// attempts in flight finish (up to 30 s; unfinished ones are redelivered
-    /// when their lease expires).
+    /// Re-enqueues what the queue lost (all of it after a restart, when
+    /// `recover_on_start`), then consumes tasks, sweeps and (with the outbox)
+    /// relays until `shutdown`; then stops taking tasks and lets the attempts
+    /// in flight finish within `grace_ms` (unfinished ones are retried when
+    /// their lease expires).
     ///
     /// # Errors
     /// The queue cannot be consumed.
     pub async fn serve(self, shutdown: CancellationToken) -> Result<()> {
-        let n = self.recover().await?;
-        if n > 0 {
-            tracing::info!(tasks = n, "re-enqueued steps found in the store");
+        if self.options().recover_on_start {
+            let n = self.recover().await?;
+            if n > 0 {
+                tracing::info!(tasks = n, "re-enqueued steps found in the store");
+            }
         }
         let concurrency = self.options().concurrency.max(1);
         let mut consumer = self
@@ -33,6 +36,10 @@ impl Handle {
             .await
             .map_err(|e| Error::Queue(e.to_string()))?;
         let sweeper = tokio::spawn(self.clone().sweep_loop(shutdown.clone()));
+        let relay = self
+            .options()
+            .outbox
+            .then(|| tokio::spawn(self.clone().relay(shutdown.clone())));
         let slots = Arc::new(Semaphore::new(usize::from(concurrency)));
         loop {
             let next = tokio::select! {
@@ -56,25 +63,53 @@ impl Handle {
             };
             let this = self.clone();
             tokio::spawn(async move {
-                let task = delivery.task().clone();
-                let settled = match this.handle(&task).await {
-                    Ok(()) => delivery.ack().await,
-                    Err(e) => {
-                        tracing::warn!(run.id = %task.run_id, step.id = %task.step_key, error = %e, "task failed; retrying later");
-                        delivery.retry_after(Duration::from_secs(1)).await
-                    }
-                };
-                if let Err(e) = settled {
-                    tracing::debug!(error = %e, "delivery not settled");
-                }
+                this.handle_delivery(delivery).await;
                 drop(permit);
             });
         }
+        // Stop taking deliveries: what the consumer holds unsettled goes back
+        // to the queue at once; attempts in flight get the grace period.
         drop(consumer);
         let all = u32::from(concurrency);
-        let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;
+        let grace = Duration::from_millis(self.options().grace_ms);
+        if tokio::time::timeout(grace, slots.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "attempts still running after the grace period; their leases expire and they are retried elsewhere"
+            );
+        }
         sweeper.abort();
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
         Ok(())
+    }
+
+    /// Handles one delivery and settles it: acked once the step is claimed
+    /// (from then on the database lease, not the broker, guarantees progress)
+    /// or once the task is done; handed back for a later retry when the store
+    /// fails before the claim.
+    async fn handle_delivery(&self, delivery: Delivery) {
+        let task = delivery.task().clone();
+        let mut held = Some(delivery);
+        let result = self.handle_held(&task, &mut held).await;
+        let settled = match (held, result) {
+            (Some(d), Ok(())) => d.ack().await,
+            (Some(d), Err(e)) => {
+                tracing::warn!(run.id = %task.run_id, step.id = %task.step_key, error = %e, "task failed; retrying later");
+                d.retry_after(Duration::from_secs(1)).await
+            }
+            (None, Err(e)) => {
+                tracing::warn!(run.id = %task.run_id, step.id = %task.step_key, error = %e, "result not committed; the step is retried when its lease expires");
+                Ok(())
+            }
+            (None, Ok(())) => Ok(()),
+        };
+        if let Err(e) = settled {
+            tracing::debug!(error = %e, "delivery not settled");
+        }
     }
 
     /// Publishes a task for every step the store says is due or will be: run at
@@ -124,7 +159,55 @@ impl Handle {
                 tracing::warn!(run.id = %run.id, error = %e, "run not timed out");
             }
         }
-        self.fire_schedules(now).await
+        self.fire_schedules(now).await?;
+        self.sweep_dead_letters().await
+    }
+
+    /// Fails as `poison` the steps whose task the queue dead-lettered, so that
+    /// a run's state never depends on the dead-letter store. Idempotent: a
+    /// step already terminal is left alone.
+    ///
+    /// # Errors
+    /// Store failures (a queue that cannot list is only logged).
+    pub async fn sweep_dead_letters(&self) -> Result<()> {
+        let letters = match self.queue().dead_letters(DEAD_LETTER_BATCH).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::debug!(error = %e, "dead letters not listed");
+                return Ok(());
+            }
+        };
+        for dl in letters {
+            let t = &dl.task;
+            if t.step_key.starts_with('$') {
+                continue;
+            }
+            let Some(step) = self
+                .store()
+                .load_run(&t.tenant_id, &t.run_id)
+                .await?
+                .and_then(|s| s.step(&t.step_key).cloned())
+            else {
+                continue;
+            };
+            if step.status.is_terminal() || step.attempt != t.attempt {
+                continue;
+            }
+            let why = format!(
+                "the queue gave up on this step's task after {} deliveries ({:?}); dead letter {}",
+                dl.deliveries, dl.reason, dl.id
+            );
+            let (done, _) = self
+                .decide(&t.tenant_id, &t.run_id, None, |p| {
+                    p.poison(&t.step_key, &why)
+                })
+                .await?;
+            if done {
+                self.0.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                self.0.metrics.failure("poison");
+            }
+        }
+        Ok(())
     }
 
     async fn sweep_loop(self, shutdown: CancellationToken) {

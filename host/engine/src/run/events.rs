@@ -3,7 +3,7 @@
 
 use super::advance::clamp;
 use super::context::locate;
-use super::{Claim, Due, Ids, Plan, Start, StepError, TRIGGER};
+use super::{Claim, Due, Ids, POISON_AFTER, Plan, Start, StepError, TRIGGER};
 use crate::retry::Policy;
 use crate::template;
 use serde_json::{Value, json};
@@ -86,12 +86,38 @@ impl<'a> Plan<'a> {
         match row.status {
             Status::Pending => {}
             Status::Running => {
+                // How many attempts in a row lost their worker, this one included.
+                let lost = row
+                    .error
+                    .as_ref()
+                    .filter(|e| e["reason"] == "lease_expired")
+                    .and_then(|e| e["lost"].as_u64())
+                    .unwrap_or(0)
+                    + 1;
+                if lost >= u64::from(POISON_AFTER) {
+                    let e = StepError::new(
+                        ErrorKind::Permanent,
+                        format!(
+                            "the worker running this step was lost {lost} times in a row; \
+                             the step is treated as poison and not retried"
+                        ),
+                    )
+                    .reason("poison");
+                    self.fail_step(key, located.def, e);
+                    self.advance();
+                    return None;
+                }
                 let e = StepError::new(
                     ErrorKind::Transient,
                     "the worker running this attempt was lost (lease expired)",
                 )
                 .reason("lease_expired");
                 self.attempt_failed(key, e);
+                self.update(key, |s| {
+                    if let (Status::Pending, Some(err)) = (s.status, s.error.as_mut()) {
+                        err["lost"] = json!(lost);
+                    }
+                });
                 return None;
             }
             _ => return None,
@@ -140,6 +166,28 @@ impl<'a> Plan<'a> {
             idempotency_key,
             attempt,
         })
+    }
+
+    /// The queue gave up on this step's task (dead-lettered after its delivery
+    /// limit, or rejected): a step that is still pending or running fails with
+    /// reason `poison` and is not retried.
+    pub fn poison(&mut self, key: &str, why: &str) -> bool {
+        if !self.live() {
+            return false;
+        }
+        let Some(row) = self.steps.get(key) else {
+            return false;
+        };
+        if !matches!(row.status, Status::Pending | Status::Running) {
+            return false;
+        }
+        let Some(located) = locate(self.def, key) else {
+            return false;
+        };
+        let e = StepError::new(ErrorKind::Permanent, why).reason("poison");
+        self.fail_step(key, located.def, e);
+        self.advance();
+        true
     }
 
     /// Records the result of a claimed attempt; then retries, continues or fails.

@@ -32,6 +32,9 @@ pub use context::locate;
 pub const TRIGGER: &str = "$trigger";
 /// Deepest chain of sub-workflows (and error workflows).
 pub const MAX_DEPTH: u32 = 8;
+/// A step whose worker is lost (lease expired) this many attempts in a row
+/// fails with reason `poison` instead of being retried again.
+pub const POISON_AFTER: u32 = 3;
 /// Most items a loop iterates over.
 pub const MAX_LOOP_ITEMS: usize = 10_000;
 /// How often a waiting sub-workflow step re-checks its child if no message came.

@@ -241,6 +241,57 @@ fn an_expired_lease_counts_as_a_failed_attempt() {
 }
 
 #[test]
+fn a_step_that_loses_its_worker_again_and_again_is_poison() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x",
+         "retry": {"max_attempts": 10, "initial_interval_ms": 1}}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    p.claim("a", 1, 100).unwrap();
+    let mut state = p.finish();
+    let mut now = 0;
+    for attempt in 1..=u32::from(POISON_AFTER) {
+        // The lease lapses (the worker died); the sweeper's task finds it.
+        now += 1_000;
+        let mut p = Plan::load(&d, &ids, now, state.run.clone(), state.steps.clone());
+        assert!(p.claim("a", attempt, 100).is_none());
+        let dec = p.finish();
+        let step = dec.steps.iter().find(|s| s.key == "a").unwrap();
+        if attempt < u32::from(POISON_AFTER) {
+            assert_eq!(step.status, Status::Pending, "attempt {attempt} is retried");
+            assert_eq!(step.error.as_ref().unwrap()["lost"], json!(attempt));
+            now += 1_000;
+            let mut p = Plan::load(&d, &ids, now, dec.run.clone(), dec.steps.clone());
+            p.claim("a", attempt + 1, 100).unwrap();
+            state = p.finish();
+        } else {
+            assert_eq!(step.status, Status::Failed);
+            assert_eq!(step.error.as_ref().unwrap()["reason"], "poison");
+            assert_eq!(dec.run.status, Status::Failed);
+        }
+    }
+}
+
+#[test]
+fn a_dead_lettered_task_fails_its_step_as_poison_once() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x"}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    assert!(p.poison("a", "dead-lettered"));
+    assert!(
+        !p.poison("a", "dead-lettered"),
+        "a failed step stays as it is"
+    );
+    let dec = p.finish();
+    assert_eq!(dec.run.status, Status::Failed);
+    let step = dec.steps.iter().find(|s| s.key == "a").unwrap();
+    assert_eq!(step.error.as_ref().unwrap()["reason"], "poison");
+}
+
+#[test]
 fn waits_resume_and_time_out() {
     let d = def(json!({"name": "w", "steps": [
         {"id": "approve", "kind": "wait", "until": "resume", "timeout_ms": 1000},

@@ -1,0 +1,26 @@
+//! Per-tenant running-step slots: the port the worker takes a slot through
+//! before it claims a step, so that one tenant cannot fill every worker. The
+//! Redis adapter lives in `weft-limits`; the composition root wires it in.
+
+use std::time::Duration;
+
+/// Whether a slot was granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotGrant {
+    /// Run the step; release the slot when its attempt is committed.
+    Granted,
+    /// The tenant is at its limit: try again after this long.
+    Full(Duration),
+}
+
+/// Slots of running steps, shared by every worker.
+#[async_trait::async_trait]
+pub trait Slots: Send + Sync {
+    /// Takes slot `slot` of `tenant` for `ttl` (the step's lease: a crashed
+    /// worker's slot comes back by itself) if fewer than `limit` are taken.
+    /// Taking a slot already held is granted again. A backend that cannot
+    /// answer grants (fails open) and says so in its own metrics.
+    async fn acquire(&self, tenant: &str, slot: &str, limit: u32, ttl: Duration) -> SlotGrant;
+    /// Gives the slot back.
+    async fn release(&self, tenant: &str, slot: &str);
+}
