@@ -19,6 +19,17 @@ pub enum Command {
     /// Run the all-in-one server: API, webhooks, workers and schedules, on SQLite
     /// and the in-process queue (no other service needed).
     Serve(ServeArgs),
+    /// Run the HTTP API (admin API, webhooks, resume URLs) of a distributed
+    /// deployment: PostgreSQL, RabbitMQ, Redis. Runs no steps.
+    Api(ProcessArgs),
+    /// Run a worker of a distributed deployment: consumes step tasks from
+    /// RabbitMQ, runs them, sweeps timers; serves /healthz, /readyz, /metrics.
+    Worker(ProcessArgs),
+    /// Apply the database migrations, create the master keyring and, on an
+    /// empty database, the default tenant with an owner key (printed once).
+    Migrate(ProcessArgs),
+    /// Print the effective configuration (secrets masked); exit 2 if it is invalid.
+    Config(ProcessArgs),
     /// Run a workflow file once, locally and in memory, printing progress and a
     /// per-step summary. Exits 0 when the run completes, 1 otherwise.
     Run(RunArgs),
@@ -35,24 +46,37 @@ pub enum Command {
     Connectors(crate::client::ServerArgs),
 }
 
-/// `weft serve`.
+/// `weft serve`. Flags win over `WEFT_*` variables, which win over the file.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "WEFT_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: std::net::SocketAddr,
-    /// Where the database, the master key file and the compiled-component cache live.
-    #[arg(long, env = "WEFT_DATA_DIR", default_value = "weft-data")]
-    pub data_dir: PathBuf,
+    /// The configuration file (TOML; see docs/DISTRIBUTED.md).
+    #[arg(long, env = "WEFT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Where the database, the master key file and the compiled-component
+    /// cache live [default: weft-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Connector components to load: `.wasm` files or directories of them (repeatable).
-    #[arg(long = "plugins", env = "WEFT_PLUGINS", value_delimiter = ',')]
+    #[arg(long = "plugins", value_delimiter = ',')]
     pub plugins: Vec<PathBuf>,
     /// Public base URL used in webhook and resume URLs (default: http://LISTEN).
-    #[arg(long, env = "WEFT_BASE_URL")]
+    #[arg(long)]
     pub base_url: Option<String>,
-    /// Step attempts running at once.
-    #[arg(long, env = "WEFT_CONCURRENCY", default_value_t = 64)]
-    pub concurrency: u16,
+    /// Step attempts running at once [default: 64].
+    #[arg(long)]
+    pub concurrency: Option<u16>,
+}
+
+/// `weft api`, `weft worker`, `weft migrate`, `weft config`: everything comes
+/// from the configuration file and `WEFT_*` variables.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// The configuration file (TOML; see docs/DISTRIBUTED.md).
+    #[arg(long, env = "WEFT_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// `weft run`.

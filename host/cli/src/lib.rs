@@ -3,4 +3,5 @@
 //! sandbox, the bundled connectors, the worker and the API together; the binary
 //! and the end-to-end tests start it the same way.
 
+pub mod config;
 pub mod server;

@@ -1,21 +1,49 @@
 //! `weft serve` and `weft run`.
 
-use crate::args::{RunArgs, ServeArgs};
+use crate::args::{ProcessArgs, RunArgs, ServeArgs};
 use anyhow::{Context, bail};
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use weft_cli::server::{Config, Server, StoreKind};
+use weft_cli::config::Settings;
+use weft_cli::server::{Config, Role, Server, StoreKind};
 use weft_engine::{Format, Limits, definition, validate};
 use weft_types::{Status, Trigger, Workflow, WorkflowVersion};
 use weft_worker::{new_id, new_token, now_ms};
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let mut config = Config::embedded(&args.data_dir);
-    config.listen = args.listen;
-    config.plugins = args.plugins;
-    config.base_url = args.base_url;
-    config.worker.concurrency = args.concurrency;
+    let mut settings = Settings::load(args.config.as_deref())?;
+    if let Some(l) = args.listen {
+        settings.listen = l;
+    }
+    if let Some(d) = args.data_dir {
+        settings.data_dir = d;
+    }
+    if !args.plugins.is_empty() {
+        settings.plugins = args.plugins;
+    }
+    if args.base_url.is_some() {
+        settings.base_url = args.base_url;
+    }
+    if let Some(c) = args.concurrency {
+        settings.concurrency = c;
+    }
+    run_process(&settings, Role::All).await
+}
+
+/// `weft api` and `weft worker`.
+pub async fn process(args: ProcessArgs, role: Role) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(args.config.as_deref())?;
+    run_process(&settings, role).await
+}
+
+async fn run_process(settings: &Settings, role: Role) -> anyhow::Result<ExitCode> {
+    let name = match role {
+        Role::All => "serve",
+        Role::Api => "api",
+        Role::Worker => "worker",
+    };
+    let config = Config::from_settings(settings, role);
     let server = Server::start(config).await?;
     let names: Vec<String> = server
         .handle
@@ -25,26 +53,52 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map(|e| e.plugin.manifest().name.clone())
         .collect();
     eprintln!(
-        "weft serve: listening on http://{} (data in {})",
+        "weft {name}: listening on http://{} (data in {})",
         server.addr,
-        args.data_dir.display()
+        settings.data_dir.display()
     );
-    eprintln!(
-        "connectors: {}",
-        if names.is_empty() {
-            "none (pass --plugins DIR)".to_owned()
-        } else {
-            names.join(", ")
-        }
-    );
+    if role != Role::Api {
+        eprintln!(
+            "connectors: {}",
+            if names.is_empty() {
+                "none (pass --plugins DIR)".to_owned()
+            } else {
+                names.join(", ")
+            }
+        );
+    }
     if let Some(key) = &server.bootstrap_key {
         eprintln!(
             "\nBootstrap API key for the default tenant (shown once, store it now):\n\n    {key}\n"
         );
     }
     shutdown_signal().await;
-    eprintln!("weft serve: shutting down (finishing steps in flight)");
+    eprintln!("weft {name}: shutting down (finishing steps in flight)");
     server.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `weft migrate`.
+pub async fn migrate(args: ProcessArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(args.config.as_deref())?;
+    let config = Config::from_settings(&settings, Role::All);
+    let done = weft_cli::server::migrate(&config).await?;
+    eprintln!(
+        "weft migrate: the database is up to date (tenant {})",
+        done.tenant
+    );
+    if let Some(key) = &done.bootstrap_key {
+        eprintln!(
+            "\nBootstrap API key for the default tenant (shown once, store it now):\n\n    {key}\n"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `weft config`.
+pub fn config(args: ProcessArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(args.config.as_deref())?;
+    print!("{}", settings.to_toml_masked());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! `weft`: one binary, several roles: the plugin-author subcommands
 //! (`weft plugin new | build | test | inspect | invoke`), the embedded server
-//! (`weft serve`), local runs (`weft run FILE`), and clients of a running server
+//! (`weft serve`), the distributed processes (`weft api | worker | migrate`,
+//! `weft config`), local runs (`weft run FILE`), and clients of a running server
 //! (`weft workflows | runs | credentials | connectors`).
 
 mod args;
@@ -10,6 +11,7 @@ mod plugin;
 
 use clap::Parser;
 use std::process::ExitCode;
+use weft_cli::server::Role;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
@@ -43,6 +45,10 @@ async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Plugin(cmd) => plugin::run(cmd).await,
         args::Command::Serve(a) => local::serve(a).await,
+        args::Command::Api(a) => local::process(a, Role::Api).await,
+        args::Command::Worker(a) => local::process(a, Role::Worker).await,
+        args::Command::Migrate(a) => local::migrate(a).await,
+        args::Command::Config(a) => local::config(a),
         args::Command::Run(a) => local::run(a).await,
         args::Command::Workflows(c) => client::workflows(c).await,
         args::Command::Runs(c) => client::runs(c).await,

@@ -1,5 +1,6 @@
 //! Building and running a whole server in one process.
 
+use crate::config::{LimitSettings, QueueType, Settings};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use weft_api::AppState;
 use weft_sandbox::Sandbox;
 use weft_store::Store;
-use weft_types::{Role, Tenant};
+use weft_types::{Role as KeyRole, Tenant};
 use weft_worker::{Connectors, Handle, Parts, new_id, now_ms};
 
 /// Which store backs the server.
@@ -20,6 +21,34 @@ pub enum StoreKind {
     Sqlite(PathBuf),
     /// In memory; nothing survives the process (`weft run`, some tests).
     Memory,
+    /// PostgreSQL (distributed mode).
+    Postgres {
+        /// `postgres://...`
+        url: String,
+        /// Pool size.
+        max_connections: u32,
+    },
+}
+
+/// Which queue carries tasks.
+#[derive(Debug, Clone)]
+pub enum QueueKind {
+    /// In this process (embedded mode).
+    Memory,
+    /// RabbitMQ (distributed mode): tasks go through the store's outbox.
+    Amqp(weft_queue_amqp::Options),
+}
+
+/// What a process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything (`weft serve`).
+    All,
+    /// HTTP and the outbox relay, no step execution (`weft api`).
+    Api,
+    /// Step execution, the sweeper and the relay; HTTP only for health,
+    /// readiness and metrics (`weft worker`).
+    Worker,
 }
 
 /// How to build a server.
@@ -41,6 +70,20 @@ pub struct Config {
     pub sandbox: weft_sandbox::Options,
     /// Serve HTTP (false for `weft run`).
     pub http: bool,
+    /// The queue.
+    pub queue: QueueKind,
+    /// Redis for rate limits and running-step slots (`None`: no limits).
+    pub redis_url: Option<String>,
+    /// Per-tenant limits.
+    pub limits: LimitSettings,
+    /// What this process does.
+    pub role: Role,
+    /// Create the master keyring and the first tenant when missing (`weft
+    /// serve`, `weft migrate`); `weft api` and `weft worker` only load them,
+    /// so that every process of a deployment shares one keyring.
+    pub bootstrap: bool,
+    /// Apply the database migrations at start (PostgreSQL; SQLite always does).
+    pub migrate: bool,
 }
 
 impl Config {
@@ -56,7 +99,57 @@ impl Config {
             worker: weft_worker::Options::default(),
             sandbox: weft_sandbox::Options::default(),
             http: true,
+            queue: QueueKind::Memory,
+            redis_url: None,
+            limits: LimitSettings::default(),
+            role: Role::All,
+            bootstrap: true,
+            migrate: true,
         }
+    }
+
+    /// A process's configuration from [`Settings`].
+    pub fn from_settings(settings: &Settings, role: Role) -> Self {
+        let mut c = Self::embedded(&settings.data_dir);
+        c.listen = settings.listen;
+        c.base_url.clone_from(&settings.base_url);
+        c.plugins.clone_from(&settings.plugins);
+        c.role = role;
+        c.bootstrap = role == Role::All;
+        c.migrate = role == Role::All;
+        if settings.database.is_postgres() {
+            c.store = StoreKind::Postgres {
+                url: settings.database.url.clone(),
+                max_connections: settings.database.max_connections,
+            };
+        } else if let Some(p) = settings.database.sqlite_path(&settings.data_dir) {
+            c.store = StoreKind::Sqlite(p);
+        }
+        if !settings.queue.url.is_empty() {
+            c.queue = QueueKind::Amqp(weft_queue_amqp::Options {
+                url: settings.queue.url.clone(),
+                prefix: settings.queue.prefix.clone(),
+                queue_type: match settings.queue.queue_type {
+                    QueueType::Quorum => weft_queue_amqp::QueueType::Quorum,
+                    QueueType::Classic => weft_queue_amqp::QueueType::Classic,
+                },
+                max_deliveries: settings.queue.max_deliveries,
+                ack_timeout: Duration::from_millis(settings.queue.ack_timeout_ms),
+                ..weft_queue_amqp::Options::default()
+            });
+        }
+        c.redis_url = Some(settings.redis.url.clone()).filter(|u| !u.is_empty());
+        c.limits = settings.limits.clone();
+        c.worker.concurrency = settings.concurrency;
+        c.worker.grace_ms = settings.shutdown.grace_ms;
+        c.worker.default_step_timeout_ms = settings.worker.default_step_timeout_ms;
+        c.worker.lease_grace_ms = settings.worker.lease_grace_ms;
+        c.worker.sweep_interval_ms = settings.worker.sweep_interval_ms;
+        c.worker.stale_after_ms = settings.worker.stale_after_ms;
+        c.sandbox.egress.allow_private = settings.sandbox.allow_private_network;
+        c.worker.max_running_steps = settings.limits.max_running_steps;
+        c.worker.max_active_runs = settings.limits.max_active_runs;
+        c
     }
 }
 
@@ -82,27 +175,27 @@ impl Server {
     ///
     /// # Errors
     /// Any part that cannot start, with what and where.
-    pub async fn start(config: Config) -> anyhow::Result<Self> {
+    pub async fn start(mut config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("cannot create data directory {}", config.data_dir.display())
         })?;
-        let keyring = weft_vault::Keyring::load_or_generate(&config.data_dir.join("master.keys"))
-            .context("master key")?;
-        let store: Arc<dyn Store> = match &config.store {
-            StoreKind::Sqlite(path) => Arc::new(
-                weft_store_sqlite::Sqlite::open(&weft_store_sqlite::Options::new(path))
-                    .await
-                    .with_context(|| format!("cannot open database {}", path.display()))?,
-            ),
-            StoreKind::Memory => Arc::new(weft_store::memory::Memory::new()),
-        };
-        let step_timeout = Duration::from_millis(
-            config.worker.default_step_timeout_ms + config.worker.lease_grace_ms,
-        );
-        let queue = weft_queue::memory::Handle::start(weft_queue::memory::Options {
-            ack_timeout: step_timeout + Duration::from_secs(60),
-            ..weft_queue::memory::Options::default()
+        let keys = config.data_dir.join("master.keys");
+        let keyring = if config.bootstrap {
+            weft_vault::Keyring::load_or_generate(&keys)
+        } else {
+            weft_vault::Keyring::load(&keys)
+        }
+        .with_context(|| {
+            format!(
+                "master keyring {} (created by `weft migrate` or `weft serve`; every process of a deployment needs the same file)",
+                keys.display()
+            )
         })?;
+        let store = open_store(&config.store, config.migrate).await?;
+        let distributed = matches!(config.queue, QueueKind::Amqp(_));
+        config.worker.outbox = distributed;
+        config.worker.recover_on_start = !distributed;
+        let queue = open_queue(&config).await?;
         let mut sandbox_options = config.sandbox.clone();
         if sandbox_options.cache_dir.is_none() {
             sandbox_options.cache_dir = Some(config.data_dir.join("cache"));
@@ -112,36 +205,64 @@ impl Server {
         for p in &config.plugins {
             load_plugins(&sandbox, &connectors, p).await?;
         }
+        let limits = match &config.redis_url {
+            Some(url) => Some(Arc::new(
+                weft_limits::Limits::connect(url, "weft")
+                    .await
+                    .with_context(|| format!("redis {}", crate::config::mask_url(url)))?,
+            )),
+            None => None,
+        };
+        let slots = limits
+            .clone()
+            .map(|l| Arc::new(RedisSlots(l)) as Arc<dyn weft_worker::Slots>);
         let handle = Handle::new(Parts {
             store: store.clone(),
-            queue: Arc::new(queue),
+            queue,
             sandbox,
             connectors,
             keyring: Arc::new(keyring),
             options: config.worker.clone(),
+            slots,
         });
-        let (default_tenant, bootstrap_key) = bootstrap(&handle).await?;
+        let (default_tenant, bootstrap_key) = if config.bootstrap {
+            bootstrap(&handle).await?
+        } else {
+            (String::new(), None)
+        };
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
-        let worker = handle.clone();
-        let stop = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = worker.serve(stop).await {
-                tracing::error!(error = %e, "worker stopped");
-            }
-        }));
+        if config.role != Role::Api {
+            let worker = handle.clone();
+            let stop = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = worker.serve(stop).await {
+                    tracing::error!(error = %e, "worker stopped");
+                }
+            }));
+        } else if distributed {
+            tasks.push(tokio::spawn(handle.clone().relay(shutdown.clone())));
+        }
         let mut addr = config.listen;
         let base = config.base_url.clone();
-        let mut state = AppState::new(handle.clone(), base.as_deref().unwrap_or(""));
+        let rate = |state: AppState| match &limits {
+            Some(l) => state.with_rate_limits(l.clone(), rate_settings(&config.limits)),
+            None => state,
+        };
+        let mut state = rate(AppState::new(handle.clone(), base.as_deref().unwrap_or("")));
         if config.http {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             addr = listener.local_addr()?;
             if base.is_none() {
-                state = AppState::new(handle.clone(), &format!("http://{addr}"));
+                state = rate(AppState::new(handle.clone(), &format!("http://{addr}")));
             }
-            let app = weft_api::router(state.clone());
+            let app = if config.role == Role::Worker {
+                weft_api::ops_router(state.clone())
+            } else {
+                weft_api::router(state.clone())
+            };
             let stop = shutdown.clone();
             tasks.push(tokio::spawn(async move {
                 let serve = axum::serve(listener, app)
@@ -169,6 +290,136 @@ impl Server {
             let _ = t.await;
         }
     }
+}
+
+/// Opens (and with `migrate`, migrates) the configured store.
+///
+/// # Errors
+/// The database cannot be reached or migrated, with where.
+pub async fn open_store(kind: &StoreKind, migrate: bool) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match kind {
+        StoreKind::Sqlite(path) => Arc::new(
+            weft_store_sqlite::Sqlite::open(&weft_store_sqlite::Options::new(path))
+                .await
+                .with_context(|| format!("cannot open database {}", path.display()))?,
+        ),
+        StoreKind::Memory => Arc::new(weft_store::memory::Memory::new()),
+        StoreKind::Postgres {
+            url,
+            max_connections,
+        } => {
+            let options = weft_store_postgres::Options {
+                max_connections: *max_connections,
+                ..weft_store_postgres::Options::new(url)
+            };
+            let pg = weft_store_postgres::Postgres::connect(&options)
+                .await
+                .with_context(|| format!("cannot connect to {}", crate::config::mask_url(url)))?;
+            if migrate {
+                pg.migrate().await.context("cannot migrate the database")?;
+            }
+            Arc::new(pg)
+        }
+    })
+}
+
+async fn open_queue(config: &Config) -> anyhow::Result<Arc<dyn weft_queue::Queue>> {
+    Ok(match &config.queue {
+        QueueKind::Memory => {
+            let step_timeout = Duration::from_millis(
+                config.worker.default_step_timeout_ms + config.worker.lease_grace_ms,
+            );
+            Arc::new(weft_queue::memory::Handle::start(
+                weft_queue::memory::Options {
+                    ack_timeout: step_timeout + Duration::from_secs(60),
+                    ..weft_queue::memory::Options::default()
+                },
+            )?)
+        }
+        QueueKind::Amqp(options) => Arc::new(
+            weft_queue_amqp::Amqp::connect(options.clone())
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot connect to {}",
+                        crate::config::mask_url(&options.url)
+                    )
+                })?,
+        ),
+    })
+}
+
+fn rate_settings(l: &LimitSettings) -> weft_api::LimitSettings {
+    weft_api::LimitSettings {
+        api_rate: l.api_rate,
+        api_burst: l.api_burst,
+        webhook_rate: l.webhook_rate,
+        webhook_burst: l.webhook_burst,
+    }
+}
+
+/// Running-step slots in Redis, through the worker's port.
+struct RedisSlots(Arc<weft_limits::Limits>);
+
+#[async_trait::async_trait]
+impl weft_worker::Slots for RedisSlots {
+    async fn acquire(
+        &self,
+        tenant: &str,
+        slot: &str,
+        limit: u32,
+        ttl: Duration,
+    ) -> weft_worker::SlotGrant {
+        match self.0.acquire_slot(tenant, slot, limit, ttl).await {
+            weft_limits::SlotDecision::Full { retry_after } => {
+                weft_worker::SlotGrant::Full(retry_after)
+            }
+            // Granted, or Redis unavailable: slots fail open (docs/DISTRIBUTED.md, D9).
+            _ => weft_worker::SlotGrant::Granted,
+        }
+    }
+
+    async fn release(&self, tenant: &str, slot: &str) {
+        self.0.release_slot(tenant, slot).await;
+    }
+}
+
+/// What `weft migrate` did.
+#[derive(Debug)]
+pub struct Migrated {
+    /// The first tenant.
+    pub tenant: String,
+    /// Its owner key, when this run created it (shown once).
+    pub bootstrap_key: Option<String>,
+}
+
+/// `weft migrate`: applies the database migrations, creates the master
+/// keyring if missing, and on an empty database the `default` tenant with an
+/// owner key.
+///
+/// # Errors
+/// The database, the data directory or the keyring cannot be used.
+pub async fn migrate(config: &Config) -> anyhow::Result<Migrated> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let keyring = weft_vault::Keyring::load_or_generate(&config.data_dir.join("master.keys"))
+        .context("master key")?;
+    let store = open_store(&config.store, true).await?;
+    let queue = weft_queue::memory::Handle::start(weft_queue::memory::Options::default())?;
+    let handle = Handle::new(Parts {
+        store,
+        queue: Arc::new(queue),
+        sandbox: Sandbox::new(config.sandbox.clone())?,
+        connectors: Arc::new(Connectors::new()),
+        keyring: Arc::new(keyring),
+        options: config.worker.clone(),
+        slots: None,
+    });
+    let (tenant, bootstrap_key) = bootstrap(&handle).await?;
+    Ok(Migrated {
+        tenant,
+        bootstrap_key,
+    })
 }
 
 async fn load_plugins(
@@ -207,7 +458,7 @@ async fn bootstrap(handle: &Handle) -> anyhow::Result<(String, Option<String>)> 
         created_at: now_ms(),
     };
     store.create_tenant(&tenant).await?;
-    let secret = issue_key(handle, &id, "bootstrap", Role::Owner).await?;
+    let secret = issue_key(handle, &id, "bootstrap", KeyRole::Owner).await?;
     Ok((id, Some(secret)))
 }
 
@@ -219,7 +470,7 @@ pub async fn issue_key(
     handle: &Handle,
     tenant: &str,
     name: &str,
-    role: Role,
+    role: KeyRole,
 ) -> anyhow::Result<String> {
     Ok(handle.issue_api_key(tenant, name, role).await?.1)
 }
@@ -237,6 +488,6 @@ pub async fn create_tenant(handle: &Handle, name: &str) -> anyhow::Result<(Strin
         created_at: now_ms(),
     };
     handle.store().create_tenant(&tenant).await?;
-    let key = issue_key(handle, &id, "owner", Role::Owner).await?;
+    let key = issue_key(handle, &id, "owner", KeyRole::Owner).await?;
     Ok((id, key))
 }
