@@ -59,7 +59,7 @@ pub const ROUTES: &[Route] = &[
         "system",
         false,
         false,
-        "Readiness: the store answers.",
+        "Readiness: the store, the queue and Redis (when configured) answer; 503 naming what does not.",
     ),
     r(
         "GET",
