@@ -11,6 +11,7 @@ pub struct TestAppBuilder {
     sqlite: bool,
     plugins: Vec<&'static str>,
     worker: weft_worker::Options,
+    config: Vec<Box<dyn FnOnce(&mut Config)>>,
 }
 
 /// A running server for one test, with the default tenant's owner key.
@@ -64,6 +65,7 @@ impl Default for TestAppBuilder {
                 stale_after_ms: 2_000,
                 ..weft_worker::Options::default()
             },
+            config: Vec::new(),
         }
     }
 }
@@ -87,6 +89,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Changes anything else of the server's configuration (Redis, limits, ...).
+    pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.config.push(Box::new(f));
+        self
+    }
+
     /// Starts the server on a free loopback port.
     pub async fn start(self) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
@@ -103,6 +111,9 @@ impl TestAppBuilder {
         config.worker = self.worker;
         // Stand-in servers listen on loopback.
         config.sandbox.egress.allow_private = true;
+        for f in self.config {
+            f(&mut config);
+        }
         let server = Server::start(config).await.unwrap();
         let key = server
             .bootstrap_key

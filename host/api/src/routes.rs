@@ -59,7 +59,7 @@ pub const ROUTES: &[Route] = &[
         "system",
         false,
         false,
-        "Readiness: the store, the queue and Redis (when configured) answer; 503 naming what does not.",
+        "Readiness: 503 unless the store answers; `degraded` when the queue or Redis does not.",
     ),
     r(
         "GET",

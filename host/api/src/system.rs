@@ -11,8 +11,9 @@ pub async fn get_health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when the store, the queue and (when configured) Redis answer; the
-/// body says each one's state.
+/// Ready when the store answers (503 otherwise); `degraded` when the queue or
+/// Redis does not (runs are still accepted: the outbox holds their tasks, and
+/// limits fail open or closed by policy). The body says each one's state.
 pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store = state.handle.store().ping().await.map_err(|e| e.to_string());
     let queue = state.handle.queue().ping().await.map_err(|e| e.to_string());
@@ -28,8 +29,13 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value
     if let Some(r) = &redis {
         body["redis"] = show(r);
     }
-    let ready = store.is_ok() && queue.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
-    body["status"] = json!(if ready { "ready" } else { "unavailable" });
+    let ready = store.is_ok();
+    let whole = queue.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    body["status"] = json!(match (ready, whole) {
+        (false, _) => "unavailable",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    });
     let code = if ready {
         StatusCode::OK
     } else {

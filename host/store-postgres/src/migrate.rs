@@ -13,7 +13,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
 )];
 
 /// Any number; the same in every process.
-const LOCK: i64 = 0x7765_6674_6d69_67; // "weftmig"
+const LOCK: i64 = 0x0077_6566_746d_6967; // "weftmig"
 
 pub(crate) async fn run(pool: &PgPool) -> Result<Vec<String>> {
     let mut tx = pool.begin().await.map_err(unavailable)?;
