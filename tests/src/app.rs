@@ -6,12 +6,15 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use weft_cli::server::{Config, Server, StoreKind};
 
+/// A change to the server's configuration.
+type Tweak = Box<dyn FnOnce(&mut Config)>;
+
 /// Builds a [`TestApp`].
 pub struct TestAppBuilder {
     sqlite: bool,
     plugins: Vec<&'static str>,
     worker: weft_worker::Options,
-    config: Vec<Box<dyn FnOnce(&mut Config)>>,
+    config: Vec<Tweak>,
 }
 
 /// A running server for one test, with the default tenant's owner key.

@@ -251,14 +251,14 @@ fn a_step_that_loses_its_worker_again_and_again_is_poison() {
     p.claim("a", 1, 100).unwrap();
     let mut state = p.finish();
     let mut now = 0;
-    for attempt in 1..=u32::from(POISON_AFTER) {
+    for attempt in 1..=POISON_AFTER {
         // The lease lapses (the worker died); the sweeper's task finds it.
         now += 1_000;
         let mut p = Plan::load(&d, &ids, now, state.run.clone(), state.steps.clone());
         assert!(p.claim("a", attempt, 100).is_none());
         let dec = p.finish();
         let step = dec.steps.iter().find(|s| s.key == "a").unwrap();
-        if attempt < u32::from(POISON_AFTER) {
+        if attempt < POISON_AFTER {
             assert_eq!(step.status, Status::Pending, "attempt {attempt} is retried");
             assert_eq!(step.error.as_ref().unwrap()["lost"], json!(attempt));
             now += 1_000;
