@@ -120,8 +120,11 @@ async fn fresh_database() -> String {
     let out = Command::new("psql")
         .arg(&admin)
         .args([
-            "-qc",
-            &format!("drop database if exists {name}; create database {name}"),
+            "-q",
+            "-c",
+            &format!("drop database if exists {name}"),
+            "-c",
+            &format!("create database {name}"),
         ])
         .output()
         .unwrap();
