@@ -3,6 +3,11 @@
 //! Action `request`. The optional `auth` credential slot (hosts `*`) lets a
 //! tenant bind a secret for the hosts of their choice; the request uses it when
 //! the input sets `"credential": true`.
+//!
+//! Every request carries the step's idempotency key (stable across retries of
+//! one step) as the `Idempotency-Key` header, so a server that supports it
+//! applies a retried effect once; a header of that name in the input (or in
+//! `config.default_headers`) wins, and an empty key sends none.
 
 use std::collections::BTreeMap;
 
@@ -116,13 +121,37 @@ impl Connector for Http {
 
     fn invoke(call: Call) -> Result<Value> {
         match call.action() {
-            "request" => request(&call.config()?, call.input()?),
+            "request" => request(
+                &call.config()?,
+                call.input()?,
+                &call.context().idempotency_key,
+            ),
             other => Err(Error::unknown_action(other)),
         }
     }
 }
 
-fn request(config: &Config, input: Input) -> Result<Value> {
+/// The header that carries the step's idempotency key.
+const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+fn request(config: &Config, input: Input, idempotency_key: &str) -> Result<Value> {
+    let fail_on_status = input.fail_on_status;
+    let (req, method) = prepare(config, input, idempotency_key)?;
+    let where_ = format!("{method} {}", redact_url(&req.url()));
+    let response = req.send().map_err(|e| Error::from(e).context(&where_))?;
+    if fail_on_status && response.status() >= 400 {
+        // `status_error` names the URL (without its query); add the method.
+        let e = response.status_error();
+        return Err(Error {
+            message: format!("{method} {}", e.message),
+            ..e
+        });
+    }
+    Ok(output(response))
+}
+
+/// The request the input describes (not sent yet), and its method.
+fn prepare(config: &Config, input: Input, idempotency_key: &str) -> Result<(Request, String)> {
     let url = resolve_url(config.base_url.as_deref(), &input.url)?;
     let method = input.method.trim().to_ascii_uppercase();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
@@ -167,21 +196,13 @@ fn request(config: &Config, input: Input) -> Result<Value> {
     if input.credential {
         req = req.credential(AUTH_SLOT);
     }
+    if !idempotency_key.is_empty() && !req.has_header(IDEMPOTENCY_HEADER) {
+        req = req.header(IDEMPOTENCY_HEADER, idempotency_key);
+    }
     if let Some(ms) = input.timeout_ms {
         req = req.timeout_ms(ms);
     }
-
-    let where_ = format!("{method} {}", redact_url(&req.url()));
-    let response = req.send().map_err(|e| Error::from(e).context(&where_))?;
-    if input.fail_on_status && response.status() >= 400 {
-        // `status_error` names the URL (without its query); add the method.
-        let e = response.status_error();
-        return Err(Error {
-            message: format!("{method} {}", e.message),
-            ..e
-        });
-    }
-    Ok(output(response))
+    Ok((req, method))
 }
 
 /// `url` as given when absolute, else joined to the configured base URL.
@@ -254,7 +275,11 @@ fn input_schema() -> Value {
         "properties": {
             "method": {"type": "string", "default": "GET", "description": "HTTP method, e.g. GET, POST."},
             "url": {"type": "string", "description": "Absolute http(s) URL, or a path joined to config.base_url."},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "headers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Request headers. `Idempotency-Key` is set to the step's idempotency key unless given here."
+            },
             "query": {
                 "type": "object",
                 "description": "Query parameters, percent-encoded and appended to the URL; a list repeats the name.",
@@ -309,6 +334,53 @@ mod tests {
         );
         assert!(resolve_url(None, "/x").is_err());
         assert!(resolve_url(Some("http://h"), "x").is_err());
+    }
+
+    fn input(v: Value) -> Input {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn headers_named<'a>(req: &'a Request, name: &str) -> Vec<&'a str> {
+        req.headers()
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_idempotency_key_is_sent_unless_the_input_sets_the_header() {
+        let config = Config::default();
+        let (req, method) = prepare(
+            &config,
+            input(json!({"method": "post", "url": "https://a/charge", "json": {"n": 1}})),
+            "run_1:charge",
+        )
+        .unwrap();
+        assert_eq!(method, "POST");
+        assert_eq!(headers_named(&req, "idempotency-key"), ["run_1:charge"]);
+
+        let mine = json!({"url": "https://a/x", "headers": {"idempotency-key": "mine"}});
+        let (req, _) = prepare(&config, input(mine), "run_1:charge").unwrap();
+        assert_eq!(
+            headers_named(&req, "Idempotency-Key"),
+            ["mine"],
+            "the input wins"
+        );
+
+        let config = Config {
+            default_headers: BTreeMap::from([("Idempotency-Key".into(), "cfg".into())]),
+            ..Config::default()
+        };
+        let (req, _) = prepare(&config, input(json!({"url": "https://a/x"})), "k").unwrap();
+        assert_eq!(headers_named(&req, "idempotency-key"), ["cfg"]);
+
+        let (req, _) =
+            prepare(&Config::default(), input(json!({"url": "https://a/x"})), "").unwrap();
+        assert!(
+            headers_named(&req, "idempotency-key").is_empty(),
+            "no key, no header"
+        );
     }
 
     #[test]

@@ -86,6 +86,22 @@ impl<'a> Plan<'a> {
         match row.status {
             Status::Pending => {}
             Status::Running => {
+                // The lost attempt's journal row ends as failed (it was left
+                // `running` by the worker that died).
+                let lost_attempt = Attempt {
+                    tenant_id: self.run.tenant_id.clone(),
+                    run_id: self.run.id.clone(),
+                    step_key: key.to_owned(),
+                    attempt: row.attempt,
+                    idempotency_key: format!("{}:{key}", self.run.id),
+                    status: Status::Failed,
+                    input: row.input.clone(),
+                    output: None,
+                    error: None,
+                    usage: None,
+                    started_at: row.updated_at,
+                    finished_at: Some(self.now),
+                };
                 // How many attempts in a row lost their worker, this one included.
                 let lost = row
                     .error
@@ -103,6 +119,10 @@ impl<'a> Plan<'a> {
                         ),
                     )
                     .reason("poison");
+                    self.attempts.push(Attempt {
+                        error: Some(e.to_value()),
+                        ..lost_attempt
+                    });
                     self.fail_step(key, located.def, e);
                     self.advance();
                     return None;
@@ -112,6 +132,10 @@ impl<'a> Plan<'a> {
                     "the worker running this attempt was lost (lease expired)",
                 )
                 .reason("lease_expired");
+                self.attempts.push(Attempt {
+                    error: Some(e.to_value()),
+                    ..lost_attempt
+                });
                 self.attempt_failed(key, e);
                 self.update(key, |s| {
                     if let (Status::Pending, Some(err)) = (s.status, s.error.as_mut()) {

@@ -258,6 +258,12 @@ fn a_step_that_loses_its_worker_again_and_again_is_poison() {
         assert!(p.claim("a", attempt, 100).is_none());
         let dec = p.finish();
         let step = dec.steps.iter().find(|s| s.key == "a").unwrap();
+        let journal = dec.attempts.iter().find(|a| a.attempt == attempt).unwrap();
+        assert_eq!(
+            journal.status,
+            Status::Failed,
+            "the lost attempt is journaled"
+        );
         if attempt < POISON_AFTER {
             assert_eq!(step.status, Status::Pending, "attempt {attempt} is retried");
             assert_eq!(step.error.as_ref().unwrap()["lost"], json!(attempt));

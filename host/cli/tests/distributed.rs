@@ -1,0 +1,638 @@
+//! Fault tests of the distributed mode with real processes (docs/TEST-PLAN.md,
+//! "Durability"): a cluster of `weft api` and two `weft worker`s on
+//! PostgreSQL, RabbitMQ and Redis (`scripts/services`), workflows whose `http`
+//! steps call a stand-in service in this process, and faults made for real:
+//! `kill -9`, SIGTERM, and the backing services stopped and started.
+//!
+//! Every test ends with the same checker (`distributed/check.rs`): every
+//! accepted run terminal, in the expected state; no step with two committed
+//! results; the stand-in applied each effect once per idempotency key.
+//!
+//! The services are shared, so the tests run one at a time ([`SERIAL`]) and a
+//! stopped service is always started again, even when a test fails.
+//!
+//! Needs the services' variables (`eval "$(scripts/services env)"`) and the
+//! built connectors (`http`, `transform`). `WEFT_TEST_LOG=info` raises the
+//! processes' log level (their stderr is printed when a test fails);
+//! `WEFT_TEST_KEEP=1` keeps each cluster's database and data directory.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "distributed/check.rs"]
+mod check;
+#[path = "distributed/cluster.rs"]
+mod cluster;
+#[path = "distributed/standin.rs"]
+mod standin;
+
+use check::{Expect, check, step};
+use cluster::{Cluster, Outage, Role, SERIAL, redis};
+use serde_json::{Value, json};
+use standin::StandIn;
+use std::time::{Duration, Instant};
+
+/// Retries for every step: enough that a crash or an outage never exhausts
+/// them (the poison bound, not this, must end a step that kills its worker).
+fn retry() -> Value {
+    json!({"max_attempts": 10, "initial_interval_ms": 100, "backoff_coefficient": 2, "max_interval_ms": 1000})
+}
+
+/// An `http` step POSTing to the stand-in's `path` (`/ok`, `/slow?ms=N`, `/poison`).
+fn call(id: &str, stand_in: &StandIn, path: &str) -> Value {
+    json!({"id": id, "kind": "action", "connector": "http", "action": "request",
+           "input": {"method": "POST", "url": stand_in.url(path), "json": {"step": id}},
+           "retry": retry()})
+}
+
+/// A workflow of `steps`, allowed to reach the stand-in.
+fn workflow(name: &str, stand_in: &StandIn, steps: Vec<Value>) -> Value {
+    json!({"name": name, "grants": {"hosts": [stand_in.host()]}, "steps": steps})
+}
+
+/// Polls one run until it is terminal.
+async fn finished(c: &Cluster, id: &str, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
+    let mut last = Value::Null;
+    while Instant::now() < deadline {
+        if let Ok((200, run)) = c.try_call("GET", &format!("/v1/runs/{id}"), None).await {
+            if matches!(
+                run["status"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            ) {
+                return run;
+            }
+            last = run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {id} not terminal after {timeout:?}: {last:#}");
+}
+
+/// D1: `kill -9` of a worker while its steps' requests are in flight: the
+/// steps are retried by the other worker (after their lease expires) and
+/// complete once; the stand-in applies each effect once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d1_kill_9_of_a_worker_mid_step_retries_the_step_elsewhere_once() {
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let mut c = Cluster::start("d1", &[]).await;
+    let wf = c
+        .workflow(&workflow(
+            "d1",
+            &stand_in,
+            vec![
+                call("slow", &stand_in, "/slow?ms=2000"),
+                call("after", &stand_in, "/ok"),
+            ],
+        ))
+        .await;
+    let ids = c.start_runs(&wf, 12, 4).await;
+    stand_in.wait_in_flight(10, Duration::from_secs(30)).await;
+    let victim = c.workers[0].name.clone();
+    c.workers[0].kill9();
+    eprintln!(
+        "  kill -9 {victim} with {} slow requests in flight",
+        stand_in.in_flight()
+    );
+    let report = check(
+        &c,
+        &stand_in,
+        &Expect::all(&ids, "completed", &["slow", "after"]),
+        ids.len() * 2,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(
+        report.failed("lease_expired") >= 1,
+        "no attempt lost its worker: {victim} had nothing in flight, the test proved nothing ({report})"
+    );
+    assert!(
+        report.repeats >= 1,
+        "the retried steps did not call the stand-in again ({report})"
+    );
+    println!("D1 ok in {:.1} s: {report}", t0.elapsed().as_secs_f64());
+}
+
+/// D3: RabbitMQ stopped and started while most of ~1,000 steps are queued and
+/// some are in flight; runs started while it is down answer 201 (the outbox
+/// absorbs them). Every run completes, every effect applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d3_rabbitmq_restart_with_a_thousand_steps_queued_loses_nothing() {
+    const RUNS: usize = 300;
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let c = Cluster::start("d3", &[]).await;
+    let wf = c
+        .workflow(&workflow(
+            "d3",
+            &stand_in,
+            vec![
+                call("a", &stand_in, "/ok"),
+                call("b", &stand_in, "/ok"),
+                call("c", &stand_in, "/ok"),
+            ],
+        ))
+        .await;
+    let mut ids = c.start_runs(&wf, RUNS, 16).await;
+    let submitted = t0.elapsed();
+    let done = c
+        .metric(&c.api.base, "weft_runs{status=\"completed\"}")
+        .await;
+    let applied = stand_in.effects().len();
+    let outage = Outage::begin("amqp").await;
+    eprintln!(
+        "  broker stopped {:.1} s after the first start: {done} of {RUNS} runs completed, {applied} of {} steps applied",
+        submitted.as_secs_f64(),
+        RUNS * 3
+    );
+    // Accepted while the broker is down: 201 from the outbox, never a 500.
+    ids.extend(c.start_runs(&wf, 10, 2).await);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    outage.end().await;
+    let report = check(
+        &c,
+        &stand_in,
+        &Expect::all(&ids, "completed", &["a", "b", "c"]),
+        ids.len() * 3,
+        Duration::from_secs(150),
+    )
+    .await;
+    println!("D3 ok in {:.1} s: {report}", t0.elapsed().as_secs_f64());
+}
+
+/// D5: a crash between the database commit and the publish. With the broker
+/// down, runs are accepted (their outbox rows commit, no relay can publish);
+/// the API is killed; the broker comes back; a new API starts: the outbox rows
+/// are published and every run completes. The sweeper's re-publishing is
+/// pushed out of the test's window, so only the outbox can do it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d5_outbox_publishes_after_a_crash_between_commit_and_publish() {
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let mut c = Cluster::start("d5", &[("WEFT_WORKER_STALE_AFTER_MS", "600000")]).await;
+    let wf = c
+        .workflow(&workflow(
+            "d5",
+            &stand_in,
+            vec![call("a", &stand_in, "/ok"), call("b", &stand_in, "/ok")],
+        ))
+        .await;
+    let warm = c.start_run(&wf, json!("warm")).await;
+    let run = finished(&c, &warm, Duration::from_secs(30)).await;
+    assert_eq!(run["status"], "completed", "{run:#}");
+    let mut relayed_before = 0.0;
+    for w in &c.workers {
+        relayed_before += c.metric(&w.base, "weft_outbox_relayed_total").await;
+    }
+
+    let outage = Outage::begin("amqp").await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let t = Instant::now();
+        ids.push(c.start_run(&wf, json!(i)).await);
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "starting a run with the broker down took {:?}",
+            t.elapsed()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (s, run) = c.call("GET", &format!("/v1/runs/{}", ids[0]), None).await;
+    assert_eq!(s, 200, "{run}");
+    assert!(
+        matches!(run["status"].as_str(), Some("pending" | "running")),
+        "a run completed with the broker down? {run:#}"
+    );
+    let old = c.api.name.clone();
+    c.api.kill9();
+    eprintln!("  kill -9 {old} with 20 runs accepted and unpublished");
+    outage.end().await;
+    c.api = c.spawn(Role::Api).await;
+
+    let mut expect = Expect::all(&ids, "completed", &["a", "b"]);
+    expect.extend(Expect::all(&[warm], "completed", &["a", "b"]));
+    let report = check(&c, &stand_in, &expect, 21 * 2, Duration::from_secs(60)).await;
+    let relayed = c.metric_sum("weft_outbox_relayed_total").await - relayed_before;
+    assert!(
+        relayed >= 40.0,
+        "the relays published {relayed} outbox rows since the outage; 40 step tasks were committed"
+    );
+    println!(
+        "D5 ok in {:.1} s: {relayed} outbox rows relayed after the outage; {report}",
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+/// D6: a step that crashes its worker every time (the test kills every worker
+/// whenever the stand-in's `/poison` is hit, then starts them again) fails
+/// with reason `poison` after a bounded number of tries; runs started
+/// meanwhile keep completing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d6_a_poison_step_fails_its_run_after_bounded_tries_while_others_complete() {
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let mut c = Cluster::start("d6", &[]).await;
+    let poison = c
+        .workflow(&workflow(
+            "d6-poison",
+            &stand_in,
+            vec![call("p", &stand_in, "/poison")],
+        ))
+        .await;
+    let ok = c
+        .workflow(&workflow(
+            "d6-ok",
+            &stand_in,
+            vec![call("s", &stand_in, "/ok")],
+        ))
+        .await;
+    let poisoned = c.start_run(&poison, json!("poison")).await;
+    let mut others = Vec::new();
+    let mut kills = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut next_start = Instant::now();
+    let final_poisoned = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the poison run is not terminal after 120 s ({kills} kills)"
+        );
+        if let Some(key) = stand_in.poison_hit(Duration::from_millis(100)).await {
+            kills += 1;
+            eprintln!("  poison hit #{kills} ({key}): kill -9 of every worker, then new ones");
+            c.restart_workers_hard().await;
+            continue;
+        }
+        if Instant::now() >= next_start {
+            others.extend(c.start_runs(&ok, 2, 2).await);
+            next_start += Duration::from_millis(500);
+        }
+        if let Ok((200, run)) = c
+            .try_call("GET", &format!("/v1/runs/{poisoned}"), None)
+            .await
+            && matches!(
+                run["status"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            )
+        {
+            break run;
+        }
+    };
+    assert!(
+        (1..=5).contains(&kills),
+        "the poison step ran {kills} times: not bounded by the delivery limit"
+    );
+    let poison_requests: u32 = stand_in
+        .effects()
+        .values()
+        .filter(|e| e.endpoint == "poison")
+        .map(|e| e.hits)
+        .sum();
+    assert_eq!(
+        poison_requests, kills,
+        "every request to /poison killed the workers once"
+    );
+    let p = step(&final_poisoned, "p");
+    assert_eq!(p["status"], "failed", "{final_poisoned:#}");
+    assert_eq!(p["error"]["reason"], "poison", "{final_poisoned:#}");
+
+    let mut expect = Expect::all(&others, "completed", &["s"]);
+    expect.push(Expect {
+        id: poisoned.clone(),
+        status: "failed",
+        http_steps: &["p"],
+    });
+    let report = check(
+        &c,
+        &stand_in,
+        &expect,
+        others.len() + 1,
+        Duration::from_secs(60),
+    )
+    .await;
+    let failed_at = final_poisoned["finished_at"].as_i64().unwrap();
+    let before = others
+        .iter()
+        .filter(|id| {
+            report.final_runs[*id]["finished_at"]
+                .as_i64()
+                .is_some_and(|f| f < failed_at)
+        })
+        .count();
+    assert!(
+        before >= 1,
+        "no other run completed while the poison step was being retried"
+    );
+    println!(
+        "D6 ok in {:.1} s: poison after {kills} worker crashes; {before} of {} other runs completed before it failed; {report}",
+        t0.elapsed().as_secs_f64(),
+        others.len()
+    );
+}
+
+/// D7: a step that outlives the queue's ack timeout (the adapter's, set to
+/// 1 s, and the broker's `consumer_timeout` when the services were started
+/// with a short one) is executed once: the delivery is acked as soon as the
+/// step's lease is claimed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d7_a_step_longer_than_the_ack_timeout_runs_once() {
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    // scripts/test starts RabbitMQ with consumer_timeout = 10 s: outlive it too.
+    let broker_timeout = std::env::var("WEFT_AMQP_CONSUMER_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|ms| *ms <= 15_000);
+    let step_ms = broker_timeout.map_or(3_000, |ms| ms + 2_000);
+    let stand_in = StandIn::start().await;
+    let c = Cluster::start("d7", &[("WEFT_QUEUE_ACK_TIMEOUT_MS", "1000")]).await;
+    let mut slow = call("slow", &stand_in, &format!("/slow?ms={step_ms}"));
+    slow["timeout_ms"] = json!(step_ms + 5_000);
+    let wf = c
+        .workflow(&workflow(
+            "d7",
+            &stand_in,
+            vec![slow, call("after", &stand_in, "/ok")],
+        ))
+        .await;
+    let ids = c.start_runs(&wf, 4, 4).await;
+    let report = check(
+        &c,
+        &stand_in,
+        &Expect::all(&ids, "completed", &["slow", "after"]),
+        ids.len() * 2,
+        Duration::from_secs(step_ms / 1000 + 40),
+    )
+    .await;
+    assert_eq!(
+        report.repeats, 0,
+        "a step was executed more than once ({report})"
+    );
+    assert_eq!(
+        report.attempts,
+        ids.len() * 2,
+        "a step needed more than one attempt ({report})"
+    );
+    let redelivered = c.metric_sum("weft_redeliveries_total").await;
+    println!(
+        "D7 ok in {:.1} s: {step_ms} ms steps, adapter ack timeout 1 s, broker consumer_timeout {}; {redelivered} redeliveries seen; {report}",
+        t0.elapsed().as_secs_f64(),
+        broker_timeout.map_or("default (30 min)".into(), |ms| format!("{ms} ms"))
+    );
+}
+
+/// D8: PostgreSQL stopped and started while runs are in flight: workers and
+/// the API retry; every run completes; results stay idempotent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d8_postgresql_restart_mid_run_every_run_completes_once() {
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let c = Cluster::start("d8", &[]).await;
+    let wf = c
+        .workflow(&workflow(
+            "d8",
+            &stand_in,
+            vec![
+                call("a", &stand_in, "/ok"),
+                call("b", &stand_in, "/slow?ms=1000"),
+                call("c", &stand_in, "/ok"),
+            ],
+        ))
+        .await;
+    let ids = c.start_runs(&wf, 30, 8).await;
+    stand_in.wait_in_flight(5, Duration::from_secs(30)).await;
+    let in_flight = stand_in.in_flight();
+    let outage = Outage::begin("pg").await;
+    eprintln!("  PostgreSQL stopped with {in_flight} steps in flight");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    outage.end().await;
+    let report = check(
+        &c,
+        &stand_in,
+        &Expect::all(&ids, "completed", &["a", "b", "c"]),
+        ids.len() * 3,
+        Duration::from_secs(120),
+    )
+    .await;
+    println!("D8 ok in {:.1} s: {report}", t0.elapsed().as_secs_f64());
+}
+
+/// A webhook POST; (status, Retry-After, body).
+async fn hook(c: &Cluster, url: &str) -> (u16, Option<String>, Value) {
+    let resp = c
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(r#"{"from": "hook"}"#)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = resp.text().await.unwrap_or_default();
+    (
+        status,
+        retry_after,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// D9: Redis stopped: authenticated API calls succeed (limits fail open),
+/// the hard quota on active runs still holds (it is counted in the
+/// database), webhooks answer 503 with Retry-After (fail closed). Redis
+/// started again: webhooks work. Redis flushed: nothing breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks() {
+    const QUOTA: usize = 5;
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let c = Cluster::start("d9", &[("WEFT_LIMITS_MAX_ACTIVE_RUNS", "5")]).await;
+    let mut hooked = workflow("d9-hook", &stand_in, vec![call("s", &stand_in, "/ok")]);
+    hooked["triggers"] = json!({"webhook": {"mode": "async"}});
+    let hook_wf = c.workflow(&hooked).await;
+    let (s, active) = c
+        .call("POST", &format!("/v1/workflows/{hook_wf}/activate"), None)
+        .await;
+    assert_eq!(s, 200, "{active}");
+    let token = active["webhook_url"]
+        .as_str()
+        .and_then(|u| u.rsplit_once("/hooks/"))
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_else(|| panic!("no webhook_url in {active}"));
+    let hook_url = c.url(&format!("/hooks/{token}"));
+    let slow = c
+        .workflow(&workflow(
+            "d9-slow",
+            &stand_in,
+            vec![call("s", &stand_in, "/slow?ms=2000")],
+        ))
+        .await;
+    let mut expect = Vec::new();
+    let run_of = |body: &Value| body["run_id"].as_str().unwrap().to_owned();
+
+    let (s, _, body) = hook(&c, &hook_url).await;
+    assert_eq!(s, 202, "webhook with Redis up: {body}");
+    let first = run_of(&body);
+    finished(&c, &first, Duration::from_secs(30)).await;
+    expect.extend(Expect::all(&[first], "completed", &["s"]));
+
+    let outage = Outage::begin("redis").await;
+    let t = Instant::now();
+    let (s, list) = c.call("GET", "/v1/workflows", None).await;
+    assert_eq!(
+        s, 200,
+        "an authenticated call with Redis down (fail open): {list}"
+    );
+    let fail_open = t.elapsed();
+    let mut slow_runs = Vec::new();
+    for i in 0..QUOTA {
+        slow_runs.push(c.start_run(&slow, json!(i)).await);
+    }
+    let (s, refused) = c
+        .call(
+            "POST",
+            &format!("/v1/workflows/{slow}/runs"),
+            Some(&json!({"input": "over"})),
+        )
+        .await;
+    assert_eq!(
+        (s, refused["error"]["code"].as_str()),
+        (429, Some("quota_exceeded")),
+        "run {} of a quota of {QUOTA} with Redis down: {refused}",
+        QUOTA + 1
+    );
+    let t = Instant::now();
+    let (s, retry_after, body) = hook(&c, &hook_url).await;
+    let fail_closed = t.elapsed();
+    assert_eq!(s, 503, "a webhook with Redis down must fail closed: {body}");
+    let secs: u64 = retry_after
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("503 without a Retry-After in seconds: {retry_after:?}"));
+    assert!(secs >= 1, "Retry-After: {secs}");
+    for id in &slow_runs {
+        let run = finished(&c, id, Duration::from_secs(30)).await;
+        assert_eq!(
+            run["status"], "completed",
+            "steps run with Redis down: {run:#}"
+        );
+    }
+    expect.extend(Expect::all(&slow_runs, "completed", &["s"]));
+    outage.end().await;
+
+    // Redis is back: webhooks work again (once the limiter reconnects).
+    let back = Instant::now();
+    let mut refused_after = 0;
+    let body = loop {
+        let (s, _, body) = hook(&c, &hook_url).await;
+        if s == 202 {
+            break body;
+        }
+        assert_eq!(s, 503, "{body}");
+        refused_after += 1;
+        assert!(
+            back.elapsed() < Duration::from_secs(30),
+            "webhooks still refused 30 s after Redis came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let reconnect = back.elapsed();
+    expect.extend(Expect::all(&[run_of(&body)], "completed", &["s"]));
+
+    // A flush loses buckets and slots, nothing else.
+    let url = &c.launcher.redis_url;
+    let db = c.launcher.redis_db;
+    let keys = redis(url, db, &["DBSIZE"]).await;
+    assert!(
+        keys.starts_with(':') && keys != ":0",
+        "no limiter keys in Redis database {db} ({keys}): the test would flush nothing"
+    );
+    assert_eq!(redis(url, db, &["FLUSHDB"]).await, "+OK");
+    for _ in 0..3 {
+        let (s, _, body) = hook(&c, &hook_url).await;
+        assert_eq!(s, 202, "webhook after a flush: {body}");
+        expect.extend(Expect::all(&[run_of(&body)], "completed", &["s"]));
+    }
+    let id = c.start_run(&slow, json!("after the flush")).await;
+    expect.extend(Expect::all(&[id], "completed", &["s"]));
+    let n = expect.len();
+    let report = check(&c, &stand_in, &expect, n, Duration::from_secs(60)).await;
+    println!(
+        "D9 ok in {:.1} s: API call with Redis down answered in {:?}, webhook refused (503, Retry-After {secs}) in {:?}; webhooks back {:?} after Redis ({refused_after} more 503s); {keys} keys flushed; {report}",
+        t0.elapsed().as_secs_f64(),
+        fail_open,
+        fail_closed,
+        reconnect
+    );
+}
+
+/// D10: SIGTERM to a worker with steps in flight: it stops taking deliveries,
+/// finishes its steps within the grace period and exits 0; every run
+/// completes (the other worker and a restarted one take what was handed
+/// back), no attempt is abandoned, no effect repeated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d10_sigterm_finishes_steps_in_flight_and_exits_0_within_the_grace() {
+    const GRACE_MS: u64 = 5_000;
+    let _serial = SERIAL.lock().await;
+    let t0 = Instant::now();
+    let stand_in = StandIn::start().await;
+    let mut c = Cluster::start("d10", &[("WEFT_SHUTDOWN_GRACE_MS", "5000")]).await;
+    let wf = c
+        .workflow(&workflow(
+            "d10",
+            &stand_in,
+            vec![
+                call("slow", &stand_in, "/slow?ms=1500"),
+                call("after", &stand_in, "/ok"),
+            ],
+        ))
+        .await;
+    let ids = c.start_runs(&wf, 16, 8).await;
+    stand_in.wait_in_flight(8, Duration::from_secs(30)).await;
+    let in_flight = stand_in.in_flight();
+    let t = Instant::now();
+    c.workers[0].sigterm();
+    let status = c.workers[0]
+        .wait_exit(Duration::from_millis(GRACE_MS + 10_000))
+        .await;
+    let took = t.elapsed();
+    let status = status.unwrap_or_else(|| {
+        panic!("the worker did not exit within {GRACE_MS} ms of grace + 10 s after SIGTERM")
+    });
+    assert!(status.success(), "SIGTERM: the worker exited with {status}");
+    assert!(
+        took <= Duration::from_millis(GRACE_MS + 2_000),
+        "SIGTERM: the worker took {took:?} to exit (grace {GRACE_MS} ms)"
+    );
+    c.workers[0] = c.spawn(Role::Worker).await;
+    let report = check(
+        &c,
+        &stand_in,
+        &Expect::all(&ids, "completed", &["slow", "after"]),
+        ids.len() * 2,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(
+        report.failed("lease_expired"),
+        0,
+        "a step in flight was abandoned instead of finished ({report})"
+    );
+    assert_eq!(
+        report.repeats, 0,
+        "an effect was requested twice ({report})"
+    );
+    println!(
+        "D10 ok in {:.1} s: SIGTERM with {in_flight} requests in flight, exit 0 after {took:?}; {report}",
+        t0.elapsed().as_secs_f64()
+    );
+}
