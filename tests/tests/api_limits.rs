@@ -115,3 +115,30 @@ async fn with_redis_down_the_api_fails_open_and_webhooks_fail_closed() {
 async fn app_down() -> TestApp {
     app("redis://127.0.0.1:1".into()).await
 }
+
+/// The hard quota of unfinished runs is counted in the store (no Redis).
+#[tokio::test]
+async fn a_tenant_at_its_active_run_quota_cannot_start_more() {
+    let app = TestApp::builder()
+        .worker(|w| w.max_active_runs = 2)
+        .start()
+        .await;
+    let wf = app
+        .workflow(json!({"name": "park", "steps": [
+            {"id": "w", "kind": "wait", "until": "resume"}
+        ]}))
+        .await;
+    let id = wf["id"].as_str().unwrap();
+    let path = format!("/v1/workflows/{id}/runs");
+    let first = app.post(&path, json!({"input": 1})).await.expect(201);
+    app.post(&path, json!({"input": 2})).await.expect(201);
+    let over = app.post(&path, json!({"input": 3})).await;
+    assert_eq!(over.status, 429, "{}", over.body);
+    assert_eq!(over.code(), "quota_exceeded");
+    // Ending one frees a place.
+    let run = first["id"].as_str().unwrap();
+    app.post(&format!("/v1/runs/{run}/cancel"), json!({}))
+        .await
+        .expect(200);
+    app.post(&path, json!({"input": 4})).await.expect(201);
+}

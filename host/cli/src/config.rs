@@ -183,7 +183,7 @@ impl Default for LimitSettings {
             webhook_rate: 50.0,
             webhook_burst: 100,
             max_running_steps: 64,
-            max_active_runs: 10_000,
+            max_active_runs: 100_000,
         }
     }
 }
