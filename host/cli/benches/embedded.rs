@@ -10,6 +10,9 @@
 //! embedded`). `WEFT_BENCH_SECONDS` sets each load phase's length (default 5).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::webhook_load;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -112,54 +115,6 @@ async fn workflow(s: &Serve, c: &reqwest::Client, def: Value) -> Value {
     )
     .await;
     wf
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
-}
-
-/// Posts to the webhook from `conns` connections for `secs`; (runs/s, p50 ms, p99 ms).
-async fn webhook_load(hook: &str, conns: usize, secs: f64) -> (f64, f64, f64) {
-    let body = serde_json::to_vec(
-        &json!({"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]}),
-    )
-    .unwrap();
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs_f64(secs);
-    let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let hook = hook.to_owned();
-        let body = body.clone();
-        tasks.push(tokio::spawn(async move {
-            let c = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .build()
-                .unwrap();
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let resp = c
-                    .post(&hook)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(resp.status(), 200);
-                let _ = resp.bytes().await.unwrap();
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
 }
 
 /// A metric's value from `/metrics`.

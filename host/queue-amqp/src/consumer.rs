@@ -234,33 +234,24 @@ impl Held {
             return Err(Error::Stale);
         }
         match outcome {
-            Outcome::Ack => self
-                .acker
-                .ack(BasicAckOptions::default())
-                .await
-                .map(|_| ())
-                .map_err(|_| Error::Stale),
+            Outcome::Ack => {}
             Outcome::Requeue { delay } => {
                 self.inner
                     .hand_back(&self.id, &self.body, self.deliveries, delay)
                     .await?;
-                self.acker
-                    .ack(BasicAckOptions::default())
-                    .await
-                    .map(|_| ())
-                    .map_err(|_| Error::Stale)
             }
             Outcome::Reject => {
                 self.inner
                     .send_dead(&self.id, &self.body, self.deliveries, DeadReason::Rejected)
                     .await?;
-                self.acker
-                    .ack(BasicAckOptions::default())
-                    .await
-                    .map(|_| ())
-                    .map_err(|_| Error::Stale)
             }
         }
+        // The original leaves the queue (a hand-back already published its copy).
+        self.acker
+            .ack(BasicAckOptions::default())
+            .await
+            .map(|_| ())
+            .map_err(|_| Error::Stale)
     }
 }
 
