@@ -36,6 +36,7 @@
 //! - JSON values are stored as TEXT written by `serde_json` (numbers round-trip
 //!   exactly); keys compare bytewise (`COLLATE "C"`).
 
+mod commit;
 mod migrate;
 mod row;
 mod store;

@@ -1,0 +1,192 @@
+//! One [`Commit`]: conditional run updates, run inserts, step and attempt
+//! upserts, the schedule advance and the outbox rows, in one transaction.
+
+// Dynamic SQL here is only ever built from the column lists in `row`, never
+// from data: every value is a bind parameter.
+use crate::row::{ATTEMPT, RUN, STEP, opt_text, text, unavailable, write_error};
+use sqlx::{AssertSqlSafe, Postgres as Pg, Transaction};
+use weft_store::{Commit, Error, OutboxEntry, Result, ScheduleAdvance};
+use weft_types::{Attempt, Run, Step};
+
+async fn insert_run(tx: &mut Transaction<'_, Pg>, r: &Run) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO runs ({RUN}) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    );
+    bind_run(sqlx::query(AssertSqlSafe(sql)), r)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("run", || format!("run {} exists", r.id)))?;
+    Ok(())
+}
+
+async fn update_run(tx: &mut Transaction<'_, Pg>, r: &Run, expected: i64) -> Result<()> {
+    const SQL: &str = "UPDATE runs SET tenant_id = $1, id = $2, workflow_id = $3, version = $4, \
+        status = $5, trigger_kind = $6, input = $7, output = $8, error = $9, response = $10, \
+        parent_run_id = $11, parent_step_key = $12, depth = $13, deadline_at = $14, seq = $15, \
+        created_at = $16, updated_at = $17, finished_at = $18 \
+        WHERE tenant_id = $1 AND id = $2 AND seq = $19";
+    let done = bind_run(sqlx::query(SQL), r)
+        .bind(expected)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "run {} moved on from seq {expected}",
+            r.id
+        )));
+    }
+    Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, Pg, sqlx::postgres::PgArguments>;
+
+fn bind_run<'q>(q: Query<'q>, r: &'q Run) -> Query<'q> {
+    q.bind(&r.tenant_id)
+        .bind(&r.id)
+        .bind(&r.workflow_id)
+        .bind(i64::from(r.version))
+        .bind(r.status.as_str())
+        .bind(r.trigger.as_str())
+        .bind(text(&r.input))
+        .bind(opt_text(r.output.as_ref()))
+        .bind(opt_text(r.error.as_ref()))
+        .bind(opt_text(r.response.as_ref()))
+        .bind(r.parent.as_ref().map(|p| p.run_id.as_str()))
+        .bind(r.parent.as_ref().map(|p| p.step_key.as_str()))
+        .bind(i64::from(r.depth))
+        .bind(r.deadline_at)
+        .bind(r.seq)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(r.finished_at)
+}
+
+async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO steps ({STEP}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (tenant_id, run_id, key) DO UPDATE SET status = excluded.status, \
+         attempt = excluded.attempt, input = excluded.input, output = excluded.output, \
+         error = excluded.error, due_at = excluded.due_at, \
+         resume_token = excluded.resume_token, child_run_id = excluded.child_run_id, \
+         created_at = excluded.created_at, updated_at = excluded.updated_at"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&s.tenant_id)
+        .bind(&s.run_id)
+        .bind(&s.key)
+        .bind(s.status.as_str())
+        .bind(i64::from(s.attempt))
+        .bind(opt_text(s.input.as_ref()))
+        .bind(opt_text(s.output.as_ref()))
+        .bind(opt_text(s.error.as_ref()))
+        .bind(s.due_at)
+        .bind(s.resume_token.as_deref())
+        .bind(s.child_run_id.as_deref())
+        .bind(s.created_at)
+        .bind(s.updated_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("run", || {
+            format!("resume token of step {} is taken", s.key)
+        }))?;
+    Ok(())
+}
+
+async fn upsert_attempt(tx: &mut Transaction<'_, Pg>, a: &Attempt) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO attempts ({ATTEMPT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
+         idempotency_key = excluded.idempotency_key, status = excluded.status, \
+         input = excluded.input, output = excluded.output, error = excluded.error, \
+         usage = excluded.usage, started_at = excluded.started_at, \
+         finished_at = excluded.finished_at"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&a.tenant_id)
+        .bind(&a.run_id)
+        .bind(&a.step_key)
+        .bind(i64::from(a.attempt))
+        .bind(&a.idempotency_key)
+        .bind(a.status.as_str())
+        .bind(opt_text(a.input.as_ref()))
+        .bind(opt_text(a.output.as_ref()))
+        .bind(opt_text(a.error.as_ref()))
+        .bind(opt_text(a.usage.as_ref()))
+        .bind(a.started_at)
+        .bind(a.finished_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(write_error("step", || "attempt conflict".into()))?;
+    Ok(())
+}
+
+async fn advance(tx: &mut Transaction<'_, Pg>, a: &ScheduleAdvance) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE schedules SET next_fire_at = $1 \
+         WHERE tenant_id = $2 AND workflow_id = $3 AND next_fire_at = $4",
+    )
+    .bind(a.next)
+    .bind(&a.tenant_id)
+    .bind(&a.workflow_id)
+    .bind(a.expected)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    if done.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "the schedule of {} moved on from {}",
+            a.workflow_id, a.expected
+        )));
+    }
+    Ok(())
+}
+
+async fn insert_outbox(tx: &mut Transaction<'_, Pg>, e: &OutboxEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (id, tenant_id, run_id, step_key, attempt, due_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&e.id)
+    .bind(&e.tenant_id)
+    .bind(&e.run_id)
+    .bind(&e.step_key)
+    .bind(i64::from(e.attempt))
+    .bind(e.due_at)
+    .bind(e.created_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(write_error("run", || {
+        format!("outbox entry {} exists", e.id)
+    }))?;
+    Ok(())
+}
+
+pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()> {
+    for (r, expected) in &c.runs {
+        match expected {
+            Some(e) if r.seq <= *e => {
+                return Err(Error::Conflict(format!(
+                    "run {}: seq {} is not after {e}",
+                    r.id, r.seq
+                )));
+            }
+            Some(e) => update_run(tx, r, *e).await?,
+            None => insert_run(tx, r).await?,
+        }
+    }
+    for s in &c.steps {
+        upsert_step(tx, s).await?;
+    }
+    for a in &c.attempts {
+        upsert_attempt(tx, a).await?;
+    }
+    if let Some(a) = &c.schedule {
+        advance(tx, a).await?;
+    }
+    for e in &c.outbox {
+        insert_outbox(tx, e).await?;
+    }
+    Ok(())
+}
