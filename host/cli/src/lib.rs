@@ -1,6 +1,8 @@
 //! The composition root of `weft`: the only crate that names concrete backends.
-//! [`server::Server`] wires SQLite (or memory), the in-process queue, the
-//! sandbox, the bundled connectors, the worker and the API together; the binary
+//! [`server::Server`] wires the store (SQLite, memory or PostgreSQL), the queue
+//! (in-process or RabbitMQ), Redis limits, the sandbox, the connectors, the
+//! worker and the API together for one role (all, API or worker);
+//! [`config::Settings`] is what configures it (file, then `WEFT_*`). The binary
 //! and the end-to-end tests start it the same way.
 
 pub mod config;
