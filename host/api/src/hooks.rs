@@ -10,12 +10,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use std::time::Duration;
+use weft_app::{WebhookCall, WebhookStart};
 use weft_limits::{Class, RateDecision};
-use weft_types::{Run, Status, Trigger, WebhookMode};
+use weft_types::{Run, Status};
 
-/// How long a synchronous webhook waits when the workflow sets nothing.
-const DEFAULT_SYNC_WAIT_MS: u64 = 30_000;
 /// Request headers never handed to a workflow.
 const HIDDEN: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
@@ -26,11 +24,7 @@ pub async fn post_hook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let store = state.handle.store();
-    let wf = match store.workflow_by_token(&token).await? {
-        Some(wf) if wf.active => wf,
-        _ => return Err(ApiError::not_found("webhook")),
-    };
+    let wf = state.app.webhook_workflow(&token).await?;
     if let Some(limits) = &state.rate_limits {
         let l = &state.limit_settings;
         match limits
@@ -55,30 +49,19 @@ pub async fn post_hook(
             }
         }
     }
-    let def = state
-        .handle
-        .definition(&wf.tenant_id, &wf.id, wf.version)
-        .await?;
     let input = json!({
         "body": body_value(&headers, &body)?,
         "query": query_value(query.as_deref()),
         "headers": headers_value(&headers),
     });
-    let run = state
-        .handle
-        .start(&wf.tenant_id, &wf, Trigger::Webhook, input)
-        .await?;
-    let hook = def.triggers.webhook.unwrap_or_default();
-    if hook.mode == WebhookMode::Async {
-        return Ok(accepted(&run));
-    }
-    let run = if run.response.is_some() || run.status.is_terminal() {
-        run
-    } else {
-        let wait = Duration::from_millis(hook.timeout_ms.unwrap_or(DEFAULT_SYNC_WAIT_MS));
-        state.handle.wait(&wf.tenant_id, &run.id, wait).await?
+    let call = WebhookCall {
+        workflow: wf,
+        input,
     };
-    Ok(answer(&run))
+    Ok(match state.app.start_webhook(call).await? {
+        WebhookStart::Accepted(run) => accepted(&run),
+        WebhookStart::Waited(run) => answer(&run),
+    })
 }
 
 fn body_value(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
@@ -185,16 +168,7 @@ pub async fn post_resume(
     body: Bytes,
 ) -> ApiResult<Response> {
     let payload = body_value(&headers, &body)?;
-    let run = state
-        .handle
-        .resume_token(&token, payload)
-        .await
-        .map_err(|e| match e {
-            weft_worker::Error::NotFound(_) | weft_worker::Error::Conflict(_) => {
-                ApiError::not_found("resume token")
-            }
-            other => other.into(),
-        })?;
+    let run = state.app.resume_by_token(&token, payload).await?;
     Ok((
         StatusCode::OK,
         Json(json!({"run_id": run.id, "status": run.status})),

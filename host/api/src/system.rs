@@ -15,8 +15,20 @@ pub async fn get_health() -> Json<Value> {
 /// Redis does not (runs are still accepted: the outbox holds their tasks, and
 /// limits fail open or closed by policy). The body says each one's state.
 pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let store = state.handle.store().ping().await.map_err(|e| e.to_string());
-    let queue = state.handle.queue().ping().await.map_err(|e| e.to_string());
+    let store = state
+        .app
+        .handle()
+        .store()
+        .ping()
+        .await
+        .map_err(|e| e.to_string());
+    let queue = state
+        .app
+        .handle()
+        .queue()
+        .ping()
+        .await
+        .map_err(|e| e.to_string());
     let redis = match &state.rate_limits {
         Some(l) => Some(l.ping().await),
         None => None,
@@ -45,7 +57,7 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value
 }
 
 pub async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let out = state.handle.render_metrics().await;
+    let out = state.app.handle().render_metrics().await;
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,

@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use weft_api::AppState;
+use weft_app::{App, Tenants};
 use weft_sandbox::Sandbox;
 use weft_store::Store;
-use weft_types::{Role as KeyRole, Tenant};
-use weft_worker::{Connectors, Handle, Parts, new_id, now_ms};
+use weft_worker::{Connectors, Handle, Parts};
 
 /// Which store backs the server.
 #[derive(Debug, Clone)]
@@ -157,6 +157,8 @@ impl Config {
 pub struct Server {
     /// The worker handle (store, queue, connectors).
     pub handle: Handle,
+    /// The use cases.
+    pub app: App,
     /// The API state.
     pub state: AppState,
     /// Where HTTP listens (when it does).
@@ -225,8 +227,10 @@ impl Server {
             options: config.worker.clone(),
             slots,
         });
+        let app = App::new(handle.clone(), Arc::new(weft_engine::Limits::default()));
         let (default_tenant, bootstrap_key) = if config.bootstrap {
-            bootstrap(&handle).await?
+            let b = app.tenants().bootstrap().await?;
+            (b.tenant_id, b.owner_key)
         } else {
             (String::new(), None)
         };
@@ -249,14 +253,14 @@ impl Server {
             Some(l) => state.with_rate_limits(l.clone(), rate_settings(&config.limits)),
             None => state,
         };
-        let mut state = rate(AppState::new(handle.clone(), base.as_deref().unwrap_or("")));
+        let mut state = rate(AppState::new(app.clone(), base.as_deref().unwrap_or("")));
         if config.http {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             addr = listener.local_addr()?;
             if base.is_none() {
-                state = rate(AppState::new(handle.clone(), &format!("http://{addr}")));
+                state = rate(AppState::new(app.clone(), &format!("http://{addr}")));
             }
             let app = if config.role == Role::Worker {
                 weft_api::ops_router(state.clone())
@@ -274,6 +278,7 @@ impl Server {
         }
         Ok(Self {
             handle,
+            app,
             state,
             addr,
             default_tenant,
@@ -405,20 +410,10 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Migrated> {
     let keyring = weft_vault::Keyring::load_or_generate(&config.data_dir.join("master.keys"))
         .context("master key")?;
     let store = open_store(&config.store, true).await?;
-    let queue = weft_queue::memory::Handle::start(weft_queue::memory::Options::default())?;
-    let handle = Handle::new(Parts {
-        store,
-        queue: Arc::new(queue),
-        sandbox: Sandbox::new(config.sandbox.clone())?,
-        connectors: Arc::new(Connectors::new()),
-        keyring: Arc::new(keyring),
-        options: config.worker.clone(),
-        slots: None,
-    });
-    let (tenant, bootstrap_key) = bootstrap(&handle).await?;
+    let done = Tenants::new(store, Arc::new(keyring)).bootstrap().await?;
     Ok(Migrated {
-        tenant,
-        bootstrap_key,
+        tenant: done.tenant_id,
+        bootstrap_key: done.owner_key,
     })
 }
 
@@ -443,51 +438,11 @@ async fn load_plugins(
     Ok(())
 }
 
-/// On an empty store: a `default` tenant and an owner key, whose secret is
-/// returned once.
-async fn bootstrap(handle: &Handle) -> anyhow::Result<(String, Option<String>)> {
-    let store = handle.store();
-    if let Some(t) = store.list_tenants().await?.into_iter().next() {
-        return Ok((t.id, None));
-    }
-    let id = new_id("ten");
-    let tenant = Tenant {
-        wrapped_key: handle.keyring().new_tenant_key(&id)?,
-        id: id.clone(),
-        name: "default".into(),
-        created_at: now_ms(),
-    };
-    store.create_tenant(&tenant).await?;
-    let secret = issue_key(handle, &id, "bootstrap", KeyRole::Owner).await?;
-    Ok((id, Some(secret)))
-}
-
-/// Creates an API key; returns its secret.
-///
-/// # Errors
-/// Store failures.
-pub async fn issue_key(
-    handle: &Handle,
-    tenant: &str,
-    name: &str,
-    role: KeyRole,
-) -> anyhow::Result<String> {
-    Ok(handle.issue_api_key(tenant, name, role).await?.1)
-}
-
 /// Creates another tenant (tests, operators) with an owner key; returns (id, key).
 ///
 /// # Errors
 /// Store or vault failures.
-pub async fn create_tenant(handle: &Handle, name: &str) -> anyhow::Result<(String, String)> {
-    let id = new_id("ten");
-    let tenant = Tenant {
-        wrapped_key: handle.keyring().new_tenant_key(&id)?,
-        id: id.clone(),
-        name: name.to_owned(),
-        created_at: now_ms(),
-    };
-    handle.store().create_tenant(&tenant).await?;
-    let key = issue_key(handle, &id, "owner", KeyRole::Owner).await?;
-    Ok((id, key))
+pub async fn create_tenant(app: &App, name: &str) -> anyhow::Result<(String, String)> {
+    let (tenant, key) = app.tenants().create(name).await?;
+    Ok((tenant.id, key))
 }
