@@ -5,7 +5,7 @@
 use crate::{ApiError, AppState};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use weft_limits::{Class, RateDecision};
+use crate::{Bucket, Verdict};
 use weft_types::Role;
 
 /// The authenticated caller.
@@ -57,17 +57,13 @@ impl FromRequestParts<AppState> for Caller {
         if key.revoked_at.is_some() || !weft_vault::apikey::verify(secret, &key.hash) {
             return Err(ApiError::unauthenticated());
         }
-        if let Some(limits) = &state.rate_limits {
-            let l = &state.limit_settings;
-            match limits
-                .check_rate(&key.tenant_id, Class::Api, l.api_rate, l.api_burst)
-                .await
-            {
-                RateDecision::Limited { retry_after } => {
+        if let Some(limiter) = &state.rate_limiter {
+            match limiter.check(&key.tenant_id, Bucket::Api).await {
+                Verdict::Deny { retry_after } => {
                     return Err(ApiError::rate_limited("API", retry_after));
                 }
-                // Redis down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
-                RateDecision::Unavailable | RateDecision::Allowed => {}
+                // Limiter down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
+                Verdict::Unavailable | Verdict::Allow => {}
             }
         }
         Ok(Self {

@@ -3,7 +3,7 @@
 //! is a plain 404.
 
 use crate::extract::P;
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiError, ApiResult, AppState, Bucket, Verdict};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
-use weft_limits::{Class, RateDecision};
 use weft_types::{Run, Status, Trigger, WebhookMode};
 
 /// How long a synchronous webhook waits when the workflow sets nothing.
@@ -31,23 +30,14 @@ pub async fn post_hook(
         Some(wf) if wf.active => wf,
         _ => return Err(ApiError::not_found("webhook")),
     };
-    if let Some(limits) = &state.rate_limits {
-        let l = &state.limit_settings;
-        match limits
-            .check_rate(
-                &wf.tenant_id,
-                Class::Webhook,
-                l.webhook_rate,
-                l.webhook_burst,
-            )
-            .await
-        {
-            RateDecision::Allowed => {}
-            RateDecision::Limited { retry_after } => {
+    if let Some(limiter) = &state.rate_limiter {
+        match limiter.check(&wf.tenant_id, Bucket::Webhook).await {
+            Verdict::Allow => {}
+            Verdict::Deny { retry_after } => {
                 return Err(ApiError::rate_limited("webhook", retry_after));
             }
-            // Redis down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
-            RateDecision::Unavailable => {
+            // Limiter down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
+            Verdict::Unavailable => {
                 return Err(ApiError::unavailable(
                     "rate limits cannot be checked right now; retry later",
                     1,

@@ -22,6 +22,7 @@ mod error;
 mod extract;
 mod hooks;
 mod keys;
+mod limiter;
 pub mod openapi;
 pub mod routes;
 mod runs;
@@ -30,12 +31,13 @@ mod workflows;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
+pub use limiter::{Bucket, RateLimiter, Verdict};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use std::sync::Arc;
-use weft_engine::Limits;
+use weft_engine::DefinitionLimits;
 use weft_worker::Handle;
 
 /// Largest request body accepted, in bytes (a definition is at most 1 MiB).
@@ -47,37 +49,11 @@ pub struct AppState {
     /// The worker handle (store, queue, connectors, runs).
     pub handle: Handle,
     /// Definition limits.
-    pub limits: Arc<Limits>,
+    pub limits: Arc<DefinitionLimits>,
     /// The public base URL, for webhook and resume URLs in responses.
     pub base_url: Arc<str>,
-    /// Per-tenant rate limits (Redis); `None`: no rate limits (embedded mode).
-    pub rate_limits: Option<Arc<weft_limits::Limits>>,
-    /// The rates and bursts.
-    pub limit_settings: LimitSettings,
-}
-
-/// Per-tenant rates (per second) and bursts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LimitSettings {
-    /// Authenticated `/v1` calls per second.
-    pub api_rate: f64,
-    /// Their burst.
-    pub api_burst: u32,
-    /// Webhook deliveries per second.
-    pub webhook_rate: f64,
-    /// Their burst.
-    pub webhook_burst: u32,
-}
-
-impl Default for LimitSettings {
-    fn default() -> Self {
-        Self {
-            api_rate: 100.0,
-            api_burst: 200,
-            webhook_rate: 50.0,
-            webhook_burst: 100,
-        }
-    }
+    /// Per-tenant rate limits; `None`: none (embedded mode).
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl AppState {
@@ -85,22 +61,16 @@ impl AppState {
     pub fn new(handle: Handle, base_url: &str) -> Self {
         Self {
             handle,
-            limits: Arc::new(Limits::default()),
+            limits: Arc::new(DefinitionLimits::default()),
             base_url: base_url.trim_end_matches('/').into(),
-            rate_limits: None,
-            limit_settings: LimitSettings::default(),
+            rate_limiter: None,
         }
     }
 
     /// The same state with per-tenant rate limits.
     #[must_use]
-    pub fn with_rate_limits(
-        mut self,
-        limits: Arc<weft_limits::Limits>,
-        settings: LimitSettings,
-    ) -> Self {
-        self.rate_limits = Some(limits);
-        self.limit_settings = settings;
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
         self
     }
 }
