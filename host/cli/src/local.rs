@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use weft_cli::config::Settings;
 use weft_cli::server::{Config, Role, Server, StoreKind};
-use weft_engine::{Format, Limits, definition, validate};
+use weft_engine::{Format, DefinitionLimits, definition, validate};
 use weft_types::{Status, Trigger, Workflow, WorkflowVersion};
 use weft_worker::{new_id, new_token, now_ms};
 
@@ -26,7 +26,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         settings.base_url = args.base_url;
     }
     if let Some(c) = args.concurrency {
-        settings.concurrency = c;
+        settings.worker.concurrency = c;
     }
     run_process(&settings, Role::All).await
 }
@@ -135,7 +135,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.http = false;
     config.plugins = args.plugins;
     let server = Server::start(config).await?;
-    let limits = Limits::default();
+    let limits = DefinitionLimits::default();
     let def = definition::parse(&bytes, format, &limits)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let problems = validate::check(&def, &server.handle.connectors().catalog(), &limits);
