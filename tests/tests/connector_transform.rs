@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use std::{sync::Arc, time::Duration};
-use weft_sandbox::{Grants, Invocation, StepLimits, Outcome, Plugin};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{Built, TestSandbox, assert_healthy, failure, output, reason};
 use weft_types::{ErrorKind, Reason};
 

@@ -16,7 +16,7 @@ use axum::{
 use serde_json::json;
 use std::{io::Write, sync::Arc};
 use weft_harness::{Harness, Reply};
-use weft_sandbox::{Grants, Invocation, StepLimits, Outcome, Plugin};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{
     Built, Inbox, StandIn, TestSandbox, assert_healthy, bearer, hosts, http_error, output, reason,
 };

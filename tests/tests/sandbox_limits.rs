@@ -13,7 +13,7 @@ use std::{
 };
 use tokio::{io::AsyncReadExt, sync::oneshot};
 use tokio_util::sync::CancellationToken;
-use weft_sandbox::{Grants, Invocation, StepLimits, Outcome, Plugin};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{
     Built, TestSandbox, assert_healthy, failure, hosts, output, reason, wat_connector,
 };
@@ -355,7 +355,14 @@ async fn s3_repeated_memory_failures_do_not_grow_the_host() {
 async fn s4_unbounded_recursion_is_a_stack_overflow_not_an_abort() {
     let (sandbox, plugin) = hostile().await;
     for _ in 0..3 {
-        let out = run(&sandbox, &plugin, "recurse", json!({}), StepLimits::default()).await;
+        let out = run(
+            &sandbox,
+            &plugin,
+            "recurse",
+            json!({}),
+            StepLimits::default(),
+        )
+        .await;
         assert_eq!(reason(&out), "stack_overflow", "{:?}", out.result);
     }
     // Still in this process, still serving.

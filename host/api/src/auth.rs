@@ -3,9 +3,9 @@
 //! stored SHA-256 in constant time; a revoked key is refused at once.
 
 use crate::{ApiError, AppState};
+use crate::{Bucket, Verdict};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use crate::{Bucket, Verdict};
 use weft_types::Role;
 
 /// The authenticated caller.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use weft_cli::config::Settings;
 use weft_cli::server::{Config, Role, Server, StoreKind};
-use weft_engine::{Format, DefinitionLimits, definition, validate};
+use weft_engine::{DefinitionLimits, Format, definition, validate};
 use weft_types::{Status, Trigger, Workflow, WorkflowVersion};
 use weft_worker::{new_id, new_token, now_ms};
 

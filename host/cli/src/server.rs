@@ -191,9 +191,7 @@ impl Server {
                 .with_context(|| format!("redis {}", crate::config::mask_url(&config.redis.url)))?;
             Some(Arc::new(l.with_rates(config.limits)))
         };
-        let slots = limits
-            .clone()
-            .map(|l| l as Arc<dyn weft_worker::Slots>);
+        let slots = limits.clone().map(|l| l as Arc<dyn weft_worker::Slots>);
         let handle = Handle::new(Parts {
             store: store.clone(),
             queue,
@@ -286,7 +284,10 @@ pub async fn open_store(kind: &StoreKind, migrate: bool) -> anyhow::Result<Arc<d
             let pg = weft_store_postgres::Postgres::connect(options)
                 .await
                 .with_context(|| {
-                    format!("cannot connect to {}", crate::config::mask_url(&options.url))
+                    format!(
+                        "cannot connect to {}",
+                        crate::config::mask_url(&options.url)
+                    )
                 })?;
             if migrate {
                 pg.migrate().await.context("cannot migrate the database")?;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use weft_engine::{Format, DefinitionLimits, definition, validate};
+use weft_engine::{DefinitionLimits, Format, definition, validate};
 use weft_sandbox::{Options, Sandbox};
 use weft_tests::wasm_dir;
 use weft_types::Manifest;

@@ -6,7 +6,7 @@
 //! deserialization (the first shape error, with its path).
 
 use crate::template::pointer_escape;
-use crate::{Error, DefinitionLimits, Result};
+use crate::{DefinitionLimits, Error, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};

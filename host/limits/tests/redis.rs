@@ -26,7 +26,8 @@ async fn a_bucket_allows_its_burst_then_limits_then_refills() {
             RateDecision::Allowed
         );
     }
-    let RateDecision::Limited { retry_after } = l.check_rate("a", Bucket::Api, 20.0, 3).await else {
+    let RateDecision::Limited { retry_after } = l.check_rate("a", Bucket::Api, 20.0, 3).await
+    else {
         panic!("the fourth call is over the burst");
     };
     assert!(retry_after <= Duration::from_millis(60), "{retry_after:?}");

@@ -3,7 +3,7 @@
 //! whatever happened into an [`Outcome`].
 
 use crate::{
-    StepLimits, Plugin, Sandbox,
+    Plugin, Sandbox, StepLimits,
     grants::Grants,
     host::{Breach, HostState, Phase, Usage, log::LogRecord},
 };

@@ -38,10 +38,10 @@ pub use cache::{CacheStats, Digest};
 pub use grants::{Credential, Grants, Injection, Secret, StateGrant};
 pub use host::Usage;
 pub use host::log::{Level, LogRecord, Source};
-pub use state::{MemoryState, Namespace, StateStore, Unavailable};
 pub use invoke::{Failure, Invocation, Outcome};
-pub use options::{EgressOptions, EngineLimits, StepLimits, Options};
+pub use options::{EgressOptions, EngineLimits, Options, StepLimits};
 pub use plugin::Plugin;
+pub use state::{MemoryState, Namespace, StateStore, Unavailable};
 
 use host::Phase;
 use std::{

@@ -69,4 +69,3 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Error> {
         _ => Err(Error::InvalidWasm(format!("unknown WebAssembly version/layer bytes {:02x?}", &bytes[4..8]))),
     }
 }
-

@@ -18,7 +18,10 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("shutdown.grace_ms", "worker.shutdown_grace_ms"),
     ("limits.max_running_steps", "worker.max_running_steps"),
     ("limits.max_active_runs", "worker.max_active_runs"),
-    ("sandbox.allow_private_network", "sandbox.egress.allow_private"),
+    (
+        "sandbox.allow_private_network",
+        "sandbox.egress.allow_private",
+    ),
 ];
 
 /// `WEFT_*` variables weft reads that are not settings: the configuration
@@ -171,7 +174,10 @@ pub(super) fn apply(
         if let Some(other) = seen.insert(var.path.clone(), name.clone()) {
             return Err(ConfigError::Invalid {
                 origin: "environment".into(),
-                message: format!("{other} and {name} set the same key `{}`", var.path.join(".")),
+                message: format!(
+                    "{other} and {name} set the same key `{}`",
+                    var.path.join(".")
+                ),
             });
         }
         let path: Vec<&str> = var.path.iter().map(String::as_str).collect();

@@ -25,7 +25,8 @@ fn defaults_are_the_embedded_mode() {
 
 #[test]
 fn environment_wins_over_the_file() {
-    let file = "[worker]\nconcurrency = 8\n[limits]\napi_rate = 5.0\n[queue]\nqueue_type = \"quorum\"\n";
+    let file =
+        "[worker]\nconcurrency = 8\n[limits]\napi_rate = 5.0\n[queue]\nqueue_type = \"quorum\"\n";
     let s = Settings::from_parts(
         Some(("w.toml", file)),
         env(&[
@@ -249,7 +250,10 @@ fn secrets_in_urls_are_masked() {
         "{shown}"
     );
     // What `weft config` prints reads back as the same settings.
-    let back = Settings::from_parts(Some(("shown.toml", &Settings::default().to_toml_masked())), [])
-        .unwrap();
+    let back = Settings::from_parts(
+        Some(("shown.toml", &Settings::default().to_toml_masked())),
+        [],
+    )
+    .unwrap();
     assert_eq!(back, Settings::default());
 }

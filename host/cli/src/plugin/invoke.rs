@@ -5,8 +5,8 @@ use crate::args::InvokeArgs;
 use anyhow::{Context, bail};
 use std::{collections::HashMap, net::IpAddr, process::ExitCode};
 use weft_sandbox::{
-    Credential, EgressOptions, Grants, Injection, Invocation, StepLimits, MemoryState, Namespace,
-    Options, Secret, StateGrant,
+    Credential, EgressOptions, Grants, Injection, Invocation, MemoryState, Namespace, Options,
+    Secret, StateGrant, StepLimits,
 };
 use weft_types::{HostPattern, Manifest, StepContext};
 

@@ -4,7 +4,7 @@ use crate::graph::Graph;
 use crate::retry::Policy;
 
 use crate::template::pointer_escape;
-use crate::{Error, DefinitionLimits, Result, schema};
+use crate::{DefinitionLimits, Error, Result, schema};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use weft_types::{Definition, Manifest, Problem, StepDef, StepKind};
