@@ -3,11 +3,11 @@
 //! a body or a query. Authenticated calls are then rate-limited per tenant.
 
 use crate::{ApiError, AppState};
+use crate::{Bucket, Verdict};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use std::ops::Deref;
 use weft_app::Actor;
-use weft_limits::{Class, RateDecision};
 
 /// The authenticated caller of a `/v1` route.
 #[derive(Debug, Clone)]
@@ -32,17 +32,13 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .ok_or_else(ApiError::unauthenticated)?;
         let actor = state.app.authenticate(secret).await?;
-        if let Some(limits) = &state.rate_limits {
-            let l = &state.limit_settings;
-            match limits
-                .check_rate(&actor.tenant_id, Class::Api, l.api_rate, l.api_burst)
-                .await
-            {
-                RateDecision::Limited { retry_after } => {
+        if let Some(limiter) = &state.rate_limiter {
+            match limiter.check(&actor.tenant_id, Bucket::Api).await {
+                Verdict::Deny { retry_after } => {
                     return Err(ApiError::rate_limited("API", retry_after));
                 }
-                // Redis down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
-                RateDecision::Unavailable | RateDecision::Allowed => {}
+                // Limiter down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
+                Verdict::Unavailable | Verdict::Allow => {}
             }
         }
         Ok(Self(actor))

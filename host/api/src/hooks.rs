@@ -3,7 +3,7 @@
 //! is a plain 404.
 
 use crate::extract::P;
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiError, ApiResult, AppState, Bucket, Verdict};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use weft_app::{WebhookCall, WebhookStart};
-use weft_limits::{Class, RateDecision};
 use weft_types::{Run, Status};
 
 /// Request headers never handed to a workflow.
@@ -25,23 +24,14 @@ pub async fn post_hook(
     body: Bytes,
 ) -> ApiResult<Response> {
     let wf = state.app.webhook_workflow(&token).await?;
-    if let Some(limits) = &state.rate_limits {
-        let l = &state.limit_settings;
-        match limits
-            .check_rate(
-                &wf.tenant_id,
-                Class::Webhook,
-                l.webhook_rate,
-                l.webhook_burst,
-            )
-            .await
-        {
-            RateDecision::Allowed => {}
-            RateDecision::Limited { retry_after } => {
+    if let Some(limiter) = &state.rate_limiter {
+        match limiter.check(&wf.tenant_id, Bucket::Webhook).await {
+            Verdict::Allow => {}
+            Verdict::Deny { retry_after } => {
                 return Err(ApiError::rate_limited("webhook", retry_after));
             }
-            // Redis down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
-            RateDecision::Unavailable => {
+            // Limiter down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
+            Verdict::Unavailable => {
                 return Err(ApiError::unavailable(
                     "rate limits cannot be checked right now; retry later",
                     1,

@@ -25,6 +25,7 @@ mod error;
 mod extract;
 mod hooks;
 mod keys;
+mod limiter;
 pub mod openapi;
 pub mod routes;
 mod runs;
@@ -33,6 +34,7 @@ mod workflows;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
+pub use limiter::{Bucket, RateLimiter, Verdict};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -50,34 +52,8 @@ pub struct AppState {
     pub app: App,
     /// The public base URL, for webhook and resume URLs in responses.
     pub base_url: Arc<str>,
-    /// Per-tenant rate limits (Redis); `None`: no rate limits (embedded mode).
-    pub rate_limits: Option<Arc<weft_limits::Limits>>,
-    /// The rates and bursts.
-    pub limit_settings: LimitSettings,
-}
-
-/// Per-tenant rates (per second) and bursts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LimitSettings {
-    /// Authenticated `/v1` calls per second.
-    pub api_rate: f64,
-    /// Their burst.
-    pub api_burst: u32,
-    /// Webhook deliveries per second.
-    pub webhook_rate: f64,
-    /// Their burst.
-    pub webhook_burst: u32,
-}
-
-impl Default for LimitSettings {
-    fn default() -> Self {
-        Self {
-            api_rate: 100.0,
-            api_burst: 200,
-            webhook_rate: 50.0,
-            webhook_burst: 100,
-        }
-    }
+    /// Per-tenant rate limits; `None`: none (embedded mode).
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl AppState {
@@ -86,20 +62,14 @@ impl AppState {
         Self {
             app,
             base_url: base_url.trim_end_matches('/').into(),
-            rate_limits: None,
-            limit_settings: LimitSettings::default(),
+            rate_limiter: None,
         }
     }
 
     /// The same state with per-tenant rate limits.
     #[must_use]
-    pub fn with_rate_limits(
-        mut self,
-        limits: Arc<weft_limits::Limits>,
-        settings: LimitSettings,
-    ) -> Self {
-        self.rate_limits = Some(limits);
-        self.limit_settings = settings;
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
         self
     }
 }

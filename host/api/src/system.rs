@@ -29,8 +29,12 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value
         .ping()
         .await
         .map_err(|e| e.to_string());
-    let redis = match &state.rate_limits {
-        Some(l) => Some(l.ping().await),
+    // The limiter's backend (Redis), when it has one.
+    let limiter = match &state.rate_limiter {
+        Some(l) => match l.backend() {
+            Some(name) => Some((name, l.ping().await)),
+            None => None,
+        },
         None => None,
     };
     let show = |r: &Result<(), String>| match r {
@@ -38,11 +42,11 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value
         Err(e) => json!(e),
     };
     let mut body = json!({"store": show(&store), "queue": show(&queue)});
-    if let Some(r) = &redis {
-        body["redis"] = show(r);
+    if let Some((name, r)) = &limiter {
+        body[*name] = show(r);
     }
     let ready = store.is_ok();
-    let whole = queue.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let whole = queue.is_ok() && limiter.as_ref().is_none_or(|(_, r)| r.is_ok());
     body["status"] = json!(match (ready, whole) {
         (false, _) => "unavailable",
         (true, false) => "degraded",

@@ -38,7 +38,7 @@ pub use tenants::{Bootstrap, Tenants};
 pub use triggers::{DEFAULT_SYNC_WAIT, WebhookCall, WebhookStart};
 
 use std::sync::Arc;
-use weft_engine::Limits;
+use weft_engine::DefinitionLimits;
 use weft_store::{AuditEntry, Page, Store};
 use weft_worker::{Handle, now_ms};
 
@@ -80,12 +80,12 @@ pub fn page(before: Option<String>, limit: Option<u32>) -> Page {
 pub struct App {
     handle: Handle,
     tenants: Tenants,
-    limits: Arc<Limits>,
+    limits: Arc<DefinitionLimits>,
 }
 
 impl App {
     /// The application over `handle`, validating definitions with `limits`.
-    pub fn new(handle: Handle, limits: Arc<Limits>) -> Self {
+    pub fn new(handle: Handle, limits: Arc<DefinitionLimits>) -> Self {
         let tenants = Tenants::new(handle.store().clone(), handle.keyring().clone());
         Self {
             handle,
@@ -105,7 +105,7 @@ impl App {
     }
 
     /// The definition limits.
-    pub fn limits(&self) -> &Limits {
+    pub fn limits(&self) -> &DefinitionLimits {
         &self.limits
     }
 

@@ -26,7 +26,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         settings.base_url = args.base_url;
     }
     if let Some(c) = args.concurrency {
-        settings.concurrency = c;
+        settings.worker.concurrency = c;
     }
     run_process(&settings, Role::All).await
 }
