@@ -141,7 +141,9 @@ impl From<weft_store::Error> for ApiError {
         use weft_store::Error as S;
         match e {
             S::NotFound(what) => Self::not_found(what),
-            S::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            // A lost race the worker could not settle by retrying, or a taken
+            // name: both are the client's to resolve.
+            S::Stale(m) | S::Duplicate(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             S::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
         }
     }

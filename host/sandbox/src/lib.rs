@@ -36,11 +36,11 @@ mod plugin;
 pub use cache::{CacheStats, Digest};
 pub use grants::{Credential, Grants, Injection, Namespace, Secret, StateGrant};
 pub use host::Usage;
-pub use host::log::{Level, LogRecord, Source};
 pub use host::state::{MemoryState, StateStore, Unavailable};
 pub use invoke::{Failure, Invocation, Outcome};
 pub use options::{EgressOptions, EngineLimits, Limits, Options};
 pub use plugin::Plugin;
+pub use weft_types::log::{Level, LogRecord, Source};
 
 use host::Phase;
 use std::{
