@@ -48,9 +48,9 @@ pub struct RunDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
+    pub error: Option<weft_types::RunFailure>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Value>,
+    pub response: Option<weft_types::Response>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_run_id: Option<String>,
     pub created_at: i64,
@@ -91,7 +91,7 @@ pub struct StepDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
+    pub error: Option<weft_types::Failure>,
     /// When a pending or waiting step is due.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at: Option<i64>,
@@ -133,7 +133,7 @@ pub struct AttemptDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
+    pub error: Option<weft_types::Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Value>,
     pub started_at: i64,

@@ -100,24 +100,17 @@ fn accepted(run: &Run) -> Response {
 /// The webhook's answer: the run's `respond` step, else its output, else 202.
 fn answer(run: &Run) -> Response {
     if let Some(r) = &run.response {
-        let status = r
-            .get("status")
-            .and_then(Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::OK);
+        let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
         let mut headers = HeaderMap::new();
-        if let Some(h) = r.get("headers").and_then(Value::as_object) {
-            for (k, v) in h {
-                if let (Ok(name), Some(Ok(value))) = (
-                    HeaderName::try_from(k.as_str()),
-                    v.as_str().map(HeaderValue::try_from),
-                ) {
-                    headers.insert(name, value);
-                }
+        for (k, v) in &r.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(k.as_str()),
+                HeaderValue::try_from(v.as_str()),
+            ) {
+                headers.insert(name, value);
             }
         }
-        let body = r.get("body").cloned().unwrap_or(Value::Null);
+        let body = r.body.clone();
         let is_json = headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -133,9 +126,7 @@ fn answer(run: &Run) -> Response {
             let msg = run
                 .error
                 .as_ref()
-                .and_then(|e| e.get("message"))
-                .and_then(Value::as_str)
-                .unwrap_or("the run did not complete");
+                .map_or("the run did not complete", |e| e.failure.message.as_str());
             let mut resp = ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "run_failed",

@@ -55,7 +55,8 @@ impl From<weft_store::Error> for Error {
         use weft_store::Error as S;
         match e {
             S::NotFound(what) => Self::NotFound(what),
-            S::Conflict(m) => Self::Conflict(m),
+            S::Stale(m) => Self::Conflict(m),
+            S::Duplicate(m) => Self::Duplicate(m),
             S::Unavailable(m) => Self::Unavailable(format!("store unavailable: {m}")),
         }
     }

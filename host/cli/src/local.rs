@@ -160,9 +160,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 let extra = s
                     .error
                     .as_ref()
-                    .and_then(|e| e.get("message"))
-                    .and_then(|m| m.as_str())
-                    .map(|m| format!(" ({m})"))
+                    .map(|e| format!(" ({})", e.message))
                     .unwrap_or_default();
                 eprintln!(
                     "  {:>8.1} ms  {:<24} {}{extra}",
@@ -199,12 +197,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter_map(|a| a.finished_at.map(|f| f - a.started_at))
                 .sum();
-            let out = s
-                .output
-                .as_ref()
-                .or(s.error.as_ref())
-                .map(|v| v.to_string())
-                .unwrap_or_default();
+            let out = match (&s.output, &s.error) {
+                (Some(v), _) => v.to_string(),
+                (None, Some(e)) => serde_json::to_string(e)?,
+                (None, None) => String::new(),
+            };
             let out: String = out.chars().take(60).collect();
             println!(
                 "{:<24} {:<10} {:>8} {:>10}  {out}",
@@ -220,11 +217,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             state.status,
             started.elapsed().as_secs_f64() * 1e3
         );
-        if let Some(o) = state.response.as_ref().or(state.output.as_ref()) {
+        if let Some(r) = &state.response {
+            println!("{}", serde_json::to_string_pretty(r)?);
+        } else if let Some(o) = &state.output {
             println!("{}", serde_json::to_string_pretty(o)?);
         }
         if let Some(e) = &state.error {
-            println!("error: {e}");
+            println!("error: {}", serde_json::to_string(e)?);
         }
     }
     let ok = state.status == Status::Completed;

@@ -50,27 +50,9 @@ pub struct Credential {
     pub inject: Injection,
 }
 
-/// How a credential is put into a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Injection {
-    /// `Authorization: Bearer <secret>`.
-    Bearer,
-    /// `Authorization: Basic base64(<username>:<secret>)`.
-    Basic {
-        /// The user name.
-        username: String,
-    },
-    /// `<name>: <secret>`.
-    Header {
-        /// The header name.
-        name: String,
-    },
-    /// `?<param>=<secret>` appended to the URL.
-    Query {
-        /// The query parameter.
-        param: String,
-    },
-}
+/// How a credential is put into a request: the domain type, stored with the
+/// credential.
+pub use weft_types::Injection;
 
 /// A secret string. Its `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use crate::{
     Plugin, Sandbox, StepLimits,
     grants::Grants,
-    host::{Breach, HostState, Phase, Usage, log::LogRecord},
+    host::{Breach, HostState, Phase, Usage},
 };
 use serde::Serialize;
 use std::{
@@ -14,7 +14,8 @@ use std::{
 };
 use tokio_util::sync::CancellationToken;
 use wasmtime::{Store, Trap, UpdateDeadline};
-use weft_types::{ErrorKind, Reason, StepContext};
+pub use weft_types::Failure;
+use weft_types::{ErrorKind, LogRecord, Reason, StepContext};
 
 /// Extra time the host-side timer grants past the deadline before it drops the
 /// plugin (the epoch check normally fires first).
@@ -50,39 +51,6 @@ impl Invocation {
             grants: Grants::default(),
             limits: StepLimits::default(),
             cancel: None,
-        }
-    }
-}
-
-/// Why a step attempt failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    /// The classification that drives retries.
-    pub kind: ErrorKind,
-    /// Set when the sandbox stopped the plugin.
-    pub reason: Option<Reason>,
-    /// What happened, for humans; never contains a granted secret.
-    pub message: String,
-    /// When to retry, if the plugin said.
-    pub retry_after_ms: Option<u64>,
-}
-
-impl Failure {
-    pub(crate) fn sandbox(reason: Reason, message: impl Into<String>) -> Self {
-        Self {
-            kind: reason.kind(),
-            reason: Some(reason),
-            message: message.into(),
-            retry_after_ms: None,
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.reason {
-            Some(r) => write!(f, "{} ({r}): {}", self.kind, self.message),
-            None => write!(f, "{}: {}", self.kind, self.message),
         }
     }
 }
@@ -189,7 +157,7 @@ impl Sandbox {
             logs: Vec::new(),
         };
         if input.len() + config.len() > limits.input_bytes {
-            return early(Failure::sandbox(
+            return early(Failure::of(
                 Reason::InputTooLarge,
                 format!(
                     "input and config are {} bytes; the limit is {}",
@@ -205,16 +173,14 @@ impl Sandbox {
                 .iter()
                 .map(|a| a.name.as_str())
                 .collect();
-            return early(Failure {
-                kind: ErrorKind::InvalidInput,
-                reason: None,
-                message: format!(
+            return early(Failure::new(
+                ErrorKind::InvalidInput,
+                format!(
                     "connector `{}` has no action `{action}` (it offers: {})",
                     plugin.manifest.name,
                     offered.join(", ")
                 ),
-                retry_after_ms: None,
-            });
+            ));
         }
         let limits = StepLimits {
             memory_bytes: limits
@@ -264,11 +230,10 @@ impl Sandbox {
         let state = store.data();
         let secrets = state.secrets.clone();
         match raw {
-            Err(Stopped::Cancelled) => Err(Failure::sandbox(
-                Reason::Cancelled,
-                "the step was cancelled",
-            )),
-            Err(Stopped::Deadline) => Err(Failure::sandbox(
+            Err(Stopped::Cancelled) => {
+                Err(Failure::of(Reason::Cancelled, "the step was cancelled"))
+            }
+            Err(Stopped::Deadline) => Err(Failure::of(
                 Reason::DeadlineExceeded,
                 format!(
                     "the step did not finish within {:?} (stopped by the host timer)",
@@ -277,7 +242,7 @@ impl Sandbox {
             )),
             Ok(Ok(Ok(text))) => {
                 if text.len() > limits.output_bytes {
-                    return Err(Failure::sandbox(
+                    return Err(Failure::of(
                         Reason::OutputTooLarge,
                         format!(
                             "the output is {} bytes; the limit is {}",
@@ -292,18 +257,19 @@ impl Sandbox {
                     crate::grants::scrub_str(&text, &secrets)
                 };
                 serde_json::from_str(&text).map_err(|e| {
-                    Failure::sandbox(
+                    Failure::of(
                         Reason::InvalidOutput,
                         format!("the plugin's output is not JSON: {e}"),
                     )
                 })
             }
             Ok(Ok(Err(pe))) => Err(Failure {
-                kind: pe.kind.into(),
-                reason: None,
                 // Scrub before cutting, so the cut cannot leave a piece of a secret.
-                message: truncate(&crate::grants::scrub_str(&pe.message, &secrets), 4096),
                 retry_after_ms: pe.retry_after_ms,
+                ..Failure::new(
+                    pe.kind.into(),
+                    truncate(&crate::grants::scrub_str(&pe.message, &secrets), 4096),
+                )
             }),
             Ok(Err(e)) => Err(self.trap_failure(&e, state)),
         }
@@ -311,23 +277,23 @@ impl Sandbox {
 
     fn trap_failure(&self, e: &wasmtime::Error, state: &HostState) -> Failure {
         if let Some((reason, message)) = &state.breach {
-            return Failure::sandbox(*reason, message.clone());
+            return Failure::of(*reason, message.clone());
         }
         if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
             .is_some()
         {
-            return Failure::sandbox(
+            return Failure::of(
                 Reason::HostBusy,
                 format!("no free instance slot ({e}); the step can be retried"),
             );
         }
         if let Some(b) = e.downcast_ref::<Breach>() {
-            return Failure::sandbox(b.reason, b.message.clone());
+            return Failure::of(b.reason, b.message.clone());
         }
         if let Some(wasmtime_wasi::ResourceTableError::Full) =
             e.downcast_ref::<wasmtime_wasi::ResourceTableError>()
         {
-            return Failure::sandbox(
+            return Failure::of(
                 Reason::ResourceLimit,
                 format!(
                     "more than {} live resource handles",
@@ -337,14 +303,14 @@ impl Sandbox {
         }
         let text = format!("{e:#}");
         if text.contains("resource table has no free keys") || text.contains("table is full") {
-            return Failure::sandbox(Reason::ResourceLimit, text);
+            return Failure::of(Reason::ResourceLimit, text);
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::StackOverflow) => {
-                Failure::sandbox(Reason::StackOverflow, "the plugin overflowed its stack")
+                Failure::of(Reason::StackOverflow, "the plugin overflowed its stack")
             }
             Some(Trap::Interrupt) => {
-                Failure::sandbox(Reason::DeadlineExceeded, "the step ran past its deadline")
+                Failure::of(Reason::DeadlineExceeded, "the step ran past its deadline")
             }
             _ => {
                 let secrets = &state.secrets;
@@ -355,7 +321,7 @@ impl Sandbox {
                         crate::grants::scrub_str(&without_backtrace(e), secrets)
                     ),
                 };
-                Failure::sandbox(Reason::Trap, truncate(&message, 4096))
+                Failure::of(Reason::Trap, truncate(&message, 4096))
             }
         }
     }

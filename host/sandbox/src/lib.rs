@@ -37,11 +37,11 @@ mod state;
 pub use cache::{CacheStats, Digest};
 pub use grants::{Credential, Grants, Injection, Secret, StateGrant};
 pub use host::Usage;
-pub use host::log::{Level, LogRecord, Source};
 pub use invoke::{Failure, Invocation, Outcome};
 pub use options::{EgressOptions, EngineLimits, Options, StepLimits};
 pub use plugin::Plugin;
 pub use state::{MemoryState, Namespace, StateStore, Unavailable};
+pub use weft_types::log::{Level, LogRecord, Source};
 
 use host::Phase;
 use std::{

@@ -32,7 +32,7 @@ async fn update_run(tx: &mut Transaction<'_, Pg>, r: &Run, expected: i64) -> Res
         .await
         .map_err(unavailable)?;
     if done.rows_affected() == 0 {
-        return Err(Error::Conflict(format!(
+        return Err(Error::Stale(format!(
             "run {} moved on from seq {expected}",
             r.id
         )));
@@ -96,11 +96,11 @@ async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {
 
 async fn upsert_attempt(tx: &mut Transaction<'_, Pg>, a: &Attempt) -> Result<()> {
     let sql = format!(
-        "INSERT INTO attempts ({ATTEMPT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+        "INSERT INTO attempts ({ATTEMPT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
          idempotency_key = excluded.idempotency_key, status = excluded.status, \
          input = excluded.input, output = excluded.output, error = excluded.error, \
-         usage = excluded.usage, started_at = excluded.started_at, \
+         usage = excluded.usage, logs = excluded.logs, started_at = excluded.started_at, \
          finished_at = excluded.finished_at"
     );
     sqlx::query(AssertSqlSafe(sql))
@@ -114,6 +114,7 @@ async fn upsert_attempt(tx: &mut Transaction<'_, Pg>, a: &Attempt) -> Result<()>
         .bind(opt_text(a.output.as_ref()))
         .bind(opt_text(a.error.as_ref()))
         .bind(opt_text(a.usage.as_ref()))
+        .bind(opt_text(Some(&a.logs)))
         .bind(a.started_at)
         .bind(a.finished_at)
         .execute(&mut **tx)
@@ -135,7 +136,7 @@ async fn advance(tx: &mut Transaction<'_, Pg>, a: &ScheduleAdvance) -> Result<()
     .await
     .map_err(unavailable)?;
     if done.rows_affected() == 0 {
-        return Err(Error::Conflict(format!(
+        return Err(Error::Stale(format!(
             "the schedule of {} moved on from {}",
             a.workflow_id, a.expected
         )));
@@ -167,7 +168,7 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     for (r, expected) in &c.runs {
         match expected {
             Some(e) if r.seq <= *e => {
-                return Err(Error::Conflict(format!(
+                return Err(Error::Stale(format!(
                     "run {}: seq {} is not after {e}",
                     r.id, r.seq
                 )));

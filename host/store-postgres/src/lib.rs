@@ -25,7 +25,7 @@
 //! - **One transaction per [`Commit`]**, at READ COMMITTED: the conditional
 //!   `UPDATE runs ... WHERE seq = $expected` takes the run's row lock, so of
 //!   two commits racing on a run exactly one matches; the other finds 0 rows
-//!   and rolls back with `Conflict`. Steps and attempts are upserts by primary
+//!   and rolls back with `Stale`. Steps and attempts are upserts by primary
 //!   key, so writing the same result twice is idempotent.
 //! - **The outbox** is claimed with `FOR UPDATE SKIP LOCKED`: two relays never
 //!   take the same entry while its claim is live.

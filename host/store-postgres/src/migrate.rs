@@ -6,11 +6,18 @@ use sqlx::{PgPool, Row};
 use weft_store::{Error, Result};
 
 /// `(version, description, sql)`, from `migrations/postgres/<version>_<description>.sql`.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "attempt_logs",
+        include_str!("../../../migrations/postgres/0002_attempt_logs.sql"),
+    ),
+];
 
 /// Any number; the same in every process.
 const LOCK: i64 = 0x0077_6566_746d_6967; // "weftmig"

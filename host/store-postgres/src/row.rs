@@ -21,7 +21,7 @@ pub(crate) fn unavailable(e: sqlx::Error) -> Error {
     Error::Unavailable(format!("postgres: {e}"))
 }
 
-/// A write error: a unique violation is `Conflict(what())`, a foreign-key
+/// A write error: a unique violation is `Duplicate(what())`, a foreign-key
 /// violation `NotFound(missing)`, anything else `Unavailable`.
 pub(crate) fn write_error(
     missing: &'static str,
@@ -29,7 +29,7 @@ pub(crate) fn write_error(
 ) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| match &e {
         sqlx::Error::Database(db) => match db.kind() {
-            ErrorKind::UniqueViolation => Error::Conflict(what()),
+            ErrorKind::UniqueViolation => Error::Duplicate(what()),
             ErrorKind::ForeignKeyViolation => Error::NotFound(missing),
             _ => unavailable(e),
         },
@@ -79,7 +79,18 @@ impl<'a> Cols<'a> {
         serde_json::from_str(&s).map_err(|e| corrupt(self.table, column, e))
     }
 
-    pub(crate) fn opt_json(&self, column: &'static str) -> Result<Option<Value>> {
+    pub(crate) fn json_as<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &'static str,
+    ) -> Result<T> {
+        let s: String = self.get(column)?;
+        serde_json::from_str(&s).map_err(|e| corrupt(self.table, column, e))
+    }
+
+    pub(crate) fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &'static str,
+    ) -> Result<Option<T>> {
         let s: Option<String> = self.get(column)?;
         s.map(|s| serde_json::from_str(&s).map_err(|e| corrupt(self.table, column, e)))
             .transpose()
@@ -92,8 +103,10 @@ pub(crate) fn text(v: &Value) -> String {
 }
 
 /// An optional JSON value as stored.
-pub(crate) fn opt_text(v: Option<&Value>) -> Option<String> {
-    v.map(Value::to_string)
+pub(crate) fn opt_text<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
+    // Domain values are plain data (strings, numbers, maps with string keys):
+    // serializing them cannot fail.
+    v.map(|v| serde_json::to_string(v).unwrap_or_default())
 }
 
 pub(crate) fn missed_name(m: Missed) -> &'static str {
@@ -236,7 +249,7 @@ pub(crate) fn step(r: &PgRow) -> Result<Step> {
 }
 
 pub(crate) const ATTEMPT: &str = "tenant_id, run_id, step_key, attempt, idempotency_key, status, \
-    input, output, error, usage, started_at, finished_at";
+    input, output, error, usage, logs, started_at, finished_at";
 pub(crate) fn attempt(r: &PgRow) -> Result<Attempt> {
     let c = Cols::new(r, "attempts");
     Ok(Attempt {
@@ -250,6 +263,7 @@ pub(crate) fn attempt(r: &PgRow) -> Result<Attempt> {
         output: c.opt_json("output")?,
         error: c.opt_json("error")?,
         usage: c.opt_json("usage")?,
+        logs: c.json_as("logs")?,
         started_at: c.get("started_at")?,
         finished_at: c.get("finished_at")?,
     })

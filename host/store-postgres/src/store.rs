@@ -196,7 +196,7 @@ impl Store for Postgres {
         .map_err(unavailable)?;
         if done.rows_affected() == 0 {
             return Err(match Self::read_workflow(&mut tx, tenant, id).await? {
-                Some(w) => Error::Conflict(format!(
+                Some(w) => Error::Stale(format!(
                     "workflow {id} is at version {}, not {current}",
                     w.version
                 )),

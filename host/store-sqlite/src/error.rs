@@ -5,7 +5,7 @@ use crate::{Error, Result};
 use rusqlite::{Connection, Transaction, TransactionBehavior, ffi};
 
 /// A write that lost to a unique value (a primary key or a unique index) is
-/// `Conflict`; anything else is `Unavailable` with SQLite's message (which
+/// `Duplicate`; anything else is `Unavailable` with SQLite's message (which
 /// names tables and columns, never bound values).
 pub(crate) fn db(e: rusqlite::Error) -> Error {
     match &e {
@@ -15,7 +15,7 @@ pub(crate) fn db(e: rusqlite::Error) -> Error {
                 ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             ) =>
         {
-            Error::Conflict(message.clone().unwrap_or_else(|| f.to_string()))
+            Error::Duplicate(message.clone().unwrap_or_else(|| f.to_string()))
         }
         _ => Error::Unavailable(e.to_string()),
     }
@@ -33,13 +33,13 @@ pub(crate) fn db_or_missing(what: &'static str) -> impl Fn(rusqlite::Error) -> E
     }
 }
 
-/// Like [`db`], with a unique violation reported as `Conflict(message())`:
+/// Like [`db`], with a unique violation reported as `Duplicate(message())`:
 /// a message a person can act on (`credential `x` exists`).
 pub(crate) fn db_or_taken(
     message: impl FnOnce() -> String,
 ) -> impl FnOnce(rusqlite::Error) -> Error {
     move |e| match db(e) {
-        Error::Conflict(_) => Error::Conflict(message()),
+        Error::Duplicate(_) => Error::Duplicate(message()),
         other => other,
     }
 }

@@ -49,7 +49,7 @@
 //! [`Error::Unavailable`](weft_store::Error::Unavailable) naming its table and
 //! column, never a panic); statuses, triggers and roles are stored by name;
 //! times are Unix milliseconds. SQLite errors never leave this crate: a unique
-//! violation is `Conflict`, a missing parent row `NotFound`, anything else
+//! violation is `Duplicate`, a missing parent row `NotFound`, anything else
 //! `Unavailable`. Applied migrations are recorded in `_weft_migrations`.
 
 mod actor;

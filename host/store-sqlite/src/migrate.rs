@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox",
         include_str!("../../../migrations/sqlite/0002_outbox.sql"),
     ),
+    (
+        3,
+        "attempt_logs",
+        include_str!("../../../migrations/sqlite/0003_attempt_logs.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

@@ -5,7 +5,6 @@ use crate::Result;
 use crate::error::{corrupt, db, encode};
 use rusqlite::types::{FromSql, Value};
 use rusqlite::{Connection, Params, Row};
-use serde_json::Value as Json;
 use std::fmt::Display;
 use std::str::FromStr;
 
@@ -78,7 +77,10 @@ impl<'a, 'stmt> Cols<'a, 'stmt> {
     }
 
     /// A nullable TEXT column holding JSON: SQL NULL is `None`, `null` is `Some(Null)`.
-    pub(crate) fn opt_json(&self, column: &'static str) -> Result<Option<Json>> {
+    pub(crate) fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &'static str,
+    ) -> Result<Option<T>> {
         self.opt_text(column)?
             .map(serde_json::from_str)
             .transpose()
@@ -129,7 +131,11 @@ pub(crate) fn json(table: &str, column: &str, v: &impl serde::Serialize) -> Resu
 }
 
 /// JSON text for a nullable column.
-pub(crate) fn opt_json(table: &str, column: &str, v: Option<&Json>) -> Result<Option<String>> {
+pub(crate) fn opt_json<T: serde::Serialize>(
+    table: &str,
+    column: &str,
+    v: Option<&T>,
+) -> Result<Option<String>> {
     v.map(|v| json(table, column, v)).transpose()
 }
 

@@ -30,7 +30,7 @@ macro_rules! step_cols {
 macro_rules! attempt_cols {
     () => {
         "tenant_id, run_id, step_key, attempt, idempotency_key, status, input, output, error, \
-         usage, started_at, finished_at"
+         usage, logs, started_at, finished_at"
     };
 }
 pub(crate) use {attempt_cols, run_cols, step_cols};
@@ -95,6 +95,7 @@ pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt> {
         output: c.opt_json("output")?,
         error: c.opt_json("error")?,
         usage: c.opt_json("usage")?,
+        logs: c.json("logs")?,
         started_at: c.get("started_at")?,
         finished_at: c.get("finished_at")?,
     })
@@ -129,7 +130,7 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
     for (r, expected) in &c.runs {
         runs.push(match expected {
             Some(e) if r.seq <= *e => {
-                return Err(Error::Conflict(format!(
+                return Err(Error::Stale(format!(
                     "run {}: seq {} is not after {e}",
                     r.id, r.seq
                 )));
@@ -248,6 +249,7 @@ fn attempt_values(a: &Attempt) -> Result<Vec<Value>> {
         opt_json("attempts", "output", a.output.as_ref())?.into(),
         opt_json("attempts", "error", a.error.as_ref())?.into(),
         opt_json("attempts", "usage", a.usage.as_ref())?.into(),
+        json("attempts", "logs", &a.logs)?.into(),
         a.started_at.into(),
         a.finished_at.into(),
     ])
@@ -271,7 +273,7 @@ fn update_run(conn: &Connection, id: &str, expected: i64, values: &[Value]) -> R
         updated_at = ?, finished_at = ? WHERE tenant_id = ? AND id = ? AND seq = ?";
     let changed = execute(conn, SQL, params_from_iter(values)).map_err(db)?;
     if changed == 0 {
-        return Err(Error::Conflict(format!(
+        return Err(Error::Stale(format!(
             "run {id} moved on from seq {expected}"
         )));
     }
@@ -297,11 +299,11 @@ fn upsert_attempt(conn: &Connection, values: &[Value]) -> Result<()> {
     const SQL: &str = concat!(
         "INSERT INTO attempts (",
         attempt_cols!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
          idempotency_key = excluded.idempotency_key, status = excluded.status, \
          input = excluded.input, output = excluded.output, error = excluded.error, \
-         usage = excluded.usage, started_at = excluded.started_at, \
+         usage = excluded.usage, logs = excluded.logs, started_at = excluded.started_at, \
          finished_at = excluded.finished_at"
     );
     execute(conn, SQL, params_from_iter(values)).map_err(db_or_missing("step"))?;
@@ -314,7 +316,7 @@ fn advance(conn: &Connection, adv: &ScheduleAdvance) -> Result<()> {
     let params = params![adv.next, adv.tenant_id, adv.workflow_id, adv.expected];
     let changed = execute(conn, SQL, params).map_err(db)?;
     if changed == 0 {
-        return Err(Error::Conflict(format!(
+        return Err(Error::Stale(format!(
             "the schedule of {} moved on from {}",
             adv.workflow_id, adv.expected
         )));

@@ -151,7 +151,7 @@ pub(crate) async fn add_version(
             .map_err(db)?;
             if changed == 0 {
                 return Err(match read_workflow(tx, tenant, id)? {
-                    Some(w) => Error::Conflict(format!(
+                    Some(w) => Error::Stale(format!(
                         "workflow {id} is at version {}, not {current}",
                         w.version
                     )),

@@ -20,7 +20,11 @@ fn run(id: &str) -> Run {
         input: json!({ "n": 1.5e300, "s": "é" }),
         output: None,
         error: None,
-        response: Some(json!(null)),
+        response: Some(weft_types::Response {
+            status: 200,
+            headers: Default::default(),
+            body: json!(null),
+        }),
         parent: None,
         depth: 0,
         deadline_at: Some(9_000),

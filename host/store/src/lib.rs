@@ -34,9 +34,15 @@ pub enum Error {
     /// The record does not exist (or belongs to another tenant).
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// The change lost a race (the run moved on) or a unique value is taken.
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// The change lost a race: what it was computed from moved on since it was
+    /// read (the run's `seq`, a schedule tick, a workflow's version). The
+    /// caller reloads and decides again.
+    #[error("stale: {0}")]
+    Stale(String),
+    /// A unique value is taken (an id, a name, a token, a key prefix); the
+    /// message names it for the user.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
     /// The backend failed (connection, I/O, corrupt row); the message has no secret.
     #[error("store unavailable: {0}")]
     Unavailable(String),

@@ -129,13 +129,13 @@ pub struct AuditEntry {
 pub trait Store: Send + Sync + 'static {
     // ---- tenants and API keys
 
-    /// Creates a tenant. # Errors: `Conflict` when the id exists.
+    /// Creates a tenant. # Errors: `Duplicate` when the id exists.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
     /// Reads a tenant.
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>>;
     /// Every tenant, oldest first.
     async fn list_tenants(&self) -> Result<Vec<Tenant>>;
-    /// Stores a key. # Errors: `Conflict` when the prefix is taken.
+    /// Stores a key. # Errors: `Duplicate` when the prefix is taken.
     async fn create_api_key(&self, key: &ApiKey) -> Result<()>;
     /// Finds a key by its public prefix (any tenant: this is how a request is authenticated).
     async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKey>>;
@@ -147,11 +147,11 @@ pub trait Store: Send + Sync + 'static {
     // ---- workflows
 
     /// Creates a workflow with its first version.
-    /// # Errors: `Conflict` when the id or the webhook token exists.
+    /// # Errors: `Duplicate` when the id or the webhook token exists.
     async fn create_workflow(&self, workflow: &Workflow, first: &WorkflowVersion) -> Result<()>;
     /// Adds `next` (whose `version` must be the current one plus 1) and makes it
     /// current, renaming the workflow to `name`.
-    /// # Errors: `NotFound`; `Conflict` when another update won.
+    /// # Errors: `NotFound`; `Stale` when another update won.
     async fn add_version(&self, next: &WorkflowVersion, name: &str, at: i64) -> Result<Workflow>;
     /// Activates or deactivates a workflow, replacing its schedule (`None`: no schedule).
     /// # Errors: `NotFound`.
@@ -183,7 +183,8 @@ pub trait Store: Send + Sync + 'static {
     // ---- runs, steps, journal
 
     /// Applies a [`Commit`] atomically.
-    /// # Errors: `Conflict` when a run's `seq` moved or a new run exists; nothing is written then.
+    /// # Errors: `Stale` when a run's `seq` (or the schedule tick) moved, `Duplicate` when a new
+    /// run or a resume token exists; nothing is written then.
     async fn commit(&self, commit: &Commit) -> Result<()>;
     /// Reads a run with all its steps.
     async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>>;
@@ -221,7 +222,7 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- credentials
 
-    /// Stores a sealed credential. # Errors: `Conflict` when the name is taken.
+    /// Stores a sealed credential. # Errors: `Duplicate` when the name is taken.
     async fn create_credential(&self, credential: &CredentialRecord) -> Result<()>;
     /// The tenant's credentials, by name.
     async fn list_credentials(&self, tenant: &str) -> Result<Vec<CredentialRecord>>;

@@ -2,8 +2,22 @@
 //!
 //! Two channels, as in the WIT contract: a connector *returns* a classified
 //! [`ErrorKind`]; the sandbox *stops* a plugin for a named [`Reason`] (a limit
-//! breach, a trap, cancellation). Both end up on the step, and the engine
-//! decides retries from the kind.
+//! breach, a trap, cancellation). The engine and the worker add reasons of their
+//! own (a lost worker, a missing connector, a template error...). All of them
+//! end up as one [`Failure`] on the step and its attempt, and as a
+//! [`RunFailure`] on the run; the engine decides retries from the kind.
+//!
+//! The JSON is the stored shape (`error` columns) and the wire shape:
+//!
+//! ```
+//! use weft_types::{ErrorKind, Failure, Reason};
+//! let f: Failure = serde_json::from_str(
+//!     r#"{"kind":"transient","reason":"lease_expired","message":"lost","lost":2}"#,
+//! ).unwrap();
+//! assert_eq!(f.reason, Some(Reason::LeaseExpired));
+//! assert_eq!(f.lost, Some(2));
+//! assert_eq!(f.kind, ErrorKind::Transient);
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -54,8 +68,10 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Why the sandbox stopped a plugin. Stable names: they are recorded on steps
-/// and counted in metrics.
+/// Why a step failed, when something other than the plugin's own classification
+/// decided it: the sandbox stopped the plugin (a limit, a trap, cancellation),
+/// or the engine or the worker failed the step. Stable names: they are
+/// recorded on steps and counted in metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -89,6 +105,25 @@ pub enum Reason {
     Cancelled,
     /// The host had no free instance slot; not the plugin's fault, worth retrying.
     HostBusy,
+    /// The worker running the attempt was lost (its lease expired).
+    LeaseExpired,
+    /// The step is not retried again: its worker was lost too many times in a
+    /// row (see [`Failure::lost`]), or the queue dead-lettered its task.
+    Poison,
+    /// A `wait until: resume` step was not resumed in time.
+    Timeout,
+    /// The run did not finish before its deadline (on runs only).
+    RunTimeout,
+    /// The step names a connector that is not installed.
+    UnknownConnector,
+    /// A credential the workflow grants does not exist.
+    MissingCredential,
+    /// A template in the step's input or config failed to render.
+    Template,
+    /// Sub-workflows nest deeper than allowed.
+    DepthLimit,
+    /// The step's sub-workflow run failed or was cancelled.
+    SubworkflowFailed,
 }
 
 impl Reason {
@@ -110,6 +145,15 @@ impl Reason {
             Self::InvalidOutput => "invalid_output",
             Self::Cancelled => "cancelled",
             Self::HostBusy => "host_busy",
+            Self::LeaseExpired => "lease_expired",
+            Self::Poison => "poison",
+            Self::Timeout => "timeout",
+            Self::RunTimeout => "run_timeout",
+            Self::UnknownConnector => "unknown_connector",
+            Self::MissingCredential => "missing_credential",
+            Self::Template => "template",
+            Self::DepthLimit => "depth_limit",
+            Self::SubworkflowFailed => "subworkflow_failed",
         }
     }
 
@@ -117,9 +161,118 @@ impl Reason {
     pub fn kind(self) -> ErrorKind {
         match self {
             Self::Cancelled => ErrorKind::Cancelled,
-            Self::HostBusy => ErrorKind::Transient,
-            Self::Trap | Self::InvalidOutput => ErrorKind::Permanent,
-            _ => ErrorKind::LimitExceeded,
+            Self::HostBusy | Self::LeaseExpired => ErrorKind::Transient,
+            Self::Trap
+            | Self::InvalidOutput
+            | Self::Poison
+            | Self::Timeout
+            | Self::UnknownConnector
+            | Self::SubworkflowFailed => ErrorKind::Permanent,
+            Self::MissingCredential => ErrorKind::Auth,
+            Self::Template => ErrorKind::InvalidInput,
+            Self::DeadlineExceeded
+            | Self::MemoryLimit
+            | Self::StackOverflow
+            | Self::TableLimit
+            | Self::InstanceLimit
+            | Self::ResourceLimit
+            | Self::InputTooLarge
+            | Self::OutputTooLarge
+            | Self::HostcallTooLarge
+            | Self::ResponseTooLarge
+            | Self::EgressLimit
+            | Self::RunTimeout
+            | Self::DepthLimit => ErrorKind::LimitExceeded,
+        }
+    }
+}
+
+/// Why a step attempt (or a step) failed: the one shape from the sandbox to the
+/// store and the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The classification that drives retries.
+    pub kind: ErrorKind,
+    /// Set when the sandbox, the engine or the worker decided the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// What happened, for humans; never contains a granted secret.
+    pub message: String,
+    /// Do not retry sooner than this (the plugin said so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// With reason [`Reason::LeaseExpired`] on a step waiting for its next
+    /// attempt: how many attempts in a row lost their worker. The engine fails
+    /// the step as [`Reason::Poison`] when this reaches its limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost: Option<u32>,
+}
+
+impl Failure {
+    /// A failure of `kind` with no named reason (the plugin's own, or a host fault).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: None,
+            message: message.into(),
+            retry_after_ms: None,
+            lost: None,
+        }
+    }
+
+    /// A failure for `reason`, of the kind the reason implies.
+    pub fn of(reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            reason: Some(reason),
+            ..Self::new(reason.kind(), message)
+        }
+    }
+
+    /// Whether it has this reason.
+    pub fn is(&self, reason: Reason) -> bool {
+        self.reason == Some(reason)
+    }
+
+    /// How many attempts in a row lost their worker, when this is such a loss.
+    pub fn lost_streak(&self) -> u32 {
+        if self.is(Reason::LeaseExpired) {
+            self.lost.unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// The name counted in metrics: the reason, else the kind.
+    pub fn label(&self) -> &'static str {
+        self.reason.map_or(self.kind.as_str(), Reason::as_str)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason {
+            Some(r) => write!(f, "{} ({r}): {}", self.kind, self.message),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
+}
+
+/// Why a run failed or was cancelled: the failure, and the step it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFailure {
+    /// The failure.
+    #[serde(flatten)]
+    pub failure: Failure,
+    /// The step whose failure failed the run, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+}
+
+impl From<Failure> for RunFailure {
+    fn from(failure: Failure) -> Self {
+        Self {
+            failure,
+            step: None,
         }
     }
 }
@@ -133,6 +286,7 @@ impl fmt::Display for Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn names_round_trip_through_serde() {
@@ -149,6 +303,85 @@ mod tests {
             serde_json::to_string(&ErrorKind::RateLimited).unwrap(),
             "\"rate_limited\""
         );
+    }
+
+    #[test]
+    fn every_reason_round_trips_by_its_name() {
+        use Reason::*;
+        for r in [
+            DeadlineExceeded,
+            MemoryLimit,
+            StackOverflow,
+            TableLimit,
+            InstanceLimit,
+            ResourceLimit,
+            InputTooLarge,
+            OutputTooLarge,
+            HostcallTooLarge,
+            ResponseTooLarge,
+            EgressLimit,
+            Trap,
+            InvalidOutput,
+            Cancelled,
+            HostBusy,
+            LeaseExpired,
+            Poison,
+            Timeout,
+            RunTimeout,
+            UnknownConnector,
+            MissingCredential,
+            Template,
+            DepthLimit,
+            SubworkflowFailed,
+        ] {
+            let json = serde_json::to_value(r).unwrap();
+            assert_eq!(json, r.as_str());
+            assert_eq!(serde_json::from_value::<Reason>(json).unwrap(), r);
+        }
+    }
+
+    /// The `error` JSON stored before the type existed (written by
+    /// `StepError::to_value`, the lease-expired streak, the run's cancel and
+    /// timeout objects) reads back, and writes out in the same shape.
+    #[test]
+    fn stored_json_of_earlier_versions_reads_back_in_the_same_shape() {
+        let step_errors = [
+            json!({"kind": "auth", "message": "no"}),
+            json!({"kind": "limit_exceeded", "message": "m", "reason": "memory_limit"}),
+            json!({"kind": "rate_limited", "message": "slow", "retry_after_ms": 1500}),
+            json!({"kind": "transient", "message": "lost", "reason": "lease_expired", "lost": 2}),
+            json!({"kind": "permanent", "message": "x", "reason": "poison"}),
+            json!({"kind": "permanent", "message": "x", "reason": "unknown_connector"}),
+            json!({"kind": "auth", "message": "x", "reason": "missing_credential"}),
+            json!({"kind": "invalid_input", "message": "/body: x", "reason": "template"}),
+        ];
+        for old in step_errors {
+            let f: Failure = serde_json::from_value(old.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&f).unwrap(), old);
+        }
+        let run_errors = [
+            json!({"kind": "cancelled", "message": "by request"}),
+            json!({"kind": "limit_exceeded", "reason": "run_timeout", "message": "late"}),
+            json!({"kind": "permanent", "message": "x", "reason": "poison", "step": "a"}),
+            json!({"kind": "limit_exceeded", "message": "x", "reason": "depth_limit", "step": "s"}),
+            json!({"kind": "invalid_input", "message": "workflow gone"}),
+        ];
+        for old in run_errors {
+            let f: RunFailure = serde_json::from_value(old.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&f).unwrap(), old);
+        }
+        // The sandbox's outcome once wrote explicit nulls.
+        let f: Failure = serde_json::from_value(
+            json!({"kind": "permanent", "reason": null, "message": "m", "retry_after_ms": null}),
+        )
+        .unwrap();
+        assert_eq!(f, Failure::new(ErrorKind::Permanent, "m"));
+        let lost: Failure = serde_json::from_value(
+            json!({"kind": "transient", "message": "m", "reason": "lease_expired", "lost": 2}),
+        )
+        .unwrap();
+        assert_eq!(lost.lost_streak(), 2);
+        assert_eq!(Failure::of(Reason::Poison, "m").lost_streak(), 0);
     }
 
     #[test]

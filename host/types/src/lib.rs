@@ -2,14 +2,18 @@
 //!
 //! - [`plugin`]: a connector's self-description ([`Manifest`]) and what it may do
 //!   ([`Capabilities`]).
-//! - [`failure`]: how a step fails: the connector's classified [`ErrorKind`] and the
-//!   sandbox's named [`Reason`]s for limit breaches and traps.
+//! - [`failure`]: how a step fails: one [`Failure`] (the classified [`ErrorKind`],
+//!   a named [`Reason`] from the sandbox or the engine, the message), and
+//!   [`RunFailure`] on runs.
+//! - [`log`]: a step attempt's log records ([`LogRecord`]) and how the journal bounds them.
 //! - [`host`]: outbound host patterns ([`HostPattern`]) used by capabilities and grants.
 //! - [`context`]: the facts about one step attempt handed to a plugin ([`StepContext`]).
 //! - [`workflow`]: workflow definitions as written by tenants ([`Definition`], [`StepDef`],
 //!   [`StepKind`]) and the [`Problem`]s validation reports.
-//! - [`run`]: runs, steps and the attempt journal ([`Run`], [`Step`], [`Attempt`], [`Status`]).
-//! - [`tenant`]: tenants, API keys, workflows and versions, credentials, schedules.
+//! - [`run`]: runs, steps and the attempt journal ([`Run`], [`Step`], [`Attempt`], [`Status`]),
+//!   and the webhook [`Response`] a run gives.
+//! - [`tenant`]: tenants, API keys, workflows and versions, credentials (and their
+//!   [`Injection`]), schedules.
 //!
 //! ```
 //! use weft_types::{HostPattern, ErrorKind};
@@ -22,6 +26,7 @@
 pub mod context;
 pub mod failure;
 pub mod host;
+pub mod log;
 pub mod millis;
 pub mod plugin;
 pub mod run;
@@ -29,12 +34,13 @@ pub mod tenant;
 pub mod workflow;
 
 pub use context::StepContext;
-pub use failure::{ErrorKind, Reason};
+pub use failure::{ErrorKind, Failure, Reason, RunFailure};
 pub use host::HostPattern;
+pub use log::LogRecord;
 pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
-pub use run::{Attempt, Parent, Run, Status, Step, Trigger};
+pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{
-    ApiKey, CredentialRecord, Missed, Role, Schedule, Tenant, Workflow, WorkflowVersion,
+    ApiKey, CredentialRecord, Injection, Missed, Role, Schedule, Tenant, Workflow, WorkflowVersion,
 };
 pub use workflow::{
     ActionStep, ConditionStep, Definition, Grants, LoopStep, Problem, RespondStep, RetrySpec,

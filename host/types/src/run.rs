@@ -3,8 +3,11 @@
 //! Times are Unix milliseconds (`i64`); ids are prefixed strings (`run_…`). Every
 //! record carries its tenant.
 
+use crate::failure::{Failure, RunFailure};
+use crate::log::LogRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -146,9 +149,9 @@ pub struct Run {
     /// The result: the last completed top-level step's output.
     pub output: Option<Value>,
     /// Why it failed or was cancelled.
-    pub error: Option<Value>,
+    pub error: Option<RunFailure>,
     /// What a `respond` step answered, for the webhook that started the run.
-    pub response: Option<Value>,
+    pub response: Option<Response>,
     /// The run and step that started this one (sub-workflow), or the failed run
     /// (error workflow).
     pub parent: Option<Parent>,
@@ -164,6 +167,19 @@ pub struct Run {
     pub updated_at: i64,
     /// When it became terminal.
     pub finished_at: Option<i64>,
+}
+
+/// What a `respond` step answers to the webhook that started the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers, rendered.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Response body, rendered.
+    #[serde(default)]
+    pub body: Value,
 }
 
 /// Where a child run reports back.
@@ -193,7 +209,7 @@ pub struct Step {
     /// The output, once completed (or the error, when failed with `continue_on_fail`).
     pub output: Option<Value>,
     /// The classified error of the last failed attempt.
-    pub error: Option<Value>,
+    pub error: Option<Failure>,
     /// When something is due: a pending step may start, a waiting step wakes,
     /// a running step's lease expires. `None`: nothing is due.
     pub due_at: Option<i64>,
@@ -228,9 +244,13 @@ pub struct Attempt {
     /// The output, on success.
     pub output: Option<Value>,
     /// The classified error, on failure.
-    pub error: Option<Value>,
+    pub error: Option<Failure>,
     /// What the sandbox measured (wall time, peak memory, egress, logs).
     pub usage: Option<Value>,
+    /// What the plugin logged during the attempt, bounded per step
+    /// ([`crate::log::bound`]), ending with a marker when records were dropped.
+    #[serde(default)]
+    pub logs: Vec<LogRecord>,
     /// Timestamps.
     pub started_at: i64,
     /// When it ended.
@@ -272,5 +292,15 @@ mod tests {
         assert!(Status::Skipped.is_terminal());
         assert!(!Status::Waiting.is_terminal());
         assert_eq!("error".parse::<Trigger>(), Ok(Trigger::Error));
+    }
+
+    /// A response stored before the type existed reads back, and writes the same JSON.
+    #[test]
+    fn stored_responses_keep_their_shape() {
+        let old = serde_json::json!({"status": 201, "headers": {"x-a": "1"}, "body": {"ok": true}});
+        let r: Response = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(r.status, 201);
+        assert_eq!(r.headers["x-a"], "1");
+        assert_eq!(serde_json::to_value(&r).unwrap(), old);
     }
 }

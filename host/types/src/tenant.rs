@@ -133,6 +133,29 @@ pub struct CredentialRecord {
     pub created_at: i64,
 }
 
+/// How a credential is put into requests (stored next to it, never secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Injection {
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+    /// `Authorization: Basic base64(<username>:<secret>)`.
+    Basic {
+        /// The user name.
+        username: String,
+    },
+    /// `<name>: <secret>`.
+    Header {
+        /// The header name.
+        name: String,
+    },
+    /// `?<param>=<secret>` appended to the URL.
+    Query {
+        /// The query parameter.
+        param: String,
+    },
+}
+
 /// What a schedule does with ticks it missed while the server was down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,12 +3,11 @@
 
 use crate::runtime::CANCEL;
 use crate::{Handle, Result, new_id, now_ms};
-use serde_json::json;
 use std::time::Duration;
 use weft_engine::run::{Decision, Plan, TRIGGER};
 use weft_queue::Task;
 use weft_store::{Commit, OutboxEntry, RunState, ScheduleAdvance};
-use weft_types::{Run, Status, Step};
+use weft_types::{ErrorKind, Failure, Run, Status, Step};
 
 impl Handle {
     /// Commits a decision, then publishes what it made due and wakes waiters.
@@ -65,7 +64,7 @@ impl Handle {
         let mut run = state.run;
         let expected = run.seq;
         run.status = Status::Failed;
-        run.error = Some(json!({"kind": "invalid_input", "message": why}));
+        run.error = Some(Failure::new(ErrorKind::InvalidInput, why).into());
         run.seq += 1;
         run.finished_at = Some(now);
         run.updated_at = now;

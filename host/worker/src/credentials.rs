@@ -3,43 +3,9 @@
 //! sandbox, which injects it into outbound requests.
 
 use crate::{Error, Handle, Result, new_id, now_ms};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use weft_sandbox::{Credential, Secret};
-use weft_types::{CredentialRecord, HostPattern};
-
-/// How a credential is put into requests (stored next to it, never secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Injection {
-    /// `Authorization: Bearer <secret>`.
-    Bearer,
-    /// `Authorization: Basic base64(username:secret)`.
-    Basic {
-        /// The user name.
-        username: String,
-    },
-    /// `<name>: <secret>`.
-    Header {
-        /// The header.
-        name: String,
-    },
-    /// `?<param>=<secret>`.
-    Query {
-        /// The query parameter.
-        param: String,
-    },
-}
-
-impl From<Injection> for weft_sandbox::Injection {
-    fn from(i: Injection) -> Self {
-        match i {
-            Injection::Bearer => Self::Bearer,
-            Injection::Basic { username } => Self::Basic { username },
-            Injection::Header { name } => Self::Header { name },
-            Injection::Query { param } => Self::Query { param },
-        }
-    }
-}
+use weft_types::{CredentialRecord, HostPattern, Injection};
 
 /// A credential to store.
 #[derive(Clone, Deserialize)]
@@ -68,7 +34,7 @@ impl Handle {
     /// Seals and stores a credential for `tenant`.
     ///
     /// # Errors
-    /// `Invalid` (empty name or secret, no hosts), `Conflict` (name taken), store or vault failures.
+    /// `Invalid` (empty name or secret, no hosts), store `Duplicate` (name taken), store or vault failures.
     pub async fn create_credential(
         &self,
         tenant: &str,
@@ -145,7 +111,7 @@ impl Handle {
             slot: slot.to_owned(),
             secret: Secret::new(secret),
             hosts,
-            inject: injection.into(),
+            inject: injection,
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::{Error, Handle, Result};
 use weft_queue::{DeadLetter, MessageId};
-use weft_types::{Run, Status};
+use weft_types::{Reason, Run, Status};
 
 /// How many dead letters are read from the queue to find a tenant's.
 const SCAN: usize = 1_000;
@@ -46,7 +46,7 @@ impl Handle {
             s.run.status.is_terminal()
                 && s.step(&t.step_key).is_some_and(|st| {
                     st.status == Status::Failed
-                        && st.error.as_ref().is_some_and(|e| e["reason"] == "poison")
+                        && st.error.as_ref().is_some_and(|e| e.is(Reason::Poison))
                 })
         });
         self.queue()

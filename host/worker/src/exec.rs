@@ -5,10 +5,12 @@ use crate::{Error, Handle, Result, SlotGrant, now_ms};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use weft_engine::run::{Claim, StepError, TRIGGER, locate};
+use weft_engine::run::{Claim, TRIGGER, locate};
 use weft_queue::{Delivery, Task};
 use weft_sandbox::{Grants, Invocation, Namespace, StateGrant};
-use weft_types::{Definition, ErrorKind, Run, Status, StepContext, StepKind};
+use weft_types::{
+    Definition, ErrorKind, Failure, LogRecord, Reason, Run, Status, StepContext, StepKind,
+};
 
 impl Handle {
     /// Does what `task` asks if it still applies; a stale or duplicate task is a no-op.
@@ -156,38 +158,38 @@ impl Handle {
             tracing::debug!(error = %e, "early ack failed; a redelivery finds the lease held");
         }
         let t0 = Instant::now();
-        let (result, usage) = self.execute(&claimed.run, key, &claim, def).await;
+        let Executed {
+            result,
+            usage,
+            logs,
+        } = self.execute(&claimed.run, key, &claim, def).await;
         self.0.metrics.attempts.fetch_add(1, Ordering::Relaxed);
         self.0.metrics.observe(t0.elapsed().as_secs_f64());
         if let Err(e) = &result {
-            self.0
-                .metrics
-                .failure(e.reason.as_deref().unwrap_or(e.kind.as_str()));
+            self.0.metrics.failure(e.label());
         }
         // Usually nothing else touched the run meanwhile: decide on the state
         // the claim committed; a sibling's commit makes this a conflict, and
         // the retry reloads.
         self.decide(&task.tenant_id, &task.run_id, Some(claimed), |p| {
-            p.complete(key, claim.attempt, started, result.clone(), usage.clone())
+            p.complete(
+                key,
+                claim.attempt,
+                started,
+                result.clone(),
+                usage.clone(),
+                logs.clone(),
+            )
         })
         .await?;
         Ok(())
     }
 
     /// Runs a claimed attempt in the sandbox with the workflow's grants.
-    async fn execute(
-        &self,
-        run: &Run,
-        key: &str,
-        claim: &Claim,
-        def: &Definition,
-    ) -> (Result<Value, StepError>, Option<Value>) {
+    async fn execute(&self, run: &Run, key: &str, claim: &Claim, def: &Definition) -> Executed {
         let Some(entry) = self.connectors().get(&claim.connector) else {
             let msg = format!("connector `{}` is not installed", claim.connector);
-            return (
-                Err(StepError::new(ErrorKind::Permanent, msg).reason("unknown_connector")),
-                None,
-            );
+            return Executed::failed(Failure::of(Reason::UnknownConnector, msg));
         };
         let mut grants = Grants {
             hosts: def.grants.hosts.clone(),
@@ -202,16 +204,10 @@ impl Handle {
                 Ok(c) => grants.credentials.push(c),
                 Err(Error::NotFound(_)) => {
                     let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
-                    return (
-                        Err(StepError::new(ErrorKind::Auth, msg).reason("missing_credential")),
-                        None,
-                    );
+                    return Executed::failed(Failure::of(Reason::MissingCredential, msg));
                 }
                 Err(e) => {
-                    return (
-                        Err(StepError::new(ErrorKind::Transient, e.to_string())),
-                        None,
-                    );
+                    return Executed::failed(Failure::new(ErrorKind::Transient, e.to_string()));
                 }
             }
         }
@@ -248,13 +244,29 @@ impl Handle {
             cancel: None,
         };
         let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
-        let usage = serde_json::to_value(outcome.usage).ok();
-        let result = outcome.result.map_err(|f| StepError {
-            kind: f.kind,
-            reason: f.reason.map(|r| r.as_str().to_owned()),
-            message: f.message,
-            retry_after_ms: f.retry_after_ms,
-        });
-        (result, usage)
+        Executed {
+            result: outcome.result,
+            usage: serde_json::to_value(outcome.usage).ok(),
+            logs: outcome.logs,
+        }
+    }
+}
+
+/// What came of running a claimed attempt: the sandbox's outcome, or a failure
+/// before the plugin ran.
+struct Executed {
+    result: Result<Value, Failure>,
+    usage: Option<Value>,
+    /// The plugin's log records (bounded and scrubbed by the sandbox).
+    logs: Vec<LogRecord>,
+}
+
+impl Executed {
+    fn failed(f: Failure) -> Self {
+        Self {
+            result: Err(f),
+            usage: None,
+            logs: Vec::new(),
+        }
     }
 }

@@ -39,7 +39,7 @@ mod slots;
 mod state;
 
 pub use connectors::{Connectors, Entry};
-pub use credentials::{Injection, NewCredential};
+pub use credentials::NewCredential;
 pub use ids::{RandomIds, new_id, new_token, now_ms};
 pub use options::Options;
 pub use runtime::{Handle, Parts};

@@ -365,7 +365,7 @@ impl Handle {
             }
             match self.apply(tenant, plan.finish(), None).await {
                 Ok(run) => return Ok((answer, RunState { run, steps })),
-                Err(Error::Store(weft_store::Error::Conflict(_))) => {
+                Err(Error::Store(weft_store::Error::Stale(_))) => {
                     self.0
                         .metrics
                         .conflicts

@@ -110,3 +110,16 @@ impl From<wit::ErrorKind> for weft_types::ErrorKind {
         }
     }
 }
+
+impl From<crate::gen_::weft::plugin::log::Level> for weft_types::log::Level {
+    fn from(l: crate::gen_::weft::plugin::log::Level) -> Self {
+        use crate::gen_::weft::plugin::log::Level as Wit;
+        match l {
+            Wit::Trace => Self::Trace,
+            Wit::Debug => Self::Debug,
+            Wit::Info => Self::Info,
+            Wit::Warn => Self::Warn,
+            Wit::Error => Self::Error,
+        }
+    }
+}

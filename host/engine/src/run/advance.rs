@@ -2,12 +2,14 @@
 //! spot, driving loops, and finishing the run.
 
 use super::context::Located;
-use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, StepError, TRIGGER};
+use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, TRIGGER};
 use crate::eval::{json_eq, truthy};
 use crate::{Graph, Template, template};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use weft_types::{
-    ErrorKind, LoopStep, Parent, Status, Step, StepDef, StepKind, Trigger, WaitUntil,
+    ErrorKind, Failure, LoopStep, Parent, Reason, Response, RunFailure, Status, Step, StepDef,
+    StepKind, Trigger, WaitUntil,
 };
 
 /// A loop iteration's progress.
@@ -43,7 +45,7 @@ impl Plan<'_> {
             Ok(g) => g,
             Err(problems) => {
                 let msg = format!("definition does not form a graph: {problems:?}");
-                self.fail_run(StepError::new(ErrorKind::Permanent, msg).to_value());
+                self.fail_run(Failure::new(ErrorKind::Permanent, msg).into());
                 return;
             }
         };
@@ -93,7 +95,7 @@ impl Plan<'_> {
     }
 
     /// Creates the row of a ready, live step; control steps finish at once.
-    fn create(&mut self, mut row: Step, at: &Located<'_>) -> Result<(), StepError> {
+    fn create(&mut self, mut row: Step, at: &Located<'_>) -> Result<(), Failure> {
         let ctx = self.context(at);
         let key = row.key.clone();
         match &at.def.kind {
@@ -133,19 +135,23 @@ impl Plan<'_> {
             }
             StepKind::Respond(r) => {
                 let body = render(&r.body, &ctx, "body")?;
-                let mut headers = Map::new();
+                let mut headers = BTreeMap::new();
                 for (name, v) in &r.headers {
                     let v = render(&Value::String(v.clone()), &ctx, "headers")?;
                     let text = match v {
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    headers.insert(name.clone(), Value::String(text));
+                    headers.insert(name.clone(), text);
                 }
-                let out =
-                    json!({"status": r.status.unwrap_or(200), "headers": headers, "body": body});
+                let response = Response {
+                    status: r.status.unwrap_or(200),
+                    headers,
+                    body,
+                };
+                let out = json!(response);
                 if self.run.response.is_none() {
-                    self.run.response = Some(out.clone());
+                    self.run.response = Some(response);
                 }
                 self.done(row, out);
             }
@@ -173,11 +179,10 @@ impl Plan<'_> {
             }
             StepKind::Subworkflow(sw) => {
                 if self.run.depth + 1 > MAX_DEPTH {
-                    return Err(StepError::new(
-                        ErrorKind::LimitExceeded,
+                    return Err(Failure::of(
+                        Reason::DepthLimit,
                         format!("sub-workflows nest deeper than {MAX_DEPTH} levels"),
-                    )
-                    .reason("depth_limit"));
+                    ));
                 }
                 let input = render(&sw.input, &ctx, "input")?;
                 let child = self.ids.id("run");
@@ -202,7 +207,7 @@ impl Plan<'_> {
                 let items = match expr(&l.items, &ctx, "items")? {
                     Value::Array(items) => items,
                     other => {
-                        return Err(StepError::new(
+                        return Err(Failure::new(
                             ErrorKind::InvalidInput,
                             format!(
                                 "/items: expected an array, got {}",
@@ -212,7 +217,7 @@ impl Plan<'_> {
                     }
                 };
                 if items.len() > MAX_LOOP_ITEMS {
-                    return Err(StepError::new(
+                    return Err(Failure::new(
                         ErrorKind::LimitExceeded,
                         format!(
                             "/items: {} items, more than the limit of {MAX_LOOP_ITEMS}",
@@ -307,8 +312,7 @@ impl Plan<'_> {
 
     /// A step failed for good: recorded as its output with `continue_on_fail`,
     /// else the run fails.
-    pub(super) fn fail_step(&mut self, key: &str, def: &StepDef, e: StepError) {
-        let err = e.to_value();
+    pub(super) fn fail_step(&mut self, key: &str, def: &StepDef, err: Failure) {
         let exists = self.steps.contains_key(key);
         if !exists {
             self.put(Step::new(&self.run, key, Status::Failed, self.now));
@@ -323,14 +327,15 @@ impl Plan<'_> {
             }
         });
         if !keep_going {
-            let mut run_err = err;
-            run_err["step"] = json!(key);
-            self.fail_run(run_err);
+            self.fail_run(RunFailure {
+                failure: err,
+                step: Some(key.to_owned()),
+            });
         }
     }
 
     /// Fails the run: other live steps are cancelled, the error workflow starts.
-    pub(super) fn fail_run(&mut self, error: Value) {
+    pub(super) fn fail_run(&mut self, error: RunFailure) {
         if self.run.status.is_terminal() {
             return;
         }
@@ -359,7 +364,7 @@ impl Plan<'_> {
     }
 
     /// Ends the run in `status`, cancelling every step still live.
-    pub(super) fn end(&mut self, status: Status, error: Value) {
+    pub(super) fn end(&mut self, status: Status, error: RunFailure) {
         self.run.status = status;
         self.run.error = Some(error);
         self.run.finished_at = Some(self.now);
@@ -419,21 +424,21 @@ fn edge_live(dep: &StepDef, row: &Step, target: &str) -> bool {
     }
 }
 
-fn render(v: &Value, ctx: &Value, field: &str) -> Result<Value, StepError> {
+fn render(v: &Value, ctx: &Value, field: &str) -> Result<Value, Failure> {
     template::render(v, ctx).map_err(|e| template_error(field, e))
 }
 
-fn expr(src: &str, ctx: &Value, field: &str) -> Result<Value, StepError> {
+fn expr(src: &str, ctx: &Value, field: &str) -> Result<Value, Failure> {
     Template::parse_expr(src)
         .and_then(|t| t.render(ctx))
         .map_err(|e| template_error(field, e))
 }
 
-fn template_error(field: &str, e: template::Error) -> StepError {
+fn template_error(field: &str, e: template::Error) -> Failure {
     let mut e = e;
     let path = format!("/{field}{}", e.path);
     e.path.clear();
-    StepError::new(ErrorKind::InvalidInput, format!("{path}: {e}")).reason("template")
+    Failure::of(Reason::Template, format!("{path}: {e}"))
 }
 
 /// Milliseconds as a timestamp offset, saturating.

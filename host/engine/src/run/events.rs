@@ -3,11 +3,14 @@
 
 use super::advance::clamp;
 use super::context::locate;
-use super::{Claim, Due, Ids, POISON_AFTER, Plan, Start, StepError, TRIGGER};
+use super::{Claim, Due, Ids, POISON_AFTER, Plan, Start, TRIGGER};
 use crate::retry::Policy;
 use crate::template;
 use serde_json::{Value, json};
-use weft_types::{Attempt, Definition, ErrorKind, Run, Status, Step, StepKind, WaitUntil};
+use weft_types::{
+    Attempt, Definition, ErrorKind, Failure, LogRecord, Reason, Run, Status, Step, StepKind,
+    WaitUntil,
+};
 
 impl<'a> Plan<'a> {
     /// Starts a new run at once: its trigger step completes with `run.input`
@@ -99,47 +102,40 @@ impl<'a> Plan<'a> {
                     output: None,
                     error: None,
                     usage: None,
+                    logs: Vec::new(),
                     started_at: row.updated_at,
                     finished_at: Some(self.now),
                 };
                 // How many attempts in a row lost their worker, this one included.
-                let lost = row
-                    .error
-                    .as_ref()
-                    .filter(|e| e["reason"] == "lease_expired")
-                    .and_then(|e| e["lost"].as_u64())
-                    .unwrap_or(0)
-                    + 1;
-                if lost >= u64::from(POISON_AFTER) {
-                    let e = StepError::new(
-                        ErrorKind::Permanent,
+                let lost = row.error.as_ref().map_or(0, Failure::lost_streak) + 1;
+                if lost >= POISON_AFTER {
+                    let e = Failure::of(
+                        Reason::Poison,
                         format!(
                             "the worker running this step was lost {lost} times in a row; \
                              the step is treated as poison and not retried"
                         ),
-                    )
-                    .reason("poison");
+                    );
                     self.attempts.push(Attempt {
-                        error: Some(e.to_value()),
+                        error: Some(e.clone()),
                         ..lost_attempt
                     });
                     self.fail_step(key, located.def, e);
                     self.advance();
                     return None;
                 }
-                let e = StepError::new(
-                    ErrorKind::Transient,
+                let e = Failure::of(
+                    Reason::LeaseExpired,
                     "the worker running this attempt was lost (lease expired)",
-                )
-                .reason("lease_expired");
+                );
                 self.attempts.push(Attempt {
-                    error: Some(e.to_value()),
+                    error: Some(e.clone()),
                     ..lost_attempt
                 });
                 self.attempt_failed(key, e);
                 self.update(key, |s| {
                     if let (Status::Pending, Some(err)) = (s.status, s.error.as_mut()) {
-                        err["lost"] = json!(lost);
+                        err.lost = Some(lost);
                     }
                 });
                 return None;
@@ -153,7 +149,7 @@ impl<'a> Plan<'a> {
                 let mut e = e;
                 let path = format!("/config{}", e.path);
                 e.path.clear();
-                let err = StepError::new(ErrorKind::InvalidInput, format!("{path}: {e}"));
+                let err = Failure::new(ErrorKind::InvalidInput, format!("{path}: {e}"));
                 self.fail_step(key, located.def, err);
                 self.advance();
                 return None;
@@ -178,6 +174,7 @@ impl<'a> Plan<'a> {
             output: None,
             error: None,
             usage: None,
+            logs: Vec::new(),
             started_at: now,
             finished_at: None,
         });
@@ -208,21 +205,23 @@ impl<'a> Plan<'a> {
         let Some(located) = locate(self.def, key) else {
             return false;
         };
-        let e = StepError::new(ErrorKind::Permanent, why).reason("poison");
+        let e = Failure::of(Reason::Poison, why);
         self.fail_step(key, located.def, e);
         self.advance();
         true
     }
 
     /// Records the result of a claimed attempt; then retries, continues or fails.
-    /// `started_at` is when the attempt was claimed.
+    /// `started_at` is when the attempt was claimed; `logs` are the plugin's
+    /// records, journaled bounded by [`weft_types::log::bound`].
     pub fn complete(
         &mut self,
         key: &str,
         attempt: u32,
         started_at: i64,
-        result: Result<Value, StepError>,
+        result: Result<Value, Failure>,
         usage: Option<Value>,
+        logs: Vec<LogRecord>,
     ) -> bool {
         let Some(row) = self.steps.get(key) else {
             return false;
@@ -241,6 +240,7 @@ impl<'a> Plan<'a> {
             output: None,
             error: None,
             usage,
+            logs: weft_types::log::bound(logs, attempt),
             started_at,
             finished_at: Some(self.now),
         };
@@ -258,7 +258,7 @@ impl<'a> Plan<'a> {
             }
             Err(e) => {
                 journal.status = Status::Failed;
-                journal.error = Some(e.to_value());
+                journal.error = Some(e.clone());
                 self.attempts.push(journal);
                 self.attempt_failed(key, e);
             }
@@ -267,7 +267,7 @@ impl<'a> Plan<'a> {
     }
 
     /// An attempt failed: schedule the next one, or fail the step for good.
-    fn attempt_failed(&mut self, key: &str, e: StepError) {
+    fn attempt_failed(&mut self, key: &str, e: Failure) {
         let Some(located) = locate(self.def, key) else {
             return;
         };
@@ -287,7 +287,7 @@ impl<'a> Plan<'a> {
         match delay {
             Some(ms) => {
                 let due = self.now.saturating_add(clamp(ms));
-                let err = e.to_value();
+                let err = e;
                 self.update(key, |s| {
                     s.status = Status::Pending;
                     s.attempt = attempt + 1;
@@ -330,14 +330,13 @@ impl<'a> Plan<'a> {
                 s.due_at = None;
             });
         } else {
-            let e = StepError::new(
-                ErrorKind::Permanent,
+            let e = Failure::of(
+                Reason::Timeout,
                 format!(
                     "not resumed within {} ms",
                     located.def.timeout_ms.unwrap_or(0)
                 ),
-            )
-            .reason("timeout");
+            );
             self.fail_step(key, located.def, e);
         }
         self.advance();
@@ -395,14 +394,13 @@ impl<'a> Plan<'a> {
             let msg = child
                 .error
                 .as_ref()
-                .and_then(|e| e.get("message"))
-                .and_then(Value::as_str)
-                .unwrap_or("the sub-workflow did not complete");
-            let e = StepError::new(
-                ErrorKind::Permanent,
+                .map_or("the sub-workflow did not complete", |e| {
+                    e.failure.message.as_str()
+                });
+            let e = Failure::of(
+                Reason::SubworkflowFailed,
                 format!("sub-workflow run {} {}: {msg}", child.id, child.status),
-            )
-            .reason("subworkflow_failed");
+            );
             self.fail_step(key, located.def, e);
         }
         self.advance();
@@ -422,7 +420,7 @@ impl<'a> Plan<'a> {
         }
         self.end(
             Status::Cancelled,
-            json!({"kind": "cancelled", "message": why}),
+            Failure::new(ErrorKind::Cancelled, why).into(),
         );
         true
     }
@@ -434,11 +432,13 @@ impl<'a> Plan<'a> {
             return false;
         }
         let ms = self.def.timeout_ms.unwrap_or(0);
-        self.fail_run(json!({
-            "kind": "limit_exceeded",
-            "reason": "run_timeout",
-            "message": format!("the run did not finish within {ms} ms"),
-        }));
+        self.fail_run(
+            Failure::of(
+                Reason::RunTimeout,
+                format!("the run did not finish within {ms} ms"),
+            )
+            .into(),
+        );
         true
     }
 }

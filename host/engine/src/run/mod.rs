@@ -22,9 +22,9 @@ mod rerun;
 #[cfg(test)]
 mod tests;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use weft_types::{Attempt, Definition, ErrorKind, Run, Status, Step};
+use weft_types::{Attempt, Definition, Run, Status, Step};
 
 pub use context::locate;
 
@@ -48,50 +48,6 @@ pub trait Ids: Sync {
     fn token(&self) -> String;
     /// A uniform number in `[0, 1)` for retry jitter.
     fn unit(&self) -> f64;
-}
-
-/// How a step attempt failed, as the engine records it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepError {
-    /// The classification that drives retries.
-    pub kind: ErrorKind,
-    /// The sandbox's named reason, when it stopped the plugin.
-    pub reason: Option<String>,
-    /// For humans.
-    pub message: String,
-    /// Do not retry sooner than this.
-    pub retry_after_ms: Option<u64>,
-}
-
-impl StepError {
-    /// An error of `kind`.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            reason: None,
-            message: message.into(),
-            retry_after_ms: None,
-        }
-    }
-
-    /// With a named reason.
-    #[must_use]
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
-    }
-
-    /// As stored on the step and journal.
-    pub fn to_value(&self) -> Value {
-        let mut v = json!({"kind": self.kind, "message": self.message});
-        if let Some(r) = &self.reason {
-            v["reason"] = json!(r);
-        }
-        if let Some(ms) = self.retry_after_ms {
-            v["retry_after_ms"] = json!(ms);
-        }
-        v
-    }
 }
 
 /// A step of this run to hand to the queue after the commit.

@@ -3,7 +3,7 @@
 use super::*;
 use serde_json::json;
 use std::sync::atomic::{AtomicU32, Ordering};
-use weft_types::{Status, Trigger};
+use weft_types::{ErrorKind, Failure, Reason, Status, Trigger};
 
 struct Fixed(AtomicU32);
 
@@ -61,7 +61,7 @@ fn apply(state: &mut (Run, Vec<Step>), d: &Decision) {
 fn drive(
     d: &Definition,
     input: serde_json::Value,
-    exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, StepError>,
+    exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, Failure>,
 ) -> (Run, Vec<Step>) {
     let ids = Fixed(AtomicU32::new(1));
     let first = Plan::start(d, &ids, 0, new_run(input)).finish();
@@ -86,7 +86,7 @@ fn drive(
         apply(&mut state, &dec);
         let result = exec(&due.key, &claim);
         let mut p = Plan::load(d, &ids, now, state.0.clone(), state.1.clone());
-        assert!(p.complete(&due.key, due.attempt, now, result, None));
+        assert!(p.complete(&due.key, due.attempt, now, result, None, Vec::new()));
         let dec = p.finish();
         apply(&mut state, &dec);
         queue.extend(dec.due);
@@ -103,7 +103,7 @@ fn status(state: &(Run, Vec<Step>), key: &str) -> Status {
         .unwrap_or_else(|| panic!("no step {key}"))
 }
 
-fn echo(_: &str, c: &Claim) -> Result<serde_json::Value, StepError> {
+fn echo(_: &str, c: &Claim) -> Result<serde_json::Value, Failure> {
     Ok(c.input.clone())
 }
 
@@ -116,7 +116,7 @@ fn a_chain_passes_outputs_and_completes() {
     ]}));
     let s = drive(&d, json!({"n": 7}), echo);
     assert_eq!(s.0.status, Status::Completed);
-    assert_eq!(s.0.response.as_ref().unwrap()["body"], json!({"m": 7}));
+    assert_eq!(s.0.response.as_ref().unwrap().body, json!({"m": 7}));
     assert_eq!(status(&s, TRIGGER), Status::Completed);
 }
 
@@ -164,7 +164,7 @@ fn transient_failures_retry_then_succeed_and_permanent_ones_fail_the_run() {
     ]}));
     let s = drive(&d, json!({}), |_, c| {
         if c.attempt < 3 {
-            Err(StepError::new(ErrorKind::Transient, "flaky"))
+            Err(Failure::new(ErrorKind::Transient, "flaky"))
         } else {
             Ok(json!(c.attempt))
         }
@@ -175,10 +175,17 @@ fn transient_failures_retry_then_succeed_and_permanent_ones_fail_the_run() {
     let ids = Fixed(AtomicU32::new(1));
     let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
     p.claim("a", 1, 100).unwrap();
-    assert!(p.complete("a", 1, 0, Err(StepError::new(ErrorKind::Auth, "no")), None));
+    assert!(p.complete(
+        "a",
+        1,
+        0,
+        Err(Failure::new(ErrorKind::Auth, "no")),
+        None,
+        vec![]
+    ));
     let dec = p.finish();
     assert_eq!(dec.run.status, Status::Failed);
-    assert_eq!(dec.run.error.as_ref().unwrap()["step"], "a");
+    assert_eq!(dec.run.error.as_ref().unwrap().step.as_deref(), Some("a"));
     assert_eq!(dec.starts.len(), 1, "the error workflow starts");
     assert_eq!(dec.starts[0].workflow_id, "wf_err");
     assert!(dec.finished);
@@ -191,11 +198,11 @@ fn continue_on_fail_records_the_error_as_output() {
         {"id": "b", "kind": "respond", "body": "{{ steps.a.output.error.kind }}"}
     ]}));
     let s = drive(&d, json!({}), |_, _| {
-        Err(StepError::new(ErrorKind::InvalidInput, "bad"))
+        Err(Failure::new(ErrorKind::InvalidInput, "bad"))
     });
     assert_eq!(s.0.status, Status::Completed);
     assert_eq!(status(&s, "a"), Status::Failed);
-    assert_eq!(s.0.response.unwrap()["body"], "invalid_input");
+    assert_eq!(s.0.response.unwrap().body, "invalid_input");
 }
 
 #[test]
@@ -210,9 +217,9 @@ fn a_stale_or_duplicate_result_is_ignored() {
         p.claim("a", 1, 100).is_none(),
         "a held lease is not claimed twice"
     );
-    assert!(p.complete("a", 1, 0, Ok(json!(1)), None));
+    assert!(p.complete("a", 1, 0, Ok(json!(1)), None, vec![]));
     assert!(
-        !p.complete("a", 1, 0, Ok(json!(2)), None),
+        !p.complete("a", 1, 0, Ok(json!(2)), None, vec![]),
         "second result dropped"
     );
     assert_eq!(p.run().output, Some(json!(1)));
@@ -266,14 +273,14 @@ fn a_step_that_loses_its_worker_again_and_again_is_poison() {
         );
         if attempt < POISON_AFTER {
             assert_eq!(step.status, Status::Pending, "attempt {attempt} is retried");
-            assert_eq!(step.error.as_ref().unwrap()["lost"], json!(attempt));
+            assert_eq!(step.error.as_ref().unwrap().lost, Some(attempt));
             now += 1_000;
             let mut p = Plan::load(&d, &ids, now, dec.run.clone(), dec.steps.clone());
             p.claim("a", attempt + 1, 100).unwrap();
             state = p.finish();
         } else {
             assert_eq!(step.status, Status::Failed);
-            assert_eq!(step.error.as_ref().unwrap()["reason"], "poison");
+            assert!(step.error.as_ref().unwrap().is(Reason::Poison));
             assert_eq!(dec.run.status, Status::Failed);
         }
     }
@@ -294,7 +301,7 @@ fn a_dead_lettered_task_fails_its_step_as_poison_once() {
     let dec = p.finish();
     assert_eq!(dec.run.status, Status::Failed);
     let step = dec.steps.iter().find(|s| s.key == "a").unwrap();
-    assert_eq!(step.error.as_ref().unwrap()["reason"], "poison");
+    assert!(step.error.as_ref().unwrap().is(Reason::Poison));
 }
 
 #[test]
@@ -312,7 +319,7 @@ fn waits_resume_and_time_out() {
     let mut p = Plan::load(&d, &ids, 10, dec.run.clone(), dec.steps.clone());
     assert!(!p.wake("approve"), "not due yet");
     assert!(p.resume("approve", json!("yes")));
-    assert_eq!(p.run().response.as_ref().unwrap()["body"], "yes");
+    assert_eq!(p.run().response.as_ref().unwrap().body, "yes");
     let mut p = Plan::load(&d, &ids, 1000, dec.run, dec.steps);
     assert!(p.wake("approve"));
     assert_eq!(p.run().status, Status::Failed);
@@ -341,7 +348,7 @@ fn subworkflows_start_children_and_nest_boundedly() {
     let dec = Plan::start(&d, &ids, 0, deep).finish();
     assert!(dec.starts.is_empty());
     assert_eq!(dec.run.status, Status::Failed);
-    assert_eq!(dec.run.error.unwrap()["reason"], "depth_limit");
+    assert!(dec.run.error.unwrap().failure.is(Reason::DepthLimit));
 }
 
 #[test]
@@ -358,7 +365,14 @@ fn cancel_and_timeout_end_the_run_and_cancel_live_steps() {
     assert_eq!(p.step("a").unwrap().status, Status::Cancelled);
     let mut p = Plan::load(&d, &ids, 60, dec.run, dec.steps);
     assert!(p.time_out());
-    assert_eq!(p.run().error.as_ref().unwrap()["reason"], "run_timeout");
+    assert!(
+        p.run()
+            .error
+            .as_ref()
+            .unwrap()
+            .failure
+            .is(Reason::RunTimeout)
+    );
 }
 
 #[test]
@@ -369,10 +383,7 @@ fn template_errors_fail_the_step_with_the_field_path() {
     let ids = Fixed(AtomicU32::new(1));
     let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
     assert_eq!(dec.run.status, Status::Failed);
-    let msg = dec.run.error.unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let msg = dec.run.error.unwrap().failure.message;
     assert!(msg.starts_with("/input/k: cannot compare"), "{msg}");
 }
 

@@ -3,7 +3,6 @@
 
 use super::HostState;
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use std::{
     pin::Pin,
     sync::{Arc, Mutex, PoisonError},
@@ -11,51 +10,8 @@ use std::{
 };
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+pub(crate) use weft_types::log::{Level, LogRecord, Source};
 use weft_world::log::{Host, Level as WitLevel};
-
-/// Severity of a log record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Very detailed.
-    Trace,
-    /// Debugging detail.
-    Debug,
-    /// Normal operation.
-    Info,
-    /// Something looks wrong.
-    Warn,
-    /// Something failed.
-    Error,
-}
-
-/// Where a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// The `weft:plugin/log` import.
-    Log,
-    /// The guest's stdout.
-    Stdout,
-    /// The guest's stderr (panic messages land here).
-    Stderr,
-    /// The host (e.g. the truncation marker).
-    Host,
-}
-
-/// One log record of a step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogRecord {
-    /// Severity.
-    pub level: Level,
-    /// Origin.
-    pub source: Source,
-    /// The text, with granted secrets scrubbed.
-    pub message: String,
-    /// Key/value fields.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<(String, String)>,
-}
 
 #[derive(Default)]
 struct Inner {
@@ -182,16 +138,9 @@ impl Sink {
         }
         let mut inner = self.lock();
         if inner.dropped_records > 0 {
-            let marker = format!(
-                "[log truncated: {} records ({} bytes) over the {}-byte budget were dropped]",
-                inner.dropped_records, inner.dropped_bytes, self.budget
-            );
-            inner.records.push(LogRecord {
-                level: Level::Warn,
-                source: Source::Host,
-                message: marker,
-                fields: vec![],
-            });
+            let marker =
+                LogRecord::truncated(inner.dropped_records, inner.dropped_bytes, self.budget);
+            inner.records.push(marker);
         }
         (std::mem::take(&mut inner.records), inner.written)
     }
@@ -222,18 +171,6 @@ impl Sink {
         }
         let text = crate::grants::scrub_str(&text, &self.secrets);
         (!text.is_empty()).then(|| text.chars().take(2048).collect())
-    }
-}
-
-impl From<WitLevel> for Level {
-    fn from(l: WitLevel) -> Self {
-        match l {
-            WitLevel::Trace => Self::Trace,
-            WitLevel::Debug => Self::Debug,
-            WitLevel::Info => Self::Info,
-            WitLevel::Warn => Self::Warn,
-            WitLevel::Error => Self::Error,
-        }
     }
 }
 

@@ -34,7 +34,7 @@ where
     assert_eq!(store.list_attempts(A, "run_2").await.unwrap(), vec![]);
 }
 
-/// A new run (`expected_seq: None`) whose id exists is `Conflict`, and its
+/// A new run (`expected_seq: None`) whose id exists is `Duplicate`, and its
 /// commit writes nothing.
 pub async fn commit_new_run_conflicts<F, Fut>(factory: F)
 where
@@ -47,15 +47,15 @@ where
     let mut again = run(A, "run_1", "wf_2");
     again.seq = 7;
     let c = create(&again, &[step(&again, "z", Status::Pending)]);
-    conflict(store.commit(&c).await, "creating a run that exists");
+    duplicate(store.commit(&c).await, "creating a run that exists");
     let state = store.load_run(A, "run_1").await.unwrap().unwrap();
     assert_eq!(state.run, r, "the existing run is untouched");
     assert_eq!(ids(&state.steps, |s| &s.key), ["a"], "no step was written");
 }
 
 /// An update applies only when the stored `seq` is the expected one and the
-/// new `seq` is greater; otherwise `Conflict` and nothing changes. An update
-/// of a missing run is `Conflict` and creates nothing.
+/// new `seq` is greater; otherwise `Stale` and nothing changes. An update
+/// of a missing run is `Stale` and creates nothing.
 pub async fn commit_seq_must_match_and_increase<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -78,7 +78,7 @@ where
             runs: vec![(m, Some(expected))],
             ..Commit::default()
         };
-        conflict(store.commit(&c).await, what);
+        stale(store.commit(&c).await, what);
         assert_eq!(
             store.get_run(A, "run_1").await.unwrap(),
             Some(r.clone()),
@@ -94,7 +94,7 @@ where
         store.get_run(A, "run_1").await.unwrap(),
         Some(moved.clone())
     );
-    conflict(store.commit(&c).await, "the same update twice");
+    stale(store.commit(&c).await, "the same update twice");
     let mut jump = moved.clone();
     jump.seq = 10;
     let c = Commit {
@@ -113,7 +113,7 @@ where
         runs: vec![next(&ghost)],
         ..Commit::default()
     };
-    conflict(store.commit(&c).await, "updating a missing run");
+    stale(store.commit(&c).await, "updating a missing run");
     assert_eq!(store.get_run(A, "run_2").await.unwrap(), None);
 }
 
@@ -166,12 +166,16 @@ where
     if let Some(a) = tick_taken.schedule.as_mut() {
         a.expected = 4_000;
     }
-    for (c, what) in [
-        (stale, "a stale run last"),
-        (exists, "an existing run last"),
-        (tick_taken, "a schedule tick already taken"),
+    for (c, what, lost_race) in [
+        (stale, "a stale run last", true),
+        (exists, "an existing run last", false),
+        (tick_taken, "a schedule tick already taken", true),
     ] {
-        conflict(store.commit(&c).await, what);
+        if lost_race {
+            super::stale(store.commit(&c).await, what);
+        } else {
+            duplicate(store.commit(&c).await, what);
+        }
         let state = store.load_run(A, "run_1").await.unwrap().unwrap();
         assert_eq!(state.run, r1, "{what}: the valid update was not applied");
         assert_eq!(state.steps, vec![s1.clone()], "{what}: no step written");
@@ -309,8 +313,8 @@ where
 }
 
 /// Two commits consuming the same schedule tick: the first wins, the second is
-/// `Conflict` and its run is not created. Advancing a schedule that does not
-/// exist (or is another tenant's) is `Conflict`.
+/// `Stale` and its run is not created. Advancing a schedule that does not
+/// exist (or is another tenant's) is `Stale`.
 pub async fn commit_schedule_tick_once<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -333,16 +337,16 @@ where
         }),
         ..create(&run(A, run_id, "wf_1"), &[])
     };
-    conflict(
+    stale(
         store.commit(&tick("run_0", B, "wf_1")).await,
         "another tenant's schedule",
     );
-    conflict(
+    stale(
         store.commit(&tick("run_0", A, "wf_2")).await,
         "a workflow without a schedule",
     );
     store.commit(&tick("run_1", A, "wf_1")).await.unwrap();
-    conflict(
+    stale(
         store.commit(&tick("run_2", A, "wf_1")).await,
         "the same tick twice",
     );
@@ -358,7 +362,7 @@ where
 }
 
 /// Resume tokens are unique across all steps of all tenants: a commit giving a
-/// second step a token in use is `Conflict`; re-writing the token's own step is not.
+/// second step a token in use is `Duplicate`; re-writing the token's own step is not.
 pub async fn commit_resume_token_unique<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -372,7 +376,7 @@ where
     for other in [run(A, "run_2", "wf_1"), run(B, "run_3", "wf_1")] {
         let mut s = step(&other, "wait", Status::Waiting);
         s.resume_token = Some("tok_1".into());
-        conflict(
+        duplicate(
             store.commit(&create(&other, &[s])).await,
             "a resume token in use",
         );

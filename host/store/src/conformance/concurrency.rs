@@ -26,7 +26,7 @@ where
     let winners: Vec<usize> = (0..4).filter(|n| results[*n].is_ok()).collect();
     assert_eq!(winners.len(), 1, "one winner among {results:?}");
     for res in &results {
-        assert!(matches!(res, Ok(()) | Err(Error::Conflict(_))), "{res:?}");
+        assert!(matches!(res, Ok(()) | Err(Error::Stale(_))), "{res:?}");
     }
     let stored = store.get_run(A, "run_1").await.unwrap();
     assert_eq!(stored.as_ref(), Some(&commits[winners[0]].runs[0].0));

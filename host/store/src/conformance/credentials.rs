@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// A credential name is unique within its tenant (`Conflict`), and so is a
+/// A credential name is unique within its tenant (`Duplicate`), and so is a
 /// credential id; the same name in two tenants is two credentials. Lists are
 /// by name and read back exactly.
 pub async fn credentials_unique_name_per_tenant<F, Fut>(factory: F)
@@ -15,13 +15,13 @@ where
     let github = credential(A, "cred_2", "github");
     store.create_credential(&slack).await.unwrap();
     store.create_credential(&github).await.unwrap();
-    conflict(
+    duplicate(
         store
             .create_credential(&credential(A, "cred_3", "slack"))
             .await,
         "a credential name taken in the tenant",
     );
-    conflict(
+    duplicate(
         store
             .create_credential(&credential(A, "cred_1", "other"))
             .await,

@@ -127,7 +127,7 @@ where
 }
 
 /// Every per-tenant write aimed at another tenant's ids fails (`NotFound`,
-/// `Conflict`, or `false` for state) and changes nothing; the same ids
+/// `Stale`, or `false` for state) and changes nothing; the same ids
 /// created in the other tenant are separate records.
 pub async fn tenant_isolation_writes<F, Fut>(factory: F)
 where
@@ -169,7 +169,7 @@ where
         }),
         ..Commit::default()
     };
-    conflict(store.commit(&c).await, "updating another tenant's run");
+    stale(store.commit(&c).await, "updating another tenant's run");
     assert_eq!(
         snapshot(&*store, A).await,
         before,

@@ -14,6 +14,7 @@ mod commit;
 mod concurrency;
 mod credentials;
 mod isolation;
+mod logs;
 mod outbox;
 mod reads;
 mod state;
@@ -25,6 +26,7 @@ pub use commit::*;
 pub use concurrency::*;
 pub use credentials::*;
 pub use isolation::*;
+pub use logs::*;
 pub use outbox::*;
 pub use reads::*;
 pub use state::*;
@@ -160,6 +162,7 @@ fn attempt(step: &Step, n: u32) -> Attempt {
         output: None,
         error: None,
         usage: None,
+        logs: Vec::new(),
         started_at: 1_000 + i64::from(n),
         finished_at: None,
     }
@@ -202,10 +205,19 @@ fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
     items.iter().map(|t| id(t).to_owned()).collect()
 }
 
-fn conflict<T: std::fmt::Debug>(got: crate::Result<T>, what: &str) {
+/// Lost a race: the caller must reload.
+fn stale<T: std::fmt::Debug>(got: crate::Result<T>, what: &str) {
     assert!(
-        matches!(got, Err(Error::Conflict(_))),
-        "{what}: expected Conflict, got {got:?}"
+        matches!(got, Err(Error::Stale(_))),
+        "{what}: expected Stale, got {got:?}"
+    );
+}
+
+/// A unique value taken: reported to the user.
+fn duplicate<T: std::fmt::Debug>(got: crate::Result<T>, what: &str) {
+    assert!(
+        matches!(got, Err(Error::Duplicate(_))),
+        "{what}: expected Duplicate, got {got:?}"
     );
 }
 
@@ -256,6 +268,7 @@ macro_rules! conformance_tests {
             tenant_isolation_writes,
             json_values_round_trip,
             optional_values_round_trip,
+            attempt_logs_round_trip,
             ping_answers,
             outbox_written_with_the_commit,
             outbox_claim_oldest_first_and_leased,

@@ -30,7 +30,7 @@ where
     assert_eq!(store.outbox_oldest().await.unwrap(), Some(1_000));
     let mut again = create(&r, &[]);
     again.outbox = vec![entry(&r, "obx_2", 900)];
-    conflict(store.commit(&again).await, "creating the run twice");
+    duplicate(store.commit(&again).await, "creating the run twice");
     let got = store.outbox_claim(2_000, 100, 10).await.unwrap();
     assert_eq!(
         got,

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// A tenant is created once (a second create is `Conflict`), read back exactly
+/// A tenant is created once (a second create is `Duplicate`), read back exactly
 /// (its wrapped key's bytes included), and listed oldest first.
 pub async fn tenants_create_get_list<F, Fut>(factory: F)
 where
@@ -17,7 +17,7 @@ where
     }
     let mut again = tenant(A, 99);
     again.name = "someone else".into();
-    conflict(store.create_tenant(&again).await, "a tenant id taken");
+    duplicate(store.create_tenant(&again).await, "a tenant id taken");
     assert_eq!(store.get_tenant(A).await.unwrap(), Some(a.clone()));
     assert_eq!(store.get_tenant("ten_zz").await.unwrap(), None);
     assert_eq!(
@@ -28,7 +28,7 @@ where
 }
 
 /// An API key is found by its prefix from any tenant; a prefix is unique across
-/// all tenants (`Conflict`), and so is a key id within its tenant.
+/// all tenants (`Duplicate`), and so is a key id within its tenant.
 pub async fn api_keys_by_prefix_unique<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -37,13 +37,13 @@ where
     let store = fresh(factory).await;
     let k1 = api_key(A, "key_1", "weft_aaaa", 10);
     store.create_api_key(&k1).await.unwrap();
-    conflict(
+    duplicate(
         store
             .create_api_key(&api_key(B, "key_2", "weft_aaaa", 11))
             .await,
         "a prefix taken by another tenant",
     );
-    conflict(
+    duplicate(
         store
             .create_api_key(&api_key(A, "key_1", "weft_bbbb", 12))
             .await,

@@ -2,7 +2,19 @@
 
 use super::*;
 use serde_json::Value;
-use weft_types::Parent;
+use weft_types::log::{Level, LogRecord, Source};
+use weft_types::{ErrorKind, Failure, Parent, Reason, Response, RunFailure};
+
+/// A failure whose every field is set, its text full of escapes.
+fn tricky_failure() -> Failure {
+    Failure {
+        kind: ErrorKind::RateLimited,
+        reason: Some(Reason::LeaseExpired),
+        message: "héllo 🎉 \u{0} \"quoted\" \\back\nline".into(),
+        retry_after_ms: Some(u64::MAX),
+        lost: Some(u32::MAX),
+    }
+}
 
 fn tricky() -> Value {
     json!({
@@ -58,22 +70,35 @@ where
     let r = Run {
         input: v.clone(),
         output: Some(v.clone()),
-        error: Some(json!({ "kind": "transient", "detail": v.clone() })),
-        response: Some(json!([v.clone(), 1])),
+        error: Some(RunFailure {
+            failure: tricky_failure(),
+            step: Some("each[2].fetch 🎉".into()),
+        }),
+        response: Some(Response {
+            status: u16::MAX,
+            headers: [("x-é".to_owned(), "🎉 \"v\"".to_owned())].into(),
+            body: json!([v.clone(), 1]),
+        }),
         deadline_at: Some(50),
         ..run(A, "run_1", "wf_1")
     };
     let mut s = step(&r, "a", Status::Waiting);
     s.input = Some(v.clone());
     s.output = Some(json!({ "out": v.clone() }));
-    s.error = Some(json!([v.clone()]));
+    s.error = Some(tricky_failure());
     s.resume_token = Some("tok_v".into());
     s.due_at = Some(10);
     let mut a = attempt(&s, 1);
     a.input = Some(v.clone());
     a.output = Some(v.clone());
-    a.error = Some(v.clone());
+    a.error = Some(tricky_failure());
     a.usage = Some(json!({ "wall_ms": u64::MAX, "peak": 1e300, "logs": ["é", "🎉"] }));
+    a.logs = vec![LogRecord {
+        level: Level::Trace,
+        source: Source::Stderr,
+        message: "日本語 \u{0}\n\"x\"".into(),
+        fields: vec![("z".into(), "1".into()), ("".into(), "é".into())],
+    }];
     let c = Commit {
         attempts: vec![a.clone()],
         ..create(&r, std::slice::from_ref(&s))
@@ -154,8 +179,12 @@ where
         r.trigger = triggers[n % triggers.len()];
         if n % 2 == 0 {
             r.output = Some(Value::Null);
-            r.error = Some(Value::Null);
-            r.response = Some(Value::Null);
+            r.error = Some(Failure::new(ErrorKind::Cancelled, "").into());
+            r.response = Some(Response {
+                status: 0,
+                headers: Default::default(),
+                body: Value::Null,
+            });
             r.parent = Some(Parent {
                 run_id: "run_parent".into(),
                 step_key: if n == 0 { String::new() } else { "call".into() },
@@ -172,7 +201,7 @@ where
         if n % 2 == 1 {
             s.input = Some(Value::Null);
             s.output = Some(Value::Null);
-            s.error = Some(Value::Null);
+            s.error = Some(Failure::new(ErrorKind::Permanent, ""));
             s.due_at = Some(i64::MIN);
             s.resume_token = Some(format!("tok_{n}"));
             s.child_run_id = Some("run_child".into());
@@ -182,7 +211,7 @@ where
         a.input = None;
         if n % 2 == 1 {
             a.output = Some(Value::Null);
-            a.error = Some(Value::Null);
+            a.error = Some(Failure::of(Reason::Poison, ""));
             a.usage = Some(Value::Null);
             a.finished_at = Some(0);
         }

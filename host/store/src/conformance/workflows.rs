@@ -4,7 +4,7 @@ use super::*;
 
 /// A workflow is read back by id and by webhook token (from any tenant); its
 /// first version is stored with it. An id taken in the tenant or a webhook
-/// token taken anywhere is `Conflict`; the same id in another tenant is fine.
+/// token taken anywhere is `Duplicate`; the same id in another tenant is fine.
 pub async fn workflows_create_and_find<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -29,7 +29,7 @@ where
 
     let mut same_id = workflow(A, "wf_1");
     same_id.webhook_token = "hook_other".into();
-    conflict(
+    duplicate(
         store
             .create_workflow(&same_id, &version(A, "wf_1", 1))
             .await,
@@ -37,7 +37,7 @@ where
     );
     let mut same_token = workflow(B, "wf_2");
     same_token.webhook_token = w.webhook_token.clone();
-    conflict(
+    duplicate(
         store
             .create_workflow(&same_token, &version(B, "wf_2", 1))
             .await,
@@ -89,7 +89,7 @@ where
     assert_eq!(all[0], workflow(A, "wf_05"));
 }
 
-/// `add_version` takes exactly the current version plus 1 (else `Conflict`),
+/// `add_version` takes exactly the current version plus 1 (else `Stale`),
 /// makes it current and renames the workflow; old versions stay readable.
 pub async fn add_version_checks_version<F, Fut>(factory: F)
 where
@@ -115,12 +115,12 @@ where
         Some(version(A, "wf_1", 1))
     );
 
-    for stale in [0, 1, 2, 4] {
-        let mut v = version(A, "wf_1", stale);
+    for behind in [0, 1, 2, 4] {
+        let mut v = version(A, "wf_1", behind);
         v.definition = json!({ "stale": true });
-        conflict(
+        stale(
             store.add_version(&v, "lost", 400).await,
-            &format!("version {stale} on a workflow at 2"),
+            &format!("version {behind} on a workflow at 2"),
         );
     }
     assert_eq!(store.get_workflow(A, "wf_1").await.unwrap(), Some(expected));
@@ -209,7 +209,7 @@ where
 
 /// Deleting a workflow removes it (by id, by token, from lists) and its
 /// schedule, but the version its runs use stays readable, and the id is not
-/// reused over it (`Conflict`). Deleting it again, or another tenant's, is
+/// reused over it (`Duplicate`). Deleting it again, or another tenant's, is
 /// `NotFound`.
 pub async fn delete_workflow_keeps_versions<F, Fut>(factory: F)
 where
@@ -251,7 +251,7 @@ where
 
     let mut v = version(A, "wf_1", 1);
     v.definition = json!({ "replaced": true });
-    conflict(
+    duplicate(
         store.create_workflow(&workflow(A, "wf_1"), &v).await,
         "a deleted workflow's id while its versions are kept",
     );

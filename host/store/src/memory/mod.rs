@@ -67,7 +67,7 @@ impl Store for Memory {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         let mut g = self.lock();
         if g.tenants.contains_key(&tenant.id) {
-            return Err(Error::Conflict(format!("tenant {} exists", tenant.id)));
+            return Err(Error::Duplicate(format!("tenant {} exists", tenant.id)));
         }
         g.tenants.insert(tenant.id.clone(), tenant.clone());
         Ok(())
@@ -89,7 +89,7 @@ impl Store for Memory {
             .values()
             .any(|k| k.prefix == key.prefix || k.id == key.id)
         {
-            return Err(Error::Conflict("api key prefix is taken".into()));
+            return Err(Error::Duplicate("api key prefix is taken".into()));
         }
         g.keys.insert(key.id.clone(), key.clone());
         Ok(())
@@ -139,7 +139,7 @@ impl Store for Memory {
                 .values()
                 .any(|w| w.webhook_token == workflow.webhook_token)
         {
-            return Err(Error::Conflict(format!("workflow {} exists", workflow.id)));
+            return Err(Error::Duplicate(format!("workflow {} exists", workflow.id)));
         }
         g.workflows.insert(key, workflow.clone());
         g.versions.insert(
@@ -161,7 +161,7 @@ impl Store for Memory {
             .get_mut(&key)
             .ok_or(Error::NotFound("workflow"))?;
         if next.version != w.version + 1 {
-            return Err(Error::Conflict(format!(
+            return Err(Error::Stale(format!(
                 "workflow {} is at version {}: the next is {}, not {}",
                 w.id,
                 w.version,
@@ -344,7 +344,7 @@ impl Store for Memory {
                 .values()
                 .any(|x| x.tenant_id == c.tenant_id && x.name == c.name)
         {
-            return Err(Error::Conflict(format!("credential `{}` exists", c.name)));
+            return Err(Error::Duplicate(format!("credential `{}` exists", c.name)));
         }
         g.credentials.insert(k2(&c.tenant_id, &c.id), c.clone());
         Ok(())

@@ -13,14 +13,14 @@ impl Inner {
             match (expected, stored) {
                 (None, None) => {}
                 (Some(e), Some(s)) if s.seq == *e && run.seq > *e => {}
-                (None, Some(_)) => return Err(Error::Conflict(format!("run {} exists", run.id))),
-                _ => return Err(Error::Conflict(format!("run {} moved on", run.id))),
+                (None, Some(_)) => return Err(Error::Duplicate(format!("run {} exists", run.id))),
+                _ => return Err(Error::Stale(format!("run {} moved on", run.id))),
             }
         }
         if let Some(a) = &c.schedule {
             let s = self.schedules.get(&k2(&a.tenant_id, &a.workflow_id));
             if s.is_none_or(|s| s.next_fire_at != a.expected) {
-                return Err(Error::Conflict("schedule tick already taken".into()));
+                return Err(Error::Stale("schedule tick already taken".into()));
             }
         }
         self.check_refs(c)?;
@@ -74,7 +74,7 @@ impl Inner {
                 .filter(|o| holds(o))
                 .any(|o| step_key(o) != step_key(s));
             if taken {
-                return Err(Error::Conflict("resume token is taken".into()));
+                return Err(Error::Duplicate("resume token is taken".into()));
             }
         }
         for a in &c.attempts {
