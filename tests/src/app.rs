@@ -140,7 +140,7 @@ impl TestApp {
 
     /// Another tenant; returns its owner key.
     pub async fn tenant(&self, name: &str) -> String {
-        weft_cli::server::create_tenant(&self.server.handle, name)
+        weft_cli::server::create_tenant(&self.server.app, name)
             .await
             .unwrap()
             .1

@@ -18,7 +18,7 @@ fn redis_url() -> String {
 async fn app(redis: String) -> TestApp {
     TestApp::builder()
         .config(move |c| {
-            c.redis_url = Some(redis);
+            c.redis.url = redis;
             c.limits.api_rate = 0.5;
             c.limits.api_burst = 5;
             c.limits.webhook_rate = 0.5;

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use std::{sync::Arc, time::Duration};
-use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{Built, TestSandbox, assert_healthy, failure, output, reason};
 use weft_types::{ErrorKind, Reason};
 
@@ -19,7 +19,7 @@ async fn jq(sandbox: &Built, plugin: &Plugin, input: Value) -> Outcome {
     sandbox.run(plugin, "jq", input, Grants::default()).await
 }
 
-async fn jq_limited(sandbox: &Built, plugin: &Plugin, input: Value, limits: Limits) -> Outcome {
+async fn jq_limited(sandbox: &Built, plugin: &Plugin, input: Value, limits: StepLimits) -> Outcome {
     sandbox
         .invoke(
             plugin,
@@ -265,9 +265,9 @@ async fn outputs_are_capped() {
     );
 
     // The sandbox's own output cap applies on top of the plugin's.
-    let limits = Limits {
+    let limits = StepLimits {
         output_bytes: 4096,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = jq_limited(
         &sandbox,
@@ -287,9 +287,9 @@ async fn outputs_are_capped() {
 #[tokio::test]
 async fn a_filter_that_never_ends_is_stopped_at_the_deadline() {
     let (sandbox, plugin) = setup().await;
-    let limits = Limits {
+    let limits = StepLimits {
         timeout: Duration::from_millis(500),
-        ..Limits::default()
+        ..StepLimits::default()
     };
     // No output is ever produced, so the plugin's output cap cannot save it.
     let out = jq_limited(
@@ -324,10 +324,10 @@ async fn a_filter_that_never_ends_is_stopped_at_the_deadline() {
 #[tokio::test]
 async fn a_filter_that_eats_memory_is_stopped_at_the_memory_limit() {
     let (sandbox, plugin) = setup().await;
-    let limits = Limits {
+    let limits = StepLimits {
         memory_bytes: 32 * 1024 * 1024,
         timeout: Duration::from_secs(20),
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = jq_limited(
         &sandbox,

@@ -16,7 +16,7 @@ use axum::{
 use serde_json::json;
 use std::{io::Write, sync::Arc};
 use weft_harness::{Harness, Reply};
-use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{
     Built, Inbox, StandIn, TestSandbox, assert_healthy, bearer, hosts, http_error, output, reason,
 };
@@ -349,9 +349,9 @@ async fn n4_redirect_chain_is_bounded() {
         redirect(&format!("/hop/{}", n + 1))
     })
     .await;
-    let limits = Limits {
+    let limits = StepLimits {
         redirects: 3,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let inv = Invocation {
         grants: hosts(&["127.0.0.1"]),
@@ -364,10 +364,10 @@ async fn n4_redirect_chain_is_bounded() {
     assert_eq!(uris, ["/hop/0", "/hop/1", "/hop/2", "/hop/3"]);
 
     // Each hop counts against the step's request budget too.
-    let limits = Limits {
+    let limits = StepLimits {
         redirects: 10,
         requests_per_step: 4,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let inv = Invocation {
         grants: hosts(&["127.0.0.1"]),
@@ -456,9 +456,9 @@ async fn n5_response_over_the_limit_fails_response_too_large() {
         (StatusCode::OK, vec![b'z'; len]).into_response()
     })
     .await;
-    let limits = Limits {
+    let limits = StepLimits {
         response_bytes: 1 << 20,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let run = |path: &str| Invocation {
         grants: hosts(&["127.0.0.1"]),
@@ -491,9 +491,9 @@ async fn n5_response_limit_applies_after_decompression() {
         (StatusCode::OK, [("content-encoding", "gzip")], body).into_response()
     })
     .await;
-    let limits = Limits {
+    let limits = StepLimits {
         response_bytes: 1 << 20,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let run = |path: &str| Invocation {
         grants: hosts(&["127.0.0.1"]),
@@ -515,7 +515,7 @@ async fn n5_response_limit_applies_after_decompression() {
 async fn n5_requests_per_step_are_capped() {
     let (sandbox, plugin) = hostile(TestSandbox::new()).await;
     let (api, inbox) = target().await;
-    let many = |count: u32, limits: Limits| Invocation {
+    let many = |count: u32, limits: StepLimits| Invocation {
         grants: hosts(&["127.0.0.1"]),
         limits,
         ..Invocation::new(
@@ -523,9 +523,9 @@ async fn n5_requests_per_step_are_capped() {
             json!({"url": api.url("/"), "count": count}).to_string(),
         )
     };
-    let five = Limits {
+    let five = StepLimits {
         requests_per_step: 5,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = sandbox.invoke(&plugin, many(5, five)).await;
     assert_eq!(output(&out)["succeeded"], 5);
@@ -537,9 +537,9 @@ async fn n5_requests_per_step_are_capped() {
         "the sixth request of the second step was not sent"
     );
 
-    let default_cap = Limits::default().requests_per_step;
+    let default_cap = StepLimits::default().requests_per_step;
     let out = sandbox
-        .invoke(&plugin, many(default_cap + 8, Limits::default()))
+        .invoke(&plugin, many(default_cap + 8, StepLimits::default()))
         .await;
     assert_eq!(reason(&out), "egress_limit", "{:?}", out.result);
     assert_eq!(inbox.len(), 10 + default_cap as usize);

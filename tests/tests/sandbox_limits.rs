@@ -13,7 +13,7 @@ use std::{
 };
 use tokio::{io::AsyncReadExt, sync::oneshot};
 use tokio_util::sync::CancellationToken;
-use weft_sandbox::{Grants, Invocation, Limits, Outcome, Plugin};
+use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{
     Built, TestSandbox, assert_healthy, failure, hosts, output, reason, wat_connector,
 };
@@ -33,7 +33,7 @@ async fn run(
     plugin: &Plugin,
     action: &str,
     input: Value,
-    limits: Limits,
+    limits: StepLimits,
 ) -> Outcome {
     let inv = Invocation {
         limits,
@@ -42,10 +42,10 @@ async fn run(
     sandbox.invoke(plugin, inv).await
 }
 
-fn with_timeout(timeout: Duration) -> Limits {
-    Limits {
+fn with_timeout(timeout: Duration) -> StepLimits {
+    StepLimits {
         timeout,
-        ..Limits::default()
+        ..StepLimits::default()
     }
 }
 
@@ -216,14 +216,14 @@ async fn s2_hung_outbound_request_fails_at_the_step_deadline_and_its_socket_is_c
 #[tokio::test]
 async fn s3_memory_growth_past_the_limit_fails_memory_limit() {
     let (sandbox, plugin) = hostile().await;
-    let limit = Limits::default().memory_bytes;
+    let limit = StepLimits::default().memory_bytes;
 
     let out = run(
         &sandbox,
         &plugin,
         "alloc",
         json!({"mib": 100}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(reason(&out), "memory_limit", "{:?}", out.result);
@@ -241,9 +241,9 @@ async fn s3_memory_growth_past_the_limit_fails_memory_limit() {
     );
 
     // The per-invocation limit is the one enforced.
-    let small = Limits {
+    let small = StepLimits {
         memory_bytes: 16 * MIB,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = run(&sandbox, &plugin, "alloc", json!({"mib": 20}), small).await;
     assert_eq!(reason(&out), "memory_limit", "{:?}", out.result);
@@ -267,7 +267,7 @@ async fn s3_peak_memory_is_reported_in_usage() {
         &plugin,
         "alloc",
         json!({"mib": 8}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(output(&out)["len"], 8 * MIB);
@@ -286,7 +286,7 @@ async fn s3_peak_memory_is_reported_in_usage() {
         &plugin,
         "alloc",
         json!({"mib": 1}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert!(
@@ -317,7 +317,7 @@ async fn s3_repeated_memory_failures_do_not_grow_the_host() {
             &plugin,
             "alloc",
             json!({"mib": 48}),
-            Limits::default(),
+            StepLimits::default(),
         )
         .await;
         assert_eq!(output(&ok)["len"], 48 * MIB);
@@ -326,7 +326,7 @@ async fn s3_repeated_memory_failures_do_not_grow_the_host() {
             &plugin,
             "alloc",
             json!({"mib": 100}),
-            Limits::default(),
+            StepLimits::default(),
         )
         .await;
         assert_eq!(reason(&over), "memory_limit", "{:?}", over.result);
@@ -355,7 +355,14 @@ async fn s3_repeated_memory_failures_do_not_grow_the_host() {
 async fn s4_unbounded_recursion_is_a_stack_overflow_not_an_abort() {
     let (sandbox, plugin) = hostile().await;
     for _ in 0..3 {
-        let out = run(&sandbox, &plugin, "recurse", json!({}), Limits::default()).await;
+        let out = run(
+            &sandbox,
+            &plugin,
+            "recurse",
+            json!({}),
+            StepLimits::default(),
+        )
+        .await;
         assert_eq!(reason(&out), "stack_overflow", "{:?}", out.result);
     }
     // Still in this process, still serving.
@@ -372,11 +379,11 @@ async fn s5_resource_handle_flood_is_refused_with_resource_limit() {
         &plugin,
         "handle-flood",
         json!({}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(reason(&out), "resource_limit", "{:?}", out.result);
-    let default_limit = Limits::default().resource_handles;
+    let default_limit = StepLimits::default().resource_handles;
     assert!(
         failure(&out).message.contains(&default_limit.to_string()),
         "{}",
@@ -389,13 +396,13 @@ async fn s5_resource_handle_flood_is_refused_with_resource_limit() {
         &plugin,
         "handle-flood",
         json!({"max": 500}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(output(&out)["handles"], 500);
-    let tight = Limits {
+    let tight = StepLimits {
         resource_handles: 100,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = run(
         &sandbox,
@@ -440,9 +447,9 @@ async fn s5_table_growth_past_the_limit_fails_table_limit() {
         .unwrap_or_else(|e| panic!("the table-grow connector: {e}"));
     assert_eq!(plugin.manifest().name, "wat-table");
 
-    let tight = Limits {
+    let tight = StepLimits {
         table_elements: 5000,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = run(&sandbox, &plugin, "grow", json!({}), tight).await;
     assert_eq!(reason(&out), "table_limit", "{:?}", out.result);
@@ -454,8 +461,8 @@ async fn s5_table_growth_past_the_limit_fails_table_limit() {
         failure(&out).message
     );
 
-    let default_limit = Limits::default().table_elements;
-    let out = run(&sandbox, &plugin, "grow", json!({}), Limits::default()).await;
+    let default_limit = StepLimits::default().table_elements;
+    let out = run(&sandbox, &plugin, "grow", json!({}), StepLimits::default()).await;
     assert_eq!(reason(&out), "table_limit", "{:?}", out.result);
     assert!(
         failure(&out)
@@ -519,7 +526,7 @@ async fn well_behaved_wat_connector_runs() {
         .await
         .unwrap();
     assert_eq!(plugin.manifest().actions[0].name, "grow");
-    let out = run(&sandbox, &plugin, "grow", json!({}), Limits::default()).await;
+    let out = run(&sandbox, &plugin, "grow", json!({}), StepLimits::default()).await;
     assert_eq!(output(&out), &json!("table.grow returned -1"));
 }
 
@@ -528,9 +535,9 @@ async fn well_behaved_wat_connector_runs() {
 #[tokio::test]
 async fn s6_input_over_the_limit_fails_input_too_large() {
     let (sandbox, plugin) = hostile().await;
-    let limits = Limits {
+    let limits = StepLimits {
         input_bytes: 1024,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let big = json!({"pad": "x".repeat(2048)});
     let out = run(&sandbox, &plugin, "static-counter", big, limits).await;
@@ -549,9 +556,9 @@ async fn s6_input_over_the_limit_fails_input_too_large() {
 #[tokio::test]
 async fn s6_output_over_the_limit_fails_output_too_large() {
     let (sandbox, plugin) = hostile().await;
-    let limits = Limits {
+    let limits = StepLimits {
         output_bytes: 2 * MIB as usize,
-        ..Limits::default()
+        ..StepLimits::default()
     };
 
     let out = run(&sandbox, &plugin, "big-output", json!({"mib": 3}), limits).await;
@@ -575,11 +582,11 @@ async fn s6_oversized_value_to_a_host_import_fails_hostcall_too_large() {
         &plugin,
         "huge-hostcall",
         json!({"mib": 5}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(reason(&out), "hostcall_too_large", "{:?}", out.result);
-    let limit = Limits::default().hostcall_bytes;
+    let limit = StepLimits::default().hostcall_bytes;
     assert!(
         failure(&out)
             .message
@@ -588,9 +595,9 @@ async fn s6_oversized_value_to_a_host_import_fails_hostcall_too_large() {
         failure(&out).message
     );
 
-    let tight = Limits {
+    let tight = StepLimits {
         hostcall_bytes: MIB as usize,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let out = run(&sandbox, &plugin, "huge-hostcall", json!({"mib": 2}), tight).await;
     assert_eq!(reason(&out), "hostcall_too_large", "{:?}", out.result);
@@ -602,13 +609,13 @@ async fn s6_oversized_value_to_a_host_import_fails_hostcall_too_large() {
 #[tokio::test]
 async fn s6_log_flood_is_truncated_with_a_marker_and_the_step_succeeds() {
     let (sandbox, plugin) = hostile().await;
-    let budget = Limits::default().log_bytes;
+    let budget = StepLimits::default().log_bytes;
     let out = run(
         &sandbox,
         &plugin,
         "log-flood",
         json!({"records": 1000, "size": 200}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(output(&out)["records"], 1000);
@@ -649,7 +656,7 @@ async fn s6_log_flood_is_truncated_with_a_marker_and_the_step_succeeds() {
         &plugin,
         "log-flood",
         json!({"records": 10, "size": 20}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(out.logs.len(), 10);
@@ -683,7 +690,7 @@ async fn s12_output_that_is_not_json_is_invalid_output() {
         &plugin,
         "output-not-json",
         json!({}),
-        Limits::default(),
+        StepLimits::default(),
     )
     .await;
     assert_eq!(reason(&out), "invalid_output", "{:?}", out.result);
@@ -826,7 +833,7 @@ async fn a_full_instance_pool_is_host_busy_not_the_plugins_fault() {
     // Until the spinner holds the slot, the trivial call may still succeed.
     let started = Instant::now();
     let busy = loop {
-        let out = run(&sandbox, &trivial, "echo", json!(1), Limits::default()).await;
+        let out = run(&sandbox, &trivial, "echo", json!(1), StepLimits::default()).await;
         if out.result.is_err() {
             break out;
         }

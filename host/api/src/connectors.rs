@@ -4,17 +4,14 @@ use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
-use weft_types::Role;
 
 pub async fn list_connectors(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Viewer)?;
     let items: Vec<Value> = state
-        .handle
-        .connectors()
-        .list()
+        .app
+        .list_connectors(&caller)?
         .into_iter()
         .map(|e| {
             let m = e.plugin.manifest();

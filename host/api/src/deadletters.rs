@@ -1,7 +1,6 @@
 //! `/v1/dead-letters`: tasks the queue gave up on (a poison step), listed for
 //! the caller's tenant and re-driven one by one (admin and above).
 
-use crate::audit::record;
 use crate::extract::P;
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
@@ -9,10 +8,6 @@ use axum::extract::State;
 use serde_json::{Value, json};
 use std::time::UNIX_EPOCH;
 use weft_queue::DeadLetter;
-use weft_types::Role;
-
-/// Most dead letters one listing returns.
-const LIMIT: usize = 500;
 
 fn dto(d: &DeadLetter) -> Value {
     let at =
@@ -33,10 +28,9 @@ pub async fn list_dead_letters(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Admin)?;
     let items: Vec<Value> = state
-        .handle
-        .dead_letters(&caller.tenant_id, LIMIT)
+        .app
+        .list_dead_letters(&caller)
         .await?
         .iter()
         .map(dto)
@@ -49,12 +43,10 @@ pub async fn redrive_dead_letter(
     caller: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Admin)?;
-    let rerun = state.handle.redrive(&caller.tenant_id, &id).await?;
-    record(&state, &caller, "dead_letter.redrive", &id).await?;
+    let done = state.app.redrive_dead_letter(&caller, &id).await?;
     Ok(Json(json!({
-        "id": id,
+        "id": done.id,
         "redriven": true,
-        "rerun_id": rerun.map(|r| r.id),
+        "rerun_id": done.rerun.map(|r| r.id),
     })))
 }

@@ -134,41 +134,34 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<weft_worker::Error> for ApiError {
-    fn from(e: weft_worker::Error) -> Self {
-        use weft_worker::Error as W;
+impl From<weft_app::Error> for ApiError {
+    fn from(e: weft_app::Error) -> Self {
+        use weft_app::Error as A;
         match e {
-            W::NotFound(what) => Self::not_found(what),
-            W::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            W::Invalid(m) => Self::invalid(m),
-            W::Store(s) => s.into(),
-            W::Queue(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
-            W::Vault(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
-            W::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
+            A::Unauthenticated => Self::unauthenticated(),
+            A::Forbidden { needs } => Self::forbidden(needs.as_str()),
+            A::NotFound(what) => Self::not_found(what),
+            A::Invalid(m) => Self::invalid(m),
+            A::InvalidWorkflow {
+                problems,
+                too_large,
+            } => {
+                let mut out = Self::invalid_workflow(problems);
+                if too_large {
+                    out.status = StatusCode::PAYLOAD_TOO_LARGE;
+                }
+                out
+            }
+            A::Conflict(m) | A::Duplicate(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            A::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
+            A::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            A::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
         }
     }
 }
 
 impl From<weft_store::Error> for ApiError {
     fn from(e: weft_store::Error) -> Self {
-        use weft_store::Error as S;
-        match e {
-            S::NotFound(what) => Self::not_found(what),
-            S::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            S::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
-        }
-    }
-}
-
-impl From<weft_engine::Error> for ApiError {
-    fn from(e: weft_engine::Error) -> Self {
-        match &e {
-            weft_engine::Error::TooLarge { .. } => {
-                let mut out = Self::invalid_workflow(e.problems());
-                out.status = StatusCode::PAYLOAD_TOO_LARGE;
-                out
-            }
-            _ => Self::invalid_workflow(e.problems()),
-        }
+        weft_app::Error::from(e).into()
     }
 }

@@ -3,19 +3,16 @@
 //! is a plain 404.
 
 use crate::extract::P;
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiError, ApiResult, AppState, Bucket, Verdict};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use std::time::Duration;
-use weft_limits::{Class, RateDecision};
-use weft_types::{Run, Status, Trigger, WebhookMode};
+use weft_app::{WebhookCall, WebhookStart};
+use weft_types::{Run, Status};
 
-/// How long a synchronous webhook waits when the workflow sets nothing.
-const DEFAULT_SYNC_WAIT_MS: u64 = 30_000;
 /// Request headers never handed to a workflow.
 const HIDDEN: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
@@ -26,28 +23,15 @@ pub async fn post_hook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let store = state.handle.store();
-    let wf = match store.workflow_by_token(&token).await? {
-        Some(wf) if wf.active => wf,
-        _ => return Err(ApiError::not_found("webhook")),
-    };
-    if let Some(limits) = &state.rate_limits {
-        let l = &state.limit_settings;
-        match limits
-            .check_rate(
-                &wf.tenant_id,
-                Class::Webhook,
-                l.webhook_rate,
-                l.webhook_burst,
-            )
-            .await
-        {
-            RateDecision::Allowed => {}
-            RateDecision::Limited { retry_after } => {
+    let wf = state.app.webhook_workflow(&token).await?;
+    if let Some(limiter) = &state.rate_limiter {
+        match limiter.check(&wf.tenant_id, Bucket::Webhook).await {
+            Verdict::Allow => {}
+            Verdict::Deny { retry_after } => {
                 return Err(ApiError::rate_limited("webhook", retry_after));
             }
-            // Redis down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
-            RateDecision::Unavailable => {
+            // Limiter down: public webhooks fail closed (docs/DISTRIBUTED.md, D9).
+            Verdict::Unavailable => {
                 return Err(ApiError::unavailable(
                     "rate limits cannot be checked right now; retry later",
                     1,
@@ -55,30 +39,19 @@ pub async fn post_hook(
             }
         }
     }
-    let def = state
-        .handle
-        .definition(&wf.tenant_id, &wf.id, wf.version)
-        .await?;
     let input = json!({
         "body": body_value(&headers, &body)?,
         "query": query_value(query.as_deref()),
         "headers": headers_value(&headers),
     });
-    let run = state
-        .handle
-        .start(&wf.tenant_id, &wf, Trigger::Webhook, input)
-        .await?;
-    let hook = def.triggers.webhook.unwrap_or_default();
-    if hook.mode == WebhookMode::Async {
-        return Ok(accepted(&run));
-    }
-    let run = if run.response.is_some() || run.status.is_terminal() {
-        run
-    } else {
-        let wait = Duration::from_millis(hook.timeout_ms.unwrap_or(DEFAULT_SYNC_WAIT_MS));
-        state.handle.wait(&wf.tenant_id, &run.id, wait).await?
+    let call = WebhookCall {
+        workflow: wf,
+        input,
     };
-    Ok(answer(&run))
+    Ok(match state.app.start_webhook(call).await? {
+        WebhookStart::Accepted(run) => accepted(&run),
+        WebhookStart::Waited(run) => answer(&run),
+    })
 }
 
 fn body_value(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
@@ -185,16 +158,7 @@ pub async fn post_resume(
     body: Bytes,
 ) -> ApiResult<Response> {
     let payload = body_value(&headers, &body)?;
-    let run = state
-        .handle
-        .resume_token(&token, payload)
-        .await
-        .map_err(|e| match e {
-            weft_worker::Error::NotFound(_) | weft_worker::Error::Conflict(_) => {
-                ApiError::not_found("resume token")
-            }
-            other => other.into(),
-        })?;
+    let run = state.app.resume_by_token(&token, payload).await?;
     Ok((
         StatusCode::OK,
         Json(json!({"run_id": run.id, "status": run.status})),

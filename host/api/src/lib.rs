@@ -3,16 +3,19 @@
 //! `/resume/{token}` (the unguessable token is the credential), and
 //! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
 //!
+//! Handlers translate HTTP and nothing more: every use case (and its role
+//! check and audit entry) is `weft_app`'s.
+//!
 //! [`router`] is pure: tests call it without a socket. Every route is listed
 //! once in [`routes::ROUTES`], from which the OpenAPI document and the
 //! cross-tenant test are generated.
 //!
 //! ```text
-//! let app = weft_api::router(weft_api::AppState::new(handle));
-//! axum::serve(listener, app).await?;
+//! let app = weft_app::App::new(handle, limits);
+//! let router = weft_api::router(weft_api::AppState::new(app, "http://127.0.0.1:8080"));
+//! axum::serve(listener, router).await?;
 //! ```
 
-mod audit;
 mod auth;
 mod connectors;
 mod credentials;
@@ -22,6 +25,7 @@ mod error;
 mod extract;
 mod hooks;
 mod keys;
+mod limiter;
 pub mod openapi;
 pub mod routes;
 mod runs;
@@ -30,13 +34,13 @@ mod workflows;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
+pub use limiter::{Bucket, RateLimiter, Verdict};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use std::sync::Arc;
-use weft_engine::Limits;
-use weft_worker::Handle;
+use weft_app::App;
 
 /// Largest request body accepted, in bytes (a definition is at most 1 MiB).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -44,63 +48,28 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The worker handle (store, queue, connectors, runs).
-    pub handle: Handle,
-    /// Definition limits.
-    pub limits: Arc<Limits>,
+    /// The use cases (and, through them, the runtime).
+    pub app: App,
     /// The public base URL, for webhook and resume URLs in responses.
     pub base_url: Arc<str>,
-    /// Per-tenant rate limits (Redis); `None`: no rate limits (embedded mode).
-    pub rate_limits: Option<Arc<weft_limits::Limits>>,
-    /// The rates and bursts.
-    pub limit_settings: LimitSettings,
-}
-
-/// Per-tenant rates (per second) and bursts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LimitSettings {
-    /// Authenticated `/v1` calls per second.
-    pub api_rate: f64,
-    /// Their burst.
-    pub api_burst: u32,
-    /// Webhook deliveries per second.
-    pub webhook_rate: f64,
-    /// Their burst.
-    pub webhook_burst: u32,
-}
-
-impl Default for LimitSettings {
-    fn default() -> Self {
-        Self {
-            api_rate: 100.0,
-            api_burst: 200,
-            webhook_rate: 50.0,
-            webhook_burst: 100,
-        }
-    }
+    /// Per-tenant rate limits; `None`: none (embedded mode).
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl AppState {
-    /// State over `handle`, with default limits.
-    pub fn new(handle: Handle, base_url: &str) -> Self {
+    /// State over `app`, without rate limits.
+    pub fn new(app: App, base_url: &str) -> Self {
         Self {
-            handle,
-            limits: Arc::new(Limits::default()),
+            app,
             base_url: base_url.trim_end_matches('/').into(),
-            rate_limits: None,
-            limit_settings: LimitSettings::default(),
+            rate_limiter: None,
         }
     }
 
     /// The same state with per-tenant rate limits.
     #[must_use]
-    pub fn with_rate_limits(
-        mut self,
-        limits: Arc<weft_limits::Limits>,
-        settings: LimitSettings,
-    ) -> Self {
-        self.rate_limits = Some(limits);
-        self.limit_settings = settings;
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
         self
     }
 }

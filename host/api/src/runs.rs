@@ -1,22 +1,18 @@
 //! `/v1/runs` and manual starts: start, list, get (with steps and journal),
-//! cancel, retry, re-run from a step, resume a waiting step.
+//! cancel, retry, re-run from a step, resume a waiting step. The use cases
+//! are `weft_app`'s; these handlers translate HTTP.
 
-use crate::audit::record;
 use crate::dto::{AttemptDto, PageDto, RunDto, StepDto};
 use crate::extract::{Body, OptBody, P, Q};
-use crate::workflows::PageQuery;
 use crate::{ApiError, ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::Duration;
 use weft_store::RunFilter;
-use weft_types::{Role, Status, Trigger};
-
-/// Longest `wait_ms` a caller may ask for.
-const MAX_WAIT_MS: u64 = 60_000;
+use weft_types::Status;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -40,28 +36,8 @@ pub async fn start_run(
     Q(q): Q<StartQuery>,
     OptBody(body): OptBody<StartBody>,
 ) -> ApiResult<(StatusCode, Json<RunDto>)> {
-    caller.require(Role::Member)?;
-    let wf = state
-        .handle
-        .store()
-        .get_workflow(&caller.tenant_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("workflow"))?;
-    let input = body.input;
-    let mut run = state
-        .handle
-        .start(
-            &caller.tenant_id,
-            &wf,
-            Trigger::Manual,
-            json!({"body": input}),
-        )
-        .await?;
-    if let Some(ms) = q.wait_ms.filter(|ms| *ms > 0) {
-        let wait = Duration::from_millis(ms.min(MAX_WAIT_MS));
-        run = state.handle.wait(&caller.tenant_id, &run.id, wait).await?;
-    }
-    record(&state, &caller, "run.start", &run.id).await?;
+    let wait = q.wait_ms.map(Duration::from_millis);
+    let run = state.app.start_run(&caller, &id, body.input, wait).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
@@ -79,7 +55,6 @@ pub async fn list_runs(
     caller: Caller,
     Q(q): Q<ListQuery>,
 ) -> ApiResult<Json<PageDto<RunDto>>> {
-    caller.require(Role::Viewer)?;
     let status = match &q.status {
         Some(s) => Some(
             s.parse::<Status>()
@@ -91,18 +66,11 @@ pub async fn list_runs(
         workflow_id: q.workflow_id.clone(),
         status,
     };
-    let page = PageQuery::from_parts(q.before.clone(), q.limit).page();
-    let runs = state
-        .handle
-        .store()
-        .list_runs(&caller.tenant_id, &filter, &page)
-        .await?;
-    let next = (runs.len() == page.limit as usize)
-        .then(|| runs.last().map(|r| r.id.clone()))
-        .flatten();
+    let page = weft_app::page(q.before.clone(), q.limit);
+    let listing = state.app.list_runs(&caller, &filter, &page).await?;
     Ok(Json(PageDto {
-        items: runs.into_iter().map(RunDto::from).collect(),
-        next,
+        items: listing.items.into_iter().map(RunDto::from).collect(),
+        next: listing.next,
     }))
 }
 
@@ -111,29 +79,16 @@ pub async fn get_run(
     caller: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<RunDto>> {
-    caller.require(Role::Viewer)?;
-    let store = state.handle.store();
-    let loaded = store
-        .load_run(&caller.tenant_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("run"))?;
-    let mut attempts = store.list_attempts(&caller.tenant_id, &id).await?;
-    let mut steps = loaded.steps;
-    steps.sort_by_key(|s| (s.created_at, s.key.clone()));
-    let steps = steps
+    let detail = state.app.get_run(&caller, &id).await?;
+    let steps = detail
+        .steps
         .into_iter()
         .map(|s| {
-            let (mine, rest): (Vec<_>, Vec<_>) =
-                attempts.drain(..).partition(|a| a.step_key == s.key);
-            attempts = rest;
-            StepDto::new(
-                s,
-                &state.base_url,
-                mine.into_iter().map(AttemptDto::from).collect(),
-            )
+            let attempts = s.attempts.into_iter().map(AttemptDto::from).collect();
+            StepDto::new(s.step, &state.base_url, attempts)
         })
         .collect();
-    let mut dto = RunDto::from(loaded.run);
+    let mut dto = RunDto::from(detail.run);
     dto.steps = Some(steps);
     Ok(Json(dto))
 }
@@ -143,9 +98,7 @@ pub async fn cancel_run(
     caller: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<RunDto>> {
-    caller.require(Role::Member)?;
-    let run = state.handle.cancel(&caller.tenant_id, &id).await?;
-    record(&state, &caller, "run.cancel", &id).await?;
+    let run = state.app.cancel_run(&caller, &id).await?;
     Ok(Json(run.into()))
 }
 
@@ -154,9 +107,7 @@ pub async fn retry_run(
     caller: Caller,
     P(id): P<String>,
 ) -> ApiResult<(StatusCode, Json<RunDto>)> {
-    caller.require(Role::Member)?;
-    let run = state.handle.rerun(&caller.tenant_id, &id, None).await?;
-    record(&state, &caller, "run.retry", &id).await?;
+    let run = state.app.retry_run(&caller, &id).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
@@ -173,12 +124,7 @@ pub async fn rerun_run(
     P(id): P<String>,
     Body(body): Body<RerunBody>,
 ) -> ApiResult<(StatusCode, Json<RunDto>)> {
-    caller.require(Role::Member)?;
-    let run = state
-        .handle
-        .rerun(&caller.tenant_id, &id, Some(&body.from))
-        .await?;
-    record(&state, &caller, "run.rerun", &id).await?;
+    let run = state.app.rerun_from(&caller, &id, &body.from).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
@@ -196,12 +142,9 @@ pub async fn resume_step(
     P((id, key)): P<(String, String)>,
     OptBody(body): OptBody<ResumeBody>,
 ) -> ApiResult<Json<RunDto>> {
-    caller.require(Role::Member)?;
-    let payload = body.payload;
     let run = state
-        .handle
-        .resume(&caller.tenant_id, &id, &key, payload)
+        .app
+        .resume_step(&caller, &id, &key, body.payload)
         .await?;
-    record(&state, &caller, "run.resume", &id).await?;
     Ok(Json(run.into()))
 }

@@ -18,10 +18,26 @@ pub async fn get_health() -> Json<Health> {
 /// Redis does not (runs are still accepted: the outbox holds their tasks, and
 /// limits fail open or closed by policy). The body says each one's state.
 pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let store = state.handle.store().ping().await.map_err(|e| e.to_string());
-    let queue = state.handle.queue().ping().await.map_err(|e| e.to_string());
-    let redis = match &state.rate_limits {
-        Some(l) => Some(l.ping().await),
+    let store = state
+        .app
+        .handle()
+        .store()
+        .ping()
+        .await
+        .map_err(|e| e.to_string());
+    let queue = state
+        .app
+        .handle()
+        .queue()
+        .ping()
+        .await
+        .map_err(|e| e.to_string());
+    // The limiter's backend (Redis), when it has one.
+    let limiter = match &state.rate_limiter {
+        Some(l) => match l.backend() {
+            Some(name) => Some((name, l.ping().await)),
+            None => None,
+        },
         None => None,
     };
     let show = |r: &Result<(), String>| match r {
@@ -29,7 +45,7 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready
         Err(e) => e.clone(),
     };
     let ready = store.is_ok();
-    let whole = queue.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let whole = queue.is_ok() && limiter.as_ref().is_none_or(|(_, r)| r.is_ok());
     let body = Ready {
         status: match (ready, whole) {
             (false, _) => Readiness::Unavailable,
@@ -38,7 +54,8 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready
         },
         store: show(&store),
         queue: show(&queue),
-        redis: redis.as_ref().map(show),
+        // The one limiter backend is Redis.
+        redis: limiter.as_ref().map(|(_, r)| show(r)),
     };
     let code = if ready {
         StatusCode::OK
@@ -49,7 +66,7 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready
 }
 
 pub async fn get_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let out = state.handle.render_metrics().await;
+    let out = state.app.handle().render_metrics().await;
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         out,

@@ -64,6 +64,10 @@ struct Cluster {
 impl Cluster {
     fn command(&self, role: &str) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
+        // Only the cluster's settings: the scripts' WEFT_* are not settings.
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WEFT_")) {
+            c.env_remove(k);
+        }
         c.arg(role)
             .env("WEFT_LISTEN", "127.0.0.1:0")
             .env("WEFT_DATA_DIR", self.data.path())

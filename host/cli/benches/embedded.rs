@@ -36,7 +36,12 @@ fn start(data: &std::path::Path) -> Serve {
         "{} missing: build the plugins first",
         wasm.display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+    // Only the bench's settings: the scripts' WEFT_* are not settings.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WEFT_")) {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .arg("--plugins")

@@ -5,11 +5,11 @@ use anyhow::{Context, bail};
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use weft_app::Actor;
 use weft_cli::config::Settings;
 use weft_cli::server::{Config, Role, Server, StoreKind};
-use weft_engine::{Format, Limits, definition, validate};
-use weft_types::{Status, Trigger, Workflow, WorkflowVersion};
-use weft_worker::{new_id, new_token, now_ms};
+use weft_engine::Format;
+use weft_types::Status;
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::load(args.config.as_deref())?;
@@ -26,7 +26,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         settings.base_url = args.base_url;
     }
     if let Some(c) = args.concurrency {
-        settings.concurrency = c;
+        settings.worker.concurrency = c;
     }
     run_process(&settings, Role::All).await
 }
@@ -135,57 +135,26 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.http = false;
     config.plugins = args.plugins;
     let server = Server::start(config).await?;
-    let limits = Limits::default();
-    let def = definition::parse(&bytes, format, &limits)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let problems = validate::check(&def, &server.handle.connectors().catalog(), &limits);
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{}: {p}", args.file.display());
+    let actor = Actor::local(server.default_tenant.clone(), "cli");
+    let (wf, _) = match server.app.create_workflow(&actor, &bytes, format).await {
+        Ok(created) => created,
+        Err(weft_app::Error::InvalidWorkflow { problems, .. }) => {
+            for p in &problems {
+                eprintln!("{}: {p}", args.file.display());
+            }
+            server.stop().await;
+            bail!("the workflow has {} problem(s)", problems.len());
         }
-        bail!("the workflow has {} problem(s)", problems.len());
-    }
-    let tenant = server.default_tenant.clone();
-    let now = now_ms();
-    let wf = Workflow {
-        tenant_id: tenant.clone(),
-        id: new_id("wf"),
-        name: def.name.clone(),
-        version: 1,
-        active: false,
-        webhook_token: new_token(),
-        created_at: now,
-        updated_at: now,
+        Err(e) => return Err(anyhow::anyhow!("{}: {e}", args.file.display())),
     };
-    let version = WorkflowVersion {
-        tenant_id: tenant.clone(),
-        workflow_id: wf.id.clone(),
-        version: 1,
-        definition: serde_json::to_value(&def)?,
-        created_at: now,
-    };
-    server.handle.store().create_workflow(&wf, &version).await?;
     let started = Instant::now();
-    let run = server
-        .handle
-        .start(
-            &tenant,
-            &wf,
-            Trigger::Manual,
-            serde_json::json!({"body": input}),
-        )
-        .await?;
-    eprintln!("run {} of `{}` started", run.id, def.name);
+    let run = server.app.start_run(&actor, &wf.id, input, None).await?;
+    eprintln!("run {} of `{}` started", run.id, wf.name);
     let mut seen: HashMap<String, Status> = HashMap::new();
     let deadline = started + Duration::from_secs(args.timeout_secs);
-    let mut state = loop {
-        let state = server
-            .handle
-            .store()
-            .load_run(&tenant, &run.id)
-            .await?
-            .context("run vanished")?;
-        for s in &state.steps {
+    let detail = loop {
+        let detail = server.app.get_run(&actor, &run.id).await?;
+        for s in detail.steps.iter().map(|d| &d.step) {
             if seen.get(&s.key) != Some(&s.status) {
                 seen.insert(s.key.clone(), s.status);
                 let extra = s
@@ -203,22 +172,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        if state.run.status.is_terminal() || Instant::now() > deadline {
-            break state;
+        if detail.run.status.is_terminal() || Instant::now() > deadline {
+            break detail;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    state.steps.sort_by_key(|s| (s.created_at, s.updated_at));
-    let attempts = server
-        .handle
-        .store()
-        .list_attempts(&tenant, &run.id)
-        .await?;
+    let state = &detail.run;
+    let mut steps: Vec<_> = detail.steps.iter().map(|d| &d.step).collect();
+    steps.sort_by_key(|s| (s.created_at, s.updated_at));
+    let attempts: Vec<_> = detail.steps.iter().flat_map(|d| &d.attempts).collect();
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({"run": state.run, "steps": state.steps, "attempts": attempts})
+                &serde_json::json!({"run": state, "steps": steps, "attempts": attempts})
             )?
         );
     } else {
@@ -226,7 +193,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "\n{:<24} {:<10} {:>8} {:>10}  output",
             "step", "status", "attempts", "time (ms)"
         );
-        for s in &state.steps {
+        for s in &steps {
             let mine: Vec<_> = attempts.iter().filter(|a| a.step_key == s.key).collect();
             let ms: i64 = mine
                 .iter()
@@ -249,18 +216,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         println!(
             "\nrun {} {} in {:.1} ms",
-            state.run.id,
-            state.run.status,
+            state.id,
+            state.status,
             started.elapsed().as_secs_f64() * 1e3
         );
-        if let Some(o) = state.run.response.as_ref().or(state.run.output.as_ref()) {
+        if let Some(o) = state.response.as_ref().or(state.output.as_ref()) {
             println!("{}", serde_json::to_string_pretty(o)?);
         }
-        if let Some(e) = &state.run.error {
+        if let Some(e) = &state.error {
             println!("error: {e}");
         }
     }
-    let ok = state.run.status == Status::Completed;
+    let ok = state.status == Status::Completed;
     server.stop().await;
     Ok(if ok {
         ExitCode::SUCCESS

@@ -1,6 +1,6 @@
 //! Building and running a whole server in one process.
 
-use crate::config::{LimitSettings, QueueType, Settings};
+use crate::config::Settings;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use weft_api::AppState;
+use weft_app::{App, Tenants};
 use weft_sandbox::Sandbox;
 use weft_store::Store;
-use weft_types::{Role as KeyRole, Tenant};
-use weft_worker::{Connectors, Handle, Parts, new_id, now_ms};
+use weft_worker::{Connectors, Handle, Parts};
 
 /// Which store backs the server.
 #[derive(Debug, Clone)]
@@ -22,12 +22,7 @@ pub enum StoreKind {
     /// In memory; nothing survives the process (`weft run`, some tests).
     Memory,
     /// PostgreSQL (distributed mode).
-    Postgres {
-        /// `postgres://...`
-        url: String,
-        /// Pool size.
-        max_connections: u32,
-    },
+    Postgres(weft_store_postgres::Options),
 }
 
 /// Which queue carries tasks.
@@ -72,10 +67,11 @@ pub struct Config {
     pub http: bool,
     /// The queue.
     pub queue: QueueKind,
-    /// Redis for rate limits and running-step slots (`None`: no limits).
-    pub redis_url: Option<String>,
-    /// Per-tenant limits.
-    pub limits: LimitSettings,
+    /// Redis for rate limits and running-step slots (an empty `url`: no
+    /// limits).
+    pub redis: weft_limits::Options,
+    /// Per-tenant API and webhook rates (with Redis).
+    pub limits: weft_limits::Rates,
     /// What this process does.
     pub role: Role,
     /// Create the master keyring and the first tenant when missing (`weft
@@ -100,15 +96,16 @@ impl Config {
             sandbox: weft_sandbox::Options::default(),
             http: true,
             queue: QueueKind::Memory,
-            redis_url: None,
-            limits: LimitSettings::default(),
+            redis: weft_limits::Options::default(),
+            limits: weft_limits::Rates::default(),
             role: Role::All,
             bootstrap: true,
             migrate: true,
         }
     }
 
-    /// A process's configuration from [`Settings`].
+    /// A process's configuration from [`Settings`]: each section is handed
+    /// to its component as it is.
     pub fn from_settings(settings: &Settings, role: Role) -> Self {
         let mut c = Self::embedded(&settings.data_dir);
         c.listen = settings.listen;
@@ -117,38 +114,19 @@ impl Config {
         c.role = role;
         c.bootstrap = role == Role::All;
         c.migrate = role == Role::All;
-        if settings.database.is_postgres() {
-            c.store = StoreKind::Postgres {
-                url: settings.database.url.clone(),
-                max_connections: settings.database.max_connections,
-            };
-        } else if let Some(p) = settings.database.sqlite_path(&settings.data_dir) {
+        let url = &settings.database.url;
+        if crate::config::is_postgres(url) {
+            c.store = StoreKind::Postgres(settings.database.clone());
+        } else if let Some(p) = crate::config::sqlite_path(url, &settings.data_dir) {
             c.store = StoreKind::Sqlite(p);
         }
         if !settings.queue.url.is_empty() {
-            c.queue = QueueKind::Amqp(weft_queue_amqp::Options {
-                url: settings.queue.url.clone(),
-                prefix: settings.queue.prefix.clone(),
-                queue_type: match settings.queue.queue_type {
-                    QueueType::Quorum => weft_queue_amqp::QueueType::Quorum,
-                    QueueType::Classic => weft_queue_amqp::QueueType::Classic,
-                },
-                max_deliveries: settings.queue.max_deliveries,
-                ack_timeout: Duration::from_millis(settings.queue.ack_timeout_ms),
-                ..weft_queue_amqp::Options::default()
-            });
+            c.queue = QueueKind::Amqp(settings.queue.clone());
         }
-        c.redis_url = Some(settings.redis.url.clone()).filter(|u| !u.is_empty());
-        c.limits = settings.limits.clone();
-        c.worker.concurrency = settings.concurrency;
-        c.worker.grace_ms = settings.shutdown.grace_ms;
-        c.worker.default_step_timeout_ms = settings.worker.default_step_timeout_ms;
-        c.worker.lease_grace_ms = settings.worker.lease_grace_ms;
-        c.worker.sweep_interval_ms = settings.worker.sweep_interval_ms;
-        c.worker.stale_after_ms = settings.worker.stale_after_ms;
-        c.sandbox.egress.allow_private = settings.sandbox.allow_private_network;
-        c.worker.max_running_steps = settings.limits.max_running_steps;
-        c.worker.max_active_runs = settings.limits.max_active_runs;
+        c.redis.clone_from(&settings.redis);
+        c.limits = settings.limits;
+        c.worker.clone_from(&settings.worker);
+        c.sandbox.clone_from(&settings.sandbox);
         c
     }
 }
@@ -157,6 +135,8 @@ impl Config {
 pub struct Server {
     /// The worker handle (store, queue, connectors).
     pub handle: Handle,
+    /// The use cases.
+    pub app: App,
     /// The API state.
     pub state: AppState,
     /// Where HTTP listens (when it does).
@@ -205,17 +185,15 @@ impl Server {
         for p in &config.plugins {
             load_plugins(&sandbox, &connectors, p).await?;
         }
-        let limits = match &config.redis_url {
-            Some(url) => Some(Arc::new(
-                weft_limits::Limits::connect(url, "weft")
-                    .await
-                    .with_context(|| format!("redis {}", crate::config::mask_url(url)))?,
-            )),
-            None => None,
+        let limits = if config.redis.url.is_empty() {
+            None
+        } else {
+            let l = weft_limits::TenantLimits::open(&config.redis)
+                .await
+                .with_context(|| format!("redis {}", crate::config::mask_url(&config.redis.url)))?;
+            Some(Arc::new(l.with_rates(config.limits)))
         };
-        let slots = limits
-            .clone()
-            .map(|l| Arc::new(RedisSlots(l)) as Arc<dyn weft_worker::Slots>);
+        let slots = limits.clone().map(|l| l as Arc<dyn weft_worker::Slots>);
         let handle = Handle::new(Parts {
             store: store.clone(),
             queue,
@@ -225,8 +203,13 @@ impl Server {
             options: config.worker.clone(),
             slots,
         });
+        let app = App::new(
+            handle.clone(),
+            Arc::new(weft_engine::DefinitionLimits::default()),
+        );
         let (default_tenant, bootstrap_key) = if config.bootstrap {
-            bootstrap(&handle).await?
+            let b = app.tenants().bootstrap().await?;
+            (b.tenant_id, b.owner_key)
         } else {
             (String::new(), None)
         };
@@ -246,17 +229,17 @@ impl Server {
         let mut addr = config.listen;
         let base = config.base_url.clone();
         let rate = |state: AppState| match &limits {
-            Some(l) => state.with_rate_limits(l.clone(), rate_settings(&config.limits)),
+            Some(l) => state.with_rate_limiter(l.clone()),
             None => state,
         };
-        let mut state = rate(AppState::new(handle.clone(), base.as_deref().unwrap_or("")));
+        let mut state = rate(AppState::new(app.clone(), base.as_deref().unwrap_or("")));
         if config.http {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             addr = listener.local_addr()?;
             if base.is_none() {
-                state = rate(AppState::new(handle.clone(), &format!("http://{addr}")));
+                state = rate(AppState::new(app.clone(), &format!("http://{addr}")));
             }
             let app = if config.role == Role::Worker {
                 weft_api::ops_router(state.clone())
@@ -274,6 +257,7 @@ impl Server {
         }
         Ok(Self {
             handle,
+            app,
             state,
             addr,
             default_tenant,
@@ -304,17 +288,15 @@ pub async fn open_store(kind: &StoreKind, migrate: bool) -> anyhow::Result<Arc<d
                 .with_context(|| format!("cannot open database {}", path.display()))?,
         ),
         StoreKind::Memory => Arc::new(weft_store::memory::Memory::new()),
-        StoreKind::Postgres {
-            url,
-            max_connections,
-        } => {
-            let options = weft_store_postgres::Options {
-                max_connections: *max_connections,
-                ..weft_store_postgres::Options::new(url)
-            };
-            let pg = weft_store_postgres::Postgres::connect(&options)
+        StoreKind::Postgres(options) => {
+            let pg = weft_store_postgres::Postgres::connect(options)
                 .await
-                .with_context(|| format!("cannot connect to {}", crate::config::mask_url(url)))?;
+                .with_context(|| {
+                    format!(
+                        "cannot connect to {}",
+                        crate::config::mask_url(&options.url)
+                    )
+                })?;
             if migrate {
                 pg.migrate().await.context("cannot migrate the database")?;
             }
@@ -349,41 +331,6 @@ async fn open_queue(config: &Config) -> anyhow::Result<Arc<dyn weft_queue::Queue
     })
 }
 
-fn rate_settings(l: &LimitSettings) -> weft_api::LimitSettings {
-    weft_api::LimitSettings {
-        api_rate: l.api_rate,
-        api_burst: l.api_burst,
-        webhook_rate: l.webhook_rate,
-        webhook_burst: l.webhook_burst,
-    }
-}
-
-/// Running-step slots in Redis, through the worker's port.
-struct RedisSlots(Arc<weft_limits::Limits>);
-
-#[async_trait::async_trait]
-impl weft_worker::Slots for RedisSlots {
-    async fn acquire(
-        &self,
-        tenant: &str,
-        slot: &str,
-        limit: u32,
-        ttl: Duration,
-    ) -> weft_worker::SlotGrant {
-        match self.0.acquire_slot(tenant, slot, limit, ttl).await {
-            weft_limits::SlotDecision::Full { retry_after } => {
-                weft_worker::SlotGrant::Full(retry_after)
-            }
-            // Granted, or Redis unavailable: slots fail open (docs/DISTRIBUTED.md, D9).
-            _ => weft_worker::SlotGrant::Granted,
-        }
-    }
-
-    async fn release(&self, tenant: &str, slot: &str) {
-        self.0.release_slot(tenant, slot).await;
-    }
-}
-
 /// What `weft migrate` did.
 #[derive(Debug)]
 pub struct Migrated {
@@ -405,20 +352,10 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Migrated> {
     let keyring = weft_vault::Keyring::load_or_generate(&config.data_dir.join("master.keys"))
         .context("master key")?;
     let store = open_store(&config.store, true).await?;
-    let queue = weft_queue::memory::Handle::start(weft_queue::memory::Options::default())?;
-    let handle = Handle::new(Parts {
-        store,
-        queue: Arc::new(queue),
-        sandbox: Sandbox::new(config.sandbox.clone())?,
-        connectors: Arc::new(Connectors::new()),
-        keyring: Arc::new(keyring),
-        options: config.worker.clone(),
-        slots: None,
-    });
-    let (tenant, bootstrap_key) = bootstrap(&handle).await?;
+    let done = Tenants::new(store, Arc::new(keyring)).bootstrap().await?;
     Ok(Migrated {
-        tenant,
-        bootstrap_key,
+        tenant: done.tenant_id,
+        bootstrap_key: done.owner_key,
     })
 }
 
@@ -443,51 +380,11 @@ async fn load_plugins(
     Ok(())
 }
 
-/// On an empty store: a `default` tenant and an owner key, whose secret is
-/// returned once.
-async fn bootstrap(handle: &Handle) -> anyhow::Result<(String, Option<String>)> {
-    let store = handle.store();
-    if let Some(t) = store.list_tenants().await?.into_iter().next() {
-        return Ok((t.id, None));
-    }
-    let id = new_id("ten");
-    let tenant = Tenant {
-        wrapped_key: handle.keyring().new_tenant_key(&id)?,
-        id: id.clone(),
-        name: "default".into(),
-        created_at: now_ms(),
-    };
-    store.create_tenant(&tenant).await?;
-    let secret = issue_key(handle, &id, "bootstrap", KeyRole::Owner).await?;
-    Ok((id, Some(secret)))
-}
-
-/// Creates an API key; returns its secret.
-///
-/// # Errors
-/// Store failures.
-pub async fn issue_key(
-    handle: &Handle,
-    tenant: &str,
-    name: &str,
-    role: KeyRole,
-) -> anyhow::Result<String> {
-    Ok(handle.issue_api_key(tenant, name, role).await?.1)
-}
-
 /// Creates another tenant (tests, operators) with an owner key; returns (id, key).
 ///
 /// # Errors
 /// Store or vault failures.
-pub async fn create_tenant(handle: &Handle, name: &str) -> anyhow::Result<(String, String)> {
-    let id = new_id("ten");
-    let tenant = Tenant {
-        wrapped_key: handle.keyring().new_tenant_key(&id)?,
-        id: id.clone(),
-        name: name.to_owned(),
-        created_at: now_ms(),
-    };
-    handle.store().create_tenant(&tenant).await?;
-    let key = issue_key(handle, &id, "owner", KeyRole::Owner).await?;
-    Ok((id, key))
+pub async fn create_tenant(app: &App, name: &str) -> anyhow::Result<(String, String)> {
+    let (tenant, key) = app.tenants().create(name).await?;
+    Ok((tenant.id, key))
 }

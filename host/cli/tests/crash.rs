@@ -31,7 +31,15 @@ fn serve(data: &std::path::Path, first_start: bool) -> Serve {
         "{} missing: run scripts/test",
         transform.display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+    // Only this test's settings: the test scripts' own WEFT_* variables
+    // (service ports, WEFT_TEST_*) are not settings, and weft refuses them.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WEFT_") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .arg("--plugins")

@@ -95,7 +95,7 @@ fn settings(origin: &str, file: Option<(&str, &str)>, env: &[(String, String)]) 
 /// A distributed deployment's settings: PostgreSQL, RabbitMQ and Redis set.
 fn assert_distributed(origin: &str, s: &Settings) {
     assert!(
-        s.database.is_postgres(),
+        weft_cli::config::is_postgres(&s.database.url),
         "{origin}: database.url {:?}",
         s.database.url
     );
@@ -450,7 +450,7 @@ fn compose_hands_weft_a_configuration_it_accepts_and_one_keyring() {
         }
         assert!(st.base_url.is_some(), "{origin}: base_url");
         if sub == "worker" {
-            assert_eq!(st.concurrency, 16, "{origin}: sized for 16 steps");
+            assert_eq!(st.worker.concurrency, 16, "{origin}: sized for 16 steps");
         }
         // The keyring secret is data_dir/master.keys.
         let mounts = svc["secrets"].as_array().expect("secrets");
@@ -704,11 +704,11 @@ fn kubernetes_pods_run_weft_with_an_accepted_configuration_probes_and_limits() {
                 .filter_map(|a| a.parse::<u64>().ok())
                 .sum();
             assert!(
-                (grace_s - pre_stop) * 1000 > st.shutdown.grace_ms,
+                (grace_s - pre_stop) * 1000 > st.worker.shutdown_grace_ms,
                 "{origin}: terminationGracePeriodSeconds {grace_s} (preStop {pre_stop} s) vs grace_ms {}",
-                st.shutdown.grace_ms
+                st.worker.shutdown_grace_ms
             );
-            seen.insert(sub, st.concurrency);
+            seen.insert(sub, st.worker.concurrency);
         }
     }
     assert_eq!(seen.keys().collect::<Vec<_>>(), ["api", "worker"]);
@@ -786,7 +786,7 @@ fn systemd_units_run_weft_hardened_and_migrate_first() {
         assert_eq!(one(&u, "Service", "KillSignal"), "SIGTERM", "{file}");
         let stop = duration_ms(&one(&u, "Service", "TimeoutStopSec"));
         assert!(
-            stop > base.shutdown.grace_ms,
+            stop > base.worker.shutdown_grace_ms,
             "{file}: TimeoutStopSec vs grace_ms"
         );
         assert!(
@@ -896,18 +896,34 @@ fn the_guide_documents_every_setting_with_its_environment_name_and_default() {
         .expect("the guide states what was and was not checked");
     assert!(at < 200, "the statement is at the top");
     let defaults = serde_json::to_value(Settings::default()).expect("json");
-    let mut leaves = Vec::new();
-    for (k, v) in defaults.as_object().expect("object") {
+    // Every leaf, however deep (a section's sub-sections too).
+    fn walk(v: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
         match v {
-            Value::Object(section) => {
-                for (k2, v2) in section {
-                    leaves.push((vec![k.clone(), k2.clone()], v2.clone()));
+            Value::Object(m) => {
+                for (k, child) in m {
+                    path.push(k.clone());
+                    walk(child, path, out);
+                    path.pop();
                 }
             }
-            other => leaves.push((vec![k.clone()], other.clone())),
+            other => out.push((path.clone(), other.clone())),
         }
     }
-    assert!(leaves.len() >= 24, "{} settings", leaves.len());
+    let mut leaves = Vec::new();
+    walk(&defaults, &mut Vec::new(), &mut leaves);
+    // Keys that moved are documented under their older names too.
+    for (old, new) in weft_cli::config::env::ALIASES {
+        let row = guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{old}` |")))
+            .unwrap_or_else(|| panic!("deploy/README.md has no row for the older name `{old}`"));
+        let env = weft_cli::config::env::name_of(old);
+        assert!(
+            row.contains(&format!("`{env}`")) && row.contains(&format!("`{new}`")),
+            "{old}: row lacks `{env}` or `{new}`: {row}"
+        );
+    }
+    assert!(leaves.len() >= 50, "{} settings", leaves.len());
     for (path, default) in leaves {
         let key = path.join(".");
         let env = format!("WEFT_{}", path.join("_").to_uppercase());

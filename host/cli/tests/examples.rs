@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use weft_engine::{Format, Limits, definition, validate};
+use weft_engine::{DefinitionLimits, Format, definition, validate};
 use weft_sandbox::{Options, Sandbox};
 use weft_tests::wasm_dir;
 use weft_types::Manifest;
@@ -45,7 +45,7 @@ async fn bundled_manifests() -> Vec<Manifest> {
 #[tokio::test]
 async fn every_example_parses_and_validates_against_the_bundled_connectors() {
     let catalog = bundled_manifests().await;
-    let limits = Limits::default();
+    let limits = DefinitionLimits::default();
     let mut files: Vec<PathBuf> = std::fs::read_dir(examples_dir())
         .unwrap()
         .map(|e| e.unwrap().path())

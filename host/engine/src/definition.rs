@@ -6,7 +6,7 @@
 //! deserialization (the first shape error, with its path).
 
 use crate::template::pointer_escape;
-use crate::{Error, Limits, Result};
+use crate::{DefinitionLimits, Error, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -40,7 +40,7 @@ impl fmt::Display for Format {
 /// # Errors
 /// [`Error::TooLarge`], [`Error::TooDeep`], [`Error::Syntax`], or [`Error::Invalid`]
 /// for a document of the wrong shape. Semantic checks are [`crate::validate`]'s.
-pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<Definition> {
+pub fn parse(bytes: &[u8], format: Format, limits: &DefinitionLimits) -> Result<Definition> {
     if bytes.len() > limits.max_bytes {
         return Err(Error::TooLarge {
             size: bytes.len(),
@@ -60,7 +60,7 @@ pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<Definition
     from_value(value, limits)
 }
 
-fn yaml(bytes: &[u8], limits: &Limits) -> Result<Value> {
+fn yaml(bytes: &[u8], limits: &DefinitionLimits) -> Result<Value> {
     let syntax = |message: String| Error::Syntax {
         format: Format::Yaml,
         message,
@@ -152,7 +152,7 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
 ///
 /// # Errors
 /// [`Error::TooDeep`] or [`Error::Invalid`].
-pub fn from_value(value: Value, limits: &Limits) -> Result<Definition> {
+pub fn from_value(value: Value, limits: &DefinitionLimits) -> Result<Definition> {
     if depth_exceeds(&value, limits.max_depth) {
         return Err(Error::TooDeep {
             limit: limits.max_depth,

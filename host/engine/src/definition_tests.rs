@@ -1,7 +1,7 @@
 use super::*;
 
 fn err(src: &str, format: Format) -> String {
-    parse(src.as_bytes(), format, &Limits::default())
+    parse(src.as_bytes(), format, &DefinitionLimits::default())
         .unwrap_err()
         .to_string()
 }
@@ -11,7 +11,7 @@ fn json_and_yaml_give_the_same_definition() {
     let json = r#"{"name": "w", "steps": [{"id": "a", "kind": "wait", "duration_ms": 10},
         {"id": "b", "kind": "respond", "status": 201, "body": {"x": "{{ steps.a.output }}"}}]}"#;
     let yaml = "name: w\nsteps:\n  - id: a\n    kind: wait\n    duration_ms: 10\n  - id: b\n    kind: respond\n    status: 201\n    body:\n      x: '{{ steps.a.output }}'\n";
-    let l = Limits::default();
+    let l = DefinitionLimits::default();
     let a = parse(json.as_bytes(), Format::Json, &l).unwrap();
     assert_eq!(a, parse(yaml.as_bytes(), Format::Yaml, &l).unwrap());
     assert_eq!(a.steps.len(), 2);
@@ -78,7 +78,7 @@ fn bombs_are_refused_early() {
     );
     let big = vec![b' '; 1024 * 1024 + 1];
     assert_eq!(
-        parse(&big, Format::Json, &Limits::default()).unwrap_err(),
+        parse(&big, Format::Json, &DefinitionLimits::default()).unwrap_err(),
         Error::TooLarge {
             size: 1_048_577,
             limit: 1_048_576
@@ -118,9 +118,9 @@ fn bombs_are_refused_early() {
     assert_eq!(
         from_value(
             serde_json::json!({"x": [[[[1]]]]}),
-            &Limits {
+            &DefinitionLimits {
                 max_depth: 3,
-                ..Limits::default()
+                ..DefinitionLimits::default()
             }
         )
         .unwrap_err(),

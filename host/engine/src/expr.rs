@@ -3,6 +3,7 @@
 //! Precedence, lowest first: `||`, `&&`, `== !=`, `< <= > >=`, `??`, unary `!`,
 //! postfix `.field` / `[index]`. Evaluation lives in `eval.rs`.
 
+pub(crate) use crate::lex::PErr;
 use crate::lex::{Tok, describe, lex};
 use serde_json::Value;
 
@@ -72,9 +73,6 @@ pub(crate) enum Func {
     String,
     Json,
 }
-
-/// Where parsing failed: byte offset and message.
-pub(crate) type PErr = (usize, String);
 
 /// Parses one expression (without the surrounding `{{ }}`).
 pub(crate) fn parse(src: &str) -> Result<Node, PErr> {

@@ -1,7 +1,9 @@
 //! Tokens of the expression language.
 
-use crate::expr::PErr;
 use serde_json::Value;
+
+/// Where lexing, parsing or evaluating failed: byte offset and message.
+pub(crate) type PErr = (usize, String);
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {

@@ -3,7 +3,7 @@
 //! the retry policy. Pure code: no I/O, no store, no queue.
 //!
 //! ```
-//! use weft_engine::{Format, Limits, definition, validate};
+//! use weft_engine::{Format, DefinitionLimits, definition, validate};
 //! use weft_types::Manifest;
 //!
 //! let yaml = br#"
@@ -13,7 +13,7 @@
 //!     kind: respond
 //!     body: { you_sent: "{{ trigger.body }}" }
 //! "#;
-//! let limits = Limits::default();
+//! let limits = DefinitionLimits::default();
 //! let def = definition::parse(yaml, Format::Yaml, &limits).unwrap();
 //! let catalog: Vec<Manifest> = Vec::new();
 //! validate::validate(&def, &catalog, &limits).unwrap();
@@ -42,7 +42,7 @@ use weft_types::Problem;
 
 /// Size limits applied while parsing and validating a definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
+pub struct DefinitionLimits {
     /// Largest definition document, in bytes.
     pub max_bytes: usize,
     /// Deepest nesting of arrays and objects in the document.
@@ -59,7 +59,7 @@ pub struct Limits {
     pub max_problems: usize,
 }
 
-impl Default for Limits {
+impl Default for DefinitionLimits {
     fn default() -> Self {
         Self {
             max_bytes: 1024 * 1024,
@@ -76,7 +76,7 @@ impl Default for Limits {
 /// Why a definition was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// The document is over [`Limits::max_bytes`].
+    /// The document is over [`DefinitionLimits::max_bytes`].
     #[error("definition is {size} bytes, more than the limit of {limit}")]
     TooLarge {
         /// Its size.
@@ -84,7 +84,7 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
-    /// The document nests deeper than [`Limits::max_depth`].
+    /// The document nests deeper than [`DefinitionLimits::max_depth`].
     #[error("definition nests deeper than {limit} levels (at byte {offset})")]
     TooDeep {
         /// The limit.

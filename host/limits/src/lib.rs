@@ -1,23 +1,33 @@
 //! Per-tenant limits shared by every process, in Redis: rate limits on API
-//! calls and webhook deliveries, and slots of running steps.
+//! calls and webhook deliveries, and slots of running steps. [`TenantLimits`]
+//! is the adapter of two ports: the API's [`weft_api::RateLimiter`] (with the
+//! configured [`Rates`]) and the worker's [`weft_worker::Slots`]; the binary
+//! plugs it into both.
 //!
 //! ```no_run
-//! use std::time::Duration;
-//! use weft_limits::{Class, Limits, RateDecision};
+//! use std::sync::Arc;
+//! use weft_api::{Bucket, RateLimiter};
+//! use weft_limits::{RateDecision, Rates, TenantLimits};
 //!
 //! # async fn demo() {
-//! let limits = Limits::connect("redis://127.0.0.1:6379", "weft").await.unwrap();
-//! match limits.check_rate("ten_1", Class::Api, 100.0, 200).await {
+//! let limits = TenantLimits::connect("redis://127.0.0.1:6379", "weft")
+//!     .await
+//!     .unwrap()
+//!     .with_rates(Rates::default());
+//! match limits.check_rate("ten_1", Bucket::Api, 100.0, 200).await {
 //!     RateDecision::Allowed => {}
 //!     RateDecision::Limited { retry_after } => { /* 429, Retry-After */ }
 //!     RateDecision::Unavailable => { /* the caller's policy: open or closed */ }
 //! }
+//! // What the binary hands the API:
+//! let limiter: Arc<dyn RateLimiter> = Arc::new(limits);
+//! # let _ = limiter;
 //! # }
 //! ```
 //!
 //! # Algorithms
 //!
-//! - **Rate limit**: a token bucket per tenant and [`Class`] (`rate` tokens per
+//! - **Rate limit**: a token bucket per tenant and [`Bucket`] (`rate` tokens per
 //!   second, at most `burst`), kept in one hash and updated by one Lua script,
 //!   so concurrent API processes agree. The clock is Redis's (`TIME`), never
 //!   the caller's. An idle bucket expires once it would be full again.
@@ -32,37 +42,25 @@
 //! Start-up never waits for Redis: the connection is made on first use and
 //! re-made after failures, and every call gives up after 250 ms. An answer that
 //! cannot be had is [`RateDecision::Unavailable`] / [`SlotDecision::Unavailable`]
-//! (counted in [`Limits::unavailable_total`]); what to do with it is the
+//! (counted in [`TenantLimits::unavailable_total`]); what to do with it is the
 //! caller's policy, which Weft sets as: **authenticated API calls fail open**,
 //! **public webhooks fail closed** (503 with `Retry-After`), **slots fail
 //! open**. A flush only resets buckets (full again) and slots (free again);
 //! hard quotas are counted in the database and do not depend on Redis.
 
+mod options;
+mod ports;
+
+pub use options::{Options, Rates};
+
 use redis::aio::ConnectionManager;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
+use weft_api::Bucket;
 
 /// How long one Redis call may take before it counts as unavailable.
 const CALL_TIMEOUT: Duration = Duration::from_millis(250);
-
-/// What a rate limit applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    /// Authenticated `/v1` calls.
-    Api,
-    /// Webhook deliveries (`/hooks/{token}`).
-    Webhook,
-}
-
-impl Class {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Api => "api",
-            Self::Webhook => "webhook",
-        }
-    }
-}
 
 /// A rate limit's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,9 +132,11 @@ local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, tonumber(first[2]) - now}
 ";
 
-/// The limits, over one (re)connecting Redis connection.
-pub struct Limits {
+/// Per-tenant rate limits and running-step slots, over one (re)connecting
+/// Redis connection.
+pub struct TenantLimits {
     client: redis::Client,
+    rates: Rates,
     conn: Mutex<Option<ConnectionManager>>,
     prefix: String,
     bucket: redis::Script,
@@ -144,17 +144,26 @@ pub struct Limits {
     unavailable: AtomicU64,
 }
 
-impl std::fmt::Debug for Limits {
+impl std::fmt::Debug for TenantLimits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limits")
+        f.debug_struct("TenantLimits")
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
 
-impl Limits {
-    /// Limits on the Redis at `url`, with keys under `prefix:`. Does not wait
-    /// for Redis: a Redis that is down only makes answers `Unavailable`.
+impl TenantLimits {
+    /// Limits on the Redis of `options` ([`TenantLimits::connect`]).
+    ///
+    /// # Errors
+    /// The URL does not parse.
+    pub async fn open(options: &Options) -> Result<Self, redis::RedisError> {
+        Self::connect(&options.url, &options.prefix).await
+    }
+
+    /// Limits on the Redis at `url`, with keys under `prefix:`, and the
+    /// default [`Rates`]. Does not wait for Redis: a Redis that is down only
+    /// makes answers `Unavailable`.
     ///
     /// # Errors
     /// The URL does not parse.
@@ -162,6 +171,7 @@ impl Limits {
         let client = redis::Client::open(url)?;
         let limits = Self {
             client,
+            rates: Rates::default(),
             conn: Mutex::new(None),
             prefix: prefix.to_owned(),
             bucket: redis::Script::new(BUCKET),
@@ -172,6 +182,18 @@ impl Limits {
             tracing::warn!("redis is not reachable; limits answer `unavailable` until it is");
         }
         Ok(limits)
+    }
+
+    /// The same limits with these rates for [`weft_api::RateLimiter::check`].
+    #[must_use]
+    pub fn with_rates(mut self, rates: Rates) -> Self {
+        self.rates = rates;
+        self
+    }
+
+    /// The rates the API's checks use.
+    pub fn rates(&self) -> &Rates {
+        &self.rates
     }
 
     /// How many answers could not be had from Redis (metrics).
@@ -222,18 +244,19 @@ impl Limits {
         answer
     }
 
-    /// Takes one token from `tenant`'s bucket for `class`.
+    /// Takes one token from `tenant`'s `bucket`, at `rate` per second and at
+    /// most `burst` (a rate of 0 or less: no limit).
     pub async fn check_rate(
         &self,
         tenant: &str,
-        class: Class,
+        bucket: Bucket,
         rate: f64,
         burst: u32,
     ) -> RateDecision {
         if rate <= 0.0 {
             return RateDecision::Allowed;
         }
-        let key = format!("{}:rate:{}:{tenant}", self.prefix, class.name());
+        let key = format!("{}:rate:{}:{tenant}", self.prefix, bucket.as_str());
         let args = [rate.to_string(), burst.max(1).to_string()];
         match self.run(&self.bucket, key, &args).await {
             Some((1, _)) => RateDecision::Allowed,

@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
-use weft_limits::{Class, Limits, RateDecision, SlotDecision};
+use weft_api::Bucket;
+use weft_limits::{RateDecision, SlotDecision, TenantLimits};
 
-async fn limits() -> Limits {
+async fn limits() -> TenantLimits {
     let url = std::env::var("WEFT_TEST_REDIS_URL").unwrap_or_else(|_| {
         panic!(
             "WEFT_TEST_REDIS_URL is not set: start the services with \
@@ -13,7 +14,7 @@ async fn limits() -> Limits {
         )
     });
     let prefix = format!("t{:x}", rand::random::<u64>());
-    Limits::connect(&url, &prefix).await.unwrap()
+    TenantLimits::connect(&url, &prefix).await.unwrap()
 }
 
 #[tokio::test]
@@ -21,26 +22,27 @@ async fn a_bucket_allows_its_burst_then_limits_then_refills() {
     let l = limits().await;
     for _ in 0..3 {
         assert_eq!(
-            l.check_rate("a", Class::Api, 20.0, 3).await,
+            l.check_rate("a", Bucket::Api, 20.0, 3).await,
             RateDecision::Allowed
         );
     }
-    let RateDecision::Limited { retry_after } = l.check_rate("a", Class::Api, 20.0, 3).await else {
+    let RateDecision::Limited { retry_after } = l.check_rate("a", Bucket::Api, 20.0, 3).await
+    else {
         panic!("the fourth call is over the burst");
     };
     assert!(retry_after <= Duration::from_millis(60), "{retry_after:?}");
     // Another tenant and another class have buckets of their own.
     assert_eq!(
-        l.check_rate("b", Class::Api, 20.0, 3).await,
+        l.check_rate("b", Bucket::Api, 20.0, 3).await,
         RateDecision::Allowed
     );
     assert_eq!(
-        l.check_rate("a", Class::Webhook, 20.0, 3).await,
+        l.check_rate("a", Bucket::Webhook, 20.0, 3).await,
         RateDecision::Allowed
     );
     tokio::time::sleep(retry_after + Duration::from_millis(20)).await;
     assert_eq!(
-        l.check_rate("a", Class::Api, 20.0, 3).await,
+        l.check_rate("a", Bucket::Api, 20.0, 3).await,
         RateDecision::Allowed
     );
 }
@@ -96,11 +98,11 @@ async fn slots_are_bounded_released_expired_and_idempotent() {
 #[tokio::test]
 async fn an_unreachable_redis_answers_unavailable_quickly() {
     let t = Instant::now();
-    let l = Limits::connect("redis://127.0.0.1:1", "down")
+    let l = TenantLimits::connect("redis://127.0.0.1:1", "down")
         .await
         .unwrap();
     assert_eq!(
-        l.check_rate("a", Class::Api, 1.0, 1).await,
+        l.check_rate("a", Bucket::Api, 1.0, 1).await,
         RateDecision::Unavailable
     );
     assert_eq!(
@@ -110,4 +112,49 @@ async fn an_unreachable_redis_answers_unavailable_quickly() {
     assert!(l.ping().await.is_err());
     assert!(l.unavailable_total() >= 2);
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn the_ports_use_the_configured_rates_and_their_failure_policies() {
+    use std::sync::Arc;
+    use weft_api::{RateLimiter, Verdict};
+    use weft_limits::Rates;
+    use weft_worker::{SlotGrant, Slots};
+    let rates = Rates {
+        api_rate: 20.0,
+        api_burst: 2,
+        webhook_rate: 0.0,
+        webhook_burst: 1,
+    };
+    let limiter: Arc<dyn RateLimiter> = Arc::new(limits().await.with_rates(rates));
+    assert_eq!(limiter.backend(), Some("redis"));
+    assert!(limiter.ping().await.is_ok());
+    for _ in 0..2 {
+        assert_eq!(limiter.check("a", Bucket::Api).await, Verdict::Allow);
+    }
+    let Verdict::Deny { retry_after } = limiter.check("a", Bucket::Api).await else {
+        panic!("the third call is over the burst of 2");
+    };
+    assert!(retry_after <= Duration::from_millis(50), "{retry_after:?}");
+    // A rate of 0 turns the bucket off.
+    for _ in 0..5 {
+        assert_eq!(limiter.check("a", Bucket::Webhook).await, Verdict::Allow);
+    }
+    // Redis down: the rate port says so (the API decides), slots fail open.
+    let down = Arc::new(
+        TenantLimits::connect("redis://127.0.0.1:1", "down")
+            .await
+            .unwrap(),
+    );
+    let as_limiter: Arc<dyn RateLimiter> = down.clone();
+    assert_eq!(
+        as_limiter.check("a", Bucket::Api).await,
+        Verdict::Unavailable
+    );
+    assert!(as_limiter.ping().await.is_err());
+    let as_slots: Arc<dyn Slots> = down;
+    assert_eq!(
+        as_slots.acquire("a", "s", 1, Duration::from_secs(1)).await,
+        SlotGrant::Granted
+    );
 }

@@ -67,12 +67,14 @@ mod message;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use link::Inner;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 use weft_queue::{Consumer, DeadLetter, Depth, Error, MessageId, Queue, Result, Task};
 
 /// The work queue's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum QueueType {
     /// Replicated, with a broker-side delivery limit (the default).
     Quorum,
@@ -80,20 +82,27 @@ pub enum QueueType {
     Classic,
 }
 
-/// How to reach the broker and what to declare there.
-#[derive(Debug, Clone)]
+/// How to reach the broker and what to declare there. Plain data with
+/// defaults; it is the `[queue]` section of the binary's configuration file,
+/// as it is (an empty `url` there means: no broker, the in-process queue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
-    /// `amqp://user:password@host:port/vhost`.
+    /// `amqp://user:password@host:port/vhost` (no default).
     pub url: String,
     /// Prefix of every queue name.
     pub prefix: String,
-    /// The work queue's type.
+    /// `quorum` (default) or `classic`.
     pub queue_type: QueueType,
-    /// A delivery not settled within this long is handed back.
+    /// A delivery not settled within this long is handed back (key
+    /// `ack_timeout_ms`; keep it below the broker's `consumer_timeout`).
+    #[serde(with = "weft_types::millis", rename = "ack_timeout_ms")]
     pub ack_timeout: Duration,
     /// Deliveries of a message before it is dead-lettered.
     pub max_deliveries: u32,
-    /// Longest wait between two reconnection attempts.
+    /// Longest wait between two reconnection attempts (key
+    /// `reconnect_max_backoff_ms`).
+    #[serde(with = "weft_types::millis", rename = "reconnect_max_backoff_ms")]
     pub reconnect_max_backoff: Duration,
 }
 
@@ -111,7 +120,7 @@ impl Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            url: "amqp://127.0.0.1:5672/%2f".into(),
+            url: String::new(),
             prefix: "weft".into(),
             queue_type: QueueType::Quorum,
             ack_timeout: Duration::from_secs(15 * 60),

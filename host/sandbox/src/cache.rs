@@ -16,6 +16,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 use wasmtime::{Engine, component::Component};
+use weft_types::Reason;
 
 const MAGIC: &[u8; 8] = b"WEFTCW01";
 
@@ -163,7 +164,7 @@ impl DiskCache {
             self.disk_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(c);
         }
-        let component = Component::new(engine, bytes).map_err(crate::plugin::compile_error)?;
+        let component = Component::new(engine, bytes).map_err(compile_error)?;
         self.compiled.fetch_add(1, Ordering::Relaxed);
         if let Some(path) = self.path(digest) {
             match component.serialize() {
@@ -210,5 +211,30 @@ impl DiskCache {
                 None
             }
         }
+    }
+}
+
+/// Maps a compilation failure to a load error: limits of the pooling allocator are
+/// named, everything else is the validator's message.
+fn compile_error(e: wasmtime::Error) -> Error {
+    let msg = format!("{e:#}");
+    let lower = msg.to_ascii_lowercase();
+    let reason = if lower.contains("memor")
+        && (lower.contains("exceeds") || lower.contains("limit"))
+    {
+        Some(Reason::MemoryLimit)
+    } else if lower.contains("table") && (lower.contains("exceeds") || lower.contains("limit")) {
+        Some(Reason::TableLimit)
+    } else if lower.contains("instance") && (lower.contains("exceeds") || lower.contains("limit")) {
+        Some(Reason::InstanceLimit)
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Error::Limit {
+            reason,
+            message: msg,
+        },
+        None => Error::InvalidWasm(msg),
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The plugin can use only what it declared *and* what is granted here.
 
-use crate::host::state::StateStore;
+use crate::state::{Namespace, StateStore};
 use std::{fmt, sync::Arc};
 use weft_types::HostPattern;
 
@@ -34,15 +34,6 @@ pub struct StateGrant {
     pub store: Arc<dyn StateStore>,
     /// Whose values they are.
     pub namespace: Namespace,
-}
-
-/// Scope of a plugin's state: nothing crosses tenants or plugins.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Namespace {
-    /// The tenant.
-    pub tenant: String,
-    /// The plugin's name.
-    pub plugin: String,
 }
 
 /// A secret bound to a plugin's credential slot. The plugin refers to it by slot

@@ -3,7 +3,7 @@
 //! whatever happened into an [`Outcome`].
 
 use crate::{
-    Limits, Plugin, Sandbox,
+    Plugin, Sandbox, StepLimits,
     grants::Grants,
     host::{Breach, HostState, Phase, Usage, log::LogRecord},
 };
@@ -33,8 +33,8 @@ pub struct Invocation {
     pub context: StepContext,
     /// What the tenant grants this step.
     pub grants: Grants,
-    /// Limits for this attempt.
-    pub limits: Limits,
+    /// StepLimits for this attempt.
+    pub limits: StepLimits,
     /// Cancelling this stops the plugin promptly.
     pub cancel: Option<CancellationToken>,
 }
@@ -48,7 +48,7 @@ impl Invocation {
             config: "{}".into(),
             context: StepContext::adhoc("adhoc"),
             grants: Grants::default(),
-            limits: Limits::default(),
+            limits: StepLimits::default(),
             cancel: None,
         }
     }
@@ -112,7 +112,7 @@ impl Sandbox {
         plugin_manifest: Option<Arc<weft_types::Manifest>>,
         phase: Phase,
         grants: Grants,
-        limits: Limits,
+        limits: StepLimits,
     ) -> Store<HostState> {
         let secrets: Arc<Vec<Vec<u8>>> = Arc::new(
             grants
@@ -216,7 +216,7 @@ impl Sandbox {
                 retry_after_ms: None,
             });
         }
-        let limits = Limits {
+        let limits = StepLimits {
             memory_bytes: limits
                 .memory_bytes
                 .min(self.inner.options.engine.max_memory_bytes),
@@ -259,7 +259,7 @@ impl Sandbox {
         &self,
         raw: Result<wasmtime::Result<Result<String, weft_world::wit_types::PluginError>>, Stopped>,
         store: &mut Store<HostState>,
-        limits: Limits,
+        limits: StepLimits,
     ) -> Result<serde_json::Value, Failure> {
         let state = store.data();
         let secrets = state.secrets.clone();

@@ -32,15 +32,16 @@ mod host;
 mod invoke;
 mod options;
 mod plugin;
+mod state;
 
 pub use cache::{CacheStats, Digest};
-pub use grants::{Credential, Grants, Injection, Namespace, Secret, StateGrant};
+pub use grants::{Credential, Grants, Injection, Secret, StateGrant};
 pub use host::Usage;
 pub use host::log::{Level, LogRecord, Source};
-pub use host::state::{MemoryState, StateStore, Unavailable};
 pub use invoke::{Failure, Invocation, Outcome};
-pub use options::{EgressOptions, EngineLimits, Limits, Options};
+pub use options::{EgressOptions, EngineLimits, Options, StepLimits};
 pub use plugin::Plugin;
+pub use state::{MemoryState, Namespace, StateStore, Unavailable};
 
 use host::Phase;
 use std::{
@@ -286,7 +287,7 @@ impl Sandbox {
         &self,
         pre: &weft_world::ConnectorPre<host::HostState>,
     ) -> Result<weft_types::Manifest> {
-        let limits = Limits {
+        let limits = StepLimits {
             timeout: Duration::from_secs(5),
             ..self.inner.options.limits
         };

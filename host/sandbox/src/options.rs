@@ -6,12 +6,14 @@ use std::{collections::HashMap, net::IpAddr, path::PathBuf, time::Duration};
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 
-/// How the sandbox is built. Plain data with defaults; the binary loads it from config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// How the sandbox is built. Plain data with defaults; it is the `[sandbox]`
+/// section of the binary's configuration file, as it is (`[sandbox.limits]`,
+/// `[sandbox.engine]`, `[sandbox.egress]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// Per-step limits (the defaults for every invocation).
-    pub limits: Limits,
+    pub limits: StepLimits,
     /// Engine-wide shape limits, fixed when the sandbox is built.
     pub engine: EngineLimits,
     /// Outbound network policy.
@@ -19,15 +21,15 @@ pub struct Options {
     /// Where precompiled components are kept between runs (`None`: memory only).
     pub cache_dir: Option<PathBuf>,
     /// How often the deadline clock ticks; a plugin in a tight loop is stopped
-    /// within one tick of its deadline.
-    #[serde(with = "crate::options::duration_ms")]
+    /// within one tick of its deadline (key `epoch_tick_ms`).
+    #[serde(with = "weft_types::millis", rename = "epoch_tick_ms")]
     pub epoch_tick: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
-            limits: Limits::default(),
+            limits: StepLimits::default(),
             engine: EngineLimits::default(),
             egress: EgressOptions::default(),
             cache_dir: None,
@@ -36,12 +38,12 @@ impl Default for Options {
     }
 }
 
-/// Limits applied to each step. An invocation may carry its own copy.
+/// StepLimits applied to each step. An invocation may carry its own copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Limits {
-    /// Wall-clock deadline of one invocation.
-    #[serde(with = "crate::options::duration_ms")]
+pub struct StepLimits {
+    /// Wall-clock deadline of one invocation (key `timeout_ms`).
+    #[serde(with = "weft_types::millis", rename = "timeout_ms")]
     pub timeout: Duration,
     /// Linear memory of one instance, all memories together (at most
     /// [`EngineLimits::max_memory_bytes`]).
@@ -67,7 +69,7 @@ pub struct Limits {
     pub redirects: u32,
 }
 
-impl Default for Limits {
+impl Default for StepLimits {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(30),
@@ -85,14 +87,14 @@ impl Default for Limits {
     }
 }
 
-/// Limits on the shape of components and on the engine, fixed at start-up
+/// StepLimits on the shape of components and on the engine, fixed at start-up
 /// (they size the pooling allocator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineLimits {
     /// Instances that may be alive at once (steps running concurrently).
     pub concurrent_instances: u32,
-    /// Upper bound for [`Limits::memory_bytes`].
+    /// Upper bound for [`StepLimits::memory_bytes`].
     pub max_memory_bytes: u64,
     /// Wasm stack, in bytes.
     pub stack_bytes: usize,
@@ -121,26 +123,14 @@ impl Default for EngineLimits {
 }
 
 /// Outbound network policy, on top of each plugin's declared and granted hosts.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EgressOptions {
     /// Allow loopback, private, link-local and other non-public addresses
-    /// (cloud metadata addresses stay denied). Off by default.
+    /// (cloud metadata addresses stay denied). Off by default; for
+    /// on-premises services and tests. Older name:
+    /// `sandbox.allow_private_network`.
     pub allow_private: bool,
     /// Static name resolution that takes precedence over DNS (like /etc/hosts).
     pub resolve: HashMap<String, Vec<IpAddr>>,
-}
-
-/// Serde for durations as integer milliseconds (`"timeout": 5000`).
-pub(crate) mod duration_ms {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
-    }
 }

@@ -3,7 +3,7 @@
 
 use crate::{Error, cache::Digest, host::HostState};
 use std::sync::Arc;
-use weft_types::{Manifest, Reason};
+use weft_types::Manifest;
 use weft_world::{ConnectorPre, fit::Shape};
 
 /// A loaded plugin, ready to be instantiated many times.
@@ -67,30 +67,5 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Error> {
                 .into(),
         )),
         _ => Err(Error::InvalidWasm(format!("unknown WebAssembly version/layer bytes {:02x?}", &bytes[4..8]))),
-    }
-}
-
-/// Maps a compilation failure to a load error: limits of the pooling allocator are
-/// named, everything else is the validator's message.
-pub(crate) fn compile_error(e: wasmtime::Error) -> Error {
-    let msg = format!("{e:#}");
-    let lower = msg.to_ascii_lowercase();
-    let reason = if lower.contains("memor")
-        && (lower.contains("exceeds") || lower.contains("limit"))
-    {
-        Some(Reason::MemoryLimit)
-    } else if lower.contains("table") && (lower.contains("exceeds") || lower.contains("limit")) {
-        Some(Reason::TableLimit)
-    } else if lower.contains("instance") && (lower.contains("exceeds") || lower.contains("limit")) {
-        Some(Reason::InstanceLimit)
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => Error::Limit {
-            reason,
-            message: msg,
-        },
-        None => Error::InvalidWasm(msg),
     }
 }

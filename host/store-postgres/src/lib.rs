@@ -41,22 +41,28 @@ mod migrate;
 mod row;
 mod store;
 
+use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 use weft_store::{Error, Result};
 
-/// How to reach the database.
-#[derive(Debug, Clone)]
+/// How to reach the database. Plain data with defaults; it is the
+/// `[database]` section of the binary's configuration file, as it is (where a
+/// `url` that is not `postgres://` selects the SQLite adapter instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Options {
-    /// `postgres://user:password@host:port/database`.
+    /// `postgres://user:password@host:port/database` (no default).
     pub url: String,
-    /// Pool size.
+    /// Pool size, per process.
     pub max_connections: u32,
-    /// Use this schema (`search_path`) instead of the user's default; tests
-    /// use one schema each.
+    /// Use this schema (`search_path`) instead of the user's default, e.g. to
+    /// keep several deployments (or test runs) in one database.
     pub schema: Option<String>,
-    /// How long a call waits for a connection before it is `Unavailable`.
+    /// How long a call waits for a connection before it is `Unavailable`
+    /// (key `acquire_timeout_ms`).
+    #[serde(with = "weft_types::millis", rename = "acquire_timeout_ms")]
     pub acquire_timeout: Duration,
 }
 
@@ -65,6 +71,15 @@ impl Options {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
             max_connections: 16,
             schema: None,
             acquire_timeout: Duration::from_secs(5),

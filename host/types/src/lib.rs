@@ -22,6 +22,7 @@
 pub mod context;
 pub mod failure;
 pub mod host;
+pub mod millis;
 pub mod plugin;
 pub mod run;
 pub mod tenant;

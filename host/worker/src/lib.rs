@@ -28,7 +28,6 @@ mod credentials;
 mod dead;
 mod exec;
 pub mod ids;
-mod keys;
 pub mod metrics;
 mod notify;
 mod options;

@@ -1,12 +1,14 @@
-//! Worker settings: plain data with defaults.
+//! Worker settings: plain data with defaults. This struct is the `[worker]`
+//! section of the binary's configuration file, as it is.
 
 use serde::{Deserialize, Serialize};
 
-/// How the worker runs.
+/// How the worker runs (`[worker]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// Step attempts running at once in this process (also the queue prefetch).
+    /// Older name: the top-level `concurrency`.
     pub concurrency: u16,
     /// Attempt timeout when a step sets none, in milliseconds.
     pub default_step_timeout_ms: u64,
@@ -22,18 +24,26 @@ pub struct Options {
     pub definition_cache: usize,
     /// Write tasks to the store's outbox in the decision's transaction and let
     /// the relay publish them (distributed mode), instead of publishing after
-    /// the commit (embedded mode).
+    /// the commit (embedded mode). Not configuration: the binary sets it from
+    /// the queue it runs.
+    #[serde(skip)]
     pub outbox: bool,
     /// At start, publish every step the store holds as due (the in-process
-    /// queue forgets everything on exit; a durable broker does not).
+    /// queue forgets everything on exit; a durable broker does not). Not
+    /// configuration: the binary sets it from the queue it runs.
+    #[serde(skip)]
     pub recover_on_start: bool,
-    /// On shutdown, attempts in flight get this long to finish, in milliseconds.
-    pub grace_ms: u64,
+    /// On shutdown (SIGTERM), attempts in flight get this long to finish
+    /// before they are handed back, in milliseconds. Older name:
+    /// `shutdown.grace_ms`.
+    pub shutdown_grace_ms: u64,
     /// Steps of one tenant running at once across all workers (needs
-    /// [`Parts::slots`](crate::Parts::slots); 0: unlimited).
+    /// [`Parts::slots`](crate::Parts::slots), i.e. Redis; 0: unlimited).
+    /// Older name: `limits.max_running_steps`.
     pub max_running_steps: u32,
     /// Runs of one tenant not yet finished; starting one more is refused
-    /// (0: unlimited). Counted in the store.
+    /// (0: unlimited). Counted in the store. Older name:
+    /// `limits.max_active_runs`.
     pub max_active_runs: u64,
 }
 
@@ -48,9 +58,9 @@ impl Default for Options {
             definition_cache: 1_024,
             outbox: false,
             recover_on_start: true,
-            grace_ms: 30_000,
-            max_running_steps: 0,
-            max_active_runs: 0,
+            shutdown_grace_ms: 30_000,
+            max_running_steps: 64,
+            max_active_runs: 100_000,
         }
     }
 }

@@ -86,7 +86,7 @@ impl Handle {
     }
 
     /// The keyring.
-    pub fn keyring(&self) -> &Keyring {
+    pub fn keyring(&self) -> &Arc<Keyring> {
         &self.0.parts.keyring
     }
 

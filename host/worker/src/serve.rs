@@ -17,7 +17,7 @@ impl Handle {
     /// Re-enqueues what the queue lost (all of it after a restart, when
     /// `recover_on_start`), then consumes tasks, sweeps and (with the outbox)
     /// relays until `shutdown`; then stops taking tasks and lets the attempts
-    /// in flight finish within `grace_ms` (unfinished ones are retried when
+    /// in flight finish within `shutdown_grace_ms` (unfinished ones are retried when
     /// their lease expires).
     ///
     /// # Errors
@@ -71,7 +71,7 @@ impl Handle {
         // to the queue at once; attempts in flight get the grace period.
         drop(consumer);
         let all = u32::from(concurrency);
-        let grace = Duration::from_millis(self.options().grace_ms);
+        let grace = Duration::from_millis(self.options().shutdown_grace_ms);
         if tokio::time::timeout(grace, slots.acquire_many(all))
             .await
             .is_err()

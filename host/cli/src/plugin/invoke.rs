@@ -5,8 +5,8 @@ use crate::args::InvokeArgs;
 use anyhow::{Context, bail};
 use std::{collections::HashMap, net::IpAddr, process::ExitCode};
 use weft_sandbox::{
-    Credential, EgressOptions, Grants, Injection, Invocation, Limits, MemoryState, Namespace,
-    Options, Secret, StateGrant,
+    Credential, EgressOptions, Grants, Injection, Invocation, MemoryState, Namespace, Options,
+    Secret, StateGrant, StepLimits,
 };
 use weft_types::{HostPattern, Manifest, StepContext};
 
@@ -16,10 +16,10 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
             bail!("{what} is not valid JSON: {e}");
         }
     }
-    let limits = Limits {
+    let limits = StepLimits {
         timeout: units::duration(&args.timeout).context("--timeout")?,
         memory_bytes: units::bytes(&args.memory).context("--memory")?,
-        ..Limits::default()
+        ..StepLimits::default()
     };
     let mut resolve: HashMap<String, Vec<IpAddr>> = HashMap::new();
     for r in &args.resolve {

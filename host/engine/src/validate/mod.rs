@@ -4,7 +4,7 @@ use crate::graph::Graph;
 use crate::retry::Policy;
 
 use crate::template::pointer_escape;
-use crate::{Error, Limits, Result, schema};
+use crate::{DefinitionLimits, Error, Result, schema};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use weft_types::{Definition, Manifest, Problem, StepDef, StepKind};
@@ -42,8 +42,8 @@ impl Catalog for BTreeMap<String, Manifest> {
 /// Validates a definition.
 ///
 /// # Errors
-/// [`Error::Invalid`] with every problem found (at most [`Limits::max_problems`]).
-pub fn validate(def: &Definition, catalog: &dyn Catalog, limits: &Limits) -> Result<()> {
+/// [`Error::Invalid`] with every problem found (at most [`DefinitionLimits::max_problems`]).
+pub fn validate(def: &Definition, catalog: &dyn Catalog, limits: &DefinitionLimits) -> Result<()> {
     let problems = check(def, catalog, limits);
     if problems.is_empty() {
         Ok(())
@@ -53,7 +53,7 @@ pub fn validate(def: &Definition, catalog: &dyn Catalog, limits: &Limits) -> Res
 }
 
 /// Every problem of a definition (empty when it is valid).
-pub fn check(def: &Definition, catalog: &dyn Catalog, limits: &Limits) -> Vec<Problem> {
+pub fn check(def: &Definition, catalog: &dyn Catalog, limits: &DefinitionLimits) -> Vec<Problem> {
     let mut c = Checker {
         catalog,
         limits,
@@ -92,7 +92,7 @@ impl Scope<'_> {
 
 struct Checker<'a> {
     catalog: &'a dyn Catalog,
-    limits: &'a Limits,
+    limits: &'a DefinitionLimits,
     def: &'a Definition,
     out: Vec<Problem>,
     /// Every step id in the definition -> (path of its step list, index).

@@ -23,7 +23,7 @@ fn catalog() -> Vec<Manifest> {
 }
 
 fn problems(def: Value) -> Vec<String> {
-    let limits = Limits::default();
+    let limits = DefinitionLimits::default();
     let def = from_value(def, &limits).unwrap();
     check(&def, &catalog(), &limits)
         .iter()
@@ -151,7 +151,7 @@ fn problems_are_capped() {
 #[test]
 fn mutated_definitions_never_panic() {
     let text = r#"{"name":"w","vars":{"k":"é"},"steps":[{"id":"a","kind":"action","connector":"http","action":"request","input":{"url":"{{ trigger.body['u'] ?? vars.k }}"}},{"id":"l","kind":"loop","items":"{{ steps.a.output }}","body":[{"id":"b","kind":"respond","body":"x {{ item.n > 1 && !index }} é"}]}]}"#;
-    let limits = Limits::default();
+    let limits = DefinitionLimits::default();
     let run = |t: &str| {
         for format in [crate::Format::Json, crate::Format::Yaml] {
             if let Ok(def) = crate::definition::parse(t.as_bytes(), format, &limits) {
@@ -178,7 +178,7 @@ fn the_documented_example_is_valid() {
     let doc = include_str!("../../../../docs/WORKFLOWS.md");
     let start = doc.find("```yaml\n").map(|i| i + 8).unwrap();
     let yaml = &doc[start..start + doc[start..].find("```").unwrap()];
-    let limits = Limits::default();
+    let limits = DefinitionLimits::default();
     let def = crate::definition::parse(yaml.as_bytes(), crate::Format::Yaml, &limits).unwrap();
     let transform = Manifest {
         name: "transform".into(),

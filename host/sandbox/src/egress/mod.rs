@@ -6,7 +6,7 @@
 pub mod policy;
 mod transport;
 
-pub use crate::host::state::BoxFuture;
+pub use crate::state::BoxFuture;
 use std::{sync::Arc, time::Duration};
 pub use transport::HttpTransport;
 

@@ -2,7 +2,7 @@
 //! proxies, no automatic redirects, and a streaming body cap after decompression.
 
 use super::{Inbound, Outbound, Transport, TransportError, policy};
-use crate::host::state::BoxFuture;
+use crate::state::BoxFuture;
 use std::{
     collections::HashMap, error::Error as _, net::IpAddr, net::SocketAddr, sync::Arc,
     time::Duration,

@@ -3,9 +3,9 @@
 
 pub(crate) mod http;
 pub(crate) mod log;
-pub mod state;
+pub(crate) mod state;
 
-use crate::{Limits, egress::Egress, grants::Grants};
+use crate::{StepLimits, egress::Egress, grants::Grants};
 use std::{sync::Arc, time::Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -57,7 +57,7 @@ pub(crate) enum Phase {
 pub(crate) struct HostState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    pub limits: Limits,
+    pub limits: StepLimits,
     pub phase: Phase,
     pub manifest: Option<Arc<Manifest>>,
     pub grants: Grants,

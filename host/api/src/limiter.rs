@@ -1,0 +1,82 @@
+//! The rate-limiter port: how the API asks whether a tenant may make one more
+//! call. The API owns the port and the policy (what an answer means for a
+//! request); an adapter owns the buckets (rates, bursts, where they are kept).
+//!
+//! Distributed mode plugs in the Redis adapter (`weft_limits::TenantLimits`) at
+//! the composition root; embedded mode has no limiter. An in-process limiter
+//! implements the same trait and never answers [`Verdict::Unavailable`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use weft_api::{Bucket, RateLimiter, Verdict};
+//!
+//! struct Always;
+//!
+//! #[async_trait::async_trait]
+//! impl RateLimiter for Always {
+//!     async fn check(&self, _tenant: &str, _bucket: Bucket) -> Verdict {
+//!         Verdict::Allow
+//!     }
+//! }
+//!
+//! let limiter: Arc<dyn RateLimiter> = Arc::new(Always);
+//! # let _ = limiter;
+//! ```
+
+use std::time::Duration;
+
+/// Which of a tenant's buckets a request takes a token from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    /// Authenticated `/v1` calls.
+    Api,
+    /// Webhook deliveries (`/hooks/{token}`).
+    Webhook,
+}
+
+impl Bucket {
+    /// `api` or `webhook`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
+/// A rate limiter's answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go on (a token was taken).
+    Allow,
+    /// Over the limit: the next token comes after this long.
+    Deny {
+        /// Wait at least this long (the `Retry-After`).
+        retry_after: Duration,
+    },
+    /// The limiter could not answer (its backend is down). The API decides:
+    /// authenticated calls fail open, public webhooks fail closed.
+    Unavailable,
+}
+
+/// Per-tenant rate limits, as the API needs them. Object-safe: the API holds an
+/// `Arc<dyn RateLimiter>`.
+#[async_trait::async_trait]
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Takes one token from `tenant`'s `bucket`.
+    async fn check(&self, tenant: &str, bucket: Bucket) -> Verdict;
+
+    /// The service the limiter depends on, named in `/readyz` (`None`: it
+    /// has none, e.g. an in-process limiter).
+    fn backend(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether the backend answers now (readiness).
+    ///
+    /// # Errors
+    /// A message saying why not.
+    async fn ping(&self) -> Result<(), String> {
+        Ok(())
+    }
+}

@@ -1,0 +1,93 @@
+//! Why a use case failed, in terms a transport can map once: the API to a status
+//! and its envelope, the CLI to a message, MCP to a tool error.
+
+use weft_types::{Problem, Role};
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No valid credential (a malformed, unknown or revoked API key).
+    #[error("a valid API key is required")]
+    Unauthenticated,
+    /// The caller's role is below what the use case needs.
+    #[error("this caller's role cannot do this (needs {})", needs.as_str())]
+    Forbidden {
+        /// The least role that may.
+        needs: Role,
+    },
+    /// The record does not exist for this tenant (another tenant's reads the same).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request is malformed; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// A workflow definition has problems, each with its path.
+    #[error("the workflow definition has {} problem(s)", .problems.len())]
+    InvalidWorkflow {
+        /// Every problem found.
+        problems: Vec<Problem>,
+        /// Whether it was refused for its size (rather than its content).
+        too_large: bool,
+    },
+    /// The request does not apply to the record's state (e.g. resuming a step
+    /// that does not wait).
+    #[error("{0}")]
+    Conflict(String),
+    /// A unique value (a name) is already taken.
+    #[error("{0}")]
+    Duplicate(String),
+    /// A hard quota of the tenant is reached.
+    #[error("quota exceeded: {0}")]
+    Quota(String),
+    /// A backend (the store, the queue) does not answer; worth retrying later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The server failed (a key cannot be unwrapped, a stored record is corrupt).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<weft_store::Error> for Error {
+    fn from(e: weft_store::Error) -> Self {
+        use weft_store::Error as S;
+        match e {
+            S::NotFound(what) => Self::NotFound(what),
+            S::Conflict(m) => Self::Conflict(m),
+            S::Unavailable(m) => Self::Unavailable(format!("store unavailable: {m}")),
+        }
+    }
+}
+
+impl From<weft_worker::Error> for Error {
+    fn from(e: weft_worker::Error) -> Self {
+        use weft_worker::Error as W;
+        match e {
+            W::NotFound(what) => Self::NotFound(what),
+            W::Conflict(m) => Self::Conflict(m),
+            W::Invalid(m) => Self::Invalid(m),
+            W::Store(s) => s.into(),
+            W::Queue(m) => Self::Unavailable(format!("queue unavailable: {m}")),
+            W::Vault(m) => Self::Internal(format!("vault: {m}")),
+            W::Quota(m) => Self::Quota(m),
+        }
+    }
+}
+
+impl From<weft_engine::Error> for Error {
+    fn from(e: weft_engine::Error) -> Self {
+        let too_large = matches!(e, weft_engine::Error::TooLarge { .. });
+        Self::InvalidWorkflow {
+            problems: e.problems(),
+            too_large,
+        }
+    }
+}
+
+impl From<weft_vault::Error> for Error {
+    fn from(e: weft_vault::Error) -> Self {
+        Self::Internal(format!("vault: {e}"))
+    }
+}

@@ -1,0 +1,169 @@
+//! Runs: start by hand, list, read with steps and the attempt journal, cancel,
+//! retry what failed, re-run from a step, resume a waiting step.
+
+use crate::{Actor, App, Listing, Result};
+use serde_json::{Value, json};
+use std::time::Duration;
+use weft_store::{Page, RunFilter};
+use weft_types::{Attempt, Role, Run, Step, Trigger};
+
+/// Longest a caller may wait for a run it started.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// A run with its steps, each with its attempts, in creation order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDetail {
+    /// The run.
+    pub run: Run,
+    /// Its steps.
+    pub steps: Vec<StepDetail>,
+}
+
+/// A step and its journaled attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepDetail {
+    /// The step.
+    pub step: Step,
+    /// Its attempts, first to last.
+    pub attempts: Vec<Attempt>,
+}
+
+impl App {
+    /// Starts a run of the workflow's current version with `input` as the
+    /// trigger's `body`; with `wait`, waits (at most [`MAX_WAIT`]) for it to
+    /// respond or end.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`], [`crate::Error::Quota`], [`crate::Error::Forbidden`]
+    /// below member; queue or store failures.
+    pub async fn start_run(
+        &self,
+        actor: &Actor,
+        workflow_id: &str,
+        input: Value,
+        wait: Option<Duration>,
+    ) -> Result<Run> {
+        actor.require(Role::Member)?;
+        let wf = self.load_workflow(actor, workflow_id).await?;
+        let mut run = self
+            .handle
+            .start(
+                &actor.tenant_id,
+                &wf,
+                Trigger::Manual,
+                json!({"body": input}),
+            )
+            .await?;
+        if let Some(wait) = wait.filter(|w| !w.is_zero()) {
+            run = self
+                .handle
+                .wait(&actor.tenant_id, &run.id, wait.min(MAX_WAIT))
+                .await?;
+        }
+        self.audit(actor, "run.start", &run.id).await?;
+        Ok(run)
+    }
+
+    /// The tenant's runs, newest first.
+    ///
+    /// # Errors
+    /// [`crate::Error::Forbidden`]; store failures.
+    pub async fn list_runs(
+        &self,
+        actor: &Actor,
+        filter: &RunFilter,
+        page: &Page,
+    ) -> Result<Listing<Run>> {
+        actor.require(Role::Viewer)?;
+        let runs = self
+            .store()
+            .list_runs(&actor.tenant_id, filter, page)
+            .await?;
+        Ok(Listing::of(runs, page, |r| &r.id))
+    }
+
+    /// A run with its steps and their attempts.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`].
+    pub async fn get_run(&self, actor: &Actor, id: &str) -> Result<RunDetail> {
+        actor.require(Role::Viewer)?;
+        let loaded = self
+            .store()
+            .load_run(&actor.tenant_id, id)
+            .await?
+            .ok_or(crate::Error::NotFound("run"))?;
+        let mut attempts = self.store().list_attempts(&actor.tenant_id, id).await?;
+        let mut steps = loaded.steps;
+        steps.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
+        let steps = steps
+            .into_iter()
+            .map(|step| {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    attempts.drain(..).partition(|a| a.step_key == step.key);
+                attempts = rest;
+                StepDetail {
+                    step,
+                    attempts: mine,
+                }
+            })
+            .collect();
+        Ok(RunDetail {
+            run: loaded.run,
+            steps,
+        })
+    }
+
+    /// Cancels a run and its sub-workflow runs.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`]; [`crate::Error::Conflict`] when it already ended.
+    pub async fn cancel_run(&self, actor: &Actor, id: &str) -> Result<Run> {
+        actor.require(Role::Member)?;
+        let run = self.handle.cancel(&actor.tenant_id, id).await?;
+        self.audit(actor, "run.cancel", id).await?;
+        Ok(run)
+    }
+
+    /// A new run reusing every result of a finished run; what failed runs again.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`]; [`crate::Error::Conflict`] while it still runs.
+    pub async fn retry_run(&self, actor: &Actor, id: &str) -> Result<Run> {
+        actor.require(Role::Member)?;
+        let run = self.handle.rerun(&actor.tenant_id, id, None).await?;
+        self.audit(actor, "run.retry", id).await?;
+        Ok(run)
+    }
+
+    /// A new run from the top-level step `from`; upstream results are reused.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`]; [`crate::Error::Invalid`] for an unknown step.
+    pub async fn rerun_from(&self, actor: &Actor, id: &str, from: &str) -> Result<Run> {
+        actor.require(Role::Member)?;
+        let run = self.handle.rerun(&actor.tenant_id, id, Some(from)).await?;
+        self.audit(actor, "run.rerun", id).await?;
+        Ok(run)
+    }
+
+    /// Resumes the waiting step `key` with `payload` (its `output.payload`).
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`]; [`crate::Error::Conflict`] when it does not wait.
+    pub async fn resume_step(
+        &self,
+        actor: &Actor,
+        id: &str,
+        key: &str,
+        payload: Value,
+    ) -> Result<Run> {
+        actor.require(Role::Member)?;
+        let run = self
+            .handle
+            .resume(&actor.tenant_id, id, key, payload)
+            .await?;
+        self.audit(actor, "run.resume", id).await?;
+        Ok(run)
+    }
+}

@@ -1,0 +1,272 @@
+//! Workflows: parse and validate a definition (every problem by path), create,
+//! store a new version, activate (the webhook and the schedule), deactivate,
+//! delete, read.
+
+use crate::{Actor, App, Error, Listing, Result};
+use serde_json::Value;
+use weft_engine::{Format, definition, validate};
+use weft_store::Page;
+use weft_types::{
+    Definition, Problem, Role, Schedule, StepDef, StepKind, Workflow, WorkflowVersion,
+};
+use weft_worker::{new_id, new_token, now_ms};
+
+/// Most workflow references (sub-workflows, the error workflow) checked per definition.
+const MAX_REFS: usize = 100;
+
+impl App {
+    /// Parses and validates a definition against the loaded connectors and the
+    /// caller's workflows, without storing it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidWorkflow`] with every problem; [`Error::Forbidden`] below viewer.
+    pub async fn validate_workflow(
+        &self,
+        actor: &Actor,
+        body: &[u8],
+        format: Format,
+    ) -> Result<Definition> {
+        actor.require(Role::Viewer)?;
+        self.parse(actor, body, format).await
+    }
+
+    /// Creates a workflow (inactive, version 1); returns it with its definition.
+    ///
+    /// # Errors
+    /// [`Error::InvalidWorkflow`]; [`Error::Forbidden`] below admin.
+    pub async fn create_workflow(
+        &self,
+        actor: &Actor,
+        body: &[u8],
+        format: Format,
+    ) -> Result<(Workflow, Value)> {
+        actor.require(Role::Admin)?;
+        let def = self.parse(actor, body, format).await?;
+        let now = now_ms();
+        let wf = Workflow {
+            tenant_id: actor.tenant_id.clone(),
+            id: new_id("wf"),
+            name: def.name.clone(),
+            version: 1,
+            active: false,
+            webhook_token: new_token(),
+            created_at: now,
+            updated_at: now,
+        };
+        let value = to_value(&def)?;
+        let first = WorkflowVersion {
+            tenant_id: actor.tenant_id.clone(),
+            workflow_id: wf.id.clone(),
+            version: 1,
+            definition: value.clone(),
+            created_at: now,
+        };
+        self.store().create_workflow(&wf, &first).await?;
+        self.audit(actor, "workflow.create", &wf.id).await?;
+        Ok((wf, value))
+    }
+
+    /// The tenant's workflows, newest first.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`]; store failures.
+    pub async fn list_workflows(&self, actor: &Actor, page: &Page) -> Result<Listing<Workflow>> {
+        actor.require(Role::Viewer)?;
+        let items = self.store().list_workflows(&actor.tenant_id, page).await?;
+        Ok(Listing::of(items, page, |w| &w.id))
+    }
+
+    /// A workflow and its current version's definition.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    pub async fn get_workflow(&self, actor: &Actor, id: &str) -> Result<(Workflow, Option<Value>)> {
+        actor.require(Role::Viewer)?;
+        let wf = self.load_workflow(actor, id).await?;
+        let v = self
+            .store()
+            .get_version(&actor.tenant_id, id, wf.version)
+            .await?;
+        Ok((wf, v.map(|v| v.definition)))
+    }
+
+    /// One version of a workflow.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    pub async fn get_workflow_version(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: u32,
+    ) -> Result<WorkflowVersion> {
+        actor.require(Role::Viewer)?;
+        self.store()
+            .get_version(&actor.tenant_id, id, version)
+            .await?
+            .ok_or(Error::NotFound("workflow version"))
+    }
+
+    /// Stores a new version of the definition (runs keep theirs); an active
+    /// workflow's schedule follows the new version.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::InvalidWorkflow`], [`Error::Forbidden`].
+    pub async fn update_workflow(
+        &self,
+        actor: &Actor,
+        id: &str,
+        body: &[u8],
+        format: Format,
+    ) -> Result<(Workflow, Value)> {
+        actor.require(Role::Admin)?;
+        let wf = self.load_workflow(actor, id).await?;
+        let def = self.parse(actor, body, format).await?;
+        let value = to_value(&def)?;
+        let now = now_ms();
+        let next = WorkflowVersion {
+            tenant_id: actor.tenant_id.clone(),
+            workflow_id: id.to_owned(),
+            version: wf.version + 1,
+            definition: value.clone(),
+            created_at: now,
+        };
+        let mut wf = self.store().add_version(&next, &def.name, now).await?;
+        if wf.active {
+            let schedule = schedule_of(&wf, &def, now)?;
+            wf = self
+                .store()
+                .set_active(&actor.tenant_id, id, true, schedule.as_ref(), now)
+                .await?;
+        }
+        self.audit(actor, "workflow.update", id).await?;
+        Ok((wf, value))
+    }
+
+    /// Lets the webhook and the schedule start runs (`true`), or stops them.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Forbidden`], [`Error::InvalidWorkflow`] for
+    /// a schedule that has no next tick.
+    pub async fn set_workflow_active(
+        &self,
+        actor: &Actor,
+        id: &str,
+        active: bool,
+    ) -> Result<Workflow> {
+        actor.require(Role::Admin)?;
+        let wf = self.load_workflow(actor, id).await?;
+        let now = now_ms();
+        let schedule = if active {
+            let def = self
+                .handle
+                .definition(&actor.tenant_id, id, wf.version)
+                .await?;
+            schedule_of(&wf, &def, now)?
+        } else {
+            None
+        };
+        let wf = self
+            .store()
+            .set_active(&actor.tenant_id, id, active, schedule.as_ref(), now)
+            .await?;
+        let action = if active {
+            "workflow.activate"
+        } else {
+            "workflow.deactivate"
+        };
+        self.audit(actor, action, id).await?;
+        Ok(wf)
+    }
+
+    /// Deletes a workflow; its runs and versions stay readable.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Forbidden`].
+    pub async fn delete_workflow(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(Role::Admin)?;
+        self.store().delete_workflow(&actor.tenant_id, id).await?;
+        self.audit(actor, "workflow.delete", id).await
+    }
+
+    pub(crate) async fn load_workflow(&self, actor: &Actor, id: &str) -> Result<Workflow> {
+        self.store()
+            .get_workflow(&actor.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound("workflow"))
+    }
+
+    /// Parses, validates against the connectors, and checks references.
+    async fn parse(&self, actor: &Actor, body: &[u8], format: Format) -> Result<Definition> {
+        let def = definition::parse(body, format, self.limits())?;
+        let catalog = self.handle.connectors().catalog();
+        let mut problems = validate::check(&def, &catalog, self.limits());
+        problems.extend(self.workflow_refs(actor, &def).await?);
+        if problems.is_empty() {
+            Ok(def)
+        } else {
+            Err(Error::InvalidWorkflow {
+                problems,
+                too_large: false,
+            })
+        }
+    }
+
+    /// Sub-workflows and the error workflow must be workflows of the same tenant.
+    async fn workflow_refs(&self, actor: &Actor, def: &Definition) -> Result<Vec<Problem>> {
+        let mut refs = Vec::new();
+        if let Some(e) = &def.error_workflow {
+            refs.push(("/error_workflow".to_owned(), e.clone()));
+        }
+        collect(&def.steps, "/steps", &mut refs);
+        let mut problems = Vec::new();
+        for (path, id) in refs.into_iter().take(MAX_REFS) {
+            if self
+                .store()
+                .get_workflow(&actor.tenant_id, &id)
+                .await?
+                .is_none()
+            {
+                problems.push(Problem::new(path, format!("unknown workflow `{id}`")));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+fn collect(steps: &[StepDef], path: &str, out: &mut Vec<(String, String)>) {
+    for (i, s) in steps.iter().enumerate() {
+        match &s.kind {
+            StepKind::Subworkflow(sw) => {
+                out.push((format!("{path}/{i}/workflow"), sw.workflow.clone()))
+            }
+            StepKind::Loop(l) => collect(&l.body, &format!("{path}/{i}/body"), out),
+            _ => {}
+        }
+    }
+}
+
+fn to_value(def: &Definition) -> Result<Value> {
+    serde_json::to_value(def).map_err(|e| Error::Internal(format!("definition: {e}")))
+}
+
+/// The schedule an active workflow gets from its definition.
+fn schedule_of(wf: &Workflow, def: &Definition, now: i64) -> Result<Option<Schedule>> {
+    let Some(s) = &def.triggers.schedule else {
+        return Ok(None);
+    };
+    let next = weft_worker::schedule::first_tick(&s.cron, &s.timezone, now).map_err(|m| {
+        Error::InvalidWorkflow {
+            problems: vec![Problem::new("/triggers/schedule/cron", m)],
+            too_large: false,
+        }
+    })?;
+    Ok(Some(Schedule {
+        tenant_id: wf.tenant_id.clone(),
+        workflow_id: wf.id.clone(),
+        cron: s.cron.clone(),
+        timezone: s.timezone.clone(),
+        missed: s.missed,
+        next_fire_at: next,
+    }))
+}
