@@ -76,15 +76,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptBody<T
     }
 }
 
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Query + Send> FromRequestParts<S> for Q<T> {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Q(q.0))
-            .map_err(|e: axum::extract::rejection::QueryRejection| {
-                ApiError::invalid(format!("query string: {}", e.body_text()))
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        query(parts.uri.query().unwrap_or_default()).map(Q)
     }
 }
 

@@ -93,11 +93,24 @@ fn headers_value(headers: &HeaderMap) -> Value {
 }
 
 fn accepted(run: &Run) -> Response {
-    let body = json!({"run_id": run.id, "status": run.status});
+    let body = weft_model::RunRef {
+        run_id: run.id.clone(),
+        status: run.status,
+    };
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
-/// The webhook's answer: the run's `respond` step, else its output, else 202.
+/// What a webhook's 422 says of a run's failure (read from its stored error).
+#[derive(Debug, Default, serde::Deserialize)]
+struct Failure {
+    step: Option<String>,
+    kind: Option<String>,
+    reason: Option<String>,
+    message: Option<String>,
+}
+
+/// The webhook's answer: the run's `respond` step, else its output, else 422
+/// for a run that failed or was cancelled, else 202.
 fn answer(run: &Run) -> Response {
     if let Some(r) = &run.response {
         let status = r
@@ -129,17 +142,30 @@ fn answer(run: &Run) -> Response {
     }
     match run.status {
         Status::Completed => Json(run.output.clone().unwrap_or(Value::Null)).into_response(),
+        // A failed run is the workflow's answer, not a server fault: 422
+        // with the envelope, logged at INFO (anyone with the URL can cause it).
         Status::Failed | Status::Cancelled => {
-            let msg = run
+            let f: Failure = run
                 .error
-                .as_ref()
-                .and_then(|e| e.get("message"))
-                .and_then(Value::as_str)
-                .unwrap_or("the run did not complete");
-            let mut resp = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "run_failed",
-                format!("run {} {}: {msg}", run.id, run.status),
+                .clone()
+                .and_then(|e| serde_json::from_value(e).ok())
+                .unwrap_or_default();
+            let at = f
+                .step
+                .map(|s| format!(" at step `{s}`"))
+                .unwrap_or_default();
+            let why = f
+                .reason
+                .or(f.kind)
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            let msg = f
+                .message
+                .unwrap_or_else(|| "the run did not complete".to_owned());
+            tracing::info!(run.id = %run.id, status = %run.status, "webhook run ended without a response");
+            let mut resp = ApiError::run_failed(
+                &run.id,
+                format!("run {} {}{at}{why}: {msg}", run.id, run.status),
             )
             .into_response();
             if let Ok(v) = HeaderValue::try_from(run.id.as_str()) {

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use weft_api::{AppState, router};
 use weft_model::{ErrorBody, Workflow};
-use weft_types::{Role, Tenant};
 use weft_worker::{Connectors, Handle, Parts};
 
-/// A state over memory adapters, and an owner key of a fresh tenant.
+/// A state over memory adapters, and the owner key of its bootstrap tenant.
 async fn state() -> (AppState, String) {
     let keyring = weft_vault::Keyring::generate().unwrap();
     let queue = weft_queue::memory::Handle::start(weft_queue::memory::Options::default()).unwrap();
@@ -25,18 +24,9 @@ async fn state() -> (AppState, String) {
         options: weft_worker::Options::default(),
         slots: None,
     });
-    let tenant = Tenant {
-        wrapped_key: handle.keyring().new_tenant_key("ten_1").unwrap(),
-        id: "ten_1".into(),
-        name: "t".into(),
-        created_at: 0,
-    };
-    handle.store().create_tenant(&tenant).await.unwrap();
-    let (_, secret) = handle
-        .issue_api_key("ten_1", "owner", Role::Owner)
-        .await
-        .unwrap();
-    (AppState::new(handle, "http://weft.test"), secret)
+    let app = weft_app::App::new(handle, Arc::new(weft_engine::DefinitionLimits::default()));
+    let key = app.tenants().bootstrap().await.unwrap().owner_key.unwrap();
+    (AppState::new(app, "http://weft.test"), key)
 }
 
 async fn call(state: &AppState, req: Request<Body>) -> (StatusCode, String, Value) {
