@@ -151,3 +151,87 @@ async fn a_malformed_query_value_is_refused_naming_it() {
     let (status, _, body) = call(&state, get(ok, Some(&key))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// Every `$ref` in `v`.
+fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(r)) = o.get("$ref") {
+                out.push(r);
+            }
+            o.values().for_each(|x| refs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_routes_types_are_in_the_document_and_every_ref_resolves() {
+    use weft_api::routes::{Content, ROUTES};
+    let doc = weft_api::openapi::document();
+    let mut g = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "/components/schemas".into())
+        .into_generator();
+    for r in ROUTES {
+        let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
+        let what = format!("{} {}", r.method, r.path);
+        if let Some(body) = r.body {
+            let want = (body.schema)(&mut g).to_value();
+            for ct in body.content {
+                assert_eq!(
+                    op["requestBody"]["content"][ct]["schema"], want,
+                    "{what}: body"
+                );
+            }
+        }
+        if let Some(query) = r.query {
+            let schema = query(&mut g).to_value();
+            for name in schema["properties"].as_object().unwrap().keys() {
+                let declared = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == *name && p["in"] == "query"));
+                assert!(declared, "{what}: query parameter `{name}` missing");
+            }
+        }
+        for a in r.ok {
+            let key = if a.status == 0 {
+                "default".to_owned()
+            } else {
+                a.status.to_string()
+            };
+            let resp = &op["responses"][&key];
+            assert!(resp.is_object(), "{what}: answer {key} missing");
+            match a.content {
+                Content::Json(schema) => assert_eq!(
+                    resp["content"]["application/json"]["schema"],
+                    schema(&mut g).to_value(),
+                    "{what}: answer {key}"
+                ),
+                Content::Text => assert!(resp["content"]["text/plain"].is_object(), "{what}"),
+                Content::Any => assert!(resp["content"]["*/*"].is_object(), "{what}"),
+                Content::Empty => assert!(resp.get("content").is_none(), "{what}: 204 has no body"),
+            }
+        }
+        for status in r.errors() {
+            let s = &op["responses"][status.to_string()]["content"]["application/json"]["schema"];
+            assert_eq!(s["$ref"], "#/components/schemas/Error", "{what}: {status}");
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(
+        all.len() > 40,
+        "the document lost its schemas: {}",
+        all.len()
+    );
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} does not resolve"
+        );
+    }
+}
