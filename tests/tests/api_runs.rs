@@ -227,6 +227,33 @@ async fn exhausted_retries_fail_the_run_and_start_the_error_workflow() {
 }
 
 #[tokio::test]
+async fn a_sync_webhook_whose_run_fails_answers_422_with_the_envelope_not_500() {
+    let app = TestApp::builder().memory().start().await;
+    let (stand_in, _calls) = flaky(100).await;
+    let def = charge(&stand_in, json!({"max_attempts": 1}), false);
+    let wf = app.workflow(def).await;
+    let r = app
+        .call_as(
+            "",
+            "POST",
+            wf["webhook_url"].as_str().unwrap(),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.code(), "run_failed");
+    let run_id = r.body["error"]["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(r.headers["x-weft-run-id"], run_id.as_str());
+    let msg = r.body["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&run_id) && msg.contains("failed at step `charge`"),
+        "{msg}"
+    );
+    let run = app.finished(&run_id).await;
+    assert_eq!(run["status"], "failed");
+}
+
+#[tokio::test]
 async fn continue_on_fail_hands_the_error_to_the_next_step() {
     let app = TestApp::builder().memory().start().await;
     let (stand_in, _) = flaky(100).await;

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use weft_model::{ErrorBody, ErrorDetail};
 use weft_types::Problem;
 
 /// An API error.
@@ -14,6 +14,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Vec<Problem>,
+    run_id: Option<String>,
     retry_after: Option<u64>,
 }
 
@@ -28,8 +29,16 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            run_id: None,
             retry_after: None,
         }
+    }
+
+    /// 422 `run_failed`: a run ended without answering (a webhook's answer).
+    pub fn run_failed(run_id: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "run_failed", message);
+        e.run_id = Some(run_id.to_owned());
+        e
     }
 
     /// 429 `rate_limited`, with `Retry-After` in whole seconds (at least 1).
@@ -104,15 +113,19 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
-        let mut err = json!({"code": self.code, "message": self.message});
-        if !self.details.is_empty() {
-            err["details"] = json!(self.details);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                details: self.details,
+                run_id: self.run_id,
+            },
+        };
         // A 503 always says when to come back (the store or the broker is down).
         let retry = self
             .retry_after
             .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(1));
-        let mut resp = (self.status, Json(json!({ "error": err }))).into_response();
+        let mut resp = (self.status, Json(body)).into_response();
         if let Some(secs) = retry {
             resp.headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));

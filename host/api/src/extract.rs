@@ -1,13 +1,15 @@
 //! Extractors whose rejections use the error envelope: JSON bodies (with
-//! serde's path to the bad field), optional JSON bodies, query strings, paths.
+//! serde's path to the bad field), optional JSON bodies, query strings (every
+//! malformed value refused, naming the parameter and the value), paths.
 
 use crate::ApiError;
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use weft_model::{BadQuery, Query};
 
 /// A required JSON body.
 pub struct Body<T>(pub T);
@@ -74,16 +76,55 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptBody<T
     }
 }
 
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Q<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Query + Send> FromRequestParts<S> for Q<T> {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Q(q.0))
-            .map_err(|e: QueryRejection| {
-                ApiError::invalid(format!("query string: {}", e.body_text()))
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        query(parts.uri.query().unwrap_or_default()).map(Q)
     }
+}
+
+/// Parses a query string into `T`: an unknown parameter, a value of the wrong
+/// type and a value `T::check` refuses are each a 400 naming the parameter and
+/// the value.
+///
+/// # Errors
+/// `invalid_request`.
+pub fn query<T: DeserializeOwned + Query>(raw: &str) -> Result<T, ApiError> {
+    let pairs = url::form_urlencoded::parse(raw.as_bytes());
+    if let Some((k, v)) = pairs
+        .clone()
+        .find(|(k, _)| !T::PARAMS.contains(&k.as_ref()))
+    {
+        let takes = if T::PARAMS.is_empty() {
+            "none".to_owned()
+        } else {
+            T::PARAMS.join(", ")
+        };
+        return Err(bad_query(&BadQuery {
+            param: k.into_owned(),
+            value: v.into_owned(),
+            reason: format!("is not a parameter of this route (it takes: {takes})"),
+        }));
+    }
+    let de = serde_urlencoded::Deserializer::new(pairs.clone());
+    let t: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let param = e.path().to_string();
+        let inner = e.into_inner();
+        match pairs.clone().find(|(k, _)| *k == param) {
+            Some((_, v)) => bad_query(&BadQuery {
+                param,
+                value: v.into_owned(),
+                reason: format!("is not valid: {inner}"),
+            }),
+            None => ApiError::invalid(format!("query string: {inner}")),
+        }
+    })?;
+    t.check().map_err(|b| bad_query(&b))?;
+    Ok(t)
+}
+
+fn bad_query(b: &BadQuery) -> ApiError {
+    ApiError::invalid(b.to_string())
 }
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {

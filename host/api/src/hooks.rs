@@ -93,11 +93,15 @@ fn headers_value(headers: &HeaderMap) -> Value {
 }
 
 fn accepted(run: &Run) -> Response {
-    let body = json!({"run_id": run.id, "status": run.status});
+    let body = weft_model::RunRef {
+        run_id: run.id.clone(),
+        status: run.status,
+    };
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
-/// The webhook's answer: the run's `respond` step, else its output, else 202.
+/// The webhook's answer: the run's `respond` step, else its output, else 422
+/// for a run that failed or was cancelled, else 202.
 fn answer(run: &Run) -> Response {
     if let Some(r) = &run.response {
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
@@ -122,15 +126,27 @@ fn answer(run: &Run) -> Response {
     }
     match run.status {
         Status::Completed => Json(run.output.clone().unwrap_or(Value::Null)).into_response(),
+        // A failed run is the workflow's answer, not a server fault: 422
+        // with the envelope, logged at INFO (anyone with the URL can cause it).
         Status::Failed | Status::Cancelled => {
-            let msg = run
-                .error
-                .as_ref()
-                .map_or("the run did not complete", |e| e.failure.message.as_str());
-            let mut resp = ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "run_failed",
-                format!("run {} {}: {msg}", run.id, run.status),
+            let f = run.error.as_ref();
+            let at = f
+                .and_then(|e| e.step.as_deref())
+                .map(|s| format!(" at step `{s}`"))
+                .unwrap_or_default();
+            let why = f
+                .map(|e| {
+                    e.failure
+                        .reason
+                        .map_or_else(|| e.failure.kind.to_string(), |r| r.to_string())
+                })
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            let msg = f.map_or("the run did not complete", |e| e.failure.message.as_str());
+            tracing::info!(run.id = %run.id, status = %run.status, "webhook run ended without a response");
+            let mut resp = ApiError::run_failed(
+                &run.id,
+                format!("run {} {}{at}{why}: {msg}", run.id, run.status),
             )
             .into_response();
             if let Ok(v) = HeaderValue::try_from(run.id.as_str()) {

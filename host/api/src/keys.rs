@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use weft_model::AuditQuery;
 use weft_types::Role;
 
 #[derive(Debug, Deserialize)]
@@ -49,12 +50,6 @@ pub async fn revoke_key(
 ) -> ApiResult<StatusCode> {
     state.app.tenants().revoke_key(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    limit: Option<u32>,
 }
 
 pub async fn list_audit(

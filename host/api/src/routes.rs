@@ -1,6 +1,59 @@
-//! The route table: every route, once. The OpenAPI document and the
-//! cross-tenant (A1) test are generated from it; a test checks that the router
-//! serves exactly these.
+//! The route table: every route, once, with what it takes and what it answers.
+//! The OpenAPI document and the cross-tenant (A1) test are generated from it; a
+//! test checks that the router serves exactly these, and the contract test
+//! (`tests/tests/api_contract.rs`) that every real answer is declared here.
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use weft_model as m;
+use weft_types::Role;
+
+/// Writes the schema of a type into a generator (a `$ref` for named types).
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// The schema of `T`, as a reference into `#/components/schemas` when named.
+fn s<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// The schema of a query type, inline (its properties become parameters).
+fn q<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    T::json_schema(g)
+}
+
+/// A body: its schema and the content types it comes in.
+#[derive(Debug, Clone, Copy)]
+pub struct Body {
+    /// Its schema.
+    pub schema: SchemaFn,
+    /// The media types (the first is the default).
+    pub content: &'static [&'static str],
+    /// Whether it must be sent (an optional body may be empty).
+    pub required: bool,
+}
+
+/// What one answer carries.
+#[derive(Debug, Clone, Copy)]
+pub enum Content {
+    /// A JSON body of this schema.
+    Json(SchemaFn),
+    /// `text/plain` (the Prometheus text format).
+    Text,
+    /// No body.
+    Empty,
+    /// Whatever the workflow's `respond` step declares.
+    Any,
+}
+
+/// One declared answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer {
+    /// The status code; 0 is OpenAPI's `default` (any other status).
+    pub status: u16,
+    /// When it is given.
+    pub description: &'static str,
+    /// What it carries.
+    pub content: Content,
+}
 
 /// One route.
 #[derive(Debug, Clone, Copy)]
@@ -15,320 +68,295 @@ pub struct Route {
     pub summary: &'static str,
     /// Grouping.
     pub tag: &'static str,
-    /// Needs an API key (the tenant comes from it).
-    pub auth: bool,
-    /// Has a JSON request body.
-    pub body: bool,
+    /// The least role of the API key it needs (the tenant comes from the key);
+    /// `None`: no API key.
+    pub role: Option<Role>,
+    /// The request body.
+    pub body: Option<Body>,
+    /// The query string's type.
+    pub query: Option<SchemaFn>,
+    /// The success answers.
+    pub ok: &'static [Answer],
+    /// Error statuses besides those every route of its kind has (see
+    /// [`Route::errors`]); all carry the error envelope.
+    pub more_errors: &'static [u16],
 }
 
-const fn r(
-    method: &'static str,
-    path: &'static str,
-    op: &'static str,
-    tag: &'static str,
-    auth: bool,
-    body: bool,
-    summary: &'static str,
-) -> Route {
+const JSON: &[&str] = &["application/json"];
+const DEFINITION: &[&str] = &["application/json", "application/yaml"];
+
+const fn route(method: &'static str, path: &'static str, op: &'static str) -> Route {
     Route {
         method,
         path,
         op,
-        summary,
-        tag,
-        auth,
-        body,
+        summary: "",
+        tag: "",
+        role: None,
+        body: None,
+        query: None,
+        ok: &[],
+        more_errors: &[],
     }
 }
 
+impl Route {
+    const fn doc(mut self, tag: &'static str, summary: &'static str) -> Self {
+        self.tag = tag;
+        self.summary = summary;
+        self
+    }
+    const fn role(mut self, role: Role) -> Self {
+        self.role = Some(role);
+        self
+    }
+    const fn body(mut self, schema: SchemaFn, content: &'static [&'static str]) -> Self {
+        self.body = Some(Body {
+            schema,
+            content,
+            required: true,
+        });
+        self
+    }
+    const fn opt_body(mut self, schema: SchemaFn) -> Self {
+        self.body = Some(Body {
+            schema,
+            content: JSON,
+            required: false,
+        });
+        self
+    }
+    const fn query(mut self, schema: SchemaFn) -> Self {
+        self.query = Some(schema);
+        self
+    }
+    const fn ok(mut self, ok: &'static [Answer]) -> Self {
+        self.ok = ok;
+        self
+    }
+    const fn also(mut self, more: &'static [u16]) -> Self {
+        self.more_errors = more;
+        self
+    }
+
+    /// Every error status this route answers with the envelope: 400 for a bad
+    /// body or query; 401, 403 (a role above viewer), 429 (the tenant's API
+    /// rate) with an API key; 404 for an unknown id in the path; 413 for a body
+    /// over the limit; 503 when the store does not answer; plus its own.
+    pub fn errors(&self) -> Vec<u16> {
+        let mut out = Vec::new();
+        if self.body.is_some() || self.query.is_some() {
+            out.push(400);
+        }
+        if let Some(role) = self.role {
+            out.push(401);
+            if role > Role::Viewer {
+                out.push(403);
+            }
+        }
+        if self.path.contains('{') {
+            out.push(404);
+        }
+        if self.body.is_some() {
+            out.push(413);
+        }
+        if self.role.is_some() {
+            out.push(429);
+        }
+        if self.touches_store() {
+            out.push(503);
+        }
+        out.extend_from_slice(self.more_errors);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn touches_store(&self) -> bool {
+        !matches!(
+            self.op,
+            "get_health" | "get_ready" | "get_metrics" | "get_openapi"
+        )
+    }
+}
+
+const fn json(status: u16, description: &'static str, schema: SchemaFn) -> Answer {
+    Answer {
+        status,
+        description,
+        content: Content::Json(schema),
+    }
+}
+
+const NO_CONTENT: &[Answer] = &[Answer {
+    status: 204,
+    description: "Done; no body.",
+    content: Content::Empty,
+}];
+
 /// Every route the server serves.
 pub const ROUTES: &[Route] = &[
-    r(
-        "GET",
-        "/healthz",
-        "get_health",
-        "system",
-        false,
-        false,
-        "Liveness: the process answers.",
-    ),
-    r(
-        "GET",
-        "/readyz",
-        "get_ready",
-        "system",
-        false,
-        false,
-        "Readiness: 503 unless the store answers; `degraded` when the queue or Redis does not.",
-    ),
-    r(
-        "GET",
-        "/metrics",
-        "get_metrics",
-        "system",
-        false,
-        false,
-        "Metrics in the Prometheus text format.",
-    ),
-    r(
-        "GET",
-        "/openapi.json",
-        "get_openapi",
-        "system",
-        false,
-        false,
-        "This document.",
-    ),
-    r(
-        "POST",
-        "/hooks/{token}",
-        "post_hook",
-        "triggers",
-        false,
-        true,
-        "Start a run of the workflow whose webhook token this is; answers with its response (sync) or 202 (async).",
-    ),
-    r(
-        "POST",
-        "/resume/{token}",
-        "post_resume",
-        "triggers",
-        false,
-        true,
-        "Resume the waiting step this token belongs to; the body becomes its output's payload.",
-    ),
-    r(
-        "POST",
-        "/v1/workflows",
-        "create_workflow",
-        "workflows",
-        true,
-        true,
-        "Create a workflow from a definition (JSON, or YAML with content-type application/yaml).",
-    ),
-    r(
-        "GET",
-        "/v1/workflows",
-        "list_workflows",
-        "workflows",
-        true,
-        false,
-        "List workflows, newest first (`before`, `limit`).",
-    ),
-    r(
-        "POST",
-        "/v1/workflows/validate",
-        "validate_workflow",
-        "workflows",
-        true,
-        true,
-        "Validate a definition without storing it; every problem by path.",
-    ),
-    r(
-        "GET",
-        "/v1/workflows/{id}",
-        "get_workflow",
-        "workflows",
-        true,
-        false,
-        "A workflow with its current definition.",
-    ),
-    r(
-        "PUT",
-        "/v1/workflows/{id}",
-        "update_workflow",
-        "workflows",
-        true,
-        true,
-        "Store a new version of the definition (runs keep theirs).",
-    ),
-    r(
-        "DELETE",
-        "/v1/workflows/{id}",
-        "delete_workflow",
-        "workflows",
-        true,
-        false,
-        "Delete a workflow (its runs and versions stay readable).",
-    ),
-    r(
-        "GET",
-        "/v1/workflows/{id}/versions/{version}",
-        "get_version",
-        "workflows",
-        true,
-        false,
-        "One version of a workflow's definition.",
-    ),
-    r(
-        "POST",
-        "/v1/workflows/{id}/activate",
-        "activate_workflow",
-        "workflows",
-        true,
-        false,
-        "Let the webhook and the schedule start runs.",
-    ),
-    r(
-        "POST",
-        "/v1/workflows/{id}/deactivate",
-        "deactivate_workflow",
-        "workflows",
-        true,
-        false,
-        "Stop the webhook and the schedule.",
-    ),
-    r(
-        "POST",
-        "/v1/workflows/{id}/runs",
-        "start_run",
-        "runs",
-        true,
-        true,
-        "Start a run by hand: `{\"input\": ...}`, optionally `?wait_ms=` for its response.",
-    ),
-    r(
-        "GET",
-        "/v1/runs",
-        "list_runs",
-        "runs",
-        true,
-        false,
-        "List runs, newest first (`workflow_id`, `status`, `before`, `limit`).",
-    ),
-    r(
-        "GET",
-        "/v1/runs/{id}",
-        "get_run",
-        "runs",
-        true,
-        false,
-        "A run with its steps and the attempt journal.",
-    ),
-    r(
-        "POST",
-        "/v1/runs/{id}/cancel",
-        "cancel_run",
-        "runs",
-        true,
-        false,
-        "Cancel a run and its sub-workflow runs.",
-    ),
-    r(
-        "POST",
-        "/v1/runs/{id}/retry",
-        "retry_run",
-        "runs",
-        true,
-        false,
-        "New run reusing every result of a finished run; re-executes what failed.",
-    ),
-    r(
-        "POST",
-        "/v1/runs/{id}/rerun",
-        "rerun_run",
-        "runs",
-        true,
-        true,
-        "New run from a step: `{\"from\": \"step_id\"}`; upstream results are reused.",
-    ),
-    r(
-        "POST",
-        "/v1/runs/{id}/steps/{key}/resume",
-        "resume_step",
-        "runs",
-        true,
-        true,
-        "Resume a waiting step: `{\"payload\": ...}`.",
-    ),
-    r(
-        "POST",
-        "/v1/credentials",
-        "create_credential",
-        "credentials",
-        true,
-        true,
-        "Store a credential (sealed; never returned).",
-    ),
-    r(
-        "GET",
-        "/v1/credentials",
-        "list_credentials",
-        "credentials",
-        true,
-        false,
-        "Credentials: names and metadata only.",
-    ),
-    r(
-        "DELETE",
-        "/v1/credentials/{id}",
-        "delete_credential",
-        "credentials",
-        true,
-        false,
-        "Delete a credential.",
-    ),
-    r(
-        "GET",
-        "/v1/connectors",
-        "list_connectors",
-        "connectors",
-        true,
-        false,
-        "Connectors with their actions and schemas.",
-    ),
-    r(
-        "POST",
-        "/v1/keys",
-        "create_key",
-        "keys",
-        true,
-        true,
-        "Create an API key (the secret is shown once).",
-    ),
-    r(
-        "GET",
-        "/v1/keys",
-        "list_keys",
-        "keys",
-        true,
-        false,
-        "API keys: prefixes and metadata.",
-    ),
-    r(
-        "DELETE",
-        "/v1/keys/{id}",
-        "revoke_key",
-        "keys",
-        true,
-        false,
-        "Revoke an API key at once.",
-    ),
-    r(
-        "GET",
-        "/v1/audit",
-        "list_audit",
-        "keys",
-        true,
-        false,
-        "The tenant's audit log, newest first.",
-    ),
-    r(
-        "GET",
-        "/v1/dead-letters",
-        "list_dead_letters",
-        "operations",
-        true,
-        false,
-        "The tenant's dead-lettered step tasks (poison steps), oldest first (admin).",
-    ),
-    r(
-        "POST",
-        "/v1/dead-letters/{id}/redrive",
-        "redrive_dead_letter",
-        "operations",
-        true,
-        false,
-        "Put a dead letter back into the queue; a step that failed as poison is re-run in a new run from that step (admin).",
-    ),
+    route("GET", "/healthz", "get_health")
+        .doc("system", "Liveness: the process answers.")
+        .ok(&[json(200, "Alive.", s::<m::Health>)]),
+    route("GET", "/readyz", "get_ready")
+        .doc("system", "Readiness: 503 unless the store answers; `degraded` when the queue or Redis does not.")
+        .ok(&[
+            json(200, "Ready or degraded.", s::<m::Ready>),
+            json(503, "The store does not answer.", s::<m::Ready>),
+        ]),
+    route("GET", "/metrics", "get_metrics")
+        .doc("system", "Metrics in the Prometheus text format.")
+        .ok(&[Answer {
+            status: 200,
+            description: "Prometheus text format 0.0.4.",
+            content: Content::Text,
+        }]),
+    route("GET", "/openapi.json", "get_openapi")
+        .doc("system", "This document.")
+        .ok(&[json(200, "The OpenAPI 3.1 document.", s::<serde_json::Map<String, serde_json::Value>>)]),
+    route("POST", "/hooks/{token}", "post_hook")
+        .doc("triggers", "Start a run of the workflow whose webhook token this is; a synchronous webhook answers with its `respond` step (any status, headers and body it declares), else the run's output; an async one, or a sync one past its timeout, 202.")
+        .opt_body(s::<serde_json::Value>)
+        .ok(&[
+            Answer {
+                status: 200,
+                description: "The run's `respond` step, or its output as JSON.",
+                content: Content::Any,
+            },
+            json(202, "Accepted: async, or not answered within the timeout.", s::<m::RunRef>),
+            Answer {
+                status: 0,
+                description: "The status the `respond` step declared.",
+                content: Content::Any,
+            },
+        ])
+        .also(&[422, 429]),
+    route("POST", "/resume/{token}", "post_resume")
+        .doc("triggers", "Resume the waiting step this token belongs to; the body becomes its output's payload.")
+        .opt_body(s::<serde_json::Value>)
+        .ok(&[json(200, "Resumed.", s::<m::RunRef>)]),
+    route("POST", "/v1/workflows", "create_workflow")
+        .doc("workflows", "Create a workflow from a definition (JSON, or YAML with content-type application/yaml); inactive until activated.")
+        .role(Role::Admin)
+        .body(s::<m::Definition>, DEFINITION)
+        .ok(&[json(201, "Created.", s::<m::Workflow>)]),
+    route("GET", "/v1/workflows", "list_workflows")
+        .doc("workflows", "List workflows, newest first.")
+        .role(Role::Viewer)
+        .query(q::<m::PageQuery>)
+        .ok(&[json(200, "A page.", s::<m::Page<m::Workflow>>)]),
+    route("POST", "/v1/workflows/validate", "validate_workflow")
+        .doc("workflows", "Validate a definition without storing it; every problem by path (400 `invalid_workflow`).")
+        .role(Role::Viewer)
+        .body(s::<m::Definition>, DEFINITION)
+        .ok(&[json(200, "Valid.", s::<m::Validation>)]),
+    route("GET", "/v1/workflows/{id}", "get_workflow")
+        .doc("workflows", "A workflow with its current definition.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The workflow.", s::<m::Workflow>)]),
+    route("PUT", "/v1/workflows/{id}", "update_workflow")
+        .doc("workflows", "Store a new version of the definition (runs keep theirs).")
+        .role(Role::Admin)
+        .body(s::<m::Definition>, DEFINITION)
+        .ok(&[json(200, "The new version.", s::<m::Workflow>)])
+        .also(&[409]),
+    route("DELETE", "/v1/workflows/{id}", "delete_workflow")
+        .doc("workflows", "Delete a workflow (its runs and versions stay readable).")
+        .role(Role::Admin)
+        .ok(NO_CONTENT),
+    route("GET", "/v1/workflows/{id}/versions/{version}", "get_version")
+        .doc("workflows", "One version of a workflow's definition.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The version.", s::<m::WorkflowVersion>)]),
+    route("POST", "/v1/workflows/{id}/activate", "activate_workflow")
+        .doc("workflows", "Let the webhook and the schedule start runs.")
+        .role(Role::Admin)
+        .ok(&[json(200, "Active.", s::<m::Workflow>)])
+        .also(&[400]),
+    route("POST", "/v1/workflows/{id}/deactivate", "deactivate_workflow")
+        .doc("workflows", "Stop the webhook and the schedule.")
+        .role(Role::Admin)
+        .ok(&[json(200, "Inactive.", s::<m::Workflow>)]),
+    route("POST", "/v1/workflows/{id}/runs", "start_run")
+        .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); with `wait_ms` the answer waits for its response or end.")
+        .role(Role::Member)
+        .query(q::<m::StartQuery>)
+        .opt_body(s::<m::StartRun>)
+        .ok(&[json(201, "Started.", s::<m::Run>)])
+        .also(&[429]),
+    route("GET", "/v1/runs", "list_runs")
+        .doc("runs", "List runs, newest first.")
+        .role(Role::Viewer)
+        .query(q::<m::RunsQuery>)
+        .ok(&[json(200, "A page.", s::<m::Page<m::Run>>)]),
+    route("GET", "/v1/runs/{id}", "get_run")
+        .doc("runs", "A run with its steps and the attempt journal.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The run, with `steps`.", s::<m::Run>)]),
+    route("POST", "/v1/runs/{id}/cancel", "cancel_run")
+        .doc("runs", "Cancel a run and its sub-workflow runs.")
+        .role(Role::Member)
+        .ok(&[json(200, "Cancelled (or already finished).", s::<m::Run>)]),
+    route("POST", "/v1/runs/{id}/retry", "retry_run")
+        .doc("runs", "New run reusing every result of a finished run; re-executes what failed.")
+        .role(Role::Member)
+        .ok(&[json(201, "The new run.", s::<m::Run>)])
+        .also(&[400, 409]),
+    route("POST", "/v1/runs/{id}/rerun", "rerun_run")
+        .doc("runs", "New run from a top-level step; upstream results are reused.")
+        .role(Role::Member)
+        .body(s::<m::Rerun>, JSON)
+        .ok(&[json(201, "The new run.", s::<m::Run>)])
+        .also(&[409]),
+    route("POST", "/v1/runs/{id}/steps/{key}/resume", "resume_step")
+        .doc("runs", "Resume a waiting step (an empty body is `{\"payload\": null}`).")
+        .role(Role::Member)
+        .opt_body(s::<m::Resume>)
+        .ok(&[json(200, "The run.", s::<m::Run>)])
+        .also(&[409]),
+    route("POST", "/v1/credentials", "create_credential")
+        .doc("credentials", "Store a credential (sealed; never returned).")
+        .role(Role::Admin)
+        .body(s::<m::NewCredential>, JSON)
+        .ok(&[json(201, "Stored: its metadata.", s::<m::Credential>)])
+        .also(&[409]),
+    route("GET", "/v1/credentials", "list_credentials")
+        .doc("credentials", "Credentials: names and metadata only.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "Every credential of the tenant.", s::<m::List<m::Credential>>)]),
+    route("DELETE", "/v1/credentials/{id}", "delete_credential")
+        .doc("credentials", "Delete a credential.")
+        .role(Role::Admin)
+        .ok(NO_CONTENT),
+    route("GET", "/v1/connectors", "list_connectors")
+        .doc("connectors", "Connectors with their actions and schemas.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "Every connector.", s::<m::List<m::Connector>>)]),
+    route("POST", "/v1/keys", "create_key")
+        .doc("keys", "Create an API key (the secret is shown once).")
+        .role(Role::Owner)
+        .body(s::<m::NewKey>, JSON)
+        .ok(&[json(201, "Created, with `secret`.", s::<m::Key>)]),
+    route("GET", "/v1/keys", "list_keys")
+        .doc("keys", "API keys: prefixes and metadata.")
+        .role(Role::Owner)
+        .ok(&[json(200, "Every key of the tenant.", s::<m::List<m::Key>>)]),
+    route("DELETE", "/v1/keys/{id}", "revoke_key")
+        .doc("keys", "Revoke an API key at once.")
+        .role(Role::Owner)
+        .ok(NO_CONTENT),
+    route("GET", "/v1/audit", "list_audit")
+        .doc("keys", "The tenant's audit log, newest first.")
+        .role(Role::Admin)
+        .query(q::<m::AuditQuery>)
+        .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
+    route("GET", "/v1/dead-letters", "list_dead_letters")
+        .doc("operations", "The tenant's dead-lettered step tasks (poison steps), oldest first.")
+        .role(Role::Admin)
+        .ok(&[json(200, "At most 500.", s::<m::List<m::DeadLetter>>)]),
+    route("POST", "/v1/dead-letters/{id}/redrive", "redrive_dead_letter")
+        .doc("operations", "Put a dead letter back into the queue; a step that failed as poison is re-run in a new run from that step.")
+        .role(Role::Admin)
+        .ok(&[json(200, "Redriven.", s::<m::Redriven>)]),
 ];

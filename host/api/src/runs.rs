@@ -4,15 +4,15 @@
 
 use crate::dto::{AttemptDto, PageDto, RunDto, StepDto};
 use crate::extract::{Body, OptBody, P, Q};
-use crate::{ApiError, ApiResult, AppState, Caller};
+use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
+use weft_model::{RunsQuery, StartQuery};
 use weft_store::RunFilter;
-use weft_types::Status;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -20,13 +20,6 @@ pub struct StartBody {
     /// The trigger payload, read as `trigger.body`.
     #[serde(default)]
     input: Value,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StartQuery {
-    /// Wait up to this long for the run to respond or end.
-    wait_ms: Option<u64>,
 }
 
 pub async fn start_run(
@@ -41,30 +34,14 @@ pub async fn start_run(
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    workflow_id: Option<String>,
-    status: Option<String>,
-    before: Option<String>,
-    limit: Option<u32>,
-}
-
 pub async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
-    Q(q): Q<ListQuery>,
+    Q(q): Q<RunsQuery>,
 ) -> ApiResult<Json<PageDto<RunDto>>> {
-    let status = match &q.status {
-        Some(s) => Some(
-            s.parse::<Status>()
-                .map_err(|e| ApiError::invalid(format!("status: {e}")))?,
-        ),
-        None => None,
-    };
     let filter = RunFilter {
         workflow_id: q.workflow_id.clone(),
-        status,
+        status: q.status,
     };
     let page = weft_app::page(q.before.clone(), q.limit);
     let listing = state.app.list_runs(&caller, &filter, &page).await?;

@@ -5,16 +5,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use serde_json::Value;
+use weft_model::{Health, Readiness, Ready};
 
-pub async fn get_health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn get_health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Ready when the store answers (503 otherwise); `degraded` when the queue or
 /// Redis does not (runs are still accepted: the outbox holds their tasks, and
 /// limits fail open or closed by policy). The body says each one's state.
-pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
     let store = state
         .app
         .handle()
@@ -38,20 +41,22 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value
         None => None,
     };
     let show = |r: &Result<(), String>| match r {
-        Ok(()) => json!("ok"),
-        Err(e) => json!(e),
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.clone(),
     };
-    let mut body = json!({"store": show(&store), "queue": show(&queue)});
-    if let Some((name, r)) = &limiter {
-        body[*name] = show(r);
-    }
     let ready = store.is_ok();
     let whole = queue.is_ok() && limiter.as_ref().is_none_or(|(_, r)| r.is_ok());
-    body["status"] = json!(match (ready, whole) {
-        (false, _) => "unavailable",
-        (true, false) => "degraded",
-        (true, true) => "ready",
-    });
+    let body = Ready {
+        status: match (ready, whole) {
+            (false, _) => Readiness::Unavailable,
+            (true, false) => Readiness::Degraded,
+            (true, true) => Readiness::Ready,
+        },
+        store: show(&store),
+        queue: show(&queue),
+        // The one limiter backend is Redis.
+        redis: limiter.as_ref().map(|(_, r)| show(r)),
+    };
     let code = if ready {
         StatusCode::OK
     } else {

@@ -9,23 +9,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use weft_engine::Format;
+use weft_model::PageQuery;
 use weft_store::Page;
 
-/// `before` and `limit`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    before: Option<String>,
-    limit: Option<u32>,
-}
-
-impl PageQuery {
-    pub(crate) fn page(&self) -> Page {
-        weft_app::page(self.before.clone(), self.limit)
-    }
+/// The store's page of a checked `before` and `limit`.
+fn page(q: &PageQuery) -> Page {
+    weft_app::page(q.before.clone(), q.limit)
 }
 
 /// YAML when the content type says so, else JSON.
@@ -73,7 +64,7 @@ pub async fn list_workflows(
     caller: Caller,
     Q(q): Q<PageQuery>,
 ) -> ApiResult<Json<PageDto<WorkflowDto>>> {
-    let listing = state.app.list_workflows(&caller, &q.page()).await?;
+    let listing = state.app.list_workflows(&caller, &page(&q)).await?;
     let items = listing
         .items
         .into_iter()

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The classification that drives retries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Input or config is wrong; retrying cannot help.
@@ -72,7 +72,7 @@ impl fmt::Display for ErrorKind {
 /// decided it: the sandbox stopped the plugin (a limit, a trap, cancellation),
 /// or the engine or the worker failed the step. Stable names: they are
 /// recorded on steps and counted in metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// The wall-clock deadline passed (epoch interruption or host-side timer).
@@ -189,7 +189,7 @@ impl Reason {
 
 /// Why a step attempt (or a step) failed: the one shape from the sandbox to the
 /// store and the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Failure {
     /// The classification that drives retries.
     pub kind: ErrorKind,
@@ -258,7 +258,7 @@ impl fmt::Display for Failure {
 }
 
 /// Why a run failed or was cancelled: the failure, and the step it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunFailure {
     /// The failure.
     #[serde(flatten)]

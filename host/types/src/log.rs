@@ -31,7 +31,9 @@ pub const STEP_LOG_BYTES: usize = ATTEMPT_LOG_BYTES * LOGGED_ATTEMPTS as usize;
 pub const RECORD_OVERHEAD: usize = 16;
 
 /// Severity of a log record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Very detailed.
@@ -47,7 +49,7 @@ pub enum Level {
 }
 
 /// Where a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The `weft:plugin/log` import.
@@ -61,7 +63,7 @@ pub enum Source {
 }
 
 /// One log record of a step attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogRecord {
     /// Severity.
     pub level: Level,

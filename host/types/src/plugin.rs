@@ -4,7 +4,7 @@ use crate::{Error, HostPattern, Result};
 use serde::{Deserialize, Serialize};
 
 /// What a connector is and what it may do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// Lower-case identifier, e.g. `slack`.
     pub name: String,
@@ -21,7 +21,7 @@ pub struct Manifest {
 }
 
 /// One action a connector offers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionSpec {
     /// Identifier used in workflows.
     pub name: String,
@@ -34,7 +34,7 @@ pub struct ActionSpec {
 }
 
 /// What a connector declares it needs. Anything not declared is denied.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Capabilities {
     /// Outbound hosts.
     pub hosts: Vec<HostPattern>,
@@ -45,7 +45,7 @@ pub struct Capabilities {
 }
 
 /// A credential a connector can use without seeing it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CredentialSlot {
     /// The name the plugin refers to it by.
     pub name: String,

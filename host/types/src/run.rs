@@ -15,7 +15,7 @@ use std::str::FromStr;
 ///
 /// `Skipped` is for steps only: a branch that was not taken, or a step whose
 /// every dependency was skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Created, not started (a step may be due later: a retry).
@@ -85,7 +85,7 @@ impl FromStr for Status {
 }
 
 /// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// The API or the CLI.
@@ -170,7 +170,7 @@ pub struct Run {
 }
 
 /// What a `respond` step answers to the webhook that started the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Response {
     /// HTTP status.
     pub status: u16,

@@ -343,7 +343,7 @@ pub struct RetrySpec {
 
 /// One thing wrong with a definition, located by a JSON pointer into it
 /// (e.g. `/steps/3/after/0`; `""` is the whole document).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Problem {
     /// JSON pointer to the offending value.
     pub path: String,

@@ -148,6 +148,11 @@ pub fn show(v: &Value) -> anyhow::Result<()> {
         }
     }
     for st in steps {
+        for a in attempts_of(st) {
+            print_logs(st, a);
+        }
+    }
+    for st in steps {
         if let Some(url) = st.get("resume_url").and_then(Value::as_str)
             && s(st, "status") == "waiting"
         {
@@ -161,6 +166,32 @@ pub fn show(v: &Value) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An attempt's log records, one a line, as the plugin wrote them (the
+/// journal's truncation marker included).
+fn print_logs(st: &Value, a: &Value) {
+    let Some(logs) = a.get("logs").cloned() else {
+        return;
+    };
+    let logs: Vec<weft_types::LogRecord> = serde_json::from_value(logs).unwrap_or_default();
+    if logs.is_empty() {
+        return;
+    }
+    out!(
+        "\nlog of `{}`, attempt {}:",
+        s(st, "key"),
+        i(a, "attempt").unwrap_or(0)
+    );
+    for r in &logs {
+        let level = serde_json::to_value(r.level).unwrap_or_default();
+        let fields: String = r.fields.iter().map(|(k, v)| format!(" {k}={v}")).collect();
+        out!(
+            "  {:<5} {}{fields}",
+            level.as_str().unwrap_or("?"),
+            cut(&r.message, 200)
+        );
+    }
 }
 
 fn attempts_of(st: &Value) -> &[Value] {

@@ -1,0 +1,46 @@
+//! The one error envelope: `{"error": {"code", "message", "details"?, "run_id"?}}`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use weft_types::Problem;
+
+/// Every error answer of the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The error itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `not_found`, `invalid_request`, `invalid_workflow`,
+    /// `unauthenticated`, `forbidden`, `conflict`, `payload_too_large`,
+    /// `rate_limited`, `quota_exceeded`, `run_failed`, `unavailable`, `internal`.
+    pub code: String,
+    /// For humans.
+    pub message: String,
+    /// Every problem of an invalid definition, by JSON pointer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Problem>,
+    /// The run this error is about (`run_failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+impl ErrorBody {
+    /// An envelope with `code` and `message`.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+                details: Vec::new(),
+                run_id: None,
+            },
+        }
+    }
+}

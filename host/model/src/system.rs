@@ -1,0 +1,37 @@
+//! `/healthz` and `/readyz`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `/healthz`: the process answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// `/readyz`: each dependency's state (`ok` or the error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Ready {
+    /// The whole.
+    pub status: Readiness,
+    /// The store: `ok` or why not.
+    pub store: String,
+    /// The queue: `ok` or why not.
+    pub queue: String,
+    /// Redis, when rate limits are configured: `ok` or why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+}
+
+/// Whether the server takes work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Readiness {
+    /// Everything answers.
+    Ready,
+    /// The store answers, the queue or Redis does not (runs are still accepted).
+    Degraded,
+    /// The store does not answer (503).
+    Unavailable,
+}
