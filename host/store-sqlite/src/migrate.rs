@@ -26,7 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         3,
-        "attempt_logs",
+        "attempt logs",
         include_str!("../../../migrations/sqlite/0003_attempt_logs.sql"),
     ),
 ];
