@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
-use weft_tests::app::{TestApp, step};
+use weft_tests::{TestApp, step};
 
 async fn run_flood(app: &TestApp, records: u64, size: u64) -> Value {
     let wf = app
