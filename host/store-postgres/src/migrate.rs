@@ -14,7 +14,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         2,
-        "attempt logs",
+        "attempt_logs",
         include_str!("../../../migrations/postgres/0002_attempt_logs.sql"),
     ),
 ];

@@ -132,7 +132,11 @@ async fn migrations_apply_once() {
         .unwrap();
     assert_eq!(
         applied,
-        vec![(1, "init".to_owned()), (2, "outbox".to_owned())],
+        vec![
+            (1, "init".to_owned()),
+            (2, "outbox".to_owned()),
+            (3, "attempt logs".to_owned())
+        ],
         "each migration recorded once"
     );
     let mode: String = conn
