@@ -22,6 +22,7 @@
 //! The format, step kinds, templating rules and limits are documented in
 //! `docs/WORKFLOWS.md`.
 
+pub mod budget;
 pub mod definition;
 mod eval;
 mod expr;
@@ -34,6 +35,7 @@ pub mod schema;
 pub mod template;
 pub mod validate;
 
+pub use budget::{Budget, RunLimits};
 pub use definition::Format;
 pub use graph::Graph;
 pub use template::{Template, render};

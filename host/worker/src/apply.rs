@@ -49,6 +49,9 @@ impl Handle {
             tasks.push((Task::new(tenant, child, CANCEL, 0), None));
         }
         self.commit_and_dispatch(commit, tasks, now).await?;
+        for f in &d.failures {
+            self.0.metrics.failure(f.label());
+        }
         if d.finished {
             self.0.metrics.finished(d.run.status.as_str());
         }

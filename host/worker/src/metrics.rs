@@ -45,7 +45,8 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// A step attempt failed for `reason` (its kind when no sandbox reason).
+    /// A step attempt failed for `reason` (its kind when no sandbox reason), or
+    /// the engine failed a step before any attempt (`render_limit`, ...).
     pub fn failure(&self, reason: &str) {
         *self
             .failures
@@ -137,7 +138,7 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP weft_step_failures_total Failed step attempts, by reason.\n# TYPE weft_step_failures_total counter"
+            "# HELP weft_step_failures_total Failed step attempts, and steps failed before an attempt, by reason.\n# TYPE weft_step_failures_total counter"
         );
         for (r, n) in self
             .failures

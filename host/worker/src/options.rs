@@ -45,6 +45,9 @@ pub struct Options {
     /// (0: unlimited). Counted in the store. Older name:
     /// `limits.max_active_runs`.
     pub max_active_runs: u64,
+    /// `[worker.limits]`: what one decision of a run may render and copy
+    /// (`render_bytes`, `render_nodes`); a step over it fails `render_limit`.
+    pub limits: weft_engine::RunLimits,
 }
 
 impl Default for Options {
@@ -61,6 +64,7 @@ impl Default for Options {
             shutdown_grace_ms: 30_000,
             max_running_steps: 64,
             max_active_runs: 100_000,
+            limits: weft_engine::RunLimits::default(),
         }
     }
 }

@@ -171,7 +171,8 @@ impl Handle {
         }
         let now = now_ms();
         let run = new_run(tenant, workflow, trigger, input, now);
-        let decision = Plan::start(&def, &RandomIds, now, run).finish();
+        let limits = self.options().limits;
+        let decision = Plan::start(&def, &RandomIds, limits, now, run).finish();
         self.0
             .metrics
             .runs_started
@@ -213,8 +214,16 @@ impl Handle {
             run.deadline_at,
         ) = (None, None, None, None, None);
         (run.seq, run.created_at, run.updated_at) = (0, now, now);
-        let plan =
-            Plan::rerun(&def, &RandomIds, now, run, &old.steps, from).map_err(Error::Invalid)?;
+        let plan = Plan::rerun(
+            &def,
+            &RandomIds,
+            self.options().limits,
+            now,
+            run,
+            &old.steps,
+            from,
+        )
+        .map_err(Error::Invalid)?;
         self.apply(tenant, plan.finish(), None).await
     }
 
@@ -352,7 +361,8 @@ impl Handle {
             let def = self
                 .definition(tenant, &state.run.workflow_id, state.run.version)
                 .await?;
-            let mut plan = Plan::load(&def, &RandomIds, now_ms(), state.run, state.steps);
+            let limits = self.options().limits;
+            let mut plan = Plan::load(&def, &RandomIds, limits, now_ms(), state.run, state.steps);
             let answer = f(&mut plan);
             let steps: Vec<Step> = if keep {
                 plan.steps().cloned().collect()
