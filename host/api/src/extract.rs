@@ -106,7 +106,7 @@ pub fn query<T: DeserializeOwned + Query>(raw: &str) -> Result<T, ApiError> {
             reason: format!("is not a parameter of this route (it takes: {takes})"),
         }));
     }
-    let de = serde_urlencoded::Deserializer::new(pairs.clone());
+    let de = serde_urlencoded::Deserializer::new(pairs);
     let t: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let param = e.path().to_string();
         let inner = e.into_inner();

@@ -1,6 +1,8 @@
 //! The router in-process (the fast tier): `weft_api::router(state)` driven with
 //! `tower::ServiceExt::oneshot`, no socket, over the in-memory store and queue.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;

@@ -178,6 +178,12 @@ impl crate::Handle {
         let g = |out: &mut String, name: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         };
+        g(
+            &mut out,
+            "weft_attempts_running",
+            "Step attempts whose plugin runs in this process now.",
+        );
+        let _ = writeln!(out, "weft_attempts_running {}", self.0.inflight.len());
         if let Ok(counts) = self.store().count_runs().await {
             g(&mut out, "weft_runs", "Runs in the store, by status.");
             for (status, n) in counts {

@@ -19,6 +19,7 @@
 //! given: a step that would take more fails with reason `render_limit`, and
 //! what it had rendered is dropped, so a decision never holds or stores more.
 
+mod abandon;
 mod advance;
 #[cfg(test)]
 mod budget_tests;
