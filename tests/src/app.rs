@@ -5,6 +5,8 @@
 use serde_json::{Value, json};
 use std::time::Duration;
 use weft_cli::server::{Config, Server, StoreKind};
+use weft_client::Body;
+use weft_model::{Run, Step, Workflow};
 
 /// A change to the server's configuration.
 type Tweak = Box<dyn FnOnce(&mut Config)>;
@@ -25,11 +27,12 @@ pub struct TestApp {
     pub base: String,
     /// The default tenant's owner key.
     pub key: String,
-    client: reqwest::Client,
+    /// The typed client of the server with the owner key.
+    pub api: weft_client::Client,
     _dir: tempfile::TempDir,
 }
 
-/// An HTTP answer.
+/// An HTTP answer, checked against the OpenAPI document.
 #[derive(Debug, Clone)]
 pub struct Resp {
     /// Status code.
@@ -50,6 +53,14 @@ impl Resp {
             self.body
         );
         self.body
+    }
+
+    /// Asserts the status and reads the body as `T`.
+    #[track_caller]
+    pub fn typed<T: serde::de::DeserializeOwned>(self, status: u16) -> T {
+        let body = self.expect(status);
+        serde_json::from_value(body.clone())
+            .unwrap_or_else(|e| panic!("the body is not the wire type: {e}: {body}"))
     }
 
     /// The error envelope's code.
@@ -122,11 +133,12 @@ impl TestAppBuilder {
             .bootstrap_key
             .clone()
             .expect("a fresh store prints a bootstrap key");
+        let base = format!("http://{}", server.addr);
         TestApp {
-            base: format!("http://{}", server.addr),
             server,
+            api: weft_client::Client::new(&base, Some(&key)).unwrap(),
             key,
-            client: reqwest::Client::new(),
+            base,
             _dir: dir,
         }
     }
@@ -157,7 +169,9 @@ impl TestApp {
         self.raw(key, method, path, "application/json", bytes).await
     }
 
-    /// A request with an explicit content type and raw body.
+    /// A request with an explicit content type and raw body, sent by the
+    /// typed client's raw path; the answer is checked against the OpenAPI
+    /// document ([`crate::contract`]) before the test sees it.
     pub async fn raw(
         &self,
         key: &str,
@@ -166,30 +180,29 @@ impl TestApp {
         content_type: &str,
         body: Option<Vec<u8>>,
     ) -> Resp {
-        let url = if path.starts_with("http") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
+        let client = self.api.with_key((!key.is_empty()).then_some(key)).unwrap();
+        let body = match body {
+            Some(b) => Body::Raw(b, content_type.to_owned()),
+            None => Body::None,
         };
-        let mut req = self
-            .client
-            .request(method.parse().unwrap(), url)
-            .timeout(Duration::from_secs(60));
-        if !key.is_empty() {
-            req = req.bearer_auth(key);
+        let method: reqwest::Method = method.parse().unwrap();
+        let resp = client.raw(method.clone(), path, body).await.unwrap();
+        let local = path.strip_prefix(self.base.as_str()).unwrap_or(path);
+        if !local.starts_with("http") {
+            crate::contract::check(
+                method.as_str(),
+                local,
+                resp.status.as_u16(),
+                resp.content_type(),
+                &resp.body,
+            )
+            .unwrap_or_else(|e| panic!("the answer is not as documented: {e}"));
         }
-        if let Some(b) = body {
-            req = req.header("content-type", content_type).body(b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let text = resp.text();
         Resp {
-            status,
-            headers,
-            body,
+            status: resp.status.as_u16(),
+            headers: resp.headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
         }
     }
 
@@ -203,11 +216,10 @@ impl TestApp {
         self.call("POST", path, Some(body)).await
     }
 
-    /// Creates (and activates) a workflow; returns its JSON.
-    pub async fn workflow(&self, def: Value) -> Value {
-        let wf = self.post("/v1/workflows", def).await.expect(201);
-        let id = wf["id"].as_str().unwrap().to_owned();
-        self.post(&format!("/v1/workflows/{id}/activate"), json!(null))
+    /// Creates (and activates) a workflow.
+    pub async fn workflow(&self, def: Value) -> Workflow {
+        let wf: Workflow = self.post("/v1/workflows", def).await.typed(201);
+        self.post(&format!("/v1/workflows/{}/activate", wf.id), json!(null))
             .await
             .expect(200);
         wf
@@ -215,38 +227,32 @@ impl TestApp {
 
     /// Starts a run by hand; returns the run's id.
     pub async fn start_run(&self, workflow_id: &str, input: Value) -> String {
-        let run = self
+        let run: Run = self
             .post(
                 &format!("/v1/workflows/{workflow_id}/runs"),
                 json!({"input": input}),
             )
             .await
-            .expect(201);
-        run["id"].as_str().unwrap().to_owned()
+            .typed(201);
+        run.id
     }
 
     /// Polls the run until it is terminal (at most 30 s); returns it with steps.
-    pub async fn finished(&self, run_id: &str) -> Value {
-        self.until(run_id, |r| {
-            matches!(
-                r["status"].as_str(),
-                Some("completed" | "failed" | "cancelled")
-            )
-        })
-        .await
+    pub async fn finished(&self, run_id: &str) -> Run {
+        self.until(run_id, |r| r.status.is_terminal()).await
     }
 
     /// Polls the run until `pred` holds (at most 30 s).
-    pub async fn until(&self, run_id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub async fn until(&self, run_id: &str, pred: impl Fn(&Run) -> bool) -> Run {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let run = self.get(&format!("/v1/runs/{run_id}")).await.expect(200);
+            let run: Run = self.get(&format!("/v1/runs/{run_id}")).await.typed(200);
             if pred(&run) {
                 return run;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "run never got there: {run:#}"
+                "run never got there: {run:#?}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -254,9 +260,8 @@ impl TestApp {
 }
 
 /// The step `key` of a run returned by `GET /v1/runs/{id}`.
-pub fn step<'a>(run: &'a Value, key: &str) -> &'a Value {
-    run["steps"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["key"] == key))
-        .unwrap_or_else(|| panic!("no step `{key}` in {run:#}"))
+#[track_caller]
+pub fn step<'a>(run: &'a Run, key: &str) -> &'a Step {
+    run.step(key)
+        .unwrap_or_else(|| panic!("no step `{key}` in {run:#?}"))
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod app;
+pub mod contract;
 mod wat_connector;
 
 pub use app::{Resp, TestApp, TestAppBuilder, step};

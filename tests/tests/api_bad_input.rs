@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use weft_tests::TestApp;
+use weft_types::Status;
 
 #[tokio::test]
 async fn expressions_read_data_only_and_payloads_are_never_evaluated() {
@@ -36,10 +37,7 @@ async fn expressions_read_data_only_and_payloads_are_never_evaluated() {
         .await;
     let sneaky = json!({"x": "{{ vars.secret }}", "y": "{{ env.HOME }}"});
     // The query string is decoded, and is data too.
-    let hook = format!(
-        "{}?q=%7B%7B%20vars.secret%20%7D%7D",
-        wf["webhook_url"].as_str().unwrap()
-    );
+    let hook = format!("{}?q=%7B%7B%20vars.secret%20%7D%7D", wf.webhook_url);
     let r = app.call_as("", "POST", &hook, Some(sneaky.clone())).await;
     assert_eq!(
         r.expect(200),
@@ -141,7 +139,7 @@ async fn json_and_workflow_bombs_are_refused_with_400_and_nothing_is_stored() {
         .raw(
             "",
             "POST",
-            wf["webhook_url"].as_str().unwrap(),
+            &wf.webhook_url,
             "application/json",
             Some(deep.into_bytes()),
         )
@@ -170,7 +168,7 @@ async fn a_self_recursive_subworkflow_stops_at_the_depth_limit() {
     let wf = app
         .workflow(json!({"name": "seed", "steps": [{"id": "r", "kind": "respond"}]}))
         .await;
-    let id = wf["id"].as_str().unwrap();
+    let id = wf.id.as_str();
     let recursive =
         json!({"name": "rec", "steps": [{"id": "again", "kind": "subworkflow", "workflow": id}]});
     app.call("PUT", &format!("/v1/workflows/{id}"), Some(recursive))
@@ -178,7 +176,7 @@ async fn a_self_recursive_subworkflow_stops_at_the_depth_limit() {
         .expect(200);
     let run = app.start_run(id, json!({})).await;
     let run = app.finished(&run).await;
-    assert_eq!(run["status"], "failed", "{run:#}");
+    assert_eq!(run.status, Status::Failed, "{run:#?}");
     let runs = app
         .get(&format!("/v1/runs?workflow_id={id}&limit=100"))
         .await

@@ -9,7 +9,9 @@
 use serde_json::json;
 use std::time::Duration;
 use weft_cli::server::Role;
+use weft_model::Run;
 use weft_tests::TestApp;
+use weft_types::{Reason, Status};
 
 #[tokio::test]
 async fn dead_letters_are_listed_per_tenant_fail_their_step_and_can_be_redriven() {
@@ -24,7 +26,7 @@ async fn dead_letters_are_listed_per_tenant_fail_their_step_and_can_be_redriven(
              "input": {"filter": ".", "data": 1}}
         ]}))
         .await;
-    let id = wf["id"].as_str().unwrap();
+    let id = wf.id.as_str();
     let run = app
         .post(&format!("/v1/workflows/{id}/runs"), json!({"input": 1}))
         .await
@@ -62,10 +64,14 @@ async fn dead_letters_are_listed_per_tenant_fail_their_step_and_can_be_redriven(
 
     // The sweeper fails the step as poison: the run ends instead of hanging.
     app.server.handle.sweep_dead_letters().await.unwrap();
-    let done = app.get(&format!("/v1/runs/{run_id}")).await.expect(200);
-    assert_eq!(done["status"], "failed", "{done:#}");
+    let done: Run = app.get(&format!("/v1/runs/{run_id}")).await.typed(200);
+    assert_eq!(done.status, Status::Failed, "{done:#?}");
     let step = weft_tests::step(&done, "a");
-    assert_eq!(step["error"]["reason"], "poison", "{step:#}");
+    assert_eq!(
+        step.error.as_ref().and_then(|e| e.reason),
+        Some(Reason::Poison),
+        "{step:#?}"
+    );
 
     // Re-driving re-runs the poisoned step in a new run; the letter is gone.
     let redriven = app.post(&path, json!({})).await.expect(200);

@@ -34,7 +34,7 @@ async fn webhook(app: &TestApp) -> String {
             {"id": "r", "kind": "respond", "body": "ok"}
         ]}))
         .await;
-    let id = wf["id"].as_str().unwrap();
+    let id = wf.id.as_str();
     let wf = app
         .post(&format!("/v1/workflows/{id}/activate"), json!({}))
         .await
@@ -128,7 +128,7 @@ async fn a_tenant_at_its_active_run_quota_cannot_start_more() {
             {"id": "w", "kind": "wait", "until": "resume"}
         ]}))
         .await;
-    let id = wf["id"].as_str().unwrap();
+    let id = wf.id.as_str();
     let path = format!("/v1/workflows/{id}/runs");
     let first = app.post(&path, json!({"input": 1})).await.expect(201);
     app.post(&path, json!({"input": 2})).await.expect(201);

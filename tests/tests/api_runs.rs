@@ -8,7 +8,9 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use weft_model::Run;
 use weft_tests::{StandIn, TestApp, step};
+use weft_types::{ErrorKind, Reason, Status};
 
 fn greet() -> Value {
     json!({
@@ -28,7 +30,7 @@ fn greet() -> Value {
 async fn a_webhook_answers_with_what_the_workflow_responds() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(greet()).await;
-    let hook = wf["webhook_url"].as_str().unwrap();
+    let hook = wf.webhook_url.as_str();
     let body =
         json!({"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]});
     let resp = app.call_as("", "POST", hook, Some(body)).await;
@@ -40,33 +42,28 @@ async fn a_webhook_answers_with_what_the_workflow_responds() {
     );
 
     let runs = app
-        .get(&format!(
-            "/v1/runs?workflow_id={}",
-            wf["id"].as_str().unwrap()
-        ))
+        .get(&format!("/v1/runs?workflow_id={}", wf.id))
         .await
         .expect(200);
     let run = &runs["items"][0];
     assert_eq!(run["trigger"], "webhook");
     assert_eq!(run["status"], "completed");
-    let full = app
+    let full: Run = app
         .get(&format!("/v1/runs/{}", run["id"].as_str().unwrap()))
         .await
-        .expect(200);
+        .typed(200);
     let names = step(&full, "names");
-    assert_eq!(names["attempts"].as_array().unwrap().len(), 1);
-    let attempt = &names["attempts"][0];
-    assert_eq!(attempt["status"], "completed");
+    assert_eq!(names.attempts.len(), 1);
+    let attempt = &names.attempts[0];
+    assert_eq!(attempt.status, Status::Completed);
     assert!(
-        attempt["usage"]["wall_time_us"].as_u64().unwrap() > 0,
-        "{attempt}"
-    );
-    assert!(
-        attempt["idempotency_key"]
-            .as_str()
+        attempt.usage.as_ref().unwrap()["wall_time_us"]
+            .as_u64()
             .unwrap()
-            .ends_with(":names")
+            > 0,
+        "{attempt:?}"
     );
+    assert!(attempt.idempotency_key.ends_with(":names"));
 }
 
 #[tokio::test]
@@ -90,17 +87,12 @@ async fn an_async_webhook_answers_202_with_the_run_id() {
     def["triggers"] = json!({"webhook": {"mode": "async"}});
     let wf = app.workflow(def).await;
     let r = app
-        .call_as(
-            "",
-            "POST",
-            wf["webhook_url"].as_str().unwrap(),
-            Some(json!({"people": []})),
-        )
+        .call_as("", "POST", &wf.webhook_url, Some(json!({"people": []})))
         .await;
     let body = r.expect(202);
     let run = app.finished(body["run_id"].as_str().unwrap()).await;
-    assert_eq!(run["status"], "completed");
-    assert_eq!(run["response"]["body"]["names"], json!([]));
+    assert_eq!(run.status, Status::Completed);
+    assert_eq!(run.response.as_ref().unwrap().body["names"], json!([]));
 }
 
 /// A stand-in that fails `failures` times with 503, then answers 200.
@@ -143,27 +135,27 @@ async fn transient_failures_retry_with_backoff_and_each_attempt_is_journaled() {
     let (stand_in, calls) = flaky(2).await;
     let retry = json!({"max_attempts": 5, "initial_interval_ms": 50, "backoff_coefficient": 2});
     let wf = app.workflow(charge(&stand_in, retry, false)).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     let run = app.finished(&id).await;
-    assert_eq!(run["status"], "completed", "{run:#}");
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
     assert_eq!(calls.load(Ordering::SeqCst), 3);
-    let attempts = step(&run, "charge")["attempts"].as_array().unwrap().clone();
-    let statuses: Vec<&str> = attempts
-        .iter()
-        .map(|a| a["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["failed", "failed", "completed"]);
-    assert_eq!(attempts[0]["error"]["kind"], "transient");
+    let attempts = step(&run, "charge").attempts.clone();
+    let statuses: Vec<Status> = attempts.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [Status::Failed, Status::Failed, Status::Completed]
+    );
+    assert_eq!(
+        attempts[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Transient)
+    );
     // Full jitter may pick 0 ms, but attempts never start before the previous one ended.
     for w in attempts.windows(2) {
-        assert!(
-            w[1]["started_at"].as_i64() >= w[0]["finished_at"].as_i64(),
-            "{w:?}"
-        );
+        assert!(Some(w[1].started_at) >= w[0].finished_at, "{w:?}");
     }
     let keys: Vec<&str> = attempts
         .iter()
-        .map(|a| a["idempotency_key"].as_str().unwrap())
+        .map(|a| a.idempotency_key.as_str())
         .collect();
     assert!(
         keys.iter().all(|k| *k == keys[0]),
@@ -186,27 +178,30 @@ async fn exhausted_retries_fail_the_run_and_start_the_error_workflow() {
         json!({"max_attempts": 2, "initial_interval_ms": 10}),
         false,
     );
-    def["error_workflow"] = handler["id"].clone();
+    def["error_workflow"] = json!(handler.id);
     let wf = app.workflow(def).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     let run = app.finished(&id).await;
-    assert_eq!(run["status"], "failed");
-    assert_eq!(run["error"]["step"], "charge");
+    assert_eq!(run.status, Status::Failed);
+    assert_eq!(
+        run.error.as_ref().and_then(|e| e.step.as_deref()),
+        Some("charge")
+    );
     assert_eq!(
         calls.load(Ordering::SeqCst),
         2,
         "max_attempts counts every attempt"
     );
     assert!(
-        run["steps"]
-            .as_array()
+        run.steps
+            .as_deref()
             .unwrap()
             .iter()
-            .all(|s| s["key"] != "done"),
-        "nothing after the failed step was created: {run:#}"
+            .all(|s| s.key != "done"),
+        "nothing after the failed step was created: {run:#?}"
     );
 
-    let q = format!("/v1/runs?workflow_id={}", handler["id"].as_str().unwrap());
+    let q = format!("/v1/runs?workflow_id={}", handler.id);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     let handled = loop {
         let list = app.get(&q).await.expect(200);
@@ -222,8 +217,8 @@ async fn exhausted_retries_fail_the_run_and_start_the_error_workflow() {
     assert_eq!(handled["trigger"], "error");
     assert_eq!(handled["parent_run_id"], id.as_str());
     let handled = app.finished(handled["id"].as_str().unwrap()).await;
-    assert_eq!(handled["status"], "completed", "{handled:#}");
-    assert_eq!(handled["output"]["result"], "charge");
+    assert_eq!(handled.status, Status::Completed, "{handled:#?}");
+    assert_eq!(handled.output.as_ref().unwrap()["result"], "charge");
 }
 
 #[tokio::test]
@@ -233,12 +228,7 @@ async fn a_sync_webhook_whose_run_fails_answers_422_with_the_envelope_not_500() 
     let def = charge(&stand_in, json!({"max_attempts": 1}), false);
     let wf = app.workflow(def).await;
     let r = app
-        .call_as(
-            "",
-            "POST",
-            wf["webhook_url"].as_str().unwrap(),
-            Some(json!({})),
-        )
+        .call_as("", "POST", &wf.webhook_url, Some(json!({})))
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.code(), "run_failed");
@@ -250,7 +240,7 @@ async fn a_sync_webhook_whose_run_fails_answers_422_with_the_envelope_not_500() 
         "{msg}"
     );
     let run = app.finished(&run_id).await;
-    assert_eq!(run["status"], "failed");
+    assert_eq!(run.status, Status::Failed);
 }
 
 #[tokio::test]
@@ -259,12 +249,12 @@ async fn continue_on_fail_hands_the_error_to_the_next_step() {
     let (stand_in, _) = flaky(100).await;
     let def = charge(&stand_in, json!({"max_attempts": 1}), true);
     let wf = app.workflow(def).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     let run = app.finished(&id).await;
-    assert_eq!(run["status"], "completed", "{run:#}");
-    assert_eq!(step(&run, "charge")["status"], "failed");
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
+    assert_eq!(step(&run, "charge").status, Status::Failed);
     assert_eq!(
-        run["response"]["body"]["charge"]["error"]["kind"],
+        run.response.as_ref().unwrap().body["charge"]["error"]["kind"],
         "transient"
     );
 }
@@ -280,22 +270,25 @@ fn approval() -> Value {
 async fn a_wait_is_resumed_through_the_api() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(approval()).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     let run = app
         .until(&id, |r| {
-            r["steps"].as_array().is_some_and(|s| {
+            r.steps.as_deref().is_some_and(|s| {
                 s.iter()
-                    .any(|s| s["key"] == "approve" && s["status"] == "waiting")
+                    .any(|s| s.key == "approve" && s.status == Status::Waiting)
             })
         })
         .await;
-    assert_eq!(run["status"], "waiting");
+    assert_eq!(run.status, Status::Waiting);
     let path = format!("/v1/runs/{id}/steps/approve/resume");
     app.post(&path, json!({"payload": {"decision": "yes"}}))
         .await
         .expect(200);
     let run = app.finished(&id).await;
-    assert_eq!(run["response"]["body"], json!({"decision": "yes"}));
+    assert_eq!(
+        run.response.as_ref().unwrap().body,
+        json!({"decision": "yes"})
+    );
     let again = app.post(&path, json!({"payload": {}})).await;
     assert_eq!(
         (again.status, again.code()),
@@ -308,24 +301,21 @@ async fn a_wait_is_resumed_through_the_api() {
 async fn a_wait_is_resumed_through_its_resume_url_without_a_key() {
     let app = TestApp::builder().memory().start().await;
     let wf = app.workflow(approval()).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     let run = app
         .until(&id, |r| {
-            r["steps"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|s| s["resume_url"].is_string()))
+            r.steps
+                .as_deref()
+                .is_some_and(|s| s.iter().any(|s| s.resume_url.is_some()))
         })
         .await;
-    let url = step(&run, "approve")["resume_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = step(&run, "approve").resume_url.clone().unwrap();
     assert!(url.starts_with(&app.base), "{url}");
     app.call_as("", "POST", &url, Some(json!({"decision": "no"})))
         .await
         .expect(200);
     assert_eq!(
-        app.finished(&id).await["response"]["body"]["decision"],
+        app.finished(&id).await.response.unwrap().body["decision"],
         "no"
     );
     assert_eq!(
@@ -339,11 +329,11 @@ async fn a_wait_is_resumed_through_its_resume_url_without_a_key() {
 async fn cancel_stops_a_waiting_run() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(approval()).await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     app.until(&id, |r| {
-        r["steps"]
-            .as_array()
-            .is_some_and(|s| s.iter().any(|s| s["key"] == "approve"))
+        r.steps
+            .as_deref()
+            .is_some_and(|s| s.iter().any(|s| s.key == "approve"))
     })
     .await;
     let cancelled = app
@@ -351,8 +341,8 @@ async fn cancel_stops_a_waiting_run() {
         .await
         .expect(200);
     assert_eq!(cancelled["status"], "cancelled");
-    let run = app.get(&format!("/v1/runs/{id}")).await.expect(200);
-    assert_eq!(step(&run, "approve")["status"], "cancelled");
+    let run: Run = app.get(&format!("/v1/runs/{id}")).await.typed(200);
+    assert_eq!(step(&run, "approve").status, Status::Cancelled);
     let again = app
         .post(&format!("/v1/runs/{id}/cancel"), json!(null))
         .await;
@@ -374,28 +364,21 @@ async fn rerun_from_a_step_reuses_upstream_results() {
              "input": {"filter": ". * 10", "data": "{{ steps.first.output.result }}"}}
         ]}))
         .await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!(4)).await;
-    assert_eq!(app.finished(&id).await["output"]["result"], 50);
+    let id = app.start_run(&wf.id, json!(4)).await;
+    assert_eq!(app.finished(&id).await.output.unwrap()["result"], 50);
 
     let rerun = app
         .post(&format!("/v1/runs/{id}/rerun"), json!({"from": "last"}))
         .await
         .expect(201);
     let rerun = app.finished(rerun["id"].as_str().unwrap()).await;
-    assert_eq!(rerun["status"], "completed", "{rerun:#}");
-    assert_eq!(rerun["output"]["result"], 50);
+    assert_eq!(rerun.status, Status::Completed, "{rerun:#?}");
+    assert_eq!(rerun.output.as_ref().unwrap()["result"], 50);
     assert!(
-        step(&rerun, "first")["attempts"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
+        step(&rerun, "first").attempts.is_empty(),
         "reused, not re-run"
     );
-    assert_eq!(
-        step(&rerun, "last")["attempts"].as_array().unwrap().len(),
-        1,
-        "re-run"
-    );
+    assert_eq!(step(&rerun, "last").attempts.len(), 1, "re-run");
     let bad = app
         .post(&format!("/v1/runs/{id}/rerun"), json!({"from": "nope"}))
         .await;
@@ -419,16 +402,17 @@ async fn loops_branches_and_subworkflows_run_to_completion() {
              "input": {"filter": ". * .", "data": "{{ item }}"}}
         ]},
         {"id": "big", "kind": "condition", "if": "length(steps.each.output) > 3", "then": ["sub"], "else": ["small"]},
-        {"id": "sub", "kind": "subworkflow", "workflow": child["id"], "input": {"n": "{{ length(steps.each.output) }}"}},
+        {"id": "sub", "kind": "subworkflow", "workflow": child.id, "input": {"n": "{{ length(steps.each.output) }}"}},
         {"id": "small", "kind": "respond", "body": "small"},
         {"id": "out", "kind": "merge", "after": ["sub", "small"]}
     ]})).await;
-    let id = app
-        .start_run(wf["id"].as_str().unwrap(), json!({"xs": [1, 2, 3, 4, 5]}))
-        .await;
+    let id = app.start_run(&wf.id, json!({"xs": [1, 2, 3, 4, 5]})).await;
     let run = app.finished(&id).await;
-    assert_eq!(run["status"], "completed", "{run:#}");
-    let squares: Vec<Value> = step(&run, "each")["output"]
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
+    let squares: Vec<Value> = step(&run, "each")
+        .output
+        .as_ref()
+        .unwrap()
         .as_array()
         .unwrap()
         .iter()
@@ -438,9 +422,9 @@ async fn loops_branches_and_subworkflows_run_to_completion() {
         squares,
         [json!(1), json!(4), json!(9), json!(16), json!(25)]
     );
-    assert_eq!(step(&run, "small")["status"], "skipped");
-    assert_eq!(step(&run, "sub")["output"]["result"], 10);
-    assert_eq!(step(&run, "each[4].sq")["status"], "completed");
+    assert_eq!(step(&run, "small").status, Status::Skipped);
+    assert_eq!(step(&run, "sub").output.as_ref().unwrap()["result"], 10);
+    assert_eq!(step(&run, "each[4].sq").status, Status::Completed);
 }
 
 #[tokio::test]
@@ -452,7 +436,7 @@ async fn a_cron_schedule_starts_runs_while_active_only() {
             "steps": [{"id": "r", "kind": "respond", "body": "{{ trigger.body.scheduled_at }}"}]
         }))
         .await;
-    let id = wf["id"].as_str().unwrap();
+    let id = wf.id.as_str();
     let q = format!("/v1/runs?workflow_id={id}");
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let run = loop {
@@ -471,7 +455,7 @@ async fn a_cron_schedule_starts_runs_while_active_only() {
     };
     assert_eq!(run["trigger"], "schedule");
     let run = app.finished(run["id"].as_str().unwrap()).await;
-    let tick = run["response"]["body"].as_i64().unwrap();
+    let tick = run.response.as_ref().unwrap().body.as_i64().unwrap();
     assert_eq!(tick % 1000, 0, "scheduled on a whole second: {tick}");
 
     app.post(&format!("/v1/workflows/{id}/deactivate"), json!(null))
@@ -501,9 +485,12 @@ async fn a_run_past_its_timeout_fails_and_its_steps_are_cancelled() {
             {"id": "nap", "kind": "wait", "duration_ms": 60000}
         ]}))
         .await;
-    let id = app.start_run(wf["id"].as_str().unwrap(), json!({})).await;
+    let id = app.start_run(&wf.id, json!({})).await;
     let run = app.finished(&id).await;
-    assert_eq!(run["status"], "failed");
-    assert_eq!(run["error"]["reason"], "run_timeout");
-    assert_eq!(step(&run, "nap")["status"], "cancelled");
+    assert_eq!(run.status, Status::Failed);
+    assert_eq!(
+        run.error.as_ref().and_then(|e| e.failure.reason),
+        Some(Reason::RunTimeout)
+    );
+    assert_eq!(step(&run, "nap").status, Status::Cancelled);
 }

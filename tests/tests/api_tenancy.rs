@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 use weft_api::routes::ROUTES;
+use weft_model::Run;
 use weft_tests::{TestApp, step};
 
 /// Tenant B's records: one of everything a path can name.
@@ -43,22 +44,23 @@ async fn tenant_b(app: &TestApp, key: &str) -> Records {
         .expect(201);
     let run = run["id"].as_str().unwrap().to_owned();
     let view = loop {
-        let v = app
+        let v: Run = app
             .call_as(key, "GET", &format!("/v1/runs/{run}"), None)
             .await
-            .expect(200);
-        if v["steps"]
-            .as_array()
+            .typed(200);
+        if v.steps
+            .as_deref()
             .unwrap()
             .iter()
-            .any(|s| s["resume_url"].is_string())
+            .any(|s| s.resume_url.is_some())
         {
             break v;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
-    let resume = step(&view, "approve")["resume_url"]
-        .as_str()
+    let resume = step(&view, "approve")
+        .resume_url
+        .as_deref()
         .unwrap()
         .rsplit('/')
         .next()

@@ -3,29 +3,29 @@
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use weft_model::{Connector, List};
 
 pub async fn list_connectors(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Value>> {
-    let items: Vec<Value> = state
+) -> ApiResult<Json<List<Connector>>> {
+    let items: Vec<Connector> = state
         .app
         .list_connectors(&caller)?
         .into_iter()
         .map(|e| {
             let m = e.plugin.manifest();
-            json!({
-                "name": m.name,
-                "version": m.version,
-                "description": m.description,
-                "source": e.source,
-                "digest": e.plugin.digest().to_string(),
-                "actions": m.actions,
-                "config_schema": m.config_schema,
-                "capabilities": m.capabilities,
-            })
+            Connector {
+                name: m.name.clone(),
+                version: m.version.clone(),
+                description: m.description.clone(),
+                source: e.source.to_string(),
+                digest: e.plugin.digest().to_string(),
+                actions: m.actions.clone(),
+                config_schema: m.config_schema.clone(),
+                capabilities: m.capabilities.clone(),
+            }
         })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(items.into()))
 }

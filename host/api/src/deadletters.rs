@@ -5,48 +5,50 @@ use crate::extract::P;
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
 use std::time::UNIX_EPOCH;
-use weft_queue::DeadLetter;
+use weft_model::{DeadLetter, DeadReason, List, Redriven};
 
-fn dto(d: &DeadLetter) -> Value {
+fn wire(d: &weft_queue::DeadLetter) -> DeadLetter {
     let at =
         d.at.duration_since(UNIX_EPOCH)
             .map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
-    json!({
-        "id": d.id.as_str(),
-        "run_id": d.task.run_id,
-        "step_key": d.task.step_key,
-        "attempt": d.task.attempt,
-        "deliveries": d.deliveries,
-        "reason": d.reason,
-        "dead_lettered_at": at,
-    })
+    DeadLetter {
+        id: d.id.as_str().to_owned(),
+        run_id: d.task.run_id.clone(),
+        step_key: d.task.step_key.clone(),
+        attempt: d.task.attempt,
+        deliveries: d.deliveries,
+        reason: match d.reason {
+            weft_queue::DeadReason::Rejected => DeadReason::Rejected,
+            weft_queue::DeadReason::DeliveryLimit => DeadReason::DeliveryLimit,
+        },
+        dead_lettered_at: at,
+    }
 }
 
 pub async fn list_dead_letters(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Value>> {
-    let items: Vec<Value> = state
+) -> ApiResult<Json<List<DeadLetter>>> {
+    let items: Vec<DeadLetter> = state
         .app
         .list_dead_letters(&caller)
         .await?
         .iter()
-        .map(dto)
+        .map(wire)
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(items.into()))
 }
 
 pub async fn redrive_dead_letter(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Redriven>> {
     let done = state.app.redrive_dead_letter(&caller, &id).await?;
-    Ok(Json(json!({
-        "id": done.id,
-        "redriven": true,
-        "rerun_id": done.rerun.map(|r| r.id),
-    })))
+    Ok(Json(Redriven {
+        id: done.id,
+        redriven: true,
+        rerun_id: done.rerun.map(|r| r.id),
+    }))
 }

@@ -14,6 +14,10 @@ use weft_model::{BadQuery, Query};
 /// A required JSON body.
 pub struct Body<T>(pub T);
 
+/// A body as bytes (a workflow file, a webhook's payload), refused with the
+/// envelope when it is over the limit or breaks off.
+pub struct Raw(pub Bytes);
+
 /// A JSON body that may be empty (then `T::default()`).
 pub struct OptBody<T>(pub T);
 
@@ -52,6 +56,13 @@ async fn bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiErro
             ApiError::invalid(rej.body_text())
         }
     })
+}
+
+impl<S: Send + Sync> FromRequest<S> for Raw {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        bytes(req, state).await.map(Raw)
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {

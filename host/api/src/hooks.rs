@@ -2,10 +2,9 @@
 //! key; the unguessable token is the credential, and an unknown or inactive one
 //! is a plain 404.
 
-use crate::extract::P;
+use crate::extract::{P, Raw};
 use crate::{ApiError, ApiResult, AppState, Bucket, Verdict};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +20,7 @@ pub async fn post_hook(
     P(token): P<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> ApiResult<Response> {
     let wf = state.app.webhook_workflow(&token).await?;
     if let Some(limiter) = &state.rate_limiter {
@@ -162,13 +161,13 @@ pub async fn post_resume(
     State(state): State<AppState>,
     P(token): P<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Raw(body): Raw,
 ) -> ApiResult<Response> {
     let payload = body_value(&headers, &body)?;
     let run = state.app.resume_by_token(&token, payload).await?;
-    Ok((
-        StatusCode::OK,
-        Json(json!({"run_id": run.id, "status": run.status})),
-    )
-        .into_response())
+    let body = weft_model::RunRef {
+        run_id: run.id,
+        status: run.status,
+    };
+    Ok((StatusCode::OK, Json(body)).into_response())
 }

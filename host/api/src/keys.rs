@@ -1,22 +1,11 @@
 //! `/v1/keys` (owner only) and `/v1/audit`.
 
-use crate::dto::KeyDto;
 use crate::extract::{Body, P, Q};
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use weft_model::AuditQuery;
-use weft_types::Role;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewKey {
-    name: String,
-    role: Role,
-}
+use weft_model::{AuditEntry, AuditQuery, Key, List, NewKey};
 
 /// Creates an API key in the caller's tenant; the secret is in this answer only.
 ///
@@ -26,21 +15,24 @@ pub async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
     Body(new): Body<NewKey>,
-) -> ApiResult<(StatusCode, Json<KeyDto>)> {
+) -> ApiResult<(StatusCode, Json<Key>)> {
     let (key, secret) = state
         .app
         .tenants()
         .create_key(&caller, &new.name, new.role)
         .await?;
-    let mut dto = KeyDto::from(key);
-    dto.secret = Some(secret);
-    Ok((StatusCode::CREATED, Json(dto)))
+    let mut key = Key::from(key);
+    key.secret = Some(secret);
+    Ok((StatusCode::CREATED, Json(key)))
 }
 
-pub async fn list_keys(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<List<Key>>> {
     let keys = state.app.tenants().list_keys(&caller).await?;
-    let items: Vec<KeyDto> = keys.into_iter().map(Into::into).collect();
-    Ok(Json(json!({ "items": items })))
+    let items: Vec<Key> = keys.into_iter().map(Into::into).collect();
+    Ok(Json(items.into()))
 }
 
 pub async fn revoke_key(
@@ -56,7 +48,17 @@ pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
     Q(q): Q<AuditQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<List<AuditEntry>>> {
     let items = state.app.tenants().audit_log(&caller, q.limit).await?;
-    Ok(Json(json!({ "items": items })))
+    let items: Vec<AuditEntry> = items
+        .into_iter()
+        .map(|e| AuditEntry {
+            tenant_id: e.tenant_id,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            at: e.at,
+        })
+        .collect();
+    Ok(Json(items.into()))
 }

@@ -20,7 +20,6 @@ mod auth;
 mod connectors;
 mod credentials;
 mod deadletters;
-mod dto;
 mod error;
 mod extract;
 mod hooks;

@@ -297,7 +297,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/runs/{id}/cancel", "cancel_run")
         .doc("runs", "Cancel a run and its sub-workflow runs.")
         .role(Role::Member)
-        .ok(&[json(200, "Cancelled (or already finished).", s::<m::Run>)]),
+        .ok(&[json(200, "Cancelled.", s::<m::Run>)])
+        .also(&[409]),
     route("POST", "/v1/runs/{id}/retry", "retry_run")
         .doc("runs", "New run reusing every result of a finished run; re-executes what failed.")
         .role(Role::Member)

@@ -2,7 +2,6 @@
 //! cancel, retry, re-run from a step, resume a waiting step. The use cases
 //! are `weft_app`'s; these handlers translate HTTP.
 
-use crate::dto::{AttemptDto, PageDto, RunDto, StepDto};
 use crate::extract::{Body, OptBody, P, Q};
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
@@ -11,7 +10,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
-use weft_model::{RunsQuery, StartQuery};
+use weft_model::{Attempt, Page, Run, RunsQuery, StartQuery, Step};
 use weft_store::RunFilter;
 
 #[derive(Debug, Deserialize, Default)]
@@ -28,7 +27,7 @@ pub async fn start_run(
     P(id): P<String>,
     Q(q): Q<StartQuery>,
     OptBody(body): OptBody<StartBody>,
-) -> ApiResult<(StatusCode, Json<RunDto>)> {
+) -> ApiResult<(StatusCode, Json<Run>)> {
     let wait = q.wait_ms.map(Duration::from_millis);
     let run = state.app.start_run(&caller, &id, body.input, wait).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
@@ -38,15 +37,15 @@ pub async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
     Q(q): Q<RunsQuery>,
-) -> ApiResult<Json<PageDto<RunDto>>> {
+) -> ApiResult<Json<Page<Run>>> {
     let filter = RunFilter {
         workflow_id: q.workflow_id.clone(),
         status: q.status,
     };
     let page = weft_app::page(q.before.clone(), q.limit);
     let listing = state.app.list_runs(&caller, &filter, &page).await?;
-    Ok(Json(PageDto {
-        items: listing.items.into_iter().map(RunDto::from).collect(),
+    Ok(Json(Page {
+        items: listing.items.into_iter().map(Run::from).collect(),
         next: listing.next,
     }))
 }
@@ -55,17 +54,17 @@ pub async fn get_run(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<Json<RunDto>> {
+) -> ApiResult<Json<Run>> {
     let detail = state.app.get_run(&caller, &id).await?;
     let steps = detail
         .steps
         .into_iter()
         .map(|s| {
-            let attempts = s.attempts.into_iter().map(AttemptDto::from).collect();
-            StepDto::new(s.step, &state.base_url, attempts)
+            let attempts = s.attempts.into_iter().map(Attempt::from).collect();
+            Step::new(s.step, &state.base_url, attempts)
         })
         .collect();
-    let mut dto = RunDto::from(detail.run);
+    let mut dto = Run::from(detail.run);
     dto.steps = Some(steps);
     Ok(Json(dto))
 }
@@ -74,7 +73,7 @@ pub async fn cancel_run(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<Json<RunDto>> {
+) -> ApiResult<Json<Run>> {
     let run = state.app.cancel_run(&caller, &id).await?;
     Ok(Json(run.into()))
 }
@@ -83,7 +82,7 @@ pub async fn retry_run(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<(StatusCode, Json<RunDto>)> {
+) -> ApiResult<(StatusCode, Json<Run>)> {
     let run = state.app.retry_run(&caller, &id).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
@@ -100,7 +99,7 @@ pub async fn rerun_run(
     caller: Caller,
     P(id): P<String>,
     Body(body): Body<RerunBody>,
-) -> ApiResult<(StatusCode, Json<RunDto>)> {
+) -> ApiResult<(StatusCode, Json<Run>)> {
     let run = state.app.rerun_from(&caller, &id, &body.from).await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
@@ -118,7 +117,7 @@ pub async fn resume_step(
     caller: Caller,
     P((id, key)): P<(String, String)>,
     OptBody(body): OptBody<ResumeBody>,
-) -> ApiResult<Json<RunDto>> {
+) -> ApiResult<Json<Run>> {
     let run = state
         .app
         .resume_step(&caller, &id, &key, body.payload)

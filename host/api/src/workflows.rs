@@ -2,16 +2,13 @@
 //! activate, deactivate, delete. The use cases are `weft_app`'s; these
 //! handlers translate HTTP.
 
-use crate::dto::{PageDto, WorkflowDto};
-use crate::extract::{P, Q};
+use crate::extract::{P, Q, Raw};
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
 use weft_engine::Format;
-use weft_model::PageQuery;
+use weft_model::{Page as WirePage, PageQuery, Validation, Workflow, WorkflowVersion};
 use weft_store::Page;
 
 /// The store's page of a checked `before` and `limit`.
@@ -32,15 +29,15 @@ pub async fn create_workflow(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<(StatusCode, Json<WorkflowDto>)> {
+    Raw(body): Raw,
+) -> ApiResult<(StatusCode, Json<Workflow>)> {
     let (wf, def) = state
         .app
         .create_workflow(&caller, &body, format(&headers))
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(WorkflowDto::new(wf, &state.base_url, Some(def))),
+        Json(Workflow::new(wf, &state.base_url, Some(def))),
     ))
 }
 
@@ -48,29 +45,31 @@ pub async fn validate_workflow(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
+    Raw(body): Raw,
+) -> ApiResult<Json<Validation>> {
     let def = state
         .app
         .validate_workflow(&caller, &body, format(&headers))
         .await?;
-    Ok(Json(
-        json!({"valid": true, "name": def.name, "steps": def.steps.len()}),
-    ))
+    Ok(Json(Validation {
+        valid: true,
+        name: def.name,
+        steps: def.steps.len(),
+    }))
 }
 
 pub async fn list_workflows(
     State(state): State<AppState>,
     caller: Caller,
     Q(q): Q<PageQuery>,
-) -> ApiResult<Json<PageDto<WorkflowDto>>> {
+) -> ApiResult<Json<WirePage<Workflow>>> {
     let listing = state.app.list_workflows(&caller, &page(&q)).await?;
     let items = listing
         .items
         .into_iter()
-        .map(|w| WorkflowDto::new(w, &state.base_url, None))
+        .map(|w| Workflow::new(w, &state.base_url, None))
         .collect();
-    Ok(Json(PageDto {
+    Ok(Json(WirePage {
         items,
         next: listing.next,
     }))
@@ -80,23 +79,21 @@ pub async fn get_workflow(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<Json<WorkflowDto>> {
+) -> ApiResult<Json<Workflow>> {
     let (wf, def) = state.app.get_workflow(&caller, &id).await?;
-    Ok(Json(WorkflowDto::new(wf, &state.base_url, def)))
+    Ok(Json(Workflow::new(wf, &state.base_url, def)))
 }
 
 pub async fn get_version(
     State(state): State<AppState>,
     caller: Caller,
     P((id, version)): P<(String, u32)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WorkflowVersion>> {
     let v = state
         .app
         .get_workflow_version(&caller, &id, version)
         .await?;
-    Ok(Json(
-        json!({"workflow_id": v.workflow_id, "version": v.version, "definition": v.definition, "created_at": v.created_at}),
-    ))
+    Ok(Json(v.into()))
 }
 
 pub async fn update_workflow(
@@ -104,31 +101,31 @@ pub async fn update_workflow(
     caller: Caller,
     P(id): P<String>,
     headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<WorkflowDto>> {
+    Raw(body): Raw,
+) -> ApiResult<Json<Workflow>> {
     let (wf, def) = state
         .app
         .update_workflow(&caller, &id, &body, format(&headers))
         .await?;
-    Ok(Json(WorkflowDto::new(wf, &state.base_url, Some(def))))
+    Ok(Json(Workflow::new(wf, &state.base_url, Some(def))))
 }
 
 pub async fn activate_workflow(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<Json<WorkflowDto>> {
+) -> ApiResult<Json<Workflow>> {
     let wf = state.app.set_workflow_active(&caller, &id, true).await?;
-    Ok(Json(WorkflowDto::new(wf, &state.base_url, None)))
+    Ok(Json(Workflow::new(wf, &state.base_url, None)))
 }
 
 pub async fn deactivate_workflow(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
-) -> ApiResult<Json<WorkflowDto>> {
+) -> ApiResult<Json<Workflow>> {
     let wf = state.app.set_workflow_active(&caller, &id, false).await?;
-    Ok(Json(WorkflowDto::new(wf, &state.base_url, None)))
+    Ok(Json(Workflow::new(wf, &state.base_url, None)))
 }
 
 pub async fn delete_workflow(

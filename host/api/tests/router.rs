@@ -1,5 +1,6 @@
 //! The router in-process (the fast tier): `weft_api::router(state)` driven with
 //! `tower::ServiceExt::oneshot`, no socket, over the in-memory store and queue.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -20,6 +20,8 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use weft_client::{Client, Definition};
+use weft_model::{StartQuery, StartRun, Workflow};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -143,48 +145,15 @@ async fn fresh_database() -> String {
     format!("{client_url}/{name}")
 }
 
-async fn call(
-    c: &reqwest::Client,
-    key: &str,
-    method: &str,
-    url: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = c.request(method.parse().unwrap(), url).bearer_auth(key);
-    if let Some(b) = body {
-        req = req
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&b).unwrap());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert!(status.is_success(), "{method} {url}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
+/// Creates and activates a workflow; the activated workflow.
+async fn workflow(c: &Client, def: Value) -> Workflow {
+    let wf = c.create_workflow(Definition::Json(&def)).await.unwrap();
+    c.activate_workflow(&wf.id).await.unwrap()
 }
 
-async fn workflow(base: &str, key: &str, c: &reqwest::Client, def: Value) -> Value {
-    let wf = call(c, key, "POST", &format!("{base}/v1/workflows"), Some(def)).await;
-    let id = wf["id"].as_str().unwrap();
-    call(
-        c,
-        key,
-        "POST",
-        &format!("{base}/v1/workflows/{id}/activate"),
-        None,
-    )
-    .await
-}
-
-async fn completed(base: &str, c: &reqwest::Client) -> u64 {
-    let text = c
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+async fn completed(c: &Client) -> u64 {
+    // Asked without a key, as a scraper does.
+    let text = c.with_key(None).unwrap().metrics().await.unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix("weft_runs{status=\"completed\"} "))
         .map_or(0, |v| v.trim().parse().unwrap())
@@ -195,12 +164,13 @@ async fn submit(base: &str, key: &str, wf: &str, n: usize) {
     let per = n / 16;
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let url = format!("{base}/v1/workflows/{wf}/runs");
-        let key = key.to_owned();
+        let (base, key, wf) = (base.to_owned(), key.to_owned(), wf.to_owned());
         tasks.push(tokio::spawn(async move {
-            let c = reqwest::Client::new();
+            let c = Client::new(&base, Some(&key)).unwrap();
             for i in 0..per {
-                call(&c, &key, "POST", &url, Some(json!({"input": i}))).await;
+                c.start_run(&wf, &StartRun { input: json!(i) }, &StartQuery::default())
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -213,7 +183,7 @@ async fn submit(base: &str, key: &str, wf: &str, n: usize) {
 async fn measure(
     api: &Proc,
     key: &str,
-    c: &reqwest::Client,
+    c: &Client,
     hook: &str,
     chain: &str,
     secs: f64,
@@ -223,11 +193,11 @@ async fn measure(
     let (rps1, p50_1, p99_1) = webhook_load(hook, 1, secs).await;
     let (rps10, p50_10, p99_10) = webhook_load(hook, 10, secs).await;
     let runs = 400;
-    let before = completed(&api.base, c).await;
+    let before = completed(c).await;
     let t = Instant::now();
     submit(&api.base, key, chain, runs).await;
     let deadline = Instant::now() + Duration::from_secs(300);
-    while completed(&api.base, c).await < before + runs as u64 {
+    while completed(c).await < before + runs as u64 {
         assert!(Instant::now() < deadline, "the chain runs did not finish");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -259,25 +229,20 @@ async fn main() {
     };
     let key = cluster.migrate();
     let api = cluster.start("api");
-    let c = reqwest::Client::new();
-    let greet = workflow(&api.base, &key, &c, json!({"name": "greet", "steps": [
+    let c = Client::new(&api.base, Some(&key)).unwrap();
+    let greet = workflow(&c, json!({"name": "greet", "steps": [
         {"id": "names", "kind": "action", "connector": "transform", "action": "jq",
          "input": {"filter": "[.people[] | select(.active) | .name]", "data": "{{ trigger.body }}"}},
         {"id": "reply", "kind": "respond", "body": {"names": "{{ steps.names.output.result }}"}}
     ]})).await;
-    let hook = greet["webhook_url"].as_str().unwrap().to_owned();
+    let hook = greet.webhook_url;
     let chain: Vec<Value> = (0..10)
         .map(|i| json!({"id": format!("s{i}"), "kind": "action", "connector": "transform", "action": "jq",
                         "input": {"filter": ". + 1", "data": if i == 0 { json!("{{ trigger.body }}") } else { json!(format!("{{{{ steps.s{}.output.result }}}}", i - 1)) }}}))
         .collect();
-    let chain = workflow(
-        &api.base,
-        &key,
-        &c,
-        json!({"name": "chain", "steps": chain}),
-    )
-    .await;
-    let chain = chain["id"].as_str().unwrap().to_owned();
+    let chain = workflow(&c, json!({"name": "chain", "steps": chain}))
+        .await
+        .id;
 
     println!("\n| measurement | result | goal |\n|---|---|---|");
     let first = cluster.start("worker");

@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use weft_client::{Client, Definition};
+use weft_model::{StartQuery, StartRun, Workflow};
 
 struct Serve {
     child: Child,
@@ -81,71 +83,28 @@ fn rss_mib(pid: u32) -> f64 {
     kb / 1024.0
 }
 
-async fn call(
-    c: &reqwest::Client,
-    key: &str,
-    method: &str,
-    url: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = c.request(method.parse().unwrap(), url).bearer_auth(key);
-    if let Some(b) = body {
-        req = req
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&b).unwrap());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert!(status.is_success(), "{method} {url}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-async fn workflow(s: &Serve, c: &reqwest::Client, def: Value) -> Value {
-    let wf = call(
-        c,
-        &s.key,
-        "POST",
-        &format!("{}/v1/workflows", s.base),
-        Some(def),
-    )
-    .await;
-    let id = wf["id"].as_str().unwrap();
-    call(
-        c,
-        &s.key,
-        "POST",
-        &format!("{}/v1/workflows/{id}/activate", s.base),
-        None,
-    )
-    .await;
+/// Creates and activates a workflow.
+async fn workflow(c: &Client, def: Value) -> Workflow {
+    let wf = c.create_workflow(Definition::Json(&def)).await.unwrap();
+    c.activate_workflow(&wf.id).await.unwrap();
     wf
 }
 
+/// The `/metrics` text (asked without a key, as a scraper does).
+async fn metrics(c: &Client) -> String {
+    c.with_key(None).unwrap().metrics().await.unwrap()
+}
+
 /// A metric's value from `/metrics`.
-async fn metric(s: &Serve, c: &reqwest::Client, name: &str) -> f64 {
-    let text = c
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+async fn metric(c: &Client, name: &str) -> f64 {
+    let text = metrics(c).await;
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
         .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
-async fn completed(s: &Serve, c: &reqwest::Client, status: &str) -> u64 {
-    let text = c
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+async fn completed(c: &Client, status: &str) -> u64 {
+    let text = metrics(c).await;
     let prefix = format!("weft_runs{{status=\"{status}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
@@ -157,12 +116,14 @@ async fn submit(s: &Serve, wf: &str, n: usize) {
     let per = n / 16;
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let url = format!("{}/v1/workflows/{wf}/runs", s.base);
-        let key = s.key.clone();
+        let wf = wf.to_owned();
+        let (base, key) = (s.base.clone(), s.key.clone());
         tasks.push(tokio::spawn(async move {
-            let c = reqwest::Client::new();
+            let c = Client::new(&base, Some(&key)).unwrap();
             for i in 0..per {
-                call(&c, &key, "POST", &url, Some(json!({"input": i}))).await;
+                c.start_run(&wf, &StartRun { input: json!(i) }, &StartQuery::default())
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -180,16 +141,16 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path());
     let pid = s.child.id();
-    let c = reqwest::Client::new();
+    let c = Client::new(&s.base, Some(&s.key)).unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = rss_mib(pid);
 
-    let greet = workflow(&s, &c, json!({"name": "greet", "steps": [
+    let greet = workflow(&c, json!({"name": "greet", "steps": [
         {"id": "names", "kind": "action", "connector": "transform", "action": "jq",
          "input": {"filter": "[.people[] | select(.active) | .name]", "data": "{{ trigger.body }}"}},
         {"id": "reply", "kind": "respond", "body": {"names": "{{ steps.names.output.result }}"}}
     ]})).await;
-    let hook = greet["webhook_url"].as_str().unwrap().to_owned();
+    let hook = greet.webhook_url;
     webhook_load(&hook, 4, 1.0).await; // warm-up: compile caches, SQLite pages
     let (rps1, p50_1, p99_1) = webhook_load(&hook, 1, secs).await;
     let (rps10, p50_10, p99_10) = webhook_load(&hook, 10, secs).await;
@@ -199,28 +160,27 @@ async fn main() {
         .map(|i| json!({"id": format!("s{i}"), "kind": "action", "connector": "transform", "action": "jq",
                         "input": {"filter": ". + 1", "data": if i == 0 { json!("{{ trigger.body }}") } else { json!(format!("{{{{ steps.s{}.output.result }}}}", i - 1)) }}}))
         .collect();
-    let chain = workflow(&s, &c, json!({"name": "chain", "steps": chain})).await;
+    let chain = workflow(&c, json!({"name": "chain", "steps": chain})).await;
     let runs = 800;
-    let before = completed(&s, &c, "completed").await;
+    let before = completed(&c, "completed").await;
     let t = Instant::now();
-    submit(&s, chain["id"].as_str().unwrap(), runs).await;
-    while completed(&s, &c, "completed").await < before + runs as u64 {
+    submit(&s, &chain.id, runs).await;
+    while completed(&c, "completed").await < before + runs as u64 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let steps_per_s = (runs * 10) as f64 / t.elapsed().as_secs_f64();
-    let sandbox_ms = metric(&s, &c, "weft_step_duration_seconds_sum").await
-        / metric(&s, &c, "weft_step_duration_seconds_count").await
+    let sandbox_ms = metric(&c, "weft_step_duration_seconds_sum").await
+        / metric(&c, "weft_step_duration_seconds_count").await
         * 1e3;
 
     let wait = workflow(
-        &s,
         &c,
         json!({"name": "approval", "steps": [{"id": "w", "kind": "wait", "until": "resume"}]}),
     )
     .await;
-    submit(&s, wait["id"].as_str().unwrap(), 10_000).await;
+    submit(&s, &wait.id, 10_000).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let waiting = completed(&s, &c, "waiting").await;
+    let waiting = completed(&c, "waiting").await;
     let with_waiting = rss_mib(pid);
 
     println!("\n| measurement | result | goal |\n|---|---|---|");

@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use weft_client::{Client, Definition};
+use weft_model::{RunsQuery, StartQuery, StartRun, Status};
 
 struct Serve {
     child: Child,
@@ -77,28 +79,14 @@ fn serve(data: &std::path::Path, first_start: bool) -> Serve {
     }
 }
 
-async fn call(
-    client: &reqwest::Client,
-    key: &str,
-    method: &str,
-    url: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = client
-        .request(method.parse().unwrap(), url)
-        .bearer_auth(key)
-        .timeout(Duration::from_secs(30));
-    if let Some(b) = body {
-        req = req
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&b).unwrap());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
-    )
+/// The typed client of `base` with the bootstrap key; every request may take
+/// 30 s at most.
+fn api(base: &str, key: &str) -> Client {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    Client::with_http(base, Some(key), http).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,7 +94,7 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = serve(dir.path(), true);
     let key = first.key.clone().expect("bootstrap key on first start");
-    let client = reqwest::Client::new();
+    let client = api(&first.base, &key);
     let def = json!({"name": "crash", "steps": [
         {"id": "a", "kind": "action", "connector": "transform", "action": "jq",
          "input": {"filter": ". + 1", "data": "{{ trigger.body }}"}},
@@ -115,32 +103,36 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
          "input": {"filter": ". * 2", "data": "{{ steps.a.output.result }}"}},
         {"id": "r", "kind": "respond", "body": "{{ steps.b.output.result }}"}
     ]});
-    let (s, wf) = call(
-        &client,
-        &key,
-        "POST",
-        &format!("{}/v1/workflows", first.base),
-        Some(def),
-    )
-    .await;
-    assert_eq!(s, 201, "{wf}");
-    let runs_url = format!(
-        "{}/v1/workflows/{}/runs",
-        first.base,
-        wf["id"].as_str().unwrap()
-    );
+    // Success answers of these routes are 201 Created; anything else fails.
+    let wf = client
+        .create_workflow(Definition::Json(&def))
+        .await
+        .unwrap_or_else(|e| panic!("POST /v1/workflows: {e}"));
     let mut accepted = Vec::new();
     for i in 0..40 {
-        let (s, run) = call(&client, &key, "POST", &runs_url, Some(json!({"input": i}))).await;
-        assert_eq!(s, 201, "{run}");
-        accepted.push((run["id"].as_str().unwrap().to_owned(), i));
+        let run = client
+            .start_run(
+                &wf.id,
+                &StartRun { input: json!(i) },
+                &StartQuery::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("POST /v1/workflows/{}/runs: {e}", wf.id));
+        accepted.push((run.id, i));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut in_flight = 0;
-    for status in ["running", "waiting"] {
-        let url = format!("{}/v1/runs?status={status}&limit=100", first.base);
-        let (_, page) = call(&client, &key, "GET", &url, None).await;
-        in_flight += page["items"].as_array().unwrap().len();
+    for status in [Status::Running, Status::Waiting] {
+        let q = RunsQuery {
+            status: Some(status),
+            limit: Some(100),
+            ..RunsQuery::default()
+        };
+        let page = client
+            .list_runs(&q)
+            .await
+            .unwrap_or_else(|e| panic!("GET /v1/runs?status={status}: {e}"));
+        in_flight += page.items.len();
     }
     assert!(
         in_flight > 0,
@@ -151,37 +143,42 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
 
     let second = serve(dir.path(), false);
     assert!(second.key.is_none(), "the bootstrap key is printed once");
+    let client = api(&second.base, &key);
     let deadline = Instant::now() + Duration::from_secs(90);
     for (id, i) in &accepted {
-        let url = format!("{}/v1/runs/{id}", second.base);
         let run = loop {
-            let (s, run) = call(&client, &key, "GET", &url, None).await;
-            assert_eq!(s, 200, "{run}");
+            let run = client
+                .get_run(id)
+                .await
+                .unwrap_or_else(|e| panic!("GET /v1/runs/{id}: {e}"));
             if !matches!(
-                run["status"].as_str(),
-                Some("running" | "waiting" | "pending")
+                run.status,
+                Status::Running | Status::Waiting | Status::Pending
             ) {
                 break run;
             }
             assert!(
                 Instant::now() < deadline,
-                "run {id} never finished after the restart: {run:#}"
+                "run {id} never finished after the restart: {run:#?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        assert_eq!(run["status"], "completed", "{run:#}");
-        assert_eq!(run["response"]["body"], json!((i + 1) * 2), "{run:#}");
-        for step in run["steps"].as_array().unwrap() {
-            let committed = step["attempts"]
-                .as_array()
-                .unwrap()
+        assert_eq!(run.status, Status::Completed, "{run:#?}");
+        assert_eq!(
+            run.response.as_ref().map(|r| &r.body),
+            Some(&json!((i + 1) * 2)),
+            "{run:#?}"
+        );
+        for step in run.steps.as_deref().expect("the run's steps") {
+            let committed = step
+                .attempts
                 .iter()
-                .filter(|a| a["status"] == "completed")
+                .filter(|a| a.status == Status::Completed)
                 .count();
             assert!(
                 committed <= 1,
                 "step {} of {id} has {committed} committed results",
-                step["key"]
+                step.key
             );
         }
     }

@@ -25,11 +25,13 @@ mod cluster;
 #[path = "distributed/standin.rs"]
 mod standin;
 
-use check::{Expect, check, step};
+use check::{Expect, check, pretty, step};
 use cluster::{Cluster, Outage, Role, SERIAL, redis};
 use serde_json::{Value, json};
 use standin::StandIn;
 use std::time::{Duration, Instant};
+use weft_model::{PageQuery, Run, RunRef, StartQuery, StartRun, Status};
+use weft_types::Reason;
 
 /// Retries for every step: enough that a crash or an outage never exhausts
 /// them (the poison bound, not this, must end a step that kills its worker).
@@ -49,23 +51,32 @@ fn workflow(name: &str, stand_in: &StandIn, steps: Vec<Value>) -> Value {
     json!({"name": name, "grants": {"hosts": [stand_in.host()]}, "steps": steps})
 }
 
+/// Whether a run is over.
+fn terminal(run: &Run) -> bool {
+    matches!(
+        run.status,
+        Status::Completed | Status::Failed | Status::Cancelled
+    )
+}
+
 /// Polls one run until it is terminal.
-async fn finished(c: &Cluster, id: &str, timeout: Duration) -> Value {
+async fn finished(c: &Cluster, id: &str, timeout: Duration) -> Run {
     let deadline = Instant::now() + timeout;
-    let mut last = Value::Null;
+    let mut last = None;
     while Instant::now() < deadline {
-        if let Ok((200, run)) = c.try_call("GET", &format!("/v1/runs/{id}"), None).await {
-            if matches!(
-                run["status"].as_str(),
-                Some("completed" | "failed" | "cancelled")
-            ) {
+        if let Ok(run) = c.client().get_run(id).await {
+            if terminal(&run) {
                 return run;
             }
-            last = run;
+            last = Some(run);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("run {id} not terminal after {timeout:?}: {last:#}");
+    panic!(
+        "run {id} not terminal after {timeout:?}: {}",
+        last.as_ref()
+            .map_or_else(|| "never read".to_owned(), pretty)
+    );
 }
 
 /// D1: `kill -9` of a worker while its steps' requests are in flight: the
@@ -98,13 +109,13 @@ async fn d1_kill_9_of_a_worker_mid_step_retries_the_step_elsewhere_once() {
     let report = check(
         &c,
         &stand_in,
-        &Expect::all(&ids, "completed", &["slow", "after"]),
+        &Expect::all(&ids, Status::Completed, &["slow", "after"]),
         ids.len() * 2,
         Duration::from_secs(60),
     )
     .await;
     assert!(
-        report.failed("lease_expired") >= 1,
+        report.failed(Reason::LeaseExpired) >= 1,
         "no attempt lost its worker: {victim} had nothing in flight, the test proved nothing ({report})"
     );
     assert!(
@@ -154,7 +165,7 @@ async fn d3_rabbitmq_restart_with_a_thousand_steps_queued_loses_nothing() {
     let report = check(
         &c,
         &stand_in,
-        &Expect::all(&ids, "completed", &["a", "b", "c"]),
+        &Expect::all(&ids, Status::Completed, &["a", "b", "c"]),
         ids.len() * 3,
         Duration::from_secs(150),
     )
@@ -182,7 +193,7 @@ async fn d5_outbox_publishes_after_a_crash_between_commit_and_publish() {
         .await;
     let warm = c.start_run(&wf, json!("warm")).await;
     let run = finished(&c, &warm, Duration::from_secs(30)).await;
-    assert_eq!(run["status"], "completed", "{run:#}");
+    assert_eq!(run.status, Status::Completed, "{}", pretty(&run));
     let mut relayed_before = 0.0;
     for w in &c.workers {
         relayed_before += c.metric(&w.base, "weft_outbox_relayed_total").await;
@@ -200,11 +211,15 @@ async fn d5_outbox_publishes_after_a_crash_between_commit_and_publish() {
         );
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (s, run) = c.call("GET", &format!("/v1/runs/{}", ids[0]), None).await;
-    assert_eq!(s, 200, "{run}");
+    let run = c
+        .client()
+        .get_run(&ids[0])
+        .await
+        .unwrap_or_else(|e| panic!("GET /v1/runs/{}: {e}", ids[0]));
     assert!(
-        matches!(run["status"].as_str(), Some("pending" | "running")),
-        "a run completed with the broker down? {run:#}"
+        matches!(run.status, Status::Pending | Status::Running),
+        "a run completed with the broker down? {}",
+        pretty(&run)
     );
     let old = c.api.name.clone();
     c.api.kill9();
@@ -212,8 +227,8 @@ async fn d5_outbox_publishes_after_a_crash_between_commit_and_publish() {
     outage.end().await;
     c.api = c.spawn(Role::Api).await;
 
-    let mut expect = Expect::all(&ids, "completed", &["a", "b"]);
-    expect.extend(Expect::all(&[warm], "completed", &["a", "b"]));
+    let mut expect = Expect::all(&ids, Status::Completed, &["a", "b"]);
+    expect.extend(Expect::all(&[warm], Status::Completed, &["a", "b"]));
     let report = check(&c, &stand_in, &expect, 21 * 2, Duration::from_secs(60)).await;
     let relayed = c.metric_sum("weft_outbox_relayed_total").await - relayed_before;
     assert!(
@@ -270,13 +285,8 @@ async fn d6_a_poison_step_fails_its_run_after_bounded_tries_while_others_complet
             others.extend(c.start_runs(&ok, 2, 2).await);
             next_start += Duration::from_millis(500);
         }
-        if let Ok((200, run)) = c
-            .try_call("GET", &format!("/v1/runs/{poisoned}"), None)
-            .await
-            && matches!(
-                run["status"].as_str(),
-                Some("completed" | "failed" | "cancelled")
-            )
+        if let Ok(run) = c.client().get_run(&poisoned).await
+            && terminal(&run)
         {
             break run;
         }
@@ -296,13 +306,18 @@ async fn d6_a_poison_step_fails_its_run_after_bounded_tries_while_others_complet
         "every request to /poison killed the workers once"
     );
     let p = step(&final_poisoned, "p");
-    assert_eq!(p["status"], "failed", "{final_poisoned:#}");
-    assert_eq!(p["error"]["reason"], "poison", "{final_poisoned:#}");
+    assert_eq!(p.status, Status::Failed, "{}", pretty(&final_poisoned));
+    assert_eq!(
+        p.error.as_ref().and_then(|e| e.reason),
+        Some(Reason::Poison),
+        "{}",
+        pretty(&final_poisoned)
+    );
 
-    let mut expect = Expect::all(&others, "completed", &["s"]);
+    let mut expect = Expect::all(&others, Status::Completed, &["s"]);
     expect.push(Expect {
         id: poisoned.clone(),
-        status: "failed",
+        status: Status::Failed,
         http_steps: &["p"],
     });
     let report = check(
@@ -313,12 +328,12 @@ async fn d6_a_poison_step_fails_its_run_after_bounded_tries_while_others_complet
         Duration::from_secs(60),
     )
     .await;
-    let failed_at = final_poisoned["finished_at"].as_i64().unwrap();
+    let failed_at = final_poisoned.finished_at.unwrap();
     let before = others
         .iter()
         .filter(|id| {
-            report.final_runs[*id]["finished_at"]
-                .as_i64()
+            report.final_runs[*id]
+                .finished_at
                 .is_some_and(|f| f < failed_at)
         })
         .count();
@@ -362,7 +377,7 @@ async fn d7_a_step_longer_than_the_ack_timeout_runs_once() {
     let report = check(
         &c,
         &stand_in,
-        &Expect::all(&ids, "completed", &["slow", "after"]),
+        &Expect::all(&ids, Status::Completed, &["slow", "after"]),
         ids.len() * 2,
         Duration::from_secs(step_ms / 1000 + 40),
     )
@@ -413,7 +428,7 @@ async fn d8_postgresql_restart_mid_run_every_run_completes_once() {
     let report = check(
         &c,
         &stand_in,
-        &Expect::all(&ids, "completed", &["a", "b", "c"]),
+        &Expect::all(&ids, Status::Completed, &["a", "b", "c"]),
         ids.len() * 3,
         Duration::from_secs(120),
     )
@@ -421,28 +436,20 @@ async fn d8_postgresql_restart_mid_run_every_run_completes_once() {
     println!("D8 ok in {:.1} s: {report}", t0.elapsed().as_secs_f64());
 }
 
-/// A webhook POST; (status, Retry-After, body).
-async fn hook(c: &Cluster, url: &str) -> (u16, Option<String>, Value) {
+/// A webhook POST (without a key, as a third party sends it); (status,
+/// Retry-After, the answer as it came).
+async fn hook(c: &Cluster, token: &str) -> (u16, Option<String>, weft_client::Response) {
     let resp = c
-        .http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(r#"{"from": "hook"}"#)
-        .send()
+        .anonymous(&c.api.base)
+        .hook(token, &json!({"from": "hook"}))
         .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = resp.status().as_u16();
+        .unwrap_or_else(|e| panic!("POST /hooks/{token}: {e}"));
     let retry_after = resp
-        .headers()
+        .headers
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let text = resp.text().await.unwrap_or_default();
-    (
-        status,
-        retry_after,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    (resp.status.as_u16(), retry_after, resp)
 }
 
 /// D9: Redis stopped: authenticated API calls succeed (limits fail open),
@@ -459,16 +466,16 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
     let mut hooked = workflow("d9-hook", &stand_in, vec![call("s", &stand_in, "/ok")]);
     hooked["triggers"] = json!({"webhook": {"mode": "async"}});
     let hook_wf = c.workflow(&hooked).await;
-    let (s, active) = c
-        .call("POST", &format!("/v1/workflows/{hook_wf}/activate"), None)
-        .await;
-    assert_eq!(s, 200, "{active}");
-    let token = active["webhook_url"]
-        .as_str()
-        .and_then(|u| u.rsplit_once("/hooks/"))
+    let active = c
+        .client()
+        .activate_workflow(&hook_wf)
+        .await
+        .unwrap_or_else(|e| panic!("POST /v1/workflows/{hook_wf}/activate: {e}"));
+    let token = active
+        .webhook_url
+        .rsplit_once("/hooks/")
         .map(|(_, t)| t.to_owned())
-        .unwrap_or_else(|| panic!("no webhook_url in {active}"));
-    let hook_url = c.url(&format!("/hooks/{token}"));
+        .unwrap_or_else(|| panic!("no webhook token in {active:#?}"));
     let slow = c
         .workflow(&workflow(
             "d9-slow",
@@ -477,43 +484,60 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
         ))
         .await;
     let mut expect = Vec::new();
-    let run_of = |body: &Value| body["run_id"].as_str().unwrap().to_owned();
+    // An async webhook's 202: the run it started.
+    let run_of = |resp: &weft_client::Response| {
+        resp.json::<RunRef>()
+            .unwrap_or_else(|| panic!("not a run reference: {}", resp.text()))
+            .run_id
+    };
 
-    let (s, _, body) = hook(&c, &hook_url).await;
-    assert_eq!(s, 202, "webhook with Redis up: {body}");
+    let (s, _, body) = hook(&c, &token).await;
+    assert_eq!(s, 202, "webhook with Redis up: {}", body.text());
     let first = run_of(&body);
     finished(&c, &first, Duration::from_secs(30)).await;
-    expect.extend(Expect::all(&[first], "completed", &["s"]));
+    expect.extend(Expect::all(&[first], Status::Completed, &["s"]));
 
     let outage = Outage::begin("redis").await;
     let t = Instant::now();
-    let (s, list) = c.call("GET", "/v1/workflows", None).await;
-    assert_eq!(
-        s, 200,
-        "an authenticated call with Redis down (fail open): {list}"
+    let list = c.client().list_workflows(&PageQuery::default()).await;
+    assert!(
+        list.is_ok(),
+        "an authenticated call with Redis down (fail open): {list:?}"
     );
     let fail_open = t.elapsed();
     let mut slow_runs = Vec::new();
     for i in 0..QUOTA {
         slow_runs.push(c.start_run(&slow, json!(i)).await);
     }
-    let (s, refused) = c
-        .call(
-            "POST",
-            &format!("/v1/workflows/{slow}/runs"),
-            Some(&json!({"input": "over"})),
+    let refused = c
+        .client()
+        .start_run(
+            &slow,
+            &StartRun {
+                input: json!("over"),
+            },
+            &StartQuery::default(),
         )
         .await;
+    let refusal = refused.as_ref().err();
     assert_eq!(
-        (s, refused["error"]["code"].as_str()),
-        (429, Some("quota_exceeded")),
-        "run {} of a quota of {QUOTA} with Redis down: {refused}",
+        (
+            refusal.and_then(|e| e.status()).map(|s| s.as_u16()),
+            refusal.and_then(|e| e.code())
+        ),
+        (Some(429), Some("quota_exceeded")),
+        "run {} of a quota of {QUOTA} with Redis down: {refused:?}",
         QUOTA + 1
     );
     let t = Instant::now();
-    let (s, retry_after, body) = hook(&c, &hook_url).await;
+    let (s, retry_after, body) = hook(&c, &token).await;
     let fail_closed = t.elapsed();
-    assert_eq!(s, 503, "a webhook with Redis down must fail closed: {body}");
+    assert_eq!(
+        s,
+        503,
+        "a webhook with Redis down must fail closed: {}",
+        body.text()
+    );
     let secs: u64 = retry_after
         .as_deref()
         .and_then(|v| v.parse().ok())
@@ -522,22 +546,24 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
     for id in &slow_runs {
         let run = finished(&c, id, Duration::from_secs(30)).await;
         assert_eq!(
-            run["status"], "completed",
-            "steps run with Redis down: {run:#}"
+            run.status,
+            Status::Completed,
+            "steps run with Redis down: {}",
+            pretty(&run)
         );
     }
-    expect.extend(Expect::all(&slow_runs, "completed", &["s"]));
+    expect.extend(Expect::all(&slow_runs, Status::Completed, &["s"]));
     outage.end().await;
 
     // Redis is back: webhooks work again (once the limiter reconnects).
     let back = Instant::now();
     let mut refused_after = 0;
     let body = loop {
-        let (s, _, body) = hook(&c, &hook_url).await;
+        let (s, _, body) = hook(&c, &token).await;
         if s == 202 {
             break body;
         }
-        assert_eq!(s, 503, "{body}");
+        assert_eq!(s, 503, "{}", body.text());
         refused_after += 1;
         assert!(
             back.elapsed() < Duration::from_secs(30),
@@ -546,7 +572,7 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let reconnect = back.elapsed();
-    expect.extend(Expect::all(&[run_of(&body)], "completed", &["s"]));
+    expect.extend(Expect::all(&[run_of(&body)], Status::Completed, &["s"]));
 
     // A flush loses buckets and slots, nothing else.
     let url = &c.launcher.redis_url;
@@ -558,12 +584,12 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
     );
     assert_eq!(redis(url, db, &["FLUSHDB"]).await, "+OK");
     for _ in 0..3 {
-        let (s, _, body) = hook(&c, &hook_url).await;
-        assert_eq!(s, 202, "webhook after a flush: {body}");
-        expect.extend(Expect::all(&[run_of(&body)], "completed", &["s"]));
+        let (s, _, body) = hook(&c, &token).await;
+        assert_eq!(s, 202, "webhook after a flush: {}", body.text());
+        expect.extend(Expect::all(&[run_of(&body)], Status::Completed, &["s"]));
     }
     let id = c.start_run(&slow, json!("after the flush")).await;
-    expect.extend(Expect::all(&[id], "completed", &["s"]));
+    expect.extend(Expect::all(&[id], Status::Completed, &["s"]));
     let n = expect.len();
     let report = check(&c, &stand_in, &expect, n, Duration::from_secs(60)).await;
     println!(
@@ -617,13 +643,13 @@ async fn d10_sigterm_finishes_steps_in_flight_and_exits_0_within_the_grace() {
     let report = check(
         &c,
         &stand_in,
-        &Expect::all(&ids, "completed", &["slow", "after"]),
+        &Expect::all(&ids, Status::Completed, &["slow", "after"]),
         ids.len() * 2,
         Duration::from_secs(60),
     )
     .await;
     assert_eq!(
-        report.failed("lease_expired"),
+        report.failed(Reason::LeaseExpired),
         0,
         "a step in flight was abandoned instead of finished ({report})"
     );

@@ -19,6 +19,8 @@ mod error;
 mod raw;
 mod routes;
 
+pub use routes::Definition;
+
 pub use error::{Error, Result};
 pub use raw::{Body, Response};
 

@@ -15,6 +15,8 @@ use weft_model::{
 pub enum Definition<'a> {
     /// A JSON document.
     Json(&'a Value),
+    /// A JSON file as written; sent as `application/json`.
+    JsonText(&'a [u8]),
     /// A YAML (or JSON) file as written; sent as `application/yaml`.
     Yaml(&'a [u8]),
 }
@@ -23,6 +25,7 @@ impl Definition<'_> {
     fn body(self) -> Result<Body> {
         match self {
             Self::Json(v) => Body::json(v),
+            Self::JsonText(b) => Ok(Body::Json(b.to_vec())),
             Self::Yaml(b) => Ok(Body::Raw(b.to_vec(), "application/yaml".into())),
         }
     }

@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+pub use weft_types::{Injection, NewCredential};
 
 /// A credential's metadata (never its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -13,66 +13,30 @@ pub struct Credential {
     pub name: String,
     /// Hosts it may be sent to.
     pub hosts: Vec<String>,
-    /// How it is injected (an [`Injection`]).
-    pub injection: Value,
+    /// How it is put into requests.
+    pub injection: Injection,
     /// Unix milliseconds.
     pub created_at: i64,
 }
 
-impl From<weft_types::CredentialRecord> for Credential {
-    fn from(c: weft_types::CredentialRecord) -> Self {
-        Self {
+impl TryFrom<weft_types::CredentialRecord> for Credential {
+    type Error = String;
+
+    /// The record's metadata; fails only when its stored injection is not one
+    /// (records are only ever written from an [`Injection`]).
+    fn try_from(c: weft_types::CredentialRecord) -> Result<Self, String> {
+        let injection = serde_json::from_value(c.injection).map_err(|e| {
+            format!(
+                "credential {}: the stored injection is unreadable: {e}",
+                c.id
+            )
+        })?;
+        Ok(Self {
             id: c.id,
             name: c.name,
             hosts: c.hosts,
-            injection: c.injection,
+            injection,
             created_at: c.created_at,
-        }
+        })
     }
-}
-
-/// `POST /v1/credentials`: a credential to seal and store.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCredential {
-    /// Unique per tenant, 1-100 characters.
-    pub name: String,
-    /// The secret: sealed at once, never returned.
-    pub secret: String,
-    /// Host patterns it may be sent to (at least one).
-    pub hosts: Vec<String>,
-    /// How it is put into requests.
-    pub injection: Injection,
-}
-
-impl std::fmt::Debug for NewCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewCredential")
-            .field("name", &self.name)
-            .field("hosts", &self.hosts)
-            .finish_non_exhaustive()
-    }
-}
-
-/// How a credential is put into requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Injection {
-    /// `Authorization: Bearer <secret>`.
-    Bearer,
-    /// `Authorization: Basic base64(username:secret)`.
-    Basic {
-        /// The user name.
-        username: String,
-    },
-    /// `<name>: <secret>`.
-    Header {
-        /// The header.
-        name: String,
-    },
-    /// `?<param>=<secret>`.
-    Query {
-        /// The query parameter.
-        param: String,
-    },
 }

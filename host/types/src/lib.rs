@@ -40,7 +40,8 @@ pub use log::LogRecord;
 pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
 pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{
-    ApiKey, CredentialRecord, Injection, Missed, Role, Schedule, Tenant, Workflow, WorkflowVersion,
+    ApiKey, CredentialRecord, Injection, Missed, NewCredential, Role, Schedule, Tenant, Workflow,
+    WorkflowVersion,
 };
 pub use workflow::{
     ActionStep, ConditionStep, Definition, Grants, LoopStep, Problem, RespondStep, RetrySpec,

@@ -146,7 +146,7 @@ pub struct CredentialRecord {
 }
 
 /// How a credential is put into requests (stored next to it, never secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Injection {
     /// `Authorization: Bearer <secret>`.
@@ -166,6 +166,30 @@ pub enum Injection {
         /// The query parameter.
         param: String,
     },
+}
+
+/// A credential to seal and store (`POST /v1/credentials`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCredential {
+    /// Unique per tenant, 1-100 characters; what workflows name in `grants.credentials`.
+    pub name: String,
+    /// The secret: sealed at once, never stored in clear, never returned.
+    pub secret: String,
+    /// Host patterns it may be sent to (at least one).
+    pub hosts: Vec<crate::HostPattern>,
+    /// How it is put into requests.
+    pub injection: Injection,
+}
+
+impl std::fmt::Debug for NewCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCredential")
+            .field("name", &self.name)
+            .field("hosts", &self.hosts)
+            .field("injection", &self.injection)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a schedule does with ticks it missed while the server was down.

@@ -3,32 +3,10 @@
 //! sandbox, which injects it into outbound requests.
 
 use crate::{Error, Handle, Result, new_id, now_ms};
-use serde::Deserialize;
 use weft_sandbox::{Credential, Secret};
 use weft_types::{CredentialRecord, HostPattern, Injection};
 
-/// A credential to store.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewCredential {
-    /// Unique per tenant; what workflows name in `grants.credentials`.
-    pub name: String,
-    /// The secret (never stored in clear, never returned).
-    pub secret: String,
-    /// Hosts it may be sent to.
-    pub hosts: Vec<HostPattern>,
-    /// How it is injected.
-    pub injection: Injection,
-}
-
-impl std::fmt::Debug for NewCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewCredential")
-            .field("name", &self.name)
-            .field("hosts", &self.hosts)
-            .finish_non_exhaustive()
-    }
-}
+pub use weft_types::NewCredential;
 
 impl Handle {
     /// Seals and stores a credential for `tenant`.

@@ -1,70 +1,59 @@
 //! `weft connectors`: what workflows on this server can use.
 
 use super::ServerArgs;
-use super::http::Client;
-use super::output::{cut, out, s};
-use serde_json::Value;
+use super::http::Cli;
+use super::output::{cut, out};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use weft_types::HostPattern;
 
 /// Runs `weft connectors`.
 ///
 /// # Errors
-/// [`super::http::ApiError`] for refusals; unreachable servers.
+/// Refusals from the server ([`weft_client::Error::Api`]); unreachable servers.
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
-    let c = Client::new(&args)?;
-    let v = c.get(&["v1", "connectors"], &[]).await?;
-    if c.raw(&v)? {
+    let c = Cli::new(&args)?;
+    let connectors = c.api.list_connectors().await?;
+    if c.raw(&weft_model::List::from(connectors.clone()))? {
         return Ok(());
     }
-    let items = v.get("items").and_then(Value::as_array);
-    if items.is_none_or(Vec::is_empty) {
+    if connectors.is_empty() {
         out!("no connectors (start the server with --plugins DIR)");
         return Ok(());
     }
-    for (n, con) in items.into_iter().flatten().enumerate() {
+    for (n, con) in connectors.iter().enumerate() {
         if n > 0 {
             out!();
         }
         out!(
             "{} {}  {}  ({})",
-            s(con, "name"),
-            s(con, "version"),
-            s(con, "description"),
-            s(con, "source")
+            con.name,
+            con.version,
+            con.description,
+            con.source
         );
-        let caps = con.get("capabilities").unwrap_or(&Value::Null);
-        let hosts = strings(caps.get("hosts"));
-        if !hosts.is_empty() {
-            out!("  outbound hosts: {hosts}");
+        let caps = &con.capabilities;
+        if !caps.hosts.is_empty() {
+            out!("  outbound hosts: {}", hosts(&caps.hosts));
         }
-        for slot in caps
-            .get("credentials")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let optional = slot.get("optional").and_then(Value::as_bool) == Some(true);
+        for slot in &caps.credentials {
             out!(
                 "  credential slot `{}`{} (hosts {}): {}",
-                s(slot, "name"),
-                if optional { ", optional" } else { "" },
-                strings(slot.get("hosts")),
-                cut(s(slot, "description"), 100)
+                slot.name,
+                if slot.optional { ", optional" } else { "" },
+                hosts(&slot.hosts),
+                cut(&slot.description, 100)
             );
         }
-        let actions = con.get("actions").and_then(Value::as_array);
-        let width = actions
-            .into_iter()
-            .flatten()
-            .map(|a| s(a, "name").chars().count())
+        let width = con
+            .actions
+            .iter()
+            .map(|a| a.name.chars().count())
             .max()
             .unwrap_or(0);
-        for a in actions.into_iter().flatten() {
-            out!(
-                "  action {:<width$}  {}",
-                s(a, "name"),
-                cut(s(a, "description"), 100)
-            );
-            let fields = input_fields(a.get("input_schema"));
+        for a in &con.actions {
+            out!("  action {:<width$}  {}", a.name, cut(&a.description, 100));
+            let fields = input_fields(&a.input_schema);
             if !fields.is_empty() {
                 out!("         {:<width$}  input: {fields}", "");
             }
@@ -74,39 +63,37 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn strings(v: Option<&Value>) -> String {
-    v.and_then(Value::as_array)
-        .map(|xs| {
-            xs.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+fn hosts(hs: &[HostPattern]) -> String {
+    hs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The part of an object's JSON Schema the listing shows.
+#[derive(Deserialize)]
+struct ObjectSchema {
+    #[serde(default)]
+    properties: Map<String, Value>,
+    #[serde(default)]
+    required: Vec<String>,
 }
 
 /// The input schema's properties, required ones first and marked `*`.
-fn input_fields(schema: Option<&Value>) -> String {
-    let Some(props) = schema
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object)
-    else {
+fn input_fields(schema: &Value) -> String {
+    let Ok(s) = ObjectSchema::deserialize(schema) else {
         return String::new();
     };
-    let required: Vec<&str> = schema
-        .and_then(|s| s.get("required"))
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let mut fields: Vec<String> = required
+    let mut fields: Vec<String> = s
+        .required
         .iter()
-        .filter(|r| props.contains_key(**r))
+        .filter(|r| s.properties.contains_key(*r))
         .map(|r| format!("{r}*"))
         .collect();
     fields.extend(
-        props
+        s.properties
             .keys()
-            .filter(|k| !required.contains(&k.as_str()))
+            .filter(|k| !s.required.contains(k))
             .cloned(),
     );
     fields.join(", ")

@@ -2,13 +2,14 @@
 //! file or stdin, never from an argument, which `ps` would show), list, delete.
 
 use super::ServerArgs;
-use super::http::{Body, Client};
-use super::output::{Table, cut, out, s, time};
+use super::http::Cli;
+use super::output::{Table, cut, out, time};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
 use std::io::Read;
 use std::path::PathBuf;
+use weft_model::{Credential, Injection, NewCredential};
+use weft_types::HostPattern;
 
 /// Largest secret read from a file or stdin, in bytes.
 const MAX_SECRET_BYTES: u64 = 64 * 1024;
@@ -32,13 +33,13 @@ pub enum CredentialsCommand {
             required = true,
             value_delimiter = ','
         )]
-        hosts: Vec<String>,
+        hosts: Vec<HostPattern>,
         #[command(flatten)]
         secret: SecretSource,
         /// How it is put into requests: `bearer` (Authorization: Bearer), `basic:USER`,
         /// `header:NAME` or `query:PARAM`.
         #[arg(long, value_name = "HOW", default_value = "bearer", value_parser = parse_injection)]
-        injection: Value,
+        injection: Injection,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -107,39 +108,39 @@ fn bounded(r: impl Read) -> anyhow::Result<String> {
     String::from_utf8(buf).map_err(|_| anyhow::anyhow!("the secret is not UTF-8"))
 }
 
-/// `bearer`, `basic:USER`, `header:NAME`, `query:PARAM` as the API's injection object.
-fn parse_injection(text: &str) -> Result<Value, String> {
+/// `bearer`, `basic:USER`, `header:NAME`, `query:PARAM` as an [`Injection`].
+fn parse_injection(text: &str) -> Result<Injection, String> {
     let (kind, arg) = match text.split_once(':') {
         Some((k, a)) => (k, Some(a)),
         None => (text, None),
     };
-    let arg = arg.filter(|a| !a.is_empty());
+    let arg = arg.filter(|a| !a.is_empty()).map(str::to_owned);
     match (kind, arg) {
-        ("bearer", None) => Ok(json!({"type": "bearer"})),
-        ("basic", Some(u)) => Ok(json!({"type": "basic", "username": u})),
-        ("header", Some(n)) => Ok(json!({"type": "header", "name": n})),
-        ("query", Some(p)) => Ok(json!({"type": "query", "param": p})),
+        ("bearer", None) => Ok(Injection::Bearer),
+        ("basic", Some(username)) => Ok(Injection::Basic { username }),
+        ("header", Some(name)) => Ok(Injection::Header { name }),
+        ("query", Some(param)) => Ok(Injection::Query { param }),
         _ => Err(format!(
             "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM"
         )),
     }
 }
 
-/// The injection object for humans.
-fn injection_text(v: &Value) -> String {
-    match s(v, "type") {
-        "bearer" => "bearer".into(),
-        "basic" => format!("basic:{}", s(v, "username")),
-        "header" => format!("header:{}", s(v, "name")),
-        "query" => format!("query:{}", s(v, "param")),
-        _ => v.to_string(),
+/// The injection for humans, as `--injection` takes it.
+fn injection_text(i: &Injection) -> String {
+    match i {
+        Injection::Bearer => "bearer".into(),
+        Injection::Basic { username } => format!("basic:{username}"),
+        Injection::Header { name } => format!("header:{name}"),
+        Injection::Query { param } => format!("query:{param}"),
     }
 }
 
 /// Runs one `weft credentials` subcommand.
 ///
 /// # Errors
-/// [`super::http::ApiError`] for refusals; an unreadable secret, unreachable servers.
+/// Refusals from the server ([`weft_client::Error::Api`]); an unreadable
+/// secret, unreachable servers.
 pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
     match cmd {
         CredentialsCommand::Create {
@@ -149,44 +150,39 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             injection,
             server,
         } => {
-            let c = Client::new(&server)?;
-            let body = json!({
-                "name": name,
-                "secret": secret.read()?,
-                "hosts": hosts,
-                "injection": injection,
-            });
-            let v = c.post(&["v1", "credentials"], Body::Json(body)).await?;
-            if !c.raw(&v)? {
+            let c = Cli::new(&server)?;
+            let new = NewCredential {
+                name,
+                secret: secret.read()?,
+                hosts,
+                injection,
+            };
+            let cr = c.api.create_credential(&new).await?;
+            if !c.raw(&cr)? {
                 out!(
                     "stored credential {} `{}` for {} ({})",
-                    s(&v, "id"),
-                    s(&v, "name"),
-                    hosts_text(&v),
-                    v.get("injection").map(injection_text).unwrap_or_default()
+                    cr.id,
+                    cr.name,
+                    hosts_text(&cr),
+                    injection_text(&cr.injection)
                 );
                 out!(
                     "use it in a workflow: grants: {{credentials: {{SLOT: {}}}}}",
-                    s(&v, "name")
+                    cr.name
                 );
             }
         }
         CredentialsCommand::List { server } => {
-            let c = Client::new(&server)?;
-            let v = c.get(&["v1", "credentials"], &[]).await?;
-            if !c.raw(&v)? {
+            let c = Cli::new(&server)?;
+            let items = c.api.list_credentials().await?;
+            if !c.raw(&weft_model::List::from(items.clone()))? {
                 let mut t = Table::new(&["ID", "NAME", "INJECTION", "CREATED (UTC)", "HOSTS"]);
-                for cr in v
-                    .get("items")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for cr in &items {
                     t.row(vec![
-                        s(cr, "id").to_owned(),
-                        cut(s(cr, "name"), 40),
-                        cr.get("injection").map(injection_text).unwrap_or_default(),
-                        time(cr.get("created_at").and_then(Value::as_i64)),
+                        cr.id.clone(),
+                        cut(&cr.name, 40),
+                        injection_text(&cr.injection),
+                        time(cr.created_at),
                         hosts_text(cr),
                     ]);
                 }
@@ -198,9 +194,9 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             }
         }
         CredentialsCommand::Delete { id, server } => {
-            let c = Client::new(&server)?;
-            c.delete(&["v1", "credentials", &id]).await?;
-            if !c.raw(&json!({"deleted": id}))? {
+            let c = Cli::new(&server)?;
+            c.api.delete_credential(&id).await?;
+            if !c.raw(&serde_json::json!({"deleted": id}))? {
                 out!("deleted credential {id}");
             }
         }
@@ -208,16 +204,8 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn hosts_text(v: &Value) -> String {
-    v.get("hosts")
-        .and_then(Value::as_array)
-        .map(|hs| {
-            hs.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+fn hosts_text(c: &Credential) -> String {
+    c.hosts.join(", ")
 }
 
 #[cfg(test)]
@@ -225,19 +213,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn injections_parse_into_the_api_shape() {
-        assert_eq!(parse_injection("bearer"), Ok(json!({"type": "bearer"})));
+    fn injections_parse_and_print_back() {
+        for text in ["bearer", "basic:ada", "header:X-Api-Key", "query:key"] {
+            assert_eq!(injection_text(&parse_injection(text).unwrap()), text);
+        }
         assert_eq!(
             parse_injection("basic:ada"),
-            Ok(json!({"type": "basic", "username": "ada"}))
-        );
-        assert_eq!(
-            parse_injection("header:X-Api-Key"),
-            Ok(json!({"type": "header", "name": "X-Api-Key"}))
-        );
-        assert_eq!(
-            parse_injection("query:key"),
-            Ok(json!({"type": "query", "param": "key"}))
+            Ok(Injection::Basic {
+                username: "ada".into()
+            })
         );
         assert!(parse_injection("basic").is_err());
         assert!(parse_injection("header:").is_err());

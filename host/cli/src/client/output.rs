@@ -70,18 +70,9 @@ impl Table {
     }
 }
 
-/// The string at `field`, or `""`.
-pub fn s<'v>(v: &'v Value, field: &str) -> &'v str {
-    v.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// The integer at `field`, if any.
-pub fn i(v: &Value, field: &str) -> Option<i64> {
-    v.get(field).and_then(Value::as_i64)
-}
-
 /// Milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS` UTC (`-` when absent).
-pub fn time(ms: Option<i64>) -> String {
+pub fn time(ms: impl Into<Option<i64>>) -> String {
+    let ms: Option<i64> = ms.into();
     let Some(ms) = ms else {
         return "-".into();
     };
@@ -138,13 +129,9 @@ pub fn cut(text: &str, max: usize) -> String {
     out
 }
 
-/// An error value (`{"kind", "message", ...}`) as `kind: message`.
-pub fn error_text(e: &Value) -> String {
-    match (e.get("kind").and_then(Value::as_str), e.get("message")) {
-        (Some(kind), Some(Value::String(m))) => format!("{kind}: {m}"),
-        (None, Some(Value::String(m))) => m.clone(),
-        _ => e.to_string(),
-    }
+/// A failure as `kind: message`.
+pub fn error_text(e: &weft_types::Failure) -> String {
+    format!("{}: {}", e.kind, e.message)
 }
 
 /// Prints `label:` and `v` as indented pretty JSON.

@@ -2,12 +2,14 @@
 //! from a step, resume a waiting step.
 
 use super::ServerArgs;
-use super::http::{Body, Client};
-use super::output::{out, s};
+use super::http::Cli;
+use super::output::out;
 use super::run_view::{list, outcome, show};
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde_json::Value;
+use weft_model::{RunsQuery, StartQuery, StartRun};
+use weft_types::Status;
 
 /// `weft runs ...`.
 #[derive(Debug, Subcommand)]
@@ -32,7 +34,7 @@ pub enum RunsCommand {
         workflow: Option<String>,
         /// Only runs in this status: pending, running, waiting, completed, failed, cancelled.
         #[arg(long, value_name = "S")]
-        status: Option<String>,
+        status: Option<Status>,
         /// At most this many (1-500, default 50).
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
@@ -90,7 +92,8 @@ pub enum RunsCommand {
 /// Runs one `weft runs` subcommand.
 ///
 /// # Errors
-/// [`super::http::ApiError`] for refusals; bad JSON arguments, unreachable servers.
+/// Refusals from the server ([`weft_client::Error::Api`]); bad JSON arguments,
+/// unreachable servers.
 pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
     match cmd {
         RunsCommand::Start {
@@ -99,16 +102,16 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
             wait_ms,
             server,
         } => {
-            let c = Client::new(&server)?;
+            let c = Cli::new(&server)?;
             let input = parse_json("--input", input.as_deref())?;
-            let query = [("wait_ms", wait_ms.map(|ms| ms.to_string()))];
-            let url = c.url(&["v1", "workflows", &workflow_id, "runs"], &query)?;
-            let body = Body::Json(json!({ "input": input }));
-            let v = c.send(reqwest::Method::POST, url, body).await?;
-            if !c.raw(&v)? {
-                out!("run {} {}", s(&v, "id"), s(&v, "status"));
-                outcome(&v)?;
-                out!("details: weft runs get {}", s(&v, "id"));
+            let run = c
+                .api
+                .start_run(&workflow_id, &StartRun { input }, &StartQuery { wait_ms })
+                .await?;
+            if !c.raw(&run)? {
+                out!("run {} {}", run.id, run.status);
+                outcome(&run)?;
+                out!("details: weft runs get {}", run.id);
             }
         }
         RunsCommand::List {
@@ -118,46 +121,38 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
             before,
             server,
         } => {
-            let c = Client::new(&server)?;
-            let query = [
-                ("workflow_id", workflow),
-                ("status", status),
-                ("limit", limit.map(|l| l.to_string())),
-                ("before", before),
-            ];
-            let v = c.get(&["v1", "runs"], &query).await?;
-            if !c.raw(&v)? {
-                list(&v);
+            let c = Cli::new(&server)?;
+            let q = RunsQuery {
+                workflow_id: workflow,
+                status,
+                before,
+                limit,
+            };
+            let page = c.api.list_runs(&q).await?;
+            if !c.raw(&page)? {
+                list(&page);
             }
         }
         RunsCommand::Get { run_id, server } => {
-            let c = Client::new(&server)?;
-            let v = c.get(&["v1", "runs", &run_id], &[]).await?;
-            if !c.raw(&v)? {
-                show(&v)?;
+            let c = Cli::new(&server)?;
+            let run = c.api.get_run(&run_id).await?;
+            if !c.raw(&run)? {
+                show(&run)?;
             }
         }
         RunsCommand::Cancel { run_id, server } => {
-            let c = Client::new(&server)?;
-            let v = c
-                .post(&["v1", "runs", &run_id, "cancel"], Body::None)
-                .await?;
-            if !c.raw(&v)? {
-                out!("run {} {}", s(&v, "id"), s(&v, "status"));
+            let c = Cli::new(&server)?;
+            let run = c.api.cancel_run(&run_id).await?;
+            if !c.raw(&run)? {
+                out!("run {} {}", run.id, run.status);
             }
         }
         RunsCommand::Retry { run_id, server } => {
-            let c = Client::new(&server)?;
-            let v = c
-                .post(&["v1", "runs", &run_id, "retry"], Body::None)
-                .await?;
-            if !c.raw(&v)? {
-                out!(
-                    "retrying run {run_id} as run {} ({})",
-                    s(&v, "id"),
-                    s(&v, "status")
-                );
-                out!("details: weft runs get {}", s(&v, "id"));
+            let c = Cli::new(&server)?;
+            let run = c.api.retry_run(&run_id).await?;
+            if !c.raw(&run)? {
+                out!("retrying run {run_id} as run {} ({})", run.id, run.status);
+                out!("details: weft runs get {}", run.id);
             }
         }
         RunsCommand::Rerun {
@@ -165,16 +160,15 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
             from,
             server,
         } => {
-            let c = Client::new(&server)?;
-            let body = Body::Json(json!({ "from": from }));
-            let v = c.post(&["v1", "runs", &run_id, "rerun"], body).await?;
-            if !c.raw(&v)? {
+            let c = Cli::new(&server)?;
+            let run = c.api.rerun_run(&run_id, &from).await?;
+            if !c.raw(&run)? {
                 out!(
                     "re-running run {run_id} from step `{from}` as run {} ({})",
-                    s(&v, "id"),
-                    s(&v, "status")
+                    run.id,
+                    run.status
                 );
-                out!("details: weft runs get {}", s(&v, "id"));
+                out!("details: weft runs get {}", run.id);
             }
         }
         RunsCommand::Resume {
@@ -183,17 +177,11 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
             payload,
             server,
         } => {
-            let c = Client::new(&server)?;
+            let c = Cli::new(&server)?;
             let payload = parse_json("--payload", payload.as_deref())?;
-            let body = Body::Json(json!({ "payload": payload }));
-            let path = ["v1", "runs", &run_id, "steps", &step, "resume"];
-            let v = c.post(&path, body).await?;
-            if !c.raw(&v)? {
-                out!(
-                    "resumed step `{step}`; run {} is {}",
-                    s(&v, "id"),
-                    s(&v, "status")
-                );
+            let run = c.api.resume_step(&run_id, &step, payload).await?;
+            if !c.raw(&run)? {
+                out!("resumed step `{step}`; run {} is {}", run.id, run.status);
             }
         }
     }

@@ -2,13 +2,14 @@
 //! deactivate, delete.
 
 use super::ServerArgs;
-use super::http::{Body, Client};
-use super::output::{Table, cut, i, out, s, time};
+use super::http::Cli;
+use super::output::{Table, cut, out, time};
 use anyhow::Context;
 use clap::Subcommand;
-use reqwest::Method;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
+use weft_client::Definition as Upload;
+use weft_model::{Page, PageQuery, Workflow};
+use weft_types::{Definition, Missed, StepDef, StepKind, WebhookMode};
 
 /// `weft workflows ...`.
 #[derive(Debug, Subcommand)]
@@ -83,51 +84,53 @@ pub enum WorkflowsCommand {
 /// Runs one `weft workflows` subcommand.
 ///
 /// # Errors
-/// [`super::http::ApiError`] for refusals; unreadable files, unreachable servers.
+/// Refusals from the server ([`weft_client::Error::Api`]); unreadable files,
+/// unreachable servers.
 pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
     match cmd {
         WorkflowsCommand::Create { file, server } => {
-            let c = Client::new(&server)?;
-            let v = c.post(&["v1", "workflows"], definition(&file)?).await?;
-            if !c.raw(&v)? {
+            let c = Cli::new(&server)?;
+            let bytes = read(&file)?;
+            let w = c.api.create_workflow(upload(&file, &bytes)).await?;
+            if !c.raw(&w)? {
                 out!(
                     "created workflow {} `{}` (version {}, inactive)",
-                    s(&v, "id"),
-                    s(&v, "name"),
-                    i(&v, "version").unwrap_or(1)
+                    w.id,
+                    w.name,
+                    w.version
                 );
-                out!("webhook: {}", s(&v, "webhook_url"));
+                out!("webhook: {}", w.webhook_url);
                 out!(
                     "start it by hand with `weft runs start {}`, or turn on its webhook and schedule with `weft workflows activate {}`",
-                    s(&v, "id"),
-                    s(&v, "id")
+                    w.id,
+                    w.id
                 );
             }
         }
         WorkflowsCommand::Validate { file, server } => {
-            let c = Client::new(&server)?;
-            let url = c.url(&["v1", "workflows", "validate"], &[])?;
-            let v = c.send(Method::POST, url, definition(&file)?).await?;
+            let c = Cli::new(&server)?;
+            let bytes = read(&file)?;
+            let v = c.api.validate_workflow(upload(&file, &bytes)).await?;
             if !c.raw(&v)? {
                 out!(
                     "{}: valid: `{}`, {} top-level step(s)",
                     file.display(),
-                    s(&v, "name"),
-                    i(&v, "steps").unwrap_or(0)
+                    v.name,
+                    v.steps
                 );
             }
         }
         WorkflowsCommand::Update { id, file, server } => {
-            let c = Client::new(&server)?;
-            let url = c.url(&["v1", "workflows", &id], &[])?;
-            let v = c.send(Method::PUT, url, definition(&file)?).await?;
-            if !c.raw(&v)? {
+            let c = Cli::new(&server)?;
+            let bytes = read(&file)?;
+            let w = c.api.update_workflow(&id, upload(&file, &bytes)).await?;
+            if !c.raw(&w)? {
                 out!(
                     "updated workflow {} `{}` to version {} ({})",
-                    s(&v, "id"),
-                    s(&v, "name"),
-                    i(&v, "version").unwrap_or(0),
-                    state(&v)
+                    w.id,
+                    w.name,
+                    w.version,
+                    state(&w)
                 );
             }
         }
@@ -136,45 +139,40 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             before,
             server,
         } => {
-            let c = Client::new(&server)?;
-            let query = [("limit", limit.map(|l| l.to_string())), ("before", before)];
-            let v = c.get(&["v1", "workflows"], &query).await?;
-            if !c.raw(&v)? {
-                list(&v);
+            let c = Cli::new(&server)?;
+            let page = c.api.list_workflows(&PageQuery { before, limit }).await?;
+            if !c.raw(&page)? {
+                list(&page);
             }
         }
         WorkflowsCommand::Get { id, server } => {
-            let c = Client::new(&server)?;
-            let v = c.get(&["v1", "workflows", &id], &[]).await?;
-            if !c.raw(&v)? {
-                show(&v);
+            let c = Cli::new(&server)?;
+            let w = c.api.get_workflow(&id).await?;
+            if !c.raw(&w)? {
+                show(&w);
             }
         }
         WorkflowsCommand::Activate { id, server } => {
-            let c = Client::new(&server)?;
-            let v = c
-                .post(&["v1", "workflows", &id, "activate"], Body::None)
-                .await?;
-            if !c.raw(&v)? {
-                out!("workflow {} is active", s(&v, "id"));
-                out!("webhook: {}", s(&v, "webhook_url"));
+            let c = Cli::new(&server)?;
+            let w = c.api.activate_workflow(&id).await?;
+            if !c.raw(&w)? {
+                out!("workflow {} is active", w.id);
+                out!("webhook: {}", w.webhook_url);
             }
         }
         WorkflowsCommand::Deactivate { id, server } => {
-            let c = Client::new(&server)?;
-            let v = c
-                .post(&["v1", "workflows", &id, "deactivate"], Body::None)
-                .await?;
-            if !c.raw(&v)? {
+            let c = Cli::new(&server)?;
+            let w = c.api.deactivate_workflow(&id).await?;
+            if !c.raw(&w)? {
                 out!(
                     "workflow {} is inactive (its webhook answers 404, its schedule is off)",
-                    s(&v, "id")
+                    w.id
                 );
             }
         }
         WorkflowsCommand::Delete { id, server } => {
-            let c = Client::new(&server)?;
-            c.delete(&["v1", "workflows", &id]).await?;
+            let c = Cli::new(&server)?;
+            c.api.delete_workflow(&id).await?;
             if !c.raw(&serde_json::json!({"deleted": id}))? {
                 out!("deleted workflow {id}");
             }
@@ -183,43 +181,36 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The file as a request body: YAML by extension, JSON otherwise.
-fn definition(file: &Path) -> anyhow::Result<Body> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// The file as an upload: YAML by extension, JSON otherwise.
+fn upload<'a>(file: &Path, bytes: &'a [u8]) -> Upload<'a> {
     let yaml = file
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    let content_type = if yaml {
-        "application/yaml"
+    if yaml {
+        Upload::Yaml(bytes)
     } else {
-        "application/json"
-    };
-    Ok(Body::Raw(bytes, content_type))
-}
-
-fn state(v: &Value) -> &'static str {
-    if v.get("active").and_then(Value::as_bool).unwrap_or(false) {
-        "active"
-    } else {
-        "inactive"
+        Upload::JsonText(bytes)
     }
 }
 
-fn list(v: &Value) {
+fn state(w: &Workflow) -> &'static str {
+    if w.active { "active" } else { "inactive" }
+}
+
+fn list(page: &Page<Workflow>) {
     let mut t = Table::new(&["ID", "NAME", "VERSION", "STATE", "UPDATED (UTC)"]);
-    for w in v
-        .get("items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for w in &page.items {
         t.row(vec![
-            s(w, "id").to_owned(),
-            cut(s(w, "name"), 40),
-            i(w, "version").unwrap_or(0).to_string(),
+            w.id.clone(),
+            cut(&w.name, 40),
+            w.version.to_string(),
             state(w).to_owned(),
-            time(i(w, "updated_at")),
+            time(w.updated_at),
         ]);
     }
     if t.is_empty() {
@@ -227,85 +218,93 @@ fn list(v: &Value) {
     } else {
         t.print();
     }
-    if let Some(next) = v.get("next").and_then(Value::as_str) {
+    if let Some(next) = &page.next {
         out!("more: --before {next}");
     }
 }
 
-fn show(v: &Value) {
-    out!("workflow {}  `{}`", s(v, "id"), s(v, "name"));
-    out!("version:  {}", i(v, "version").unwrap_or(0));
-    out!("state:    {}", state(v));
-    out!("webhook:  {}", s(v, "webhook_url"));
-    out!("created:  {} UTC", time(i(v, "created_at")));
-    out!("updated:  {} UTC", time(i(v, "updated_at")));
-    let Some(def) = v.get("definition") else {
+fn show(w: &Workflow) {
+    out!("workflow {}  `{}`", w.id, w.name);
+    out!("version:  {}", w.version);
+    out!("state:    {}", state(w));
+    out!("webhook:  {}", w.webhook_url);
+    out!("created:  {} UTC", time(w.created_at));
+    out!("updated:  {} UTC", time(w.updated_at));
+    let Some(def) = &w.definition else {
         return;
     };
-    if let Some(d) = def.get("description").and_then(Value::as_str) {
+    let def: Definition = match serde_json::from_value(def.clone()) {
+        Ok(d) => d,
+        Err(e) => {
+            out!("\n(this weft cannot read the definition: {e}; all of it: --json)");
+            return;
+        }
+    };
+    if let Some(d) = &def.description {
         out!("about:    {}", cut(d, 100));
     }
-    if let Some(t) = def.get("triggers") {
-        if let Some(w) = t.get("webhook") {
-            let mode = w.get("mode").and_then(Value::as_str).unwrap_or("sync");
-            match i(w, "timeout_ms") {
-                Some(ms) => out!("webhook mode: {mode}, timeout {ms} ms"),
-                None => out!("webhook mode: {mode}"),
-            }
+    if let Some(wh) = &def.triggers.webhook {
+        let mode = match wh.mode {
+            WebhookMode::Sync => "sync",
+            WebhookMode::Async => "async",
+        };
+        match wh.timeout_ms {
+            Some(ms) => out!("webhook mode: {mode}, timeout {ms} ms"),
+            None => out!("webhook mode: {mode}"),
         }
-        if let Some(sc) = t.get("schedule") {
-            out!(
-                "schedule: `{}` in {} (missed ticks: {})",
-                s(sc, "cron"),
-                s(sc, "timezone"),
-                sc.get("missed").and_then(Value::as_str).unwrap_or("skip")
-            );
-        }
+    }
+    if let Some(sc) = &def.triggers.schedule {
+        let missed = match sc.missed {
+            Missed::Skip => "skip",
+            Missed::Once => "once",
+        };
+        out!(
+            "schedule: `{}` in {} (missed ticks: {missed})",
+            sc.cron,
+            sc.timezone
+        );
     }
     out!();
     let mut t = Table::new(&["STEP", "KIND", "AFTER", "DETAIL"]);
-    steps(def.get("steps"), "", &mut t);
+    steps(&def.steps, "", &mut t);
     t.print();
     out!("\n(the whole definition: --json)");
 }
 
-fn steps(list: Option<&Value>, indent: &str, t: &mut Table) {
-    for st in list.and_then(Value::as_array).into_iter().flatten() {
-        let kind = s(st, "kind");
-        let after = match st.get("after").and_then(Value::as_array) {
+fn steps(list: &[StepDef], indent: &str, t: &mut Table) {
+    for st in list {
+        let after = match &st.after {
             Some(a) if a.is_empty() => "(root)".to_owned(),
-            Some(a) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(","),
+            Some(a) => a.join(","),
             None => "-".to_owned(),
         };
-        let detail = match kind {
-            "action" => format!("{}.{}", s(st, "connector"), s(st, "action")),
-            "condition" => format!("if {}", s(st, "if")),
-            "switch" => format!("on {}", s(st, "value")),
-            "loop" => format!(
-                "over {} ({} at once)",
-                s(st, "items"),
-                i(st, "parallelism").unwrap_or(1)
+        let (kind, detail) = match &st.kind {
+            StepKind::Action(a) => ("action", format!("{}.{}", a.connector, a.action)),
+            StepKind::Condition(c) => ("condition", format!("if {}", c.condition)),
+            StepKind::Switch(s) => ("switch", format!("on {}", s.value)),
+            StepKind::Loop(l) => (
+                "loop",
+                format!("over {} ({} at once)", l.items, l.parallelism),
             ),
-            "subworkflow" => format!("workflow {}", s(st, "workflow")),
-            "wait" => match i(st, "duration_ms") {
-                Some(ms) => format!("{ms} ms"),
-                None => "until resumed".to_owned(),
-            },
-            "respond" => format!("status {}", i(st, "status").unwrap_or(200)),
-            _ => String::new(),
+            StepKind::Merge => ("merge", String::new()),
+            StepKind::Subworkflow(s) => ("subworkflow", format!("workflow {}", s.workflow)),
+            StepKind::Wait(w) => (
+                "wait",
+                match w.duration_ms {
+                    Some(ms) => format!("{ms} ms"),
+                    None => "until resumed".to_owned(),
+                },
+            ),
+            StepKind::Respond(r) => ("respond", format!("status {}", r.status.unwrap_or(200))),
         };
         t.row(vec![
-            format!("{indent}{}", s(st, "id")),
+            format!("{indent}{}", st.id),
             kind.to_owned(),
             after,
             cut(&detail, 60),
         ]);
-        if kind == "loop" {
-            steps(st.get("body"), &format!("{indent}  "), t);
+        if let StepKind::Loop(l) = &st.kind {
+            steps(&l.body, &format!("{indent}  "), t);
         }
     }
 }

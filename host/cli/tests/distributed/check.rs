@@ -13,29 +13,26 @@
 
 use super::cluster::Cluster;
 use super::standin::StandIn;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
+use weft_model::{Run, Status, Step};
+use weft_types::{Failure, Reason};
 
 /// What one accepted run must end as.
 #[derive(Debug, Clone)]
 pub struct Expect {
     /// The run.
     pub id: String,
-    /// `completed`, `failed`, ...
-    pub status: &'static str,
+    /// `Completed`, `Failed`, ...
+    pub status: Status,
     /// Its steps that call the stand-in.
     pub http_steps: &'static [&'static str],
 }
 
 impl Expect {
     /// Every run of `ids` must end as `status`.
-    pub fn all(
-        ids: &[String],
-        status: &'static str,
-        http_steps: &'static [&'static str],
-    ) -> Vec<Self> {
+    pub fn all(ids: &[String], status: Status, http_steps: &'static [&'static str]) -> Vec<Self> {
         ids.iter()
             .map(|id| Self {
                 id: id.clone(),
@@ -53,8 +50,10 @@ pub struct Report {
     pub runs: usize,
     /// Step attempts journaled.
     pub attempts: usize,
-    /// Failed attempts by reason (or kind).
-    pub failed_attempts: BTreeMap<String, usize>,
+    /// Failed attempts by reason (or kind), by name.
+    pub failed_attempts: BTreeMap<&'static str, usize>,
+    /// Failed attempts with a reason, by reason.
+    pub failed_reasons: HashMap<Reason, usize>,
     /// Distinct idempotency keys the stand-in applied.
     pub effects: usize,
     /// Requests that repeated a key already applied.
@@ -64,13 +63,13 @@ pub struct Report {
     /// Time until every run was terminal.
     pub settled_in: Duration,
     /// The final runs, by id.
-    pub final_runs: HashMap<String, Value>,
+    pub final_runs: HashMap<String, Run>,
 }
 
 impl Report {
     /// Failed attempts with this reason.
-    pub fn failed(&self, reason: &str) -> usize {
-        self.failed_attempts.get(reason).copied().unwrap_or(0)
+    pub fn failed(&self, reason: Reason) -> usize {
+        self.failed_reasons.get(&reason).copied().unwrap_or(0)
     }
 }
 
@@ -90,29 +89,24 @@ impl fmt::Display for Report {
     }
 }
 
-fn is_terminal(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled" | "skipped")
+fn is_terminal(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Completed | Status::Failed | Status::Cancelled | Status::Skipped
+    )
 }
 
 /// Fetches the runs of `ids` (8 at a time); a run that cannot be read now
 /// (a 5xx during an outage, a transport error) is absent.
-async fn fetch(cluster: &Cluster, ids: &[String]) -> HashMap<String, Value> {
+async fn fetch(cluster: &Cluster, ids: &[String]) -> HashMap<String, Run> {
     let mut out = HashMap::new();
+    let client = cluster.client();
     for chunk in ids.chunks(8) {
         let mut set = tokio::task::JoinSet::new();
         for id in chunk {
-            let (http, url, key, id) = (
-                cluster.http.clone(),
-                cluster.url(&format!("/v1/runs/{id}")),
-                cluster.key.clone(),
-                id.clone(),
-            );
+            let (client, id) = (client.clone(), id.clone());
             set.spawn(async move {
-                let resp = http.get(&url).bearer_auth(&key).send().await.ok()?;
-                if resp.status().as_u16() != 200 {
-                    return None;
-                }
-                let run: Value = serde_json::from_str(&resp.text().await.ok()?).ok()?;
+                let run = client.get_run(&id).await.ok()?;
                 Some((id, run))
             });
         }
@@ -137,8 +131,8 @@ pub async fn check(
 ) -> Report {
     let t0 = Instant::now();
     let deadline = t0 + timeout;
-    let mut final_runs: HashMap<String, Value> = HashMap::new();
-    let mut last_seen: HashMap<String, Value> = HashMap::new();
+    let mut final_runs: HashMap<String, Run> = HashMap::new();
+    let mut last_seen: HashMap<String, Run> = HashMap::new();
     loop {
         let open: Vec<String> = expect
             .iter()
@@ -149,22 +143,20 @@ pub async fn check(
             break;
         }
         if Instant::now() >= deadline {
-            let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+            let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
             for id in &open {
                 let s = last_seen
                     .get(id)
-                    .and_then(|r| r["status"].as_str())
-                    .unwrap_or("unreadable");
-                *by_status.entry(s.to_owned()).or_default() += 1;
+                    .map_or("unreadable", |r| r.status.as_str());
+                *by_status.entry(s).or_default() += 1;
             }
             let sample: Vec<String> = open
                 .iter()
                 .take(3)
                 .map(|id| {
-                    last_seen.get(id).map_or_else(
-                        || format!("{id}: never read"),
-                        |r| serde_json::to_string_pretty(r).unwrap(),
-                    )
+                    last_seen
+                        .get(id)
+                        .map_or_else(|| format!("{id}: never read"), pretty)
                 })
                 .collect();
             panic!(
@@ -175,7 +167,7 @@ pub async fn check(
             );
         }
         for (id, run) in fetch(cluster, &open).await {
-            if run["status"].as_str().is_some_and(is_terminal) {
+            if is_terminal(run.status) {
                 final_runs.insert(id, run);
             } else {
                 last_seen.insert(id, run);
@@ -199,41 +191,48 @@ pub async fn check(
     for e in expect {
         let run = &final_runs[&e.id];
         assert_eq!(
-            run["status"], e.status,
-            "run {} ended {} instead of {}:\n{run:#}",
-            e.id, run["status"], e.status
+            run.status,
+            e.status,
+            "run {} ended {} instead of {}:\n{}",
+            e.id,
+            run.status,
+            e.status,
+            pretty(run)
         );
-        let steps = run["steps"].as_array().expect("a run's steps");
+        let steps = run.steps.as_deref().expect("a run's steps");
         for step in steps {
-            let key = step["key"].as_str().unwrap();
-            let attempts = step["attempts"].as_array().unwrap();
+            let key = step.key.as_str();
+            let attempts = &step.attempts;
             report.attempts += attempts.len();
             let committed = attempts
                 .iter()
-                .filter(|a| a["status"] == "completed")
+                .filter(|a| a.status == Status::Completed)
                 .count();
             assert!(
                 committed <= 1,
-                "step {key} of run {} has {committed} committed results:\n{step:#}",
-                e.id
+                "step {key} of run {} has {committed} committed results:\n{}",
+                e.id,
+                pretty(step)
             );
-            if step["status"] == "completed" && !attempts.is_empty() {
+            if step.status == Status::Completed && !attempts.is_empty() {
                 assert_eq!(
-                    committed, 1,
-                    "completed step {key} of run {} has no completed attempt:\n{step:#}",
-                    e.id
+                    committed,
+                    1,
+                    "completed step {key} of run {} has no completed attempt:\n{}",
+                    e.id,
+                    pretty(step)
                 );
             }
-            for a in attempts.iter().filter(|a| a["status"] == "failed") {
-                let reason = a["error"]["reason"]
-                    .as_str()
-                    .or_else(|| a["error"]["kind"].as_str())
-                    .unwrap_or("?");
-                *report.failed_attempts.entry(reason.to_owned()).or_default() += 1;
+            for a in attempts.iter().filter(|a| a.status == Status::Failed) {
+                let name = a.error.as_ref().map_or("?", Failure::label);
+                *report.failed_attempts.entry(name).or_default() += 1;
+                if let Some(reason) = a.error.as_ref().and_then(|f| f.reason) {
+                    *report.failed_reasons.entry(reason).or_default() += 1;
+                }
             }
             let ikeys: HashSet<&str> = attempts
                 .iter()
-                .filter_map(|a| a["idempotency_key"].as_str())
+                .map(|a| a.idempotency_key.as_str())
                 .collect();
             assert!(
                 ikeys.len() <= 1,
@@ -247,12 +246,14 @@ pub async fn check(
                 continue;
             };
             may.insert(ikey.to_owned());
-            if step["status"] == "completed" {
+            if step.status == Status::Completed {
+                // The `http` connector's output: the stand-in's answer.
                 assert_eq!(
-                    step["output"]["body"]["key"].as_str(),
+                    step.output.as_ref().and_then(|o| o["body"]["key"].as_str()),
                     Some(ikey),
-                    "step {key} of run {} was not answered for its own key:\n{step:#}",
-                    e.id
+                    "step {key} of run {} was not answered for its own key:\n{}",
+                    e.id,
+                    pretty(step)
                 );
                 must.insert(ikey.to_owned(), format!("{}/{key}", e.id));
             }
@@ -290,11 +291,12 @@ pub async fn check(
 }
 
 /// A step of a run (by key) as the API shows it.
-pub fn step<'a>(run: &'a Value, key: &str) -> &'a Value {
-    run["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["key"] == key)
-        .unwrap_or_else(|| panic!("no step {key} in {run:#}"))
+pub fn step<'a>(run: &'a Run, key: &str) -> &'a Step {
+    run.step(key)
+        .unwrap_or_else(|| panic!("no step {key} in {}", pretty(run)))
+}
+
+/// A run or a step as the API answered it (pretty JSON), for messages.
+pub fn pretty<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("(unprintable: {e})"))
 }

@@ -16,6 +16,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use weft_client::{Client, Definition};
+use weft_model::{StartQuery, StartRun};
 
 /// One fault scenario at a time: they stop and start shared services, and
 /// their timings assume the machine is not busy with another cluster.
@@ -282,8 +284,9 @@ pub struct Cluster {
     pub api: Proc,
     /// The worker processes.
     pub workers: Vec<Proc>,
-    /// An HTTP client.
-    pub http: reqwest::Client,
+    /// The HTTP connections of [`Cluster::client`] and [`Cluster::anonymous`]
+    /// (30 s per request).
+    http: reqwest::Client,
 }
 
 impl Cluster {
@@ -374,87 +377,53 @@ impl Cluster {
         }
     }
 
-    /// `API_BASE` + `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.api.base)
+    /// The typed client of the current API process, with the bootstrap key.
+    pub fn client(&self) -> Client {
+        Client::with_http(&self.api.base, Some(&self.key), self.http.clone())
+            .unwrap_or_else(|e| panic!("a client of {}: {e}", self.api.base))
     }
 
-    /// One API call with the bootstrap key: (status, JSON body or Null, headers).
-    /// A transport error is `Err`.
-    pub async fn try_call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<(u16, Value), String> {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), self.url(path))
-            .bearer_auth(&self.key);
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(b).unwrap());
-        }
-        let resp = req.send().await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| e.to_string())?;
-        Ok((
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        ))
+    /// A client of the process at `base` without a key (a webhook caller, a
+    /// metrics scraper).
+    pub fn anonymous(&self, base: &str) -> Client {
+        Client::with_http(base, None, self.http.clone())
+            .unwrap_or_else(|e| panic!("a client of {base}: {e}"))
     }
 
-    /// [`Cluster::try_call`] that must get an answer.
-    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        self.try_call(method, path, body)
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-    }
-
-    /// Creates a workflow; returns its id.
+    /// Creates a workflow; returns its id. Refusals fail the test.
     pub async fn workflow(&self, def: &Value) -> String {
-        let (s, wf) = self.call("POST", "/v1/workflows", Some(def)).await;
-        assert_eq!(s, 201, "POST /v1/workflows: {wf}");
-        wf["id"].as_str().unwrap().to_owned()
+        self.client()
+            .create_workflow(Definition::Json(def))
+            .await
+            .unwrap_or_else(|e| panic!("POST /v1/workflows: {e}"))
+            .id
     }
 
-    /// Starts one run; its id. Answers other than 201 fail the test.
+    /// Starts one run; its id. Refusals fail the test.
     pub async fn start_run(&self, wf: &str, input: Value) -> String {
-        let body = serde_json::json!({ "input": input });
-        let (s, run) = self
-            .call("POST", &format!("/v1/workflows/{wf}/runs"), Some(&body))
-            .await;
-        assert_eq!(s, 201, "POST /v1/workflows/{wf}/runs: {s} {run}");
-        run["id"].as_str().unwrap().to_owned()
+        self.client()
+            .start_run(wf, &StartRun { input }, &StartQuery::default())
+            .await
+            .unwrap_or_else(|e| panic!("POST /v1/workflows/{wf}/runs: {e}"))
+            .id
     }
 
     /// Starts `n` runs of `wf`, `parallel` requests at a time; their ids in order.
     pub async fn start_runs(&self, wf: &str, n: usize, parallel: usize) -> Vec<String> {
         let sem = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
         let mut set = tokio::task::JoinSet::new();
+        let client = self.client();
         for i in 0..n {
             let permit = sem.clone().acquire_owned().await.unwrap();
-            let (http, url, key) = (
-                self.http.clone(),
-                self.url(&format!("/v1/workflows/{wf}/runs")),
-                self.key.clone(),
-            );
+            let (client, wf) = (client.clone(), wf.to_owned());
             set.spawn(async move {
-                let resp = http
-                    .post(&url)
-                    .bearer_auth(&key)
-                    .header("content-type", "application/json")
-                    .body(serde_json::json!({ "input": i }).to_string())
-                    .send()
-                    .await
-                    .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-                let status = resp.status().as_u16();
-                let text = resp.text().await.unwrap_or_default();
-                let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                let body = StartRun {
+                    input: serde_json::json!(i),
+                };
+                let run = client.start_run(&wf, &body, &StartQuery::default()).await;
                 drop(permit);
-                assert_eq!(status, 201, "POST {url}: {status} {body}");
-                (i, body["id"].as_str().unwrap().to_owned())
+                let run = run.unwrap_or_else(|e| panic!("POST /v1/workflows/{wf}/runs: {e}"));
+                (i, run.id)
             });
         }
         let mut ids = vec![String::new(); n];
@@ -467,10 +436,9 @@ impl Cluster {
 
     /// A counter or gauge from a process's `/metrics` (0 when absent).
     pub async fn metric(&self, base: &str, name: &str) -> f64 {
-        let Ok(resp) = self.http.get(format!("{base}/metrics")).send().await else {
+        let Ok(text) = self.anonymous(base).metrics().await else {
             return 0.0;
         };
-        let text = resp.text().await.unwrap_or_default();
         text.lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| l.split_once(' '))

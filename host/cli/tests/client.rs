@@ -1,0 +1,152 @@
+//! The `weft` client subcommands against a real server (`TestApp`): what a
+//! user reads. `weft runs get` shows each attempt's log records with the
+//! truncation marker; `--json` prints the wire type; a refusal exits 1 with
+//! the server's code and message; a server that is not there exits 2.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use std::process::Output;
+use weft_tests::TestApp;
+use weft_types::Status;
+
+/// `weft ARGS` with these environment variables (off the async threads: the
+/// server answering it runs on them).
+async fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.args(args).env_remove("WEFT_SERVER");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// `weft ARGS` against the app with its owner key.
+async fn weft(app: &TestApp, args: &[&str]) -> Output {
+    run(
+        args,
+        &[("WEFT_SERVER", &app.base), ("WEFT_API_KEY", &app.key)],
+    )
+    .await
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn runs_get_shows_each_attempts_log_with_the_truncation_marker() {
+    let app = TestApp::builder().plugin("fixture_hostile").start().await;
+    let wf = app
+        .workflow(json!({"name": "noisy", "steps": [
+            {"id": "quiet", "kind": "action", "connector": "hostile", "action": "log-flood",
+             "input": {"records": 2, "size": 0, "message": "hello from the plugin"}},
+            {"id": "loud", "kind": "action", "connector": "hostile", "action": "log-flood",
+             "input": {"records": 5000, "size": 100}},
+        ]}))
+        .await;
+    let run_id = app.start_run(&wf.id, json!(null)).await;
+    assert_eq!(app.finished(&run_id).await.status, Status::Completed);
+
+    let o = weft(&app, &["runs", "get", &run_id]).await;
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    assert!(text.contains("log of `quiet`, attempt 1:"), "{text}");
+    assert_eq!(
+        text.matches("info  hello from the plugin i=").count(),
+        2,
+        "{text}"
+    );
+    let loud = &text[text.find("log of `loud`").expect("the loud step's log")..];
+    assert!(
+        loud.lines().any(|l| l.contains("truncated")),
+        "the marker is printed: {}",
+        &loud[loud.len().saturating_sub(500)..]
+    );
+
+    // `--json` is the wire type.
+    let o = weft(&app, &["runs", "get", &run_id, "--json"]).await;
+    let run: weft_model::Run = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(run.id, run_id);
+    assert_eq!(run.step("quiet").unwrap().attempts[0].logs.len(), 2);
+}
+
+#[tokio::test]
+async fn a_refusal_exits_1_with_the_servers_code_and_an_unreachable_server_exits_2() {
+    let app = TestApp::builder().start().await;
+    let o = weft(&app, &["runs", "get", "run_0190a1b2c3d4e5f60718293a4b5c"]).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim(), "error: not_found: run not found");
+
+    let o = weft(&app, &["runs", "list", "--status", "done"]).await;
+    assert_eq!(o.status.code(), Some(2), "clap refuses an unknown status");
+    assert!(stderr(&o).contains("done"), "{}", stderr(&o));
+
+    let o = run(
+        &["workflows", "list", "--server", "http://127.0.0.1:9"],
+        &[("WEFT_API_KEY", &app.key)],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot reach") && stderr(&o).contains("127.0.0.1:9"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test]
+async fn a_workflow_is_created_from_a_file_activated_listed_and_its_runs_listed() {
+    let app = TestApp::builder().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hello.yaml");
+    std::fs::write(
+        &file,
+        "name: hello\nsteps:\n  - id: answer\n    kind: respond\n    body: hi\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let o = weft(&app, &["workflows", "create", file, "--json"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let wf: weft_model::Workflow = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((wf.name.as_str(), wf.active), ("hello", false));
+
+    let o = weft(&app, &["workflows", "activate", &wf.id]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = weft(&app, &["workflows", "list"]).await;
+    let text = stdout(&o);
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&wf.id) && l.contains("hello")),
+        "{text}"
+    );
+
+    let o = weft(&app, &["runs", "start", &wf.id, "--wait-ms", "5000"]).await;
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    assert!(text.contains("completed"), "{text}");
+    let o = weft(
+        &app,
+        &[
+            "runs",
+            "list",
+            "--workflow",
+            &wf.id,
+            "--status",
+            "completed",
+        ],
+    )
+    .await;
+    let text = stdout(&o);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("run_")).count(),
+        1,
+        "{text}"
+    );
+}

@@ -1,0 +1,224 @@
+//! Every route's real answers against the OpenAPI document: this test drives
+//! every documented operation of a real server (success and refusals), and
+//! `TestApp` checks each answer's status, content type and body against the
+//! document as it arrives (`weft_tests::contract`). At the end, every
+//! documented operation must have been answered with a success status
+//! (re-driving a dead letter needs a queue that gave up on a task:
+//! `api_dead_letters.rs` shows its success, checked the same way).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use weft_model::{Key, Run, Workflow, WorkflowVersion};
+use weft_tests::{TestApp, contract};
+use weft_types::Status;
+
+#[tokio::test]
+async fn every_documented_route_answers_as_documented() {
+    let app = TestApp::builder().start().await;
+
+    // System routes.
+    app.get("/healthz").await.expect(200);
+    app.get("/readyz").await.expect(200);
+    app.get("/metrics").await.expect(200);
+    app.get("/openapi.json").await.expect(200);
+
+    // Workflows: validate, create (JSON and YAML), list, get, update, versions.
+    let def = json!({"name": "contract", "triggers": {"webhook": {"mode": "async"}}, "steps": [
+        {"id": "double", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ". * 2", "data": "{{ trigger.body }}"}},
+        {"id": "approve", "kind": "wait", "until": "resume"},
+        {"id": "reply", "kind": "respond", "body": "{{ steps.double.output.result }}"}
+    ]});
+    app.post("/v1/workflows/validate", def.clone())
+        .await
+        .expect(200);
+    let bad = app
+        .post("/v1/workflows/validate", json!({"steps": 3}))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let wf: Workflow = app.post("/v1/workflows", def.clone()).await.typed(201);
+    let yaml = "name: quick\nsteps:\n  - id: answer\n    kind: respond\n    body: hi\n";
+    let quick: Workflow = app
+        .raw(
+            &app.key,
+            "POST",
+            "/v1/workflows",
+            "application/yaml",
+            Some(yaml.into()),
+        )
+        .await
+        .typed(201);
+    app.get("/v1/workflows?limit=1").await.expect(200);
+    let bad = app.get("/v1/workflows?limit=-1").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    app.get(&format!("/v1/workflows/{}", wf.id))
+        .await
+        .expect(200);
+    let updated: Workflow = app
+        .call("PUT", &format!("/v1/workflows/{}", wf.id), Some(def))
+        .await
+        .typed(200);
+    assert_eq!(updated.version, 2);
+    let v: WorkflowVersion = app
+        .get(&format!("/v1/workflows/{}/versions/1", wf.id))
+        .await
+        .typed(200);
+    assert_eq!(v.version, 1);
+    let missing = app
+        .get("/v1/workflows/wf_0190a1b2c3d4e5f60718293a4b5c")
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+
+    // Webhooks: refused while inactive, then sync (respond) and async.
+    let hook = quick.webhook_url.clone();
+    let inactive = app.raw("", "POST", &hook, "application/json", None).await;
+    assert_eq!(inactive.status, 404, "{}", inactive.body);
+    for w in [&wf, &quick] {
+        app.post(&format!("/v1/workflows/{}/activate", w.id), json!(null))
+            .await
+            .expect(200);
+    }
+    let answered = app
+        .raw("", "POST", &hook, "application/json", Some(b"{}".to_vec()))
+        .await;
+    assert_eq!((answered.status, answered.body), (200, json!("hi")));
+    let queued = app
+        .raw(
+            "",
+            "POST",
+            &wf.webhook_url,
+            "application/json",
+            Some(b"2".to_vec()),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{}", queued.body);
+    let queued = queued.body["run_id"].as_str().unwrap().to_owned();
+    app.until(&queued, |r| r.status == Status::Waiting).await;
+    app.post(&format!("/v1/runs/{queued}/cancel"), json!(null))
+        .await
+        .expect(200);
+
+    // Runs: start, list, get, resume by API and by URL, cancel, retry, re-run.
+    let run_id = app.start_run(&wf.id, json!(21)).await;
+    let waiting = app.until(&run_id, |r| r.status == Status::Waiting).await;
+    app.get(&format!("/v1/runs?workflow_id={}&limit=5", wf.id))
+        .await
+        .expect(200);
+    let bad = app.get("/v1/runs?before=zzz").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let url = weft_tests::step(&waiting, "approve")
+        .resume_url
+        .clone()
+        .expect("a resume URL");
+    app.raw(
+        "",
+        "POST",
+        &url,
+        "application/json",
+        Some(b"{\"ok\":1}".to_vec()),
+    )
+    .await
+    .expect(200);
+    let done = app.finished(&run_id).await;
+    assert_eq!(done.status, Status::Completed, "{done:#?}");
+    assert_eq!(done.response.as_ref().unwrap().body, json!(42));
+
+    let second = app.start_run(&wf.id, json!(1)).await;
+    app.until(&second, |r| r.status == Status::Waiting).await;
+    app.post(
+        &format!("/v1/runs/{second}/steps/approve/resume"),
+        json!({"payload": {"ok": true}}),
+    )
+    .await
+    .expect(200);
+    app.finished(&second).await;
+    let rerun: Run = app
+        .post(
+            &format!("/v1/runs/{second}/rerun"),
+            json!({"from": "double"}),
+        )
+        .await
+        .typed(201);
+    let cancelled: Run = app
+        .post(&format!("/v1/runs/{}/cancel", rerun.id), json!(null))
+        .await
+        .typed(200);
+    assert_eq!(cancelled.status, Status::Cancelled);
+    let retried: Run = app
+        .post(&format!("/v1/runs/{}/retry", rerun.id), json!(null))
+        .await
+        .typed(201);
+    app.post(&format!("/v1/runs/{}/cancel", retried.id), json!(null))
+        .await
+        .expect(200);
+
+    // Credentials, connectors, keys, audit, dead letters.
+    let cred = app
+        .post(
+            "/v1/credentials",
+            json!({"name": "api", "secret": "s3cret", "hosts": ["api.example.com"],
+                   "injection": {"type": "bearer"}}),
+        )
+        .await
+        .expect(201);
+    let dup = app
+        .post(
+            "/v1/credentials",
+            json!({"name": "api", "secret": "x", "hosts": ["api.example.com"],
+                   "injection": {"type": "bearer"}}),
+        )
+        .await;
+    assert_eq!(dup.status, 409, "{}", dup.body);
+    app.get("/v1/credentials").await.expect(200);
+    let path = format!("/v1/credentials/{}", cred["id"].as_str().unwrap());
+    app.call("DELETE", &path, None).await.expect(204);
+    app.get("/v1/connectors").await.expect(200);
+    let key: Key = app
+        .post("/v1/keys", json!({"name": "reader", "role": "viewer"}))
+        .await
+        .typed(201);
+    let viewer = key.secret.clone().expect("the secret, once");
+    let forbidden = app
+        .call_as(&viewer, "POST", "/v1/workflows", Some(json!({})))
+        .await;
+    assert_eq!(forbidden.status, 403, "{}", forbidden.body);
+    app.get("/v1/keys").await.expect(200);
+    app.call("DELETE", &format!("/v1/keys/{}", key.id), None)
+        .await
+        .expect(204);
+    let revoked = app.call_as(&viewer, "GET", "/v1/runs", None).await;
+    assert_eq!(revoked.status, 401, "{}", revoked.body);
+    app.get("/v1/audit?limit=10").await.expect(200);
+    app.get("/v1/dead-letters").await.expect(200);
+    let none = app
+        .post("/v1/dead-letters/dl_nope/redrive", json!(null))
+        .await;
+    assert_eq!(none.status, 404, "{}", none.body);
+
+    // Deactivate and delete last.
+    app.post(
+        &format!("/v1/workflows/{}/deactivate", quick.id),
+        json!(null),
+    )
+    .await
+    .expect(200);
+    app.call("DELETE", &format!("/v1/workflows/{}", quick.id), None)
+        .await
+        .expect(204);
+
+    let seen = contract::seen();
+    let missing: Vec<String> = contract::operations()
+        .into_iter()
+        .filter(|(m, t)| {
+            let redrive = t.ends_with("/redrive");
+            !seen
+                .iter()
+                .any(|(sm, st, s)| sm == m && st == t && (redrive || (200..300).contains(s)))
+        })
+        .map(|(m, t)| format!("{m} {t}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "documented routes this test did not see succeed: {missing:?}"
+    );
+}
