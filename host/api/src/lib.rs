@@ -28,12 +28,14 @@ mod limiter;
 pub mod openapi;
 pub mod routes;
 mod runs;
+pub mod serve;
 mod system;
 mod workflows;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
 pub use limiter::{Bucket, RateLimiter, Verdict};
+pub use serve::{Options, serve};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -65,6 +65,8 @@ pub struct Config {
     pub sandbox: weft_sandbox::Options,
     /// Serve HTTP (false for `weft run`).
     pub http: bool,
+    /// How HTTP is served: header-read and request timeouts, the connection cap.
+    pub http_limits: weft_api::Options,
     /// The queue.
     pub queue: QueueKind,
     /// Redis for rate limits and running-step slots (an empty `url`: no
@@ -95,6 +97,7 @@ impl Config {
             worker: weft_worker::Options::default(),
             sandbox: weft_sandbox::Options::default(),
             http: true,
+            http_limits: weft_api::Options::default(),
             queue: QueueKind::Memory,
             redis: weft_limits::Options::default(),
             limits: weft_limits::Rates::default(),
@@ -126,6 +129,7 @@ impl Config {
         c.redis.clone_from(&settings.redis);
         c.limits = settings.limits;
         c.worker.clone_from(&settings.worker);
+        c.http_limits = settings.http;
         c.sandbox.clone_from(&settings.sandbox);
         c
     }
@@ -203,10 +207,7 @@ impl Server {
             options: config.worker.clone(),
             slots,
         });
-        let app = App::new(
-            handle.clone(),
-            Arc::new(weft_engine::DefinitionLimits::default()),
-        );
+        let app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()));
         let (default_tenant, bootstrap_key) = if config.bootstrap {
             let b = app.tenants().bootstrap().await?;
             (b.tenant_id, b.owner_key)
@@ -247,10 +248,12 @@ impl Server {
                 weft_api::router(state.clone())
             };
             let stop = shutdown.clone();
+            let limits = config.http_limits;
+            // Requests in progress at shutdown get the same grace as steps.
+            let grace = Duration::from_millis(config.worker.shutdown_grace_ms);
             tasks.push(tokio::spawn(async move {
-                let serve = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move { stop.cancelled().await });
-                if let Err(e) = serve.await {
+                let stopped = stop.cancelled_owned();
+                if let Err(e) = weft_api::serve(listener, app, &limits, stopped, grace).await {
                     tracing::error!(error = %e, "http server stopped");
                 }
             }));
@@ -309,7 +312,10 @@ async fn open_queue(config: &Config) -> anyhow::Result<Arc<dyn weft_queue::Queue
     Ok(match &config.queue {
         QueueKind::Memory => {
             let step_timeout = Duration::from_millis(
-                config.worker.default_step_timeout_ms + config.worker.lease_grace_ms,
+                config
+                    .worker
+                    .step_timeout_ms(None)
+                    .saturating_add(config.worker.lease_grace_ms),
             );
             Arc::new(weft_queue::memory::Handle::start(
                 weft_queue::memory::Options {

@@ -22,6 +22,7 @@
 //! The format, step kinds, templating rules and limits are documented in
 //! `docs/WORKFLOWS.md`.
 
+pub mod budget;
 pub mod definition;
 mod eval;
 mod expr;
@@ -34,6 +35,7 @@ pub mod schema;
 pub mod template;
 pub mod validate;
 
+pub use budget::{Budget, RunLimits};
 pub use definition::Format;
 pub use graph::Graph;
 pub use template::{Template, render};
@@ -53,11 +55,22 @@ pub struct DefinitionLimits {
     pub max_loop_nesting: usize,
     /// Highest loop parallelism.
     pub max_parallelism: u32,
-    /// Longest wait duration, in milliseconds.
+    /// Longest wait duration, in milliseconds: a `wait` step's `duration_ms`,
+    /// a `wait until: resume` step's `timeout_ms`, a retry interval.
     pub max_wait_ms: u64,
+    /// Longest `timeout_ms` of a step that is not a wait (the deadline of one
+    /// attempt), in milliseconds.
+    pub max_step_timeout_ms: u64,
+    /// Longest `timeout_ms` of a workflow (the deadline of a run), in milliseconds.
+    pub max_run_timeout_ms: u64,
     /// Most problems reported at once.
     pub max_problems: usize,
 }
+
+/// The default [`DefinitionLimits::max_step_timeout_ms`]: one hour.
+pub const MAX_STEP_TIMEOUT_MS: u64 = 3_600_000;
+/// The default [`DefinitionLimits::max_run_timeout_ms`]: seven days.
+pub const MAX_RUN_TIMEOUT_MS: u64 = 7 * 24 * 3_600_000;
 
 impl Default for DefinitionLimits {
     fn default() -> Self {
@@ -68,8 +81,51 @@ impl Default for DefinitionLimits {
             max_loop_nesting: 4,
             max_parallelism: 64,
             max_wait_ms: 366 * 24 * 3_600 * 1_000,
+            max_step_timeout_ms: MAX_STEP_TIMEOUT_MS,
+            max_run_timeout_ms: MAX_RUN_TIMEOUT_MS,
             max_problems: 100,
         }
+    }
+}
+
+impl DefinitionLimits {
+    /// Brings every time limit of `def` within these limits: a definition
+    /// stored before a limit existed (or was lowered) runs with the limit
+    /// instead of its own value. What validation refuses at save, this
+    /// clamps at run time, so that no deadline, lease or delay computed from
+    /// a definition is absurd.
+    pub fn clamp(&self, def: &mut weft_types::Definition) {
+        clamp_opt(&mut def.timeout_ms, self.max_run_timeout_ms);
+        if let Some(w) = def.triggers.webhook.as_mut() {
+            clamp_opt(&mut w.timeout_ms, validate::MAX_WEBHOOK_TIMEOUT_MS);
+        }
+        self.clamp_steps(&mut def.steps);
+    }
+
+    fn clamp_steps(&self, steps: &mut [weft_types::StepDef]) {
+        use weft_types::StepKind;
+        for s in steps {
+            let max = match &s.kind {
+                StepKind::Wait(_) => self.max_wait_ms,
+                _ => self.max_step_timeout_ms,
+            };
+            clamp_opt(&mut s.timeout_ms, max);
+            if let Some(r) = s.retry.as_mut() {
+                clamp_opt(&mut r.initial_interval_ms, self.max_wait_ms);
+                clamp_opt(&mut r.max_interval_ms, self.max_wait_ms);
+            }
+            match &mut s.kind {
+                StepKind::Wait(w) => clamp_opt(&mut w.duration_ms, self.max_wait_ms),
+                StepKind::Loop(l) => self.clamp_steps(&mut l.body),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn clamp_opt(v: &mut Option<u64>, max: u64) {
+    if let Some(x) = v.as_mut() {
+        *x = (*x).min(max);
     }
 }
 

@@ -5,6 +5,10 @@
 //! its text (strings as they are, `null` as nothing, other values as compact JSON).
 //! Object keys are never templated. Write a literal `{{` as `{{ '{{' }}`.
 //!
+//! Rendering charges a [`Budget`] for every value it produces, before copying
+//! it ([`render_in`], [`Template::render_in`]); [`render`] uses a budget of
+//! the default [`RunLimits`](crate::RunLimits).
+//!
 //! ```
 //! use serde_json::json;
 //! use weft_engine::template::render;
@@ -13,6 +17,7 @@
 //! assert_eq!(out, json!({"all": [1, 2], "hi": "Hi Ada!"}));
 //! ```
 
+use crate::budget::{Budget, Exceeded, len};
 use crate::eval::{Eval, MAX_OUTPUT_BYTES};
 use crate::expr::{self, Kind, Node, Root};
 use serde_json::Value;
@@ -25,9 +30,8 @@ pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 /// Longest single expression, in bytes.
 pub const MAX_EXPR_BYTES: usize = 1024;
 
-/// A template failed to parse or evaluate.
+/// A template failed to parse or evaluate, or ran out of budget.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message} at position {pos} in `{template}`", at(.path))]
 pub struct Error {
     /// JSON pointer of the string within the rendered value (`""` at the top).
     pub path: String,
@@ -37,13 +41,20 @@ pub struct Error {
     pub pos: usize,
     /// What went wrong.
     pub message: String,
+    /// Set when the render budget ran out (then `message` says which limit).
+    pub exceeded: Option<Exceeded>,
 }
 
-fn at(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("{path}: ")
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)?;
+        if self.template.is_empty() {
+            return Ok(());
+        }
+        write!(f, " at position {} in `{}`", self.pos, self.template)
     }
 }
 
@@ -58,6 +69,15 @@ impl Error {
             template,
             pos,
             message: message.into(),
+            exceeded: None,
+        }
+    }
+
+    /// The budget ran out at `pos` in `template` (empty: outside any template).
+    fn over(template: &str, pos: usize, e: Exceeded) -> Self {
+        Self {
+            exceeded: Some(e),
+            ..Self::new(template, pos, e.to_string())
         }
     }
 }
@@ -173,30 +193,52 @@ impl Template {
         out
     }
 
-    /// Evaluates the template against `ctx`.
+    /// Evaluates the template against `ctx`, with a budget of the default
+    /// [`RunLimits`](crate::RunLimits).
     ///
     /// # Errors
     /// An [`Error`] naming the expression and position (type errors, limits).
     pub fn render(&self, ctx: &Value) -> Result<Value, Error> {
+        self.render_in(ctx, &mut Budget::default())
+    }
+
+    /// Evaluates the template against `ctx`, charging `budget` for the result
+    /// before it is copied out of the context.
+    ///
+    /// # Errors
+    /// As [`Template::render`]; [`Error::exceeded`] is set when the budget ran
+    /// out (at the expression that crossed it).
+    pub fn render_in(&self, ctx: &Value, budget: &mut Budget) -> Result<Value, Error> {
         let fail = |offset: usize, (pos, msg): (usize, String)| {
             Error::new(&self.source, offset + pos, msg)
         };
+        let over = |offset: usize| move |e| Error::over(&self.source, offset, e);
         if let [Part::Expr { offset, node }] = self.parts.as_slice() {
             let v = Eval::new(ctx).eval(node).map_err(|e| fail(*offset, e))?;
+            budget.weigh(&v).map_err(over(*offset))?;
             return Ok(v.into_owned());
         }
         let mut out = String::new();
         for p in &self.parts {
             match p {
-                Part::Text(t) => out.push_str(t),
+                Part::Text(t) => {
+                    budget.charge(len(t), 0).map_err(over(0))?;
+                    out.push_str(t);
+                }
                 Part::Expr { offset, node } => {
                     let v = Eval::new(ctx).eval(node).map_err(|e| fail(*offset, e))?;
                     match &*v {
-                        Value::String(s) => out.push_str(s),
+                        Value::String(s) => {
+                            budget.charge(len(s), 0).map_err(over(*offset))?;
+                            out.push_str(s);
+                        }
                         Value::Null => {}
-                        other => out.push_str(
-                            &crate::eval::to_json(other).map_err(|m| fail(*offset, (0, m)))?,
-                        ),
+                        other => {
+                            budget.weigh(other).map_err(over(*offset))?;
+                            out.push_str(
+                                &crate::eval::to_json(other).map_err(|m| fail(*offset, (0, m)))?,
+                            );
+                        }
                     }
                 }
             }
@@ -207,6 +249,7 @@ impl Template {
                 ));
             }
         }
+        budget.charge(2, 1).map_err(over(0))?;
         Ok(Value::String(out))
     }
 }
@@ -264,33 +307,57 @@ fn collect(n: &Node, out: &mut Vec<Reference>) {
     }
 }
 
-/// Renders every templated string in a JSON tree (object keys are left alone).
+/// Renders every templated string in a JSON tree (object keys are left alone),
+/// with a budget of the default [`RunLimits`](crate::RunLimits).
 ///
 /// # Errors
 /// The first [`Error`], with `path` pointing at the string that failed.
 pub fn render(value: &Value, ctx: &Value) -> Result<Value, Error> {
+    render_in(value, ctx, &mut Budget::default())
+}
+
+/// Renders every templated string in a JSON tree, charging `budget` for
+/// everything it produces (the literal parts too) before copying it.
+///
+/// # Errors
+/// As [`render`]; [`Error::exceeded`] is set when the budget ran out.
+pub fn render_in(value: &Value, ctx: &Value, budget: &mut Budget) -> Result<Value, Error> {
     let prefix = |seg: &str, mut e: Error| {
         e.path = format!("/{}{}", pointer_escape(seg), e.path);
         e
     };
+    let over = |e| Error::over("", 0, e);
     Ok(match value {
-        Value::String(s) if is_template(s) => Template::parse(s)?.render(ctx)?,
+        Value::String(s) if is_template(s) => Template::parse(s)?.render_in(ctx, budget)?,
         Value::Array(items) => {
+            budget.charge(2 + commas(items.len()), 1).map_err(over)?;
             let mut out = Vec::with_capacity(items.len());
             for (i, v) in items.iter().enumerate() {
-                out.push(render(v, ctx).map_err(|e| prefix(&i.to_string(), e))?);
+                out.push(render_in(v, ctx, budget).map_err(|e| prefix(&i.to_string(), e))?);
             }
             Value::Array(out)
         }
         Value::Object(map) => {
+            budget.charge(2 + commas(map.len()), 1).map_err(over)?;
             let mut out = serde_json::Map::new();
             for (k, v) in map {
-                out.insert(k.clone(), render(v, ctx).map_err(|e| prefix(k, e))?);
+                budget
+                    .charge(len(k) + 3, 0)
+                    .map_err(|e| prefix(k, over(e)))?;
+                out.insert(
+                    k.clone(),
+                    render_in(v, ctx, budget).map_err(|e| prefix(k, e))?,
+                );
             }
             Value::Object(out)
         }
-        other => other.clone(),
+        other => budget.copy(other).map_err(over)?,
     })
+}
+
+/// The commas between `n` members.
+fn commas(n: usize) -> u64 {
+    u64::try_from(n.saturating_sub(1)).unwrap_or(u64::MAX)
 }
 
 /// Escapes one JSON-pointer segment (`~` -> `~0`, `/` -> `~1`).
@@ -303,93 +370,5 @@ pub fn pointer_escape(seg: &str) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn ctx() -> Value {
-        json!({"trigger": {"body": {"n": 5, "name": "Ada"}}, "steps": {"a": {"output": {"ok": true}}}})
-    }
-
-    #[test]
-    fn single_expressions_keep_their_type() {
-        let c = ctx();
-        let r = |s: &str| Template::parse(s).unwrap().render(&c).unwrap();
-        assert_eq!(r("{{ trigger.body.n }}"), json!(5));
-        assert_eq!(r("{{steps.a.output}}"), json!({"ok": true}));
-        assert_eq!(
-            r("n={{ trigger.body.n }}, {{ trigger.nope }}!"),
-            json!("n=5, !")
-        );
-        assert_eq!(r(" {{ trigger.body.n }}"), json!(" 5"));
-        assert_eq!(r("{{ '}}' }}"), json!("}}"));
-        assert_eq!(r("{{ '{{' }} x }}"), json!("{{ x }}"));
-        assert_eq!(r("{{ steps.a.output }}/x"), json!("{\"ok\":true}/x"));
-    }
-
-    #[test]
-    fn references_are_listed() {
-        let t = Template::parse(
-            "{{ steps.b.x ?? vars.k }} {{ item[index] }} {{ vars[trigger.k] }} {{ steps.a }}",
-        )
-        .unwrap();
-        assert_eq!(
-            t.references(),
-            vec![
-                Reference::Trigger,
-                Reference::Var(None),
-                Reference::Var(Some("k".into())),
-                Reference::Step("a".into()),
-                Reference::Step("b".into()),
-                Reference::Item,
-                Reference::Index,
-            ]
-        );
-    }
-
-    #[test]
-    fn errors_name_the_template_and_position() {
-        let e = |s: &str| Template::parse(s).unwrap_err().to_string();
-        assert_eq!(
-            e("Hi {{ steps.a.output[ }}"),
-            "expected an expression, found end of expression at position 22 in `Hi {{ steps.a.output[ }}`"
-        );
-        assert_eq!(
-            e("x {{ vars.a"),
-            "unclosed `{{` at position 2 in `x {{ vars.a`"
-        );
-        assert_eq!(e("{{ }}"), "empty expression at position 2 in `{{ }}`");
-        assert_eq!(
-            e(&format!("{{{{ '{}' }}}}", "x".repeat(2000))),
-            format!(
-                "expression is longer than 1024 bytes at position 2 in `{{{{ '{}…`",
-                "x".repeat(116)
-            )
-        );
-        assert_eq!(
-            Template::parse_expr("a {{ vars.x }}").unwrap_err().message,
-            "expected one expression, not text with `{{ }}`"
-        );
-        assert!(
-            Template::parse_expr("{{ vars.x == 1 }}")
-                .unwrap()
-                .is_single()
-        );
-        assert!(Template::parse_expr("vars.x == 1").unwrap().is_single());
-    }
-
-    #[test]
-    fn render_walks_trees_and_locates_errors() {
-        let c = ctx();
-        let v = json!({"a": ["{{ trigger.body.name }}", 1, {"k/x": "{{ trigger.body.n }}"}], "{{ key }}": null});
-        assert_eq!(
-            render(&v, &c).unwrap(),
-            json!({"a": ["Ada", 1, {"k/x": 5}], "{{ key }}": null})
-        );
-        let bad = json!({"a": [0, {"k/x": "{{ trigger.body.name > 1 }}"}]});
-        assert_eq!(
-            render(&bad, &c).unwrap_err().to_string(),
-            "/a/1/k~1x: cannot compare string with number at position 21 in `{{ trigger.body.name > 1 }}`"
-        );
-    }
-}
+#[path = "template_tests.rs"]
+mod tests;

@@ -19,7 +19,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `not_found`, `invalid_request`, `invalid_workflow`,
     /// `unauthenticated`, `forbidden`, `conflict`, `payload_too_large`,
-    /// `rate_limited`, `quota_exceeded`, `run_failed`, `unavailable`, `internal`.
+    /// `rate_limited`, `quota_exceeded`, `run_failed`, `request_timeout`, `unavailable`,
+    /// `internal`.
     pub code: String,
     /// For humans.
     pub message: String,

@@ -21,6 +21,14 @@ use weft_types::{ErrorKind, LogRecord, Reason, StepContext};
 /// plugin (the epoch check normally fires first).
 const GRACE: Duration = Duration::from_millis(200);
 
+/// The deadline of an invocation that starts now and may take `timeout`
+/// (at most [`crate::MAX_TIMEOUT`]): never an overflow, whatever it is asked.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout.min(crate::MAX_TIMEOUT))
+        .unwrap_or(now)
+}
+
 /// One step attempt to run.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -104,7 +112,7 @@ impl Sandbox {
         .allow_ip_name_lookup(false);
         let mut table = wasmtime::component::ResourceTable::new();
         table.set_max_capacity(limits.resource_handles);
-        let deadline = Instant::now() + limits.timeout;
+        let deadline = deadline_after(limits.timeout);
         let state = HostState {
             wasi: wasi.build(),
             table,
@@ -199,7 +207,8 @@ impl Sandbox {
                 .call_invoke(&mut store, &wit_ctx, &action, &input, &config)
                 .await
         };
-        let timed = tokio::time::timeout_at((deadline + GRACE).into(), run);
+        let stop_at = deadline.checked_add(GRACE).unwrap_or(deadline);
+        let timed = tokio::time::timeout_at(stop_at.into(), run);
         let raw = match &cancel {
             Some(token) => tokio::select! {
                 biased;
@@ -237,7 +246,7 @@ impl Sandbox {
                 Reason::DeadlineExceeded,
                 format!(
                     "the step did not finish within {:?} (stopped by the host timer)",
-                    limits.timeout
+                    limits.timeout.min(crate::MAX_TIMEOUT)
                 ),
             )),
             Ok(Ok(Ok(text))) => {
@@ -360,4 +369,22 @@ fn without_backtrace(e: &wasmtime::Error) -> String {
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absurd_timeout_is_clamped_not_overflowed() {
+        let before = Instant::now();
+        let d = deadline_after(Duration::MAX);
+        assert!(d >= before + crate::MAX_TIMEOUT);
+        assert!(d <= Instant::now() + crate::MAX_TIMEOUT);
+        assert!(d.checked_add(GRACE).is_some());
+        let short = deadline_after(Duration::from_millis(5));
+        assert!(short <= Instant::now() + Duration::from_millis(5));
+        // And the wall-clock form handed to the plugin saturates.
+        assert!(unix_ms(d) > unix_ms(before));
+    }
 }

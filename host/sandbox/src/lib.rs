@@ -38,7 +38,7 @@ pub use cache::{CacheStats, Digest};
 pub use grants::{Credential, Grants, Injection, Secret, StateGrant};
 pub use host::Usage;
 pub use invoke::{Failure, Invocation, Outcome};
-pub use options::{EgressOptions, EngineLimits, Options, StepLimits};
+pub use options::{EgressOptions, EngineLimits, MAX_TIMEOUT, Options, StepLimits};
 pub use plugin::Plugin;
 pub use state::{MemoryState, Namespace, StateStore, Unavailable};
 pub use weft_types::log::{Level, LogRecord, Source};

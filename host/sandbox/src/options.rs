@@ -6,6 +6,12 @@ use std::{collections::HashMap, net::IpAddr, path::PathBuf, time::Duration};
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
 
+/// The longest deadline the sandbox gives one invocation, whatever its
+/// [`StepLimits::timeout`] says (seven days): a longer one is clamped, so
+/// that no deadline computed from a configured or requested timeout can
+/// overflow. The worker caps step timeouts far lower (`max_step_timeout_ms`).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3_600);
+
 /// How the sandbox is built. Plain data with defaults; it is the `[sandbox]`
 /// section of the binary's configuration file, as it is (`[sandbox.limits]`,
 /// `[sandbox.engine]`, `[sandbox.egress]`).
@@ -42,7 +48,8 @@ impl Default for Options {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StepLimits {
-    /// Wall-clock deadline of one invocation (key `timeout_ms`).
+    /// Wall-clock deadline of one invocation (key `timeout_ms`; at most
+    /// [`MAX_TIMEOUT`]).
     #[serde(with = "weft_types::millis", rename = "timeout_ms")]
     pub timeout: Duration,
     /// Linear memory of one instance, all memories together (at most

@@ -124,6 +124,11 @@ pub enum Reason {
     DepthLimit,
     /// The step's sub-workflow run failed or was cancelled.
     SubworkflowFailed,
+    /// Rendering the step (its templates, or the data it copies: merge
+    /// inputs, loop items and outputs, sub-workflow input, respond body) would
+    /// go over the render budget of one decision (`render_bytes`,
+    /// `render_nodes`); nothing of it was stored.
+    RenderLimit,
 }
 
 impl Reason {
@@ -154,6 +159,7 @@ impl Reason {
             Self::Template => "template",
             Self::DepthLimit => "depth_limit",
             Self::SubworkflowFailed => "subworkflow_failed",
+            Self::RenderLimit => "render_limit",
         }
     }
 
@@ -182,7 +188,8 @@ impl Reason {
             | Self::ResponseTooLarge
             | Self::EgressLimit
             | Self::RunTimeout
-            | Self::DepthLimit => ErrorKind::LimitExceeded,
+            | Self::DepthLimit
+            | Self::RenderLimit => ErrorKind::LimitExceeded,
         }
     }
 }
@@ -333,6 +340,7 @@ mod tests {
             Template,
             DepthLimit,
             SubworkflowFailed,
+            RenderLimit,
         ] {
             let json = serde_json::to_value(r).unwrap();
             assert_eq!(json, r.as_str());

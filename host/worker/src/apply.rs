@@ -1,6 +1,7 @@
 //! Committing a decision: the runs it starts, the tasks it makes due, the
 //! waiters it wakes.
 
+use crate::inflight::Cause;
 use crate::runtime::CANCEL;
 use crate::{Handle, Result, new_id, now_ms};
 use std::time::Duration;
@@ -8,6 +9,10 @@ use weft_engine::run::{Decision, Plan, TRIGGER};
 use weft_queue::Task;
 use weft_store::{Commit, OutboxEntry, RunState, ScheduleAdvance};
 use weft_types::{ErrorKind, Failure, Run, Status, Step};
+
+/// The longest delay a task is published with (a retry's backoff, a wait);
+/// a queue computes its due time from it, so it stays far from overflowing.
+pub(crate) const MAX_TASK_DELAY: Duration = Duration::from_secs(24 * 3_600);
 
 impl Handle {
     /// Commits a decision, then publishes what it made due and wakes waiters.
@@ -37,7 +42,11 @@ impl Handle {
             tasks.push((Task::new(tenant, &s.run_id, TRIGGER, 0), None));
         }
         for due in &d.due {
-            let delay = (due.delay_ms > 0).then(|| Duration::from_millis(due.delay_ms));
+            // A task due later than the cap is published at the cap: it finds
+            // its step not yet due and is dropped, and the sweeper publishes
+            // it again once it is (the store holds its `due_at`).
+            let delay =
+                (due.delay_ms > 0).then(|| Duration::from_millis(due.delay_ms).min(MAX_TASK_DELAY));
             tasks.push((Task::new(tenant, &d.run.id, &due.key, due.attempt), delay));
         }
         if d.finished
@@ -49,8 +58,13 @@ impl Handle {
             tasks.push((Task::new(tenant, child, CANCEL, 0), None));
         }
         self.commit_and_dispatch(commit, tasks, now).await?;
+        for f in &d.failures {
+            self.0.metrics.failure(f.label());
+        }
         if d.finished {
             self.0.metrics.finished(d.run.status.as_str());
+            // Its live steps were cancelled with it: stop their plugins here.
+            self.0.inflight.cancel_run(&d.run.id, Cause::RunEnded);
         }
         if d.responded || d.finished {
             self.0.waiters.wake(&d.run.id);
@@ -92,6 +106,7 @@ impl Handle {
             ..Commit::default()
         };
         self.commit_and_dispatch(commit, tasks, now).await?;
+        self.0.inflight.cancel_run(&id, Cause::RunEnded);
         self.0.waiters.wake(&id);
         Ok(())
     }

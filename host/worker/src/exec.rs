@@ -5,6 +5,7 @@ use crate::{Error, Handle, Result, SlotGrant, now_ms};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 use weft_engine::run::{Claim, TRIGGER, locate};
 use weft_queue::{Delivery, Task};
 use weft_sandbox::{Grants, Invocation, Namespace, StateGrant};
@@ -105,10 +106,11 @@ impl Handle {
         held: &mut Option<Delivery>,
     ) -> Result<()> {
         let key = task.step_key.as_str();
-        let lease = locate(def, key)
-            .and_then(|l| l.def.timeout_ms)
-            .unwrap_or(self.options().default_step_timeout_ms)
-            + self.options().lease_grace_ms;
+        // Capped, and saturating: the lease never wraps into a short one.
+        let timeout = self
+            .options()
+            .step_timeout_ms(locate(def, key).and_then(|l| l.def.timeout_ms));
+        let lease = timeout.saturating_add(self.options().lease_grace_ms);
         let slot = format!("{}:{key}:{}", task.run_id, task.attempt);
         let limit = self.options().max_running_steps;
         let slots = self.0.parts.slots.as_ref().filter(|_| limit > 0);
@@ -158,11 +160,28 @@ impl Handle {
             tracing::debug!(error = %e, "early ack failed; a redelivery finds the lease held");
         }
         let t0 = Instant::now();
+        // The lease as the claim set it, at the latest (the claim's clock
+        // read `started` or later): the attempt is stopped before it ends.
+        let lease_at = started.saturating_add(i64::try_from(lease).unwrap_or(i64::MAX));
+        let (executed, cause) = {
+            let registration = self.0.inflight.register(&task.run_id);
+            let flight = registration.flight();
+            let exec = self.execute(&claimed.run, key, &claim, def, flight.token().clone());
+            tokio::pin!(exec);
+            let executed = tokio::select! {
+                e = &mut exec => e,
+                () = self.watch(&task.tenant_id, &task.run_id, lease_at, flight) => exec.await,
+            };
+            (executed, flight.cause())
+        };
         let Executed {
-            result,
+            mut result,
             usage,
             logs,
-        } = self.execute(&claimed.run, key, &claim, def).await;
+        } = executed;
+        if let (Some(cause), Err(f)) = (cause, &mut result) {
+            *f = cause.failure();
+        }
         self.0.metrics.attempts.fetch_add(1, Ordering::Relaxed);
         self.0.metrics.observe(t0.elapsed().as_secs_f64());
         if let Err(e) = &result {
@@ -171,22 +190,45 @@ impl Handle {
         // Usually nothing else touched the run meanwhile: decide on the state
         // the claim committed; a sibling's commit makes this a conflict, and
         // the retry reloads.
-        self.decide(&task.tenant_id, &task.run_id, Some(claimed), |p| {
-            p.complete(
-                key,
-                claim.attempt,
-                started,
-                result.clone(),
-                usage.clone(),
-                logs.clone(),
-            )
-        })
-        .await?;
+        let (applied, _) = self
+            .decide(&task.tenant_id, &task.run_id, Some(claimed), |p| {
+                p.complete(
+                    key,
+                    claim.attempt,
+                    started,
+                    result.clone(),
+                    usage.clone(),
+                    logs.clone(),
+                )
+            })
+            .await?;
+        if !applied {
+            // The step moved on while the plugin ran (its run ended): the
+            // attempt's journal row still says `running`; close it.
+            self.decide(&task.tenant_id, &task.run_id, None, |p| {
+                p.abandon(
+                    key,
+                    claim.attempt,
+                    started,
+                    result.clone(),
+                    usage.clone(),
+                    logs.clone(),
+                )
+            })
+            .await?;
+        }
         Ok(())
     }
 
     /// Runs a claimed attempt in the sandbox with the workflow's grants.
-    async fn execute(&self, run: &Run, key: &str, claim: &Claim, def: &Definition) -> Executed {
+    async fn execute(
+        &self,
+        run: &Run,
+        key: &str,
+        claim: &Claim,
+        def: &Definition,
+        cancel: CancellationToken,
+    ) -> Executed {
         let Some(entry) = self.connectors().get(&claim.connector) else {
             let msg = format!("connector `{}` is not installed", claim.connector);
             return Executed::failed(Failure::of(Reason::UnknownConnector, msg));
@@ -219,11 +261,7 @@ impl Handle {
             },
         });
         let mut limits = self.sandbox().options().limits;
-        limits.timeout = Duration::from_millis(
-            claim
-                .timeout_ms
-                .unwrap_or(self.options().default_step_timeout_ms),
-        );
+        limits.timeout = Duration::from_millis(self.options().step_timeout_ms(claim.timeout_ms));
         let inv = Invocation {
             action: claim.action.clone(),
             input: claim.input.to_string(),
@@ -241,7 +279,7 @@ impl Handle {
             },
             grants,
             limits,
-            cancel: None,
+            cancel: Some(cancel),
         };
         let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
         Executed {

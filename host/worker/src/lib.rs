@@ -28,6 +28,7 @@ mod credentials;
 mod dead;
 mod exec;
 pub mod ids;
+mod inflight;
 pub mod metrics;
 mod notify;
 mod options;

@@ -45,7 +45,8 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// A step attempt failed for `reason` (its kind when no sandbox reason).
+    /// A step attempt failed for `reason` (its kind when no sandbox reason), or
+    /// the engine failed a step before any attempt (`render_limit`, ...).
     pub fn failure(&self, reason: &str) {
         *self
             .failures
@@ -137,7 +138,7 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP weft_step_failures_total Failed step attempts, by reason.\n# TYPE weft_step_failures_total counter"
+            "# HELP weft_step_failures_total Failed step attempts, and steps failed before an attempt, by reason.\n# TYPE weft_step_failures_total counter"
         );
         for (r, n) in self
             .failures
@@ -177,6 +178,12 @@ impl crate::Handle {
         let g = |out: &mut String, name: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         };
+        g(
+            &mut out,
+            "weft_attempts_running",
+            "Step attempts whose plugin runs in this process now.",
+        );
+        let _ = writeln!(out, "weft_attempts_running {}", self.0.inflight.len());
         if let Ok(counts) = self.store().count_runs().await {
             g(&mut out, "weft_runs", "Runs in the store, by status.");
             for (status, n) in counts {

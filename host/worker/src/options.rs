@@ -10,10 +10,23 @@ pub struct Options {
     /// Step attempts running at once in this process (also the queue prefetch).
     /// Older name: the top-level `concurrency`.
     pub concurrency: u16,
-    /// Attempt timeout when a step sets none, in milliseconds.
+    /// Attempt timeout when a step sets none, in milliseconds (at most
+    /// `max_step_timeout_ms`).
     pub default_step_timeout_ms: u64,
+    /// Longest `timeout_ms` a step may set (the deadline of one attempt), in
+    /// milliseconds: a longer one is refused when a workflow is saved and
+    /// clamped when an older version runs.
+    pub max_step_timeout_ms: u64,
+    /// Longest `timeout_ms` a workflow may set (the deadline of a run), in
+    /// milliseconds; refused at save, clamped at run time, as above.
+    pub max_run_timeout_ms: u64,
     /// Added to a step's timeout to form its lease, in milliseconds.
     pub lease_grace_ms: u64,
+    /// How often a running attempt checks that its run has not ended in
+    /// another process (cancelled through another API process, failed, timed
+    /// out), to stop its plugin; in milliseconds (0: never; a run ended in
+    /// this process stops its attempts at once).
+    pub lease_check_ms: u64,
     /// How often the sweeper looks for due timers, lost tasks, overdue runs and
     /// schedules, in milliseconds.
     pub sweep_interval_ms: u64,
@@ -45,6 +58,9 @@ pub struct Options {
     /// (0: unlimited). Counted in the store. Older name:
     /// `limits.max_active_runs`.
     pub max_active_runs: u64,
+    /// `[worker.limits]`: what one decision of a run may render and copy
+    /// (`render_bytes`, `render_nodes`); a step over it fails `render_limit`.
+    pub limits: weft_engine::RunLimits,
 }
 
 impl Default for Options {
@@ -52,7 +68,10 @@ impl Default for Options {
         Self {
             concurrency: 64,
             default_step_timeout_ms: 30_000,
+            max_step_timeout_ms: weft_engine::MAX_STEP_TIMEOUT_MS,
+            max_run_timeout_ms: weft_engine::MAX_RUN_TIMEOUT_MS,
             lease_grace_ms: 5_000,
+            lease_check_ms: 1_000,
             sweep_interval_ms: 1_000,
             stale_after_ms: 10_000,
             definition_cache: 1_024,
@@ -61,6 +80,26 @@ impl Default for Options {
             shutdown_grace_ms: 30_000,
             max_running_steps: 64,
             max_active_runs: 100_000,
+            limits: weft_engine::RunLimits::default(),
         }
+    }
+}
+
+impl Options {
+    /// The definition limits with this deployment's time caps: what a saved
+    /// workflow is validated against and a stored one clamped to.
+    pub fn definition_limits(&self) -> weft_engine::DefinitionLimits {
+        weft_engine::DefinitionLimits {
+            max_step_timeout_ms: self.max_step_timeout_ms,
+            max_run_timeout_ms: self.max_run_timeout_ms,
+            ..weft_engine::DefinitionLimits::default()
+        }
+    }
+
+    /// The timeout of an attempt whose step sets `step` (`None`: the
+    /// default), capped at `max_step_timeout_ms`, in milliseconds.
+    pub fn step_timeout_ms(&self, step: Option<u64>) -> u64 {
+        step.unwrap_or(self.default_step_timeout_ms)
+            .min(self.max_step_timeout_ms)
     }
 }

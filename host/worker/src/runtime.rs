@@ -19,6 +19,10 @@ pub(crate) const CANCEL: &str = "$cancel";
 /// Commits retried after losing a race, before giving up.
 const MAX_CONFLICTS: usize = 64;
 
+/// The longest [`Handle::wait`] (its callers ask for a few minutes at most):
+/// a bound, so that no deadline computed from a timeout overflows.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 3_600);
+
 /// What a [`Handle`] is built from.
 pub struct Parts {
     /// The source of truth.
@@ -45,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) state: Arc<crate::StoreState>,
     /// Wakes the outbox relay after a commit wrote outbox rows.
     pub(crate) relay_wake: tokio::sync::Notify,
+    /// The attempts running in this process, to stop them.
+    pub(crate) inflight: crate::inflight::InFlight,
 }
 
 /// A cheap, cloneable handle to the worker.
@@ -62,6 +68,7 @@ impl Handle {
             metrics: Metrics::default(),
             state,
             relay_wake: tokio::sync::Notify::new(),
+            inflight: crate::inflight::InFlight::default(),
         }))
     }
 
@@ -100,7 +107,9 @@ impl Handle {
         &self.0.parts.options
     }
 
-    /// A workflow version's definition, parsed once and cached (versions never change).
+    /// A workflow version's definition, parsed once and cached (versions never
+    /// change), with its time limits clamped to this deployment's caps (a
+    /// version stored before a cap was lowered runs within it).
     ///
     /// # Errors
     /// `NotFound` when the version does not exist; `Invalid` when it does not parse.
@@ -125,8 +134,9 @@ impl Handle {
             .get_version(tenant, wf, version)
             .await?
             .ok_or(Error::NotFound("workflow version"))?;
-        let def: Definition = serde_json::from_value(v.definition)
+        let mut def: Definition = serde_json::from_value(v.definition)
             .map_err(|e| Error::Invalid(format!("stored definition does not parse: {e}")))?;
+        self.options().definition_limits().clamp(&mut def);
         let def = Arc::new(def);
         let mut cache = self.0.defs.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= self.options().definition_cache {
@@ -171,7 +181,8 @@ impl Handle {
         }
         let now = now_ms();
         let run = new_run(tenant, workflow, trigger, input, now);
-        let decision = Plan::start(&def, &RandomIds, now, run).finish();
+        let limits = self.options().limits;
+        let decision = Plan::start(&def, &RandomIds, limits, now, run).finish();
         self.0
             .metrics
             .runs_started
@@ -213,8 +224,16 @@ impl Handle {
             run.deadline_at,
         ) = (None, None, None, None, None);
         (run.seq, run.created_at, run.updated_at) = (0, now, now);
-        let plan =
-            Plan::rerun(&def, &RandomIds, now, run, &old.steps, from).map_err(Error::Invalid)?;
+        let plan = Plan::rerun(
+            &def,
+            &RandomIds,
+            self.options().limits,
+            now,
+            run,
+            &old.steps,
+            from,
+        )
+        .map_err(Error::Invalid)?;
         self.apply(tenant, plan.finish(), None).await
     }
 
@@ -282,7 +301,7 @@ impl Handle {
     /// `NotFound`.
     pub async fn wait(&self, tenant: &str, run_id: &str, timeout: Duration) -> Result<Run> {
         let guard = self.0.waiters.register(run_id);
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::now() + timeout.min(MAX_WAIT);
         let mut poll_ms = if self.options().outbox { 1 } else { 250 };
         loop {
             let run = self
@@ -352,7 +371,8 @@ impl Handle {
             let def = self
                 .definition(tenant, &state.run.workflow_id, state.run.version)
                 .await?;
-            let mut plan = Plan::load(&def, &RandomIds, now_ms(), state.run, state.steps);
+            let limits = self.options().limits;
+            let mut plan = Plan::load(&def, &RandomIds, limits, now_ms(), state.run, state.steps);
             let answer = f(&mut plan);
             let steps: Vec<Step> = if keep {
                 plan.steps().cloned().collect()

@@ -1,5 +1,6 @@
 //! The worker loop (queue deliveries, `concurrency` at once) and the sweeper.
 
+use crate::inflight::Cause;
 use crate::{Error, Handle, Result, now_ms};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,13 +13,19 @@ use weft_queue::{Delivery, Task};
 const SWEEP_BATCH: u32 = 1_000;
 /// Dead letters read per sweep.
 const DEAD_LETTER_BATCH: usize = 100;
+/// At shutdown, the part of the grace period kept for stopping the attempts
+/// still running and committing them as handed back (at most a quarter of
+/// the grace period).
+const HAND_BACK_RESERVE: Duration = Duration::from_secs(2);
 
 impl Handle {
     /// Re-enqueues what the queue lost (all of it after a restart, when
     /// `recover_on_start`), then consumes tasks, sweeps and (with the outbox)
     /// relays until `shutdown`; then stops taking tasks and lets the attempts
-    /// in flight finish within `shutdown_grace_ms` (unfinished ones are retried when
-    /// their lease expires).
+    /// in flight finish within `shutdown_grace_ms`: those still running near
+    /// its end are stopped and handed back (their attempt fails `cancelled`,
+    /// transient, and the step is retried), and what is not committed by then
+    /// is retried when its lease expires.
     ///
     /// # Errors
     /// The queue cannot be consumed.
@@ -68,17 +75,30 @@ impl Handle {
             });
         }
         // Stop taking deliveries: what the consumer holds unsettled goes back
-        // to the queue at once; attempts in flight get the grace period.
+        // to the queue at once; attempts in flight get the grace period, less
+        // a reserve in which those still running are stopped (`cancelled`)
+        // and handed back (retried, here after a restart or elsewhere).
         drop(consumer);
         let all = u32::from(concurrency);
         let grace = Duration::from_millis(self.options().shutdown_grace_ms);
-        if tokio::time::timeout(grace, slots.acquire_many(all))
+        let reserve = (grace / 4).min(HAND_BACK_RESERVE);
+        if tokio::time::timeout(grace - reserve, slots.acquire_many(all))
             .await
             .is_err()
         {
+            let n = self.0.inflight.cancel_all(Cause::Shutdown);
             tracing::warn!(
-                "attempts still running after the grace period; their leases expire and they are retried elsewhere"
+                attempts = n,
+                "attempts still running after the grace period; stopping them and handing them back"
             );
+            if tokio::time::timeout(reserve, slots.acquire_many(all))
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "attempts not handed back in time; their leases expire and they are retried"
+                );
+            }
         }
         sweeper.abort();
         if let Some(relay) = relay {
@@ -122,7 +142,10 @@ impl Handle {
         let mut published = 0;
         for s in self.store().due_steps(i64::MAX, u32::MAX).await? {
             let delay = s.due_at.map(|d| d - now).filter(|d| *d > 0);
-            let delay = delay.map(|d| Duration::from_millis(u64::try_from(d).unwrap_or(0)));
+            let delay = delay.map(|d| {
+                Duration::from_millis(u64::try_from(d).unwrap_or(0))
+                    .min(crate::apply::MAX_TASK_DELAY)
+            });
             let task = Task::new(&s.tenant_id, &s.run_id, &s.key, s.attempt);
             self.queue()
                 .publish(task, delay)

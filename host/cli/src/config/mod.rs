@@ -56,6 +56,9 @@ pub struct Settings {
     pub worker: weft_worker::Options,
     /// `[sandbox]`: per-step limits, engine limits, the egress policy.
     pub sandbox: weft_sandbox::Options,
+    /// `[http]`: header-read and request timeouts and the connection cap of
+    /// every HTTP listener.
+    pub http: weft_api::Options,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             limits: weft_limits::Rates::default(),
             worker: weft_worker::Options::default(),
             sandbox: weft_sandbox::Options::default(),
+            http: weft_api::Options::default(),
         }
     }
 }

@@ -50,6 +50,32 @@ fn environment_wins_over_the_file() {
 }
 
 #[test]
+fn the_render_budget_is_set_in_the_file_or_the_environment() {
+    assert_eq!(
+        Settings::default().worker.limits,
+        weft_engine::RunLimits::default()
+    );
+    let file = "[worker.limits]\nrender_bytes = 4096\nrender_nodes = 100\n";
+    let s = Settings::from_parts(
+        Some(("w.toml", file)),
+        env(&[("WEFT_WORKER_LIMITS_RENDER_NODES", "50")]),
+    )
+    .unwrap();
+    assert_eq!(
+        s.worker.limits,
+        weft_engine::RunLimits {
+            render_bytes: 4096,
+            render_nodes: 50,
+        }
+    );
+    assert_eq!(vars()["WEFT_WORKER_LIMITS_RENDER_BYTES"].kind, Kind::Int);
+    let e = Settings::from_parts(Some(("w.toml", "[worker.limits]\nrender_byte = 1\n")), [])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("render_byte"), "{e}");
+}
+
+#[test]
 fn unknown_keys_are_errors_naming_them() {
     let e = Settings::from_parts(Some(("w.toml", "[database]\nurll = \"x\"\n")), [])
         .unwrap_err()

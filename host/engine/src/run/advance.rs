@@ -2,9 +2,10 @@
 //! spot, driving loops, and finishing the run.
 
 use super::context::Located;
+use super::render::{expr, over, render};
 use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, TRIGGER};
 use crate::eval::{json_eq, truthy};
-use crate::{Graph, Template, template};
+use crate::{Graph, template};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use weft_types::{
@@ -57,7 +58,7 @@ impl Plan<'_> {
             let key = format!("{prefix}{}", s.id);
             if let Some(row) = self.steps.get(&key) {
                 if let (Status::Running, StepKind::Loop(l)) = (row.status, &s.kind) {
-                    self.advance_loop(&key, l, frames);
+                    self.advance_loop(&key, s, l, frames);
                 }
                 continue;
             }
@@ -88,19 +89,25 @@ impl Plan<'_> {
                 frames: frames.to_vec(),
             };
             row.status = Status::Pending;
+            let used = self.budget.used();
             if let Err(e) = self.create(row, &located) {
+                // What the step had rendered is dropped with it.
+                self.budget.restore(used);
+                self.failures.push(e.clone());
                 self.fail_step(&key, s, e);
             }
         }
     }
 
     /// Creates the row of a ready, live step; control steps finish at once.
+    /// Everything it renders or copies is charged to the plan's budget first.
     fn create(&mut self, mut row: Step, at: &Located<'_>) -> Result<(), Failure> {
         let ctx = self.context(at);
         let key = row.key.clone();
+        let budget = &mut self.budget;
         match &at.def.kind {
             StepKind::Action(a) => {
-                row.input = Some(render(&a.input, &ctx, "input")?);
+                row.input = Some(render(&a.input, &ctx, "input", budget)?);
                 row.attempt = 1;
                 row.due_at = Some(self.now);
                 self.due.push(Due {
@@ -111,12 +118,12 @@ impl Plan<'_> {
                 self.put(row);
             }
             StepKind::Condition(c) => {
-                let result = truthy(&expr(&c.condition, &ctx, "if")?);
+                let result = truthy(&expr(&c.condition, &ctx, "if", budget)?);
                 let next = if result { &c.then } else { &c.otherwise };
                 self.done(row, json!({"result": result, "next": next}));
             }
             StepKind::Switch(sw) => {
-                let value = expr(&sw.value, &ctx, "value")?;
+                let value = expr(&sw.value, &ctx, "value", budget)?;
                 let next = sw
                     .cases
                     .iter()
@@ -128,21 +135,35 @@ impl Plan<'_> {
                 let mut out = Map::new();
                 for id in at.def.after.iter().flatten() {
                     let dep = self.steps.get(&format!("{}{id}", at.prefix));
-                    let v = dep.and_then(|d| d.output.clone()).unwrap_or(Value::Null);
+                    let v = match dep.and_then(|d| d.output.as_ref()) {
+                        Some(o) => budget
+                            .copy(o)
+                            .map_err(|e| over(&format!("after: the output of `{id}`"), e))?,
+                        None => Value::Null,
+                    };
                     out.insert(id.clone(), v);
                 }
                 self.done(row, Value::Object(out));
             }
             StepKind::Respond(r) => {
-                let body = render(&r.body, &ctx, "body")?;
+                let body = render(&r.body, &ctx, "body", budget)?;
                 let mut headers = BTreeMap::new();
                 for (name, v) in &r.headers {
-                    let v = render(&Value::String(v.clone()), &ctx, "headers")?;
+                    let field = format!("headers/{}", template::pointer_escape(name));
+                    let v = render(&Value::String(v.clone()), &ctx, &field, budget)?;
                     let text = match v {
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
                     headers.insert(name.clone(), text);
+                }
+                // The step's output is a second copy of the response.
+                budget.weigh(&body).map_err(|e| over("body", e))?;
+                for (name, text) in &headers {
+                    let bytes = crate::budget::len(name) + crate::budget::len(text);
+                    budget
+                        .charge(bytes + 6, 1)
+                        .map_err(|e| over("headers", e))?;
                 }
                 let response = Response {
                     status: r.status.unwrap_or(200),
@@ -184,7 +205,9 @@ impl Plan<'_> {
                         format!("sub-workflows nest deeper than {MAX_DEPTH} levels"),
                     ));
                 }
-                let input = render(&sw.input, &ctx, "input")?;
+                let input = render(&sw.input, &ctx, "input", budget)?;
+                // Kept twice: the step's input and the child run's trigger.
+                budget.weigh(&input).map_err(|e| over("input", e))?;
                 let child = self.ids.id("run");
                 row.status = Status::Waiting;
                 row.input = Some(input.clone());
@@ -204,7 +227,7 @@ impl Plan<'_> {
                 self.put(row);
             }
             StepKind::Loop(l) => {
-                let items = match expr(&l.items, &ctx, "items")? {
+                let items = match expr(&l.items, &ctx, "items", budget)? {
                     Value::Array(items) => items,
                     other => {
                         return Err(Failure::new(
@@ -228,7 +251,7 @@ impl Plan<'_> {
                 row.status = Status::Running;
                 row.input = Some(Value::Array(items));
                 self.put(row);
-                self.advance_loop(&key, l, &at.frames);
+                self.advance_loop(&key, at.def, l, &at.frames);
             }
         }
         Ok(())
@@ -240,7 +263,7 @@ impl Plan<'_> {
         self.put(row);
     }
 
-    fn advance_loop(&mut self, key: &str, l: &LoopStep, frames: &[(String, usize)]) {
+    fn advance_loop(&mut self, key: &str, def: &StepDef, l: &LoopStep, frames: &[(String, usize)]) {
         let n = self
             .steps
             .get(key)
@@ -277,14 +300,26 @@ impl Plan<'_> {
             return;
         }
         let last = l.body.last().map(|b| b.id.as_str()).unwrap_or_default();
-        let outputs: Vec<Value> = (0..n)
-            .map(|i| {
-                self.steps
-                    .get(&format!("{key}[{i}].{last}"))
-                    .and_then(|r| r.output.clone())
-                    .unwrap_or(Value::Null)
-            })
-            .collect();
+        let used = self.budget.used();
+        let mut outputs = Vec::with_capacity(n);
+        for i in 0..n {
+            let row = self.steps.get(&format!("{key}[{i}].{last}"));
+            match row
+                .and_then(|r| r.output.as_ref())
+                .map(|o| self.budget.copy(o))
+            {
+                None => outputs.push(Value::Null),
+                Some(Ok(v)) => outputs.push(v),
+                Some(Err(e)) => {
+                    self.budget.restore(used);
+                    let what = format!("output: the iterations' outputs (at item {i})");
+                    let e = over(&what, e);
+                    self.failures.push(e.clone());
+                    self.fail_step(key, def, e);
+                    return;
+                }
+            }
+        }
         self.update(key, |r| {
             r.status = Status::Completed;
             r.output = Some(Value::Array(outputs));
@@ -422,23 +457,6 @@ fn edge_live(dep: &StepDef, row: &Step, target: &str) -> bool {
         Status::Failed => dep.continue_on_fail,
         _ => false,
     }
-}
-
-fn render(v: &Value, ctx: &Value, field: &str) -> Result<Value, Failure> {
-    template::render(v, ctx).map_err(|e| template_error(field, e))
-}
-
-fn expr(src: &str, ctx: &Value, field: &str) -> Result<Value, Failure> {
-    Template::parse_expr(src)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| template_error(field, e))
-}
-
-fn template_error(field: &str, e: template::Error) -> Failure {
-    let mut e = e;
-    let path = format!("/{field}{}", e.path);
-    e.path.clear();
-    Failure::of(Reason::Template, format!("{path}: {e}"))
 }
 
 /// Milliseconds as a timestamp offset, saturating.

@@ -3,9 +3,10 @@
 
 use super::advance::clamp;
 use super::context::locate;
+use super::render::template_error;
 use super::{Claim, Due, Ids, POISON_AFTER, Plan, Start, TRIGGER};
 use crate::retry::Policy;
-use crate::template;
+use crate::{RunLimits, template};
 use serde_json::{Value, json};
 use weft_types::{
     Attempt, Definition, ErrorKind, Failure, LogRecord, Reason, Run, Status, Step, StepKind,
@@ -15,8 +16,14 @@ use weft_types::{
 impl<'a> Plan<'a> {
     /// Starts a new run at once: its trigger step completes with `run.input`
     /// and the first steps are created. `run` comes in `pending` with `seq` 0.
-    pub fn start(def: &'a Definition, ids: &'a dyn Ids, now: i64, run: Run) -> Self {
-        let mut plan = Self::load(def, ids, now, run, Vec::new());
+    pub fn start(
+        def: &'a Definition,
+        ids: &'a dyn Ids,
+        limits: RunLimits,
+        now: i64,
+        run: Run,
+    ) -> Self {
+        let mut plan = Self::load(def, ids, limits, now, run, Vec::new());
         plan.expected_seq = None;
         plan.put(Step::new(&plan.run, TRIGGER, Status::Pending, now));
         plan.begin();
@@ -143,13 +150,11 @@ impl<'a> Plan<'a> {
             _ => return None,
         }
         let ctx = self.context(&located);
-        let config = match template::render(&a.config, &ctx) {
+        let config = match template::render_in(&a.config, &ctx, &mut self.budget) {
             Ok(c) => c,
             Err(e) => {
-                let mut e = e;
-                let path = format!("/config{}", e.path);
-                e.path.clear();
-                let err = Failure::new(ErrorKind::InvalidInput, format!("{path}: {e}"));
+                let err = template_error("config", e);
+                self.failures.push(err.clone());
                 self.fail_step(key, located.def, err);
                 self.advance();
                 return None;

@@ -14,17 +14,26 @@
 //! Step keys are the node id, prefixed by the loop iterations that contain it:
 //! `fetch`, `each[2].fetch`, `outer[0].inner[3].post`. The run's trigger is the
 //! step `$trigger`, whose output is the trigger payload.
+//!
+//! A plan renders and copies within one [`Budget`] of the [`RunLimits`] it is
+//! given: a step that would take more fails with reason `render_limit`, and
+//! what it had rendered is dropped, so a decision never holds or stores more.
 
+mod abandon;
 mod advance;
+#[cfg(test)]
+mod budget_tests;
 mod context;
 mod events;
+mod render;
 mod rerun;
 #[cfg(test)]
 mod tests;
 
+use crate::{Budget, RunLimits};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use weft_types::{Attempt, Definition, Run, Status, Step};
+use weft_types::{Attempt, Definition, Failure, Run, Status, Step};
 
 pub use context::locate;
 
@@ -120,6 +129,10 @@ pub struct Decision {
     pub finished: bool,
     /// Whether a `respond` step answered in this decision.
     pub responded: bool,
+    /// Steps the plan itself failed before any attempt (a template, the
+    /// render budget, the sub-workflow depth), for metrics; an attempt's
+    /// failure is counted where the attempt ran.
+    pub failures: Vec<Failure>,
 }
 
 /// A run being decided on: its rows plus what changed.
@@ -139,13 +152,16 @@ pub struct Plan<'a> {
     was_status: weft_types::Status,
     had_response: bool,
     moves: usize,
+    budget: Budget,
+    failures: Vec<Failure>,
 }
 
 impl<'a> Plan<'a> {
-    /// A plan over an existing run's rows.
+    /// A plan over an existing run's rows, rendering within `limits`.
     pub fn load(
         def: &'a Definition,
         ids: &'a dyn Ids,
+        limits: RunLimits,
         now: i64,
         run: Run,
         steps: Vec<Step>,
@@ -170,6 +186,8 @@ impl<'a> Plan<'a> {
             was_status,
             had_response,
             moves: 0,
+            budget: Budget::new(limits),
+            failures: Vec::new(),
         }
     }
 
@@ -240,6 +258,7 @@ impl<'a> Plan<'a> {
             due: self.due,
             starts: self.starts,
             cancel_children: self.cancel_children,
+            failures: self.failures,
         }
     }
 

@@ -2,7 +2,7 @@
 //! from a chosen step.
 
 use super::{Ids, Plan, TRIGGER};
-use crate::Graph;
+use crate::{Graph, RunLimits};
 use weft_types::{Definition, Run, Status, Step};
 
 impl<'a> Plan<'a> {
@@ -16,6 +16,7 @@ impl<'a> Plan<'a> {
     pub fn rerun(
         def: &'a Definition,
         ids: &'a dyn Ids,
+        limits: RunLimits,
         now: i64,
         run: Run,
         old: &[Step],
@@ -41,7 +42,7 @@ impl<'a> Plan<'a> {
             let downstream = from.is_some_and(|f| f == i || graph.ancestors(i)[f]);
             kept[i] = reusable && !downstream && graph.dependencies(i).iter().all(|&d| kept[d]);
         }
-        let mut plan = Self::load(def, ids, now, run, Vec::new());
+        let mut plan = Self::load(def, ids, limits, now, run, Vec::new());
         plan.expected_seq = None;
         plan.put(Step::new(&plan.run, TRIGGER, Status::Pending, now));
         for (i, s) in def.steps.iter().enumerate() {

@@ -5,7 +5,7 @@ use serde_json::json;
 use std::sync::atomic::{AtomicU32, Ordering};
 use weft_types::{ErrorKind, Failure, Reason, Status, Trigger};
 
-struct Fixed(AtomicU32);
+pub(super) struct Fixed(pub(super) AtomicU32);
 
 impl Ids for Fixed {
     fn id(&self, prefix: &str) -> String {
@@ -20,11 +20,11 @@ impl Ids for Fixed {
     }
 }
 
-fn def(v: serde_json::Value) -> Definition {
+pub(super) fn def(v: serde_json::Value) -> Definition {
     serde_json::from_value(v).unwrap()
 }
 
-fn new_run(input: serde_json::Value) -> Run {
+pub(super) fn new_run(input: serde_json::Value) -> Run {
     Run {
         tenant_id: "t".into(),
         id: "run_1".into(),
@@ -47,7 +47,7 @@ fn new_run(input: serde_json::Value) -> Run {
 }
 
 /// Applies a decision to the "store" (run + rows).
-fn apply(state: &mut (Run, Vec<Step>), d: &Decision) {
+pub(super) fn apply(state: &mut (Run, Vec<Step>), d: &Decision) {
     state.0 = d.run.clone();
     for s in &d.steps {
         match state.1.iter_mut().find(|r| r.key == s.key) {
@@ -63,15 +63,25 @@ fn drive(
     input: serde_json::Value,
     exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, Failure>,
 ) -> (Run, Vec<Step>) {
+    drive_with(d, RunLimits::default(), input, exec)
+}
+
+/// [`drive`] with every decision rendering within `limits`.
+pub(super) fn drive_with(
+    d: &Definition,
+    limits: RunLimits,
+    input: serde_json::Value,
+    exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, Failure>,
+) -> (Run, Vec<Step>) {
     let ids = Fixed(AtomicU32::new(1));
-    let first = Plan::start(d, &ids, 0, new_run(input)).finish();
+    let first = Plan::start(d, &ids, limits, 0, new_run(input)).finish();
     let mut state = (first.run.clone(), Vec::new());
     apply(&mut state, &first);
     let mut queue: Vec<Due> = first.due;
     let mut now = 0;
     while let Some(due) = queue.pop() {
         now += 1 + i64::try_from(due.delay_ms).unwrap();
-        let mut p = Plan::load(d, &ids, now, state.0.clone(), state.1.clone());
+        let mut p = Plan::load(d, &ids, limits, now, state.0.clone(), state.1.clone());
         if due.attempt == 0 {
             p.wake(&due.key);
             let dec = p.finish();
@@ -85,7 +95,7 @@ fn drive(
         let dec = p.finish();
         apply(&mut state, &dec);
         let result = exec(&due.key, &claim);
-        let mut p = Plan::load(d, &ids, now, state.0.clone(), state.1.clone());
+        let mut p = Plan::load(d, &ids, limits, now, state.0.clone(), state.1.clone());
         assert!(p.complete(&due.key, due.attempt, now, result, None, Vec::new()));
         let dec = p.finish();
         apply(&mut state, &dec);
@@ -94,7 +104,7 @@ fn drive(
     state
 }
 
-fn status(state: &(Run, Vec<Step>), key: &str) -> Status {
+pub(super) fn status(state: &(Run, Vec<Step>), key: &str) -> Status {
     state
         .1
         .iter()
@@ -103,7 +113,7 @@ fn status(state: &(Run, Vec<Step>), key: &str) -> Status {
         .unwrap_or_else(|| panic!("no step {key}"))
 }
 
-fn echo(_: &str, c: &Claim) -> Result<serde_json::Value, Failure> {
+pub(super) fn echo(_: &str, c: &Claim) -> Result<serde_json::Value, Failure> {
     Ok(c.input.clone())
 }
 
@@ -146,7 +156,14 @@ fn a_loop_runs_each_item_with_bounded_parallelism() {
         ]}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let first = Plan::start(&d, &ids, 0, new_run(json!({"xs": [1, 2, 3]}))).finish();
+    let first = Plan::start(
+        &d,
+        &ids,
+        RunLimits::default(),
+        0,
+        new_run(json!({"xs": [1, 2, 3]})),
+    )
+    .finish();
     assert_eq!(first.due.len(), 2, "parallelism 2 starts two iterations");
     let s = drive(&d, json!({"xs": [1, 2, 3]}), echo);
     assert_eq!(s.0.status, Status::Completed);
@@ -173,7 +190,7 @@ fn transient_failures_retry_then_succeed_and_permanent_ones_fail_the_run() {
     assert_eq!(s.0.output, Some(json!(3)));
 
     let ids = Fixed(AtomicU32::new(1));
-    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    let mut p = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({})));
     p.claim("a", 1, 100).unwrap();
     assert!(p.complete(
         "a",
@@ -211,7 +228,7 @@ fn a_stale_or_duplicate_result_is_ignored() {
         {"id": "a", "kind": "action", "connector": "c", "action": "x"}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    let mut p = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({})));
     assert!(p.claim("a", 1, 100).is_some());
     assert!(
         p.claim("a", 1, 100).is_none(),
@@ -231,10 +248,10 @@ fn an_expired_lease_counts_as_a_failed_attempt() {
         {"id": "a", "kind": "action", "connector": "c", "action": "x"}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    let mut p = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({})));
     p.claim("a", 1, 100).unwrap();
     let dec = p.finish();
-    let mut p = Plan::load(&d, &ids, 200, dec.run, dec.steps);
+    let mut p = Plan::load(&d, &ids, RunLimits::default(), 200, dec.run, dec.steps);
     assert!(p.claim("a", 1, 100).is_none());
     let dec = p.finish();
     assert_eq!(
@@ -254,14 +271,21 @@ fn a_step_that_loses_its_worker_again_and_again_is_poison() {
          "retry": {"max_attempts": 10, "initial_interval_ms": 1}}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    let mut p = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({})));
     p.claim("a", 1, 100).unwrap();
     let mut state = p.finish();
     let mut now = 0;
     for attempt in 1..=POISON_AFTER {
         // The lease lapses (the worker died); the sweeper's task finds it.
         now += 1_000;
-        let mut p = Plan::load(&d, &ids, now, state.run.clone(), state.steps.clone());
+        let mut p = Plan::load(
+            &d,
+            &ids,
+            RunLimits::default(),
+            now,
+            state.run.clone(),
+            state.steps.clone(),
+        );
         assert!(p.claim("a", attempt, 100).is_none());
         let dec = p.finish();
         let step = dec.steps.iter().find(|s| s.key == "a").unwrap();
@@ -275,7 +299,14 @@ fn a_step_that_loses_its_worker_again_and_again_is_poison() {
             assert_eq!(step.status, Status::Pending, "attempt {attempt} is retried");
             assert_eq!(step.error.as_ref().unwrap().lost, Some(attempt));
             now += 1_000;
-            let mut p = Plan::load(&d, &ids, now, dec.run.clone(), dec.steps.clone());
+            let mut p = Plan::load(
+                &d,
+                &ids,
+                RunLimits::default(),
+                now,
+                dec.run.clone(),
+                dec.steps.clone(),
+            );
             p.claim("a", attempt + 1, 100).unwrap();
             state = p.finish();
         } else {
@@ -292,7 +323,7 @@ fn a_dead_lettered_task_fails_its_step_as_poison_once() {
         {"id": "a", "kind": "action", "connector": "c", "action": "x"}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let mut p = Plan::start(&d, &ids, 0, new_run(json!({})));
+    let mut p = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({})));
     assert!(p.poison("a", "dead-lettered"));
     assert!(
         !p.poison("a", "dead-lettered"),
@@ -311,16 +342,23 @@ fn waits_resume_and_time_out() {
         {"id": "r", "kind": "respond", "body": "{{ steps.approve.output.payload }}"}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    let dec = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({}))).finish();
     assert_eq!(dec.run.status, Status::Waiting);
     let row = dec.steps.iter().find(|s| s.key == "approve").unwrap();
     assert_eq!(row.status, Status::Waiting);
     assert_eq!(row.resume_token.as_deref(), Some("tok"));
-    let mut p = Plan::load(&d, &ids, 10, dec.run.clone(), dec.steps.clone());
+    let mut p = Plan::load(
+        &d,
+        &ids,
+        RunLimits::default(),
+        10,
+        dec.run.clone(),
+        dec.steps.clone(),
+    );
     assert!(!p.wake("approve"), "not due yet");
     assert!(p.resume("approve", json!("yes")));
     assert_eq!(p.run().response.as_ref().unwrap().body, "yes");
-    let mut p = Plan::load(&d, &ids, 1000, dec.run, dec.steps);
+    let mut p = Plan::load(&d, &ids, RunLimits::default(), 1000, dec.run, dec.steps);
     assert!(p.wake("approve"));
     assert_eq!(p.run().status, Status::Failed);
 }
@@ -331,21 +369,28 @@ fn subworkflows_start_children_and_nest_boundedly() {
         {"id": "sub", "kind": "subworkflow", "workflow": "wf_child", "input": {"x": 1}}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    let dec = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({}))).finish();
     assert_eq!(dec.starts.len(), 1);
     let child_id = dec.starts[0].run_id.clone();
     let mut child = new_run(json!({"x": 1}));
     child.id = child_id;
     child.status = Status::Completed;
     child.output = Some(json!("done"));
-    let mut p = Plan::load(&d, &ids, 5, dec.run.clone(), dec.steps.clone());
+    let mut p = Plan::load(
+        &d,
+        &ids,
+        RunLimits::default(),
+        5,
+        dec.run.clone(),
+        dec.steps.clone(),
+    );
     assert!(p.child_done("sub", &child));
     assert_eq!(p.run().status, Status::Completed);
     assert_eq!(p.run().output, Some(json!("done")));
 
     let mut deep = new_run(json!({}));
     deep.depth = MAX_DEPTH;
-    let dec = Plan::start(&d, &ids, 0, deep).finish();
+    let dec = Plan::start(&d, &ids, RunLimits::default(), 0, deep).finish();
     assert!(dec.starts.is_empty());
     assert_eq!(dec.run.status, Status::Failed);
     assert!(dec.run.error.unwrap().failure.is(Reason::DepthLimit));
@@ -357,13 +402,20 @@ fn cancel_and_timeout_end_the_run_and_cancel_live_steps() {
         {"id": "a", "kind": "action", "connector": "c", "action": "x"}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    let dec = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({}))).finish();
     assert_eq!(dec.run.deadline_at, Some(50));
-    let mut p = Plan::load(&d, &ids, 10, dec.run.clone(), dec.steps.clone());
+    let mut p = Plan::load(
+        &d,
+        &ids,
+        RunLimits::default(),
+        10,
+        dec.run.clone(),
+        dec.steps.clone(),
+    );
     assert!(!p.time_out());
     assert!(p.cancel("stop"));
     assert_eq!(p.step("a").unwrap().status, Status::Cancelled);
-    let mut p = Plan::load(&d, &ids, 60, dec.run, dec.steps);
+    let mut p = Plan::load(&d, &ids, RunLimits::default(), 60, dec.run, dec.steps);
     assert!(p.time_out());
     assert!(
         p.run()
@@ -381,7 +433,7 @@ fn template_errors_fail_the_step_with_the_field_path() {
         {"id": "a", "kind": "action", "connector": "c", "action": "x", "input": {"k": "{{ 1 < 'a' }}"}}
     ]}));
     let ids = Fixed(AtomicU32::new(1));
-    let dec = Plan::start(&d, &ids, 0, new_run(json!({}))).finish();
+    let dec = Plan::start(&d, &ids, RunLimits::default(), 0, new_run(json!({}))).finish();
     assert_eq!(dec.run.status, Status::Failed);
     let msg = dec.run.error.unwrap().failure.message;
     assert!(msg.starts_with("/input/k: cannot compare"), "{msg}");
@@ -397,9 +449,17 @@ fn rerun_from_a_step_reuses_upstream_results() {
     let ids = Fixed(AtomicU32::new(10));
     let mut run = new_run(json!({}));
     run.id = "run_2".into();
-    let dec = Plan::rerun(&d, &ids, 5, run.clone(), &s.1, Some("b"))
-        .unwrap()
-        .finish();
+    let dec = Plan::rerun(
+        &d,
+        &ids,
+        RunLimits::default(),
+        5,
+        run.clone(),
+        &s.1,
+        Some("b"),
+    )
+    .unwrap()
+    .finish();
     assert_eq!(
         dec.due,
         vec![Due {
@@ -410,5 +470,5 @@ fn rerun_from_a_step_reuses_upstream_results() {
     );
     let a = dec.steps.iter().find(|r| r.key == "a").unwrap();
     assert_eq!((a.status, a.run_id.as_str()), (Status::Completed, "run_2"));
-    assert!(Plan::rerun(&d, &ids, 5, run, &s.1, Some("zz")).is_err());
+    assert!(Plan::rerun(&d, &ids, RunLimits::default(), 5, run, &s.1, Some("zz")).is_err());
 }

@@ -135,6 +135,16 @@ impl<'a> Checker<'a> {
         self.out.push(Problem::new(path, message));
     }
 
+    /// A time limit over the deployment's maximum, naming the limit.
+    fn at_most(&mut self, path: &str, value: Option<u64>, max: u64, limit: &str) {
+        if value.is_some_and(|v| v > max) {
+            self.problem(
+                path,
+                format!("must be at most {max} ms (the deployment's limit `{limit}`)"),
+            );
+        }
+    }
+
     fn workflow(&mut self) {
         let d = self.def;
         if d.name.trim().is_empty() || d.name.len() > 200 {
@@ -143,6 +153,12 @@ impl<'a> Checker<'a> {
         if d.timeout_ms == Some(0) {
             self.problem("/timeout_ms", "must be positive");
         }
+        self.at_most(
+            "/timeout_ms",
+            d.timeout_ms,
+            self.limits.max_run_timeout_ms,
+            "max_run_timeout_ms",
+        );
         if d.error_workflow
             .as_deref()
             .is_some_and(|w| w.trim().is_empty())
@@ -225,6 +241,20 @@ impl<'a> Checker<'a> {
         }
         if s.timeout_ms == Some(0) {
             self.problem(format!("{path}/timeout_ms"), "must be positive");
+        }
+        let (max, name) = match s.kind {
+            StepKind::Wait(_) => (self.limits.max_wait_ms, "max_wait_ms"),
+            _ => (self.limits.max_step_timeout_ms, "max_step_timeout_ms"),
+        };
+        self.at_most(&format!("{path}/timeout_ms"), s.timeout_ms, max, name);
+        if let Some(r) = &s.retry {
+            let max = self.limits.max_wait_ms;
+            for (field, v) in [
+                ("initial_interval_ms", r.initial_interval_ms),
+                ("max_interval_ms", r.max_interval_ms),
+            ] {
+                self.at_most(&format!("{path}/retry/{field}"), v, max, "max_wait_ms");
+            }
         }
         let targets = |field: &str, ids: &[String], this: &mut Self| {
             for (k, t) in ids.iter().enumerate() {
@@ -312,9 +342,11 @@ impl<'a> Checker<'a> {
                     self.problem(path, "a wait step needs `duration_ms` or `until: resume`")
                 }
                 (Some(d), None) if d > self.limits.max_wait_ms => {
-                    self.problem(
-                        format!("{path}/duration_ms"),
-                        format!("must be at most {}", self.limits.max_wait_ms),
+                    self.at_most(
+                        &format!("{path}/duration_ms"),
+                        Some(d),
+                        self.limits.max_wait_ms,
+                        "max_wait_ms",
                     );
                 }
                 _ => {}
@@ -386,3 +418,5 @@ pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeout_tests;

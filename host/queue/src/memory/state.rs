@@ -138,7 +138,11 @@ impl State {
     fn enqueue(&mut self, msg: Message, delay: Option<Duration>, now: Instant) {
         match delay.filter(|d| !d.is_zero()) {
             Some(delay) => {
-                let due = now + delay;
+                // A delay too long to add is as good as never: a year.
+                let due = now
+                    .checked_add(delay)
+                    .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3_600)))
+                    .unwrap_or(now);
                 self.next_seq += 1;
                 let seq = self.next_seq;
                 self.delayed.push(Delayed { due, seq, msg });

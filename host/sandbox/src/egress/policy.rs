@@ -15,18 +15,39 @@ const METADATA_NAMES: &[&str] = &[
     "instance-data.ec2.internal",
 ];
 
-/// Whether `ip` is a known cloud metadata address.
+/// Whether `ip` is a known cloud metadata address (also when an IPv4-translated
+/// or local-use NAT64 address carries it in its last 32 bits).
 pub fn is_metadata(ip: IpAddr) -> bool {
-    match canonical(ip) {
-        IpAddr::V4(v4) => [
+    let v4_metadata = |v4: Ipv4Addr| {
+        [
             [169, 254, 169, 254],
             [169, 254, 170, 2],
             [100, 100, 100, 200],
             [192, 0, 0, 192],
         ]
-        .contains(&v4.octets()),
-        IpAddr::V6(v6) => v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254),
+        .contains(&v4.octets())
+    };
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4_metadata(v4),
+        IpAddr::V6(v6) => {
+            let carried = (is_ipv4_translated(v6) || is_local_nat64(v6))
+                .then(|| Ipv4Addr::from(v6.to_bits() as u32));
+            v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+                || carried.is_some_and(v4_metadata)
+        }
     }
+}
+
+/// `::ffff:0:0:0/96`, IPv4-translated addresses (RFC 2765, SIIT): they reach
+/// an IPv4 host through a translator, so they are not judged as public IPv6.
+fn is_ipv4_translated(v6: Ipv6Addr) -> bool {
+    v6.segments()[..6] == [0, 0, 0, 0, 0xffff, 0]
+}
+
+/// `64:ff9b:1::/48`, the local-use NAT64 prefix (RFC 8215): it reaches IPv4
+/// hosts of the operator's own network.
+fn is_local_nat64(v6: Ipv6Addr) -> bool {
+    v6.segments()[..3] == [0x64, 0xff9b, 1]
 }
 
 /// Whether `host` names a metadata endpoint.
@@ -99,6 +120,10 @@ pub fn non_public_class(ip: IpAddr) -> Option<&'static str> {
                 Some("Teredo (2001::/32)")
             } else if s[..4] == [0x100, 0, 0, 0] {
                 Some("discard (100::/64)")
+            } else if is_ipv4_translated(v6) {
+                Some("IPv4-translated (::ffff:0:0:0/96)")
+            } else if is_local_nat64(v6) {
+                Some("local-use NAT64 (64:ff9b:1::/48)")
             } else {
                 None
             }
@@ -220,6 +245,46 @@ mod tests {
             "2606:2800:220:1:248:1893:25c8:1946",
             "172.32.0.1",
             "8.8.8.8",
+        ] {
+            assert_eq!(non_public_class(ip(a)), None, "{a} should be public");
+        }
+    }
+
+    #[test]
+    fn translated_and_local_nat64_addresses_are_private() {
+        for (a, class) in [
+            ("::ffff:0:7f00:1", "IPv4-translated (::ffff:0:0:0/96)"),
+            ("::ffff:0:808:808", "IPv4-translated (::ffff:0:0:0/96)"),
+            ("::ffff:0:0:0", "IPv4-translated (::ffff:0:0:0/96)"),
+            ("64:ff9b:1::a00:1", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b:1::808:808", "local-use NAT64 (64:ff9b:1::/48)"),
+            (
+                "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+                "local-use NAT64 (64:ff9b:1::/48)",
+            ),
+        ] {
+            assert_eq!(non_public_class(ip(a)), Some(class), "{a}");
+            let err = check_addr(ip(a), false).unwrap_err();
+            assert!(err.contains(class), "{a}: {err}");
+            assert!(check_addr(ip(a), true).is_ok(), "{a}: allowed as private");
+            let url = Url::parse(&format!("http://[{a}]/")).unwrap();
+            let any = vec![HostPattern::any()];
+            assert!(check_url(&url, false, &any, &any).is_err(), "{a}");
+        }
+        // Metadata carried in either form stays denied, private allowed or not.
+        for a in ["::ffff:0:a9fe:a9fe", "64:ff9b:1::a9fe:a9fe"] {
+            assert!(
+                check_addr(ip(a), true).unwrap_err().contains("metadata"),
+                "{a}"
+            );
+        }
+        // Their neighbours are not swept in: the mapped form is still judged
+        // as its IPv4 address, and the well-known NAT64 prefix likewise.
+        for a in [
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "64:ff9b:2::1",
+            "::fffe:0:808:808",
         ] {
             assert_eq!(non_public_class(ip(a)), None, "{a} should be public");
         }
