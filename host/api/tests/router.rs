@@ -2,8 +2,6 @@
 //! `tower::ServiceExt::oneshot`, no socket, over the in-memory store and queue.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
