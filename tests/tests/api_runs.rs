@@ -67,6 +67,53 @@ async fn a_webhook_answers_with_what_the_workflow_responds() {
 }
 
 #[tokio::test]
+async fn a_webhooks_answer_cannot_set_the_servers_headers_and_html_runs_sandboxed() {
+    let app = TestApp::builder().start().await;
+    // Refused at save, naming the header.
+    let bad = app
+        .post(
+            "/v1/workflows",
+            json!({"name": "cookie", "steps": [{"id": "r", "kind": "respond",
+                "headers": {"Set-Cookie": "session=attacker", "Transfer-Encoding": "chunked"},
+                "body": "hi"}]}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let paths: Vec<&str> = bad.body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/steps/0/headers/Set-Cookie",
+            "/steps/0/headers/Transfer-Encoding"
+        ],
+        "{}",
+        bad.body
+    );
+    // An HTML answer is served, never sniffed, and sandboxed in the browser.
+    let wf = app
+        .workflow(
+            json!({"name": "page", "steps": [{"id": "r", "kind": "respond",
+            "headers": {"content-type": "text/html"},
+            "body": "<script>fetch('/v1/keys')</script>"}]}),
+        )
+        .await;
+    let resp = app
+        .raw("", "POST", &wf.webhook_url, "application/json", None)
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.headers["content-type"], "text/html");
+    assert_eq!(resp.headers["x-content-type-options"], "nosniff");
+    let csp = resp.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("sandbox"), "{csp}");
+    assert!(resp.headers.get("set-cookie").is_none());
+}
+
+#[tokio::test]
 async fn inactive_and_unknown_webhooks_are_404() {
     let app = TestApp::builder().memory().start().await;
     let wf = app.post("/v1/workflows", greet()).await.expect(201);

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use weft_app::{WebhookCall, WebhookStart};
-use weft_types::{Run, Status};
+use weft_types::{RespondStep, Run, Status};
 
 /// Request headers never handed to a workflow.
 const HIDDEN: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
@@ -101,11 +101,19 @@ fn accepted(run: &Run) -> Response {
 
 /// The webhook's answer: the run's `respond` step, else its output, else 422
 /// for a run that failed or was cancelled, else 202.
+///
+/// A workflow's answer comes from the server's origin, so it never sets the
+/// server's own headers (cookies, framing: dropped here too for definitions
+/// stored before validation refused them), is never sniffed into another type,
+/// and an HTML body runs sandboxed: no script, no access to the origin.
 fn answer(run: &Run) -> Response {
     if let Some(r) = &run.response {
         let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
         let mut headers = HeaderMap::new();
         for (k, v) in &r.headers {
+            if !RespondStep::header_allowed(k) {
+                continue;
+            }
             if let (Ok(name), Ok(value)) = (
                 HeaderName::try_from(k.as_str()),
                 HeaderValue::try_from(v.as_str()),
@@ -113,6 +121,14 @@ fn answer(run: &Run) -> Response {
                 headers.insert(name, value);
             }
         }
+        headers.insert(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            http::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
         let body = r.body.clone();
         let is_json = headers
             .get(http::header::CONTENT_TYPE)

@@ -263,6 +263,35 @@ pub struct RespondStep {
     pub body: Value,
 }
 
+impl RespondStep {
+    /// Response headers a workflow may not set: a webhook answers on the
+    /// server's own origin, so cookies, transport security and the message
+    /// framing stay the server's (compared lower-case).
+    pub const RESERVED_HEADERS: &'static [&'static str] = &[
+        "set-cookie",
+        "set-cookie2",
+        "strict-transport-security",
+        "content-security-policy",
+        "content-security-policy-report-only",
+        "x-content-type-options",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "content-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+    ];
+
+    /// Whether a workflow may set the response header `name`.
+    pub fn header_allowed(name: &str) -> bool {
+        !Self::RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(name))
+    }
+}
+
 impl StepKind {
     /// The `kind` tag.
     pub fn name(&self) -> &'static str {

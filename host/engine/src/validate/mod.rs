@@ -366,6 +366,13 @@ impl<'a> Checker<'a> {
                             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
                     if !token {
                         self.problem(&p, format!("`{name}` is not a valid header name"));
+                    } else if !weft_types::RespondStep::header_allowed(name) {
+                        self.problem(
+                            &p,
+                            format!(
+                                "`{name}` is the server's own header; a workflow cannot set it"
+                            ),
+                        );
                     }
                     self.templates(&Value::String(v.clone()), &p, s, scope);
                 }
