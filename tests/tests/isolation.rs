@@ -467,6 +467,45 @@ async fn s11_query_credential_is_scrubbed_in_its_url_encoded_form() {
 }
 
 #[tokio::test]
+async fn k2_a_query_credential_echoed_into_a_cross_origin_redirect_is_not_carried() {
+    let (sandbox, plugin) = hostile().await;
+    let (elsewhere, elsewhere_inbox) = StandIn::scripted(|_| "collected".into_response()).await;
+    let next = elsewhere.url("/collect");
+    // The bound API echoes its query string into a redirect to another origin.
+    let (api, inbox) = StandIn::scripted(move |req| {
+        let query = req.uri.split_once('?').map_or("", |(_, q)| q).to_owned();
+        (
+            axum::http::StatusCode::FOUND,
+            [("location", format!("{next}?{query}"))],
+        )
+            .into_response()
+    })
+    .await;
+    let mut credential = query_credential("api_key");
+    credential.hosts = vec![format!("127.0.0.1:{}", api.port()).parse().unwrap()];
+    let out = sandbox
+        .run(
+            &plugin,
+            "http",
+            call(&api.url("/v1"), "token"),
+            with_credential(credential),
+        )
+        .await;
+    assert_eq!(
+        inbox.only().uri,
+        format!("/v1?api_key={}", percent_encoded(SECRET))
+    );
+    let (kind, detail) = http_error(&out);
+    assert_eq!(kind, "denied", "{detail}");
+    assert!(detail.contains("injected credential"), "{detail}");
+    assert!(
+        elsewhere_inbox.is_empty(),
+        "the secret reached another origin"
+    );
+    assert_no_secret(&out);
+}
+
+#[tokio::test]
 async fn s11_query_credential_is_scrubbed_from_transport_errors() {
     let (sandbox, plugin) = hostile().await;
     // A port with nothing listening: the connection error names the URL, which

@@ -260,6 +260,16 @@ impl HostState {
                         hdrs.remove(header::CONTENT_TYPE);
                     }
                     if !same_origin(&url, &next) {
+                        // K2: a secret injected into the URL may come back in
+                        // `Location` (servers echo the query): never carry it
+                        // to another origin.
+                        if scrub(next.as_str().as_bytes(), &self.secrets).is_some() {
+                            return Ok(Err(HttpError::Denied(format!(
+                                "the redirect from `{}` to `{}` would carry an injected credential to another origin; not followed",
+                                url.host_str().unwrap_or_default(),
+                                next.host_str().unwrap_or_default()
+                            ))));
+                        }
                         for h in ORIGIN_BOUND {
                             hdrs.remove(*h);
                         }
