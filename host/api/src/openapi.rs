@@ -177,13 +177,16 @@ fn error_description(status: u16) -> &'static str {
         401 => "No valid API key (`unauthenticated`).",
         403 => "The key's role is too low (`forbidden`).",
         404 => "Unknown (or another tenant's) id or token (`not_found`).",
+        408 => "The body did not all arrive within the request timeout (`request_timeout`).",
         409 => "The state does not allow it (`conflict`).",
         413 => "The body is over the limit (`payload_too_large`).",
         422 => {
             "The run failed or was cancelled and no `respond` step answered (`run_failed`, with `run_id`)."
         }
         429 => "The tenant's rate limit or quota is reached (`rate_limited`, `quota_exceeded`).",
-        503 => "The store, the queue or Redis does not answer (`unavailable`).",
+        503 => {
+            "The store, the queue or Redis does not answer, or the answer took longer than the request timeout (`unavailable`)."
+        }
         _ => "An error.",
     }
 }

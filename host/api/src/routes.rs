@@ -141,8 +141,9 @@ impl Route {
 
     /// Every error status this route answers with the envelope: 400 for a bad
     /// body or query; 401, 403 (a role above viewer), 429 (the tenant's API
-    /// rate) with an API key; 404 for an unknown id in the path; 413 for a body
-    /// over the limit; 503 when the store does not answer; plus its own.
+    /// rate) with an API key; 404 for an unknown id in the path; 408 for a body
+    /// that did not all arrive in time and 413 for one over the limit; 503 when
+    /// the store does not answer or the request timeout passed; plus its own.
     pub fn errors(&self) -> Vec<u16> {
         let mut out = Vec::new();
         if self.body.is_some() || self.query.is_some() {
@@ -158,25 +159,23 @@ impl Route {
             out.push(404);
         }
         if self.body.is_some() {
+            // The body did not all arrive within the request timeout.
+            out.push(408);
             out.push(413);
         }
         if self.role.is_some() {
             out.push(429);
         }
-        if self.touches_store() {
-            out.push(503);
-        }
+        // The store does not answer, or the answer took longer than the
+        // request timeout (`weft_api::serve`): every route.
+        out.push(503);
         out.extend_from_slice(self.more_errors);
+        // A status the route answers with its own body (`/readyz`'s 503) is
+        // documented with that body.
+        out.retain(|s| !self.ok.iter().any(|a| a.status == *s));
         out.sort_unstable();
         out.dedup();
         out
-    }
-
-    fn touches_store(&self) -> bool {
-        !matches!(
-            self.op,
-            "get_health" | "get_ready" | "get_metrics" | "get_openapi"
-        )
     }
 }
 
