@@ -4,83 +4,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::Serve;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use weft_client::{Client, Definition};
 use weft_model::{RunsQuery, StartQuery, StartRun, Status};
 
-struct Serve {
-    child: Child,
-    base: String,
-    key: Option<String>,
-}
-
-/// A failed assertion must not leave a server running.
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(data: &std::path::Path, first_start: bool) -> Serve {
-    let transform = weft_tests::wasm_dir().join("weft_plugin_transform.wasm");
-    assert!(
-        transform.exists(),
-        "{} missing: run scripts/test",
-        transform.display()
-    );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    // Only this test's settings: the test scripts' own WEFT_* variables
-    // (service ports, WEFT_TEST_*) are not settings, and weft refuses them.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("WEFT_") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .arg("--plugins")
-        .arg(&transform)
-        .env("WEFT_LOG", "warn")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut base = None;
-    let mut key = None;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while base.is_none() || (first_start && key.is_none()) {
-        let line = rx
-            .recv_timeout(deadline - Instant::now())
-            .expect("weft serve did not start");
-        if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
-            base = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.trim_start().starts_with("weft_") {
-            key = Some(line.trim().to_owned());
-        }
-    }
-    Serve {
-        child,
-        base: base.unwrap(),
-        key,
-    }
+    Serve::start(data, first_start, "weft_plugin_transform", &[])
 }
 
-/// The typed client of `base` with the bootstrap key; every request may take
-/// 30 s at most.
+/// The typed client of a server, with a 30 s bound on each request.
 fn api(base: &str, key: &str) -> Client {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
