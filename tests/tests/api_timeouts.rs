@@ -10,7 +10,9 @@
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use weft_model::{Run, StartQuery, StartRun};
 use weft_tests::TestApp;
+use weft_types::{Reason, Status};
 
 /// Polls `GET /v1/runs/{id}` until `done` holds or `within` passes; the run
 /// as last seen, and whether `done` held.
@@ -259,62 +261,60 @@ async fn a_run_cancelled_by_another_process_stops_its_plugin_within_the_check_in
     })
     .await
     .unwrap();
-    let client = reqwest::Client::new();
-    let call = |addr: std::net::SocketAddr, method: &str, path: &str, body: Option<Value>| {
-        let mut req = client
-            .request(method.parse().unwrap(), format!("http://{addr}{path}"))
-            .bearer_auth(&key)
-            .timeout(Duration::from_secs(30));
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&b).unwrap());
-        }
-        async move {
-            let resp = req.send().await.unwrap();
-            let status = resp.status().as_u16();
-            let text = resp.text().await.unwrap();
-            (
-                status,
-                serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
-            )
-        }
+    // The worker's process serves the reads; the cancel goes to the API's.
+    let on_worker =
+        weft_client::Client::new(&format!("http://{}", worker.addr), Some(&key)).unwrap();
+    let on_api = weft_client::Client::new(&format!("http://{}", api.addr), Some(&key)).unwrap();
+    let def = spin(60_000);
+    let wf = on_worker
+        .create_workflow(weft_client::Definition::Json(&def))
+        .await
+        .unwrap();
+    let run = on_worker
+        .start_run(
+            &wf.id,
+            &StartRun { input: json!({}) },
+            &StartQuery::default(),
+        )
+        .await
+        .unwrap();
+    let spin_attempts = |r: &Run| {
+        r.step("spin")
+            .map(|s| s.attempts.clone())
+            .unwrap_or_default()
     };
-    let (s, wf) = call(worker.addr, "POST", "/v1/workflows", Some(spin(60_000))).await;
-    assert_eq!(s, 201, "{wf}");
-    let path = format!("/v1/workflows/{}/runs", wf["id"].as_str().unwrap());
-    let (s, run) = call(worker.addr, "POST", &path, Some(json!({"input": {}}))).await;
-    assert_eq!(s, 201, "{run}");
-    let run_path = format!("/v1/runs/{}", run["id"].as_str().unwrap());
     let end = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, r) = call(worker.addr, "GET", &run_path, None).await;
-        if step(&r, "spin")["status"] == "running" {
+        let r = on_worker.get_run(&run.id).await.unwrap();
+        if r.step("spin").is_some_and(|s| s.status == Status::Running) {
             break;
         }
-        assert!(Instant::now() < end, "the step never ran: {r:#}");
+        assert!(Instant::now() < end, "the step never ran: {r:#?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
     let t0 = Instant::now();
-    let (s, r) = call(api.addr, "POST", &format!("{run_path}/cancel"), None).await;
-    assert_eq!(s, 200, "{r}");
+    on_api.cancel_run(&run.id).await.unwrap();
     let stopped = loop {
-        let (_, r) = call(worker.addr, "GET", &run_path, None).await;
-        if attempts(&r, "spin")
+        let r = on_worker.get_run(&run.id).await.unwrap();
+        if spin_attempts(&r)
             .first()
-            .is_some_and(|a| a["status"] == "cancelled")
+            .is_some_and(|a| a.status == Status::Cancelled)
         {
             break r;
         }
         assert!(
             t0.elapsed() < Duration::from_secs(3),
-            "the worker did not stop the plugin within 3 s: {r:#}"
+            "the worker did not stop the plugin within 3 s: {r:#?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let a = &attempts(&stopped, "spin")[0];
-    assert_eq!(a["error"]["reason"], "cancelled", "{a:#}");
+    let a = &spin_attempts(&stopped)[0];
+    assert_eq!(
+        a.error.as_ref().and_then(|e| e.reason),
+        Some(Reason::Cancelled),
+        "{a:#?}"
+    );
     assert_eq!(
         worker
             .handle
