@@ -1,9 +1,10 @@
-//! Outbound HTTP for plugins: the policy ([`policy`]) and the transport that sends
-//! requests ([`Transport`]): the real one ([`HttpTransport`]) checks every resolved
+//! Outbound HTTP for plugins: the policy ([`policy`], re-exported from the
+//! `weft-egress` crate) and the transport that sends requests ([`Transport`]):
+//! the real one ([`HttpTransport`]) checks every resolved
 //! address and connects only to addresses it checked; a test harness can supply a
 //! scripted one.
 
-pub mod policy;
+pub use weft_egress as policy;
 mod transport;
 
 pub use crate::state::BoxFuture;

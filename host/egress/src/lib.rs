@@ -1,6 +1,21 @@
-//! Which destinations are reachable: the address classes and metadata endpoints that
-//! are denied, and the host allow-list check (declared by the plugin *and* granted
-//! by the tenant).
+//! Which destinations a plugin's outbound HTTP may reach: the address classes and
+//! metadata endpoints that are denied, and the host allow-list check (declared by
+//! the plugin *and* granted by the tenant).
+//!
+//! Pure functions with no I/O: `weft-sandbox` re-exports this crate as
+//! `weft_sandbox::egress::policy` and calls it before every hop and on every
+//! resolved address; it lives apart so that the property tests and the fuzz
+//! targets (`tests/fuzz`) can exercise it without building wasmtime.
+//!
+//! ```
+//! use std::net::IpAddr;
+//! use weft_egress::{check_addr, non_public_class};
+//!
+//! let ip: IpAddr = "64:ff9b::a00:1".parse().unwrap(); // NAT64 carrying 10.0.0.1
+//! assert_eq!(non_public_class(ip), Some("private (10.0.0.0/8)"));
+//! assert!(check_addr(ip, false).is_err());
+//! assert!(check_addr("169.254.169.254".parse().unwrap(), true).is_err());
+//! ```
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
