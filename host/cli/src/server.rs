@@ -176,6 +176,9 @@ impl Server {
             )
         })?;
         let store = open_store(&config.store, config.migrate).await?;
+        if config.migrate {
+            reseal(&store, &keyring).await?;
+        }
         let distributed = matches!(config.queue, QueueKind::Amqp(_));
         config.worker.outbox = distributed;
         config.worker.recover_on_start = !distributed;
@@ -185,6 +188,7 @@ impl Server {
             sandbox_options.cache_dir = Some(config.data_dir.join("cache"));
         }
         let sandbox = Sandbox::new(sandbox_options)?;
+        tracing::info!(page_reset = %sandbox.page_reset(), "sandbox ready");
         let connectors = Arc::new(Connectors::new());
         for p in &config.plugins {
             load_plugins(&sandbox, &connectors, p).await?;
@@ -358,11 +362,24 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Migrated> {
     let keyring = weft_vault::Keyring::load_or_generate(&config.data_dir.join("master.keys"))
         .context("master key")?;
     let store = open_store(&config.store, true).await?;
+    reseal(&store, &keyring).await?;
     let done = Tenants::new(store, Arc::new(keyring)).bootstrap().await?;
     Ok(Migrated {
         tenant: done.tenant_id,
         bootstrap_key: done.owner_key,
     })
+}
+
+/// Re-seals the credentials sealed under an older binding version, so their
+/// name, hosts and injection are authenticated too (idempotent, logged).
+async fn reseal(store: &Arc<dyn Store>, keyring: &weft_vault::Keyring) -> anyhow::Result<()> {
+    let n = weft_worker::reseal_credentials(store.as_ref(), keyring)
+        .await
+        .context("cannot re-seal credentials under the current binding")?;
+    if n > 0 {
+        tracing::info!(credentials = n, "credentials re-sealed under the current binding");
+    }
+    Ok(())
 }
 
 async fn load_plugins(

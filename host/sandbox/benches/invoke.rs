@@ -50,11 +50,10 @@ fn main() -> Result<(), BoxError> {
     println!(
         "  cores: {cores}; invocations per invoke run: {invocations} (after {WARM_UP} warm-up)"
     );
-    let (pagemap, reset) = match wasmtime::PoolingAllocationConfig::is_pagemap_scan_available() {
-        true => ("available", "in place"),
-        false => ("unavailable", "with madvise"),
-    };
-    println!("  PAGEMAP_SCAN: {pagemap} (instance memories and tables are reset {reset})");
+    println!(
+        "  page reset: {}",
+        Sandbox::new(Options::default())?.page_reset()
+    );
     println!();
 
     let rt = tokio::runtime::Builder::new_current_thread()

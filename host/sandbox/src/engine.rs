@@ -21,7 +21,7 @@ const KEEP_RESIDENT_TABLE_BYTES: usize = 64 * 1024;
 
 /// Builds the engine: component model, epoch interruption, pooling allocator sized
 /// by [`crate::EngineLimits`], and the proposals plugins may not use turned off.
-pub(crate) fn engine(options: &Options) -> Result<Engine, Error> {
+pub(crate) fn engine(options: &Options) -> Result<(Engine, PageReset), Error> {
     let e = &options.engine;
     let mut pool = PoolingAllocationConfig::default();
     let n = e.concurrent_instances.max(1);
@@ -45,9 +45,11 @@ pub(crate) fn engine(options: &Options) -> Result<Engine, Error> {
     // (IPIs to the other cores) on free and page faults on the next use. Where the
     // kernel has `PAGEMAP_SCAN` (Linux 6.7+), restore just the pages the guest
     // dirtied to their initial contents in place instead, up to a budget per slot
-    // (beyond it, `madvise` as before). Without the ioctl the budget would `memset` the lowest addresses
-    // whether dirtied or not, which does not pay, so it stays off.
-    if PoolingAllocationConfig::is_pagemap_scan_available() {
+    // (beyond it, `madvise` as before). The scan sees only resident pages, so a
+    // dirty page that was swapped out would keep the last tenant's data: with any
+    // swap, zswap or zram in use the decommitting reset is kept (see [`PageReset`]).
+    let reset = page_reset();
+    if reset == PageReset::InPlace {
         pool.pagemap_scan(Enabled::Yes)
             .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY_BYTES)
             .table_keep_resident(KEEP_RESIDENT_TABLE_BYTES);
@@ -59,6 +61,10 @@ pub(crate) fn engine(options: &Options) -> Result<Engine, Error> {
         .epoch_interruption(true)
         .max_wasm_stack(e.stack_bytes)
         .async_stack_size(e.stack_bytes + 1024 * 1024)
+        // A pooled fiber stack is reused by the next instance, of any tenant:
+        // zero it when it is returned, so no frame of one step is readable by
+        // the next.
+        .async_stack_zeroing(true)
         .wasm_shared_everything_threads(false)
         .wasm_memory64(false)
         .wasm_gc(false)
@@ -66,7 +72,69 @@ pub(crate) fn engine(options: &Options) -> Result<Engine, Error> {
         .wasm_custom_page_sizes(false)
         .cranelift_opt_level(OptLevel::Speed)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))
+    let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+    Ok((engine, reset))
+}
+
+/// How the pooling allocator gives a slot's memories and tables back between
+/// instances. Chosen once, when the engine is built, and logged by the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageReset {
+    /// Pages the guest dirtied are restored in place (`PAGEMAP_SCAN`), up to a
+    /// budget per slot; the rest are decommitted.
+    InPlace,
+    /// Every dirty page is decommitted (`madvise(DONTNEED)`), for the reason given.
+    Decommit(String),
+}
+
+impl std::fmt::Display for PageReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InPlace => f.write_str("in place (PAGEMAP_SCAN; no swap, zswap or zram in use)"),
+            Self::Decommit(why) => write!(f, "decommit (madvise): {why}"),
+        }
+    }
+}
+
+/// The page reset this machine allows: in place only where `PAGEMAP_SCAN` exists
+/// and no page can be swapped out (no active swap area, zram among them, and
+/// zswap off). Swap turned on after start is not seen: the check is made once.
+pub fn page_reset() -> PageReset {
+    let swaps = std::fs::read_to_string("/proc/swaps").ok();
+    let zswap = std::fs::read_to_string("/sys/module/zswap/parameters/enabled").ok();
+    choose_page_reset(
+        PoolingAllocationConfig::is_pagemap_scan_available(),
+        swaps.as_deref(),
+        zswap.as_deref(),
+    )
+}
+
+/// [`page_reset`] on given readings: `swaps` is `/proc/swaps` (`None` when it
+/// cannot be read, which counts as swap in use), `zswap` the zswap `enabled`
+/// parameter (`None` when zswap is not built in).
+fn choose_page_reset(pagemap_scan: bool, swaps: Option<&str>, zswap: Option<&str>) -> PageReset {
+    if !pagemap_scan {
+        return PageReset::Decommit("the kernel has no PAGEMAP_SCAN (Linux 6.7+)".into());
+    }
+    let Some(swaps) = swaps else {
+        return PageReset::Decommit("/proc/swaps cannot be read, so swap may be in use".into());
+    };
+    // The first line is the header; each further line is an active swap area.
+    let areas: Vec<&str> = swaps
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    if !areas.is_empty() {
+        return PageReset::Decommit(format!(
+            "swap is in use ({}): a swapped-out dirty page would not be reset in place",
+            areas.join(", ")
+        ));
+    }
+    if zswap.is_some_and(|z| matches!(z.trim(), "Y" | "y" | "1")) {
+        return PageReset::Decommit("zswap is enabled".into());
+    }
+    PageReset::InPlace
 }
 
 /// The linker every plugin is instantiated from: the `weft:plugin` imports and
@@ -109,5 +177,54 @@ impl Ticker {
 impl Drop for Ticker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PageReset, choose_page_reset};
+
+    const HEADER: &str = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+
+    #[test]
+    fn in_place_only_with_pagemap_scan_and_nothing_that_swaps() {
+        assert_eq!(
+            choose_page_reset(true, Some(HEADER), Some("N\n")),
+            PageReset::InPlace
+        );
+        assert_eq!(
+            choose_page_reset(true, Some(HEADER), None),
+            PageReset::InPlace
+        );
+    }
+
+    #[test]
+    fn any_swap_area_zram_included_keeps_the_decommitting_reset() {
+        for area in [
+            "/dev/vda2 partition 1048572 0 -2",
+            "/swapfile file 2097148 512 -2",
+            "/dev/zram0 partition 4194300 0 100",
+        ] {
+            let swaps = format!("{HEADER}{area}\n");
+            let PageReset::Decommit(why) = choose_page_reset(true, Some(&swaps), Some("N")) else {
+                panic!("{area} was not seen as swap");
+            };
+            let name = area.split(' ').next().unwrap_or_default();
+            assert!(why.contains(name), "{why}");
+        }
+    }
+
+    #[test]
+    fn zswap_an_unreadable_swap_list_or_no_pagemap_scan_decommit() {
+        for (scan, swaps, zswap) in [
+            (true, Some(HEADER), Some("Y\n")),
+            (true, None, Some("N")),
+            (false, Some(HEADER), Some("N")),
+        ] {
+            assert!(matches!(
+                choose_page_reset(scan, swaps, zswap),
+                PageReset::Decommit(_)
+            ));
+        }
     }
 }

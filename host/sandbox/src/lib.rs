@@ -35,6 +35,7 @@ mod plugin;
 mod state;
 
 pub use cache::{CacheStats, Digest};
+pub use engine::PageReset;
 pub use grants::{Credential, Grants, Injection, Secret, StateGrant};
 pub use host::Usage;
 pub use invoke::{Failure, Invocation, Outcome};
@@ -128,6 +129,7 @@ struct Inner {
     egress: egress::Egress,
     cache: cache::DiskCache,
     loaded: Mutex<HashMap<Digest, Arc<OnceCell<Arc<Plugin>>>>>,
+    page_reset: PageReset,
     _ticker: engine::Ticker,
 }
 
@@ -157,7 +159,7 @@ impl Sandbox {
     /// # Errors
     /// As [`Sandbox::new`].
     pub fn with_transport(options: Options, transport: Arc<dyn egress::Transport>) -> Result<Self> {
-        let engine = engine::engine(&options)?;
+        let (engine, page_reset) = engine::engine(&options)?;
         let linker = engine::linker(&engine)?;
         let cache = cache::DiskCache::new(&engine, options.cache_dir.clone())?;
         let ticker = engine::Ticker::start(engine.clone(), options.epoch_tick)?;
@@ -170,6 +172,7 @@ impl Sandbox {
                 engine,
                 linker,
                 options,
+                page_reset,
                 egress,
                 cache,
                 loaded: Mutex::default(),
@@ -181,6 +184,11 @@ impl Sandbox {
     /// The options the sandbox was built with.
     pub fn options(&self) -> &Options {
         &self.inner.options
+    }
+
+    /// How instance memories and tables are reset between steps on this machine.
+    pub fn page_reset(&self) -> &PageReset {
+        &self.inner.page_reset
     }
 
     /// What the component cache has done so far.
