@@ -1,6 +1,10 @@
 //! The in-process queue: the broker's semantics in memory, for embedded mode
 //! (`weft serve`) and for tests.
 //!
+//! Ready messages are handed out round robin by tenant (a tenant's backlog
+//! does not stand in front of another tenant's task), first in, first out
+//! within a tenant.
+//!
 //! Nothing is persisted. That is by design: in embedded mode the database is the
 //! source of truth, and on start-up the engine re-enqueues every step that is
 //! due or whose lease has expired (see `docs/ENGINE.md`).
@@ -11,6 +15,7 @@
 //! mutex for a few hundred nanoseconds and wake at most the consumers that can
 //! use the change.
 
+mod fair;
 mod state;
 
 use crate::{

@@ -2,6 +2,7 @@
 //! one mutex, in short sections with no await; the timer task and the consumers
 //! are woken through [`Notify`]s.
 
+use super::fair::Fair;
 use crate::{DeadLetter, DeadReason, Error, MessageId, Outcome, Result, Task};
 use std::{
     cmp::Ordering,
@@ -83,7 +84,8 @@ pub(super) struct State {
     /// `unacked`, keyed by tag, is also ordered by deadline.
     next_tag: u64,
     next_consumer: u64,
-    ready: VecDeque<Message>,
+    /// Ready messages, taken round robin by tenant ([`Fair`]).
+    ready: Fair,
     delayed: BinaryHeap<Delayed>,
     unacked: BTreeMap<u64, Unacked>,
     consumers: HashMap<u64, Slot>,
@@ -105,7 +107,7 @@ impl State {
             next_seq: 0,
             next_tag: 0,
             next_consumer: 0,
-            ready: VecDeque::new(),
+            ready: Fair::default(),
             delayed: BinaryHeap::new(),
             unacked: BTreeMap::new(),
             consumers: HashMap::new(),
