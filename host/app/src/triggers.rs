@@ -58,7 +58,7 @@ impl App {
             .handle
             .start(&wf.tenant_id, wf, Trigger::Webhook, call.input)
             .await?;
-        let hook = def.triggers.webhook.unwrap_or_default();
+        let hook = def.triggers.webhook.clone().unwrap_or_default();
         if hook.mode == WebhookMode::Async {
             return Ok(WebhookStart::Accepted(run));
         }

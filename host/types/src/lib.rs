@@ -14,6 +14,8 @@
 //!   and the webhook [`Response`] a run gives.
 //! - [`tenant`]: tenants, API keys, workflows and versions, credentials (and their
 //!   [`Injection`]), schedules.
+//! - [`webhook`]: signed webhooks and delivery-id dedupe ([`WebhookSignature`],
+//!   [`WebhookDedupe`]) and why a signature check fails ([`SignatureFailure`]).
 //!
 //! ```
 //! use weft_types::{HostPattern, ErrorKind};
@@ -31,6 +33,7 @@ pub mod millis;
 pub mod plugin;
 pub mod run;
 pub mod tenant;
+pub mod webhook;
 pub mod workflow;
 
 pub use context::StepContext;
@@ -42,6 +45,9 @@ pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{
     ApiKey, CredentialRecord, Injection, Missed, NewCredential, Role, Schedule, Tenant, Workflow,
     WorkflowVersion,
+};
+pub use webhook::{
+    DeliverySource, SignatureFailure, SignatureScheme, WebhookDedupe, WebhookSignature,
 };
 pub use workflow::{
     ActionStep, ConditionStep, Definition, Grants, LoopStep, Problem, RespondStep, RetrySpec,

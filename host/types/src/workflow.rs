@@ -80,7 +80,7 @@ impl Triggers {
 }
 
 /// `triggers.webhook`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookTrigger {
     /// `sync` (default): answer with the run's response; `async`: 202 with the run id.
@@ -95,6 +95,12 @@ pub struct WebhookTrigger {
 /// How a webhook answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+    /// Calls must be signed (HMAC-SHA256) with a tenant credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::WebhookSignature>,
+    /// A repeated delivery id starts one run and gets the first answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<crate::WebhookDedupe>,
 pub enum WebhookMode {
     /// With what the run responds (a `respond` step, else its output).
     #[default]

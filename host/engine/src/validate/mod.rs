@@ -419,6 +419,8 @@ impl<'a> Checker<'a> {
     }
 }
 
+#[cfg(test)]
+mod webhook_tests;
 mod refs;
 mod triggers;
 pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;

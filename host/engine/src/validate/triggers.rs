@@ -1,7 +1,9 @@
-//! Trigger checks: the webhook's timeout, the schedule's expression and zone.
+//! Trigger checks: the webhook's timeout, signature and dedupe, the
+//! schedule's expression and zone.
 
 use super::Checker;
 use crate::schedule::{self, Cron};
+use weft_types::{SignatureScheme, WebhookTrigger};
 
 /// Longest a synchronous webhook may wait for its run's response, in milliseconds.
 pub const MAX_WEBHOOK_TIMEOUT_MS: u64 = 300_000;
@@ -10,13 +12,16 @@ impl Checker<'_> {
     /// Checks `triggers`: the webhook timeout, the schedule's cron and zone.
     pub(super) fn triggers(&mut self) {
         let t = &self.def.triggers;
-        if let Some(timeout) = t.webhook.and_then(|w| w.timeout_ms)
+        if let Some(timeout) = t.webhook.as_ref().and_then(|w| w.timeout_ms)
             && !(1..=MAX_WEBHOOK_TIMEOUT_MS).contains(&timeout)
         {
             self.problem(
                 "/triggers/webhook/timeout_ms",
                 format!("must be between 1 and {MAX_WEBHOOK_TIMEOUT_MS}"),
             );
+        }
+        if let Some(w) = &t.webhook {
+            self.signature(w);
         }
         if let Some(s) = &t.schedule {
             // The expression is checked in UTC so that a bad zone and a bad
@@ -29,4 +34,72 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+impl Checker<'_> {
+    /// `triggers.webhook.signature` and `triggers.webhook.dedupe`.
+    fn signature(&mut self, w: &WebhookTrigger) {
+        const SIG: &str = "/triggers/webhook/signature";
+        if let Some(sig) = &w.signature {
+            if sig.credential.trim().is_empty() || sig.credential.len() > 100 {
+                self.problem(
+                    format!("{SIG}/credential"),
+                    "must name a credential of the tenant (1-100 characters)",
+                );
+            }
+            match sig.tolerance_ms {
+                Some(_) if sig.scheme == SignatureScheme::Github => self.problem(
+                    format!("{SIG}/tolerance_ms"),
+                    "a `github` signature covers no timestamp, so there is no replay window \
+                     to set; dedupe on `X-GitHub-Delivery` instead",
+                ),
+                Some(0) => self.problem(format!("{SIG}/tolerance_ms"), "must be positive"),
+                v => {
+                    let max = self.limits.max_webhook_tolerance_ms;
+                    self.at_most(
+                        &format!("{SIG}/tolerance_ms"),
+                        v,
+                        max,
+                        "max_webhook_tolerance_ms",
+                    );
+                }
+            }
+        }
+        let Some(d) = &w.dedupe else { return };
+        const DEDUPE: &str = "/triggers/webhook/dedupe";
+        match (&d.header, &d.body) {
+            (Some(_), Some(_)) => {
+                self.problem(DEDUPE, "set one of `header` and `body`, not both");
+            }
+            (Some(h), None) if !is_header_name(h) => self.problem(
+                format!("{DEDUPE}/header"),
+                format!("`{h}` is not an HTTP header name"),
+            ),
+            (None, Some(p)) if !p.starts_with('/') || p.len() > 200 => self.problem(
+                format!("{DEDUPE}/body"),
+                "must be a JSON pointer into the body, such as `/id` (at most 200 characters)",
+            ),
+            (None, None)
+                if w.signature
+                    .as_ref()
+                    .is_none_or(|s| s.scheme.delivery_header().is_none()) =>
+            {
+                self.problem(
+                    DEDUPE,
+                    "name where the delivery id is: `header` (e.g. `Idempotency-Key`) or \
+                     `body` (a JSON pointer, e.g. `/id` for Stripe's event id); only `github` \
+                     and `standard` signatures have a delivery header by default",
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An HTTP header name (RFC 9110 token), at most 100 characters.
+fn is_header_name(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 100
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
