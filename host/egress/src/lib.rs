@@ -31,7 +31,8 @@ const METADATA_NAMES: &[&str] = &[
 ];
 
 /// Whether `ip` is a known cloud metadata address (also when an IPv4-translated
-/// or local-use NAT64 address carries it in its last 32 bits).
+/// address carries it, or a local-use NAT64 address in any of the layouts of
+/// RFC 6052 that a prefix inside `64:ff9b:1::/48` can use).
 pub fn is_metadata(ip: IpAddr) -> bool {
     let v4_metadata = |v4: Ipv4Addr| {
         [
@@ -45,10 +46,15 @@ pub fn is_metadata(ip: IpAddr) -> bool {
     match canonical(ip) {
         IpAddr::V4(v4) => v4_metadata(v4),
         IpAddr::V6(v6) => {
-            let carried = (is_ipv4_translated(v6) || is_local_nat64(v6))
-                .then(|| Ipv4Addr::from(v6.to_bits() as u32));
+            let carried = if is_local_nat64(v6) {
+                local_nat64_candidates(v6).to_vec()
+            } else if is_ipv4_translated(v6) {
+                vec![Ipv4Addr::from(v6.to_bits() as u32)]
+            } else {
+                Vec::new()
+            };
             v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
-                || carried.is_some_and(v4_metadata)
+                || carried.into_iter().any(v4_metadata)
         }
     }
 }
@@ -63,6 +69,21 @@ fn is_ipv4_translated(v6: Ipv6Addr) -> bool {
 /// hosts of the operator's own network.
 fn is_local_nat64(v6: Ipv6Addr) -> bool {
     v6.segments()[..3] == [0x64, 0xff9b, 1]
+}
+
+/// The IPv4 addresses a local-use NAT64 address may carry: RFC 6052 section
+/// 2.2 places them by the translator's prefix length (48, 56, 64 or 96 bits
+/// inside `64:ff9b:1::/48`), around the zero octet at bits 64..72.
+fn local_nat64_candidates(v6: Ipv6Addr) -> [Ipv4Addr; 4] {
+    let b = v6.to_bits();
+    let bits = |shift: u32, width: u32| (b >> shift) as u32 & (u32::MAX >> (32 - width));
+    [
+        bits(64, 16) << 16 | bits(40, 16), // /48
+        bits(64, 8) << 24 | bits(32, 24),  // /56
+        bits(24, 32),                      // /64
+        bits(0, 32),                       // /96
+    ]
+    .map(Ipv4Addr::from)
 }
 
 /// Whether `host` names a metadata endpoint.
@@ -287,7 +308,14 @@ mod tests {
             assert!(check_url(&url, false, &any, &any).is_err(), "{a}");
         }
         // Metadata carried in either form stays denied, private allowed or not.
-        for a in ["::ffff:0:a9fe:a9fe", "64:ff9b:1::a9fe:a9fe"] {
+        // (In the local-use prefix, at each RFC 6052 position: /96, /64, /56, /48.)
+        for a in [
+            "::ffff:0:a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            "64:ff9b:1:0:a9:fea9:fe00:0",
+            "64:ff9b:1:a9:fe:a9fe::",
+            "64:ff9b:1:a9fe:a9:fe00::",
+        ] {
             assert!(
                 check_addr(ip(a), true).unwrap_err().contains("metadata"),
                 "{a}"
