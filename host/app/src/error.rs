@@ -72,6 +72,7 @@ impl From<weft_worker::Error> for Error {
             W::Store(s) => s.into(),
             W::Queue(m) => Self::Unavailable(format!("queue unavailable: {m}")),
             W::Vault(m) => Self::Internal(format!("vault: {m}")),
+            W::Tampered(m) => Self::Internal(m),
             W::Quota(m) => Self::Quota(m),
         }
     }

@@ -17,6 +17,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attempt_logs",
         include_str!("../../../migrations/postgres/0002_attempt_logs.sql"),
     ),
+    (
+        4,
+        "credential_binding",
+        include_str!("../../../migrations/postgres/0004_credential_binding.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

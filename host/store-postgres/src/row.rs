@@ -270,7 +270,7 @@ pub(crate) fn attempt(r: &PgRow) -> Result<Attempt> {
 }
 
 pub(crate) const CREDENTIAL: &str =
-    "tenant_id, id, name, injection, hosts, nonce, ciphertext, created_at";
+    "tenant_id, id, name, injection, hosts, nonce, ciphertext, created_at, ad_version";
 pub(crate) fn credential(r: &PgRow) -> Result<CredentialRecord> {
     let c = Cols::new(r, "credentials");
     let hosts = c.json("hosts")?;
@@ -283,5 +283,7 @@ pub(crate) fn credential(r: &PgRow) -> Result<CredentialRecord> {
         nonce: c.get("nonce")?,
         ciphertext: c.get("ciphertext")?,
         created_at: c.get("created_at")?,
+        ad_version: u32::try_from(c.get::<i32>("ad_version")?)
+            .map_err(|e| corrupt("credentials", "ad_version", e))?,
     })
 }

@@ -543,7 +543,7 @@ impl Store for Postgres {
 
     async fn create_credential(&self, c: &CredentialRecord) -> Result<()> {
         let sql = format!(
-            "INSERT INTO credentials ({CREDENTIAL}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO credentials ({CREDENTIAL}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         );
         let hosts = serde_json::to_string(&c.hosts)
             .map_err(|e| Error::Unavailable(format!("credential hosts: {e}")))?;
@@ -556,6 +556,7 @@ impl Store for Postgres {
             .bind(&c.nonce)
             .bind(&c.ciphertext)
             .bind(c.created_at)
+            .bind(ad_version(c)?)
             .execute(&self.pool)
             .await
             .map_err(write_error("tenant", || {
@@ -604,6 +605,30 @@ impl Store for Postgres {
             return Err(Error::NotFound("credential"));
         }
         Ok(())
+    }
+
+    async fn reseal_credential(&self, c: &CredentialRecord, previous_nonce: &[u8]) -> Result<bool> {
+        let hosts = serde_json::to_string(&c.hosts)
+            .map_err(|e| Error::Unavailable(format!("credential hosts: {e}")))?;
+        let done = sqlx::query(
+            "UPDATE credentials SET name = $1, injection = $2, hosts = $3, nonce = $4, \
+             ciphertext = $5, ad_version = $6 WHERE tenant_id = $7 AND id = $8 AND nonce = $9",
+        )
+        .bind(&c.name)
+        .bind(text(&c.injection))
+        .bind(hosts)
+        .bind(&c.nonce)
+        .bind(&c.ciphertext)
+        .bind(ad_version(c)?)
+        .bind(&c.tenant_id)
+        .bind(&c.id)
+        .bind(previous_nonce)
+        .execute(&self.pool)
+        .await
+        .map_err(write_error("tenant", || {
+            format!("credential `{}` exists", c.name)
+        }))?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn due_schedules(&self, at: i64, n: u32) -> Result<Vec<Schedule>> {
@@ -710,4 +735,14 @@ impl Store for Postgres {
         let _: i32 = r.try_get("one").map_err(unavailable)?;
         Ok(())
     }
+}
+
+/// `ad_version` as the INTEGER column holds it.
+fn ad_version(c: &CredentialRecord) -> Result<i32> {
+    i32::try_from(c.ad_version).map_err(|_| {
+        Error::Unavailable(format!(
+            "credential `{}`: ad_version {} is out of range",
+            c.name, c.ad_version
+        ))
+    })
 }

@@ -9,7 +9,7 @@ use weft_types::CredentialRecord;
 /// The columns of `credentials`.
 macro_rules! cols {
     () => {
-        "tenant_id, id, name, injection, hosts, nonce, ciphertext, created_at"
+        "tenant_id, id, name, injection, hosts, nonce, ciphertext, created_at, ad_version"
     };
 }
 
@@ -24,6 +24,7 @@ fn credential(row: &Row<'_>) -> Result<CredentialRecord> {
         nonce: c.get("nonce")?,
         ciphertext: c.get("ciphertext")?,
         created_at: c.get("created_at")?,
+        ad_version: c.get("ad_version")?,
     })
 }
 
@@ -31,7 +32,7 @@ pub(crate) async fn create(s: &Sqlite, cr: &CredentialRecord) -> Result<()> {
     const SQL: &str = concat!(
         "INSERT INTO credentials (",
         cols!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     let injection = json("credentials", "injection", &cr.injection)?;
     let hosts = json("credentials", "hosts", &cr.hosts)?;
@@ -48,7 +49,8 @@ pub(crate) async fn create(s: &Sqlite, cr: &CredentialRecord) -> Result<()> {
                 hosts,
                 cr.nonce,
                 cr.ciphertext,
-                cr.created_at
+                cr.created_at,
+                cr.ad_version
             ],
         )
         .map_err(db_or_taken(|| format!("credential `{}` exists", cr.name)))?;
@@ -89,6 +91,38 @@ pub(crate) async fn delete(s: &Sqlite, tenant: &str, id: &str) -> Result<()> {
     s.write(move |conn| {
         let changed = execute(conn, SQL, params![tenant, id]).map_err(db)?;
         one(changed, "credential")
+    })
+    .await
+}
+
+pub(crate) async fn reseal(
+    s: &Sqlite,
+    cr: &CredentialRecord,
+    previous_nonce: &[u8],
+) -> Result<bool> {
+    const SQL: &str = "UPDATE credentials SET name = ?, injection = ?, hosts = ?, nonce = ?, \
+         ciphertext = ?, ad_version = ? WHERE tenant_id = ? AND id = ? AND nonce = ?";
+    let injection = json("credentials", "injection", &cr.injection)?;
+    let hosts = json("credentials", "hosts", &cr.hosts)?;
+    let (cr, previous) = (cr.clone(), previous_nonce.to_vec());
+    s.write(move |conn| {
+        let changed = execute(
+            conn,
+            SQL,
+            params![
+                cr.name,
+                injection,
+                hosts,
+                cr.nonce,
+                cr.ciphertext,
+                cr.ad_version,
+                cr.tenant_id,
+                cr.id,
+                previous
+            ],
+        )
+        .map_err(db_or_taken(|| format!("credential `{}` exists", cr.name)))?;
+        Ok(changed == 1)
     })
     .await
 }

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attempt logs",
         include_str!("../../../migrations/sqlite/0003_attempt_logs.sql"),
     ),
+    (
+        5,
+        "credential binding",
+        include_str!("../../../migrations/sqlite/0005_credential_binding.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

@@ -126,6 +126,13 @@ impl Store for Sqlite {
     async fn delete_credential(&self, tenant: &str, id: &str) -> Result<()> {
         credentials::delete(self, tenant, id).await
     }
+    async fn reseal_credential(
+        &self,
+        credential: &CredentialRecord,
+        previous_nonce: &[u8],
+    ) -> Result<bool> {
+        credentials::reseal(self, credential, previous_nonce).await
+    }
 
     async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>> {
         workflows::due_schedules(self, at, limit).await

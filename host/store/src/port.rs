@@ -234,6 +234,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<CredentialRecord>>;
     /// Deletes a credential. # Errors: `NotFound`.
     async fn delete_credential(&self, tenant: &str, id: &str) -> Result<()>;
+    /// Replaces a credential's binding and seal (name, injection, hosts,
+    /// nonce, ciphertext, `ad_version`) in one write, if its nonce is still
+    /// `previous_nonce` (compare-and-swap: two processes re-sealing the same
+    /// row write it once). `false`: the row is gone or was re-sealed
+    /// meanwhile. # Errors: `Duplicate` when the new name is taken.
+    async fn reseal_credential(
+        &self,
+        credential: &CredentialRecord,
+        previous_nonce: &[u8],
+    ) -> Result<bool>;
 
     // ---- schedules
 

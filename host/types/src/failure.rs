@@ -129,6 +129,10 @@ pub enum Reason {
     /// go over the render budget of one decision (`render_bytes`,
     /// `render_nodes`); nothing of it was stored.
     RenderLimit,
+    /// A granted credential's stored metadata (name, hosts, injection) does
+    /// not match its seal: the row was changed outside Weft. The secret is
+    /// not opened and nothing is sent.
+    CredentialTampered,
 }
 
 impl Reason {
@@ -160,6 +164,7 @@ impl Reason {
             Self::DepthLimit => "depth_limit",
             Self::SubworkflowFailed => "subworkflow_failed",
             Self::RenderLimit => "render_limit",
+            Self::CredentialTampered => "credential_tampered",
         }
     }
 
@@ -190,6 +195,7 @@ impl Reason {
             | Self::RunTimeout
             | Self::DepthLimit
             | Self::RenderLimit => ErrorKind::LimitExceeded,
+            Self::CredentialTampered => ErrorKind::Auth,
         }
     }
 }
@@ -341,6 +347,7 @@ mod tests {
             DepthLimit,
             SubworkflowFailed,
             RenderLimit,
+            CredentialTampered,
         ] {
             let json = serde_json::to_value(r).unwrap();
             assert_eq!(json, r.as_str());

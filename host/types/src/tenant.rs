@@ -124,7 +124,9 @@ pub struct WorkflowVersion {
     pub created_at: i64,
 }
 
-/// A stored credential: metadata in clear, the secret sealed with the tenant's key.
+/// A stored credential: metadata in clear, the secret sealed with the tenant's
+/// key under associated data that binds the metadata (name, hosts, injection):
+/// a row changed outside Weft does not open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialRecord {
     /// The owner.
@@ -139,8 +141,11 @@ pub struct CredentialRecord {
     pub hosts: Vec<String>,
     /// AEAD nonce.
     pub nonce: Vec<u8>,
-    /// AEAD ciphertext of the secret (associated data: tenant id and credential id).
+    /// AEAD ciphertext of the secret (associated data: see `ad_version`).
     pub ciphertext: Vec<u8>,
+    /// What the associated data binds: 1, tenant and credential id (re-sealed
+    /// at start); 2, also name, hosts and injection (`weft_vault::Binding`).
+    pub ad_version: u32,
     /// When it was created.
     pub created_at: i64,
 }

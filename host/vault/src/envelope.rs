@@ -3,7 +3,9 @@
 //! A wrapped tenant key is `master key id`, `:`, a 24-byte nonce, then the
 //! 32-byte data key encrypted with XChaCha20-Poly1305 (48 bytes with the tag).
 //! Associated data binds a purpose label and, length-prefixed, the master key
-//! id and tenant id (wrapping) or the tenant id and credential id (sealing).
+//! id and tenant id (wrapping) or, for a credential, its [`Binding`]: tenant
+//! id, credential id, name, sorted hosts and injection (version 2). Version 1
+//! bound only the tenant and credential ids; it is opened only to re-seal.
 
 use crate::keyring::{KEY_LEN, MAX_ID_LEN, MasterKey, valid_id};
 use crate::{Error, Keyring, Result, random};
@@ -19,7 +21,60 @@ const TAG_LEN: usize = 16;
 const WRAPPED_BODY: usize = NONCE_LEN + KEY_LEN + TAG_LEN;
 
 const WRAP_LABEL: &[u8] = b"weft-vault/tenant-key/v1";
-const SEAL_LABEL: &[u8] = b"weft-vault/credential/v1";
+const SEAL_LABEL_V1: &[u8] = b"weft-vault/credential/v1";
+const SEAL_LABEL_V2: &[u8] = b"weft-vault/credential/v2";
+
+/// The binding version [`Keyring::seal`] writes: store it with the row
+/// (`ad_version`) and hand it back to [`Keyring::open`].
+pub const BINDING_VERSION: u32 = 2;
+
+/// What a credential's seal authenticates besides its secret: change any of
+/// it in the database and the secret does not open.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    /// The tenant that owns it.
+    pub tenant_id: &'a str,
+    /// `cred_…`.
+    pub credential_id: &'a str,
+    /// Its name (what workflows grant).
+    pub name: &'a str,
+    /// Host patterns it may be sent to, in any order (sorted and deduplicated here).
+    pub hosts: &'a [String],
+    /// How it is injected, as canonical JSON (the caller serialises its typed
+    /// injection, so the same injection always gives the same bytes).
+    pub injection: &'a str,
+}
+
+impl Binding<'_> {
+    /// The associated data of `version`, or `None` for a version this build
+    /// does not know.
+    fn aad(&self, version: u32) -> Option<Vec<u8>> {
+        match version {
+            1 => Some(aad(SEAL_LABEL_V1, &[self.tenant_id, self.credential_id])),
+            2 => {
+                let mut hosts: Vec<&str> = self.hosts.iter().map(String::as_str).collect();
+                hosts.sort_unstable();
+                hosts.dedup();
+                // Each host length-prefixed inside the part: unambiguous too.
+                let hosts = aad(b"", &hosts);
+                let mut out = aad(
+                    SEAL_LABEL_V2,
+                    &[
+                        self.tenant_id,
+                        self.credential_id,
+                        self.name,
+                        self.injection,
+                    ],
+                );
+                let len = u32::try_from(hosts.len()).unwrap_or(u32::MAX);
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(&hosts);
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
 
 /// A sealed secret, stored as `CredentialRecord::{nonce, ciphertext}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -120,22 +175,16 @@ impl Keyring {
         split(wrapped).map(|(id, _)| id)
     }
 
-    /// Encrypts a credential's secret with the tenant's data key, binding the
-    /// tenant id and credential id.
+    /// Encrypts a credential's secret with the tenant's data key, binding
+    /// everything in `binding` (version [`BINDING_VERSION`]).
     ///
     /// # Errors
     /// As [`Keyring::open`] for the wrapped key; [`Error::TooLarge`] past the
     /// cipher's limit (256 GiB); [`Error::Random`].
-    pub fn seal(
-        &self,
-        tenant_id: &str,
-        wrapped: &[u8],
-        credential_id: &str,
-        plaintext: &[u8],
-    ) -> Result<Sealed> {
-        let key = self.unwrap(tenant_id, wrapped)?;
+    pub fn seal(&self, wrapped: &[u8], binding: &Binding<'_>, plaintext: &[u8]) -> Result<Sealed> {
+        let key = self.unwrap(binding.tenant_id, wrapped)?;
         let nonce = nonce()?;
-        let aad = aad(SEAL_LABEL, &[tenant_id, credential_id]);
+        let aad = binding.aad(BINDING_VERSION).ok_or(Error::TooLarge)?;
         let ciphertext = cipher(&key)
             .encrypt(
                 &XNonce::from(nonce),
@@ -151,40 +200,60 @@ impl Keyring {
         })
     }
 
-    /// Decrypts what [`Keyring::seal`] sealed for the same tenant, tenant key
-    /// and credential id.
+    /// Decrypts what [`Keyring::seal`] sealed with the same binding under
+    /// binding `version` (the row's `ad_version`).
     ///
     /// # Errors
     /// - [`Error::Malformed`]: `wrapped` is not a wrapped tenant key;
     /// - [`Error::UnknownKey`]: the master key that wrapped it is not here;
     /// - [`Error::Unwrap`]: it was tampered with or wrapped for another tenant;
-    /// - [`Error::Open`]: the nonce or ciphertext was tampered with, or they
-    ///   were sealed for another tenant, credential or tenant key.
+    /// - [`Error::BindingVersion`]: a version this build does not know;
+    /// - [`Error::Open`]: the binding (name, hosts, injection) was changed,
+    ///   the nonce or ciphertext was tampered with, or they were sealed for
+    ///   another tenant, credential or tenant key.
     pub fn open(
         &self,
-        tenant_id: &str,
         wrapped: &[u8],
-        credential_id: &str,
-        nonce: &[u8],
-        ciphertext: &[u8],
+        binding: &Binding<'_>,
+        version: u32,
+        sealed: &Sealed,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let key = self.unwrap(tenant_id, wrapped)?;
+        let aad = binding.aad(version).ok_or(Error::BindingVersion(version))?;
+        let key = self.unwrap(binding.tenant_id, wrapped)?;
         let refused = || Error::Open {
-            tenant_id: tenant_id.to_owned(),
-            credential_id: credential_id.to_owned(),
+            tenant_id: binding.tenant_id.to_owned(),
+            credential_id: binding.credential_id.to_owned(),
         };
-        let nonce = <[u8; NONCE_LEN]>::try_from(nonce).map_err(|_| refused())?;
-        let aad = aad(SEAL_LABEL, &[tenant_id, credential_id]);
+        let nonce = <[u8; NONCE_LEN]>::try_from(sealed.nonce.as_slice()).map_err(|_| refused())?;
         cipher(&key)
             .decrypt(
                 &XNonce::from(nonce),
                 Payload {
-                    msg: ciphertext,
+                    msg: &sealed.ciphertext,
                     aad: &aad,
                 },
             )
             .map(Zeroizing::new)
             .map_err(|_| refused())
+    }
+
+    /// Opens a secret sealed under `old` (binding version `version`) and
+    /// seals it again under `new` at [`BINDING_VERSION`]: for a changed
+    /// binding (hosts, injection, name) and to migrate rows sealed under an
+    /// older version. The plaintext lives only inside this call.
+    ///
+    /// # Errors
+    /// As [`Keyring::open`] for `old`, as [`Keyring::seal`] for `new`.
+    pub fn reseal(
+        &self,
+        wrapped: &[u8],
+        old: &Binding<'_>,
+        version: u32,
+        sealed: &Sealed,
+        new: &Binding<'_>,
+    ) -> Result<Sealed> {
+        let plain = self.open(wrapped, old, version, sealed)?;
+        self.seal(wrapped, new, &plain)
     }
 
     fn wrap(&self, tenant_id: &str, key: &[u8; KEY_LEN]) -> Result<Vec<u8>> {

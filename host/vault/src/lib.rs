@@ -11,12 +11,13 @@
 //!   tenant id as associated data). The wrapped blob starts with the id of the
 //!   master key that wrapped it.
 //! - **Credentials** are sealed with their tenant's data key
-//!   (XChaCha20-Poly1305, random 24-byte nonce), the tenant id *and* the
-//!   credential id bound as associated data: a ciphertext copied to another
-//!   tenant or another credential does not open.
+//!   (XChaCha20-Poly1305, random 24-byte nonce) under a [`Binding`]: the
+//!   tenant id, credential id, name, hosts and injection are associated data,
+//!   so a ciphertext copied to another tenant or credential, or a row whose
+//!   hosts or injection were changed in the database, does not open.
 //!
 //! ```
-//! use weft_vault::Keyring;
+//! use weft_vault::{BINDING_VERSION, Binding, Keyring};
 //!
 //! # fn main() -> weft_vault::Result<()> {
 //! # let dir = tempfile::tempdir().map_err(|e| weft_vault::Error::Io { path: "tmp".into(), source: e })?;
@@ -26,18 +27,28 @@
 //! // Once per tenant, stored with the tenant (`Tenant::wrapped_key`).
 //! let wrapped = keyring.new_tenant_key("ten_1")?;
 //!
-//! // Per credential, stored as `CredentialRecord::{nonce, ciphertext}`.
-//! let sealed = keyring.seal("ten_1", &wrapped, "cred_1", b"xoxb-secret")?;
-//! let secret = keyring.open("ten_1", &wrapped, "cred_1", &sealed.nonce, &sealed.ciphertext)?;
+//! // Per credential, stored as `CredentialRecord::{nonce, ciphertext, ad_version}`.
+//! let hosts = ["slack.com".to_owned()];
+//! let binding = Binding {
+//!     tenant_id: "ten_1",
+//!     credential_id: "cred_1",
+//!     name: "slack",
+//!     hosts: &hosts,
+//!     injection: r#"{"type":"bearer"}"#,
+//! };
+//! let sealed = keyring.seal(&wrapped, &binding, b"xoxb-secret")?;
+//! let secret = keyring.open(&wrapped, &binding, BINDING_VERSION, &sealed)?;
 //! assert_eq!(&secret[..], b"xoxb-secret");
-//! assert!(keyring.open("ten_2", &wrapped, "cred_1", &sealed.nonce, &sealed.ciphertext).is_err());
+//! // Rebinding the hosts outside Weft: the secret does not open.
+//! let evil = ["evil.example".to_owned()];
+//! assert!(keyring.open(&wrapped, &Binding { hosts: &evil, ..binding }, BINDING_VERSION, &sealed).is_err());
 //!
 //! // Master key rotation without downtime: add a key, save, reload everywhere;
 //! // old wrapped keys keep working and are rewrapped in the background.
 //! keyring.rotate()?;
 //! keyring.save(&path)?;
 //! let wrapped = if keyring.is_current(&wrapped)? { wrapped } else { keyring.rewrap("ten_1", &wrapped)? };
-//! let secret = keyring.open("ten_1", &wrapped, "cred_1", &sealed.nonce, &sealed.ciphertext)?;
+//! let secret = keyring.open(&wrapped, &binding, BINDING_VERSION, &sealed)?;
 //! assert_eq!(&secret[..], b"xoxb-secret");
 //! # Ok(())
 //! # }
@@ -55,7 +66,7 @@ pub mod apikey;
 mod envelope;
 mod keyring;
 
-pub use envelope::Sealed;
+pub use envelope::{BINDING_VERSION, Binding, Sealed};
 pub use keyring::Keyring;
 pub use zeroize::Zeroizing;
 
@@ -83,10 +94,11 @@ pub enum Error {
         /// The tenant it was unwrapped for.
         tenant_id: String,
     },
-    /// A sealed secret did not open: tampered, or sealed for another tenant,
+    /// A sealed secret did not open: its metadata (name, hosts, injection)
+    /// was changed, or it was tampered with or sealed for another tenant,
     /// credential or tenant key.
     #[error(
-        "credential `{credential_id}` of tenant `{tenant_id}` does not open (tampered, or sealed for another tenant, credential or key)"
+        "credential metadata does not match its seal: credential `{credential_id}` of tenant `{tenant_id}` does not open (its name, hosts or injection were changed outside Weft, or it was tampered with or sealed for another tenant, credential or key)"
     )]
     Open {
         /// The tenant.
@@ -94,6 +106,9 @@ pub enum Error {
         /// The credential.
         credential_id: String,
     },
+    /// A credential row names a binding version this build does not know.
+    #[error("credential sealed under binding version {0}, which this build does not know")]
+    BindingVersion(u32),
     /// The plaintext is too large to seal.
     #[error("secret too large to seal")]
     TooLarge,

@@ -1,12 +1,65 @@
-//! Stored credentials: sealing new ones, and unsealing them into the sandbox's
-//! grants for one step. The secret never leaves this module except into the
-//! sandbox, which injects it into outbound requests.
+//! Stored credentials: sealing new ones, re-sealing them when their binding
+//! changes or was sealed under an older binding version, and unsealing them
+//! into the sandbox's grants for one step. The secret never leaves this module
+//! except into the sandbox, which injects it into outbound requests.
+//!
+//! The seal's associated data binds the credential's tenant, id, name, hosts
+//! and injection ([`weft_vault::Binding`]): a row whose hosts or injection were
+//! changed in the database does not open, and the step fails
+//! `credential_tampered` without sending anything.
 
 use crate::{Error, Handle, Result, new_id, now_ms};
 use weft_sandbox::{Credential, Secret};
+use weft_store::Store;
 use weft_types::{CredentialRecord, HostPattern, Injection};
+use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed};
 
 pub use weft_types::NewCredential;
+
+/// The canonical JSON of an injection: serialised from the typed value, so the
+/// same injection always gives the same bytes.
+fn canonical(injection: &Injection) -> Result<String> {
+    serde_json::to_string(injection).map_err(|e| Error::Invalid(format!("/injection: {e}")))
+}
+
+/// A record's binding as the vault authenticates it. The injection is parsed
+/// and re-serialised; a value that is not an injection at all is tampering.
+fn with_binding<T>(
+    record: &CredentialRecord,
+    f: impl FnOnce(&Binding<'_>) -> Result<T>,
+) -> Result<T> {
+    let injection: Injection = serde_json::from_value(record.injection.clone()).map_err(|e| {
+        Error::Tampered(format!(
+            "credential metadata does not match its seal: credential `{}` has an injection that is not one ({e})",
+            record.name
+        ))
+    })?;
+    let injection = canonical(&injection)?;
+    f(&Binding {
+        tenant_id: &record.tenant_id,
+        credential_id: &record.id,
+        name: &record.name,
+        hosts: &record.hosts,
+        injection: &injection,
+    })
+}
+
+fn sealed(record: &CredentialRecord) -> Sealed {
+    Sealed {
+        nonce: record.nonce.clone(),
+        ciphertext: record.ciphertext.clone(),
+    }
+}
+
+/// A vault refusal to open: tampering (named, never retried) or a key problem.
+fn refused(e: weft_vault::Error) -> Error {
+    match e {
+        weft_vault::Error::Open { .. } | weft_vault::Error::BindingVersion(_) => {
+            Error::Tampered(e.to_string())
+        }
+        e => Error::Vault(e.to_string()),
+    }
+}
 
 impl Handle {
     /// Seals and stores a credential for `tenant`.
@@ -34,52 +87,112 @@ impl Handle {
             .get_tenant(tenant)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
-        let id = new_id("cred");
-        let sealed = self
-            .keyring()
-            .seal(tenant, &t.wrapped_key, &id, new.secret.as_bytes())
-            .map_err(|e| Error::Vault(e.to_string()))?;
-        let record = CredentialRecord {
+        let mut record = CredentialRecord {
             tenant_id: tenant.to_owned(),
-            id,
+            id: new_id("cred"),
             name: new.name,
             injection: serde_json::to_value(&new.injection)
                 .map_err(|e| Error::Invalid(e.to_string()))?,
             hosts: new.hosts.iter().map(ToString::to_string).collect(),
-            nonce: sealed.nonce.clone(),
-            ciphertext: sealed.ciphertext.clone(),
+            nonce: Vec::new(),
+            ciphertext: Vec::new(),
             created_at: now_ms(),
+            ad_version: BINDING_VERSION,
         };
+        let sealed = with_binding(&record, |b| {
+            self.keyring()
+                .seal(&t.wrapped_key, b, new.secret.as_bytes())
+                .map_err(|e| Error::Vault(e.to_string()))
+        })?;
+        record.nonce = sealed.nonce;
+        record.ciphertext = sealed.ciphertext;
         self.store().create_credential(&record).await?;
         Ok(record)
     }
 
+    /// Rebinds credential `id` of `tenant` to new hosts and injection: the
+    /// secret is opened under the old binding and sealed under the new one,
+    /// and both go to the store in one write.
+    ///
+    /// # Errors
+    /// `Invalid` (no hosts), `NotFound`, `Conflict` (changed meanwhile),
+    /// `Tampered` (the stored row does not match its seal), store or vault
+    /// failures.
+    pub async fn rebind_credential(
+        &self,
+        tenant: &str,
+        id: &str,
+        hosts: &[HostPattern],
+        injection: &Injection,
+    ) -> Result<CredentialRecord> {
+        if hosts.is_empty() {
+            return Err(Error::Invalid(
+                "/hosts: bind the credential to at least one host".into(),
+            ));
+        }
+        let old = self
+            .store()
+            .list_credentials(tenant)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(Error::NotFound("credential"))?;
+        let new = CredentialRecord {
+            injection: serde_json::to_value(injection)
+                .map_err(|e| Error::Invalid(e.to_string()))?,
+            hosts: hosts.iter().map(ToString::to_string).collect(),
+            ..old.clone()
+        };
+        let new = reseal(self.store().as_ref(), self.keyring(), &old, new).await?;
+        new.ok_or_else(|| Error::Conflict(format!("credential `{}` changed meanwhile", old.name)))
+    }
+
+    /// Re-seals every credential sealed under an older binding version, so
+    /// its name, hosts and injection are bound too. Idempotent: run by each
+    /// process that migrates the database (`weft migrate`, `weft serve`).
+    /// Returns how many rows it re-sealed.
+    ///
+    /// # Errors
+    /// Store failures; a row that does not open under its own version
+    /// (`Tampered`) or whose tenant key does not unwrap (`Vault`), naming it.
+    pub async fn reseal_credentials(&self) -> Result<usize> {
+        reseal_credentials(self.store().as_ref(), self.keyring()).await
+    }
+
     /// Unseals the credential `name` of `tenant` for slot `slot`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Tampered` when the row's metadata does not match its seal
+    /// or it is sealed under an older binding version (never opened then);
+    /// store or vault failures.
     pub(crate) async fn unseal(&self, tenant: &str, slot: &str, name: &str) -> Result<Credential> {
         let record = self
             .store()
             .credential_by_name(tenant, name)
             .await?
             .ok_or(Error::NotFound("credential"))?;
+        if record.ad_version != BINDING_VERSION {
+            return Err(Error::Tampered(format!(
+                "credential metadata does not match its seal: credential `{name}` is sealed under binding version {} (run `weft migrate` to re-seal it under version {BINDING_VERSION})",
+                record.ad_version
+            )));
+        }
         let t = self
             .store()
             .get_tenant(tenant)
             .await?
             .ok_or(Error::NotFound("tenant"))?;
-        let plain = self
-            .keyring()
-            .open(
-                tenant,
-                &t.wrapped_key,
-                &record.id,
-                &record.nonce,
-                &record.ciphertext,
-            )
-            .map_err(|e| Error::Vault(e.to_string()))?;
+        let (plain, injection) = with_binding(&record, |b| {
+            let plain = self
+                .keyring()
+                .open(&t.wrapped_key, b, record.ad_version, &sealed(&record))
+                .map_err(refused)?;
+            let injection: Injection = serde_json::from_str(b.injection)
+                .map_err(|e| Error::Vault(format!("credential `{name}` injection: {e}")))?;
+            Ok((plain, injection))
+        })?;
         let secret = String::from_utf8(plain.to_vec())
             .map_err(|_| Error::Vault(format!("credential `{name}` is not UTF-8")))?;
-        let injection: Injection = serde_json::from_value(record.injection.clone())
-            .map_err(|e| Error::Vault(format!("credential `{name}` injection: {e}")))?;
         let hosts = record
             .hosts
             .iter()
@@ -92,4 +205,61 @@ impl Handle {
             inject: injection,
         })
     }
+}
+
+/// Opens `old` under its own binding and version, seals the secret under
+/// `new`'s binding at [`BINDING_VERSION`], and writes `new` if the row still
+/// has `old`'s nonce. `None`: the row changed meanwhile.
+async fn reseal(
+    store: &dyn Store,
+    keyring: &Keyring,
+    old: &CredentialRecord,
+    mut new: CredentialRecord,
+) -> Result<Option<CredentialRecord>> {
+    let t = store
+        .get_tenant(&old.tenant_id)
+        .await?
+        .ok_or(Error::NotFound("tenant"))?;
+    let sealed = with_binding(old, |ob| {
+        with_binding(&new, |nb| {
+            keyring
+                .reseal(&t.wrapped_key, ob, old.ad_version, &sealed(old), nb)
+                .map_err(refused)
+        })
+    })?;
+    new.nonce = sealed.nonce;
+    new.ciphertext = sealed.ciphertext;
+    new.ad_version = BINDING_VERSION;
+    Ok(store
+        .reseal_credential(&new, &old.nonce)
+        .await?
+        .then_some(new))
+}
+
+/// [`Handle::reseal_credentials`] over a store and keyring (the binary's
+/// `weft migrate` has no worker).
+///
+/// # Errors
+/// As [`Handle::reseal_credentials`].
+pub async fn reseal_credentials(store: &dyn Store, keyring: &Keyring) -> Result<usize> {
+    let mut done = 0;
+    for tenant in store.list_tenants().await? {
+        for old in store.list_credentials(&tenant.id).await? {
+            if old.ad_version >= BINDING_VERSION {
+                continue;
+            }
+            let from = old.ad_version;
+            if reseal(store, keyring, &old, old.clone()).await?.is_some() {
+                tracing::info!(
+                    tenant.id = %old.tenant_id,
+                    credential.id = %old.id,
+                    from,
+                    to = BINDING_VERSION,
+                    "credential re-sealed under the current binding"
+                );
+                done += 1;
+            }
+        }
+    }
+    Ok(done)
 }

@@ -248,6 +248,10 @@ impl Handle {
                     let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
                     return Executed::failed(Failure::of(Reason::MissingCredential, msg));
                 }
+                Err(Error::Tampered(msg)) => {
+                    tracing::error!(credential.name = %name, error = %msg, "credential refused");
+                    return Executed::failed(Failure::of(Reason::CredentialTampered, msg));
+                }
                 Err(e) => {
                     return Executed::failed(Failure::new(ErrorKind::Transient, e.to_string()));
                 }

@@ -40,7 +40,7 @@ mod slots;
 mod state;
 
 pub use connectors::{Connectors, Entry};
-pub use credentials::NewCredential;
+pub use credentials::{NewCredential, reseal_credentials};
 pub use ids::{RandomIds, new_id, new_token, now_ms};
 pub use options::Options;
 pub use runtime::{Handle, Parts};
@@ -71,6 +71,10 @@ pub enum Error {
     /// The vault failed (a key cannot be unwrapped).
     #[error("vault: {0}")]
     Vault(String),
+    /// A stored credential's metadata (name, hosts, injection) does not match
+    /// its seal: the row was changed outside Weft; it is not opened.
+    #[error("{0}")]
+    Tampered(String),
 }
 
 /// `Result` with this crate's [`Error`].

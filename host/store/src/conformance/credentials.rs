@@ -88,3 +88,75 @@ where
     );
     assert_eq!(store.list_credentials(B).await.unwrap(), vec![theirs]);
 }
+
+/// Re-sealing replaces binding and seal in one write, only while the row
+/// still has the nonce it was read with (two processes re-sealing write it
+/// once); another tenant's row, a missing row and a taken name are not
+/// written; `ad_version` and `created_at` read back.
+pub async fn credentials_reseal_compare_and_swap<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let mut old = credential(A, "cred_1", "slack");
+    old.ad_version = 1;
+    let github = credential(A, "cred_2", "github");
+    let theirs = credential(B, "cred_1", "slack");
+    for c in [&old, &github, &theirs] {
+        store.create_credential(c).await.unwrap();
+    }
+    assert_eq!(
+        store.credential_by_name(A, "slack").await.unwrap(),
+        Some(old.clone()),
+        "ad_version reads back"
+    );
+    let new = CredentialRecord {
+        hosts: vec!["hooks.example.com".into()],
+        injection: json!({ "type": "bearer" }),
+        nonce: vec![1; 24],
+        ciphertext: vec![7, 7, 7],
+        ad_version: 2,
+        created_at: 999,
+        ..old.clone()
+    };
+    assert!(
+        !store.reseal_credential(&new, &[0; 24]).await.unwrap(),
+        "a stale nonce is not written"
+    );
+    assert_eq!(
+        store.credential_by_name(A, "slack").await.unwrap(),
+        Some(old.clone())
+    );
+    assert!(store.reseal_credential(&new, &old.nonce).await.unwrap());
+    let want = CredentialRecord {
+        created_at: old.created_at,
+        ..new.clone()
+    };
+    assert_eq!(
+        store.credential_by_name(A, "slack").await.unwrap(),
+        Some(want.clone()),
+        "binding, seal and ad_version replaced; created_at kept"
+    );
+    assert!(
+        !store.reseal_credential(&new, &old.nonce).await.unwrap(),
+        "the second of two re-seals from the same read is not written"
+    );
+    assert_eq!(
+        store.list_credentials(B).await.unwrap(),
+        vec![theirs],
+        "the other tenant's credential with the same id is untouched"
+    );
+    let gone = credential(A, "cred_9", "nope");
+    assert!(!store.reseal_credential(&gone, &gone.nonce).await.unwrap());
+    let taken = CredentialRecord {
+        name: "github".into(),
+        nonce: vec![2; 24],
+        ..want.clone()
+    };
+    duplicate(
+        store.reseal_credential(&taken, &want.nonce).await,
+        "renaming onto a taken name",
+    );
+    assert_eq!(store.list_credentials(A).await.unwrap(), vec![github, want]);
+}

@@ -121,6 +121,7 @@ fn credential(tenant: &str, id: &str, name: &str) -> CredentialRecord {
         nonce: vec![9; 12],
         ciphertext: vec![0, 255, 1, 254],
         created_at: 100,
+        ad_version: 2,
     }
 }
 
@@ -262,6 +263,7 @@ macro_rules! conformance_tests {
             step_by_resume_token_any_tenant,
             credentials_unique_name_per_tenant,
             credentials_delete,
+            credentials_reseal_compare_and_swap,
             state_isolated_by_tenant_and_plugin,
             audit_newest_first_per_tenant,
             tenant_isolation_reads,

@@ -382,6 +382,26 @@ impl Store for Memory {
             .ok_or(Error::NotFound("credential"))
     }
 
+    async fn reseal_credential(&self, c: &CredentialRecord, previous_nonce: &[u8]) -> Result<bool> {
+        let mut g = self.lock();
+        if g.credentials
+            .values()
+            .any(|x| x.tenant_id == c.tenant_id && x.name == c.name && x.id != c.id)
+        {
+            return Err(Error::Duplicate(format!("credential `{}` exists", c.name)));
+        }
+        match g.credentials.get_mut(&k2(&c.tenant_id, &c.id)) {
+            Some(row) if row.nonce == previous_nonce => {
+                *row = CredentialRecord {
+                    created_at: row.created_at,
+                    ..c.clone()
+                };
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>> {
         let g = self.lock();
         let mut v: Vec<Schedule> = g
