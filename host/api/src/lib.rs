@@ -34,7 +34,7 @@ mod workflows;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
-pub use limiter::{Bucket, RateLimiter, Verdict};
+pub use limiter::{Backend, Bucket, RateLimiter, Verdict};
 pub use serve::{Options, serve};
 
 use axum::Router;

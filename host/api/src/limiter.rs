@@ -2,9 +2,9 @@
 //! call. The API owns the port and the policy (what an answer means for a
 //! request); an adapter owns the buckets (rates, bursts, where they are kept).
 //!
-//! Distributed mode plugs in the Redis adapter (`weft_limits::TenantLimits`) at
-//! the composition root; embedded mode has no limiter. An in-process limiter
-//! implements the same trait and never answers [`Verdict::Unavailable`].
+//! The composition root plugs in the Redis adapter (`weft_limits::TenantLimits`)
+//! when Redis is configured, else, in embedded mode, the in-process one
+//! (`weft_limits::memory::Limits`), which never answers [`Verdict::Unavailable`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -59,6 +59,15 @@ pub enum Verdict {
     Unavailable,
 }
 
+/// Where a limiter keeps its buckets (named in `/readyz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// In this process (embedded mode without Redis).
+    Memory,
+    /// In Redis, shared by every process; `/readyz` pings it.
+    Redis,
+}
+
 /// Per-tenant rate limits, as the API needs them. Object-safe: the API holds an
 /// `Arc<dyn RateLimiter>`.
 #[async_trait::async_trait]
@@ -66,9 +75,9 @@ pub trait RateLimiter: Send + Sync + 'static {
     /// Takes one token from `tenant`'s `bucket`.
     async fn check(&self, tenant: &str, bucket: Bucket) -> Verdict;
 
-    /// The service the limiter depends on, named in `/readyz` (`None`: it
-    /// has none, e.g. an in-process limiter).
-    fn backend(&self) -> Option<&'static str> {
+    /// Where the limiter keeps its buckets, named in `/readyz` (`None`: not
+    /// said).
+    fn backend(&self) -> Option<Backend> {
         None
     }
 

@@ -1,12 +1,12 @@
 //! Health, readiness, metrics, the OpenAPI document, and the 404 fallback.
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Backend};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::Value;
-use weft_model::{Health, Readiness, Ready};
+use weft_model::{Health, LimitsBackend, Readiness, Ready};
 
 pub async fn get_health() -> Json<Health> {
     Json(Health {
@@ -15,7 +15,7 @@ pub async fn get_health() -> Json<Health> {
 }
 
 /// Ready when the store answers (503 otherwise); `degraded` when the queue or
-/// Redis does not (runs are still accepted: the outbox holds their tasks, and
+/// Redis (when the limits are kept there) does not (runs are still accepted: the outbox holds their tasks, and
 /// limits fail open or closed by policy). The body says each one's state.
 pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
     let store = state
@@ -32,20 +32,18 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready
         .ping()
         .await
         .map_err(|e| e.to_string());
-    // The limiter's backend (Redis), when it has one.
-    let limiter = match &state.rate_limiter {
-        Some(l) => match l.backend() {
-            Some(name) => Some((name, l.ping().await)),
-            None => None,
-        },
-        None => None,
+    // Where the limits are kept; Redis is pinged.
+    let backend = state.rate_limiter.as_ref().and_then(|l| l.backend());
+    let limiter = match (&state.rate_limiter, backend) {
+        (Some(l), Some(Backend::Redis)) => Some(l.ping().await),
+        _ => None,
     };
     let show = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.clone(),
     };
     let ready = store.is_ok();
-    let whole = queue.is_ok() && limiter.as_ref().is_none_or(|(_, r)| r.is_ok());
+    let whole = queue.is_ok() && limiter.as_ref().is_none_or(Result::is_ok);
     let body = Ready {
         status: match (ready, whole) {
             (false, _) => Readiness::Unavailable,
@@ -54,8 +52,11 @@ pub async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Ready
         },
         store: show(&store),
         queue: show(&queue),
-        // The one limiter backend is Redis.
-        redis: limiter.as_ref().map(|(_, r)| show(r)),
+        redis: limiter.as_ref().map(show),
+        limits: backend.map(|b| match b {
+            Backend::Memory => LimitsBackend::Memory,
+            Backend::Redis => LimitsBackend::Redis,
+        }),
     };
     let code = if ready {
         StatusCode::OK

@@ -69,10 +69,10 @@ pub struct Config {
     pub http_limits: weft_api::Options,
     /// The queue.
     pub queue: QueueKind,
-    /// Redis for rate limits and running-step slots (an empty `url`: no
-    /// limits).
+    /// Redis for rate limits and running-step slots (an empty `url`: kept
+    /// in memory with the in-process queue, else none).
     pub redis: weft_limits::Options,
-    /// Per-tenant API and webhook rates (with Redis).
+    /// Per-tenant API and webhook rates (in Redis or in memory).
     pub limits: weft_limits::Rates,
     /// What this process does.
     pub role: Role,
@@ -193,15 +193,7 @@ impl Server {
         for p in &config.plugins {
             load_plugins(&sandbox, &connectors, p).await?;
         }
-        let limits = if config.redis.url.is_empty() {
-            None
-        } else {
-            let l = weft_limits::TenantLimits::open(&config.redis)
-                .await
-                .with_context(|| format!("redis {}", crate::config::mask_url(&config.redis.url)))?;
-            Some(Arc::new(l.with_rates(config.limits)))
-        };
-        let slots = limits.clone().map(|l| l as Arc<dyn weft_worker::Slots>);
+        let (limiter, slots) = open_limits(&config).await?;
         let handle = Handle::new(Parts {
             store: store.clone(),
             queue,
@@ -233,7 +225,7 @@ impl Server {
         }
         let mut addr = config.listen;
         let base = config.base_url.clone();
-        let rate = |state: AppState| match &limits {
+        let rate = |state: AppState| match &limiter {
             Some(l) => state.with_rate_limiter(l.clone()),
             None => state,
         };
@@ -312,6 +304,42 @@ pub async fn open_store(kind: &StoreKind, migrate: bool) -> anyhow::Result<Arc<d
     })
 }
 
+/// The per-tenant limits, behind the API's and the worker's ports: in Redis
+/// when `redis.url` is set (shared by every process); else, when this process
+/// runs the in-process queue (`weft serve`, `weft run`), in its memory;
+/// else none (`weft api` / `weft worker` without Redis: a per-process count
+/// would not be a per-tenant limit).
+///
+/// # Errors
+/// The Redis URL does not parse.
+async fn open_limits(
+    config: &Config,
+) -> anyhow::Result<(
+    Option<Arc<dyn weft_api::RateLimiter>>,
+    Option<Arc<dyn weft_worker::Slots>>,
+)> {
+    if !config.redis.url.is_empty() {
+        let l = weft_limits::TenantLimits::open(&config.redis)
+            .await
+            .with_context(|| format!("redis {}", crate::config::mask_url(&config.redis.url)))?;
+        let l = Arc::new(l.with_rates(config.limits));
+        return Ok((Some(l.clone()), Some(l)));
+    }
+    if !matches!(config.queue, QueueKind::Memory) {
+        return Ok((None, None));
+    }
+    let (steps, workers) = (config.worker.max_running_steps, config.worker.concurrency);
+    if steps == 0 || steps >= u32::from(workers) {
+        tracing::warn!(
+            max_running_steps = steps,
+            concurrency = workers,
+            "worker.max_running_steps is not below worker.concurrency: one tenant can occupy every worker"
+        );
+    }
+    let l = Arc::new(weft_limits::memory::Limits::new(config.limits));
+    Ok((Some(l.clone()), Some(l)))
+}
+
 async fn open_queue(config: &Config) -> anyhow::Result<Arc<dyn weft_queue::Queue>> {
     Ok(match &config.queue {
         QueueKind::Memory => {
@@ -377,7 +405,10 @@ async fn reseal(store: &Arc<dyn Store>, keyring: &weft_vault::Keyring) -> anyhow
         .await
         .context("cannot re-seal credentials under the current binding")?;
     if n > 0 {
-        tracing::info!(credentials = n, "credentials re-sealed under the current binding");
+        tracing::info!(
+            credentials = n,
+            "credentials re-sealed under the current binding"
+        );
     }
     Ok(())
 }

@@ -1,8 +1,14 @@
-//! Per-tenant limits shared by every process, in Redis: rate limits on API
-//! calls and webhook deliveries, and slots of running steps. [`TenantLimits`]
-//! is the adapter of two ports: the API's [`weft_api::RateLimiter`] (with the
-//! configured [`Rates`]) and the worker's [`weft_worker::Slots`]; the binary
-//! plugs it into both.
+//! Per-tenant limits: rate limits on API calls and webhook deliveries, and
+//! slots of running steps. Two adapters of the same two ports (the API's
+//! [`weft_api::RateLimiter`], with the configured [`Rates`], and the worker's
+//! [`weft_worker::Slots`]), with the same semantics, checked by one
+//! [`conformance`] suite (feature `conformance`):
+//!
+//! - [`TenantLimits`], in Redis, shared by every process (distributed mode,
+//!   or any process with `redis.url`);
+//! - [`memory::Limits`], in this process (`weft serve` without Redis).
+//!
+//! The binary plugs one of them into both ports.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -48,6 +54,9 @@
 //! open**. A flush only resets buckets (full again) and slots (free again);
 //! hard quotas are counted in the database and do not depend on Redis.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod memory;
 mod options;
 mod ports;
 
@@ -72,7 +81,7 @@ pub enum RateDecision {
         /// Wait at least this long.
         retry_after: Duration,
     },
-    /// Redis did not answer.
+    /// Redis did not answer (never from [`memory::Limits`]).
     Unavailable,
 }
 
@@ -86,7 +95,7 @@ pub enum SlotDecision {
         /// When the earliest held slot expires (at most 1 s, at least 50 ms).
         retry_after: Duration,
     },
-    /// Redis did not answer.
+    /// Redis did not answer (never from [`memory::Limits`]).
     Unavailable,
 }
 

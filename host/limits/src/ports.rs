@@ -1,9 +1,9 @@
-//! [`TenantLimits`] behind the ports that use it: the API's rate limiter and
-//! the worker's running-step slots.
+//! [`TenantLimits`] and [`memory::Limits`] behind the ports that use them:
+//! the API's rate limiter and the worker's running-step slots.
 
-use crate::{RateDecision, SlotDecision, TenantLimits};
+use crate::{RateDecision, SlotDecision, TenantLimits, memory};
 use std::time::Duration;
-use weft_api::{Bucket, RateLimiter, Verdict};
+use weft_api::{Backend, Bucket, RateLimiter, Verdict};
 use weft_worker::{SlotGrant, Slots};
 
 #[async_trait::async_trait]
@@ -17,8 +17,8 @@ impl RateLimiter for TenantLimits {
         }
     }
 
-    fn backend(&self) -> Option<&'static str> {
-        Some("redis")
+    fn backend(&self) -> Option<Backend> {
+        Some(Backend::Redis)
     }
 
     async fn ping(&self) -> Result<(), String> {
@@ -38,5 +38,34 @@ impl Slots for TenantLimits {
 
     async fn release(&self, tenant: &str, slot: &str) {
         self.release_slot(tenant, slot).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl RateLimiter for memory::Limits {
+    async fn check(&self, tenant: &str, bucket: Bucket) -> Verdict {
+        let (rate, burst) = self.rates().of(bucket);
+        match self.check_rate(tenant, bucket, rate, burst) {
+            RateDecision::Allowed | RateDecision::Unavailable => Verdict::Allow,
+            RateDecision::Limited { retry_after } => Verdict::Deny { retry_after },
+        }
+    }
+
+    fn backend(&self) -> Option<Backend> {
+        Some(Backend::Memory)
+    }
+}
+
+#[async_trait::async_trait]
+impl Slots for memory::Limits {
+    async fn acquire(&self, tenant: &str, slot: &str, limit: u32, ttl: Duration) -> SlotGrant {
+        match self.acquire_slot(tenant, slot, limit, ttl) {
+            SlotDecision::Full { retry_after } => SlotGrant::Full(retry_after),
+            SlotDecision::Granted | SlotDecision::Unavailable => SlotGrant::Granted,
+        }
+    }
+
+    async fn release(&self, tenant: &str, slot: &str) {
+        self.release_slot(tenant, slot);
     }
 }

@@ -1,5 +1,7 @@
 //! The limits against a real Redis (`WEFT_TEST_REDIS_URL`, started by
-//! `scripts/test`), each test under a key prefix of its own.
+//! `scripts/test`), each test under a key prefix of its own: the conformance
+//! suite the in-process adapter also runs (`tests/memory.rs`), then what only
+//! Redis has (being unreachable).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
@@ -17,8 +19,17 @@ async fn limits() -> TenantLimits {
     TenantLimits::connect(&url, &prefix).await.unwrap()
 }
 
+async fn with_rates(rates: weft_limits::Rates) -> TenantLimits {
+    limits().await.with_rates(rates)
+}
+
+weft_limits::conformance_tests!(
+    #[tokio::test]
+    with_rates
+);
+
 #[tokio::test]
-async fn a_bucket_allows_its_burst_then_limits_then_refills() {
+async fn the_inherent_calls_allow_the_burst_then_limit_then_refill() {
     let l = limits().await;
     for _ in 0..3 {
         assert_eq!(
@@ -48,7 +59,7 @@ async fn a_bucket_allows_its_burst_then_limits_then_refills() {
 }
 
 #[tokio::test]
-async fn slots_are_bounded_released_expired_and_idempotent() {
+async fn the_inherent_slot_calls_are_bounded_released_expired_and_idempotent() {
     let l = limits().await;
     let ttl = Duration::from_secs(30);
     assert_eq!(
@@ -127,7 +138,7 @@ async fn the_ports_use_the_configured_rates_and_their_failure_policies() {
         webhook_burst: 1,
     };
     let limiter: Arc<dyn RateLimiter> = Arc::new(limits().await.with_rates(rates));
-    assert_eq!(limiter.backend(), Some("redis"));
+    assert_eq!(limiter.backend(), Some(weft_api::Backend::Redis));
     assert!(limiter.ping().await.is_ok());
     for _ in 0..2 {
         assert_eq!(limiter.check("a", Bucket::Api).await, Verdict::Allow);

@@ -35,7 +35,7 @@ pub use hooks::RunRef;
 pub use keys::{AuditEntry, DeadLetter, DeadReason, Key, NewKey, Redriven};
 pub use query::{AuditQuery, BadQuery, NoQuery, PageQuery, Query, RunsQuery, StartQuery};
 pub use runs::{Attempt, Rerun, Resume, Run, StartRun, Step};
-pub use system::{Health, Readiness, Ready};
+pub use system::{Health, LimitsBackend, Readiness, Ready};
 pub use workflows::{Definition, Validation, Workflow, WorkflowVersion};
 
 /// Re-exported domain types the wire carries as they are.

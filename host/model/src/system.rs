@@ -19,9 +19,23 @@ pub struct Ready {
     pub store: String,
     /// The queue: `ok` or why not.
     pub queue: String,
-    /// Redis, when rate limits are configured: `ok` or why not.
+    /// Redis, when the limits are kept there: `ok` or why not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redis: Option<String>,
+    /// Where per-tenant rate limits and running-step slots are kept; absent:
+    /// no limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsBackend>,
+}
+
+/// Where per-tenant limits are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitsBackend {
+    /// In the server's memory (`weft serve` without Redis): per process.
+    Memory,
+    /// In Redis, shared by every process of the deployment.
+    Redis,
 }
 
 /// Whether the server takes work.

@@ -51,8 +51,10 @@ pub struct Options {
     /// `shutdown.grace_ms`.
     pub shutdown_grace_ms: u64,
     /// Steps of one tenant running at once across all workers (needs
-    /// [`Parts::slots`](crate::Parts::slots), i.e. Redis; 0: unlimited).
-    /// Older name: `limits.max_running_steps`.
+    /// [`Parts::slots`](crate::Parts::slots): in Redis, or in memory in
+    /// embedded mode; 0: unlimited). Below `concurrency`, a flooding tenant
+    /// always leaves workers to the others. Older name:
+    /// `limits.max_running_steps`.
     pub max_running_steps: u32,
     /// Runs of one tenant not yet finished; starting one more is refused
     /// (0: unlimited). Counted in the store. Older name:
@@ -78,7 +80,7 @@ impl Default for Options {
             outbox: false,
             recover_on_start: true,
             shutdown_grace_ms: 30_000,
-            max_running_steps: 64,
+            max_running_steps: 32,
             max_active_runs: 100_000,
             limits: weft_engine::RunLimits::default(),
         }

@@ -37,7 +37,7 @@ pub struct Parts {
     pub keyring: Arc<Keyring>,
     /// Settings.
     pub options: Options,
-    /// Per-tenant running-step slots (Redis), when configured.
+    /// Per-tenant running-step slots (in Redis or in memory), when configured.
     pub slots: Option<Arc<dyn crate::Slots>>,
 }
 

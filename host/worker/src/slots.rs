@@ -1,6 +1,8 @@
 //! Per-tenant running-step slots: the port the worker takes a slot through
 //! before it claims a step, so that one tenant cannot fill every worker. The
-//! Redis adapter lives in `weft-limits`; the composition root wires it in.
+//! adapters (Redis, in-process) live in `weft-limits`; the composition root
+//! wires one in. A step whose tenant is full is put back on the queue with a
+//! delay (`weft_steps_deferred_total`), so the worker takes another tenant's.
 
 use std::time::Duration;
 
