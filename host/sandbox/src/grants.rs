@@ -82,24 +82,15 @@ impl Credential {
         self.hosts.iter().any(|p| p.matches(host, port))
     }
 
-    /// The forms in which this secret could appear on the wire, to scrub them from
-    /// anything the plugin receives or emits.
-    pub(crate) fn wire_forms(&self) -> Vec<Vec<u8>> {
+    /// What of this secret travels in clear, for the
+    /// [`Scrubber`](crate::scrub::Scrubber) to find in every encoded form:
+    /// the secret, and for Basic `username:secret`.
+    pub(crate) fn clear_forms(&self) -> Vec<Vec<u8>> {
         let secret = self.secret.expose();
         let mut forms = vec![secret.as_bytes().to_vec()];
-        match &self.inject {
-            Injection::Basic { username } => forms.push(basic_token(username, secret).into_bytes()),
-            // Percent-encoded into the URL, which servers and transport errors echo back.
-            Injection::Query { .. } => {
-                let encoded: String =
-                    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-                if encoded != secret {
-                    forms.push(encoded.into_bytes());
-                }
-            }
-            Injection::Bearer | Injection::Header { .. } => {}
+        if let Injection::Basic { username } = &self.inject {
+            forms.push(format!("{username}:{secret}").into_bytes());
         }
-        forms.retain(|f| f.len() >= 4);
         forms
     }
 }
@@ -130,40 +121,6 @@ pub(crate) fn base64(input: &[u8]) -> String {
     out
 }
 
-/// Replaces every occurrence of any of `secrets` in `data` with `[REDACTED]`.
-pub(crate) fn scrub(data: &[u8], secrets: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let mut hit = false;
-    let mut out = data.to_vec();
-    for s in secrets {
-        if memchr::memmem::find(&out, s).is_none() {
-            continue;
-        }
-        hit = true;
-        let finder = memchr::memmem::Finder::new(s);
-        let mut next = Vec::with_capacity(out.len());
-        let mut last = 0;
-        for at in finder.find_iter(&out) {
-            if at < last {
-                continue;
-            }
-            next.extend_from_slice(&out[last..at]);
-            next.extend_from_slice(b"[REDACTED]");
-            last = at + s.len();
-        }
-        next.extend_from_slice(&out[last..]);
-        out = next;
-    }
-    hit.then_some(out)
-}
-
-/// [`scrub`] for strings.
-pub(crate) fn scrub_str(s: &str, secrets: &[Vec<u8>]) -> String {
-    match scrub(s.as_bytes(), secrets) {
-        Some(v) => String::from_utf8_lossy(&v).into_owned(),
-        None => s.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,14 +136,6 @@ mod tests {
         ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
-    }
-
-    #[test]
-    fn scrub_replaces_every_occurrence() {
-        let secrets = vec![b"s3cret".to_vec()];
-        let out = scrub(b"a s3cret b s3crets3cret", &secrets).unwrap();
-        assert_eq!(out, b"a [REDACTED] b [REDACTED][REDACTED]");
-        assert!(scrub(b"nothing here", &secrets).is_none());
     }
 
     #[test]

@@ -90,13 +90,9 @@ impl Sandbox {
         grants: Grants,
         limits: StepLimits,
     ) -> Store<HostState> {
-        let secrets: Arc<Vec<Vec<u8>>> = Arc::new(
-            grants
-                .credentials
-                .iter()
-                .flat_map(|c| c.wire_forms())
-                .collect(),
-        );
+        let secrets = Arc::new(crate::scrub::Scrubber::new(
+            grants.credentials.iter().flat_map(|c| c.clear_forms()),
+        ));
         let logs = crate::host::log::Sink::new(limits.log_bytes, secrets.clone());
         let mut wasi = wasmtime_wasi::WasiCtxBuilder::new();
         wasi.stdout(crate::host::log::Stdio {
@@ -263,7 +259,7 @@ impl Sandbox {
                 let text = if secrets.is_empty() {
                     text
                 } else {
-                    crate::grants::scrub_str(&text, &secrets)
+                    secrets.scrub_str(&text)
                 };
                 serde_json::from_str(&text).map_err(|e| {
                     Failure::of(
@@ -277,7 +273,7 @@ impl Sandbox {
                 retry_after_ms: pe.retry_after_ms,
                 ..Failure::new(
                     pe.kind.into(),
-                    truncate(&crate::grants::scrub_str(&pe.message, &secrets), 4096),
+                    truncate(&secrets.scrub_str(&pe.message), 4096),
                 )
             }),
             Ok(Err(e)) => Err(self.trap_failure(&e, state)),
@@ -327,7 +323,7 @@ impl Sandbox {
                     Some(said) => format!("the plugin trapped: {said}"),
                     None => format!(
                         "the plugin trapped: {}",
-                        crate::grants::scrub_str(&without_backtrace(e), secrets)
+                        secrets.scrub_str(&without_backtrace(e))
                     ),
                 };
                 Failure::of(Reason::Trap, truncate(&message, 4096))

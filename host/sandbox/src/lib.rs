@@ -32,6 +32,7 @@ mod host;
 mod invoke;
 mod options;
 mod plugin;
+mod scrub;
 mod state;
 
 pub use cache::{CacheStats, Digest};

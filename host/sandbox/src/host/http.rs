@@ -1,9 +1,14 @@
 //! `weft:plugin/http`: checks each hop against the egress policy, injects a bound
 //! credential, follows redirects itself, and scrubs secrets from what comes back.
+//!
+//! In a step that holds a credential, the plugin's `Accept-Encoding` is
+//! dropped (the client offers only gzip, which it decodes), and a response in
+//! any encoding still in place after decoding (`deflate`, `br`, `zstd`,
+//! stacked, unknown) is refused: the scrubber could not see a secret inside.
 
 use super::{HostState, Phase};
 use crate::egress::{Outbound, TransportError, policy};
-use crate::grants::{Credential, Injection, basic_token, scrub, scrub_str};
+use crate::grants::{Credential, Injection, basic_token};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use std::time::{Duration, Instant};
 use url::Url;
@@ -26,6 +31,22 @@ const DROPPED: &[&str] = &[
     "x-forwarded-for",
     "x-forwarded-host",
 ];
+
+/// Whether a response's remaining `Content-Encoding` (the client removes it
+/// when it decoded gzip) leaves the body as it was sent: only `identity`.
+fn undecoded_encoding(headers: &[(String, String)]) -> Option<String> {
+    let values: Vec<&str> = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let all = values.join(", ");
+    let decoded = all
+        .split(',')
+        .map(str::trim)
+        .all(|e| e.is_empty() || e.eq_ignore_ascii_case("identity"));
+    (!decoded).then_some(all)
+}
 
 /// Headers that do not follow a redirect to another origin.
 const ORIGIN_BOUND: &[&str] = &["authorization", "cookie"];
@@ -132,6 +153,10 @@ impl HostState {
             Ok(h) => h,
             Err(e) => return Ok(Err(e)),
         };
+        if !self.secrets.is_empty() {
+            // K3: offer only what the client decodes (it adds gzip itself).
+            hdrs.remove(header::ACCEPT_ENCODING);
+        }
         let credential = match &req.credential {
             None => None,
             Some(slot) => {
@@ -263,7 +288,7 @@ impl HostState {
                         // K2: a secret injected into the URL may come back in
                         // `Location` (servers echo the query): never carry it
                         // to another origin.
-                        if scrub(next.as_str().as_bytes(), &self.secrets).is_some() {
+                        if self.secrets.scrub(next.as_str().as_bytes()).is_some() {
                             return Ok(Err(HttpError::Denied(format!(
                                 "the redirect from `{}` to `{}` would carry an injected credential to another origin; not followed",
                                 url.host_str().unwrap_or_default(),
@@ -278,13 +303,20 @@ impl HostState {
                     hops += 1;
                 }
                 (status, _) => {
+                    if !self.secrets.is_empty()
+                        && let Some(encoding) = undecoded_encoding(&inbound.headers)
+                    {
+                        return Ok(Err(HttpError::Denied(format!(
+                            "undecodable_encoding: the response from `{host}` is encoded `{encoding}`, which the host does not decode; a step holding a credential only accepts gzip or identity, so the body was not passed on"
+                        ))));
+                    }
                     let secrets = self.secrets.clone();
                     let headers = inbound
                         .headers
                         .into_iter()
-                        .map(|(k, v)| (k, scrub_str(&v, &secrets)))
+                        .map(|(k, v)| (secrets.scrub_str(&k), secrets.scrub_str(&v)))
                         .collect();
-                    let body = scrub(&inbound.body, &secrets).unwrap_or(inbound.body);
+                    let body = secrets.scrub(&inbound.body).unwrap_or(inbound.body);
                     return Ok(Ok(Response {
                         status,
                         headers,
@@ -299,8 +331,8 @@ impl HostState {
         match e {
             TransportError::Denied(why) => HttpError::Denied(why),
             TransportError::Timeout => HttpError::Timeout,
-            TransportError::Connect(m) => HttpError::Connect(scrub_str(&m, &self.secrets)),
-            TransportError::Protocol(m) => HttpError::Protocol(scrub_str(&m, &self.secrets)),
+            TransportError::Connect(m) => HttpError::Connect(self.secrets.scrub_str(&m)),
+            TransportError::Protocol(m) => HttpError::Protocol(self.secrets.scrub_str(&m)),
             TransportError::TooLarge(n) => HttpError::Protocol(format!("response over {n} bytes")),
         }
     }

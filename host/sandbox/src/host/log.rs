@@ -2,6 +2,7 @@
 //! bounded sink. Past the byte budget records are dropped and a marker says how much.
 
 use super::HostState;
+use crate::scrub::Scrubber;
 use bytes::Bytes;
 use std::{
     pin::Pin,
@@ -28,11 +29,11 @@ struct Inner {
 pub(crate) struct Sink {
     inner: Arc<Mutex<Inner>>,
     budget: usize,
-    secrets: Arc<Vec<Vec<u8>>>,
+    secrets: Arc<Scrubber>,
 }
 
 impl Sink {
-    pub(crate) fn new(budget: usize, secrets: Arc<Vec<Vec<u8>>>) -> Self {
+    pub(crate) fn new(budget: usize, secrets: Arc<Scrubber>) -> Self {
         Self {
             inner: Arc::default(),
             budget,
@@ -62,15 +63,10 @@ impl Sink {
             return;
         }
         inner.kept += size;
-        let message = crate::grants::scrub_str(message, &self.secrets);
+        let message = self.secrets.scrub_str(message);
         let fields = fields
             .into_iter()
-            .map(|(k, v)| {
-                (
-                    crate::grants::scrub_str(&k, &self.secrets),
-                    crate::grants::scrub_str(&v, &self.secrets),
-                )
-            })
+            .map(|(k, v)| (self.secrets.scrub_str(&k), self.secrets.scrub_str(&v)))
             .collect();
         inner.records.push(LogRecord {
             level,
@@ -169,7 +165,7 @@ impl Sink {
             }
             text.push_str(pending.trim());
         }
-        let text = crate::grants::scrub_str(&text, &self.secrets);
+        let text = self.secrets.scrub_str(&text);
         (!text.is_empty()).then(|| text.chars().take(2048).collect())
     }
 }
@@ -262,7 +258,7 @@ mod tests {
 
     #[test]
     fn budget_drops_records_and_marks_it() {
-        let sink = Sink::new(10, Arc::new(vec![]));
+        let sink = Sink::new(10, Arc::new(Scrubber::default()));
         sink.push(Level::Info, Source::Log, "12345", vec![]);
         sink.push(Level::Info, Source::Log, "123456", vec![]);
         sink.push(Level::Info, Source::Log, "1234", vec![]);
@@ -278,7 +274,7 @@ mod tests {
 
     #[test]
     fn stdio_lines_are_split_and_scrubbed() {
-        let sink = Sink::new(1000, Arc::new(vec![b"hunter22".to_vec()]));
+        let sink = Sink::new(1000, Arc::new(Scrubber::new(["hunter22"])));
         let mut out = Stdio {
             sink: sink.clone(),
             source: Source::Stderr,

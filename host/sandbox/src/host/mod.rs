@@ -68,7 +68,7 @@ pub(crate) struct HostState {
     pub deadline: Instant,
     /// Every granted secret in its wire forms, scrubbed from what the plugin
     /// receives and emits.
-    pub secrets: Arc<Vec<Vec<u8>>>,
+    pub secrets: Arc<crate::scrub::Scrubber>,
     /// The first breach a host import raised (kept even if the guest's unwinding
     /// produces a different trap).
     pub breach: Option<(Reason, String)>,
