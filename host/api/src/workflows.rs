@@ -47,7 +47,7 @@ pub async fn validate_workflow(
     headers: HeaderMap,
     Raw(body): Raw,
 ) -> ApiResult<Json<Validation>> {
-    let def = state
+    let (def, warnings) = state
         .app
         .validate_workflow(&caller, &body, format(&headers))
         .await?;
@@ -55,6 +55,7 @@ pub async fn validate_workflow(
         valid: true,
         name: def.name,
         steps: def.steps.len(),
+        warnings,
     }))
 }
 

@@ -16,7 +16,8 @@ const MAX_REFS: usize = 100;
 
 impl App {
     /// Parses and validates a definition against the loaded connectors and the
-    /// caller's workflows, without storing it.
+    /// caller's workflows, without storing it; returns it with its warnings
+    /// (what is allowed but worth changing, each with its path).
     ///
     /// # Errors
     /// [`Error::InvalidWorkflow`] with every problem; [`Error::Forbidden`] below viewer.
@@ -25,9 +26,11 @@ impl App {
         actor: &Actor,
         body: &[u8],
         format: Format,
-    ) -> Result<Definition> {
+    ) -> Result<(Definition, Vec<Problem>)> {
         actor.require(Role::Viewer)?;
-        self.parse(actor, body, format).await
+        let def = self.parse(actor, body, format).await?;
+        let warnings = validate::warnings(&def, &self.handle.connectors().catalog());
+        Ok((def, warnings))
     }
 
     /// Creates a workflow (inactive, version 1); returns it with its definition.

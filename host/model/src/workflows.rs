@@ -81,4 +81,8 @@ pub struct Validation {
     pub name: String,
     /// How many top-level steps it has.
     pub steps: usize,
+    /// What is allowed but worth changing (e.g. a workflow-wide credential
+    /// grant by slot name), each located by its JSON pointer; empty when none.
+    #[serde(default)]
+    pub warnings: Vec<crate::Problem>,
 }

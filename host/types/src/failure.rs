@@ -118,6 +118,11 @@ pub enum Reason {
     UnknownConnector,
     /// A credential the workflow grants does not exist.
     MissingCredential,
+    /// The step's credential binding cannot be honoured: it names a slot the
+    /// connector does not declare, or it is a workflow-wide grant by slot name
+    /// that more than one connector of the workflow declares (bind it to the
+    /// step or to `connector/slot` instead).
+    CredentialNotBound,
     /// A template in the step's input or config failed to render.
     Template,
     /// Sub-workflows nest deeper than allowed.
@@ -160,6 +165,7 @@ impl Reason {
             Self::RunTimeout => "run_timeout",
             Self::UnknownConnector => "unknown_connector",
             Self::MissingCredential => "missing_credential",
+            Self::CredentialNotBound => "credential_not_bound",
             Self::Template => "template",
             Self::DepthLimit => "depth_limit",
             Self::SubworkflowFailed => "subworkflow_failed",
@@ -178,6 +184,7 @@ impl Reason {
             | Self::Poison
             | Self::Timeout
             | Self::UnknownConnector
+            | Self::CredentialNotBound
             | Self::SubworkflowFailed => ErrorKind::Permanent,
             Self::MissingCredential => ErrorKind::Auth,
             Self::Template => ErrorKind::InvalidInput,
@@ -343,6 +350,7 @@ mod tests {
             RunTimeout,
             UnknownConnector,
             MissingCredential,
+            CredentialNotBound,
             Template,
             DepthLimit,
             SubworkflowFailed,

@@ -48,7 +48,12 @@ pub struct Grants {
     /// Hosts connectors may reach (still intersected with what each declares).
     #[serde(default)]
     pub hosts: Vec<HostPattern>,
-    /// Credential slot name -> name of a stored credential of the tenant.
+    /// Credentials granted to every step of one connector, keyed
+    /// `connector/slot` (e.g. `slack/bot-token`) -> name of a stored credential
+    /// of the tenant. A bare `slot` key is the older workflow-wide form: it is
+    /// honoured only while exactly one connector of the workflow declares that
+    /// slot (see `weft_engine::credentials`); a step's own
+    /// [`ActionStep::credentials`] come first.
     #[serde(default)]
     pub credentials: BTreeMap<String, String>,
 }
@@ -193,6 +198,10 @@ pub struct ActionStep {
     /// Connector config (templated).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub config: Value,
+    /// Credentials bound to this step: slot name (one the connector declares)
+    /// -> name of a stored credential of the tenant. Only this step gets them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, String>,
 }
 
 /// `kind: condition`.

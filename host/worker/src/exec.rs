@@ -3,14 +3,16 @@
 
 use crate::{Error, Handle, Result, SlotGrant, now_ms};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+use weft_engine::credentials;
 use weft_engine::run::{Claim, TRIGGER, locate};
 use weft_queue::{Delivery, Task};
 use weft_sandbox::{Grants, Invocation, Namespace, StateGrant};
 use weft_types::{
-    Definition, ErrorKind, Failure, LogRecord, Reason, Run, Status, StepContext, StepKind,
+    Definition, ErrorKind, Failure, LogRecord, Manifest, Reason, Run, Status, StepContext, StepKind,
 };
 
 impl Handle {
@@ -237,11 +239,11 @@ impl Handle {
             hosts: def.grants.hosts.clone(),
             ..Grants::default()
         };
-        let declared = &entry.plugin.manifest().capabilities.credentials;
-        for (slot, name) in &def.grants.credentials {
-            if !declared.iter().any(|c| &c.name == slot) {
-                continue;
-            }
+        let bound = match self.bindings(def, key, entry.plugin.manifest()) {
+            Ok(b) => b,
+            Err(f) => return Executed::failed(f),
+        };
+        for (slot, name) in bound {
             match self.unseal(&run.tenant_id, slot, name).await {
                 Ok(c) => grants.credentials.push(c),
                 Err(Error::NotFound(_)) => {
@@ -290,6 +292,43 @@ impl Handle {
             result: outcome.result,
             usage: serde_json::to_value(outcome.usage).ok(),
             logs: outcome.logs,
+        }
+    }
+}
+
+impl Handle {
+    /// The (slot, credential name) pairs the action step `key` is granted: only
+    /// bindings that name the step or its connector, for slots its connector
+    /// declares ([`weft_engine::credentials::for_step`], the rule validation
+    /// applies too, so a definition stored before it is held to it as well).
+    ///
+    /// # Errors
+    /// A `credential_not_bound` failure naming the fix.
+    fn bindings<'d>(
+        &self,
+        def: &'d Definition,
+        key: &str,
+        manifest: &Manifest,
+    ) -> Result<Vec<(&'d str, &'d str)>, Failure> {
+        let Some(StepKind::Action(step)) = locate(def, key).map(|l| &l.def.kind) else {
+            return Ok(Vec::new());
+        };
+        // The catalogue is only read for a workflow-wide grant by slot name.
+        let legacy = def.grants.credentials.keys().any(|k| !k.contains('/'));
+        let catalog = if legacy {
+            self.connectors().catalog()
+        } else {
+            BTreeMap::new()
+        };
+        match credentials::for_step(def, step, manifest, &catalog) {
+            Ok(bound) => Ok(bound.into_iter().map(|b| (b.slot, b.credential)).collect()),
+            Err(refusal) => {
+                tracing::warn!(step.id = %key, plugin.name = %manifest.name, reason = %refusal, "credential not bound");
+                Err(Failure::of(
+                    Reason::CredentialNotBound,
+                    format!("step `{key}`: {refusal}"),
+                ))
+            }
         }
     }
 }

@@ -118,6 +118,9 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
                     v.name,
                     v.steps
                 );
+                for w in &v.warnings {
+                    out!("warning: {w}");
+                }
             }
         }
         WorkflowsCommand::Update { id, file, server } => {

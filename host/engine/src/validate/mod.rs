@@ -165,17 +165,7 @@ impl<'a> Checker<'a> {
         {
             self.problem("/error_workflow", "must not be empty");
         }
-        for (slot, cred) in &d.grants.credentials {
-            let path = format!("/grants/credentials/{}", pointer_escape(slot));
-            if !is_slot_name(slot) {
-                self.problem(
-                    &path,
-                    format!("credential slot `{slot}` is not an identifier"),
-                );
-            } else if cred.trim().is_empty() {
-                self.problem(&path, "must name a credential");
-            }
-        }
+        self.credentials();
         self.triggers();
         if d.steps.is_empty() {
             self.problem("/steps", "a workflow needs at least one step");
@@ -419,13 +409,15 @@ impl<'a> Checker<'a> {
     }
 }
 
-#[cfg(test)]
-mod webhook_tests;
+mod credentials;
 mod refs;
 mod triggers;
+pub use credentials::warnings;
 pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod timeout_tests;
+#[cfg(test)]
+mod webhook_tests;
