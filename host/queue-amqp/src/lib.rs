@@ -45,6 +45,13 @@
 //! own lease rule (a step that loses its worker 3 times fails `poison`) bounds
 //! it.
 //!
+//! # TLS
+//!
+//! An `amqps://` URL connects over TLS (rustls): the broker's chain and host
+//! name are verified against the system's roots plus [`Options::tls`]'s
+//! `ca_file`, and its client certificate is presented when the broker asks
+//! (e.g. `ssl_options.fail_if_no_peer_cert = true`).
+//!
 //! # Ack timeout, consumers, reconnection
 //!
 //! - The adapter enforces its own **ack timeout** (`Options::ack_timeout`,
@@ -63,6 +70,7 @@
 mod consumer;
 mod link;
 mod message;
+mod tls;
 
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -104,6 +112,9 @@ pub struct Options {
     /// `reconnect_max_backoff_ms`).
     #[serde(with = "weft_types::millis", rename = "reconnect_max_backoff_ms")]
     pub reconnect_max_backoff: Duration,
+    /// `[queue.tls]`: the CA file and client certificate for TLS (turned on
+    /// by an `amqps://` URL).
+    pub tls: weft_tls::Files,
 }
 
 impl Options {
@@ -126,6 +137,7 @@ impl Default for Options {
             ack_timeout: Duration::from_secs(15 * 60),
             max_deliveries: 5,
             reconnect_max_backoff: Duration::from_secs(5),
+            tls: weft_tls::Files::default(),
         }
     }
 }
@@ -147,13 +159,16 @@ impl Amqp {
     ///
     /// # Errors
     /// `Unavailable` when the broker cannot be reached, refuses the
-    /// credentials, or holds the queues with other arguments (e.g. a classic
-    /// queue where a quorum queue is configured).
+    /// credentials, its certificate does not verify, or it holds the queues
+    /// with other arguments (e.g. a classic queue where a quorum queue is
+    /// configured); when a TLS file cannot be used (naming the option and
+    /// the file).
     pub async fn connect(options: Options) -> Result<Self> {
         if options.max_deliveries == 0 {
             return Err(Error::Invalid("max_deliveries must be at least 1"));
         }
-        let inner = Arc::new(Inner::new(options));
+        let tls = tls::config(&options)?;
+        let inner = Arc::new(Inner::new(options, tls));
         inner.link().await?;
         Ok(Self(inner))
     }

@@ -6,8 +6,9 @@ use crate::{Options, QueueType};
 use lapin::options::{
     BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
 };
+use lapin::tcp::OwnedTLSConfig;
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Channel, Connection, ConnectionProperties};
+use lapin::{Channel, Connection, ConnectionProperties, DefaultConnectionBuilder};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -30,6 +31,8 @@ struct Reconnect {
 
 pub(crate) struct Inner {
     pub(crate) options: Options,
+    /// Read and checked once, at connect.
+    tls: OwnedTLSConfig,
     state: Mutex<Reconnect>,
     ids: AtomicU64,
     /// Makes message ids unique across processes.
@@ -61,7 +64,7 @@ pub(crate) fn bucket(delay: Duration) -> u64 {
 }
 
 impl Inner {
-    pub(crate) fn new(options: Options) -> Self {
+    pub(crate) fn new(options: Options, tls: OwnedTLSConfig) -> Self {
         let instance = format!(
             "{:x}{:x}",
             now_ms(),
@@ -69,6 +72,7 @@ impl Inner {
         );
         Self {
             options,
+            tls,
             state: Mutex::new(Reconnect {
                 link: None,
                 next_try: Instant::now(),
@@ -134,9 +138,23 @@ impl Inner {
     }
 
     async fn open(&self) -> Result<Link> {
-        let conn = Connection::connect(&self.options.url, ConnectionProperties::default())
+        let conn = DefaultConnectionBuilder::new()
+            .map_err(unavailable)?
+            .with_uri_str(self.options.url.clone())
+            .with_properties(ConnectionProperties::default())
+            .with_tls_config(self.tls.clone())
+            .connect()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| {
+                if crate::tls::is_amqps(&self.options.url) {
+                    unavailable(format!(
+                        "{e} (over TLS; the broker's certificate was checked against {})",
+                        crate::tls::trust(&self.options)
+                    ))
+                } else {
+                    unavailable(e)
+                }
+            })?;
         let publish = conn.create_channel().await.map_err(unavailable)?;
         publish
             .confirm_select(ConfirmSelectOptions::default())

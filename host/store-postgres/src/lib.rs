@@ -35,11 +35,16 @@
 //!   `_weft_migrations`; an edited or unknown migration is refused.
 //! - JSON values are stored as TEXT written by `serde_json` (numbers round-trip
 //!   exactly); keys compare bytewise (`COLLATE "C"`).
+//! - **TLS** is on when the URL says `sslmode=verify-full` (or `verify-ca`),
+//!   or when a file of [`Options::tls`] is set and the URL names no
+//!   `sslmode`; `require`/`prefer`/`allow` are refused because they do not
+//!   verify the server (see `tls.rs`).
 
 mod commit;
 mod migrate;
 mod row;
 mod store;
+mod tls;
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -64,6 +69,9 @@ pub struct Options {
     /// (key `acquire_timeout_ms`).
     #[serde(with = "weft_types::millis", rename = "acquire_timeout_ms")]
     pub acquire_timeout: Duration,
+    /// `[database.tls]`: the CA file and client certificate for TLS (turned
+    /// on by the URL's `sslmode=verify-full`).
+    pub tls: weft_tls::Files,
 }
 
 impl Options {
@@ -83,6 +91,7 @@ impl Default for Options {
             max_connections: 16,
             schema: None,
             acquire_timeout: Duration::from_secs(5),
+            tls: weft_tls::Files::default(),
         }
     }
 }
@@ -104,10 +113,13 @@ impl Postgres {
     /// wrong URL or password at start). Does not migrate.
     ///
     /// # Errors
-    /// `Unavailable` when the URL does not parse or the server refuses.
+    /// `Unavailable` when the URL does not parse, the TLS options cannot be
+    /// used (the message names the option and the file), the server's
+    /// certificate does not verify, or the server refuses.
     pub async fn connect(options: &Options) -> Result<Self> {
-        let mut connect = PgConnectOptions::from_str(&options.url)
+        let connect = PgConnectOptions::from_str(&options.url)
             .map_err(|e| Error::Unavailable(format!("database URL: {e}")))?;
+        let mut connect = tls::apply(connect, &options.url, &options.tls)?;
         if let Some(schema) = &options.schema {
             connect = connect.options([("search_path", schema.as_str())]);
         }
@@ -116,7 +128,7 @@ impl Postgres {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await
-            .map_err(row::unavailable)?;
+            .map_err(|e| tls::connect_error(e, &options.tls))?;
         Ok(Self { pool })
     }
 

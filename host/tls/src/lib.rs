@@ -169,6 +169,27 @@ impl Files {
     }
 }
 
+/// Whether a TLS error (a certificate that does not verify, an alert from the
+/// server) is somewhere in `e`'s chain, including inside `std::io::Error`s,
+/// which is how the clients report a failed handshake.
+pub fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && is_tls_error(inner)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 fn read(option: &str, path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| Error::Read {
         option: option.to_owned(),
