@@ -234,10 +234,18 @@ impl Template {
                         }
                         Value::Null => {}
                         other => {
+                            // Weighed before it is written (a huge value stops
+                            // early), then its escapes, which weighing does not
+                            // count but the text carries (`\u0000` is 6 bytes).
+                            let before = budget.used().0;
                             budget.weigh(other).map_err(over(*offset))?;
-                            out.push_str(
-                                &crate::eval::to_json(other).map_err(|m| fail(*offset, (0, m)))?,
-                            );
+                            let text =
+                                crate::eval::to_json(other).map_err(|m| fail(*offset, (0, m)))?;
+                            let weighed = budget.used().0.saturating_sub(before);
+                            budget
+                                .charge(len(&text).saturating_sub(weighed), 0)
+                                .map_err(over(*offset))?;
+                            out.push_str(&text);
                         }
                     }
                 }
