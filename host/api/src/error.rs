@@ -16,6 +16,7 @@ pub struct ApiError {
     details: Vec<Problem>,
     run_id: Option<String>,
     retry_after: Option<u64>,
+    reason: Option<weft_types::SignatureFailure>,
 }
 
 /// `Result` for handlers.
@@ -31,7 +32,28 @@ impl ApiError {
             details: Vec::new(),
             run_id: None,
             retry_after: None,
+            reason: None,
         }
+    }
+
+    /// 401 `invalid_signature`: a signed webhook's check failed; `reason`
+    /// says which.
+    pub fn invalid_signature(reason: weft_types::SignatureFailure) -> Self {
+        use weft_types::SignatureFailure as F;
+        let why = match reason {
+            F::MissingHeader => "a signature header is missing",
+            F::MalformedHeader => "a signature header is malformed",
+            F::BadSignature => "no signature matches the body",
+            F::StaleTimestamp => "the signed timestamp is outside the replay window",
+            F::SecretUnavailable => "the workflow's signing secret is not available",
+        };
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            format!("the webhook signature check failed: {why}"),
+        );
+        e.reason = Some(reason);
+        e
     }
 
     /// 422 `run_failed`: a run ended without answering (a webhook's answer).
@@ -119,6 +141,7 @@ impl IntoResponse for ApiError {
                 message: self.message,
                 details: self.details,
                 run_id: self.run_id,
+                reason: self.reason,
             },
         };
         // A 503 always says when to come back (the store or the broker is down).
@@ -153,6 +176,7 @@ impl From<weft_app::Error> for ApiError {
                 out
             }
             A::Conflict(m) | A::Duplicate(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            A::Signature(reason) => Self::invalid_signature(reason),
             A::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
             A::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             A::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),

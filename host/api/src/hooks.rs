@@ -1,6 +1,8 @@
 //! Webhooks (`/hooks/{token}`) and resume URLs (`/resume/{token}`): no API
 //! key; the unguessable token is the credential, and an unknown or inactive one
-//! is a plain 404.
+//! is a plain 404. A signed webhook's signature and a delivery id are checked
+//! by the application (`weft_app::signing`, `App::start_webhook`): a failed
+//! check is 401 `invalid_signature` with its `reason`.
 
 use crate::extract::{P, Raw};
 use crate::{ApiError, ApiResult, AppState, Bucket, Verdict};
@@ -46,6 +48,11 @@ pub async fn post_hook(
     let call = WebhookCall {
         workflow: wf,
         input,
+        body: body.to_vec(),
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect(),
     };
     Ok(match state.app.start_webhook(call).await? {
         WebhookStart::Accepted(run) => accepted(&run),

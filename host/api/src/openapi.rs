@@ -174,7 +174,9 @@ fn error_description(status: u16) -> &'static str {
         400 => {
             "A malformed body or query (`invalid_request`, naming the parameter or field), or an invalid definition (`invalid_workflow`, with every problem in `details`)."
         }
-        401 => "No valid API key (`unauthenticated`).",
+        401 => {
+            "No valid API key (`unauthenticated`); on a webhook, its signature check failed (`invalid_signature`, the failed check in `reason`)."
+        }
         403 => "The key's role is too low (`forbidden`).",
         404 => "Unknown (or another tenant's) id or token (`not_found`).",
         408 => "The body did not all arrive within the request timeout (`request_timeout`).",

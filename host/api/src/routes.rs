@@ -215,7 +215,7 @@ pub const ROUTES: &[Route] = &[
         .doc("system", "This document.")
         .ok(&[json(200, "The OpenAPI 3.1 document.", s::<serde_json::Map<String, serde_json::Value>>)]),
     route("POST", "/hooks/{token}", "post_hook")
-        .doc("triggers", "Start a run of the workflow whose webhook token this is; a synchronous webhook answers with its `respond` step (any status, headers and body it declares), else the run's output; an async one, or a sync one past its timeout, 202.")
+        .doc("triggers", "Start a run of the workflow whose webhook token this is; a synchronous webhook answers with its `respond` step (any status, headers and body it declares), else the run's output; an async one, or a sync one past its timeout, 202. A signed webhook (`triggers.webhook.signature`) refuses a call whose signature check fails with 401 `invalid_signature` and the failed check as `reason`, starting no run; with `triggers.webhook.dedupe`, a repeated delivery id starts no run and answers as the first delivery did (the same run).")
         .opt_body(s::<serde_json::Value>)
         .ok(&[
             Answer {
@@ -230,7 +230,7 @@ pub const ROUTES: &[Route] = &[
                 content: Content::Any,
             },
         ])
-        .also(&[422, 429]),
+        .also(&[401, 409, 422, 429]),
     route("POST", "/resume/{token}", "post_resume")
         .doc("triggers", "Resume the waiting step this token belongs to; the body becomes its output's payload.")
         .opt_body(s::<serde_json::Value>)

@@ -36,6 +36,9 @@ pub enum Error {
     /// A unique value (a name) is already taken.
     #[error("{0}")]
     Duplicate(String),
+    /// A signed webhook's signature check failed (no run was started).
+    #[error("the webhook signature check failed: {}", .0.as_str())]
+    Signature(weft_types::SignatureFailure),
     /// A hard quota of the tenant is reached.
     #[error("quota exceeded: {0}")]
     Quota(String),

@@ -23,6 +23,7 @@ mod credentials;
 mod deadletters;
 mod error;
 mod runs;
+pub mod signing;
 mod tenants;
 mod triggers;
 mod workflows;

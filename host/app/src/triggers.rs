@@ -1,22 +1,40 @@
 //! Triggers reached without an API key: a workflow's webhook (the unguessable
-//! token is the credential) and a waiting step's resume URL.
+//! token is the credential, and optionally a signature) and a waiting step's
+//! resume URL.
 
 use crate::{App, Error, Result};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::time::Duration;
-use weft_types::{Run, Trigger, WebhookMode, Workflow};
+use weft_types::webhook::MAX_DELIVERY_ID;
+use weft_types::{
+    DeliverySource, Run, SignatureFailure, Trigger, WebhookMode, WebhookSignature, Workflow,
+};
+use weft_worker::now_ms;
 
 /// How long a synchronous webhook waits when the workflow sets nothing.
 pub const DEFAULT_SYNC_WAIT: Duration = Duration::from_secs(30);
 
-/// A webhook call: the workflow it starts and the trigger payload
-/// (`{"body", "query", "headers"}`).
+/// A webhook call: the workflow it starts, the trigger payload
+/// (`{"body", "query", "headers"}`), and the request as received (what a
+/// signature is computed over and a delivery id read from).
 #[derive(Debug, Clone)]
 pub struct WebhookCall {
     /// The active workflow the token belongs to.
     pub workflow: Workflow,
     /// The trigger payload.
     pub input: Value,
+    /// The request body, byte for byte.
+    pub body: Vec<u8>,
+    /// The request headers, names lower-case (values that are not visible
+    /// ASCII are left out).
+    pub headers: BTreeMap<String, String>,
+}
+
+impl WebhookCall {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
 }
 
 /// What starting a run from a webhook gave.
@@ -46,19 +64,52 @@ impl App {
     /// the run's response or end (the workflow's `triggers.webhook.timeout_ms`,
     /// else [`DEFAULT_SYNC_WAIT`]).
     ///
+    /// A signed webhook (`triggers.webhook.signature`) is verified first
+    /// ([`crate::signing`]); with `triggers.webhook.dedupe`, a delivery id
+    /// seen within the retention starts no run and answers as the first
+    /// delivery did (the same run: 202 with its id, or its response once it
+    /// has one). The delivery is recorded in the commit that creates the run,
+    /// so two concurrent deliveries with one id start one run.
+    ///
     /// # Errors
-    /// [`Error::Quota`]; queue or store failures.
+    /// [`Error::Signature`] (counted in metrics); [`Error::Invalid`] for a
+    /// missing or oversized delivery id; [`Error::Quota`]; queue or store failures.
     pub async fn start_webhook(&self, call: WebhookCall) -> Result<WebhookStart> {
         let wf = &call.workflow;
         let def = self
             .handle
             .definition(&wf.tenant_id, &wf.id, wf.version)
             .await?;
-        let run = self
-            .handle
-            .start(&wf.tenant_id, wf, Trigger::Webhook, call.input)
-            .await?;
         let hook = def.triggers.webhook.clone().unwrap_or_default();
+        if let Some(sig) = &hook.signature
+            && let Err(reason) = self.check_signature(&call, sig).await
+        {
+            self.handle.metrics().webhook_rejected(reason.as_str());
+            tracing::info!(workflow.id = %wf.id, reason = %reason, "webhook signature refused");
+            return Err(Error::Signature(reason));
+        }
+        let scheme = hook.signature.as_ref().map(|s| s.scheme);
+        let source = hook.dedupe.as_ref().and_then(|d| d.source(scheme));
+        let run = match source {
+            None => {
+                self.handle
+                    .start(&wf.tenant_id, wf, Trigger::Webhook, call.input.clone())
+                    .await?
+            }
+            Some(source) => {
+                let id = delivery_id(&call, &source)?;
+                match self.start_once(&call, id).await? {
+                    Once::Started(run) => run,
+                    Once::Seen(run) => {
+                        self.handle
+                            .metrics()
+                            .webhook_replays
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        run
+                    }
+                }
+            }
+        };
         if hook.mode == WebhookMode::Async {
             return Ok(WebhookStart::Accepted(run));
         }
@@ -70,6 +121,87 @@ impl App {
             .map_or(DEFAULT_SYNC_WAIT, Duration::from_millis);
         let run = self.handle.wait(&wf.tenant_id, &run.id, wait).await?;
         Ok(WebhookStart::Waited(run))
+    }
+
+    /// Verifies the call's signature with the workflow's signing credential.
+    async fn check_signature(
+        &self,
+        call: &WebhookCall,
+        sig: &WebhookSignature,
+    ) -> std::result::Result<(), SignatureFailure> {
+        let wf = &call.workflow;
+        let secret = match self
+            .handle
+            .signing_secret(&wf.tenant_id, &sig.credential)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(workflow.id = %wf.id, error = %e, "webhook signing credential unavailable");
+                return Err(SignatureFailure::SecretUnavailable);
+            }
+        };
+        let header = |name: &str| call.header(name);
+        crate::signing::verify(
+            sig.scheme,
+            &secret,
+            sig.tolerance_ms(),
+            &header,
+            &call.body,
+            now_ms(),
+        )
+    }
+
+    /// Starts the run of delivery `id` unless an unexpired delivery with that
+    /// id started one: then that run, as it stands.
+    async fn start_once(&self, call: &WebhookCall, id: String) -> Result<Once> {
+        let wf = &call.workflow;
+        let now = now_ms();
+        let seen = |store: Option<weft_store::Delivery>| async move {
+            match store {
+                Some(d) => self
+                    .store()
+                    .get_run(&wf.tenant_id, &d.run_id)
+                    .await?
+                    .map(Once::Seen)
+                    .ok_or(Error::NotFound("run")),
+                None => Err(Error::Conflict(
+                    "a delivery with this id was started at the same time; retry".into(),
+                )),
+            }
+        };
+        if let Some(d) = self
+            .store()
+            .get_delivery(&wf.tenant_id, &wf.id, &id, now)
+            .await?
+        {
+            return seen(Some(d)).await;
+        }
+        let retention = self.handle.options().webhook_delivery_retention_ms;
+        let delivery = weft_store::Delivery {
+            tenant_id: wf.tenant_id.clone(),
+            workflow_id: wf.id.clone(),
+            delivery_id: id.clone(),
+            run_id: String::new(),
+            created_at: now,
+            expires_at: now.saturating_add(i64::try_from(retention).unwrap_or(i64::MAX)),
+        };
+        match self
+            .handle
+            .start_delivery(&wf.tenant_id, wf, call.input.clone(), delivery)
+            .await
+        {
+            Ok(run) => Ok(Once::Started(run)),
+            // Another delivery with this id committed first: its run.
+            Err(weft_worker::Error::Store(weft_store::Error::Duplicate(_))) => {
+                let d = self
+                    .store()
+                    .get_delivery(&wf.tenant_id, &wf.id, &id, now)
+                    .await?;
+                seen(d).await
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Resumes the waiting step a resume token belongs to.
@@ -87,5 +219,37 @@ impl App {
                 }
                 other => other.into(),
             })
+    }
+}
+
+/// A delivery's run: started now, or by an earlier delivery with its id.
+enum Once {
+    Started(Run),
+    Seen(Run),
+}
+
+/// The call's delivery id, from where the workflow says it is.
+fn delivery_id(call: &WebhookCall, source: &DeliverySource) -> Result<String> {
+    let (id, at) = match source {
+        DeliverySource::Header(h) => (call.header(h).map(str::to_owned), format!("header `{h}`")),
+        DeliverySource::Body(p) => {
+            let v = call.input.get("body").and_then(|b| b.pointer(p));
+            let id = match v {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            (id, format!("body at `{p}`"))
+        }
+    };
+    match id {
+        Some(id) if !id.is_empty() && id.len() <= MAX_DELIVERY_ID => Ok(id),
+        Some(id) if !id.is_empty() => Err(Error::Invalid(format!(
+            "the delivery id ({at}) is longer than {MAX_DELIVERY_ID} bytes"
+        ))),
+        _ => Err(Error::Invalid(format!(
+            "this webhook dedupes deliveries: a delivery id is required ({at}, \
+             triggers.webhook.dedupe)"
+        ))),
     }
 }

@@ -215,7 +215,8 @@ impl App {
         }
     }
 
-    /// Sub-workflows and the error workflow must be workflows of the same tenant.
+    /// Sub-workflows and the error workflow must be workflows of the same
+    /// tenant, and a signed webhook's credential a credential of it.
     async fn workflow_refs(&self, actor: &Actor, def: &Definition) -> Result<Vec<Problem>> {
         let mut refs = Vec::new();
         if let Some(e) = &def.error_workflow {
@@ -232,6 +233,27 @@ impl App {
             {
                 problems.push(Problem::new(path, format!("unknown workflow `{id}`")));
             }
+        }
+        // A signed webhook's secret is a credential of the tenant.
+        if let Some(sig) = def
+            .triggers
+            .webhook
+            .as_ref()
+            .and_then(|w| w.signature.as_ref())
+            && !sig.credential.trim().is_empty()
+            && self
+                .store()
+                .credential_by_name(&actor.tenant_id, &sig.credential)
+                .await?
+                .is_none()
+        {
+            problems.push(Problem::new(
+                "/triggers/webhook/signature/credential",
+                format!(
+                    "unknown credential `{}` (create it with the signing secret first)",
+                    sig.credential
+                ),
+            ));
         }
         Ok(problems)
     }

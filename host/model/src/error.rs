@@ -20,7 +20,7 @@ pub struct ErrorDetail {
     /// Stable, for programs: `not_found`, `invalid_request`, `invalid_workflow`,
     /// `unauthenticated`, `forbidden`, `conflict`, `payload_too_large`,
     /// `rate_limited`, `quota_exceeded`, `run_failed`, `request_timeout`, `unavailable`,
-    /// `internal`.
+    /// `invalid_signature`, `internal`.
     pub code: String,
     /// For humans.
     pub message: String,
@@ -30,6 +30,9 @@ pub struct ErrorDetail {
     /// The run this error is about (`run_failed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// Which check of a signed webhook failed (`invalid_signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<weft_types::SignatureFailure>,
 }
 
 impl ErrorBody {
@@ -41,6 +44,7 @@ impl ErrorBody {
                 message: message.into(),
                 details: Vec::new(),
                 run_id: None,
+                reason: None,
             },
         }
     }

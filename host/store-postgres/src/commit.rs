@@ -189,5 +189,8 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     for e in &c.outbox {
         insert_outbox(tx, e).await?;
     }
+    if let Some(d) = &c.delivery {
+        crate::deliveries::insert(tx, d).await?;
+    }
     Ok(())
 }

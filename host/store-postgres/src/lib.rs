@@ -41,6 +41,7 @@
 //!   verify the server (see `tls.rs`).
 
 mod commit;
+mod deliveries;
 mod migrate;
 mod row;
 mod store;

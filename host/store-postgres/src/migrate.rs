@@ -18,6 +18,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0002_attempt_logs.sql"),
     ),
     (
+        3,
+        "webhook_deliveries",
+        include_str!("../../../migrations/postgres/0003_webhook_deliveries.sql"),
+    ),
+    (
         4,
         "credential_binding",
         include_str!("../../../migrations/postgres/0004_credential_binding.sql"),

@@ -631,6 +631,20 @@ impl Store for Postgres {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn get_delivery(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        delivery_id: &str,
+        now: i64,
+    ) -> Result<Option<weft_store::Delivery>> {
+        crate::deliveries::get(self, tenant, workflow_id, delivery_id, now).await
+    }
+
+    async fn prune_deliveries(&self, now: i64, limit: u32) -> Result<u64> {
+        crate::deliveries::prune(self, now, limit).await
+    }
+
     async fn due_schedules(&self, at: i64, n: u32) -> Result<Vec<Schedule>> {
         let sql = format!(
             "SELECT {SCHEDULE} FROM schedules WHERE next_fire_at <= $1 \

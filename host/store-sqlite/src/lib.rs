@@ -55,6 +55,7 @@
 mod actor;
 mod connect;
 mod credentials;
+mod deliveries;
 mod error;
 mod migrate;
 mod options;

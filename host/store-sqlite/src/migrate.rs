@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0003_attempt_logs.sql"),
     ),
     (
+        4,
+        "webhook deliveries",
+        include_str!("../../../migrations/sqlite/0004_webhook_deliveries.sql"),
+    ),
+    (
         5,
         "credential binding",
         include_str!("../../../migrations/sqlite/0005_credential_binding.sql"),

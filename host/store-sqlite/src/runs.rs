@@ -5,7 +5,7 @@ use crate::row::{Cols, execute, json, opt_json, opt_text};
 use crate::{Error, Result, Sqlite};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
-use weft_store::{Commit, OutboxEntry, ScheduleAdvance};
+use weft_store::{Commit, Delivery, OutboxEntry, ScheduleAdvance};
 use weft_types::{Attempt, Parent, Run, Step};
 
 // The columns of each table, in the order values are bound; macros so that
@@ -121,6 +121,7 @@ struct Encoded {
     attempts: Vec<Vec<Value>>,
     schedule: Option<ScheduleAdvance>,
     outbox: Vec<OutboxEntry>,
+    delivery: Option<Delivery>,
 }
 
 /// One transaction: conditional run updates, run inserts, step and attempt
@@ -164,6 +165,7 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
             .collect::<Result<_>>()?,
         schedule: c.schedule.clone(),
         outbox: c.outbox.clone(),
+        delivery: c.delivery.clone(),
     };
     s.write(move |conn| immediate(conn, |tx| apply(tx, &encoded)))
         .await
@@ -191,6 +193,9 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
     }
     for e in &c.outbox {
         crate::outbox::insert(conn, e)?;
+    }
+    if let Some(d) = &c.delivery {
+        crate::deliveries::insert(conn, d)?;
     }
     Ok(())
 }

@@ -134,6 +134,19 @@ impl Store for Sqlite {
         credentials::reseal(self, credential, previous_nonce).await
     }
 
+    async fn get_delivery(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        delivery_id: &str,
+        now: i64,
+    ) -> Result<Option<weft_store::Delivery>> {
+        crate::deliveries::get(self, tenant, workflow_id, delivery_id, now).await
+    }
+    async fn prune_deliveries(&self, now: i64, limit: u32) -> Result<u64> {
+        crate::deliveries::prune(self, now, limit).await
+    }
+
     async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>> {
         workflows::due_schedules(self, at, limit).await
     }

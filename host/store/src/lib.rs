@@ -25,7 +25,7 @@ pub mod memory;
 mod port;
 
 pub use port::{
-    AuditEntry, Commit, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance, Store,
+    AuditEntry, Commit, Delivery, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance, Store,
 };
 
 /// Why a store call failed.

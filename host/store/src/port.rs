@@ -40,6 +40,30 @@ pub struct Commit {
     pub schedule: Option<ScheduleAdvance>,
     /// Tasks to publish, written with the rest (the transactional outbox).
     pub outbox: Vec<OutboxEntry>,
+    /// A webhook delivery id recorded with the run it starts.
+    /// # Errors: `Duplicate` when an unexpired delivery with the same
+    /// (tenant, workflow, id) exists (an expired one is replaced).
+    pub delivery: Option<Delivery>,
+}
+
+/// A webhook delivery id seen for a workflow, and the run it started: a
+/// repeated delivery starts no second run and gets that run's answer
+/// (`docs/SECURITY.md`, A6). Unique by (tenant, workflow, delivery id) while
+/// unexpired; pruned once expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The workflow's tenant.
+    pub tenant_id: String,
+    /// The workflow the webhook belongs to.
+    pub workflow_id: String,
+    /// The sender's delivery id (at most `weft_types::webhook::MAX_DELIVERY_ID` bytes).
+    pub delivery_id: String,
+    /// The run the first delivery started.
+    pub run_id: String,
+    /// When it was first seen (ms since the epoch).
+    pub created_at: i64,
+    /// From then on it is forgotten (ms since the epoch).
+    pub expires_at: i64,
 }
 
 /// A task to publish, written in the same transaction as the decision that
@@ -244,6 +268,19 @@ pub trait Store: Send + Sync + 'static {
         credential: &CredentialRecord,
         previous_nonce: &[u8],
     ) -> Result<bool>;
+
+    // ---- webhook deliveries
+
+    /// The unexpired delivery (`expires_at` after `now`) of a workflow by its id.
+    async fn get_delivery(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        delivery_id: &str,
+        now: i64,
+    ) -> Result<Option<Delivery>>;
+    /// Deletes up to `limit` deliveries expired at `now` (any tenant); how many.
+    async fn prune_deliveries(&self, now: i64, limit: u32) -> Result<u64>;
 
     // ---- schedules
 

@@ -7,7 +7,7 @@ use crate::{Handle, Result, new_id, now_ms};
 use std::time::Duration;
 use weft_engine::run::{Decision, Plan, TRIGGER};
 use weft_queue::Task;
-use weft_store::{Commit, OutboxEntry, RunState, ScheduleAdvance};
+use weft_store::{Commit, Delivery, OutboxEntry, RunState, ScheduleAdvance};
 use weft_types::{ErrorKind, Failure, Run, Status, Step};
 
 /// The longest delay a task is published with (a retry's backoff, a wait);
@@ -15,12 +15,14 @@ use weft_types::{ErrorKind, Failure, Run, Status, Step};
 pub(crate) const MAX_TASK_DELAY: Duration = Duration::from_secs(24 * 3_600);
 
 impl Handle {
-    /// Commits a decision, then publishes what it made due and wakes waiters.
+    /// Commits a decision (with the schedule tick or the webhook delivery it
+    /// consumes), then publishes what it made due and wakes waiters.
     pub(crate) async fn apply(
         &self,
         tenant: &str,
         d: Decision,
         schedule: Option<ScheduleAdvance>,
+        delivery: Option<Delivery>,
     ) -> Result<Run> {
         let now = now_ms();
         let mut commit = Commit {
@@ -29,6 +31,7 @@ impl Handle {
             attempts: d.attempts,
             schedule,
             outbox: Vec::new(),
+            delivery,
         };
         let mut tasks: Vec<(Task, Option<Duration>)> = Vec::new();
         for s in &d.starts {

@@ -36,6 +36,7 @@ mod relay;
 mod runtime;
 pub mod schedule;
 mod serve;
+mod signing;
 mod slots;
 mod state;
 

@@ -29,7 +29,10 @@ pub struct Metrics {
     pub deferred: AtomicU64,
     /// Dead-lettered tasks whose step was failed as poison.
     pub dead_lettered: AtomicU64,
+    /// Webhook calls answered with an earlier delivery's run (dedupe).
+    pub webhook_replays: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
+    webhook_rejections: Mutex<BTreeMap<&'static str, u64>>,
     failures: Mutex<BTreeMap<String, u64>>,
     hist: Mutex<([u64; BUCKETS.len()], u64, f64)>,
 }
@@ -53,6 +56,16 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(reason.to_owned())
+            .or_default() += 1;
+    }
+
+    /// A signed webhook was refused for `reason` (no run started).
+    pub fn webhook_rejected(&self, reason: &'static str) {
+        *self
+            .webhook_rejections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(reason)
             .or_default() += 1;
     }
 
@@ -124,6 +137,24 @@ impl Metrics {
             "Dead-lettered tasks whose step was failed as poison.",
             self.dead_lettered.load(Ordering::Relaxed),
         );
+        c(
+            out,
+            "weft_webhook_replays_total",
+            "Webhook calls answered with the run of an earlier delivery with the same id.",
+            self.webhook_replays.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP weft_webhook_rejections_total Signed webhook calls refused, by reason.\n# TYPE weft_webhook_rejections_total counter"
+        );
+        for (r, n) in self
+            .webhook_rejections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(out, "weft_webhook_rejections_total{{reason=\"{r}\"}} {n}");
+        }
         let _ = writeln!(
             out,
             "# HELP weft_runs_finished_total Runs that ended, by status.\n# TYPE weft_runs_finished_total counter"

@@ -20,6 +20,14 @@ pub struct Options {
     /// Longest `timeout_ms` a workflow may set (the deadline of a run), in
     /// milliseconds; refused at save, clamped at run time, as above.
     pub max_run_timeout_ms: u64,
+    /// Widest replay window a signed webhook may set
+    /// (`triggers.webhook.signature.tolerance_ms`), in milliseconds; refused
+    /// at save, clamped at run time.
+    pub max_webhook_tolerance_ms: u64,
+    /// How long a webhook delivery id is remembered (a repeat within it
+    /// starts no second run), in milliseconds; expired ids are pruned by the
+    /// sweeper.
+    pub webhook_delivery_retention_ms: u64,
     /// Added to a step's timeout to form its lease, in milliseconds.
     pub lease_grace_ms: u64,
     /// How often a running attempt checks that its run has not ended in
@@ -72,6 +80,8 @@ impl Default for Options {
             default_step_timeout_ms: 30_000,
             max_step_timeout_ms: weft_engine::MAX_STEP_TIMEOUT_MS,
             max_run_timeout_ms: weft_engine::MAX_RUN_TIMEOUT_MS,
+            max_webhook_tolerance_ms: weft_engine::MAX_WEBHOOK_TOLERANCE_MS,
+            webhook_delivery_retention_ms: 24 * 3_600_000,
             lease_grace_ms: 5_000,
             lease_check_ms: 1_000,
             sweep_interval_ms: 1_000,
@@ -94,6 +104,7 @@ impl Options {
         weft_engine::DefinitionLimits {
             max_step_timeout_ms: self.max_step_timeout_ms,
             max_run_timeout_ms: self.max_run_timeout_ms,
+            max_webhook_tolerance_ms: self.max_webhook_tolerance_ms,
             ..weft_engine::DefinitionLimits::default()
         }
     }

@@ -158,8 +158,33 @@ impl Handle {
         trigger: Trigger,
         input: Value,
     ) -> Result<Run> {
-        self.start_with(tenant, workflow, trigger, input, None)
+        self.start_with(tenant, workflow, trigger, input, None, None)
             .await
+    }
+
+    /// Starts a run like [`Handle::start`], recording the webhook `delivery`
+    /// (its `run_id` set to the new run's) in the same commit, so that two
+    /// deliveries with one id never both start a run.
+    ///
+    /// # Errors
+    /// Store `Duplicate` when an unexpired delivery with this id exists (no
+    /// run is started); as [`Handle::start`].
+    pub async fn start_delivery(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        input: Value,
+        delivery: weft_store::Delivery,
+    ) -> Result<Run> {
+        self.start_with(
+            tenant,
+            workflow,
+            Trigger::Webhook,
+            input,
+            None,
+            Some(delivery),
+        )
+        .await
     }
 
     pub(crate) async fn start_with(
@@ -169,6 +194,7 @@ impl Handle {
         trigger: Trigger,
         input: Value,
         schedule: Option<ScheduleAdvance>,
+        delivery: Option<weft_store::Delivery>,
     ) -> Result<Run> {
         let def = self
             .definition(tenant, &workflow.id, workflow.version)
@@ -181,13 +207,17 @@ impl Handle {
         }
         let now = now_ms();
         let run = new_run(tenant, workflow, trigger, input, now);
+        let delivery = delivery.map(|d| weft_store::Delivery {
+            run_id: run.id.clone(),
+            ..d
+        });
         let limits = self.options().limits;
         let decision = Plan::start(&def, &RandomIds, limits, now, run).finish();
         self.0
             .metrics
             .runs_started
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.apply(tenant, decision, schedule).await
+        self.apply(tenant, decision, schedule, delivery).await
     }
 
     /// Starts a new run of `run_id`'s workflow version with the same input,
@@ -234,7 +264,7 @@ impl Handle {
             from,
         )
         .map_err(Error::Invalid)?;
-        self.apply(tenant, plan.finish(), None).await
+        self.apply(tenant, plan.finish(), None, None).await
     }
 
     /// Cancels a run (and its sub-workflow runs).
@@ -383,7 +413,7 @@ impl Handle {
                 let run = plan.run().clone();
                 return Ok((answer, RunState { run, steps }));
             }
-            match self.apply(tenant, plan.finish(), None).await {
+            match self.apply(tenant, plan.finish(), None, None).await {
                 Ok(run) => return Ok((answer, RunState { run, steps })),
                 Err(Error::Store(weft_store::Error::Stale(_))) => {
                     self.0

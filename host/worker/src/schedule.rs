@@ -53,8 +53,15 @@ impl Handle {
         match workflow {
             Some(wf) if wf.active && fire.run_now => {
                 let input = json!({"body": {"scheduled_at": s.next_fire_at, "fired_at": now}});
-                self.start_with(&s.tenant_id, &wf, Trigger::Schedule, input, Some(advance))
-                    .await?;
+                self.start_with(
+                    &s.tenant_id,
+                    &wf,
+                    Trigger::Schedule,
+                    input,
+                    Some(advance),
+                    None,
+                )
+                .await?;
             }
             _ => {
                 self.store()

@@ -183,6 +183,8 @@ impl Handle {
             }
         }
         self.fire_schedules(now).await?;
+        // Webhook delivery ids past their retention: forgotten.
+        self.store().prune_deliveries(now, SWEEP_BATCH).await?;
         self.sweep_dead_letters().await
     }
 

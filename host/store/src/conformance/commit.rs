@@ -23,6 +23,7 @@ where
         attempts: vec![a1.clone()],
         schedule: None,
         outbox: Vec::new(),
+        delivery: None,
     };
     store.commit(&c).await.unwrap();
     let state = store.load_run(A, "run_1").await.unwrap().expect("the run");
@@ -155,6 +156,7 @@ where
             next: 6_000,
         }),
         outbox: Vec::new(),
+        delivery: None,
     };
     let mut stale = good.clone();
     let mut r2_stale = next(&r2).0;
@@ -229,6 +231,7 @@ where
         attempts: vec![a1.clone()],
         schedule: None,
         outbox: Vec::new(),
+        delivery: None,
     };
     store.commit(&c).await.unwrap();
 
@@ -249,6 +252,7 @@ where
         attempts: vec![a1_done.clone()],
         schedule: None,
         outbox: Vec::new(),
+        delivery: None,
     };
     store.commit(&c).await.unwrap();
     let state = store.load_run(A, "run_1").await.unwrap().unwrap();

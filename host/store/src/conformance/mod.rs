@@ -13,6 +13,7 @@
 mod commit;
 mod concurrency;
 mod credentials;
+mod deliveries;
 mod isolation;
 mod logs;
 mod outbox;
@@ -25,6 +26,7 @@ mod workflows;
 pub use commit::*;
 pub use concurrency::*;
 pub use credentials::*;
+pub use deliveries::*;
 pub use isolation::*;
 pub use logs::*;
 pub use outbox::*;
@@ -276,6 +278,9 @@ macro_rules! conformance_tests {
             outbox_claim_oldest_first_and_leased,
             outbox_delete_and_oldest,
             active_runs_counts_live_runs_per_tenant,
+            deliveries_one_run_per_id,
+            deliveries_expire_and_prune,
+            deliveries_concurrent_one_wins,
         );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {

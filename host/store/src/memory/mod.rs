@@ -30,6 +30,8 @@ struct Inner {
     audit: Vec<AuditEntry>,
     /// By (created_at, id): entry and claimed-until.
     outbox: BTreeMap<(i64, String), (OutboxEntry, i64)>,
+    /// Webhook deliveries by (tenant, workflow, delivery id).
+    deliveries: BTreeMap<Key3, crate::Delivery>,
 }
 
 /// The in-memory store.
@@ -400,6 +402,37 @@ impl Store for Memory {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn get_delivery(
+        &self,
+        tenant: &str,
+        workflow_id: &str,
+        delivery_id: &str,
+        now: i64,
+    ) -> Result<Option<crate::Delivery>> {
+        let key = (tenant.to_owned(), workflow_id.to_owned(), delivery_id.to_owned());
+        Ok(self
+            .lock()
+            .deliveries
+            .get(&key)
+            .filter(|d| d.expires_at > now)
+            .cloned())
+    }
+
+    async fn prune_deliveries(&self, now: i64, limit: u32) -> Result<u64> {
+        let mut g = self.lock();
+        let expired: Vec<Key3> = g
+            .deliveries
+            .iter()
+            .filter(|(_, d)| d.expires_at <= now)
+            .take(limit as usize)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &expired {
+            g.deliveries.remove(k);
+        }
+        Ok(expired.len() as u64)
     }
 
     async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>> {

@@ -24,6 +24,31 @@ impl Inner {
             }
         }
         self.check_refs(c)?;
+        if let Some(d) = &c.delivery {
+            let key = (
+                d.tenant_id.clone(),
+                d.workflow_id.clone(),
+                d.delivery_id.clone(),
+            );
+            if self
+                .deliveries
+                .get(&key)
+                .is_some_and(|old| old.expires_at > d.created_at)
+            {
+                return Err(Error::Duplicate(format!(
+                    "delivery `{}` was seen",
+                    d.delivery_id
+                )));
+            }
+        }
+        if let Some(d) = &c.delivery {
+            let key = (
+                d.tenant_id.clone(),
+                d.workflow_id.clone(),
+                d.delivery_id.clone(),
+            );
+            self.deliveries.insert(key, d.clone());
+        }
         for (run, _) in &c.runs {
             self.runs.insert(k2(&run.tenant_id, &run.id), run.clone());
         }
