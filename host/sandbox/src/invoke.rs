@@ -261,12 +261,14 @@ impl Sandbox {
                 } else {
                     secrets.scrub_str(&text)
                 };
-                serde_json::from_str(&text).map_err(|e| {
-                    Failure::of(
-                        Reason::InvalidOutput,
-                        format!("the plugin's output is not JSON: {e}"),
-                    )
-                })
+                serde_json::from_str(&text)
+                    .map(|v| secrets.scrub_json(v))
+                    .map_err(|e| {
+                        Failure::of(
+                            Reason::InvalidOutput,
+                            format!("the plugin's output is not JSON: {e}"),
+                        )
+                    })
             }
             Ok(Ok(Err(pe))) => Err(Failure {
                 // Scrub before cutting, so the cut cannot leave a piece of a secret.

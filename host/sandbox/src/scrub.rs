@@ -163,6 +163,28 @@ impl Scrubber {
         Some(out)
     }
 
+    /// Every string (and key) of a parsed JSON value scrubbed: a form that
+    /// JSON escaping doubled in the text (`\\u0073...`) is one decode away
+    /// here.
+    pub(crate) fn scrub_json(&self, v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        if self.is_empty() {
+            return v;
+        }
+        match v {
+            Value::String(s) => Value::String(self.scrub_str(&s)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|i| self.scrub_json(i)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.scrub_str(&k), self.scrub_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// [`Scrubber::scrub`] for strings.
     pub(crate) fn scrub_str(&self, s: &str) -> String {
         match self.scrub(s.as_bytes()) {

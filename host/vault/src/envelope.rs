@@ -182,9 +182,26 @@ impl Keyring {
     /// As [`Keyring::open`] for the wrapped key; [`Error::TooLarge`] past the
     /// cipher's limit (256 GiB); [`Error::Random`].
     pub fn seal(&self, wrapped: &[u8], binding: &Binding<'_>, plaintext: &[u8]) -> Result<Sealed> {
+        self.seal_version(wrapped, binding, BINDING_VERSION, plaintext)
+    }
+
+    /// Seals under binding `version`. Weft writes only [`BINDING_VERSION`];
+    /// older versions exist so the re-sealing of older rows can be tested
+    /// against real ciphertexts.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`]; [`Error::BindingVersion`] for an unknown version.
+    #[doc(hidden)]
+    pub fn seal_version(
+        &self,
+        wrapped: &[u8],
+        binding: &Binding<'_>,
+        version: u32,
+        plaintext: &[u8],
+    ) -> Result<Sealed> {
+        let aad = binding.aad(version).ok_or(Error::BindingVersion(version))?;
         let key = self.unwrap(binding.tenant_id, wrapped)?;
         let nonce = nonce()?;
-        let aad = binding.aad(BINDING_VERSION).ok_or(Error::TooLarge)?;
         let ciphertext = cipher(&key)
             .encrypt(
                 &XNonce::from(nonce),
