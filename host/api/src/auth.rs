@@ -1,10 +1,14 @@
 //! Who is calling: the bearer API key becomes a [`weft_app::Actor`] (the
 //! application checks the key); the tenant comes only from the key, never from
-//! a body or a query. Authenticated calls are then rate-limited per tenant.
+//! a body or a query. Authenticated calls are then rate-limited per tenant,
+//! and the key's role is held against the route's least role (from the route
+//! table) before any body is read, so a refused caller learns nothing about
+//! what the body should have been. The application checks the role again.
 
+use crate::routes::ROUTES;
 use crate::{ApiError, AppState};
 use crate::{Bucket, Verdict};
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use std::ops::Deref;
 use weft_app::Actor;
@@ -40,6 +44,16 @@ impl FromRequestParts<AppState> for Caller {
                 // Limiter down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
                 Verdict::Unavailable | Verdict::Allow => {}
             }
+        }
+        let matched = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let route = ROUTES
+            .iter()
+            .find(|r| Some(r.path) == matched && r.method == parts.method.as_str());
+        if let Some(need) = route.and_then(|r| r.role) {
+            actor.require(need)?;
         }
         Ok(Self(actor))
     }
