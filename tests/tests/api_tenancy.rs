@@ -293,3 +293,26 @@ async fn keys_are_checked_roles_are_enforced_and_secrets_never_come_back() {
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn a2_a_tenant_named_in_a_body_or_a_query_is_refused_not_obeyed() {
+    let app = TestApp::builder().memory().start().await;
+    let b_key = app.tenant("b").await;
+    let def = json!({"name": "mine", "tenant_id": "b",
+        "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]});
+    let r = app.post("/v1/workflows", def).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.to_string().contains("tenant_id"), "{}", r.body);
+    for path in ["/v1/workflows?tenant_id=b", "/v1/runs?tenant_id=b"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(
+            r.body.to_string().contains("tenant_id"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    // Nothing was made for, or shown from, the other tenant.
+    let theirs = app.call_as(&b_key, "GET", "/v1/workflows", None).await;
+    assert_eq!(theirs.expect(200)["items"], json!([]));
+}
