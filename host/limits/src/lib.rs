@@ -59,6 +59,7 @@ pub mod conformance;
 pub mod memory;
 mod options;
 mod ports;
+mod tls;
 
 pub use options::{Options, Rates};
 
@@ -151,6 +152,8 @@ pub struct TenantLimits {
     bucket: redis::Script,
     slot: redis::Script,
     unavailable: AtomicU64,
+    /// Over TLS: what the server's certificate is checked against (errors).
+    tls_trust: Option<String>,
 }
 
 impl std::fmt::Debug for TenantLimits {
@@ -162,23 +165,37 @@ impl std::fmt::Debug for TenantLimits {
 }
 
 impl TenantLimits {
-    /// Limits on the Redis of `options` ([`TenantLimits::connect`]).
+    /// Limits on the Redis of `options`, over TLS when the URL is
+    /// `rediss://` (with `options.tls`'s CA file and client certificate);
+    /// otherwise as [`TenantLimits::connect`].
     ///
     /// # Errors
-    /// The URL does not parse.
+    /// The URL does not parse, or a TLS file cannot be used (the message
+    /// names the option and the file).
     pub async fn open(options: &Options) -> Result<Self, redis::RedisError> {
-        Self::connect(&options.url, &options.prefix).await
+        let (client, trust) = tls::client(options)?;
+        Self::with_client(client, &options.prefix, trust).await
     }
 
     /// Limits on the Redis at `url`, with keys under `prefix:`, and the
     /// default [`Rates`]. Does not wait for Redis: a Redis that is down only
-    /// makes answers `Unavailable`.
+    /// makes answers `Unavailable`. A `rediss://` URL verifies the server
+    /// against the system's trusted roots.
     ///
     /// # Errors
     /// The URL does not parse.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+        let trust = tls::is_rediss(url).then(|| tls::SYSTEM_ROOTS.to_owned());
+        Self::with_client(redis::Client::open(url)?, prefix, trust).await
+    }
+
+    async fn with_client(
+        client: redis::Client,
+        prefix: &str,
+        tls_trust: Option<String>,
+    ) -> Result<Self, redis::RedisError> {
         let limits = Self {
+            tls_trust,
             client,
             rates: Rates::default(),
             conn: Mutex::new(None),
@@ -187,8 +204,9 @@ impl TenantLimits {
             slot: redis::Script::new(SLOT),
             unavailable: AtomicU64::new(0),
         };
-        if limits.connection().await.is_none() {
-            tracing::warn!("redis is not reachable; limits answer `unavailable` until it is");
+        if limits.connect_now().await.is_err() {
+            let e = tls::diagnose(&limits.client, limits.tls_trust.as_deref()).await;
+            tracing::warn!(error = %e, "redis is not reachable; limits answer `unavailable` until it is");
         }
         Ok(limits)
     }
@@ -211,17 +229,23 @@ impl TenantLimits {
     }
 
     async fn connection(&self) -> Option<ConnectionManager> {
+        self.connect_now().await.ok()
+    }
+
+    /// The connection, made now if there is none; why not, if it cannot be.
+    async fn connect_now(&self) -> Result<ConnectionManager, String> {
         let mut g = self.conn.lock().await;
         if let Some(c) = g.as_ref() {
-            return Some(c.clone());
+            return Ok(c.clone());
         }
         let made = tokio::time::timeout(CALL_TIMEOUT, self.client.get_connection_manager()).await;
         match made {
             Ok(Ok(c)) => {
                 *g = Some(c.clone());
-                Some(c)
+                Ok(c)
             }
-            _ => None,
+            Ok(Err(e)) => Err(tls::describe(&e, self.tls_trust.as_deref())),
+            Err(_) => Err("no connection within 250 ms".into()),
         }
     }
 
@@ -317,10 +341,10 @@ impl TenantLimits {
     /// # Errors
     /// A message saying why not.
     pub async fn ping(&self) -> Result<(), String> {
-        let mut conn = self
-            .connection()
-            .await
-            .ok_or_else(|| "redis is not reachable".to_owned())?;
+        let Ok(mut conn) = self.connect_now().await else {
+            let e = tls::diagnose(&self.client, self.tls_trust.as_deref()).await;
+            return Err(format!("redis is not reachable: {e}"));
+        };
         let cmd = redis::cmd("PING");
         let r: Result<Result<String, _>, _> =
             tokio::time::timeout(CALL_TIMEOUT, cmd.query_async(&mut conn)).await;

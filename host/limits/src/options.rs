@@ -13,6 +13,9 @@ pub struct Options {
     /// Prefix of every key (`PREFIX:rate:...`, `PREFIX:slots:...`); processes
     /// of one deployment share it.
     pub prefix: String,
+    /// `[redis.tls]`: the CA file and client certificate for TLS (turned on
+    /// by a `rediss://` URL).
+    pub tls: weft_tls::Files,
 }
 
 impl Default for Options {
@@ -20,6 +23,7 @@ impl Default for Options {
         Self {
             url: String::new(),
             prefix: "weft".into(),
+            tls: weft_tls::Files::default(),
         }
     }
 }

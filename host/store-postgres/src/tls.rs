@@ -3,7 +3,8 @@
 //! accepted: `verify-full` (chain and host name) and `verify-ca` (chain
 //! only); `disable` is plain TCP. `allow`, `prefer` and `require` encrypt
 //! without checking whom we talk to, so they are refused with a message that
-//! says what to write instead.
+//! says what to write instead. sqlx adds `database.tls.ca_file` to the
+//! system's roots.
 
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use weft_store::{Error, Result};
@@ -79,7 +80,7 @@ pub(crate) fn connect_error(e: sqlx::Error, files: &weft_tls::Files) -> Error {
     }
     let trust = files.ca_file.as_ref().map_or_else(
         || "the system's trusted roots (no database.tls.ca_file)".to_owned(),
-        |p| format!("{SECTION}.ca_file = {}", p.display()),
+        |p| format!("the system's roots and {SECTION}.ca_file = {}", p.display()),
     );
     Error::Unavailable(format!(
         "postgres: {e} (the server's certificate was checked against {trust})"

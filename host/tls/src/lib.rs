@@ -65,7 +65,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[serde(default, deny_unknown_fields)]
 pub struct Files {
     /// PEM certificates of the authority (or authorities) that signed the
-    /// server's certificate. Unset: the system's trusted roots.
+    /// server's certificate. Unset: the system's trusted roots. (sqlx and
+    /// lapin add it to those roots; the redis client trusts it alone.)
     pub ca_file: Option<PathBuf>,
     /// PEM certificate chain to present when the server asks for a client
     /// certificate (with `client_key_file`).
@@ -170,12 +171,19 @@ impl Files {
 }
 
 /// Whether a TLS error (a certificate that does not verify, an alert from the
-/// server) is somewhere in `e`'s chain, including inside `std::io::Error`s,
-/// which is how the clients report a failed handshake.
+/// server) is somewhere in `e`'s chain, including inside `std::io::Error`s
+/// and shared `Arc<dyn Error>`s, which is how the clients report a failed
+/// handshake.
 pub fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
     let mut next = Some(e);
     while let Some(e) = next {
         if e.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = e.downcast_ref::<Shared>()
+            && is_tls_error(inner.as_ref())
+        {
             return true;
         }
         if let Some(inner) = e

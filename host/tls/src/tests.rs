@@ -88,3 +88,19 @@ fn errors_name_the_option_and_the_file() {
         "{e}"
     );
 }
+
+#[test]
+fn tls_errors_are_found_through_io_and_shared_wrappers() {
+    use std::sync::Arc;
+    let tls = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        )
+    };
+    assert!(is_tls_error(&tls()));
+    let shared: Arc<dyn std::error::Error + Send + Sync> = Arc::new(tls());
+    assert!(is_tls_error(&shared));
+    let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    assert!(!is_tls_error(&refused));
+}
