@@ -69,7 +69,12 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
     }
     for status in r.errors() {
         let mut resp = json!({
-            "description": error_description(status),
+            "description": if status == 401 && r.role.is_none() {
+                // No API key on this route: a signed webhook's check.
+                "The webhook's signature check failed (`invalid_signature`, the failed check in `reason`: `missing_header`, `malformed_header`, `bad_signature`, `stale_timestamp`, `secret_unavailable`); no run was started."
+            } else {
+                error_description(status)
+            },
             "content": {"application/json": {"schema": error}},
         });
         if matches!(status, 429 | 503) {
@@ -174,9 +179,7 @@ fn error_description(status: u16) -> &'static str {
         400 => {
             "A malformed body or query (`invalid_request`, naming the parameter or field), or an invalid definition (`invalid_workflow`, with every problem in `details`)."
         }
-        401 => {
-            "No valid API key (`unauthenticated`); on a webhook, its signature check failed (`invalid_signature`, the failed check in `reason`)."
-        }
+        401 => "No valid API key (`unauthenticated`).",
         403 => "The key's role is too low (`forbidden`).",
         404 => "Unknown (or another tenant's) id or token (`not_found`).",
         408 => "The body did not all arrive within the request timeout (`request_timeout`).",
