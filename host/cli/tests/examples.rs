@@ -76,6 +76,10 @@ async fn every_example_parses_and_validates_against_the_bundled_connectors() {
                 for p in validate::check(&def, &catalog, &limits) {
                     failures.push(format!("examples/{name}: {p}"));
                 }
+                // Examples show the current forms (no workflow-wide credential grants).
+                for p in validate::warnings(&def, &catalog) {
+                    failures.push(format!("examples/{name}: warning: {p}"));
+                }
             }
         }
     }
