@@ -64,17 +64,17 @@ pub struct DefinitionLimits {
     pub max_step_timeout_ms: u64,
     /// Longest `timeout_ms` of a workflow (the deadline of a run), in milliseconds.
     pub max_run_timeout_ms: u64,
-    /// Most problems reported at once.
     /// Widest replay window a signed webhook may set
     /// (`triggers.webhook.signature.tolerance_ms`), in milliseconds.
     pub max_webhook_tolerance_ms: u64,
+    /// Most problems reported at once.
     pub max_problems: usize,
 }
 
-/// The default [`DefinitionLimits::max_step_timeout_ms`]: one hour.
 /// The default [`DefinitionLimits::max_webhook_tolerance_ms`]: one hour.
 pub const MAX_WEBHOOK_TOLERANCE_MS: u64 = 3_600_000;
 
+/// The default [`DefinitionLimits::max_step_timeout_ms`]: one hour.
 pub const MAX_STEP_TIMEOUT_MS: u64 = 3_600_000;
 /// The default [`DefinitionLimits::max_run_timeout_ms`]: seven days.
 pub const MAX_RUN_TIMEOUT_MS: u64 = 7 * 24 * 3_600_000;
@@ -90,8 +90,8 @@ impl Default for DefinitionLimits {
             max_wait_ms: 366 * 24 * 3_600 * 1_000,
             max_step_timeout_ms: MAX_STEP_TIMEOUT_MS,
             max_run_timeout_ms: MAX_RUN_TIMEOUT_MS,
-            max_problems: 100,
             max_webhook_tolerance_ms: MAX_WEBHOOK_TOLERANCE_MS,
+            max_problems: 100,
         }
     }
 }
@@ -106,10 +106,10 @@ impl DefinitionLimits {
         clamp_opt(&mut def.timeout_ms, self.max_run_timeout_ms);
         if let Some(w) = def.triggers.webhook.as_mut() {
             clamp_opt(&mut w.timeout_ms, validate::MAX_WEBHOOK_TIMEOUT_MS);
-        }
             if let Some(sig) = w.signature.as_mut() {
                 clamp_opt(&mut sig.tolerance_ms, self.max_webhook_tolerance_ms);
             }
+        }
         self.clamp_steps(&mut def.steps);
     }
 

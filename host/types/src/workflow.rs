@@ -95,17 +95,17 @@ pub struct WebhookTrigger {
     /// (default 30 000); after that it answers 202 with the run id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
-}
-
-/// How a webhook answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
     /// Calls must be signed (HMAC-SHA256) with a tenant credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<crate::WebhookSignature>,
     /// A repeated delivery id starts one run and gets the first answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe: Option<crate::WebhookDedupe>,
+}
+
+/// How a webhook answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum WebhookMode {
     /// With what the run responds (a `respond` step, else its output).
     #[default]
