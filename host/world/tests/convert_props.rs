@@ -23,7 +23,7 @@ fn ident() -> impl Strategy<Value = String> {
 
 fn host() -> impl Strategy<Value = HostPattern> {
     "(\\*|(\\*\\.)?[a-z0-9-]{1,8}(\\.[a-z]{2,4}){0,2}|10\\.0\\.0\\.[0-9]|\\[::1\\])(:[1-9][0-9]{0,3})?"
-        .prop_map(|s| s.parse::<HostPattern>().unwrap())
+        .prop_filter_map("a host pattern", |s| s.parse::<HostPattern>().ok())
 }
 
 /// A JSON Schema (any JSON object or boolean will do for the boundary).
