@@ -181,10 +181,11 @@ pub fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
         if e.is::<rustls::Error>() {
             return true;
         }
-        if let Some(inner) = e.downcast_ref::<Shared>()
-            && is_tls_error(inner.as_ref())
-        {
-            return true;
+        if let Some(shared) = e.downcast_ref::<Shared>() {
+            let inner: &(dyn std::error::Error + Send + Sync) = shared.as_ref();
+            if is_tls_error(inner) {
+                return true;
+            }
         }
         if let Some(inner) = e
             .downcast_ref::<std::io::Error>()

@@ -99,8 +99,21 @@ fn tls_errors_are_found_through_io_and_shared_wrappers() {
         )
     };
     assert!(is_tls_error(&tls()));
-    let shared: Arc<dyn std::error::Error + Send + Sync> = Arc::new(tls());
-    assert!(is_tls_error(&shared));
+    // As redis reports it: an error whose source is a shared `Arc<dyn Error>`.
+    #[derive(Debug)]
+    struct Wrapper(Arc<dyn std::error::Error + Send + Sync>);
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("wrapped")
+        }
+    }
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    assert!(is_tls_error(&Wrapper(Arc::new(tls()))));
     let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
     assert!(!is_tls_error(&refused));
+    assert!(!is_tls_error(&Wrapper(Arc::new(refused))));
 }
