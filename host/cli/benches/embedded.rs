@@ -49,6 +49,11 @@ fn start(data: &std::path::Path) -> Serve {
         .arg("--plugins")
         .arg(&wasm)
         .env("WEFT_LOG", "error")
+        // One tenant's throughput is measured: its limits (in memory without
+        // Redis) would cap it; the distributed bench lifts them the same way.
+        .env("WEFT_LIMITS_API_RATE", "0")
+        .env("WEFT_LIMITS_WEBHOOK_RATE", "0")
+        .env("WEFT_WORKER_MAX_RUNNING_STEPS", "0")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

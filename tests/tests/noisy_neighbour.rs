@@ -1,0 +1,201 @@
+//! H3, the embedded noisy neighbour: on `weft serve` without Redis, tenant A
+//! floods its webhook (far beyond its rate, with a slow step in every run),
+//! while tenant B's synchronous webhook keeps answering within a bound
+//! relative to its unloaded latency. What holds it: the in-process limiter
+//! (A's excess gets 429 with `Retry-After`), A's running-step slots (A cannot
+//! occupy every worker with slow steps) and the in-process queue's round robin
+//! by tenant (B's tasks do not wait behind A's backlog).
+//!
+//! One test in this binary: it measures latency, so it runs alone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::routing::get;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use weft_model::{LimitsBackend, Ready};
+use weft_tests::{StandIn, TestApp};
+
+/// Webhook deliveries A attempts.
+const FLOOD: usize = 1_500;
+/// A's concurrent connections.
+const CONNECTIONS: usize = 24;
+/// How long A's slow step takes.
+const SLOW: Duration = Duration::from_secs(5);
+
+fn path(app: &TestApp, url: &str) -> String {
+    url.trim_start_matches(&app.base).to_owned()
+}
+
+/// B's webhook: one transform step, then the answer.
+fn quick() -> Value {
+    json!({"name": "quick", "steps": [
+        {"id": "double", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ".n * 2", "data": "{{ trigger.body }}"}},
+        {"id": "reply", "kind": "respond", "body": {"doubled": "{{ steps.double.output.result }}"}}
+    ]})
+}
+
+/// A's webhook: answers at once (async), then three quick steps and a slow
+/// outbound call.
+fn heavy(slow_url: &str) -> Value {
+    json!({"name": "heavy", "triggers": {"webhook": {"mode": "async"}}, "steps": [
+        {"id": "a", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ".", "data": "{{ trigger.body }}"}},
+        {"id": "b", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ".", "data": "{{ steps.a.output.result }}"}},
+        {"id": "c", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ".", "data": "{{ steps.b.output.result }}"}},
+        {"id": "slow", "kind": "action", "connector": "http", "action": "request",
+         "input": {"method": "GET", "url": slow_url}}
+    ]})
+}
+
+/// One synchronous call of B's webhook: its latency, checked for the answer.
+async fn call_b(app: &TestApp, hook: &str, n: u64) -> Duration {
+    let t = Instant::now();
+    let body = serde_json::to_vec(&json!({"n": n})).unwrap();
+    let r = app
+        .raw("", "POST", hook, "application/json", Some(body))
+        .await;
+    let took = t.elapsed();
+    assert_eq!(r.status, 200, "B's webhook: {}", r.body);
+    assert_eq!(r.body, json!({"doubled": n * 2}));
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h3_a_flooding_tenant_neither_delays_another_nor_gets_past_its_rate() {
+    // The defaults: no Redis, so the limits are kept in memory (webhooks
+    // 50/s, burst 100; 32 running steps per tenant of 64 workers).
+    let app = Arc::new(TestApp::builder().start().await);
+    let ready: Ready = app.get("/readyz").await.typed(200);
+    assert_eq!(ready.limits, Some(LimitsBackend::Memory), "{ready:?}");
+    assert_eq!(ready.redis, None);
+
+    let slow = StandIn::start(axum::Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(SLOW).await;
+            "done"
+        }),
+    ))
+    .await;
+    let key_b = app.tenant("b").await;
+    let a_hook = path(
+        &app,
+        &app.workflow(heavy(&slow.url("/slow"))).await.webhook_url,
+    );
+    let wf_b: weft_model::Workflow = app
+        .call_as(&key_b, "POST", "/v1/workflows", Some(quick()))
+        .await
+        .typed(201);
+    app.call_as(
+        &key_b,
+        "POST",
+        &format!("/v1/workflows/{}/activate", wf_b.id),
+        Some(json!(null)),
+    )
+    .await
+    .expect(200);
+    let b_hook = path(&app, &wf_b.webhook_url);
+
+    // B unloaded: a warm-up call, then the baseline.
+    call_b(&app, &b_hook, 0).await;
+    let mut baseline = Vec::new();
+    for n in 1..=10 {
+        baseline.push(call_b(&app, &b_hook, n).await);
+    }
+    let baseline = median(baseline);
+
+    // A floods from many connections and ignores every Retry-After.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let limited = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let flooders: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (app, hook) = (app.clone(), a_hook.clone());
+            let (sent, accepted, limited) = (sent.clone(), accepted.clone(), limited.clone());
+            tokio::spawn(async move {
+                while sent.fetch_add(1, Ordering::Relaxed) < FLOOD {
+                    let r = app
+                        .raw("", "POST", &hook, "application/json", Some(b"{}".to_vec()))
+                        .await;
+                    match r.status {
+                        202 => {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        429 => {
+                            assert_eq!(r.code(), "rate_limited");
+                            let after: u64 =
+                                r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+                            assert!(after >= 1, "Retry-After {after}");
+                            limited.fetch_add(1, Ordering::Relaxed);
+                        }
+                        s => panic!("A's delivery answered {s}: {}", r.body),
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // Once A's backlog is there (its burst accepted, its slow steps holding
+    // workers), B calls again.
+    while accepted.load(Ordering::Relaxed) < 100 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "A's burst never got in"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // B calls for as long as A floods (ten calls at least).
+    let mut loaded = Vec::new();
+    let mut n = 100;
+    while loaded.len() < 10 || flooders.iter().any(|f| !f.is_finished()) {
+        loaded.push(call_b(&app, &b_hook, n).await);
+        n += 1;
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "A's flood never ended"
+        );
+    }
+    for f in flooders {
+        f.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    let (accepted, limited) = (
+        accepted.load(Ordering::Relaxed),
+        limited.load(Ordering::Relaxed),
+    );
+    let worst = loaded.iter().max().copied().unwrap();
+    eprintln!(
+        "B unloaded median {baseline:?}; under A's flood ({} calls) median {:?}, worst {worst:?}; \
+         A: {accepted} accepted, {limited} limited in {elapsed:?}",
+        loaded.len(),
+        median(loaded.clone())
+    );
+
+    // A got in only its burst and its rate; the rest was refused with 429.
+    assert!(limited > 0, "A was never limited");
+    let allowed = 100.0 + 50.0 * elapsed.as_secs_f64() + 10.0;
+    assert!(
+        (accepted as f64) <= allowed,
+        "A got {accepted} deliveries in {elapsed:?}: over its burst and rate ({allowed:.0})"
+    );
+    // B stays within a generous bound of its unloaded latency (A's steps each
+    // hold a worker for 5 s: without slots or with a FIFO queue, B waits for
+    // them).
+    let bound = (baseline * 20).max(Duration::from_millis(1_000));
+    assert!(
+        worst <= bound,
+        "B's worst latency under A's flood is {worst:?}, over {bound:?} \
+         (20 × its unloaded median {baseline:?}, at least 1 s)"
+    );
+}
