@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
-    /// `redis://host:6379`; empty: no Redis, so no rate limits and no
-    /// running-step slots.
+    /// `redis://host:6379`; empty: no Redis, so `weft serve` keeps the rate
+    /// limits and running-step slots in memory ([`crate::memory::Limits`])
+    /// and `weft api` / `weft worker` have none.
     pub url: String,
     /// Prefix of every key (`PREFIX:rate:...`, `PREFIX:slots:...`); processes
     /// of one deployment share it.
@@ -29,7 +30,7 @@ impl Default for Options {
 }
 
 /// `[limits]`: per-tenant rates (tokens per second) and bursts of the two
-/// buckets. A rate of 0 turns its bucket off.
+/// buckets, in Redis or in memory alike. A rate of 0 turns its bucket off.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rates {
