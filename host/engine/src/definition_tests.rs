@@ -130,3 +130,27 @@ fn bombs_are_refused_early() {
         }
     );
 }
+
+#[test]
+fn a_float_in_json_is_stored_as_written_to_the_last_digit() {
+    // Shortest round-trip forms at 17 significant digits: a parser that is not
+    // correctly rounded (serde_json without `float_roundtrip`) moves some of them
+    // by one unit in the last place, silently changing a user's data.
+    for lit in [
+        "-1.6454314262508272e-81",
+        "0.30000000000000004",
+        "2.2250738585072014e-308",
+        "9007199254740993.0",
+        "1.7976931348623157e308",
+        "8.988465674311579e307",
+    ] {
+        let src = format!(
+            r#"{{"name": "w", "steps": [{{"id": "r", "kind": "respond", "body": {{"x": {lit}}}}}]}}"#
+        );
+        let def = parse(src.as_bytes(), Format::Json, &DefinitionLimits::default()).unwrap();
+        let back = serde_json::to_value(&def).unwrap();
+        let x = &back["steps"][0]["body"]["x"];
+        let want: f64 = lit.parse().unwrap();
+        assert_eq!(x.as_f64(), Some(want), "{lit} came back as {x}");
+    }
+}
