@@ -61,7 +61,10 @@ where
     assert_eq!(runs.len(), 2, "one run per tick plus run_1");
 }
 
-pub(super) async fn run_all(store: &Arc<dyn Store>, commits: Vec<Commit>) -> Vec<crate::Result<()>> {
+pub(super) async fn run_all(
+    store: &Arc<dyn Store>,
+    commits: Vec<Commit>,
+) -> Vec<crate::Result<()>> {
     let tasks: Vec<_> = commits
         .into_iter()
         .map(|c| {

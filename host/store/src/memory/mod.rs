@@ -411,7 +411,11 @@ impl Store for Memory {
         delivery_id: &str,
         now: i64,
     ) -> Result<Option<crate::Delivery>> {
-        let key = (tenant.to_owned(), workflow_id.to_owned(), delivery_id.to_owned());
+        let key = (
+            tenant.to_owned(),
+            workflow_id.to_owned(),
+            delivery_id.to_owned(),
+        );
         Ok(self
             .lock()
             .deliveries
