@@ -15,6 +15,7 @@ use weft_cli::server::Role;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    weft_tls::install_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")

@@ -329,7 +329,11 @@ async fn open_limits(
         return Ok((None, None));
     }
     let (steps, workers) = (config.worker.max_running_steps, config.worker.concurrency);
-    if steps == 0 || steps >= u32::from(workers) {
+    if steps == 0 {
+        tracing::warn!(
+            "worker.max_running_steps = 0 turns the per-tenant limit off: one tenant can occupy every worker"
+        );
+    } else if steps >= u32::from(workers) {
         tracing::warn!(
             max_running_steps = steps,
             concurrency = workers,

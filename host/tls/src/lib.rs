@@ -18,14 +18,23 @@
 //!
 //! Every client verifies the server's certificate chain and host name; there
 //! is no switch to turn that off. Without `ca_file` the system's trusted roots
-//! are used. All three clients run on rustls with the ring provider, which this
-//! crate turns on for the process (a library's `ClientConfig::builder()` takes
-//! the only provider compiled in).
+//! are used. All three clients run on rustls with the ring provider:
+//! [`install_provider`] makes it the process's default at start, so a
+//! library's `ClientConfig::builder()` takes ring even if a dependency ever
+//! compiles in a second provider (rustls would otherwise panic at connect).
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// Makes ring the process's rustls provider. Call once at start, before any
+/// TLS client is built; later calls (and a provider already chosen) are left
+/// alone.
+pub fn install_provider() {
+    // Err means a default is already installed: keep it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// A file option that cannot be used; the message names the option and the
 /// file.
