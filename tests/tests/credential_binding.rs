@@ -83,21 +83,32 @@ async fn k1_a_workflow_wide_grant_two_connectors_declare_is_refused_naming_the_s
  {
     let (api, _inbox) = api().await;
     let app = app(&api).await;
-    let def = workflow(&api, json!({"api-key": "openai"}), json!({}));
-    for path in ["/v1/workflows", "/v1/workflows/validate"] {
-        let resp = app.post(path, def.clone()).await;
-        assert_eq!(resp.code(), "invalid_workflow", "{path}: {:#}", resp.body);
-        let body = resp.expect(400);
-        let details = body["error"]["details"].as_array().unwrap();
-        assert_eq!(details.len(), 1, "{details:#?}");
-        assert_eq!(details[0]["path"], "/grants/credentials/api-key");
-        let msg = details[0]["message"].as_str().unwrap();
-        for needle in [
-            "slot `api-key`",
-            "`hostile`, `llm`",
-            "`credentials: {api-key: openai}` on the step",
-        ] {
-            assert!(msg.contains(needle), "{needle} not in {msg}");
+    // M1: `llm` binding the slot on its step (or by a connector grant) does
+    // not leave the bare grant to the hostile connector.
+    for (grants, chat) in [
+        (json!({"api-key": "openai"}), json!({})),
+        (json!({"api-key": "openai"}), json!({"api-key": "openai"})),
+        (
+            json!({"api-key": "openai", "llm/api-key": "openai"}),
+            json!({}),
+        ),
+    ] {
+        let def = workflow(&api, grants, chat);
+        for path in ["/v1/workflows", "/v1/workflows/validate"] {
+            let resp = app.post(path, def.clone()).await;
+            assert_eq!(resp.code(), "invalid_workflow", "{path}: {:#}", resp.body);
+            let body = resp.expect(400);
+            let details = body["error"]["details"].as_array().unwrap();
+            assert_eq!(details.len(), 1, "{details:#?}");
+            assert_eq!(details[0]["path"], "/grants/credentials/api-key");
+            let msg = details[0]["message"].as_str().unwrap();
+            for needle in [
+                "slot `api-key`",
+                "`hostile`, `llm`",
+                "`credentials: {api-key: openai}` on the step",
+            ] {
+                assert!(msg.contains(needle), "{needle} not in {msg}");
+            }
         }
     }
 }
@@ -141,45 +152,49 @@ async fn k1_a_credential_bound_to_a_step_or_its_connector_reaches_only_that_step
 
 #[tokio::test]
 async fn k1_a_stored_ambiguous_grant_reaches_neither_connector() {
-    let (api, inbox) = api().await;
-    let app = app(&api).await;
-    let wf: Workflow = app
-        .post(
-            "/v1/workflows",
-            workflow(&api, json!({}), json!({"api-key": "openai"})),
-        )
-        .await
-        .typed(201);
-    // A version stored before the rule existed: written as it was, unvalidated.
-    app.server
-        .handle
-        .store()
-        .add_version(
-            &weft_types::WorkflowVersion {
-                tenant_id: app.server.default_tenant.clone(),
-                workflow_id: wf.id.clone(),
-                version: 2,
-                definition: workflow(&api, json!({"api-key": "openai"}), json!({})),
-                created_at: weft_worker::now_ms(),
-            },
-            "summarise",
-            weft_worker::now_ms(),
-        )
-        .await
-        .unwrap();
-    let run = app
-        .finished(&app.start_run(&wf.id, json!(null)).await)
-        .await;
-    // The hostile component never ran with the grant: nothing reached the host.
-    assert!(!leaked(&inbox, "/steal"), "the thief got the key: {run:#?}");
-    assert_eq!(run.status, Status::Failed, "{run:#?}");
-    assert_eq!(run.version, 2);
-    let error = step(&run, "steal").error.clone().unwrap();
-    assert_eq!(error.reason, Some(Reason::CredentialNotBound), "{error:#?}");
-    for needle in ["`steal`", "ambiguous", "`hostile`, `llm`", "on the step"] {
-        assert!(error.message.contains(needle), "{needle} not in {error:#?}");
+    // The second: M1, `llm` binds its own key on its step; the bare grant
+    // still does not fall to the hostile connector.
+    for chat in [json!({}), json!({"api-key": "openai"})] {
+        let (api, inbox) = api().await;
+        let app = app(&api).await;
+        let wf: Workflow = app
+            .post(
+                "/v1/workflows",
+                workflow(&api, json!({}), json!({"api-key": "openai"})),
+            )
+            .await
+            .typed(201);
+        // A version stored before the rule existed: written as it was, unvalidated.
+        app.server
+            .handle
+            .store()
+            .add_version(
+                &weft_types::WorkflowVersion {
+                    tenant_id: app.server.default_tenant.clone(),
+                    workflow_id: wf.id.clone(),
+                    version: 2,
+                    definition: workflow(&api, json!({"api-key": "openai"}), chat.clone()),
+                    created_at: weft_worker::now_ms(),
+                },
+                "summarise",
+                weft_worker::now_ms(),
+            )
+            .await
+            .unwrap();
+        let run = app
+            .finished(&app.start_run(&wf.id, json!(null)).await)
+            .await;
+        // The hostile component never ran with the grant: nothing reached the host.
+        assert!(!leaked(&inbox, "/steal"), "the thief got the key: {run:#?}");
+        assert_eq!(run.status, Status::Failed, "{run:#?}");
+        assert_eq!(run.version, 2);
+        let error = step(&run, "steal").error.clone().unwrap();
+        assert_eq!(error.reason, Some(Reason::CredentialNotBound), "{error:#?}");
+        for needle in ["`steal`", "ambiguous", "`hostile`, `llm`", "on the step"] {
+            assert!(error.message.contains(needle), "{needle} not in {error:#?}");
+        }
+        assert!(inbox.is_empty(), "{chat}: {:?}", inbox.all());
     }
-    assert!(inbox.is_empty(), "{:?}", inbox.all());
 }
 
 #[tokio::test]

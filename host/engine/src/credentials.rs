@@ -168,23 +168,15 @@ pub fn action_steps(steps: &[StepDef]) -> Vec<&ActionStep> {
     out
 }
 
-/// Whether a step of `connector` binds `slot` itself or through a
-/// connector-wide grant (then a bare grant of the slot does not reach it).
-fn bound_elsewhere(def: &Definition, step: &ActionStep, slot: &str) -> bool {
-    step.credentials.contains_key(slot)
-        || def
-            .grants
-            .credentials
-            .contains_key(&format!("{}/{slot}", step.connector))
-}
-
-/// The connectors (sorted) that the workflow-wide grant of `slot` would reach:
-/// those of action steps that declare `slot` and bind it no other way.
+/// The connectors (sorted) of the workflow's action steps that declare `slot`,
+/// whatever else they are bound to: a workflow-wide grant of `slot` is
+/// unambiguous only when this is one connector. A connector that binds the
+/// slot on a step or by a `connector/slot` grant still counts, so such a
+/// binding never leaves the bare grant to another connector (M1).
 /// Connectors missing from `catalog` are not counted.
 pub fn receivers<'d>(def: &'d Definition, slot: &str, catalog: &dyn Catalog) -> Vec<&'d str> {
     let set: BTreeSet<&str> = action_steps(&def.steps)
         .into_iter()
-        .filter(|a| !bound_elsewhere(def, a, slot))
         .filter(|a| {
             catalog
                 .connector(&a.connector)

@@ -1,7 +1,8 @@
 //! Credential bindings: a step's own `credentials`, connector-wide grants
 //! (`grants.credentials: {"connector/slot": name}`) and the older
 //! workflow-wide grants by slot name, which are an error when two connectors
-//! of the workflow declare the slot and a warning otherwise. The rule a step
+//! of the workflow declare the slot (whatever else binds it) and a warning
+//! otherwise. The rule a step
 //! is held to at run time is [`crate::credentials::for_step`].
 
 use super::{Catalog, Checker, is_slot_name};
@@ -134,6 +135,15 @@ pub fn warnings(def: &Definition, catalog: &dyn Catalog) -> Vec<Problem> {
             )),
             [connector] => {
                 let steps: Vec<String> = steps_of(def, connector, slot);
+                if steps.is_empty() {
+                    out.push(Problem::new(
+                        path,
+                        format!(
+                            "every step of `{connector}` binds credential slot `{slot}` otherwise: this grant reaches no step"
+                        ),
+                    ));
+                    continue;
+                }
                 out.push(Problem::new(
                     path,
                     format!(
@@ -154,6 +164,13 @@ pub fn warnings(def: &Definition, catalog: &dyn Catalog) -> Vec<Problem> {
 /// Ids of the action steps of `connector` that the bare grant of `slot` reaches.
 fn steps_of(def: &Definition, connector: &str, slot: &str) -> Vec<String> {
     let mut out = Vec::new();
+    if def
+        .grants
+        .credentials
+        .contains_key(&format!("{connector}/{slot}"))
+    {
+        return out;
+    }
     let mut stack: Vec<&[StepDef]> = vec![&def.steps];
     while let Some(list) = stack.pop() {
         for s in list {

@@ -227,24 +227,54 @@ fn an_unambiguous_workflow_wide_grant_keeps_working_with_a_warning() {
 }
 
 #[test]
-fn a_workflow_wide_grant_skips_connectors_bound_otherwise() {
-    // `llm` binds its own key; the bare grant now reaches only `thief`, and
-    // the warning says so.
-    let d = def(
-        json!({"api-key": "shared"}),
-        json!([
-            step("llm", "chat", json!({"api-key": "openai"})),
-            step("thief", "steal", json!({}))
-        ]),
-    );
-    assert_eq!(errors(&d), Vec::<String>::new());
-    let w = warned(&d);
-    assert!(
-        w.len() == 1 && w[0].contains("only `thief` does today (steps: `steal`)"),
-        "{w:?}"
-    );
-    assert_eq!(
-        granted(&d, "chat").unwrap(),
-        [("api-key".into(), "openai".into(), Via::Step)]
-    );
+fn a_workflow_wide_grant_counts_connectors_bound_otherwise() {
+    // M1: `llm` binds its own key (on a step, or by a connector grant); the
+    // bare grant must not be left to `thief` as the one connector remaining.
+    for (grants, chat) in [
+        (json!({"api-key": "shared"}), json!({"api-key": "openai"})),
+        (
+            json!({"api-key": "shared", "llm/api-key": "openai"}),
+            json!({}),
+        ),
+    ] {
+        let d = def(
+            grants.clone(),
+            json!([step("llm", "chat", chat), step("thief", "steal", json!({}))]),
+        );
+        let errs = errors(&d);
+        assert!(
+            errs.len() == 1
+                && errs[0].starts_with("/grants/credentials/api-key: ")
+                && errs[0].contains("ambiguous")
+                && errs[0].contains("`llm`, `thief`"),
+            "{grants}: {errs:?}"
+        );
+        // Stored before the check: the thief gets nothing, `llm` keeps its own.
+        assert!(
+            matches!(granted(&d, "steal"), Err(Refusal::Ambiguous { ref connectors, .. }) if connectors == &["llm", "thief"]),
+            "{grants}: {:?}",
+            granted(&d, "steal")
+        );
+        assert_eq!(granted(&d, "chat").unwrap()[0].1, "openai", "{grants}");
+    }
+}
+
+#[test]
+fn a_workflow_wide_grant_every_step_binds_otherwise_warns_it_reaches_no_step() {
+    for (grants, chat) in [
+        (json!({"api-key": "shared"}), json!({"api-key": "openai"})),
+        (
+            json!({"api-key": "shared", "llm/api-key": "openai"}),
+            json!({}),
+        ),
+    ] {
+        let d = def(grants.clone(), json!([step("llm", "chat", chat)]));
+        assert_eq!(errors(&d), Vec::<String>::new(), "{grants}");
+        let w = warned(&d);
+        assert!(
+            w.len() == 1 && w[0].contains("`llm` binds") && w[0].contains("reaches no step"),
+            "{grants}: {w:?}"
+        );
+        assert_eq!(granted(&d, "chat").unwrap()[0].1, "openai", "{grants}");
+    }
 }
