@@ -106,3 +106,37 @@ async fn every_keyed_route_refuses_the_roles_below_its_own_and_admits_the_rest()
     assert!(keyed >= 25, "the table lost routes: {keyed}");
     assert!(denied >= 20, "too few refusals played: {denied}");
 }
+
+/// L6: axum answers HEAD with the GET handler; the early role check holds HEAD
+/// to the GET route's role. (HEAD is not in the OpenAPI document, so it is
+/// sent around the checked client; its answer has no body, only the status.)
+#[tokio::test]
+async fn head_is_held_to_the_role_of_the_get_route() {
+    let app = TestApp::builder().memory().start().await;
+    let viewer = app
+        .post("/v1/keys", json!({"name": "l6-viewer", "role": "viewer"}))
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let mut refused = 0;
+    for route in ROUTES.iter().filter(|r| r.method == "GET") {
+        let Some(need) = route.role else { continue };
+        let url = format!("{}{}", app.base, fill(route.path));
+        let head = |key: &str| http.head(&url).bearer_auth(key).send();
+        let owner = head(&app.key).await.unwrap().status().as_u16();
+        assert!(
+            owner != 403 && owner < 500,
+            "HEAD {} as owner: {owner}",
+            route.path
+        );
+        if need > Role::Viewer {
+            let got = head(&viewer).await.unwrap().status().as_u16();
+            assert_eq!(got, 403, "HEAD {} as viewer (needs {need:?})", route.path);
+            refused += 1;
+        }
+    }
+    assert!(refused >= 3, "too few GET routes above viewer: {refused}");
+}

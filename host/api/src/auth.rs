@@ -12,6 +12,7 @@ use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use std::ops::Deref;
 use weft_app::Actor;
+use weft_types::Role;
 
 /// The authenticated caller of a `/v1` route.
 #[derive(Debug, Clone)]
@@ -49,12 +50,61 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
-        let route = ROUTES
-            .iter()
-            .find(|r| Some(r.path) == matched && r.method == parts.method.as_str());
-        if let Some(need) = route.and_then(|r| r.role) {
-            actor.require(need)?;
-        }
+        actor.require(least_role(parts.method.as_str(), matched)?)?;
         Ok(Self(actor))
+    }
+}
+
+/// The least role the route table gives `method` on the matched `path`. HEAD
+/// is the GET route's (axum answers HEAD with the GET handler). A route that
+/// takes an API key but has no role in the table is a bug: refused (500)
+/// rather than served unchecked.
+fn least_role(method: &str, path: Option<&str>) -> Result<Role, ApiError> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    ROUTES
+        .iter()
+        .find(|r| Some(r.path) == path && r.method == method)
+        .and_then(|r| r.role)
+        .ok_or_else(|| {
+            ApiError::new(
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!(
+                    "{method} {} takes an API key but has no role in the route table \
+                 (host/api/src/routes.rs): refused",
+                    path.unwrap_or("(no matched path)")
+                ),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_is_held_to_the_get_route_role() {
+        for r in ROUTES.iter().filter(|r| r.method == "GET") {
+            assert_eq!(least_role("HEAD", Some(r.path)).ok(), r.role, "{}", r.path);
+        }
+        assert_eq!(least_role("HEAD", Some("/v1/keys")).ok(), Some(Role::Owner));
+    }
+
+    #[test]
+    fn a_keyed_route_missing_from_the_table_is_refused_naming_it() {
+        for (method, path) in [
+            ("GET", Some("/v1/nowhere")),
+            ("PATCH", Some("/v1/workflows/{id}")),
+            ("GET", Some("/healthz")),
+            ("GET", None),
+        ] {
+            let e = least_role(method, path).unwrap_err();
+            assert_eq!(e.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+            let e = format!("{e:?}");
+            assert!(
+                e.contains(method) && e.contains("no role in the route table"),
+                "{e}"
+            );
+        }
     }
 }
