@@ -109,6 +109,27 @@ impl Options {
         }
     }
 
+    /// Refuses settings that would undo a promise of another: a delivery id
+    /// must be remembered as long as a signed delivery can be replayed, which
+    /// is twice `max_webhook_tolerance_ms` (the signed timestamp may be that far
+    /// from the clock either way), or a replay inside the window starts a
+    /// second run (L3; 0 would turn dedupe off).
+    ///
+    /// # Errors
+    /// What is wrong, naming both options.
+    pub fn check(&self) -> Result<(), String> {
+        let window = self.max_webhook_tolerance_ms.saturating_mul(2).max(1);
+        if self.webhook_delivery_retention_ms < window {
+            return Err(format!(
+                "worker.webhook_delivery_retention_ms ({}) must be at least twice \
+                 worker.max_webhook_tolerance_ms ({}), i.e. {window}: a signed webhook \
+                 delivery can be replayed for that long and its id must still be remembered",
+                self.webhook_delivery_retention_ms, self.max_webhook_tolerance_ms
+            ));
+        }
+        Ok(())
+    }
+
     /// The timeout of an attempt whose step sets `step` (`None`: the
     /// default), capped at `max_step_timeout_ms`, in milliseconds.
     pub fn step_timeout_ms(&self, step: Option<u64>) -> u64 {

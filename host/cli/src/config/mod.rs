@@ -176,8 +176,16 @@ impl Settings {
         Self::deserialize(toml::Value::Table(table.clone()))
             .map_err(|e| invalid(&origin, e.to_string()))?;
         env::apply(&mut table, env)?;
-        Self::deserialize(toml::Value::Table(table))
-            .map_err(|e| invalid("environment", e.to_string()))
+        let s = Self::deserialize(toml::Value::Table(table))
+            .map_err(|e| invalid("environment", e.to_string()))?;
+        // Checked once file and environment are merged: either may set either side.
+        s.check().map_err(|m| invalid("configuration", m))?;
+        Ok(s)
+    }
+
+    /// Settings that parse but contradict each other.
+    fn check(&self) -> Result<(), String> {
+        self.worker.check()
     }
 
     /// The settings as TOML (`weft config`), with secrets in URLs masked.

@@ -292,3 +292,39 @@ fn secrets_in_urls_are_masked() {
     .unwrap();
     assert_eq!(back, Settings::default());
 }
+
+#[test]
+fn delivery_retention_below_the_replay_window_is_refused_naming_both_options() {
+    // L3: a signed delivery replays for twice the tolerance (the timestamp may
+    // be that far off either way); its id must be remembered that long.
+    for (file, vars) in [
+        ("[worker]\nwebhook_delivery_retention_ms = 0\n", vec![]),
+        (
+            "[worker]\nmax_webhook_tolerance_ms = 600000\n",
+            vec![("WEFT_WORKER_WEBHOOK_DELIVERY_RETENTION_MS", "1199999")],
+        ),
+        (
+            "[worker]\nwebhook_delivery_retention_ms = 3600000\n",
+            vec![],
+        ),
+    ] {
+        let e = Settings::from_parts(Some(("w.toml", file)), env(&vars))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("worker.webhook_delivery_retention_ms")
+                && e.contains("worker.max_webhook_tolerance_ms"),
+            "{file} {vars:?}: {e}"
+        );
+    }
+    // Exactly the window, set across file and environment, is accepted.
+    let s = Settings::from_parts(
+        Some((
+            "w.toml",
+            "[worker]\nwebhook_delivery_retention_ms = 1200000\n",
+        )),
+        env(&[("WEFT_WORKER_MAX_WEBHOOK_TOLERANCE_MS", "600000")]),
+    )
+    .unwrap();
+    assert_eq!(s.worker.webhook_delivery_retention_ms, 1_200_000);
+}
