@@ -5,9 +5,10 @@
 //!
 //! One multi-pattern automaton (Aho-Corasick, linear in the input, built once
 //! per invocation) holds every form that cannot be undone by a decoder below:
-//! the literal secret, hex (lower and upper case) and base64 (standard and
-//! URL-safe) at each of the three alignments a secret can have inside a
-//! longer base64 string. For an alignment, only the characters that depend on
+//! the literal secret (and, for a secret with line breaks, the secret without
+//! them) and base64 (standard and URL-safe) at each of the three alignments a
+//! secret can have inside a longer base64 string. A second automaton, ASCII
+//! case-insensitive, holds the hex form (any mix of cases). For an alignment, only the characters that depend on
 //! the secret's bits alone are a pattern (the edge characters mix in the bytes
 //! around it), so `base64(anything + secret + anything)` is found wherever the
 //! secret sits, Basic tokens included.
@@ -16,9 +17,16 @@
 //! where one level of JSON string escapes (`\"`, `\\`, `\/`, `\n`, `\uXXXX`
 //! with surrogate pairs), percent-encoding (either hex case; `+` for a space
 //! is a form of its own) and HTML character references (`&#NN;`, `&#xHH;`, `&amp;`, `&lt;`, `&gt;`,
-//! `&quot;`, `&apos;`) are decoded, in any mix, and raw line breaks are
-//! dropped (wrapped base64). A match there redacts the original bytes it was
-//! decoded from.
+//! `&quot;`, `&apos;`) are decoded, in any mix, and line breaks are
+//! dropped, raw or decoded (base64 wrapped with `\n`, `%0A`, `&#10;`). A
+//! match there redacts the original bytes it was decoded from. The view is
+//! built only when the input has one of `\ & % CR LF`, and costs 5 bytes per
+//! input byte (the decoded bytes and a `u32` origin each).
+//!
+//! Not scrubbed (open): a partial reflection (a host echoing a truncated
+//! secret or a few of its characters), and more than one level of
+//! encoding (`%252B`, a JSON string inside a JSON string in the raw text;
+//! [`Scrubber::scrub_json`] undoes one more level for parsed JSON).
 //!
 //! Every match is replaced with `[REDACTED]`. Forms shorter than
 //! [`MIN_FORM`] bytes are not scrubbed (they would redact ordinary text).
@@ -42,8 +50,11 @@ pub(crate) enum Scrubber {
     /// No secret granted.
     #[default]
     Empty,
-    /// Literal, hex and base64 forms.
-    Forms(AhoCorasick),
+    /// Literal and base64 forms (`exact`), and hex in any case (`hex`).
+    Forms {
+        exact: AhoCorasick,
+        hex: Option<AhoCorasick>,
+    },
     /// The automaton could not be built (past its size limits, far above what
     /// a step's secrets can reach): everything is redacted, nothing leaks.
     Everything,
@@ -61,6 +72,7 @@ impl Scrubber {
     pub(crate) fn new<S: AsRef<[u8]>>(secrets: impl IntoIterator<Item = S>) -> Self {
         let mut raw = Vec::new();
         let mut plain = Vec::new();
+        let mut hexes = Vec::new();
         for s in secrets {
             let s = s.as_ref();
             if s.len() < MIN_FORM {
@@ -68,6 +80,17 @@ impl Scrubber {
             }
             plain.push(s.to_vec());
             raw.push(s.to_vec());
+            if s.iter().any(|b| matches!(b, b'\r' | b'\n')) {
+                // The decoded view drops line breaks: a multi-line secret
+                // (a PEM key) is found there without them.
+                let flat: Vec<u8> = s
+                    .iter()
+                    .copied()
+                    .filter(|b| !matches!(b, b'\r' | b'\n'))
+                    .collect();
+                plain.push(flat.clone());
+                raw.push(flat);
+            }
             if s.contains(&b' ') {
                 // Form encoding's `+` for a space (the decoded view keeps a
                 // literal `+`, which a secret may contain).
@@ -78,8 +101,7 @@ impl Scrubber {
                 plain.push(plus.clone());
                 raw.push(plus);
             }
-            raw.push(hex::encode(s).into_bytes());
-            raw.push(hex::encode_upper(s).into_bytes());
+            hexes.push(hex::encode(s).into_bytes());
             for offset in 0..3 {
                 for alphabet in [STD, URL_SAFE] {
                     raw.push(base64_interior(s, offset, alphabet));
@@ -95,18 +117,42 @@ impl Scrubber {
         raw.retain(|f| f.len() >= MIN_FORM && (plain.contains(f) || f.len() >= MIN_ENCODED));
         raw.sort();
         raw.dedup();
+        hexes.retain(|f| f.len() >= MIN_ENCODED);
+        hexes.sort();
+        hexes.dedup();
         if raw.is_empty() {
             return Self::Empty;
         }
-        match AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&raw)
-        {
-            Ok(ac) => Self::Forms(ac),
-            Err(e) => {
+        let build = |forms: &[Vec<u8>], any_case: bool| {
+            AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(any_case)
+                .build(forms)
+        };
+        let hex = if hexes.is_empty() {
+            Ok(None)
+        } else {
+            build(&hexes, true).map(Some)
+        };
+        match (build(&raw, false), hex) {
+            (Ok(exact), Ok(hex)) => Self::Forms { exact, hex },
+            (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "secret scrubber not built; redacting everything");
                 Self::Everything
             }
+        }
+    }
+
+    /// Every match of a form in `hay`, as `[start, end)`.
+    fn find(
+        exact: &AhoCorasick,
+        hex: Option<&AhoCorasick>,
+        hay: &[u8],
+        hits: &mut Vec<(usize, usize)>,
+    ) {
+        hits.extend(exact.find_iter(hay).map(|m| (m.start(), m.end())));
+        if let Some(hex) = hex {
+            hits.extend(hex.find_iter(hay).map(|m| (m.start(), m.end())));
         }
     }
 
@@ -117,20 +163,31 @@ impl Scrubber {
 
     /// The byte ranges of `data` that carry a secret, sorted and merged.
     fn ranges(&self, data: &[u8]) -> Vec<(usize, usize)> {
-        let ac = match self {
+        let (exact, hex) = match self {
             Self::Empty => return Vec::new(),
             Self::Everything => return vec![(0, data.len())],
-            Self::Forms(ac) => ac,
+            Self::Forms { exact, hex } => (exact, hex.as_ref()),
         };
-        let mut hits: Vec<(usize, usize)> =
-            ac.find_iter(data).map(|m| (m.start(), m.end())).collect();
-        let view = Decoded::of(data);
-        if view.changed {
-            hits.extend(ac.find_iter(&view.bytes).map(|m| {
-                let (start, _) = view.origin[m.start()];
-                let (_, end) = view.origin[m.end() - 1];
-                (start, end)
-            }));
+        let mut hits = Vec::new();
+        Self::find(exact, hex, data, &mut hits);
+        // M2: no decoded view (5 bytes per input byte) when nothing in the
+        // input can decode.
+        let decodable = memchr::memchr3(b'\\', b'&', b'%', data).is_some()
+            || memchr::memchr2(b'\r', b'\n', data).is_some();
+        if decodable {
+            let Some(view) = Decoded::of(data) else {
+                // Over 4 GiB (far past any response limit): fail closed.
+                return vec![(0, data.len())];
+            };
+            if view.changed {
+                let mut found = Vec::new();
+                Self::find(exact, hex, &view.bytes, &mut found);
+                hits.extend(found.into_iter().map(|(s, e)| {
+                    let start = view.origin[s] as usize;
+                    let last = view.origin[e - 1] as usize;
+                    (start, last + piece(&data[last..]).1)
+                }));
+            }
         }
         hits.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(hits.len());
@@ -234,14 +291,44 @@ fn base64_tail(secret: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
 /// came from.
 struct Decoded {
     bytes: Vec<u8>,
-    /// For each decoded byte, the original range `[start, end)` it came from.
-    origin: Vec<(usize, usize)>,
+    /// For each decoded byte, where the piece it came from starts in the
+    /// original ([`piece`] there gives its length): 4 bytes, not a range.
+    origin: Vec<u32>,
     /// Whether anything was decoded (else the raw scan saw it all).
     changed: bool,
 }
 
+/// What the piece at one position of the original decodes to.
+enum Piece {
+    /// Itself (one byte, kept as it is).
+    Same,
+    /// A character (a JSON or HTML escape).
+    Char(char),
+    /// A byte (percent-encoding: percent-encoded UTF-8 decodes to the same bytes).
+    Byte(u8),
+}
+
+/// The piece at the start of `s` and its length in the original.
+fn piece(s: &[u8]) -> (Piece, usize) {
+    let char_of = |(c, len): (Option<u32>, usize)| match c.and_then(char::from_u32) {
+        Some(c) => (Piece::Char(c), len),
+        None => (Piece::Same, 1),
+    };
+    match s.first() {
+        Some(b'\\') => char_of(json_escape(s)),
+        Some(b'&') => char_of(html(s)),
+        Some(b'%') => match s.get(1..3).and_then(hex_value) {
+            Some(v) => (Piece::Byte(u8::try_from(v).unwrap_or(0)), 3),
+            None => (Piece::Same, 1),
+        },
+        _ => (Piece::Same, 1),
+    }
+}
+
 impl Decoded {
-    fn of(data: &[u8]) -> Self {
+    /// `None` past 4 GiB (origins are `u32`).
+    fn of(data: &[u8]) -> Option<Self> {
+        u32::try_from(data.len()).ok()?;
         let mut d = Self {
             bytes: Vec::with_capacity(data.len()),
             origin: Vec::with_capacity(data.len()),
@@ -249,50 +336,32 @@ impl Decoded {
         };
         let mut i = 0;
         while i < data.len() {
+            let at = u32::try_from(i).unwrap_or(u32::MAX);
+            let (p, len) = piece(&data[i..]);
             let mut buf = [0u8; 4];
-            let (piece, len): (Option<&[u8]>, usize) = match data[i] {
-                b'\\' => match json_escape(&data[i..]) {
-                    (Some(c), len) => (utf8(c, &mut buf), len),
-                    (None, len) => (None, len),
-                },
-                b'&' => match html(&data[i..]) {
-                    (Some(c), len) => (utf8(c, &mut buf), len),
-                    (None, len) => (None, len),
-                },
-                b'%' => match data.get(i + 1..i + 3).and_then(hex_value) {
-                    // A byte: percent-encoded UTF-8 decodes to the same bytes.
-                    Some(v) => {
-                        buf[0] = u8::try_from(v).unwrap_or(0);
-                        (Some(&buf[..1]), 3)
-                    }
-                    None => (None, 1),
-                },
-                b'\r' | b'\n' => (Some(b"".as_slice()), 1),
-                _ => (None, 1),
-            };
-            match piece {
-                Some(bytes) => {
-                    d.changed = true;
-                    for &b in bytes {
-                        d.bytes.push(b);
-                        d.origin.push((i, i + len));
-                    }
-                    i += len;
+            let bytes: &[u8] = match p {
+                Piece::Same => &data[i..=i],
+                Piece::Char(c) => c.encode_utf8(&mut buf).as_bytes(),
+                Piece::Byte(b) => {
+                    buf[0] = b;
+                    &buf[..1]
                 }
-                None => {
-                    d.bytes.push(data[i]);
-                    d.origin.push((i, i + 1));
-                    i += 1;
+            };
+            if matches!(bytes, b"\r" | b"\n") {
+                // L5: a line break, raw or decoded (`\n`, `%0A`, `&#10;`),
+                // is dropped: base64 wrapped either way reads as one run.
+                d.changed = true;
+            } else {
+                d.changed |= !matches!(p, Piece::Same);
+                for &b in bytes {
+                    d.bytes.push(b);
+                    d.origin.push(at);
                 }
             }
+            i += len;
         }
-        d
+        Some(d)
     }
-}
-
-/// `c` as UTF-8 in `buf`, or `None` when it is not a character (a lone surrogate).
-fn utf8(c: u32, buf: &mut [u8; 4]) -> Option<&[u8]> {
-    char::from_u32(c).map(|c| &*c.encode_utf8(buf).as_bytes())
 }
 
 /// Hex digits only (no sign, no prefix), as `from_str_radix` would also take `+`.

@@ -126,9 +126,59 @@ fn base64_interior_matches_the_shifted_encodings() {
 }
 
 #[test]
-fn hex_both_cases() {
+fn hex_in_any_case() {
     assert_gone(hex::encode(SECRET).as_bytes());
     assert_gone(hex::encode_upper(SECRET).as_bytes());
+    // L5: mixed case (one digit pair upper, the next lower, ...).
+    let mixed: String = hex::encode(SECRET)
+        .char_indices()
+        .map(|(i, c)| if i % 4 < 2 { c.to_ascii_uppercase() } else { c })
+        .collect();
+    assert_ne!(mixed, hex::encode(SECRET));
+    assert_ne!(mixed, hex::encode_upper(SECRET));
+    assert_gone(mixed.as_bytes());
+}
+
+#[test]
+fn base64_wrapped_with_escaped_line_breaks() {
+    // L5: base64 wrapped at 16 characters with line breaks that are
+    // themselves encoded: a JSON `\n` / `\r\n`, `%0A`, `&#10;`, `&#13;&#10;`.
+    let b64 = std_base64(format!("Bearer {SECRET}").as_bytes());
+    for brk in [
+        "\\n",
+        "\\r\\n",
+        "%0A",
+        "%0d%0a",
+        "&#10;",
+        "&#13;&#10;",
+        "&#xA;",
+    ] {
+        let wrapped = b64
+            .as_bytes()
+            .chunks(16)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(brk);
+        let out = scrubbed(format!("{{\"t\":\"{wrapped}\"}}").as_bytes());
+        assert!(out.contains("[REDACTED]"), "{brk}: {out}");
+        for line in wrapped.split(brk).skip(1) {
+            assert!(
+                !out.contains(line) || line.len() < 4,
+                "{brk}: {line} left in {out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_multi_line_secret_is_found_escaped_too() {
+    let pem = "-----BEGIN KEY-----\nMIIBfakefakefake\n-----END KEY-----";
+    let s = Scrubber::new([pem]);
+    let json = serde_json::to_string(&serde_json::json!({ "k": pem })).unwrap();
+    assert!(json.contains("\\n"));
+    let out = s.scrub_str(&json);
+    assert!(!out.contains("MIIBfake"), "{out}");
+    assert!(!s.scrub_str(pem).contains("MIIBfake"));
 }
 
 #[test]
@@ -175,4 +225,89 @@ fn scrubbing_is_linear_and_bounded() {
     let start = std::time::Instant::now();
     assert_eq!(s.scrub(big.as_bytes()), None);
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// Counts the bytes this thread has allocated (live and peak) while
+/// [`peak_during`] runs; other threads (tests in parallel) are not counted.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub(super) struct Counting;
+
+    thread_local! {
+        static ON: Cell<bool> = const { Cell::new(false) };
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn track(delta: isize) {
+        let _ = ON.try_with(|on| {
+            if on.get() {
+                LIVE.with(|l| {
+                    l.set(l.get() + delta);
+                    PEAK.with(|p| p.set(p.get().max(l.get())));
+                });
+            }
+        });
+    }
+
+    #[allow(unsafe_code)]
+    // SAFETY: every call is forwarded to the system allocator unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            track(layout.size() as isize);
+            // SAFETY: as the caller's contract.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            track(-(layout.size() as isize));
+            // SAFETY: as the caller's contract.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+            track(new as isize - layout.size() as isize);
+            // SAFETY: as the caller's contract.
+            unsafe { System.realloc(ptr, layout, new) }
+        }
+    }
+
+    /// The most bytes `f` had allocated at once on this thread.
+    pub(super) fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        LIVE.with(|l| l.set(0));
+        PEAK.with(|p| p.set(0));
+        ON.with(|on| on.set(true));
+        let out = f();
+        ON.with(|on| on.set(false));
+        (out, PEAK.with(Cell::get).max(0) as usize)
+    }
+}
+
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
+#[test]
+fn scrubbing_memory_is_a_small_multiple_of_the_input() {
+    // M2: an 8 MiB response (the shape a hostile host would pick: escapes
+    // everywhere, so the decoded view is built) must not cost the host many
+    // times its size outside the sandbox's limits.
+    let s = Scrubber::new([SECRET, "another-secret-value"]);
+    let chunk = "sk_live/Ab+9 %41\\u0041&#65;\n";
+    let big = chunk.repeat((8 << 20) / chunk.len()).into_bytes();
+    let (out, peak) = counting::peak_during(|| s.scrub(&big));
+    assert_eq!(out, None);
+    let per_byte = peak as f64 / big.len() as f64;
+    println!(
+        "scrubbing {} bytes: peak {} bytes allocated ({per_byte:.2} per input byte)",
+        big.len(),
+        peak
+    );
+    // Plain text with no escape at all needs no decoded view.
+    let plain = "plain words, nothing to decode "
+        .repeat((8 << 20) / 30)
+        .into_bytes();
+    let (_, plain_peak) = counting::peak_during(|| s.scrub(&plain));
+    println!("plain {} bytes: peak {plain_peak} bytes", plain.len());
+    assert!(per_byte < 6.0, "{per_byte:.2} bytes per input byte");
+    assert!(plain_peak < plain.len() / 8, "{plain_peak}");
 }
