@@ -91,6 +91,21 @@ fn forms(secret: &str) -> Vec<(&'static str, String)> {
         ),
         ("hex", hex_of(secret)),
         (
+            "hex-mixed",
+            hex_of(secret)
+                .char_indices()
+                .map(|(i, c)| if i % 4 < 2 { c.to_ascii_uppercase() } else { c })
+                .collect(),
+        ),
+        (
+            "base64-wrapped-json",
+            wrapped(&base64(secret.as_bytes()), "\\n"),
+        ),
+        (
+            "base64-wrapped-pct",
+            wrapped(&base64(secret.as_bytes()), "%0A"),
+        ),
+        (
             "html",
             secret.chars().map(|c| format!("&#{};", c as u32)).collect(),
         ),
@@ -108,6 +123,15 @@ fn form_encoded(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// `s` cut every 8 characters with `brk` between the pieces.
+fn wrapped(s: &str, brk: &str) -> String {
+    s.as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(brk)
 }
 
 fn hex_of(s: &str) -> String {
@@ -159,8 +183,8 @@ async fn k3_a_reflection_in_an_encoding_the_host_does_not_decode_is_refused() {
         assert_eq!(injected(&sent), SECRET, "injected on the wire");
         assert_eq!(
             sent.header("accept-encoding"),
-            Some("gzip"),
-            "only what the host decodes is offered"
+            Some("identity"),
+            "the body is asked for as it is"
         );
         let (kind, detail) = http_error(&out);
         assert_eq!(kind, "denied", "{encoding}: {detail}");
@@ -170,14 +194,70 @@ async fn k3_a_reflection_in_an_encoding_the_host_does_not_decode_is_refused() {
     }
 }
 
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(data).unwrap();
+    z.finish().unwrap()
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(data).unwrap();
+    z.finish().unwrap()
+}
+
 #[tokio::test]
-async fn k3_gzip_is_decoded_then_scrubbed_and_identity_passes() {
+async fn k3_l4_encodings_stacked_on_separate_header_lines_are_refused() {
+    // L4: a client that decodes looks at one value, undoes gzip once and
+    // removes every `Content-Encoding` line: the plugin got the inner layer,
+    // still compressed, with nothing saying so, and could undo it itself.
+    let (sandbox, plugin) = hostile().await;
+    type Stack = (&'static [&'static str], fn(&[u8]) -> Vec<u8>);
+    let stacks: [Stack; 3] = [
+        (&["gzip", "gzip"], |b| gzip(&gzip(b))),
+        (&["deflate", "gzip"], |b| gzip(&zlib(b))),
+        (&["gzip"], gzip),
+    ];
+    for (lines, encode) in stacks {
+        let (api, inbox) = StandIn::scripted(move |req| {
+            let body = encode(format!("you sent {}", injected(req)).as_bytes());
+            let mut resp = body.into_response();
+            for line in lines {
+                resp.headers_mut()
+                    .append("content-encoding", line.parse().unwrap());
+            }
+            resp
+        })
+        .await;
+        let bound = format!("127.0.0.1:{}", api.port());
+        let out = sandbox
+            .run(
+                &plugin,
+                "http",
+                call(&api.url("/"), json!({"accept-encoding": "gzip"})),
+                with_credential(bearer("token", SECRET, &[&bound])),
+            )
+            .await;
+        let sent = inbox.only();
+        assert_eq!(injected(&sent), SECRET);
+        let (kind, detail) = http_error(&out);
+        assert_eq!(kind, "denied", "{lines:?}: {detail}");
+        assert!(detail.contains("undecodable_encoding"), "{detail}");
+        assert!(detail.contains(lines[0]), "{detail}");
+        assert_no_secret(&out);
+        assert_eq!(sent.header("accept-encoding"), Some("identity"));
+    }
+}
+
+#[tokio::test]
+async fn k3_identity_is_scrubbed_and_a_step_without_credentials_still_decodes_gzip() {
     let (sandbox, plugin) = hostile().await;
     let (api, _inbox) = StandIn::scripted(|req| {
-        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        z.write_all(format!("you sent {}", injected(req)).as_bytes())
-            .unwrap();
-        ([("content-encoding", "gzip")], z.finish().unwrap()).into_response()
+        (
+            [("content-encoding", "identity")],
+            format!("you sent {}", injected(req)),
+        )
+            .into_response()
     })
     .await;
     let bound = format!("127.0.0.1:{}", api.port());
@@ -187,8 +267,20 @@ async fn k3_gzip_is_decoded_then_scrubbed_and_identity_passes() {
         .await;
     assert_eq!(output(&out)["body"], "you sent [REDACTED]");
     assert_no_secret(&out);
-    // A step without a credential is not restricted.
-    let (plain, _) = StandIn::scripted(|_| {
+    // A step without a credential is not restricted, and gzip is decoded.
+    let (plain, _) =
+        StandIn::scripted(|_| ([("content-encoding", "gzip")], gzip(b"hello")).into_response())
+            .await;
+    let out = sandbox
+        .run(
+            &plugin,
+            "http",
+            json!({"url": plain.url("/")}),
+            hosts(&["127.0.0.1"]),
+        )
+        .await;
+    assert_eq!(output(&out)["body"], "hello", "{:?}", output(&out));
+    let (br, _) = StandIn::scripted(|_| {
         (
             [("content-encoding", "br")],
             b"\x0b\x02\x80hello\x03".to_vec(),
@@ -200,7 +292,7 @@ async fn k3_gzip_is_decoded_then_scrubbed_and_identity_passes() {
         .run(
             &plugin,
             "http",
-            json!({"url": plain.url("/")}),
+            json!({"url": br.url("/")}),
             hosts(&["127.0.0.1"]),
         )
         .await;

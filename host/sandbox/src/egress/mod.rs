@@ -27,6 +27,10 @@ pub struct Outbound {
     pub timeout: Duration,
     /// Largest response body accepted (after decompression).
     pub max_body: usize,
+    /// Whether the transport may undo a `Content-Encoding` (gzip). When false
+    /// the body comes back as sent and every `Content-Encoding` line is kept
+    /// (L4: a step holding a credential checks them all).
+    pub decode: bool,
 }
 
 /// A response as read by a transport.

@@ -66,12 +66,16 @@ impl reqwest::dns::Resolve for PolicyResolver {
 
 /// Outbound HTTP with the address policy enforced at connection time.
 pub struct HttpTransport {
+    /// Decodes gzip (and drops `Content-Encoding` when it does).
     client: reqwest::Client,
+    /// Decodes nothing and leaves every header line as sent.
+    raw: reqwest::Client,
 }
 
 impl HttpTransport {
     /// Builds the client: system proxies are ignored, redirects are not followed
-    /// (the host follows them hop by hop), responses are decompressed.
+    /// (the host follows them hop by hop); one client decompresses gzip, the
+    /// other ([`Outbound::decode`] false) decodes nothing.
     ///
     /// # Errors
     /// If the TLS backend cannot be initialised.
@@ -79,22 +83,32 @@ impl HttpTransport {
         allow_private: bool,
         overrides: HashMap<String, Vec<IpAddr>>,
     ) -> Result<Self, String> {
-        let resolver = PolicyResolver {
+        let resolver = Arc::new(PolicyResolver {
             allow_private,
             overrides: Arc::new(overrides),
+        });
+        let builder = || {
+            reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(resolver.clone())
+                .connect_timeout(Duration::from_secs(10))
+                .pool_idle_timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(16)
+                .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+                .no_brotli()
+                .no_deflate()
+                .no_zstd()
         };
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(resolver))
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(16)
-            .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+        let client = builder()
             .gzip(true)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Self { client })
+        let raw = builder()
+            .no_gzip()
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self { client, raw })
     }
 }
 
@@ -136,9 +150,11 @@ impl Transport for HttpTransport {
                 body,
                 timeout,
                 max_body,
+                decode,
             } = req;
+            let client = if decode { &self.client } else { &self.raw };
             let work = async {
-                let mut builder = self.client.request(method, url).headers(headers);
+                let mut builder = client.request(method, url).headers(headers);
                 if let Some(body) = body {
                     builder = builder.body(body);
                 }

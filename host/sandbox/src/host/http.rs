@@ -1,10 +1,13 @@
 //! `weft:plugin/http`: checks each hop against the egress policy, injects a bound
 //! credential, follows redirects itself, and scrubs secrets from what comes back.
 //!
-//! In a step that holds a credential, the plugin's `Accept-Encoding` is
-//! dropped (the client offers only gzip, which it decodes), and a response in
-//! any encoding still in place after decoding (`deflate`, `br`, `zstd`,
-//! stacked, unknown) is refused: the scrubber could not see a secret inside.
+//! In a step that holds a credential, the request asks for
+//! `Accept-Encoding: identity`, the transport decodes nothing (so every
+//! `Content-Encoding` line the host sent is still there), and a response with
+//! any `Content-Encoding` other than `identity`, on any line, is refused: the
+//! scrubber could not see a secret inside. (L4: a client that decodes looks at
+//! the first value only and removes every line, so `gzip` stacked on two lines
+//! reached the plugin still compressed.)
 
 use super::{HostState, Phase};
 use crate::egress::{Outbound, TransportError, policy};
@@ -32,8 +35,8 @@ const DROPPED: &[&str] = &[
     "x-forwarded-host",
 ];
 
-/// Whether a response's remaining `Content-Encoding` (the client removes it
-/// when it decoded gzip) leaves the body as it was sent: only `identity`.
+/// Every `Content-Encoding` line of an undecoded response, joined, unless
+/// each value on each line is `identity` (the body is as sent).
 fn undecoded_encoding(headers: &[(String, String)]) -> Option<String> {
     let values: Vec<&str> = headers
         .iter()
@@ -154,8 +157,11 @@ impl HostState {
             Err(e) => return Ok(Err(e)),
         };
         if !self.secrets.is_empty() {
-            // K3: offer only what the client decodes (it adds gzip itself).
-            hdrs.remove(header::ACCEPT_ENCODING);
+            // K3, L4: ask for the body as it is; nothing is decoded.
+            hdrs.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
         }
         let credential = match &req.credential {
             None => None,
@@ -247,6 +253,7 @@ impl HostState {
                 body: body.clone(),
                 timeout,
                 max_body: self.limits.response_bytes,
+                decode: self.secrets.is_empty(),
             };
             let inbound = match self.egress.transport.send(hop).await {
                 Ok(r) => r,
@@ -307,7 +314,7 @@ impl HostState {
                         && let Some(encoding) = undecoded_encoding(&inbound.headers)
                     {
                         return Ok(Err(HttpError::Denied(format!(
-                            "undecodable_encoding: the response from `{host}` is encoded `{encoding}`, which the host does not decode; a step holding a credential only accepts gzip or identity, so the body was not passed on"
+                            "undecodable_encoding: the response from `{host}` is encoded `{encoding}`; a step holding a credential asks for and accepts only identity (the scrubber cannot see inside an encoded body), so the body was not passed on"
                         ))));
                     }
                     let secrets = self.secrets.clone();
