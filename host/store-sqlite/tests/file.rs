@@ -135,7 +135,9 @@ async fn migrations_apply_once() {
         vec![
             (1, "init".to_owned()),
             (2, "outbox".to_owned()),
-            (3, "attempt logs".to_owned())
+            (3, "attempt logs".to_owned()),
+            (4, "webhook deliveries".to_owned()),
+            (5, "credential binding".to_owned())
         ],
         "each migration recorded once"
     );
