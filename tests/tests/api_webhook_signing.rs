@@ -223,9 +223,10 @@ async fn a_deleted_signing_credential_refuses_everything() {
 #[tokio::test]
 async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     let app = app_with_secret().await;
-    // GitHub: the delivery id is not signed, so a sender's retry (or a
-    // replay) can carry any body that is validly signed; the answer is the
-    // first delivery's all the same.
+    // GitHub: the delivery id is not signed. A sender's retry repeats the
+    // body and gets the first answer; the same id with another (validly
+    // signed) body is refused 409 and starts nothing, so knowing a delivery
+    // id does not read that run's answer.
     let wf = app
         .workflow(echo(json!({
             "signature": {"scheme": "github", "credential": "signing"},
@@ -244,14 +245,43 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     let b = app
         .hook(
             &wf.webhook_url,
-            &signed("github", SECRET, 0, "guid-1", again),
-            again,
+            &signed("github", SECRET, 0, "guid-1", first),
+            first,
         )
         .await;
     assert_eq!((a.status, b.status), (200, 200), "{} {}", a.body, b.body);
     assert_eq!(a.body, json!({"got": {"n": 1}}));
     assert_eq!(b.body, a.body, "a repeat answers as the first did");
     assert_eq!(runs_of(&app, &wf).await.len(), 1, "one run per delivery id");
+    // The same id with another body: 409, naming why, not the first answer.
+    let stolen = app
+        .hook(
+            &wf.webhook_url,
+            &signed("github", SECRET, 0, "guid-1", again),
+            again,
+        )
+        .await;
+    assert_eq!(
+        (stolen.status, stolen.code()),
+        (409, "conflict"),
+        "{}",
+        stolen.body
+    );
+    let msg = stolen.body["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("delivery id `guid-1` was already used with a different body"),
+        "{msg}"
+    );
+    assert!(
+        !stolen.body.to_string().contains(r#""n":1"#),
+        "{}",
+        stolen.body
+    );
+    assert_eq!(
+        runs_of(&app, &wf).await.len(),
+        1,
+        "a refused delivery starts no run"
+    );
     // Another id is another delivery.
     let c = app
         .hook(
@@ -263,7 +293,8 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     assert_eq!(c.body, json!({"got": {"n": 2}}));
     assert_eq!(runs_of(&app, &wf).await.len(), 2);
 
-    // An async webhook: the same 202 body (the same run id).
+    // An async webhook: the same 202 body (the same run id) for the same
+    // body; 409 for another one.
     let async_wf = app
         .workflow(echo(
             json!({"mode": "async", "dedupe": {"header": "Idempotency-Key"}}),
@@ -271,9 +302,17 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
         .await;
     let key = [("idempotency-key", "order-42".to_owned())];
     let a = app.hook(&async_wf.webhook_url, &key, first).await;
-    let b = app.hook(&async_wf.webhook_url, &key, again).await;
+    let b = app.hook(&async_wf.webhook_url, &key, first).await;
     let (a, b) = (a.expect(202), b.expect(202));
     assert_eq!(a["run_id"], b["run_id"]);
+    let other = app.hook(&async_wf.webhook_url, &key, again).await;
+    assert_eq!(
+        (other.status, other.code()),
+        (409, "conflict"),
+        "{}",
+        other.body
+    );
+    assert!(other.body.get("run_id").is_none(), "{}", other.body);
     assert_eq!(runs_of(&app, &async_wf).await.len(), 1);
     // No delivery id where the workflow says there is one: refused, naming it.
     let r = app.hook(&async_wf.webhook_url, &[], first).await;
@@ -358,4 +397,66 @@ async fn saving_checks_the_signing_credential_exists() {
         json!({"path": "/triggers/webhook/signature/credential",
                "message": "unknown credential `nope` (create it with the signing secret first)"})
     );
+}
+
+#[tokio::test]
+async fn validating_warns_when_the_dedupe_id_is_not_signed() {
+    let app = app_with_secret().await;
+    let sig = |scheme: &str| json!({"scheme": scheme, "credential": "signing"});
+    // Not covered: GitHub's delivery header, any header under stripe or slack.
+    let unsigned = [
+        (
+            sig("github"),
+            json!({}),
+            "/triggers/webhook/dedupe",
+            "x-github-delivery",
+        ),
+        (
+            sig("stripe"),
+            json!({"header": "Idempotency-Key"}),
+            "/triggers/webhook/dedupe/header",
+            "idempotency-key",
+        ),
+        (
+            sig("slack"),
+            json!({"header": "X-Slack-Retry-Num"}),
+            "/triggers/webhook/dedupe/header",
+            "x-slack-retry-num",
+        ),
+    ];
+    for (signature, dedupe, path, header) in unsigned {
+        let scheme = signature["scheme"].as_str().unwrap().to_owned();
+        let v: weft_model::Validation = app
+            .post(
+                "/v1/workflows/validate",
+                echo(json!({"signature": signature, "dedupe": dedupe})),
+            )
+            .await
+            .typed(200);
+        assert_eq!(v.warnings.len(), 1, "{scheme}: {v:#?}");
+        assert_eq!(v.warnings[0].path, path);
+        let msg = &v.warnings[0].message;
+        assert!(
+            msg.contains(&format!(
+                "the delivery id (header `{header}`) is not covered by the `{scheme}` signature"
+            )) && msg.contains("not replays"),
+            "{msg}"
+        );
+    }
+    // Covered: an id in the signed body, `standard`'s webhook-id; and no
+    // signature at all (dedupe is then idempotency, nothing to warn about).
+    let signed = [
+        json!({"signature": sig("stripe"), "dedupe": {"body": "/id"}}),
+        json!({"signature": sig("github"), "dedupe": {"body": "/hook_id"}}),
+        json!({"signature": sig("standard"), "dedupe": {}}),
+        json!({"signature": sig("standard"), "dedupe": {"header": "Webhook-Id"}}),
+        json!({"dedupe": {"header": "Idempotency-Key"}}),
+    ];
+    for webhook in signed {
+        let v: weft_model::Validation = app
+            .post("/v1/workflows/validate", echo(webhook.clone()))
+            .await
+            .typed(200);
+        assert!(v.warnings.is_empty(), "{webhook}: {v:#?}");
+    }
 }

@@ -4,6 +4,7 @@
 
 use crate::{App, Error, Result};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use weft_types::webhook::MAX_DELIVERY_ID;
@@ -153,12 +154,22 @@ impl App {
     }
 
     /// Starts the run of delivery `id` unless an unexpired delivery with that
-    /// id started one: then that run, as it stands.
+    /// id started one: then that run, as it stands, if this body is the
+    /// first one byte for byte (its SHA-256); `Conflict` if not.
     async fn start_once(&self, call: &WebhookCall, id: String) -> Result<Once> {
         let wf = &call.workflow;
         let now = now_ms();
+        let body_sha256 = hex::encode(Sha256::digest(&call.body));
+        let (digest, key) = (body_sha256.clone(), id.clone());
         let seen = |store: Option<weft_store::Delivery>| async move {
             match store {
+                // The same id with another body: not a redelivery. Refused,
+                // so a known id cannot fetch its run's answer with any body.
+                Some(d) if d.body_sha256 != digest => Err(Error::Conflict(format!(
+                    "delivery id `{key}` was already used with a different body; \
+                     a redelivery must repeat the body byte for byte (send a new \
+                     delivery id for a new event)"
+                ))),
                 Some(d) => self
                     .store()
                     .get_run(&wf.tenant_id, &d.run_id)
@@ -183,6 +194,7 @@ impl App {
             workflow_id: wf.id.clone(),
             delivery_id: id.clone(),
             run_id: String::new(),
+            body_sha256,
             created_at: now,
             expires_at: now.saturating_add(i64::try_from(retention).unwrap_or(i64::MAX)),
         };

@@ -23,13 +23,14 @@ pub(crate) async fn insert(tx: &mut Transaction<'_, Pg>, d: &Delivery) -> Result
     .map_err(unavailable)?;
     sqlx::query(
         "INSERT INTO webhook_deliveries \
-         (tenant_id, workflow_id, delivery_id, run_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         (tenant_id, workflow_id, delivery_id, run_id, body_sha256, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&d.tenant_id)
     .bind(&d.workflow_id)
     .bind(&d.delivery_id)
     .bind(&d.run_id)
+    .bind(&d.body_sha256)
     .bind(d.created_at)
     .bind(d.expires_at)
     .execute(&mut **tx)
@@ -48,7 +49,8 @@ pub(crate) async fn get(
     now: i64,
 ) -> Result<Option<Delivery>> {
     let row = sqlx::query(
-        "SELECT tenant_id, workflow_id, delivery_id, run_id, created_at, expires_at \
+        "SELECT tenant_id, workflow_id, delivery_id, run_id, body_sha256, created_at, \
+         expires_at \
          FROM webhook_deliveries \
          WHERE tenant_id = $1 AND workflow_id = $2 AND delivery_id = $3 AND expires_at > $4",
     )
@@ -65,6 +67,7 @@ pub(crate) async fn get(
             workflow_id: r.try_get("workflow_id").map_err(unavailable)?,
             delivery_id: r.try_get("delivery_id").map_err(unavailable)?,
             run_id: r.try_get("run_id").map_err(unavailable)?,
+            body_sha256: r.try_get("body_sha256").map_err(unavailable)?,
             created_at: r.try_get("created_at").map_err(unavailable)?,
             expires_at: r.try_get("expires_at").map_err(unavailable)?,
         })

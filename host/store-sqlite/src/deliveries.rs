@@ -12,8 +12,8 @@ pub(crate) fn insert(conn: &Connection, d: &Delivery) -> Result<()> {
     const EXPIRED: &str = "DELETE FROM webhook_deliveries \
         WHERE tenant_id = ? AND workflow_id = ? AND delivery_id = ? AND expires_at <= ?";
     const SQL: &str = "INSERT INTO webhook_deliveries \
-        (tenant_id, workflow_id, delivery_id, run_id, created_at, expires_at) \
-        VALUES (?, ?, ?, ?, ?, ?)";
+        (tenant_id, workflow_id, delivery_id, run_id, body_sha256, created_at, expires_at) \
+        VALUES (?, ?, ?, ?, ?, ?, ?)";
     execute(
         conn,
         EXPIRED,
@@ -28,6 +28,7 @@ pub(crate) fn insert(conn: &Connection, d: &Delivery) -> Result<()> {
             d.workflow_id,
             d.delivery_id,
             d.run_id,
+            d.body_sha256,
             d.created_at,
             d.expires_at
         ],
@@ -45,8 +46,8 @@ pub(crate) async fn get(
     delivery_id: &str,
     now: i64,
 ) -> Result<Option<Delivery>> {
-    const SQL: &str = "SELECT tenant_id, workflow_id, delivery_id, run_id, created_at, \
-        expires_at FROM webhook_deliveries \
+    const SQL: &str = "SELECT tenant_id, workflow_id, delivery_id, run_id, body_sha256, \
+        created_at, expires_at FROM webhook_deliveries \
         WHERE tenant_id = ? AND workflow_id = ? AND delivery_id = ? AND expires_at > ?";
     let key = (
         tenant.to_owned(),
@@ -61,6 +62,7 @@ pub(crate) async fn get(
                 workflow_id: c.get("workflow_id")?,
                 delivery_id: c.get("delivery_id")?,
                 run_id: c.get("run_id")?,
+                body_sha256: c.get("body_sha256")?,
                 created_at: c.get("created_at")?,
                 expires_at: c.get("expires_at")?,
             })

@@ -60,6 +60,9 @@ pub struct Delivery {
     pub delivery_id: String,
     /// The run the first delivery started.
     pub run_id: String,
+    /// SHA-256 of the first delivery's body (lowercase hex): a repeated id
+    /// with another body is refused, not answered with this run.
+    pub body_sha256: String,
     /// When it was first seen (ms since the epoch).
     pub created_at: i64,
     /// From then on it is forgotten (ms since the epoch).

@@ -51,7 +51,8 @@ pub enum SignatureScheme {
     /// over `v0:<ts>:<body>`.
     Slack,
     /// `X-Hub-Signature-256: sha256=<hex>` over the body alone: no timestamp,
-    /// so no replay window (use `dedupe` with `X-GitHub-Delivery`).
+    /// so no replay window, and `X-GitHub-Delivery` is not signed: a signed
+    /// body can be sent again under a fresh delivery id. No replay protection.
     Github,
     /// Standard Webhooks (Svix): `webhook-id`, `webhook-timestamp` (unix s),
     /// `webhook-signature: v1,<base64>` (several, space separated), over
@@ -91,10 +92,12 @@ impl fmt::Display for SignatureScheme {
     }
 }
 
-/// `triggers.webhook.dedupe`: a repeated delivery id starts no second run and
-/// gets the first delivery's answer. Where the id is: `header`, else `body`,
-/// else the signature scheme's delivery header (`X-GitHub-Delivery`,
-/// `webhook-id`).
+/// `triggers.webhook.dedupe`: a repeated delivery id with the same body
+/// starts no second run and gets the first delivery's answer; with another
+/// body it is refused (409). Where the id is: `header`, else `body`, else the
+/// signature scheme's delivery header (`X-GitHub-Delivery`, `webhook-id`).
+/// Dedupe stops a sender's retries; it is replay protection only when the
+/// signature covers the id ([`WebhookDedupe::signed_by`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookDedupe {
@@ -128,6 +131,19 @@ impl WebhookDedupe {
         scheme
             .and_then(SignatureScheme::delivery_header)
             .map(|h| DeliverySource::Header(h.to_owned()))
+    }
+
+    /// Whether a `scheme` signature covers the delivery id: an id in the body
+    /// (every scheme signs the body) or `standard`'s `webhook-id`. When not,
+    /// anyone holding one signed body can send it again with a new id.
+    pub fn signed_by(&self, scheme: SignatureScheme) -> bool {
+        match self.source(Some(scheme)) {
+            Some(DeliverySource::Body(_)) => true,
+            Some(DeliverySource::Header(h)) => {
+                scheme == SignatureScheme::Standard && h == "webhook-id"
+            }
+            None => false,
+        }
     }
 }
 

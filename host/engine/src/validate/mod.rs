@@ -412,7 +412,16 @@ impl<'a> Checker<'a> {
 mod credentials;
 mod refs;
 mod triggers;
-pub use credentials::warnings;
+
+/// What is allowed but worth changing in a definition (the validate route's
+/// and the save answer's `warnings`): credential grants
+/// ([`credentials::warnings`]) and webhook dedupe ids the signature does not
+/// cover ([`triggers::warnings`]).
+pub fn warnings(def: &Definition, catalog: &dyn Catalog) -> Vec<Problem> {
+    let mut out = credentials::warnings(def, catalog);
+    out.extend(triggers::warnings(def));
+    out
+}
 pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;
 
 #[cfg(test)]

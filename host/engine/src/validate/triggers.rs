@@ -3,7 +3,8 @@
 
 use super::Checker;
 use crate::schedule::{self, Cron};
-use weft_types::{SignatureScheme, WebhookTrigger};
+use weft_types::webhook::DeliverySource;
+use weft_types::{Definition, Problem, SignatureScheme, WebhookTrigger};
 
 /// Longest a synchronous webhook may wait for its run's response, in milliseconds.
 pub const MAX_WEBHOOK_TIMEOUT_MS: u64 = 300_000;
@@ -51,7 +52,8 @@ impl Checker<'_> {
                 Some(_) if sig.scheme == SignatureScheme::Github => self.problem(
                     format!("{SIG}/tolerance_ms"),
                     "a `github` signature covers no timestamp, so there is no replay window \
-                     to set; dedupe on `X-GitHub-Delivery` instead",
+                     to set (and `X-GitHub-Delivery` is not signed either: a `github` webhook \
+                     has no replay protection, see docs/WORKFLOWS.md)",
                 ),
                 Some(0) => self.problem(format!("{SIG}/tolerance_ms"), "must be positive"),
                 v => {
@@ -94,6 +96,38 @@ impl Checker<'_> {
             _ => {}
         }
     }
+}
+
+/// What is allowed but worth knowing about a webhook trigger: a dedupe id the
+/// signature does not cover (dedupe then stops retries, not replays).
+pub fn warnings(def: &Definition) -> Vec<Problem> {
+    let Some(w) = &def.triggers.webhook else {
+        return Vec::new();
+    };
+    let (Some(sig), Some(d)) = (&w.signature, &w.dedupe) else {
+        return Vec::new();
+    };
+    if d.signed_by(sig.scheme) {
+        return Vec::new();
+    }
+    let Some(DeliverySource::Header(h)) = d.source(Some(sig.scheme)) else {
+        return Vec::new();
+    };
+    let path = if d.header.is_some() {
+        "/triggers/webhook/dedupe/header"
+    } else {
+        "/triggers/webhook/dedupe"
+    };
+    vec![Problem::new(
+        path,
+        format!(
+            "the delivery id (header `{h}`) is not covered by the `{}` signature: dedupe stops \
+             a sender's retries, not replays (anyone holding one signed body can send it again \
+             with a new id and start another run); dedupe on an id inside the signed body \
+             (`body: /id`) if the sender puts one there",
+            sig.scheme
+        ),
+    )]
 }
 
 /// An HTTP header name (RFC 9110 token), at most 100 characters.

@@ -38,7 +38,7 @@ fn bad_settings_name_their_path() {
         with(json!({"signature": {"scheme": "github", "credential": " ", "tolerance_ms": 1000}})),
         vec![
             "/triggers/webhook/signature/credential: must name a credential of the tenant (1-100 characters)",
-            "/triggers/webhook/signature/tolerance_ms: a `github` signature covers no timestamp, so there is no replay window to set; dedupe on `X-GitHub-Delivery` instead",
+            "/triggers/webhook/signature/tolerance_ms: a `github` signature covers no timestamp, so there is no replay window to set (and `X-GitHub-Delivery` is not signed either: a `github` webhook has no replay protection, see docs/WORKFLOWS.md)",
         ]
     );
     assert_eq!(
