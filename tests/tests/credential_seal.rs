@@ -3,7 +3,9 @@
 //! someone with write access to the database rebinds a credential to their own
 //! host; the step fails `credential_tampered` and nothing reaches that host.
 //! And a row sealed the way earlier builds did (binding version 1) is
-//! refused until `weft migrate` (or a server start) re-seals it, then opens.
+//! refused until `weft migrate` re-seals it (printing the binding it
+//! accepts), then opens; a server start never re-seals it (M3), and a row
+//! that does not open is skipped, not fatal (L1).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::response::IntoResponse;
@@ -245,9 +247,49 @@ async fn k4_a_row_sealed_the_old_way_is_refused_until_migrate_reseals_it_then_it
     assert!(error.message.contains("weft migrate"), "{}", error.message);
     assert!(inbox.is_empty());
 
-    // `weft migrate` on the same data directory, while the server runs.
-    let config = Config::embedded(PathBuf::from(dir.path()));
-    weft_cli::server::migrate(&config).await.unwrap();
+    // M3: starting a server (`weft serve`, which migrates the schema) does
+    // not re-seal it: its hosts were never authenticated.
+    let mut config = Config::embedded(PathBuf::from(dir.path()));
+    config.http = false;
+    let server = weft_cli::server::Server::start(config.clone())
+        .await
+        .unwrap();
+    server.stop().await;
+    let (.., version) = row(dir.path(), &cred.id);
+    assert_eq!(version, 1, "a server start re-sealed a version-1 row");
+    assert_eq!(sealed(dir.path(), &cred.id), v1);
+
+    // L1: another version-1 row that does not open under version 1 (here a
+    // version-2 seal relabelled) is skipped by migrate, not fatal.
+    let bad: Credential = app
+        .post(
+            "/v1/credentials",
+            json!({"name": "other", "secret": SECRET, "hosts": ["example.com"],
+                   "injection": {"type": "bearer"}}),
+        )
+        .await
+        .typed(201);
+    db(dir.path())
+        .execute(
+            "UPDATE credentials SET ad_version = 1 WHERE id = ?1",
+            [&bad.id],
+        )
+        .unwrap();
+
+    // `weft migrate` on the same data directory, while the server runs: it
+    // re-seals the good row and says which binding it accepted.
+    let done = weft_cli::server::migrate(&config).await.unwrap();
+    assert_eq!(done.resealed.skipped, 1, "{done:?}");
+    assert_eq!(done.resealed.accepted.len(), 1, "{done:?}");
+    let accepted = &done.resealed.accepted[0];
+    assert_eq!(
+        (&accepted.tenant_id, &accepted.credential_id, &accepted.name),
+        (&tenant, &cred.id, &name)
+    );
+    assert_eq!(accepted.hosts, hosts);
+    assert_eq!(accepted.injection, injection);
+    let (.., version) = row(dir.path(), &bad.id);
+    assert_eq!(version, 1, "a row that does not open is left as it was");
     let (.., version) = row(dir.path(), &cred.id);
     assert_eq!(version, BINDING_VERSION);
     let resealed = sealed(dir.path(), &cred.id);
@@ -259,7 +301,8 @@ async fn k4_a_row_sealed_the_old_way_is_refused_until_migrate_reseals_it_then_it
         SECRET.as_bytes()
     );
     // Idempotent: a second migrate leaves the row alone.
-    weft_cli::server::migrate(&config).await.unwrap();
+    let again = weft_cli::server::migrate(&config).await.unwrap();
+    assert!(again.resealed.accepted.is_empty(), "{again:?}");
     assert_eq!(sealed(dir.path(), &cred.id), resealed);
 
     // And the step now sends the secret to its bound host.

@@ -83,6 +83,21 @@ pub async fn migrate(args: ProcessArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(args.config.as_deref())?;
     let config = Config::from_settings(&settings, Role::All);
     let done = weft_cli::server::migrate(&config).await?;
+    for b in &done.resealed.accepted {
+        eprintln!(
+            "weft migrate: re-sealed credential `{}` ({}) of tenant {} under the current binding: \
+             hosts {:?}, injection {} (these were not authenticated before: check them, and \
+             rotate the secret if they are not yours)",
+            b.name, b.credential_id, b.tenant_id, b.hosts, b.injection
+        );
+    }
+    if done.resealed.skipped > 0 {
+        eprintln!(
+            "weft migrate: {} credential(s) did not open and were left as they are (refused at \
+             run time; see the log for which)",
+            done.resealed.skipped
+        );
+    }
     eprintln!(
         "weft migrate: the database is up to date (tenant {})",
         done.tenant

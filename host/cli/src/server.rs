@@ -176,8 +176,19 @@ impl Server {
             )
         })?;
         let store = open_store(&config.store, config.migrate).await?;
-        if config.migrate {
-            reseal(&store, &keyring).await?;
+        // Never re-sealed here (M3): a version-1 row's name, hosts and
+        // injection were not authenticated, so accepting them is the
+        // operator's step (`weft migrate`, which prints each one). Until
+        // then such a row is refused at unseal, naming `weft migrate`.
+        let old = weft_worker::unresealed_credentials(store.as_ref())
+            .await
+            .context("cannot list credentials")?;
+        if old > 0 {
+            tracing::warn!(
+                credentials = old,
+                "credentials sealed under an older binding version are refused until \
+                 `weft migrate` re-seals them (it prints each binding it accepts: check them)"
+            );
         }
         let distributed = matches!(config.queue, QueueKind::Amqp(_));
         config.worker.outbox = distributed;
@@ -380,6 +391,9 @@ pub struct Migrated {
     pub tenant: String,
     /// Its owner key, when this run created it (shown once).
     pub bootstrap_key: Option<String>,
+    /// The version-1 credentials re-sealed (each binding it accepted, for
+    /// the operator to check) and how many rows were skipped.
+    pub resealed: weft_worker::Resealed,
 }
 
 /// `weft migrate`: applies the database migrations, creates the master
@@ -394,27 +408,19 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Migrated> {
     let keyring = weft_vault::Keyring::load_or_generate(&config.data_dir.join("master.keys"))
         .context("master key")?;
     let store = open_store(&config.store, true).await?;
-    reseal(&store, &keyring).await?;
+    // Re-seals the credentials sealed under an older binding version, so
+    // their name, hosts and injection are authenticated too (idempotent).
+    // Only here: `weft serve` never does (M3). A row that does not open is
+    // skipped and counted (L1).
+    let resealed = weft_worker::reseal_credentials(store.as_ref(), &keyring)
+        .await
+        .context("cannot re-seal credentials under the current binding")?;
     let done = Tenants::new(store, Arc::new(keyring)).bootstrap().await?;
     Ok(Migrated {
         tenant: done.tenant_id,
         bootstrap_key: done.owner_key,
+        resealed,
     })
-}
-
-/// Re-seals the credentials sealed under an older binding version, so their
-/// name, hosts and injection are authenticated too (idempotent, logged).
-async fn reseal(store: &Arc<dyn Store>, keyring: &weft_vault::Keyring) -> anyhow::Result<()> {
-    let n = weft_worker::reseal_credentials(store.as_ref(), keyring)
-        .await
-        .context("cannot re-seal credentials under the current binding")?;
-    if n > 0 {
-        tracing::info!(
-            credentials = n,
-            "credentials re-sealed under the current binding"
-        );
-    }
-    Ok(())
 }
 
 async fn load_plugins(

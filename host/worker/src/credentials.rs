@@ -148,14 +148,12 @@ impl Handle {
     }
 
     /// Re-seals every credential sealed under an older binding version, so
-    /// its name, hosts and injection are bound too. Idempotent: run by each
-    /// process that migrates the database (`weft migrate`, `weft serve`).
-    /// Returns how many rows it re-sealed.
+    /// its name, hosts and injection are bound too ([`reseal_credentials`]:
+    /// only `weft migrate` runs it). Idempotent.
     ///
     /// # Errors
-    /// Store failures; a row that does not open under its own version
-    /// (`Tampered`) or whose tenant key does not unwrap (`Vault`), naming it.
-    pub async fn reseal_credentials(&self) -> Result<usize> {
+    /// Store failures (a row that does not open is skipped and counted).
+    pub async fn reseal_credentials(&self) -> Result<Resealed> {
         reseal_credentials(self.store().as_ref(), self.keyring()).await
     }
 
@@ -236,28 +234,104 @@ async fn reseal(
         .then_some(new))
 }
 
-/// [`Handle::reseal_credentials`] over a store and keyring (the binary's
-/// `weft migrate` has no worker).
+/// A version-1 credential `weft migrate` re-sealed: the binding it now
+/// authenticates, as the row had it. Those name, hosts and injection were not
+/// authenticated before, so the operator checks each one (a database writer
+/// could have restored an old row with hosts of their own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedBinding {
+    /// The credential's tenant.
+    pub tenant_id: String,
+    /// The credential's id.
+    pub credential_id: String,
+    /// Its name.
+    pub name: String,
+    /// The hosts it is now bound to.
+    pub hosts: Vec<String>,
+    /// Its injection (canonical JSON).
+    pub injection: String,
+}
+
+/// What [`reseal_credentials`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Each row re-sealed under the current binding, with what it binds.
+    pub accepted: Vec<AcceptedBinding>,
+    /// Rows left as they were because they did not open (tampered, an
+    /// unknown version, a tenant key that does not unwrap): each logged, and
+    /// still refused at unseal.
+    pub skipped: usize,
+}
+
+/// How many credentials are still sealed under an older binding version (and
+/// so refused until `weft migrate` re-seals them).
 ///
 /// # Errors
-/// As [`Handle::reseal_credentials`].
-pub async fn reseal_credentials(store: &dyn Store, keyring: &Keyring) -> Result<usize> {
-    let mut done = 0;
+/// Store failures.
+pub async fn unresealed_credentials(store: &dyn Store) -> Result<usize> {
+    let mut n = 0;
+    for tenant in store.list_tenants().await? {
+        n += store
+            .list_credentials(&tenant.id)
+            .await?
+            .iter()
+            .filter(|c| c.ad_version < BINDING_VERSION)
+            .count();
+    }
+    Ok(n)
+}
+
+/// Re-seals every credential sealed under an older binding version (the
+/// explicit operator step `weft migrate`; `weft serve` never calls it, since
+/// the name, hosts and injection of such a row were never authenticated).
+/// Returns each binding it accepted, for the operator to check. A row that
+/// does not open under its own version, or whose tenant key does not unwrap,
+/// is logged and skipped (it stays refused at unseal), not fatal.
+///
+/// # Errors
+/// Store failures listing tenants or credentials.
+pub async fn reseal_credentials(store: &dyn Store, keyring: &Keyring) -> Result<Resealed> {
+    let mut done = Resealed::default();
     for tenant in store.list_tenants().await? {
         for old in store.list_credentials(&tenant.id).await? {
             if old.ad_version >= BINDING_VERSION {
                 continue;
             }
             let from = old.ad_version;
-            if reseal(store, keyring, &old, old.clone()).await?.is_some() {
-                tracing::info!(
-                    tenant.id = %old.tenant_id,
-                    credential.id = %old.id,
-                    from,
-                    to = BINDING_VERSION,
-                    "credential re-sealed under the current binding"
-                );
-                done += 1;
+            match reseal(store, keyring, &old, old.clone()).await {
+                Ok(Some(new)) => {
+                    let injection = with_binding(&new, |b| Ok(b.injection.to_owned()))
+                        .unwrap_or_else(|_| new.injection.to_string());
+                    tracing::warn!(
+                        tenant.id = %new.tenant_id,
+                        credential.id = %new.id,
+                        credential.name = %new.name,
+                        hosts = ?new.hosts,
+                        injection = %injection,
+                        from,
+                        to = BINDING_VERSION,
+                        "credential re-sealed: this binding (name, hosts, injection) is now authenticated; check it"
+                    );
+                    done.accepted.push(AcceptedBinding {
+                        tenant_id: new.tenant_id,
+                        credential_id: new.id,
+                        name: new.name,
+                        hosts: new.hosts,
+                        injection,
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(
+                        tenant.id = %old.tenant_id,
+                        credential.id = %old.id,
+                        credential.name = %old.name,
+                        from,
+                        error = %e,
+                        "credential not re-sealed (skipped; it stays refused)"
+                    );
+                    done.skipped += 1;
+                }
             }
         }
     }

@@ -41,7 +41,9 @@ mod slots;
 mod state;
 
 pub use connectors::{Connectors, Entry};
-pub use credentials::{NewCredential, reseal_credentials};
+pub use credentials::{
+    AcceptedBinding, NewCredential, Resealed, reseal_credentials, unresealed_credentials,
+};
 pub use ids::{RandomIds, new_id, new_token, now_ms};
 pub use options::Options;
 pub use runtime::{Handle, Parts};
