@@ -4,7 +4,7 @@
 //! the server uses, [`RateLimiter`] and [`Slots`]. Every adapter runs all of
 //! them, unchanged, through [`conformance_tests!`](crate::conformance_tests):
 //!
-//! ```ignore
+//! ```text
 //! async fn limits(rates: weft_limits::Rates) -> weft_limits::memory::Limits {
 //!     weft_limits::memory::Limits::new(rates)
 //! }
@@ -13,7 +13,7 @@
 //!
 //! Each function takes a factory that returns fresh limits (nothing held,
 //! every bucket full) checked against the given [`Rates`]. Time is the wall
-//! clock (Redis keeps its own): the whole suite sleeps about a second.
+//! clock (Redis keeps its own): the whole suite sleeps about two seconds.
 //! Failures panic with a message naming the broken behaviour: this module is
 //! test support, compiled only with the `conformance` feature.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
@@ -64,12 +64,13 @@ where
     Fut: Future<Output = L>,
     L: Adapter,
 {
-    let l = factory(rates((20.0, 3), (20.0, 3))).await;
+    // 1/s: the four calls need not land within a token's time on a busy box.
+    let l = factory(rates((1.0, 3), (1.0, 3))).await;
     allowed(&l, "a", Bucket::Api, 3, "the burst of 3").await;
     let wait = denied(l.check("a", Bucket::Api).await, "the fourth call");
     assert!(
-        wait > Duration::ZERO && wait <= Duration::from_millis(60),
-        "the next token at 20/s comes within 50 ms: {wait:?}"
+        wait > Duration::ZERO && wait <= Duration::from_secs(1),
+        "the next token at 1/s comes within 1 s: {wait:?}"
     );
     allowed(&l, "b", Bucket::Api, 3, "another tenant's bucket").await;
     allowed(
@@ -101,8 +102,8 @@ where
     allowed(&l, "a", Bucket::Webhook, 1, "the burst of 1").await;
     let wait = denied(l.check("a", Bucket::Webhook).await, "at 0.5/s");
     assert!(
-        (Duration::from_millis(1_800)..=Duration::from_secs(2)).contains(&wait),
-        "about 2 s at 0.5/s: {wait:?}"
+        (Duration::from_millis(1_000)..=Duration::from_secs(2)).contains(&wait),
+        "at most 2 s at 0.5/s, and more than the 2/s bucket's 500 ms: {wait:?}"
     );
 }
 
