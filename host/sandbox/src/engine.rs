@@ -18,6 +18,11 @@ use wasmtime::{
 const KEEP_RESIDENT_MEMORY_BYTES: usize = 256 * 1024;
 /// The same for tables.
 const KEEP_RESIDENT_TABLE_BYTES: usize = 64 * 1024;
+/// The top of a pooled fiber stack zeroed with `memset` when it is returned
+/// (the part a step uses); the rest is decommitted. Without it the whole stack
+/// (`stack_bytes` + 1 MiB) would be given back to the kernel after every step
+/// and faulted in again by the next.
+const KEEP_RESIDENT_STACK_BYTES: usize = 64 * 1024;
 
 /// Builds the engine: component model, epoch interruption, pooling allocator sized
 /// by [`crate::EngineLimits`], and the proposals plugins may not use turned off.
@@ -39,7 +44,8 @@ pub(crate) fn engine(options: &Options) -> Result<(Engine, PageReset), Error> {
                 .unwrap_or(usize::MAX)
                 .max(10_000),
         )
-        .max_unused_warm_slots(n.min(64));
+        .max_unused_warm_slots(n.min(64))
+        .async_stack_keep_resident(KEEP_RESIDENT_STACK_BYTES);
     // Every invocation gets a fresh instance, so resetting its memories and tables
     // is on the step's path. By default that is `madvise(DONTNEED)`: TLB flushes
     // (IPIs to the other cores) on free and page faults on the next use. Where the
