@@ -4,17 +4,10 @@
 //! error naming it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use weft_tls::testing::env;
+
 use std::process::{Command, Output};
 use weft_store_postgres::{Options, Postgres};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: start the services with \
-             eval \"$(scripts/services start)\" (scripts/test does this)"
-        )
-    })
-}
 
 /// `weft migrate` with only these `WEFT_*` variables.
 fn migrate(vars: &[(&str, &str)]) -> Output {

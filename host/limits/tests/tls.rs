@@ -2,28 +2,17 @@
 //! `--tls-port`, a client certificate optional but verified when presented).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use weft_tls::testing::{env, files};
+
 use std::time::Duration;
 use weft_api::Bucket;
 use weft_limits::{Options, RateDecision, SlotDecision, TenantLimits};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: start the services with \
-             eval \"$(scripts/services start)\" (scripts/test does this)"
-        )
-    })
-}
 
 fn options(url: String, ca: &str, client: bool) -> Options {
     Options {
         url,
         prefix: format!("t{:x}", rand::random::<u64>()),
-        tls: weft_tls::Files {
-            ca_file: Some(env(ca).into()),
-            client_cert_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_CERT_FILE").into()),
-            client_key_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_KEY_FILE").into()),
-        },
+        tls: files(ca, client),
     }
 }
 

@@ -3,30 +3,19 @@
 //! refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use weft_tls::testing::{env, files};
+
 mod common;
 
 use std::time::Duration;
 use weft_queue::{Queue, Task};
 use weft_queue_amqp::{Amqp, Options, QueueType};
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: start the services with \
-             eval \"$(scripts/services start)\" (scripts/test does this)"
-        )
-    })
-}
-
 fn options(url: String, ca: &str, client: bool) -> Options {
     Options {
         prefix: common::prefix(),
         queue_type: QueueType::Quorum,
-        tls: weft_tls::Files {
-            ca_file: Some(env(ca).into()),
-            client_cert_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_CERT_FILE").into()),
-            client_key_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_KEY_FILE").into()),
-        },
+        tls: files(ca, client),
         ..Options::new(url)
     }
 }

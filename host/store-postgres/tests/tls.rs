@@ -3,27 +3,12 @@
 //! certificate, the server checked against the test CA, and the refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use weft_tls::testing::{env, files};
+
 use serde_json::json;
 use weft_store::{Commit, Store};
 use weft_store_postgres::{Options, Postgres};
 use weft_types::{Run, Status, Trigger};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: start the services with \
-             eval \"$(scripts/services start)\" (scripts/test does this)"
-        )
-    })
-}
-
-fn tls(ca: &str, client: bool) -> weft_tls::Files {
-    weft_tls::Files {
-        ca_file: Some(env(ca).into()),
-        client_cert_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_CERT_FILE").into()),
-        client_key_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_KEY_FILE").into()),
-    }
-}
 
 fn options(url: String, tls: weft_tls::Files) -> Options {
     Options {
@@ -48,7 +33,7 @@ async fn encrypted(pg: &Postgres) -> bool {
 #[tokio::test]
 async fn over_tls_it_migrates_and_round_trips_a_run() {
     let url = env("WEFT_TEST_PG_TLS_URL");
-    let files = tls("WEFT_TEST_TLS_CA_FILE", false);
+    let files = files("WEFT_TEST_TLS_CA_FILE", false);
     let admin = connect(url.clone(), files.clone()).await.unwrap();
     assert!(encrypted(&admin).await);
     let schema = format!("weft_tls_{:016x}", rand::random::<u64>());
@@ -95,7 +80,7 @@ async fn over_tls_it_migrates_and_round_trips_a_run() {
 #[tokio::test]
 async fn a_user_that_needs_a_client_certificate_gets_in_with_it_and_not_without() {
     let url = env("WEFT_TEST_PG_CERT_URL");
-    let pg = connect(url.clone(), tls("WEFT_TEST_TLS_CA_FILE", true))
+    let pg = connect(url.clone(), files("WEFT_TEST_TLS_CA_FILE", true))
         .await
         .unwrap();
     let user: String = sqlx::query_scalar("SELECT current_user::text")
@@ -105,7 +90,7 @@ async fn a_user_that_needs_a_client_certificate_gets_in_with_it_and_not_without(
     assert_eq!(user, "weft_cert");
     assert!(encrypted(&pg).await);
 
-    let e = connect(url, tls("WEFT_TEST_TLS_CA_FILE", false))
+    let e = connect(url, files("WEFT_TEST_TLS_CA_FILE", false))
         .await
         .unwrap_err()
         .to_string();
@@ -117,7 +102,7 @@ async fn a_server_certificate_from_another_ca_is_refused_naming_the_ca_file() {
     let other = env("WEFT_TEST_TLS_OTHER_CA_FILE");
     let e = connect(
         env("WEFT_TEST_PG_TLS_URL"),
-        tls("WEFT_TEST_TLS_OTHER_CA_FILE", false),
+        files("WEFT_TEST_TLS_OTHER_CA_FILE", false),
     )
     .await
     .unwrap_err()
@@ -143,13 +128,13 @@ async fn verify_full_checks_the_host_name_verify_ca_does_not() {
     // The server also listens on 127.0.0.2, which its certificate does not
     // name (the certificate has 127.0.0.1 and localhost).
     let url = env("WEFT_TEST_PG_TLS_URL").replace("@127.0.0.1:", "@127.0.0.2:");
-    let e = connect(url.clone(), tls("WEFT_TEST_TLS_CA_FILE", false))
+    let e = connect(url.clone(), files("WEFT_TEST_TLS_CA_FILE", false))
         .await
         .unwrap_err()
         .to_string();
     assert!(e.contains("not valid for name \"127.0.0.2\""), "{e}");
     let ca_only = url.replace("sslmode=verify-full", "sslmode=verify-ca");
-    let pg = connect(ca_only, tls("WEFT_TEST_TLS_CA_FILE", false))
+    let pg = connect(ca_only, files("WEFT_TEST_TLS_CA_FILE", false))
         .await
         .unwrap();
     assert!(encrypted(&pg).await);
@@ -171,7 +156,7 @@ async fn plain_tcp_for_a_tls_only_user_is_refused_by_the_server() {
 #[tokio::test]
 async fn sslmode_require_is_refused_before_connecting() {
     let url = env("WEFT_TEST_PG_TLS_URL").replace("sslmode=verify-full", "sslmode=require");
-    let e = connect(url, tls("WEFT_TEST_TLS_CA_FILE", false))
+    let e = connect(url, files("WEFT_TEST_TLS_CA_FILE", false))
         .await
         .unwrap_err()
         .to_string();

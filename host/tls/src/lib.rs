@@ -241,3 +241,33 @@ fn certificates(option: &str, path: &Path, pem: &[u8]) -> Result<Vec<Certificate
 
 #[cfg(test)]
 mod tests;
+
+/// Test support for the adapters' TLS tests: the throwaway PKI that
+/// `scripts/services start` makes and prints as `WEFT_TEST_TLS_*` variables.
+#[cfg(feature = "testing")]
+#[allow(clippy::panic)]
+pub mod testing {
+    use super::Files;
+
+    /// A variable `scripts/services start` prints; panics naming it and how to
+    /// set it when it is not set.
+    pub fn env(name: &str) -> String {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set: start the services with \
+                 eval \"$(scripts/services start)\" (scripts/test does this)"
+            )
+        })
+    }
+
+    /// The files of the test PKI: the CA named by the variable `ca`
+    /// (`WEFT_TEST_TLS_CA_FILE`, or `WEFT_TEST_TLS_OTHER_CA_FILE` for a CA that
+    /// signed nothing of ours), with the client certificate when `client`.
+    pub fn files(ca: &str, client: bool) -> Files {
+        Files {
+            ca_file: Some(env(ca).into()),
+            client_cert_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_CERT_FILE").into()),
+            client_key_file: client.then(|| env("WEFT_TEST_TLS_CLIENT_KEY_FILE").into()),
+        }
+    }
+}
