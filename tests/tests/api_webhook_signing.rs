@@ -3,6 +3,7 @@
 //! missing or malformed header answered 401 with the failed check, no run
 //! started, counted in metrics; a repeated delivery id starts one run and gets
 //! the first answer, also when the deliveries race.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -125,7 +126,9 @@ async fn failed_checks_answer_401_with_the_reason_and_start_no_run() {
         .await;
     let body = br#"{"id":"evt_1"}"#;
     let now = now_s();
-    let cases: Vec<(&str, Vec<(&str, String)>, &[u8])> = vec![
+    // (the reason expected, the headers sent, the body sent)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a [u8]);
+    let cases: Vec<Case> = vec![
         (
             "bad_signature",
             signed("stripe", "whsec_wrong", now, "", body),
