@@ -43,12 +43,14 @@
 //!     ]
 //! })).unwrap();
 //! let step = |i: usize| match &def.steps[i].kind { StepKind::Action(a) => a, _ => unreachable!() };
-//! // `a` binds it itself; `other` is the only connector left that the
-//! // workflow-wide grant reaches, so it gets it as well (with a warning at save).
+//! // `a` binds it itself. The leftover workflow-wide grant would reach both
+//! // `llm` and `other` (binding the slot on a step does not take `llm` out of
+//! // the count), so `other` does not get it: saving is refused, and a stored
+//! // definition fails `b` with `credential_not_bound`.
 //! let a = credentials::for_step(&def, step(0), &catalog[0], &catalog).unwrap();
 //! assert_eq!((a[0].credential, a[0].via), ("openai", Via::Step));
-//! let b = credentials::for_step(&def, step(1), &catalog[1], &catalog).unwrap();
-//! assert_eq!(b[0].via, Via::Workflow);
+//! let b = credentials::for_step(&def, step(1), &catalog[1], &catalog);
+//! assert!(matches!(b, Err(credentials::Refusal::Ambiguous { .. })));
 //! ```
 
 use crate::Catalog;
