@@ -173,6 +173,9 @@ async fn failed_checks_answer_401_with_the_reason_and_start_no_run() {
     headers.retain(|(k, _)| *k != "x-slack-request-timestamp");
     let r = app.hook(&slack.webhook_url, &headers, body).await;
     assert_eq!(r.body["error"]["reason"], "missing_header", "{}", r.body);
+    // The message says which headers the convention needs.
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("X-Slack-Request-Timestamp"), "{message}");
 
     assert!(
         runs_of(&app, &stripe).await.is_empty(),

@@ -38,14 +38,20 @@ impl ApiError {
 
     /// 401 `invalid_signature`: a signed webhook's check failed; `reason`
     /// says which.
-    pub fn invalid_signature(reason: weft_types::SignatureFailure) -> Self {
+    pub fn invalid_signature(
+        reason: weft_types::SignatureFailure,
+        scheme: weft_types::SignatureScheme,
+    ) -> Self {
         use weft_types::SignatureFailure as F;
+        let headers = scheme.signature_headers();
         let why = match reason {
-            F::MissingHeader => "a signature header is missing",
-            F::MalformedHeader => "a signature header is malformed",
-            F::BadSignature => "no signature matches the body",
-            F::StaleTimestamp => "the signed timestamp is outside the replay window",
-            F::SecretUnavailable => "the workflow's signing secret is not available",
+            F::MissingHeader => format!("a header is missing: {scheme} signing needs {headers}"),
+            F::MalformedHeader => {
+                format!("a header is malformed: {scheme} signing needs {headers}")
+            }
+            F::BadSignature => "no signature matches the body".to_owned(),
+            F::StaleTimestamp => "the signed timestamp is outside the replay window".to_owned(),
+            F::SecretUnavailable => "the workflow's signing secret is not available".to_owned(),
         };
         let mut e = Self::new(
             StatusCode::UNAUTHORIZED,
@@ -176,7 +182,7 @@ impl From<weft_app::Error> for ApiError {
                 out
             }
             A::Conflict(m) | A::Duplicate(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            A::Signature(reason) => Self::invalid_signature(reason),
+            A::Signature(reason, scheme) => Self::invalid_signature(reason, scheme),
             A::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
             A::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             A::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),

@@ -38,7 +38,7 @@ pub enum Error {
     Duplicate(String),
     /// A signed webhook's signature check failed (no run was started).
     #[error("the webhook signature check failed: {}", .0.as_str())]
-    Signature(weft_types::SignatureFailure),
+    Signature(weft_types::SignatureFailure, weft_types::SignatureScheme),
     /// A hard quota of the tenant is reached.
     #[error("quota exceeded: {0}")]
     Quota(String),

@@ -87,7 +87,7 @@ impl App {
         {
             self.handle.metrics().webhook_rejected(reason.as_str());
             tracing::info!(workflow.id = %wf.id, reason = %reason, "webhook signature refused");
-            return Err(Error::Signature(reason));
+            return Err(Error::Signature(reason, sig.scheme));
         }
         let scheme = hook.signature.as_ref().map(|s| s.scheme);
         let source = hook.dedupe.as_ref().and_then(|d| d.source(scheme));

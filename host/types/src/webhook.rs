@@ -76,6 +76,16 @@ impl SignatureScheme {
         !matches!(self, Self::Github)
     }
 
+    /// The headers a signed call must carry in this convention, for messages.
+    pub fn signature_headers(self) -> &'static str {
+        match self {
+            Self::Stripe => "`Stripe-Signature` (t=...,v1=...)",
+            Self::Slack => "`X-Slack-Signature` (v0=...) and `X-Slack-Request-Timestamp`",
+            Self::Github => "`X-Hub-Signature-256` (sha256=...)",
+            Self::Standard => "`webhook-id`, `webhook-timestamp` and `webhook-signature` (v1,...)",
+        }
+    }
+
     /// The header that carries the sender's delivery id, by convention.
     pub fn delivery_header(self) -> Option<&'static str> {
         match self {
