@@ -263,6 +263,19 @@ impl TestApp {
         run.id
     }
 
+    /// The value of the unlabelled metric `name` in `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .raw("", "GET", "/metrics", "text/plain", None)
+            .await
+            .body;
+        let text = text.as_str().unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+    }
+
     /// Polls the run until it is terminal (at most 30 s); returns it with steps.
     pub async fn finished(&self, run_id: &str) -> Run {
         self.until(run_id, |r| r.status.is_terminal()).await

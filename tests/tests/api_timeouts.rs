@@ -49,17 +49,9 @@ fn attempts(run: &Value, key: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// `weft_attempts_running` from `/metrics`: plugins running in the process.
+/// `weft_attempts_running`: plugins running in the process.
 async fn running(app: &TestApp) -> u64 {
-    let text = app
-        .raw("", "GET", "/metrics", "text/plain", None)
-        .await
-        .body;
-    let text = text.as_str().unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("weft_attempts_running "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no weft_attempts_running in /metrics:\n{text}"))
+    app.metric("weft_attempts_running").await as u64
 }
 
 fn spin(timeout_ms: u64) -> Value {

@@ -148,7 +148,8 @@ where
     assert_eq!(allowed, 10, "40 concurrent calls against a burst of 10");
 }
 
-/// Slots are bounded per tenant, re-taking a held one is granted, a released
+/// Slots are bounded per tenant, re-taking a held one answers `Held` (the
+/// second taker owns nothing: it must not run the step or release), a released
 /// one is free again, and one whose holder vanished comes back at its expiry.
 pub async fn slots_are_bounded_released_expired_and_idempotent<F, Fut, L>(factory: F)
 where
@@ -161,9 +162,12 @@ where
     assert_eq!(l.acquire("a", "s1", 2, ttl).await, SlotGrant::Granted);
     assert_eq!(
         l.acquire("a", "s1", 2, ttl).await,
-        SlotGrant::Granted,
+        SlotGrant::Held,
         "re-taking a held slot"
     );
+    let SlotGrant::Full(_) = l.acquire("a", "s2", 1, ttl).await else {
+        panic!("re-taking s1 took a second slot");
+    };
     assert_eq!(l.acquire("a", "s2", 2, ttl).await, SlotGrant::Granted);
     let SlotGrant::Full(wait) = l.acquire("a", "s3", 2, ttl).await else {
         panic!("a third slot over a limit of 2");

@@ -39,8 +39,9 @@
 //!   the caller's. An idle bucket expires once it would be full again.
 //! - **Running-step slots**: a sorted set per tenant, member = slot id (run,
 //!   step, attempt), score = expiry. Taking a slot removes expired members,
-//!   then adds this one if fewer than `limit` are held (re-taking a held slot
-//!   only extends it). Slots expire with the step's lease, so a crashed
+//!   then adds this one if fewer than `limit` are held. Re-taking a held slot
+//!   only extends it and answers [`SlotDecision::Held`]: the caller is a
+//!   second delivery of a step attempt another one holds, and owns nothing. Slots expire with the step's lease, so a crashed
 //!   worker's slots come back by themselves.
 //!
 //! # Redis down or flushed (D9)
@@ -89,8 +90,12 @@ pub enum RateDecision {
 /// A slot's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotDecision {
-    /// Held until released or expired.
+    /// Taken: held until released or expired.
     Granted,
+    /// Held already (by another delivery of the same step attempt): its
+    /// expiry is pushed back, and this caller does not own it, so it must
+    /// neither run the step nor release the slot.
+    Held,
     /// The tenant holds its limit: try again after this long.
     Full {
         /// When the earliest held slot expires (at most 1 s, at least 50 ms).
@@ -132,10 +137,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < limit then
+local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if held or redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
   local keep = redis.call('PTTL', KEYS[1])
   if keep < ttl + 1000 then redis.call('PEXPIRE', KEYS[1], ttl + 1000) end
+  if held then return {2, 0} end
   return {1, 0}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -313,6 +320,7 @@ impl TenantLimits {
         let args = [slot.to_owned(), limit.to_string(), ttl_ms.to_string()];
         match self.run(&self.slot, key, &args).await {
             Some((1, _)) => SlotDecision::Granted,
+            Some((2, _)) => SlotDecision::Held,
             Some((_, wait)) => SlotDecision::Full {
                 retry_after: Duration::from_millis(
                     u64::try_from(wait.clamp(50, 1_000)).unwrap_or(50),

@@ -32,6 +32,7 @@ impl Slots for TenantLimits {
         match self.acquire_slot(tenant, slot, limit, ttl).await {
             SlotDecision::Full { retry_after } => SlotGrant::Full(retry_after),
             // Granted, or Redis unavailable: slots fail open (docs/DISTRIBUTED.md, D9).
+            SlotDecision::Held => SlotGrant::Held,
             SlotDecision::Granted | SlotDecision::Unavailable => SlotGrant::Granted,
         }
     }
@@ -61,6 +62,7 @@ impl Slots for memory::Limits {
     async fn acquire(&self, tenant: &str, slot: &str, limit: u32, ttl: Duration) -> SlotGrant {
         match self.acquire_slot(tenant, slot, limit, ttl) {
             SlotDecision::Full { retry_after } => SlotGrant::Full(retry_after),
+            SlotDecision::Held => SlotGrant::Held,
             SlotDecision::Granted | SlotDecision::Unavailable => SlotGrant::Granted,
         }
     }

@@ -68,8 +68,8 @@ async fn the_inherent_slot_calls_are_bounded_released_expired_and_idempotent() {
     );
     assert_eq!(
         l.acquire_slot("a", "s1", 2, ttl).await,
-        SlotDecision::Granted,
-        "re-taking a held slot"
+        SlotDecision::Held,
+        "re-taking a held slot: held, not granted"
     );
     assert_eq!(
         l.acquire_slot("a", "s2", 2, ttl).await,

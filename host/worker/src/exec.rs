@@ -118,19 +118,37 @@ impl Handle {
         let slots = self.0.parts.slots.as_ref().filter(|_| limit > 0);
         if let Some(slots) = slots {
             let ttl = Duration::from_millis(lease);
-            if let SlotGrant::Full(wait) = slots.acquire(&task.tenant_id, &slot, limit, ttl).await {
-                // Not counted as a delivery: a fresh task later, this one done.
-                self.0.metrics.deferred.fetch_add(1, Ordering::Relaxed);
-                self.queue()
-                    .publish(task.clone(), Some(wait))
-                    .await
-                    .map_err(|e| Error::Queue(e.to_string()))?;
-                return Ok(());
+            match slots.acquire(&task.tenant_id, &slot, limit, ttl).await {
+                SlotGrant::Granted => {}
+                // Another task for this step attempt holds the slot: this one
+                // is a duplicate (the sweeper's, a redelivery). It must not
+                // release what it does not own.
+                SlotGrant::Held => {
+                    self.0.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                // Parked until a slot of the tenant is given back or the wait
+                // ends (a fresh task then; this delivery is done).
+                SlotGrant::Full(wait) => {
+                    let counter = if self.0.parked.park(task.clone(), wait) {
+                        &self.0.metrics.deferred
+                    } else {
+                        &self.0.metrics.duplicates
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
             }
         }
         let result = self.run_claimed(task, state, def, held, lease).await;
         if let Some(slots) = slots {
             slots.release(&task.tenant_id, &slot).await;
+            // The freed slot goes to the tenant's oldest parked step at once.
+            if let Some(next) = self.0.parked.wake(&task.tenant_id)
+                && let Err(e) = self.queue().publish(next.clone(), None).await
+            {
+                tracing::warn!(run.id = %next.run_id, step.id = %next.step_key, error = %e, "parked step not published; the sweeper publishes it");
+            }
         }
         result
     }

@@ -32,6 +32,7 @@ mod inflight;
 pub mod metrics;
 mod notify;
 mod options;
+mod parked;
 mod relay;
 mod runtime;
 pub mod schedule;

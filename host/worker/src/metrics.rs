@@ -27,6 +27,9 @@ pub struct Metrics {
     pub relayed: AtomicU64,
     /// Tasks deferred because the tenant was at its running-step limit.
     pub deferred: AtomicU64,
+    /// Tasks dropped because another task for the same step attempt holds
+    /// its slot or is parked already.
+    pub duplicates: AtomicU64,
     /// Dead-lettered tasks whose step was failed as poison.
     pub dead_lettered: AtomicU64,
     /// Webhook calls answered with an earlier delivery's run (dedupe).
@@ -128,8 +131,14 @@ impl Metrics {
         c(
             out,
             "weft_steps_deferred_total",
-            "Steps put back because their tenant was at its running-step limit.",
+            "Steps parked because their tenant was at its running-step limit.",
             self.deferred.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_duplicate_tasks_total",
+            "Tasks dropped because another task for the same step attempt holds its slot or is parked.",
+            self.duplicates.load(Ordering::Relaxed),
         );
         c(
             out,
@@ -215,6 +224,12 @@ impl crate::Handle {
             "Step attempts whose plugin runs in this process now.",
         );
         let _ = writeln!(out, "weft_attempts_running {}", self.0.inflight.len());
+        g(
+            &mut out,
+            "weft_steps_parked",
+            "Steps waiting in this process for a running-step slot of their tenant.",
+        );
+        let _ = writeln!(out, "weft_steps_parked {}", self.0.parked.len());
         if let Ok(counts) = self.store().count_runs().await {
             g(&mut out, "weft_runs", "Runs in the store, by status.");
             for (status, n) in counts {

@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) relay_wake: tokio::sync::Notify,
     /// The attempts running in this process, to stop them.
     pub(crate) inflight: crate::inflight::InFlight,
+    /// Steps waiting for a running-step slot of their tenant.
+    pub(crate) parked: crate::parked::Parked,
 }
 
 /// A cheap, cloneable handle to the worker.
@@ -69,6 +71,7 @@ impl Handle {
             state,
             relay_wake: tokio::sync::Notify::new(),
             inflight: crate::inflight::InFlight::default(),
+            parked: crate::parked::Parked::default(),
         }))
     }
 

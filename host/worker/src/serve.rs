@@ -47,8 +47,19 @@ impl Handle {
             .options()
             .outbox
             .then(|| tokio::spawn(self.clone().relay(shutdown.clone())));
+        let unpark = tokio::spawn(self.clone().unpark_loop(shutdown.clone()));
         let slots = Arc::new(Semaphore::new(usize::from(concurrency)));
         loop {
+            // A free worker first, then the task: the queue chooses the next
+            // task (round robin by tenant) when it can start, so a task never
+            // waits in this loop's hand for a worker to free up.
+            let permit = tokio::select! {
+                () = shutdown.cancelled() => break,
+                permit = slots.clone().acquire_owned() => permit,
+            };
+            let Ok(permit) = permit else {
+                break;
+            };
             let next = tokio::select! {
                 () = shutdown.cancelled() => break,
                 next = consumer.next() => next,
@@ -65,9 +76,6 @@ impl Handle {
             if delivery.redelivered() {
                 self.0.metrics.redeliveries.fetch_add(1, Ordering::Relaxed);
             }
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                break;
-            };
             let this = self.clone();
             tokio::spawn(async move {
                 this.handle_delivery(delivery).await;
@@ -101,10 +109,42 @@ impl Handle {
             }
         }
         sweeper.abort();
+        // Parked steps go back on the queue (a broker keeps them for the next
+        // worker; the in-process queue's are found again at start-up).
+        let _ = unpark.await;
+        let mut parked = 0;
+        for (task, left) in self.0.parked.drain(tokio::time::Instant::now()) {
+            parked += usize::from(self.queue().publish(task, Some(left)).await.is_ok());
+        }
+        if parked > 0 {
+            tracing::info!(tasks = parked, "parked steps put back on the queue");
+        }
         if let Some(relay) = relay {
             let _ = relay.await;
         }
         Ok(())
+    }
+
+    /// Publishes the parked steps whose wait ended (a slot given back by
+    /// another worker, or expired), until `shutdown`.
+    async fn unpark_loop(self, shutdown: CancellationToken) {
+        loop {
+            let (due, next) = self.0.parked.due(tokio::time::Instant::now());
+            for task in due {
+                if let Err(e) = self.queue().publish(task.clone(), None).await {
+                    tracing::warn!(run.id = %task.run_id, step.id = %task.step_key, error = %e, "parked step not published; the sweeper publishes it");
+                }
+            }
+            let until = next.map_or_else(
+                || futures_util::future::Either::Left(std::future::pending()),
+                |at| futures_util::future::Either::Right(tokio::time::sleep_until(at)),
+            );
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = self.0.parked.timer.notified() => {}
+                () = until => {}
+            }
+        }
     }
 
     /// Handles one delivery and settles it: acked once the step is claimed

@@ -11,6 +11,11 @@ use std::time::Duration;
 pub enum SlotGrant {
     /// Run the step; release the slot when its attempt is committed.
     Granted,
+    /// Another delivery of the same step attempt holds the slot (a duplicate
+    /// task: the sweeper's, a redelivery): drop this one. It owns nothing, so
+    /// it neither runs the step nor releases the slot; were the holder dead,
+    /// the slot expires with its lease and the sweeper's next task takes it.
+    Held,
     /// The tenant is at its limit: try again after this long.
     Full(Duration),
 }
@@ -20,7 +25,7 @@ pub enum SlotGrant {
 pub trait Slots: Send + Sync {
     /// Takes slot `slot` of `tenant` for `ttl` (the step's lease: a crashed
     /// worker's slot comes back by itself) if fewer than `limit` are taken.
-    /// Taking a slot already held is granted again. A backend that cannot
+    /// Taking a slot already held answers [`SlotGrant::Held`]. A backend that cannot
     /// answer grants (fails open) and says so in its own metrics.
     async fn acquire(&self, tenant: &str, slot: &str, limit: u32, ttl: Duration) -> SlotGrant;
     /// Gives the slot back.
