@@ -17,6 +17,7 @@
 
 mod error;
 mod raw;
+mod registry;
 mod routes;
 
 pub use routes::Definition;

@@ -32,7 +32,7 @@ impl Definition<'_> {
 }
 
 /// The query pairs of a query type (its set fields).
-fn pairs<Q: Serialize>(q: &Q) -> Vec<(String, String)> {
+pub(crate) fn pairs<Q: Serialize>(q: &Q) -> Vec<(String, String)> {
     let Ok(Value::Object(map)) = serde_json::to_value(q) else {
         return Vec::new();
     };
