@@ -61,6 +61,7 @@ impl From<weft_store::Error> for Error {
             S::Stale(m) => Self::Conflict(m),
             S::Duplicate(m) => Self::Duplicate(m),
             S::Unavailable(m) => Self::Unavailable(format!("store unavailable: {m}")),
+            S::Invalid(m) => Self::Invalid(m),
         }
     }
 }

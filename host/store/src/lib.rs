@@ -46,6 +46,10 @@ pub enum Error {
     /// The backend failed (connection, I/O, corrupt row); the message has no secret.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// An argument no record can have (a malformed digest); the message
+    /// names it and says what is wrong. Checked before any I/O.
+    #[error("invalid: {0}")]
+    Invalid(String),
 }
 
 /// `Result` with this crate's [`Error`].
