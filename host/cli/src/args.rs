@@ -44,6 +44,13 @@ pub enum Command {
     Credentials(crate::client::CredentialsCommand),
     /// List the connectors a running server offers.
     Connectors(crate::client::ServerArgs),
+    /// The registry: publishers, search, installs with consent, upgrades,
+    /// yank, takedown.
+    #[command(subcommand)]
+    Registry(crate::client::RegistryCommand),
+    /// Workflow templates: search, show, use, publish.
+    #[command(subcommand)]
+    Templates(crate::client::TemplatesCommand),
 }
 
 /// `weft serve`. Flags win over `WEFT_*` variables, which win over the file.
@@ -130,6 +137,31 @@ pub enum PluginCommand {
     },
     /// Run one action in the sandbox and print its output and resource use.
     Invoke(InvokeArgs),
+    /// Make a publisher signing key (ed25519): the key file, mode 0600, and
+    /// the command that registers its public half.
+    Keygen {
+        /// The publisher it signs for (default: $USER).
+        #[arg(long)]
+        publisher: Option<String>,
+        /// The key file (default: ~/.config/weft/keys/PUBLISHER.key); never overwritten.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Publish a connector to a registry: checked locally, uploaded by
+    /// digest, signed, then checked by the server.
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The component (.wasm).
+    #[arg(required_unless_present = "build")]
+    pub file: Option<PathBuf>,
+    /// Build the connector crate in the current directory first (as `weft plugin build`).
+    #[arg(long, conflicts_with = "file")]
+    pub build: bool,
+    #[command(flatten)]
+    pub options: crate::client::PublishOptions,
 }
 
 #[derive(Debug, Args)]

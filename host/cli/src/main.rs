@@ -1,8 +1,8 @@
 //! `weft`: one binary, several roles: the plugin-author subcommands
-//! (`weft plugin new | build | test | inspect | invoke`), the embedded server
+//! (`weft plugin new | build | test | inspect | invoke | keygen | publish`), the embedded server
 //! (`weft serve`), the distributed processes (`weft api | worker | migrate`,
 //! `weft config`), local runs (`weft run FILE`), and clients of a running server
-//! (`weft workflows | runs | credentials | connectors`).
+//! (`weft workflows | runs | credentials | connectors | registry | templates`).
 
 mod args;
 mod client;
@@ -55,5 +55,7 @@ async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Runs(c) => client::runs(c).await,
         args::Command::Credentials(c) => client::credentials(c).await,
         args::Command::Connectors(a) => client::connectors(a).await,
+        args::Command::Registry(c) => client::registry(c).await,
+        args::Command::Templates(c) => client::templates(c).await,
     }
 }

@@ -1,5 +1,6 @@
 //! Subcommands that talk to a running server over its HTTP API:
-//! `weft workflows | runs | credentials | connectors`.
+//! `weft workflows | runs | credentials | connectors | registry | templates`,
+//! and the publishing half of `weft plugin publish | keygen`.
 //!
 //! Each prints text by default and the server's JSON with `--json`. Exit codes:
 //! 0 on success; 1 when the server refused (`error: <code>: <message>` and each
@@ -10,12 +11,19 @@ mod connectors;
 mod credentials;
 mod http;
 mod output;
+mod registry;
 mod run_view;
 mod runs;
+mod templates;
 mod workflows;
 
 pub use credentials::CredentialsCommand;
+pub use http::finish;
+pub use registry::RegistryCommand;
+pub use registry::keys::keygen;
+pub use registry::publish::{Artifact, PublishOptions, publish};
 pub use runs::RunsCommand;
+pub use templates::TemplatesCommand;
 pub use workflows::WorkflowsCommand;
 
 use clap::Args;
@@ -70,4 +78,20 @@ pub async fn credentials(cmd: CredentialsCommand) -> anyhow::Result<ExitCode> {
 /// Anything but a refusal from the server, which is printed and exits 1.
 pub async fn connectors(args: ServerArgs) -> anyhow::Result<ExitCode> {
     http::finish(connectors::run(args).await)
+}
+
+/// Runs `weft registry ...`.
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn registry(cmd: RegistryCommand) -> anyhow::Result<ExitCode> {
+    http::finish(registry::run(cmd).await)
+}
+
+/// Runs `weft templates ...`.
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn templates(cmd: TemplatesCommand) -> anyhow::Result<ExitCode> {
+    http::finish(templates::run(cmd).await)
 }

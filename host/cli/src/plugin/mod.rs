@@ -1,6 +1,7 @@
 //! `weft plugin ...`
 
 mod invoke;
+mod publish;
 mod scaffold;
 mod units;
 
@@ -20,6 +21,17 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
         }
         PluginCommand::Inspect { file, json } => inspect(&file, json).await,
         PluginCommand::Invoke(args) => invoke::run(args).await,
+        PluginCommand::Keygen { publisher, out } => {
+            let publisher = match publisher {
+                Some(p) => p,
+                None => std::env::var("USER")
+                    .ok()
+                    .filter(|u| weft_registry::names::publisher_name(u).is_ok())
+                    .context("give --publisher NAME ($USER is not a valid publisher name)")?,
+            };
+            crate::client::keygen(&publisher, out).map(|()| ExitCode::SUCCESS)
+        }
+        PluginCommand::Publish(args) => publish::run(args).await,
     }
 }
 
