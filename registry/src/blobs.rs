@@ -109,7 +109,7 @@ fn read_checked(path: &Path, digest: &str) -> Result<Option<Vec<u8>>> {
     };
     let actual = digest_of(&bytes);
     if actual != digest {
-        return Err(Error::Unavailable(format!(
+        return Err(Error::Corrupt(format!(
             "blob sha256:{digest} is corrupt: its bytes on disk hash to sha256:{actual}"
         )));
     }
@@ -251,14 +251,14 @@ mod tests {
         let e = blobs.get(&d).await.unwrap_err();
         assert_eq!(
             e,
-            Error::Unavailable(format!(
+            Error::Corrupt(format!(
                 "blob sha256:{d} is corrupt: its bytes on disk hash to sha256:{}",
                 digest_of(b"evil")
             ))
         );
         // A truncated (torn) file is refused the same way.
         std::fs::write(&path, b"goo").unwrap();
-        assert!(matches!(blobs.get(&d).await, Err(Error::Unavailable(_))));
+        assert!(matches!(blobs.get(&d).await, Err(Error::Corrupt(_))));
     }
 
     #[tokio::test]

@@ -139,7 +139,8 @@ pub trait Blobs: Send + Sync {
     /// digest again is a no-op.
     async fn put(&self, digest: &str, bytes: &[u8]) -> Result<()>;
     /// The bytes stored under `digest`. An adapter checks them against the
-    /// digest and answers `Unavailable` for bytes that do not match.
+    /// digest and answers `Corrupt` for bytes that do not match (the worker
+    /// fails the step `artifact_mismatch`; it recomputes the digest too).
     async fn get(&self, digest: &str) -> Result<Option<Vec<u8>>>;
     /// Whether `digest` is stored.
     async fn has(&self, digest: &str) -> Result<bool>;

@@ -24,6 +24,8 @@ async fn state() -> (AppState, String) {
         keyring: Arc::new(keyring),
         options: weft_worker::Options::default(),
         slots: None,
+        registry: None,
+        blobs: None,
     });
     let app = weft_app::App::new(handle, Arc::new(weft_engine::DefinitionLimits::default()));
     let key = app.tenants().bootstrap().await.unwrap().owner_key.unwrap();

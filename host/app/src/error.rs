@@ -62,6 +62,7 @@ impl From<weft_store::Error> for Error {
             S::Duplicate(m) => Self::Duplicate(m),
             S::Unavailable(m) => Self::Unavailable(format!("store unavailable: {m}")),
             S::Invalid(m) => Self::Invalid(m),
+            S::Corrupt(m) => Self::Internal(format!("store corrupt: {m}")),
         }
     }
 }

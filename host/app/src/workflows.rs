@@ -15,7 +15,7 @@ use weft_worker::{new_id, new_token, now_ms};
 const MAX_REFS: usize = 100;
 
 impl App {
-    /// Parses and validates a definition against the loaded connectors and the
+    /// Parses and validates a definition against the tenant's connectors and the
     /// caller's workflows, without storing it; returns it with its warnings
     /// (what is allowed but worth changing, each with its path).
     ///
@@ -29,7 +29,8 @@ impl App {
     ) -> Result<(Definition, Vec<Problem>)> {
         actor.require(Role::Viewer)?;
         let def = self.parse(actor, body, format).await?;
-        let warnings = validate::warnings(&def, &self.handle.connectors().catalog());
+        let catalog = self.handle.catalog(&actor.tenant_id).await?;
+        let warnings = validate::warnings(&def, &catalog);
         Ok((def, warnings))
     }
 
@@ -199,10 +200,11 @@ impl App {
             .ok_or(Error::NotFound("workflow"))
     }
 
-    /// Parses, validates against the connectors, and checks references.
+    /// Parses, validates against the tenant's connectors (bundled and
+    /// installed), and checks references.
     async fn parse(&self, actor: &Actor, body: &[u8], format: Format) -> Result<Definition> {
         let def = definition::parse(body, format, self.limits())?;
-        let catalog = self.handle.connectors().catalog();
+        let catalog = self.handle.catalog(&actor.tenant_id).await?;
         let mut problems = validate::check(&def, &catalog, self.limits());
         problems.extend(self.workflow_refs(actor, &def).await?);
         if problems.is_empty() {

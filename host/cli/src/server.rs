@@ -213,6 +213,8 @@ impl Server {
             keyring: Arc::new(keyring),
             options: config.worker.clone(),
             slots,
+            registry: None,
+            blobs: None,
         });
         let app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()));
         let (default_tenant, bootstrap_key) = if config.bootstrap {

@@ -146,6 +146,10 @@ pub struct Attempt {
     /// record is a marker (`source: host`) saying what was dropped.
     #[serde(default)]
     pub logs: Vec<weft_types::LogRecord>,
+    /// The component that ran it, `sha256:<64 hex>`: a bundled connector's
+    /// or the tenant's installed version's artifact. Absent when none ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     /// Unix milliseconds.
     pub started_at: i64,
     /// Unix milliseconds.
@@ -163,6 +167,7 @@ impl From<weft_types::Attempt> for Attempt {
             error: a.error,
             usage: a.usage,
             logs: a.logs,
+            digest: a.digest,
             started_at: a.started_at,
             finished_at: a.finished_at,
         }

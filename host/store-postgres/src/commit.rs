@@ -96,12 +96,12 @@ async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {
 
 async fn upsert_attempt(tx: &mut Transaction<'_, Pg>, a: &Attempt) -> Result<()> {
     let sql = format!(
-        "INSERT INTO attempts ({ATTEMPT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+        "INSERT INTO attempts ({ATTEMPT}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
          idempotency_key = excluded.idempotency_key, status = excluded.status, \
          input = excluded.input, output = excluded.output, error = excluded.error, \
          usage = excluded.usage, logs = excluded.logs, started_at = excluded.started_at, \
-         finished_at = excluded.finished_at"
+         finished_at = excluded.finished_at, digest = excluded.digest"
     );
     sqlx::query(AssertSqlSafe(sql))
         .bind(&a.tenant_id)
@@ -117,6 +117,7 @@ async fn upsert_attempt(tx: &mut Transaction<'_, Pg>, a: &Attempt) -> Result<()>
         .bind(opt_text(Some(&a.logs)))
         .bind(a.started_at)
         .bind(a.finished_at)
+        .bind(&a.digest)
         .execute(&mut **tx)
         .await
         .map_err(write_error("step", || "attempt conflict".into()))?;

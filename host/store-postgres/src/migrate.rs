@@ -27,6 +27,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "credential_binding",
         include_str!("../../../migrations/postgres/0004_credential_binding.sql"),
     ),
+    (
+        6,
+        "attempt_digest",
+        include_str!("../../../migrations/postgres/0006_attempt_digest.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -249,7 +249,7 @@ pub(crate) fn step(r: &PgRow) -> Result<Step> {
 }
 
 pub(crate) const ATTEMPT: &str = "tenant_id, run_id, step_key, attempt, idempotency_key, status, \
-    input, output, error, usage, logs, started_at, finished_at";
+    input, output, error, usage, logs, started_at, finished_at, digest";
 pub(crate) fn attempt(r: &PgRow) -> Result<Attempt> {
     let c = Cols::new(r, "attempts");
     Ok(Attempt {
@@ -264,6 +264,7 @@ pub(crate) fn attempt(r: &PgRow) -> Result<Attempt> {
         error: c.opt_json("error")?,
         usage: c.opt_json("usage")?,
         logs: c.json_as("logs")?,
+        digest: c.get("digest")?,
         started_at: c.get("started_at")?,
         finished_at: c.get("finished_at")?,
     })

@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "credential binding",
         include_str!("../../../migrations/sqlite/0005_credential_binding.sql"),
     ),
+    (
+        7,
+        "attempt digest",
+        include_str!("../../../migrations/sqlite/0007_attempt_digest.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

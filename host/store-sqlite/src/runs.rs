@@ -30,7 +30,7 @@ macro_rules! step_cols {
 macro_rules! attempt_cols {
     () => {
         "tenant_id, run_id, step_key, attempt, idempotency_key, status, input, output, error, \
-         usage, logs, started_at, finished_at"
+         usage, logs, started_at, finished_at, digest"
     };
 }
 pub(crate) use {attempt_cols, run_cols, step_cols};
@@ -96,6 +96,7 @@ pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt> {
         error: c.opt_json("error")?,
         usage: c.opt_json("usage")?,
         logs: c.json("logs")?,
+        digest: c.get("digest")?,
         started_at: c.get("started_at")?,
         finished_at: c.get("finished_at")?,
     })
@@ -257,6 +258,7 @@ fn attempt_values(a: &Attempt) -> Result<Vec<Value>> {
         json("attempts", "logs", &a.logs)?.into(),
         a.started_at.into(),
         a.finished_at.into(),
+        a.digest.clone().into(),
     ])
 }
 
@@ -304,12 +306,12 @@ fn upsert_attempt(conn: &Connection, values: &[Value]) -> Result<()> {
     const SQL: &str = concat!(
         "INSERT INTO attempts (",
         attempt_cols!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (tenant_id, run_id, step_key, attempt) DO UPDATE SET \
          idempotency_key = excluded.idempotency_key, status = excluded.status, \
          input = excluded.input, output = excluded.output, error = excluded.error, \
          usage = excluded.usage, logs = excluded.logs, started_at = excluded.started_at, \
-         finished_at = excluded.finished_at"
+         finished_at = excluded.finished_at, digest = excluded.digest"
     );
     execute(conn, SQL, params_from_iter(values)).map_err(db_or_missing("step"))?;
     Ok(())

@@ -50,6 +50,11 @@ pub enum Error {
     /// names it and says what is wrong. Checked before any I/O.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// Stored bytes do not match the digest they are stored under (changed
+    /// outside Weft, or torn); the message names the digest. Never retried:
+    /// reading again returns the same bytes.
+    #[error("corrupt: {0}")]
+    Corrupt(String),
 }
 
 /// `Result` with this crate's [`Error`].

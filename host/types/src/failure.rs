@@ -138,6 +138,14 @@ pub enum Reason {
     /// not match its seal: the row was changed outside Weft. The secret is
     /// not opened and nothing is sent.
     CredentialTampered,
+    /// The installed connector's artifact did not verify: its bytes do not
+    /// hash to the install's digest, the version's signature does not verify
+    /// with its publisher's key, or its manifest is not the package's. It was
+    /// not loaded.
+    ArtifactMismatch,
+    /// The component the step resolves to was taken down by an operator (the
+    /// message gives the reason); it is not run.
+    TakenDown,
 }
 
 impl Reason {
@@ -171,6 +179,8 @@ impl Reason {
             Self::SubworkflowFailed => "subworkflow_failed",
             Self::RenderLimit => "render_limit",
             Self::CredentialTampered => "credential_tampered",
+            Self::ArtifactMismatch => "artifact_mismatch",
+            Self::TakenDown => "taken_down",
         }
     }
 
@@ -185,7 +195,9 @@ impl Reason {
             | Self::Timeout
             | Self::UnknownConnector
             | Self::CredentialNotBound
-            | Self::SubworkflowFailed => ErrorKind::Permanent,
+            | Self::SubworkflowFailed
+            | Self::ArtifactMismatch
+            | Self::TakenDown => ErrorKind::Permanent,
             Self::MissingCredential => ErrorKind::Auth,
             Self::Template => ErrorKind::InvalidInput,
             Self::DeadlineExceeded
@@ -356,6 +368,8 @@ mod tests {
             SubworkflowFailed,
             RenderLimit,
             CredentialTampered,
+            ArtifactMismatch,
+            TakenDown,
         ] {
             let json = serde_json::to_value(r).unwrap();
             assert_eq!(json, r.as_str());

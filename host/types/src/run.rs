@@ -251,6 +251,11 @@ pub struct Attempt {
     /// ([`crate::log::bound`]), ending with a marker when records were dropped.
     #[serde(default)]
     pub logs: Vec<LogRecord>,
+    /// The component that ran it, `sha256:<64 hex>` (a bundled connector's
+    /// or an installed version's artifact); `None` when no component ran
+    /// (the connector did not resolve, or the worker was lost before it said).
+    #[serde(default)]
+    pub digest: Option<String>,
     /// Timestamps.
     pub started_at: i64,
     /// When it ended.

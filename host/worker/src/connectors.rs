@@ -1,16 +1,25 @@
 //! The connectors a server can run: bundled ones loaded from a directory of
-//! components at start-up, each compiled once and kept by name.
+//! components at start-up, each compiled once and kept by name (the same for
+//! every tenant); installed ones, kept by digest once fetched and verified
+//! (which tenant may run them is the registry's install, read at each
+//! resolution: [`crate::Handle::resolve`]); and the digests taken down.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
+use weft_registry::Takedown;
 use weft_sandbox::{Plugin, Sandbox};
 use weft_types::Manifest;
 
-/// Loaded connectors by name.
+/// Loaded connectors: bundled by name, installed by digest, and the denied
+/// digests.
 #[derive(Default)]
 pub struct Connectors {
     by_name: RwLock<BTreeMap<String, Entry>>,
+    /// Installed artifacts that verified, by digest (64 hex).
+    verified: RwLock<HashMap<String, Arc<Plugin>>>,
+    /// Taken-down digests (64 hex) and why: nothing runs them.
+    denied: RwLock<HashMap<String, Takedown>>,
 }
 
 /// One loaded connector.
@@ -83,7 +92,63 @@ impl Connectors {
             .collect()
     }
 
-    /// The manifests, as the validator's catalogue.
+    /// An installed artifact verified earlier, by digest (64 hex).
+    pub fn verified(&self, digest: &str) -> Option<Arc<Plugin>> {
+        self.verified
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(digest)
+            .cloned()
+    }
+
+    /// Keeps an installed artifact that verified (its digest recomputed, its
+    /// signature checked), under its digest (64 hex).
+    pub(crate) fn keep_verified(&self, digest: &str, plugin: Arc<Plugin>) {
+        self.verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(digest.to_owned(), plugin);
+    }
+
+    /// Denies a digest (64 hex) at once: steps resolving to it fail
+    /// `taken_down` with the takedown's reason. A loaded artifact of it is
+    /// dropped.
+    pub fn deny(&self, digest: &str, takedown: Takedown) {
+        self.verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(digest);
+        self.denied
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(digest.to_owned(), takedown);
+    }
+
+    /// Replaces the denied set with `all` (the registry's takedowns, re-read
+    /// periodically); returns how many digests it holds.
+    pub fn set_denied(&self, all: Vec<(String, Takedown)>) -> usize {
+        let all: HashMap<String, Takedown> = all.into_iter().collect();
+        let n = all.len();
+        self.verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|d, _| !all.contains_key(d));
+        *self.denied.write().unwrap_or_else(PoisonError::into_inner) = all;
+        n
+    }
+
+    /// The takedown of a digest (64 hex), if it is denied.
+    pub fn denied(&self, digest: &str) -> Option<Takedown> {
+        self.denied
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(digest)
+            .cloned()
+    }
+
+    /// The bundled manifests: the part of every tenant's catalogue that is
+    /// the same for all ([`crate::Handle::catalog`] adds the tenant's
+    /// installs).
     pub fn catalog(&self) -> BTreeMap<String, Manifest> {
         self.by_name
             .read()

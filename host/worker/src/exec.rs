@@ -2,17 +2,16 @@
 //! wait, or check a sub-workflow's child.
 
 use crate::{Error, Handle, Result, SlotGrant, now_ms};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use weft_engine::credentials;
-use weft_engine::run::{Claim, TRIGGER, locate};
+use weft_engine::run::{Claim, Ran, TRIGGER, locate};
 use weft_queue::{Delivery, Task};
 use weft_sandbox::{Grants, Invocation, Namespace, StateGrant};
 use weft_types::{
-    Definition, ErrorKind, Failure, LogRecord, Manifest, Reason, Run, Status, StepContext, StepKind,
+    Definition, ErrorKind, Failure, Manifest, Reason, Run, Status, StepContext, StepKind,
 };
 
 impl Handle {
@@ -183,28 +182,23 @@ impl Handle {
         // The lease as the claim set it, at the latest (the claim's clock
         // read `started` or later): the attempt is stopped before it ends.
         let lease_at = started.saturating_add(i64::try_from(lease).unwrap_or(i64::MAX));
-        let (executed, cause) = {
+        let (mut ran, cause) = {
             let registration = self.0.inflight.register(&task.run_id);
             let flight = registration.flight();
             let exec = self.execute(&claimed.run, key, &claim, def, flight.token().clone());
             tokio::pin!(exec);
-            let executed = tokio::select! {
+            let ran = tokio::select! {
                 e = &mut exec => e,
                 () = self.watch(&task.tenant_id, &task.run_id, lease_at, flight) => exec.await,
             };
-            (executed, flight.cause())
+            (ran, flight.cause())
         };
-        let Executed {
-            mut result,
-            usage,
-            logs,
-        } = executed;
-        if let (Some(cause), Err(f)) = (cause, &mut result) {
+        if let (Some(cause), Err(f)) = (cause, &mut ran.result) {
             *f = cause.failure();
         }
         self.0.metrics.attempts.fetch_add(1, Ordering::Relaxed);
         self.0.metrics.observe(t0.elapsed().as_secs_f64());
-        if let Err(e) = &result {
+        if let Err(e) = &ran.result {
             self.0.metrics.failure(e.label());
         }
         // Usually nothing else touched the run meanwhile: decide on the state
@@ -212,35 +206,23 @@ impl Handle {
         // the retry reloads.
         let (applied, _) = self
             .decide(&task.tenant_id, &task.run_id, Some(claimed), |p| {
-                p.complete(
-                    key,
-                    claim.attempt,
-                    started,
-                    result.clone(),
-                    usage.clone(),
-                    logs.clone(),
-                )
+                p.complete(key, claim.attempt, started, ran.clone())
             })
             .await?;
         if !applied {
             // The step moved on while the plugin ran (its run ended): the
             // attempt's journal row still says `running`; close it.
             self.decide(&task.tenant_id, &task.run_id, None, |p| {
-                p.abandon(
-                    key,
-                    claim.attempt,
-                    started,
-                    result.clone(),
-                    usage.clone(),
-                    logs.clone(),
-                )
+                p.abandon(key, claim.attempt, started, ran.clone())
             })
             .await?;
         }
         Ok(())
     }
 
-    /// Runs a claimed attempt in the sandbox with the workflow's grants.
+    /// Runs a claimed attempt in the sandbox with the workflow's grants, on
+    /// the component its connector resolves to for the run's tenant (refused
+    /// when that is taken down or does not verify).
     async fn execute(
         &self,
         run: &Run,
@@ -248,32 +230,40 @@ impl Handle {
         claim: &Claim,
         def: &Definition,
         cancel: CancellationToken,
-    ) -> Executed {
-        let Some(entry) = self.connectors().get(&claim.connector) else {
-            let msg = format!("connector `{}` is not installed", claim.connector);
-            return Executed::failed(Failure::of(Reason::UnknownConnector, msg));
+    ) -> Ran {
+        let entry = match self.resolve(&run.tenant_id, &claim.connector).await {
+            Ok(r) => r,
+            Err(f) => return Ran::result(Err(f)),
+        };
+        let digest = Some(entry.digest.clone());
+        let failed = |f: Failure| Ran {
+            digest: digest.clone(),
+            ..Ran::result(Err(f))
         };
         let mut grants = Grants {
             hosts: def.grants.hosts.clone(),
             ..Grants::default()
         };
-        let bound = match self.bindings(def, key, entry.plugin.manifest()) {
+        let bound = match self
+            .bindings(&run.tenant_id, def, key, entry.plugin.manifest())
+            .await
+        {
             Ok(b) => b,
-            Err(f) => return Executed::failed(f),
+            Err(f) => return failed(f),
         };
         for (slot, name) in bound {
             match self.unseal(&run.tenant_id, slot, name).await {
                 Ok(c) => grants.credentials.push(c),
                 Err(Error::NotFound(_)) => {
                     let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
-                    return Executed::failed(Failure::of(Reason::MissingCredential, msg));
+                    return failed(Failure::of(Reason::MissingCredential, msg));
                 }
                 Err(Error::Tampered(msg)) => {
                     tracing::error!(credential.name = %name, error = %msg, "credential refused");
-                    return Executed::failed(Failure::of(Reason::CredentialTampered, msg));
+                    return failed(Failure::of(Reason::CredentialTampered, msg));
                 }
                 Err(e) => {
-                    return Executed::failed(Failure::new(ErrorKind::Transient, e.to_string()));
+                    return failed(Failure::new(ErrorKind::Transient, e.to_string()));
                 }
             }
         }
@@ -306,10 +296,11 @@ impl Handle {
             cancel: Some(cancel),
         };
         let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
-        Executed {
+        Ran {
             result: outcome.result,
             usage: serde_json::to_value(outcome.usage).ok(),
             logs: outcome.logs,
+            digest,
         }
     }
 }
@@ -322,8 +313,9 @@ impl Handle {
     ///
     /// # Errors
     /// A `credential_not_bound` failure naming the fix.
-    fn bindings<'d>(
+    async fn bindings<'d>(
         &self,
+        tenant: &str,
         def: &'d Definition,
         key: &str,
         manifest: &Manifest,
@@ -334,7 +326,12 @@ impl Handle {
         // The catalogue is only read for a workflow-wide grant by slot name.
         let legacy = def.grants.credentials.keys().any(|k| !k.contains('/'));
         let catalog = if legacy {
-            self.connectors().catalog()
+            self.catalog(tenant).await.map_err(|e| {
+                Failure::new(
+                    ErrorKind::Transient,
+                    format!("the connector catalogue cannot be read: {e}"),
+                )
+            })?
         } else {
             BTreeMap::new()
         };
@@ -347,25 +344,6 @@ impl Handle {
                     format!("step `{key}`: {refusal}"),
                 ))
             }
-        }
-    }
-}
-
-/// What came of running a claimed attempt: the sandbox's outcome, or a failure
-/// before the plugin ran.
-struct Executed {
-    result: Result<Value, Failure>,
-    usage: Option<Value>,
-    /// The plugin's log records (bounded and scrubbed by the sandbox).
-    logs: Vec<LogRecord>,
-}
-
-impl Executed {
-    fn failed(f: Failure) -> Self {
-        Self {
-            result: Err(f),
-            usage: None,
-            logs: Vec::new(),
         }
     }
 }

@@ -34,6 +34,7 @@ mod notify;
 mod options;
 mod parked;
 mod relay;
+mod resolve;
 mod runtime;
 pub mod schedule;
 mod serve;
@@ -47,6 +48,7 @@ pub use credentials::{
 };
 pub use ids::{RandomIds, new_id, new_token, now_ms};
 pub use options::Options;
+pub use resolve::Resolved;
 pub use runtime::{Handle, Parts};
 pub use slots::{SlotGrant, Slots};
 pub use state::StoreState;

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub dead_lettered: AtomicU64,
     /// Webhook calls answered with an earlier delivery's run (dedupe).
     pub webhook_replays: AtomicU64,
+    /// Installed artifacts refused because they did not verify (bytes,
+    /// signature or manifest): each is an incident.
+    pub artifact_mismatches: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
     webhook_rejections: Mutex<BTreeMap<&'static str, u64>>,
     failures: Mutex<BTreeMap<String, u64>>,
@@ -151,6 +154,12 @@ impl Metrics {
             "weft_webhook_replays_total",
             "Webhook calls answered with the run of an earlier delivery with the same id.",
             self.webhook_replays.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_artifact_mismatches_total",
+            "Installed connector artifacts refused because their bytes, signature or manifest did not verify.",
+            self.artifact_mismatches.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

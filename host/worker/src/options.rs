@@ -43,6 +43,10 @@ pub struct Options {
     pub stale_after_ms: u64,
     /// Workflow definitions kept parsed in memory.
     pub definition_cache: usize,
+    /// How often the worker re-reads the registry's takedowns (a taken-down
+    /// digest is refused from then on), in milliseconds (0: only at start).
+    /// A takedown made in this process applies at once.
+    pub takedown_refresh_ms: u64,
     /// Write tasks to the store's outbox in the decision's transaction and let
     /// the relay publish them (distributed mode), instead of publishing after
     /// the commit (embedded mode). Not configuration: the binary sets it from
@@ -87,6 +91,7 @@ impl Default for Options {
             sweep_interval_ms: 1_000,
             stale_after_ms: 10_000,
             definition_cache: 1_024,
+            takedown_refresh_ms: 10_000,
             outbox: false,
             recover_on_start: true,
             shutdown_grace_ms: 30_000,

@@ -39,6 +39,11 @@ pub struct Parts {
     pub options: Options,
     /// Per-tenant running-step slots (in Redis or in memory), when configured.
     pub slots: Option<Arc<dyn crate::Slots>>,
+    /// The registry's records: tenants' installs, versions, publishers' keys
+    /// and takedowns. Without it only bundled connectors run.
+    pub registry: Option<Arc<dyn weft_registry::RegistryStore>>,
+    /// Installed artifacts by digest (fetched on first use and verified).
+    pub blobs: Option<Arc<dyn weft_registry::Blobs>>,
 }
 
 pub(crate) struct Inner {

@@ -48,6 +48,7 @@ impl Handle {
             .outbox
             .then(|| tokio::spawn(self.clone().relay(shutdown.clone())));
         let unpark = tokio::spawn(self.clone().unpark_loop(shutdown.clone()));
+        let takedowns = tokio::spawn(self.clone().takedown_loop(shutdown.clone()));
         let slots = Arc::new(Semaphore::new(usize::from(concurrency)));
         loop {
             // A free worker first, then the task: the queue chooses the next
@@ -109,6 +110,7 @@ impl Handle {
             }
         }
         sweeper.abort();
+        takedowns.abort();
         // Parked steps go back on the queue (a broker keeps them for the next
         // worker; the in-process queue's are found again at start-up).
         let _ = unpark.await;
@@ -123,6 +125,26 @@ impl Handle {
             let _ = relay.await;
         }
         Ok(())
+    }
+
+    /// Re-reads the registry's takedowns now and every
+    /// `takedown_refresh_ms` (0: only now), until `shutdown`: a digest taken
+    /// down through another process is refused here from then on.
+    async fn takedown_loop(self, shutdown: CancellationToken) {
+        let every = self.options().takedown_refresh_ms;
+        loop {
+            match self.refresh_takedowns().await {
+                Ok(n) => tracing::debug!(digests = n, "takedowns re-read"),
+                Err(e) => tracing::warn!(error = %e, "takedowns not re-read; the last set stays"),
+            }
+            if every == 0 {
+                return;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_millis(every.max(10))) => {}
+            }
+        }
     }
 
     /// Publishes the parked steps whose wait ended (a slot given back by

@@ -1,9 +1,8 @@
 //! An attempt that outlived its step: the run ended (cancelled, failed, timed
 //! out) while the plugin ran, and the worker stopped it.
 
-use super::Plan;
-use serde_json::Value;
-use weft_types::{Attempt, Failure, LogRecord, Status};
+use super::{Plan, Ran};
+use weft_types::{Attempt, Status};
 
 impl Plan<'_> {
     /// Closes the journal row of attempt `attempt` of step `key`, left
@@ -12,22 +11,14 @@ impl Plan<'_> {
     /// why it stopped, usually `cancelled`), its usage and its logs. The step
     /// and the run stay as they are. A no-op unless the step is `cancelled`
     /// at that attempt.
-    pub fn abandon(
-        &mut self,
-        key: &str,
-        attempt: u32,
-        started_at: i64,
-        result: Result<Value, Failure>,
-        usage: Option<Value>,
-        logs: Vec<LogRecord>,
-    ) -> bool {
+    pub fn abandon(&mut self, key: &str, attempt: u32, started_at: i64, ran: Ran) -> bool {
         let Some(row) = self.steps.get(key) else {
             return false;
         };
         if row.status != Status::Cancelled || row.attempt != attempt {
             return false;
         }
-        let (output, error) = match result {
+        let (output, error) = match ran.result {
             Ok(v) => (Some(v), None),
             Err(e) => (None, Some(e)),
         };
@@ -41,8 +32,9 @@ impl Plan<'_> {
             input: row.input.clone(),
             output,
             error,
-            usage,
-            logs: weft_types::log::bound(logs, attempt),
+            usage: ran.usage,
+            logs: weft_types::log::bound(ran.logs, attempt),
+            digest: ran.digest,
             started_at,
             finished_at: Some(self.now),
         });
@@ -57,7 +49,7 @@ mod tests {
     use crate::RunLimits;
     use serde_json::json;
     use std::sync::atomic::AtomicU32;
-    use weft_types::Reason;
+    use weft_types::{Failure, Reason};
 
     #[test]
     fn an_attempt_outliving_its_cancelled_step_is_closed_cancelled_and_nothing_else_moves() {
@@ -73,27 +65,19 @@ mod tests {
         let claimed = p.finish();
         // Nothing to close while the step still runs.
         let mut p = Plan::load(&d, &ids, lim, 2, claimed.run.clone(), claimed.steps.clone());
-        let stop = || Err(Failure::of(Reason::Cancelled, "stopped"));
-        assert!(!p.abandon("a", attempt, 1, stop(), None, Vec::new()));
+        let stop = || Ran::result(Err(Failure::of(Reason::Cancelled, "stopped")));
+        assert!(!p.abandon("a", attempt, 1, stop()));
         assert!(p.cancel("by hand"));
         let cancelled = p.finish();
         let mut p = Plan::load(&d, &ids, lim, 3, cancelled.run.clone(), cancelled.steps);
-        assert!(
-            !p.abandon("a", attempt + 1, 1, stop(), None, Vec::new()),
-            "another attempt"
-        );
-        assert!(
-            !p.complete("a", attempt, 1, stop(), None, Vec::new()),
-            "the run ended"
-        );
-        assert!(p.abandon(
-            "a",
-            attempt,
-            1,
-            stop(),
-            Some(json!({"wall_time_us": 7})),
-            Vec::new()
-        ));
+        assert!(!p.abandon("a", attempt + 1, 1, stop()), "another attempt");
+        assert!(!p.complete("a", attempt, 1, stop()), "the run ended");
+        let ran = Ran {
+            usage: Some(json!({"wall_time_us": 7})),
+            digest: Some(format!("sha256:{}", "ab".repeat(32))),
+            ..stop()
+        };
+        assert!(p.abandon("a", attempt, 1, ran));
         let closed = p.finish();
         assert_eq!(closed.attempts.len(), 1);
         let a = &closed.attempts[0];
@@ -103,6 +87,7 @@ mod tests {
         );
         assert!(a.error.as_ref().unwrap().is(Reason::Cancelled));
         assert_eq!(a.usage, Some(json!({"wall_time_us": 7})));
+        assert_eq!(a.digest, Some(format!("sha256:{}", "ab".repeat(32))));
         assert!(closed.steps.is_empty(), "the step stays as it is");
         assert_eq!(closed.run.status, Status::Cancelled);
         assert!(!closed.finished, "the run had already ended");

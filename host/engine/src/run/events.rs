@@ -4,13 +4,12 @@
 use super::advance::clamp;
 use super::context::locate;
 use super::render::template_error;
-use super::{Claim, Due, Ids, POISON_AFTER, Plan, Start, TRIGGER};
+use super::{Claim, Due, Ids, POISON_AFTER, Plan, Ran, Start, TRIGGER};
 use crate::retry::Policy;
 use crate::{RunLimits, template};
 use serde_json::{Value, json};
 use weft_types::{
-    Attempt, Definition, ErrorKind, Failure, LogRecord, Reason, Run, Status, Step, StepKind,
-    WaitUntil,
+    Attempt, Definition, ErrorKind, Failure, Reason, Run, Status, Step, StepKind, WaitUntil,
 };
 
 impl<'a> Plan<'a> {
@@ -110,6 +109,7 @@ impl<'a> Plan<'a> {
                     error: None,
                     usage: None,
                     logs: Vec::new(),
+                    digest: None,
                     started_at: row.updated_at,
                     finished_at: Some(self.now),
                 };
@@ -180,6 +180,7 @@ impl<'a> Plan<'a> {
             error: None,
             usage: None,
             logs: Vec::new(),
+            digest: None,
             started_at: now,
             finished_at: None,
         });
@@ -217,17 +218,10 @@ impl<'a> Plan<'a> {
     }
 
     /// Records the result of a claimed attempt; then retries, continues or fails.
-    /// `started_at` is when the attempt was claimed; `logs` are the plugin's
-    /// records, journaled bounded by [`weft_types::log::bound`].
-    pub fn complete(
-        &mut self,
-        key: &str,
-        attempt: u32,
-        started_at: i64,
-        result: Result<Value, Failure>,
-        usage: Option<Value>,
-        logs: Vec<LogRecord>,
-    ) -> bool {
+    /// `started_at` is when the attempt was claimed; the plugin's log records
+    /// are journaled bounded by [`weft_types::log::bound`], with the digest of
+    /// the component that ran.
+    pub fn complete(&mut self, key: &str, attempt: u32, started_at: i64, ran: Ran) -> bool {
         let Some(row) = self.steps.get(key) else {
             return false;
         };
@@ -244,12 +238,13 @@ impl<'a> Plan<'a> {
             input: row.input.clone(),
             output: None,
             error: None,
-            usage,
-            logs: weft_types::log::bound(logs, attempt),
+            usage: ran.usage,
+            logs: weft_types::log::bound(ran.logs, attempt),
+            digest: ran.digest,
             started_at,
             finished_at: Some(self.now),
         };
-        match result {
+        match ran.result {
             Ok(output) => {
                 journal.output = Some(output.clone());
                 self.attempts.push(journal);

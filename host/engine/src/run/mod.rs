@@ -33,7 +33,7 @@ mod tests;
 use crate::{Budget, RunLimits};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use weft_types::{Attempt, Definition, Failure, Run, Status, Step};
+use weft_types::{Attempt, Definition, Failure, LogRecord, Run, Status, Step};
 
 pub use context::locate;
 
@@ -106,6 +106,34 @@ pub struct Claim {
     pub idempotency_key: String,
     /// The attempt.
     pub attempt: u32,
+}
+
+/// What came of running a claimed attempt, as the worker reports it to
+/// [`Plan::complete`] (or [`Plan::abandon`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    /// The plugin's output, or why the attempt failed.
+    pub result: Result<Value, Failure>,
+    /// What the sandbox measured.
+    pub usage: Option<Value>,
+    /// The plugin's log records (bounded when journaled).
+    pub logs: Vec<LogRecord>,
+    /// The component that ran (`sha256:<hex>`), journaled on the attempt;
+    /// `None` when none was resolved.
+    pub digest: Option<String>,
+}
+
+impl Ran {
+    /// A result with no usage, logs or digest (a failure before any
+    /// component ran).
+    pub fn result(result: Result<Value, Failure>) -> Self {
+        Self {
+            result,
+            usage: None,
+            logs: Vec::new(),
+            digest: None,
+        }
+    }
 }
 
 /// Everything one event changed, for one commit.

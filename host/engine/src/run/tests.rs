@@ -96,7 +96,7 @@ pub(super) fn drive_with(
         apply(&mut state, &dec);
         let result = exec(&due.key, &claim);
         let mut p = Plan::load(d, &ids, limits, now, state.0.clone(), state.1.clone());
-        assert!(p.complete(&due.key, due.attempt, now, result, None, Vec::new()));
+        assert!(p.complete(&due.key, due.attempt, now, Ran::result(result)));
         let dec = p.finish();
         apply(&mut state, &dec);
         queue.extend(dec.due);
@@ -196,9 +196,7 @@ fn transient_failures_retry_then_succeed_and_permanent_ones_fail_the_run() {
         "a",
         1,
         0,
-        Err(Failure::new(ErrorKind::Auth, "no")),
-        None,
-        vec![]
+        Ran::result(Err(Failure::new(ErrorKind::Auth, "no")))
     ));
     let dec = p.finish();
     assert_eq!(dec.run.status, Status::Failed);
@@ -234,9 +232,9 @@ fn a_stale_or_duplicate_result_is_ignored() {
         p.claim("a", 1, 100).is_none(),
         "a held lease is not claimed twice"
     );
-    assert!(p.complete("a", 1, 0, Ok(json!(1)), None, vec![]));
+    assert!(p.complete("a", 1, 0, Ran::result(Ok(json!(1)))));
     assert!(
-        !p.complete("a", 1, 0, Ok(json!(2)), None, vec![]),
+        !p.complete("a", 1, 0, Ran::result(Ok(json!(2)))),
         "second result dropped"
     );
     assert_eq!(p.run().output, Some(json!(1)));

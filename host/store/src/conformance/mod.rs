@@ -166,6 +166,7 @@ fn attempt(step: &Step, n: u32) -> Attempt {
         error: None,
         usage: None,
         logs: Vec::new(),
+        digest: None,
         started_at: 1_000 + i64::from(n),
         finished_at: None,
     }
@@ -273,6 +274,7 @@ macro_rules! conformance_tests {
             json_values_round_trip,
             optional_values_round_trip,
             attempt_logs_round_trip,
+            attempt_digest_round_trip,
             ping_answers,
             outbox_written_with_the_commit,
             outbox_claim_oldest_first_and_leased,
