@@ -11,6 +11,8 @@
 //!   with the stores (`weft-store-sqlite`, `weft-store-postgres`); the
 //!   filesystem blob store is [`FsBlobs`]. Each port has a conformance suite
 //!   (feature `conformance`) that every adapter runs unchanged.
+//! - [`Template`]: a workflow template, its parameters placed by JSON
+//!   pointer; the starter set is in `registry/templates/`.
 
 pub mod blobs;
 pub mod disclosure;
@@ -19,11 +21,13 @@ pub mod names;
 pub mod pin;
 mod port;
 pub mod sign;
+pub mod template;
 
 pub use blobs::FsBlobs;
 pub use disclosure::{Disclosure, Widening, widening, widens};
 pub use names::{NameError, NameRefusal};
 pub use pin::Pin;
 pub use model::{HeldUpgrade, Install, Kind, Package, Publisher, PublisherKey, Takedown, Version};
+pub use template::{Difficulty, Example, Problems, Template};
 pub use port::{Blobs, RegistryStore, SearchPage, SearchQuery, Sort};
 pub use weft_store::{Error, Result};
