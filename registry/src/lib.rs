@@ -15,7 +15,10 @@
 //!   pointer; the starter set is in `registry/templates/`.
 
 pub mod blobs;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod disclosure;
+pub mod index;
 pub mod model;
 pub mod names;
 pub mod pin;

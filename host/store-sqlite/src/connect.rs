@@ -4,8 +4,9 @@ use crate::{Options, migrate};
 use rusqlite::{Connection, OpenFlags};
 use std::time::Duration;
 
-/// Enough for every statement a connection runs (about 30 distinct ones).
-const STATEMENT_CACHE: usize = 64;
+/// Enough for every statement a connection runs (about 60 distinct ones,
+/// the registry's included).
+const STATEMENT_CACHE: usize = 128;
 
 /// The writer: creates the file if needed, switches it to WAL and applies
 /// pending migrations.

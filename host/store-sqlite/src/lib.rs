@@ -60,6 +60,8 @@ mod error;
 mod migrate;
 mod options;
 mod outbox;
+mod registry;
+mod registry_search;
 mod row;
 mod runs;
 mod runs_read;

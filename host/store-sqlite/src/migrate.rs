@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0005_credential_binding.sql"),
     ),
     (
+        6,
+        "registry",
+        include_str!("../../../migrations/sqlite/0006_registry.sql"),
+    ),
+    (
         7,
         "attempt digest",
         include_str!("../../../migrations/sqlite/0007_attempt_digest.sql"),
