@@ -158,3 +158,29 @@ impl Connectors {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn takedown(reason: &str) -> Takedown {
+        Takedown {
+            reason: reason.into(),
+            by: "operator".into(),
+            at: 1,
+        }
+    }
+
+    #[test]
+    fn a_denied_digest_stays_denied_until_the_registry_set_replaces_it() {
+        let c = Connectors::new();
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        assert!(c.denied(&a).is_none());
+        c.deny(&a, takedown("malware"));
+        assert_eq!(c.denied(&a).unwrap().reason, "malware");
+        // The periodic re-read: the registry's set is the truth from then on.
+        assert_eq!(c.set_denied(vec![(b.clone(), takedown("leaks"))]), 1);
+        assert!(c.denied(&a).is_none(), "no longer taken down");
+        assert_eq!(c.denied(&b).unwrap().reason, "leaks");
+    }
+}
