@@ -201,3 +201,14 @@ pub struct InvokeArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every subcommand's arguments are consistent (clap checks names,
+    /// groups and conflicts only when a subcommand is parsed otherwise).
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

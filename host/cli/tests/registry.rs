@@ -233,7 +233,18 @@ fn publish_search_show_install_upgrade_yank_as_an_author_and_a_tenant() {
             "MIT",
         ],
     ));
-    let up = ok(weft(h, s, &["registry", "upgrade", "greeter", "--yes"]));
+    let up = ok(weft(
+        h,
+        s,
+        &[
+            "registry",
+            "upgrade",
+            "greeter",
+            "--version",
+            "0.2.0",
+            "--yes",
+        ],
+    ));
     assert!(
         up.contains("0.1.0 -> 0.2.0 reaches more than you consented to"),
         "{up}"

@@ -6,7 +6,7 @@ use super::http::Cli;
 use super::output::{block, out};
 use super::registry::publish::{Artifact, PublishOptions, publish};
 use super::registry::words::PackageRef;
-use super::registry::{Search, read, resolve};
+use super::registry::{SearchArgs, read, resolve};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde_json::{Map, Value};
@@ -19,7 +19,7 @@ pub enum TemplatesCommand {
     /// Search templates.
     Search {
         #[command(flatten)]
-        search: Search,
+        search: SearchArgs,
         #[command(flatten)]
         server: ServerArgs,
     },

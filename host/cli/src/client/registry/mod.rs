@@ -26,7 +26,7 @@ pub enum RegistryCommand {
     /// Search packages by text and filters.
     Search {
         #[command(flatten)]
-        search: Search,
+        search: SearchArgs,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -154,7 +154,7 @@ pub enum KeyCommand {
 
 /// The search filters (shared with `weft templates search`).
 #[derive(Debug, clap::Args)]
-pub struct Search {
+pub struct SearchArgs {
     /// Words to find in name, description, keywords and README.
     pub text: Option<String>,
     /// Only `connector` or `template`.
@@ -358,7 +358,7 @@ async fn publisher(cmd: PublisherCommand) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// Refusals from the server.
-pub async fn search(c: &Cli, s: Search, kind: Option<PackageKind>) -> anyhow::Result<()> {
+pub async fn search(c: &Cli, s: SearchArgs, kind: Option<PackageKind>) -> anyhow::Result<()> {
     let q = PackageQuery {
         q: s.text,
         kind: kind.or(s.kind),
@@ -640,7 +640,14 @@ async fn upgrade(c: &Cli, key: &str, version: Option<String>, yes: bool) -> anyh
     if c.raw(&up)? {
         return Ok(());
     }
-    if up.applied {
+    if up.applied && up.install.version == i.version {
+        out!(
+            "{} stays at {}: nothing newer that its pin {} allows (--version V, or reinstall with another --pin)",
+            up.install.package,
+            up.install.version,
+            up.install.pin
+        );
+    } else if up.applied {
         out!(
             "{} now runs {} ({})",
             up.install.package,
