@@ -40,9 +40,12 @@
 //!   `sslmode`; `require`/`prefer`/`allow` are refused because they do not
 //!   verify the server (see `tls.rs`).
 
+mod blobs;
 mod commit;
 mod deliveries;
 mod migrate;
+mod registry;
+mod registry_search;
 mod row;
 mod store;
 mod tls;

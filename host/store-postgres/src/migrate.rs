@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0004_credential_binding.sql"),
     ),
     (
+        5,
+        "registry",
+        include_str!("../../../migrations/postgres/0005_registry.sql"),
+    ),
+    (
         6,
         "attempt_digest",
         include_str!("../../../migrations/postgres/0006_attempt_digest.sql"),

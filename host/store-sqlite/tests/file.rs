@@ -137,7 +137,9 @@ async fn migrations_apply_once() {
             (2, "outbox".to_owned()),
             (3, "attempt logs".to_owned()),
             (4, "webhook deliveries".to_owned()),
-            (5, "credential binding".to_owned())
+            (5, "credential binding".to_owned()),
+            (6, "registry".to_owned()),
+            (7, "attempt digest".to_owned()),
         ],
         "each migration recorded once"
     );
