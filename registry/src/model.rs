@@ -139,7 +139,9 @@ pub struct Package {
     pub kind: Kind,
     /// The publisher is verified.
     pub verified: bool,
-    /// The highest version neither yanked nor taken down, if any.
+    /// The highest release neither yanked nor taken down, or the highest
+    /// such pre-release when there is no such release; `None` when every
+    /// version is yanked or taken down (`weft_registry::index::latest`).
     pub latest: Option<String>,
     /// The latest version's description.
     pub description: String,
