@@ -195,6 +195,8 @@ async fn every_documented_route_answers_as_documented() {
         .await;
     assert_eq!(none.status, 404, "{}", none.body);
 
+    registry_routes(&app).await;
+
     // Deactivate and delete last.
     app.post(
         &format!("/v1/workflows/{}/deactivate", quick.id),
@@ -221,4 +223,114 @@ async fn every_documented_route_answers_as_documented() {
         missing.is_empty(),
         "documented routes this test did not see succeed: {missing:?}"
     );
+}
+
+/// Every registry route once, with success: a publisher and its keys, an
+/// upload, a signed version, search, show, yank, a template used, an
+/// install upgraded and removed, a verify and a takedown (the default key is
+/// the first tenant's owner: the operator).
+async fn registry_routes(app: &TestApp) {
+    use sha2::Digest as _;
+    let bytes = weft_tests::artifact("fixture_greeter");
+    let digest = hex::encode(sha2::Sha256::digest(&bytes));
+    app.post("/v1/registry/publishers", json!({"name": "contract"}))
+        .await
+        .expect(201);
+    app.get("/v1/registry/publishers/contract").await.expect(200);
+    let (signing, public) = weft_registry::sign::generate().unwrap();
+    let (_, spare) = weft_registry::sign::generate().unwrap();
+    app.post(
+        "/v1/registry/publishers/contract/keys",
+        json!({"public_key": public}),
+    )
+    .await
+    .expect(201);
+    let spare: weft_model::registry::PublisherKey = app
+        .post(
+            "/v1/registry/publishers/contract/keys",
+            json!({"public_key": spare}),
+        )
+        .await
+        .typed(201);
+    app.call(
+        "DELETE",
+        &format!("/v1/registry/publishers/contract/keys/{}", spare.key_id),
+        None,
+    )
+    .await
+    .expect(204);
+    app.post(
+        "/v1/registry/publishers/contract/verify",
+        json!({"verified": true}),
+    )
+    .await
+    .expect(200);
+    let put = app
+        .raw(
+            &app.key,
+            "PUT",
+            &format!("/v1/registry/blobs/sha256:{digest}"),
+            "application/wasm",
+            Some(bytes),
+        )
+        .await;
+    assert_eq!(put.status, 201, "{}", put.body);
+    let sig = signing.sign(&weft_registry::sign::statement(
+        "contract", "greeter", "0.1.0", &digest,
+    ));
+    let v: weft_model::registry::Version = app
+        .post(
+            "/v1/registry/packages/contract/greeter/versions",
+            json!({"version": "0.1.0", "digest": format!("sha256:{digest}"), "license": "MIT",
+                   "key_id": signing.key_id(), "signature": sig}),
+        )
+        .await
+        .typed(201);
+    app.get("/v1/registry/packages?q=greeter&limit=5")
+        .await
+        .expect(200);
+    app.get("/v1/registry/packages/contract/greeter")
+        .await
+        .expect(200);
+    app.get("/v1/registry/packages/contract/greeter/versions/0.1.0")
+        .await
+        .expect(200);
+    let install: weft_model::registry::Install = app
+        .post(
+            "/v1/installs",
+            json!({"package": "contract/greeter", "consent": v.disclosure_digest}),
+        )
+        .await
+        .typed(201);
+    app.get("/v1/installs").await.expect(200);
+    app.get(&format!("/v1/installs/{}", install.id))
+        .await
+        .expect(200);
+    app.post(
+        &format!("/v1/installs/{}/upgrade", install.id),
+        json!({"version": "0.1.0"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        "/v1/registry/packages/contract/greeter/versions/0.1.0/yank",
+        json!({"yanked": true}),
+    )
+    .await
+    .expect(200);
+    app.call("DELETE", &format!("/v1/installs/{}", install.id), None)
+        .await
+        .expect(204);
+    app.post(
+        "/v1/registry/packages/contract/greeter/versions/0.1.0/takedown",
+        json!({"reason": "contract test"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        "/v1/registry/packages/weft/http-fan-out/use",
+        json!({"parameters": {"urls": ["https://api.example.com/health"], "hosts": ["*.example.com"]}}),
+    )
+    .await
+    .expect(201);
 }

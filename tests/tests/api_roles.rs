@@ -20,6 +20,10 @@ fn fill(path: &str) -> String {
         ("{id}", "does-not-exist"),
         ("{key}", "nostep"),
         ("{version}", "1"),
+        ("{name}", "nothing"),
+        ("{publisher}", "nobody"),
+        ("{key_id}", "nokey"),
+        ("{digest}", "sha256:none"),
     ] {
         out = out.replace(param, value);
     }
@@ -33,7 +37,7 @@ fn body_for(method: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn every_keyed_route_refuses_the_roles_below_its_own_and_admits_the_rest() {
-    let app = TestApp::builder().memory().start().await;
+    let app = TestApp::builder().start().await;
     let mut keys = Vec::new();
     for role in ROLES {
         let key = if role == Role::Owner {
@@ -112,7 +116,7 @@ async fn every_keyed_route_refuses_the_roles_below_its_own_and_admits_the_rest()
 /// sent around the checked client; its answer has no body, only the status.)
 #[tokio::test]
 async fn head_is_held_to_the_role_of_the_get_route() {
-    let app = TestApp::builder().memory().start().await;
+    let app = TestApp::builder().start().await;
     let viewer = app
         .post("/v1/keys", json!({"name": "l6-viewer", "role": "viewer"}))
         .await

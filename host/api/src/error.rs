@@ -17,6 +17,8 @@ pub struct ApiError {
     run_id: Option<String>,
     retry_after: Option<u64>,
     reason: Option<weft_types::SignatureFailure>,
+    /// The disclosure to consent to and its digest (`consent_mismatch`).
+    consent: Option<Box<(Option<weft_model::registry::Disclosure>, String)>>,
 }
 
 /// `Result` for handlers.
@@ -33,6 +35,7 @@ impl ApiError {
             run_id: None,
             retry_after: None,
             reason: None,
+            consent: None,
         }
     }
 
@@ -141,6 +144,7 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
+        let consent = self.consent;
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
@@ -148,6 +152,8 @@ impl IntoResponse for ApiError {
                 details: self.details,
                 run_id: self.run_id,
                 reason: self.reason,
+                disclosure: consent.as_ref().and_then(|c| c.0.clone()).map(Box::new),
+                disclosure_digest: consent.map(|c| c.1),
             },
         };
         // A 503 always says when to come back (the store or the broker is down).
@@ -183,6 +189,28 @@ impl From<weft_app::Error> for ApiError {
             }
             A::Conflict(m) | A::Duplicate(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             A::Signature(reason, scheme) => Self::invalid_signature(reason, scheme),
+            A::Refused {
+                code,
+                message,
+                problems,
+            } => {
+                let mut out = Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+                out.details = problems;
+                out
+            }
+            A::Consent {
+                code,
+                message,
+                disclosure,
+                disclosure_digest,
+            } => {
+                let mut out = Self::new(StatusCode::CONFLICT, code, message);
+                out.consent = Some(Box::new((
+                    serde_json::from_value(disclosure).ok(),
+                    format!("sha256:{disclosure_digest}"),
+                )));
+                out
+            }
             A::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
             A::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             A::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),

@@ -26,6 +26,7 @@ mod hooks;
 mod keys;
 mod limiter;
 pub mod openapi;
+mod registry;
 pub mod routes;
 mod runs;
 pub mod serve;
@@ -39,12 +40,15 @@ pub use serve::{Options, serve};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use std::sync::Arc;
 use weft_app::App;
 
 /// Largest request body accepted, in bytes (a definition is at most 1 MiB).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The largest artifact upload (`PUT /v1/registry/blobs/…`): the sandbox's
+/// default component size limit; the application checks the configured one.
+pub const MAX_BLOB_BYTES: usize = 64 * 1024 * 1024;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -131,6 +135,61 @@ pub fn router(state: AppState) -> Router {
             "/v1/dead-letters/{id}/redrive",
             post(deadletters::redrive_dead_letter),
         )
+        .route("/v1/registry/publishers", post(registry::create_publisher))
+        .route(
+            "/v1/registry/publishers/{name}",
+            get(registry::get_publisher),
+        )
+        .route(
+            "/v1/registry/publishers/{name}/keys",
+            post(registry::add_publisher_key),
+        )
+        .route(
+            "/v1/registry/publishers/{name}/keys/{key_id}",
+            delete(registry::revoke_publisher_key),
+        )
+        .route(
+            "/v1/registry/publishers/{name}/verify",
+            post(registry::verify_publisher),
+        )
+        .route(
+            "/v1/registry/blobs/{digest}",
+            put(registry::put_blob).layer(DefaultBodyLimit::max(MAX_BLOB_BYTES)),
+        )
+        .route("/v1/registry/packages", get(registry::search_packages))
+        .route(
+            "/v1/registry/packages/{publisher}/{name}",
+            get(registry::get_package),
+        )
+        .route(
+            "/v1/registry/packages/{publisher}/{name}/versions",
+            post(registry::publish_version),
+        )
+        .route(
+            "/v1/registry/packages/{publisher}/{name}/versions/{version}",
+            get(registry::get_package_version),
+        )
+        .route(
+            "/v1/registry/packages/{publisher}/{name}/versions/{version}/yank",
+            post(registry::yank_version),
+        )
+        .route(
+            "/v1/registry/packages/{publisher}/{name}/versions/{version}/takedown",
+            post(registry::take_down_version),
+        )
+        .route(
+            "/v1/registry/packages/{publisher}/{name}/use",
+            post(registry::use_template),
+        )
+        .route(
+            "/v1/installs",
+            post(registry::create_install).get(registry::list_installs),
+        )
+        .route(
+            "/v1/installs/{id}",
+            get(registry::get_install).delete(registry::delete_install),
+        )
+        .route("/v1/installs/{id}/upgrade", post(registry::upgrade_install))
         .fallback(system::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

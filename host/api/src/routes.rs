@@ -187,6 +187,17 @@ const fn json(status: u16, description: &'static str, schema: SchemaFn) -> Answe
     }
 }
 
+/// An artifact's bytes: a component, or a template's JSON document.
+const ARTIFACT: &[&str] = &[
+    "application/wasm",
+    "application/octet-stream",
+    "application/json",
+];
+
+fn binary(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({"type": "string", "format": "binary"})
+}
+
 const NO_CONTENT: &[Answer] = &[Answer {
     status: 204,
     description: "Done; no body.",
@@ -355,6 +366,103 @@ pub const ROUTES: &[Route] = &[
         .doc("operations", "The tenant's dead-lettered step tasks (poison steps), oldest first.")
         .role(Role::Admin)
         .ok(&[json(200, "At most 500.", s::<m::List<m::DeadLetter>>)]),
+    route("POST", "/v1/registry/publishers", "create_publisher")
+        .doc("registry", "Create a publisher owned by this tenant (`weft` is reserved).")
+        .role(Role::Admin)
+        .body(s::<m::registry::NewPublisher>, JSON)
+        .ok(&[json(201, "Created.", s::<m::registry::Publisher>)])
+        .also(&[409]),
+    route("GET", "/v1/registry/publishers/{name}", "get_publisher")
+        .doc("registry", "A publisher and its public keys (publishers are public).")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The publisher.", s::<m::registry::Publisher>)]),
+    route("POST", "/v1/registry/publishers/{name}/keys", "add_publisher_key")
+        .doc("registry", "Add an ed25519 public key to one of this tenant's publishers (another tenant's publisher is not found).")
+        .role(Role::Admin)
+        .body(s::<m::registry::NewPublisherKey>, JSON)
+        .ok(&[json(201, "Added.", s::<m::registry::PublisherKey>)])
+        .also(&[409]),
+    route("DELETE", "/v1/registry/publishers/{name}/keys/{key_id}", "revoke_publisher_key")
+        .doc("registry", "Revoke a key: versions it signed stay; new signatures by it are refused.")
+        .role(Role::Admin)
+        .ok(NO_CONTENT),
+    route("POST", "/v1/registry/publishers/{name}/verify", "verify_publisher")
+        .doc("registry", "Mark a publisher verified or not (the operator: until issue 13, the owner keys of the first tenant).")
+        .role(Role::Owner)
+        .body(s::<m::registry::Verify>, JSON)
+        .ok(&[json(200, "The publisher.", s::<m::registry::Publisher>)]),
+    route("PUT", "/v1/registry/blobs/{digest}", "put_blob")
+        .doc("registry", "Upload an artifact by its SHA-256 (`sha256:…`); the digest is recomputed. Storing it again is a no-op (200).")
+        .role(Role::Admin)
+        .body(binary, ARTIFACT)
+        .ok(&[
+            json(201, "Stored.", s::<m::registry::Blob>),
+            json(200, "Stored already.", s::<m::registry::Blob>),
+        ])
+        .also(&[422]),
+    route("GET", "/v1/registry/packages", "search_packages")
+        .doc("registry", "Search packages: text over name, description, keywords and README; filters by kind, publisher, verified and capability; by relevance or installs.")
+        .role(Role::Viewer)
+        .query(q::<m::registry::PackageQuery>)
+        .ok(&[json(200, "One page.", s::<m::registry::PackagePage>)]),
+    route("GET", "/v1/registry/packages/{publisher}/{name}", "get_package")
+        .doc("registry", "A package and all its versions.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The package.", s::<m::registry::PackageDetail>)]),
+    route("POST", "/v1/registry/packages/{publisher}/{name}/versions", "publish_version")
+        .doc("registry", "Publish a signed version of an uploaded artifact: the signature (R1), the bytes (B1-B3), the world fit with every misfit (R4), `describe`, the name and version, confusable names; the disclosure is derived from the component.")
+        .role(Role::Admin)
+        .body(s::<m::registry::NewVersion>, JSON)
+        .ok(&[json(201, "Published.", s::<m::registry::Version>)])
+        .also(&[409, 422]),
+    route("GET", "/v1/registry/packages/{publisher}/{name}/versions/{version}", "get_package_version")
+        .doc("registry", "One version with its capability disclosure and the digest an install consents to.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
+    route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/yank", "yank_version")
+        .doc("registry", "Yank (or restore) a version: no new installs or upgrades to it; installs keep running.")
+        .role(Role::Admin)
+        .body(s::<m::registry::Yank>, JSON)
+        .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
+    route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/takedown", "take_down_version")
+        .doc("registry", "Take a version down everywhere, with a reason (the operator): its steps fail `taken_down`.")
+        .role(Role::Owner)
+        .body(s::<m::registry::NewTakedown>, JSON)
+        .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
+    route("POST", "/v1/registry/packages/{publisher}/{name}/use", "use_template")
+        .doc("registry", "Create a workflow (inactive) from a template with its parameters; a connector the tenant lacks is named with its install.")
+        .role(Role::Admin)
+        .opt_body(s::<m::registry::UseTemplate>)
+        .ok(&[json(201, "The workflow.", s::<m::Workflow>)])
+        .also(&[409, 422]),
+    route("POST", "/v1/installs", "create_install")
+        .doc("registry", "Install a connector in this tenant, consenting to exactly the disclosure of the version (`consent`: its `disclosure_digest`).")
+        .role(Role::Admin)
+        .body(s::<m::registry::NewInstall>, JSON)
+        .ok(&[json(201, "Installed.", s::<m::registry::Install>)])
+        .also(&[409]),
+    route("GET", "/v1/installs", "list_installs")
+        .doc("registry", "This tenant's installs.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "Every install.", s::<m::List<m::registry::Install>>)]),
+    route("GET", "/v1/installs/{id}", "get_install")
+        .doc("registry", "One install, with a held upgrade and a takedown if any.")
+        .role(Role::Viewer)
+        .ok(&[json(200, "The install.", s::<m::registry::Install>)]),
+    route("POST", "/v1/installs/{id}/upgrade", "upgrade_install")
+        .doc("registry", "Upgrade: applied at once if the new version reaches no more; held (202, with what it adds) until called with `consent` = the new `disclosure_digest` if it does.")
+        .role(Role::Admin)
+        .opt_body(s::<m::registry::Upgrade>)
+        .ok(&[
+            json(200, "Applied.", s::<m::registry::Upgraded>),
+            json(202, "Held for consent.", s::<m::registry::Upgraded>),
+        ])
+        .also(&[409]),
+    route("DELETE", "/v1/installs/{id}", "delete_install")
+        .doc("registry", "Uninstall; refused (409) while active workflows use it, naming them.")
+        .role(Role::Admin)
+        .ok(NO_CONTENT)
+        .also(&[409]),
     route("POST", "/v1/dead-letters/{id}/redrive", "redrive_dead_letter")
         .doc("operations", "Put a dead letter back into the queue; a step that failed as poison is re-run in a new run from that step.")
         .role(Role::Admin)

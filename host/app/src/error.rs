@@ -39,6 +39,31 @@ pub enum Error {
     /// A signed webhook's signature check failed (no run was started).
     #[error("the webhook signature check failed: {}", .0.as_str())]
     Signature(weft_types::SignatureFailure, weft_types::SignatureScheme),
+    /// The request is well formed but refused by a check that has its own
+    /// stable code (`bad_signature`, `world_mismatch`, `name_confusable`,
+    /// `invalid_parameters`, ...), with every problem by path.
+    #[error("{message}")]
+    Refused {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// For humans.
+        message: String,
+        /// Each problem with its path, when there are several.
+        problems: Vec<Problem>,
+    },
+    /// A consent does not match what it must consent to; the disclosure to
+    /// show the tenant comes with it.
+    #[error("{message}")]
+    Consent {
+        /// `consent_mismatch`.
+        code: &'static str,
+        /// For humans.
+        message: String,
+        /// The disclosure to consent to.
+        disclosure: serde_json::Value,
+        /// Its digest: the consent to send.
+        disclosure_digest: String,
+    },
     /// A hard quota of the tenant is reached.
     #[error("quota exceeded: {0}")]
     Quota(String),

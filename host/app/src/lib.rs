@@ -22,6 +22,7 @@ mod connectors;
 mod credentials;
 mod deadletters;
 mod error;
+pub mod registry;
 mod runs;
 pub mod signing;
 mod tenants;
@@ -82,6 +83,7 @@ pub struct App {
     handle: Handle,
     tenants: Tenants,
     limits: Arc<DefinitionLimits>,
+    registry: Option<registry::Registry>,
 }
 
 impl App {
@@ -92,7 +94,15 @@ impl App {
             handle,
             tenants,
             limits,
+            registry: None,
         }
+    }
+
+    /// The application with the registry's use cases.
+    #[must_use]
+    pub fn with_registry(mut self, registry: registry::Registry) -> Self {
+        self.registry = Some(registry);
+        self
     }
 
     /// The runtime underneath (health, metrics, connectors).

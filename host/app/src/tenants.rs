@@ -54,6 +54,20 @@ impl Tenants {
         })
     }
 
+    /// The first tenant (the one [`Tenants::bootstrap`] made), if any.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn first(&self) -> Result<Option<String>> {
+        Ok(self
+            .store
+            .list_tenants()
+            .await?
+            .into_iter()
+            .next()
+            .map(|t| t.id))
+    }
+
     /// Creates a tenant with its own data key and an owner key named `owner`;
     /// returns the tenant and the key's secret (shown once).
     ///

@@ -175,7 +175,8 @@ impl Server {
                 keys.display()
             )
         })?;
-        let store = open_store(&config.store, config.migrate).await?;
+        let (store, registry) =
+            open_stores(&config.store, config.migrate, &config.data_dir).await?;
         // Never re-sealed here (M3): a version-1 row's name, hosts and
         // injection were not authenticated, so accepting them is the
         // operator's step (`weft migrate`, which prints each one). Until
@@ -213,16 +214,31 @@ impl Server {
             keyring: Arc::new(keyring),
             options: config.worker.clone(),
             slots,
-            registry: None,
-            blobs: None,
+            registry: registry.as_ref().map(|(r, _)| r.clone()),
+            blobs: registry.as_ref().map(|(_, b)| b.clone()),
         });
-        let app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()));
+        let mut app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()));
         let (default_tenant, bootstrap_key) = if config.bootstrap {
             let b = app.tenants().bootstrap().await?;
             (b.tenant_id, b.owner_key)
         } else {
             (String::new(), None)
         };
+        if let Some((registry, blobs)) = registry {
+            // The operator, until issue 13 models operators: the first tenant.
+            let operator_tenant = match app.tenants().first().await? {
+                Some(t) => t,
+                None => default_tenant.clone(),
+            };
+            app = app.with_registry(weft_app::registry::Registry {
+                store: registry,
+                blobs,
+                operator_tenant,
+            });
+            if config.bootstrap {
+                publish_first_party(&app, &config).await?;
+            }
+        }
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
         if config.role != Role::Api {
@@ -288,6 +304,41 @@ impl Server {
     }
 }
 
+/// The registry's ports over the configured store.
+pub type RegistryPorts = (
+    Arc<dyn weft_registry::RegistryStore>,
+    Arc<dyn weft_registry::Blobs>,
+);
+
+/// Opens the configured store, and the registry over it: on SQLite the
+/// same database and blobs in `data_dir/blobs`; on PostgreSQL the same
+/// database for both; none on the in-memory store (tests).
+///
+/// # Errors
+/// As [`open_store`]; the blob directory cannot be created.
+pub async fn open_stores(
+    kind: &StoreKind,
+    migrate: bool,
+    data_dir: &Path,
+) -> anyhow::Result<(Arc<dyn Store>, Option<RegistryPorts>)> {
+    Ok(match kind {
+        StoreKind::Sqlite(path) => {
+            let db = Arc::new(
+                weft_store_sqlite::Sqlite::open(&weft_store_sqlite::Options::new(path))
+                    .await
+                    .with_context(|| format!("cannot open database {}", path.display()))?,
+            );
+            let blobs = weft_registry::blobs::FsBlobs::new(data_dir.join("blobs"));
+            (db.clone(), Some((db, Arc::new(blobs))))
+        }
+        StoreKind::Memory => (Arc::new(weft_store::memory::Memory::new()), None),
+        StoreKind::Postgres(_) => {
+            let pg = open_postgres(kind, migrate).await?;
+            (pg, None)
+        }
+    })
+}
+
 /// Opens (and with `migrate`, migrates) the configured store.
 ///
 /// # Errors
@@ -300,21 +351,135 @@ pub async fn open_store(kind: &StoreKind, migrate: bool) -> anyhow::Result<Arc<d
                 .with_context(|| format!("cannot open database {}", path.display()))?,
         ),
         StoreKind::Memory => Arc::new(weft_store::memory::Memory::new()),
-        StoreKind::Postgres(options) => {
-            let pg = weft_store_postgres::Postgres::connect(options)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot connect to {}",
-                        crate::config::mask_url(&options.url)
-                    )
-                })?;
-            if migrate {
-                pg.migrate().await.context("cannot migrate the database")?;
-            }
-            Arc::new(pg)
-        }
+        StoreKind::Postgres(_) => open_postgres(kind, migrate).await?,
     })
+}
+
+async fn open_postgres(
+    kind: &StoreKind,
+    migrate: bool,
+) -> anyhow::Result<Arc<weft_store_postgres::Postgres>> {
+    let StoreKind::Postgres(options) = kind else {
+        anyhow::bail!("not a PostgreSQL store");
+    };
+    let pg = weft_store_postgres::Postgres::connect(options)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to {}",
+                crate::config::mask_url(&options.url)
+            )
+        })?;
+    if migrate {
+        pg.migrate().await.context("cannot migrate the database")?;
+    }
+    Ok(Arc::new(pg))
+}
+
+/// The starter templates (publisher `weft`) with their versions: bump a
+/// version when its document changes (a published version is immutable, so
+/// a changed document under the same version is not published again).
+const STARTER_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "1.0.0",
+        include_str!("../../../registry/templates/llm-webhook-summary.json"),
+    ),
+    (
+        "1.0.0",
+        include_str!("../../../registry/templates/slack-alert-on-condition.json"),
+    ),
+    (
+        "1.0.0",
+        include_str!("../../../registry/templates/http-fan-out.json"),
+    ),
+    (
+        "1.0.0",
+        include_str!("../../../registry/templates/approval-flow.json"),
+    ),
+    (
+        "1.0.0",
+        include_str!("../../../registry/templates/nightly-report.json"),
+    ),
+];
+
+/// Publishes the bundled connectors (every `*.wasm` of the plugin paths)
+/// and the starter templates as versions of publisher `weft`, signed with
+/// the deployment's first-party key (`data_dir/registry/weft.key`, made on
+/// first start, mode 0600).
+async fn publish_first_party(app: &App, config: &Config) -> anyhow::Result<()> {
+    use weft_app::registry::FirstParty;
+    let key_path = config.data_dir.join("registry").join("weft.key");
+    let key = if key_path.exists() {
+        weft_registry::sign::read_key_file(&key_path)
+            .with_context(|| format!("first-party key {}", key_path.display()))?
+            .key
+    } else {
+        let (key, _) =
+            weft_registry::sign::generate().map_err(|e| anyhow::anyhow!("first-party key: {e}"))?;
+        let file = weft_registry::sign::KeyFile {
+            publisher: "weft".into(),
+            key: key.clone(),
+        };
+        weft_registry::sign::write_key_file(&key_path, &file)
+            .with_context(|| format!("first-party key {}", key_path.display()))?;
+        key
+    };
+    let mut items = Vec::new();
+    for dir in &config.plugins {
+        let files: Vec<PathBuf> = if dir.is_dir() {
+            let mut v: Vec<_> = std::fs::read_dir(dir)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![dir.clone()]
+        };
+        for path in files {
+            let bytes = std::fs::read(&path)?;
+            let Ok(plugin) = app.handle().sandbox().load(&bytes).await else {
+                continue;
+            };
+            let m = plugin.manifest();
+            items.push(FirstParty {
+                kind: weft_registry::Kind::Connector,
+                name: m.name.clone(),
+                version: m.version.clone(),
+                readme: format!("# {}\n\n{}\n\nBundled with Weft: every tenant can use it without installing it.", m.name, m.description),
+                bytes,
+            });
+        }
+    }
+    let bundled = app.handle().connectors().catalog();
+    for (version, doc) in STARTER_TEMPLATES {
+        let t = weft_registry::Template::parse(doc.as_bytes())
+            .map_err(|e| anyhow::anyhow!("a starter template does not parse: {e}"))?;
+        // A template whose connectors this server does not bundle is left out.
+        if let Some(missing) = t.requires.keys().find(|c| !bundled.contains_key(*c)) {
+            tracing::debug!(template = %t.name, connector = %missing, "starter template not published: connector not bundled");
+            continue;
+        }
+        items.push(FirstParty {
+            kind: weft_registry::Kind::Template,
+            name: t.name.clone(),
+            version: (*version).to_owned(),
+            readme: t.description.clone(),
+            bytes: doc.as_bytes().to_vec(),
+        });
+    }
+    let n = app
+        .publish_first_party(&key, items)
+        .await
+        .context("first-party packages")?;
+    if n > 0 {
+        tracing::info!(
+            versions = n,
+            "first-party packages published to the registry"
+        );
+    }
+    Ok(())
 }
 
 /// The per-tenant limits, behind the API's and the worker's ports: in Redis

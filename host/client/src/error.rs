@@ -15,8 +15,9 @@ pub enum Error {
     Api {
         /// The HTTP status.
         status: StatusCode,
-        /// The envelope's `error`: code, message, details, run id.
-        error: ErrorDetail,
+        /// The envelope's `error`: code, message, details, run id (boxed:
+        /// an error stays small on the happy path).
+        error: Box<ErrorDetail>,
     },
     /// The server answered an error status without the envelope.
     #[error("{method} {url} answered HTTP {status}: {snippet}")]

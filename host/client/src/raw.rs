@@ -146,7 +146,7 @@ pub(crate) fn decode<T: DeserializeOwned>(method: Method, url: &Url, resp: Respo
         if let Some(e) = resp.error() {
             return Err(Error::Api {
                 status,
-                error: e.error,
+                error: Box::new(e.error),
             });
         }
         return Err(Error::Status {

@@ -20,7 +20,11 @@ pub struct ErrorDetail {
     /// Stable, for programs: `not_found`, `invalid_request`, `invalid_workflow`,
     /// `unauthenticated`, `forbidden`, `conflict`, `payload_too_large`,
     /// `rate_limited`, `quota_exceeded`, `run_failed`, `request_timeout`, `unavailable`,
-    /// `invalid_signature`, `internal`.
+    /// `invalid_signature`, `internal`; from the registry: `bad_signature`,
+    /// `invalid_wasm`, `not_a_component`, `too_large`, `world_mismatch`,
+    /// `invalid_manifest`, `manifest_mismatch`, `name_confusable`,
+    /// `invalid_template`, `invalid_parameters`, `missing_connectors` (422)
+    /// and `consent_mismatch` (409).
     pub code: String,
     /// For humans.
     pub message: String,
@@ -33,6 +37,12 @@ pub struct ErrorDetail {
     /// Which check of a signed webhook failed (`invalid_signature`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<weft_types::SignatureFailure>,
+    /// The capability disclosure to show the tenant (`consent_mismatch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<Box<crate::registry::Disclosure>>,
+    /// Its digest: the consent to send (`consent_mismatch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure_digest: Option<String>,
 }
 
 impl ErrorBody {
@@ -45,6 +55,8 @@ impl ErrorBody {
                 details: Vec::new(),
                 run_id: None,
                 reason: None,
+                disclosure: None,
+                disclosure_digest: None,
             },
         }
     }

@@ -24,6 +24,7 @@ mod error;
 mod hooks;
 mod keys;
 pub mod query;
+pub mod registry;
 mod runs;
 mod system;
 mod workflows;

@@ -1,0 +1,118 @@
+//! The first party's packages: at start-up the bundled connectors and the
+//! starter templates become versions of publisher `weft`, signed with the
+//! deployment's own first-party key, through the same checks as any
+//! publish. Bundled connectors stay usable by every tenant without an
+//! install; being in the registry makes them searchable and shows their
+//! disclosure.
+
+use super::{FIRST_PARTY, NewVersion};
+use crate::{Actor, App, Error, Result};
+use weft_registry::sign::SecretKey;
+use weft_registry::{Kind, Publisher, PublisherKey};
+use weft_types::Role;
+use weft_worker::now_ms;
+
+/// One first-party artifact to publish.
+#[derive(Debug, Clone)]
+pub struct FirstParty {
+    /// Connector or template.
+    pub kind: Kind,
+    /// The package name (a connector's manifest name, a template's name).
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// README.
+    pub readme: String,
+}
+
+impl App {
+    /// Publishes what is missing of `items` as `weft/<name>@<version>`,
+    /// signed with `key` (registered for `weft` if new); returns how many
+    /// versions were published. Idempotent, and safe when several processes
+    /// start at once (a version another one published is skipped).
+    ///
+    /// # Errors
+    /// A first-party artifact refused by the checks (a build defect), or
+    /// store failures.
+    pub async fn publish_first_party(
+        &self,
+        key: &SecretKey,
+        items: Vec<FirstParty>,
+    ) -> Result<usize> {
+        let r = self.registry()?.clone();
+        let operator = Actor {
+            tenant_id: r.operator_tenant.clone(),
+            key_id: "weft".into(),
+            role: Role::Owner,
+        };
+        if r.store.get_publisher(FIRST_PARTY).await?.is_none() {
+            let p = Publisher {
+                name: FIRST_PARTY.into(),
+                tenant_id: r.operator_tenant.clone(),
+                verified: true,
+                created_at: now_ms(),
+            };
+            match r.store.create_publisher(&p).await {
+                Ok(()) | Err(weft_store::Error::Duplicate(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let key_id = key.key_id();
+        if r.store.get_key(FIRST_PARTY, &key_id).await?.is_none() {
+            let k = PublisherKey {
+                publisher: FIRST_PARTY.into(),
+                key_id: key_id.clone(),
+                public_key: key.public_hex(),
+                created_at: now_ms(),
+                revoked_at: None,
+            };
+            match r.store.add_key(&k).await {
+                Ok(()) | Err(weft_store::Error::Duplicate(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut published = 0;
+        for item in items {
+            if r.store
+                .get_version(FIRST_PARTY, &item.name, &item.version)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&item.bytes));
+            if !r.blobs.has(&digest).await? {
+                r.blobs.put(&digest, &item.bytes).await?;
+            }
+            let statement =
+                weft_registry::sign::statement(FIRST_PARTY, &item.name, &item.version, &digest);
+            let new = NewVersion {
+                kind: item.kind,
+                version: item.version.clone(),
+                digest,
+                readme: item.readme,
+                keywords: vec!["official".into()],
+                license: "Apache-2.0".into(),
+                source: None,
+                key_id: key_id.clone(),
+                signature: key.sign(&statement),
+            };
+            match self
+                .publish_version(&operator, FIRST_PARTY, &item.name, new)
+                .await
+            {
+                Ok(_) => published += 1,
+                Err(Error::Duplicate(_)) => {}
+                Err(e) => {
+                    return Err(Error::Internal(format!(
+                        "first-party {} {}@{} refused: {e}",
+                        item.kind, item.name, item.version
+                    )));
+                }
+            }
+        }
+        Ok(published)
+    }
+}

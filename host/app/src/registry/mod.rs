@@ -1,0 +1,432 @@
+//! The registry's use cases (docs/REGISTRY.md): publishers and their keys,
+//! blobs, publishing a signed version, browsing, installs with consent,
+//! yank and takedown, and using a template.
+//!
+//! Who may do what:
+//! - reading the catalogue (search, a package, a version and its
+//!   disclosure): any key (viewer);
+//! - a publisher's keys, blobs, versions and yanks: an admin of the tenant
+//!   that owns the publisher;
+//! - installs: an admin of the installing tenant; using a template: a member;
+//! - verifying a publisher and taking a version down: the operator. Operators
+//!   are not modelled yet (issue 13): until then the owner keys of the first
+//!   tenant (the bootstrap tenant) act as the operator.
+
+mod first_party;
+mod installs;
+mod publish;
+mod templates;
+
+pub use first_party::FirstParty;
+pub use installs::{InstallRequest, Upgraded};
+pub use publish::NewVersion;
+
+use crate::{Actor, App, Error, Result};
+use std::sync::Arc;
+use weft_registry::{
+    Blobs, Package, Publisher, PublisherKey, RegistryStore, SearchPage, SearchQuery, Version,
+};
+use weft_types::Role;
+use weft_worker::now_ms;
+
+/// The first-party publisher: the bundled connectors and the starter templates.
+pub const FIRST_PARTY: &str = "weft";
+
+/// The registry's ports and who operates it.
+#[derive(Clone)]
+pub struct Registry {
+    /// Records and the search index.
+    pub store: Arc<dyn RegistryStore>,
+    /// Artifacts by digest.
+    pub blobs: Arc<dyn Blobs>,
+    /// The tenant whose owners act as the operator (until issue 13).
+    pub operator_tenant: String,
+}
+
+/// A package and every version of it, highest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageDetail {
+    /// The package.
+    pub package: Package,
+    /// Its versions (yanked and taken-down ones included, marked).
+    pub versions: Vec<Version>,
+}
+
+/// A digest as the API shows it (`sha256:…`) or plain: 64 lower-case hex
+/// digits, or `Invalid` naming the field.
+pub fn parse_digest(field: &str, digest: &str) -> Result<String> {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    if hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(hex.to_owned())
+    } else {
+        Err(Error::Invalid(format!(
+            "{field}: `{digest}` is not a SHA-256 digest (`sha256:` and 64 lower-case hex digits)"
+        )))
+    }
+}
+
+impl App {
+    /// The registry, or `Unavailable` on a server without one.
+    pub(crate) fn registry(&self) -> Result<&Registry> {
+        self.registry
+            .as_ref()
+            .ok_or_else(|| Error::Unavailable("this server has no registry".into()))
+    }
+
+    /// Refuses unless the caller acts as the operator.
+    fn require_operator(&self, actor: &Actor) -> Result<()> {
+        actor.require(Role::Owner)?;
+        if actor.tenant_id == self.registry()?.operator_tenant {
+            Ok(())
+        } else {
+            Err(Error::Forbidden { needs: Role::Owner })
+        }
+    }
+
+    /// The publisher called `name`, if the caller's tenant owns it (and is
+    /// at least `role` there); `NotFound` for an unknown one and for
+    /// another tenant's.
+    async fn own_publisher(&self, actor: &Actor, name: &str, role: Role) -> Result<Publisher> {
+        actor.require(role)?;
+        let p = self
+            .registry()?
+            .store
+            .get_publisher(name)
+            .await?
+            .ok_or(Error::NotFound("publisher"))?;
+        // Another tenant's publisher is as unknown as a missing one here:
+        // a tenant acts on its own publishers only (A1).
+        if p.tenant_id == actor.tenant_id {
+            Ok(p)
+        } else {
+            Err(Error::NotFound("publisher"))
+        }
+    }
+
+    /// Creates a publisher owned by the caller's tenant (admin). `weft` is
+    /// the first party's and refused.
+    ///
+    /// # Errors
+    /// `Invalid` (the name's rule), `Duplicate` (taken).
+    pub async fn create_publisher(&self, actor: &Actor, name: &str) -> Result<Publisher> {
+        actor.require(Role::Admin)?;
+        weft_registry::names::publisher_name(name)
+            .map_err(|e| Error::Invalid(format!("name: {e}")))?;
+        let r = self.registry()?;
+        if name == FIRST_PARTY {
+            return Err(Error::Duplicate(format!(
+                "publisher `{FIRST_PARTY}` is reserved for Weft's own packages"
+            )));
+        }
+        let mut existing: Vec<String> = r
+            .store
+            .package_names()
+            .await?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        existing.dedup();
+        existing.retain(|p| p != name);
+        weft_registry::names::check_new_publisher(name, &existing).map_err(|e| Error::Refused {
+            code: "name_confusable",
+            message: e.to_string(),
+            problems: Vec::new(),
+        })?;
+        let p = Publisher {
+            name: name.to_owned(),
+            tenant_id: actor.tenant_id.clone(),
+            verified: false,
+            created_at: now_ms(),
+        };
+        r.store.create_publisher(&p).await?;
+        self.audit(actor, "publisher.create", name).await?;
+        Ok(p)
+    }
+
+    /// A publisher with its keys (any key: publishers are public).
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get_publisher(
+        &self,
+        actor: &Actor,
+        name: &str,
+    ) -> Result<(Publisher, Vec<PublisherKey>)> {
+        actor.require(Role::Viewer)?;
+        let r = self.registry()?;
+        let p = r
+            .store
+            .get_publisher(name)
+            .await?
+            .ok_or(Error::NotFound("publisher"))?;
+        let keys = r.store.list_keys(name).await?;
+        Ok((p, keys))
+    }
+
+    /// Adds an ed25519 public key (hex) to one of the caller's publishers.
+    ///
+    /// # Errors
+    /// `Invalid` for a key that is not 32 bytes of hex; `Duplicate`.
+    pub async fn add_publisher_key(
+        &self,
+        actor: &Actor,
+        publisher: &str,
+        public_key: &str,
+    ) -> Result<PublisherKey> {
+        self.own_publisher(actor, publisher, Role::Admin).await?;
+        let bytes = weft_registry::sign::public_key_bytes(public_key)
+            .map_err(|e| Error::Invalid(format!("public_key: {e}")))?;
+        let key_id = weft_registry::sign::key_id(&bytes);
+        let key = PublisherKey {
+            publisher: publisher.to_owned(),
+            key_id: key_id.clone(),
+            public_key: public_key.to_ascii_lowercase(),
+            created_at: now_ms(),
+            revoked_at: None,
+        };
+        self.registry()?.store.add_key(&key).await?;
+        self.audit(actor, "publisher.key.add", &format!("{publisher}/{key_id}"))
+            .await?;
+        Ok(key)
+    }
+
+    /// Revokes one of a publisher's keys: versions it signed stay, new
+    /// signatures by it are refused.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn revoke_publisher_key(
+        &self,
+        actor: &Actor,
+        publisher: &str,
+        key_id: &str,
+    ) -> Result<()> {
+        self.own_publisher(actor, publisher, Role::Admin).await?;
+        self.registry()?
+            .store
+            .revoke_key(publisher, key_id, now_ms())
+            .await?;
+        self.audit(
+            actor,
+            "publisher.key.revoke",
+            &format!("{publisher}/{key_id}"),
+        )
+        .await
+    }
+
+    /// Marks a publisher verified or not (the operator).
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn verify_publisher(
+        &self,
+        actor: &Actor,
+        name: &str,
+        verified: bool,
+    ) -> Result<Publisher> {
+        self.require_operator(actor)?;
+        let store = &self.registry()?.store;
+        store.set_verified(name, verified).await?;
+        self.audit(
+            actor,
+            if verified {
+                "publisher.verify"
+            } else {
+                "publisher.unverify"
+            },
+            name,
+        )
+        .await?;
+        store
+            .get_publisher(name)
+            .await?
+            .ok_or(Error::NotFound("publisher"))
+    }
+
+    /// Stores an artifact under its digest (an admin of a tenant owning a
+    /// publisher). The digest is recomputed; storing it again is a no-op.
+    ///
+    /// # Errors
+    /// `Invalid` for a digest that does not match the bytes (both named) or
+    /// bytes over the component size limit; `Forbidden` for a tenant with
+    /// no publisher.
+    pub async fn put_blob(
+        &self,
+        actor: &Actor,
+        digest: &str,
+        bytes: &[u8],
+    ) -> Result<(String, bool)> {
+        actor.require(Role::Admin)?;
+        let r = self.registry()?;
+        if r.store.publishers_of(&actor.tenant_id).await?.is_empty() {
+            return Err(Error::Invalid(
+                "this tenant has no publisher: create one (POST /v1/registry/publishers) before uploading".into(),
+            ));
+        }
+        let want = parse_digest("digest", digest)?;
+        let limit = self.handle.sandbox().options().engine.component_bytes;
+        if bytes.len() > limit {
+            return Err(Error::Refused {
+                code: "too_large",
+                message: format!(
+                    "the artifact is {} bytes; the limit is {limit}",
+                    bytes.len()
+                ),
+                problems: Vec::new(),
+            });
+        }
+        let got = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+        if got != want {
+            return Err(Error::Invalid(format!(
+                "digest: the path says sha256:{want} but the bytes hash to sha256:{got}"
+            )));
+        }
+        let existed = r.blobs.has(&want).await?;
+        if !existed {
+            r.blobs.put(&want, bytes).await?;
+        }
+        Ok((want, !existed))
+    }
+
+    /// Searches the catalogue.
+    ///
+    /// # Errors
+    /// `Invalid` for a limit out of range.
+    pub async fn search_packages(&self, actor: &Actor, query: &SearchQuery) -> Result<SearchPage> {
+        actor.require(Role::Viewer)?;
+        if !(1..=100).contains(&query.limit) {
+            return Err(Error::Invalid(format!(
+                "limit: {} is not between 1 and 100",
+                query.limit
+            )));
+        }
+        Ok(self.registry()?.store.search(query).await?)
+    }
+
+    /// A package and its versions.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get_package(
+        &self,
+        actor: &Actor,
+        publisher: &str,
+        name: &str,
+    ) -> Result<PackageDetail> {
+        actor.require(Role::Viewer)?;
+        let store = &self.registry()?.store;
+        let package = store
+            .get_package(publisher, name)
+            .await?
+            .ok_or(Error::NotFound("package"))?;
+        let versions = store.list_versions(publisher, name).await?;
+        Ok(PackageDetail { package, versions })
+    }
+
+    /// One version, with its disclosure and the digest a tenant consents to.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get_package_version(
+        &self,
+        actor: &Actor,
+        publisher: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<Version> {
+        actor.require(Role::Viewer)?;
+        self.registry()?
+            .store
+            .get_version(publisher, name, version)
+            .await?
+            .ok_or(Error::NotFound("version"))
+    }
+
+    /// Yanks (or un-yanks) one of the caller's versions: no new installs or
+    /// upgrades to it; existing installs keep running.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn yank_version(
+        &self,
+        actor: &Actor,
+        publisher: &str,
+        name: &str,
+        version: &str,
+        yanked: bool,
+    ) -> Result<Version> {
+        self.own_publisher(actor, publisher, Role::Admin).await?;
+        let store = &self.registry()?.store;
+        store.set_yanked(publisher, name, version, yanked).await?;
+        let action = if yanked {
+            "version.yank"
+        } else {
+            "version.unyank"
+        };
+        self.audit(actor, action, &format!("{publisher}/{name}@{version}"))
+            .await?;
+        store
+            .get_version(publisher, name, version)
+            .await?
+            .ok_or(Error::NotFound("version"))
+    }
+
+    /// Takes a version down everywhere (the operator, with a reason): its
+    /// digest runs nowhere from now on (in this process at once, in other
+    /// workers within their refresh), and every tenant that has it
+    /// installed gets an audit entry saying why.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Invalid` for an empty reason.
+    pub async fn take_down_version(
+        &self,
+        actor: &Actor,
+        publisher: &str,
+        name: &str,
+        version: &str,
+        reason: &str,
+    ) -> Result<Version> {
+        self.require_operator(actor)?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 1_000 {
+            return Err(Error::Invalid(
+                "reason: say why, in at most 1,000 characters".into(),
+            ));
+        }
+        let store = &self.registry()?.store;
+        let v = store
+            .get_version(publisher, name, version)
+            .await?
+            .ok_or(Error::NotFound("version"))?;
+        let takedown = weft_registry::Takedown {
+            reason: reason.to_owned(),
+            by: actor.key_id.clone(),
+            at: now_ms(),
+        };
+        store.take_down(publisher, name, version, &takedown).await?;
+        self.handle.deny(&v.digest, takedown.clone());
+        let target = format!("{publisher}/{name}@{version}");
+        self.audit(actor, "version.takedown", &target).await?;
+        for install in store.installs_of_digest(&v.digest).await? {
+            let affected = Actor {
+                tenant_id: install.tenant_id.clone(),
+                key_id: actor.key_id.clone(),
+                role: Role::Owner,
+            };
+            self.audit(
+                &affected,
+                "version.takedown",
+                &format!("{target}: {reason}"),
+            )
+            .await?;
+        }
+        store
+            .get_version(publisher, name, version)
+            .await?
+            .ok_or(Error::NotFound("version"))
+    }
+}
