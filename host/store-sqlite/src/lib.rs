@@ -61,6 +61,7 @@ mod migrate;
 mod options;
 mod outbox;
 mod registry;
+mod registry_installs;
 mod registry_search;
 mod row;
 mod runs;

@@ -1,10 +1,10 @@
 //! `impl RegistryStore for Sqlite`: publishers, keys, versions and installs
-//! (migration 0006). Search and the derived columns it reads are in
-//! `registry_search.rs`.
+//! (migration 0006). Installs are in `registry_installs.rs`; search and the
+//! derived columns it reads in `registry_search.rs`.
 
 use crate::error::{db, db_or_missing, encode, immediate, one};
-use crate::row::{Cols, all, execute, json, opt_json, optional};
-use crate::{Error, Result, Sqlite, registry_search};
+use crate::row::{Cols, all, execute, json, optional};
+use crate::{Error, Result, Sqlite, registry_installs, registry_search};
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, Transaction, params};
 use weft_registry::{
@@ -18,14 +18,6 @@ macro_rules! version_cols {
         "publisher, name, version, kind, digest, size, manifest, description, disclosure, \
          disclosure_digest, readme, keywords, license, source, key_id, signature, published_at, \
          yanked, takedown_reason, takedown_by, takedown_at"
-    };
-}
-
-/// The columns of `registry_installs`.
-macro_rules! install_cols {
-    () => {
-        "tenant_id, id, publisher, name, kind, pin, version, digest, consent_digest, \
-         consented_by, consented_at, held, created_at"
     };
 }
 
@@ -108,25 +100,6 @@ pub(crate) fn version(row: &Row<'_>) -> Result<Version> {
         published_at: c.get("published_at")?,
         yanked: c.get("yanked")?,
         taken_down,
-    })
-}
-
-fn install(row: &Row<'_>) -> Result<Install> {
-    let c = Cols::new(row, "registry_installs");
-    Ok(Install {
-        id: c.get("id")?,
-        tenant_id: c.get("tenant_id")?,
-        publisher: c.get("publisher")?,
-        name: c.get("name")?,
-        kind: c.parse("kind")?,
-        pin: c.get("pin")?,
-        version: c.get("version")?,
-        digest: c.get("digest")?,
-        consent_digest: c.get("consent_digest")?,
-        consented_by: c.get("consented_by")?,
-        consented_at: c.get("consented_at")?,
-        held: c.opt_json("held")?,
-        created_at: c.get("created_at")?,
     })
 }
 
@@ -276,81 +249,8 @@ async fn take_down(s: &Sqlite, key: [String; 3], t: &Takedown) -> Result<()> {
     .await
 }
 
-async fn create_install(s: &Sqlite, i: &Install) -> Result<()> {
-    const SQL: &str = concat!(
-        "INSERT INTO registry_installs (",
-        install_cols!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    );
-    const COUNT: &str =
-        "UPDATE registry_packages SET installs = installs + 1 WHERE publisher = ? AND name = ?";
-    let i = i.clone();
-    s.write(move |conn| {
-        immediate(conn, |tx| {
-            let held = opt_json("registry_installs", "held", i.held.as_ref())?;
-            execute(
-                tx,
-                SQL,
-                params![
-                    i.tenant_id,
-                    i.id,
-                    i.publisher,
-                    i.name,
-                    i.kind.as_str(),
-                    i.pin,
-                    i.version,
-                    i.digest,
-                    i.consent_digest,
-                    i.consented_by,
-                    i.consented_at,
-                    held,
-                    i.created_at
-                ],
-            )
-            .map_err(|e| match db_or_missing("package")(e) {
-                Error::Duplicate(_) => Error::Duplicate(format!(
-                    "the tenant has `{}` installed already (or an install {})",
-                    i.name, i.id
-                )),
-                other => other,
-            })?;
-            let changed = execute(tx, COUNT, params![i.publisher, i.name]).map_err(db)?;
-            one(changed, "package")
-        })
-    })
-    .await
-}
-
-async fn update_install(s: &Sqlite, i: &Install) -> Result<()> {
-    const SQL: &str = "UPDATE registry_installs SET pin = ?, version = ?, digest = ?, \
-        consent_digest = ?, consented_by = ?, consented_at = ?, held = ? \
-        WHERE tenant_id = ? AND id = ?";
-    let i = i.clone();
-    s.write(move |conn| {
-        let held = opt_json("registry_installs", "held", i.held.as_ref())?;
-        let changed = execute(
-            conn,
-            SQL,
-            params![
-                i.pin,
-                i.version,
-                i.digest,
-                i.consent_digest,
-                i.consented_by,
-                i.consented_at,
-                held,
-                i.tenant_id,
-                i.id
-            ],
-        )
-        .map_err(db)?;
-        one(changed, "install")
-    })
-    .await
-}
-
 /// Runs a read of one row.
-async fn read_one<T: Send + 'static>(
+pub(crate) async fn read_one<T: Send + 'static>(
     s: &Sqlite,
     sql: &'static str,
     args: Vec<String>,
@@ -361,7 +261,7 @@ async fn read_one<T: Send + 'static>(
 }
 
 /// Runs a read of many rows.
-async fn read_all<T: Send + 'static>(
+pub(crate) async fn read_all<T: Send + 'static>(
     s: &Sqlite,
     sql: &'static str,
     args: Vec<String>,
@@ -372,7 +272,7 @@ async fn read_all<T: Send + 'static>(
 }
 
 /// Runs a write that must change one row.
-async fn write_one(
+pub(crate) async fn write_one(
     s: &Sqlite,
     sql: &'static str,
     args: Vec<rusqlite::types::Value>,
@@ -385,7 +285,7 @@ async fn write_one(
     .await
 }
 
-fn owned(args: &[&str]) -> Vec<String> {
+pub(crate) fn owned(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| (*a).to_owned()).collect()
 }
 
@@ -529,46 +429,24 @@ impl RegistryStore for Sqlite {
     }
 
     async fn create_install(&self, install: &Install) -> Result<()> {
-        create_install(self, install).await
+        registry_installs::create(self, install).await
     }
     async fn update_install(&self, install: &Install) -> Result<()> {
-        update_install(self, install).await
+        registry_installs::update(self, install).await
     }
     async fn get_install(&self, tenant: &str, id: &str) -> Result<Option<Install>> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            install_cols!(),
-            " FROM registry_installs WHERE tenant_id = ? AND id = ?"
-        );
-        read_one(self, SQL, owned(&[tenant, id]), install).await
+        registry_installs::get(self, tenant, id).await
     }
     async fn install_by_name(&self, tenant: &str, name: &str) -> Result<Option<Install>> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            install_cols!(),
-            " FROM registry_installs WHERE tenant_id = ? AND name = ?"
-        );
-        read_one(self, SQL, owned(&[tenant, name]), install).await
+        registry_installs::by_name(self, tenant, name).await
     }
     async fn list_installs(&self, tenant: &str) -> Result<Vec<Install>> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            install_cols!(),
-            " FROM registry_installs WHERE tenant_id = ? ORDER BY name"
-        );
-        read_all(self, SQL, owned(&[tenant]), install).await
+        registry_installs::list(self, tenant).await
     }
     async fn installs_of_digest(&self, digest: &str) -> Result<Vec<Install>> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            install_cols!(),
-            " FROM registry_installs WHERE digest = ? ORDER BY tenant_id, id"
-        );
-        read_all(self, SQL, owned(&[digest]), install).await
+        registry_installs::of_digest(self, digest).await
     }
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()> {
-        const SQL: &str = "DELETE FROM registry_installs WHERE tenant_id = ? AND id = ?";
-        let args = vec![tenant.to_owned().into(), id.to_owned().into()];
-        write_one(self, SQL, args, "install").await
+        registry_installs::delete(self, tenant, id).await
     }
 }
