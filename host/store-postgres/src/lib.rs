@@ -45,6 +45,7 @@ mod commit;
 mod deliveries;
 mod migrate;
 mod registry;
+mod registry_installs;
 mod registry_search;
 mod row;
 mod store;

@@ -1,9 +1,9 @@
 //! `impl RegistryStore for Postgres`: publishers, keys, versions and installs
-//! (migration 0005). Search and the derived columns it reads are in
-//! `registry_search.rs`; blobs in `blobs.rs`.
+//! (migration 0005). Installs are in `registry_installs.rs`; search and the
+//! derived columns it reads in `registry_search.rs`; blobs in `blobs.rs`.
 
-use crate::row::{Cols, opt_text, unavailable, write_error};
-use crate::{Postgres, registry_search};
+use crate::row::{Cols, unavailable, write_error};
+use crate::{Postgres, registry_installs, registry_search};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Postgres as Pg, Transaction};
@@ -17,10 +17,6 @@ use weft_store::{Error, Result};
 const VERSION: &str = "publisher, name, version, kind, digest, size, manifest, description, \
     disclosure, disclosure_digest, readme, keywords, license, source, key_id, signature, \
     published_at, yanked, takedown_reason, takedown_by, takedown_at";
-
-/// The columns of `registry_installs`.
-const INSTALL: &str = "tenant_id, id, publisher, name, kind, pin, version, digest, \
-    consent_digest, consented_by, consented_at, held, created_at";
 
 /// A package with its publisher's verification, as [`package`] reads it.
 pub(crate) const PACKAGE_SELECT: &str = "SELECT p.id, p.publisher, p.name, p.kind, pub.verified, \
@@ -96,25 +92,6 @@ fn version(r: &PgRow) -> Result<Version> {
         published_at: c.get("published_at")?,
         yanked: c.get("yanked")?,
         taken_down,
-    })
-}
-
-fn install(r: &PgRow) -> Result<Install> {
-    let c = Cols::new(r, "registry_installs");
-    Ok(Install {
-        id: c.get("id")?,
-        tenant_id: c.get("tenant_id")?,
-        publisher: c.get("publisher")?,
-        name: c.get("name")?,
-        kind: c.parse("kind")?,
-        pin: c.get("pin")?,
-        version: c.get("version")?,
-        digest: c.get("digest")?,
-        consent_digest: c.get("consent_digest")?,
-        consented_by: c.get("consented_by")?,
-        consented_at: c.get("consented_at")?,
-        held: c.opt_json("held")?,
-        created_at: c.get("created_at")?,
     })
 }
 
@@ -239,7 +216,7 @@ async fn version_package(
 }
 
 impl Postgres {
-    async fn registry_tx(&self) -> Result<Transaction<'static, Pg>> {
+    pub(crate) async fn registry_tx(&self) -> Result<Transaction<'static, Pg>> {
         self.pool().begin().await.map_err(unavailable)
     }
 
@@ -251,7 +228,7 @@ impl Postgres {
         q.fetch_optional(self.pool()).await.map_err(unavailable)
     }
 
-    async fn rows(&self, sql: String, args: &[&str]) -> Result<Vec<PgRow>> {
+    pub(crate) async fn rows(&self, sql: String, args: &[&str]) -> Result<Vec<PgRow>> {
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for a in args {
             q = q.bind(a.to_string());
@@ -260,7 +237,7 @@ impl Postgres {
     }
 }
 
-fn changed(done: sqlx::postgres::PgQueryResult, what: &'static str) -> Result<()> {
+pub(crate) fn changed(done: sqlx::postgres::PgQueryResult, what: &'static str) -> Result<()> {
     if done.rows_affected() == 0 {
         Err(Error::NotFound(what))
     } else {
@@ -457,98 +434,25 @@ impl RegistryStore for Postgres {
         registry_search::search(self, query).await
     }
 
-    async fn create_install(&self, i: &Install) -> Result<()> {
-        let mut tx = self.registry_tx().await?;
-        let sql = format!(
-            "INSERT INTO registry_installs ({INSTALL}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&i.tenant_id)
-            .bind(&i.id)
-            .bind(&i.publisher)
-            .bind(&i.name)
-            .bind(i.kind.as_str())
-            .bind(&i.pin)
-            .bind(&i.version)
-            .bind(&i.digest)
-            .bind(&i.consent_digest)
-            .bind(&i.consented_by)
-            .bind(i.consented_at)
-            .bind(opt_text(i.held.as_ref()))
-            .bind(i.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(write_error("package", || {
-                format!(
-                    "the tenant has `{}` installed already (or an install {})",
-                    i.name, i.id
-                )
-            }))?;
-        let done = sqlx::query(
-            "UPDATE registry_packages SET installs = installs + 1 \
-             WHERE publisher = $1 AND name = $2",
-        )
-        .bind(&i.publisher)
-        .bind(&i.name)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        changed(done, "package")?;
-        tx.commit().await.map_err(unavailable)
+    async fn create_install(&self, install: &Install) -> Result<()> {
+        registry_installs::create(self, install).await
     }
-    async fn update_install(&self, i: &Install) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE registry_installs SET pin = $1, version = $2, digest = $3, \
-             consent_digest = $4, consented_by = $5, consented_at = $6, held = $7 \
-             WHERE tenant_id = $8 AND id = $9",
-        )
-        .bind(&i.pin)
-        .bind(&i.version)
-        .bind(&i.digest)
-        .bind(&i.consent_digest)
-        .bind(&i.consented_by)
-        .bind(i.consented_at)
-        .bind(opt_text(i.held.as_ref()))
-        .bind(&i.tenant_id)
-        .bind(&i.id)
-        .execute(self.pool())
-        .await
-        .map_err(unavailable)?;
-        changed(done, "install")
+    async fn update_install(&self, install: &Install) -> Result<()> {
+        registry_installs::update(self, install).await
     }
     async fn get_install(&self, tenant: &str, id: &str) -> Result<Option<Install>> {
-        let sql =
-            format!("SELECT {INSTALL} FROM registry_installs WHERE tenant_id = $1 AND id = $2");
-        let rows = self.rows(sql, &[tenant, id]).await?;
-        rows.first().map(install).transpose()
+        registry_installs::get(self, tenant, id).await
     }
     async fn install_by_name(&self, tenant: &str, name: &str) -> Result<Option<Install>> {
-        let sql =
-            format!("SELECT {INSTALL} FROM registry_installs WHERE tenant_id = $1 AND name = $2");
-        let rows = self.rows(sql, &[tenant, name]).await?;
-        rows.first().map(install).transpose()
+        registry_installs::by_name(self, tenant, name).await
     }
     async fn list_installs(&self, tenant: &str) -> Result<Vec<Install>> {
-        let sql =
-            format!("SELECT {INSTALL} FROM registry_installs WHERE tenant_id = $1 ORDER BY name");
-        let rows = self.rows(sql, &[tenant]).await?;
-        rows.iter().map(install).collect()
+        registry_installs::list(self, tenant).await
     }
     async fn installs_of_digest(&self, digest: &str) -> Result<Vec<Install>> {
-        let sql = format!(
-            "SELECT {INSTALL} FROM registry_installs WHERE digest = $1 ORDER BY tenant_id, id"
-        );
-        let rows = self.rows(sql, &[digest]).await?;
-        rows.iter().map(install).collect()
+        registry_installs::of_digest(self, digest).await
     }
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM registry_installs WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(unavailable)?;
-        changed(done, "install")
+        registry_installs::delete(self, tenant, id).await
     }
 }
