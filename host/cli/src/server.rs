@@ -235,7 +235,10 @@ impl Server {
                 blobs,
                 operator_tenant,
             });
-            if config.bootstrap {
+            // `weft serve` and `weft api` (which shares the first tenant
+            // `weft migrate` made) publish what is missing; several processes
+            // starting at once skip each other's versions.
+            if config.role != Role::Worker && !operator_tenant_missing(&app).await? {
                 publish_first_party(&app, &config).await?;
             }
         }
@@ -334,7 +337,7 @@ pub async fn open_stores(
         StoreKind::Memory => (Arc::new(weft_store::memory::Memory::new()), None),
         StoreKind::Postgres(_) => {
             let pg = open_postgres(kind, migrate).await?;
-            (pg, None)
+            (pg.clone(), Some((pg.clone(), pg)))
         }
     })
 }
@@ -374,6 +377,12 @@ async fn open_postgres(
         pg.migrate().await.context("cannot migrate the database")?;
     }
     Ok(Arc::new(pg))
+}
+
+/// Whether the store has no tenant yet (a `weft api` before `weft migrate`):
+/// then no operator owns the first party's packages.
+async fn operator_tenant_missing(app: &App) -> anyhow::Result<bool> {
+    Ok(app.tenants().first().await?.is_none())
 }
 
 /// The starter templates (publisher `weft`) with their versions: bump a

@@ -662,3 +662,117 @@ async fn d10_sigterm_finishes_steps_in_flight_and_exits_0_within_the_grace() {
         t0.elapsed().as_secs_f64()
     );
 }
+
+/// R5 in the distributed mode: a connector published to the registry on
+/// PostgreSQL, installed with consent and run by the workers (fetched from
+/// the database's blob table by digest, verified); an operator's takedown
+/// through the API process reaches every worker by their periodic re-read
+/// (`worker.takedown_refresh_ms`, 10 s) and the next step of a run already
+/// going fails `taken_down`, within a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r5_a_takedown_stops_the_next_step_on_every_worker_within_a_minute() {
+    use sha2::Digest as _;
+    use weft_model::registry::{NewInstall, NewVersion, PackageKind};
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::start("r5", &[]).await;
+    let api = c.client();
+    let bytes = std::fs::read(cluster::wasm("fixture_greeter.wasm")).unwrap();
+    let digest = hex::encode(sha2::Sha256::digest(&bytes));
+    api.create_publisher("acme").await.unwrap();
+    let (signing, public) = weft_registry::sign::generate().unwrap();
+    api.add_publisher_key("acme", &public).await.unwrap();
+    api.put_blob(
+        &format!("sha256:{digest}"),
+        bytes,
+        "application/wasm",
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let version = api
+        .publish_version(
+            "acme",
+            "greeter",
+            &NewVersion {
+                kind: PackageKind::Connector,
+                version: "0.1.0".into(),
+                digest: format!("sha256:{digest}"),
+                readme: String::new(),
+                keywords: Vec::new(),
+                license: "MIT".into(),
+                source: None,
+                key_id: signing.key_id(),
+                signature: signing.sign(&weft_registry::sign::statement(
+                    "acme", "greeter", "0.1.0", &digest,
+                )),
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("publish on PostgreSQL: {e}"));
+    api.create_install(&NewInstall {
+        package: "acme/greeter".into(),
+        version: None,
+        pin: None,
+        consent: version.disclosure_digest.clone(),
+    })
+    .await
+    .unwrap();
+    let wf = c
+        .workflow(&json!({"name": "greet-twice", "steps": [
+            {"id": "hi", "kind": "action", "connector": "greeter", "action": "greet", "input": {"name": "ada"}},
+            {"id": "pause", "kind": "wait", "duration_ms": 15000},
+            {"id": "again", "kind": "action", "connector": "greeter", "action": "greet", "input": {"name": "bob"}}
+        ]}))
+        .await;
+    let id = c.start_run(&wf, json!(null)).await;
+    // The first step ran on a worker, from the blob fetched by digest.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let run = c.client().get_run(&id).await.unwrap();
+        if run
+            .step("hi")
+            .is_some_and(|s| s.status == Status::Completed)
+        {
+            let hi = step(&run, "hi");
+            assert_eq!(hi.output, Some(json!({"hello": "ada", "version": "0.1.0"})));
+            assert_eq!(
+                hi.attempts[0].digest.as_deref(),
+                Some(version.digest.as_str())
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first step never ran: {}",
+            pretty(&run)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let taken = Instant::now();
+    api.take_down_version("acme", "greeter", "0.1.0", "found to leak greetings")
+        .await
+        .unwrap();
+    let run = finished(&c, &id, Duration::from_secs(60)).await;
+    let stopped = taken.elapsed();
+    if run.status != Status::Failed {
+        c.dump_logs();
+    }
+    assert_eq!(run.status, Status::Failed, "{}", pretty(&run));
+    let again = step(&run, "again");
+    let failure = again.error.as_ref().unwrap();
+    assert_eq!(failure.reason, Some(Reason::TakenDown), "{}", pretty(&run));
+    assert!(
+        failure.message.contains("found to leak greetings"),
+        "{}",
+        pretty(&run)
+    );
+    assert!(
+        again.attempts.iter().all(|a| a.digest.is_none()),
+        "nothing of it ran"
+    );
+    assert!(
+        stopped < Duration::from_secs(60),
+        "stopped after {stopped:?}"
+    );
+    eprintln!("takedown to the failed step: {stopped:?} (the wait step held it 15 s)");
+}

@@ -304,7 +304,14 @@ impl App {
                 query.limit
             )));
         }
-        Ok(self.registry()?.store.search(query).await?)
+        match self.registry()?.store.search(query).await {
+            Ok(page) => Ok(page),
+            // A cursor no page produced is bad input, not a missing record.
+            Err(weft_store::Error::NotFound(what)) => Err(Error::Invalid(format!(
+                "cursor: not a {what} from a page's `next`"
+            ))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A package and its versions.
