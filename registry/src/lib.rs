@@ -28,9 +28,9 @@ pub mod template;
 
 pub use blobs::FsBlobs;
 pub use disclosure::{Disclosure, Widening, widening, widens};
+pub use model::{HeldUpgrade, Install, Kind, Package, Publisher, PublisherKey, Takedown, Version};
 pub use names::{NameError, NameRefusal};
 pub use pin::Pin;
-pub use model::{HeldUpgrade, Install, Kind, Package, Publisher, PublisherKey, Takedown, Version};
-pub use template::{Difficulty, Example, Problems, Template};
 pub use port::{Blobs, RegistryStore, SearchPage, SearchQuery, Sort};
+pub use template::{Difficulty, Example, Problems, Template};
 pub use weft_store::{Error, Result};

@@ -236,7 +236,9 @@ async fn registry_routes(app: &TestApp) {
     app.post("/v1/registry/publishers", json!({"name": "contract"}))
         .await
         .expect(201);
-    app.get("/v1/registry/publishers/contract").await.expect(200);
+    app.get("/v1/registry/publishers/contract")
+        .await
+        .expect(200);
     let (signing, public) = weft_registry::sign::generate().unwrap();
     let (_, spare) = weft_registry::sign::generate().unwrap();
     app.post(
