@@ -381,3 +381,119 @@ fn a_refused_publish_prints_the_code_the_message_and_every_problem_with_its_path
         text(&o)
     );
 }
+
+/// The whole author path with nothing prebuilt: `weft plugin new` scaffolds
+/// a connector, `weft plugin publish --build` builds it, signs and publishes
+/// it; a tenant finds it, installs it with `--yes` and runs it in a workflow,
+/// and the run records the digest that was published.
+#[test]
+fn scaffold_build_publish_install_and_run_a_new_connector() {
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let serve = common::Serve::start(data.path(), true, "fixture_trivial", &[]);
+    let key = serve.key.clone().unwrap();
+    let s = Some((serve.base.as_str(), key.as_str()));
+    let h = home.path();
+
+    ok(weft(
+        h,
+        None,
+        &["plugin", "new", "hello-conn", "--dir", h.to_str().unwrap()],
+    ));
+    let krate = h.join("hello-conn");
+    // The versions the workspace built already (the shared target directory).
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"),
+        krate.join("Cargo.lock"),
+    )
+    .unwrap();
+    ok(weft(h, s, &["registry", "publisher", "create", "hello"]));
+    ok(weft(h, None, &["plugin", "keygen", "--publisher", "hello"]));
+    let key_file = h.join(".config/weft/keys/hello.key");
+    ok(weft(
+        h,
+        s,
+        &[
+            "registry",
+            "publisher",
+            "key",
+            "add",
+            "hello",
+            "--key",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+    let mut publish = Command::new(env!("CARGO_BIN_EXE_weft"));
+    publish
+        .current_dir(&krate)
+        .env("HOME", h)
+        .env_remove("XDG_CONFIG_HOME")
+        .env("WEFT_SERVER", &serve.base)
+        .env("WEFT_API_KEY", &key)
+        .args([
+            "plugin",
+            "publish",
+            "--build",
+            "--publisher",
+            "hello",
+            "--license",
+            "MIT",
+        ]);
+    let published = ok(publish.output().unwrap());
+    assert!(
+        published.contains("published hello/hello-conn@0.1.0"),
+        "{published}"
+    );
+    let digest = published
+        .split("published hello/hello-conn@0.1.0 (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap()
+        .to_owned();
+
+    let found = ok(weft(h, s, &["registry", "search", "hello"]));
+    assert!(found.contains("hello/hello-conn"), "{found}");
+    let installed = ok(weft(
+        h,
+        s,
+        &["registry", "install", "hello/hello-conn", "--yes"],
+    ));
+    assert!(
+        installed.contains("installed hello/hello-conn"),
+        "{installed}"
+    );
+
+    let client = weft_client::Client::new(&serve.base, Some(&key)).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let run = rt.block_on(async {
+        let def = serde_json::json!({"name": "hi", "steps": [
+            {"id": "greet", "kind": "action", "connector": "hello-conn", "action": "greet",
+             "input": {"name": "{{ trigger.body.name }}"}}
+        ]});
+        let wf = client
+            .create_workflow(weft_client::Definition::Json(&def))
+            .await
+            .unwrap_or_else(|e| panic!("a workflow naming the installed connector: {e}"));
+        let started = client
+            .start_run(
+                &wf.id,
+                &weft_model::StartRun {
+                    input: serde_json::json!({"name": "Ada"}),
+                },
+                &weft_model::StartQuery::default(),
+            )
+            .await
+            .unwrap();
+        loop {
+            let run = client.get_run(&started.id).await.unwrap();
+            if run.status.is_terminal() {
+                break run;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    assert_eq!(run.status, weft_model::Status::Completed, "{run:#?}");
+    let step = run.step("greet").unwrap();
+    assert_eq!(step.output.as_ref().unwrap()["message"], "Hello, Ada!");
+    assert_eq!(step.attempts[0].digest.as_deref(), Some(digest.as_str()));
+}
