@@ -45,6 +45,9 @@ CREATE TABLE registry_packages (
     UNIQUE (publisher, name)
 );
 CREATE INDEX registry_packages_search ON registry_packages USING GIN (search);
+-- A package name is unique across publishers (the application refuses
+-- confusable names too; this holds against two publishes racing).
+CREATE UNIQUE INDEX registry_packages_name ON registry_packages (name);
 -- Browsing without text: most installed first, over installable packages.
 CREATE INDEX registry_packages_installs ON registry_packages (installs DESC, id)
     WHERE latest IS NOT NULL;
@@ -114,3 +117,17 @@ CREATE TABLE registry_blobs (
     bytes      BYTEA  NOT NULL,
     size       BIGINT NOT NULL
 );
+
+-- Blobs uploaded, once per tenant and digest (the latest upload's time):
+-- a tenant's unpublished bytes (no version has the digest) count against
+-- its upload quota, and the sweeper deletes blobs whose every upload is
+-- old and unreferenced.
+CREATE TABLE registry_uploads (
+    digest      TEXT COLLATE "C" NOT NULL,
+    tenant_id   TEXT COLLATE "C" NOT NULL,
+    size        BIGINT NOT NULL,
+    uploaded_at BIGINT NOT NULL,
+    PRIMARY KEY (digest, tenant_id)
+);
+CREATE INDEX registry_uploads_tenant ON registry_uploads (tenant_id);
+CREATE INDEX registry_uploads_time ON registry_uploads (uploaded_at, digest);

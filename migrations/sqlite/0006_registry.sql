@@ -36,6 +36,9 @@ CREATE TABLE registry_packages (
     no_network  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (publisher, name)
 ) STRICT;
+-- A package name is unique across publishers (the application refuses
+-- confusable names too; this holds against two publishes racing).
+CREATE UNIQUE INDEX registry_packages_name ON registry_packages (name);
 -- Browsing without text: most installed first, over installable packages.
 CREATE INDEX registry_packages_installs ON registry_packages (installs DESC, id)
     WHERE latest IS NOT NULL;
@@ -105,3 +108,17 @@ CREATE TABLE registry_installs (
     FOREIGN KEY (publisher, name) REFERENCES registry_packages (publisher, name)
 ) STRICT;
 CREATE INDEX registry_installs_digest ON registry_installs (digest);
+
+-- Blobs uploaded, once per tenant and digest (the latest upload's time):
+-- a tenant's unpublished bytes (no version has the digest) count against
+-- its upload quota, and the sweeper deletes blobs whose every upload is
+-- old and unreferenced.
+CREATE TABLE registry_uploads (
+    digest      TEXT NOT NULL,
+    tenant_id   TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    PRIMARY KEY (digest, tenant_id)
+) STRICT;
+CREATE INDEX registry_uploads_tenant ON registry_uploads (tenant_id);
+CREATE INDEX registry_uploads_time ON registry_uploads (uploaded_at, digest);

@@ -3,8 +3,10 @@
 //!
 //! A blob lives at `<root>/sha256/<first two hex digits>/<digest>`. It is
 //! written to a temporary file in the same directory, flushed and renamed,
-//! so a reader sees the whole blob or none. Its bytes are hashed again on
-//! every read: a file changed on disk is refused, not served.
+//! so a reader sees the whole blob or none (the temporary file is removed
+//! when a write fails). Its bytes are hashed again on every read: a file
+//! changed on disk is refused, not served, and a put of the right bytes
+//! replaces it.
 
 use crate::{Blobs, Error, Result};
 use async_trait::async_trait;
@@ -135,11 +137,16 @@ impl Blobs for FsBlobs {
             )));
         }
         let path = self.path(digest);
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return Ok(());
-        }
         let (digest, bytes) = (digest.to_owned(), bytes.to_vec());
-        blocking(move || write_atomically(&path, &digest, &bytes)).await
+        blocking(move || {
+            // The bytes hash to the digest: stored bytes equal to them are
+            // right; anything else (changed, torn, unreadable) is replaced.
+            if std::fs::read(&path).is_ok_and(|stored| stored == bytes) {
+                return Ok(());
+            }
+            write_atomically(&path, &digest, &bytes)
+        })
+        .await
     }
 
     async fn get(&self, digest: &str) -> Result<Option<Vec<u8>>> {
@@ -155,6 +162,16 @@ impl Blobs for FsBlobs {
         tokio::fs::try_exists(&path)
             .await
             .map_err(|e| unavailable("checking", &path, &e))
+    }
+
+    async fn delete(&self, digest: &str) -> Result<()> {
+        check_digest(digest)?;
+        let path = self.path(digest);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(unavailable("deleting", &path, &e)),
+        }
     }
 }
 
@@ -259,6 +276,44 @@ mod tests {
         // A truncated (torn) file is refused the same way.
         std::fs::write(&path, b"goo").unwrap();
         assert!(matches!(blobs.get(&d).await, Err(Error::Corrupt(_))));
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_blob_is_replaced_by_a_put_of_the_right_bytes() {
+        let (dir, blobs) = store();
+        let d = digest_of(b"good");
+        blobs.put(&d, b"good").await.unwrap();
+        let path = dir.path().join("blobs/sha256").join(&d[..2]).join(&d);
+        for bad in [&b"evil"[..], b"goo", b""] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(matches!(blobs.get(&d).await, Err(Error::Corrupt(_))));
+            blobs.put(&d, b"good").await.unwrap();
+            assert_eq!(blobs.get(&d).await.unwrap(), Some(b"good".to_vec()));
+        }
+        // Bytes that hash right are left alone (same file, not rewritten).
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        blobs.put(&d, b"good").await.unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().modified().unwrap(),
+            before
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_leaves_no_temporary_file() {
+        let (dir, blobs) = store();
+        let d = digest_of(b"bytes");
+        // A non-empty directory where the blob goes: the rename fails.
+        let path = dir.path().join("blobs/sha256").join(&d[..2]).join(&d);
+        std::fs::create_dir_all(path.join("x")).unwrap();
+        let e = blobs.put(&d, b"bytes").await.unwrap_err();
+        assert!(matches!(e, Error::Unavailable(_)), "{e:?}");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(&d)], "no .tmp left");
     }
 
     #[tokio::test]

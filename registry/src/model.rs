@@ -145,7 +145,8 @@ pub struct Package {
     pub latest: Option<String>,
     /// The latest version's description.
     pub description: String,
-    /// Installs, over all tenants (uninstalls included: it only grows).
+    /// Current installs, over all tenants: an uninstall lowers it, so an
+    /// install/uninstall loop does not inflate it.
     pub installs: u64,
     /// When the first version was published.
     pub created_at: i64,

@@ -72,11 +72,17 @@ pub trait RegistryStore: Send + Sync {
     /// Revokes a key at `at` (`NotFound`; revoking twice keeps the first time).
     async fn revoke_key(&self, publisher: &str, key_id: &str, at: i64) -> Result<()>;
 
+    /// Every publisher's name, with packages or not, by name (the
+    /// confusable-name check of a new publisher).
+    async fn publisher_names(&self) -> Result<Vec<String>>;
+
     /// Every package's (publisher, name), for the confusable-name check.
     async fn package_names(&self) -> Result<Vec<(String, String)>>;
     /// Stores a new version, creating its package with the first one.
-    /// `Duplicate` if the version exists, or if the package exists with
-    /// another kind.
+    /// `Duplicate` if the version exists, if the package exists with
+    /// another kind, or if another publisher has a package of that name
+    /// (the message names it: a package name is unique across publishers,
+    /// which the schema enforces, so two racing publishes cannot both win).
     async fn publish(&self, version: &Version) -> Result<()>;
     /// A package with its derived fields.
     async fn get_package(&self, publisher: &str, name: &str) -> Result<Option<Package>>;
@@ -114,7 +120,8 @@ pub trait RegistryStore: Send + Sync {
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage>;
 
     /// Records an install and counts it on the package (`Duplicate` if the
-    /// tenant has the package installed).
+    /// tenant has the package installed). [`Package::installs`] counts
+    /// current installs: [`RegistryStore::delete_install`] lowers it.
     async fn create_install(&self, install: &Install) -> Result<()>;
     /// Replaces an install's version, digest, consent, pin and held upgrade
     /// (`NotFound`).
@@ -128,15 +135,35 @@ pub trait RegistryStore: Send + Sync {
     async fn list_installs(&self, tenant: &str) -> Result<Vec<Install>>;
     /// Every install of a digest, over all tenants (a takedown's reach).
     async fn installs_of_digest(&self, digest: &str) -> Result<Vec<Install>>;
-    /// Removes one of a tenant's installs (`NotFound`).
+    /// Removes one of a tenant's installs and lowers its package's count
+    /// in the same transaction (`NotFound`).
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()>;
+
+    /// Records that `tenant` uploaded the blob `digest` of `size` bytes at
+    /// `at` (milliseconds). Once per tenant and digest: uploading it again
+    /// moves `at` forward, it is not counted twice.
+    async fn record_upload(&self, digest: &str, tenant: &str, size: u64, at: i64) -> Result<()>;
+    /// The bytes of `tenant`'s recorded uploads whose digest no version
+    /// references: what counts against its upload quota.
+    async fn unpublished_bytes(&self, tenant: &str) -> Result<u64>;
+    /// Up to `limit` digests whose every upload was recorded before
+    /// `before` and which no version references: what the sweeper may
+    /// delete. Oldest first.
+    async fn stale_uploads(&self, before: i64, limit: u32) -> Result<Vec<String>>;
+    /// Forgets the uploads of `digest` if it is still stale (every upload
+    /// before `before`, no version referencing it), in one statement; true
+    /// if it forgot them, and only then may the caller delete the blob (an
+    /// upload or a publish since [`RegistryStore::stale_uploads`] keeps it).
+    async fn forget_upload(&self, digest: &str, before: i64) -> Result<bool>;
 }
 
 /// Artifacts by SHA-256 digest (64 lower-case hex digits).
 #[async_trait]
 pub trait Blobs: Send + Sync {
-    /// Stores `bytes` under `digest`, which the caller computed; storing a
-    /// digest again is a no-op.
+    /// Stores `bytes` under `digest`: `Invalid` (naming both digests) when
+    /// they do not hash to it. Storing a digest again is a no-op while the
+    /// stored bytes are right, and replaces them when they are not (a
+    /// corrupt blob is repaired by uploading it again).
     async fn put(&self, digest: &str, bytes: &[u8]) -> Result<()>;
     /// The bytes stored under `digest`. An adapter checks them against the
     /// digest and answers `Corrupt` for bytes that do not match (the worker
@@ -144,4 +171,7 @@ pub trait Blobs: Send + Sync {
     async fn get(&self, digest: &str) -> Result<Option<Vec<u8>>>;
     /// Whether `digest` is stored.
     async fn has(&self, digest: &str) -> Result<bool>;
+    /// Deletes the blob `digest` (the sweeper's, after
+    /// [`RegistryStore::forget_upload`]); deleting a missing blob is a no-op.
+    async fn delete(&self, digest: &str) -> Result<()>;
 }

@@ -1,6 +1,7 @@
 //! `impl Blobs for Postgres`: components by digest in a `bytea` table
-//! (migration 0005), the distributed mode's artifact store. The bytes read
-//! back are checked against their digest.
+//! (migration 0005), the distributed mode's artifact store. Bytes are
+//! checked against their digest when stored and when read back; a put of
+//! the right bytes replaces a corrupt row.
 
 use crate::Postgres;
 use crate::row::{Cols, unavailable};
@@ -26,13 +27,23 @@ fn check(digest: &str) -> Result<()> {
 
 #[async_trait]
 impl Blobs for Postgres {
+    /// Refuses bytes that do not hash to `digest` (`Invalid`); replaces
+    /// stored bytes that differ from them (a corrupt row is repaired), and
+    /// leaves equal ones alone.
     async fn put(&self, digest: &str, bytes: &[u8]) -> Result<()> {
         check(digest)?;
+        let actual = hex::encode(Sha256::digest(bytes));
+        if actual != digest {
+            return Err(Error::Invalid(format!(
+                "the bytes hash to sha256:{actual}, not sha256:{digest}"
+            )));
+        }
         let size = i64::try_from(bytes.len())
             .map_err(|e| Error::Unavailable(format!("blob {digest}: {e}")))?;
         sqlx::query(
             "INSERT INTO registry_blobs (digest, bytes, size) VALUES ($1, $2, $3) \
-             ON CONFLICT (digest) DO NOTHING",
+             ON CONFLICT (digest) DO UPDATE SET bytes = EXCLUDED.bytes, size = EXCLUDED.size \
+             WHERE registry_blobs.bytes IS DISTINCT FROM EXCLUDED.bytes",
         )
         .bind(digest)
         .bind(bytes)
@@ -71,5 +82,15 @@ impl Blobs for Postgres {
             .await
             .map_err(unavailable)?;
         Ok(row.is_some())
+    }
+
+    async fn delete(&self, digest: &str) -> Result<()> {
+        check(digest)?;
+        sqlx::query("DELETE FROM registry_blobs WHERE digest = $1")
+            .bind(digest)
+            .execute(self.pool())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 }

@@ -47,6 +47,7 @@ mod migrate;
 mod registry;
 mod registry_installs;
 mod registry_search;
+mod registry_uploads;
 mod row;
 mod store;
 mod tls;

@@ -3,7 +3,7 @@
 //! derived columns it reads in `registry_search.rs`; blobs in `blobs.rs`.
 
 use crate::row::{Cols, unavailable, write_error};
-use crate::{Postgres, registry_installs, registry_search};
+use crate::{Postgres, registry_installs, registry_search, registry_uploads};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Postgres as Pg, Transaction};
@@ -160,11 +160,14 @@ async fn insert_version(tx: &mut Transaction<'_, Pg>, v: &Version) -> Result<()>
     Ok(())
 }
 
-/// The package's id, creating the package with its first version.
+/// The package's id, creating the package with its first version;
+/// `Duplicate` naming the package if another publisher has the name.
 async fn package_id(tx: &mut Transaction<'_, Pg>, v: &Version) -> Result<i64> {
+    // Any conflict, on (publisher, name) or on the name alone: a racing
+    // publish of the name waits here for the other to commit or roll back.
     sqlx::query(
         "INSERT INTO registry_packages (publisher, name, kind, created_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (publisher, name) DO NOTHING",
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(&v.publisher)
     .bind(&v.name)
@@ -173,15 +176,26 @@ async fn package_id(tx: &mut Transaction<'_, Pg>, v: &Version) -> Result<i64> {
     .execute(&mut **tx)
     .await
     .map_err(write_error("publisher", || "package exists".into()))?;
-    let row = sqlx::query(
-        "SELECT id, kind FROM registry_packages WHERE publisher = $1 AND name = $2 FOR UPDATE",
-    )
-    .bind(&v.publisher)
-    .bind(&v.name)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(unavailable)?;
+    let row =
+        sqlx::query("SELECT publisher, id, kind FROM registry_packages WHERE name = $1 FOR UPDATE")
+            .bind(&v.name)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                Error::Unavailable(format!(
+                    "package {}/{} vanished while publishing",
+                    v.publisher, v.name
+                ))
+            })?;
     let c = Cols::new(&row, "registry_packages");
+    let owner: String = c.get("publisher")?;
+    if owner != v.publisher {
+        return Err(Error::Duplicate(format!(
+            "package name `{}` is taken by {owner}/{} (a package name is unique across publishers)",
+            v.name, v.name
+        )));
+    }
     let kind: String = c.get("kind")?;
     if kind != v.kind.as_str() {
         return Err(Error::Duplicate(format!(
@@ -329,6 +343,14 @@ impl RegistryStore for Postgres {
         changed(done, "key")
     }
 
+    async fn publisher_names(&self) -> Result<Vec<String>> {
+        let sql = "SELECT name FROM registry_publishers ORDER BY name";
+        let rows = self.rows(sql.into(), &[]).await?;
+        rows.iter()
+            .map(|r| Cols::new(r, "registry_publishers").get("name"))
+            .collect()
+    }
+
     async fn package_names(&self) -> Result<Vec<(String, String)>> {
         let sql = "SELECT publisher, name FROM registry_packages ORDER BY publisher, name";
         let rows = self.rows(sql.into(), &[]).await?;
@@ -454,5 +476,18 @@ impl RegistryStore for Postgres {
     }
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()> {
         registry_installs::delete(self, tenant, id).await
+    }
+
+    async fn record_upload(&self, digest: &str, tenant: &str, size: u64, at: i64) -> Result<()> {
+        registry_uploads::record(self, digest, tenant, size, at).await
+    }
+    async fn unpublished_bytes(&self, tenant: &str) -> Result<u64> {
+        registry_uploads::unpublished_bytes(self, tenant).await
+    }
+    async fn stale_uploads(&self, before: i64, limit: u32) -> Result<Vec<String>> {
+        registry_uploads::stale(self, before, limit).await
+    }
+    async fn forget_upload(&self, digest: &str, before: i64) -> Result<bool> {
+        registry_uploads::forget(self, digest, before).await
     }
 }

@@ -119,12 +119,19 @@ pub(crate) async fn of_digest(pg: &Postgres, digest: &str) -> Result<Vec<Install
     rows.iter().map(install).collect()
 }
 
+/// Deletes an install and lowers its package's count (current installs),
+/// in one statement.
 pub(crate) async fn delete(pg: &Postgres, tenant: &str, id: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM registry_installs WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(pg.pool())
-        .await
-        .map_err(unavailable)?;
+    let done = sqlx::query(
+        "WITH gone AS (DELETE FROM registry_installs WHERE tenant_id = $1 AND id = $2 \
+         RETURNING publisher, name) \
+         UPDATE registry_packages p SET installs = GREATEST(p.installs - 1, 0) \
+         FROM gone WHERE p.publisher = gone.publisher AND p.name = gone.name",
+    )
+    .bind(tenant)
+    .bind(id)
+    .execute(pg.pool())
+    .await
+    .map_err(unavailable)?;
     changed(done, "install")
 }

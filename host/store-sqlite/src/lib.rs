@@ -63,6 +63,7 @@ mod outbox;
 mod registry;
 mod registry_installs;
 mod registry_search;
+mod registry_uploads;
 mod row;
 mod runs;
 mod runs_read;

@@ -4,7 +4,7 @@
 
 use crate::error::{db, db_or_missing, encode, immediate, one};
 use crate::row::{Cols, all, execute, json, optional};
-use crate::{Error, Result, Sqlite, registry_installs, registry_search};
+use crate::{Error, Result, Sqlite, registry_installs, registry_search, registry_uploads};
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, Transaction, params};
 use weft_registry::{
@@ -161,6 +161,21 @@ fn insert_version(tx: &Transaction<'_>, v: &Version) -> Result<()> {
     Ok(())
 }
 
+/// `Duplicate` naming the package that has `name`, if another publisher's.
+fn name_taken(tx: &Transaction<'_>, v: &Version) -> Result<()> {
+    const SQL: &str = "SELECT publisher FROM registry_packages WHERE name = ? AND publisher <> ?";
+    let other = optional(tx, SQL, params![v.name, v.publisher], |row| {
+        Cols::new(row, "registry_packages").get::<String>("publisher")
+    })?;
+    match other {
+        Some(other) => Err(Error::Duplicate(format!(
+            "package name `{}` is taken by {other}/{} (a package name is unique across publishers)",
+            v.name, v.name
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The package's id, creating the package with its first version.
 fn package_id(tx: &Transaction<'_>, v: &Version) -> Result<i64> {
     const FIND: &str = "SELECT id, kind FROM registry_packages WHERE publisher = ? AND name = ?";
@@ -177,6 +192,9 @@ fn package_id(tx: &Transaction<'_>, v: &Version) -> Result<i64> {
         ))),
         Some((id, _)) => Ok(id),
         None => {
+            // The write transaction is serialized: no one adds the name
+            // between this check and the insert (the unique index holds too).
+            name_taken(tx, v)?;
             execute(
                 tx,
                 CREATE,
@@ -365,6 +383,14 @@ impl RegistryStore for Sqlite {
         write_one(self, SQL, args, "key").await
     }
 
+    async fn publisher_names(&self) -> Result<Vec<String>> {
+        const SQL: &str = "SELECT name FROM registry_publishers ORDER BY name";
+        read_all(self, SQL, Vec::new(), |row| {
+            Cols::new(row, "registry_publishers").get("name")
+        })
+        .await
+    }
+
     async fn package_names(&self) -> Result<Vec<(String, String)>> {
         const SQL: &str = "SELECT publisher, name FROM registry_packages ORDER BY publisher, name";
         read_all(self, SQL, Vec::new(), |row| {
@@ -448,5 +474,18 @@ impl RegistryStore for Sqlite {
     }
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()> {
         registry_installs::delete(self, tenant, id).await
+    }
+
+    async fn record_upload(&self, digest: &str, tenant: &str, size: u64, at: i64) -> Result<()> {
+        registry_uploads::record(self, digest, tenant, size, at).await
+    }
+    async fn unpublished_bytes(&self, tenant: &str) -> Result<u64> {
+        registry_uploads::unpublished_bytes(self, tenant).await
+    }
+    async fn stale_uploads(&self, before: i64, limit: u32) -> Result<Vec<String>> {
+        registry_uploads::stale(self, before, limit).await
+    }
+    async fn forget_upload(&self, digest: &str, before: i64) -> Result<bool> {
+        registry_uploads::forget(self, digest, before).await
     }
 }

@@ -2,8 +2,8 @@
 //! write names the tenant, so another tenant's install reads as missing.
 
 use crate::error::{db, db_or_missing, immediate, one};
-use crate::registry::{owned, read_all, read_one, write_one};
-use crate::row::{Cols, execute, opt_json};
+use crate::registry::{owned, read_all, read_one};
+use crate::row::{Cols, execute, opt_json, optional};
 use crate::{Error, Result, Sqlite};
 use rusqlite::{Row, params};
 use weft_registry::Install;
@@ -144,8 +144,23 @@ pub(crate) async fn of_digest(s: &Sqlite, digest: &str) -> Result<Vec<Install>> 
     read_all(s, SQL, owned(&[digest]), install).await
 }
 
+/// Deletes an install and lowers its package's count (current installs).
 pub(crate) async fn delete(s: &Sqlite, tenant: &str, id: &str) -> Result<()> {
-    const SQL: &str = "DELETE FROM registry_installs WHERE tenant_id = ? AND id = ?";
-    let args = vec![tenant.to_owned().into(), id.to_owned().into()];
-    write_one(s, SQL, args, "install").await
+    const SQL: &str =
+        "DELETE FROM registry_installs WHERE tenant_id = ? AND id = ? RETURNING publisher, name";
+    const COUNT: &str = "UPDATE registry_packages SET installs = MAX(installs - 1, 0) \
+        WHERE publisher = ? AND name = ?";
+    let (tenant, id) = (tenant.to_owned(), id.to_owned());
+    s.write(move |conn| {
+        immediate(conn, |tx| {
+            let (publisher, name) = optional(tx, SQL, params![tenant, id], |row| {
+                let c = Cols::new(row, "registry_installs");
+                Ok((c.get::<String>("publisher")?, c.get::<String>("name")?))
+            })?
+            .ok_or(Error::NotFound("install"))?;
+            execute(tx, COUNT, params![publisher, name]).map_err(db)?;
+            Ok(())
+        })
+    })
+    .await
 }

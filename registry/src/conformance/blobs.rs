@@ -29,7 +29,8 @@ where
     );
 }
 
-/// Bytes stored under another digest are refused at put or at get, never served.
+/// Bytes that do not hash to the digest are refused (`Invalid`) and nothing
+/// is stored.
 pub async fn blobs_never_serve_mismatched_bytes<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -37,11 +38,41 @@ where
 {
     let blobs = fresh_blobs(factory).await;
     let digest = hex::encode(Sha256::digest(b"the real bytes"));
-    if blobs.put(&digest, b"other bytes").await.is_ok() {
-        let got = blobs.get(&digest).await;
-        assert!(
-            matches!(got, Err(Error::Corrupt(_))),
-            "bytes that do not match their digest: expected Corrupt, got {got:?}"
-        );
-    }
+    let got = blobs.put(&digest, b"other bytes").await;
+    assert!(
+        matches!(got, Err(Error::Invalid(_))),
+        "bytes that do not match their digest: expected Invalid, got {got:?}"
+    );
+    assert!(!blobs.has(&digest).await.unwrap(), "nothing stored");
+    assert_eq!(blobs.get(&digest).await.unwrap(), None);
+}
+
+/// A deleted blob is gone; the others stay; deleting again is a no-op.
+pub async fn blobs_delete<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Blobs>>,
+{
+    let blobs = fresh_blobs(factory).await;
+    let (a, b) = (b"blob a".to_vec(), b"blob b".to_vec());
+    let (da, db) = (
+        hex::encode(Sha256::digest(&a)),
+        hex::encode(Sha256::digest(&b)),
+    );
+    blobs.put(&da, &a).await.unwrap();
+    blobs.put(&db, &b).await.unwrap();
+    blobs.delete(&da).await.unwrap();
+    assert!(!blobs.has(&da).await.unwrap(), "deleted");
+    assert_eq!(blobs.get(&da).await.unwrap(), None);
+    assert_eq!(blobs.get(&db).await.unwrap(), Some(b), "another blob stays");
+    blobs.delete(&da).await.expect("deleting a missing blob");
+    blobs
+        .put(&da, &a)
+        .await
+        .expect("stored again after a delete");
+    assert_eq!(blobs.get(&da).await.unwrap(), Some(a));
+    assert!(
+        matches!(blobs.delete("../x").await, Err(Error::Invalid(_))),
+        "a malformed digest"
+    );
 }

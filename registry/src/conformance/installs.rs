@@ -58,7 +58,8 @@ where
     assert_eq!(package(&*store, "acme", "mail").await.installs, 1);
 }
 
-/// An install's version, consent, pin and held upgrade change; deleting keeps the count.
+/// An install's version, consent, pin and held upgrade change; deleting
+/// lowers the count (it counts current installs).
 pub async fn installs_update_and_delete<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -104,13 +105,50 @@ where
     not_found(store.delete_install(A, "ins_1").await, "deleting twice");
     assert_eq!(
         package(&*store, "acme", "http").await.installs,
-        1,
-        "an uninstall does not lower the count"
+        0,
+        "an uninstall lowers the count: it counts current installs"
     );
     store
         .create_install(&install(A, "ins_2", &http))
         .await
         .expect("installing again after an uninstall");
+    assert_eq!(package(&*store, "acme", "http").await.installs, 1);
+}
+
+/// Install/uninstall loops do not inflate the count; a failed delete
+/// (another tenant's, or twice) changes nothing.
+pub async fn installs_count_is_current_installs<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn RegistryStore>>,
+{
+    let store = fresh(factory).await;
+    let (http, mail) = two_packages(&*store).await;
+    store
+        .create_install(&install(B, "ins_b", &http))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let id = format!("ins_{i}");
+        store.create_install(&install(A, &id, &http)).await.unwrap();
+        assert_eq!(package(&*store, "acme", "http").await.installs, 2);
+        not_found(store.delete_install(B, &id).await, "B deleting A's install");
+        store.delete_install(A, &id).await.unwrap();
+        not_found(store.delete_install(A, &id).await, "deleting twice");
+        assert_eq!(
+            package(&*store, "acme", "http").await.installs,
+            1,
+            "loop {i}: installing and uninstalling again leaves the count as it was"
+        );
+    }
+    assert_eq!(
+        package(&*store, "acme", "mail").await.installs,
+        0,
+        "another package's count is untouched"
+    );
+    let _ = mail;
+    store.delete_install(B, "ins_b").await.unwrap();
+    assert_eq!(package(&*store, "acme", "http").await.installs, 0);
 }
 
 /// Tenant B never reads, changes or deletes tenant A's installs.

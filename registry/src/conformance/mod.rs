@@ -15,12 +15,14 @@ mod blobs;
 mod installs;
 mod publishers;
 mod search;
+mod uploads;
 mod versions;
 
 pub use blobs::*;
 pub use installs::*;
 pub use publishers::*;
 pub use search::*;
+pub use uploads::*;
 pub use versions::*;
 
 use crate::{
@@ -207,11 +209,13 @@ macro_rules! registry_conformance_tests {
         $crate::registry_conformance_tests!(@each [$(#[$attr])*] $factory;
             publishers_create_get_and_duplicate,
             publishers_set_verified,
+            publisher_names_lists_every_publisher,
             keys_add_list_and_duplicate,
             keys_revoke_keeps_the_first_time,
             publish_creates_the_package,
             publish_refuses_duplicate_version_and_kind_change,
             publish_needs_the_publisher,
+            publish_refuses_a_name_taken_by_another_publisher,
             versions_in_semver_order,
             latest_prefers_a_release,
             version_by_digest_first_published,
@@ -219,6 +223,7 @@ macro_rules! registry_conformance_tests {
             takedown_keeps_the_first,
             installs_create_get_list,
             installs_update_and_delete,
+            installs_count_is_current_installs,
             installs_isolated_by_tenant,
             installs_of_digest_over_tenants,
             install_needs_the_package,
@@ -232,6 +237,9 @@ macro_rules! registry_conformance_tests {
             search_pages_are_stable,
             search_hides_uninstallable,
             search_refuses_a_foreign_cursor,
+            search_takes_eight_long_terms,
+            uploads_count_unpublished_bytes_per_tenant,
+            uploads_stale_and_forget,
         );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {
@@ -254,6 +262,7 @@ macro_rules! blobs_conformance_tests {
         $crate::registry_conformance_tests!(@each [$(#[$attr])*] $factory;
             blobs_put_get_has,
             blobs_never_serve_mismatched_bytes,
+            blobs_delete,
         );
     };
 }

@@ -33,6 +33,25 @@ where
     assert!(store.publishers_of("ten_none").await.unwrap().is_empty());
 }
 
+/// Every publisher's name, with packages or not, over tenants, by name.
+pub async fn publisher_names_lists_every_publisher<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn RegistryStore>>,
+{
+    let store = fresh(factory).await;
+    assert!(store.publisher_names().await.unwrap().is_empty());
+    store.create_publisher(&publisher("zeta", A)).await.unwrap();
+    store.create_publisher(&publisher("acme", B)).await.unwrap();
+    store.create_publisher(&publisher("mid", A)).await.unwrap();
+    publish(&*store, &version("mid", "http", "1.0.0")).await;
+    assert_eq!(
+        store.publisher_names().await.unwrap(),
+        ["acme", "mid", "zeta"],
+        "publishers without packages too"
+    );
+}
+
 /// Verification is set and cleared by name, and shows on the packages.
 pub async fn publishers_set_verified<F, Fut>(factory: F)
 where

@@ -436,3 +436,50 @@ where
     q.cursor = Some("not a cursor".into());
     assert!(store.search(&q).await.is_err(), "a made-up cursor");
 }
+
+/// Eight words of 64 characters each (the most the application lets a
+/// search text hold), in several scripts, are a valid query: each is found
+/// by itself and all eight together, and punctuation between them is not
+/// query syntax.
+pub async fn search_takes_eight_long_terms<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn RegistryStore>>,
+{
+    let store = fresh(factory).await;
+    put_publisher(&*store, "acme").await;
+    let words: Vec<String> = ["a", "0123456789", "é", "ß", "中", "x1", "ж", "ab12"]
+        .iter()
+        .map(|w| w.chars().cycle().take(64).collect())
+        .collect();
+    let readme = words.join(" ");
+    publish(&*store, &text_version("long", "Long words", &[], &readme)).await;
+    publish(&*store, &text_version("other", "plain", &[], "plain")).await;
+    for w in &words {
+        assert_eq!(
+            found(&*store, &query(Some(w))).await,
+            ["acme/long"],
+            "a 64-character word: {w}"
+        );
+    }
+    for sort in [Sort::Relevance, Sort::Installs] {
+        let mut q = query(Some(&words.join(" ")));
+        q.sort = sort;
+        assert_eq!(found(&*store, &q).await, ["acme/long"], "8 words, {sort:?}");
+        let mut q = query(Some(&words.join("\" *:&|!(-^")));
+        q.sort = sort;
+        assert_eq!(
+            found(&*store, &q).await,
+            ["acme/long"],
+            "8 words between query-syntax punctuation, {sort:?}"
+        );
+    }
+    let mut other = words.clone();
+    other[7] = "q".repeat(64);
+    assert!(
+        found(&*store, &query(Some(&other.join(" "))))
+            .await
+            .is_empty(),
+        "every word is required"
+    );
+}

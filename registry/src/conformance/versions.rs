@@ -103,6 +103,57 @@ where
     assert!(store.package_names().await.unwrap().is_empty());
 }
 
+/// A package name is taken once, whatever the publisher: the database
+/// refuses a second publisher's package of that name (`Duplicate` naming the
+/// package that has it), even when both publish at once.
+pub async fn publish_refuses_a_name_taken_by_another_publisher<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn RegistryStore>>,
+{
+    let store = fresh(factory).await;
+    put_publisher(&*store, "acme").await;
+    put_publisher(&*store, "zeta").await;
+    publish(&*store, &version("acme", "http", "1.0.0")).await;
+    match store.publish(&version("zeta", "http", "2.0.0")).await {
+        Err(Error::Duplicate(m)) => assert!(
+            m.contains("acme/http"),
+            "the refusal names the package that has the name: {m}"
+        ),
+        other => panic!("another publisher's package of a taken name: {other:?}"),
+    }
+    publish(&*store, &version("acme", "http", "1.1.0")).await;
+    publish(&*store, &version("zeta", "http2", "1.0.0")).await;
+    // Two publishers racing for one new name: exactly one wins.
+    for i in 0..5 {
+        let name = format!("race{i}");
+        let (a, b) = (
+            version("acme", &name, "1.0.0"),
+            version("zeta", &name, "1.0.0"),
+        );
+        let (x, y) = tokio::join!(store.publish(&a), store.publish(&b));
+        let won = [&x, &y].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(
+            won, 1,
+            "{name}: one of two concurrent publishes wins: {x:?} {y:?}"
+        );
+        let lost = if x.is_ok() { y } else { x };
+        duplicate(lost, "the concurrent publish that lost");
+    }
+    let names = store.package_names().await.unwrap();
+    for i in 0..5 {
+        let n = names
+            .iter()
+            .filter(|(_, p)| *p == format!("race{i}"))
+            .count();
+        assert_eq!(n, 1, "race{i} is one package: {names:?}");
+    }
+    assert!(
+        !names.contains(&("zeta".into(), "http".into())),
+        "{names:?}"
+    );
+}
+
 /// `list_versions` is highest first by semver precedence, not text.
 pub async fn versions_in_semver_order<F, Fut>(factory: F)
 where
