@@ -98,13 +98,13 @@ fn publisher(p: r::Publisher, keys: Vec<r::PublisherKey>) -> m::Publisher {
 
 /// An install as the tenant sees it, with the takedown of the version it
 /// runs, if any.
-async fn install(state: &AppState, caller: &Caller, i: r::Install) -> ApiResult<m::Install> {
+async fn install(state: &AppState, i: r::Install) -> ApiResult<m::Install> {
     let taken_down = state
         .app
-        .get_package_version(caller, &i.publisher, &i.name, &i.version)
-        .await
-        .ok()
-        .and_then(|v| v.taken_down.as_ref().map(takedown));
+        .takedown_of(&i.digest)
+        .await?
+        .as_ref()
+        .map(takedown);
     Ok(m::Install {
         package: format!("{}/{}", i.publisher, i.name),
         digest: digest(&i.digest),
@@ -332,10 +332,7 @@ pub async fn create_install(
         consent: new.consent,
     };
     let i = state.app.install(&caller, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(install(&state, &caller, i).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(install(&state, i).await?)))
 }
 
 pub async fn list_installs(
@@ -344,7 +341,7 @@ pub async fn list_installs(
 ) -> ApiResult<Json<List<m::Install>>> {
     let mut items = Vec::new();
     for i in state.app.list_installs(&caller).await? {
-        items.push(install(&state, &caller, i).await?);
+        items.push(install(&state, i).await?);
     }
     Ok(Json(items.into()))
 }
@@ -355,7 +352,7 @@ pub async fn get_install(
     P(id): P<String>,
 ) -> ApiResult<Json<m::Install>> {
     let i = state.app.get_install(&caller, &id).await?;
-    Ok(Json(install(&state, &caller, i).await?))
+    Ok(Json(install(&state, i).await?))
 }
 
 pub async fn upgrade_install(
@@ -372,7 +369,7 @@ pub async fn upgrade_install(
         weft_app::registry::Upgraded::Applied(i) => (
             StatusCode::OK,
             Json(m::Upgraded {
-                install: install(&state, &caller, i).await?,
+                install: install(&state, i).await?,
                 applied: true,
                 widening: Vec::new(),
             }),
@@ -380,7 +377,7 @@ pub async fn upgrade_install(
         weft_app::registry::Upgraded::Held(i, widening) => (
             StatusCode::ACCEPTED,
             Json(m::Upgraded {
-                install: install(&state, &caller, i).await?,
+                install: install(&state, i).await?,
                 applied: false,
                 widening,
             }),

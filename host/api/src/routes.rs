@@ -371,7 +371,7 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .body(s::<m::registry::NewPublisher>, JSON)
         .ok(&[json(201, "Created.", s::<m::registry::Publisher>)])
-        .also(&[409]),
+        .also(&[409, 422]),
     route("GET", "/v1/registry/publishers/{name}", "get_publisher")
         .doc("registry", "A publisher and its public keys (publishers are public).")
         .role(Role::Viewer)
@@ -440,7 +440,7 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .body(s::<m::registry::NewInstall>, JSON)
         .ok(&[json(201, "Installed.", s::<m::registry::Install>)])
-        .also(&[409]),
+        .also(&[404, 409]),
     route("GET", "/v1/installs", "list_installs")
         .doc("registry", "This tenant's installs.")
         .role(Role::Viewer)

@@ -418,10 +418,13 @@ const STARTER_TEMPLATES: &[(&str, &str)] = &[
 async fn publish_first_party(app: &App, config: &Config) -> anyhow::Result<()> {
     use weft_app::registry::FirstParty;
     let key_path = config.data_dir.join("registry").join("weft.key");
+    let read = |path: &Path| -> anyhow::Result<weft_registry::sign::SecretKey> {
+        Ok(weft_registry::sign::read_key_file(path)
+            .with_context(|| format!("first-party key {}", path.display()))?
+            .key)
+    };
     let key = if key_path.exists() {
-        weft_registry::sign::read_key_file(&key_path)
-            .with_context(|| format!("first-party key {}", key_path.display()))?
-            .key
+        read(&key_path)?
     } else {
         let (key, _) =
             weft_registry::sign::generate().map_err(|e| anyhow::anyhow!("first-party key: {e}"))?;
@@ -429,9 +432,15 @@ async fn publish_first_party(app: &App, config: &Config) -> anyhow::Result<()> {
             publisher: "weft".into(),
             key: key.clone(),
         };
-        weft_registry::sign::write_key_file(&key_path, &file)
-            .with_context(|| format!("first-party key {}", key_path.display()))?;
-        key
+        match weft_registry::sign::write_key_file(&key_path, &file) {
+            Ok(()) => key,
+            // Another process sharing the data directory wrote it first.
+            Err(weft_registry::sign::KeyFileError::Exists(_)) => read(&key_path)?,
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("first-party key {}", key_path.display())));
+            }
+        }
     };
     let mut items = Vec::new();
     for dir in &config.plugins {

@@ -40,8 +40,9 @@
 //! - **Running-step slots**: a sorted set per tenant, member = slot id (run,
 //!   step, attempt), score = expiry. Taking a slot removes expired members,
 //!   then adds this one if fewer than `limit` are held. Re-taking a held slot
-//!   only extends it and answers [`SlotDecision::Held`]: the caller is a
-//!   second delivery of a step attempt another one holds, and owns nothing. Slots expire with the step's lease, so a crashed
+//!   answers [`SlotDecision::Held`] and leaves it as it is: the caller is a
+//!   second delivery of a step attempt another one holds, and owns nothing;
+//!   a holder that died lets it expire with its lease. Slots expire with the step's lease, so a crashed
 //!   worker's slots come back by themselves.
 //!
 //! # Redis down or flushed (D9)
@@ -137,12 +138,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if held or redis.call('ZCARD', KEYS[1]) < limit then
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {2, 0} end
+if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
   local keep = redis.call('PTTL', KEYS[1])
   if keep < ttl + 1000 then redis.call('PEXPIRE', KEYS[1], ttl + 1000) end
-  if held then return {2, 0} end
   return {1, 0}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')

@@ -28,8 +28,8 @@
 //!   most `burst`, full when first seen; a refused call says when the next
 //!   token comes.
 //! - Slots per tenant, each with an expiry; taking one drops the expired,
-//!   then answers `Held` if the slot is held already (its expiry is pushed
-//!   back; the caller owns nothing), grants if fewer than `limit` are held; `Full` says when the earliest one expires
+//!   then answers `Held` if the slot is held already (left as it is: the
+//!   caller owns nothing), grants if fewer than `limit` are held; `Full` says when the earliest one expires
 //!   (between 50 ms and 1 s).
 //!
 //! # Memory
@@ -186,7 +186,8 @@ impl Limits {
     }
 
     /// Takes slot `slot` of `tenant` for `ttl` if fewer than `limit` are held
-    /// (re-taking a held slot extends it and answers [`SlotDecision::Held`]).
+    /// (re-taking a held slot answers [`SlotDecision::Held`] and leaves it as
+    /// it is).
     pub fn acquire_slot(
         &self,
         tenant: &str,
@@ -216,8 +217,10 @@ impl Limits {
         let held = state.slots.entry(tenant.to_owned()).or_default();
         held.retain(|_, e| *e > now);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        if let Some(e) = held.get_mut(slot) {
-            *e = expiry;
+        // Held already: left as it is. Pushing its expiry back would keep
+        // the slot of a worker that died alive for as long as duplicate
+        // tasks keep coming (the sweeper's), and its step would never run.
+        if held.contains_key(slot) {
             return SlotDecision::Held;
         }
         if held.len() < limit {

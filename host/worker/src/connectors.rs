@@ -124,17 +124,22 @@ impl Connectors {
             .insert(digest.to_owned(), takedown);
     }
 
-    /// Replaces the denied set with `all` (the registry's takedowns, re-read
-    /// periodically); returns how many digests it holds.
+    /// Adds `all` (the registry's takedowns, re-read periodically) to the
+    /// denied set; returns how many digests it holds.
     pub fn set_denied(&self, all: Vec<(String, Takedown)>) -> usize {
         let all: HashMap<String, Takedown> = all.into_iter().collect();
-        let n = all.len();
         self.verified
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|d, _| !all.contains_key(d));
-        *self.denied.write().unwrap_or_else(PoisonError::into_inner) = all;
-        n
+        // Merged, never replaced: a read taken just before a takedown
+        // committed must not erase the `deny` this process applied since
+        // (takedowns are never undone).
+        let mut denied = self.denied.write().unwrap_or_else(PoisonError::into_inner);
+        for (digest, takedown) in all {
+            denied.entry(digest).or_insert(takedown);
+        }
+        denied.len()
     }
 
     /// The takedown of a digest (64 hex), if it is denied.
@@ -172,15 +177,17 @@ mod tests {
     }
 
     #[test]
-    fn a_denied_digest_stays_denied_until_the_registry_set_replaces_it() {
+    fn a_denied_digest_stays_denied_whatever_a_stale_re_read_says() {
         let c = Connectors::new();
         let (a, b) = ("a".repeat(64), "b".repeat(64));
         assert!(c.denied(&a).is_none());
         c.deny(&a, takedown("malware"));
         assert_eq!(c.denied(&a).unwrap().reason, "malware");
-        // The periodic re-read: the registry's set is the truth from then on.
-        assert_eq!(c.set_denied(vec![(b.clone(), takedown("leaks"))]), 1);
-        assert!(c.denied(&a).is_none(), "no longer taken down");
+        // A re-read taken before `a`'s takedown committed adds `b` and keeps
+        // `a` (takedowns are never undone; replacing the set would let `a`
+        // run again until the next re-read).
+        assert_eq!(c.set_denied(vec![(b.clone(), takedown("leaks"))]), 2);
+        assert_eq!(c.denied(&a).unwrap().reason, "malware");
         assert_eq!(c.denied(&b).unwrap().reason, "leaks");
     }
 }

@@ -232,6 +232,33 @@ impl Handle {
             );
             return Err(self.mismatch(install, why));
         }
+        // What runs is what the tenant consented to: `describe` runs again at
+        // every load, so a component whose manifest changed since it was
+        // published (a clock or a random number in `describe`) is refused.
+        let imports: Vec<String> = plugin
+            .shape()
+            .imports
+            .iter()
+            .map(|i| i.name.clone())
+            .collect();
+        let disclosure = weft_registry::Disclosure::derive(&imports, plugin.manifest());
+        let manifest = serde_json::to_value(plugin.manifest()).unwrap_or_default();
+        if manifest != version.manifest {
+            let why = format!(
+                "the artifact of {what} now describes a manifest other than the one published"
+            );
+            return Err(self.mismatch(install, why));
+        }
+        if disclosure.digest() != version.disclosure_digest
+            || install.consent_digest != version.disclosure_digest
+        {
+            let why = format!(
+                "the artifact of {what} discloses sha256:{}, but the tenant consented to sha256:{}",
+                disclosure.digest(),
+                install.consent_digest
+            );
+            return Err(self.mismatch(install, why));
+        }
         tracing::info!(plugin.name = %name, plugin.digest = %plugin.digest(), source = %what, "installed connector verified and loaded");
         self.connectors()
             .keep_verified(&install.digest, plugin.clone());

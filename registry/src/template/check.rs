@@ -104,7 +104,21 @@ impl Template {
 }
 
 /// Reports at `/requires/<name>` each range that is not a semver range.
+/// Most connectors a template may require (each is looked up at publish
+/// and at use: the bound keeps that work small).
+pub const MAX_REQUIRES: usize = 32;
+
 pub(super) fn requires(requires: &BTreeMap<String, String>, out: &mut Vec<Problem>) {
+    if requires.len() > MAX_REQUIRES {
+        out.push(Problem::new(
+            "/requires",
+            format!(
+                "{} connectors; a template requires at most {MAX_REQUIRES}",
+                requires.len()
+            ),
+        ));
+        return;
+    }
     for (name, range) in requires {
         if let Err(e) = semver::VersionReq::parse(range) {
             out.push(Problem::new(

@@ -309,3 +309,17 @@ fn oversize_documents_are_refused_before_parsing() {
             .contains("more than the limit")
     );
 }
+
+#[test]
+fn at_most_32_connectors_are_required() {
+    let mut d = doc();
+    let many: serde_json::Map<String, Value> =
+        (0..33).map(|i| (format!("c{i}"), json!("^0.1"))).collect();
+    d["requires"] = Value::Object(many);
+    let e = Template::parse(&serde_json::to_vec(&d).unwrap()).unwrap_err();
+    assert!(
+        e.0.iter()
+            .any(|p| p.path == "/requires" && p.message.contains("at most 32")),
+        "{e}"
+    );
+}

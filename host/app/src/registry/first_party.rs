@@ -42,15 +42,16 @@ impl App {
         items: Vec<FirstParty>,
     ) -> Result<usize> {
         let r = self.registry()?.clone();
+        let operator_tenant = self.operator_tenant().await?;
         let operator = Actor {
-            tenant_id: r.operator_tenant.clone(),
+            tenant_id: operator_tenant.clone(),
             key_id: "weft".into(),
             role: Role::Owner,
         };
         if r.store.get_publisher(FIRST_PARTY).await?.is_none() {
             let p = Publisher {
                 name: FIRST_PARTY.into(),
-                tenant_id: r.operator_tenant.clone(),
+                tenant_id: operator_tenant.clone(),
                 verified: true,
                 created_at: now_ms(),
             };
@@ -60,29 +61,51 @@ impl App {
             }
         }
         let key_id = key.key_id();
-        if r.store.get_key(FIRST_PARTY, &key_id).await?.is_none() {
-            let k = PublisherKey {
-                publisher: FIRST_PARTY.into(),
-                key_id: key_id.clone(),
-                public_key: key.public_hex(),
-                created_at: now_ms(),
-                revoked_at: None,
-            };
-            match r.store.add_key(&k).await {
-                Ok(()) | Err(weft_store::Error::Duplicate(_)) => {}
-                Err(e) => return Err(e.into()),
+        match r.store.get_key(FIRST_PARTY, &key_id).await? {
+            Some(k) if k.revoked_at.is_some() => {
+                tracing::error!(
+                    key.id = %key_id,
+                    "the first-party signing key was revoked; first-party packages are not published \
+                     until the deployment has a new key (remove data_dir/registry/weft.key)"
+                );
+                return Ok(0);
+            }
+            Some(_) => {}
+            None => {
+                let k = PublisherKey {
+                    publisher: FIRST_PARTY.into(),
+                    key_id: key_id.clone(),
+                    public_key: key.public_hex(),
+                    created_at: now_ms(),
+                    revoked_at: None,
+                };
+                match r.store.add_key(&k).await {
+                    Ok(()) | Err(weft_store::Error::Duplicate(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         let mut published = 0;
         for item in items {
-            if r.store
+            let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&item.bytes));
+            let what = format!("{} {FIRST_PARTY}/{}@{}", item.kind, item.name, item.version);
+            if let Some(v) = r
+                .store
                 .get_version(FIRST_PARTY, &item.name, &item.version)
                 .await?
-                .is_some()
             {
+                // The registry shows (and a takedown names) the bytes it
+                // has: a bundled component changed without a new version is
+                // not what the registry describes.
+                if v.digest != digest {
+                    tracing::error!(
+                        package = %what, registry.digest = %v.digest, bundled.digest = %digest,
+                        "a bundled artifact differs from the published version of the same number; \
+                         give it a new version"
+                    );
+                }
                 continue;
             }
-            let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&item.bytes));
             if !r.blobs.has(&digest).await? {
                 r.blobs.put(&digest, &item.bytes).await?;
             }
@@ -105,11 +128,12 @@ impl App {
             {
                 Ok(_) => published += 1,
                 Err(Error::Duplicate(_)) => {}
+                // Never fatal: a tenant's package may already hold a name a
+                // later bundled connector reads like, or a bundled name may
+                // break the registry's name rules. The connector still runs
+                // (bundled); it is only not in the catalogue.
                 Err(e) => {
-                    return Err(Error::Internal(format!(
-                        "first-party {} {}@{} refused: {e}",
-                        item.kind, item.name, item.version
-                    )));
+                    tracing::warn!(package = %what, error = %e, "first-party package not published");
                 }
             }
         }

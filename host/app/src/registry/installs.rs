@@ -43,6 +43,31 @@ fn consent_error(code: &'static str, message: String, version: &Version) -> Erro
     }
 }
 
+impl App {
+    /// The takedown of an artifact (64 hex), under whichever version or
+    /// package it was taken down.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn takedown_of(&self, digest: &str) -> Result<Option<weft_registry::Takedown>> {
+        let all = self.registry()?.store.taken_down().await?;
+        Ok(all.into_iter().find(|(d, _)| d == digest).map(|(_, t)| t))
+    }
+
+    /// Refuses a version whose artifact was taken down under any version or
+    /// package (the same bytes published again are still taken down).
+    pub(crate) async fn refuse_taken_down(&self, v: &Version) -> Result<()> {
+        let all = self.registry()?.store.taken_down().await?;
+        match all.iter().find(|(d, _)| *d == v.digest) {
+            Some((_, t)) => Err(Error::Conflict(format!(
+                "{}/{}@{} runs an artifact that was taken down (sha256:{}): {}",
+                v.publisher, v.name, v.version, v.digest, t.reason
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 fn installable(v: &Version) -> Result<()> {
     if let Some(t) = &v.taken_down {
         return Err(Error::Conflict(format!(
@@ -87,9 +112,8 @@ impl App {
         }
         let picked = match pin {
             Some(pin) => weft_registry::pin::resolve(pin, &versions),
-            None => versions
-                .iter()
-                .find(|v| !v.yanked && v.taken_down.is_none()),
+            // A release before a higher pre-release, as search shows.
+            None => weft_registry::index::latest(&versions),
         };
         picked.cloned().ok_or_else(|| {
             Error::Conflict(format!(
@@ -123,6 +147,14 @@ impl App {
                 req.package
             )));
         }
+        // A bundled connector of that name would shadow the install.
+        if self.handle.connectors().get(&v.name).is_some() {
+            return Err(Error::Conflict(format!(
+                "`{}` is a connector bundled with this server: every tenant has it already",
+                v.name
+            )));
+        }
+        self.refuse_taken_down(&v).await?;
         if let Some(p) = &pin
             && !allows(p, &v.version)
         {
@@ -247,6 +279,7 @@ impl App {
         } else {
             caret_of(&target.version)?
         };
+        self.refuse_taken_down(&target).await?;
         let store = &self.registry()?.store;
         let current = store
             .get_version(&install.publisher, &install.name, &install.version)

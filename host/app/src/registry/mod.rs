@@ -7,7 +7,7 @@
 //!   disclosure): any key (viewer);
 //! - a publisher's keys, blobs, versions and yanks: an admin of the tenant
 //!   that owns the publisher;
-//! - installs: an admin of the installing tenant; using a template: a member;
+//! - installs and using a template: an admin of the tenant;
 //! - verifying a publisher and taking a version down: the operator. Operators
 //!   are not modelled yet (issue 13): until then the owner keys of the first
 //!   tenant (the bootstrap tenant) act as the operator.
@@ -28,6 +28,11 @@ use weft_registry::{
 };
 use weft_types::Role;
 use weft_worker::now_ms;
+
+/// A search's text: at most this many characters and words (each word is a
+/// prefix term every result must match).
+const MAX_QUERY_CHARS: usize = 256;
+const MAX_QUERY_WORDS: usize = 8;
 
 /// The first-party publisher: the bundled connectors and the starter templates.
 pub const FIRST_PARTY: &str = "weft";
@@ -78,13 +83,27 @@ impl App {
     }
 
     /// Refuses unless the caller acts as the operator.
-    fn require_operator(&self, actor: &Actor) -> Result<()> {
+    async fn require_operator(&self, actor: &Actor) -> Result<()> {
         actor.require(Role::Owner)?;
-        if actor.tenant_id == self.registry()?.operator_tenant {
+        if actor.tenant_id == self.operator_tenant().await? {
             Ok(())
         } else {
             Err(Error::Forbidden { needs: Role::Owner })
         }
+    }
+
+    /// The tenant whose owners act as the operator: the configured one, else
+    /// the first tenant (read when needed: a `weft api` may start before
+    /// `weft migrate` made it).
+    pub(crate) async fn operator_tenant(&self) -> Result<String> {
+        let configured = &self.registry()?.operator_tenant;
+        if !configured.is_empty() {
+            return Ok(configured.clone());
+        }
+        self.tenants
+            .first()
+            .await?
+            .ok_or_else(|| Error::Unavailable("no tenant exists yet: run `weft migrate`".into()))
     }
 
     /// The publisher called `name`, if the caller's tenant owns it (and is
@@ -92,6 +111,11 @@ impl App {
     /// another tenant's.
     async fn own_publisher(&self, actor: &Actor, name: &str, role: Role) -> Result<Publisher> {
         actor.require(role)?;
+        // The first party's packages are the operator's alone (an admin of
+        // the operator's tenant is not the operator).
+        if name == FIRST_PARTY && self.require_operator(actor).await.is_err() {
+            return Err(Error::NotFound("publisher"));
+        }
         let p = self
             .registry()?
             .store
@@ -122,6 +146,20 @@ impl App {
                 "publisher `{FIRST_PARTY}` is reserved for Weft's own packages"
             )));
         }
+        // Names that read like the first party's (`weft-official`, `wefthq`,
+        // `vveft`, `weft1`) are refused as well as those that read the same.
+        let skeleton = weft_registry::names::skeleton(name);
+        if skeleton.starts_with(FIRST_PARTY)
+            || weft_registry::names::distance(&skeleton, FIRST_PARTY) <= 1
+        {
+            return Err(Error::Refused {
+                code: "name_confusable",
+                message: format!(
+                    "the publisher name `{name}` is refused: it reads like the first party `{FIRST_PARTY}`"
+                ),
+                problems: Vec::new(),
+            });
+        }
         let mut existing: Vec<String> = r
             .store
             .package_names()
@@ -129,6 +167,7 @@ impl App {
             .into_iter()
             .map(|(p, _)| p)
             .collect();
+        existing.sort();
         existing.dedup();
         existing.retain(|p| p != name);
         weft_registry::names::check_new_publisher(name, &existing).map_err(|e| Error::Refused {
@@ -228,7 +267,7 @@ impl App {
         name: &str,
         verified: bool,
     ) -> Result<Publisher> {
-        self.require_operator(actor)?;
+        self.require_operator(actor).await?;
         let store = &self.registry()?.store;
         store.set_verified(name, verified).await?;
         self.audit(
@@ -252,8 +291,8 @@ impl App {
     ///
     /// # Errors
     /// `Invalid` for a digest that does not match the bytes (both named) or
-    /// bytes over the component size limit; `Forbidden` for a tenant with
-    /// no publisher.
+    /// a tenant with no publisher; `Refused` (`too_large`) for bytes over the
+    /// component size limit.
     pub async fn put_blob(
         &self,
         actor: &Actor,
@@ -303,6 +342,17 @@ impl App {
                 "limit: {} is not between 1 and 100",
                 query.limit
             )));
+        }
+        if let Some(text) = &query.text {
+            let words = weft_registry::index::terms(text);
+            if text.len() > MAX_QUERY_CHARS || words.len() > MAX_QUERY_WORDS {
+                return Err(Error::Invalid(format!(
+                    "q: at most {MAX_QUERY_WORDS} words and {MAX_QUERY_CHARS} characters \
+                     (this has {} words, {} characters)",
+                    words.len(),
+                    text.len()
+                )));
+            }
         }
         match self.registry()?.store.search(query).await {
             Ok(page) => Ok(page),
@@ -397,7 +447,7 @@ impl App {
         version: &str,
         reason: &str,
     ) -> Result<Version> {
-        self.require_operator(actor)?;
+        self.require_operator(actor).await?;
         let reason = reason.trim();
         if reason.is_empty() || reason.len() > 1_000 {
             return Err(Error::Invalid(

@@ -110,6 +110,19 @@ impl App {
                 new.version
             )));
         }
+        // Bytes an operator took down stay down under any name or version.
+        if let Some((_, t)) = r
+            .store
+            .taken_down()
+            .await?
+            .into_iter()
+            .find(|(d, _)| *d == digest)
+        {
+            return Err(refused(
+                "taken_down",
+                format!("the artifact sha256:{digest} was taken down: {}", t.reason),
+            ));
+        }
         // Confusable names: checked against every other publisher's package.
         let existing = r.store.package_names().await?;
         weft_registry::names::check_new_name(&owner.name, name, &existing)
@@ -267,23 +280,22 @@ impl App {
     ) -> Result<std::collections::BTreeMap<String, weft_types::Manifest>> {
         let mut catalog = self.handle.connectors().catalog();
         let store = &self.registry()?.store;
+        // Read once: names are unique across publishers.
+        let owners: std::collections::HashMap<String, String> = store
+            .package_names()
+            .await?
+            .into_iter()
+            .map(|(p, n)| (n, p))
+            .collect();
         for n in names {
             if catalog.contains_key(n) {
                 continue;
             }
-            let Some(publisher) = store
-                .package_names()
-                .await?
-                .into_iter()
-                .find(|(_, pn)| pn == n)
-                .map(|(p, _)| p)
-            else {
+            let Some(publisher) = owners.get(n) else {
                 continue;
             };
-            let versions = store.list_versions(&publisher, n).await?;
-            if let Some(v) = versions
-                .iter()
-                .find(|v| !v.yanked && v.taken_down.is_none())
+            let versions = store.list_versions(publisher, n).await?;
+            if let Some(v) = weft_registry::index::latest(&versions)
                 && let Ok(m) = serde_json::from_value::<weft_types::Manifest>(v.manifest.clone())
             {
                 catalog.insert(n.clone(), m);

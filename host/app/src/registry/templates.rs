@@ -34,13 +34,12 @@ impl App {
                 .get_version(publisher, name, v)
                 .await?
                 .ok_or(Error::NotFound("version"))?,
-            None => r
-                .store
-                .list_versions(publisher, name)
-                .await?
-                .into_iter()
-                .find(|v| !v.yanked && v.taken_down.is_none())
-                .ok_or(Error::NotFound("package"))?,
+            None => {
+                let versions = r.store.list_versions(publisher, name).await?;
+                weft_registry::index::latest(&versions)
+                    .cloned()
+                    .ok_or(Error::NotFound("package"))?
+            }
         };
         if v.kind != Kind::Template {
             return Err(Error::Invalid(format!(

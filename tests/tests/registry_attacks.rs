@@ -1,0 +1,263 @@
+//! The registry against a hostile publisher or tenant (found by review, each
+//! played for real): a component whose `describe` now answers otherwise than
+//! what was published and consented to; taken-down bytes published again
+//! under a new version; an admin (not the operator) of the operator's tenant
+//! acting for the first party; publisher names that read like the first
+//! party; search text that would make unbounded work; a tenant whose install is gone running a
+//! workflow that names the connector another tenant has installed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/registry.rs"]
+mod support;
+
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use support::{Author, greeter_workflow, run_as, sha};
+use weft_cli::server::StoreKind;
+use weft_model::registry::{Install, Version};
+use weft_tests::{TestApp, artifact, step};
+
+async fn app_in(dir: &Path) -> TestApp {
+    let dir: PathBuf = dir.to_owned();
+    TestApp::builder()
+        .config(move |c| {
+            c.data_dir = dir.clone();
+            c.store = StoreKind::Sqlite(dir.join("weft.db"));
+        })
+        .start()
+        .await
+}
+
+async fn install(app: &TestApp, key: &str, package: &str, v: &Version) -> Install {
+    app.call_as(
+        key,
+        "POST",
+        "/v1/installs",
+        Some(json!({"package": package, "version": v.version, "consent": v.disclosure_digest})),
+    )
+    .await
+    .typed(201)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_that_describes_itself_otherwise_than_published_does_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_in(dir.path()).await;
+    let acme = Author::new(&app, "acme").await;
+    let v1: Version = acme
+        .publish("greeter", "0.1.0", &artifact("fixture_greeter"))
+        .await
+        .typed(201);
+    let a = app.tenant("tenant-a").await;
+    install(&app, &a, "acme/greeter", &v1).await;
+    let wf: weft_model::Workflow = app
+        .call_as(
+            &a,
+            "POST",
+            "/v1/workflows",
+            Some(greeter_workflow(json!([]))),
+        )
+        .await
+        .typed(201);
+    // What the tenant consented to says one host; the component (as a
+    // `describe` that reads the clock would, after the publish) now says
+    // another. Played by changing what the registry recorded, which is the
+    // same mismatch seen from the other side.
+    let conn = rusqlite::Connection::open(dir.path().join("weft.db")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    let mut published = v1.manifest.clone();
+    published["capabilities"]["hosts"] = json!(["api.example.com"]);
+    conn.execute(
+        "UPDATE registry_versions SET manifest = ?1 WHERE publisher = 'acme' AND name = 'greeter'",
+        [published.to_string()],
+    )
+    .unwrap();
+    let run = run_as(&app, &a, &wf.id, "mallory").await;
+    assert_eq!(run.status, weft_model::Status::Failed, "{run:#?}");
+    let hi = step(&run, "hi");
+    let e = hi.error.as_ref().unwrap();
+    assert_eq!(
+        e.reason.map(|r| r.to_string()).as_deref(),
+        Some("artifact_mismatch"),
+        "{hi:#?}"
+    );
+    assert!(e.message.contains("manifest"), "{}", e.message);
+    assert!(hi.output.is_none(), "nothing ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taken_down_bytes_stay_down_under_a_new_version_and_the_first_party_is_the_operators() {
+    let app = TestApp::builder().start().await;
+    let acme = Author::new(&app, "acme").await;
+    let bytes = artifact("fixture_greeter");
+    let v1: Version = acme.publish("greeter", "0.1.0", &bytes).await.typed(201);
+    app.call(
+        "POST",
+        "/v1/registry/packages/acme/greeter/versions/0.1.0/takedown",
+        Some(json!({"reason": "malware"})),
+    )
+    .await
+    .expect(200);
+    // The same bytes published again as 0.1.1: refused by digest, before
+    // anything else is looked at.
+    let again = acme.publish("greeter", "0.1.1", &bytes).await;
+    assert_eq!(
+        (again.status, again.code()),
+        (422, "taken_down"),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malware")
+    );
+    let a = app.tenant("tenant-a").await;
+    let r = app
+        .call_as(
+            &a,
+            "POST",
+            "/v1/installs",
+            Some(json!({"package": "acme/greeter", "version": "0.1.0", "consent": v1.disclosure_digest})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malware"),
+        "{}",
+        r.body
+    );
+    // An admin of the operator's tenant is not the operator.
+    let admin = app
+        .post("/v1/keys", json!({"name": "ops-admin", "role": "admin"}))
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, public) = weft_registry::sign::generate().unwrap();
+    let r = app
+        .call_as(
+            &admin,
+            "POST",
+            "/v1/registry/publishers/weft/keys",
+            Some(json!({"public_key": public})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = app
+        .call_as(
+            &admin,
+            "POST",
+            "/v1/registry/packages/weft/http/versions/0.1.0/yank",
+            Some(json!({"yanked": true})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // The operator (the first tenant's owner) may.
+    app.post(
+        "/v1/registry/publishers/weft/keys",
+        json!({"public_key": public}),
+    )
+    .await
+    .expect(201);
+
+    // Publisher names that read like the first party are refused.
+    let t = app.tenant("squatter").await;
+    for name in ["weft-official", "wefthq", "vveft", "weft1", "weff"] {
+        let r = app
+            .call_as(
+                &t,
+                "POST",
+                "/v1/registry/publishers",
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "name_confusable"),
+            "{name}: {}",
+            r.body
+        );
+    }
+    // Search text is bounded.
+    let long = vec!["word"; 9].join(" ");
+    let r = app
+        .get(&format!(
+            "/v1/registry/packages?q={}",
+            long.replace(' ', "+")
+        ))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .get(&format!("/v1/registry/packages?q={}", "a".repeat(300)))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_install_takes_the_latest_and_an_uninstalled_tenant_runs_nothing_of_anothers() {
+    let app = TestApp::builder().start().await;
+    let acme = Author::new(&app, "acme").await;
+    let v1: Version = acme
+        .publish("greeter", "0.1.0", &artifact("fixture_greeter"))
+        .await
+        .typed(201);
+    let a = app.tenant("tenant-a").await;
+    let b = app.tenant("tenant-b").await;
+    let mine: Install = app
+        .call_as(
+            &a,
+            "POST",
+            "/v1/installs",
+            Some(json!({"package": "acme/greeter", "consent": v1.disclosure_digest})),
+        )
+        .await
+        .typed(201);
+    assert_eq!(mine.version, "0.1.0");
+    assert_eq!(
+        mine.digest,
+        format!("sha256:{}", sha(&artifact("fixture_greeter")))
+    );
+
+    // B installs it, saves an (inactive) workflow naming it, uninstalls:
+    // its run must not find A's install.
+    let theirs = install(&app, &b, "acme/greeter", &v1).await;
+    let wf: weft_model::Workflow = app
+        .call_as(
+            &b,
+            "POST",
+            "/v1/workflows",
+            Some(greeter_workflow(json!([]))),
+        )
+        .await
+        .typed(201);
+    app.call_as(&b, "DELETE", &format!("/v1/installs/{}", theirs.id), None)
+        .await
+        .expect(204);
+    let run = run_as(&app, &b, &wf.id, "eve").await;
+    assert_eq!(run.status, weft_model::Status::Failed, "{run:#?}");
+    let e = step(&run, "hi").error.as_ref().unwrap();
+    assert_eq!(
+        e.reason.map(|r| r.to_string()).as_deref(),
+        Some("unknown_connector"),
+        "{e:?}"
+    );
+    // A's still runs.
+    let wf_a: weft_model::Workflow = app
+        .call_as(
+            &a,
+            "POST",
+            "/v1/workflows",
+            Some(greeter_workflow(json!([]))),
+        )
+        .await
+        .typed(201);
+    let run = run_as(&app, &a, &wf_a.id, "ada").await;
+    assert_eq!(run.status, weft_model::Status::Completed, "{run:#?}");
+}
