@@ -261,3 +261,58 @@ async fn a_default_install_takes_the_latest_and_an_uninstalled_tenant_runs_nothi
     let run = run_as(&app, &a, &wf_a.id, "ada").await;
     assert_eq!(run.status, weft_model::Status::Completed, "{run:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_no_version_uses_are_bounded_per_tenant_and_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().to_owned();
+    let app = TestApp::builder()
+        .worker(|w| {
+            w.unpublished_quota_bytes = 300_000;
+            w.unpublished_retention_ms = 1_000;
+            w.takedown_refresh_ms = 100;
+        })
+        .config(move |c| {
+            c.data_dir = data.clone();
+            c.store = StoreKind::Sqlite(data.join("weft.db"));
+        })
+        .start()
+        .await;
+    let acme = Author::new(&app, "acme").await;
+    let (v1, v2, sockets) = (
+        artifact("fixture_greeter"),
+        artifact("fixture_greeter_v2"),
+        artifact("fixture_sockets"),
+    );
+    assert_eq!(acme.upload(&v1).await, 201);
+    assert_eq!(acme.upload(&v2).await, 201);
+    // About 263 kB held by blobs nothing uses: 148 kB more passes 300 kB.
+    let r = app
+        .raw(
+            &acme.key,
+            "PUT",
+            &format!("/v1/registry/blobs/sha256:{}", sha(&sockets)),
+            "application/wasm",
+            Some(sockets.clone()),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (429, "quota_exceeded"), "{}", r.body);
+    // Publishing one frees its share.
+    acme.publish("greeter", "0.1.0", &v1).await.expect(201);
+    assert_eq!(acme.upload(&sockets).await, 201);
+    // After the retention, what no version uses is deleted; the published
+    // artifact stays.
+    let path = |bytes: &[u8]| {
+        let d = sha(bytes);
+        dir.path().join("blobs/sha256").join(&d[..2]).join(&d)
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while path(&v2).exists() || path(&sockets).exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "unpublished blobs never collected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(path(&v1).exists(), "the published artifact is kept");
+}

@@ -47,6 +47,12 @@ pub struct Options {
     /// digest is refused from then on), in milliseconds (0: only at start).
     /// A takedown made in this process applies at once.
     pub takedown_refresh_ms: u64,
+    /// The most bytes a tenant may have uploaded to the registry that no
+    /// published version uses (refused beyond: `quota_exceeded`).
+    pub unpublished_quota_bytes: u64,
+    /// Uploads no version uses are deleted this long after their last
+    /// upload, in milliseconds (with the takedown re-read).
+    pub unpublished_retention_ms: u64,
     /// Write tasks to the store's outbox in the decision's transaction and let
     /// the relay publish them (distributed mode), instead of publishing after
     /// the commit (embedded mode). Not configuration: the binary sets it from
@@ -92,6 +98,8 @@ impl Default for Options {
             stale_after_ms: 10_000,
             definition_cache: 1_024,
             takedown_refresh_ms: 10_000,
+            unpublished_quota_bytes: 256 * 1024 * 1024,
+            unpublished_retention_ms: 24 * 3_600 * 1_000,
             outbox: false,
             recover_on_start: true,
             shutdown_grace_ms: 30_000,

@@ -134,6 +134,30 @@ impl Handle {
         Ok(self.connectors().set_denied(all))
     }
 
+    /// Deletes blobs uploaded to the registry that no version uses, whose
+    /// last upload is older than `unpublished_retention_ms` (100 a round);
+    /// returns how many.
+    ///
+    /// # Errors
+    /// The registry or the blob store cannot be read.
+    pub async fn collect_unpublished(&self) -> Result<usize> {
+        let (Some(registry), Some(blobs)) = (&self.0.parts.registry, &self.0.parts.blobs) else {
+            return Ok(0);
+        };
+        let retention = i64::try_from(self.options().unpublished_retention_ms).unwrap_or(i64::MAX);
+        let before = crate::now_ms().saturating_sub(retention);
+        let mut deleted = 0;
+        for digest in registry.stale_uploads(before, 100).await? {
+            // Forgotten only if still stale: an upload or a publish since
+            // keeps the blob.
+            if registry.forget_upload(&digest, before).await? {
+                blobs.delete(&digest).await?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// `taken_down` if `digest` (`sha256:<hex>`) is denied.
     fn refuse_denied(&self, digest: &str, what: impl FnOnce() -> String) -> Result<(), Failure> {
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);

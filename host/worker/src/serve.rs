@@ -137,6 +137,11 @@ impl Handle {
                 Ok(n) => tracing::debug!(digests = n, "takedowns re-read"),
                 Err(e) => tracing::warn!(error = %e, "takedowns not re-read; the last set stays"),
             }
+            match self.collect_unpublished().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(blobs = n, "unpublished uploads past their retention deleted"),
+                Err(e) => tracing::warn!(error = %e, "unpublished uploads not collected"),
+            }
             if every == 0 {
                 return;
             }

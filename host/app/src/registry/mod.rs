@@ -160,15 +160,7 @@ impl App {
                 problems: Vec::new(),
             });
         }
-        let mut existing: Vec<String> = r
-            .store
-            .package_names()
-            .await?
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect();
-        existing.sort();
-        existing.dedup();
+        let mut existing = r.store.publisher_names().await?;
         existing.retain(|p| p != name);
         weft_registry::names::check_new_publisher(name, &existing).map_err(|e| Error::Refused {
             code: "name_confusable",
@@ -292,7 +284,8 @@ impl App {
     /// # Errors
     /// `Invalid` for a digest that does not match the bytes (both named) or
     /// a tenant with no publisher; `Refused` (`too_large`) for bytes over the
-    /// component size limit.
+    /// component size limit; `Quota` when the tenant's unpublished uploads
+    /// would pass `worker.unpublished_quota_bytes`.
     pub async fn put_blob(
         &self,
         actor: &Actor,
@@ -324,10 +317,24 @@ impl App {
                 "digest: the path says sha256:{want} but the bytes hash to sha256:{got}"
             )));
         }
-        let existed = r.blobs.has(&want).await?;
-        if !existed {
-            r.blobs.put(&want, bytes).await?;
+        // What a tenant has uploaded and not published is bounded: uploads
+        // nothing uses are deleted after a retention, and count until then.
+        let quota = self.handle.options().unpublished_quota_bytes;
+        let held = r.store.unpublished_bytes(&actor.tenant_id).await?;
+        let size = bytes.len() as u64;
+        if held.saturating_add(size) > quota {
+            return Err(Error::Quota(format!(
+                "this tenant's uploads that no published version uses hold {held} bytes; \
+                 {size} more would pass its {quota} (publish them, or wait for them to expire)"
+            )));
         }
+        let existed = r.blobs.has(&want).await?;
+        // Stored again even if present: `put` replaces bytes that no longer
+        // hash to the digest (a damaged blob is repaired by its upload).
+        r.blobs.put(&want, bytes).await?;
+        r.store
+            .record_upload(&want, &actor.tenant_id, size, now_ms())
+            .await?;
         Ok((want, !existed))
     }
 
