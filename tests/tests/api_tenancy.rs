@@ -328,6 +328,42 @@ async fn every_route_with_another_tenants_ids_answers_404_like_a_missing_id() {
     )
     .await
     .expect(200);
+    // Nor of B's registry records: its install, its key, its version.
+    let install = app
+        .call_as(&b_key, "GET", &format!("/v1/installs/{}", b.install), None)
+        .await
+        .expect(200);
+    assert!(install["held"].is_null(), "{install}");
+    let publisher = app
+        .call_as(
+            &b_key,
+            "GET",
+            &format!("/v1/registry/publishers/{}", b.publisher),
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(
+        publisher["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["revoked_at"].is_null()),
+        "{publisher}"
+    );
+    let version = app
+        .call_as(
+            &b_key,
+            "GET",
+            &format!(
+                "/v1/registry/packages/{}/greeter/versions/0.1.0",
+                b.publisher
+            ),
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(version["yanked"], false, "{version}");
     // Lists never show B's records to A.
     for list in ["/v1/workflows", "/v1/runs", "/v1/credentials", "/v1/keys"] {
         let items = app.get(list).await.expect(200);
