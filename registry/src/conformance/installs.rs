@@ -123,7 +123,7 @@ where
     Fut: Future<Output = Arc<dyn RegistryStore>>,
 {
     let store = fresh(factory).await;
-    let (http, mail) = two_packages(&*store).await;
+    let (http, _) = two_packages(&*store).await;
     store
         .create_install(&install(B, "ins_b", &http))
         .await
@@ -146,7 +146,6 @@ where
         0,
         "another package's count is untouched"
     );
-    let _ = mail;
     store.delete_install(B, "ins_b").await.unwrap();
     assert_eq!(package(&*store, "acme", "http").await.installs, 0);
 }

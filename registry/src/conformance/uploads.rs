@@ -74,7 +74,7 @@ where
     );
     assert_eq!(
         store.stale_uploads(50, 1).await.unwrap(),
-        [d3.clone()],
+        [d3.as_str()],
         "limit"
     );
     assert!(
@@ -83,7 +83,7 @@ where
     );
     // Another tenant uploads d2 again: it is fresh.
     store.record_upload(&d2, B, 10, 60).await.unwrap();
-    assert_eq!(store.stale_uploads(50, 10).await.unwrap(), [d3.clone()]);
+    assert_eq!(store.stale_uploads(50, 10).await.unwrap(), [d3.as_str()]);
     assert!(
         !store.forget_upload(&d2, 50).await.unwrap(),
         "an upload since `before` keeps the digest"
