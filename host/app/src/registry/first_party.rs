@@ -106,9 +106,8 @@ impl App {
                 }
                 continue;
             }
-            if !r.blobs.has(&digest).await? {
-                r.blobs.put(&digest, &item.bytes).await?;
-            }
+            // Put again even if present: damaged stored bytes are replaced.
+            r.blobs.put(&digest, &item.bytes).await?;
             let statement =
                 weft_registry::sign::statement(FIRST_PARTY, &item.name, &item.version, &digest);
             let new = NewVersion {
