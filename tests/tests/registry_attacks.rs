@@ -186,7 +186,7 @@ async fn taken_down_bytes_stay_down_under_a_new_version_and_the_first_party_is_t
         );
     }
     // Search text is bounded.
-    let long = vec!["word"; 9].join(" ");
+    let long = ["word"; 9].join(" ");
     let r = app
         .get(&format!(
             "/v1/registry/packages?q={}",
