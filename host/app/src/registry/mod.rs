@@ -44,7 +44,8 @@ pub struct Registry {
     pub store: Arc<dyn RegistryStore>,
     /// Artifacts by digest.
     pub blobs: Arc<dyn Blobs>,
-    /// The tenant whose owners act as the operator (until issue 13).
+    /// The tenant whose owners act as the operator (until issue 13); empty:
+    /// the first tenant, read when needed.
     pub operator_tenant: String,
 }
 
