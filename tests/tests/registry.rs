@@ -418,3 +418,96 @@ async fn a_connector_is_published_installed_with_consent_upgraded_yanked_and_tak
         .typed(200);
     assert_eq!(seen.taken_down.unwrap().reason, "exfiltrates greetings");
 }
+
+/// A community template that needs a registry connector: publishing checks
+/// it against that connector's published manifest; a tenant without the
+/// install is told which install provides it; parameters are checked
+/// against the schema; with the install, the workflow is created and runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_names_the_install_it_needs_and_checks_its_parameters() {
+    let app = TestApp::builder().start().await;
+    let acme = Author::new(&app, "acme").await;
+    let v1: Version = acme
+        .publish("greeter", "0.1.0", &artifact("fixture_greeter"))
+        .await
+        .typed(201);
+    let doc = serde_json::to_vec(&json!({
+        "name": "greet-someone", "description": "Greets whoever you name.",
+        "category": "demo", "tags": ["greeting"], "difficulty": "beginner",
+        "requires": {"greeter": "^0.1"},
+        "parameters": {"type": "object", "required": ["who"], "additionalProperties": false,
+                       "properties": {"who": {"type": "string", "minLength": 1}}},
+        "placements": {"who": ["/steps/0/input/name"]},
+        "examples": [{"title": "Ada", "parameters": {"who": "Ada"}}],
+        "definition": {"name": "greet-someone", "steps": [
+            {"id": "hi", "kind": "action", "connector": "greeter", "action": "greet",
+             "input": {"name": "someone"}}
+        ]}
+    }))
+    .unwrap();
+    assert_eq!(acme.upload(&doc).await, 201);
+    let sig = acme
+        .signing
+        .sign(&statement("acme", "greet-someone", "1.0.0", &sha(&doc)));
+    app.call_as(
+        &acme.key,
+        "POST",
+        "/v1/registry/packages/acme/greet-someone/versions",
+        Some(json!({"kind": "template", "version": "1.0.0", "digest": format!("sha256:{}", sha(&doc)),
+                    "license": "MIT", "key_id": acme.signing.key_id(), "signature": sig})),
+    )
+    .await
+    .expect(201);
+
+    let a = app.tenant("tenant-a").await;
+    let use_it = |params: serde_json::Value| {
+        let (app, a) = (&app, a.clone());
+        async move {
+            app.call_as(
+                &a,
+                "POST",
+                "/v1/registry/packages/acme/greet-someone/use",
+                Some(json!({"parameters": params})),
+            )
+            .await
+        }
+    };
+    let r = use_it(json!({"who": "Ada"})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "missing_connectors"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("weft registry install acme/greeter"),
+        "{}",
+        r.body
+    );
+    app.call_as(
+        &a,
+        "POST",
+        "/v1/installs",
+        Some(json!({"package": "acme/greeter", "consent": v1.disclosure_digest})),
+    )
+    .await
+    .expect(201);
+    let r = use_it(json!({"who": ""})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "invalid_parameters"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.to_string().contains("who"), "{}", r.body);
+    let wf: weft_model::Workflow = use_it(json!({"who": "Grace"})).await.typed(201);
+    let run = run_as(&app, &a, &wf.id, "unused").await;
+    assert_eq!(
+        step(&run, "hi").output,
+        Some(json!({"hello": "Grace", "version": "0.1.0"})),
+        "{run:#?}"
+    );
+}
