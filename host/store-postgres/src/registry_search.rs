@@ -126,7 +126,11 @@ pub(crate) async fn search(pg: &Postgres, q: &SearchQuery) -> Result<SearchPage>
             .push_bind(tsquery)
             .push(") AS query WHERE p.search @@ query");
             filters(&mut b, q);
-            b.push(") AS found");
+            // OFFSET 0 keeps the cursor's condition out of the subquery:
+            // pushed down, it ranks every match a second time (a page after
+            // the first cost 1.4 times the first over 10,000 packages;
+            // `scripts/bench registry`).
+            b.push(" OFFSET 0) AS found");
             match cursor {
                 None => {}
                 Some(Cursor::Relevance { exact, rank, id }) => {
