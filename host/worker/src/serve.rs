@@ -139,7 +139,10 @@ impl Handle {
             }
             match self.collect_unpublished().await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(blobs = n, "unpublished uploads past their retention deleted"),
+                Ok(n) => tracing::info!(
+                    blobs = n,
+                    "unpublished uploads past their retention deleted"
+                ),
                 Err(e) => tracing::warn!(error = %e, "unpublished uploads not collected"),
             }
             if every == 0 {
