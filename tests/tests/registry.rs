@@ -511,3 +511,109 @@ async fn a_template_names_the_install_it_needs_and_checks_its_parameters() {
         "{run:#?}"
     );
 }
+
+/// A step may name the versions of its connector it accepts (`version`, a
+/// semver range): a workflow outside the tenant's install is refused at
+/// save, an upgrade out of an active workflow's range is refused naming it,
+/// and a step whose connector moved out of its range since does not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_version_range_holds_across_installs_and_upgrades() {
+    let app = TestApp::builder().start().await;
+    let acme = Author::new(&app, "acme").await;
+    let v1: Version = acme
+        .publish("greeter", "0.1.0", &artifact("fixture_greeter"))
+        .await
+        .typed(201);
+    let v2: Version = acme
+        .publish("greeter", "0.2.0", &artifact("fixture_greeter_v2"))
+        .await
+        .typed(201);
+    let a = app.tenant("tenant-a").await;
+    let install: Install = app
+        .call_as(
+            &a,
+            "POST",
+            "/v1/installs",
+            Some(json!({"package": "acme/greeter", "version": "0.1.0", "consent": v1.disclosure_digest})),
+        )
+        .await
+        .typed(201);
+    let pinned = |range: &str| {
+        json!({"name": "pinned", "steps": [
+            {"id": "hi", "kind": "action", "connector": "greeter", "action": "greet",
+             "version": range, "input": {"name": "{{ trigger.body.name }}"}}
+        ]})
+    };
+    let r = app
+        .call_as(&a, "POST", "/v1/workflows", Some(pinned("^0.2")))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.body["error"]["details"][0]["path"], "/steps/0/version",
+        "{}",
+        r.body
+    );
+    let r = app
+        .call_as(&a, "POST", "/v1/workflows", Some(pinned("one")))
+        .await;
+    assert_eq!(
+        r.body["error"]["details"][0]["path"], "/steps/0/version",
+        "{}",
+        r.body
+    );
+    let wf: weft_model::Workflow = app
+        .call_as(&a, "POST", "/v1/workflows", Some(pinned("^0.1")))
+        .await
+        .typed(201);
+    app.call_as(
+        &a,
+        "POST",
+        &format!("/v1/workflows/{}/activate", wf.id),
+        Some(json!(null)),
+    )
+    .await
+    .expect(200);
+    let r = app
+        .call_as(
+            &a,
+            "POST",
+            &format!("/v1/installs/{}/upgrade", install.id),
+            Some(json!({"version": "0.2.0", "consent": v2.disclosure_digest})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&wf.id),
+        "{}",
+        r.body
+    );
+    // Deactivated, the upgrade goes through; the step then refuses to run
+    // a version outside its range.
+    app.call_as(
+        &a,
+        "POST",
+        &format!("/v1/workflows/{}/deactivate", wf.id),
+        Some(json!(null)),
+    )
+    .await
+    .expect(200);
+    app.call_as(
+        &a,
+        "POST",
+        &format!("/v1/installs/{}/upgrade", install.id),
+        Some(json!({"version": "0.2.0", "consent": v2.disclosure_digest})),
+    )
+    .await
+    .expect(200);
+    let run = run_as(&app, &a, &wf.id, "ada").await;
+    assert_eq!(run.status, weft_model::Status::Failed, "{run:#?}");
+    let e = step(&run, "hi").error.as_ref().unwrap();
+    assert!(
+        e.message.contains("outside this step's version `^0.1`"),
+        "{e:?}"
+    );
+    assert!(step(&run, "hi").output.is_none());
+}

@@ -136,7 +136,14 @@ const COMMON: [&str; 6] = [
 
 fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "action" => &["connector", "action", "input", "config", "credentials"],
+        "action" => &[
+            "connector",
+            "action",
+            "input",
+            "config",
+            "credentials",
+            "version",
+        ],
         "condition" => &["if", "then", "else"],
         "switch" => &["value", "cases", "default"],
         "loop" => &["items", "parallelism", "body"],

@@ -202,6 +202,30 @@ pub struct ActionStep {
     /// -> name of a stored credential of the tenant. Only this step gets them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub credentials: BTreeMap<String, String>,
+    /// The versions of the connector this step accepts, a semver range
+    /// (`^1`, `=1.2.3`, `>=0.3, <0.5`): checked against the tenant's
+    /// connector when the workflow is saved and when the step runs, and an
+    /// upgrade of an install to a version outside it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl ActionStep {
+    /// Whether `version` (a connector's manifest version) is in this step's
+    /// range; true without a range. A range or a version that does not parse
+    /// is outside (validation reports the range).
+    pub fn accepts(&self, version: &str) -> bool {
+        let Some(range) = &self.version else {
+            return true;
+        };
+        match (
+            semver::VersionReq::parse(range),
+            semver::Version::parse(version),
+        ) {
+            (Ok(req), Ok(v)) => req.matches(&v),
+            _ => false,
+        }
+    }
 }
 
 /// `kind: condition`.

@@ -235,6 +235,20 @@ impl Handle {
             Ok(r) => r,
             Err(f) => return Ran::result(Err(f)),
         };
+        // The step's `version` range: the tenant's connector may have been
+        // upgraded (or the bundled one replaced) since the workflow was saved.
+        if let Some(StepKind::Action(a)) = locate(def, key).map(|l| &l.def.kind)
+            && !a.accepts(&entry.plugin.manifest().version)
+        {
+            let msg = format!(
+                "connector `{}` is at {} ({}), outside this step's version `{}`",
+                claim.connector,
+                entry.plugin.manifest().version,
+                entry.source,
+                a.version.as_deref().unwrap_or_default()
+            );
+            return Ran::result(Err(Failure::of(Reason::UnknownConnector, msg)));
+        }
         let digest = Some(entry.digest.clone());
         let failed = |f: Failure| Ran {
             digest: digest.clone(),

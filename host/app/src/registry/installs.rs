@@ -305,6 +305,18 @@ impl App {
                 &target,
             ));
         }
+        // Active workflows whose steps accept only other versions of it.
+        let pinned = self
+            .active_matching(actor, |def| excludes(def, &install.name, &target.version))
+            .await?;
+        if !pinned.is_empty() {
+            return Err(Error::Conflict(format!(
+                "{package}@{} is outside the `version` of steps of active workflows: {}; \
+                 change their range first",
+                target.version,
+                pinned.join(", ")
+            )));
+        }
         let target_ref = format!("{package}@{}", target.version);
         if !widening.is_empty() && consent.is_none() {
             install.held = Some(HeldUpgrade {
@@ -364,6 +376,16 @@ impl App {
     /// The tenant's active workflows (`name (id)`) whose current definition
     /// has a step of connector `name`.
     async fn active_users(&self, actor: &Actor, name: &str) -> Result<Vec<String>> {
+        self.active_matching(actor, |def| uses(def, name)).await
+    }
+
+    /// The tenant's active workflows (`name (id)`) whose current definition
+    /// `matches`.
+    async fn active_matching(
+        &self,
+        actor: &Actor,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Result<Vec<String>> {
         let mut out = Vec::new();
         let mut page = Page {
             before: None,
@@ -383,7 +405,7 @@ impl App {
                 else {
                     continue;
                 };
-                if uses(&v.definition, name) {
+                if matches(&v.definition) {
                     out.push(format!("{} ({})", wf.name, wf.id));
                 }
             }
@@ -392,6 +414,28 @@ impl App {
                 _ => return Ok(out),
             }
         }
+    }
+}
+
+/// Whether a definition has a step of connector `name` whose `version`
+/// range does not accept `version`.
+fn excludes(def: &Value, name: &str, version: &str) -> bool {
+    match def {
+        Value::Object(map) => {
+            let here = map.get("connector").and_then(Value::as_str) == Some(name)
+                && map
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .is_some_and(|range| {
+                        !matches!(
+                            (semver::VersionReq::parse(range), semver::Version::parse(version)),
+                            (Ok(req), Ok(v)) if req.matches(&v)
+                        )
+                    });
+            here || map.values().any(|v| excludes(v, name, version))
+        }
+        Value::Array(items) => items.iter().any(|v| excludes(v, name, version)),
+        _ => false,
     }
 }
 

@@ -272,6 +272,7 @@ impl<'a> Checker<'a> {
                 self.templates(&a.input, &format!("{path}/input"), s, scope);
                 self.templates(&a.config, &format!("{path}/config"), s, scope);
                 self.action(path, &a.connector, &a.action, &a.input, &a.config);
+                self.version(path, a);
             }
             StepKind::Condition(c) => {
                 self.expression(&c.condition, &format!("{path}/if"), s, scope);
@@ -368,6 +369,31 @@ impl<'a> Checker<'a> {
                 }
                 self.templates(&r.body, &format!("{path}/body"), s, scope);
             }
+        }
+    }
+
+    /// A step's `version` range parses and the catalogue's connector is in it.
+    fn version(&mut self, path: &str, a: &weft_types::ActionStep) {
+        let Some(range) = &a.version else {
+            return;
+        };
+        if let Err(e) = semver::VersionReq::parse(range) {
+            self.problem(
+                format!("{path}/version"),
+                format!("`{range}` is not a semver range (e.g. `^1` or `=1.2.3`): {e}"),
+            );
+            return;
+        }
+        if let Some(m) = self.catalog.connector(&a.connector)
+            && !a.accepts(&m.version)
+        {
+            self.problem(
+                format!("{path}/version"),
+                format!(
+                    "connector `{}` is at {}, outside this step's `{range}` (install or upgrade a version in it, or change the range)",
+                    a.connector, m.version
+                ),
+            );
         }
     }
 
