@@ -355,3 +355,20 @@ async fn s13_artifact_for_other_bytes_is_rejected() {
     assert_eq!((stats.rejected, stats.compiled), (1, 1), "{stats:?}");
     echo_works(&second).await;
 }
+
+/// `describe` runs with a frozen clock and fixed randomness: a component
+/// that reads them (as a time bomb widening its hosts on a date would)
+/// describes itself the same at every load, in every process.
+#[tokio::test]
+async fn describe_sees_a_frozen_clock_and_fixed_randomness() {
+    let bytes = weft_tests::artifact("fixture_clocky");
+    let first = TestSandbox::new().build().load(&bytes).await.unwrap();
+    let again = TestSandbox::new().build().load(&bytes).await.unwrap();
+    assert!(
+        first.manifest().description.starts_with("clock 0 random "),
+        "{}",
+        first.manifest().description
+    );
+    assert!(first.manifest().capabilities.hosts.is_empty());
+    assert_eq!(first.manifest(), again.manifest());
+}

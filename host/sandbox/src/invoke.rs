@@ -82,6 +82,27 @@ fn unix_ms(at: Instant) -> u64 {
     u64::try_from((now + ahead).as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A clock that never moves, at the epoch: `describe`'s.
+struct Frozen;
+
+impl wasmtime_wasi::HostWallClock for Frozen {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for Frozen {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
 impl Sandbox {
     pub(crate) fn new_store(
         &self,
@@ -106,6 +127,18 @@ impl Sandbox {
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false);
+        if phase == Phase::Describe {
+            // `describe` answers the same at publish and at every later load:
+            // no clock, no randomness to make it answer otherwise (a
+            // manifest that widened on a date would escape the consent the
+            // registry recorded; the worker also refuses one that differs).
+            use rand010::SeedableRng as _;
+            wasi.wall_clock(Frozen)
+                .monotonic_clock(Frozen)
+                .secure_random(rand010::rngs::StdRng::seed_from_u64(0))
+                .insecure_random(rand010::rngs::StdRng::seed_from_u64(0))
+                .insecure_random_seed(0);
+        }
         let mut table = wasmtime::component::ResourceTable::new();
         table.set_max_capacity(limits.resource_handles);
         let deadline = deadline_after(limits.timeout);
