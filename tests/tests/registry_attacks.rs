@@ -316,3 +316,63 @@ async fn uploads_no_version_uses_are_bounded_per_tenant_and_collected() {
     }
     assert!(path(&v1).exists(), "the published artifact is kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uninstall_waits_for_the_runs_in_flight_that_use_the_connector() {
+    let app = TestApp::builder().start().await;
+    let acme = Author::new(&app, "acme").await;
+    let v1: Version = acme
+        .publish("greeter", "0.1.0", &artifact("fixture_greeter"))
+        .await
+        .typed(201);
+    let a = app.tenant("tenant-a").await;
+    let ins = install(&app, &a, "acme/greeter", &v1).await;
+    // Not active: only its run waiting for a resume uses the connector.
+    let wf: weft_model::Workflow = app
+        .call_as(
+            &a,
+            "POST",
+            "/v1/workflows",
+            Some(greeter_workflow(json!([
+                {"id": "approve", "kind": "wait", "until": "resume"},
+                {"id": "again", "kind": "action", "connector": "greeter", "action": "greet",
+                 "input": {"name": "again"}}
+            ]))),
+        )
+        .await
+        .typed(201);
+    let run = app
+        .call_as(
+            &a,
+            "POST",
+            &format!("/v1/workflows/{}/runs", wf.id),
+            Some(json!({"input": {"name": "ada"}})),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    support::until_as(&app, &a, &run, |r| r.status == weft_model::Status::Waiting).await;
+    let r = app
+        .call_as(&a, "DELETE", &format!("/v1/installs/{}", ins.id), None)
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body["error"]["message"].as_str().unwrap().contains(&run),
+        "{}",
+        r.body
+    );
+    app.call_as(
+        &a,
+        "POST",
+        &format!("/v1/runs/{run}/cancel"),
+        Some(json!(null)),
+    )
+    .await
+    .expect(200);
+    support::until_as(&app, &a, &run, |r| r.status.is_terminal()).await;
+    app.call_as(&a, "DELETE", &format!("/v1/installs/{}", ins.id), None)
+        .await
+        .expect(204);
+}

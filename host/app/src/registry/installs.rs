@@ -6,8 +6,8 @@ use crate::{Actor, App, Error, Result};
 use serde_json::Value;
 use weft_registry::pin::Pin;
 use weft_registry::{HeldUpgrade, Install, Kind, Version};
-use weft_store::Page;
-use weft_types::Role;
+use weft_store::{Page, RunFilter};
+use weft_types::{Role, Status};
 use weft_worker::{new_id, now_ms};
 
 /// What a tenant asks to install.
@@ -361,6 +361,18 @@ impl App {
                 users.join(", ")
             )));
         }
+        let running = self.runs_in_flight_using(actor, &install.name).await?;
+        if !running.is_empty() {
+            let shown: Vec<&str> = running.iter().take(5).map(String::as_str).collect();
+            return Err(Error::Conflict(format!(
+                "{}/{} is used by {} run(s) not finished yet (such as {}); \
+                 let them end or cancel them first",
+                install.publisher,
+                install.name,
+                running.len(),
+                shown.join(", ")
+            )));
+        }
         self.registry()?
             .store
             .delete_install(&actor.tenant_id, id)
@@ -377,6 +389,64 @@ impl App {
     /// has a step of connector `name`.
     async fn active_users(&self, actor: &Actor, name: &str) -> Result<Vec<String>> {
         self.active_matching(actor, |def| uses(def, name)).await
+    }
+
+    /// The tenant's runs not finished yet (pending, running, waiting: a
+    /// run of an inactive workflow or an older version included) whose
+    /// definition has a step of connector `name`; at most
+    /// [`MAX_RUNS_CHECKED`] runs are looked at, beyond which the answer is
+    /// a refusal (the check cannot be made).
+    async fn runs_in_flight_using(&self, actor: &Actor, name: &str) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        let mut seen = 0usize;
+        let mut uses_it: std::collections::HashMap<(String, u32), bool> =
+            std::collections::HashMap::new();
+        for status in [Status::Pending, Status::Running, Status::Waiting] {
+            let filter = RunFilter {
+                workflow_id: None,
+                status: Some(status),
+            };
+            let mut page = Page {
+                before: None,
+                limit: crate::MAX_PAGE,
+            };
+            loop {
+                let runs = self
+                    .store()
+                    .list_runs(&actor.tenant_id, &filter, &page)
+                    .await?;
+                seen += runs.len();
+                if seen > MAX_RUNS_CHECKED {
+                    return Err(Error::Conflict(format!(
+                        "more than {MAX_RUNS_CHECKED} runs are not finished yet; \
+                         uninstall when fewer are in flight"
+                    )));
+                }
+                for run in &runs {
+                    let key = (run.workflow_id.clone(), run.version);
+                    let used = match uses_it.get(&key) {
+                        Some(u) => *u,
+                        None => {
+                            let u = self
+                                .store()
+                                .get_version(&actor.tenant_id, &run.workflow_id, run.version)
+                                .await?
+                                .is_some_and(|v| uses(&v.definition, name));
+                            uses_it.insert(key, u);
+                            u
+                        }
+                    };
+                    if used {
+                        found.push(run.id.clone());
+                    }
+                }
+                match (runs.len() == page.limit as usize, runs.last()) {
+                    (true, Some(last)) => page.before = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The tenant's active workflows (`name (id)`) whose current definition
@@ -438,6 +508,9 @@ fn excludes(def: &Value, name: &str, version: &str) -> bool {
         _ => false,
     }
 }
+
+/// Runs in flight an uninstall looks at, at most.
+const MAX_RUNS_CHECKED: usize = 20_000;
 
 /// Whether `pin` allows `version` (a stored version always parses).
 fn allows(pin: &Pin, version: &str) -> bool {
