@@ -133,6 +133,24 @@ impl App {
                 // (bundled); it is only not in the catalogue.
                 Err(e) => {
                     tracing::warn!(package = %what, error = %e, "first-party package not published");
+                    // A registry package may already hold this name: tenants
+                    // that installed it resolve the name to the bundled
+                    // connector from now on (bundled names win).
+                    if item.kind == Kind::Connector
+                        && let Some(p) = r
+                            .store
+                            .package_names()
+                            .await?
+                            .into_iter()
+                            .find(|(p, n)| n == &item.name && p != FIRST_PARTY)
+                    {
+                        tracing::error!(
+                            connector = %item.name, package = %format!("{}/{}", p.0, p.1),
+                            "a bundled connector has the name of a registry package: tenants that \
+                             installed the package now run the bundled connector under that name; \
+                             rename one of them"
+                        );
+                    }
                 }
             }
         }
