@@ -608,6 +608,22 @@ async fn a_step_version_range_holds_across_installs_and_upgrades() {
     )
     .await
     .expect(200);
+    // Activating it again is refused: it is checked against what the
+    // tenant has now.
+    let r = app
+        .call_as(
+            &a,
+            "POST",
+            &format!("/v1/workflows/{}/activate", wf.id),
+            Some(json!(null)),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.body["error"]["details"][0]["path"], "/steps/0/version",
+        "{}",
+        r.body
+    );
     let run = run_as(&app, &a, &wf.id, "ada").await;
     assert_eq!(run.status, weft_model::Status::Failed, "{run:#?}");
     let e = step(&run, "hi").error.as_ref().unwrap();

@@ -166,6 +166,17 @@ impl App {
                 .handle
                 .definition(&actor.tenant_id, id, wf.version)
                 .await?;
+            // Checked again against the connectors the tenant has now: an
+            // install removed or upgraded out of a step's range since the
+            // save would make every run fail.
+            let catalog = self.handle.catalog(&actor.tenant_id).await?;
+            let problems = validate::check(&def, &catalog, self.limits());
+            if !problems.is_empty() {
+                return Err(Error::InvalidWorkflow {
+                    problems,
+                    too_large: false,
+                });
+            }
             schedule_of(&wf, &def, now)?
         } else {
             None

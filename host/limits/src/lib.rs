@@ -93,8 +93,8 @@ pub enum RateDecision {
 pub enum SlotDecision {
     /// Taken: held until released or expired.
     Granted,
-    /// Held already (by another delivery of the same step attempt): its
-    /// expiry is pushed back, and this caller does not own it, so it must
+    /// Held already (by another delivery of the same step attempt): left as
+    /// it is (not extended), and this caller does not own it, so it must
     /// neither run the step nor release the slot.
     Held,
     /// The tenant holds its limit: try again after this long.

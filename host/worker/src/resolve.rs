@@ -69,7 +69,22 @@ impl Handle {
         let digest = format!("sha256:{}", install.digest);
         self.refuse_denied(&digest, || format!("connector `{name}` ({source})"))?;
         let plugin = match self.connectors().verified(&install.digest) {
-            Some(p) => p,
+            Some(p) => {
+                // Verified once per process, for whichever tenant loaded it
+                // first: this install's consent is checked every time.
+                let imports: Vec<String> =
+                    p.shape().imports.iter().map(|i| i.name.clone()).collect();
+                let disclosure = weft_registry::Disclosure::derive(&imports, p.manifest());
+                if disclosure.digest() != install.consent_digest {
+                    let why = format!(
+                        "{source} discloses sha256:{}, but the tenant consented to sha256:{}",
+                        disclosure.digest(),
+                        install.consent_digest
+                    );
+                    return Err(self.mismatch(&install, why));
+                }
+                p
+            }
             None => self.fetch_verified(&install).await?,
         };
         Ok(Resolved {

@@ -140,7 +140,8 @@ impl App {
                         && let Some(p) = r
                             .store
                             .package_names()
-                            .await?
+                            .await
+                            .unwrap_or_default()
                             .into_iter()
                             .find(|(p, n)| n == &item.name && p != FIRST_PARTY)
                     {

@@ -106,10 +106,18 @@ impl App {
             installable(&found)?;
             return Ok(found);
         }
-        let versions = store.list_versions(publisher, name).await?;
+        let mut versions = store.list_versions(publisher, name).await?;
         if versions.is_empty() {
             return Err(Error::NotFound("package"));
         }
+        // Bytes taken down under any version or package are not candidates.
+        let down: std::collections::HashSet<String> = store
+            .taken_down()
+            .await?
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        versions.retain(|v| !down.contains(&v.digest));
         let picked = match pin {
             Some(pin) => weft_registry::pin::resolve(pin, &versions),
             // A release before a higher pre-release, as search shows.
@@ -317,6 +325,21 @@ impl App {
                 pinned.join(", ")
             )));
         }
+        // And runs not finished yet (an older version of a workflow, one
+        // waiting for a resume) whose steps would refuse it.
+        let running = self
+            .runs_in_flight_matching(actor, |def| excludes(def, &install.name, &target.version))
+            .await?;
+        if !running.is_empty() {
+            let shown: Vec<&str> = running.iter().take(5).map(String::as_str).collect();
+            return Err(Error::Conflict(format!(
+                "{package}@{} is outside the `version` of steps of {} run(s) not finished yet \
+                 (such as {}); let them end or cancel them first",
+                target.version,
+                running.len(),
+                shown.join(", ")
+            )));
+        }
         let target_ref = format!("{package}@{}", target.version);
         if !widening.is_empty() && consent.is_none() {
             install.held = Some(HeldUpgrade {
@@ -397,6 +420,17 @@ impl App {
     /// [`MAX_RUNS_CHECKED`] runs are looked at, beyond which the answer is
     /// a refusal (the check cannot be made).
     async fn runs_in_flight_using(&self, actor: &Actor, name: &str) -> Result<Vec<String>> {
+        self.runs_in_flight_matching(actor, |def| uses(def, name))
+            .await
+    }
+
+    /// The tenant's runs not finished yet whose definition `matches` (see
+    /// [`App::runs_in_flight_using`]).
+    async fn runs_in_flight_matching(
+        &self,
+        actor: &Actor,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Result<Vec<String>> {
         let mut found = Vec::new();
         let mut seen = 0usize;
         let mut uses_it: std::collections::HashMap<(String, u32), bool> =
@@ -431,7 +465,7 @@ impl App {
                                 .store()
                                 .get_version(&actor.tenant_id, &run.workflow_id, run.version)
                                 .await?
-                                .is_some_and(|v| uses(&v.definition, name));
+                                .is_some_and(|v| matches(&v.definition));
                             uses_it.insert(key, u);
                             u
                         }

@@ -330,12 +330,14 @@ impl App {
             )));
         }
         let existed = r.blobs.has(&want).await?;
-        // Stored again even if present: `put` replaces bytes that no longer
-        // hash to the digest (a damaged blob is repaired by its upload).
-        r.blobs.put(&want, bytes).await?;
+        // Recorded before the bytes are written: the collector forgets (and
+        // deletes) only what no upload touched since it listed it.
         r.store
             .record_upload(&want, &actor.tenant_id, size, now_ms())
             .await?;
+        // Stored again even if present: `put` replaces bytes that no longer
+        // hash to the digest (a damaged blob is repaired by its upload).
+        r.blobs.put(&want, bytes).await?;
         Ok((want, !existed))
     }
 
@@ -353,12 +355,13 @@ impl App {
         }
         if let Some(text) = &query.text {
             let words = weft_registry::index::terms(text);
-            if text.len() > MAX_QUERY_CHARS || words.len() > MAX_QUERY_WORDS {
+            let chars = text.chars().count();
+            if chars > MAX_QUERY_CHARS || words.len() > MAX_QUERY_WORDS {
                 return Err(Error::Invalid(format!(
                     "q: at most {MAX_QUERY_WORDS} words and {MAX_QUERY_CHARS} characters \
                      (this has {} words, {} characters)",
                     words.len(),
-                    text.len()
+                    chars
                 )));
             }
         }

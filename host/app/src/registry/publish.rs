@@ -127,11 +127,16 @@ impl App {
         let existing = r.store.package_names().await?;
         weft_registry::names::check_new_name(&owner.name, name, &existing)
             .map_err(|e| refused("name_confusable", e.to_string()))?;
-        let bytes = r
-            .blobs
-            .get(&digest)
-            .await?
-            .ok_or_else(|| Error::Invalid(format!("digest: no artifact sha256:{digest} was uploaded; PUT /v1/registry/blobs/sha256:{digest} first")))?;
+        let bytes = r.blobs.get(&digest).await?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "digest: no artifact sha256:{digest} was uploaded;
+        // Touched as an upload of this tenant: the collector keeps what a
+        // publish is reading.
+        r.store
+            .record_upload(&digest, &actor.tenant_id, bytes.len() as u64, now_ms())
+            .await?; PUT /v1/registry/blobs/sha256:{digest} first"
+            ))
+        })?;
         let (manifest, description, disclosure) = match new.kind {
             Kind::Connector => self.check_connector(name, &new.version, &bytes).await?,
             Kind::Template => self.check_template(name, &new.version, &bytes).await?,
