@@ -4,7 +4,7 @@
 //! the search cursor. Pure functions; the adapters call them inside the
 //! transaction that writes the version row.
 
-use crate::{Error, Result, Version};
+use crate::{Error, Package, Result, SearchPage, Sort, Version};
 use std::cmp::Ordering;
 
 /// Semver precedence of two version strings (`1.10.0` after `1.9.0`, a
@@ -128,6 +128,18 @@ pub enum Cursor {
 }
 
 impl Cursor {
+    /// The cursor of a package read in `sort` order: its exact-name flag and
+    /// rank count in relevance order only.
+    pub fn of(sort: Sort, exact: bool, rank: f64, installs: u64, id: i64) -> Self {
+        match sort {
+            Sort::Relevance => Self::Relevance { exact, rank, id },
+            Sort::Installs => Self::Installs {
+                installs: i64::try_from(installs).unwrap_or(i64::MAX),
+                id,
+            },
+        }
+    }
+
     /// The opaque text handed to the client.
     pub fn encode(&self) -> String {
         match *self {
@@ -161,6 +173,24 @@ impl Cursor {
             }),
             _ => Err(bad()),
         }
+    }
+}
+
+/// The page of an adapter's query that read up to `limit + 1` packages in
+/// order, each with its cursor: the first `limit`, and the next page's
+/// cursor when there was one more.
+pub fn page(mut found: Vec<(Package, Cursor)>, limit: u32) -> SearchPage {
+    let limit = limit as usize;
+    let more = found.len() > limit;
+    found.truncate(limit);
+    let next = if more {
+        found.last().map(|(_, c)| c.encode())
+    } else {
+        None
+    };
+    SearchPage {
+        items: found.into_iter().map(|(p, _)| p).collect(),
+        next,
     }
 }
 

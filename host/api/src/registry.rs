@@ -96,16 +96,14 @@ fn publisher(p: r::Publisher, keys: Vec<r::PublisherKey>) -> m::Publisher {
     }
 }
 
-/// An install as the tenant sees it, with the takedown of the version it
+/// The takedowns by digest, read once for the installs of an answer.
+type Takedowns = std::collections::HashMap<String, r::Takedown>;
+
+/// An install as the tenant sees it, with the takedown of the artifact it
 /// runs, if any.
-async fn install(state: &AppState, i: r::Install) -> ApiResult<m::Install> {
-    let taken_down = state
-        .app
-        .takedown_of(&i.digest)
-        .await?
-        .as_ref()
-        .map(takedown);
-    Ok(m::Install {
+fn install(down: &Takedowns, i: r::Install) -> m::Install {
+    let taken_down = down.get(&i.digest).map(takedown);
+    m::Install {
         package: format!("{}/{}", i.publisher, i.name),
         digest: digest(&i.digest),
         consent_digest: digest(&i.consent_digest),
@@ -122,7 +120,7 @@ async fn install(state: &AppState, i: r::Install) -> ApiResult<m::Install> {
         consented_by: i.consented_by,
         consented_at: i.consented_at,
         created_at: i.created_at,
-    })
+    }
 }
 
 pub async fn create_publisher(
@@ -332,17 +330,22 @@ pub async fn create_install(
         consent: new.consent,
     };
     let i = state.app.install(&caller, req).await?;
-    Ok((StatusCode::CREATED, Json(install(&state, i).await?)))
+    let down = state.app.takedowns().await?;
+    Ok((StatusCode::CREATED, Json(install(&down, i))))
 }
 
 pub async fn list_installs(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<List<m::Install>>> {
-    let mut items = Vec::new();
-    for i in state.app.list_installs(&caller).await? {
-        items.push(install(&state, i).await?);
-    }
+    let down = state.app.takedowns().await?;
+    let items: Vec<m::Install> = state
+        .app
+        .list_installs(&caller)
+        .await?
+        .into_iter()
+        .map(|i| install(&down, i))
+        .collect();
     Ok(Json(items.into()))
 }
 
@@ -352,7 +355,8 @@ pub async fn get_install(
     P(id): P<String>,
 ) -> ApiResult<Json<m::Install>> {
     let i = state.app.get_install(&caller, &id).await?;
-    Ok(Json(install(&state, i).await?))
+    let down = state.app.takedowns().await?;
+    Ok(Json(install(&down, i)))
 }
 
 pub async fn upgrade_install(
@@ -365,11 +369,12 @@ pub async fn upgrade_install(
         .app
         .upgrade_install(&caller, &id, u.version.as_deref(), u.consent.as_deref())
         .await?;
+    let down = state.app.takedowns().await?;
     Ok(match done {
         weft_app::registry::Upgraded::Applied(i) => (
             StatusCode::OK,
             Json(m::Upgraded {
-                install: install(&state, i).await?,
+                install: install(&down, i),
                 applied: true,
                 widening: Vec::new(),
             }),
@@ -377,7 +382,7 @@ pub async fn upgrade_install(
         weft_app::registry::Upgraded::Held(i, widening) => (
             StatusCode::ACCEPTED,
             Json(m::Upgraded {
-                install: install(&state, i).await?,
+                install: install(&down, i),
                 applied: false,
                 widening,
             }),

@@ -176,29 +176,14 @@ pub(crate) async fn search(pg: &Postgres, q: &SearchQuery) -> Result<SearchPage>
     for row in &rows {
         let p = package(row)?;
         let id: i64 = row.try_get("id").map_err(unavailable)?;
-        let cursor = if sort == Sort::Relevance {
+        let (exact, rank) = if sort == Sort::Relevance {
             let exact: i32 = row.try_get("exact").map_err(unavailable)?;
-            let rank: f64 = row.try_get("rank").map_err(unavailable)?;
-            Cursor::Relevance {
-                exact: exact != 0,
-                rank,
-                id,
-            }
+            (exact != 0, row.try_get("rank").map_err(unavailable)?)
         } else {
-            let installs = i64::try_from(p.installs).unwrap_or(i64::MAX);
-            Cursor::Installs { installs, id }
+            (false, 0.0)
         };
+        let cursor = Cursor::of(sort, exact, rank, p.installs, id);
         found.push((p, cursor));
     }
-    let more = found.len() > limit as usize;
-    found.truncate(limit as usize);
-    let next = if more {
-        found.last().map(|(_, c)| c.encode())
-    } else {
-        None
-    };
-    Ok(SearchPage {
-        items: found.into_iter().map(|(p, _)| p).collect(),
-        next,
-    })
+    Ok(index::page(found, limit))
 }

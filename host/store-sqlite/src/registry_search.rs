@@ -157,31 +157,16 @@ pub(crate) async fn search(s: &Sqlite, q: &SearchQuery) -> Result<SearchPage> {
         while let Some(row) = rows.next().map_err(db)? {
             let p = package(row)?;
             let id: i64 = row.get("id").map_err(db)?;
-            let cursor = if sort == Sort::Relevance {
+            let (exact, rank) = if sort == Sort::Relevance {
                 let exact: i64 = row.get("exact").map_err(db)?;
-                let rank: f64 = row.get("rank").map_err(db)?;
-                Cursor::Relevance {
-                    exact: exact != 0,
-                    rank,
-                    id,
-                }
+                (exact != 0, row.get("rank").map_err(db)?)
             } else {
-                let installs = i64::try_from(p.installs).unwrap_or(i64::MAX);
-                Cursor::Installs { installs, id }
+                (false, 0.0)
             };
+            let cursor = Cursor::of(sort, exact, rank, p.installs, id);
             found.push((p, cursor));
         }
-        let more = found.len() > limit as usize;
-        found.truncate(limit as usize);
-        let next = if more {
-            found.last().map(|(_, c)| c.encode())
-        } else {
-            None
-        };
-        Ok(SearchPage {
-            items: found.into_iter().map(|(p, _)| p).collect(),
-            next,
-        })
+        Ok(index::page(found, limit))
     })
     .await
 }

@@ -16,8 +16,9 @@ use weft_types::Manifest;
 #[derive(Default)]
 pub struct Connectors {
     by_name: RwLock<BTreeMap<String, Entry>>,
-    /// Installed artifacts that verified, by digest (64 hex).
-    verified: RwLock<HashMap<String, Arc<Plugin>>>,
+    /// Installed artifacts that verified, by digest (64 hex), with the
+    /// digest of the disclosure derived from them.
+    verified: RwLock<HashMap<String, (Arc<Plugin>, String)>>,
     /// Taken-down digests (64 hex) and why: nothing runs them.
     denied: RwLock<HashMap<String, Takedown>>,
 }
@@ -92,8 +93,9 @@ impl Connectors {
             .collect()
     }
 
-    /// An installed artifact verified earlier, by digest (64 hex).
-    pub fn verified(&self, digest: &str) -> Option<Arc<Plugin>> {
+    /// An installed artifact verified earlier, by digest (64 hex), with its
+    /// disclosure's digest.
+    pub fn verified(&self, digest: &str) -> Option<(Arc<Plugin>, String)> {
         self.verified
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -102,12 +104,13 @@ impl Connectors {
     }
 
     /// Keeps an installed artifact that verified (its digest recomputed, its
-    /// signature checked), under its digest (64 hex).
-    pub(crate) fn keep_verified(&self, digest: &str, plugin: Arc<Plugin>) {
+    /// signature checked), under its digest (64 hex), with the digest of
+    /// the disclosure derived from it.
+    pub(crate) fn keep_verified(&self, digest: &str, plugin: Arc<Plugin>, disclosure: String) {
         self.verified
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(digest.to_owned(), plugin);
+            .insert(digest.to_owned(), (plugin, disclosure));
     }
 
     /// Denies a digest (64 hex) at once: steps resolving to it fail

@@ -69,21 +69,15 @@ impl Handle {
         let digest = format!("sha256:{}", install.digest);
         self.refuse_denied(&digest, || format!("connector `{name}` ({source})"))?;
         let plugin = match self.connectors().verified(&install.digest) {
-            Some(p) => {
-                // Verified once per process, for whichever tenant loaded it
-                // first: this install's consent is checked every time.
-                let imports: Vec<String> =
-                    p.shape().imports.iter().map(|i| i.name.clone()).collect();
-                let disclosure = weft_registry::Disclosure::derive(&imports, p.manifest());
-                if disclosure.digest() != install.consent_digest {
-                    let why = format!(
-                        "{source} discloses sha256:{}, but the tenant consented to sha256:{}",
-                        disclosure.digest(),
-                        install.consent_digest
-                    );
-                    return Err(self.mismatch(&install, why));
-                }
-                p
+            // Verified once per process, for whichever tenant loaded it
+            // first: this install's consent is checked every time.
+            Some((p, disclosure)) if disclosure == install.consent_digest => p,
+            Some((_, disclosure)) => {
+                let why = format!(
+                    "{source} discloses sha256:{disclosure}, but the tenant consented to sha256:{}",
+                    install.consent_digest
+                );
+                return Err(self.mismatch(&install, why));
             }
             None => self.fetch_verified(&install).await?,
         };
@@ -300,7 +294,7 @@ impl Handle {
         }
         tracing::info!(plugin.name = %name, plugin.digest = %plugin.digest(), source = %what, "installed connector verified and loaded");
         self.connectors()
-            .keep_verified(&install.digest, plugin.clone());
+            .keep_verified(&install.digest, plugin.clone(), disclosure.digest());
         Ok(plugin)
     }
 

@@ -44,22 +44,28 @@ fn consent_error(code: &'static str, message: String, version: &Version) -> Erro
 }
 
 impl App {
-    /// The takedown of an artifact (64 hex), under whichever version or
-    /// package it was taken down.
+    /// Every taken-down artifact (64 hex) with its takedown, under whichever
+    /// version or package it was taken down (one read: a few rows).
     ///
     /// # Errors
     /// Store failures.
-    pub async fn takedown_of(&self, digest: &str) -> Result<Option<weft_registry::Takedown>> {
-        let all = self.registry()?.store.taken_down().await?;
-        Ok(all.into_iter().find(|(d, _)| d == digest).map(|(_, t)| t))
+    pub async fn takedowns(
+        &self,
+    ) -> Result<std::collections::HashMap<String, weft_registry::Takedown>> {
+        Ok(self
+            .registry()?
+            .store
+            .taken_down()
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// Refuses a version whose artifact was taken down under any version or
     /// package (the same bytes published again are still taken down).
     pub(crate) async fn refuse_taken_down(&self, v: &Version) -> Result<()> {
-        let all = self.registry()?.store.taken_down().await?;
-        match all.iter().find(|(d, _)| *d == v.digest) {
-            Some((_, t)) => Err(Error::Conflict(format!(
+        match self.takedowns().await?.get(&v.digest) {
+            Some(t) => Err(Error::Conflict(format!(
                 "{}/{}@{} runs an artifact that was taken down (sha256:{}): {}",
                 v.publisher, v.name, v.version, v.digest, t.reason
             ))),
@@ -111,13 +117,8 @@ impl App {
             return Err(Error::NotFound("package"));
         }
         // Bytes taken down under any version or package are not candidates.
-        let down: std::collections::HashSet<String> = store
-            .taken_down()
-            .await?
-            .into_iter()
-            .map(|(d, _)| d)
-            .collect();
-        versions.retain(|v| !down.contains(&v.digest));
+        let down = self.takedowns().await?;
+        versions.retain(|v| !down.contains_key(&v.digest));
         let picked = match pin {
             Some(pin) => weft_registry::pin::resolve(pin, &versions),
             // A release before a higher pre-release, as search shows.
