@@ -3,27 +3,40 @@
 
 use crate::{App, Error, Result};
 use weft_types::Role;
+use weft_types::scope::Scope;
 
-/// The authenticated caller of a use case.
+/// The authenticated caller of a tenant use case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// The tenant every id in the call is looked up in.
     pub tenant_id: String,
-    /// The API key used (the audit actor), or a name such as `cli` for local use.
+    /// The API key used (the audit actor), a user's id for a session, or a
+    /// name such as `cli` for local use.
     pub key_id: String,
     /// What the caller may do.
     pub role: Role,
+    /// The user behind a browser session (`usr_…`); `None` for an API key.
+    pub user_id: Option<String>,
+    /// The key's scopes, narrower than its role; `None`: the whole role.
+    pub scopes: Option<Vec<Scope>>,
 }
 
 impl Actor {
+    /// A caller with the whole of `role` (no scopes, no user).
+    pub fn new(tenant_id: impl Into<String>, key_id: impl Into<String>, role: Role) -> Self {
+        Self {
+            tenant_id: tenant_id.into(),
+            key_id: key_id.into(),
+            role,
+            user_id: None,
+            scopes: None,
+        }
+    }
+
     /// The tenant's owner acting through the local command line (`weft run`):
     /// no API key, audited as `actor`.
     pub fn local(tenant_id: impl Into<String>, actor: &str) -> Self {
-        Self {
-            tenant_id: tenant_id.into(),
-            key_id: actor.to_owned(),
-            role: Role::Owner,
-        }
+        Self::new(tenant_id, actor, Role::Owner)
     }
 
     /// Refuses unless the caller's role is at least `role`.
@@ -57,11 +70,7 @@ impl App {
         if key.revoked_at.is_some() || !weft_vault::apikey::verify(secret, &key.hash) {
             return Err(Error::Unauthenticated);
         }
-        Ok(Actor {
-            tenant_id: key.tenant_id,
-            key_id: key.id,
-            role: key.role,
-        })
+        Ok(Actor::new(key.tenant_id, key.id, key.role))
     }
 }
 
@@ -71,11 +80,7 @@ mod tests {
 
     #[test]
     fn roles_are_ordered() {
-        let viewer = Actor {
-            tenant_id: "ten_1".into(),
-            key_id: "key_1".into(),
-            role: Role::Viewer,
-        };
+        let viewer = Actor::new("ten_1", "key_1", Role::Viewer);
         assert!(viewer.require(Role::Viewer).is_ok());
         assert!(matches!(
             viewer.require(Role::Admin),

@@ -14,6 +14,7 @@
 //!   and the webhook [`Response`] a run gives.
 //! - [`tenant`]: tenants, API keys, workflows and versions, credentials (and their
 //!   [`Injection`]), schedules.
+//! - [`scope`]: what an API key may do, narrower than its role ([`scope::Scope`]).
 //! - [`webhook`]: signed webhooks and delivery-id dedupe ([`WebhookSignature`],
 //!   [`WebhookDedupe`]) and why a signature check fails ([`SignatureFailure`]).
 //!
@@ -32,6 +33,7 @@ pub mod log;
 pub mod millis;
 pub mod plugin;
 pub mod run;
+pub mod scope;
 pub mod tenant;
 pub mod webhook;
 pub mod workflow;

@@ -43,11 +43,7 @@ impl App {
     ) -> Result<usize> {
         let r = self.registry()?.clone();
         let operator_tenant = self.operator_tenant().await?;
-        let operator = Actor {
-            tenant_id: operator_tenant.clone(),
-            key_id: "weft".into(),
-            role: Role::Owner,
-        };
+        let operator = Actor::new(operator_tenant.clone(), "weft", Role::Owner);
         if r.store.get_publisher(FIRST_PARTY).await?.is_none() {
             let p = Publisher {
                 name: FIRST_PARTY.into(),

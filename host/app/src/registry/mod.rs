@@ -480,11 +480,7 @@ impl App {
         let target = format!("{publisher}/{name}@{version}");
         self.audit(actor, "version.takedown", &target).await?;
         for install in store.installs_of_digest(&v.digest).await? {
-            let affected = Actor {
-                tenant_id: install.tenant_id.clone(),
-                key_id: actor.key_id.clone(),
-                role: Role::Owner,
-            };
+            let affected = Actor::new(install.tenant_id.clone(), actor.key_id.clone(), Role::Owner);
             self.audit(
                 &affected,
                 "version.takedown",
