@@ -181,9 +181,11 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     for s in &c.steps {
         upsert_step(tx, s).await?;
     }
+    let usage = crate::usage::count(tx, c).await?;
     for a in &c.attempts {
         upsert_attempt(tx, a).await?;
     }
+    crate::usage::write(tx, &usage).await?;
     if let Some(a) = &c.schedule {
         advance(tx, a).await?;
     }

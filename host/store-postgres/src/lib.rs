@@ -51,6 +51,7 @@ mod registry_uploads;
 mod row;
 mod store;
 mod tls;
+mod usage;
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

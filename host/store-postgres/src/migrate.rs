@@ -37,6 +37,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attempt_digest",
         include_str!("../../../migrations/postgres/0006_attempt_digest.sql"),
     ),
+    (
+        10,
+        "usage",
+        include_str!("../../../migrations/postgres/0010_usage.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -70,6 +70,7 @@ mod runs_read;
 mod state;
 mod store;
 mod tenants;
+mod usage;
 mod workflows;
 
 pub use options::Options;

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attempt digest",
         include_str!("../../../migrations/sqlite/0007_attempt_digest.sql"),
     ),
+    (
+        11,
+        "usage",
+        include_str!("../../../migrations/sqlite/0011_usage.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

@@ -123,6 +123,10 @@ struct Encoded {
     schedule: Option<ScheduleAdvance>,
     outbox: Vec<OutboxEntry>,
     delivery: Option<Delivery>,
+    /// The runs it inserts, counted; its finished attempts, counted in the
+    /// transaction if not stored finished yet.
+    usage: weft_store::usage::Increments,
+    finishing: Vec<crate::usage::Finishing>,
 }
 
 /// One transaction: conditional run updates, run inserts, step and attempt
@@ -167,6 +171,8 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
         schedule: c.schedule.clone(),
         outbox: c.outbox.clone(),
         delivery: c.delivery.clone(),
+        usage: weft_store::usage::Increments::runs(c),
+        finishing: crate::usage::finishing(c),
     };
     s.write(move |conn| immediate(conn, |tx| apply(tx, &encoded)))
         .await
@@ -186,9 +192,12 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
     for st in &c.steps {
         upsert_step(conn, st)?;
     }
+    let mut usage = c.usage.clone();
+    crate::usage::count_attempts(conn, &c.finishing, &mut usage)?;
     for a in &c.attempts {
         upsert_attempt(conn, a)?;
     }
+    crate::usage::write(conn, &usage)?;
     if let Some(adv) = &c.schedule {
         advance(conn, adv)?;
     }

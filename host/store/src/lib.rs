@@ -23,6 +23,7 @@
 pub mod conformance;
 pub mod memory;
 mod port;
+pub mod usage;
 
 pub use port::{
     AuditEntry, Commit, Delivery, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance, Store,

@@ -19,6 +19,7 @@ mod logs;
 mod outbox;
 mod reads;
 mod state;
+mod usage;
 mod tenants;
 mod values;
 mod workflows;
@@ -32,6 +33,7 @@ pub use logs::*;
 pub use outbox::*;
 pub use reads::*;
 pub use state::*;
+pub use usage::*;
 pub use tenants::*;
 pub use values::*;
 pub use workflows::*;
@@ -276,6 +278,9 @@ macro_rules! conformance_tests {
             attempt_logs_round_trip,
             attempt_digest_round_trip,
             ping_answers,
+            usage_counts_runs_and_finished_attempts,
+            usage_retried_commit_does_not_count_twice,
+            usage_failed_commit_counts_nothing,
             outbox_written_with_the_commit,
             outbox_claim_oldest_first_and_leased,
             outbox_delete_and_oldest,

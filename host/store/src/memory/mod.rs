@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 mod runs;
+mod usage;
 
 use weft_types::{
     ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
@@ -32,6 +33,8 @@ struct Inner {
     outbox: BTreeMap<(i64, String), (OutboxEntry, i64)>,
     /// Webhook deliveries by (tenant, workflow, delivery id).
     deliveries: BTreeMap<Key3, crate::Delivery>,
+    /// Usage counters by (tenant, day, workflow, counter).
+    usage: BTreeMap<(String, String, String, String), i64>,
 }
 
 /// The in-memory store.

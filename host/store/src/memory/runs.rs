@@ -49,6 +49,8 @@ impl Inner {
             );
             self.deliveries.insert(key, d.clone());
         }
+        let usage = self.usage_of(c);
+        self.count(usage);
         for (run, _) in &c.runs {
             self.runs.insert(k2(&run.tenant_id, &run.id), run.clone());
         }

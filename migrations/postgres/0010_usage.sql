@@ -1,0 +1,16 @@
+-- Usage counters (docs/TENANCY.md, section 5), written by the commit that
+-- records the journal rows they are derived from. `day` is the UTC day
+-- `YYYY-MM-DD`; `peak_memory_bytes` holds a maximum, the others sums. Kept
+-- when runs are pruned (they are small). The key serves the reports and the
+-- quota check (one tenant, a range of days).
+CREATE TABLE usage (
+    tenant_id   TEXT COLLATE "C" NOT NULL,
+    day         TEXT COLLATE "C" NOT NULL,
+    workflow_id TEXT COLLATE "C" NOT NULL,
+    counter     TEXT COLLATE "C" NOT NULL,
+    value       BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, day, workflow_id, counter)
+);
+
+-- The operator's report reads all tenants by day.
+CREATE INDEX usage_by_day ON usage (day);
