@@ -87,6 +87,8 @@ impl Tenants {
             id,
             name: name.to_owned(),
             created_at: now_ms(),
+            state: weft_types::TenantState::Active,
+            limits: weft_types::TenantLimits::default(),
         };
         self.store.create_tenant(&tenant).await?;
         Ok(tenant)

@@ -44,6 +44,7 @@ mod blobs;
 mod commit;
 mod deliveries;
 mod migrate;
+mod operators;
 mod registry;
 mod registry_installs;
 mod registry_search;

@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0006_attempt_digest.sql"),
     ),
     (
+        7,
+        "operators",
+        include_str!("../../../migrations/postgres/0007_operators.sql"),
+    ),
+    (
         10,
         "usage",
         include_str!("../../../migrations/postgres/0010_usage.sql"),

@@ -128,7 +128,7 @@ fn missed(table: &str, s: &str) -> Result<Missed> {
     }
 }
 
-pub(crate) const TENANT: &str = "id, name, wrapped_key, created_at";
+pub(crate) const TENANT: &str = "id, name, wrapped_key, created_at, state, limits";
 pub(crate) fn tenant(r: &PgRow) -> Result<Tenant> {
     let c = Cols::new(r, "tenants");
     Ok(Tenant {
@@ -136,6 +136,8 @@ pub(crate) fn tenant(r: &PgRow) -> Result<Tenant> {
         name: c.get("name")?,
         wrapped_key: c.get("wrapped_key")?,
         created_at: c.get("created_at")?,
+        state: c.json_as("state")?,
+        limits: c.json_as("limits")?,
     })
 }
 

@@ -61,13 +61,20 @@ impl Postgres {
 #[async_trait]
 impl Store for Postgres {
     async fn create_tenant(&self, t: &Tenant) -> Result<()> {
+        let state = serde_json::to_string(&t.state)
+            .map_err(|e| Error::Unavailable(format!("tenants.state: {e}")))?;
+        let limits = serde_json::to_string(&t.limits)
+            .map_err(|e| Error::Unavailable(format!("tenants.limits: {e}")))?;
         sqlx::query(
-            "INSERT INTO tenants (id, name, wrapped_key, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO tenants (id, name, wrapped_key, created_at, state, limits) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&t.id)
         .bind(&t.name)
         .bind(&t.wrapped_key)
         .bind(t.created_at)
+        .bind(state)
+        .bind(limits)
         .execute(&self.pool)
         .await
         .map_err(write_error("tenant", || format!("tenant {} exists", t.id)))?;

@@ -58,6 +58,7 @@ mod credentials;
 mod deliveries;
 mod error;
 mod migrate;
+mod operators;
 mod options;
 mod outbox;
 mod registry;

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0007_attempt_digest.sql"),
     ),
     (
+        8,
+        "operators",
+        include_str!("../../../migrations/sqlite/0008_operators.sql"),
+    ),
+    (
         11,
         "usage",
         include_str!("../../../migrations/sqlite/0011_usage.sql"),

@@ -13,6 +13,13 @@ macro_rules! key_cols {
     };
 }
 
+/// The columns of `tenants`.
+macro_rules! tenant_cols {
+    () => {
+        "id, name, wrapped_key, created_at, state, limits"
+    };
+}
+
 fn tenant(row: &Row<'_>) -> Result<Tenant> {
     let c = Cols::new(row, "tenants");
     Ok(Tenant {
@@ -20,6 +27,8 @@ fn tenant(row: &Row<'_>) -> Result<Tenant> {
         name: c.get("name")?,
         wrapped_key: c.get("wrapped_key")?,
         created_at: c.get("created_at")?,
+        state: c.json("state")?,
+        limits: c.json("limits")?,
     })
 }
 
@@ -38,13 +47,16 @@ fn api_key(row: &Row<'_>) -> Result<ApiKey> {
 }
 
 pub(crate) async fn create_tenant(s: &Sqlite, t: &Tenant) -> Result<()> {
-    const SQL: &str = "INSERT INTO tenants (id, name, wrapped_key, created_at) VALUES (?, ?, ?, ?)";
+    const SQL: &str = "INSERT INTO tenants (id, name, wrapped_key, created_at, state, limits) \
+        VALUES (?, ?, ?, ?, ?, ?)";
     let t = t.clone();
+    let state = crate::row::json("tenants", "state", &t.state)?;
+    let limits = crate::row::json("tenants", "limits", &t.limits)?;
     s.write(move |conn| {
         execute(
             conn,
             SQL,
-            params![t.id, t.name, t.wrapped_key, t.created_at],
+            params![t.id, t.name, t.wrapped_key, t.created_at, state, limits],
         )
         .map_err(db)?;
         Ok(())
@@ -53,15 +65,14 @@ pub(crate) async fn create_tenant(s: &Sqlite, t: &Tenant) -> Result<()> {
 }
 
 pub(crate) async fn get_tenant(s: &Sqlite, id: &str) -> Result<Option<Tenant>> {
-    const SQL: &str = "SELECT id, name, wrapped_key, created_at FROM tenants WHERE id = ?";
+    const SQL: &str = concat!("SELECT ", tenant_cols!(), " FROM tenants WHERE id = ?");
     let id = id.to_owned();
     s.read(move |conn| optional(conn, SQL, params![id], tenant))
         .await
 }
 
 pub(crate) async fn list_tenants(s: &Sqlite) -> Result<Vec<Tenant>> {
-    const SQL: &str =
-        "SELECT id, name, wrapped_key, created_at FROM tenants ORDER BY created_at, id";
+    const SQL: &str = concat!("SELECT ", tenant_cols!(), " FROM tenants ORDER BY created_at, id");
     s.read(|conn| all(conn, SQL, [], tenant)).await
 }
 

@@ -60,6 +60,8 @@ async fn data_survives_close_and_reopen() {
         name: "A".into(),
         wrapped_key: vec![1, 2, 3],
         created_at: 5,
+        state: weft_types::TenantState::Active,
+        limits: weft_types::TenantLimits::default(),
     };
     let workflow = Workflow {
         tenant_id: "ten_a".into(),

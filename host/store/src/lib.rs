@@ -22,6 +22,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod memory;
+pub mod ops;
 mod port;
 pub mod usage;
 

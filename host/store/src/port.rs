@@ -153,7 +153,7 @@ pub struct AuditEntry {
 
 /// The store port. Object-safe: the composition root holds an `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static + crate::usage::UsageStore {
+pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::OpsStore {
     // ---- tenants and API keys
 
     /// Creates a tenant. # Errors: `Duplicate` when the id exists.

@@ -31,6 +31,7 @@ pub mod failure;
 pub mod host;
 pub mod log;
 pub mod millis;
+pub mod ops;
 pub mod plugin;
 pub mod run;
 pub mod scope;
@@ -42,6 +43,7 @@ pub use context::StepContext;
 pub use failure::{ErrorKind, Failure, Reason, RunFailure};
 pub use host::HostPattern;
 pub use log::LogRecord;
+pub use ops::{OperatorKey, Quotas, TenantLimits, TenantState};
 pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
 pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{

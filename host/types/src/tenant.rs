@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::str::FromStr;
 
 /// A tenant: everything else belongs to one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
     /// `ten_…`.
     pub id: String,
@@ -17,6 +17,12 @@ pub struct Tenant {
     pub wrapped_key: Vec<u8>,
     /// When it was created.
     pub created_at: i64,
+    /// Active, suspended or deleting (the operator's).
+    #[serde(default)]
+    pub state: crate::TenantState,
+    /// The operator's overrides of the deployment's limits.
+    #[serde(default)]
+    pub limits: crate::TenantLimits,
 }
 
 /// What an API key may do.

@@ -16,6 +16,7 @@ mod credentials;
 mod deliveries;
 mod isolation;
 mod logs;
+mod ops;
 mod outbox;
 mod reads;
 mod state;
@@ -30,6 +31,7 @@ pub use credentials::*;
 pub use deliveries::*;
 pub use isolation::*;
 pub use logs::*;
+pub use ops::*;
 pub use outbox::*;
 pub use reads::*;
 pub use state::*;
@@ -65,6 +67,8 @@ fn tenant(id: &str, created_at: i64) -> Tenant {
         name: format!("Tenant {id}"),
         wrapped_key: vec![0, 1, 2, 254, 255],
         created_at,
+        state: weft_types::TenantState::Active,
+        limits: weft_types::TenantLimits::default(),
     }
 }
 
@@ -288,6 +292,10 @@ macro_rules! conformance_tests {
             deliveries_one_run_per_id,
             deliveries_expire_and_prune,
             deliveries_concurrent_one_wins,
+            operator_keys_create_find_revoke,
+            tenant_state_and_limits_round_trip,
+            erase_tenant_in_batches,
+            prune_runs_and_audit,
         );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {

@@ -5,6 +5,7 @@ use crate::{AuditEntry, Commit, Error, OutboxEntry, Page, Result, RunFilter, Run
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+mod ops;
 mod runs;
 mod usage;
 
@@ -33,6 +34,10 @@ struct Inner {
     outbox: BTreeMap<(i64, String), (OutboxEntry, i64)>,
     /// Webhook deliveries by (tenant, workflow, delivery id).
     deliveries: BTreeMap<Key3, crate::Delivery>,
+    /// Operator keys by id.
+    operator_keys: BTreeMap<String, weft_types::OperatorKey>,
+    /// The operator audit log, in insertion order.
+    operator_audit: Vec<AuditEntry>,
     /// Usage counters by (tenant, day, workflow, counter).
     usage: BTreeMap<(String, String, String, String), i64>,
 }
