@@ -43,9 +43,24 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/postgres/0007_operators.sql"),
     ),
     (
+        8,
+        "people",
+        include_str!("../../../migrations/postgres/0008_people.sql"),
+    ),
+    (
+        9,
+        "key_scopes",
+        include_str!("../../../migrations/postgres/0009_key_scopes.sql"),
+    ),
+    (
         10,
         "usage",
         include_str!("../../../migrations/postgres/0010_usage.sql"),
+    ),
+    (
+        11,
+        "notifications",
+        include_str!("../../../migrations/postgres/0011_notifications.sql"),
     ),
 ];
 

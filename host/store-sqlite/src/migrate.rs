@@ -55,9 +55,24 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0008_operators.sql"),
     ),
     (
+        9,
+        "people",
+        include_str!("../../../migrations/sqlite/0009_people.sql"),
+    ),
+    (
+        10,
+        "key scopes",
+        include_str!("../../../migrations/sqlite/0010_key_scopes.sql"),
+    ),
+    (
         11,
         "usage",
         include_str!("../../../migrations/sqlite/0011_usage.sql"),
+    ),
+    (
+        12,
+        "notifications",
+        include_str!("../../../migrations/sqlite/0012_notifications.sql"),
     ),
 ];
 

@@ -22,9 +22,14 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod memory;
+pub mod notifications;
 pub mod ops;
+pub mod people;
 mod port;
 pub mod usage;
+
+/// How stale a key's `last_used_at` may be before a call writes it again.
+pub const KEY_TOUCH_MS: i64 = 60_000;
 
 pub use port::{
     AuditEntry, Commit, Delivery, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance, Store,

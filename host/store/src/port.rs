@@ -153,7 +153,10 @@ pub struct AuditEntry {
 
 /// The store port. Object-safe: the composition root holds an `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::OpsStore {
+pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::OpsStore
+    + crate::notifications::NotificationStore
+    + crate::people::PeopleStore
+{
     // ---- tenants and API keys
 
     /// Creates a tenant. # Errors: `Duplicate` when the id exists.
@@ -170,6 +173,10 @@ pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::
     async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>>;
     /// Revokes a key at `at`. # Errors: `NotFound`.
     async fn revoke_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()>;
+    /// Records that a key was used at `at`, unless it was recorded within
+    /// [`KEY_TOUCH_MS`](crate::KEY_TOUCH_MS) before (so a busy key costs one
+    /// write a minute, not one per call). An unknown key is ignored.
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()>;
 
     // ---- workflows
 

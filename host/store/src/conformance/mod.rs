@@ -16,8 +16,10 @@ mod credentials;
 mod deliveries;
 mod isolation;
 mod logs;
+mod notifications;
 mod ops;
 mod outbox;
+mod people;
 mod reads;
 mod state;
 mod usage;
@@ -31,8 +33,10 @@ pub use credentials::*;
 pub use deliveries::*;
 pub use isolation::*;
 pub use logs::*;
+pub use notifications::*;
 pub use ops::*;
 pub use outbox::*;
+pub use people::*;
 pub use reads::*;
 pub use state::*;
 pub use usage::*;
@@ -82,6 +86,9 @@ fn api_key(tenant: &str, id: &str, prefix: &str, created_at: i64) -> ApiKey {
         name: format!("key {id}"),
         created_at,
         revoked_at: None,
+        scopes: None,
+        expires_at: None,
+        last_used_at: None,
     }
 }
 
@@ -248,6 +255,7 @@ macro_rules! conformance_tests {
             tenants_create_get_list,
             api_keys_by_prefix_unique,
             api_keys_list_and_revoke,
+            api_keys_scopes_expiry_and_last_use,
             workflows_create_and_find,
             workflows_list_pages_newest_first,
             add_version_checks_version,
@@ -285,6 +293,11 @@ macro_rules! conformance_tests {
             usage_counts_runs_and_finished_attempts,
             usage_retried_commit_does_not_count_twice,
             usage_failed_commit_counts_nothing,
+            people_users_passwords_totp,
+            people_memberships_revoke_sessions,
+            people_sessions_rotate_touch_revoke,
+            people_links_single_use_and_expiring,
+            people_login_failures_and_creators,
             outbox_written_with_the_commit,
             outbox_claim_oldest_first_and_leased,
             outbox_delete_and_oldest,
@@ -292,6 +305,11 @@ macro_rules! conformance_tests {
             deliveries_one_run_per_id,
             deliveries_expire_and_prune,
             deliveries_concurrent_one_wins,
+            notification_rules_crud_by_tenant,
+            notification_failed_run_delivers_once,
+            notification_waiting_step_delivers,
+            notification_recovered_after_failure_only,
+            notification_claims_and_attempts,
             operator_keys_create_find_revoke,
             tenant_state_and_limits_round_trip,
             erase_tenant_in_batches,

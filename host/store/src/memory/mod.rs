@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 mod ops;
+mod notifications;
+mod people;
 mod runs;
 mod usage;
 
@@ -34,12 +36,18 @@ struct Inner {
     outbox: BTreeMap<(i64, String), (OutboxEntry, i64)>,
     /// Webhook deliveries by (tenant, workflow, delivery id).
     deliveries: BTreeMap<Key3, crate::Delivery>,
+    /// Notification rules by (tenant, id).
+    rules: BTreeMap<Key2, crate::notifications::NotificationRule>,
+    /// Notification deliveries by id: the row and its claimed-until.
+    notifications: BTreeMap<String, (crate::notifications::NotificationDelivery, i64)>,
     /// Operator keys by id.
     operator_keys: BTreeMap<String, weft_types::OperatorKey>,
     /// The operator audit log, in insertion order.
     operator_audit: Vec<AuditEntry>,
     /// Usage counters by (tenant, day, workflow, counter).
     usage: BTreeMap<(String, String, String, String), i64>,
+    /// Users, memberships, links, sessions (`people.rs`).
+    people: people::People,
 }
 
 /// The in-memory store.
@@ -135,6 +143,17 @@ impl Store for Memory {
             }
             _ => Err(Error::NotFound("api key")),
         }
+    }
+
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()> {
+        let mut g = self.lock();
+        if let Some(k) = g.keys.get_mut(id).filter(|k| k.tenant_id == tenant)
+            && k.last_used_at
+                .is_none_or(|t| t <= at.saturating_sub(crate::KEY_TOUCH_MS))
+        {
+            k.last_used_at = Some(at);
+        }
+        Ok(())
     }
 
     async fn create_workflow(&self, workflow: &Workflow, first: &WorkflowVersion) -> Result<()> {
