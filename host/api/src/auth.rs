@@ -5,11 +5,12 @@
 //! table) before any body is read, so a refused caller learns nothing about
 //! what the body should have been. The application checks the role again.
 
-use crate::routes::ROUTES;
+use crate::routes::{ROUTES, ScopeId};
 use crate::{ApiError, AppState};
 use crate::{Bucket, Verdict};
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::request::Parts;
+use std::collections::HashMap;
 use std::ops::Deref;
 use weft_app::Actor;
 use weft_types::Role;
@@ -51,8 +52,62 @@ impl FromRequestParts<AppState> for Caller {
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
         actor.require(least_role(parts.method.as_str(), matched)?)?;
+        if actor.scopes.is_some() {
+            let matched = matched.map(str::to_owned);
+            check_scope(parts, state, &actor, matched.as_deref()).await?;
+        }
         Ok(Self(actor))
     }
+}
+
+/// Holds a scoped key to the scope the route table gives the route
+/// (`docs/TENANCY.md`, section 4), with the route's id taken from the path,
+/// the query, or the run's workflow. A route without a scope takes no
+/// scoped key. Runs after the role check and before any body is read.
+async fn check_scope(
+    parts: &mut Parts,
+    state: &AppState,
+    actor: &Actor,
+    path: Option<&str>,
+) -> Result<(), ApiError> {
+    let method = if parts.method == http::Method::HEAD {
+        "GET"
+    } else {
+        parts.method.as_str()
+    };
+    let scope = ROUTES
+        .iter()
+        .find(|r| Some(r.path) == path && r.method == method)
+        .and_then(|r| r.scope);
+    let Some(scope) = scope else {
+        return Err(weft_app::Error::OutOfScope {
+            needs: "a key without scopes: this route takes none".into(),
+        }
+        .into());
+    };
+    let id = match scope.id {
+        ScopeId::None => None,
+        ScopeId::Path(name) | ScopeId::RunOf(name) => {
+            let params = RawPathParams::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::invalid(e.to_string()))?;
+            let value = params
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned());
+            match (scope.id, value) {
+                (ScopeId::RunOf(_), Some(run)) => state.app.run_workflow_id(actor, &run).await?,
+                (_, value) => value,
+            }
+        }
+        ScopeId::Query(name) => {
+            axum::extract::Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+                .map_err(|e| ApiError::invalid(e.body_text()))?
+                .0
+                .remove(name)
+        }
+    };
+    Ok(actor.require_scope(scope.resource, scope.verb, id.as_deref())?)
 }
 
 /// The least role the route table gives `method` on the matched `path`. HEAD

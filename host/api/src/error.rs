@@ -175,6 +175,11 @@ impl From<weft_app::Error> for ApiError {
         match e {
             A::Unauthenticated => Self::unauthenticated(),
             A::Forbidden { needs } => Self::forbidden(needs.as_str()),
+            A::OutOfScope { needs } => Self::new(
+                StatusCode::FORBIDDEN,
+                "scope",
+                format!("this API key's scopes do not allow this (needs `{needs}`)"),
+            ),
             A::NotFound(what) => Self::not_found(what),
             A::Invalid(m) => Self::invalid(m),
             A::InvalidWorkflow {

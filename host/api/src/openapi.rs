@@ -62,6 +62,9 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
             Content::Text => {
                 resp["content"] = json!({"text/plain": {"schema": {"type": "string"}}})
             }
+            Content::Csv => {
+                resp["content"] = json!({"text/csv": {"schema": {"type": "string"}}})
+            }
             Content::Any => resp["content"] = json!({"*/*": {"schema": {}}}),
             Content::Empty => {}
         }
@@ -87,7 +90,13 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
     }
     let mut description = String::new();
     if let Some(role) = r.role {
-        description = format!("Needs an API key of role `{}` or above.", role.as_str());
+        description = format!("Needs an API key of role `{}` or above", role.as_str());
+        match r.scope {
+            Some(s) => {
+                description += &format!("; a scoped key needs the scope `{}`.", s.pattern());
+            }
+            None => description += "; no scoped key may call it.",
+        }
     }
     let mut op = json!({
         "operationId": r.op,
@@ -111,7 +120,13 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
         op["requestBody"] = json!({"required": body.required, "content": content});
     }
     if r.role.is_some() {
-        op["security"] = json!([{"apiKey": []}]);
+        // OpenAPI 3.1: a non-OAuth scheme's list names roles; here, the
+        // scope a scoped key needs (none: no scoped key may call it).
+        let scopes: Vec<String> = r.scope.iter().map(|s| s.pattern()).collect();
+        op["security"] = json!([{"apiKey": scopes}]);
+        if let Some(s) = r.scope {
+            op["x-weft-scope"] = json!(s.pattern());
+        }
     }
     op
 }
@@ -180,7 +195,9 @@ fn error_description(status: u16) -> &'static str {
             "A malformed body or query (`invalid_request`, naming the parameter or field), or an invalid definition (`invalid_workflow`, with every problem in `details`)."
         }
         401 => "No valid API key (`unauthenticated`).",
-        403 => "The key's role is too low (`forbidden`).",
+        403 => {
+            "The key's role is too low (`forbidden`), or its scopes do not allow this (`scope`)."
+        }
         404 => "Unknown (or another tenant's) id or token (`not_found`).",
         408 => "The body did not all arrive within the request timeout (`request_timeout`).",
         409 => "The state does not allow it (`conflict`).",

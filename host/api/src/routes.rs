@@ -6,6 +6,7 @@
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use weft_model as m;
 use weft_types::Role;
+use weft_types::scope::{Resource, Verb};
 
 /// Writes the schema of a type into a generator (a `$ref` for named types).
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -82,6 +83,47 @@ pub struct Route {
     pub more_errors: &'static [u16],
 }
 
+    /// The scope a scoped API key needs for it (`docs/TENANCY.md`, section
+    /// 4); `None` on a route no scoped key may call.
+    pub scope: Option<RouteScope>,
+}
+
+/// The scope a route needs: a verb on a resource, about the id in `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteScope {
+    /// What the route is about.
+    pub resource: Resource,
+    /// What it does to it.
+    pub verb: Verb,
+    /// Where the id an id-bound scope is compared with comes from.
+    pub id: ScopeId,
+}
+
+/// Where a route's scope id comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeId {
+    /// The route is about no single id (a list, a create): only a scope
+    /// without an id grants it.
+    None,
+    /// This path parameter.
+    Path(&'static str),
+    /// This query parameter, when given (`GET /v1/runs?workflow_id=`).
+    Query(&'static str),
+    /// The workflow of the run whose id is this path parameter: run scopes
+    /// are bound to workflows.
+    RunOf(&'static str),
+}
+
+impl RouteScope {
+    /// The scope as written on a key: `runs:start:{id}`.
+    pub fn pattern(&self) -> String {
+        let base = format!("{}:{}", self.resource.as_str(), self.verb.as_str());
+        match self.id {
+            ScopeId::None => base,
+            ScopeId::Path(p) | ScopeId::Query(p) => format!("{base}[:{{{p}}}]"),
+            ScopeId::RunOf(_) => format!("{base}[:{{the run's workflow id}}]"),
+        }
+    }
 const JSON: &[&str] = &["application/json"];
 const DEFINITION: &[&str] = &["application/json", "application/yaml"];
 
@@ -99,6 +141,7 @@ const fn route(method: &'static str, path: &'static str, op: &'static str) -> Ro
         more_errors: &[],
     }
 }
+        scope: None,
 
 impl Route {
     const fn doc(mut self, tag: &'static str, summary: &'static str) -> Self {
@@ -140,7 +183,21 @@ impl Route {
     }
 
     /// Every error status this route answers with the envelope: 400 for a bad
-    /// body or query; 401, 403 (a role above viewer), 429 (the tenant's API
+    /// The scope a scoped key needs: `verb` on `resource`, any id.
+    const fn scope(mut self, resource: Resource, verb: Verb) -> Self {
+        self.scope = Some(RouteScope {
+            resource,
+            verb,
+            id: ScopeId::None,
+        });
+        self
+    }
+    /// The scope a scoped key needs: `verb` on `resource`, about `id`.
+    const fn scope_on(mut self, resource: Resource, verb: Verb, id: ScopeId) -> Self {
+        self.scope = Some(RouteScope { resource, verb, id });
+        self
+    }
+    /// body or query; 401, 403 (a role too low, or out of a key's scopes), 429 (the tenant's API
     /// rate) with an API key; 404 for an unknown id in the path; 408 for a body
     /// that did not all arrive in time and 413 for one over the limit; 503 when
     /// the store does not answer or the request timeout passed; plus its own.
@@ -149,11 +206,10 @@ impl Route {
         if self.body.is_some() || self.query.is_some() {
             out.push(400);
         }
-        if let Some(role) = self.role {
+        if self.role.is_some() {
+            // 403: a role too low, or a scoped key's scopes (any route).
             out.push(401);
-            if role > Role::Viewer {
-                out.push(403);
-            }
+            out.push(403);
         }
         if self.path.contains('{') {
             out.push(404);
@@ -251,48 +307,58 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(201, "Created.", s::<m::Workflow>)]),
+        .scope(Resource::Workflows, Verb::Write)
     route("GET", "/v1/workflows", "list_workflows")
         .doc("workflows", "List workflows, newest first.")
         .role(Role::Viewer)
         .query(q::<m::PageQuery>)
         .ok(&[json(200, "A page.", s::<m::Page<m::Workflow>>)]),
+        .scope(Resource::Workflows, Verb::Read)
     route("POST", "/v1/workflows/validate", "validate_workflow")
         .doc("workflows", "Validate a definition without storing it; every problem by path (400 `invalid_workflow`).")
         .role(Role::Viewer)
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(200, "Valid.", s::<m::Validation>)]),
+        .scope(Resource::Workflows, Verb::Read)
     route("GET", "/v1/workflows/{id}", "get_workflow")
         .doc("workflows", "A workflow with its current definition.")
         .role(Role::Viewer)
         .ok(&[json(200, "The workflow.", s::<m::Workflow>)]),
     route("PUT", "/v1/workflows/{id}", "update_workflow")
+        .scope_on(Resource::Workflows, Verb::Read, ScopeId::Path("id"))
         .doc("workflows", "Store a new version of the definition (runs keep theirs).")
         .role(Role::Admin)
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(200, "The new version.", s::<m::Workflow>)])
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .also(&[409]),
     route("DELETE", "/v1/workflows/{id}", "delete_workflow")
         .doc("workflows", "Delete a workflow (its runs and versions stay readable).")
         .role(Role::Admin)
         .ok(NO_CONTENT),
     route("GET", "/v1/workflows/{id}/versions/{version}", "get_version")
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .doc("workflows", "One version of a workflow's definition.")
         .role(Role::Viewer)
         .ok(&[json(200, "The version.", s::<m::WorkflowVersion>)]),
     route("POST", "/v1/workflows/{id}/activate", "activate_workflow")
+        .scope_on(Resource::Workflows, Verb::Read, ScopeId::Path("id"))
         .doc("workflows", "Let the webhook and the schedule start runs.")
         .role(Role::Admin)
         .ok(&[json(200, "Active.", s::<m::Workflow>)])
         .also(&[400]),
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
     route("POST", "/v1/workflows/{id}/deactivate", "deactivate_workflow")
         .doc("workflows", "Stop the webhook and the schedule.")
         .role(Role::Admin)
         .ok(&[json(200, "Inactive.", s::<m::Workflow>)]),
     route("POST", "/v1/workflows/{id}/runs", "start_run")
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); with `wait_ms` the answer waits for its response or end.")
         .role(Role::Member)
         .query(q::<m::StartQuery>)
         .opt_body(s::<m::StartRun>)
+        .scope_on(Resource::Runs, Verb::Start, ScopeId::Path("id"))
         .ok(&[json(201, "Started.", s::<m::Run>)])
         .also(&[429]),
     route("GET", "/v1/runs", "list_runs")
@@ -300,93 +366,130 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Viewer)
         .query(q::<m::RunsQuery>)
         .ok(&[json(200, "A page.", s::<m::Page<m::Run>>)]),
+        .scope_on(Resource::Runs, Verb::Read, ScopeId::Query("workflow_id"))
     route("GET", "/v1/runs/{id}", "get_run")
         .doc("runs", "A run with its steps and the attempt journal.")
         .role(Role::Viewer)
         .ok(&[json(200, "The run, with `steps`.", s::<m::Run>)]),
     route("POST", "/v1/runs/{id}/cancel", "cancel_run")
+        .scope_on(Resource::Runs, Verb::Read, ScopeId::RunOf("id"))
         .doc("runs", "Cancel a run and its sub-workflow runs.")
         .role(Role::Member)
         .ok(&[json(200, "Cancelled.", s::<m::Run>)])
         .also(&[409]),
+        .scope_on(Resource::Runs, Verb::Cancel, ScopeId::RunOf("id"))
     route("POST", "/v1/runs/{id}/retry", "retry_run")
         .doc("runs", "New run reusing every result of a finished run; re-executes what failed.")
         .role(Role::Member)
         .ok(&[json(201, "The new run.", s::<m::Run>)])
         .also(&[400, 409]),
+        .scope_on(Resource::Runs, Verb::Start, ScopeId::RunOf("id"))
     route("POST", "/v1/runs/{id}/rerun", "rerun_run")
         .doc("runs", "New run from a top-level step; upstream results are reused.")
         .role(Role::Member)
         .body(s::<m::Rerun>, JSON)
         .ok(&[json(201, "The new run.", s::<m::Run>)])
+        .scope_on(Resource::Runs, Verb::Start, ScopeId::RunOf("id"))
         .also(&[409]),
     route("POST", "/v1/runs/{id}/steps/{key}/resume", "resume_step")
         .doc("runs", "Resume a waiting step (an empty body is `{\"payload\": null}`).")
         .role(Role::Member)
         .opt_body(s::<m::Resume>)
         .ok(&[json(200, "The run.", s::<m::Run>)])
+        .scope_on(Resource::Runs, Verb::Resume, ScopeId::RunOf("id"))
         .also(&[409]),
     route("POST", "/v1/credentials", "create_credential")
         .doc("credentials", "Store a credential (sealed; never returned).")
         .role(Role::Admin)
         .body(s::<m::NewCredential>, JSON)
         .ok(&[json(201, "Stored: its metadata.", s::<m::Credential>)])
+        .scope(Resource::Credentials, Verb::Write)
         .also(&[409]),
     route("GET", "/v1/credentials", "list_credentials")
         .doc("credentials", "Credentials: names and metadata only.")
         .role(Role::Viewer)
         .ok(&[json(200, "Every credential of the tenant.", s::<m::List<m::Credential>>)]),
     route("DELETE", "/v1/credentials/{id}", "delete_credential")
+        .scope(Resource::Credentials, Verb::Read)
         .doc("credentials", "Delete a credential.")
         .role(Role::Admin)
         .ok(NO_CONTENT),
     route("GET", "/v1/connectors", "list_connectors")
+        .scope_on(Resource::Credentials, Verb::Write, ScopeId::Path("id"))
         .doc("connectors", "Connectors with their actions and schemas.")
         .role(Role::Viewer)
         .ok(&[json(200, "Every connector.", s::<m::List<m::Connector>>)]),
     route("POST", "/v1/keys", "create_key")
+        .scope(Resource::Connectors, Verb::Read)
         .doc("keys", "Create an API key (the secret is shown once).")
         .role(Role::Owner)
         .body(s::<m::NewKey>, JSON)
         .ok(&[json(201, "Created, with `secret`.", s::<m::Key>)]),
+        .scope(Resource::Keys, Verb::Write)
     route("GET", "/v1/keys", "list_keys")
         .doc("keys", "API keys: prefixes and metadata.")
         .role(Role::Owner)
         .ok(&[json(200, "Every key of the tenant.", s::<m::List<m::Key>>)]),
     route("DELETE", "/v1/keys/{id}", "revoke_key")
+        .scope(Resource::Keys, Verb::Read)
         .doc("keys", "Revoke an API key at once.")
         .role(Role::Owner)
         .ok(NO_CONTENT),
     route("GET", "/v1/audit", "list_audit")
+        .scope_on(Resource::Keys, Verb::Write, ScopeId::Path("id"))
         .doc("keys", "The tenant's audit log, newest first.")
         .role(Role::Admin)
         .query(q::<m::AuditQuery>)
         .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
+        .scope(Resource::Audit, Verb::Read)
     route("GET", "/v1/dead-letters", "list_dead_letters")
         .doc("operations", "The tenant's dead-lettered step tasks (poison steps), oldest first.")
+    route("GET", "/v1/usage", "get_usage")
+        .doc("usage", "The tenant's usage counters for a range of UTC days (default: this month), by day or by workflow; `Accept: text/csv` answers the CSV export.")
+        .role(Role::Viewer)
+        .scope(Resource::Usage, Verb::Read)
+        .query(q::<m::usage::UsageQuery>)
+        .ok(&[
+            json(200, "The report.", s::<m::usage::UsageReport>),
+        ]),
+    route("GET", "/v1/usage.csv", "get_usage_csv")
+        .doc("usage", "The tenant's usage report as CSV: a header line, one line per day or workflow, then a `total` line.")
+        .role(Role::Viewer)
+        .scope(Resource::Usage, Verb::Read)
+        .query(q::<m::usage::UsageQuery>)
+        .ok(&[Answer {
+            status: 200,
+            description: "CSV (RFC 4180), `text/csv`.",
+            content: Content::Csv,
+        }]),
         .role(Role::Admin)
         .ok(&[json(200, "At most 500.", s::<m::List<m::DeadLetter>>)]),
     route("POST", "/v1/registry/publishers", "create_publisher")
+        .scope(Resource::Audit, Verb::Read)
         .doc("registry", "Create a publisher owned by this tenant (`weft` is reserved).")
         .role(Role::Admin)
         .body(s::<m::registry::NewPublisher>, JSON)
         .ok(&[json(201, "Created.", s::<m::registry::Publisher>)])
+        .scope(Resource::Registry, Verb::Write)
         .also(&[409, 422]),
     route("GET", "/v1/registry/publishers/{name}", "get_publisher")
         .doc("registry", "A publisher and its public keys (publishers are public).")
         .role(Role::Viewer)
         .ok(&[json(200, "The publisher.", s::<m::registry::Publisher>)]),
     route("POST", "/v1/registry/publishers/{name}/keys", "add_publisher_key")
+        .scope(Resource::Registry, Verb::Read)
         .doc("registry", "Add an ed25519 public key to one of this tenant's publishers (another tenant's publisher is not found).")
         .role(Role::Admin)
         .body(s::<m::registry::NewPublisherKey>, JSON)
         .ok(&[json(201, "Added.", s::<m::registry::PublisherKey>)])
+        .scope(Resource::Registry, Verb::Write)
         .also(&[409]),
     route("DELETE", "/v1/registry/publishers/{name}/keys/{key_id}", "revoke_publisher_key")
         .doc("registry", "Revoke a key: versions it signed stay; new signatures by it are refused.")
         .role(Role::Admin)
         .ok(NO_CONTENT),
     route("POST", "/v1/registry/publishers/{name}/verify", "verify_publisher")
+        .scope(Resource::Registry, Verb::Write)
         .doc("registry", "Mark a publisher verified or not (the operator: until issue 13, the owner keys of the first tenant).")
         .role(Role::Owner)
         .body(s::<m::registry::Verify>, JSON)
@@ -396,6 +499,7 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .body(binary, ARTIFACT)
         .ok(&[
+        .scope(Resource::Registry, Verb::Write)
             json(201, "Stored.", s::<m::registry::Blob>),
             json(200, "Stored already.", s::<m::registry::Blob>),
         ])
@@ -405,25 +509,30 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Viewer)
         .query(q::<m::registry::PackageQuery>)
         .ok(&[json(200, "One page.", s::<m::registry::PackagePage>)]),
+        .scope(Resource::Registry, Verb::Read)
     route("GET", "/v1/registry/packages/{publisher}/{name}", "get_package")
         .doc("registry", "A package and all its versions.")
         .role(Role::Viewer)
         .ok(&[json(200, "The package.", s::<m::registry::PackageDetail>)]),
     route("POST", "/v1/registry/packages/{publisher}/{name}/versions", "publish_version")
+        .scope(Resource::Registry, Verb::Read)
         .doc("registry", "Publish a signed version of an uploaded artifact: the signature (R1), the bytes (B1-B3), the world fit with every misfit (R4), `describe`, the name and version, confusable names; the disclosure is derived from the component.")
         .role(Role::Admin)
         .body(s::<m::registry::NewVersion>, JSON)
         .ok(&[json(201, "Published.", s::<m::registry::Version>)])
+        .scope(Resource::Registry, Verb::Write)
         .also(&[409, 422]),
     route("GET", "/v1/registry/packages/{publisher}/{name}/versions/{version}", "get_package_version")
         .doc("registry", "One version with its capability disclosure and the digest an install consents to.")
         .role(Role::Viewer)
         .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
     route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/yank", "yank_version")
+        .scope(Resource::Registry, Verb::Read)
         .doc("registry", "Yank (or restore) a version: no new installs or upgrades to it; installs keep running.")
         .role(Role::Admin)
         .body(s::<m::registry::Yank>, JSON)
         .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
+        .scope(Resource::Registry, Verb::Write)
     route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/takedown", "take_down_version")
         .doc("registry", "Take a version down everywhere, with a reason (the operator): its steps fail `taken_down`.")
         .role(Role::Owner)
@@ -434,26 +543,31 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .opt_body(s::<m::registry::UseTemplate>)
         .ok(&[json(201, "The workflow.", s::<m::Workflow>)])
+        .scope(Resource::Workflows, Verb::Write)
         .also(&[409, 422]),
     route("POST", "/v1/installs", "create_install")
         .doc("registry", "Install a connector in this tenant, consenting to exactly the disclosure of the version (`consent`: its `disclosure_digest`).")
         .role(Role::Admin)
         .body(s::<m::registry::NewInstall>, JSON)
         .ok(&[json(201, "Installed.", s::<m::registry::Install>)])
+        .scope(Resource::Installs, Verb::Write)
         .also(&[404, 409]),
     route("GET", "/v1/installs", "list_installs")
         .doc("registry", "This tenant's installs.")
         .role(Role::Viewer)
         .ok(&[json(200, "Every install.", s::<m::List<m::registry::Install>>)]),
     route("GET", "/v1/installs/{id}", "get_install")
+        .scope(Resource::Installs, Verb::Read)
         .doc("registry", "One install, with a held upgrade and a takedown if any.")
         .role(Role::Viewer)
         .ok(&[json(200, "The install.", s::<m::registry::Install>)]),
     route("POST", "/v1/installs/{id}/upgrade", "upgrade_install")
+        .scope_on(Resource::Installs, Verb::Read, ScopeId::Path("id"))
         .doc("registry", "Upgrade: applied at once if the new version reaches no more; held (202, with what it adds) until called with `consent` = the new `disclosure_digest` if it does.")
         .role(Role::Admin)
         .opt_body(s::<m::registry::Upgrade>)
         .ok(&[
+        .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
             json(200, "Applied.", s::<m::registry::Upgraded>),
             json(202, "Held for consent.", s::<m::registry::Upgraded>),
         ])
@@ -463,8 +577,10 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .ok(NO_CONTENT)
         .also(&[409]),
+        .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
     route("POST", "/v1/dead-letters/{id}/redrive", "redrive_dead_letter")
         .doc("operations", "Put a dead letter back into the queue; a step that failed as poison is re-run in a new run from that step.")
         .role(Role::Admin)
         .ok(&[json(200, "Redriven.", s::<m::Redriven>)]),
 ];
+        .scope_on(Resource::Audit, Verb::Write, ScopeId::Path("id"))

@@ -3,7 +3,7 @@
 
 use crate::{App, Error, Result};
 use weft_types::Role;
-use weft_types::scope::Scope;
+use weft_types::scope::{Resource, Scope, Verb};
 
 /// The authenticated caller of a tenant use case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,68 @@ impl Actor {
         Self::new(tenant_id, actor, Role::Owner)
     }
 
+    /// Refuses unless the caller's scopes (if it has any) grant `verb` on
+    /// `resource` for `id` (`None`: a route about no single id). Called after
+    /// the role check: scopes only narrow a role.
+    ///
+    /// # Errors
+    /// [`Error::OutOfScope`] naming the scope that would allow it.
+    pub fn require_scope(&self, resource: Resource, verb: Verb, id: Option<&str>) -> Result<()> {
+        let Some(scopes) = &self.scopes else {
+            return Ok(());
+        };
+        if scopes.iter().any(|s| s.grants(resource, verb, id)) {
+            return Ok(());
+        }
+        let needs = Scope {
+            resource,
+            verb,
+            id: id.map(str::to_owned),
+        };
+        Err(Error::OutOfScope {
+            needs: needs.to_string(),
+        })
+    }
+
+    /// Whether every scope of `wanted` is within this caller's scopes (a key
+    /// made by a scoped key can only be narrower: no escalation by minting).
+    fn covers(&self, wanted: Option<&[Scope]>) -> bool {
+        match (&self.scopes, wanted) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(mine), Some(wanted)) => wanted.iter().all(|w| {
+                mine.iter()
+                    .any(|m| m.grants(w.resource, w.verb, w.id.as_deref()))
+            }),
+        }
+    }
+
+    /// Refuses a new key that would do more than this caller: a higher role,
+    /// or scopes (or no scopes) beyond the caller's own.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] or [`Error::OutOfScope`], naming what is beyond.
+    pub fn require_covers(&self, role: Role, scopes: Option<&[Scope]>) -> Result<()> {
+        if role > self.role {
+            return Err(Error::Forbidden { needs: role });
+        }
+        if self.covers(scopes) {
+            return Ok(());
+        }
+        let beyond = match (scopes, &self.scopes) {
+            (Some(wanted), Some(mine)) => wanted
+                .iter()
+                .find(|w| {
+                    !mine
+                        .iter()
+                        .any(|m| m.grants(w.resource, w.verb, w.id.as_deref()))
+                })
+                .map_or_else(String::new, ToString::to_string),
+            _ => "a key without scopes".to_owned(),
+        };
+        Err(Error::OutOfScope { needs: beyond })
+    }
+
     /// Refuses unless the caller's role is at least `role`.
     ///
     /// # Errors
@@ -55,11 +117,12 @@ impl Actor {
 impl App {
     /// The caller an API key secret (`weft_...`) stands for. Keys are found by
     /// their public prefix and checked against the stored SHA-256 in constant
-    /// time; a revoked key is refused at once.
+    /// time; a revoked or expired key is refused at once. The key's use is
+    /// recorded (`last_used_at`, at most one write a minute).
     ///
     /// # Errors
-    /// [`Error::Unauthenticated`] for a malformed, unknown or revoked key;
-    /// store failures.
+    /// [`Error::Unauthenticated`] for a malformed, unknown, revoked or expired
+    /// key; store failures.
     pub async fn authenticate(&self, secret: &str) -> Result<Actor> {
         let prefix = weft_vault::apikey::parse_prefix(secret).ok_or(Error::Unauthenticated)?;
         let key = self
@@ -70,7 +133,24 @@ impl App {
         if key.revoked_at.is_some() || !weft_vault::apikey::verify(secret, &key.hash) {
             return Err(Error::Unauthenticated);
         }
-        Ok(Actor::new(key.tenant_id, key.id, key.role))
+        let now = weft_worker::now_ms();
+        if key.expires_at.is_some_and(|at| at <= now) {
+            return Err(Error::Unauthenticated);
+        }
+        if key
+            .last_used_at
+            .is_none_or(|t| t <= now.saturating_sub(weft_store::KEY_TOUCH_MS))
+            && let Err(e) = self
+                .store()
+                .touch_api_key(&key.tenant_id, &key.id, now)
+                .await
+        {
+            // Bookkeeping only: the call goes on.
+            tracing::warn!(key.id = %key.id, error = %e, "could not record the key's last use");
+        }
+        let mut actor = Actor::new(key.tenant_id, key.id, key.role);
+        actor.scopes = key.scopes;
+        Ok(actor)
     }
 }
 

@@ -15,6 +15,13 @@ pub enum Error {
         /// The least role that may.
         needs: Role,
     },
+    /// The caller's role allows this, but its key's scopes do not
+    /// (`docs/TENANCY.md`, section 4); names the scope that would.
+    #[error("this API key's scopes do not allow this (needs `{needs}`)")]
+    OutOfScope {
+        /// The scope that would allow it (`runs:start:wf_…`).
+        needs: String,
+    },
     /// The record does not exist for this tenant (another tenant's reads the same).
     #[error("{0} not found")]
     NotFound(&'static str),

@@ -82,6 +82,19 @@ impl App {
         Ok(Listing::of(runs, page, |r| &r.id))
     }
 
+    /// The workflow a run of the caller's tenant belongs to (what a run
+    /// scope is bound to); `None` for an unknown run.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn run_workflow_id(&self, actor: &Actor, run_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .store()
+            .get_run(&actor.tenant_id, run_id)
+            .await?
+            .map(|r| r.workflow_id))
+    }
+
     /// A run with its steps and their attempts.
     ///
     /// # Errors

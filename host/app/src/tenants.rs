@@ -94,8 +94,23 @@ impl Tenants {
         Ok(tenant)
     }
 
-    /// Creates an API key for `tenant`; returns the stored key and its secret.
+    /// Creates an API key for `tenant` with the whole of `role`; returns the
+    /// stored key and its secret.
     async fn issue(&self, tenant: &str, name: &str, role: Role) -> Result<(ApiKey, String)> {
+        let (key, secret) = self.key(tenant, name, role, None, None)?;
+        self.store.create_api_key(&key).await?;
+        Ok((key, secret))
+    }
+
+    /// A new key (not stored yet) and its secret.
+    fn key(
+        &self,
+        tenant: &str,
+        name: &str,
+        role: Role,
+        scopes: Option<Vec<weft_types::scope::Scope>>,
+        expires_at: Option<i64>,
+    ) -> Result<(ApiKey, String)> {
         let generated = weft_vault::apikey::generate()?;
         let key = ApiKey {
             id: new_id("key"),
@@ -106,25 +121,48 @@ impl Tenants {
             name: name.to_owned(),
             created_at: now_ms(),
             revoked_at: None,
+            scopes,
+            expires_at,
+            last_used_at: None,
         };
-        self.store.create_api_key(&key).await?;
         Ok((key, generated.secret.to_string()))
     }
 
     /// Creates an API key in the caller's tenant (owner only); the secret is in
-    /// this answer only.
+    /// this answer only. `scopes` narrow the role (`None`: the whole role);
+    /// `expires_at` is when it stops working. A scoped caller can only make
+    /// keys within its own scopes.
     ///
     /// # Errors
-    /// [`Error::Forbidden`] unless owner; [`Error::Invalid`] for a bad name.
+    /// [`Error::Forbidden`] unless owner; [`Error::Invalid`] for a bad name,
+    /// scope or expiry (naming it); [`Error::OutOfScope`] for a key beyond the
+    /// caller's scopes.
     pub async fn create_key(
         &self,
         actor: &Actor,
         name: &str,
         role: Role,
+        scopes: Option<&[String]>,
+        expires_at: Option<i64>,
     ) -> Result<(ApiKey, String)> {
         actor.require(Role::Owner)?;
         check_name("name", name)?;
-        let (key, secret) = self.issue(&actor.tenant_id, name, role).await?;
+        let scopes = scopes
+            .map(weft_types::scope::parse_all)
+            .transpose()
+            .map_err(|(at, e)| Error::Invalid(format!("request body at `{at}`: {e}")))?;
+        let now = now_ms();
+        if let Some(at) = expires_at
+            && at <= now
+        {
+            return Err(Error::Invalid(format!(
+                "request body at `expires_at`: {at} is not in the future (now is {now}, \
+                 Unix milliseconds)"
+            )));
+        }
+        actor.require_covers(role, scopes.as_deref())?;
+        let (key, secret) = self.key(&actor.tenant_id, name, role, scopes, expires_at)?;
+        self.store.create_api_key(&key).await?;
         record(self.store.as_ref(), actor, "key.create", &key.id).await?;
         Ok((key, secret))
     }

@@ -20,6 +20,16 @@ pub struct Key {
     /// Unix milliseconds; revoked keys are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<i64>,
+    /// Scopes narrower than the role (`resource:verb[:id]`); absent: the
+    /// whole role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Unix milliseconds; from then on the key is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Unix milliseconds: when it last authenticated a call (to the minute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
     /// The whole key: only in the answer to its creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -34,6 +44,11 @@ impl From<weft_types::ApiKey> for Key {
             role: k.role,
             created_at: k.created_at,
             revoked_at: k.revoked_at,
+            scopes: k
+                .scopes
+                .map(|s| s.iter().map(ToString::to_string).collect()),
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
             secret: None,
         }
     }
@@ -47,6 +62,16 @@ pub struct NewKey {
     pub name: String,
     /// What it may do.
     pub role: Role,
+    /// Narrow the role to these (`resource:verb[:id]`, at most 32; for
+    /// example `runs:start:wf_…` or `workflows:read`); absent: the whole role.
+    /// Resources: workflows, runs, credentials, connectors, registry,
+    /// installs, usage, audit, keys, members, notifications; verbs: read,
+    /// write (runs: read, start, resume, cancel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Unix milliseconds; from then on the key is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// One entry of the tenant's audit log.

@@ -141,7 +141,7 @@ pub(crate) fn tenant(r: &PgRow) -> Result<Tenant> {
     })
 }
 
-pub(crate) const KEY: &str = "tenant_id, id, prefix, hash, role, name, created_at, revoked_at";
+pub(crate) const KEY: &str = "tenant_id, id, prefix, hash, role, name, created_at, revoked_at, scopes, expires_at, last_used_at";
 pub(crate) fn api_key(r: &PgRow) -> Result<ApiKey> {
     let c = Cols::new(r, "api_keys");
     Ok(ApiKey {
@@ -153,6 +153,15 @@ pub(crate) fn api_key(r: &PgRow) -> Result<ApiKey> {
         name: c.get("name")?,
         created_at: c.get("created_at")?,
         revoked_at: c.get("revoked_at")?,
+        scopes: c
+            .get::<Option<String>>("scopes")?
+            .map(|v| {
+                serde_json::from_str(&v)
+                    .map_err(|e| crate::Error::Corrupt(format!("api_keys.scopes: {e}")))
+            })
+            .transpose()?,
+        expires_at: c.get("expires_at")?,
+        last_used_at: c.get("last_used_at")?,
     })
 }
 

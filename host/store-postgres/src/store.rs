@@ -103,7 +103,10 @@ impl Store for Postgres {
     }
 
     async fn create_api_key(&self, k: &ApiKey) -> Result<()> {
-        let sql = format!("INSERT INTO api_keys ({KEY}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        let sql = format!(
+            "INSERT INTO api_keys ({KEY}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        );
+        let scopes = k.scopes.as_ref().map(|s| serde_json::json!(s).to_string());
         sqlx::query(AssertSqlSafe(sql))
             .bind(&k.tenant_id)
             .bind(&k.id)
@@ -113,6 +116,9 @@ impl Store for Postgres {
             .bind(&k.name)
             .bind(k.created_at)
             .bind(k.revoked_at)
+            .bind(scopes)
+            .bind(k.expires_at)
+            .bind(k.last_used_at)
             .execute(&self.pool)
             .await
             .map_err(write_error("tenant", || {
@@ -142,6 +148,21 @@ impl Store for Postgres {
             .await
             .map_err(unavailable)?;
         rows.iter().map(row::api_key).collect()
+    }
+
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND (last_used_at IS NULL OR last_used_at <= $4)",
+        )
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .bind(at.saturating_sub(weft_store::KEY_TOUCH_MS))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn revoke_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()> {

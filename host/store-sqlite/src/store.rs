@@ -32,6 +32,10 @@ impl Store for Sqlite {
         tenants::revoke_api_key(self, tenant, id, at).await
     }
 
+    async fn touch_api_key(&self, tenant: &str, id: &str, at: i64) -> Result<()> {
+        tenants::touch_api_key(self, tenant, id, at).await
+    }
+
     async fn create_workflow(&self, workflow: &Workflow, first: &WorkflowVersion) -> Result<()> {
         workflows::create(self, workflow, first).await
     }

@@ -9,7 +9,7 @@ use weft_types::{ApiKey, Tenant};
 /// The columns of `api_keys`.
 macro_rules! key_cols {
     () => {
-        "tenant_id, id, prefix, hash, role, name, created_at, revoked_at"
+        "tenant_id, id, prefix, hash, role, name, created_at, revoked_at, scopes, expires_at, last_used_at"
     };
 }
 
@@ -43,6 +43,9 @@ fn api_key(row: &Row<'_>) -> Result<ApiKey> {
         name: c.get("name")?,
         created_at: c.get("created_at")?,
         revoked_at: c.get("revoked_at")?,
+        scopes: scopes_from(c.get("scopes")?)?,
+        expires_at: c.get("expires_at")?,
+        last_used_at: c.get("last_used_at")?,
     })
 }
 
@@ -80,9 +83,10 @@ pub(crate) async fn create_api_key(s: &Sqlite, k: &ApiKey) -> Result<()> {
     const SQL: &str = concat!(
         "INSERT INTO api_keys (",
         key_cols!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     let k = k.clone();
+    let scopes = scopes_to(k.scopes.as_deref());
     s.write(move |conn| {
         execute(
             conn,
@@ -95,7 +99,10 @@ pub(crate) async fn create_api_key(s: &Sqlite, k: &ApiKey) -> Result<()> {
                 k.role.as_str(),
                 k.name,
                 k.created_at,
-                k.revoked_at
+                k.revoked_at,
+                scopes,
+                k.expires_at,
+                k.last_used_at
             ],
         )
         .map_err(db)?;
@@ -131,4 +138,29 @@ pub(crate) async fn revoke_api_key(s: &Sqlite, tenant: &str, id: &str, at: i64) 
         one(changed, "api key")
     })
     .await
+}
+
+pub(crate) async fn touch_api_key(s: &Sqlite, tenant: &str, id: &str, at: i64) -> Result<()> {
+    const SQL: &str = "UPDATE api_keys SET last_used_at = ? WHERE tenant_id = ? AND id = ? \
+        AND (last_used_at IS NULL OR last_used_at <= ?)";
+    let (tenant, id) = (tenant.to_owned(), id.to_owned());
+    let stale = at.saturating_sub(weft_store::KEY_TOUCH_MS);
+    s.write(move |conn| {
+        execute(conn, SQL, params![at, tenant, id, stale]).map_err(db)?;
+        Ok(())
+    })
+    .await
+}
+
+/// A key's scopes as stored: a JSON array of `resource:verb[:id]`, or NULL.
+fn scopes_to(scopes: Option<&[weft_types::scope::Scope]>) -> Option<String> {
+    scopes.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()))
+}
+
+fn scopes_from(text: Option<String>) -> Result<Option<Vec<weft_types::scope::Scope>>> {
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| weft_store::Error::Corrupt(format!("api_keys.scopes: {e}")))
+    })
+    .transpose()
 }

@@ -231,22 +231,20 @@ impl<'de> Deserialize<'de> for Scope {
 /// than [`MAX_SCOPES`]; the error names the position.
 ///
 /// # Errors
-/// The first bad scope, as `scopes[i]: ...`.
-pub fn parse_all<S: AsRef<str>>(items: &[S]) -> Result<Vec<Scope>, String> {
+/// The first problem: where (`scopes`, `scopes[i]`) and what.
+pub fn parse_all<S: AsRef<str>>(items: &[S]) -> Result<Vec<Scope>, (String, String)> {
     if items.len() > MAX_SCOPES {
-        return Err(format!(
-            "scopes: {} scopes, at most {MAX_SCOPES}",
-            items.len()
+        return Err((
+            "scopes".into(),
+            format!("{} scopes, at most {MAX_SCOPES}", items.len()),
         ));
     }
     let mut out: Vec<Scope> = Vec::with_capacity(items.len());
     for (i, s) in items.iter().enumerate() {
-        let scope: Scope = s
-            .as_ref()
-            .parse()
-            .map_err(|e| format!("scopes[{i}]: {e}"))?;
+        let at = || format!("scopes[{i}]");
+        let scope: Scope = s.as_ref().parse().map_err(|e| (at(), e))?;
         if out.contains(&scope) {
-            return Err(format!("scopes[{i}]: `{scope}` is listed twice"));
+            return Err((at(), format!("`{scope}` is listed twice")));
         }
         out.push(scope);
     }
@@ -283,10 +281,10 @@ mod tests {
             let e = text.parse::<Scope>().unwrap_err();
             assert!(e.contains(says), "{text}: {e}");
         }
-        let e = parse_all(&["runs:read", "runs:read"]).unwrap_err();
-        assert!(e.starts_with("scopes[1]") && e.contains("twice"), "{e}");
+        let (at, e) = parse_all(&["runs:read", "runs:read"]).unwrap_err();
+        assert!(at == "scopes[1]" && e.contains("twice"), "{at}: {e}");
         let many = vec!["runs:read"; MAX_SCOPES + 1];
-        assert!(parse_all(&many).unwrap_err().contains("at most"));
+        assert!(parse_all(&many).unwrap_err().1.contains("at most"));
     }
 
     #[test]

@@ -92,6 +92,13 @@ pub struct ApiKey {
     pub created_at: i64,
     /// When it was revoked; a revoked key is refused.
     pub revoked_at: Option<i64>,
+    /// Narrower than the role (`docs/TENANCY.md`, section 4); `None`: the
+    /// whole role.
+    pub scopes: Option<Vec<crate::scope::Scope>>,
+    /// From then on the key is refused; `None`: it does not expire.
+    pub expires_at: Option<i64>,
+    /// When it last authenticated a call (written at most once a minute).
+    pub last_used_at: Option<i64>,
 }
 
 /// A workflow: a name, a current version, and how it is triggered.

@@ -100,3 +100,75 @@ where
     );
     assert_eq!(store.list_api_keys(A).await.unwrap(), vec![k2, k1]);
 }
+
+/// A key's scopes and expiry are stored and read back exactly (`None` and an
+/// id-bound scope alike); `touch_api_key` writes `last_used_at` once, then not
+/// again until a minute has passed, and never on another tenant's key.
+pub async fn api_keys_scopes_expiry_and_last_use<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let mut scoped = api_key(A, "key_s", "weft_s", 10);
+    scoped.scopes = Some(vec![
+        "runs:start:wf_1".parse().unwrap(),
+        "workflows:read".parse().unwrap(),
+    ]);
+    scoped.expires_at = Some(5_000);
+    let mut empty = api_key(A, "key_e", "weft_e", 11);
+    empty.scopes = Some(vec![]);
+    let whole = api_key(A, "key_w", "weft_w", 12);
+    for k in [&scoped, &empty, &whole] {
+        store.create_api_key(k).await.unwrap();
+    }
+    assert_eq!(
+        store.api_key_by_prefix("weft_s").await.unwrap(),
+        Some(scoped.clone())
+    );
+    assert_eq!(
+        store.api_key_by_prefix("weft_e").await.unwrap(),
+        Some(empty.clone()),
+        "no scopes at all is not the whole role"
+    );
+    assert_eq!(
+        store.api_key_by_prefix("weft_w").await.unwrap(),
+        Some(whole)
+    );
+
+    let last_used = |store: Arc<dyn Store>| async move {
+        store
+            .api_key_by_prefix("weft_s")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at
+    };
+    assert_eq!(last_used(store.clone()).await, None);
+    store.touch_api_key(A, "key_s", 100_000).await.unwrap();
+    assert_eq!(last_used(store.clone()).await, Some(100_000));
+    store
+        .touch_api_key(A, "key_s", 100_000 + crate::KEY_TOUCH_MS - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        last_used(store.clone()).await,
+        Some(100_000),
+        "within a minute: not written again"
+    );
+    store
+        .touch_api_key(A, "key_s", 100_000 + crate::KEY_TOUCH_MS)
+        .await
+        .unwrap();
+    assert_eq!(
+        last_used(store.clone()).await,
+        Some(100_000 + crate::KEY_TOUCH_MS)
+    );
+    store.touch_api_key(B, "key_s", 900_000).await.unwrap();
+    store.touch_api_key(A, "key_nope", 900_000).await.unwrap();
+    assert_eq!(
+        last_used(store.clone()).await,
+        Some(100_000 + crate::KEY_TOUCH_MS),
+        "another tenant's touch changes nothing"
+    );
+}
