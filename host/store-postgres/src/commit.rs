@@ -195,5 +195,7 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     if let Some(d) = &c.delivery {
         crate::deliveries::insert(tx, d).await?;
     }
+    let events = weft_store::notifications::events(c);
+    crate::notifications::insert_events(tx, &events).await?;
     Ok(())
 }

@@ -45,6 +45,7 @@ mod commit;
 mod deliveries;
 mod migrate;
 mod notifications;
+mod notifications;
 mod operators;
 mod people;
 mod registry;

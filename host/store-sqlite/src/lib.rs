@@ -59,6 +59,7 @@ mod deliveries;
 mod error;
 mod migrate;
 mod notifications;
+mod notifications;
 mod operators;
 mod options;
 mod outbox;

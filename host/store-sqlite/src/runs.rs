@@ -127,6 +127,8 @@ struct Encoded {
     /// transaction if not stored finished yet.
     usage: weft_store::usage::Increments,
     finishing: Vec<crate::usage::Finishing>,
+    /// The notification events it makes (`docs/TENANCY.md`, section 6).
+    events: Vec<weft_store::notifications::RunEvent>,
 }
 
 /// One transaction: conditional run updates, run inserts, step and attempt
@@ -173,6 +175,7 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
         delivery: c.delivery.clone(),
         usage: weft_store::usage::Increments::runs(c),
         finishing: crate::usage::finishing(c),
+        events: weft_store::notifications::events(c),
     };
     s.write(move |conn| immediate(conn, |tx| apply(tx, &encoded)))
         .await
@@ -207,6 +210,7 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
     if let Some(d) = &c.delivery {
         crate::deliveries::insert(conn, d)?;
     }
+    crate::notifications::insert_events(conn, &c.events)?;
     Ok(())
 }
 

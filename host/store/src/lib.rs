@@ -23,6 +23,7 @@
 pub mod conformance;
 pub mod memory;
 pub mod notifications;
+pub mod notifications;
 pub mod ops;
 pub mod people;
 mod port;

@@ -17,6 +17,7 @@ mod deliveries;
 mod isolation;
 mod logs;
 mod notifications;
+mod notifications;
 mod ops;
 mod outbox;
 mod people;
@@ -33,6 +34,7 @@ pub use credentials::*;
 pub use deliveries::*;
 pub use isolation::*;
 pub use logs::*;
+pub use notifications::*;
 pub use notifications::*;
 pub use ops::*;
 pub use outbox::*;
@@ -305,6 +307,11 @@ macro_rules! conformance_tests {
             deliveries_one_run_per_id,
             deliveries_expire_and_prune,
             deliveries_concurrent_one_wins,
+            notification_rules_crud_by_tenant,
+            notification_failed_run_delivers_once,
+            notification_waiting_step_delivers,
+            notification_recovered_after_failure_only,
+            notification_claims_and_attempts,
             notification_rules_crud_by_tenant,
             notification_failed_run_delivers_once,
             notification_waiting_step_delivers,

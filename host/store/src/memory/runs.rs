@@ -75,6 +75,7 @@ impl Inner {
             self.outbox
                 .insert((e.created_at, e.id.clone()), (e.clone(), i64::MIN));
         }
+        self.notify(c);
         Ok(())
     }
 
