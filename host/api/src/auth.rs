@@ -145,6 +145,33 @@ mod tests {
         assert_eq!(least_role("HEAD", Some("/v1/keys")).ok(), Some(Role::Owner));
     }
 
+    /// Every tenant route names the scope a scoped key needs, so scoped keys
+    /// reach all of the API; the exceptions are the operator's routes, which
+    /// no tenant key may call.
+    #[test]
+    fn every_keyed_route_declares_its_scope() {
+        let unscoped: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| r.role.is_some() && r.scope.is_none())
+            .map(|r| r.op)
+            .filter(|op| !["verify_publisher", "take_down_version"].contains(op))
+            .collect();
+        assert!(unscoped.is_empty(), "routes without a scope: {unscoped:?}");
+        for r in ROUTES.iter().filter_map(|r| r.scope.map(|s| (r, s))) {
+            let (route, scope) = r;
+            assert!(
+                scope.resource.verbs().contains(&scope.verb),
+                "{}: {} is not a verb of {}",
+                route.op,
+                scope.verb.as_str(),
+                scope.resource.as_str()
+            );
+            if let ScopeId::Path(p) | ScopeId::RunOf(p) = scope.id {
+                assert!(route.path.contains(&format!("{{{p}}}")), "{}", route.op);
+            }
+        }
+    }
+
     #[test]
     fn a_keyed_route_missing_from_the_table_is_refused_naming_it() {
         for (method, path) in [
