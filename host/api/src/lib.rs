@@ -31,6 +31,7 @@ pub mod routes;
 mod runs;
 pub mod serve;
 mod system;
+pub mod usage;
 mod workflows;
 
 pub use auth::Caller;
@@ -130,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/keys", post(keys::create_key).get(keys::list_keys))
         .route("/v1/keys/{id}", delete(keys::revoke_key))
         .route("/v1/audit", get(keys::list_audit))
+        .route("/v1/usage", get(usage::get_usage))
+        .route("/v1/usage.csv", get(usage::get_usage_csv))
         .route("/v1/dead-letters", get(deadletters::list_dead_letters))
         .route(
             "/v1/dead-letters/{id}/redrive",

@@ -39,6 +39,8 @@ pub enum Content {
     Json(SchemaFn),
     /// `text/plain` (the Prometheus text format).
     Text,
+    /// `text/csv` with a header line (a usage export).
+    Csv,
     /// No body.
     Empty,
     /// Whatever the workflow's `respond` step declares.
@@ -442,6 +444,24 @@ pub const ROUTES: &[Route] = &[
         .query(q::<m::AuditQuery>)
         .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
         .scope(Resource::Audit, Verb::Read)
+    route("GET", "/v1/usage", "get_usage")
+        .doc("usage", "The tenant's usage counters for a range of UTC days (default: this month), by day or by workflow (the CSV export is `/v1/usage.csv`).")
+        .role(Role::Viewer)
+        .scope(Resource::Usage, Verb::Read)
+        .query(q::<m::usage::UsageQuery>)
+        .ok(&[
+            json(200, "The report.", s::<m::usage::UsageReport>),
+        ]),
+    route("GET", "/v1/usage.csv", "get_usage_csv")
+        .doc("usage", "The tenant's usage report as CSV: a header line, one line per day or workflow, then a `total` line.")
+        .role(Role::Viewer)
+        .scope(Resource::Usage, Verb::Read)
+        .query(q::<m::usage::UsageQuery>)
+        .ok(&[Answer {
+            status: 200,
+            description: "CSV (RFC 4180), `text/csv`.",
+            content: Content::Csv,
+        }]),
     route("GET", "/v1/dead-letters", "list_dead_letters")
         .doc("operations", "The tenant's dead-lettered step tasks (poison steps), oldest first.")
     route("GET", "/v1/usage", "get_usage")

@@ -212,6 +212,7 @@ fn every_routes_types_are_in_the_document_and_every_ref_resolves() {
                     "{what}: answer {key}"
                 ),
                 Content::Text => assert!(resp["content"]["text/plain"].is_object(), "{what}"),
+                Content::Csv => assert!(resp["content"]["text/csv"].is_object(), "{what}"),
                 Content::Any => assert!(resp["content"]["*/*"].is_object(), "{what}"),
                 Content::Empty => assert!(resp.get("content").is_none(), "{what}: 204 has no body"),
             }

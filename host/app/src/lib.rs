@@ -27,6 +27,7 @@ mod runs;
 pub mod signing;
 mod tenants;
 mod triggers;
+pub mod usage;
 mod workflows;
 
 pub use actor::Actor;

@@ -27,6 +27,7 @@ pub mod query;
 pub mod registry;
 mod runs;
 mod system;
+pub mod usage;
 mod workflows;
 
 pub use connectors::Connector;

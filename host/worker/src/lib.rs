@@ -33,6 +33,7 @@ pub mod metrics;
 mod notify;
 mod options;
 mod parked;
+mod quota;
 mod relay;
 mod resolve;
 mod runtime;

@@ -78,6 +78,9 @@ pub struct Options {
     /// (0: unlimited). Counted in the store. Older name:
     /// `limits.max_active_runs`.
     pub max_active_runs: u64,
+    /// How long a tenant's usage quotas and counters are reused by the check
+    /// at run start, in milliseconds (0 reads them at every start).
+    pub quota_cache_ms: u64,
     /// `[worker.limits]`: what one decision of a run may render and copy
     /// (`render_bytes`, `render_nodes`); a step over it fails `render_limit`.
     pub limits: weft_engine::RunLimits,
@@ -94,6 +97,7 @@ impl Default for Options {
             webhook_delivery_retention_ms: 24 * 3_600_000,
             lease_grace_ms: 5_000,
             lease_check_ms: 1_000,
+            quota_cache_ms: 5_000,
             sweep_interval_ms: 1_000,
             stale_after_ms: 10_000,
             definition_cache: 1_024,

@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     pub(crate) inflight: crate::inflight::InFlight,
     /// Steps waiting for a running-step slot of their tenant.
     pub(crate) parked: crate::parked::Parked,
+    /// The tenants' usage quotas and counters, read every few seconds.
+    quota: crate::quota::QuotaCache,
 }
 
 /// A cheap, cloneable handle to the worker.
@@ -77,7 +79,12 @@ impl Handle {
             relay_wake: tokio::sync::Notify::new(),
             inflight: crate::inflight::InFlight::default(),
             parked: crate::parked::Parked::default(),
+            quota: crate::quota::QuotaCache::default(),
         }))
+    }
+
+    fn quota_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.options().quota_cache_ms)
     }
 
     /// The store.
@@ -214,6 +221,10 @@ impl Handle {
             )));
         }
         let now = now_ms();
+        self.0
+            .quota
+            .check(&**self.store(), tenant, now, self.quota_ttl())
+            .await?;
         let run = new_run(tenant, workflow, trigger, input, now);
         let delivery = delivery.map(|d| weft_store::Delivery {
             run_id: run.id.clone(),
@@ -250,6 +261,10 @@ impl Handle {
             .definition(tenant, &old.run.workflow_id, old.run.version)
             .await?;
         let now = now_ms();
+        self.0
+            .quota
+            .check(&**self.store(), tenant, now, self.quota_ttl())
+            .await?;
         let mut run = old.run.clone();
         run.id = crate::new_id("run");
         run.status = Status::Pending;

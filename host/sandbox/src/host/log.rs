@@ -170,6 +170,11 @@ impl Sink {
     }
 }
 
+/// The message of a log record by which a plugin reports its usage, with
+/// the fields `llm_input_tokens`, `llm_output_tokens` and `llm_cost_micros`
+/// (decimal integers; others are ignored). Counted in the attempt's usage.
+pub const USAGE_RECORD: &str = "weft.usage";
+
 impl Host for HostState {
     async fn write(
         &mut self,
@@ -184,6 +189,20 @@ impl Host for HostState {
                 weft_types::Reason::HostcallTooLarge,
                 "a log record has more than 64 fields",
             ));
+        }
+        if message == USAGE_RECORD {
+            // What a connector reports of its own use (an LLM's tokens and
+            // cost): counted before the log budget can drop the record.
+            for (k, v) in &fields {
+                let Ok(n) = v.trim().parse::<u64>() else { continue };
+                let slot = match k.as_str() {
+                    "llm_input_tokens" => &mut self.usage.llm_input_tokens,
+                    "llm_output_tokens" => &mut self.usage.llm_output_tokens,
+                    "llm_cost_micros" => &mut self.usage.llm_cost_micros,
+                    _ => continue,
+                };
+                *slot = slot.saturating_add(n);
+            }
         }
         self.logs.push(level.into(), Source::Log, &message, fields);
         Ok(())

@@ -44,6 +44,15 @@ pub struct Usage {
     pub egress_bytes_in: u64,
     /// Log and stdio bytes the plugin wrote (including dropped ones).
     pub log_bytes: u64,
+    /// LLM input tokens the plugin reported (a `weft.usage` log record).
+    #[serde(default)]
+    pub llm_input_tokens: u64,
+    /// LLM output tokens the plugin reported.
+    #[serde(default)]
+    pub llm_output_tokens: u64,
+    /// LLM cost the plugin reported, in millionths of the currency unit.
+    #[serde(default)]
+    pub llm_cost_micros: u64,
 }
 
 /// Whether the plugin is describing itself (no capabilities) or running a step.

@@ -1,0 +1,141 @@
+//! Usage quotas (`docs/TENANCY.md`, section 5), checked when a run starts:
+//! a new run is refused while a quota of the tenant (`limits.quotas`) is
+//! reached. A run already going is not stopped, so the usage can pass a quota
+//! by what the runs in flight use.
+//!
+//! The tenant's quotas and its month's counters are read at most every
+//! `quota_cache_ms` (5 s) per tenant and process (a few indexed rows: the `usage` key is
+//! (tenant, day, …)), so the check costs no query on most starts.
+
+use crate::{Error, Result};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use weft_store::Store;
+use weft_store::usage::{civil, day};
+use weft_types::Quotas;
+
+/// What one read found.
+#[derive(Clone)]
+struct Seen {
+    at: Instant,
+    quotas: Option<Quotas>,
+    /// Summed over the current UTC month: (runs, steps, llm_cost_micros).
+    month: (i64, i64, i64),
+    /// Today's egress bytes.
+    egress_today: i64,
+    /// The month and day the sums are for (`YYYY-MM`, `YYYY-MM-DD`).
+    day: String,
+}
+
+/// The per-process cache.
+#[derive(Default)]
+pub(crate) struct QuotaCache(Mutex<HashMap<String, Seen>>);
+
+impl QuotaCache {
+    /// `Quota` naming the first quota reached, its limit, the use and when
+    /// it resets; Ok when none is (or the tenant has none).
+    pub(crate) async fn check(
+        &self,
+        store: &dyn Store,
+        tenant: &str,
+        now_ms: i64,
+        ttl: Duration,
+    ) -> Result<()> {
+        let today = day(now_ms);
+        let cached = {
+            let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            map.get(tenant)
+                .filter(|s| s.at.elapsed() < ttl && s.day == today)
+                .cloned()
+        };
+        let seen = match cached {
+            Some(s) => s,
+            None => {
+                let s = read(store, tenant, &today).await?;
+                let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+                if map.len() > 10_000 {
+                    map.clear();
+                }
+                map.insert(tenant.to_owned(), s.clone());
+                s
+            }
+        };
+        let Some(q) = &seen.quotas else {
+            return Ok(());
+        };
+        let (y, m, _) = civil(now_ms.div_euclid(86_400_000));
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let next_month = format!("{ny:04}-{nm:02}-01T00:00:00Z");
+        let next_day = {
+            let (y, m, d) = civil(now_ms.div_euclid(86_400_000) + 1);
+            format!("{y:04}-{m:02}-{d:02}T00:00:00Z")
+        };
+        let checks = [
+            (
+                "runs_per_month",
+                q.runs_per_month,
+                seen.month.0,
+                &next_month,
+            ),
+            (
+                "steps_per_month",
+                q.steps_per_month,
+                seen.month.1,
+                &next_month,
+            ),
+            (
+                "llm_cost_micros_per_month",
+                q.llm_cost_micros_per_month,
+                seen.month.2,
+                &next_month,
+            ),
+            (
+                "egress_bytes_per_day",
+                q.egress_bytes_per_day,
+                seen.egress_today,
+                &next_day,
+            ),
+        ];
+        for (name, limit, used, resets) in checks {
+            if let Some(limit) = limit
+                && u64::try_from(used).unwrap_or(0) >= limit
+            {
+                return Err(Error::Quota(format!(
+                    "quota {name} reached: {used} used of a limit of {limit}; \
+                     it resets at {resets}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn read(store: &dyn Store, tenant: &str, today: &str) -> Result<Seen> {
+    let quotas = store
+        .get_tenant(tenant)
+        .await?
+        .and_then(|t| t.limits.quotas)
+        .filter(|q| q != &Quotas::default());
+    let mut seen = Seen {
+        at: Instant::now(),
+        quotas,
+        month: (0, 0, 0),
+        egress_today: 0,
+        day: today.to_owned(),
+    };
+    if seen.quotas.is_none() {
+        return Ok(seen);
+    }
+    let first = format!("{}-01", &today[..7]);
+    for r in store.usage(tenant, &first, today).await? {
+        match r.counter.as_str() {
+            "runs" => seen.month.0 += r.value,
+            "steps" => seen.month.1 += r.value,
+            "llm_cost_micros" => seen.month.2 += r.value,
+            "egress_bytes" if r.day == today => seen.egress_today += r.value,
+            _ => {}
+        }
+    }
+    Ok(seen)
+}
