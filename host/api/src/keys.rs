@@ -19,7 +19,13 @@ pub async fn create_key(
     let (key, secret) = state
         .app
         .tenants()
-        .create_key(&caller, &new.name, new.role)
+        .create_key(
+            &caller,
+            &new.name,
+            new.role,
+            new.scopes.as_deref(),
+            new.expires_at,
+        )
         .await?;
     let mut key = Key::from(key);
     key.secret = Some(secret);
