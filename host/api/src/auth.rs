@@ -30,14 +30,22 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let secret = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthenticated)?;
+        // No bearer key: a browser session's cookie, with its CSRF check.
+        let Some(secret) = bearer(parts) else {
+            return crate::sessions::cookie_caller(parts, state).await.map(Self);
+        };
+        if weft_app::ops::is_operator_key(secret) {
+            return Err(weft_app::Error::WrongPrincipal(
+                "this is a tenant route: it takes a tenant's API key (weft_…), \
+                 not an operator key"
+                    .to_owned(),
+            )
+            .into());
+        }
         let actor = state.app.authenticate(secret).await?;
+        // A suspended or deleted tenant's callers stop here (403
+        // `tenant_suspended`, the operator's reason), from a state at most 5 s old.
+        state.app.tenants().gate(&actor.tenant_id).await?;
         if let Some(limiter) = &state.rate_limiter {
             match limiter.check(&actor.tenant_id, Bucket::Api).await {
                 Verdict::Deny { retry_after } => {
@@ -110,11 +118,21 @@ async fn check_scope(
     Ok(actor.require_scope(scope.resource, scope.verb, id.as_deref())?)
 }
 
+/// The bearer credential of a request, if any.
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// The least role the route table gives `method` on the matched `path`. HEAD
 /// is the GET route's (axum answers HEAD with the GET handler). A route that
 /// takes an API key but has no role in the table is a bug: refused (500)
 /// rather than served unchecked.
-fn least_role(method: &str, path: Option<&str>) -> Result<Role, ApiError> {
+pub(crate) fn least_role(method: &str, path: Option<&str>) -> Result<Role, ApiError> {
     let method = if method == "HEAD" { "GET" } else { method };
     ROUTES
         .iter()

@@ -216,6 +216,21 @@ impl From<weft_app::Error> for ApiError {
                 )));
                 out
             }
+            A::TenantSuspended(reason) => Self::new(
+                StatusCode::FORBIDDEN,
+                "tenant_suspended",
+                format!("this tenant is suspended: {reason}"),
+            ),
+            A::WrongPrincipal(m) => Self::new(StatusCode::FORBIDDEN, "wrong_principal", m),
+            A::Denied(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
+            A::Throttled {
+                message,
+                retry_after,
+            } => {
+                let mut out = Self::rate_limited("login", retry_after);
+                out.message = message;
+                out
+            }
             A::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
             A::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             A::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),

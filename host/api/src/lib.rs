@@ -25,11 +25,15 @@ mod extract;
 mod hooks;
 mod keys;
 mod limiter;
+mod notifications;
+mod ops;
 pub mod openapi;
+mod people;
 mod registry;
 pub mod routes;
 mod runs;
 pub mod serve;
+pub mod sessions;
 mod system;
 pub mod usage;
 mod workflows;
@@ -41,7 +45,7 @@ pub use serve::{Options, serve};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use std::sync::Arc;
 use weft_app::App;
 
@@ -127,10 +131,54 @@ pub fn router(state: AppState) -> Router {
             "/v1/credentials/{id}",
             delete(credentials::delete_credential),
         )
+        .route(
+            "/v1/notifications/rules",
+            post(notifications::create_notification_rule)
+                .get(notifications::list_notification_rules),
+        )
+        .route(
+            "/v1/notifications/rules/{id}",
+            get(notifications::get_notification_rule)
+                .patch(notifications::update_notification_rule)
+                .delete(notifications::delete_notification_rule),
+        )
+        .route(
+            "/v1/notifications/deliveries",
+            get(notifications::list_notification_deliveries),
+        )
         .route("/v1/connectors", get(connectors::list_connectors))
         .route("/v1/keys", post(keys::create_key).get(keys::list_keys))
         .route("/v1/keys/{id}", delete(keys::revoke_key))
         .route("/v1/audit", get(keys::list_audit))
+        .route("/v1/auth/login", post(sessions::login))
+        .route("/v1/auth/logout", post(sessions::logout))
+        .route("/v1/auth/session", get(sessions::get_session))
+        .route("/v1/auth/switch", post(sessions::switch_tenant))
+        .route("/v1/auth/accept-invitation", post(sessions::accept_invitation))
+        .route("/v1/auth/reset", post(sessions::reset_password))
+        .route("/v1/members", get(people::list_members))
+        .route(
+            "/v1/members/{user_id}",
+            patch(people::update_member).delete(people::remove_member),
+        )
+        .route("/v1/members/{user_id}/reset", post(people::reset_member))
+        .route(
+            "/v1/invitations",
+            post(people::create_invitation).get(people::list_invitations),
+        )
+        .route("/v1/invitations/{id}", delete(people::delete_invitation))
+        .route("/v1/ops/tenants", post(ops::create_tenant).get(ops::list_tenants))
+        .route(
+            "/v1/ops/tenants/{id}",
+            get(ops::get_tenant)
+                .patch(ops::update_tenant)
+                .delete(ops::delete_tenant),
+        )
+        .route("/v1/ops/tenants/{id}/suspend", post(ops::suspend_tenant))
+        .route("/v1/ops/tenants/{id}/resume", post(ops::resume_tenant))
+        .route("/v1/ops/keys", post(ops::create_operator_key).get(ops::list_operator_keys))
+        .route("/v1/ops/keys/{id}", delete(ops::revoke_operator_key))
+        .route("/v1/ops/audit", get(ops::list_operator_audit))
         .route("/v1/usage", get(usage::get_usage))
         .route("/v1/usage.csv", get(usage::get_usage_csv))
         .route("/v1/dead-letters", get(deadletters::list_dead_letters))

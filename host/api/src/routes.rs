@@ -74,6 +74,9 @@ pub struct Route {
     /// The least role of the API key it needs (the tenant comes from the key);
     /// `None`: no API key.
     pub role: Option<Role>,
+    /// An operator route (`/v1/ops/…`): it takes an operator key, never a
+    /// tenant's (`docs/TENANCY.md`, section 1).
+    pub operator: bool,
     /// The request body.
     pub body: Option<Body>,
     /// The query string's type.
@@ -83,8 +86,6 @@ pub struct Route {
     /// Error statuses besides those every route of its kind has (see
     /// [`Route::errors`]); all carry the error envelope.
     pub more_errors: &'static [u16],
-}
-
     /// The scope a scoped API key needs for it (`docs/TENANCY.md`, section
     /// 4); `None` on a route no scoped key may call.
     pub scope: Option<RouteScope>,
@@ -126,6 +127,8 @@ impl RouteScope {
             ScopeId::RunOf(_) => format!("{base}[:{{the run's workflow id}}]"),
         }
     }
+}
+
 const JSON: &[&str] = &["application/json"];
 const DEFINITION: &[&str] = &["application/json", "application/yaml"];
 
@@ -137,13 +140,14 @@ const fn route(method: &'static str, path: &'static str, op: &'static str) -> Ro
         summary: "",
         tag: "",
         role: None,
+        operator: false,
         body: None,
         query: None,
         ok: &[],
         more_errors: &[],
+        scope: None,
     }
 }
-        scope: None,
 
 impl Route {
     const fn doc(mut self, tag: &'static str, summary: &'static str) -> Self {
@@ -153,6 +157,10 @@ impl Route {
     }
     const fn role(mut self, role: Role) -> Self {
         self.role = Some(role);
+        self
+    }
+    const fn operator(mut self) -> Self {
+        self.operator = true;
         self
     }
     const fn body(mut self, schema: SchemaFn, content: &'static [&'static str]) -> Self {
@@ -183,8 +191,6 @@ impl Route {
         self.more_errors = more;
         self
     }
-
-    /// Every error status this route answers with the envelope: 400 for a bad
     /// The scope a scoped key needs: `verb` on `resource`, any id.
     const fn scope(mut self, resource: Resource, verb: Verb) -> Self {
         self.scope = Some(RouteScope {
@@ -199,6 +205,8 @@ impl Route {
         self.scope = Some(RouteScope { resource, verb, id });
         self
     }
+
+    /// Every error status this route answers with the envelope: 400 for a bad
     /// body or query; 401, 403 (a role too low, or out of a key's scopes), 429 (the tenant's API
     /// rate) with an API key; 404 for an unknown id in the path; 408 for a body
     /// that did not all arrive in time and 413 for one over the limit; 503 when
@@ -210,6 +218,11 @@ impl Route {
         }
         if self.role.is_some() {
             // 403: a role too low, or a scoped key's scopes (any route).
+            out.push(401);
+            out.push(403);
+        }
+        if self.operator {
+            // No or a bad operator key; a tenant's key (`wrong_principal`).
             out.push(401);
             out.push(403);
         }
@@ -299,151 +312,245 @@ pub const ROUTES: &[Route] = &[
                 content: Content::Any,
             },
         ])
-        .also(&[401, 409, 422, 429]),
+        .also(&[401, 403, 409, 422, 429]),
     route("POST", "/resume/{token}", "post_resume")
         .doc("triggers", "Resume the waiting step this token belongs to; the body becomes its output's payload.")
         .opt_body(s::<serde_json::Value>)
         .ok(&[json(200, "Resumed.", s::<m::RunRef>)]),
     route("POST", "/v1/workflows", "create_workflow")
         .doc("workflows", "Create a workflow from a definition (JSON, or YAML with content-type application/yaml); inactive until activated.")
-        .role(Role::Admin)
+        .role(Role::Member)
+        .scope(Resource::Workflows, Verb::Write)
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(201, "Created.", s::<m::Workflow>)]),
-        .scope(Resource::Workflows, Verb::Write)
     route("GET", "/v1/workflows", "list_workflows")
         .doc("workflows", "List workflows, newest first.")
         .role(Role::Viewer)
+        .scope(Resource::Workflows, Verb::Read)
         .query(q::<m::PageQuery>)
         .ok(&[json(200, "A page.", s::<m::Page<m::Workflow>>)]),
-        .scope(Resource::Workflows, Verb::Read)
     route("POST", "/v1/workflows/validate", "validate_workflow")
         .doc("workflows", "Validate a definition without storing it; every problem by path (400 `invalid_workflow`).")
         .role(Role::Viewer)
+        .scope(Resource::Workflows, Verb::Read)
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(200, "Valid.", s::<m::Validation>)]),
-        .scope(Resource::Workflows, Verb::Read)
     route("GET", "/v1/workflows/{id}", "get_workflow")
         .doc("workflows", "A workflow with its current definition.")
         .role(Role::Viewer)
+        .scope_on(Resource::Workflows, Verb::Read, ScopeId::Path("id"))
         .ok(&[json(200, "The workflow.", s::<m::Workflow>)]),
     route("PUT", "/v1/workflows/{id}", "update_workflow")
-        .scope_on(Resource::Workflows, Verb::Read, ScopeId::Path("id"))
         .doc("workflows", "Store a new version of the definition (runs keep theirs).")
-        .role(Role::Admin)
+        .role(Role::Member)
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(200, "The new version.", s::<m::Workflow>)])
-        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .also(&[409]),
     route("DELETE", "/v1/workflows/{id}", "delete_workflow")
         .doc("workflows", "Delete a workflow (its runs and versions stay readable).")
-        .role(Role::Admin)
+        .role(Role::Member)
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .ok(NO_CONTENT),
     route("GET", "/v1/workflows/{id}/versions/{version}", "get_version")
-        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .doc("workflows", "One version of a workflow's definition.")
         .role(Role::Viewer)
+        .scope_on(Resource::Workflows, Verb::Read, ScopeId::Path("id"))
         .ok(&[json(200, "The version.", s::<m::WorkflowVersion>)]),
     route("POST", "/v1/workflows/{id}/activate", "activate_workflow")
-        .scope_on(Resource::Workflows, Verb::Read, ScopeId::Path("id"))
         .doc("workflows", "Let the webhook and the schedule start runs.")
-        .role(Role::Admin)
+        .role(Role::Member)
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .ok(&[json(200, "Active.", s::<m::Workflow>)])
         .also(&[400]),
-        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
     route("POST", "/v1/workflows/{id}/deactivate", "deactivate_workflow")
         .doc("workflows", "Stop the webhook and the schedule.")
-        .role(Role::Admin)
+        .role(Role::Member)
+        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .ok(&[json(200, "Inactive.", s::<m::Workflow>)]),
     route("POST", "/v1/workflows/{id}/runs", "start_run")
-        .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); with `wait_ms` the answer waits for its response or end.")
         .role(Role::Member)
+        .scope_on(Resource::Runs, Verb::Start, ScopeId::Path("id"))
         .query(q::<m::StartQuery>)
         .opt_body(s::<m::StartRun>)
-        .scope_on(Resource::Runs, Verb::Start, ScopeId::Path("id"))
         .ok(&[json(201, "Started.", s::<m::Run>)])
         .also(&[429]),
     route("GET", "/v1/runs", "list_runs")
         .doc("runs", "List runs, newest first.")
         .role(Role::Viewer)
+        .scope_on(Resource::Runs, Verb::Read, ScopeId::Query("workflow_id"))
         .query(q::<m::RunsQuery>)
         .ok(&[json(200, "A page.", s::<m::Page<m::Run>>)]),
-        .scope_on(Resource::Runs, Verb::Read, ScopeId::Query("workflow_id"))
     route("GET", "/v1/runs/{id}", "get_run")
         .doc("runs", "A run with its steps and the attempt journal.")
         .role(Role::Viewer)
+        .scope_on(Resource::Runs, Verb::Read, ScopeId::RunOf("id"))
         .ok(&[json(200, "The run, with `steps`.", s::<m::Run>)]),
     route("POST", "/v1/runs/{id}/cancel", "cancel_run")
-        .scope_on(Resource::Runs, Verb::Read, ScopeId::RunOf("id"))
         .doc("runs", "Cancel a run and its sub-workflow runs.")
         .role(Role::Member)
+        .scope_on(Resource::Runs, Verb::Cancel, ScopeId::RunOf("id"))
         .ok(&[json(200, "Cancelled.", s::<m::Run>)])
         .also(&[409]),
-        .scope_on(Resource::Runs, Verb::Cancel, ScopeId::RunOf("id"))
     route("POST", "/v1/runs/{id}/retry", "retry_run")
         .doc("runs", "New run reusing every result of a finished run; re-executes what failed.")
         .role(Role::Member)
+        .scope_on(Resource::Runs, Verb::Start, ScopeId::RunOf("id"))
         .ok(&[json(201, "The new run.", s::<m::Run>)])
         .also(&[400, 409]),
-        .scope_on(Resource::Runs, Verb::Start, ScopeId::RunOf("id"))
     route("POST", "/v1/runs/{id}/rerun", "rerun_run")
         .doc("runs", "New run from a top-level step; upstream results are reused.")
         .role(Role::Member)
+        .scope_on(Resource::Runs, Verb::Start, ScopeId::RunOf("id"))
         .body(s::<m::Rerun>, JSON)
         .ok(&[json(201, "The new run.", s::<m::Run>)])
-        .scope_on(Resource::Runs, Verb::Start, ScopeId::RunOf("id"))
         .also(&[409]),
     route("POST", "/v1/runs/{id}/steps/{key}/resume", "resume_step")
         .doc("runs", "Resume a waiting step (an empty body is `{\"payload\": null}`).")
         .role(Role::Member)
+        .scope_on(Resource::Runs, Verb::Resume, ScopeId::RunOf("id"))
         .opt_body(s::<m::Resume>)
         .ok(&[json(200, "The run.", s::<m::Run>)])
-        .scope_on(Resource::Runs, Verb::Resume, ScopeId::RunOf("id"))
         .also(&[409]),
     route("POST", "/v1/credentials", "create_credential")
         .doc("credentials", "Store a credential (sealed; never returned).")
         .role(Role::Admin)
+        .scope(Resource::Credentials, Verb::Write)
         .body(s::<m::NewCredential>, JSON)
         .ok(&[json(201, "Stored: its metadata.", s::<m::Credential>)])
-        .scope(Resource::Credentials, Verb::Write)
         .also(&[409]),
     route("GET", "/v1/credentials", "list_credentials")
         .doc("credentials", "Credentials: names and metadata only.")
         .role(Role::Viewer)
+        .scope(Resource::Credentials, Verb::Read)
         .ok(&[json(200, "Every credential of the tenant.", s::<m::List<m::Credential>>)]),
     route("DELETE", "/v1/credentials/{id}", "delete_credential")
-        .scope(Resource::Credentials, Verb::Read)
         .doc("credentials", "Delete a credential.")
         .role(Role::Admin)
-        .ok(NO_CONTENT),
-    route("GET", "/v1/connectors", "list_connectors")
         .scope_on(Resource::Credentials, Verb::Write, ScopeId::Path("id"))
+        .ok(NO_CONTENT),
+    route("POST", "/v1/notifications/rules", "create_notification_rule")
+        .doc("notifications", "Create a notification rule: a signed webhook for a run event (`run_failed`, `run_waiting`, `run_recovered`) of one workflow or all; the signing secret is in this answer only.")
+        .role(Role::Admin)
+        .scope(Resource::Notifications, Verb::Write)
+        .body(s::<m::notifications::NewNotificationRule>, JSON)
+        .ok(&[json(201, "Created, with `signing_secret`.", s::<m::notifications::NotificationRule>)]),
+    route("GET", "/v1/notifications/rules", "list_notification_rules")
+        .doc("notifications", "The tenant's notification rules, oldest first (no secret).")
+        .role(Role::Viewer)
+        .scope(Resource::Notifications, Verb::Read)
+        .ok(&[json(200, "Every rule.", s::<m::List<m::notifications::NotificationRule>>)]),
+    route("GET", "/v1/notifications/rules/{id}", "get_notification_rule")
+        .doc("notifications", "One notification rule (no secret).")
+        .role(Role::Viewer)
+        .scope_on(Resource::Notifications, Verb::Read, ScopeId::Path("id"))
+        .ok(&[json(200, "The rule.", s::<m::notifications::NotificationRule>)]),
+    route("PATCH", "/v1/notifications/rules/{id}", "update_notification_rule")
+        .doc("notifications", "Change a rule's workflow, event, URL or `enabled`; `rotate_secret` makes a new signing secret, in this answer only.")
+        .role(Role::Admin)
+        .scope_on(Resource::Notifications, Verb::Write, ScopeId::Path("id"))
+        .body(s::<m::notifications::NotificationRulePatch>, JSON)
+        .ok(&[json(200, "The rule.", s::<m::notifications::NotificationRule>)]),
+    route("DELETE", "/v1/notifications/rules/{id}", "delete_notification_rule")
+        .doc("notifications", "Delete a rule; its deliveries stay listed (a pending one fails when tried).")
+        .role(Role::Admin)
+        .scope_on(Resource::Notifications, Verb::Write, ScopeId::Path("id"))
+        .ok(NO_CONTENT),
+    route("GET", "/v1/notifications/deliveries", "list_notification_deliveries")
+        .doc("notifications", "Deliveries, newest first: status, tries (time, HTTP status, error), next try.")
+        .role(Role::Viewer)
+        .scope(Resource::Notifications, Verb::Read)
+        .query(q::<m::notifications::DeliveriesQuery>)
+        .ok(&[json(200, "A page.", s::<m::Page<m::notifications::NotificationDelivery>>)]),
+    route("GET", "/v1/connectors", "list_connectors")
         .doc("connectors", "Connectors with their actions and schemas.")
         .role(Role::Viewer)
+        .scope(Resource::Connectors, Verb::Read)
         .ok(&[json(200, "Every connector.", s::<m::List<m::Connector>>)]),
     route("POST", "/v1/keys", "create_key")
-        .scope(Resource::Connectors, Verb::Read)
         .doc("keys", "Create an API key (the secret is shown once).")
         .role(Role::Owner)
+        .scope(Resource::Keys, Verb::Write)
         .body(s::<m::NewKey>, JSON)
         .ok(&[json(201, "Created, with `secret`.", s::<m::Key>)]),
-        .scope(Resource::Keys, Verb::Write)
     route("GET", "/v1/keys", "list_keys")
         .doc("keys", "API keys: prefixes and metadata.")
         .role(Role::Owner)
+        .scope(Resource::Keys, Verb::Read)
         .ok(&[json(200, "Every key of the tenant.", s::<m::List<m::Key>>)]),
     route("DELETE", "/v1/keys/{id}", "revoke_key")
-        .scope(Resource::Keys, Verb::Read)
         .doc("keys", "Revoke an API key at once.")
         .role(Role::Owner)
+        .scope_on(Resource::Keys, Verb::Write, ScopeId::Path("id"))
+        .ok(NO_CONTENT),
+    route("POST", "/v1/auth/login", "login")
+        .doc("people", "Log in with an email and a password: sets the `weft_session` cookie (HttpOnly, Secure, SameSite=Lax) and answers the session with its CSRF token. A wrong email or password is one answer (401); failures are throttled per account (an exponential wait, at most 15 min, never a lock) and per address (429 with Retry-After). A cross-site `Origin` is refused (403 `csrf`).")
+        .body(s::<m::people::Login>, JSON)
+        .ok(&[json(200, "Signed in.", s::<m::people::SessionInfo>)])
+        .also(&[401, 403, 422, 429]),
+    route("POST", "/v1/auth/logout", "logout")
+        .doc("people", "End the session at once (needs `X-CSRF-Token`).")
+        .ok(NO_CONTENT)
+        .also(&[401, 403]),
+    route("GET", "/v1/auth/session", "get_session")
+        .doc("people", "The signed-in user, the tenant the session acts in, every membership, and the CSRF token.")
+        .ok(&[json(200, "The session.", s::<m::people::SessionInfo>)])
+        .also(&[401]),
+    route("POST", "/v1/auth/switch", "switch_tenant")
+        .doc("people", "Act in another of the user's tenants: a new session id (the old one is revoked) and cookie (needs `X-CSRF-Token`).")
+        .body(s::<m::people::SwitchTenant>, JSON)
+        .ok(&[json(200, "Switched.", s::<m::people::SessionInfo>)])
+        .also(&[401, 403, 422]),
+    route("POST", "/v1/auth/accept-invitation", "accept_invitation")
+        .doc("people", "Accept an invitation (single use, expiring): creates the user, or adds the membership to an existing account whose password is given; starts a session.")
+        .body(s::<m::people::AcceptInvitation>, JSON)
+        .ok(&[json(201, "Joined and signed in.", s::<m::people::SessionInfo>)])
+        .also(&[401, 403, 409, 422]),
+    route("POST", "/v1/auth/reset", "reset_password")
+        .doc("people", "Use a password reset link (single use, one hour): sets the password, ends every session of the user, clears the login throttle.")
+        .body(s::<m::people::ResetPassword>, JSON)
+        .ok(NO_CONTENT)
+        .also(&[403, 422]),
+    route("GET", "/v1/members", "list_members")
+        .doc("people", "The tenant's members and their roles.")
+        .role(Role::Member)
+        .ok(&[json(200, "Every member.", s::<m::List<m::people::Member>>)]),
+    route("PATCH", "/v1/members/{user_id}", "update_member")
+        .doc("people", "Change a member's role (owners only); their sessions in this tenant end. The last owner cannot be demoted (409).")
+        .role(Role::Owner)
+        .body(s::<m::people::MemberPatch>, JSON)
+        .ok(&[json(200, "The member.", s::<m::people::Member>)])
+        .also(&[409]),
+    route("DELETE", "/v1/members/{user_id}", "remove_member")
+        .doc("people", "Remove a member (owners only); their sessions in this tenant end at once. The last owner cannot be removed (409).")
+        .role(Role::Owner)
+        .ok(NO_CONTENT)
+        .also(&[409]),
+    route("POST", "/v1/members/{user_id}/reset", "reset_member")
+        .doc("people", "Issue a one-time password reset link for a member (admins for members and viewers, owners for anyone) who belongs to no other tenant; the token is shown once.")
+        .role(Role::Admin)
+        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
+        .also(&[422]),
+    route("POST", "/v1/invitations", "create_invitation")
+        .doc("people", "Invite someone with a role (owners: any; admins: member or viewer), optionally bound to an email; the one-time token is shown once.")
+        .role(Role::Admin)
+        .body(s::<m::people::NewInvitation>, JSON)
+        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)]),
+    route("GET", "/v1/invitations", "list_invitations")
+        .doc("people", "Open invitations (unused, unexpired), newest first.")
+        .role(Role::Admin)
+        .ok(&[json(200, "Every open invitation.", s::<m::List<m::people::Invitation>>)]),
+    route("DELETE", "/v1/invitations/{id}", "delete_invitation")
+        .doc("people", "Revoke an unused invitation.")
+        .role(Role::Admin)
         .ok(NO_CONTENT),
     route("GET", "/v1/audit", "list_audit")
-        .scope_on(Resource::Keys, Verb::Write, ScopeId::Path("id"))
         .doc("keys", "The tenant's audit log, newest first.")
         .role(Role::Admin)
+        .scope(Resource::Audit, Verb::Read)
         .query(q::<m::AuditQuery>)
         .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
-        .scope(Resource::Audit, Verb::Read)
     route("GET", "/v1/usage", "get_usage")
         .doc("usage", "The tenant's usage counters for a range of UTC days (default: this month), by day or by workflow (the CSV export is `/v1/usage.csv`).")
         .role(Role::Viewer)
@@ -464,52 +571,34 @@ pub const ROUTES: &[Route] = &[
         }]),
     route("GET", "/v1/dead-letters", "list_dead_letters")
         .doc("operations", "The tenant's dead-lettered step tasks (poison steps), oldest first.")
-    route("GET", "/v1/usage", "get_usage")
-        .doc("usage", "The tenant's usage counters for a range of UTC days (default: this month), by day or by workflow; `Accept: text/csv` answers the CSV export.")
-        .role(Role::Viewer)
-        .scope(Resource::Usage, Verb::Read)
-        .query(q::<m::usage::UsageQuery>)
-        .ok(&[
-            json(200, "The report.", s::<m::usage::UsageReport>),
-        ]),
-    route("GET", "/v1/usage.csv", "get_usage_csv")
-        .doc("usage", "The tenant's usage report as CSV: a header line, one line per day or workflow, then a `total` line.")
-        .role(Role::Viewer)
-        .scope(Resource::Usage, Verb::Read)
-        .query(q::<m::usage::UsageQuery>)
-        .ok(&[Answer {
-            status: 200,
-            description: "CSV (RFC 4180), `text/csv`.",
-            content: Content::Csv,
-        }]),
         .role(Role::Admin)
+        .scope(Resource::Audit, Verb::Read)
         .ok(&[json(200, "At most 500.", s::<m::List<m::DeadLetter>>)]),
     route("POST", "/v1/registry/publishers", "create_publisher")
-        .scope(Resource::Audit, Verb::Read)
         .doc("registry", "Create a publisher owned by this tenant (`weft` is reserved).")
         .role(Role::Admin)
+        .scope(Resource::Registry, Verb::Write)
         .body(s::<m::registry::NewPublisher>, JSON)
         .ok(&[json(201, "Created.", s::<m::registry::Publisher>)])
-        .scope(Resource::Registry, Verb::Write)
         .also(&[409, 422]),
     route("GET", "/v1/registry/publishers/{name}", "get_publisher")
         .doc("registry", "A publisher and its public keys (publishers are public).")
         .role(Role::Viewer)
+        .scope(Resource::Registry, Verb::Read)
         .ok(&[json(200, "The publisher.", s::<m::registry::Publisher>)]),
     route("POST", "/v1/registry/publishers/{name}/keys", "add_publisher_key")
-        .scope(Resource::Registry, Verb::Read)
         .doc("registry", "Add an ed25519 public key to one of this tenant's publishers (another tenant's publisher is not found).")
         .role(Role::Admin)
+        .scope(Resource::Registry, Verb::Write)
         .body(s::<m::registry::NewPublisherKey>, JSON)
         .ok(&[json(201, "Added.", s::<m::registry::PublisherKey>)])
-        .scope(Resource::Registry, Verb::Write)
         .also(&[409]),
     route("DELETE", "/v1/registry/publishers/{name}/keys/{key_id}", "revoke_publisher_key")
         .doc("registry", "Revoke a key: versions it signed stay; new signatures by it are refused.")
         .role(Role::Admin)
+        .scope(Resource::Registry, Verb::Write)
         .ok(NO_CONTENT),
     route("POST", "/v1/registry/publishers/{name}/verify", "verify_publisher")
-        .scope(Resource::Registry, Verb::Write)
         .doc("registry", "Mark a publisher verified or not (the operator: until issue 13, the owner keys of the first tenant).")
         .role(Role::Owner)
         .body(s::<m::registry::Verify>, JSON)
@@ -517,9 +606,9 @@ pub const ROUTES: &[Route] = &[
     route("PUT", "/v1/registry/blobs/{digest}", "put_blob")
         .doc("registry", "Upload an artifact by its SHA-256 (`sha256:…`); the digest is recomputed. Storing it again is a no-op (200).")
         .role(Role::Admin)
+        .scope(Resource::Registry, Verb::Write)
         .body(binary, ARTIFACT)
         .ok(&[
-        .scope(Resource::Registry, Verb::Write)
             json(201, "Stored.", s::<m::registry::Blob>),
             json(200, "Stored already.", s::<m::registry::Blob>),
         ])
@@ -527,32 +616,32 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/v1/registry/packages", "search_packages")
         .doc("registry", "Search packages: text over name, description, keywords and README; filters by kind, publisher, verified and capability; by relevance or installs.")
         .role(Role::Viewer)
+        .scope(Resource::Registry, Verb::Read)
         .query(q::<m::registry::PackageQuery>)
         .ok(&[json(200, "One page.", s::<m::registry::PackagePage>)]),
-        .scope(Resource::Registry, Verb::Read)
     route("GET", "/v1/registry/packages/{publisher}/{name}", "get_package")
         .doc("registry", "A package and all its versions.")
         .role(Role::Viewer)
+        .scope(Resource::Registry, Verb::Read)
         .ok(&[json(200, "The package.", s::<m::registry::PackageDetail>)]),
     route("POST", "/v1/registry/packages/{publisher}/{name}/versions", "publish_version")
-        .scope(Resource::Registry, Verb::Read)
         .doc("registry", "Publish a signed version of an uploaded artifact: the signature (R1), the bytes (B1-B3), the world fit with every misfit (R4), `describe`, the name and version, confusable names; the disclosure is derived from the component.")
         .role(Role::Admin)
+        .scope(Resource::Registry, Verb::Write)
         .body(s::<m::registry::NewVersion>, JSON)
         .ok(&[json(201, "Published.", s::<m::registry::Version>)])
-        .scope(Resource::Registry, Verb::Write)
         .also(&[409, 422]),
     route("GET", "/v1/registry/packages/{publisher}/{name}/versions/{version}", "get_package_version")
         .doc("registry", "One version with its capability disclosure and the digest an install consents to.")
         .role(Role::Viewer)
+        .scope(Resource::Registry, Verb::Read)
         .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
     route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/yank", "yank_version")
-        .scope(Resource::Registry, Verb::Read)
         .doc("registry", "Yank (or restore) a version: no new installs or upgrades to it; installs keep running.")
         .role(Role::Admin)
+        .scope(Resource::Registry, Verb::Write)
         .body(s::<m::registry::Yank>, JSON)
         .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
-        .scope(Resource::Registry, Verb::Write)
     route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/takedown", "take_down_version")
         .doc("registry", "Take a version down everywhere, with a reason (the operator): its steps fail `taken_down`.")
         .role(Role::Owner)
@@ -561,33 +650,33 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/registry/packages/{publisher}/{name}/use", "use_template")
         .doc("registry", "Create a workflow (inactive) from a template with its parameters; a connector the tenant lacks is named with its install.")
         .role(Role::Admin)
+        .scope(Resource::Workflows, Verb::Write)
         .opt_body(s::<m::registry::UseTemplate>)
         .ok(&[json(201, "The workflow.", s::<m::Workflow>)])
-        .scope(Resource::Workflows, Verb::Write)
         .also(&[409, 422]),
     route("POST", "/v1/installs", "create_install")
         .doc("registry", "Install a connector in this tenant, consenting to exactly the disclosure of the version (`consent`: its `disclosure_digest`).")
         .role(Role::Admin)
+        .scope(Resource::Installs, Verb::Write)
         .body(s::<m::registry::NewInstall>, JSON)
         .ok(&[json(201, "Installed.", s::<m::registry::Install>)])
-        .scope(Resource::Installs, Verb::Write)
         .also(&[404, 409]),
     route("GET", "/v1/installs", "list_installs")
         .doc("registry", "This tenant's installs.")
         .role(Role::Viewer)
+        .scope(Resource::Installs, Verb::Read)
         .ok(&[json(200, "Every install.", s::<m::List<m::registry::Install>>)]),
     route("GET", "/v1/installs/{id}", "get_install")
-        .scope(Resource::Installs, Verb::Read)
         .doc("registry", "One install, with a held upgrade and a takedown if any.")
         .role(Role::Viewer)
+        .scope_on(Resource::Installs, Verb::Read, ScopeId::Path("id"))
         .ok(&[json(200, "The install.", s::<m::registry::Install>)]),
     route("POST", "/v1/installs/{id}/upgrade", "upgrade_install")
-        .scope_on(Resource::Installs, Verb::Read, ScopeId::Path("id"))
         .doc("registry", "Upgrade: applied at once if the new version reaches no more; held (202, with what it adds) until called with `consent` = the new `disclosure_digest` if it does.")
         .role(Role::Admin)
+        .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
         .opt_body(s::<m::registry::Upgrade>)
         .ok(&[
-        .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
             json(200, "Applied.", s::<m::registry::Upgraded>),
             json(202, "Held for consent.", s::<m::registry::Upgraded>),
         ])
@@ -595,12 +684,64 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/v1/installs/{id}", "delete_install")
         .doc("registry", "Uninstall; refused (409) while active workflows use it, naming them.")
         .role(Role::Admin)
+        .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
         .ok(NO_CONTENT)
         .also(&[409]),
-        .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
+    route("POST", "/v1/ops/tenants", "op_create_tenant")
+        .doc("operator", "Create a tenant with an owner key (its secret is in this answer only, as `owner_key`).")
+        .operator()
+        .body(s::<m::ops::NewTenant>, JSON)
+        .ok(&[json(201, "Created, with `owner_key`.", s::<m::ops::Tenant>)]),
+    route("GET", "/v1/ops/tenants", "op_list_tenants")
+        .doc("operator", "Every tenant with its state and overrides, oldest first.")
+        .operator()
+        .ok(&[json(200, "Every tenant.", s::<m::List<m::ops::Tenant>>)]),
+    route("GET", "/v1/ops/tenants/{id}", "op_get_tenant")
+        .doc("operator", "One tenant with its state and overrides.")
+        .operator()
+        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
+    route("PATCH", "/v1/ops/tenants/{id}", "op_update_tenant")
+        .doc("operator", "Rename a tenant and/or replace its overrides (`limits`; an unknown key is refused naming it); applies within 5 s on every process.")
+        .operator()
+        .body(s::<m::ops::TenantPatch>, JSON)
+        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
+    route("DELETE", "/v1/ops/tenants/{id}", "op_delete_tenant")
+        .doc("operator", "Delete a tenant: refused at once like a suspended one; erased after `worker.tenant_erase_grace_ms` unless resumed before.")
+        .operator()
+        .ok(&[json(202, "Deleting, with `erase_after`.", s::<m::ops::Tenant>)]),
+    route("POST", "/v1/ops/tenants/{id}/suspend", "op_suspend_tenant")
+        .doc("operator", "Suspend a tenant: its keys answer 403 `tenant_suspended` with the reason, its webhooks start no run.")
+        .operator()
+        .body(s::<m::ops::Suspend>, JSON)
+        .ok(&[json(200, "Suspended.", s::<m::ops::Tenant>)])
+        .also(&[409]),
+    route("POST", "/v1/ops/tenants/{id}/resume", "op_resume_tenant")
+        .doc("operator", "Make a suspended tenant active again, or cancel a delete during its grace period.")
+        .operator()
+        .ok(&[json(200, "Active.", s::<m::ops::Tenant>)])
+        .also(&[409]),
+    route("POST", "/v1/ops/keys", "op_create_key")
+        .doc("operator", "Create an operator key (the secret is in this answer only).")
+        .operator()
+        .body(s::<m::ops::NewOperatorKey>, JSON)
+        .ok(&[json(201, "Created, with `secret`.", s::<m::ops::OperatorKey>)]),
+    route("GET", "/v1/ops/keys", "op_list_keys")
+        .doc("operator", "Operator keys: prefixes and metadata.")
+        .operator()
+        .ok(&[json(200, "Every operator key.", s::<m::List<m::ops::OperatorKey>>)]),
+    route("DELETE", "/v1/ops/keys/{id}", "op_revoke_key")
+        .doc("operator", "Revoke an operator key at once (not the last one: 409).")
+        .operator()
+        .ok(NO_CONTENT)
+        .also(&[409]),
+    route("GET", "/v1/ops/audit", "op_list_audit")
+        .doc("operator", "The operator audit log, newest first (actor `op:<key id>`, or `op:sweeper`).")
+        .operator()
+        .query(q::<m::AuditQuery>)
+        .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
     route("POST", "/v1/dead-letters/{id}/redrive", "redrive_dead_letter")
         .doc("operations", "Put a dead letter back into the queue; a step that failed as poison is re-run in a new run from that step.")
         .role(Role::Admin)
+        .scope_on(Resource::Audit, Verb::Write, ScopeId::Path("id"))
         .ok(&[json(200, "Redriven.", s::<m::Redriven>)]),
 ];
-        .scope_on(Resource::Audit, Verb::Write, ScopeId::Path("id"))

@@ -112,7 +112,7 @@ pub async fn serve(
         let stream = tokio::select! {
             () = &mut shutdown => break,
             r = listener.accept() => match r {
-                Ok((s, _)) => s,
+                Ok((s, peer)) => (s, peer),
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed; retrying");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -120,9 +120,15 @@ pub async fn serve(
                 }
             },
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        // The peer's address, for the per-address login throttle.
+        let svc = tower::ServiceExt::map_request(app.clone(), move |mut r: hyper::Request<hyper::body::Incoming>| {
+            r.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            r
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
         let mut rx = watch_phase.clone();
         tokio::spawn(async move {
             tokio::pin!(conn);

@@ -71,6 +71,27 @@ pub enum Error {
         /// Its digest: the consent to send.
         disclosure_digest: String,
     },
+    /// The tenant is suspended or being deleted by the operator; the reason
+    /// is the operator's (403 `tenant_suspended`).
+    #[error("this tenant is suspended: {0}")]
+    TenantSuspended(String),
+    /// An operator key on a tenant route, or a tenant's key on an operator
+    /// route (403 `wrong_principal`); says which credential the route takes.
+    #[error("{0}")]
+    WrongPrincipal(String),
+    /// The caller's role allows this kind of call but not on this record
+    /// (a member and a workflow someone else created); the message says why.
+    #[error("{0}")]
+    Denied(String),
+    /// Too many failed logins (per account or per address): try again
+    /// after `retry_after` (`docs/TENANCY.md`, section 3).
+    #[error("{message}")]
+    Throttled {
+        /// For humans, with the wait.
+        message: String,
+        /// How long to wait.
+        retry_after: std::time::Duration,
+    },
     /// A hard quota of the tenant is reached.
     #[error("quota exceeded: {0}")]
     Quota(String),

@@ -22,8 +22,12 @@ mod connectors;
 mod credentials;
 mod deadletters;
 mod error;
+pub mod ops;
 pub mod registry;
+pub mod notifications;
+mod people;
 mod runs;
+mod sessions;
 pub mod signing;
 mod tenants;
 mod triggers;
@@ -35,7 +39,10 @@ pub use credentials::NewCredential;
 pub use deadletters::MAX_DEAD_LETTERS;
 pub use deadletters::Redriven;
 pub use error::{Error, Result};
+pub use ops::{Operator, Swept};
+pub use people::{SessionOptions, check_password, normalise_email};
 pub use runs::MAX_WAIT;
+pub use sessions::{Current, Started, csrf_token};
 pub use runs::{RunDetail, StepDetail};
 pub use tenants::{Bootstrap, Tenants};
 pub use triggers::{DEFAULT_SYNC_WAIT, WebhookCall, WebhookStart};
@@ -85,6 +92,8 @@ pub struct App {
     tenants: Tenants,
     limits: Arc<DefinitionLimits>,
     registry: Option<registry::Registry>,
+    /// Sessions, the throttle and the bound on password hashing.
+    people: Arc<people::PeopleCore>,
 }
 
 impl App {
@@ -96,10 +105,23 @@ impl App {
             tenants,
             limits,
             registry: None,
+            people: people::PeopleCore::new(SessionOptions::default()),
         }
     }
 
     /// The application with the registry's use cases.
+    /// The same application with these session and login settings.
+    #[must_use]
+    pub fn with_sessions(mut self, options: SessionOptions) -> Self {
+        self.people = people::PeopleCore::new(options);
+        self
+    }
+
+    /// The session and login settings.
+    pub fn session_options(&self) -> &SessionOptions {
+        &self.people.options
+    }
+
     #[must_use]
     pub fn with_registry(mut self, registry: registry::Registry) -> Self {
         self.registry = Some(registry);

@@ -44,7 +44,7 @@ impl App {
         body: &[u8],
         format: Format,
     ) -> Result<(Workflow, Value)> {
-        actor.require(Role::Admin)?;
+        actor.require(Role::Member)?;
         let def = self.parse(actor, body, format).await?;
         let now = now_ms();
         let wf = Workflow {
@@ -66,6 +66,10 @@ impl App {
             created_at: now,
         };
         self.store().create_workflow(&wf, &first).await?;
+        // The seed matrix: members change only what they created.
+        self.store()
+            .set_workflow_creator(&actor.tenant_id, &wf.id, &actor.key_id)
+            .await?;
         self.audit(actor, "workflow.create", &wf.id).await?;
         Ok((wf, value))
     }
@@ -123,7 +127,7 @@ impl App {
         body: &[u8],
         format: Format,
     ) -> Result<(Workflow, Value)> {
-        actor.require(Role::Admin)?;
+        self.require_own_workflow(actor, id).await?;
         let wf = self.load_workflow(actor, id).await?;
         let def = self.parse(actor, body, format).await?;
         let value = to_value(&def)?;
@@ -158,7 +162,7 @@ impl App {
         id: &str,
         active: bool,
     ) -> Result<Workflow> {
-        actor.require(Role::Admin)?;
+        self.require_own_workflow(actor, id).await?;
         let wf = self.load_workflow(actor, id).await?;
         let now = now_ms();
         let schedule = if active {
@@ -199,9 +203,36 @@ impl App {
     /// # Errors
     /// [`Error::NotFound`], [`Error::Forbidden`].
     pub async fn delete_workflow(&self, actor: &Actor, id: &str) -> Result<()> {
-        actor.require(Role::Admin)?;
+        self.require_own_workflow(actor, id).await?;
         self.store().delete_workflow(&actor.tenant_id, id).await?;
         self.audit(actor, "workflow.delete", id).await
+    }
+
+    /// The seed matrix (`docs/TENANCY.md`, section 3): admins and owners
+    /// change any workflow; members only those they created (by the same
+    /// user, or the same API key); viewers none.
+    ///
+    /// # Errors
+    /// `Forbidden` below member; `Denied` for a member and another's
+    /// workflow; `NotFound`.
+    async fn require_own_workflow(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(Role::Member)?;
+        if actor.role >= Role::Admin {
+            return Ok(());
+        }
+        let creator = self
+            .store()
+            .workflow_creator(&actor.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound("workflow"))?;
+        if creator == actor.key_id {
+            Ok(())
+        } else {
+            Err(Error::Denied(format!(
+                "workflow {id} was created by {creator}: a member changes only the workflows \
+                 they created (admins and owners change any)"
+            )))
+        }
     }
 
     pub(crate) async fn load_workflow(&self, actor: &Actor, id: &str) -> Result<Workflow> {

@@ -74,6 +74,8 @@ pub struct Config {
     pub redis: weft_limits::Options,
     /// Per-tenant API and webhook rates (in Redis or in memory).
     pub limits: weft_limits::Rates,
+    /// Browser sessions and the login throttle.
+    pub sessions: weft_app::SessionOptions,
     /// What this process does.
     pub role: Role,
     /// Create the master keyring and the first tenant when missing (`weft
@@ -101,6 +103,7 @@ impl Config {
             queue: QueueKind::Memory,
             redis: weft_limits::Options::default(),
             limits: weft_limits::Rates::default(),
+            sessions: weft_app::SessionOptions::default(),
             role: Role::All,
             bootstrap: true,
             migrate: true,
@@ -131,6 +134,7 @@ impl Config {
         c.worker.clone_from(&settings.worker);
         c.http_limits = settings.http;
         c.sandbox.clone_from(&settings.sandbox);
+        c.sessions.clone_from(&settings.sessions);
         c
     }
 }
@@ -149,6 +153,8 @@ pub struct Server {
     pub default_tenant: String,
     /// The owner key created on first start: shown once, never stored in clear.
     pub bootstrap_key: Option<String>,
+    /// The operator key created on first start (`weft_op_…`): shown once.
+    pub operator_key: Option<String>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -217,12 +223,18 @@ impl Server {
             registry: registry.as_ref().map(|(r, _)| r.clone()),
             blobs: registry.as_ref().map(|(_, b)| b.clone()),
         });
-        let mut app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()));
+        let mut app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()))
+            .with_sessions(config.sessions.clone());
         let (default_tenant, bootstrap_key) = if config.bootstrap {
             let b = app.tenants().bootstrap().await?;
             (b.tenant_id, b.owner_key)
         } else {
             (String::new(), None)
+        };
+        let operator_key = if config.bootstrap {
+            app.tenants().bootstrap_operator().await?
+        } else {
+            None
         };
         if let Some((registry, blobs)) = registry {
             // The operator, until issue 13 models operators: the first tenant.
@@ -254,6 +266,13 @@ impl Server {
             }));
         } else if distributed {
             tasks.push(tokio::spawn(handle.clone().relay(shutdown.clone())));
+        }
+        if config.role != Role::Api && config.worker.ops_sweep_ms > 0 {
+            tasks.push(tokio::spawn(ops_sweeper(
+                app.clone(),
+                config.worker.clone(),
+                shutdown.clone(),
+            )));
         }
         let mut addr = config.listen;
         let base = config.base_url.clone();
@@ -293,6 +312,7 @@ impl Server {
             addr,
             default_tenant,
             bootstrap_key,
+            operator_key,
             shutdown,
             tasks,
         })
@@ -377,6 +397,41 @@ async fn open_postgres(
         pg.migrate().await.context("cannot migrate the database")?;
     }
     Ok(Arc::new(pg))
+}
+
+/// The operator's sweeper (`docs/TENANCY.md`, sections 2 and 7): every
+/// `ops_sweep_ms`, erases deleted tenants past their grace and prunes old
+/// runs and audit rows, in bounded batches.
+async fn ops_sweeper(app: App, options: weft_worker::Options, stop: CancellationToken) {
+    let every = Duration::from_millis(options.ops_sweep_ms);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match app
+            .tenants()
+            .sweep(weft_worker::now_ms(), options.run_retention_days)
+            .await
+        {
+            Ok(done) => {
+                app.handle()
+                    .metrics()
+                    .runs_pruned
+                    .fetch_add(done.runs_pruned, std::sync::atomic::Ordering::Relaxed);
+                if done != weft_app::Swept::default() {
+                    tracing::info!(
+                        erased_rows = done.erased_rows,
+                        erased_tenants = done.erased_tenants,
+                        runs_pruned = done.runs_pruned,
+                        audit_pruned = done.audit_pruned,
+                        "ops sweep"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "ops sweep failed"),
+        }
+    }
 }
 
 /// Whether the store has no tenant yet (a `weft api` before `weft migrate`):
@@ -576,6 +631,8 @@ pub struct Migrated {
     pub tenant: String,
     /// Its owner key, when this run created it (shown once).
     pub bootstrap_key: Option<String>,
+    /// The operator key, when this run created it (shown once).
+    pub operator_key: Option<String>,
     /// The version-1 credentials re-sealed (each binding it accepted, for
     /// the operator to check) and how many rows were skipped.
     pub resealed: weft_worker::Resealed,
@@ -600,10 +657,13 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Migrated> {
     let resealed = weft_worker::reseal_credentials(store.as_ref(), &keyring)
         .await
         .context("cannot re-seal credentials under the current binding")?;
-    let done = Tenants::new(store, Arc::new(keyring)).bootstrap().await?;
+    let tenants = Tenants::new(store, Arc::new(keyring));
+    let done = tenants.bootstrap().await?;
+    let operator_key = tenants.bootstrap_operator().await?;
     Ok(Migrated {
         tenant: done.tenant_id,
         bootstrap_key: done.owner_key,
+        operator_key,
         resealed,
     })
 }

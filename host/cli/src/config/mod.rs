@@ -59,6 +59,9 @@ pub struct Settings {
     /// `[http]`: header-read and request timeouts and the connection cap of
     /// every HTTP listener.
     pub http: weft_api::Options,
+    /// `[sessions]`: browser sessions' timeouts, one-time links' lifetimes,
+    /// the login throttle (`docs/TENANCY.md`, section 3).
+    pub sessions: weft_app::SessionOptions,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             worker: weft_worker::Options::default(),
             sandbox: weft_sandbox::Options::default(),
             http: weft_api::Options::default(),
+            sessions: weft_app::SessionOptions::default(),
         }
     }
 }

@@ -1,0 +1,458 @@
+//! People (`docs/TENANCY.md`, section 3): passwords, members, invitations and
+//! password resets. Sessions, login and TOTP are in `sessions.rs`.
+//!
+//! Who may (the seed matrix, as built):
+//!
+//! | action | owner | admin | member | viewer |
+//! |---|---|---|---|---|
+//! | list members | yes | yes | yes | no |
+//! | change a role, remove a member | yes | no | no | no |
+//! | invite | any role | member, viewer | no | no |
+//! | list, revoke invitations | yes | yes | no | no |
+//! | issue a reset link | any member* | members, viewers* | no | no |
+//!
+//! \* only for a user who belongs to no other tenant (a reset changes the
+//! password everywhere; for anyone else it is the operator's).
+
+use crate::{Actor, App, Error, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::Semaphore;
+use weft_store::people::{Link, LinkKind, Member, User};
+use weft_types::Role;
+use weft_worker::{new_id, new_token, now_ms};
+
+/// `[sessions]`: browser sessions, one-time links and the login throttle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionOptions {
+    /// A session unused this long (ms) is over.
+    pub idle_ms: i64,
+    /// A session is over this long (ms) after login, used or not.
+    pub absolute_ms: i64,
+    /// How long an invitation link is valid by default (ms).
+    pub invitation_ms: i64,
+    /// How long a password reset link is valid (ms).
+    pub reset_ms: i64,
+    /// Failed logins of one account within `window_ms` before it waits.
+    pub account_failures: u32,
+    /// Failed logins from one address within `window_ms` before it is refused.
+    pub address_failures: u32,
+    /// The throttle's window (ms).
+    pub window_ms: i64,
+    /// The first wait once an account is throttled (ms); doubles with each
+    /// further failure, up to `max_delay_ms`.
+    pub base_delay_ms: i64,
+    /// The longest wait (ms): an account is never locked for longer.
+    pub max_delay_ms: i64,
+    /// Password hashes computed at once (each takes 19 MiB and a core).
+    pub hash_concurrency: usize,
+    /// Send the cookie with `Secure` even when the public URL is plain
+    /// http on loopback (false: dropped there only, so a local console works).
+    pub always_secure: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            idle_ms: 30 * 60_000,
+            absolute_ms: 12 * 3_600_000,
+            invitation_ms: 7 * 86_400_000,
+            reset_ms: 3_600_000,
+            account_failures: 5,
+            address_failures: 20,
+            window_ms: 15 * 60_000,
+            base_delay_ms: 1_000,
+            max_delay_ms: 15 * 60_000,
+            hash_concurrency: 2,
+            always_secure: false,
+        }
+    }
+}
+
+/// The people service's state: its options and the bound on hash work.
+pub(crate) struct PeopleCore {
+    pub(crate) options: SessionOptions,
+    hashing: Semaphore,
+}
+
+impl PeopleCore {
+    pub(crate) fn new(options: SessionOptions) -> Arc<Self> {
+        let permits = options.hash_concurrency.max(1);
+        Arc::new(Self {
+            options,
+            hashing: Semaphore::new(permits),
+        })
+    }
+}
+
+/// The most common breached passwords of 12 characters or more (a short
+/// list; the length floor does the rest).
+const COMMON: &[&str] = &[
+    "123456789012", "1234567890123", "12345678901234", "qwertyuiopas", "qwerty123456",
+    "password1234", "password12345", "passwordpassword", "iloveyou1234", "111111111111",
+    "123123123123", "abc123abc123", "qwertyqwerty", "1q2w3e4r5t6y", "1qaz2wsx3edc",
+    "zaq12wsxcde3", "welcome12345", "letmein12345", "administrator", "changeme1234",
+    "football1234", "baseball1234", "princess1234", "sunshine1234", "trustno1trustno1",
+    "monkey123456", "dragon123456", "master123456", "superman1234", "asdfghjkl123",
+    "passw0rd1234", "p@ssw0rd1234", "p@ssword1234", "correcthorsebatterystaple",
+];
+
+/// Checks a new password: at least 12 characters, not the email, not one
+/// repeated character, not a common breached password.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the field `password` and what is wrong.
+pub fn check_password(password: &str, email: &str) -> Result<()> {
+    let n = password.chars().count();
+    let bad = |why: &str| Err(Error::Invalid(format!("password: {why}")));
+    if n < 12 {
+        return bad(&format!("must be at least 12 characters (it has {n})"));
+    }
+    if n > 1024 {
+        return bad("must be at most 1024 characters");
+    }
+    let lower = password.to_lowercase();
+    if !email.is_empty() && (lower == email || lower == email.split('@').next().unwrap_or("")) {
+        return bad("must not be the email address");
+    }
+    let mut chars = password.chars();
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return bad("must not be one repeated character");
+    }
+    if COMMON.contains(&lower.as_str()) {
+        return bad("is one of the most common breached passwords");
+    }
+    Ok(())
+}
+
+/// Normalises and checks an email address.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `field`.
+pub fn normalise_email(email: &str, field: &str) -> Result<String> {
+    let e = email.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+                && !domain.starts_with('.') && !domain.ends_with('.')
+        });
+    if ok {
+        Ok(e)
+    } else {
+        Err(Error::Invalid(format!("{field}: `{}` is not an email address", email.trim())))
+    }
+}
+
+fn argon2() -> Argon2<'static> {
+    // OWASP: argon2id, 19 MiB, 2 passes, 1 lane. The numbers are constants
+    // within the crate's accepted ranges, so `Params::new` cannot fail.
+    #[allow(clippy::expect_used)]
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A hash of no password, verified against for unknown emails so that they
+/// cost the same work as known ones.
+fn decoy() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_now("weft-no-such-user-decoy").unwrap_or_default())
+}
+
+fn hash_now(password: &str) -> Result<String> {
+    let salt = &hex_bytes(&new_token())[..16];
+    let salt = SaltString::encode_b64(salt).map_err(|e| Error::Internal(format!("salt: {e}")))?;
+    Ok(argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::Internal(format!("password hash: {e}")))?
+        .to_string())
+}
+
+fn hex_bytes(token: &str) -> Vec<u8> {
+    (0..token.len() / 2)
+        .filter_map(|i| u8::from_str_radix(token.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// SHA-256 of a token (how tokens and session ids are stored).
+pub(crate) fn sha256(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+impl App {
+    /// Hashes a password off the async runtime, at most
+    /// `hash_concurrency` at once.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        let _permit = self.people.hashing.acquire().await.map_err(|_| closed())?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hash_now(&password))
+            .await
+            .map_err(|e| Error::Internal(format!("password hash task: {e}")))?
+    }
+
+    /// Verifies a password off the async runtime (bounded like hashing); a
+    /// missing hash (unknown email) is verified against a decoy, so the
+    /// answer takes as long and is `false`.
+    pub(crate) async fn verify_password(&self, password: &str, hash: Option<&str>) -> Result<bool> {
+        let _permit = self.people.hashing.acquire().await.map_err(|_| closed())?;
+        let (password, stored, real) = (
+            password.to_owned(),
+            hash.map_or_else(|| decoy().to_owned(), str::to_owned),
+            hash.is_some(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let ok = PasswordHash::new(&stored)
+                .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
+            ok && real
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("password check task: {e}")))
+    }
+
+    /// The tenant's members with their roles.
+    ///
+    /// # Errors
+    /// `Forbidden` below member.
+    pub async fn list_members(&self, actor: &Actor) -> Result<Vec<Member>> {
+        actor.require(Role::Member)?;
+        Ok(self.store().list_members(&actor.tenant_id).await?)
+    }
+
+    async fn owners_left_without(&self, tenant: &str, user_id: &str) -> Result<bool> {
+        let members = self.store().list_members(tenant).await?;
+        Ok(members
+            .iter()
+            .any(|m| m.membership.role == Role::Owner && m.membership.user_id != user_id))
+    }
+
+    /// Changes a member's role (owners only); their sessions in this tenant
+    /// are revoked, so their next request logs in again with the new role.
+    ///
+    /// # Errors
+    /// `Forbidden` below owner; `NotFound("member")`; `Conflict` when it
+    /// would leave the tenant without an owner.
+    pub async fn set_member_role(&self, actor: &Actor, user_id: &str, role: Role) -> Result<Member> {
+        actor.require(Role::Owner)?;
+        let m = self
+            .store()
+            .get_membership(&actor.tenant_id, user_id)
+            .await?
+            .ok_or(Error::NotFound("member"))?;
+        if m.role == Role::Owner && role != Role::Owner
+            && !self.owners_left_without(&actor.tenant_id, user_id).await?
+        {
+            return Err(Error::Conflict(format!(
+                "{user_id} is the tenant's last owner: make another member owner first"
+            )));
+        }
+        self.store().set_member_role(&actor.tenant_id, user_id, role, now_ms()).await?;
+        self.audit(actor, "member.role", &format!("{user_id}:{}", role.as_str())).await?;
+        self.store()
+            .list_members(&actor.tenant_id)
+            .await?
+            .into_iter()
+            .find(|x| x.membership.user_id == user_id)
+            .ok_or(Error::NotFound("member"))
+    }
+
+    /// Removes a member (owners only); their sessions in this tenant are
+    /// revoked in the same transaction.
+    ///
+    /// # Errors
+    /// `Forbidden` below owner; `NotFound("member")`; `Conflict` for the last owner.
+    pub async fn remove_member(&self, actor: &Actor, user_id: &str) -> Result<()> {
+        actor.require(Role::Owner)?;
+        let m = self
+            .store()
+            .get_membership(&actor.tenant_id, user_id)
+            .await?
+            .ok_or(Error::NotFound("member"))?;
+        if m.role == Role::Owner && !self.owners_left_without(&actor.tenant_id, user_id).await? {
+            return Err(Error::Conflict(format!(
+                "{user_id} is the tenant's last owner: make another member owner first"
+            )));
+        }
+        self.store().remove_membership(&actor.tenant_id, user_id, now_ms()).await?;
+        self.audit(actor, "member.remove", user_id).await
+    }
+
+    /// Issues an invitation: a one-time token, shown once. Owners invite any
+    /// role; admins members and viewers.
+    ///
+    /// # Errors
+    /// `Forbidden` below admin, or an admin inviting an admin or owner;
+    /// `Invalid` for a bad email or expiry.
+    pub async fn create_invitation(
+        &self,
+        actor: &Actor,
+        role: Role,
+        email: Option<&str>,
+        expires_in_ms: Option<i64>,
+    ) -> Result<(Link, String)> {
+        actor.require(Role::Admin)?;
+        if role >= Role::Admin {
+            actor.require(Role::Owner)?;
+        }
+        let email = email.map(|e| normalise_email(e, "email")).transpose()?;
+        let ttl = expires_in_ms.unwrap_or(self.people.options.invitation_ms);
+        if !(60_000..=30 * 86_400_000).contains(&ttl) {
+            return Err(Error::Invalid(
+                "expires_in_ms: must be between 60000 (a minute) and 2592000000 (30 days)".into(),
+            ));
+        }
+        let (link, token) = self
+            .issue_link(actor, LinkKind::Invitation, role, email, None, ttl)
+            .await?;
+        self.audit(actor, "invitation.create", &link.id).await?;
+        Ok((link, token))
+    }
+
+    async fn issue_link(
+        &self,
+        actor: &Actor,
+        kind: LinkKind,
+        role: Role,
+        email: Option<String>,
+        user_id: Option<String>,
+        ttl: i64,
+    ) -> Result<(Link, String)> {
+        let token = new_token();
+        let now = now_ms();
+        let link = Link {
+            id: new_id(if kind == LinkKind::Invitation { "inv" } else { "rst" }),
+            token_hash: sha256(&token),
+            kind,
+            tenant_id: actor.tenant_id.clone(),
+            role,
+            email,
+            user_id,
+            created_by: actor.key_id.clone(),
+            created_at: now,
+            expires_at: now + ttl,
+            used_at: None,
+        };
+        self.store().create_link(&link).await?;
+        Ok((link, token))
+    }
+
+    /// The tenant's open invitations.
+    ///
+    /// # Errors
+    /// `Forbidden` below admin.
+    pub async fn list_invitations(&self, actor: &Actor) -> Result<Vec<Link>> {
+        actor.require(Role::Admin)?;
+        Ok(self
+            .store()
+            .list_links(&actor.tenant_id, LinkKind::Invitation, now_ms())
+            .await?)
+    }
+
+    /// Revokes an unused invitation.
+    ///
+    /// # Errors
+    /// `Forbidden` below admin; `NotFound("invitation")`.
+    pub async fn delete_invitation(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(Role::Admin)?;
+        self.store()
+            .delete_link(&actor.tenant_id, LinkKind::Invitation, id)
+            .await?;
+        self.audit(actor, "invitation.delete", id).await
+    }
+
+    /// Issues a one-time password reset link for a member of this tenant.
+    ///
+    /// # Errors
+    /// `Forbidden` below admin, or for a member whose role is not below the
+    /// caller's (owners may reset owners), or who belongs to another tenant
+    /// too (that is the operator's); `NotFound("member")`.
+    pub async fn issue_reset(&self, actor: &Actor, user_id: &str) -> Result<(Link, String)> {
+        actor.require(Role::Admin)?;
+        let m = self
+            .store()
+            .get_membership(&actor.tenant_id, user_id)
+            .await?
+            .ok_or(Error::NotFound("member"))?;
+        if m.role >= actor.role && actor.role != Role::Owner {
+            return Err(Error::Forbidden { needs: Role::Owner });
+        }
+        let tenants = self.store().memberships_of(user_id).await?;
+        if tenants.iter().any(|t| t.tenant_id != actor.tenant_id) {
+            return Err(Error::Refused {
+                code: "forbidden",
+                message: format!(
+                    "{user_id} also belongs to another tenant: only the operator can reset their password"
+                ),
+                problems: Vec::new(),
+            });
+        }
+        let ttl = self.people.options.reset_ms;
+        let (link, token) = self
+            .issue_link(actor, LinkKind::Reset, m.role, None, Some(user_id.to_owned()), ttl)
+            .await?;
+        self.audit(actor, "member.reset", user_id).await?;
+        Ok((link, token))
+    }
+
+    pub(crate) async fn new_user(&self, email: &str, password: &str) -> Result<User> {
+        check_password(password, email)?;
+        let user = User {
+            id: new_id("usr"),
+            email: email.to_owned(),
+            password_hash: self.hash_password(password).await?,
+            totp_secret: None,
+            totp_pending: None,
+            totp_last_step: 0,
+            created_at: now_ms(),
+            disabled_at: None,
+        };
+        self.store().create_user(&user).await?;
+        Ok(user)
+    }
+}
+
+fn closed() -> Error {
+    Error::Unavailable("password hashing is shutting down".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_below_the_floor_are_refused_naming_why() {
+        for (pw, why) in [
+            ("short", "at least 12"),
+            ("aaaaaaaaaaaaaaaa", "repeated"),
+            ("ann@example.com", "email"),
+            ("Password1234", "common"),
+        ] {
+            let e = check_password(pw, "ann@example.com").unwrap_err().to_string();
+            assert!(e.starts_with("password:") && e.contains(why), "{pw}: {e}");
+        }
+        check_password("a long and unusual phrase", "ann@example.com").unwrap();
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalise_email(" Ann@Example.COM ", "email").unwrap(), "ann@example.com");
+        for bad in ["ann", "ann@", "@x.com", "ann@localhost", "a b@x.com", "a@b@c.com"] {
+            let e = normalise_email(bad, "email").unwrap_err().to_string();
+            assert!(e.starts_with("email:"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn hashes_are_argon2id_with_the_owasp_parameters_and_verify() {
+        let h = hash_now("a long and unusual phrase").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert!(argon2().verify_password(b"a long and unusual phrase", &parsed).is_ok());
+        assert!(argon2().verify_password(b"another phrase entirely", &parsed).is_err());
+    }
+}
