@@ -27,6 +27,8 @@ pub struct TestApp {
     pub base: String,
     /// The default tenant's owner key.
     pub key: String,
+    /// The operator key made on first start (`weft_op_…`).
+    pub operator: String,
     /// The typed client of the server with the owner key.
     pub api: weft_client::Client,
     _dir: tempfile::TempDir,
@@ -133,8 +135,13 @@ impl TestAppBuilder {
             .bootstrap_key
             .clone()
             .expect("a fresh store prints a bootstrap key");
+        let operator = server
+            .operator_key
+            .clone()
+            .expect("a fresh store prints an operator key");
         let base = format!("http://{}", server.addr);
         TestApp {
+            operator,
             server,
             api: weft_client::Client::new(&base, Some(&key)).unwrap(),
             key,

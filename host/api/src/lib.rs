@@ -25,6 +25,7 @@ mod extract;
 mod hooks;
 mod keys;
 mod limiter;
+mod ops;
 mod notifications;
 mod ops;
 pub mod openapi;
@@ -150,6 +151,18 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/keys", post(keys::create_key).get(keys::list_keys))
         .route("/v1/keys/{id}", delete(keys::revoke_key))
         .route("/v1/audit", get(keys::list_audit))
+        .route("/v1/ops/tenants", post(ops::create_tenant).get(ops::list_tenants))
+        .route(
+            "/v1/ops/tenants/{id}",
+            get(ops::get_tenant)
+                .patch(ops::update_tenant)
+                .delete(ops::delete_tenant),
+        )
+        .route("/v1/ops/tenants/{id}/suspend", post(ops::suspend_tenant))
+        .route("/v1/ops/tenants/{id}/resume", post(ops::resume_tenant))
+        .route("/v1/ops/keys", post(ops::create_operator_key).get(ops::list_operator_keys))
+        .route("/v1/ops/keys/{id}", delete(ops::revoke_operator_key))
+        .route("/v1/ops/audit", get(ops::list_operator_audit))
         .route("/v1/auth/login", post(sessions::login))
         .route("/v1/auth/logout", post(sessions::logout))
         .route("/v1/auth/session", get(sessions::get_session))

@@ -31,7 +31,10 @@ pub fn document() -> Value {
         "info": {"title": "Weft API", "version": env!("CARGO_PKG_VERSION")},
         "paths": paths,
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key: weft_..."}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key: weft_..."},
+                "operatorKey": {"type": "http", "scheme": "bearer", "description": "An operator key: weft_op_... (operator routes only)"},
+            },
             "schemas": schemas,
         }
     })
@@ -130,6 +133,12 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
         if let Some(s) = r.scope {
             op["x-weft-scope"] = json!(s.pattern());
         }
+    }
+    if r.operator {
+        op["security"] = json!([{"operatorKey": []}]);
+        op["description"] = json!(
+            "Needs an operator key (`weft_op_…`); a tenant's API key is refused (403 `wrong_principal`)."
+        );
     }
     op
 }

@@ -77,6 +77,9 @@ pub struct Route {
     /// An operator route (`/v1/ops/…`): it takes an operator key, never a
     /// tenant's (`docs/TENANCY.md`, section 1).
     pub operator: bool,
+    /// An operator route (`/v1/ops/…`): it takes an operator key, never a
+    /// tenant's (`docs/TENANCY.md`, section 1).
+    pub operator: bool,
     /// The request body.
     pub body: Option<Body>,
     /// The query string's type.
@@ -163,6 +166,10 @@ impl Route {
         self.operator = true;
         self
     }
+    const fn operator(mut self) -> Self {
+        self.operator = true;
+        self
+    }
     const fn body(mut self, schema: SchemaFn, content: &'static [&'static str]) -> Self {
         self.body = Some(Body {
             schema,
@@ -218,6 +225,11 @@ impl Route {
         }
         if self.role.is_some() {
             // 403: a role too low, or a scoped key's scopes (any route).
+            out.push(401);
+            out.push(403);
+        }
+        if self.operator {
+            // No or a bad operator key; a tenant's key (`wrong_principal`).
             out.push(401);
             out.push(403);
         }
@@ -687,6 +699,58 @@ pub const ROUTES: &[Route] = &[
         .scope_on(Resource::Installs, Verb::Write, ScopeId::Path("id"))
         .ok(NO_CONTENT)
         .also(&[409]),
+    route("POST", "/v1/ops/tenants", "op_create_tenant")
+        .doc("operator", "Create a tenant with an owner key (its secret is in this answer only, as `owner_key`).")
+        .operator()
+        .body(s::<m::ops::NewTenant>, JSON)
+        .ok(&[json(201, "Created, with `owner_key`.", s::<m::ops::Tenant>)]),
+    route("GET", "/v1/ops/tenants", "op_list_tenants")
+        .doc("operator", "Every tenant with its state and overrides, oldest first.")
+        .operator()
+        .ok(&[json(200, "Every tenant.", s::<m::List<m::ops::Tenant>>)]),
+    route("GET", "/v1/ops/tenants/{id}", "op_get_tenant")
+        .doc("operator", "One tenant with its state and overrides.")
+        .operator()
+        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
+    route("PATCH", "/v1/ops/tenants/{id}", "op_update_tenant")
+        .doc("operator", "Rename a tenant and/or replace its overrides (`limits`; an unknown key is refused naming it); applies within 5 s on every process.")
+        .operator()
+        .body(s::<m::ops::TenantPatch>, JSON)
+        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
+    route("DELETE", "/v1/ops/tenants/{id}", "op_delete_tenant")
+        .doc("operator", "Delete a tenant: refused at once like a suspended one; erased after `worker.tenant_erase_grace_ms` unless resumed before.")
+        .operator()
+        .ok(&[json(202, "Deleting, with `erase_after`.", s::<m::ops::Tenant>)]),
+    route("POST", "/v1/ops/tenants/{id}/suspend", "op_suspend_tenant")
+        .doc("operator", "Suspend a tenant: its keys answer 403 `tenant_suspended` with the reason, its webhooks start no run.")
+        .operator()
+        .body(s::<m::ops::Suspend>, JSON)
+        .ok(&[json(200, "Suspended.", s::<m::ops::Tenant>)])
+        .also(&[409]),
+    route("POST", "/v1/ops/tenants/{id}/resume", "op_resume_tenant")
+        .doc("operator", "Make a suspended tenant active again, or cancel a delete during its grace period.")
+        .operator()
+        .ok(&[json(200, "Active.", s::<m::ops::Tenant>)])
+        .also(&[409]),
+    route("POST", "/v1/ops/keys", "op_create_key")
+        .doc("operator", "Create an operator key (the secret is in this answer only).")
+        .operator()
+        .body(s::<m::ops::NewOperatorKey>, JSON)
+        .ok(&[json(201, "Created, with `secret`.", s::<m::ops::OperatorKey>)]),
+    route("GET", "/v1/ops/keys", "op_list_keys")
+        .doc("operator", "Operator keys: prefixes and metadata.")
+        .operator()
+        .ok(&[json(200, "Every operator key.", s::<m::List<m::ops::OperatorKey>>)]),
+    route("DELETE", "/v1/ops/keys/{id}", "op_revoke_key")
+        .doc("operator", "Revoke an operator key at once (not the last one: 409).")
+        .operator()
+        .ok(NO_CONTENT)
+        .also(&[409]),
+    route("GET", "/v1/ops/audit", "op_list_audit")
+        .doc("operator", "The operator audit log, newest first (actor `op:<key id>`, or `op:sweeper`).")
+        .operator()
+        .query(q::<m::AuditQuery>)
+        .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
     route("POST", "/v1/ops/tenants", "op_create_tenant")
         .doc("operator", "Create a tenant with an owner key (its secret is in this answer only, as `owner_key`).")
         .operator()

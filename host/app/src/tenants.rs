@@ -26,12 +26,25 @@ pub struct Bootstrap {
 pub struct Tenants {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
+    cache: crate::ops::TenantCache,
 }
 
 impl Tenants {
     /// The use cases over `store`, wrapping tenant keys with `keyring`.
     pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>) -> Self {
-        Self { store, keyring }
+        Self {
+            store,
+            keyring,
+            cache: crate::ops::TenantCache::default(),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn cache(&self) -> &crate::ops::TenantCache {
+        &self.cache
     }
 
     /// On an empty store: a `default` tenant with an owner key named

@@ -56,7 +56,11 @@ impl App {
     /// answer, so a token's existence does not leak).
     pub async fn webhook_workflow(&self, token: &str) -> Result<Workflow> {
         match self.store().workflow_by_token(token).await? {
-            Some(wf) if wf.active => Ok(wf),
+            Some(wf) if wf.active => {
+                // A suspended or deleted tenant's webhooks start no run (403).
+                self.tenants.gate(&wf.tenant_id).await?;
+                Ok(wf)
+            }
             _ => Err(Error::NotFound("webhook")),
         }
     }

@@ -72,6 +72,11 @@ async fn run_process(settings: &Settings, role: Role) -> anyhow::Result<ExitCode
             "\nBootstrap API key for the default tenant (shown once, store it now):\n\n    {key}\n"
         );
     }
+    if let Some(key) = &server.operator_key {
+        eprintln!(
+            "\nOperator key (for /v1/ops; shown once, store it now):\n\n    {key}\n"
+        );
+    }
     shutdown_signal().await;
     eprintln!("weft {name}: shutting down (finishing steps in flight)");
     server.stop().await;
@@ -105,6 +110,11 @@ pub async fn migrate(args: ProcessArgs) -> anyhow::Result<ExitCode> {
     if let Some(key) = &done.bootstrap_key {
         eprintln!(
             "\nBootstrap API key for the default tenant (shown once, store it now):\n\n    {key}\n"
+        );
+    }
+    if let Some(key) = &done.operator_key {
+        eprintln!(
+            "\nOperator key (for /v1/ops; shown once, store it now):\n\n    {key}\n"
         );
     }
     Ok(ExitCode::SUCCESS)

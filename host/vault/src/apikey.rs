@@ -55,13 +55,47 @@ impl std::fmt::Debug for NewKey {
     }
 }
 
+/// The scheme of operator keys (`docs/TENANCY.md`, section 1): made, parsed
+/// and checked like API keys, with this prefix instead of `weft_`, so one
+/// can never be taken for the other.
+pub const OPERATOR_SCHEME: &str = "weft_op_";
+
 /// Makes a fresh key.
 ///
 /// # Errors
 /// [`crate::Error::Random`] when the OS random number generator fails.
 pub fn generate() -> Result<NewKey> {
-    let mut secret = Zeroizing::new(String::with_capacity(KEY_LEN));
-    secret.push_str(SCHEME);
+    generate_in(SCHEME)
+}
+
+/// Makes a fresh operator key (`weft_op_…`).
+///
+/// # Errors
+/// [`crate::Error::Random`] when the OS random number generator fails.
+pub fn generate_operator() -> Result<NewKey> {
+    generate_in(OPERATOR_SCHEME)
+}
+
+/// The public prefix of a well-formed operator key (`weft_op_` and 12 base62
+/// characters); `None` for anything else (an API key included).
+pub fn parse_operator_prefix(key: &str) -> Option<&str> {
+    let random = key.strip_prefix("weft_op")?;
+    // `weft_` + `_…` is an API key's shape once `weft_op` is taken off.
+    parse_prefix(&format!("weft{random}")).map(|p| &key[..p.len() + 3])
+}
+
+/// Whether `key` is the operator key whose SHA-256 is `stored_hash`.
+pub fn verify_operator(key: &str, stored_hash: &[u8]) -> bool {
+    if key.len() != KEY_LEN + OPERATOR_SCHEME.len() - SCHEME.len() {
+        return false;
+    }
+    let hash = Sha256::digest(key.as_bytes());
+    hash.as_slice().ct_eq(stored_hash).into()
+}
+
+fn generate_in(scheme: &str) -> Result<NewKey> {
+    let mut secret = Zeroizing::new(String::with_capacity(KEY_LEN + 3));
+    secret.push_str(scheme);
     push_base62(&mut secret, PREFIX_CHARS)?;
     let prefix = secret.as_str().to_owned();
     secret.push('_');
@@ -120,6 +154,18 @@ pub fn verify(key: &str, stored_hash: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operator_keys_are_apart_from_api_keys() {
+        let k = generate_operator().unwrap();
+        assert!(k.secret.starts_with("weft_op_") && k.prefix.starts_with("weft_op_"));
+        assert_eq!(parse_operator_prefix(&k.secret), Some(k.prefix.as_str()));
+        assert!(verify_operator(&k.secret, &k.hash));
+        assert_eq!(parse_prefix(&k.secret), None, "an operator key is no API key");
+        let api = generate().unwrap();
+        assert_eq!(parse_operator_prefix(&api.secret), None, "an API key is no operator key");
+        assert!(!verify_operator(&api.secret, &api.hash));
+    }
 
     #[test]
     fn generated_keys_have_the_format_and_verify() {

@@ -15,6 +15,8 @@ const BUCKETS: [f64; 12] = [
 pub struct Metrics {
     /// Runs started.
     pub runs_started: AtomicU64,
+    /// Ended runs deleted by retention (`docs/TENANCY.md`, section 7).
+    pub runs_pruned: AtomicU64,
     /// Step attempts executed in the sandbox.
     pub attempts: AtomicU64,
     /// Deliveries seen a second time.
@@ -100,6 +102,12 @@ impl Metrics {
             "weft_runs_started_total",
             "Runs started.",
             self.runs_started.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_runs_pruned_total",
+            "Ended runs deleted by retention.",
+            self.runs_pruned.load(Ordering::Relaxed),
         );
         c(
             out,

@@ -78,6 +78,15 @@ pub struct Options {
     /// (0: unlimited). Counted in the store. Older name:
     /// `limits.max_active_runs`.
     pub max_active_runs: u64,
+    /// How long a deleted tenant can still be resumed before the sweeper
+    /// erases its rows, in milliseconds (`docs/TENANCY.md`, section 2).
+    pub tenant_erase_grace_ms: u64,
+    /// Days an ended run is kept when its tenant sets no
+    /// `limits.run_retention_days`; 0 keeps runs forever (section 7).
+    pub run_retention_days: u32,
+    /// How often the operator's sweeper erases deleted tenants and prunes old
+    /// runs and audit rows, in milliseconds (0: never).
+    pub ops_sweep_ms: u64,
     /// How long a tenant's usage quotas and counters are reused by the check
     /// at run start, in milliseconds (0 reads them at every start).
     pub quota_cache_ms: u64,
@@ -109,6 +118,9 @@ impl Default for Options {
             shutdown_grace_ms: 30_000,
             max_running_steps: 32,
             max_active_runs: 100_000,
+            tenant_erase_grace_ms: 7 * 24 * 3_600_000,
+            run_retention_days: 30,
+            ops_sweep_ms: 60_000,
             limits: weft_engine::RunLimits::default(),
         }
     }
