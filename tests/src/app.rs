@@ -239,6 +239,33 @@ impl TestApp {
         self.checked("POST", url, resp)
     }
 
+    /// A request with no API key and these headers (a browser's: `Cookie`,
+    /// `X-CSRF-Token`, `Origin`), checked against the OpenAPI document.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Resp {
+        let client = self.api.with_key(None).unwrap();
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let body = match body {
+            Some(b) => Body::Raw(serde_json::to_vec(&b).unwrap(), "application/json".into()),
+            None => Body::None,
+        };
+        let method: reqwest::Method = method.parse().unwrap();
+        let url = format!("{}{path}", self.base).parse().unwrap();
+        let resp = client.send(method.clone(), url, body, &map).await.unwrap();
+        self.checked(method.as_str(), path, resp)
+    }
+
     /// GET with the default key.
     pub async fn get(&self, path: &str) -> Resp {
         self.call("GET", path, None).await

@@ -52,7 +52,10 @@ pub async fn update_member(
     P(user_id): P<String>,
     Body(patch): Body<MemberPatch>,
 ) -> ApiResult<Json<Member>> {
-    let m = state.app.set_member_role(&caller, &user_id, patch.role).await?;
+    let m = state
+        .app
+        .set_member_role(&caller, &user_id, patch.role)
+        .await?;
     Ok(Json(member(m)))
 }
 

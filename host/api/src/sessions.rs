@@ -21,7 +21,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use weft_app::{Actor, Current, Started};
-use weft_model::people::{AcceptInvitation, Login, Membership, ResetPassword, SessionInfo, SwitchTenant};
+use weft_model::people::{
+    AcceptInvitation, Login, Membership, ResetPassword, SessionInfo, SwitchTenant,
+};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "weft_session";
@@ -57,10 +59,7 @@ pub(crate) async fn cookie_caller(parts: &mut Parts, state: &AppState) -> Result
         http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
     );
     if unsafe_method {
-        let token = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok());
+        let token = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if token.is_none() {
             return Err(csrf_error(
                 "X-CSRF-Token: required with a session cookie on this method (the token is in the login answer and GET /v1/auth/session)",
@@ -110,7 +109,9 @@ impl FromRequestParts<AppState> for SessionCaller {
         if parts.method != http::Method::GET {
             let token = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if !state.app.csrf_ok(&current, token) {
-                return Err(csrf_error("X-CSRF-Token: missing or not this session's token"));
+                return Err(csrf_error(
+                    "X-CSRF-Token: missing or not this session's token",
+                ));
             }
         }
         Ok(Self { secret, current })
@@ -150,15 +151,21 @@ fn insecure_ok(state: &AppState) -> bool {
     let o = origin_of(&state.base_url);
     let host = o.strip_prefix("http://").unwrap_or("");
     let host = host.rsplit_once(':').map_or(host, |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) { h } else { host }
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
     });
     matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 fn set_cookie(state: &AppState, value: &str, max_age_s: i64) -> HeaderValue {
     let secure = if insecure_ok(state) { "" } else { "; Secure" };
-    let c = format!("{COOKIE}={value}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age={max_age_s}");
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("weft_session=; Max-Age=0"))
+    let c =
+        format!("{COOKIE}={value}; HttpOnly{secure}; SameSite=Lax; Path=/; Max-Age={max_age_s}");
+    HeaderValue::from_str(&c)
+        .unwrap_or_else(|_| HeaderValue::from_static("weft_session=; Max-Age=0"))
 }
 
 fn info(s: &Started) -> SessionInfo {
@@ -281,7 +288,12 @@ pub async fn accept_invitation(
     same_origin(&state, &headers)?;
     let s = state
         .app
-        .accept_invitation(&body.token, body.email.as_deref(), &body.password, cookie(&headers))
+        .accept_invitation(
+            &body.token,
+            body.email.as_deref(),
+            &body.password,
+            cookie(&headers),
+        )
         .await?;
     Ok(started(&state, &s, StatusCode::CREATED))
 }
@@ -296,6 +308,9 @@ pub async fn reset_password(
     Body(body): Body<ResetPassword>,
 ) -> ApiResult<StatusCode> {
     same_origin(&state, &headers)?;
-    state.app.reset_password(&body.token, &body.password).await?;
+    state
+        .app
+        .reset_password(&body.token, &body.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

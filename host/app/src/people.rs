@@ -92,13 +92,40 @@ impl PeopleCore {
 /// The most common breached passwords of 12 characters or more (a short
 /// list; the length floor does the rest).
 const COMMON: &[&str] = &[
-    "123456789012", "1234567890123", "12345678901234", "qwertyuiopas", "qwerty123456",
-    "password1234", "password12345", "passwordpassword", "iloveyou1234", "111111111111",
-    "123123123123", "abc123abc123", "qwertyqwerty", "1q2w3e4r5t6y", "1qaz2wsx3edc",
-    "zaq12wsxcde3", "welcome12345", "letmein12345", "administrator", "changeme1234",
-    "football1234", "baseball1234", "princess1234", "sunshine1234", "trustno1trustno1",
-    "monkey123456", "dragon123456", "master123456", "superman1234", "asdfghjkl123",
-    "passw0rd1234", "p@ssw0rd1234", "p@ssword1234", "correcthorsebatterystaple",
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "qwertyuiopas",
+    "qwerty123456",
+    "password1234",
+    "password12345",
+    "passwordpassword",
+    "iloveyou1234",
+    "111111111111",
+    "123123123123",
+    "abc123abc123",
+    "qwertyqwerty",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "welcome12345",
+    "letmein12345",
+    "administrator",
+    "changeme1234",
+    "football1234",
+    "baseball1234",
+    "princess1234",
+    "sunshine1234",
+    "trustno1trustno1",
+    "monkey123456",
+    "dragon123456",
+    "master123456",
+    "superman1234",
+    "asdfghjkl123",
+    "passw0rd1234",
+    "p@ssw0rd1234",
+    "p@ssword1234",
+    "correcthorsebatterystaple",
 ];
 
 /// Checks a new password: at least 12 characters, not the email, not one
@@ -140,13 +167,19 @@ pub fn normalise_email(email: &str, field: &str) -> Result<String> {
     let ok = e.len() <= 254
         && !e.chars().any(|c| c.is_whitespace() || c.is_control())
         && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
     if ok {
         Ok(e)
     } else {
-        Err(Error::Invalid(format!("{field}: `{}` is not an email address", email.trim())))
+        Err(Error::Invalid(format!(
+            "{field}: `{}` is not an email address",
+            email.trim()
+        )))
     }
 }
 
@@ -237,22 +270,35 @@ impl App {
     /// # Errors
     /// `Forbidden` below owner; `NotFound("member")`; `Conflict` when it
     /// would leave the tenant without an owner.
-    pub async fn set_member_role(&self, actor: &Actor, user_id: &str, role: Role) -> Result<Member> {
+    pub async fn set_member_role(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        role: Role,
+    ) -> Result<Member> {
         actor.require(Role::Owner)?;
         let m = self
             .store()
             .get_membership(&actor.tenant_id, user_id)
             .await?
             .ok_or(Error::NotFound("member"))?;
-        if m.role == Role::Owner && role != Role::Owner
+        if m.role == Role::Owner
+            && role != Role::Owner
             && !self.owners_left_without(&actor.tenant_id, user_id).await?
         {
             return Err(Error::Conflict(format!(
                 "{user_id} is the tenant's last owner: make another member owner first"
             )));
         }
-        self.store().set_member_role(&actor.tenant_id, user_id, role, now_ms()).await?;
-        self.audit(actor, "member.role", &format!("{user_id}:{}", role.as_str())).await?;
+        self.store()
+            .set_member_role(&actor.tenant_id, user_id, role, now_ms())
+            .await?;
+        self.audit(
+            actor,
+            "member.role",
+            &format!("{user_id}:{}", role.as_str()),
+        )
+        .await?;
         self.store()
             .list_members(&actor.tenant_id)
             .await?
@@ -278,7 +324,9 @@ impl App {
                 "{user_id} is the tenant's last owner: make another member owner first"
             )));
         }
-        self.store().remove_membership(&actor.tenant_id, user_id, now_ms()).await?;
+        self.store()
+            .remove_membership(&actor.tenant_id, user_id, now_ms())
+            .await?;
         self.audit(actor, "member.remove", user_id).await
     }
 
@@ -325,7 +373,11 @@ impl App {
         let token = new_token();
         let now = now_ms();
         let link = Link {
-            id: new_id(if kind == LinkKind::Invitation { "inv" } else { "rst" }),
+            id: new_id(if kind == LinkKind::Invitation {
+                "inv"
+            } else {
+                "rst"
+            }),
             token_hash: sha256(&token),
             kind,
             tenant_id: actor.tenant_id.clone(),
@@ -393,7 +445,14 @@ impl App {
         }
         let ttl = self.people.options.reset_ms;
         let (link, token) = self
-            .issue_link(actor, LinkKind::Reset, m.role, None, Some(user_id.to_owned()), ttl)
+            .issue_link(
+                actor,
+                LinkKind::Reset,
+                m.role,
+                None,
+                Some(user_id.to_owned()),
+                ttl,
+            )
             .await?;
         self.audit(actor, "member.reset", user_id).await?;
         Ok((link, token))
@@ -432,7 +491,9 @@ mod tests {
             ("ann@example.com", "email"),
             ("Password1234", "common"),
         ] {
-            let e = check_password(pw, "ann@example.com").unwrap_err().to_string();
+            let e = check_password(pw, "ann@example.com")
+                .unwrap_err()
+                .to_string();
             assert!(e.starts_with("password:") && e.contains(why), "{pw}: {e}");
         }
         check_password("a long and unusual phrase", "ann@example.com").unwrap();
@@ -440,8 +501,18 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalise_email(" Ann@Example.COM ", "email").unwrap(), "ann@example.com");
-        for bad in ["ann", "ann@", "@x.com", "ann@localhost", "a b@x.com", "a@b@c.com"] {
+        assert_eq!(
+            normalise_email(" Ann@Example.COM ", "email").unwrap(),
+            "ann@example.com"
+        );
+        for bad in [
+            "ann",
+            "ann@",
+            "@x.com",
+            "ann@localhost",
+            "a b@x.com",
+            "a@b@c.com",
+        ] {
             let e = normalise_email(bad, "email").unwrap_err().to_string();
             assert!(e.starts_with("email:"), "{bad}: {e}");
         }
@@ -452,7 +523,15 @@ mod tests {
         let h = hash_now("a long and unusual phrase").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         let parsed = PasswordHash::new(&h).unwrap();
-        assert!(argon2().verify_password(b"a long and unusual phrase", &parsed).is_ok());
-        assert!(argon2().verify_password(b"another phrase entirely", &parsed).is_err());
+        assert!(
+            argon2()
+                .verify_password(b"a long and unusual phrase", &parsed)
+                .is_ok()
+        );
+        assert!(
+            argon2()
+                .verify_password(b"another phrase entirely", &parsed)
+                .is_err()
+        );
     }
 }

@@ -74,7 +74,8 @@ impl App {
         let now = now_ms();
         let account_key = format!("account:{email}");
         let address_key = address.map(|a| format!("addr:{a}"));
-        self.throttle(&account_key, address_key.as_deref(), now).await?;
+        self.throttle(&account_key, address_key.as_deref(), now)
+            .await?;
         let user = self.store().user_by_email(&email).await?;
         let ok = self
             .verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -108,7 +109,10 @@ impl App {
             && f.len() >= o.account_failures as usize
         {
             let over = (f.len() - o.account_failures as usize).min(30) as u32;
-            let delay = o.base_delay_ms.saturating_mul(1_i64 << over).min(o.max_delay_ms);
+            let delay = o
+                .base_delay_ms
+                .saturating_mul(1_i64 << over)
+                .min(o.max_delay_ms);
             let wait = last + delay - now;
             if wait > 0 {
                 return Err(throttled("this account", wait));
@@ -154,7 +158,9 @@ impl App {
             revoked_at: None,
         };
         let old = previous.map(sha256);
-        self.store().create_session(&session, old.as_deref()).await?;
+        self.store()
+            .create_session(&session, old.as_deref())
+            .await?;
         Ok(Started {
             secret,
             csrf,
@@ -205,7 +211,9 @@ impl App {
             .store()
             .get_membership(tenant, user)
             .await?
-            .ok_or_else(|| Error::Denied(format!("X-Weft-Tenant: you are not a member of {tenant}")))?;
+            .ok_or_else(|| {
+                Error::Denied(format!("X-Weft-Tenant: you are not a member of {tenant}"))
+            })?;
         let mut a = Actor::new(m.tenant_id, user.to_owned(), m.role);
         a.user_id = Some(user.to_owned());
         Ok(a)
@@ -214,7 +222,11 @@ impl App {
     /// Whether `token` is the session's CSRF token (constant time).
     pub fn csrf_ok(&self, current: &Current, token: Option<&str>) -> bool {
         token.is_some_and(|t| {
-            bool::from(sha256(t).as_slice().ct_eq(current.auth.session.csrf_hash.as_slice()))
+            bool::from(
+                sha256(t)
+                    .as_slice()
+                    .ct_eq(current.auth.session.csrf_hash.as_slice()),
+            )
         })
     }
 
@@ -237,7 +249,10 @@ impl App {
     /// # Errors
     /// Store failures.
     pub async fn logout(&self, secret: &str) -> Result<()> {
-        Ok(self.store().revoke_session(&sha256(secret), now_ms()).await?)
+        Ok(self
+            .store()
+            .revoke_session(&sha256(secret), now_ms())
+            .await?)
     }
 
     /// Moves the session to another of the user's tenants: a new id (the
@@ -286,7 +301,10 @@ impl App {
         };
         let user = match self.store().user_by_email(&email).await? {
             Some(u) => {
-                if !self.verify_password(password, Some(&u.password_hash)).await? {
+                if !self
+                    .verify_password(password, Some(&u.password_hash))
+                    .await?
+                {
                     return Err(Error::Unauthenticated);
                 }
                 u
@@ -304,7 +322,8 @@ impl App {
             .await?;
         let actor = Actor::new(link.tenant_id.clone(), user.id.clone(), link.role);
         self.audit(&actor, "invitation.accept", &link.id).await?;
-        self.start_session(user, Some(&link.tenant_id), previous).await
+        self.start_session(user, Some(&link.tenant_id), previous)
+            .await
     }
 
     /// Uses a reset link: sets the password, revokes every session of the
