@@ -42,6 +42,10 @@ pub enum Command {
     /// Manage credentials on a running server (secrets are write-only).
     #[command(subcommand)]
     Credentials(crate::client::CredentialsCommand),
+    /// Manage the tenant's API keys: create (with scopes and an expiry), list,
+    /// revoke (owner only).
+    #[command(subcommand)]
+    Keys(crate::client::KeysCommand),
     /// List the connectors a running server offers.
     Connectors(crate::client::ServerArgs),
     /// The registry: publishers, search, installs with consent, upgrades,

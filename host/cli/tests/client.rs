@@ -150,3 +150,64 @@ async fn a_workflow_is_created_from_a_file_activated_listed_and_its_runs_listed(
         "{text}"
     );
 }
+
+/// `weft keys create` makes a scoped, expiring key whose secret is printed
+/// once; the key works within its scope only; `list` shows the scope, the
+/// expiry and the last use; `revoke` ends it.
+#[tokio::test]
+async fn keys_are_created_with_scopes_listed_and_revoked() {
+    let app = TestApp::builder().start().await;
+    let made = weft(
+        &app,
+        &[
+            "keys",
+            "create",
+            "ci",
+            "--role",
+            "member",
+            "--scope",
+            "workflows:read",
+            "--expires-in",
+            "1d",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(made.status.success(), "{}", stderr(&made));
+    let key: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let secret = key["secret"].as_str().unwrap().to_owned();
+    assert_eq!(key["scopes"], json!(["workflows:read"]));
+    assert!(key["expires_at"].as_i64().is_some());
+
+    let env = [
+        ("WEFT_SERVER", app.base.as_str()),
+        ("WEFT_API_KEY", secret.as_str()),
+    ];
+    let listed = run(&["workflows", "list"], &env).await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let refused = run(&["credentials", "list"], &env).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("scope") && stderr(&refused).contains("credentials:read"),
+        "the refusal names the scope: {}",
+        stderr(&refused)
+    );
+
+    let table = weft(&app, &["keys", "list"]).await;
+    let text = stdout(&table);
+    let row = text.lines().find(|l| l.contains("ci")).unwrap();
+    assert!(
+        row.contains("workflows:read") && row.contains("active"),
+        "{text}"
+    );
+    assert!(!row.contains("never"), "the key's use is shown: {text}");
+
+    let id = key["id"].as_str().unwrap();
+    let revoked = weft(&app, &["keys", "revoke", id]).await;
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let after = run(&["workflows", "list"], &env).await;
+    assert_eq!(after.status.code(), Some(1), "{}", stderr(&after));
+    let bad = weft(&app, &["keys", "create", "x", "--expires-in", "3w"]).await;
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("unit"), "{}", stderr(&bad));
+}

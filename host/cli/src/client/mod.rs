@@ -10,6 +10,7 @@
 mod connectors;
 mod credentials;
 mod http;
+mod keys;
 mod output;
 mod registry;
 mod run_view;
@@ -19,6 +20,7 @@ mod workflows;
 
 pub use credentials::CredentialsCommand;
 pub use http::finish;
+pub use keys::KeysCommand;
 pub use registry::RegistryCommand;
 pub use registry::keys::keygen;
 pub use registry::publish::{Artifact, PublishOptions, publish};
@@ -70,6 +72,14 @@ pub async fn runs(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
 /// Anything but a refusal from the server, which is printed and exits 1.
 pub async fn credentials(cmd: CredentialsCommand) -> anyhow::Result<ExitCode> {
     http::finish(credentials::run(cmd).await)
+}
+
+/// Runs `weft keys ...`.
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn keys(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
+    http::finish(keys::run(cmd).await)
 }
 
 /// Runs `weft connectors`.
