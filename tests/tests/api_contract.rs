@@ -196,6 +196,7 @@ async fn every_documented_route_answers_as_documented() {
     assert_eq!(none.status, 404, "{}", none.body);
 
     registry_routes(&app).await;
+    people_routes(&app).await;
 
     // Deactivate and delete last.
     app.post(
@@ -335,4 +336,144 @@ async fn registry_routes(app: &TestApp) {
     )
     .await
     .expect(201);
+}
+
+/// People and sessions: invitations, accepting one (a cookie session),
+/// the session, switching, logout, login, members, a reset link and its use.
+async fn people_routes(app: &TestApp) {
+    let pw = "a long and unusual phrase";
+    let other = app.tenant("contract-other").await;
+    let inv = app
+        .post(
+            "/v1/invitations",
+            json!({"role": "admin", "email": "c@example.com"}),
+        )
+        .await
+        .expect(201);
+    let token = inv["token"].as_str().unwrap().to_owned();
+    app.get("/v1/invitations").await.expect(200);
+    let spare = app
+        .post("/v1/invitations", json!({"role": "viewer"}))
+        .await
+        .expect(201);
+    app.call(
+        "DELETE",
+        &format!("/v1/invitations/{}", spare["id"].as_str().unwrap()),
+        None,
+    )
+    .await
+    .expect(204);
+    let joined = app
+        .send(
+            "POST",
+            "/v1/auth/accept-invitation",
+            &[],
+            Some(json!({"token": token, "password": pw})),
+        )
+        .await;
+    let cookie = |r: &weft_tests::Resp| {
+        let c = r.headers.get("set-cookie").unwrap().to_str().unwrap();
+        c.split(';').next().unwrap().to_owned()
+    };
+    let c = cookie(&joined);
+    let body = joined.expect(201);
+    let user = body["user_id"].as_str().unwrap().to_owned();
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    // A membership in a second tenant, to switch to.
+    let t2 = app
+        .call_as(
+            &other,
+            "POST",
+            "/v1/invitations",
+            Some(json!({"role": "viewer", "email": "c@example.com"})),
+        )
+        .await
+        .expect(201);
+    app.send(
+        "POST",
+        "/v1/auth/accept-invitation",
+        &[],
+        Some(json!({"token": t2["token"], "password": pw})),
+    )
+    .await
+    .expect(201);
+    let h = [("cookie", c.clone()), ("x-csrf-token", csrf.clone())];
+    let me = app
+        .send("GET", "/v1/auth/session", &h, None)
+        .await
+        .expect(200);
+    let second = me["memberships"][1]["tenant_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let switched = app
+        .send(
+            "POST",
+            "/v1/auth/switch",
+            &h,
+            Some(json!({"tenant": second})),
+        )
+        .await;
+    let c2 = cookie(&switched);
+    let csrf2 = switched.expect(200)["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.send(
+        "POST",
+        "/v1/auth/logout",
+        &[("cookie", c2), ("x-csrf-token", csrf2)],
+        None,
+    )
+    .await
+    .expect(204);
+    app.send(
+        "POST",
+        "/v1/auth/login",
+        &[],
+        Some(json!({"email": "c@example.com", "password": pw})),
+    )
+    .await
+    .expect(200);
+    app.get("/v1/members").await.expect(200);
+    app.call(
+        "PATCH",
+        &format!("/v1/members/{user}"),
+        Some(json!({"role": "member"})),
+    )
+    .await
+    .expect(200);
+    // A reset for a user of two tenants is the operator's: a one-tenant user.
+    let solo = app
+        .post(
+            "/v1/invitations",
+            json!({"role": "viewer", "email": "s@example.com"}),
+        )
+        .await
+        .expect(201);
+    let solo = app
+        .send(
+            "POST",
+            "/v1/auth/accept-invitation",
+            &[],
+            Some(json!({"token": solo["token"], "password": pw})),
+        )
+        .await
+        .expect(201);
+    let solo_id = solo["user_id"].as_str().unwrap();
+    let reset = app
+        .post(&format!("/v1/members/{solo_id}/reset"), json!(null))
+        .await
+        .expect(201);
+    app.send(
+        "POST",
+        "/v1/auth/reset",
+        &[],
+        Some(json!({"token": reset["token"], "password": "another long phrase"})),
+    )
+    .await
+    .expect(204);
+    app.call("DELETE", &format!("/v1/members/{user}"), None)
+        .await
+        .expect(204);
 }
