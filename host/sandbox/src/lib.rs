@@ -187,6 +187,12 @@ impl Sandbox {
         &self.inner.options
     }
 
+    /// The egress policy setting and transport: what plugins' requests go
+    /// through, and the worker's notification webhooks too.
+    pub fn egress(&self) -> &egress::Egress {
+        &self.inner.egress
+    }
+
     /// How instance memories and tables are reset between steps on this machine.
     pub fn page_reset(&self) -> &PageReset {
         &self.inner.page_reset

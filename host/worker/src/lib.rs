@@ -30,6 +30,7 @@ mod exec;
 pub mod ids;
 mod inflight;
 pub mod metrics;
+mod notifications;
 mod notify;
 mod options;
 mod parked;
@@ -48,6 +49,10 @@ pub use credentials::{
     AcceptedBinding, NewCredential, Resealed, reseal_credentials, unresealed_credentials,
 };
 pub use ids::{RandomIds, new_id, new_token, now_ms};
+pub use notifications::{
+    NotifyOptions, check_url as check_notify_url, new_secret as new_notify_secret,
+    seal_secret as seal_notify_secret, sign as sign_notification,
+};
 pub use options::Options;
 pub use resolve::Resolved;
 pub use runtime::{Handle, Parts};

@@ -93,6 +93,9 @@ pub struct Options {
     /// `[worker.limits]`: what one decision of a run may render and copy
     /// (`render_bytes`, `render_nodes`); a step over it fails `render_limit`.
     pub limits: weft_engine::RunLimits,
+    /// `[worker.notifications]`: delivery of notification webhooks
+    /// (`docs/TENANCY.md`, section 6).
+    pub notifications: crate::NotifyOptions,
 }
 
 impl Default for Options {
@@ -122,6 +125,7 @@ impl Default for Options {
             run_retention_days: 30,
             ops_sweep_ms: 60_000,
             limits: weft_engine::RunLimits::default(),
+            notifications: crate::NotifyOptions::default(),
         }
     }
 }

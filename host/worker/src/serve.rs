@@ -49,6 +49,7 @@ impl Handle {
             .then(|| tokio::spawn(self.clone().relay(shutdown.clone())));
         let unpark = tokio::spawn(self.clone().unpark_loop(shutdown.clone()));
         let takedowns = tokio::spawn(self.clone().takedown_loop(shutdown.clone()));
+        let notifications = tokio::spawn(self.clone().notify_loop(shutdown.clone()));
         let slots = Arc::new(Semaphore::new(usize::from(concurrency)));
         loop {
             // A free worker first, then the task: the queue chooses the next
@@ -111,6 +112,8 @@ impl Handle {
         }
         sweeper.abort();
         takedowns.abort();
+        // A delivery being sent finishes (bounded by its timeout) and is recorded.
+        let _ = notifications.await;
         // Parked steps go back on the queue (a broker keeps them for the next
         // worker; the in-process queue's are found again at start-up).
         let _ = unpark.await;

@@ -1,0 +1,336 @@
+//! The notification delivery loop (`docs/TENANCY.md`, section 6): claims due
+//! deliveries with a lease (two workers never send one row at once), signs
+//! each in the Standard Webhooks scheme with its rule's secret, POSTs it
+//! through the same egress policy as plugins (no private or metadata address
+//! unless `sandbox.egress.allow_private`; a name is checked again on every
+//! resolved address), and records the try. A failure backs off exponentially
+//! until `give_up_ms` after the event; it never touches the run.
+
+use crate::{Error, Handle, Result, now_ms};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use url::{Host, Url};
+use weft_sandbox::egress::{Outbound, policy};
+use weft_store::notifications::{
+    DeliveryAttempt, DeliveryOutcome, DeliveryStatus, NotificationDelivery, NotifyTarget,
+    SealedSecret,
+};
+use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed, Zeroizing};
+
+/// `[worker.notifications]`: how deliveries are sent and retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyOptions {
+    /// How often the loop looks for due deliveries, in milliseconds (0: never).
+    pub interval_ms: u64,
+    /// The first retry's delay, doubled at each failure, in milliseconds.
+    pub retry_base_ms: u64,
+    /// The longest delay between two tries, in milliseconds.
+    pub retry_max_ms: u64,
+    /// A delivery not accepted this long after its event is given up
+    /// (`failed`), in milliseconds.
+    pub give_up_ms: u64,
+    /// One try's timeout, in milliseconds.
+    pub timeout_ms: u64,
+    /// Deliveries claimed per round.
+    pub batch: u32,
+}
+
+impl Default for NotifyOptions {
+    fn default() -> Self {
+        Self {
+            interval_ms: 1_000,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+            give_up_ms: 24 * 3_600_000,
+            timeout_ms: 10_000,
+            batch: 32,
+        }
+    }
+}
+
+impl NotifyOptions {
+    /// The delay after the `n`th failed try (1-based).
+    pub fn backoff_ms(&self, n: usize) -> u64 {
+        let shift = u32::try_from(n.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(40);
+        self.retry_base_ms
+            .saturating_mul(1u64 << shift)
+            .min(self.retry_max_ms)
+    }
+}
+
+/// The seal's binding of a rule's signing secret: the tenant and the rule id
+/// (a secret copied to another rule or tenant does not open).
+fn binding<'a>(tenant: &'a str, rule_id: &'a str) -> Binding<'a> {
+    Binding {
+        tenant_id: tenant,
+        credential_id: rule_id,
+        name: "notification-webhook",
+        hosts: &[],
+        injection: "{}",
+    }
+}
+
+/// A new signing secret, `whsec_<base64 of 24 random bytes>` (the Standard
+/// Webhooks form), to be shown once.
+pub fn new_secret() -> Zeroizing<String> {
+    let bytes: [u8; 24] = rand::random();
+    Zeroizing::new(format!("whsec_{}", B64.encode(bytes)))
+}
+
+/// Seals a rule's signing secret with the tenant's key.
+///
+/// # Errors
+/// `Vault` when the tenant key does not open.
+pub fn seal_secret(
+    keyring: &Keyring,
+    wrapped: &[u8],
+    tenant: &str,
+    rule_id: &str,
+    secret: &str,
+) -> Result<SealedSecret> {
+    let s = keyring
+        .seal(wrapped, &binding(tenant, rule_id), secret.as_bytes())
+        .map_err(|e| Error::Vault(e.to_string()))?;
+    Ok(SealedSecret {
+        nonce: s.nonce,
+        ciphertext: s.ciphertext,
+        ad_version: BINDING_VERSION,
+    })
+}
+
+/// Checks a destination before it is stored and before every try: http or
+/// https, a host, no credentials in it, no cloud metadata endpoint, and no
+/// non-public IP literal unless `allow_private` (a name is checked on its
+/// resolved addresses when sent).
+///
+/// # Errors
+/// What is wrong with the URL.
+pub fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme `{}` is not allowed; use https",
+            url.scheme()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the URL must not carry credentials".into());
+    }
+    let Some((host, _)) = policy::host_port(&url) else {
+        return Err("the URL has no host".into());
+    };
+    match url.host() {
+        Some(Host::Ipv4(ip)) => policy::check_addr(IpAddr::V4(ip), allow_private)?,
+        Some(Host::Ipv6(ip)) => policy::check_addr(IpAddr::V6(ip), allow_private)?,
+        _ if policy::is_metadata_name(&host) => {
+            return Err(format!("`{host}` is a cloud metadata endpoint"));
+        }
+        _ => {}
+    }
+    Ok(url)
+}
+
+/// The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of "<id>.<ts>.<body>">`,
+/// keyed by the secret's decoded bytes (`whsec_` + base64), as Standard
+/// Webhooks receivers verify it.
+pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let key = secret
+        .strip_prefix(b"whsec_")
+        .and_then(|b| B64.decode(b).ok())
+        .unwrap_or_else(|| secret.to_vec());
+    // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
+    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(&key) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("v1,{}", B64.encode(mac.finalize().into_bytes()))
+}
+
+/// How one try ended: accepted, failed (tried again), or failed for good.
+enum Sent {
+    Accepted(u16),
+    Failed(Option<u16>, String),
+    Permanent(String),
+}
+
+impl Handle {
+    /// Sends the due deliveries once (the loop calls it every `interval_ms`);
+    /// how many were tried.
+    ///
+    /// # Errors
+    /// The store failed to claim.
+    pub async fn deliver_notifications(&self) -> Result<usize> {
+        let o = &self.options().notifications;
+        let lease = i64::try_from(o.timeout_ms.saturating_mul(3).max(1_000)).unwrap_or(i64::MAX);
+        let due = self
+            .store()
+            .claim_notifications(now_ms(), lease, o.batch.max(1))
+            .await?;
+        let n = due.len();
+        futures_util::future::join_all(due.into_iter().map(|d| self.deliver(d))).await;
+        Ok(n)
+    }
+
+    async fn deliver(&self, d: NotificationDelivery) {
+        let o = &self.options().notifications;
+        let at = now_ms();
+        let sent = self.send(&d, at).await;
+        let (attempt, status, next_at) = match sent {
+            Sent::Accepted(code) => (
+                DeliveryAttempt {
+                    at,
+                    http_status: Some(code),
+                    error: None,
+                },
+                DeliveryStatus::Delivered,
+                None,
+            ),
+            Sent::Permanent(e) => (
+                DeliveryAttempt {
+                    at,
+                    http_status: None,
+                    error: Some(e),
+                },
+                DeliveryStatus::Failed,
+                None,
+            ),
+            Sent::Failed(code, e) => {
+                let delay = i64::try_from(o.backoff_ms(d.attempts.len() + 1)).unwrap_or(i64::MAX);
+                let next = at.saturating_add(delay);
+                let give_up = d
+                    .created_at
+                    .saturating_add(i64::try_from(o.give_up_ms).unwrap_or(i64::MAX));
+                let attempt = DeliveryAttempt {
+                    at,
+                    http_status: code,
+                    error: Some(e),
+                };
+                if next > give_up {
+                    (attempt, DeliveryStatus::Failed, None)
+                } else {
+                    (attempt, DeliveryStatus::Pending, Some(next))
+                }
+            }
+        };
+        if let Some(e) = &attempt.error {
+            tracing::warn!(tenant.id = %d.tenant_id, run.id = %d.run_id, notification.id = %d.id,
+                status = status.as_str(), error = %e, "notification not delivered");
+        }
+        let outcome = DeliveryOutcome {
+            attempt,
+            status,
+            next_at,
+        };
+        if let Err(e) = self
+            .store()
+            .record_notification(&d.tenant_id, &d.id, &outcome, now_ms())
+            .await
+        {
+            tracing::warn!(notification.id = %d.id, error = %e, "notification try not recorded; it is tried again when its claim lapses");
+        }
+    }
+
+    async fn send(&self, d: &NotificationDelivery, at: i64) -> Sent {
+        let rule = match self.store().get_rule(&d.tenant_id, &d.rule_id).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return Sent::Permanent("the rule was deleted".into()),
+            Err(e) => return Sent::Failed(None, format!("store: {e}")),
+        };
+        let NotifyTarget::Webhook { url, secret } = &rule.target;
+        let egress = self.sandbox().egress();
+        let url = match check_url(url, egress.allow_private) {
+            Ok(u) => u,
+            Err(e) => return Sent::Permanent(format!("url: {e}")),
+        };
+        let secret = match self.open_secret(&d.tenant_id, &rule.id, secret).await {
+            Ok(s) => s,
+            Err(e) => return Sent::Failed(None, e.to_string()),
+        };
+        let body = match serde_json::to_vec(&d.payload) {
+            Ok(b) => b,
+            Err(e) => return Sent::Permanent(format!("body: {e}")),
+        };
+        let ts = at.div_euclid(1_000);
+        let mut headers = http::HeaderMap::new();
+        let signature = sign(&secret, &d.id, ts, &body);
+        for (name, value) in [
+            ("content-type", "application/json".to_owned()),
+            ("webhook-id", d.id.clone()),
+            ("webhook-timestamp", ts.to_string()),
+            ("webhook-signature", signature),
+        ] {
+            if let Ok(v) = http::HeaderValue::from_str(&value) {
+                headers.insert(name, v);
+            }
+        }
+        let req = Outbound {
+            method: http::Method::POST,
+            url,
+            headers,
+            body: Some(body),
+            timeout: Duration::from_millis(self.options().notifications.timeout_ms.max(1)),
+            max_body: 64 * 1024,
+            decode: false,
+        };
+        match egress.transport.send(req).await {
+            Ok(r) if (200..300).contains(&r.status) => Sent::Accepted(r.status),
+            Ok(r) => Sent::Failed(Some(r.status), format!("HTTP {}", r.status)),
+            Err(weft_sandbox::egress::TransportError::Denied(e)) => {
+                Sent::Failed(None, format!("egress denied: {e}"))
+            }
+            Err(e) => Sent::Failed(None, e.to_string()),
+        }
+    }
+
+    async fn open_secret(
+        &self,
+        tenant: &str,
+        rule_id: &str,
+        s: &SealedSecret,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let t = self
+            .store()
+            .get_tenant(tenant)
+            .await?
+            .ok_or(Error::NotFound("tenant"))?;
+        let sealed = Sealed {
+            nonce: s.nonce.clone(),
+            ciphertext: s.ciphertext.clone(),
+        };
+        self.keyring()
+            .open(
+                &t.wrapped_key,
+                &binding(tenant, rule_id),
+                s.ad_version,
+                &sealed,
+            )
+            .map_err(|e| Error::Vault(format!("the rule's signing secret does not open: {e}")))
+    }
+
+    pub(crate) async fn notify_loop(self, shutdown: CancellationToken) {
+        let ms = self.options().notifications.interval_ms;
+        if ms == 0 {
+            return;
+        }
+        let every = Duration::from_millis(ms.max(10));
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = self.deliver_notifications().await {
+                tracing::warn!(error = %e, "notification deliveries not claimed");
+            }
+        }
+    }
+}
