@@ -197,6 +197,7 @@ async fn every_documented_route_answers_as_documented() {
 
     registry_routes(&app).await;
     people_routes(&app).await;
+    notification_routes(&app, &quick.id).await;
 
     // Deactivate and delete last.
     app.post(
@@ -228,8 +229,8 @@ async fn every_documented_route_answers_as_documented() {
 
 /// Every registry route once, with success: a publisher and its keys, an
 /// upload, a signed version, search, show, yank, a template used, an
-/// install upgraded and removed, a verify and a takedown (the default key is
-/// the first tenant's owner: the operator).
+/// install upgraded and removed, a verify and a takedown (with the operator
+/// key).
 async fn registry_routes(app: &TestApp) {
     use sha2::Digest as _;
     let bytes = weft_tests::artifact("fixture_greeter");
@@ -262,9 +263,11 @@ async fn registry_routes(app: &TestApp) {
     )
     .await
     .expect(204);
-    app.post(
-        "/v1/registry/publishers/contract/verify",
-        json!({"verified": true}),
+    app.call_as(
+        &app.operator,
+        "POST",
+        "/v1/ops/registry/publishers/contract/verify",
+        Some(json!({"verified": true})),
     )
     .await
     .expect(200);
@@ -324,9 +327,11 @@ async fn registry_routes(app: &TestApp) {
     app.call("DELETE", &format!("/v1/installs/{}", install.id), None)
         .await
         .expect(204);
-    app.post(
-        "/v1/registry/packages/contract/greeter/versions/0.1.0/takedown",
-        json!({"reason": "contract test"}),
+    app.call_as(
+        &app.operator,
+        "POST",
+        "/v1/ops/registry/packages/contract/greeter/versions/0.1.0/takedown",
+        Some(json!({"reason": "contract test"})),
     )
     .await
     .expect(200);
@@ -476,4 +481,45 @@ async fn people_routes(app: &TestApp) {
     app.call("DELETE", &format!("/v1/members/{user}"), None)
         .await
         .expect(204);
+}
+
+/// Every notification route once, with success: a rule made (its secret in
+/// the answer), listed, read, changed with a rotated secret, the deliveries
+/// listed, the rule deleted.
+async fn notification_routes(app: &TestApp, workflow: &str) {
+    let rule = app
+        .post(
+            "/v1/notifications/rules",
+            json!({"workflow_id": workflow, "on": "run_failed",
+                   "target": {"type": "webhook", "url": "https://example.com/weft"}}),
+        )
+        .await
+        .expect(201);
+    assert!(
+        rule["signing_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    app.get("/v1/notifications/rules").await.expect(200);
+    let path = format!("/v1/notifications/rules/{}", rule["id"].as_str().unwrap());
+    let read = app.get(&path).await.expect(200);
+    assert!(read.get("signing_secret").is_none(), "{read}");
+    let changed = app
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"enabled": false, "workflow_id": null, "rotate_secret": true})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed["enabled"], json!(false));
+    assert!(changed.get("workflow_id").is_none(), "{changed}");
+    assert_ne!(changed["signing_secret"], rule["signing_secret"]);
+    app.get("/v1/notifications/deliveries?status=pending&limit=5")
+        .await
+        .expect(200);
+    let bad = app.get("/v1/notifications/deliveries?before=zzz").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    app.call("DELETE", &path, None).await.expect(204);
 }

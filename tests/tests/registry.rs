@@ -383,9 +383,10 @@ async fn a_connector_is_published_installed_with_consent_upgraded_yanked_and_tak
     .await;
     assert_eq!(step(&waiting, "hi").status, weft_model::Status::Completed);
     let down = app
-        .call(
+        .call_as(
+            &app.operator,
             "POST",
-            "/v1/registry/packages/acme/greeter/versions/0.2.0/takedown",
+            "/v1/ops/registry/packages/acme/greeter/versions/0.2.0/takedown",
             Some(json!({"reason": "exfiltrates greetings"})),
         )
         .await;
@@ -394,11 +395,16 @@ async fn a_connector_is_published_installed_with_consent_upgraded_yanked_and_tak
         .call_as(
             &acme.key,
             "POST",
-            "/v1/registry/packages/acme/greeter/versions/0.1.0/takedown",
+            "/v1/ops/registry/packages/acme/greeter/versions/0.1.0/takedown",
             Some(json!({"reason": "no"})),
         )
         .await;
-    assert_eq!(r.status, 403, "only the operator takes down: {}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "wrong_principal"),
+        "only the operator takes down: {}",
+        r.body
+    );
     let ended = until_as(&app, &a, &id, |r| r.status.is_terminal()).await;
     assert_eq!(ended.status, weft_model::Status::Failed, "{ended:#?}");
     let again = step(&ended, "again");

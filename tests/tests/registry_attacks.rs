@@ -92,9 +92,10 @@ async fn taken_down_bytes_stay_down_under_a_new_version_and_the_first_party_is_t
     let acme = Author::new(&app, "acme").await;
     let bytes = artifact("fixture_greeter");
     let v1: Version = acme.publish("greeter", "0.1.0", &bytes).await.typed(201);
-    app.call(
+    app.call_as(
+        &app.operator,
         "POST",
-        "/v1/registry/packages/acme/greeter/versions/0.1.0/takedown",
+        "/v1/ops/registry/packages/acme/greeter/versions/0.1.0/takedown",
         Some(json!({"reason": "malware"})),
     )
     .await
@@ -132,7 +133,7 @@ async fn taken_down_bytes_stay_down_under_a_new_version_and_the_first_party_is_t
         "{}",
         r.body
     );
-    // An admin of the operator's tenant is not the operator.
+    // No tenant acts as the first party: not an admin of the first tenant,
     let admin = app
         .post("/v1/keys", json!({"name": "ops-admin", "role": "admin"}))
         .await
@@ -159,13 +160,54 @@ async fn taken_down_bytes_stay_down_under_a_new_version_and_the_first_party_is_t
         )
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
-    // The operator (the first tenant's owner) may.
-    app.post(
-        "/v1/registry/publishers/weft/keys",
-        json!({"public_key": public}),
-    )
-    .await
-    .expect(201);
+    // nor its owner (before operators existed, the first tenant's owners
+    // acted as the operator and as the first party).
+    let r = app
+        .post(
+            "/v1/registry/publishers/weft/keys",
+            json!({"public_key": public}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = app
+        .post(
+            "/v1/registry/packages/weft/http/versions/0.1.0/yank",
+            json!({"yanked": true}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // The first tenant's owner cannot take a version down or verify a
+    // publisher either: those take an operator key.
+    let r = app
+        .post(
+            "/v1/ops/registry/packages/acme/greeter/versions/0.1.0/takedown",
+            json!({"reason": "no"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "wrong_principal"), "{}", r.body);
+    let r = app
+        .post(
+            "/v1/ops/registry/publishers/acme/verify",
+            json!({"verified": true}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "wrong_principal"), "{}", r.body);
+    // The operator's acts are in the operator audit log.
+    let audit = app
+        .call_as(&app.operator, "GET", "/v1/ops/audit", None)
+        .await
+        .expect(200);
+    let take = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "version.takedown")
+        .expect("the takedown is audited");
+    assert_eq!(
+        take["target"], "acme/greeter@0.1.0: malware",
+        "{take}"
+    );
+    assert!(take["actor"].as_str().unwrap().starts_with("op:"), "{take}");
 
     // Publisher names that read like the first party are refused.
     let t = app.tenant("squatter").await;

@@ -25,7 +25,6 @@ mod extract;
 mod hooks;
 mod keys;
 mod limiter;
-mod ops;
 mod notifications;
 mod ops;
 pub mod openapi;
@@ -151,18 +150,6 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/keys", post(keys::create_key).get(keys::list_keys))
         .route("/v1/keys/{id}", delete(keys::revoke_key))
         .route("/v1/audit", get(keys::list_audit))
-        .route("/v1/ops/tenants", post(ops::create_tenant).get(ops::list_tenants))
-        .route(
-            "/v1/ops/tenants/{id}",
-            get(ops::get_tenant)
-                .patch(ops::update_tenant)
-                .delete(ops::delete_tenant),
-        )
-        .route("/v1/ops/tenants/{id}/suspend", post(ops::suspend_tenant))
-        .route("/v1/ops/tenants/{id}/resume", post(ops::resume_tenant))
-        .route("/v1/ops/keys", post(ops::create_operator_key).get(ops::list_operator_keys))
-        .route("/v1/ops/keys/{id}", delete(ops::revoke_operator_key))
-        .route("/v1/ops/audit", get(ops::list_operator_audit))
         .route("/v1/auth/login", post(sessions::login))
         .route("/v1/auth/logout", post(sessions::logout))
         .route("/v1/auth/session", get(sessions::get_session))
@@ -192,6 +179,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ops/keys", post(ops::create_operator_key).get(ops::list_operator_keys))
         .route("/v1/ops/keys/{id}", delete(ops::revoke_operator_key))
         .route("/v1/ops/audit", get(ops::list_operator_audit))
+        .route("/v1/ops/tenants/{id}/invitations", post(ops::invite))
+        .route("/v1/ops/users/reset", post(ops::reset_user))
+        .route("/v1/ops/usage", get(ops::get_usage))
+        .route("/v1/ops/usage.csv", get(ops::get_usage_csv))
         .route("/v1/usage", get(usage::get_usage))
         .route("/v1/usage.csv", get(usage::get_usage_csv))
         .route("/v1/dead-letters", get(deadletters::list_dead_letters))
@@ -213,7 +204,7 @@ pub fn router(state: AppState) -> Router {
             delete(registry::revoke_publisher_key),
         )
         .route(
-            "/v1/registry/publishers/{name}/verify",
+            "/v1/ops/registry/publishers/{name}/verify",
             post(registry::verify_publisher),
         )
         .route(
@@ -238,7 +229,7 @@ pub fn router(state: AppState) -> Router {
             post(registry::yank_version),
         )
         .route(
-            "/v1/registry/packages/{publisher}/{name}/versions/{version}/takedown",
+            "/v1/ops/registry/packages/{publisher}/{name}/versions/{version}/takedown",
             post(registry::take_down_version),
         )
         .route(

@@ -180,3 +180,90 @@ pub async fn list_operator_audit(
         .collect();
     Ok(Json(items.into()))
 }
+
+/// Every tenant's usage report (lines by tenant, then day or workflow).
+async fn all_usage(
+    state: &AppState,
+    q: &weft_model::usage::UsageQuery,
+) -> ApiResult<weft_model::usage::UsageReport> {
+    let (from, to, rows) = state
+        .app
+        .usage_all(q.from.as_deref(), q.to.as_deref())
+        .await?;
+    Ok(crate::usage::report(
+        from,
+        to,
+        q.group.unwrap_or_default(),
+        true,
+        &rows,
+    ))
+}
+
+/// `GET /v1/ops/usage`: every tenant's usage counters.
+pub async fn get_usage(
+    State(state): State<AppState>,
+    OperatorCaller(_op): OperatorCaller,
+    Q(q): Q<weft_model::usage::UsageQuery>,
+) -> ApiResult<Json<weft_model::usage::UsageReport>> {
+    Ok(Json(all_usage(&state, &q).await?))
+}
+
+/// `GET /v1/ops/usage.csv`: the same as CSV, one line per tenant and day
+/// (or workflow), then `total`.
+pub async fn get_usage_csv(
+    State(state): State<AppState>,
+    OperatorCaller(_op): OperatorCaller,
+    Q(q): Q<weft_model::usage::UsageQuery>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let r = all_usage(&state, &q).await?;
+    Ok((
+        [
+            (
+                http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8; header=present",
+            ),
+            (
+                http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"usage.csv\"",
+            ),
+        ],
+        crate::usage::csv(&r),
+    ))
+}
+
+/// `POST /v1/ops/tenants/{id}/invitations`: an invitation into the tenant
+/// (its owner by default); the token is in this answer only.
+pub async fn invite(
+    State(state): State<AppState>,
+    OperatorCaller(op): OperatorCaller,
+    P(id): P<String>,
+    Body(new): Body<weft_model::ops::TenantInvitation>,
+) -> ApiResult<(StatusCode, Json<weft_model::people::Invitation>)> {
+    let (link, token) = state
+        .app
+        .op_invite(
+            &op,
+            &id,
+            new.role,
+            new.email.as_deref(),
+            new.expires_in_ms,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::people::invitation(link, Some(token))),
+    ))
+}
+
+/// `POST /v1/ops/users/reset`: a password reset link for any user.
+pub async fn reset_user(
+    State(state): State<AppState>,
+    OperatorCaller(op): OperatorCaller,
+    Body(r): Body<weft_model::ops::UserReset>,
+) -> ApiResult<(StatusCode, Json<weft_model::people::Invitation>)> {
+    let (link, token) = state.app.op_reset(&op, &r.email).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::people::invitation(link, Some(token))),
+    ))
+}

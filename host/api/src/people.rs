@@ -19,7 +19,7 @@ fn member(m: weft_store::people::Member) -> Member {
     }
 }
 
-fn invitation(l: Link, token: Option<String>) -> Invitation {
+pub(crate) fn invitation(l: Link, token: Option<String>) -> Invitation {
     Invitation {
         id: l.id,
         role: l.role,

@@ -2,6 +2,7 @@
 //! takedown, templates) and `/v1/installs` (installs with consent).
 
 use crate::extract::{Body, OptBody, P, Q, Raw};
+use crate::ops::OperatorCaller;
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
@@ -166,17 +167,17 @@ pub async fn revoke_publisher_key(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /v1/ops/registry/publishers/{name}/verify` (the operator).
 pub async fn verify_publisher(
     State(state): State<AppState>,
-    caller: Caller,
+    OperatorCaller(op): OperatorCaller,
     P(name): P<String>,
     Body(v): Body<m::Verify>,
 ) -> ApiResult<Json<m::Publisher>> {
-    let p = state
+    let (p, keys) = state
         .app
-        .verify_publisher(&caller, &name, v.verified)
+        .verify_publisher(&op, &name, v.verified)
         .await?;
-    let (_, keys) = state.app.get_publisher(&caller, &name).await?;
     Ok(Json(publisher(p, keys)))
 }
 
@@ -289,15 +290,17 @@ pub async fn yank_version(
     Ok(Json(version(v)))
 }
 
+/// `POST /v1/ops/registry/packages/{publisher}/{name}/versions/{version}/takedown`
+/// (the operator).
 pub async fn take_down_version(
     State(state): State<AppState>,
-    caller: Caller,
+    OperatorCaller(op): OperatorCaller,
     P((p, n, v)): P<(String, String, String)>,
     Body(t): Body<m::NewTakedown>,
 ) -> ApiResult<Json<m::Version>> {
     let v = state
         .app
-        .take_down_version(&caller, &p, &n, &v, &t.reason)
+        .take_down_version(&op, &p, &n, &v, &t.reason)
         .await?;
     Ok(Json(version(v)))
 }

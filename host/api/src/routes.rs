@@ -77,9 +77,6 @@ pub struct Route {
     /// An operator route (`/v1/ops/…`): it takes an operator key, never a
     /// tenant's (`docs/TENANCY.md`, section 1).
     pub operator: bool,
-    /// An operator route (`/v1/ops/…`): it takes an operator key, never a
-    /// tenant's (`docs/TENANCY.md`, section 1).
-    pub operator: bool,
     /// The request body.
     pub body: Option<Body>,
     /// The query string's type.
@@ -166,10 +163,6 @@ impl Route {
         self.operator = true;
         self
     }
-    const fn operator(mut self) -> Self {
-        self.operator = true;
-        self
-    }
     const fn body(mut self, schema: SchemaFn, content: &'static [&'static str]) -> Self {
         self.body = Some(Body {
             schema,
@@ -225,11 +218,6 @@ impl Route {
         }
         if self.role.is_some() {
             // 403: a role too low, or a scoped key's scopes (any route).
-            out.push(401);
-            out.push(403);
-        }
-        if self.operator {
-            // No or a bad operator key; a tenant's key (`wrong_principal`).
             out.push(401);
             out.push(403);
         }
@@ -610,11 +598,6 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .scope(Resource::Registry, Verb::Write)
         .ok(NO_CONTENT),
-    route("POST", "/v1/registry/publishers/{name}/verify", "verify_publisher")
-        .doc("registry", "Mark a publisher verified or not (the operator: until issue 13, the owner keys of the first tenant).")
-        .role(Role::Owner)
-        .body(s::<m::registry::Verify>, JSON)
-        .ok(&[json(200, "The publisher.", s::<m::registry::Publisher>)]),
     route("PUT", "/v1/registry/blobs/{digest}", "put_blob")
         .doc("registry", "Upload an artifact by its SHA-256 (`sha256:…`); the digest is recomputed. Storing it again is a no-op (200).")
         .role(Role::Admin)
@@ -653,11 +636,6 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .scope(Resource::Registry, Verb::Write)
         .body(s::<m::registry::Yank>, JSON)
-        .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
-    route("POST", "/v1/registry/packages/{publisher}/{name}/versions/{version}/takedown", "take_down_version")
-        .doc("registry", "Take a version down everywhere, with a reason (the operator): its steps fail `taken_down`.")
-        .role(Role::Owner)
-        .body(s::<m::registry::NewTakedown>, JSON)
         .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
     route("POST", "/v1/registry/packages/{publisher}/{name}/use", "use_template")
         .doc("registry", "Create a workflow (inactive) from a template with its parameters; a connector the tenant lacks is named with its install.")
@@ -746,58 +724,42 @@ pub const ROUTES: &[Route] = &[
         .operator()
         .ok(NO_CONTENT)
         .also(&[409]),
-    route("GET", "/v1/ops/audit", "op_list_audit")
-        .doc("operator", "The operator audit log, newest first (actor `op:<key id>`, or `op:sweeper`).")
+    route("POST", "/v1/ops/tenants/{id}/invitations", "op_invite")
+        .doc("operator", "Invite someone into a tenant (role `owner` unless given; optionally bound to an email): the one-time token is in this answer only; accepted with `POST /v1/auth/accept-invitation`.")
         .operator()
-        .query(q::<m::AuditQuery>)
-        .ok(&[json(200, "The newest entries.", s::<m::List<m::AuditEntry>>)]),
-    route("POST", "/v1/ops/tenants", "op_create_tenant")
-        .doc("operator", "Create a tenant with an owner key (its secret is in this answer only, as `owner_key`).")
+        .body(s::<m::ops::TenantInvitation>, JSON)
+        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
+        .also(&[422]),
+    route("POST", "/v1/ops/users/reset", "op_reset_user")
+        .doc("operator", "Issue a one-time password reset link for the user with this email, whatever their tenants; used with `POST /v1/auth/reset`.")
         .operator()
-        .body(s::<m::ops::NewTenant>, JSON)
-        .ok(&[json(201, "Created, with `owner_key`.", s::<m::ops::Tenant>)]),
-    route("GET", "/v1/ops/tenants", "op_list_tenants")
-        .doc("operator", "Every tenant with its state and overrides, oldest first.")
+        .body(s::<m::ops::UserReset>, JSON)
+        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)]
+        .also(&[404]),
+    route("GET", "/v1/ops/usage", "op_get_usage")
+        .doc("operator", "Every tenant's usage counters for a range of UTC days (default: this month), by tenant and day or workflow (the CSV export is `/v1/ops/usage.csv`).")
         .operator()
-        .ok(&[json(200, "Every tenant.", s::<m::List<m::ops::Tenant>>)]),
-    route("GET", "/v1/ops/tenants/{id}", "op_get_tenant")
-        .doc("operator", "One tenant with its state and overrides.")
+        .query(q::<m::usage::UsageQuery>)
+        .ok(&[json(200, "The report, each line with `tenant_id`.", s::<m::usage::UsageReport>)]),
+    route("GET", "/v1/ops/usage.csv", "op_get_usage_csv")
+        .doc("operator", "Every tenant's usage as CSV: a header line, one line per tenant and day or workflow, then a `total` line.")
         .operator()
-        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
-    route("PATCH", "/v1/ops/tenants/{id}", "op_update_tenant")
-        .doc("operator", "Rename a tenant and/or replace its overrides (`limits`; an unknown key is refused naming it); applies within 5 s on every process.")
+        .query(q::<m::usage::UsageQuery>)
+        .ok(&[Answer {
+            status: 200,
+            description: "CSV (RFC 4180), `text/csv`.",
+            content: Content::Csv,
+        }]),
+    route("POST", "/v1/ops/registry/publishers/{name}/verify", "op_verify_publisher")
+        .doc("operator", "Mark a registry publisher verified or not; in the operator audit log.")
         .operator()
-        .body(s::<m::ops::TenantPatch>, JSON)
-        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
-    route("DELETE", "/v1/ops/tenants/{id}", "op_delete_tenant")
-        .doc("operator", "Delete a tenant: refused at once like a suspended one; erased after `worker.tenant_erase_grace_ms` unless resumed before.")
+        .body(s::<m::registry::Verify>, JSON)
+        .ok(&[json(200, "The publisher.", s::<m::registry::Publisher>)]),
+    route("POST", "/v1/ops/registry/packages/{publisher}/{name}/versions/{version}/takedown", "op_take_down_version")
+        .doc("operator", "Take a registry version down everywhere, with a reason: its steps fail `taken_down`; in the operator audit log and the audit log of every tenant that installed it.")
         .operator()
-        .ok(&[json(202, "Deleting, with `erase_after`.", s::<m::ops::Tenant>)]),
-    route("POST", "/v1/ops/tenants/{id}/suspend", "op_suspend_tenant")
-        .doc("operator", "Suspend a tenant: its keys answer 403 `tenant_suspended` with the reason, its webhooks start no run.")
-        .operator()
-        .body(s::<m::ops::Suspend>, JSON)
-        .ok(&[json(200, "Suspended.", s::<m::ops::Tenant>)])
-        .also(&[409]),
-    route("POST", "/v1/ops/tenants/{id}/resume", "op_resume_tenant")
-        .doc("operator", "Make a suspended tenant active again, or cancel a delete during its grace period.")
-        .operator()
-        .ok(&[json(200, "Active.", s::<m::ops::Tenant>)])
-        .also(&[409]),
-    route("POST", "/v1/ops/keys", "op_create_key")
-        .doc("operator", "Create an operator key (the secret is in this answer only).")
-        .operator()
-        .body(s::<m::ops::NewOperatorKey>, JSON)
-        .ok(&[json(201, "Created, with `secret`.", s::<m::ops::OperatorKey>)]),
-    route("GET", "/v1/ops/keys", "op_list_keys")
-        .doc("operator", "Operator keys: prefixes and metadata.")
-        .operator()
-        .ok(&[json(200, "Every operator key.", s::<m::List<m::ops::OperatorKey>>)]),
-    route("DELETE", "/v1/ops/keys/{id}", "op_revoke_key")
-        .doc("operator", "Revoke an operator key at once (not the last one: 409).")
-        .operator()
-        .ok(NO_CONTENT)
-        .also(&[409]),
+        .body(s::<m::registry::NewTakedown>, JSON)
+        .ok(&[json(200, "The version.", s::<m::registry::Version>)]),
     route("GET", "/v1/ops/audit", "op_list_audit")
         .doc("operator", "The operator audit log, newest first (actor `op:<key id>`, or `op:sweeper`).")
         .operator()

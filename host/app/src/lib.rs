@@ -23,6 +23,7 @@ mod credentials;
 mod deadletters;
 mod error;
 pub mod ops;
+mod ops_people;
 pub mod registry;
 pub mod notifications;
 mod people;

@@ -170,7 +170,8 @@ impl Tenants {
             .unwrap_or_default())
     }
 
-    async fn op_audit(
+    /// Appends one entry to the operator audit log.
+    pub(crate) async fn op_audit(
         &self,
         op: &Operator,
         action: &str,

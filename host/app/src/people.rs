@@ -361,7 +361,7 @@ impl App {
         Ok((link, token))
     }
 
-    async fn issue_link(
+    pub(crate) async fn issue_link(
         &self,
         actor: &Actor,
         kind: LinkKind,

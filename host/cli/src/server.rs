@@ -236,26 +236,15 @@ impl Server {
         } else {
             None
         };
-        let operator_key = if config.bootstrap {
-            app.tenants().bootstrap_operator().await?
-        } else {
-            None
-        };
         if let Some((registry, blobs)) = registry {
-            // The operator, until issue 13 models operators: the first tenant.
-            let operator_tenant = match app.tenants().first().await? {
-                Some(t) => t,
-                None => default_tenant.clone(),
-            };
             app = app.with_registry(weft_app::registry::Registry {
                 store: registry,
                 blobs,
-                operator_tenant,
             });
-            // `weft serve` and `weft api` (which shares the first tenant
-            // `weft migrate` made) publish what is missing; several processes
-            // starting at once skip each other's versions.
-            if config.role != Role::Worker && !operator_tenant_missing(&app).await? {
+            // `weft serve` and `weft api` publish what is missing, as the
+            // first party (no tenant: `registry::FIRST_PARTY_OWNER`); several
+            // processes starting at once skip each other's versions.
+            if config.role != Role::Worker {
                 publish_first_party(&app, &config).await?;
             }
         }
@@ -271,13 +260,6 @@ impl Server {
             }));
         } else if distributed {
             tasks.push(tokio::spawn(handle.clone().relay(shutdown.clone())));
-        }
-        if config.role != Role::Api && config.worker.ops_sweep_ms > 0 {
-            tasks.push(tokio::spawn(ops_sweeper(
-                app.clone(),
-                config.worker.clone(),
-                shutdown.clone(),
-            )));
         }
         if config.role != Role::Api && config.worker.ops_sweep_ms > 0 {
             tasks.push(tokio::spawn(ops_sweeper(
@@ -444,47 +426,6 @@ async fn ops_sweeper(app: App, options: weft_worker::Options, stop: Cancellation
             Err(e) => tracing::warn!(error = %e, "ops sweep failed"),
         }
     }
-}
-
-/// The operator's sweeper (`docs/TENANCY.md`, sections 2 and 7): every
-/// `ops_sweep_ms`, erases deleted tenants past their grace and prunes old
-/// runs and audit rows, in bounded batches.
-async fn ops_sweeper(app: App, options: weft_worker::Options, stop: CancellationToken) {
-    let every = Duration::from_millis(options.ops_sweep_ms);
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(every) => {}
-        }
-        match app
-            .tenants()
-            .sweep(weft_worker::now_ms(), options.run_retention_days)
-            .await
-        {
-            Ok(done) => {
-                app.handle()
-                    .metrics()
-                    .runs_pruned
-                    .fetch_add(done.runs_pruned, std::sync::atomic::Ordering::Relaxed);
-                if done != weft_app::Swept::default() {
-                    tracing::info!(
-                        erased_rows = done.erased_rows,
-                        erased_tenants = done.erased_tenants,
-                        runs_pruned = done.runs_pruned,
-                        audit_pruned = done.audit_pruned,
-                        "ops sweep"
-                    );
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "ops sweep failed"),
-        }
-    }
-}
-
-/// Whether the store has no tenant yet (a `weft api` before `weft migrate`):
-/// then no operator owns the first party's packages.
-async fn operator_tenant_missing(app: &App) -> anyhow::Result<bool> {
-    Ok(app.tenants().first().await?.is_none())
 }
 
 /// The starter templates (publisher `weft`) with their versions: bump a

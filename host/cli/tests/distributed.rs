@@ -125,6 +125,61 @@ async fn d1_kill_9_of_a_worker_mid_step_retries_the_step_elsewhere_once() {
     println!("D1 ok in {:.1} s: {report}", t0.elapsed().as_secs_f64());
 }
 
+/// D11: usage metering across a worker's `kill -9` mid-step (docs/TENANCY.md,
+/// section 5): once every run has completed, the tenant's counters equal the
+/// journal, each finished attempt (the ones lost with the worker included)
+/// counted once, in PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d11_usage_equals_the_journal_after_a_worker_is_killed_mid_step() {
+    let _serial = SERIAL.lock().await;
+    let stand_in = StandIn::start().await;
+    let mut c = Cluster::start("d11", &[]).await;
+    let wf = c
+        .workflow(&workflow(
+            "d11",
+            &stand_in,
+            vec![
+                call("slow", &stand_in, "/slow?ms=2000"),
+                call("after", &stand_in, "/ok"),
+            ],
+        ))
+        .await;
+    let ids = c.start_runs(&wf, 12, 4).await;
+    stand_in.wait_in_flight(10, Duration::from_secs(30)).await;
+    c.workers[0].kill9();
+    let report = check(
+        &c,
+        &stand_in,
+        &Expect::all(&ids, Status::Completed, &["slow", "after"]),
+        ids.len() * 2,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(
+        report.failed(Reason::LeaseExpired) >= 1,
+        "no attempt lost its worker: the test proved nothing ({report})"
+    );
+    let runs: Vec<Run> = report.final_runs.values().cloned().collect();
+    let want = weft_tests::usage::from_journal(&runs);
+    let q = weft_model::usage::UsageQuery {
+        group: Some(weft_model::usage::UsageGroup::Workflow),
+        ..Default::default()
+    };
+    let usage = c
+        .client()
+        .usage(&q)
+        .await
+        .unwrap_or_else(|e| panic!("GET /v1/usage: {e}"));
+    assert_eq!(usage.total, want, "the counters are the journal's");
+    assert_eq!(want.runs, 12);
+    assert_eq!(
+        usize::try_from(want.steps).unwrap(),
+        report.attempts,
+        "every journaled attempt is finished and counted"
+    );
+    println!("D11 ok: {report}; usage {want:?}");
+}
+
 /// D3: RabbitMQ stopped and started while most of ~1,000 steps are queued and
 /// some are in flight; runs started while it is down answer 201 (the outbox
 /// absorbs them). Every run completes, every effect applied once.
@@ -749,7 +804,8 @@ async fn r5_a_takedown_stops_the_next_step_on_every_worker_within_a_minute() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let taken = Instant::now();
-    api.take_down_version("acme", "greeter", "0.1.0", "found to leak greetings")
+    c.operator_client()
+        .take_down_version("acme", "greeter", "0.1.0", "found to leak greetings")
         .await
         .unwrap();
     let run = finished(&c, &id, Duration::from_secs(60)).await;

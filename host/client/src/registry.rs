@@ -81,14 +81,14 @@ impl Client {
         .await
     }
 
-    /// `POST /v1/registry/publishers/{name}/verify` (the operator).
+    /// `POST /v1/ops/registry/publishers/{name}/verify` (an operator key).
     ///
     /// # Errors
     /// [`crate::Error`].
     pub async fn verify_publisher(&self, name: &str, verified: bool) -> Result<Publisher> {
         self.call(
             Method::POST,
-            &["v1", "registry", "publishers", name, "verify"],
+            &["v1", "ops", "registry", "publishers", name, "verify"],
             &[],
             Body::json(&Verify { verified })?,
         )
@@ -234,7 +234,7 @@ impl Client {
         .await
     }
 
-    /// `POST …/versions/{version}/takedown` (the operator).
+    /// `POST /v1/ops/registry/…/versions/{version}/takedown` (an operator key).
     ///
     /// # Errors
     /// [`crate::Error`].
@@ -248,7 +248,8 @@ impl Client {
         self.call(
             Method::POST,
             &[
-                "v1", "registry", "packages", publisher, name, "versions", version, "takedown",
+                "v1", "ops", "registry", "packages", publisher, name, "versions", version,
+                "takedown",
             ],
             &[],
             Body::json(&NewTakedown {

@@ -107,3 +107,27 @@ pub struct NewOperatorKey {
     /// 1-100 characters.
     pub name: String,
 }
+
+/// `POST /v1/ops/tenants/{id}/invitations`: the operator invites someone
+/// (by default the tenant's owner).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantInvitation {
+    /// The role it grants (default `owner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<weft_types::Role>,
+    /// Only this email may accept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Valid for this long (ms; default 7 days; 1 minute to 30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_ms: Option<i64>,
+}
+
+/// `POST /v1/ops/users/reset`: a password reset link for any user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserReset {
+    /// The user's email.
+    pub email: String,
+}

@@ -5,7 +5,7 @@
 //! install; being in the registry makes them searchable and shows their
 //! disclosure.
 
-use super::{FIRST_PARTY, NewVersion};
+use super::{FIRST_PARTY, FIRST_PARTY_OWNER, NewVersion};
 use crate::{Actor, App, Error, Result};
 use weft_registry::sign::SecretKey;
 use weft_registry::{Kind, Publisher, PublisherKey};
@@ -42,12 +42,12 @@ impl App {
         items: Vec<FirstParty>,
     ) -> Result<usize> {
         let r = self.registry()?.clone();
-        let operator_tenant = self.operator_tenant().await?;
-        let operator = Actor::new(operator_tenant.clone(), "weft", Role::Owner);
+        // The deployment itself, which is no tenant (`FIRST_PARTY_OWNER`).
+        let operator = Actor::new(FIRST_PARTY_OWNER, "weft", Role::Owner);
         if r.store.get_publisher(FIRST_PARTY).await?.is_none() {
             let p = Publisher {
                 name: FIRST_PARTY.into(),
-                tenant_id: operator_tenant.clone(),
+                tenant_id: FIRST_PARTY_OWNER.into(),
                 verified: true,
                 created_at: now_ms(),
             };

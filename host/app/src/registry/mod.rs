@@ -8,9 +8,12 @@
 //! - a publisher's keys, blobs, versions and yanks: an admin of the tenant
 //!   that owns the publisher;
 //! - installs and using a template: an admin of the tenant;
-//! - verifying a publisher and taking a version down: the operator. Operators
-//!   are not modelled yet (issue 13): until then the owner keys of the first
-//!   tenant (the bootstrap tenant) act as the operator.
+//! - verifying a publisher and taking a version down: the operator (an
+//!   operator key, `docs/TENANCY.md` section 1), audited in the operator
+//!   audit log;
+//! - the first party's packages (publisher `weft`): the deployment itself at
+//!   start-up, as [`FIRST_PARTY_OWNER`], which is no tenant: no tenant's key,
+//!   whatever its role, acts on them.
 
 mod first_party;
 mod installs;
@@ -21,7 +24,7 @@ pub use first_party::FirstParty;
 pub use installs::{InstallRequest, Upgraded};
 pub use publish::NewVersion;
 
-use crate::{Actor, App, Error, Result};
+use crate::{Actor, App, Error, Operator, Result};
 use std::sync::Arc;
 use weft_registry::{
     Blobs, Package, Publisher, PublisherKey, RegistryStore, SearchPage, SearchQuery, Version,
@@ -37,6 +40,10 @@ const MAX_QUERY_WORDS: usize = 8;
 /// The first-party publisher: the bundled connectors and the starter templates.
 pub const FIRST_PARTY: &str = "weft";
 
+/// The owner of the first-party publisher: a reserved id no tenant can have
+/// (tenant ids are `ten_…`), so no tenant's key acts as the first party.
+pub const FIRST_PARTY_OWNER: &str = "@weft";
+
 /// The registry's ports and who operates it.
 #[derive(Clone)]
 pub struct Registry {
@@ -44,9 +51,6 @@ pub struct Registry {
     pub store: Arc<dyn RegistryStore>,
     /// Artifacts by digest.
     pub blobs: Arc<dyn Blobs>,
-    /// The tenant whose owners act as the operator (until issue 13); empty:
-    /// the first tenant, read when needed.
-    pub operator_tenant: String,
 }
 
 /// A package and every version of it, highest first.
@@ -83,38 +87,16 @@ impl App {
             .ok_or_else(|| Error::Unavailable("this server has no registry".into()))
     }
 
-    /// Refuses unless the caller acts as the operator.
-    async fn require_operator(&self, actor: &Actor) -> Result<()> {
-        actor.require(Role::Owner)?;
-        if actor.tenant_id == self.operator_tenant().await? {
-            Ok(())
-        } else {
-            Err(Error::Forbidden { needs: Role::Owner })
-        }
-    }
-
-    /// The tenant whose owners act as the operator: the configured one, else
-    /// the first tenant (read when needed: a `weft api` may start before
-    /// `weft migrate` made it).
-    pub(crate) async fn operator_tenant(&self) -> Result<String> {
-        let configured = &self.registry()?.operator_tenant;
-        if !configured.is_empty() {
-            return Ok(configured.clone());
-        }
-        self.tenants
-            .first()
-            .await?
-            .ok_or_else(|| Error::Unavailable("no tenant exists yet: run `weft migrate`".into()))
-    }
-
     /// The publisher called `name`, if the caller's tenant owns it (and is
     /// at least `role` there); `NotFound` for an unknown one and for
     /// another tenant's.
     async fn own_publisher(&self, actor: &Actor, name: &str, role: Role) -> Result<Publisher> {
         actor.require(role)?;
-        // The first party's packages are the operator's alone (an admin of
-        // the operator's tenant is not the operator).
-        if name == FIRST_PARTY && self.require_operator(actor).await.is_err() {
+        // The first party's packages are the deployment's alone: no tenant
+        // acts on them (a deployment from before operators stored the first
+        // tenant as the owner; that grants nothing).
+        let first_party = name == FIRST_PARTY;
+        if first_party != (actor.tenant_id == FIRST_PARTY_OWNER) {
             return Err(Error::NotFound("publisher"));
         }
         let p = self
@@ -125,7 +107,7 @@ impl App {
             .ok_or(Error::NotFound("publisher"))?;
         // Another tenant's publisher is as unknown as a missing one here:
         // a tenant acts on its own publishers only (A1).
-        if p.tenant_id == actor.tenant_id {
+        if first_party || p.tenant_id == actor.tenant_id {
             Ok(p)
         } else {
             Err(Error::NotFound("publisher"))
@@ -250,33 +232,37 @@ impl App {
         .await
     }
 
-    /// Marks a publisher verified or not (the operator).
+    /// Marks a publisher verified or not (the operator), in the operator
+    /// audit log (the tenant: the publisher's owner).
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`.
+    /// `NotFound`.
     pub async fn verify_publisher(
         &self,
-        actor: &Actor,
+        op: &Operator,
         name: &str,
         verified: bool,
-    ) -> Result<Publisher> {
-        self.require_operator(actor).await?;
+    ) -> Result<(Publisher, Vec<PublisherKey>)> {
         let store = &self.registry()?.store;
-        store.set_verified(name, verified).await?;
-        self.audit(
-            actor,
-            if verified {
-                "publisher.verify"
-            } else {
-                "publisher.unverify"
-            },
-            name,
-        )
-        .await?;
-        store
+        let p = store
             .get_publisher(name)
             .await?
-            .ok_or(Error::NotFound("publisher"))
+            .ok_or(Error::NotFound("publisher"))?;
+        store.set_verified(name, verified).await?;
+        let action = if verified {
+            "publisher.verify"
+        } else {
+            "publisher.unverify"
+        };
+        self.tenants
+            .op_audit(op, action, &p.tenant_id, &format!("publisher {name}"))
+            .await?;
+        let p = store
+            .get_publisher(name)
+            .await?
+            .ok_or(Error::NotFound("publisher"))?;
+        let keys = store.list_keys(name).await?;
+        Ok((p, keys))
     }
 
     /// Stores an artifact under its digest (an admin of a tenant owning a
@@ -295,7 +281,9 @@ impl App {
     ) -> Result<(String, bool)> {
         actor.require(Role::Admin)?;
         let r = self.registry()?;
-        if r.store.publishers_of(&actor.tenant_id).await?.is_empty() {
+        // (`weft` stored under a tenant before operators existed is not its.)
+        let owned = r.store.publishers_of(&actor.tenant_id).await?;
+        if owned.iter().all(|p| p.name == FIRST_PARTY) {
             return Err(Error::Invalid(
                 "this tenant has no publisher: create one (POST /v1/registry/publishers) before uploading".into(),
             ));
@@ -445,20 +433,20 @@ impl App {
 
     /// Takes a version down everywhere (the operator, with a reason): its
     /// digest runs nowhere from now on (in this process at once, in other
-    /// workers within their refresh), and every tenant that has it
-    /// installed gets an audit entry saying why.
+    /// workers within their refresh); the operator audit log records it and
+    /// every tenant that has it installed gets an entry in its own audit log
+    /// saying why (actor `op:<key id>`).
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`, `Invalid` for an empty reason.
+    /// `NotFound`, `Invalid` for an empty reason.
     pub async fn take_down_version(
         &self,
-        actor: &Actor,
+        op: &Operator,
         publisher: &str,
         name: &str,
         version: &str,
         reason: &str,
     ) -> Result<Version> {
-        self.require_operator(actor).await?;
         let reason = reason.trim();
         if reason.is_empty() || reason.len() > 1_000 {
             return Err(Error::Invalid(
@@ -472,15 +460,22 @@ impl App {
             .ok_or(Error::NotFound("version"))?;
         let takedown = weft_registry::Takedown {
             reason: reason.to_owned(),
-            by: actor.key_id.clone(),
+            by: op.actor(),
             at: now_ms(),
         };
         store.take_down(publisher, name, version, &takedown).await?;
         self.handle.deny(&v.digest, takedown.clone());
         let target = format!("{publisher}/{name}@{version}");
-        self.audit(actor, "version.takedown", &target).await?;
+        let owner = store
+            .get_publisher(publisher)
+            .await?
+            .map(|p| p.tenant_id)
+            .unwrap_or_default();
+        self.tenants
+            .op_audit(op, "version.takedown", &owner, &format!("{target}: {reason}"))
+            .await?;
         for install in store.installs_of_digest(&v.digest).await? {
-            let affected = Actor::new(install.tenant_id.clone(), actor.key_id.clone(), Role::Owner);
+            let affected = Actor::new(install.tenant_id.clone(), op.actor(), Role::Owner);
             self.audit(
                 &affected,
                 "version.takedown",

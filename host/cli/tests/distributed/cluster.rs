@@ -195,8 +195,9 @@ impl Launcher {
         c
     }
 
-    /// `weft migrate`; returns the bootstrap key it prints.
-    async fn migrate(&self) -> String {
+    /// `weft migrate`; returns the bootstrap key and the operator key it
+    /// prints.
+    async fn migrate(&self) -> (String, String) {
         let mut cmd = self.command("migrate");
         cmd.stderr(Stdio::piped());
         let out = tokio::task::spawn_blocking(move || cmd.output())
@@ -205,11 +206,16 @@ impl Launcher {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "weft migrate failed: {text}");
-        text.lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("weft_"))
-            .unwrap_or_else(|| panic!("weft migrate printed no bootstrap key: {text}"))
-            .to_owned()
+        let find = |operator: bool| {
+            text.lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("weft_") && l.starts_with("weft_op_") == operator)
+                .unwrap_or_else(|| {
+                    panic!("weft migrate printed no key (operator: {operator}): {text}")
+                })
+                .to_owned()
+        };
+        (find(false), find(true))
     }
 
     /// Starts a process and waits for its "listening on" line.
@@ -280,6 +286,8 @@ pub struct Cluster {
     pub launcher: Launcher,
     /// The bootstrap (owner) key.
     pub key: String,
+    /// The operator key (`weft_op_…`).
+    pub operator: String,
     /// The API process.
     pub api: Proc,
     /// The worker processes.
@@ -322,7 +330,7 @@ impl Cluster {
             seq: 0,
             name,
         };
-        let key = launcher.migrate().await;
+        let (key, operator) = launcher.migrate().await;
         let api = launcher.spawn(Role::Api).await;
         let mut workers = Vec::new();
         for _ in 0..2 {
@@ -331,6 +339,7 @@ impl Cluster {
         let cluster = Self {
             launcher,
             key,
+            operator,
             api,
             workers,
             http: reqwest::Client::builder()
@@ -380,6 +389,12 @@ impl Cluster {
     /// The typed client of the current API process, with the bootstrap key.
     pub fn client(&self) -> Client {
         Client::with_http(&self.api.base, Some(&self.key), self.http.clone())
+            .unwrap_or_else(|e| panic!("a client of {}: {e}", self.api.base))
+    }
+
+    /// The typed client of the current API process, with the operator key.
+    pub fn operator_client(&self) -> Client {
+        Client::with_http(&self.api.base, Some(&self.operator), self.http.clone())
             .unwrap_or_else(|e| panic!("a client of {}: {e}", self.api.base))
     }
 
