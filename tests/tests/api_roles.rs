@@ -23,6 +23,7 @@ fn fill(path: &str) -> String {
         ("{name}", "nothing"),
         ("{publisher}", "nobody"),
         ("{key_id}", "nokey"),
+        ("{user_id}", "usr_nobody"),
         ("{digest}", "sha256:none"),
     ] {
         out = out.replace(param, value);

@@ -22,6 +22,11 @@ struct Records {
     publisher: String,
     key_id: String,
     install: String,
+    /// B's notification rule.
+    notification_rule: String,
+    /// A member of B (a user id) and an open invitation of B.
+    member: String,
+    invitation: String,
 }
 
 /// The catalogue is public: any tenant reads B's publisher, package and
@@ -104,6 +109,41 @@ async fn tenant_b_registry(app: &TestApp, key: &str) -> (String, String, String)
     )
 }
 
+/// A member of B (joined by an invitation) and an open invitation of B.
+async fn tenant_b_people(app: &TestApp, key: &str) -> (String, String) {
+    let inv = app
+        .call_as(
+            key,
+            "POST",
+            "/v1/invitations",
+            Some(json!({"role": "member", "email": "b@example.com"})),
+        )
+        .await
+        .expect(201);
+    let joined = app
+        .send(
+            "POST",
+            "/v1/auth/accept-invitation",
+            &[],
+            Some(json!({"token": inv["token"], "password": "a long and unusual phrase"})),
+        )
+        .await
+        .expect(201);
+    let open = app
+        .call_as(
+            key,
+            "POST",
+            "/v1/invitations",
+            Some(json!({"role": "viewer"})),
+        )
+        .await
+        .expect(201);
+    (
+        joined["user_id"].as_str().unwrap().to_owned(),
+        open["id"].as_str().unwrap().to_owned(),
+    )
+}
+
 async fn tenant_b(app: &TestApp, key: &str) -> Records {
     let wf = app
         .call_as(
@@ -166,7 +206,22 @@ async fn tenant_b(app: &TestApp, key: &str) -> Records {
         .await
         .expect(201);
     let (publisher, key_id, install) = tenant_b_registry(app, key).await;
+    let rule = app
+        .call_as(
+            key,
+            "POST",
+            "/v1/notifications/rules",
+            Some(json!({
+                "on": "run_failed", "target": {"type": "webhook", "url": "https://example.com/b"}
+            })),
+        )
+        .await
+        .expect(201);
+    let (member, invitation) = tenant_b_people(app, key).await;
     Records {
+        member,
+        invitation,
+        notification_rule: rule["id"].as_str().unwrap().to_owned(),
         publisher,
         key_id,
         install,
@@ -229,6 +284,15 @@ fn fill(path: &str, r: &Records, missing: bool) -> String {
     if path.starts_with("/v1/registry/blobs/") {
         set("{digest}", &"0".repeat(64));
     }
+    if path.starts_with("/v1/notifications/rules/") {
+        set("{id}", &r.notification_rule.clone());
+    }
+    if path.starts_with("/v1/members/") {
+        set("{user_id}", &r.member.clone());
+    }
+    if path.starts_with("/v1/invitations/") {
+        set("{id}", &r.invitation.clone());
+    }
     if path.starts_with("/v1/installs/") {
         set("{id}", &r.install.clone());
     }
@@ -247,6 +311,7 @@ fn body_for(path: &str) -> Option<Value> {
         p if p.ends_with("/resume") => json!({"payload": 1}),
         p if p.ends_with("/runs") => json!({"input": 1}),
         p if p.ends_with("/yank") => json!({"yanked": true}),
+        p if p.starts_with("/v1/members/{user_id}") => json!({"role": "viewer"}),
         p if p.ends_with("/keys") => json!({"public_key": "00".repeat(32)}),
         p if p.ends_with("/versions") => {
             json!({"version": "9.9.9", "digest": format!("sha256:{}", "0".repeat(64)), "license": "MIT", "key_id": "x", "signature": "00"})
