@@ -464,6 +464,8 @@ impl Store for Postgres {
     async fn due_steps(&self, at: i64, n: u32) -> Result<Vec<Step>> {
         let sql = format!(
             "SELECT {STEP} FROM steps WHERE due_at <= $1 AND status NOT IN {TERMINAL} \
+             AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = steps.tenant_id \
+             AND (t.state::jsonb ->> 'state') <> 'active') \
              ORDER BY due_at, tenant_id, run_id, key LIMIT $2"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
@@ -676,6 +678,8 @@ impl Store for Postgres {
     async fn due_schedules(&self, at: i64, n: u32) -> Result<Vec<Schedule>> {
         let sql = format!(
             "SELECT {SCHEDULE} FROM schedules WHERE next_fire_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = schedules.tenant_id \
+             AND (t.state::jsonb ->> 'state') <> 'active') \
              ORDER BY next_fire_at, tenant_id, workflow_id LIMIT $2"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))

@@ -31,7 +31,9 @@ const DUE_STEPS: &str = concat!(
     step_cols!(),
     " FROM steps WHERE due_at <= ? AND status NOT IN ",
     terminal!(),
-    " ORDER BY due_at, tenant_id, run_id, key LIMIT ?"
+    " AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = steps.tenant_id \
+     AND json_extract(t.state, '$.state') <> 'active') \
+     ORDER BY due_at, tenant_id, run_id, key LIMIT ?"
 );
 const OVERDUE_RUNS: &str = concat!(
     "SELECT ",

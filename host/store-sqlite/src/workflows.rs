@@ -291,6 +291,8 @@ pub(crate) async fn due_schedules(s: &Sqlite, at: i64, limit: u32) -> Result<Vec
         "SELECT ",
         schedule_cols!(),
         " FROM schedules WHERE next_fire_at <= ? \
+         AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = schedules.tenant_id \
+         AND json_extract(t.state, '$.state') <> 'active') \
          ORDER BY next_fire_at, tenant_id, workflow_id LIMIT ?"
     );
     s.read(move |conn| all(conn, SQL, params![at, i64::from(limit)], schedule))

@@ -230,7 +230,8 @@ pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::
     async fn list_attempts(&self, tenant: &str, run_id: &str) -> Result<Vec<Attempt>>;
     /// Finds the waiting step a resume token belongs to (any tenant).
     async fn step_by_resume_token(&self, token: &str) -> Result<Option<Step>>;
-    /// Steps not terminal whose `due_at` is at or before `at`, earliest first (any tenant):
+    /// Steps not terminal whose `due_at` is at or before `at`, earliest first (any tenant
+    /// whose state is active: a suspended tenant's steps wait, `docs/TENANCY.md` section 2):
     /// what the sweeper re-enqueues.
     async fn due_steps(&self, at: i64, limit: u32) -> Result<Vec<Step>>;
     /// Runs not terminal whose deadline is at or before `at` (any tenant).
@@ -294,7 +295,8 @@ pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::
 
     // ---- schedules
 
-    /// Schedules whose next tick is at or before `at` (any tenant), earliest first.
+    /// Schedules whose next tick is at or before `at` (any tenant whose state is
+    /// active: a suspended tenant's stay due), earliest first.
     async fn due_schedules(&self, at: i64, limit: u32) -> Result<Vec<Schedule>>;
 
     // ---- plugin state (the sandbox's `weft:plugin/state`)

@@ -19,25 +19,10 @@ pub fn first_tick(cron: &str, timezone: &str, now: i64) -> std::result::Result<i
 
 impl Handle {
     pub(crate) async fn fire_schedules(&self, now: i64) -> Result<()> {
-        // A suspended or deleted tenant's schedules do not fire; they stay
+        // A suspended or deleted tenant's schedules are not due (the query
+        // leaves them out, so they hold back no other tenant's); they stay
         // due, so on resume their missed ticks follow the `missed` rule.
-        let mut paused = std::collections::HashMap::<String, bool>::new();
         for s in self.store().due_schedules(now, 100).await? {
-            let skip = match paused.get(&s.tenant_id) {
-                Some(p) => *p,
-                None => {
-                    let p = self
-                        .store()
-                        .get_tenant(&s.tenant_id)
-                        .await?
-                        .is_some_and(|t| t.state.refusal().is_some());
-                    paused.insert(s.tenant_id.clone(), p);
-                    p
-                }
-            };
-            if skip {
-                continue;
-            }
             if let Err(e) = self.fire(&s, now).await {
                 tracing::debug!(workflow.id = %s.workflow_id, error = %e, "schedule tick not taken");
             }

@@ -23,6 +23,7 @@ mod outbox;
 mod people;
 mod reads;
 mod state;
+mod suspended;
 mod usage;
 mod tenants;
 mod values;
@@ -41,6 +42,7 @@ pub use outbox::*;
 pub use people::*;
 pub use reads::*;
 pub use state::*;
+pub use suspended::*;
 pub use usage::*;
 pub use tenants::*;
 pub use values::*;
@@ -277,6 +279,7 @@ macro_rules! conformance_tests {
             list_runs_filters_and_pages,
             list_attempts_by_step_then_attempt,
             due_steps_earliest_first,
+            due_rows_leave_out_suspended_tenants,
             overdue_runs_not_terminal,
             count_runs_by_status,
             step_by_resume_token_any_tenant,

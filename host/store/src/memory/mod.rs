@@ -476,7 +476,7 @@ impl Store for Memory {
         let mut v: Vec<Schedule> = g
             .schedules
             .values()
-            .filter(|s| s.next_fire_at <= at)
+            .filter(|s| s.next_fire_at <= at && g.tenant_active(&s.tenant_id))
             .cloned()
             .collect();
         v.sort_by_key(|s| s.next_fire_at);

@@ -6,6 +6,14 @@ use std::collections::BTreeMap;
 use weft_types::{Run, Status, Step};
 
 impl Inner {
+    /// Whether `tenant` is active, or has no row (the sweeper's queries
+    /// leave out a suspended tenant's steps and schedules).
+    pub(super) fn tenant_active(&self, tenant: &str) -> bool {
+        self.tenants
+            .get(tenant)
+            .is_none_or(|t| t.state.refusal().is_none())
+    }
+
     /// Checks everything first, then writes: a failed commit writes nothing.
     pub(super) fn commit(&mut self, c: &Commit) -> Result<()> {
         for (run, expected) in &c.runs {
@@ -144,6 +152,7 @@ impl Inner {
             .steps
             .values()
             .filter(|s| !s.status.is_terminal() && s.due_at.is_some_and(|d| d <= at))
+            .filter(|s| self.tenant_active(&s.tenant_id))
             .cloned()
             .collect();
         v.sort_by_key(|s| s.due_at);
