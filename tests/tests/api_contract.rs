@@ -7,7 +7,7 @@
 //! `api_dead_letters.rs` shows its success, checked the same way).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::json;
+use serde_json::{Value, json};
 use weft_model::{Key, Run, Workflow, WorkflowVersion};
 use weft_tests::{TestApp, contract};
 use weft_types::Status;
@@ -198,6 +198,7 @@ async fn every_documented_route_answers_as_documented() {
     registry_routes(&app).await;
     people_routes(&app).await;
     notification_routes(&app, &quick.id).await;
+    operator_routes(&app).await;
 
     // Deactivate and delete last.
     app.post(
@@ -522,4 +523,85 @@ async fn notification_routes(app: &TestApp, workflow: &str) {
     let bad = app.get("/v1/notifications/deliveries?before=zzz").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     app.call("DELETE", &path, None).await.expect(204);
+}
+
+/// Every operator route once, with success, with the operator key (the
+/// registry's verify and takedown are in [`registry_routes`]).
+async fn operator_routes(app: &TestApp) {
+    let op = app.operator.clone();
+    let call = |method: &'static str, path: String, body: Option<Value>| {
+        let op = op.clone();
+        async move { app.call_as(&op, method, &path, body).await }
+    };
+    let t = call(
+        "POST",
+        "/v1/ops/tenants".into(),
+        Some(json!({"name": "contract-ops"})),
+    )
+    .await
+    .expect(201);
+    let id = t["id"].as_str().unwrap().to_owned();
+    call("GET", "/v1/ops/tenants".into(), None).await.expect(200);
+    call("GET", format!("/v1/ops/tenants/{id}"), None)
+        .await
+        .expect(200);
+    call(
+        "PATCH",
+        format!("/v1/ops/tenants/{id}"),
+        Some(json!({"name": "contract-ops-2"})),
+    )
+    .await
+    .expect(200);
+    let inv = call(
+        "POST",
+        format!("/v1/ops/tenants/{id}/invitations"),
+        Some(json!({"email": "owner@example.com"})),
+    )
+    .await
+    .expect(201);
+    assert_eq!(inv["role"], "owner", "{inv}");
+    assert!(inv["token"].is_string(), "{inv}");
+    call(
+        "POST",
+        "/v1/ops/users/reset".into(),
+        Some(json!({"email": "c@example.com"})),
+    )
+    .await
+    .expect(201);
+    call("GET", "/v1/ops/usage?group=workflow".into(), None)
+        .await
+        .expect(200);
+    let csv = call("GET", "/v1/ops/usage.csv".into(), None).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    call(
+        "POST",
+        format!("/v1/ops/tenants/{id}/suspend"),
+        Some(json!({"reason": "contract"})),
+    )
+    .await
+    .expect(200);
+    call("POST", format!("/v1/ops/tenants/{id}/resume"), None)
+        .await
+        .expect(200);
+    call("DELETE", format!("/v1/ops/tenants/{id}"), None)
+        .await
+        .expect(202);
+    let k = call(
+        "POST",
+        "/v1/ops/keys".into(),
+        Some(json!({"name": "contract"})),
+    )
+    .await
+    .expect(201);
+    call("GET", "/v1/ops/keys".into(), None).await.expect(200);
+    call(
+        "DELETE",
+        format!("/v1/ops/keys/{}", k["id"].as_str().unwrap()),
+        None,
+    )
+    .await
+    .expect(204);
+    call("GET", "/v1/ops/audit?limit=5".into(), None)
+        .await
+        .expect(200);
 }

@@ -112,6 +112,79 @@ async fn every_keyed_route_refuses_the_roles_below_its_own_and_admits_the_rest()
     assert!(denied >= 20, "too few refusals played: {denied}");
 }
 
+/// How many entries the operator audit log has.
+async fn audit(app: &TestApp) -> usize {
+    app.call_as(&app.operator, "GET", "/v1/ops/audit", None)
+        .await
+        .expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+/// Every operator route (`/v1/ops/…`) refuses a tenant's key of every role,
+/// the owner's included, with 403 `wrong_principal`, and changes nothing:
+/// the operator is a principal apart from tenants (`docs/TENANCY.md`,
+/// section 1). The operator key gets past the check.
+#[tokio::test]
+async fn every_operator_route_refuses_every_tenant_role() {
+    let app = TestApp::builder().start().await;
+    let mut keys = Vec::new();
+    for role in ROLES {
+        let key = if role == Role::Owner {
+            app.key.clone()
+        } else {
+            app.post(
+                "/v1/keys",
+                json!({"name": format!("ops-{}", role.as_str()), "role": role.as_str()}),
+            )
+            .await
+            .expect(201)["secret"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        keys.push((role, key));
+    }
+    let before = audit(&app).await;
+    let mut refused = 0;
+    for route in ROUTES.iter().filter(|r| r.operator) {
+        assert!(route.role.is_none(), "{}: operator routes take no tenant role", route.path);
+        assert!(route.path.starts_with("/v1/ops/"), "{}: operator routes live under /v1/ops", route.path);
+        let path = fill(route.path);
+        for (role, key) in &keys {
+            let got = app
+                .call_as(key, route.method, &path, body_for(route.method))
+                .await;
+            assert_eq!(
+                (got.status, got.code()),
+                (403, "wrong_principal"),
+                "{} {} as a tenant {}: {}",
+                route.method,
+                route.path,
+                role.as_str(),
+                got.body
+            );
+            refused += 1;
+        }
+        let got = app
+            .call_as(&app.operator, route.method, &path, body_for(route.method))
+            .await;
+        assert!(
+            got.status != 401 && got.status != 403,
+            "{} {} with the operator key: {} {}",
+            route.method,
+            route.path,
+            got.status,
+            got.body
+        );
+    }
+    let ops = ROUTES.iter().filter(|r| r.operator).count();
+    assert!(ops >= 17, "the table lost operator routes: {ops}");
+    assert_eq!(refused, ops * ROLES.len());
+    assert_eq!(audit(&app).await, before, "a refused call left a trace in the operator audit log");
+}
+
 /// L6: axum answers HEAD with the GET handler; the early role check holds HEAD
 /// to the GET route's role. (HEAD is not in the OpenAPI document, so it is
 /// sent around the checked client; its answer has no body, only the status.)

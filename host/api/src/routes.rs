@@ -734,7 +734,7 @@ pub const ROUTES: &[Route] = &[
         .doc("operator", "Issue a one-time password reset link for the user with this email, whatever their tenants; used with `POST /v1/auth/reset`.")
         .operator()
         .body(s::<m::ops::UserReset>, JSON)
-        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)]
+        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
         .also(&[404]),
     route("GET", "/v1/ops/usage", "op_get_usage")
         .doc("operator", "Every tenant's usage counters for a range of UTC days (default: this month), by tenant and day or workflow (the CSV export is `/v1/ops/usage.csv`).")
