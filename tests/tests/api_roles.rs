@@ -149,8 +149,16 @@ async fn every_operator_route_refuses_every_tenant_role() {
     let before = audit(&app).await;
     let mut refused = 0;
     for route in ROUTES.iter().filter(|r| r.operator) {
-        assert!(route.role.is_none(), "{}: operator routes take no tenant role", route.path);
-        assert!(route.path.starts_with("/v1/ops/"), "{}: operator routes live under /v1/ops", route.path);
+        assert!(
+            route.role.is_none(),
+            "{}: operator routes take no tenant role",
+            route.path
+        );
+        assert!(
+            route.path.starts_with("/v1/ops/"),
+            "{}: operator routes live under /v1/ops",
+            route.path
+        );
         let path = fill(route.path);
         for (role, key) in &keys {
             let got = app
@@ -182,7 +190,11 @@ async fn every_operator_route_refuses_every_tenant_role() {
     let ops = ROUTES.iter().filter(|r| r.operator).count();
     assert!(ops >= 17, "the table lost operator routes: {ops}");
     assert_eq!(refused, ops * ROLES.len());
-    assert_eq!(audit(&app).await, before, "a refused call left a trace in the operator audit log");
+    assert_eq!(
+        audit(&app).await,
+        before,
+        "a refused call left a trace in the operator audit log"
+    );
 }
 
 /// L6: axum answers HEAD with the GET handler; the early role check holds HEAD

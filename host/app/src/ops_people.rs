@@ -59,13 +59,20 @@ impl App {
             .await?
             .ok_or(Error::NotFound("user"))?;
         let home = self.store().memberships_of(&user.id).await?;
-        let (tenant, role) = home
-            .first()
-            .map_or((String::new(), Role::Viewer), |m| (m.tenant_id.clone(), m.role));
+        let (tenant, role) = home.first().map_or((String::new(), Role::Viewer), |m| {
+            (m.tenant_id.clone(), m.role)
+        });
         let issuer = Actor::new(tenant.clone(), op.actor(), Role::Owner);
         let ttl = self.session_options().reset_ms;
         let (link, token) = self
-            .issue_link(&issuer, LinkKind::Reset, role, None, Some(user.id.clone()), ttl)
+            .issue_link(
+                &issuer,
+                LinkKind::Reset,
+                role,
+                None,
+                Some(user.id.clone()),
+                ttl,
+            )
             .await?;
         self.tenants
             .op_audit(op, "user.reset", &tenant, &user.id)

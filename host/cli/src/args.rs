@@ -46,6 +46,10 @@ pub enum Command {
     /// revoke (owner only).
     #[command(subcommand)]
     Keys(crate::client::KeysCommand),
+    /// The operator's commands (an operator key: --operator-key or
+    /// WEFT_OPERATOR_KEY): tenants, operator keys, audit, usage, resets.
+    #[command(subcommand)]
+    Ops(crate::client::OpsCommand),
     /// List the connectors a running server offers.
     Connectors(crate::client::ServerArgs),
     /// The registry: publishers, search, installs with consent, upgrades,

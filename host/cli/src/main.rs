@@ -55,6 +55,7 @@ async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Runs(c) => client::runs(c).await,
         args::Command::Credentials(c) => client::credentials(c).await,
         args::Command::Keys(c) => client::keys(c).await,
+        args::Command::Ops(c) => client::ops(c).await,
         args::Command::Connectors(a) => client::connectors(a).await,
         args::Command::Registry(c) => client::registry(c).await,
         args::Command::Templates(c) => client::templates(c).await,

@@ -17,8 +17,10 @@
 
 mod error;
 mod raw;
+mod ops;
 mod registry;
 mod routes;
+mod usage;
 
 pub use routes::Definition;
 

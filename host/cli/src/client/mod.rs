@@ -11,6 +11,7 @@ mod connectors;
 mod credentials;
 mod http;
 mod keys;
+mod ops;
 mod output;
 mod registry;
 mod run_view;
@@ -21,6 +22,7 @@ mod workflows;
 pub use credentials::CredentialsCommand;
 pub use http::finish;
 pub use keys::KeysCommand;
+pub use ops::{OperatorArgs, OpsCommand};
 pub use registry::RegistryCommand;
 pub use registry::keys::keygen;
 pub use registry::publish::{Artifact, PublishOptions, publish};
@@ -72,6 +74,14 @@ pub async fn runs(cmd: RunsCommand) -> anyhow::Result<ExitCode> {
 /// Anything but a refusal from the server, which is printed and exits 1.
 pub async fn credentials(cmd: CredentialsCommand) -> anyhow::Result<ExitCode> {
     http::finish(credentials::run(cmd).await)
+}
+
+/// Runs `weft ops ...` (with an operator key).
+///
+/// # Errors
+/// Anything but a refusal from the server, which is printed and exits 1.
+pub async fn ops(cmd: OpsCommand) -> anyhow::Result<ExitCode> {
+    http::finish(ops::run(cmd).await)
 }
 
 /// Runs `weft keys ...`.

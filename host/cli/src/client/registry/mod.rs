@@ -85,7 +85,8 @@ pub enum RegistryCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// Take a version down everywhere (the operator): its steps fail `taken_down`.
+    /// Take a version down everywhere (the operator: --operator-key or
+    /// WEFT_OPERATOR_KEY): its steps fail `taken_down`.
     Takedown {
         /// `PUBLISHER/NAME@VERSION`.
         package: PackageRef,
@@ -93,9 +94,10 @@ pub enum RegistryCommand {
         #[arg(long)]
         reason: String,
         #[command(flatten)]
-        server: ServerArgs,
+        server: super::OperatorArgs,
     },
-    /// Mark a publisher verified (the operator), or not with --undo.
+    /// Mark a publisher verified (the operator: --operator-key or
+    /// WEFT_OPERATOR_KEY), or not with --undo.
     Verify {
         /// The publisher.
         publisher: String,
@@ -103,7 +105,7 @@ pub enum RegistryCommand {
         #[arg(long)]
         undo: bool,
         #[command(flatten)]
-        server: ServerArgs,
+        server: super::OperatorArgs,
     },
 }
 
@@ -254,7 +256,7 @@ pub async fn run(cmd: RegistryCommand) -> anyhow::Result<()> {
             reason,
             server,
         } => {
-            let c = Cli::new(&server)?;
+            let c = server.cli()?;
             let v = package.exact("takedown")?;
             let v = c
                 .api
@@ -276,7 +278,7 @@ pub async fn run(cmd: RegistryCommand) -> anyhow::Result<()> {
             undo,
             server,
         } => {
-            let c = Cli::new(&server)?;
+            let c = server.cli()?;
             let p = c.api.verify_publisher(&publisher, !undo).await?;
             if !c.raw(&p)? {
                 let state = if p.verified {
