@@ -12,6 +12,8 @@
 //!   `transient` and `rate-limited` ones. A panic is not an error: it traps,
 //!   after the panic message is written to the step log.
 //! - [`http`], [`state`], [`log`]: the host imports.
+//! - [`usage`]: report what a call used that the host cannot measure (an
+//!   LLM's tokens and cost), counted in the tenant's usage.
 //!
 //! # Example
 //!
@@ -90,6 +92,7 @@ pub mod http;
 pub mod log;
 mod manifest;
 pub mod state;
+pub mod usage;
 
 pub use call::{Call, Context};
 pub use error::{

@@ -9,6 +9,7 @@
 
 mod app;
 pub mod contract;
+pub mod usage;
 mod wat_connector;
 
 pub use app::{Resp, TestApp, TestAppBuilder, step};

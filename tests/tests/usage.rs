@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use weft_model::usage::{UsageLine, UsageReport};
+use weft_tests::usage::from_journal;
 use weft_tests::{StandIn, TestApp};
 use weft_types::Status;
 
@@ -48,28 +49,6 @@ fn charge(stand_in: &StandIn) -> Value {
     })
 }
 
-/// What the journal says: the counters summed over every finished attempt
-/// of every run (a GROUP BY over the attempts, done on the API's answers).
-fn from_journal(runs: &[weft_model::Run]) -> UsageLine {
-    let mut line = UsageLine::default();
-    for run in runs {
-        line.add("runs", 1);
-        for step in run.steps.as_deref().unwrap_or_default() {
-            for a in step.attempts.iter().filter(|a| a.finished_at.is_some()) {
-                line.add("steps", 1);
-                let u = a.usage.clone().unwrap_or(Value::Null);
-                let n = |k: &str| u[k].as_i64().unwrap_or(0);
-                line.add("wall_ms", n("wall_time_us") / 1000);
-                line.add("peak_memory_bytes", n("peak_memory_bytes"));
-                line.add("egress_requests", n("egress_requests"));
-                line.add("egress_bytes", n("egress_bytes_in") + n("egress_bytes_out"));
-                line.add("log_bytes", n("log_bytes"));
-            }
-        }
-    }
-    line
-}
-
 #[tokio::test]
 async fn counters_equal_the_journal_after_a_load_with_retries() {
     let app = TestApp::builder().start().await;
@@ -100,7 +79,10 @@ async fn counters_equal_the_journal_after_a_load_with_retries() {
         workflow_id: None,
         ..report.lines[0].clone()
     };
-    assert_eq!(got, want, "the counters are the journal's, each attempt once");
+    assert_eq!(
+        got, want,
+        "the counters are the journal's, each attempt once"
+    );
     assert_eq!(report.lines[0].workflow_id.as_deref(), Some(wf.id.as_str()));
     assert_eq!(report.total, want);
     assert!(want.egress_requests >= 12 + i64::try_from(retried).unwrap());
@@ -111,7 +93,13 @@ async fn counters_equal_the_journal_after_a_load_with_retries() {
 
     // The CSV export: a header, the lines, the total; every row has every column.
     let csv = app
-        .raw(&app.key, "GET", "/v1/usage.csv?group=workflow", "text/csv", None)
+        .raw(
+            &app.key,
+            "GET",
+            "/v1/usage.csv?group=workflow",
+            "text/csv",
+            None,
+        )
         .await;
     assert_eq!(csv.status, 200);
     let text = csv.body.as_str().map(str::to_owned).unwrap_or_default();
@@ -168,9 +156,119 @@ async fn a_reached_quota_refuses_new_runs_naming_it() {
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert_eq!(refused.code(), "quota_exceeded");
     let message = refused.body["error"]["message"].as_str().unwrap();
-    for part in ["runs_per_month", "2 used", "limit of 2", "resets at", "-01T00:00:00Z"] {
+    for part in [
+        "runs_per_month",
+        "2 used",
+        "limit of 2",
+        "resets at",
+        "-01T00:00:00Z",
+    ] {
         assert!(message.contains(part), "`{part}` in {message}");
     }
     let usage: UsageReport = app.get("/v1/usage").await.typed(200);
     assert_eq!(usage.total.runs, 2, "the refused run was not counted");
+}
+
+/// An OpenAI-compatible stand-in: every completion used 1,200 prompt and 300
+/// completion tokens.
+async fn llm_api() -> StandIn {
+    let router = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(|| async {
+            axum::Json(json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-test",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"},
+                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
+            }))
+        }),
+    );
+    StandIn::start(router).await
+}
+
+/// A workflow of two `llm` steps: `priced` with prices (0.5 and 1.5 per 1,000
+/// tokens: 1.05 a call, 1,050,000 micros), `free` without (tokens only).
+fn chats(api: &StandIn) -> Value {
+    let chat = |id: &str, config: Value| {
+        json!({"id": id, "kind": "action", "connector": "llm", "action": "chat",
+               "config": config,
+               "input": {"messages": [{"role": "user", "content": "Say hello"}]}})
+    };
+    let base = api.url("/v1");
+    json!({
+        "name": "chats",
+        "grants": {"hosts": [format!("127.0.0.1:{}", api.port())],
+                   "credentials": {"api-key": "openai"}},
+        "steps": [
+            chat("priced", json!({"base_url": base, "default_model": "gpt-test",
+                                  "prompt_price_per_1k": 0.5, "completion_price_per_1k": 1.5})),
+            chat("free", json!({"base_url": base, "default_model": "gpt-test"}))
+        ]
+    })
+}
+
+#[tokio::test]
+async fn the_llm_connector_reports_its_tokens_and_cost_and_a_cost_quota_refuses() {
+    let api = llm_api().await;
+    let app = TestApp::builder()
+        .plugin("weft_plugin_llm")
+        .worker(|w| w.quota_cache_ms = 0)
+        .start()
+        .await;
+    app.post(
+        "/v1/credentials",
+        json!({"name": "openai", "secret": "sk-usage-test",
+               "hosts": [format!("127.0.0.1:{}", api.port())],
+               "injection": {"type": "bearer"}}),
+    )
+    .await
+    .expect(201);
+    let wf = app.workflow(chats(&api)).await;
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let id = app.start_run(&wf.id, json!({})).await;
+        let run = app.finished(&id).await;
+        assert_eq!(run.status, Status::Completed, "{run:#?}");
+        runs.push(run);
+    }
+    let usage = weft_tests::step(&runs[0], "priced").attempts[0]
+        .usage
+        .clone()
+        .unwrap();
+    assert_eq!(usage["llm_input_tokens"], 1200, "{usage}");
+    assert_eq!(usage["llm_output_tokens"], 300, "{usage}");
+    assert_eq!(usage["llm_cost_micros"], 1_050_000, "{usage}");
+    let free = weft_tests::step(&runs[0], "free").attempts[0]
+        .usage
+        .clone()
+        .unwrap();
+    assert_eq!(free["llm_input_tokens"], 1200, "{free}");
+    assert_eq!(free["llm_cost_micros"].as_u64().unwrap_or(0), 0, "{free}");
+
+    let report: UsageReport = app.get("/v1/usage?group=workflow").await.typed(200);
+    assert_eq!(report.total.llm_input_tokens, 4 * 1200);
+    assert_eq!(report.total.llm_output_tokens, 4 * 300);
+    assert_eq!(report.total.llm_cost_micros, 2 * 1_050_000);
+    assert_eq!(report.total, weft_tests::usage::from_journal(&runs));
+
+    // A cost quota below what was spent refuses the next run, naming it.
+    let store = app.server.handle.store().clone();
+    let tenant = app.server.default_tenant.clone();
+    let mut t = store.get_tenant(&tenant).await.unwrap().unwrap();
+    t.limits.quotas = Some(weft_types::Quotas {
+        llm_cost_micros_per_month: Some(2_000_000),
+        ..weft_types::Quotas::default()
+    });
+    weft_store::ops::OpsStore::update_tenant(&*store, &t)
+        .await
+        .unwrap();
+    let refused = app
+        .post(&format!("/v1/workflows/{}/runs", wf.id), json!({}))
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("llm_cost_micros_per_month") && message.contains("2100000 used"),
+        "{message}"
+    );
 }

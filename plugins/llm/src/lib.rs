@@ -178,6 +178,9 @@ fn chat(call: &Call) -> Result<Value> {
         .next()
         .ok_or_else(|| Error::permanent(format!("{where_}: the response has no choices")))?;
     let usage = parsed.usage.unwrap_or_default();
+    // Counted in the tenant's usage whatever happens next: the tokens were
+    // spent even when the reply is refused or is not the JSON asked for.
+    weft_sdk::usage::report(&reported(&config, usage));
     let content = match (choice.message.content, choice.message.refusal) {
         (Some(content), _) => Some(content),
         (None, Some(refusal)) => {
@@ -240,6 +243,18 @@ fn cost(config: &Config, usage: Usage) -> Option<f64> {
         config.completion_price_per_1k.unwrap_or(0.0) * usage.completion_tokens as f64 / 1000.0;
     // Round to 1e-9 to hide float noise in execution history.
     Some(((prompt + completion) * 1e9).round() / 1e9)
+}
+
+/// What the call used, for the tenant's usage: the tokens, and the cost in
+/// millionths of the prices' currency when a price is configured.
+fn reported(config: &Config, usage: Usage) -> weft_sdk::usage::Usage {
+    let tokens = weft_sdk::usage::Usage::llm(usage.prompt_tokens, usage.completion_tokens);
+    match cost(config, usage) {
+        // Non-negative (the prices are) and far below u64::MAX for any
+        // real call; `as` saturates anyway.
+        Some(cost) => tokens.cost_micros((cost * 1e6).round().max(0.0) as u64),
+        None => tokens,
+    }
 }
 
 /// Classify a non-2xx answer, quoting the API's `error.message` when it has one.
@@ -389,6 +404,15 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(cost(&config, usage), Some(1.25));
+        assert_eq!(
+            reported(&config, usage),
+            weft_sdk::usage::Usage::llm(1000, 500).cost_micros(1_250_000)
+        );
+        assert_eq!(
+            reported(&Config::default(), usage),
+            weft_sdk::usage::Usage::llm(1000, 500),
+            "no price: tokens only"
+        );
     }
 
     #[test]

@@ -32,12 +32,26 @@ impl Serve {
     /// (e.g. `fixture_hostile`) and these extra `WEFT_*` settings; waits for
     /// its address (and, on a first start, its key).
     pub fn start(data: &Path, first_start: bool, plugin: &str, env: &[(&str, String)]) -> Self {
-        let component = weft_tests::wasm_dir().join(format!("{plugin}.wasm"));
-        assert!(
-            component.exists(),
-            "{} missing: run scripts/test",
-            component.display()
-        );
+        Self::start_with(data, first_start, &[plugin], env)
+    }
+
+    /// As [`Serve::start`] with several built components.
+    pub fn start_with(
+        data: &Path,
+        first_start: bool,
+        plugins: &[&str],
+        env: &[(&str, String)],
+    ) -> Self {
+        let mut components = Vec::new();
+        for plugin in plugins {
+            let component = weft_tests::wasm_dir().join(format!("{plugin}.wasm"));
+            assert!(
+                component.exists(),
+                "{} missing: run scripts/test",
+                component.display()
+            );
+            components.push(component.display().to_string());
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
         // Only this test's settings: the test scripts' own WEFT_* variables
         // (service ports, WEFT_TEST_*) are not settings, and weft refuses them.
@@ -49,7 +63,7 @@ impl Serve {
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .arg("--plugins")
-            .arg(&component)
+            .arg(components.join(","))
             .env("WEFT_LOG", "warn")
             .stderr(Stdio::piped())
             .stdout(Stdio::null());
