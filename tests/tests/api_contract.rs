@@ -189,6 +189,11 @@ async fn every_documented_route_answers_as_documented() {
     let revoked = app.call_as(&viewer, "GET", "/v1/runs", None).await;
     assert_eq!(revoked.status, 401, "{}", revoked.body);
     app.get("/v1/audit?limit=10").await.expect(200);
+    app.get("/v1/usage?group=workflow").await.expect(200);
+    let csv = app
+        .raw(&app.key, "GET", "/v1/usage.csv", "text/csv", None)
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
     app.get("/v1/dead-letters").await.expect(200);
     let none = app
         .post("/v1/dead-letters/dl_nope/redrive", json!(null))
@@ -541,7 +546,9 @@ async fn operator_routes(app: &TestApp) {
     .await
     .expect(201);
     let id = t["id"].as_str().unwrap().to_owned();
-    call("GET", "/v1/ops/tenants".into(), None).await.expect(200);
+    call("GET", "/v1/ops/tenants".into(), None)
+        .await
+        .expect(200);
     call("GET", format!("/v1/ops/tenants/{id}"), None)
         .await
         .expect(200);

@@ -272,3 +272,47 @@ async fn the_llm_connector_reports_its_tokens_and_cost_and_a_cost_quota_refuses(
         "{message}"
     );
 }
+
+/// A1 for usage: a tenant's report holds only its own counters, and its
+/// queries cannot name another tenant.
+#[tokio::test]
+async fn a_tenant_sees_only_its_own_usage() {
+    let app = TestApp::builder().start().await;
+    let wf = app
+        .workflow(json!({"name": "mine", "steps": [
+            {"id": "a", "kind": "action", "connector": "transform", "action": "jq",
+             "input": {"filter": ".", "data": {"x": 1}}}]}))
+        .await;
+    let id = app.start_run(&wf.id, json!({})).await;
+    app.finished(&id).await;
+    let other = app.tenant("usage-other").await;
+    let theirs = app
+        .call_as(&other, "GET", "/v1/usage?group=workflow", None)
+        .await;
+    let theirs: UsageReport = theirs.typed(200);
+    assert!(theirs.lines.is_empty(), "{theirs:#?}");
+    assert_eq!(theirs.total, UsageLine::default());
+    let csv = app
+        .raw(
+            &other,
+            "GET",
+            "/v1/usage.csv?group=workflow",
+            "text/csv",
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let text = csv.body.as_str().unwrap_or_default().to_owned();
+    assert!(!text.contains(&wf.id), "{text}");
+    let named = app
+        .call_as(
+            &other,
+            "GET",
+            &format!("/v1/usage?tenant_id={}", app.server.default_tenant),
+            None,
+        )
+        .await;
+    assert_eq!(named.status, 400, "{}", named.body);
+    let mine: UsageReport = app.get("/v1/usage?group=workflow").await.typed(200);
+    assert_eq!(mine.total.runs, 1);
+}
