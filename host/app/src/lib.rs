@@ -100,7 +100,8 @@ pub struct App {
 impl App {
     /// The application over `handle`, validating definitions with `limits`.
     pub fn new(handle: Handle, limits: Arc<DefinitionLimits>) -> Self {
-        let tenants = Tenants::new(handle.store().clone(), handle.keyring().clone());
+        let tenants = Tenants::new(handle.store().clone(), handle.keyring().clone())
+            .with_view(handle.tenants().clone());
         Self {
             handle,
             tenants,

@@ -49,9 +49,14 @@ impl Operator {
     }
 }
 
-/// A tenant's state and limits as last read, per process.
+/// A tenant's state and limits as last read, per process; a change made
+/// here is forgotten at once in the worker's view too (its rates, slots and
+/// parking), when there is one.
 #[derive(Clone, Default)]
-pub struct TenantCache(Arc<Mutex<HashMap<String, (Instant, Option<Tenant>)>>>);
+pub struct TenantCache(
+    Arc<Mutex<HashMap<String, (Instant, Option<Tenant>)>>>,
+    pub(crate) Option<weft_worker::TenantView>,
+);
 
 impl TenantCache {
     async fn get(&self, store: &dyn Store, id: &str) -> Result<Option<Tenant>> {
@@ -71,6 +76,9 @@ impl TenantCache {
 
     fn forget(&self, id: &str) {
         self.lock().remove(id);
+        if let Some(view) = &self.1 {
+            view.forget(id);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Tenant>)>> {

@@ -39,6 +39,13 @@ impl Tenants {
         }
     }
 
+    /// The same use cases, also forgetting in `view` a tenant they change.
+    #[must_use]
+    pub fn with_view(mut self, view: weft_worker::TenantView) -> Self {
+        self.cache.1 = Some(view);
+        self
+    }
+
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -211,18 +211,27 @@ impl Server {
         for p in &config.plugins {
             load_plugins(&sandbox, &connectors, p).await?;
         }
-        let (limiter, slots) = open_limits(&config).await?;
-        let handle = Handle::new(Parts {
-            store: store.clone(),
-            queue,
-            sandbox,
-            connectors,
-            keyring: Arc::new(keyring),
-            options: config.worker.clone(),
-            slots,
-            registry: registry.as_ref().map(|(r, _)| r.clone()),
-            blobs: registry.as_ref().map(|(_, b)| b.clone()),
-        });
+        // One read of a tenant's state and overrides serves the worker and
+        // the rate limiter of this process.
+        let tenants = weft_worker::TenantView::new(
+            store.clone(),
+            Duration::from_millis(config.worker.tenant_cache_ms),
+        );
+        let (limiter, slots) = open_limits(&config, &tenants).await?;
+        let handle = Handle::with_tenants(
+            Parts {
+                store: store.clone(),
+                queue,
+                sandbox,
+                connectors,
+                keyring: Arc::new(keyring),
+                options: config.worker.clone(),
+                slots,
+                registry: registry.as_ref().map(|(r, _)| r.clone()),
+                blobs: registry.as_ref().map(|(_, b)| b.clone()),
+            },
+            tenants,
+        );
         let mut app = App::new(handle.clone(), Arc::new(config.worker.definition_limits()))
             .with_sessions(config.sessions.clone());
         let (default_tenant, bootstrap_key) = if config.bootstrap {
@@ -547,12 +556,14 @@ async fn publish_first_party(app: &App, config: &Config) -> anyhow::Result<()> {
 /// when `redis.url` is set (shared by every process); else, when this process
 /// runs the in-process queue (`weft serve`, `weft run`), in its memory;
 /// else none (`weft api` / `weft worker` without Redis: a per-process count
-/// would not be a per-tenant limit).
+/// would not be a per-tenant limit). Each tenant's own rates (`limits` on
+/// the tenant) are read through `tenants`.
 ///
 /// # Errors
 /// The Redis URL does not parse.
 async fn open_limits(
     config: &Config,
+    tenants: &weft_worker::TenantView,
 ) -> anyhow::Result<(
     Option<Arc<dyn weft_api::RateLimiter>>,
     Option<Arc<dyn weft_worker::Slots>>,
@@ -561,7 +572,10 @@ async fn open_limits(
         let l = weft_limits::TenantLimits::open(&config.redis)
             .await
             .with_context(|| format!("redis {}", crate::config::mask_url(&config.redis.url)))?;
-        let l = Arc::new(l.with_rates(config.limits));
+        let l = Arc::new(
+            l.with_rates(config.limits)
+                .with_overrides(Arc::new(tenants.clone())),
+        );
         return Ok((Some(l.clone()), Some(l)));
     }
     if !matches!(config.queue, QueueKind::Memory) {
@@ -579,7 +593,9 @@ async fn open_limits(
             "worker.max_running_steps is not below worker.concurrency: one tenant can occupy every worker"
         );
     }
-    let l = Arc::new(weft_limits::memory::Limits::new(config.limits));
+    let l = Arc::new(
+        weft_limits::memory::Limits::new(config.limits).with_overrides(Arc::new(tenants.clone())),
+    );
     Ok((Some(l.clone()), Some(l)))
 }
 

@@ -60,12 +60,15 @@
 pub mod conformance;
 pub mod memory;
 mod options;
+mod overrides;
 mod ports;
 mod tls;
 
 pub use options::{Options, Rates};
+pub use overrides::Overrides;
 
 use redis::aio::ConnectionManager;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -154,6 +157,7 @@ return {0, tonumber(first[2]) - now}
 pub struct TenantLimits {
     client: redis::Client,
     rates: Rates,
+    overrides: Option<Arc<dyn Overrides>>,
     conn: Mutex<Option<ConnectionManager>>,
     prefix: String,
     bucket: redis::Script,
@@ -205,6 +209,7 @@ impl TenantLimits {
             tls_trust,
             client,
             rates: Rates::default(),
+            overrides: None,
             conn: Mutex::new(None),
             prefix: prefix.to_owned(),
             bucket: redis::Script::new(BUCKET),
@@ -225,9 +230,25 @@ impl TenantLimits {
         self
     }
 
-    /// The rates the API's checks use.
+    /// The same limits reading each tenant's rates from `overrides` (the
+    /// deployment's rates for a tenant without any).
+    #[must_use]
+    pub fn with_overrides(mut self, overrides: Arc<dyn Overrides>) -> Self {
+        self.overrides = Some(overrides);
+        self
+    }
+
+    /// The rates the API's checks use (the deployment's).
     pub fn rates(&self) -> &Rates {
         &self.rates
+    }
+
+    /// `tenant`'s rates: the deployment's with its overrides.
+    pub async fn rates_of(&self, tenant: &str) -> Rates {
+        match &self.overrides {
+            Some(o) => o.rates(tenant, self.rates).await,
+            None => self.rates,
+        }
     }
 
     /// How many answers could not be had from Redis (metrics).

@@ -41,9 +41,9 @@
 //! tenant whose slots have all expired or been released: what is kept is what
 //! the tenants active in the last few seconds use.
 
-use crate::{RateDecision, Rates, SlotDecision};
+use crate::{Overrides, RateDecision, Rates, SlotDecision};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use weft_api::Bucket;
 
@@ -90,6 +90,7 @@ impl State {
 #[derive(Default)]
 pub struct Limits {
     rates: Rates,
+    overrides: Option<Arc<dyn Overrides>>,
     state: Mutex<State>,
 }
 
@@ -109,13 +110,30 @@ impl Limits {
     pub fn new(rates: Rates) -> Self {
         Self {
             rates,
+            overrides: None,
             state: Mutex::default(),
         }
     }
 
-    /// The rates the API's checks use.
+    /// The same limits reading each tenant's rates from `overrides` (the
+    /// deployment's rates for a tenant without any).
+    #[must_use]
+    pub fn with_overrides(mut self, overrides: Arc<dyn Overrides>) -> Self {
+        self.overrides = Some(overrides);
+        self
+    }
+
+    /// The rates the API's checks use (the deployment's).
     pub fn rates(&self) -> &Rates {
         &self.rates
+    }
+
+    /// `tenant`'s rates: the deployment's with its overrides.
+    pub async fn rates_of(&self, tenant: &str) -> Rates {
+        match &self.overrides {
+            Some(o) => o.rates(tenant, self.rates).await,
+            None => self.rates,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

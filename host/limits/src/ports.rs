@@ -9,7 +9,7 @@ use weft_worker::{SlotGrant, Slots};
 #[async_trait::async_trait]
 impl RateLimiter for TenantLimits {
     async fn check(&self, tenant: &str, bucket: Bucket) -> Verdict {
-        let (rate, burst) = self.rates().of(bucket);
+        let (rate, burst) = self.rates_of(tenant).await.of(bucket);
         match self.check_rate(tenant, bucket, rate, burst).await {
             RateDecision::Allowed => Verdict::Allow,
             RateDecision::Limited { retry_after } => Verdict::Deny { retry_after },
@@ -45,7 +45,7 @@ impl Slots for TenantLimits {
 #[async_trait::async_trait]
 impl RateLimiter for memory::Limits {
     async fn check(&self, tenant: &str, bucket: Bucket) -> Verdict {
-        let (rate, burst) = self.rates().of(bucket);
+        let (rate, burst) = self.rates_of(tenant).await.of(bucket);
         match self.check_rate(tenant, bucket, rate, burst) {
             RateDecision::Allowed | RateDecision::Unavailable => Verdict::Allow,
             RateDecision::Limited { retry_after } => Verdict::Deny { retry_after },

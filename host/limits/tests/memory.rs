@@ -8,8 +8,8 @@ use weft_api::{Backend, Bucket, RateLimiter, Verdict};
 use weft_limits::{Rates, memory};
 use weft_worker::{SlotGrant, Slots};
 
-async fn limits(rates: Rates) -> memory::Limits {
-    memory::Limits::new(rates)
+async fn limits(rates: Rates, overrides: Arc<dyn weft_limits::Overrides>) -> memory::Limits {
+    memory::Limits::new(rates).with_overrides(overrides)
 }
 
 weft_limits::conformance_tests!(

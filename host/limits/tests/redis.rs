@@ -19,8 +19,11 @@ async fn limits() -> TenantLimits {
     TenantLimits::connect(&url, &prefix).await.unwrap()
 }
 
-async fn with_rates(rates: weft_limits::Rates) -> TenantLimits {
-    limits().await.with_rates(rates)
+async fn with_rates(
+    rates: weft_limits::Rates,
+    overrides: std::sync::Arc<dyn weft_limits::Overrides>,
+) -> TenantLimits {
+    limits().await.with_rates(rates).with_overrides(overrides)
 }
 
 weft_limits::conformance_tests!(

@@ -26,6 +26,17 @@ impl Handle {
     /// [`Handle::handle`] for a delivery still `held`: an action step acks it
     /// as soon as its claim commits (and takes it out of `held`).
     pub(crate) async fn handle_held(&self, task: &Task, held: &mut Option<Delivery>) -> Result<()> {
+        // A suspended tenant's steps wait (docs/TENANCY.md, section 2): the
+        // task is dropped and the step stays due in the store, where the
+        // sweeper leaves it until the tenant is active again.
+        if task.step_key != crate::runtime::CANCEL
+            && let Some(t) = self.tenants().get(&task.tenant_id).await?
+            && t.state.refusal().is_some()
+        {
+            self.0.metrics.suspended.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(tenant.id = %task.tenant_id, run.id = %task.run_id, step.id = %task.step_key, "tenant suspended; step left due");
+            return Ok(());
+        }
         let Some(state) = self.store().load_run(&task.tenant_id, &task.run_id).await? else {
             return Ok(());
         };
@@ -113,7 +124,12 @@ impl Handle {
             .step_timeout_ms(locate(def, key).and_then(|l| l.def.timeout_ms));
         let lease = timeout.saturating_add(self.options().lease_grace_ms);
         let slot = format!("{}:{key}:{}", task.run_id, task.attempt);
-        let limit = self.options().max_running_steps;
+        let limit = self
+            .tenants()
+            .limits(&task.tenant_id)
+            .await
+            .max_running_steps
+            .unwrap_or(self.options().max_running_steps);
         let slots = self.0.parts.slots.as_ref().filter(|_| limit > 0);
         if let Some(slots) = slots {
             let ttl = Duration::from_millis(lease);

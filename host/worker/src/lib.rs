@@ -43,6 +43,7 @@ mod serve;
 mod signing;
 mod slots;
 mod state;
+mod tenants;
 
 pub use connectors::{Connectors, Entry};
 pub use credentials::{
@@ -58,6 +59,7 @@ pub use resolve::Resolved;
 pub use runtime::{Handle, Parts};
 pub use slots::{SlotGrant, Slots};
 pub use state::StoreState;
+pub use tenants::{Seen, TenantView};
 
 /// Why a worker operation failed.
 #[derive(Debug, thiserror::Error)]

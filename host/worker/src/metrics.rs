@@ -32,6 +32,8 @@ pub struct Metrics {
     /// Tasks dropped because another task for the same step attempt holds
     /// its slot or is parked already.
     pub duplicates: AtomicU64,
+    /// Tasks not run because their tenant is suspended (or being deleted).
+    pub suspended: AtomicU64,
     /// Dead-lettered tasks whose step was failed as poison.
     pub dead_lettered: AtomicU64,
     /// Webhook calls answered with an earlier delivery's run (dedupe).
@@ -150,6 +152,12 @@ impl Metrics {
             "weft_duplicate_tasks_total",
             "Tasks dropped because another task for the same step attempt holds its slot or is parked.",
             self.duplicates.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_tasks_suspended_total",
+            "Tasks not run because their tenant is suspended; the step stays due and runs after a resume.",
+            self.suspended.load(Ordering::Relaxed),
         );
         c(
             out,

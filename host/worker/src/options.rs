@@ -90,6 +90,10 @@ pub struct Options {
     /// How long a tenant's usage quotas and counters are reused by the check
     /// at run start, in milliseconds (0 reads them at every start).
     pub quota_cache_ms: u64,
+    /// How long a tenant's state and overrides (`limits`) are reused, per
+    /// process, in milliseconds: an operator's change applies within this
+    /// long everywhere (0: read at every use).
+    pub tenant_cache_ms: u64,
     /// `[worker.limits]`: what one decision of a run may render and copy
     /// (`render_bytes`, `render_nodes`); a step over it fails `render_limit`.
     pub limits: weft_engine::RunLimits,
@@ -110,6 +114,7 @@ impl Default for Options {
             lease_grace_ms: 5_000,
             lease_check_ms: 1_000,
             quota_cache_ms: 5_000,
+            tenant_cache_ms: 5_000,
             sweep_interval_ms: 1_000,
             stale_after_ms: 10_000,
             definition_cache: 1_024,

@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     pub(crate) parked: crate::parked::Parked,
     /// The tenants' usage quotas and counters, read every few seconds.
     quota: crate::quota::QuotaCache,
+    /// The tenants' states and overrides, read every few seconds.
+    pub(crate) tenants: crate::TenantView,
 }
 
 /// A cheap, cloneable handle to the worker.
@@ -69,6 +71,14 @@ pub struct Handle(pub(crate) Arc<Inner>);
 impl Handle {
     /// A handle over `parts`; nothing runs until [`Handle::serve`].
     pub fn new(parts: Parts) -> Self {
+        let ttl = std::time::Duration::from_millis(parts.options.tenant_cache_ms);
+        let view = crate::TenantView::new(parts.store.clone(), ttl);
+        Self::with_tenants(parts, view)
+    }
+
+    /// [`Handle::new`] reading tenants through `view` (shared with the rate
+    /// limiter, so that one read serves both).
+    pub fn with_tenants(parts: Parts, view: crate::TenantView) -> Self {
         let state = Arc::new(crate::StoreState(parts.store.clone()));
         Self(Arc::new(Inner {
             parts,
@@ -80,7 +90,13 @@ impl Handle {
             inflight: crate::inflight::InFlight::default(),
             parked: crate::parked::Parked::default(),
             quota: crate::quota::QuotaCache::default(),
+            tenants: view,
         }))
+    }
+
+    /// The tenants' states and overrides as this process last read them.
+    pub fn tenants(&self) -> &crate::TenantView {
+        &self.0.tenants
     }
 
     fn quota_ttl(&self) -> std::time::Duration {
@@ -214,10 +230,16 @@ impl Handle {
         let def = self
             .definition(tenant, &workflow.id, workflow.version)
             .await?;
-        let quota = self.options().max_active_runs;
+        let quota = self
+            .tenants()
+            .limits(tenant)
+            .await
+            .max_active_runs
+            .unwrap_or(self.options().max_active_runs);
         if quota > 0 && self.store().active_runs(tenant).await? >= quota {
             return Err(Error::Quota(format!(
-                "the tenant has {quota} runs not yet finished, its quota; wait for some to end"
+                "the tenant has {quota} runs not yet finished, its quota \
+                 (max_active_runs); wait for some to end"
             )));
         }
         let now = now_ms();

@@ -164,6 +164,7 @@ impl App {
             )));
         }
         self.refuse_taken_down(&v).await?;
+        self.check_component_size(&actor.tenant_id, v.size).await?;
         if let Some(p) = &pin
             && !allows(p, &v.version)
         {
@@ -289,6 +290,8 @@ impl App {
             caret_of(&target.version)?
         };
         self.refuse_taken_down(&target).await?;
+        self.check_component_size(&actor.tenant_id, target.size)
+            .await?;
         let store = &self.registry()?.store;
         let current = store
             .get_version(&install.publisher, &install.name, &install.version)

@@ -289,17 +289,8 @@ impl App {
             ));
         }
         let want = parse_digest("digest", digest)?;
-        let limit = self.handle.sandbox().options().engine.component_bytes;
-        if bytes.len() > limit {
-            return Err(Error::Refused {
-                code: "too_large",
-                message: format!(
-                    "the artifact is {} bytes; the limit is {limit}",
-                    bytes.len()
-                ),
-                problems: Vec::new(),
-            });
-        }
+        self.check_component_size(&actor.tenant_id, bytes.len() as u64)
+            .await?;
         let got = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
         if got != want {
             return Err(Error::Invalid(format!(

@@ -46,6 +46,28 @@ fn refused(code: &'static str, message: impl Into<String>) -> Error {
 }
 
 impl App {
+    /// Refuses (`too_large`) a component of `size` bytes over what `tenant`
+    /// may upload, publish or install: its own `limits.component_bytes`, and
+    /// never more than the deployment's maximum (what the sandbox loads).
+    ///
+    /// # Errors
+    /// `Refused` (`too_large`) naming the limit and where it comes from.
+    pub(super) async fn check_component_size(&self, tenant: &str, size: u64) -> Result<()> {
+        let deployment = self.handle.sandbox().options().engine.component_bytes as u64;
+        let own = self.tenants.limits_of(tenant).await?.component_bytes;
+        let (limit, whose) = match own {
+            Some(b) if b < deployment => (b, "this tenant's limits.component_bytes"),
+            _ => (deployment, "the deployment's maximum component size"),
+        };
+        if size > limit {
+            return Err(refused(
+                "too_large",
+                format!("the artifact is {size} bytes; the limit is {limit} ({whose})"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Publishes `new` as `publisher/name`: checks the signature (R1), the
     /// artifact through the sandbox's loader (B1–B3) and the world fit with
     /// every misfit listed (R4), runs `describe` and matches its name and
@@ -129,14 +151,17 @@ impl App {
             .map_err(|e| refused("name_confusable", e.to_string()))?;
         let bytes = r.blobs.get(&digest).await?.ok_or_else(|| {
             Error::Invalid(format!(
-                "digest: no artifact sha256:{digest} was uploaded;
+                "digest: no artifact sha256:{digest} was uploaded; \
+                 PUT /v1/registry/blobs/sha256:{digest} first"
+            ))
+        })?;
+        self.check_component_size(&actor.tenant_id, bytes.len() as u64)
+            .await?;
         // Touched as an upload of this tenant: the collector keeps what a
         // publish is reading.
         r.store
             .record_upload(&digest, &actor.tenant_id, bytes.len() as u64, now_ms())
-            .await?; PUT /v1/registry/blobs/sha256:{digest} first"
-            ))
-        })?;
+            .await?;
         let (manifest, description, disclosure) = match new.kind {
             Kind::Connector => self.check_connector(name, &new.version, &bytes).await?,
             Kind::Template => self.check_template(name, &new.version, &bytes).await?,
