@@ -350,3 +350,46 @@ async fn bad_rules_are_refused_naming_the_field() {
     .await;
     assert!(r.status == 400 || r.status == 422, "{}", r.body);
 }
+
+/// SSRF: where the deployment does not allow private addresses, a rule
+/// cannot name one, and a name that resolves to one is refused when sent
+/// (the egress policy of plugins, checked on the resolved address): the
+/// receiver on loopback gets nothing and the try records why.
+#[tokio::test]
+async fn a_private_destination_is_refused_where_the_deployment_forbids_it() {
+    let app = TestApp::builder()
+        .worker(|w| {
+            w.notifications.interval_ms = 20;
+            w.notifications.retry_base_ms = 60_000;
+        })
+        .config(|c| c.sandbox.egress.allow_private = false)
+        .start()
+        .await;
+    let (stand_in, inbox) = receiver().await;
+    let literal = app
+        .post(
+            "/v1/notifications/rules",
+            json!({"on": "run_waiting", "target": {"type": "webhook", "url": stand_in.url("/x")}}),
+        )
+        .await;
+    assert_eq!(literal.status, 400, "{}", literal.body);
+    assert!(
+        literal.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("target.url")
+    );
+    let by_name = format!("http://localhost:{}/x", stand_in.port());
+    rule(&app, None, "run_waiting", &by_name).await;
+    let approval = app.workflow(approval()).await;
+    let id = app.start_run(&approval.id, json!({})).await;
+    app.until(&id, |r| r.status == Status::Waiting).await;
+    let all = deliveries_until(&app, |all| all.len() == 1 && all[0].attempts == 1).await;
+    let d = &all[0];
+    assert_eq!(d.status, DeliveryState::Pending, "retried later: {d:#?}");
+    let error = d.last_error.as_deref().unwrap();
+    assert!(error.contains("denied"), "{error}");
+    assert!(inbox.is_empty(), "nothing reached the private address");
+    let run = app.until(&id, |r| r.status == Status::Waiting).await;
+    assert_eq!(run.status, Status::Waiting, "the run is untouched");
+}
