@@ -234,6 +234,7 @@ impl From<weft_app::Error> for ApiError {
             A::Quota(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, "quota_exceeded", m),
             A::Unavailable(m) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             A::Internal(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+            A::SecondFactor { code, message } => Self::new(StatusCode::UNAUTHORIZED, code, message),
         }
     }
 }

@@ -35,6 +35,7 @@ mod runs;
 pub mod serve;
 pub mod sessions;
 mod system;
+mod totp;
 pub mod usage;
 mod workflows;
 
@@ -156,6 +157,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/switch", post(sessions::switch_tenant))
         .route("/v1/auth/accept-invitation", post(sessions::accept_invitation))
         .route("/v1/auth/reset", post(sessions::reset_password))
+        .route("/v1/auth/totp/setup", post(totp::setup_totp))
+        .route("/v1/auth/totp/confirm", post(totp::confirm_totp))
+        .route("/v1/auth/totp", delete(totp::delete_totp))
         .route("/v1/members", get(people::list_members))
         .route(
             "/v1/members/{user_id}",
@@ -181,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ops/audit", get(ops::list_operator_audit))
         .route("/v1/ops/tenants/{id}/invitations", post(ops::invite))
         .route("/v1/ops/users/reset", post(ops::reset_user))
+        .route("/v1/ops/users/totp/remove", post(totp::op_remove_totp))
         .route("/v1/ops/usage", get(ops::get_usage))
         .route("/v1/ops/usage.csv", get(ops::get_usage_csv))
         .route("/v1/usage", get(usage::get_usage))

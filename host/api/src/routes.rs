@@ -512,6 +512,20 @@ pub const ROUTES: &[Route] = &[
         .body(s::<m::people::ResetPassword>, JSON)
         .ok(NO_CONTENT)
         .also(&[403, 422]),
+    route("POST", "/v1/auth/totp/setup", "setup_totp")
+        .doc("people", "Set up TOTP (RFC 6238: SHA1, 6 digits, 30 s) for the signed-in user: a new secret in base32 and an `otpauth://` URI, shown once, not active until confirmed (needs `X-CSRF-Token`). 409 when TOTP is on already.")
+        .ok(&[json(201, "Set up, pending.", s::<m::people::TotpSetup>)])
+        .also(&[401, 403, 409]),
+    route("POST", "/v1/auth/totp/confirm", "confirm_totp")
+        .doc("people", "Confirm the pending TOTP secret with a current code: from now on login needs `totp`; the session is rotated (a new cookie, the old id revoked). A wrong or used code is 422 `totp_invalid`.")
+        .body(s::<m::people::TotpConfirm>, JSON)
+        .ok(&[json(200, "On; the new session.", s::<m::people::SessionInfo>)])
+        .also(&[401, 403, 409, 422]),
+    route("DELETE", "/v1/auth/totp", "delete_totp")
+        .doc("people", "Turn TOTP off, proven by a current `code` or the `password` (a wrong one counts as a failed login). A password reset link does not turn it off; the operator can (`POST /v1/ops/users/totp/remove`).")
+        .body(s::<m::people::TotpDisable>, JSON)
+        .ok(NO_CONTENT)
+        .also(&[401, 403, 409, 422, 429]),
     route("GET", "/v1/members", "list_members")
         .doc("people", "The tenant's members and their roles.")
         .role(Role::Member)
@@ -735,6 +749,12 @@ pub const ROUTES: &[Route] = &[
         .operator()
         .body(s::<m::ops::UserReset>, JSON)
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
+        .also(&[404]),
+    route("POST", "/v1/ops/users/totp/remove", "op_remove_totp")
+        .doc("operator", "Turn off the TOTP of the user with this email (a lost device), whatever their tenants; in the operator audit log and the user's tenant's.")
+        .operator()
+        .body(s::<m::ops::UserReset>, JSON)
+        .ok(NO_CONTENT)
         .also(&[404]),
     route("GET", "/v1/ops/usage", "op_get_usage")
         .doc("operator", "Every tenant's usage counters for a range of UTC days (default: this month), by tenant and day or workflow (the CSV export is `/v1/ops/usage.csv`).")

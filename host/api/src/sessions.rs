@@ -94,8 +94,8 @@ pub(crate) async fn cookie_caller(parts: &mut Parts, state: &AppState) -> Result
 
 /// The request's live session (for `/v1/auth/session`, `logout`, `switch`).
 pub struct SessionCaller {
-    secret: String,
-    current: Current,
+    pub(crate) secret: String,
+    pub(crate) current: Current,
 }
 
 impl FromRequestParts<AppState> for SessionCaller {
@@ -187,7 +187,7 @@ fn info(s: &Started) -> SessionInfo {
     }
 }
 
-fn started(state: &AppState, s: &Started, status: StatusCode) -> Response {
+pub(crate) fn started(state: &AppState, s: &Started, status: StatusCode) -> Response {
     let ttl = state.app.session_options().absolute_ms / 1000;
     let mut r = (status, Json(info(s))).into_response();
     r.headers_mut()
@@ -217,6 +217,7 @@ pub async fn login(
         .login(
             &body.email,
             &body.password,
+            body.totp.as_deref(),
             body.tenant.as_deref(),
             peer(addr).as_deref(),
             cookie(&headers),
@@ -292,6 +293,7 @@ pub async fn accept_invitation(
             &body.token,
             body.email.as_deref(),
             &body.password,
+            body.totp.as_deref(),
             cookie(&headers),
         )
         .await?;

@@ -101,6 +101,15 @@ pub enum Error {
     /// The server failed (a key cannot be unwrapped, a stored record is corrupt).
     #[error("{0}")]
     Internal(String),
+    /// The password was right but the account's second factor is missing
+    /// (`totp_required`) or wrong (`totp_invalid`): 401 with that code.
+    #[error("{message}")]
+    SecondFactor {
+        /// `totp_required` or `totp_invalid`.
+        code: &'static str,
+        /// For humans, naming the field.
+        message: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -31,6 +31,7 @@ mod runs;
 mod sessions;
 pub mod signing;
 mod tenants;
+mod totp;
 mod triggers;
 pub mod usage;
 mod workflows;
@@ -46,6 +47,7 @@ pub use runs::MAX_WAIT;
 pub use sessions::{Current, Started, csrf_token};
 pub use runs::{RunDetail, StepDetail};
 pub use tenants::{Bootstrap, Tenants};
+pub use totp::TotpSetup;
 pub use triggers::{DEFAULT_SYNC_WAIT, WebhookCall, WebhookStart};
 
 use std::sync::Arc;

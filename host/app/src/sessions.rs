@@ -58,14 +58,20 @@ impl App {
     /// then a new session in `tenant` (or the user's first tenant). A session
     /// the request came with is revoked (rotation: a pre-set id is never adopted).
     ///
+    /// With TOTP on, `totp` (a code) is checked after the password: missing,
+    /// 401 `totp_required` (not a failure); wrong or used before, 401
+    /// `totp_invalid`, counted as a failed login.
+    ///
     /// # Errors
     /// `Unauthenticated` for a wrong email or password (the same for both);
-    /// `Throttled` with the wait; `Forbidden` when the user has no membership
-    /// (in `tenant`).
+    /// `SecondFactor`; `Throttled` with the wait; `Forbidden` when the user
+    /// has no membership (in `tenant`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn login(
         &self,
         email: &str,
         password: &str,
+        totp: Option<&str>,
         tenant: Option<&str>,
         address: Option<&str>,
         previous: Option<&str>,
@@ -90,11 +96,18 @@ impl App {
                 return Err(Error::Unauthenticated);
             }
         };
+        self.second_factor(&user, totp, &account_key, address_key.as_deref(), now)
+            .await?;
         self.store().clear_login_failures(&account_key).await?;
         self.start_session(user, tenant, previous).await
     }
 
-    async fn throttle(&self, account: &str, address: Option<&str>, now: i64) -> Result<()> {
+    pub(crate) async fn throttle(
+        &self,
+        account: &str,
+        address: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
         let o = &self.people.options;
         let since = now - o.window_ms;
         if let Some(a) = address {
@@ -123,7 +136,7 @@ impl App {
 
     /// Starts a session for `user` in `tenant` (or its first tenant),
     /// revoking `previous` in the same transaction.
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         user: User,
         tenant: Option<&str>,
@@ -279,9 +292,22 @@ impl App {
         token: &str,
         email: Option<&str>,
         password: &str,
+        totp: Option<&str>,
         previous: Option<&str>,
     ) -> Result<Started> {
         let email = email.map(|e| normalise_email(e, "email")).transpose()?;
+        // An account with TOTP on, signing in without a code: ask for it
+        // before the single-use link is taken (only once its password is
+        // right, so this tells nothing the login would not).
+        if let (Some(e), None) = (&email, totp)
+            && let Some(u) = self.store().user_by_email(e).await?
+            && u.totp_secret.is_some()
+            && self
+                .verify_password(password, Some(&u.password_hash))
+                .await?
+        {
+            return Err(crate::totp::required());
+        }
         let link = self
             .store()
             .take_link(&sha256(token), LinkKind::Invitation, now_ms())
@@ -307,6 +333,10 @@ impl App {
                 {
                     return Err(Error::Unauthenticated);
                 }
+                // An existing account's second factor too: an invitation
+                // must not be a way around it.
+                let key = format!("account:{}", u.email);
+                self.second_factor(&u, totp, &key, None, now_ms()).await?;
                 u
             }
             None => self.new_user(&email, password).await?,

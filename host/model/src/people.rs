@@ -13,6 +13,10 @@ pub struct Login {
     pub email: String,
     /// Its password.
     pub password: String,
+    /// The current code of the account's authenticator app, when it has
+    /// TOTP on (without it: 401 `totp_required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
     /// The tenant to act in (default: the user's first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
@@ -67,6 +71,9 @@ pub struct AcceptInvitation {
     pub email: Option<String>,
     /// The new account's password (or the existing account's).
     pub password: String,
+    /// An existing account's current TOTP code, when it has TOTP on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
 }
 
 /// `POST /v1/auth/reset`.
@@ -138,4 +145,35 @@ pub struct Invitation {
     /// The one-time token: only in the answer to its creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+/// The answer to `POST /v1/auth/totp/setup`: a new secret, not active until
+/// confirmed with a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TotpSetup {
+    /// The secret in base32 (RFC 4648, no padding), to type into an
+    /// authenticator app; shown only here.
+    pub secret: String,
+    /// The `otpauth://totp/…` URI (SHA1, 6 digits, 30 s) for a QR code.
+    pub uri: String,
+}
+
+/// `POST /v1/auth/totp/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirm {
+    /// The authenticator app's current 6-digit code.
+    pub code: String,
+}
+
+/// `DELETE /v1/auth/totp`: a current code or the password.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpDisable {
+    /// A current 6-digit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Or the account's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
