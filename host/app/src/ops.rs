@@ -49,12 +49,15 @@ impl Operator {
     }
 }
 
+/// Tenant id -> when it was read, and what (`None`: no such tenant).
+type Cached = HashMap<String, (Instant, Option<Tenant>)>;
+
 /// A tenant's state and limits as last read, per process; a change made
 /// here is forgotten at once in the worker's view too (its rates, slots and
 /// parking), when there is one.
 #[derive(Clone, Default)]
 pub struct TenantCache(
-    Arc<Mutex<HashMap<String, (Instant, Option<Tenant>)>>>,
+    Arc<Mutex<Cached>>,
     pub(crate) Option<weft_worker::TenantView>,
 );
 

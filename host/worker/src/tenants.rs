@@ -19,6 +19,9 @@ use weft_types::{TenantLimits, TenantState};
 /// at most once per period anyway).
 const MAX_ENTRIES: usize = 10_000;
 
+/// Tenant id -> when it was read, and what (`None`: no such tenant).
+type Entries = HashMap<String, (Instant, Option<Arc<Seen>>)>;
+
 /// A tenant as last read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Seen {
@@ -34,7 +37,7 @@ pub struct Seen {
 pub struct TenantView {
     store: Arc<dyn Store>,
     ttl: Duration,
-    map: Arc<Mutex<HashMap<String, (Instant, Option<Arc<Seen>>)>>>,
+    map: Arc<Mutex<Entries>>,
 }
 
 impl std::fmt::Debug for TenantView {
@@ -99,7 +102,7 @@ impl TenantView {
         self.lock().remove(tenant);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Option<Arc<Seen>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // No code path panics while holding the lock.
         self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
