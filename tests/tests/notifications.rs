@@ -173,6 +173,16 @@ async fn a_failed_run_delivers_one_signed_event() {
     let forged =
         std::panic::catch_unwind(|| verify("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &got));
     assert!(forged.is_err(), "another secret must not verify");
+    // The typed client reads the same records (no secret either).
+    let listed = app.api.list_notification_rules().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].signing_secret, None);
+    let q = weft_model::notifications::DeliveriesQuery {
+        rule_id: Some(r.id.clone()),
+        ..Default::default()
+    };
+    let page = app.api.list_notification_deliveries(&q).await.unwrap();
+    assert_eq!(page.items[0].id, d.id);
     // The secret is never read back.
     let again: NotificationRule = app
         .get(&format!("/v1/notifications/rules/{}", r.id))

@@ -16,6 +16,7 @@
 //! ```
 
 mod error;
+mod notifications;
 mod raw;
 mod ops;
 mod registry;

@@ -315,6 +315,7 @@ macro_rules! conformance_tests {
             notification_waiting_step_delivers,
             notification_recovered_after_failure_only,
             notification_claims_and_attempts,
+            notification_claims_race_disjoint,
             notification_rules_crud_by_tenant,
             notification_failed_run_delivers_once,
             notification_waiting_step_delivers,

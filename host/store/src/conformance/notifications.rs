@@ -414,3 +414,31 @@ where
         0
     );
 }
+
+/// Two delivery loops claiming at once (two workers) never get the same row.
+pub async fn notification_claims_race_disjoint<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    store
+        .create_rule(&rule(A, "ntr_1", None, NotifyOn::RunFailed))
+        .await
+        .unwrap();
+    for i in 0..20 {
+        let r = ended(A, &format!("run_{i:02}"), "wf_1", Status::Failed, 2_000 + i);
+        put_run(&*store, &r, &[]).await;
+    }
+    let (a, b) = (store.clone(), store.clone());
+    let (x, y) = tokio::join!(
+        async move { a.claim_notifications(5_000, 60_000, 15).await.unwrap() },
+        async move { b.claim_notifications(5_000, 60_000, 15).await.unwrap() },
+    );
+    let mut ids: Vec<String> = x.iter().chain(&y).map(|d| d.id.clone()).collect();
+    let claimed = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "a row claimed twice");
+    assert_eq!(claimed, 20, "every due row claimed by one or the other");
+}
