@@ -9,6 +9,7 @@
 
 mod app;
 pub mod contract;
+pub mod hosted;
 pub mod usage;
 mod wat_connector;
 

@@ -180,6 +180,19 @@ async fn d11_usage_equals_the_journal_after_a_worker_is_killed_mid_step() {
     println!("D11 ok: {report}; usage {want:?}");
 }
 
+/// H1: the hosted service's story (`weft_tests::hosted`) on PostgreSQL,
+/// RabbitMQ and Redis: the operator creates a tenant and invites its owner,
+/// people log in with cookie sessions, the seed matrix holds, and a
+/// suspension stops the tenant's webhook and schedule across the API and the
+/// workers until resume. The embedded run of the same story is
+/// `tests/tests/hosted.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h1_the_hosted_story_on_postgresql_rabbitmq_and_redis() {
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::start("h1", &[]).await;
+    weft_tests::hosted::operator_story(&c.api.base, &c.operator, &c.key).await;
+}
+
 /// D3: RabbitMQ stopped and started while most of ~1,000 steps are queued and
 /// some are in flight; runs started while it is down answer 201 (the outbox
 /// absorbs them). Every run completes, every effect applied once.
