@@ -438,14 +438,15 @@ async fn people_routes(app: &TestApp) {
     )
     .await
     .expect(204);
-    app.send(
-        "POST",
-        "/v1/auth/login",
-        &[],
-        Some(json!({"email": "c@example.com", "password": pw})),
-    )
-    .await
-    .expect(200);
+    let signed_in = app
+        .send(
+            "POST",
+            "/v1/auth/login",
+            &[],
+            Some(json!({"email": "c@example.com", "password": pw})),
+        )
+        .await;
+    totp_routes(app, &cookie(&signed_in), &signed_in.expect(200)).await;
     app.get("/v1/members").await.expect(200);
     app.call(
         "PATCH",
@@ -487,6 +488,78 @@ async fn people_routes(app: &TestApp) {
     app.call("DELETE", &format!("/v1/members/{user}"), None)
         .await
         .expect(204);
+}
+
+/// HOTP over HMAC-SHA1, 6 digits (RFC 4226), at the current 30 s step + `ahead`.
+fn totp_code(b32: &str, ahead: u64) -> String {
+    use hmac::Mac as _;
+    let (mut buf, mut bits, mut key) = (0u64, 0u32, Vec::new());
+    for c in b32.bytes() {
+        let v = if c.is_ascii_uppercase() {
+            c - b'A'
+        } else {
+            c - b'2' + 26
+        };
+        buf = (buf << 5) | u64::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            key.push((buf >> bits) as u8);
+        }
+    }
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+        + ahead;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&step.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0xf) as usize;
+    let n = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]);
+    format!("{:06}", n % 1_000_000)
+}
+
+/// The TOTP routes once each, with success: set up, confirmed (a new
+/// session), turned off with a code.
+async fn totp_routes(app: &TestApp, cookie: &str, session: &Value) {
+    let h = [
+        ("cookie", cookie.to_owned()),
+        (
+            "x-csrf-token",
+            session["csrf_token"].as_str().unwrap().to_owned(),
+        ),
+    ];
+    let setup = app
+        .send("POST", "/v1/auth/totp/setup", &h, None)
+        .await
+        .expect(201);
+    let secret = setup["secret"].as_str().unwrap();
+    let on = app
+        .send(
+            "POST",
+            "/v1/auth/totp/confirm",
+            &h,
+            Some(json!({"code": totp_code(secret, 0)})),
+        )
+        .await;
+    let set = on.headers.get("set-cookie").unwrap().to_str().unwrap();
+    let h = [
+        ("cookie", set.split(';').next().unwrap().to_owned()),
+        (
+            "x-csrf-token",
+            on.expect(200)["csrf_token"].as_str().unwrap().to_owned(),
+        ),
+    ];
+    app.send(
+        "DELETE",
+        "/v1/auth/totp",
+        &h,
+        Some(json!({"code": totp_code(secret, 1)})),
+    )
+    .await
+    .expect(204);
 }
 
 /// Every notification route once, with success: a rule made (its secret in
@@ -575,6 +648,13 @@ async fn operator_routes(app: &TestApp) {
     )
     .await
     .expect(201);
+    call(
+        "POST",
+        "/v1/ops/users/totp/remove".into(),
+        Some(json!({"email": "c@example.com"})),
+    )
+    .await
+    .expect(204);
     call("GET", "/v1/ops/usage?group=workflow".into(), None)
         .await
         .expect(200);
