@@ -845,3 +845,111 @@ async fn r5_a_takedown_stops_the_next_step_on_every_worker_within_a_minute() {
     );
     eprintln!("takedown to the failed step: {stopped:?} (the wait step held it 15 s)");
 }
+
+/// N1: notifications with two workers on PostgreSQL and RabbitMQ
+/// (`docs/TENANCY.md`, section 6): every failed run's event reaches the
+/// receiver, the first try of each answered 500 and retried; no event is
+/// sent twice at once by the two workers (each `webhook-id` arrives exactly
+/// twice: the failed try and the accepted one), and every delivery ends
+/// `delivered` with both tries recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n1_two_workers_deliver_each_notification_once_per_try() {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use weft_model::notifications::{
+        DeliveriesQuery, DeliveryState, NewNotificationRule, NotifyEvent, NotifyTarget,
+    };
+    let _serial = SERIAL.lock().await;
+    let seen: Arc<Mutex<BTreeMap<String, u32>>> = Arc::default();
+    let tries = seen.clone();
+    let (receiver, inbox) = weft_tests::StandIn::scripted(move |r| {
+        use axum::response::IntoResponse;
+        let id = r.header("webhook-id").unwrap_or_default().to_owned();
+        let mut tries = tries.lock().unwrap();
+        let n = tries.entry(id).or_default();
+        *n += 1;
+        if *n == 1 {
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        } else {
+            axum::http::StatusCode::NO_CONTENT.into_response()
+        }
+    })
+    .await;
+    let (failing, _) = weft_tests::StandIn::scripted(|_| {
+        use axum::response::IntoResponse;
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    })
+    .await;
+    let c = Cluster::start(
+        "n1",
+        &[
+            ("WEFT_WORKER_NOTIFICATIONS_INTERVAL_MS", "50"),
+            ("WEFT_WORKER_NOTIFICATIONS_RETRY_BASE_MS", "200"),
+        ],
+    )
+    .await;
+    let wf = c
+        .workflow(&json!({"name": "n1",
+            "grants": {"hosts": [format!("127.0.0.1:{}", failing.port())]},
+            "steps": [{"id": "call", "kind": "action", "connector": "http", "action": "request",
+                       "input": {"method": "POST", "url": failing.url("/x"), "json": {},
+                                 "fail_on_status": true},
+                       "retry": {"max_attempts": 1}}]}))
+        .await;
+    let rule = c
+        .client()
+        .create_notification_rule(&NewNotificationRule {
+            workflow_id: Some(wf.clone()),
+            on: NotifyEvent::RunFailed,
+            target: NotifyTarget::Webhook {
+                url: receiver.url("/n1"),
+            },
+            enabled: None,
+        })
+        .await
+        .unwrap();
+    let ids = c.start_runs(&wf, 20, 4).await;
+    for id in &ids {
+        assert_eq!(
+            finished(&c, id, Duration::from_secs(60)).await.status,
+            Status::Failed
+        );
+    }
+    let q = DeliveriesQuery {
+        rule_id: Some(rule.id.clone()),
+        limit: Some(100),
+        ..Default::default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let all = loop {
+        let page = c.client().list_notification_deliveries(&q).await.unwrap();
+        if page.items.len() == ids.len()
+            && page
+                .items
+                .iter()
+                .all(|d| d.status == DeliveryState::Delivered)
+        {
+            break page.items;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all delivered: {:#?}",
+            page.items
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(all.iter().all(|d| d.attempts == 2), "{all:#?}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), ids.len(), "one event per failed run");
+    assert!(
+        seen.values().all(|n| *n == 2),
+        "each sent once per try: {seen:?}"
+    );
+    assert_eq!(inbox.len(), 2 * ids.len());
+    let mut runs: Vec<String> = all.iter().map(|d| d.run_id.clone()).collect();
+    runs.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(runs, want);
+    println!("N1 ok: {} deliveries, 2 tries each", all.len());
+}
