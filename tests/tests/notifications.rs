@@ -264,6 +264,9 @@ async fn a_failing_destination_is_retried_and_the_run_is_unaffected() {
     assert!(d.tries[1].at >= d.tries[0].at + 50, "backed off: {d:#?}");
     assert_eq!(d.last_error, None);
     assert_eq!(d.next_attempt_at, None);
+    assert_eq!(app.metric("weft_notification_retries_total").await, 1.0);
+    assert_eq!(app.metric("weft_notifications_delivered_total").await, 1.0);
+    assert_eq!(app.metric("weft_notifications_failed_total").await, 0.0);
     assert_eq!(inbox.len(), 2);
     let bodies: Vec<Value> = inbox.all().iter().map(Received::json).collect();
     assert_eq!(bodies[0], bodies[1], "the same event, resent");

@@ -41,6 +41,13 @@ pub struct Metrics {
     /// Installed artifacts refused because they did not verify (bytes,
     /// signature or manifest): each is an incident.
     pub artifact_mismatches: AtomicU64,
+    /// Notification deliveries accepted (2xx), failed tries (retried later)
+    /// and deliveries given up (`docs/TENANCY.md`, section 6).
+    pub notifications_delivered: AtomicU64,
+    /// See `notifications_delivered`.
+    pub notification_retries: AtomicU64,
+    /// See `notifications_delivered`.
+    pub notifications_failed: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
     webhook_rejections: Mutex<BTreeMap<&'static str, u64>>,
     failures: Mutex<BTreeMap<String, u64>>,
@@ -176,6 +183,24 @@ impl Metrics {
             "weft_artifact_mismatches_total",
             "Installed connector artifacts refused because their bytes, signature or manifest did not verify.",
             self.artifact_mismatches.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_notifications_delivered_total",
+            "Notification webhooks accepted by their destination (2xx).",
+            self.notifications_delivered.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_notification_retries_total",
+            "Notification webhook tries that failed and are tried again later.",
+            self.notification_retries.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_notifications_failed_total",
+            "Notification deliveries given up (retries ran out, or the rule was deleted).",
+            self.notifications_failed.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

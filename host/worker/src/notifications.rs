@@ -226,6 +226,13 @@ impl Handle {
             tracing::warn!(tenant.id = %d.tenant_id, run.id = %d.run_id, notification.id = %d.id,
                 status = status.as_str(), error = %e, "notification not delivered");
         }
+        let m = &self.0.metrics;
+        let counter = match status {
+            DeliveryStatus::Delivered => &m.notifications_delivered,
+            DeliveryStatus::Pending => &m.notification_retries,
+            DeliveryStatus::Failed => &m.notifications_failed,
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = DeliveryOutcome {
             attempt,
             status,
