@@ -211,3 +211,98 @@ async fn keys_are_created_with_scopes_listed_and_revoked() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("unit"), "{}", stderr(&bad));
 }
+
+/// `weft ops`: an operator creates a tenant with overrides from a TOML
+/// file, shows and lists it, suspends it (its owner key is refused with the
+/// reason), resumes it, invites its owner, and reads the audit; a tenant's
+/// key is not an operator key.
+#[tokio::test]
+async fn ops_manages_tenants_with_the_operator_key() {
+    let app = TestApp::builder().start().await;
+    let op = [
+        ("WEFT_SERVER", app.base.as_str()),
+        ("WEFT_OPERATOR_KEY", app.operator.as_str()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let limits = dir.path().join("limits.toml");
+    std::fs::write(&limits, "max_active_runs = 3\nrun_retention_days = 7\n").unwrap();
+    let made = run(
+        &[
+            "ops",
+            "tenants",
+            "create",
+            "acme",
+            "--limits",
+            limits.to_str().unwrap(),
+            "--json",
+        ],
+        &op,
+    )
+    .await;
+    assert!(made.status.success(), "{}", stderr(&made));
+    let t: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let (id, owner) = (
+        t["id"].as_str().unwrap().to_owned(),
+        t["owner_key"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(t["limits"]["max_active_runs"], json!(3), "{t}");
+
+    let shown = run(&["ops", "tenants", "show", &id], &op).await;
+    assert!(stdout(&shown).contains("acme"), "{}", stdout(&shown));
+    let listed = run(&["ops", "tenants", "list"], &op).await;
+    assert!(stdout(&listed).contains(&id), "{}", stdout(&listed));
+
+    let owner_env = [
+        ("WEFT_SERVER", app.base.as_str()),
+        ("WEFT_API_KEY", owner.as_str()),
+    ];
+    let s = run(
+        &["ops", "tenants", "suspend", &id, "--reason", "invoice 9"],
+        &op,
+    )
+    .await;
+    assert!(s.status.success(), "{}", stderr(&s));
+    let refused = run(&["workflows", "list"], &owner_env).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("tenant_suspended") && stderr(&refused).contains("invoice 9"),
+        "{}",
+        stderr(&refused)
+    );
+    let r = run(&["ops", "tenants", "resume", &id], &op).await;
+    assert!(r.status.success(), "{}", stderr(&r));
+    let back = run(&["workflows", "list"], &owner_env).await;
+    assert!(back.status.success(), "{}", stderr(&back));
+
+    let inv = run(
+        &["ops", "tenants", "invite", &id, "--email", "olga@acme.test"],
+        &op,
+    )
+    .await;
+    assert!(inv.status.success(), "{}", stderr(&inv));
+    assert!(stdout(&inv).contains("token"), "{}", stdout(&inv));
+
+    let audit = run(&["ops", "audit"], &op).await;
+    for action in ["tenant.create", "tenant.suspend", "tenant.resume"] {
+        assert!(
+            stdout(&audit).contains(action),
+            "{action}: {}",
+            stdout(&audit)
+        );
+    }
+    // A tenant's key is refused on the operator's commands.
+    let wrong = run(
+        &["ops", "tenants", "list"],
+        &[
+            ("WEFT_SERVER", app.base.as_str()),
+            ("WEFT_OPERATOR_KEY", owner.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("wrong_principal"),
+        "{}",
+        stderr(&wrong)
+    );
+}

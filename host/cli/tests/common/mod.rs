@@ -17,6 +17,8 @@ pub struct Serve {
     pub base: String,
     /// The bootstrap key, printed on a first start only.
     pub key: Option<String>,
+    /// The operator key (`weft_op_…`), printed on a first start only.
+    pub operator: Option<String>,
 }
 
 /// A failed assertion must not leave a server running.
@@ -79,23 +81,27 @@ impl Serve {
                 let _ = tx.send(line);
             }
         });
-        let (mut base, mut key) = (None, None);
+        let (mut base, mut key, mut operator) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while base.is_none() || (first_start && key.is_none()) {
+        while base.is_none() || (first_start && (key.is_none() || operator.is_none())) {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .expect("weft serve did not start");
             if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
                 base = rest.split_whitespace().next().map(str::to_owned);
             }
-            if line.trim_start().starts_with("weft_") {
-                key = Some(line.trim().to_owned());
+            let line = line.trim();
+            if line.starts_with("weft_op_") {
+                operator = Some(line.to_owned());
+            } else if line.starts_with("weft_") {
+                key = Some(line.to_owned());
             }
         }
         Self {
             child,
             base: base.unwrap(),
             key,
+            operator,
         }
     }
 
