@@ -45,7 +45,6 @@ mod commit;
 mod deliveries;
 mod migrate;
 mod notifications;
-mod notifications;
 mod operators;
 mod people;
 mod registry;

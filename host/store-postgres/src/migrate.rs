@@ -62,11 +62,6 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../../../migrations/postgres/0011_notifications.sql"),
     ),
-    (
-        11,
-        "notifications",
-        include_str!("../../../migrations/postgres/0011_notifications.sql"),
-    ),
 ];
 
 /// Any number; the same in every process.

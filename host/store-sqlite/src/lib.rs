@@ -59,7 +59,6 @@ mod deliveries;
 mod error;
 mod migrate;
 mod notifications;
-mod notifications;
 mod operators;
 mod options;
 mod outbox;

@@ -74,11 +74,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../../../migrations/sqlite/0012_notifications.sql"),
     ),
-    (
-        12,
-        "notifications",
-        include_str!("../../../migrations/sqlite/0012_notifications.sql"),
-    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

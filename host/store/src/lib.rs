@@ -23,7 +23,6 @@
 pub mod conformance;
 pub mod memory;
 pub mod notifications;
-pub mod notifications;
 pub mod ops;
 pub mod people;
 mod port;

@@ -17,7 +17,6 @@ mod deliveries;
 mod isolation;
 mod logs;
 mod notifications;
-mod notifications;
 mod ops;
 mod outbox;
 mod people;
@@ -35,7 +34,6 @@ pub use credentials::*;
 pub use deliveries::*;
 pub use isolation::*;
 pub use logs::*;
-pub use notifications::*;
 pub use notifications::*;
 pub use ops::*;
 pub use outbox::*;
@@ -316,11 +314,6 @@ macro_rules! conformance_tests {
             notification_recovered_after_failure_only,
             notification_claims_and_attempts,
             notification_claims_race_disjoint,
-            notification_rules_crud_by_tenant,
-            notification_failed_run_delivers_once,
-            notification_waiting_step_delivers,
-            notification_recovered_after_failure_only,
-            notification_claims_and_attempts,
             operator_keys_create_find_revoke,
             tenant_state_and_limits_round_trip,
             erase_tenant_in_batches,

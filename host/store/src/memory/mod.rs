@@ -8,7 +8,6 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 mod ops;
 mod notifications;
 mod people;
-mod notifications;
 mod runs;
 mod usage;
 
@@ -37,10 +36,6 @@ struct Inner {
     outbox: BTreeMap<(i64, String), (OutboxEntry, i64)>,
     /// Webhook deliveries by (tenant, workflow, delivery id).
     deliveries: BTreeMap<Key3, crate::Delivery>,
-    /// Notification rules by (tenant, id).
-    rules: BTreeMap<Key2, crate::notifications::NotificationRule>,
-    /// Notification deliveries by id: the row and its claimed-until.
-    notifications: BTreeMap<String, (crate::notifications::NotificationDelivery, i64)>,
     /// Notification rules by (tenant, id).
     rules: BTreeMap<Key2, crate::notifications::NotificationRule>,
     /// Notification deliveries by id: the row and its claimed-until.
