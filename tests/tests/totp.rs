@@ -330,3 +330,63 @@ async fn an_invitation_is_no_way_around_it_and_the_operator_can_remove_it() {
     .expect(204);
     login(&app, "vic@example.com", None).await.expect(200);
 }
+
+/// The client's people and session methods against the real server.
+#[tokio::test]
+async fn the_client_signs_in_with_totp() {
+    use weft_model::people::{AcceptInvitation, Login, NewInvitation, TotpDisable};
+    let app = TestApp::builder().start().await;
+    let inv = app
+        .api
+        .create_invitation(&NewInvitation {
+            role: weft_types::Role::Member,
+            email: Some("wes@example.com".into()),
+            expires_in_ms: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(app.api.invitations().await.unwrap().len(), 1);
+    let anon = app.api.with_key(None).unwrap();
+    let s = anon
+        .accept_invitation(&AcceptInvitation {
+            token: inv.token.unwrap(),
+            email: None,
+            password: PW.into(),
+            totp: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(anon.session(&s).await.unwrap().email, "wes@example.com");
+    let setup = anon.totp_setup(&s).await.unwrap();
+    let key = unbase32(&setup.secret);
+    let step = step_now();
+    let on = anon.totp_confirm(&s, &hotp(&key, step)).await.unwrap();
+    assert!(anon.session(&s).await.is_err(), "rotated");
+    anon.logout(&on).await.unwrap();
+    let mut login = Login {
+        email: "wes@example.com".into(),
+        password: PW.into(),
+        totp: None,
+        tenant: None,
+    };
+    let e = anon.login(&login).await.unwrap_err().to_string();
+    assert!(e.contains("totp"), "{e}");
+    login.totp = Some(hotp(&key, step + 1));
+    let s = anon.login(&login).await.unwrap();
+    assert_eq!(app.api.members().await.unwrap()[0].email, "wes@example.com");
+    anon.totp_disable(
+        &s,
+        &TotpDisable {
+            code: None,
+            password: Some(PW.into()),
+        },
+    )
+    .await
+    .unwrap();
+    app.api
+        .with_key(Some(&app.operator))
+        .unwrap()
+        .op_remove_totp("wes@example.com")
+        .await
+        .unwrap();
+}

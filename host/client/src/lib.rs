@@ -19,6 +19,7 @@ mod error;
 mod notifications;
 mod raw;
 mod ops;
+mod people;
 mod registry;
 mod routes;
 mod usage;
@@ -26,6 +27,7 @@ mod usage;
 pub use routes::Definition;
 
 pub use error::{Error, Result};
+pub use people::Session;
 pub use raw::{Body, Response};
 
 use reqwest::Url;
