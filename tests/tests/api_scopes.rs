@@ -166,7 +166,7 @@ async fn every_keyed_route_holds_a_scoped_key_to_its_scope() {
         // Admitted with the owner's role: the scope is what is tried (a
         // member's key would meet the seed matrix on the owner's workflow).
         let own = text(scope, id.as_deref());
-        let key = scoped_key(&app, "owner", &[own.clone()]).await;
+        let key = scoped_key(&app, "owner", std::slice::from_ref(&own)).await;
         admissions.push((route, path.clone(), key, own));
         if id.is_some() {
             let any = text(scope, None);

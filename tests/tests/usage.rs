@@ -70,7 +70,7 @@ async fn counters_equal_the_journal_after_a_load_with_retries() {
         .count();
     assert!(retried > 0, "some steps were retried");
     let report: UsageReport = app
-        .get(&format!("/v1/usage?group=workflow"))
+        .get("/v1/usage?group=workflow")
         .await
         .typed(200);
     assert_eq!(report.lines.len(), 1, "{report:#?}");

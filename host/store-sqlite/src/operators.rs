@@ -49,7 +49,7 @@ fn tenant_tables(conn: &Connection) -> Result<Vec<String>> {
         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
         AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'tenant_id') \
         ORDER BY m.name";
-    let mut names: Vec<String> = all(conn, SQL, [], |r| Ok(r.get::<_, String>(0).map_err(db)?))?;
+    let mut names: Vec<String> = all(conn, SQL, [], |r| r.get::<_, String>(0).map_err(db))?;
     names.retain(|n| !KEPT_ON_ERASE.contains(&n.as_str()));
     names.sort_by_key(|n| FIRST.iter().position(|f| f == n).unwrap_or(FIRST.len()));
     Ok(names)
@@ -60,7 +60,7 @@ fn tenant_tables(conn: &Connection) -> Result<Vec<String>> {
 fn erase_batch(conn: &Connection, table: &str, tenant: &str, limit: i64) -> Result<usize> {
     const PK: &str = "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk";
     let pk: Vec<String> = all(conn, PK, params![table], |r| {
-        Ok(r.get::<_, String>(0).map_err(db)?)
+        r.get::<_, String>(0).map_err(db)
     })?;
     let key = if pk.is_empty() {
         "rowid".to_owned()

@@ -102,7 +102,7 @@ where
     let store = fresh(factory).await;
     let r = run(A, "run_1", "wf_1");
     let s = step(&r, "a", Status::Running);
-    put_run(&*store, &r, &[s.clone()]).await;
+    put_run(&*store, &r, std::slice::from_ref(&s)).await;
     let done = finished(
         &s,
         1,
