@@ -371,6 +371,54 @@ async fn links_are_single_use_and_expire() {
         "{}",
         r.body
     );
+    // ... and the refusal did not spend the invitation.
+    app.send(
+        "POST",
+        "/v1/auth/accept-invitation",
+        &[],
+        Some(json!({"token": token, "password": PW})),
+    )
+    .await
+    .expect(201);
+    // An existing account's wrong password spends nothing either, and is
+    // counted like a failed login.
+    let other = app.tenant("other").await;
+    let token = invite(&app, &other, "viewer", "dan@example.com").await;
+    let wrong = json!({"token": token, "password": "not dan's password at all"});
+    let r = app
+        .send("POST", "/v1/auth/accept-invitation", &[], Some(wrong))
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthenticated"), "{}", r.body);
+    app.send(
+        "POST",
+        "/v1/auth/accept-invitation",
+        &[],
+        Some(json!({"token": token, "password": PW})),
+    )
+    .await
+    .expect(201);
+    // A fresh reset link refused for a weak password stays usable.
+    let reset: Invitation = app
+        .call_as(&app.key, "POST", &format!("/v1/members/{id}/reset"), None)
+        .await
+        .typed(201);
+    let r = app
+        .send(
+            "POST",
+            "/v1/auth/reset",
+            &[],
+            Some(json!({"token": reset.token, "password": "short"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    app.send(
+        "POST",
+        "/v1/auth/reset",
+        &[],
+        Some(json!({"token": reset.token, "password": "another long phrase here"})),
+    )
+    .await
+    .expect(204);
 }
 
 #[tokio::test]

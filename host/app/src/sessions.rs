@@ -296,21 +296,13 @@ impl App {
         previous: Option<&str>,
     ) -> Result<Started> {
         let email = email.map(|e| normalise_email(e, "email")).transpose()?;
-        // An account with TOTP on, signing in without a code: ask for it
-        // before the single-use link is taken (only once its password is
-        // right, so this tells nothing the login would not).
-        if let (Some(e), None) = (&email, totp)
-            && let Some(u) = self.store().user_by_email(e).await?
-            && u.totp_secret.is_some()
-            && self
-                .verify_password(password, Some(&u.password_hash))
-                .await?
-        {
-            return Err(crate::totp::required());
-        }
+        let now = now_ms();
+        let hash = sha256(token);
+        // Everything is checked before the single-use link is spent, so a
+        // mistyped password or a missing code does not burn the invitation.
         let link = self
             .store()
-            .take_link(&sha256(token), LinkKind::Invitation, now_ms())
+            .peek_link(&hash, LinkKind::Invitation, now)
             .await?
             .ok_or_else(invalid_token)?;
         let email = match (&link.email, email) {
@@ -325,20 +317,31 @@ impl App {
                 return Err(Error::Invalid("email: required for this invitation".into()));
             }
         };
-        let user = match self.store().user_by_email(&email).await? {
-            Some(u) => {
-                if !self
-                    .verify_password(password, Some(&u.password_hash))
-                    .await?
-                {
-                    return Err(Error::Unauthenticated);
-                }
-                // An existing account's second factor too: an invitation
-                // must not be a way around it.
-                let key = format!("account:{}", u.email);
-                self.second_factor(&u, totp, &key, None, now_ms()).await?;
-                u
+        let existing = self.store().user_by_email(&email).await?;
+        if let Some(u) = &existing {
+            // An existing account proves its password (and second factor)
+            // as a login would, throttled like one: an invitation token is
+            // not a way to guess another account's password.
+            let key = format!("account:{}", u.email);
+            self.throttle(&key, None, now).await?;
+            if !self
+                .verify_password(password, Some(&u.password_hash))
+                .await?
+            {
+                self.store().record_login_failure(&key, now).await?;
+                return Err(Error::Unauthenticated);
             }
+            self.second_factor(u, totp, &key, None, now).await?;
+        } else {
+            crate::people::check_password(password, &email)?;
+        }
+        let link = self
+            .store()
+            .take_link(&hash, LinkKind::Invitation, now_ms())
+            .await?
+            .ok_or_else(invalid_token)?;
+        let user = match existing {
+            Some(u) => u,
             None => self.new_user(&email, password).await?,
         };
         self.store()
@@ -363,12 +366,13 @@ impl App {
     /// `Refused` (`invalid_token`); `Invalid` for a password below the floor.
     pub async fn reset_password(&self, token: &str, password: &str) -> Result<()> {
         let hash = sha256(token);
-        let link = self
+        // The new password is checked before the link is spent.
+        let peeked = self
             .store()
-            .take_link(&hash, LinkKind::Reset, now_ms())
+            .peek_link(&hash, LinkKind::Reset, now_ms())
             .await?
             .ok_or_else(invalid_token)?;
-        let user_id = link.user_id.clone().ok_or_else(invalid_token)?;
+        let user_id = peeked.user_id.clone().ok_or_else(invalid_token)?;
         let user = self
             .store()
             .get_user(&user_id)
@@ -376,6 +380,11 @@ impl App {
             .ok_or(Error::NotFound("user"))?;
         crate::people::check_password(password, &user.email)?;
         let new = self.hash_password(password).await?;
+        let link = self
+            .store()
+            .take_link(&hash, LinkKind::Reset, now_ms())
+            .await?
+            .ok_or_else(invalid_token)?;
         self.store().set_password(&user.id, &new, now_ms()).await?;
         self.store()
             .clear_login_failures(&format!("account:{}", user.email))

@@ -367,6 +367,24 @@ impl PeopleStore for Postgres {
         .transpose()
     }
 
+    async fn peek_link(&self, token_hash: &[u8], kind: LinkKind, now: i64) -> Result<Option<Link>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            link_cols!(),
+            " FROM invitations WHERE token_hash = $1 AND kind = $2 \
+             AND used_at IS NULL AND expires_at > $3"
+        ))
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?
+        .as_ref()
+        .map(link)
+        .transpose()
+    }
+
     async fn create_session(&self, s: &Session, replaces: Option<&[u8]>) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         if let Some(old) = replaces {

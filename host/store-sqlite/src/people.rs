@@ -342,6 +342,18 @@ impl PeopleStore for Sqlite {
             .await
     }
 
+    async fn peek_link(&self, token_hash: &[u8], kind: LinkKind, now: i64) -> Result<Option<Link>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            link_cols!(),
+            " FROM invitations WHERE token_hash = ? AND kind = ? \
+             AND used_at IS NULL AND expires_at > ?"
+        );
+        let h = token_hash.to_vec();
+        self.read(move |conn| optional(conn, SQL, params![h, kind.as_str(), now], link))
+            .await
+    }
+
     async fn create_session(&self, s: &Session, replaces: Option<&[u8]>) -> Result<()> {
         const SQL: &str = "INSERT INTO sessions (id_hash, user_id, tenant_id, csrf_hash, \
             created_at, last_seen_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";

@@ -208,6 +208,12 @@ pub trait PeopleStore: Send + Sync {
     /// it is of `kind`, unused and unexpired at `now`; `None` otherwise. Two
     /// concurrent calls: one gets it.
     async fn take_link(&self, token_hash: &[u8], kind: LinkKind, now: i64) -> Result<Option<Link>>;
+    /// The link with this token hash if it is of `kind`, unused and
+    /// unexpired at `now`, without using it (checks before [`take_link`]:
+    /// a request refused for its content does not spend the link).
+    ///
+    /// [`take_link`]: PeopleStore::take_link
+    async fn peek_link(&self, token_hash: &[u8], kind: LinkKind, now: i64) -> Result<Option<Link>>;
 
     // ---- sessions
 

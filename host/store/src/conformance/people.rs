@@ -348,11 +348,27 @@ where
         None,
         "wrong kind"
     );
+    // Peeking spends nothing, and sees what take would take.
+    assert_eq!(
+        store
+            .peek_link(&[3; 32], LinkKind::Invitation, 500)
+            .await
+            .unwrap(),
+        None,
+        "peek: wrong kind"
+    );
+    let peeked = store
+        .peek_link(&[3; 32], LinkKind::Reset, 500)
+        .await
+        .unwrap()
+        .expect("peek sees an unused link");
+    assert_eq!(peeked.used_at, None);
     let got = store
         .take_link(&[3; 32], LinkKind::Reset, 500)
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(got.id, peeked.id, "the peek did not use it");
     assert_eq!(
         (got.user_id.as_deref(), got.used_at),
         (Some("usr_1"), Some(500))
@@ -364,6 +380,22 @@ where
             .unwrap(),
         None,
         "used once"
+    );
+    assert_eq!(
+        store
+            .peek_link(&[3; 32], LinkKind::Reset, 501)
+            .await
+            .unwrap(),
+        None,
+        "peek: used"
+    );
+    assert_eq!(
+        store
+            .peek_link(&[1; 32], LinkKind::Invitation, 1_000)
+            .await
+            .unwrap(),
+        None,
+        "peek: expired"
     );
     assert_eq!(
         store

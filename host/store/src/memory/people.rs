@@ -245,6 +245,21 @@ impl PeopleStore for Memory {
         Ok(Some(l.clone()))
     }
 
+    async fn peek_link(&self, token_hash: &[u8], kind: LinkKind, now: i64) -> Result<Option<Link>> {
+        Ok(self
+            .lock()
+            .people
+            .links
+            .values()
+            .find(|l| {
+                l.token_hash == token_hash
+                    && l.kind == kind
+                    && l.used_at.is_none()
+                    && l.expires_at > now
+            })
+            .cloned())
+    }
+
     async fn create_session(&self, session: &Session, replaces: Option<&[u8]>) -> Result<()> {
         let mut g = self.lock();
         if g.people.sessions.contains_key(&session.id_hash) {
