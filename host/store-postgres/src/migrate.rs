@@ -62,6 +62,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../../../migrations/postgres/0011_notifications.sql"),
     ),
+    (
+        12,
+        "notification connector target",
+        include_str!("../../../migrations/postgres/0012_notify_connector.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -201,7 +201,7 @@ impl OpsStore for Postgres {
         .fetch_all(&mut *tx)
         .await
         .map_err(unavailable)?;
-        for table in ["attempts", "steps"] {
+        for table in ["attempts", "steps", "notification_deliveries"] {
             let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND run_id = ANY($2)");
             sqlx::query(AssertSqlSafe(sql))
                 .bind(tenant)

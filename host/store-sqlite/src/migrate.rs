@@ -74,6 +74,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../../../migrations/sqlite/0012_notifications.sql"),
     ),
+    (
+        13,
+        "notification connector target",
+        include_str!("../../../migrations/sqlite/0013_notify_connector.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

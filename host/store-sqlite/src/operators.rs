@@ -188,7 +188,7 @@ impl OpsStore for Sqlite {
                     r.get::<_, String>(0).map_err(db)
                 })?;
                 for id in &ids {
-                    for table in ["attempts", "steps"] {
+                    for table in ["attempts", "steps", "notification_deliveries"] {
                         let sql = format!("DELETE FROM {table} WHERE tenant_id = ? AND run_id = ?");
                         execute(tx, &sql, params![tenant, id]).map_err(db)?;
                     }

@@ -43,8 +43,8 @@ pub trait OpsStore: Send + Sync {
     async fn erase_tenant(&self, tenant: &str, limit: u32) -> Result<u64>;
 
     /// Deletes up to `limit` of the tenant's runs that ended (finished) before
-    /// `ended_before`, with their steps and attempts (and the attempts' logs);
-    /// how many runs.
+    /// `ended_before`, with their steps and attempts (and the attempts' logs)
+    /// and their notification deliveries; how many runs.
     async fn prune_runs(&self, tenant: &str, ended_before: i64, limit: u32) -> Result<u64>;
 
     /// Deletes up to `limit` audit rows (any tenant) written before `before`;

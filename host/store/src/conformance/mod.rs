@@ -314,6 +314,7 @@ macro_rules! conformance_tests {
             notification_recovered_after_failure_only,
             notification_claims_and_attempts,
             notification_claims_race_disjoint,
+            notification_rows_erased_and_pruned,
             operator_keys_create_find_revoke,
             tenant_state_and_limits_round_trip,
             erase_tenant_in_batches,

@@ -442,3 +442,74 @@ where
     assert_eq!(ids.len(), claimed, "a row claimed twice");
     assert_eq!(claimed, 20, "every due row claimed by one or the other");
 }
+
+/// A tenant's erase takes its rules and deliveries (another tenant's stay),
+/// and pruning runs takes the deliveries of the runs it prunes (a kept run's
+/// stay).
+pub async fn notification_rows_erased_and_pruned<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    for t in [A, B] {
+        store.create_tenant(&tenant(t, 1)).await.unwrap();
+        put_workflow(store.as_ref(), t, "wf_1").await;
+        store
+            .create_rule(&rule(t, &format!("ntr_{t}"), None, NotifyOn::RunFailed))
+            .await
+            .unwrap();
+        for (id, at) in [("run_old", 500), ("run_new", 5_000)] {
+            let r = run(t, id, "wf_1");
+            put_run(&*store, &r, &[]).await;
+            let (mut failed, expected) = next(&r);
+            failed.status = Status::Failed;
+            failed.finished_at = Some(at);
+            store
+                .commit(&Commit {
+                    runs: vec![(failed, expected)],
+                    ..Commit::default()
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let rule_a = format!("ntr_{A}");
+    assert_eq!(deliveries(&*store, A).await.len(), 2);
+
+    // Retention: the old run goes with its delivery; the new one's stays.
+    assert_eq!(store.prune_runs(A, 1_000, 10).await.unwrap(), 1);
+    assert_eq!(
+        deliveries(&*store, A).await,
+        vec![(rule_a.clone(), "run_new:failed".to_owned())],
+        "a pruned run's deliveries go with it"
+    );
+    assert_eq!(deliveries(&*store, B).await.len(), 2, "B untouched");
+
+    // Erase: every rule and delivery of A, nothing of B.
+    let mut rounds = 0;
+    while store.erase_tenant(A, 1).await.unwrap() > 0 {
+        rounds += 1;
+        assert!(rounds < 100, "erasing ends");
+    }
+    assert!(
+        store.list_rules(A).await.unwrap().is_empty(),
+        "rules erased"
+    );
+    assert!(
+        store.get_rule(A, &rule_a).await.unwrap().is_none(),
+        "rule erased"
+    );
+    assert!(deliveries(&*store, A).await.is_empty(), "deliveries erased");
+    assert!(
+        store
+            .claim_notifications(i64::MAX / 2, 1_000, 100)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.tenant_id == B),
+        "nothing of A is left to send"
+    );
+    assert_eq!(store.list_rules(B).await.unwrap().len(), 1);
+    assert_eq!(deliveries(&*store, B).await.len(), 2);
+}

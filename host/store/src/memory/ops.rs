@@ -107,6 +107,12 @@ impl OpsStore for Memory {
             .tenant_id
             .clone());
         batch!(g.deliveries, |k: &(String, String, String), _| k.0.clone());
+        batch!(g.notifications, |_,
+                                 v: &(
+            crate::notifications::NotificationDelivery,
+            i64
+        )| v.0.tenant_id.clone());
+        batch!(g.rules, |k: &(String, String), _| k.0.clone());
         batch!(g.usage, |k: &(String, String, String, String), _| k
             .0
             .clone());
@@ -141,6 +147,8 @@ impl OpsStore for Memory {
             g.runs.remove(&(t.clone(), run.clone()));
             g.steps.retain(|k, _| !(k.0 == *t && k.1 == *run));
             g.attempts.retain(|k, _| !(k.0 == *t && k.1 == *run));
+            g.notifications
+                .retain(|_, (d, _)| !(d.tenant_id == *t && d.run_id == *run));
         }
         Ok(doomed.len() as u64)
     }
