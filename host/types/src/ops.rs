@@ -29,6 +29,13 @@ pub enum TenantState {
         /// From then on the sweeper erases the tenant's rows (ms since the epoch).
         erase_after: i64,
     },
+    /// The grace period passed: the sweeper is erasing its rows (no resume).
+    Erasing {
+        /// Why, as the operator wrote it.
+        reason: String,
+        /// When the erase started (ms since the epoch).
+        at: i64,
+    },
 }
 
 impl TenantState {
@@ -36,16 +43,19 @@ impl TenantState {
     pub fn refusal(&self) -> Option<&str> {
         match self {
             Self::Active => None,
-            Self::Suspended { reason, .. } | Self::Deleting { reason, .. } => Some(reason),
+            Self::Suspended { reason, .. }
+            | Self::Deleting { reason, .. }
+            | Self::Erasing { reason, .. } => Some(reason),
         }
     }
 
-    /// The stable name: `active`, `suspended`, `deleting`.
+    /// The stable name: `active`, `suspended`, `deleting`, `erasing`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Active => "active",
             Self::Suspended { .. } => "suspended",
             Self::Deleting { .. } => "deleting",
+            Self::Erasing { .. } => "erasing",
         }
     }
 }
