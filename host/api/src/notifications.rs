@@ -6,10 +6,10 @@ use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use weft_app::notifications::{NewRule, RulePatch, RuleWithSecret};
+use weft_app::notifications::{NewRule, NewTarget, RulePatch, RuleWithSecret};
 use weft_model::notifications::{
     DeliveriesQuery, DeliveryState, DeliveryTry, NewNotificationRule, NotificationDelivery,
-    NotificationRule, NotificationRulePatch, NotifyEvent, NotifyTarget,
+    NotificationRule, NotificationRulePatch, NotifyEvent, NotifyGrants, NotifyTarget,
 };
 use weft_model::{List, Page};
 use weft_store::notifications::{self as store, DeliveryFilter, DeliveryStatus, NotifyOn};
@@ -31,16 +31,48 @@ fn event_of(on: NotifyOn) -> NotifyEvent {
 }
 
 fn rule(r: store::NotificationRule, secret: Option<String>) -> NotificationRule {
-    let store::NotifyTarget::Webhook { url, .. } = r.target;
+    let target = match r.target {
+        store::NotifyTarget::Webhook { url, .. } => NotifyTarget::Webhook { url },
+        store::NotifyTarget::Connector(c) => NotifyTarget::Connector {
+            connector: c.connector,
+            action: c.action,
+            input: c.input,
+            config: Some(c.config).filter(|c| !c.is_null()),
+            grants: NotifyGrants {
+                hosts: c.hosts,
+                credentials: c.credentials,
+            },
+        },
+    };
     NotificationRule {
         id: r.id,
         workflow_id: r.workflow_id,
         on: event_of(r.on),
-        target: NotifyTarget::Webhook { url },
+        target,
         enabled: r.enabled,
         signing_secret: secret,
         created_at: r.created_at,
         updated_at: r.updated_at,
+    }
+}
+
+fn target_of(t: NotifyTarget) -> NewTarget {
+    match t {
+        NotifyTarget::Webhook { url } => NewTarget::Webhook(url),
+        NotifyTarget::Connector {
+            connector,
+            action,
+            input,
+            config,
+            grants,
+        } => NewTarget::Connector(store::ConnectorTarget {
+            connector,
+            action,
+            input,
+            config: config.unwrap_or_default(),
+            hosts: grants.hosts,
+            credentials: grants.credentials,
+        }),
     }
 }
 
@@ -85,11 +117,10 @@ pub async fn create_notification_rule(
     caller: Caller,
     Body(new): Body<NewNotificationRule>,
 ) -> ApiResult<(StatusCode, Json<NotificationRule>)> {
-    let NotifyTarget::Webhook { url } = new.target;
     let new = NewRule {
         workflow_id: new.workflow_id,
         on: on_of(new.on),
-        url,
+        target: target_of(new.target),
         enabled: new.enabled.unwrap_or(true),
     };
     let made = state.app.create_notification_rule(&caller, new).await?;
@@ -123,7 +154,7 @@ pub async fn update_notification_rule(
     let patch = RulePatch {
         workflow_id: patch.workflow_id,
         on: patch.on.map(on_of),
-        url: patch.target.map(|NotifyTarget::Webhook { url }| url),
+        target: patch.target.map(target_of),
         enabled: patch.enabled,
         rotate_secret: patch.rotate_secret.unwrap_or(false),
     };

@@ -6,7 +6,8 @@
 use crate::{Actor, App, Error, Listing, Result};
 use weft_store::Page;
 use weft_store::notifications::{
-    DeliveryFilter, NotificationDelivery, NotificationRule, NotifyOn, NotifyTarget, SealedSecret,
+    ConnectorTarget, DeliveryFilter, NotificationDelivery, NotificationRule, NotifyOn,
+    NotifyTarget, SealedSecret,
 };
 use weft_types::Role;
 use weft_vault::Zeroizing;
@@ -19,10 +20,19 @@ pub struct NewRule {
     pub workflow_id: Option<String>,
     /// The event.
     pub on: NotifyOn,
-    /// The webhook's URL.
-    pub url: String,
+    /// Where it goes.
+    pub target: NewTarget,
     /// Whether it makes deliveries.
     pub enabled: bool,
+}
+
+/// Where a new or changed rule goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewTarget {
+    /// A signed webhook to this URL.
+    Webhook(String),
+    /// A connector's action.
+    Connector(ConnectorTarget),
 }
 
 /// What a PATCH changes (`None`: unchanged).
@@ -32,8 +42,8 @@ pub struct RulePatch {
     pub workflow_id: Option<Option<String>>,
     /// The event.
     pub on: Option<NotifyOn>,
-    /// The webhook's URL.
-    pub url: Option<String>,
+    /// The target (a webhook keeps its secret unless `rotate_secret`).
+    pub target: Option<NewTarget>,
     /// On or off.
     pub enabled: Option<bool>,
     /// Generate a new signing secret.
@@ -54,7 +64,7 @@ impl App {
         &self,
         actor: &Actor,
         workflow: Option<&str>,
-        url: &str,
+        target: &NotifyTarget,
     ) -> Result<()> {
         if let Some(w) = workflow
             && self
@@ -67,10 +77,19 @@ impl App {
                 "workflow_id: no workflow `{w}` in this tenant"
             )));
         }
-        let allow_private = self.handle.sandbox().egress().allow_private;
-        check_notify_url(url, allow_private)
-            .map(|_| ())
-            .map_err(|e| Error::Invalid(format!("target.url: {e}")))
+        match target {
+            NotifyTarget::Webhook { url, .. } => {
+                let allow_private = self.handle.sandbox().egress().allow_private;
+                check_notify_url(url, allow_private)
+                    .map(|_| ())
+                    .map_err(|e| Error::Invalid(format!("target.url: {e}")))
+            }
+            NotifyTarget::Connector(c) => self
+                .handle
+                .check_connector_target(&actor.tenant_id, c)
+                .await?
+                .map_err(Error::Invalid),
+        }
     }
 
     async fn sealed_secret(
@@ -106,20 +125,38 @@ impl App {
         new: NewRule,
     ) -> Result<RuleWithSecret> {
         actor.require(Role::Admin)?;
-        self.check_rule_fields(actor, new.workflow_id.as_deref(), &new.url)
-            .await?;
         let id = new_id("ntr");
-        let (sealed, secret) = self.sealed_secret(&actor.tenant_id, &id).await?;
+        let (target, secret) = match new.target {
+            NewTarget::Webhook(url) => {
+                let probe = NotifyTarget::Webhook {
+                    url: url.clone(),
+                    secret: SealedSecret::default(),
+                };
+                self.check_rule_fields(actor, new.workflow_id.as_deref(), &probe)
+                    .await?;
+                let (sealed, secret) = self.sealed_secret(&actor.tenant_id, &id).await?;
+                (
+                    NotifyTarget::Webhook {
+                        url,
+                        secret: sealed,
+                    },
+                    Some(secret),
+                )
+            }
+            NewTarget::Connector(c) => {
+                let t = NotifyTarget::Connector(c);
+                self.check_rule_fields(actor, new.workflow_id.as_deref(), &t)
+                    .await?;
+                (t, None)
+            }
+        };
         let now = now_ms();
         let rule = NotificationRule {
             tenant_id: actor.tenant_id.clone(),
             id,
             workflow_id: new.workflow_id,
             on: new.on,
-            target: NotifyTarget::Webhook {
-                url: new.url,
-                secret: sealed,
-            },
+            target,
             enabled: new.enabled,
             created_at: now,
             updated_at: now,
@@ -127,10 +164,7 @@ impl App {
         self.store().create_rule(&rule).await?;
         self.audit(actor, "notification_rule.create", &rule.id)
             .await?;
-        Ok(RuleWithSecret {
-            rule,
-            secret: Some(secret),
-        })
+        Ok(RuleWithSecret { rule, secret })
     }
 
     /// The tenant's rules, oldest first.
@@ -170,27 +204,44 @@ impl App {
             .get_rule(&actor.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("notification rule"))?;
-        let NotifyTarget::Webhook { url, secret } = &mut rule.target;
         if let Some(w) = patch.workflow_id {
             rule.workflow_id = w;
         }
         if let Some(on) = patch.on {
             rule.on = on;
         }
-        if let Some(u) = patch.url {
-            *url = u;
-        }
         if let Some(e) = patch.enabled {
             rule.enabled = e;
         }
-        let url = url.clone();
-        self.check_rule_fields(actor, rule.workflow_id.as_deref(), &url)
+        // A webhook made from another kind needs a secret: one is made.
+        let mut rotate = patch.rotate_secret;
+        match (patch.target, &mut rule.target) {
+            (None, _) => {}
+            (Some(NewTarget::Webhook(u)), NotifyTarget::Webhook { url, .. }) => *url = u,
+            (Some(NewTarget::Webhook(url)), t) => {
+                *t = NotifyTarget::Webhook {
+                    url,
+                    secret: SealedSecret::default(),
+                };
+                rotate = true;
+            }
+            (Some(NewTarget::Connector(c)), t) => *t = NotifyTarget::Connector(c),
+        }
+        self.check_rule_fields(actor, rule.workflow_id.as_deref(), &rule.target)
             .await?;
         let mut shown = None;
-        if patch.rotate_secret {
-            let (sealed, plain) = self.sealed_secret(&actor.tenant_id, id).await?;
-            *secret = sealed;
-            shown = Some(plain);
+        match &mut rule.target {
+            NotifyTarget::Webhook { secret, .. } if rotate => {
+                let (sealed, plain) = self.sealed_secret(&actor.tenant_id, id).await?;
+                *secret = sealed;
+                shown = Some(plain);
+            }
+            NotifyTarget::Connector(_) if patch.rotate_secret => {
+                return Err(Error::Invalid(
+                    "rotate_secret: a connector rule has no signing secret".into(),
+                ));
+            }
+            _ => {}
         }
         rule.updated_at = now_ms();
         self.store().update_rule(&rule).await?;

@@ -30,6 +30,40 @@ pub enum NotifyTarget {
         /// `https://…` (a private address only where the deployment allows it).
         url: String,
     },
+    /// An action of a connector of the tenant (`slack` `post-message`, `http`
+    /// `request`), run in the sandbox under a step's limits and egress policy,
+    /// with the credentials granted by name. Strings of `input` and `config`
+    /// may hold `{{ event.<field> }}` placeholders (`type`, `tenant_id`,
+    /// `workflow_id`, `workflow_name`, `workflow_version`, `run_id`, `status`,
+    /// `error`, `step`, `at`, `link`), rendered for each event.
+    Connector {
+        /// The connector's name.
+        connector: String,
+        /// Its action.
+        action: String,
+        /// The action's input.
+        #[serde(default)]
+        input: Value,
+        /// The action's config (an object), if it takes one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        config: Option<Value>,
+        /// Hosts and credentials granted, as a workflow's `grants`.
+        #[serde(default)]
+        grants: NotifyGrants,
+    },
+}
+
+/// What a connector rule's action may reach and use.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyGrants {
+    /// Hosts it may reach (still within what the connector declares).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Credential slot of the connector (`bot-token`, or `slack/bot-token`)
+    /// -> name of a stored credential of the tenant.
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, String>,
 }
 
 /// `POST /v1/notifications/rules`.

@@ -15,7 +15,7 @@ use weft_store::notifications::{
 use weft_store::{Error, Page, Result};
 
 const RULE_COLS: &str = "tenant_id, id, workflow_id, event, kind, url, secret_nonce, \
-    secret_ciphertext, secret_ad_version, enabled, created_at, updated_at";
+    secret_ciphertext, secret_ad_version, enabled, created_at, updated_at, target";
 const DELIVERY_COLS: &str = "tenant_id, id, rule_id, event_key, event, run_id, workflow_id, \
     payload, status, attempts, next_at, created_at, updated_at";
 
@@ -90,14 +90,16 @@ fn rule(r: &PgRow) -> Result<NotificationRule> {
         id: c.get("id")?,
         workflow_id: c.get("workflow_id")?,
         on: c.parse("event")?,
-        target: NotifyTarget::Webhook {
-            url: c.get("url")?,
-            secret: SealedSecret {
+        target: NotifyTarget::from_columns(
+            &c.get::<String>("kind")?,
+            c.get("url")?,
+            SealedSecret {
                 nonce: c.get("secret_nonce")?,
                 ciphertext: c.get("secret_ciphertext")?,
                 ad_version: c.u32("secret_ad_version")?,
             },
-        },
+            c.get::<Option<String>>("target")?.as_deref(),
+        )?,
         enabled: c.get("enabled")?,
         created_at: c.get("created_at")?,
         updated_at: c.get("updated_at")?,
@@ -134,16 +136,17 @@ fn one(n: u64) -> Result<()> {
 #[async_trait]
 impl NotificationStore for Postgres {
     async fn create_rule(&self, r: &NotificationRule) -> Result<()> {
-        let NotifyTarget::Webhook { url, secret } = &r.target;
+        let (url, secret, target) = r.target.columns()?;
         let sql = format!(
             "INSERT INTO notification_rules ({RULE_COLS}) \
-             VALUES ($1, $2, $3, $4, 'webhook', $5, $6, $7, $8, $9, $10, $11)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(&r.tenant_id)
             .bind(&r.id)
             .bind(&r.workflow_id)
             .bind(r.on.as_str())
+            .bind(r.target.kind())
             .bind(url)
             .bind(&secret.nonce)
             .bind(&secret.ciphertext)
@@ -151,6 +154,7 @@ impl NotificationStore for Postgres {
             .bind(r.enabled)
             .bind(r.created_at)
             .bind(r.updated_at)
+            .bind(target)
             .execute(&self.pool)
             .await
             .map_err(write_error("tenant", || format!("rule {} exists", r.id)))?;
@@ -187,11 +191,11 @@ impl NotificationStore for Postgres {
     }
 
     async fn update_rule(&self, r: &NotificationRule) -> Result<()> {
-        let NotifyTarget::Webhook { url, secret } = &r.target;
+        let (url, secret, target) = r.target.columns()?;
         let done = sqlx::query(
             "UPDATE notification_rules SET workflow_id = $1, event = $2, url = $3, \
              secret_nonce = $4, secret_ciphertext = $5, secret_ad_version = $6, enabled = $7, \
-             updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+             updated_at = $8, kind = $11, target = $12 WHERE tenant_id = $9 AND id = $10",
         )
         .bind(&r.workflow_id)
         .bind(r.on.as_str())
@@ -203,6 +207,8 @@ impl NotificationStore for Postgres {
         .bind(r.updated_at)
         .bind(&r.tenant_id)
         .bind(&r.id)
+        .bind(r.target.kind())
+        .bind(target)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;

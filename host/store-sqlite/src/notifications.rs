@@ -14,7 +14,7 @@ use weft_store::notifications::{
 };
 
 const RULE_COLS: &str = "tenant_id, id, workflow_id, event, kind, url, secret_nonce, \
-    secret_ciphertext, secret_ad_version, enabled, created_at, updated_at";
+    secret_ciphertext, secret_ad_version, enabled, created_at, updated_at, target";
 const DELIVERY_COLS: &str = "tenant_id, id, rule_id, event_key, event, run_id, workflow_id, \
     payload, status, attempts, next_at, created_at, updated_at";
 
@@ -84,14 +84,16 @@ fn rule(row: &Row<'_>) -> Result<NotificationRule> {
         id: c.get("id")?,
         workflow_id: c.get("workflow_id")?,
         on: c.parse("event")?,
-        target: NotifyTarget::Webhook {
-            url: c.get("url")?,
-            secret: SealedSecret {
+        target: NotifyTarget::from_columns(
+            &c.get::<String>("kind")?,
+            c.get("url")?,
+            SealedSecret {
                 nonce: c.get("secret_nonce")?,
                 ciphertext: c.get("secret_ciphertext")?,
                 ad_version: c.u32("secret_ad_version")?,
             },
-        },
+            c.get::<Option<String>>("target")?.as_deref(),
+        )?,
         enabled: c.get("enabled")?,
         created_at: c.get("created_at")?,
         updated_at: c.get("updated_at")?,
@@ -122,11 +124,11 @@ impl NotificationStore for Sqlite {
     async fn create_rule(&self, r: &NotificationRule) -> Result<()> {
         let sql = format!(
             "INSERT INTO notification_rules ({RULE_COLS}) \
-             VALUES (?, ?, ?, ?, 'webhook', ?, ?, ?, ?, ?, ?, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let r = r.clone();
         self.write(move |conn| {
-            let NotifyTarget::Webhook { url, secret } = &r.target;
+            let (url, secret, target) = r.target.columns()?;
             execute(
                 conn,
                 &sql,
@@ -135,13 +137,15 @@ impl NotificationStore for Sqlite {
                     r.id,
                     r.workflow_id,
                     r.on.as_str(),
+                    r.target.kind(),
                     url,
                     secret.nonce,
                     secret.ciphertext,
                     i64::from(secret.ad_version),
                     r.enabled,
                     r.created_at,
-                    r.updated_at
+                    r.updated_at,
+                    target
                 ],
             )
             .map_err(db_or_taken(|| format!("rule {} exists", r.id)))?;
@@ -171,10 +175,10 @@ impl NotificationStore for Sqlite {
     async fn update_rule(&self, r: &NotificationRule) -> Result<()> {
         const SQL: &str = "UPDATE notification_rules SET workflow_id = ?, event = ?, url = ?, \
             secret_nonce = ?, secret_ciphertext = ?, secret_ad_version = ?, enabled = ?, \
-            updated_at = ? WHERE tenant_id = ? AND id = ?";
+            updated_at = ?, kind = ?, target = ? WHERE tenant_id = ? AND id = ?";
         let r = r.clone();
         self.write(move |conn| {
-            let NotifyTarget::Webhook { url, secret } = &r.target;
+            let (url, secret, target) = r.target.columns()?;
             let n = execute(
                 conn,
                 SQL,
@@ -187,6 +191,8 @@ impl NotificationStore for Sqlite {
                     i64::from(secret.ad_version),
                     r.enabled,
                     r.updated_at,
+                    r.target.kind(),
+                    target,
                     r.tenant_id,
                     r.id
                 ],

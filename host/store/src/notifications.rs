@@ -88,6 +88,74 @@ pub enum NotifyTarget {
         /// The signing secret (`whsec_...`), sealed.
         secret: SealedSecret,
     },
+    /// An action of a connector of the tenant, run in the sandbox like a step.
+    Connector(ConnectorTarget),
+}
+
+/// A connector action a rule runs for each event (stored as JSON in
+/// `notification_rules.target`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorTarget {
+    /// The connector's name in the tenant's catalogue (`slack`, `http`).
+    pub connector: String,
+    /// Its action (`post-message`, `request`).
+    pub action: String,
+    /// The action's input; `{{ event.* }}` placeholders are rendered per event.
+    pub input: Value,
+    /// The action's config (an object, or null); rendered likewise.
+    pub config: Value,
+    /// Hosts granted (intersected with what the connector declares).
+    pub hosts: Vec<String>,
+    /// Credential slot of the connector -> name of a stored credential.
+    pub credentials: std::collections::BTreeMap<String, String>,
+}
+
+impl NotifyTarget {
+    /// The `kind` column: `webhook` or `connector`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Webhook { .. } => "webhook",
+            Self::Connector(_) => "connector",
+        }
+    }
+
+    /// The columns `url`, the secret and `target` (JSON) that store it.
+    ///
+    /// # Errors
+    /// `Invalid` when the connector target does not serialise.
+    pub fn columns(&self) -> Result<(String, SealedSecret, Option<String>)> {
+        Ok(match self {
+            Self::Webhook { url, secret } => (url.clone(), secret.clone(), None),
+            Self::Connector(c) => (
+                String::new(),
+                SealedSecret::default(),
+                Some(serde_json::to_string(c).map_err(|e| {
+                    crate::Error::Invalid(format!("notification_rules.target: {e}"))
+                })?),
+            ),
+        })
+    }
+
+    /// The target the columns store (see [`NotifyTarget::columns`]).
+    ///
+    /// # Errors
+    /// `Corrupt` when `kind` is unknown or `target` does not parse.
+    pub fn from_columns(
+        kind: &str,
+        url: String,
+        secret: SealedSecret,
+        target: Option<&str>,
+    ) -> Result<Self> {
+        let bad = |m: String| crate::Error::Corrupt(format!("notification_rules.target: {m}"));
+        match (kind, target) {
+            ("webhook", _) => Ok(Self::Webhook { url, secret }),
+            ("connector", Some(t)) => serde_json::from_str(t)
+                .map(Self::Connector)
+                .map_err(|e| bad(e.to_string())),
+            (k, _) => Err(bad(format!("rule kind `{k}` without its target"))),
+        }
+    }
 }
 
 /// A tenant's notification rule.

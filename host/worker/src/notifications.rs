@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use url::{Host, Url};
 use weft_sandbox::egress::{Outbound, policy};
 use weft_store::notifications::{
-    DeliveryAttempt, DeliveryOutcome, DeliveryStatus, NotificationDelivery, NotifyTarget,
-    SealedSecret,
+    ConnectorTarget, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, NotificationDelivery,
+    NotifyTarget, SealedSecret,
 };
 use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed, Zeroizing};
 
@@ -39,6 +39,10 @@ pub struct NotifyOptions {
     pub timeout_ms: u64,
     /// Deliveries claimed per round.
     pub batch: u32,
+    /// The public base URL of the API (`https://weft.example.com`): a
+    /// connector rule's `{{ event.link }}` is `<link_base>/v1/runs/<run id>`
+    /// (empty when unset).
+    pub link_base: String,
 }
 
 impl Default for NotifyOptions {
@@ -50,6 +54,7 @@ impl Default for NotifyOptions {
             give_up_ms: 24 * 3_600_000,
             timeout_ms: 10_000,
             batch: 32,
+            link_base: String::new(),
         }
     }
 }
@@ -158,7 +163,7 @@ pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
 
 /// How one try ended: accepted, failed (tried again), or failed for good.
 enum Sent {
-    Accepted(u16),
+    Accepted(Option<u16>),
     Failed(Option<u16>, String),
     Permanent(String),
 }
@@ -189,7 +194,7 @@ impl Handle {
             Sent::Accepted(code) => (
                 DeliveryAttempt {
                     at,
-                    http_status: Some(code),
+                    http_status: code,
                     error: None,
                 },
                 DeliveryStatus::Delivered,
@@ -253,7 +258,10 @@ impl Handle {
             Ok(None) => return Sent::Permanent("the rule was deleted".into()),
             Err(e) => return Sent::Failed(None, format!("store: {e}")),
         };
-        let NotifyTarget::Webhook { url, secret } = &rule.target;
+        let (url, secret) = match &rule.target {
+            NotifyTarget::Webhook { url, secret } => (url, secret),
+            NotifyTarget::Connector(c) => return self.invoke_target(d, c).await,
+        };
         let egress = self.sandbox().egress();
         let url = match check_url(url, egress.allow_private) {
             Ok(u) => u,
@@ -290,7 +298,7 @@ impl Handle {
             decode: false,
         };
         match egress.transport.send(req).await {
-            Ok(r) if (200..300).contains(&r.status) => Sent::Accepted(r.status),
+            Ok(r) if (200..300).contains(&r.status) => Sent::Accepted(Some(r.status)),
             Ok(r) => Sent::Failed(Some(r.status), format!("HTTP {}", r.status)),
             Err(weft_sandbox::egress::TransportError::Denied(e)) => {
                 Sent::Failed(None, format!("egress denied: {e}"))
@@ -337,6 +345,285 @@ impl Handle {
             }
             if let Err(e) = self.deliver_notifications().await {
                 tracing::warn!(error = %e, "notification deliveries not claimed");
+            }
+        }
+    }
+}
+
+/// The fields a connector rule's `{{ event.<field> }}` may name.
+pub const EVENT_FIELDS: &[&str] = &[
+    "type",
+    "tenant_id",
+    "workflow_id",
+    "workflow_name",
+    "workflow_version",
+    "run_id",
+    "status",
+    "error",
+    "step",
+    "at",
+    "link",
+];
+
+/// The placeholders of one string: (the text with braces, the field), or why
+/// one is not an event field.
+fn placeholders(s: &str) -> std::result::Result<Vec<(&str, &str)>, String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find("{{") {
+        let Some(len) = rest[open..].find("}}") else {
+            return Err(format!("`{{{{` without `}}}}` in `{s}`"));
+        };
+        let whole = &rest[open..open + len + 2];
+        let inner = whole[2..whole.len() - 2].trim();
+        let field = inner
+            .strip_prefix("event.")
+            .filter(|f| EVENT_FIELDS.contains(f))
+            .ok_or_else(|| {
+                format!(
+                    "`{whole}` is not an event field (use {})",
+                    EVENT_FIELDS
+                        .iter()
+                        .map(|f| format!("{{{{ event.{f} }}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        out.push((whole, field));
+        rest = &rest[open + len + 2..];
+    }
+    Ok(out)
+}
+
+/// Checks every placeholder of a JSON tree; the error names its JSON pointer
+/// under `at`.
+pub fn check_placeholders(v: &serde_json::Value, at: &str) -> std::result::Result<(), String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => placeholders(s)
+            .map(|_| ())
+            .map_err(|e| format!("{at}: {e}")),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_placeholders(v, &format!("{at}/{i}"))),
+        Value::Object(m) => m
+            .iter()
+            .try_for_each(|(k, v)| check_placeholders(v, &format!("{at}/{k}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Renders `{{ event.<field> }}` from `event`: a string that is one
+/// placeholder becomes the field's value (its type kept); otherwise each is
+/// replaced by its text (strings as they are, null or absent as nothing,
+/// other values as JSON).
+pub fn render_event(v: &serde_json::Value, event: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let Ok(found) = placeholders(s) else {
+                return v.clone();
+            };
+            if found.is_empty() {
+                return v.clone();
+            }
+            if let [(whole, field)] = found.as_slice()
+                && s.trim() == *whole
+            {
+                return event.get(*field).cloned().unwrap_or(Value::Null);
+            }
+            let mut out = s.clone();
+            for (whole, field) in found {
+                let text = match event.get(field) {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(t)) => t.clone(),
+                    Some(other) => other.to_string(),
+                };
+                out = out.replacen(whole, &text, 1);
+            }
+            Value::String(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| render_event(v, event)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), render_event(v, event)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A slot key of a rule's grants: `slot` or `<connector>/slot`.
+fn slot_of<'a>(connector: &str, key: &'a str) -> &'a str {
+    key.strip_prefix(connector)
+        .and_then(|k| k.strip_prefix('/'))
+        .unwrap_or(key)
+}
+
+impl Handle {
+    /// Checks a connector rule's target against the tenant's catalogue and
+    /// credentials: `Ok(Err(why))` names the field (`target.connector`,
+    /// `target.action`, `target.input/...`, `target.config`,
+    /// `target.grants.hosts[i]`, `target.grants.credentials.<slot>`).
+    ///
+    /// # Errors
+    /// The store or the registry cannot be read.
+    pub async fn check_connector_target(
+        &self,
+        tenant: &str,
+        t: &ConnectorTarget,
+    ) -> Result<std::result::Result<(), String>> {
+        let catalog = self.catalog(tenant).await?;
+        let Some(m) = catalog.get(&t.connector) else {
+            let have: Vec<&str> = catalog.keys().map(String::as_str).collect();
+            return Ok(Err(format!(
+                "target.connector: no connector `{}` in this tenant's catalogue (it has: {})",
+                t.connector,
+                have.join(", ")
+            )));
+        };
+        if !m.actions.iter().any(|a| a.name == t.action) {
+            let have: Vec<&str> = m.actions.iter().map(|a| a.name.as_str()).collect();
+            return Ok(Err(format!(
+                "target.action: connector `{}` has no action `{}` (it has: {})",
+                t.connector,
+                t.action,
+                have.join(", ")
+            )));
+        }
+        if !(t.config.is_null() || t.config.is_object()) {
+            return Ok(Err("target.config: must be an object".into()));
+        }
+        for (v, at) in [(&t.input, "target.input"), (&t.config, "target.config")] {
+            if let Err(e) = check_placeholders(v, at) {
+                return Ok(Err(e));
+            }
+        }
+        for (i, h) in t.hosts.iter().enumerate() {
+            if let Err(e) = h.parse::<weft_types::HostPattern>() {
+                return Ok(Err(format!("target.grants.hosts[{i}]: {e}")));
+            }
+        }
+        for (key, name) in &t.credentials {
+            let slot = slot_of(&t.connector, key);
+            if !m.capabilities.credentials.iter().any(|c| c.name == slot) {
+                let have: Vec<&str> = m
+                    .capabilities
+                    .credentials
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Ok(Err(format!(
+                    "target.grants.credentials.{key}: connector `{}` declares no credential slot `{slot}` (it declares: {})",
+                    t.connector,
+                    have.join(", ")
+                )));
+            }
+            if self
+                .store()
+                .credential_by_name(tenant, name)
+                .await?
+                .is_none()
+            {
+                return Ok(Err(format!(
+                    "target.grants.credentials.{key}: no credential `{name}` in this tenant"
+                )));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The event a connector rule renders: the delivery's payload with the
+    /// workflow's name and a link to the run.
+    async fn event_of(&self, d: &NotificationDelivery) -> serde_json::Value {
+        let mut event = d.payload.clone();
+        let name = match self
+            .store()
+            .get_workflow(&d.tenant_id, &d.workflow_id)
+            .await
+        {
+            Ok(Some(w)) => serde_json::Value::String(w.name),
+            _ => serde_json::Value::Null,
+        };
+        let base = self.options().notifications.link_base.trim_end_matches('/');
+        let link = if base.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::String(format!("{base}/v1/runs/{}", d.run_id))
+        };
+        if let Some(o) = event.as_object_mut() {
+            o.insert("workflow_name".into(), name);
+            o.insert("link".into(), link);
+        }
+        event
+    }
+
+    /// Runs a connector rule's action for one delivery, in the sandbox with
+    /// the step limits and egress policy, the rule's hosts and its
+    /// credentials unsealed by name. It is not a run: nothing is committed,
+    /// so it makes no event and cannot notify again.
+    async fn invoke_target(&self, d: &NotificationDelivery, t: &ConnectorTarget) -> Sent {
+        let entry = match self.resolve(&d.tenant_id, &t.connector).await {
+            Ok(e) => e,
+            Err(f) => {
+                return Sent::Permanent(format!("connector `{}`: {}", t.connector, f.message));
+            }
+        };
+        let mut grants = weft_sandbox::Grants {
+            hosts: t.hosts.iter().filter_map(|h| h.parse().ok()).collect(),
+            ..weft_sandbox::Grants::default()
+        };
+        for (key, name) in &t.credentials {
+            let slot = slot_of(&t.connector, key);
+            match self.unseal(&d.tenant_id, slot, name).await {
+                Ok(c) => grants.credentials.push(c),
+                Err(Error::NotFound(_)) => {
+                    return Sent::Permanent(format!("credential `{name}` does not exist"));
+                }
+                Err(e) => return Sent::Failed(None, format!("credential `{name}`: {e}")),
+            }
+        }
+        let event = self.event_of(d).await;
+        let config = render_event(&t.config, &event);
+        let mut limits = self.sandbox().options().limits;
+        limits.timeout = Duration::from_millis(self.options().notifications.timeout_ms.max(1));
+        let inv = weft_sandbox::Invocation {
+            action: t.action.clone(),
+            input: render_event(&t.input, &event).to_string(),
+            config: if config.is_null() {
+                "{}".into()
+            } else {
+                config.to_string()
+            },
+            context: weft_types::StepContext {
+                workflow_id: d.workflow_id.clone(),
+                run_id: d.run_id.clone(),
+                step_id: format!("notification:{}", d.rule_id),
+                attempt: u32::try_from(d.attempts.len() + 1).unwrap_or(u32::MAX),
+                idempotency_key: d.id.clone(),
+            },
+            grants,
+            limits,
+            cancel: None,
+        };
+        let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
+        match outcome.result {
+            Ok(_) => Sent::Accepted(None),
+            Err(f) => {
+                let kind = serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let why = format!("{kind}: {}", f.message);
+                // What a retry can mend (a passing fault, a slow-down, a
+                // credential that may be replaced) is tried again; a refused
+                // input or a limit is not.
+                if f.kind.is_retryable() || f.kind == weft_types::ErrorKind::Auth {
+                    Sent::Failed(None, why)
+                } else {
+                    Sent::Permanent(why)
+                }
             }
         }
     }

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::notifications::{
-    DeliveryAttempt, DeliveryFilter, DeliveryOutcome, DeliveryStatus, NotificationRule, NotifyOn,
-    NotifyTarget, SealedSecret,
+    ConnectorTarget, DeliveryAttempt, DeliveryFilter, DeliveryOutcome, DeliveryStatus,
+    NotificationRule, NotifyOn, NotifyTarget, SealedSecret,
 };
 
 fn rule(tenant: &str, id: &str, workflow: Option<&str>, on: NotifyOn) -> NotificationRule {
@@ -512,4 +512,34 @@ where
     );
     assert_eq!(store.list_rules(B).await.unwrap().len(), 1);
     assert_eq!(deliveries(&*store, B).await.len(), 2);
+}
+
+/// A connector rule keeps its target (connector, action, input, config,
+/// grants) through create, read and an update that turns it into a webhook
+/// and back.
+pub async fn notification_connector_rule_round_trips<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let mut r = rule(A, "ntr_c", None, NotifyOn::RunFailed);
+    let webhook = r.target.clone();
+    let target = NotifyTarget::Connector(ConnectorTarget {
+        connector: "slack".into(),
+        action: "post-message".into(),
+        input: serde_json::json!({"channel": "C1", "text": "{{ event.run_id }} failed"}),
+        config: serde_json::json!({"base_url": "https://slack.com/api"}),
+        hosts: vec!["slack.com".into()],
+        credentials: [("bot-token".to_owned(), "slack-bot".to_owned())].into(),
+    });
+    r.target = target.clone();
+    store.create_rule(&r).await.unwrap();
+    assert_eq!(store.get_rule(A, "ntr_c").await.unwrap(), Some(r.clone()));
+    r.target = webhook;
+    store.update_rule(&r).await.unwrap();
+    assert_eq!(store.get_rule(A, "ntr_c").await.unwrap(), Some(r.clone()));
+    r.target = target;
+    store.update_rule(&r).await.unwrap();
+    assert_eq!(store.list_rules(A).await.unwrap(), vec![r]);
 }
