@@ -185,7 +185,6 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     for a in &c.attempts {
         upsert_attempt(tx, a).await?;
     }
-    crate::usage::write(tx, &usage).await?;
     if let Some(a) = &c.schedule {
         advance(tx, a).await?;
     }
@@ -197,5 +196,8 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     }
     let events = weft_store::notifications::events(c);
     crate::notifications::insert_events(tx, &events).await?;
+    // Last, just before COMMIT: the counter rows are shared by every commit
+    // of a workflow that day, and the upsert holds their lock until COMMIT.
+    crate::usage::write(tx, &usage).await?;
     Ok(())
 }

@@ -68,12 +68,18 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Pg>, inc: &Increments) -> Res
         c.push(counter.as_str());
         v.push(*value);
     }
+    // The sums saturate at i64::MAX: an overflow ("bigint out of range")
+    // would fail the commit.
+    // (`weft_store::usage::saturating_add_sql`, written out: sqlx takes
+    // only static SQL.)
     sqlx::query(
         "INSERT INTO usage (tenant_id, day, workflow_id, counter, value) \
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
          ON CONFLICT (tenant_id, day, workflow_id, counter) DO UPDATE SET value = \
          CASE WHEN usage.counter = 'peak_memory_bytes' \
-         THEN GREATEST(usage.value, EXCLUDED.value) ELSE usage.value + EXCLUDED.value END",
+         THEN GREATEST(usage.value, EXCLUDED.value) \
+         WHEN usage.value > 9223372036854775807 - EXCLUDED.value THEN 9223372036854775807 \
+         ELSE usage.value + EXCLUDED.value END",
     )
     .bind(t)
     .bind(d)

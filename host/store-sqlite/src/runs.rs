@@ -200,7 +200,6 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
     for a in &c.attempts {
         upsert_attempt(conn, a)?;
     }
-    crate::usage::write(conn, &usage)?;
     if let Some(adv) = &c.schedule {
         advance(conn, adv)?;
     }
@@ -211,6 +210,9 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
         crate::deliveries::insert(conn, d)?;
     }
     crate::notifications::insert_events(conn, &c.events)?;
+    // Last, so the counter rows (shared by every commit of a workflow that
+    // day) are locked for as little of the transaction as can be.
+    crate::usage::write(conn, &usage)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use weft_store::Commit;
-use weft_store::usage::{Increments, PEAK_MEMORY, UsageRow, UsageStore};
+use weft_store::usage::{Increments, PEAK_MEMORY, UsageRow, UsageStore, saturating_add_sql};
 use weft_types::Attempt;
 
 /// A finished attempt of a commit, without its payloads, and its run's
@@ -91,10 +91,13 @@ pub(crate) fn write(conn: &Connection, inc: &Increments) -> Result<()> {
             (*v).into(),
         ]);
     }
+    // The sums saturate at i64::MAX: an overflow would fail the commit
+    // (SQLite turns it into a REAL the STRICT column refuses).
     sql.push_str(&format!(
         " ON CONFLICT (tenant_id, day, workflow_id, counter) DO UPDATE SET value = \
          CASE WHEN counter = '{PEAK_MEMORY}' THEN max(value, excluded.value) \
-         ELSE value + excluded.value END"
+         ELSE {} END",
+        saturating_add_sql("usage")
     ));
     execute(conn, &sql, params_from_iter(values)).map_err(db)?;
     Ok(())

@@ -33,6 +33,22 @@ pub const COUNTERS: [&str; 10] = [
     "log_bytes",
 ];
 
+/// The most one attempt adds to a counter (2^48), whatever its stored
+/// `usage` says: the sandbox caps what plugins report at the same figure
+/// (`weft_sandbox`'s `USAGE_CAP`); this holds for attempts written by
+/// anything else. The stored sums saturate at `i64::MAX` in every adapter
+/// ([`saturating_add_sql`]), so no commit fails on an overflow.
+pub const ATTEMPT_CAP: i64 = 1 << 48;
+
+/// The SQL (SQLite and PostgreSQL) that adds the excluded (new, never
+/// negative) value to the stored one of `table`, saturating at `i64::MAX`.
+pub fn saturating_add_sql(table: &str) -> String {
+    format!(
+        "CASE WHEN {table}.value > 9223372036854775807 - excluded.value \
+         THEN 9223372036854775807 ELSE {table}.value + excluded.value END"
+    )
+}
+
 /// Runs created.
 pub const RUNS: &str = "runs";
 /// Step attempts finished (each retry counts).
@@ -103,7 +119,7 @@ impl Increments {
         let n = |k: &str| {
             u.get(k)
                 .and_then(serde_json::Value::as_u64)
-                .map_or(0, |v| i64::try_from(v).unwrap_or(i64::MAX))
+                .map_or(0, |v| i64::try_from(v).unwrap_or(i64::MAX).min(ATTEMPT_CAP))
         };
         self.add(t, at, workflow_id, "wall_ms", n("wall_time_us") / 1000);
         self.add(t, at, workflow_id, PEAK_MEMORY, n("peak_memory_bytes"));

@@ -50,6 +50,7 @@ pub struct Metrics {
     pub notifications_failed: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
     webhook_rejections: Mutex<BTreeMap<&'static str, u64>>,
+    ticks_refused: Mutex<BTreeMap<&'static str, u64>>,
     failures: Mutex<BTreeMap<String, u64>>,
     hist: Mutex<([u64; BUCKETS.len()], u64, f64)>,
 }
@@ -83,6 +84,17 @@ impl Metrics {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(reason)
+            .or_default() += 1;
+    }
+
+    /// A schedule tick was skipped because `quota` (`max_active_runs` or a
+    /// usage quota) refused its run.
+    pub fn tick_refused(&self, quota: &'static str) {
+        *self
+            .ticks_refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(quota)
             .or_default() += 1;
     }
 
@@ -213,6 +225,21 @@ impl Metrics {
             .iter()
         {
             let _ = writeln!(out, "weft_webhook_rejections_total{{reason=\"{r}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP weft_schedule_ticks_refused_total Schedule ticks skipped because a quota refused their run, by quota.\n# TYPE weft_schedule_ticks_refused_total counter"
+        );
+        for (r, n) in self
+            .ticks_refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "weft_schedule_ticks_refused_total{{reason=\"{r}\"}} {n}"
+            );
         }
         let _ = writeln!(
             out,

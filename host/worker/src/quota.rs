@@ -7,7 +7,7 @@
 //! `quota_cache_ms` (5 s) per tenant and process (a few indexed rows: the `usage` key is
 //! (tenant, day, …)), so the check costs no query on most starts.
 
-use crate::{Error, Result};
+use crate::Result;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -28,20 +28,34 @@ struct Seen {
     day: String,
 }
 
+/// A run start refused: which limit (`max_active_runs` or a quota's name,
+/// the `reason` of `weft_schedule_ticks_refused_total`) and what to tell.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusal {
+    pub quota: &'static str,
+    pub message: String,
+}
+
+impl From<Refusal> for crate::Error {
+    fn from(r: Refusal) -> Self {
+        Self::Quota(r.message)
+    }
+}
+
 /// The per-process cache.
 #[derive(Default)]
 pub(crate) struct QuotaCache(Mutex<HashMap<String, Seen>>);
 
 impl QuotaCache {
-    /// `Quota` naming the first quota reached, its limit, the use and when
-    /// it resets; Ok when none is (or the tenant has none).
+    /// The first quota reached, with its limit, the use and when it resets;
+    /// `None` when none is (or the tenant has none).
     pub(crate) async fn check(
         &self,
         store: &dyn Store,
         tenant: &str,
         now_ms: i64,
         ttl: Duration,
-    ) -> Result<()> {
+    ) -> Result<Option<Refusal>> {
         let today = day(now_ms);
         let cached = {
             let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -62,7 +76,7 @@ impl QuotaCache {
             }
         };
         let Some(q) = &seen.quotas else {
-            return Ok(());
+            return Ok(None);
         };
         let (y, m, _) = civil(now_ms.div_euclid(86_400_000));
         let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
@@ -101,13 +115,16 @@ impl QuotaCache {
             if let Some(limit) = limit
                 && u64::try_from(used).unwrap_or(0) >= limit
             {
-                return Err(Error::Quota(format!(
-                    "quota {name} reached: {used} used of a limit of {limit}; \
-                     it resets at {resets}"
-                )));
+                return Ok(Some(Refusal {
+                    quota: name,
+                    message: format!(
+                        "quota {name} reached: {used} used of a limit of {limit}; \
+                         it resets at {resets}"
+                    ),
+                }));
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -130,10 +147,14 @@ async fn read(store: &dyn Store, tenant: &str, today: &str) -> Result<Seen> {
     let first = format!("{}-01", &today[..7]);
     for r in store.usage(tenant, &first, today).await? {
         match r.counter.as_str() {
-            "runs" => seen.month.0 += r.value,
-            "steps" => seen.month.1 += r.value,
-            "llm_cost_micros" => seen.month.2 += r.value,
-            "egress_bytes" if r.day == today => seen.egress_today += r.value,
+            // Saturating: a counter stored at its cap must still refuse,
+            // never wrap to a negative that passes the quota.
+            "runs" => seen.month.0 = seen.month.0.saturating_add(r.value),
+            "steps" => seen.month.1 = seen.month.1.saturating_add(r.value),
+            "llm_cost_micros" => seen.month.2 = seen.month.2.saturating_add(r.value),
+            "egress_bytes" if r.day == today => {
+                seen.egress_today = seen.egress_today.saturating_add(r.value);
+            }
             _ => {}
         }
     }

@@ -218,6 +218,46 @@ impl Handle {
         .await
     }
 
+    /// Whether the tenant may start one more run: under its
+    /// `max_active_runs` and every usage quota. Every way a run starts
+    /// (manual, webhook, schedule, rerun, retry) goes through here.
+    ///
+    /// # Errors
+    /// `Quota` naming what is reached.
+    pub(crate) async fn admit(&self, tenant: &str, now: i64) -> Result<()> {
+        match self.refusal(tenant, now).await? {
+            Some(r) => Err(r.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// What refuses one more run of the tenant, if anything (see `admit`).
+    pub(crate) async fn refusal(
+        &self,
+        tenant: &str,
+        now: i64,
+    ) -> Result<Option<crate::quota::Refusal>> {
+        let quota = self
+            .tenants()
+            .limits(tenant)
+            .await
+            .max_active_runs
+            .unwrap_or(self.options().max_active_runs);
+        if quota > 0 && self.store().active_runs(tenant).await? >= quota {
+            return Ok(Some(crate::quota::Refusal {
+                quota: "max_active_runs",
+                message: format!(
+                    "the tenant has {quota} runs not yet finished, its quota \
+                     (max_active_runs); wait for some to end"
+                ),
+            }));
+        }
+        self.0
+            .quota
+            .check(&**self.store(), tenant, now, self.quota_ttl())
+            .await
+    }
+
     pub(crate) async fn start_with(
         &self,
         tenant: &str,
@@ -227,25 +267,26 @@ impl Handle {
         schedule: Option<ScheduleAdvance>,
         delivery: Option<weft_store::Delivery>,
     ) -> Result<Run> {
+        let now = now_ms();
+        self.admit(tenant, now).await?;
+        self.start_admitted(tenant, workflow, trigger, input, schedule, delivery, now)
+            .await
+    }
+
+    /// `start_with` once the tenant was admitted at `now`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn start_admitted(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        trigger: Trigger,
+        input: Value,
+        schedule: Option<ScheduleAdvance>,
+        delivery: Option<weft_store::Delivery>,
+        now: i64,
+    ) -> Result<Run> {
         let def = self
             .definition(tenant, &workflow.id, workflow.version)
-            .await?;
-        let quota = self
-            .tenants()
-            .limits(tenant)
-            .await
-            .max_active_runs
-            .unwrap_or(self.options().max_active_runs);
-        if quota > 0 && self.store().active_runs(tenant).await? >= quota {
-            return Err(Error::Quota(format!(
-                "the tenant has {quota} runs not yet finished, its quota \
-                 (max_active_runs); wait for some to end"
-            )));
-        }
-        let now = now_ms();
-        self.0
-            .quota
-            .check(&**self.store(), tenant, now, self.quota_ttl())
             .await?;
         let run = new_run(tenant, workflow, trigger, input, now);
         let delivery = delivery.map(|d| weft_store::Delivery {
@@ -283,10 +324,7 @@ impl Handle {
             .definition(tenant, &old.run.workflow_id, old.run.version)
             .await?;
         let now = now_ms();
-        self.0
-            .quota
-            .check(&**self.store(), tenant, now, self.quota_ttl())
-            .await?;
+        self.admit(tenant, now).await?;
         let mut run = old.run.clone();
         run.id = crate::new_id("run");
         run.status = Status::Pending;

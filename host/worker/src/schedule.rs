@@ -55,14 +55,37 @@ impl Handle {
             .await?;
         match workflow {
             Some(wf) if wf.active && fire.run_now => {
+                // A tick a quota refuses is skipped: the schedule moves on to
+                // its next tick like any other, so it does not stay due and
+                // keep the oldest slots of the sweep from other tenants'
+                // schedules. It is not replayed when the quota resets (it was
+                // not missed, it was refused: `docs/TENANCY.md`, section 5).
+                if let Some(r) = self.refusal(&s.tenant_id, now).await? {
+                    self.0.metrics.tick_refused(r.quota);
+                    tracing::warn!(
+                        tenant.id = %s.tenant_id,
+                        workflow.id = %s.workflow_id,
+                        quota = r.quota,
+                        reason = %r.message,
+                        "schedule tick skipped: a quota refused its run"
+                    );
+                    self.store()
+                        .commit(&Commit {
+                            schedule: Some(advance),
+                            ..Commit::default()
+                        })
+                        .await?;
+                    return Ok(());
+                }
                 let input = json!({"body": {"scheduled_at": s.next_fire_at, "fired_at": now}});
-                self.start_with(
+                self.start_admitted(
                     &s.tenant_id,
                     &wf,
                     Trigger::Schedule,
                     input,
                     Some(advance),
                     None,
+                    now,
                 )
                 .await?;
             }

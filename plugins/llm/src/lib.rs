@@ -245,14 +245,18 @@ fn cost(config: &Config, usage: Usage) -> Option<f64> {
     Some(((prompt + completion) * 1e9).round() / 1e9)
 }
 
+/// The most one call reports as its cost in micros: 2^48, the cap the host
+/// puts on a `weft.usage` value (`weft_sandbox`'s `USAGE_CAP`).
+const MAX_COST_MICROS: f64 = 281_474_976_710_656.0;
+
 /// What the call used, for the tenant's usage: the tokens, and the cost in
 /// millionths of the prices' currency when a price is configured.
 fn reported(config: &Config, usage: Usage) -> weft_sdk::usage::Usage {
     let tokens = weft_sdk::usage::Usage::llm(usage.prompt_tokens, usage.completion_tokens);
     match cost(config, usage) {
-        // Non-negative (the prices are) and far below u64::MAX for any
-        // real call; `as` saturates anyway.
-        Some(cost) => tokens.cost_micros((cost * 1e6).round().max(0.0) as u64),
+        // Clamped to 0..=2^48 (the host's cap on a reported value): an
+        // absurd configured price reports the cap, never u64::MAX.
+        Some(cost) => tokens.cost_micros((cost * 1e6).round().clamp(0.0, MAX_COST_MICROS) as u64),
         None => tokens,
     }
 }
@@ -412,6 +416,15 @@ mod tests {
             reported(&Config::default(), usage),
             weft_sdk::usage::Usage::llm(1000, 500),
             "no price: tokens only"
+        );
+        let absurd = Config {
+            prompt_price_per_1k: Some(1e20),
+            ..Config::default()
+        };
+        assert_eq!(
+            reported(&absurd, usage),
+            weft_sdk::usage::Usage::llm(1000, 500).cost_micros(1 << 48),
+            "an absurd price reports the cap, not u64::MAX"
         );
     }
 

@@ -172,8 +172,22 @@ impl Sink {
 
 /// The message of a log record by which a plugin reports its usage, with
 /// the fields `llm_input_tokens`, `llm_output_tokens` and `llm_cost_micros`
-/// (decimal integers; others are ignored). Counted in the attempt's usage.
+/// (decimal integers; others are ignored). Counted in the attempt's usage,
+/// each field capped at [`USAGE_CAP`] per attempt.
 pub const USAGE_RECORD: &str = "weft.usage";
+
+/// The most one attempt can report of a `weft.usage` field (2^48: 281
+/// million units of currency in micros, far above any real call). A plugin
+/// reporting more is capped and logged: the counters it feeds
+/// (`weft_store::usage`) add up per day and must not overflow.
+pub const USAGE_CAP: u64 = 1 << 48;
+
+/// Adds a reported `n` to `slot`, capped at [`USAGE_CAP`]; whether it was.
+pub(crate) fn add_reported(slot: &mut u64, n: u64) -> bool {
+    let sum = slot.saturating_add(n);
+    *slot = sum.min(USAGE_CAP);
+    sum > USAGE_CAP
+}
 
 impl Host for HostState {
     async fn write(
@@ -194,14 +208,23 @@ impl Host for HostState {
             // What a connector reports of its own use (an LLM's tokens and
             // cost): counted before the log budget can drop the record.
             for (k, v) in &fields {
-                let Ok(n) = v.trim().parse::<u64>() else { continue };
+                let Ok(n) = v.trim().parse::<u64>() else {
+                    continue;
+                };
                 let slot = match k.as_str() {
                     "llm_input_tokens" => &mut self.usage.llm_input_tokens,
                     "llm_output_tokens" => &mut self.usage.llm_output_tokens,
                     "llm_cost_micros" => &mut self.usage.llm_cost_micros,
                     _ => continue,
                 };
-                *slot = slot.saturating_add(n);
+                if add_reported(slot, n) {
+                    tracing::warn!(
+                        field = %k,
+                        value = n,
+                        cap = USAGE_CAP,
+                        "a plugin reported absurd usage; capped"
+                    );
+                }
             }
         }
         self.logs.push(level.into(), Source::Log, &message, fields);
@@ -310,5 +333,24 @@ mod tests {
         let (records, _) = sink.finish();
         assert_eq!(records.len(), 2);
         assert_eq!(records[1].message, "part");
+    }
+}
+
+#[cfg(test)]
+mod usage_tests {
+    use super::{USAGE_CAP, add_reported};
+
+    #[test]
+    fn reported_usage_is_capped() {
+        let mut slot = 0;
+        assert!(!add_reported(&mut slot, 5));
+        assert_eq!(slot, 5);
+        assert!(add_reported(&mut slot, u64::MAX));
+        assert_eq!(slot, USAGE_CAP);
+        assert!(add_reported(&mut slot, 1));
+        assert_eq!(slot, USAGE_CAP);
+        let mut slot = USAGE_CAP - 1;
+        assert!(!add_reported(&mut slot, 1));
+        assert_eq!(slot, USAGE_CAP);
     }
 }
