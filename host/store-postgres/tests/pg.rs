@@ -123,3 +123,32 @@ async fn migrating_again_is_a_no_op() {
     let (x, y) = tokio::join!(pg.migrate(), again.migrate());
     assert!(x.unwrap().is_empty() && y.unwrap().is_empty());
 }
+
+/// A usage sum at `i64::MAX` saturates: the commit that adds to it lands
+/// (before, "bigint out of range" failed the commit and so re-ran its step).
+#[tokio::test]
+async fn usage_sum_saturates_instead_of_failing_the_commit() {
+    let pg = common::fresh_pg().await;
+    let insert = |id: &str| Commit {
+        runs: vec![(run(id), None)],
+        ..Commit::default()
+    };
+    pg.commit(&insert("run_1")).await.unwrap();
+    sqlx::query("UPDATE usage SET value = 9223372036854775806 WHERE counter = 'runs'")
+        .execute(pg.pool())
+        .await
+        .unwrap();
+    pg.commit(&insert("run_2")).await.unwrap();
+    pg.commit(&insert("run_3"))
+        .await
+        .expect("a commit adding to a counter at its maximum lands");
+    let rows = weft_store::usage::UsageStore::usage(&pg, "ten_a", "1970-01-01", "1970-01-01")
+        .await
+        .unwrap();
+    let runs: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.counter == "runs")
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(runs, [i64::MAX]);
+}

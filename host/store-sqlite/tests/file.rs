@@ -213,3 +213,38 @@ async fn two_stores_share_a_file() {
         assert_eq!(runs.len(), 20, "each store sees the other's commits");
     }
 }
+
+/// A usage sum at `i64::MAX` saturates: the commit that adds to it lands
+/// (before, SQLite made the sum a REAL the STRICT column refused, failing
+/// the commit and so re-running its step).
+#[tokio::test]
+async fn usage_sum_saturates_instead_of_failing_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weft.db");
+    let store = Sqlite::open(&Options::new(&path)).await.unwrap();
+    let insert = |id: &str| Commit {
+        runs: vec![(run(id), None)],
+        ..Commit::default()
+    };
+    store.commit(&insert("run_1")).await.unwrap();
+    raw(&path)
+        .execute(
+            "UPDATE usage SET value = 9223372036854775806 WHERE counter = 'runs'",
+            [],
+        )
+        .unwrap();
+    store.commit(&insert("run_2")).await.unwrap();
+    store
+        .commit(&insert("run_3"))
+        .await
+        .expect("a commit adding to a counter at its maximum lands");
+    let rows = weft_store::usage::UsageStore::usage(&store, "ten_a", "1970-01-01", "1970-01-01")
+        .await
+        .unwrap();
+    let runs: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.counter == "runs")
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(runs, [i64::MAX]);
+}

@@ -15,11 +15,13 @@ mod concurrency;
 mod credentials;
 mod deliveries;
 mod isolation;
+mod lifecycle;
 mod logs;
 mod notifications;
 mod ops;
 mod outbox;
 mod people;
+mod people_retention;
 mod reads;
 mod state;
 mod suspended;
@@ -33,11 +35,13 @@ pub use concurrency::*;
 pub use credentials::*;
 pub use deliveries::*;
 pub use isolation::*;
+pub use lifecycle::*;
 pub use logs::*;
 pub use notifications::*;
 pub use ops::*;
 pub use outbox::*;
 pub use people::*;
+pub use people_retention::*;
 pub use reads::*;
 pub use state::*;
 pub use suspended::*;
@@ -302,6 +306,9 @@ macro_rules! conformance_tests {
             people_sessions_rotate_touch_revoke,
             people_links_single_use_and_expiring,
             people_login_failures_and_creators,
+            people_login_failures_forget_one_and_clear_account,
+            people_prune_dead_rows_in_batches,
+            people_last_owner_kept_under_concurrency,
             outbox_written_with_the_commit,
             outbox_claim_oldest_first_and_leased,
             outbox_delete_and_oldest,
@@ -321,6 +328,10 @@ macro_rules! conformance_tests {
             tenant_state_and_limits_round_trip,
             erase_tenant_in_batches,
             prune_runs_and_audit,
+            tenant_state_compare_and_set,
+            sweeper_lock_one_holder,
+            overdue_runs_leave_out_inactive_tenants,
+            erase_tenant_takes_its_only_members,
         );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {

@@ -194,3 +194,49 @@ where
         "the failed commit counted nothing; by day then workflow"
     );
 }
+
+/// Absurd usage (a plugin reporting `u64::MAX`) is capped per attempt at
+/// [`crate::usage::ATTEMPT_CAP`], and adding it again the same day
+/// neither overflows nor fails the commit (which would re-run the step).
+pub async fn usage_huge_values_saturate<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let r = run(A, "run_1", "wf_1");
+    let s = step(&r, "a", Status::Running);
+    put_run(&*store, &r, std::slice::from_ref(&s)).await;
+    let huge = json!({"llm_cost_micros": u64::MAX, "llm_input_tokens": u64::MAX,
+        "egress_bytes_in": u64::MAX, "egress_bytes_out": u64::MAX});
+    let mut cur = r.clone();
+    for n in 1..=3 {
+        let (r2, e) = next(&cur);
+        let c = Commit {
+            runs: vec![(r2.clone(), e)],
+            attempts: vec![finished(&s, n, 5_000, huge.clone())],
+            ..Commit::default()
+        };
+        store
+            .commit(&c)
+            .await
+            .unwrap_or_else(|e| panic!("commit {n} of a huge usage failed: {e}"));
+        cur = r2;
+    }
+    let rows = store.usage(A, DAY, DAY).await.unwrap();
+    let get = |k: &str| {
+        rows.iter()
+            .find(|r| r.counter == k)
+            .map(|r| r.value)
+            .unwrap_or_default()
+    };
+    let cap = crate::usage::ATTEMPT_CAP;
+    assert_eq!(
+        get("llm_cost_micros"),
+        3 * cap,
+        "capped per attempt, summed"
+    );
+    assert_eq!(get("llm_input_tokens"), 3 * cap);
+    assert_eq!(get("egress_bytes"), 6 * cap);
+    assert_eq!(get("steps"), 3);
+}
