@@ -47,6 +47,18 @@ async fn records(app: &TestApp) -> Ids {
     }
 }
 
+/// What a path parameter is filled with when no real id is needed.
+const MISSING: [(&str, &str); 8] = [
+    ("id", "does-not-exist"),
+    ("key", "nostep"),
+    ("version", "1"),
+    ("name", "nothing"),
+    ("publisher", "nobody"),
+    ("key_id", "nokey"),
+    ("digest", "sha256:none"),
+    ("user_id", "usr_none"),
+];
+
 /// The path with real ids where the scope is about them (a workflow, or a
 /// run of `ids.mine`), and ids that exist nowhere elsewhere.
 fn fill(route: &Route, ids: &Ids) -> String {
@@ -61,17 +73,8 @@ fn fill(route: &Route, ids: &Ids) -> String {
     if let Some((param, value)) = own {
         out = out.replace(&format!("{{{param}}}"), value);
     }
-    for (param, value) in [
-        ("{id}", "does-not-exist"),
-        ("{key}", "nostep"),
-        ("{version}", "1"),
-        ("{name}", "nothing"),
-        ("{publisher}", "nobody"),
-        ("{key_id}", "nokey"),
-        ("{digest}", "sha256:none"),
-        ("{user_id}", "usr_none"),
-    ] {
-        out = out.replace(param, value);
+    for (param, value) in MISSING {
+        out = out.replace(&format!("{{{param}}}"), value);
     }
     assert!(
         !out.contains('{'),
@@ -90,7 +93,10 @@ fn bound_id(route: &Route, ids: &Ids) -> Option<String> {
         ScopeId::None => None,
         ScopeId::RunOf(_) | ScopeId::Query(_) => Some(ids.mine.clone()),
         ScopeId::Path(_) if route.path.starts_with("/v1/workflows/") => Some(ids.mine.clone()),
-        ScopeId::Path(_) => Some("does-not-exist".into()),
+        ScopeId::Path(p) => MISSING
+            .iter()
+            .find(|(param, _)| *param == p)
+            .map(|(_, v)| (*v).to_owned()),
     }
 }
 
@@ -373,6 +379,48 @@ async fn an_expired_key_is_refused_and_use_is_recorded() {
         .clone();
     assert!(mine["last_used_at"].as_i64().unwrap() >= now, "{mine}");
     assert_eq!(mine["expires_at"], json!(now + 1_500));
+    // An expiring key makes only keys that expire by then.
+    let minter = app
+        .post(
+            "/v1/keys",
+            json!({"name": "m", "role": "owner", "expires_at": now + 60_000}),
+        )
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forever = app
+        .call_as(
+            &minter,
+            "POST",
+            "/v1/keys",
+            Some(json!({"name": "f", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(forever.status, 400, "{}", forever.body);
+    assert!(
+        forever.body.to_string().contains("expires_at"),
+        "{}",
+        forever.body
+    );
+    let later = app
+        .call_as(
+            &minter,
+            "POST",
+            "/v1/keys",
+            Some(json!({"name": "l", "role": "viewer", "expires_at": now + 120_000})),
+        )
+        .await;
+    assert_eq!(later.status, 400, "{}", later.body);
+    app.call_as(
+        &minter,
+        "POST",
+        "/v1/keys",
+        Some(json!({"name": "s", "role": "viewer", "expires_at": now + 30_000})),
+    )
+    .await
+    .expect(201);
     // Past its expiry (a real wait: the expiry is the server's clock).
     tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
     let got = app.call_as(&secret, "GET", "/v1/workflows", None).await;

@@ -530,35 +530,42 @@ pub const ROUTES: &[Route] = &[
         .doc("people", "The tenant's members and their roles.")
         .role(Role::Member)
         .ok(&[json(200, "Every member.", s::<m::List<m::people::Member>>)]),
+        .scope(Resource::Members, Verb::Read)
     route("PATCH", "/v1/members/{user_id}", "update_member")
         .doc("people", "Change a member's role (owners only); their sessions in this tenant end. The last owner cannot be demoted (409).")
         .role(Role::Owner)
         .body(s::<m::people::MemberPatch>, JSON)
+        .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
         .ok(&[json(200, "The member.", s::<m::people::Member>)])
         .also(&[409]),
     route("DELETE", "/v1/members/{user_id}", "remove_member")
         .doc("people", "Remove a member (owners only); their sessions in this tenant end at once. The last owner cannot be removed (409).")
         .role(Role::Owner)
         .ok(NO_CONTENT)
+        .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
         .also(&[409]),
     route("POST", "/v1/members/{user_id}/reset", "reset_member")
         .doc("people", "Issue a one-time password reset link for a member (admins for members and viewers, owners for anyone) who belongs to no other tenant; the token is shown once.")
         .role(Role::Admin)
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
+        .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
         .also(&[422]),
     route("POST", "/v1/invitations", "create_invitation")
         .doc("people", "Invite someone with a role (owners: any; admins: member or viewer), optionally bound to an email; the one-time token is shown once.")
         .role(Role::Admin)
         .body(s::<m::people::NewInvitation>, JSON)
+        .scope(Resource::Members, Verb::Write)
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)]),
     route("GET", "/v1/invitations", "list_invitations")
         .doc("people", "Open invitations (unused, unexpired), newest first.")
         .role(Role::Admin)
         .ok(&[json(200, "Every open invitation.", s::<m::List<m::people::Invitation>>)]),
+        .scope(Resource::Members, Verb::Read)
     route("DELETE", "/v1/invitations/{id}", "delete_invitation")
         .doc("people", "Revoke an unused invitation.")
         .role(Role::Admin)
         .ok(NO_CONTENT),
+        .scope_on(Resource::Members, Verb::Write, ScopeId::Path("id"))
     route("GET", "/v1/audit", "list_audit")
         .doc("keys", "The tenant's audit log, newest first.")
         .role(Role::Admin)

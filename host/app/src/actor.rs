@@ -19,6 +19,8 @@ pub struct Actor {
     pub user_id: Option<String>,
     /// The key's scopes, narrower than its role; `None`: the whole role.
     pub scopes: Option<Vec<Scope>>,
+    /// When the key expires (ms since the epoch); `None`: never (or not a key).
+    pub expires_at: Option<i64>,
 }
 
 impl Actor {
@@ -30,6 +32,7 @@ impl Actor {
             role,
             user_id: None,
             scopes: None,
+            expires_at: None,
         }
     }
 
@@ -76,13 +79,28 @@ impl Actor {
     }
 
     /// Refuses a new key that would do more than this caller: a higher role,
-    /// or scopes (or no scopes) beyond the caller's own.
+    /// scopes (or no scopes) beyond the caller's own, or a life beyond the
+    /// caller's own expiry.
     ///
     /// # Errors
-    /// [`Error::Forbidden`] or [`Error::OutOfScope`], naming what is beyond.
-    pub fn require_covers(&self, role: Role, scopes: Option<&[Scope]>) -> Result<()> {
+    /// [`Error::Forbidden`], [`Error::OutOfScope`] or [`Error::Invalid`],
+    /// naming what is beyond.
+    pub fn require_covers(
+        &self,
+        role: Role,
+        scopes: Option<&[Scope]>,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
         if role > self.role {
             return Err(Error::Forbidden { needs: role });
+        }
+        if let Some(mine) = self.expires_at
+            && expires_at.is_none_or(|theirs| theirs > mine)
+        {
+            return Err(Error::Invalid(format!(
+                "request body at `expires_at`: a key that expires at {mine} can only make keys \
+                 that expire by then (Unix milliseconds)"
+            )));
         }
         if self.covers(scopes) {
             return Ok(());
@@ -150,6 +168,7 @@ impl App {
         }
         let mut actor = Actor::new(key.tenant_id, key.id, key.role);
         actor.scopes = key.scopes;
+        actor.expires_at = key.expires_at;
         Ok(actor)
     }
 }

@@ -180,7 +180,7 @@ impl Tenants {
                  Unix milliseconds)"
             )));
         }
-        actor.require_covers(role, scopes.as_deref())?;
+        actor.require_covers(role, scopes.as_deref(), expires_at)?;
         let (key, secret) = self.key(&actor.tenant_id, name, role, scopes, expires_at)?;
         self.store.create_api_key(&key).await?;
         record(self.store.as_ref(), actor, "key.create", &key.id).await?;
