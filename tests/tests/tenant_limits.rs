@@ -322,3 +322,134 @@ async fn a_suspended_tenants_queued_step_waits_for_its_resume() {
     let run = ended(&app, &id, &run).await;
     assert_eq!(run.status, Status::Completed, "{run:#?}");
 }
+
+/// `max_active_runs` holds for a retry and a rerun too, not only a start:
+/// with one run parked and a limit of one, retrying (or rerunning) a
+/// finished run is refused naming the limit (before, both went through).
+#[tokio::test]
+async fn max_active_runs_holds_for_retry_and_rerun() {
+    let app = TestApp::builder().start().await;
+    let (id, key) = new_tenant(&app, "small").await;
+    let make = |def: Value| {
+        let key = key.clone();
+        let app = &app;
+        async move {
+            let wf: Value = app
+                .call_as(&key, "POST", "/v1/workflows", Some(def))
+                .await
+                .expect(201);
+            format!("/v1/workflows/{}/runs", wf["id"].as_str().unwrap())
+        }
+    };
+    let quick = make(json!({"name": "quick", "steps": [
+        {"id": "a", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": ".", "data": {"x": 1}}}]}))
+    .await;
+    let park = make(json!({"name": "park", "steps": [
+        {"id": "w", "kind": "wait", "until": "resume"}]}))
+    .await;
+    let done: Value = app
+        .call_as(&key, "POST", &quick, Some(json!({"input": 1})))
+        .await
+        .expect(201);
+    let done_id = done["id"].as_str().unwrap().to_owned();
+    assert_eq!(ended(&app, &id, &done_id).await.status, Status::Completed);
+    app.call_as(&key, "POST", &park, Some(json!({"input": 2})))
+        .await
+        .expect(201);
+    patch_limits(&app, &id, json!({"max_active_runs": 1})).await;
+    for (path, body) in [
+        (format!("/v1/runs/{done_id}/retry"), None),
+        (
+            format!("/v1/runs/{done_id}/rerun"),
+            Some(json!({"from": "a"})),
+        ),
+    ] {
+        let over = app.call_as(&key, "POST", &path, body).await;
+        assert_eq!(over.status, 429, "{path}: {}", over.body);
+        assert_eq!(over.code(), "quota_exceeded");
+        assert!(
+            over.body.to_string().contains("max_active_runs"),
+            "{path}: {}",
+            over.body
+        );
+    }
+    // Under the limit they go through.
+    patch_limits(&app, &id, json!({"max_active_runs": 10})).await;
+    app.call_as(&key, "POST", &format!("/v1/runs/{done_id}/retry"), None)
+        .await
+        .expect(201);
+}
+
+/// The reviewer's scenario: tenant A, over its `runs_per_month` quota, has
+/// 100 schedules due every second; tenant B's one schedule keeps ticking.
+/// Before, A's refused ticks stayed due and filled every sweep's 100 oldest
+/// slots, so B's schedule never fired. A's ticks are skipped and counted.
+#[tokio::test]
+async fn a_tenant_over_its_quota_does_not_stop_other_tenants_schedules() {
+    let app = TestApp::builder()
+        .worker(|w| {
+            w.sweep_interval_ms = 200;
+            w.quota_cache_ms = 0;
+        })
+        .start()
+        .await;
+    let (a, a_key) = new_tenant(&app, "over").await;
+    let (b, b_key) = new_tenant(&app, "fine").await;
+    patch_limits(&app, &a, json!({"quotas": {"runs_per_month": 0}})).await;
+    let ticker = json!({"name": "tick",
+        "triggers": {"schedule": {"cron": "* * * * * *", "timezone": "UTC"}},
+        "steps": [{"id": "r", "kind": "respond", "body": "t"}]});
+    let activate = |key: String, def: Value| {
+        let app = &app;
+        async move {
+            let wf: Value = app
+                .call_as(&key, "POST", "/v1/workflows", Some(def))
+                .await
+                .expect(201);
+            let wf_id = wf["id"].as_str().unwrap();
+            app.call_as(
+                &key,
+                "POST",
+                &format!("/v1/workflows/{wf_id}/activate"),
+                None,
+            )
+            .await
+            .expect(200);
+        }
+    };
+    for _ in 0..100 {
+        activate(a_key.clone(), ticker.clone()).await;
+    }
+    // Let A's schedules come due and be refused before B's exists.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    activate(b_key.clone(), ticker.clone()).await;
+    let runs_of = |t: String| {
+        let app = &app;
+        async move {
+            app.server
+                .handle
+                .store()
+                .list_runs(&t, &Default::default(), &weft_store::Page::first(1000))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while runs_of(b.clone()).await < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "tenant B's schedule made fewer than 2 runs while A was over its quota"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs_of(a.clone()).await, 0, "A's quota refused every tick");
+    let refused = app
+        .metric("weft_schedule_ticks_refused_total{reason=\"runs_per_month\"}")
+        .await;
+    assert!(
+        refused >= 100.0,
+        "every A schedule's tick counted: {refused}"
+    );
+}
