@@ -438,7 +438,10 @@ async fn retention_prunes_ended_runs_past_the_tenants_days_and_keeps_the_rest() 
     let tenants = app.server.app.tenants();
     let now = weft_worker::now_ms();
     // A day later the default (30 days) keeps them.
-    let done = tenants.sweep(now + DAY_MS, 30).await.unwrap();
+    let done = tenants
+        .sweep(now + DAY_MS, &weft_worker::Options::default())
+        .await
+        .unwrap();
     assert_eq!(done.runs_pruned, 0);
     // 31 days later the default tenant's run goes; the tenant with 0 keeps its own.
     let store = app.server.handle.store();
@@ -455,7 +458,10 @@ async fn retention_prunes_ended_runs_past_the_tenants_days_and_keeps_the_rest() 
         assert!(tokio::time::Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let done = tenants.sweep(now + 31 * DAY_MS, 30).await.unwrap();
+    let done = tenants
+        .sweep(now + 31 * DAY_MS, &weft_worker::Options::default())
+        .await
+        .unwrap();
     assert_eq!(done.runs_pruned, 1);
     app.get(&format!("/v1/runs/{}", runs[0])).await.expect(404);
     app.call_as(&keep_key, "GET", &format!("/v1/runs/{}", runs[1]), None)

@@ -143,7 +143,7 @@ async fn a_reached_quota_refuses_new_runs_naming_it() {
         runs_per_month: Some(2),
         ..weft_types::Quotas::default()
     });
-    weft_store::ops::OpsStore::update_tenant(&*store, &t)
+    weft_store::ops::OpsStore::update_tenant_settings(&*store, &tenant, None, Some(&t.limits))
         .await
         .unwrap();
     for _ in 0..2 {
@@ -259,7 +259,7 @@ async fn the_llm_connector_reports_its_tokens_and_cost_and_a_cost_quota_refuses(
         llm_cost_micros_per_month: Some(2_000_000),
         ..weft_types::Quotas::default()
     });
-    weft_store::ops::OpsStore::update_tenant(&*store, &t)
+    weft_store::ops::OpsStore::update_tenant_settings(&*store, &tenant, None, Some(&t.limits))
         .await
         .unwrap();
     let refused = app

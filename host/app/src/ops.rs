@@ -19,8 +19,10 @@ use weft_worker::{new_id, now_ms};
 /// How long a tenant's state and limits are reused by a process: a change
 /// applies within this on every process.
 pub const TENANT_TTL: Duration = Duration::from_secs(5);
-/// Rows erased, or runs pruned, per store call of the sweeper.
-pub const BATCH: u32 = 500;
+/// How long one sweeper round keeps taking batches (of erased rows, pruned
+/// runs, pruned audit rows) while they come back full; past it, each tenant
+/// still gets one batch and the rest waits for the next round.
+pub const SWEEP_BUDGET: Duration = Duration::from_secs(2);
 /// Audit rows are kept this many days.
 pub const AUDIT_RETENTION_DAYS: i64 = 365;
 const DAY_MS: i64 = 86_400_000;
@@ -100,6 +102,10 @@ pub struct Swept {
     pub runs_pruned: u64,
     /// Audit rows pruned.
     pub audit_pruned: u64,
+    /// Dead sessions, spent or expired links, day-old login failures pruned.
+    pub people_pruned: u64,
+    /// Another process held the sweeper lock: this round did nothing.
+    pub skipped: bool,
 }
 
 impl Tenants {
@@ -136,15 +142,20 @@ impl Tenants {
     /// # Errors
     /// [`Error::Unauthenticated`] for a malformed, unknown or revoked key.
     pub async fn authenticate_operator(&self, secret: &str) -> Result<Operator> {
-        let prefix =
-            weft_vault::apikey::parse_operator_prefix(secret).ok_or(Error::Unauthenticated)?;
+        let bad = || {
+            Error::BadCredentials(
+                "Authorization: not a valid operator key (Bearer weft_op_...): malformed, unknown or revoked"
+                    .into(),
+            )
+        };
+        let prefix = weft_vault::apikey::parse_operator_prefix(secret).ok_or_else(bad)?;
         let key = self
             .store()
             .operator_key_by_prefix(prefix)
             .await?
-            .ok_or(Error::Unauthenticated)?;
+            .ok_or_else(bad)?;
         if key.revoked_at.is_some() || !weft_vault::apikey::verify_operator(secret, &key.hash) {
-            return Err(Error::Unauthenticated);
+            return Err(bad());
         }
         Ok(Operator { id: key.id })
     }
@@ -258,8 +269,10 @@ impl Tenants {
         }
         let (mut tenant, secret) = self.create(name).await?;
         if let Some(l) = limits {
+            self.store()
+                .update_tenant_settings(&tenant.id, None, Some(&l))
+                .await?;
             tenant.limits = l;
-            self.store().update_tenant(&tenant).await?;
         }
         self.op_audit(op, "tenant.create", &tenant.id, &tenant.id)
             .await?;
@@ -286,10 +299,12 @@ impl Tenants {
     }
 
     /// Renames a tenant and/or replaces its limits (`limits` replaces the
-    /// whole object; `{}` clears every override).
+    /// whole object; `{}` clears every override). Its state is never
+    /// written here, so a suspension made meanwhile stands.
     ///
     /// # Errors
-    /// [`Error::Invalid`]; [`Error::NotFound`].
+    /// [`Error::Invalid`]; [`Error::NotFound`]; [`Error::Conflict`] on a
+    /// tenant being erased.
     pub async fn op_update_tenant(
         &self,
         op: &Operator,
@@ -297,32 +312,36 @@ impl Tenants {
         name: Option<&str>,
         limits: Option<TenantLimits>,
     ) -> Result<Tenant> {
-        let mut t = self.op_get_tenant(op, id).await?;
+        refuse_erasing(&self.op_get_tenant(op, id).await?)?;
         if let Some(name) = name {
             crate::tenants::check_name("name", name)?;
-            name.clone_into(&mut t.name);
         }
-        if let Some(l) = limits {
+        if let Some(l) = &limits {
             l.validate()
                 .map_err(|m| Error::Invalid(format!("request body at {m}")))?;
-            t.limits = l;
         }
-        self.store().update_tenant(&t).await?;
+        self.store()
+            .update_tenant_settings(id, name, limits.as_ref())
+            .await?;
         self.cache().forget(id);
         self.op_audit(op, "tenant.update", id, id).await?;
-        Ok(t)
+        self.op_get_tenant(op, id).await
     }
 
+    /// Moves the tenant to `next(current state)`, compare-and-set: when its
+    /// state moved between the read and the write, nothing is written (409).
     async fn set_state(
         &self,
         op: &Operator,
         id: &str,
         action: &str,
-        state: TenantState,
+        next: impl FnOnce(&Tenant) -> Result<TenantState>,
     ) -> Result<Tenant> {
         let mut t = self.op_get_tenant(op, id).await?;
+        refuse_erasing(&t)?;
+        let state = next(&t)?;
+        self.store().set_tenant_state(id, &t.state, &state).await?;
         t.state = state;
-        self.store().update_tenant(&t).await?;
         self.cache().forget(id);
         self.op_audit(op, action, id, id).await?;
         Ok(t)
@@ -332,56 +351,53 @@ impl Tenants {
     ///
     /// # Errors
     /// [`Error::Invalid`] for an empty reason; [`Error::NotFound`];
-    /// [`Error::Conflict`] when it is being deleted (resume it first).
+    /// [`Error::Conflict`] when it is being deleted (resume it first) or
+    /// erased, or its state moved meanwhile.
     pub async fn suspend(&self, op: &Operator, id: &str, reason: &str) -> Result<Tenant> {
         check_reason(reason)?;
-        if matches!(
-            self.op_get_tenant(op, id).await?.state,
-            TenantState::Deleting { .. }
-        ) {
-            return Err(Error::Conflict(format!(
-                "tenant {id} is being deleted: resume it first to cancel the delete"
-            )));
-        }
-        let state = TenantState::Suspended {
-            reason: reason.to_owned(),
-            at: now_ms(),
-        };
-        self.set_state(op, id, "tenant.suspend", state).await
+        self.set_state(op, id, "tenant.suspend", |t| {
+            if matches!(t.state, TenantState::Deleting { .. }) {
+                return Err(Error::Conflict(format!(
+                    "tenant {id} is deleting: resume it first to cancel the delete"
+                )));
+            }
+            Ok(TenantState::Suspended {
+                reason: reason.to_owned(),
+                at: now_ms(),
+            })
+        })
+        .await
     }
 
     /// Makes a suspended tenant active again, or cancels a delete in its
     /// grace period.
     ///
     /// # Errors
-    /// [`Error::NotFound`]; [`Error::Conflict`] once the erase has started.
+    /// [`Error::NotFound`]; [`Error::Conflict`] once the erase has started,
+    /// or when its state moved meanwhile.
     pub async fn resume(&self, op: &Operator, id: &str) -> Result<Tenant> {
-        if matches!(
-            self.op_get_tenant(op, id).await?.state,
-            TenantState::Erasing { .. }
-        ) {
-            return Err(Error::Conflict(format!(
-                "tenant {id} is being erased: its grace period has passed"
-            )));
-        }
-        self.set_state(op, id, "tenant.resume", TenantState::Active)
+        self.set_state(op, id, "tenant.resume", |_| Ok(TenantState::Active))
             .await
     }
 
     /// Deletes a tenant: refused at once like a suspended one, erased by the
-    /// sweeper once `grace_ms` has passed unless resumed before.
+    /// sweeper once `grace_ms` has passed unless resumed before (deleting
+    /// again sets a new grace period).
     ///
     /// # Errors
-    /// [`Error::NotFound`].
+    /// [`Error::NotFound`]; [`Error::Conflict`] once the erase has started,
+    /// or when its state moved meanwhile.
     pub async fn delete(&self, op: &Operator, id: &str, grace_ms: u64) -> Result<Tenant> {
         let at = now_ms();
         let grace = i64::try_from(grace_ms).unwrap_or(i64::MAX);
-        let state = TenantState::Deleting {
-            reason: "the tenant is being deleted".to_owned(),
-            at,
-            erase_after: at.saturating_add(grace),
-        };
-        self.set_state(op, id, "tenant.delete", state).await
+        self.set_state(op, id, "tenant.delete", |_| {
+            Ok(TenantState::Deleting {
+                reason: "the tenant is being deleted".to_owned(),
+                at,
+                erase_after: at.saturating_add(grace),
+            })
+        })
+        .await
     }
 
     /// The operator audit log, newest first; at most 1,000.
@@ -397,19 +413,35 @@ impl Tenants {
         Ok(self.store().list_operator_audit(limit).await?)
     }
 
-    /// One round of the operator's sweeper at `now`: erases one batch of each
-    /// deleted tenant past its grace (audited at start and end), prunes up to
-    /// [`BATCH`] ended runs of each tenant older than its retention
-    /// (`default_retention_days` when it sets none; 0 keeps them), and audit
-    /// rows older than [`AUDIT_RETENTION_DAYS`].
+    /// One round of the operator's sweeper at `now`, under the store's
+    /// sweeper lock (a round another process is running is skipped): moves
+    /// each deleted tenant past its grace to erasing (compare-and-set, so a
+    /// resume made meanwhile wins) and erases erasing tenants (audited at
+    /// start and end); prunes ended runs of each tenant older than its
+    /// retention (`options.run_retention_days` when it sets none; 0 keeps
+    /// them) and audit rows older than [`AUDIT_RETENTION_DAYS`]. Work goes in
+    /// batches of `options.ops_sweep_batch`: at least one per tenant, more
+    /// while they come back full, within [`SWEEP_BUDGET`] (and as much again
+    /// for the audit log).
     ///
     /// # Errors
     /// Store failures.
-    pub async fn sweep(&self, now: i64, default_retention_days: u32) -> Result<Swept> {
-        let mut done = Swept::default();
-        let system = Operator {
-            id: "sweeper".to_owned(),
+    pub async fn sweep(&self, now: i64, options: &weft_worker::Options) -> Result<Swept> {
+        let Some(lock) = self.store().lock_sweeper().await? else {
+            return Ok(Swept {
+                skipped: true,
+                ..Swept::default()
+            });
         };
+        let done = self.sweep_round(now, options).await;
+        lock.release().await;
+        done
+    }
+
+    async fn sweep_round(&self, now: i64, options: &weft_worker::Options) -> Result<Swept> {
+        let mut done = Swept::default();
+        let batch = options.ops_sweep_batch.max(1);
+        let until = Instant::now() + SWEEP_BUDGET;
         for t in self.store().list_tenants().await? {
             match &t.state {
                 TenantState::Deleting {
@@ -417,46 +449,104 @@ impl Tenants {
                     reason,
                     ..
                 } if *erase_after <= now => {
-                    let mut erasing = t.clone();
-                    erasing.state = TenantState::Erasing {
+                    let erasing = TenantState::Erasing {
                         reason: reason.clone(),
                         at: now,
                     };
-                    self.store().update_tenant(&erasing).await?;
+                    match self
+                        .store()
+                        .set_tenant_state(&t.id, &t.state, &erasing)
+                        .await
+                    {
+                        Ok(()) => {}
+                        // Resumed, deleted again or gone since the list was read.
+                        Err(weft_store::Error::Stale(_) | weft_store::Error::NotFound(_)) => {
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                     self.cache().forget(&t.id);
-                    self.op_audit(&system, "tenant.erase.start", &t.id, &t.id)
+                    self.op_audit(&sweeper(), "tenant.erase.start", &t.id, &t.id)
                         .await?;
-                    continue;
+                    self.erase(&t.id, batch, until, &mut done).await?;
                 }
                 TenantState::Erasing { .. } => {
-                    let n = self.store().erase_tenant(&t.id, BATCH).await?;
-                    done.erased_rows += n;
-                    if n == 0 {
-                        done.erased_tenants += 1;
-                        self.cache().forget(&t.id);
-                        self.op_audit(&system, "tenant.erase.end", &t.id, &t.id)
-                            .await?;
-                    }
-                    continue;
+                    self.erase(&t.id, batch, until, &mut done).await?;
                 }
-                TenantState::Deleting { .. } => continue,
-                TenantState::Active | TenantState::Suspended { .. } => {}
-            }
-            let days = t
-                .limits
-                .run_retention_days
-                .unwrap_or(default_retention_days);
-            if days > 0 {
-                let cut = now.saturating_sub(i64::from(days).saturating_mul(DAY_MS));
-                done.runs_pruned += self.store().prune_runs(&t.id, cut, BATCH).await?;
+                TenantState::Deleting { .. } => {}
+                TenantState::Active | TenantState::Suspended { .. } => {
+                    let days = t
+                        .limits
+                        .run_retention_days
+                        .unwrap_or(options.run_retention_days);
+                    if days > 0 {
+                        let cut = now.saturating_sub(i64::from(days).saturating_mul(DAY_MS));
+                        loop {
+                            let n = self.store().prune_runs(&t.id, cut, batch).await?;
+                            done.runs_pruned += n;
+                            if n < u64::from(batch) || Instant::now() >= until {
+                                break;
+                            }
+                        }
+                    }
+                }
             }
         }
-        done.audit_pruned = self
-            .store()
-            .prune_audit(now.saturating_sub(AUDIT_RETENTION_DAYS * DAY_MS), BATCH)
-            .await?;
+        let cut = now.saturating_sub(AUDIT_RETENTION_DAYS * DAY_MS);
+        let until = Instant::now() + SWEEP_BUDGET;
+        loop {
+            let n = self.store().prune_audit(cut, batch).await?;
+            done.audit_pruned += n;
+            if n < u64::from(batch) || Instant::now() >= until {
+                break;
+            }
+        }
+        // People's rows no request can use any more (sessions, links, login
+        // failures, `docs/TENANCY.md` section 3), in bounded batches.
+        loop {
+            let n = self.store().prune_people(now, batch).await?;
+            done.people_pruned += n;
+            if n < u64::from(batch) || Instant::now() >= until {
+                break;
+            }
+        }
         Ok(done)
     }
+
+    /// Erases batches of an erasing tenant until none is left (audited) or
+    /// `until` has passed (after one batch at least).
+    async fn erase(&self, id: &str, batch: u32, until: Instant, done: &mut Swept) -> Result<()> {
+        loop {
+            let n = self.store().erase_tenant(id, batch).await?;
+            done.erased_rows += n;
+            if n == 0 {
+                done.erased_tenants += 1;
+                self.cache().forget(id);
+                return self.op_audit(&sweeper(), "tenant.erase.end", id, id).await;
+            }
+            if Instant::now() >= until {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The sweeper, as the operator audit log names it (`op:sweeper`).
+fn sweeper() -> Operator {
+    Operator {
+        id: "sweeper".to_owned(),
+    }
+}
+
+/// 409 on a tenant being erased: erasing is final.
+fn refuse_erasing(t: &Tenant) -> Result<()> {
+    if matches!(t.state, TenantState::Erasing { .. }) {
+        return Err(Error::Conflict(format!(
+            "tenant {} is erasing: its grace period has passed and erasing is final",
+            t.id
+        )));
+    }
+    Ok(())
 }
 
 fn check_reason(reason: &str) -> Result<()> {

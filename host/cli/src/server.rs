@@ -404,7 +404,8 @@ async fn open_postgres(
 
 /// The operator's sweeper (`docs/TENANCY.md`, sections 2 and 7): every
 /// `ops_sweep_ms`, erases deleted tenants past their grace and prunes old
-/// runs and audit rows, in bounded batches.
+/// runs and audit rows, in bounded batches; every worker process runs it, and
+/// the store's sweeper lock lets one round run at a time.
 async fn ops_sweeper(app: App, options: weft_worker::Options, stop: CancellationToken) {
     let every = Duration::from_millis(options.ops_sweep_ms);
     loop {
@@ -414,7 +415,7 @@ async fn ops_sweeper(app: App, options: weft_worker::Options, stop: Cancellation
         }
         match app
             .tenants()
-            .sweep(weft_worker::now_ms(), options.run_retention_days)
+            .sweep(weft_worker::now_ms(), &options)
             .await
         {
             Ok(done) => {

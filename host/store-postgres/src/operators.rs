@@ -6,9 +6,10 @@ use crate::row::{unavailable, write_error};
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
-use weft_store::ops::{KEPT_ON_ERASE, OpsStore};
+use sqlx::{Connection, PgConnection};
+use weft_store::ops::{Held, KEPT_ON_ERASE, OpsStore, SweepLock};
 use weft_store::{AuditEntry, Error, Result};
-use weft_types::{OperatorKey, Tenant};
+use weft_types::{OperatorKey, TenantLimits, TenantState};
 
 /// Children before parents, so a batch never cascades past its bound; the
 /// other tables with a `tenant_id` follow by name.
@@ -45,6 +46,82 @@ fn audit_entry(r: &PgRow) -> Result<AuditEntry> {
 
 fn encode(column: &str, e: &serde_json::Error) -> Error {
     Error::Unavailable(format!("cannot encode tenants.{column}: {e}"))
+}
+
+/// The advisory lock of the operator's sweeper: one per schema (tests share
+/// a database, a schema each; so may deployments).
+const SWEEPER_KEY: &str = "hashtext('weft.ops_sweeper'), hashtext(current_schema())";
+
+/// The sweeper lock's session.
+struct Advisory(PgConnection);
+
+#[async_trait]
+impl Held for Advisory {
+    async fn release(self: Box<Self>) {
+        let mut conn = self.0;
+        let sql = format!("SELECT pg_advisory_unlock({SWEEPER_KEY})");
+        if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await {
+            tracing::warn!(error = %e, "cannot release the sweeper lock: closing its session");
+        }
+        let _ = conn.close().await;
+    }
+}
+
+/// The tenant's state, its row locked until `tx` ends. # Errors: `NotFound`.
+async fn state_of(tx: &mut PgConnection, id: &str) -> Result<TenantState> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT state FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    let text = text.ok_or(Error::NotFound("tenant"))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Unavailable(format!("corrupt value in tenants.state: {e}")))
+}
+
+/// Up to `limit` of the tenant's members who belong to no other tenant,
+/// erased with their sessions, links and login failures; how many.
+async fn erase_members(pool: &sqlx::PgPool, tenant: &str, limit: i64) -> Result<u64> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    let users: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email FROM users u \
+         WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id <> $1) \
+         LIMIT $2",
+    )
+    .bind(tenant)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let ids: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
+    let accounts: Vec<String> = users.iter().map(|(_, e)| format!("account:{e}")).collect();
+    let pairs: Vec<String> = users.iter().map(|(_, e)| format!("pair:{e}|")).collect();
+    for sql in [
+        "DELETE FROM sessions WHERE user_id = ANY($1)",
+        "DELETE FROM invitations WHERE user_id = ANY($1)",
+        "DELETE FROM memberships WHERE user_id = ANY($1)",
+        "DELETE FROM users WHERE id = ANY($1)",
+    ] {
+        sqlx::query(sql)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    }
+    // Per account, and per account and address (`pair:<email>|<ip>`).
+    sqlx::query(
+        "DELETE FROM login_failures WHERE key = ANY($1) \
+         OR EXISTS (SELECT 1 FROM unnest($2::text[]) p WHERE starts_with(key, p))",
+    )
+    .bind(&accounts)
+    .bind(&pairs)
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(users.len() as u64)
 }
 
 #[async_trait]
@@ -104,22 +181,63 @@ impl OpsStore for Postgres {
         Ok(())
     }
 
-    async fn update_tenant(&self, t: &Tenant) -> Result<()> {
-        let state = serde_json::to_string(&t.state).map_err(|e| encode("state", &e))?;
-        let limits = serde_json::to_string(&t.limits).map_err(|e| encode("limits", &e))?;
-        let done =
-            sqlx::query("UPDATE tenants SET name = $1, state = $2, limits = $3 WHERE id = $4")
-                .bind(&t.name)
-                .bind(state)
-                .bind(limits)
-                .bind(&t.id)
-                .execute(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound("tenant"));
+    async fn set_tenant_state(&self, id: &str, from: &TenantState, to: &TenantState) -> Result<()> {
+        let to = serde_json::to_string(to).map_err(|e| encode("state", &e))?;
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let now = state_of(&mut tx, id).await?;
+        if now != *from {
+            return Err(weft_store::ops::moved(id, &now));
         }
-        Ok(())
+        sqlx::query("UPDATE tenants SET state = $1 WHERE id = $2")
+            .bind(to)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        limits: Option<&TenantLimits>,
+    ) -> Result<()> {
+        let limits = limits
+            .map(|l| serde_json::to_string(l).map_err(|e| encode("limits", &e)))
+            .transpose()?;
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        if matches!(state_of(&mut tx, id).await?, TenantState::Erasing { .. }) {
+            return Err(weft_store::ops::erasing(id));
+        }
+        sqlx::query(
+            "UPDATE tenants SET name = COALESCE($1, name), limits = COALESCE($2, limits) \
+             WHERE id = $3",
+        )
+        .bind(name)
+        .bind(limits)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn lock_sweeper(&self) -> Result<Option<SweepLock>> {
+        // A connection of its own, out of the pool: the lock lives with its
+        // session, so a process that dies (or drops the lock) closes the
+        // connection and the server releases it.
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?.detach();
+        let sql = format!("SELECT pg_try_advisory_lock({SWEEPER_KEY})");
+        let got: bool = sqlx::query_scalar(AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        if !got {
+            let _ = conn.close().await;
+            return Ok(None);
+        }
+        Ok(Some(SweepLock::new(Advisory(conn))))
     }
 
     async fn operator_audit(&self, e: &AuditEntry) -> Result<()> {
@@ -151,6 +269,10 @@ impl OpsStore for Postgres {
     }
 
     async fn erase_tenant(&self, tenant: &str, limit: u32) -> Result<u64> {
+        let gone = erase_members(&self.pool, tenant, i64::from(limit.max(1))).await?;
+        if gone > 0 {
+            return Ok(gone);
+        }
         let rows = sqlx::query(
             "SELECT table_name::text AS name FROM information_schema.columns \
              WHERE table_schema = current_schema() AND column_name = 'tenant_id' \

@@ -480,6 +480,8 @@ impl Store for Postgres {
     async fn overdue_runs(&self, at: i64, n: u32) -> Result<Vec<Run>> {
         let sql = format!(
             "SELECT {RUN} FROM runs WHERE deadline_at <= $1 AND status NOT IN {TERMINAL} \
+             AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = runs.tenant_id \
+             AND (t.state::jsonb ->> 'state') <> 'active') \
              ORDER BY deadline_at, tenant_id, id LIMIT $2"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))

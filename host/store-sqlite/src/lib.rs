@@ -92,6 +92,8 @@ pub struct Sqlite {
     workers: Mutex<Vec<Worker>>,
     /// The directory of [`Sqlite::temporary`], removed once the threads stopped.
     dir: Option<TempDir>,
+    /// Set while the operator's sweeper lock is taken (one process per file).
+    sweeper: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Sqlite {
@@ -110,6 +112,7 @@ impl Sqlite {
             queues: RwLock::new(Some(Queues { writer, readers })),
             workers: Mutex::new(Vec::new()),
             dir: None,
+            sweeper: std::sync::Arc::default(),
         };
         // On an error below, dropping `store` closes the queues: started threads stop.
         let o = options.clone();

@@ -7,8 +7,8 @@ use crate::{Result, Sqlite};
 use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 use weft_store::AuditEntry;
-use weft_store::ops::{KEPT_ON_ERASE, OpsStore};
-use weft_types::{OperatorKey, Tenant};
+use weft_store::ops::{KEPT_ON_ERASE, OpsStore, SweepLock};
+use weft_types::{OperatorKey, TenantLimits, TenantState};
 
 /// Children before parents, so a batch never cascades past its bound; the
 /// other tables with a `tenant_id` follow by name.
@@ -82,6 +82,49 @@ fn erase_batch(conn: &Connection, table: &str, tenant: &str, limit: i64) -> Resu
     execute(conn, &sql, params![tenant, limit]).map_err(db)
 }
 
+/// The tenant's state. # Errors: `NotFound`.
+fn state_of(conn: &Connection, id: &str) -> Result<TenantState> {
+    let text: Option<String> = optional(
+        conn,
+        "SELECT state FROM tenants WHERE id = ?",
+        params![id],
+        |r| r.get::<_, String>(0).map_err(db),
+    )?;
+    let text = text.ok_or(weft_store::Error::NotFound("tenant"))?;
+    serde_json::from_str(&text).map_err(|e| crate::error::corrupt("tenants", "state", e))
+}
+
+/// Up to `limit` of the tenant's members who belong to no other tenant,
+/// erased with their sessions, links and login failures; how many.
+fn erase_members(conn: &Connection, tenant: &str, limit: i64) -> Result<u64> {
+    const PICK: &str = "SELECT u.id, u.email FROM users u \
+        WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id = ?1) \
+        AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id <> ?1) \
+        LIMIT ?2";
+    let users: Vec<(String, String)> = all(conn, PICK, params![tenant, limit], |r| {
+        Ok((
+            r.get::<_, String>(0).map_err(db)?,
+            r.get::<_, String>(1).map_err(db)?,
+        ))
+    })?;
+    for (id, email) in &users {
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = ?",
+            "DELETE FROM invitations WHERE user_id = ?",
+            "DELETE FROM memberships WHERE user_id = ?",
+            "DELETE FROM users WHERE id = ?",
+        ] {
+            execute(conn, sql, params![id]).map_err(db)?;
+        }
+        // Per account, and per account and address (`pair:<email>|<ip>`).
+        const FAILURES: &str = "DELETE FROM login_failures \
+            WHERE key = ?1 OR substr(key, 1, length(?2)) = ?2";
+        let (account, pair) = (format!("account:{email}"), format!("pair:{email}|"));
+        execute(conn, FAILURES, params![account, pair]).map_err(db)?;
+    }
+    Ok(users.len() as u64)
+}
+
 #[async_trait]
 impl OpsStore for Sqlite {
     async fn create_operator_key(&self, k: &OperatorKey) -> Result<()> {
@@ -125,16 +168,48 @@ impl OpsStore for Sqlite {
         .await
     }
 
-    async fn update_tenant(&self, t: &Tenant) -> Result<()> {
-        const SQL: &str = "UPDATE tenants SET name = ?, state = ?, limits = ? WHERE id = ?";
-        let state = crate::row::json("tenants", "state", &t.state)?;
-        let limits = crate::row::json("tenants", "limits", &t.limits)?;
-        let (id, name) = (t.id.clone(), t.name.clone());
+    async fn set_tenant_state(&self, id: &str, from: &TenantState, to: &TenantState) -> Result<()> {
+        let to = crate::row::json("tenants", "state", to)?;
+        let (id, from) = (id.to_owned(), from.clone());
         self.write(move |conn| {
-            let changed = execute(conn, SQL, params![name, state, limits, id]).map_err(db)?;
-            one(changed, "tenant")
+            immediate(conn, |tx| {
+                let now = state_of(tx, &id)?;
+                if now != from {
+                    return Err(weft_store::ops::moved(&id, &now));
+                }
+                let sql = "UPDATE tenants SET state = ? WHERE id = ?";
+                execute(tx, sql, params![to, id]).map_err(db)?;
+                Ok(())
+            })
         })
         .await
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        limits: Option<&TenantLimits>,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE tenants SET name = COALESCE(?, name), limits = COALESCE(?, limits) WHERE id = ?";
+        let limits = limits
+            .map(|l| crate::row::json("tenants", "limits", l))
+            .transpose()?;
+        let (id, name) = (id.to_owned(), name.map(str::to_owned));
+        self.write(move |conn| {
+            immediate(conn, |tx| {
+                if matches!(state_of(tx, &id)?, TenantState::Erasing { .. }) {
+                    return Err(weft_store::ops::erasing(&id));
+                }
+                execute(tx, SQL, params![name, limits, id]).map_err(db)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn lock_sweeper(&self) -> Result<Option<SweepLock>> {
+        Ok(SweepLock::local(&self.sweeper))
     }
 
     async fn operator_audit(&self, e: &AuditEntry) -> Result<()> {
@@ -164,6 +239,10 @@ impl OpsStore for Sqlite {
         let limit = i64::from(limit.max(1));
         self.write(move |conn| {
             immediate(conn, |tx| {
+                let gone = erase_members(tx, &tenant, limit)?;
+                if gone > 0 {
+                    return Ok(gone);
+                }
                 for table in tenant_tables(tx)? {
                     let n = erase_batch(tx, &table, &tenant, limit)?;
                     if n > 0 {

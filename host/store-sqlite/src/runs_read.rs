@@ -40,7 +40,9 @@ const OVERDUE_RUNS: &str = concat!(
     run_cols!(),
     " FROM runs WHERE deadline_at <= ? AND status NOT IN ",
     terminal!(),
-    " ORDER BY deadline_at, tenant_id, id LIMIT ?"
+    " AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = runs.tenant_id \
+     AND json_extract(t.state, '$.state') <> 'active') \
+     ORDER BY deadline_at, tenant_id, id LIMIT ?"
 );
 
 pub(crate) async fn load_run(s: &Sqlite, tenant: &str, id: &str) -> Result<Option<RunState>> {

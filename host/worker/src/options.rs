@@ -87,6 +87,10 @@ pub struct Options {
     /// How often the operator's sweeper erases deleted tenants and prunes old
     /// runs and audit rows, in milliseconds (0: never).
     pub ops_sweep_ms: u64,
+    /// Rows erased, runs pruned or audit rows pruned per store call of the
+    /// operator's sweeper (a round takes batches while they come back full,
+    /// for up to 2 s).
+    pub ops_sweep_batch: u32,
     /// How long a tenant's usage quotas and counters are reused by the check
     /// at run start, in milliseconds (0 reads them at every start).
     pub quota_cache_ms: u64,
@@ -129,6 +133,7 @@ impl Default for Options {
             tenant_erase_grace_ms: 7 * 24 * 3_600_000,
             run_retention_days: 30,
             ops_sweep_ms: 60_000,
+            ops_sweep_batch: 500,
             limits: weft_engine::RunLimits::default(),
             notifications: crate::NotifyOptions::default(),
         }

@@ -108,9 +108,14 @@ where
         }),
         ..TenantLimits::default()
     };
-    changed.wrapped_key = vec![1];
-    changed.created_at = 777;
-    store.update_tenant(&changed).await.unwrap();
+    store
+        .update_tenant_settings(A, Some(&changed.name), Some(&changed.limits))
+        .await
+        .unwrap();
+    store
+        .set_tenant_state(A, &TenantState::Active, &changed.state)
+        .await
+        .unwrap();
     let got = store.get_tenant(A).await.unwrap().unwrap();
     assert_eq!(got.name, "renamed");
     assert_eq!(got.state, changed.state);
@@ -122,7 +127,9 @@ where
     );
     assert_eq!(store.get_tenant(B).await.unwrap(), Some(b));
     not_found(
-        store.update_tenant(&tenant("ten_zz", 1)).await,
+        store
+            .update_tenant_settings("ten_zz", Some("x"), None)
+            .await,
         "an unknown tenant",
     );
 }

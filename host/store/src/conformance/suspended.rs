@@ -49,12 +49,14 @@ where
         "active: earliest first"
     );
 
-    let mut a = store.get_tenant(A).await.unwrap().unwrap();
-    a.state = TenantState::Suspended {
+    let suspended = TenantState::Suspended {
         reason: "unpaid".into(),
         at: 50,
     };
-    store.update_tenant(&a).await.unwrap();
+    store
+        .set_tenant_state(A, &TenantState::Active, &suspended)
+        .await
+        .unwrap();
     assert_eq!(
         keys(store.due_steps(1_000, 2).await.unwrap()),
         ["y", "z"],
@@ -66,17 +68,22 @@ where
         "nor its schedules"
     );
 
-    a.state = TenantState::Deleting {
+    let deleting = TenantState::Deleting {
         reason: "closed".into(),
         at: 60,
         erase_after: 10_000,
     };
-    store.update_tenant(&a).await.unwrap();
+    store
+        .set_tenant_state(A, &suspended, &deleting)
+        .await
+        .unwrap();
     assert_eq!(keys(store.due_steps(1_000, 10).await.unwrap()), ["y", "z"]);
     assert_eq!(wfs(store.due_schedules(1_000, 10).await.unwrap()), ["wf_b"]);
 
-    a.state = TenantState::Active;
-    store.update_tenant(&a).await.unwrap();
+    store
+        .set_tenant_state(A, &deleting, &TenantState::Active)
+        .await
+        .unwrap();
     assert_eq!(
         keys(store.due_steps(1_000, 10).await.unwrap()),
         ["s0", "s1", "s2", "s3", "s4", "y", "z"],

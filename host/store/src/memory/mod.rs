@@ -54,6 +54,8 @@ struct Inner {
 #[derive(Default)]
 pub struct Memory {
     inner: Mutex<Inner>,
+    /// Set while the operator's sweeper lock is taken.
+    sweeper: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Memory {

@@ -1,10 +1,10 @@
 //! [`OpsStore`] in memory.
 
 use super::Memory;
-use crate::ops::OpsStore;
+use crate::ops::{OpsStore, SweepLock};
 use crate::{AuditEntry, Error, Result};
 use async_trait::async_trait;
-use weft_types::{OperatorKey, Tenant};
+use weft_types::{OperatorKey, TenantLimits, TenantState};
 
 #[async_trait]
 impl OpsStore for Memory {
@@ -46,16 +46,38 @@ impl OpsStore for Memory {
         Ok(())
     }
 
-    async fn update_tenant(&self, tenant: &Tenant) -> Result<()> {
+    async fn set_tenant_state(&self, id: &str, from: &TenantState, to: &TenantState) -> Result<()> {
         let mut g = self.lock();
-        let t = g
-            .tenants
-            .get_mut(&tenant.id)
-            .ok_or(Error::NotFound("tenant"))?;
-        t.name.clone_from(&tenant.name);
-        t.state = tenant.state.clone();
-        t.limits = tenant.limits.clone();
+        let t = g.tenants.get_mut(id).ok_or(Error::NotFound("tenant"))?;
+        if t.state != *from {
+            return Err(crate::ops::moved(id, &t.state));
+        }
+        t.state = to.clone();
         Ok(())
+    }
+
+    async fn update_tenant_settings(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        limits: Option<&TenantLimits>,
+    ) -> Result<()> {
+        let mut g = self.lock();
+        let t = g.tenants.get_mut(id).ok_or(Error::NotFound("tenant"))?;
+        if matches!(t.state, TenantState::Erasing { .. }) {
+            return Err(crate::ops::erasing(id));
+        }
+        if let Some(name) = name {
+            name.clone_into(&mut t.name);
+        }
+        if let Some(limits) = limits {
+            t.limits = limits.clone();
+        }
+        Ok(())
+    }
+
+    async fn lock_sweeper(&self) -> Result<Option<SweepLock>> {
+        Ok(SweepLock::local(&self.sweeper))
     }
 
     async fn operator_audit(&self, entry: &AuditEntry) -> Result<()> {
@@ -73,6 +95,10 @@ impl OpsStore for Memory {
     async fn erase_tenant(&self, tenant: &str, limit: u32) -> Result<u64> {
         let mut g = self.lock();
         let limit = limit.max(1) as usize;
+        let gone = super::people::erase_members(&mut g, tenant, limit);
+        if gone > 0 {
+            return Ok(gone as u64);
+        }
         macro_rules! batch {
             ($map:expr, $owner:expr) => {{
                 let doomed: Vec<_> = $map

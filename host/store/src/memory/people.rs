@@ -365,3 +365,56 @@ impl PeopleStore for Memory {
         ))
     }
 }
+
+/// Erasing `tenant` (`OpsStore::erase_tenant`): first up to `limit` of its
+/// members who belong to no other tenant, with their sessions, links and
+/// login failures; then up to `limit` of the tenant's own memberships,
+/// sessions, links and workflow creators. How many went (0: none left).
+pub(super) fn erase_members(g: &mut Inner, tenant: &str, limit: usize) -> usize {
+    let p = &mut g.people;
+    let only_here: Vec<String> = p
+        .memberships
+        .keys()
+        .filter(|(t, u)| {
+            t == tenant
+                && !p
+                    .memberships
+                    .keys()
+                    .any(|(other, v)| v == u && other != tenant)
+        })
+        .map(|(_, u)| u.clone())
+        .take(limit)
+        .collect();
+    for u in &only_here {
+        if let Some(user) = p.users.remove(u) {
+            let (account, pair) = (
+                format!("account:{}", user.email),
+                format!("pair:{}|", user.email),
+            );
+            p.failures
+                .retain(|k, _| *k != account && !k.starts_with(&pair));
+        }
+        p.sessions.retain(|_, s| s.user_id != *u);
+        p.links
+            .retain(|_, l| l.user_id.as_deref() != Some(u.as_str()));
+        p.memberships.retain(|(_, v), _| v != u);
+    }
+    if !only_here.is_empty() {
+        return only_here.len();
+    }
+    let mut n = 0;
+    let take = |n: &mut usize| {
+        let go = *n < limit;
+        *n += usize::from(go);
+        go
+    };
+    p.memberships
+        .retain(|(t, _), _| !(t == tenant && take(&mut n)));
+    p.sessions
+        .retain(|_, s| !(s.tenant_id == tenant && take(&mut n)));
+    p.links
+        .retain(|_, l| !(l.tenant_id == tenant && take(&mut n)));
+    p.creators
+        .retain(|(t, _), _| !(t == tenant && take(&mut n)));
+    n
+}

@@ -165,6 +165,7 @@ impl Inner {
             .runs
             .values()
             .filter(|r| !r.status.is_terminal() && r.deadline_at.is_some_and(|d| d <= at))
+            .filter(|r| self.tenant_active(&r.tenant_id))
             .cloned()
             .collect();
         v.sort_by_key(|r| r.deadline_at);
