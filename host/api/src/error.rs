@@ -174,6 +174,7 @@ impl From<weft_app::Error> for ApiError {
         use weft_app::Error as A;
         match e {
             A::Unauthenticated => Self::unauthenticated(),
+            A::BadCredentials(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
             A::Forbidden { needs } => Self::forbidden(needs.as_str()),
             A::OutOfScope { needs } => Self::new(
                 StatusCode::FORBIDDEN,

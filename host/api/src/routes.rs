@@ -314,9 +314,10 @@ pub const ROUTES: &[Route] = &[
         ])
         .also(&[401, 403, 409, 422, 429]),
     route("POST", "/resume/{token}", "post_resume")
-        .doc("triggers", "Resume the waiting step this token belongs to; the body becomes its output's payload.")
+        .doc("triggers", "Resume the waiting step this token belongs to; the body becomes its output's payload. 403 `tenant_suspended` while its tenant is suspended or being deleted.")
         .opt_body(s::<serde_json::Value>)
-        .ok(&[json(200, "Resumed.", s::<m::RunRef>)]),
+        .ok(&[json(200, "Resumed.", s::<m::RunRef>)])
+        .also(&[403]),
     route("POST", "/v1/workflows", "create_workflow")
         .doc("workflows", "Create a workflow from a definition (JSON, or YAML with content-type application/yaml); inactive until activated.")
         .role(Role::Member)
@@ -529,43 +530,43 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/v1/members", "list_members")
         .doc("people", "The tenant's members and their roles.")
         .role(Role::Member)
-        .ok(&[json(200, "Every member.", s::<m::List<m::people::Member>>)]),
         .scope(Resource::Members, Verb::Read)
+        .ok(&[json(200, "Every member.", s::<m::List<m::people::Member>>)]),
     route("PATCH", "/v1/members/{user_id}", "update_member")
         .doc("people", "Change a member's role (owners only); their sessions in this tenant end. The last owner cannot be demoted (409).")
         .role(Role::Owner)
-        .body(s::<m::people::MemberPatch>, JSON)
         .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
+        .body(s::<m::people::MemberPatch>, JSON)
         .ok(&[json(200, "The member.", s::<m::people::Member>)])
         .also(&[409]),
     route("DELETE", "/v1/members/{user_id}", "remove_member")
         .doc("people", "Remove a member (owners only); their sessions in this tenant end at once. The last owner cannot be removed (409).")
         .role(Role::Owner)
-        .ok(NO_CONTENT)
         .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
+        .ok(NO_CONTENT)
         .also(&[409]),
     route("POST", "/v1/members/{user_id}/reset", "reset_member")
         .doc("people", "Issue a one-time password reset link for a member (admins for members and viewers, owners for anyone) who belongs to no other tenant; the token is shown once.")
         .role(Role::Admin)
-        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
         .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
+        .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
         .also(&[422]),
     route("POST", "/v1/invitations", "create_invitation")
         .doc("people", "Invite someone with a role (owners: any; admins: member or viewer), optionally bound to an email; the one-time token is shown once.")
         .role(Role::Admin)
-        .body(s::<m::people::NewInvitation>, JSON)
         .scope(Resource::Members, Verb::Write)
+        .body(s::<m::people::NewInvitation>, JSON)
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)]),
     route("GET", "/v1/invitations", "list_invitations")
         .doc("people", "Open invitations (unused, unexpired), newest first.")
         .role(Role::Admin)
-        .ok(&[json(200, "Every open invitation.", s::<m::List<m::people::Invitation>>)]),
         .scope(Resource::Members, Verb::Read)
+        .ok(&[json(200, "Every open invitation.", s::<m::List<m::people::Invitation>>)]),
     route("DELETE", "/v1/invitations/{id}", "delete_invitation")
         .doc("people", "Revoke an unused invitation.")
         .role(Role::Admin)
-        .ok(NO_CONTENT),
         .scope_on(Resource::Members, Verb::Write, ScopeId::Path("id"))
+        .ok(NO_CONTENT),
     route("GET", "/v1/audit", "list_audit")
         .doc("keys", "The tenant's audit log, newest first.")
         .role(Role::Admin)

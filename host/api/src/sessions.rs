@@ -197,8 +197,32 @@ pub(crate) fn started(state: &AppState, s: &Started, status: StatusCode) -> Resp
     r
 }
 
-fn peer(parts: Option<axum::Extension<ConnectInfo<SocketAddr>>>) -> Option<String> {
-    parts.map(|axum::Extension(ConnectInfo(a))| a.ip().to_string())
+/// The client's address for the login throttle: the TCP peer, or behind a
+/// trusted proxy (`sessions.trusted_proxies`) the rightmost untrusted hop of
+/// `Forwarded` / `X-Forwarded-For`.
+fn client(
+    state: &AppState,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let peer = peer.map(|axum::Extension(ConnectInfo(a))| a.ip());
+    let joined = |name: header::HeaderName| {
+        let all: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!all.is_empty()).then(|| all.join(","))
+    };
+    state
+        .app
+        .session_options()
+        .client_address(
+            peer,
+            joined(header::FORWARDED).as_deref(),
+            joined(header::HeaderName::from_static("x-forwarded-for")).as_deref(),
+        )
+        .map(|ip| ip.to_string())
 }
 
 /// Logs in with an email and a password; sets the session cookie.
@@ -219,7 +243,7 @@ pub async fn login(
             &body.password,
             body.totp.as_deref(),
             body.tenant.as_deref(),
-            peer(addr).as_deref(),
+            client(&state, addr, &headers).as_deref(),
             cookie(&headers),
         )
         .await?;
@@ -283,6 +307,7 @@ pub async fn switch_tenant(
 /// 422 `invalid_token`; 400 for a weak password or another email.
 pub async fn accept_invitation(
     State(state): State<AppState>,
+    addr: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Body(body): Body<AcceptInvitation>,
 ) -> ApiResult<Response> {
@@ -294,6 +319,7 @@ pub async fn accept_invitation(
             body.email.as_deref(),
             &body.password,
             body.totp.as_deref(),
+            client(&state, addr, &headers).as_deref(),
             cookie(&headers),
         )
         .await?;

@@ -9,6 +9,12 @@ pub enum Error {
     /// No valid credential (a malformed, unknown or revoked API key).
     #[error("a valid API key is required")]
     Unauthenticated,
+    /// Credentials that prove nothing, with what was wrong for this route
+    /// (a login, an invitation's password, a session cookie, an operator
+    /// key); 401 like [`Error::Unauthenticated`], never saying whether an
+    /// account exists.
+    #[error("{0}")]
+    BadCredentials(String),
     /// The caller's role is below what the use case needs.
     #[error("this caller's role cannot do this (needs {})", needs.as_str())]
     Forbidden {

@@ -19,6 +19,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 use weft_store::people::{Link, LinkKind, Member, User};
@@ -37,8 +39,14 @@ pub struct SessionOptions {
     pub invitation_ms: i64,
     /// How long a password reset link is valid (ms).
     pub reset_ms: i64,
-    /// Failed logins of one account within `window_ms` before it waits.
+    /// Failed logins of one account from one client address within
+    /// `window_ms` before that address waits for that account (the growing
+    /// delay: an attacker's failures delay the attacker's address only).
     pub account_failures: u32,
+    /// Failed logins of one account from all addresses together within
+    /// `window_ms` before every login of it waits (the growing delay again):
+    /// the loose bound on an attacker spread over many addresses.
+    pub account_ceiling: u32,
     /// Failed logins from one address within `window_ms` before it is refused.
     pub address_failures: u32,
     /// The throttle's window (ms).
@@ -50,6 +58,16 @@ pub struct SessionOptions {
     pub max_delay_ms: i64,
     /// Password hashes computed at once (each takes 19 MiB and a core).
     pub hash_concurrency: usize,
+    /// Password checks waiting for a slot at most; one more is answered 503
+    /// `unavailable` with `Retry-After` at once (a flood does not queue up
+    /// in front of every legitimate login).
+    pub hash_queue: usize,
+    /// How long (ms) a password check waits for a slot before 503.
+    pub hash_wait_ms: u64,
+    /// Reverse proxies (addresses or CIDRs) whose `Forwarded` /
+    /// `X-Forwarded-For` is believed: the client address is the rightmost
+    /// hop that is not one of them. Empty (the default): the TCP peer.
+    pub trusted_proxies: Vec<Cidr>,
     /// Send the cookie with `Secure` even when the public URL is plain
     /// http on loopback (false: dropped there only, so a local console works).
     pub always_secure: bool,
@@ -63,20 +81,152 @@ impl Default for SessionOptions {
             invitation_ms: 7 * 86_400_000,
             reset_ms: 3_600_000,
             account_failures: 5,
+            account_ceiling: 100,
             address_failures: 20,
             window_ms: 15 * 60_000,
             base_delay_ms: 1_000,
             max_delay_ms: 15 * 60_000,
             hash_concurrency: 2,
+            hash_queue: 16,
+            hash_wait_ms: 2_000,
+            trusted_proxies: Vec::new(),
             always_secure: false,
         }
     }
+}
+
+/// An address or a CIDR block (`10.0.0.0/8`, `::1`), as configured in
+/// `sessions.trusted_proxies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cidr {
+    net: IpAddr,
+    bits: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is in the block (an IPv4-mapped IPv6 address counts as
+    /// its IPv4 one).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.bits)).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.bits))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TryFrom<String> for Cidr {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!(
+                "trusted_proxies: `{s}` is not an address or a CIDR block (e.g. 10.0.0.0/8, ::1)"
+            )
+        };
+        let (addr, bits) = s
+            .trim()
+            .split_once('/')
+            .map_or((s.trim(), None), |(a, b)| (a, Some(b)));
+        let net: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            None => max,
+            Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(bad)?,
+        };
+        Ok(Self { net, bits })
+    }
+}
+
+impl From<Cidr> for String {
+    fn from(c: Cidr) -> Self {
+        format!("{}/{}", c.net, c.bits)
+    }
+}
+
+impl SessionOptions {
+    /// The client's address: the TCP `peer`, or, when the peer is one of
+    /// `trusted_proxies`, the rightmost hop of `Forwarded` (else
+    /// `X-Forwarded-For`) that is not a trusted proxy. Hops a client wrote
+    /// itself are to the left of what its proxies append, so it cannot pick
+    /// the address it is counted under.
+    pub fn client_address(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded: Option<&str>,
+        x_forwarded_for: Option<&str>,
+    ) -> Option<IpAddr> {
+        let peer = peer?;
+        let trusted = |ip: IpAddr| self.trusted_proxies.iter().any(|c| c.contains(ip));
+        if !trusted(peer) {
+            return Some(peer);
+        }
+        let hops: Vec<&str> = match (forwarded, x_forwarded_for) {
+            (Some(f), _) => f
+                .split(',')
+                .filter_map(|el| {
+                    el.split(';').find_map(|kv| {
+                        let (k, v) = kv.trim().split_once('=')?;
+                        k.trim().eq_ignore_ascii_case("for").then_some(v.trim())
+                    })
+                })
+                .collect(),
+            (None, Some(x)) => x.split(',').map(str::trim).collect(),
+            (None, None) => Vec::new(),
+        };
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) => {
+                    client = ip;
+                    if !trusted(ip) {
+                        break;
+                    }
+                }
+                // Unreadable (`unknown`, an obfuscated name): the last
+                // trusted hop is the best we know.
+                None => break,
+            }
+        }
+        Some(client)
+    }
+}
+
+/// An address as a `Forwarded` `for=` or an `X-Forwarded-For` entry writes
+/// it: `1.2.3.4`, `1.2.3.4:80`, `"[::1]:80"`, `::1`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let h = hop.trim().trim_matches('"');
+    if let Ok(ip) = h.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    h.rsplit_once(':')?
+        .0
+        .parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(IpAddr::V4)
 }
 
 /// The people service's state: its options and the bound on hash work.
 pub(crate) struct PeopleCore {
     pub(crate) options: SessionOptions,
     hashing: Semaphore,
+    queued: AtomicUsize,
 }
 
 impl PeopleCore {
@@ -85,8 +235,38 @@ impl PeopleCore {
         Arc::new(Self {
             options,
             hashing: Semaphore::new(permits),
+            queued: AtomicUsize::new(0),
         })
     }
+
+    /// A slot for one password hash or check: at most `hash_queue` wait,
+    /// each at most `hash_wait_ms`; otherwise 503 at once.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        struct Queued<'a>(&'a AtomicUsize);
+        impl Drop for Queued<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        if let Ok(p) = self.hashing.try_acquire() {
+            return Ok(p);
+        }
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.options.hash_queue {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy());
+        }
+        let _queued = Queued(&self.queued);
+        let wait = std::time::Duration::from_millis(self.options.hash_wait_ms);
+        match tokio::time::timeout(wait, self.hashing.acquire()).await {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(_)) => Err(closed()),
+            Err(_) => Err(busy()),
+        }
+    }
+}
+
+fn busy() -> Error {
+    Error::Unavailable("password checks are saturated: try again in a moment".into())
 }
 
 /// The most common breached passwords of 12 characters or more (a short
@@ -222,7 +402,7 @@ impl App {
     /// Hashes a password off the async runtime, at most
     /// `hash_concurrency` at once.
     pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
-        let _permit = self.people.hashing.acquire().await.map_err(|_| closed())?;
+        let _permit = self.people.slot().await?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
@@ -233,7 +413,7 @@ impl App {
     /// missing hash (unknown email) is verified against a decoy, so the
     /// answer takes as long and is `false`.
     pub(crate) async fn verify_password(&self, password: &str, hash: Option<&str>) -> Result<bool> {
-        let _permit = self.people.hashing.acquire().await.map_err(|_| closed())?;
+        let _permit = self.people.slot().await?;
         let (password, stored, real) = (
             password.to_owned(),
             hash.map_or_else(|| decoy().to_owned(), str::to_owned),
@@ -497,6 +677,45 @@ mod tests {
             assert!(e.starts_with("password:") && e.contains(why), "{pw}: {e}");
         }
         check_password("a long and unusual phrase", "ann@example.com").unwrap();
+    }
+
+    #[test]
+    fn the_client_address_is_the_rightmost_untrusted_hop() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut o = SessionOptions::default();
+        let xff = Some("6.6.6.6, 1.2.3.4, 10.0.0.7");
+        // No trusted proxies: the peer, whatever the headers say.
+        assert_eq!(
+            o.client_address(Some(ip("10.0.0.1")), None, xff),
+            Some(ip("10.0.0.1"))
+        );
+        o.trusted_proxies = vec![
+            Cidr::try_from("10.0.0.0/8".to_owned()).unwrap(),
+            Cidr::try_from("::1".to_owned()).unwrap(),
+        ];
+        // An untrusted peer's headers are ignored.
+        assert_eq!(
+            o.client_address(Some(ip("8.8.8.8")), None, xff),
+            Some(ip("8.8.8.8"))
+        );
+        // A trusted peer: the rightmost untrusted hop, not the client's own claim.
+        assert_eq!(
+            o.client_address(Some(ip("10.0.0.1")), None, xff),
+            Some(ip("1.2.3.4"))
+        );
+        let fwd = Some("for=6.6.6.6, for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.9");
+        assert_eq!(
+            o.client_address(Some(ip("::1")), fwd, xff),
+            Some(ip("2001:db8::1"))
+        );
+        assert_eq!(
+            o.client_address(Some(ip("::ffff:10.1.2.3")), None, Some("5.5.5.5:80")),
+            Some(ip("5.5.5.5"))
+        );
+        for bad in ["10.0.0.0/33", "nonsense", "::1/129"] {
+            let e = Cidr::try_from(bad.to_owned()).unwrap_err();
+            assert!(e.starts_with("trusted_proxies:") && e.contains(bad), "{e}");
+        }
     }
 
     #[test]

@@ -35,6 +35,24 @@ pub struct Started {
     pub expires_at: i64,
 }
 
+/// Which counter a throttle key is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    /// A client address: refused outright past `address_failures`.
+    Address,
+    /// An account at one address: the growing delay from `account_failures`.
+    Pair,
+    /// An account from anywhere: the growing delay from `account_ceiling`.
+    Account,
+}
+
+/// A password check in progress, recorded as a failure until it succeeds.
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    keys: Vec<(Gate, String)>,
+    at: i64,
+}
+
 /// A request's session, authenticated.
 #[derive(Debug, Clone)]
 pub struct Current {
@@ -77,58 +95,140 @@ impl App {
         previous: Option<&str>,
     ) -> Result<Started> {
         let email = normalise_email(email, "email").unwrap_or_else(|_| email.trim().to_lowercase());
-        let now = now_ms();
-        let account_key = format!("account:{email}");
-        let address_key = address.map(|a| format!("addr:{a}"));
-        self.throttle(&account_key, address_key.as_deref(), now)
-            .await?;
-        let user = self.store().user_by_email(&email).await?;
-        let ok = self
-            .verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?;
-        let user = match user {
-            Some(u) if ok && u.disabled_at.is_none() => u,
-            _ => {
-                self.store().record_login_failure(&account_key, now).await?;
-                if let Some(a) = &address_key {
-                    self.store().record_login_failure(a, now).await?;
-                }
-                return Err(Error::Unauthenticated);
+        let attempt = self.begin_attempt(&email, address, now_ms()).await?;
+        let user = self.store().user_by_email(&email).await;
+        let checked = match user {
+            Ok(user) => self
+                .verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()))
+                .await
+                .map(|ok| (ok, user)),
+            Err(e) => Err(e.into()),
+        };
+        let user = match checked {
+            Ok((true, Some(u))) if u.disabled_at.is_none() => u,
+            Ok(_) => return Err(bad_login()),
+            // No check was made (the store, or 503 for a saturated queue).
+            Err(e) => {
+                self.forget_attempt(&attempt).await;
+                return Err(e);
             }
         };
-        self.second_factor(&user, totp, &account_key, address_key.as_deref(), now)
-            .await?;
-        self.store().clear_login_failures(&account_key).await?;
+        match self.second_factor(&user, totp, attempt.at).await {
+            Ok(()) => {}
+            Err(
+                e @ Error::SecondFactor {
+                    code: "totp_required",
+                    ..
+                },
+            ) => {
+                // The password was right; a missing code is not a failure.
+                self.forget_attempt(&attempt).await;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        }
+        self.succeed_attempt(&attempt).await?;
         self.start_session(user, tenant, previous).await
     }
 
-    pub(crate) async fn throttle(
+    /// Starts a password check for `email` from `address`, throttled
+    /// (`docs/TENANCY.md`, section 3): the attempt is recorded as a failure
+    /// BEFORE the password is checked and the counts read back with it, so
+    /// concurrent attempts (here or in other processes) see each other and
+    /// the count, not a race, decides how many are checked. Keys: the
+    /// address (`addr:`), the account at that address (`pair:`, the growing
+    /// delay), the account anywhere (`account:`, the loose ceiling).
+    ///
+    /// # Errors
+    /// `Throttled` with the wait.
+    pub(crate) async fn begin_attempt(
         &self,
-        account: &str,
+        email: &str,
         address: Option<&str>,
         now: i64,
-    ) -> Result<()> {
-        let o = &self.people.options;
-        let since = now - o.window_ms;
+    ) -> Result<Attempt> {
+        let mut keys = Vec::with_capacity(3);
         if let Some(a) = address {
-            let f = self.store().login_failures(a, since).await?;
-            if f.len() >= o.address_failures as usize {
-                let wait = f[f.len() - o.address_failures as usize] + o.window_ms - now;
-                return Err(throttled("this address", wait));
+            keys.push((Gate::Address, format!("addr:{a}")));
+        }
+        keys.push((
+            Gate::Pair,
+            format!("pair:{email}|{}", address.unwrap_or("-")),
+        ));
+        keys.push((Gate::Account, format!("account:{email}")));
+        let attempt = Attempt { keys, at: now };
+        // Refused already: nothing recorded (waiting out a delay is free).
+        self.throttle(&attempt, false).await?;
+        for (_, k) in &attempt.keys {
+            self.store().record_login_failure(k, now).await?;
+        }
+        if let Err(e) = self.throttle(&attempt, true).await {
+            self.forget_attempt(&attempt).await;
+            return Err(e);
+        }
+        Ok(attempt)
+    }
+
+    /// The attempt succeeded: the account's counters are cleared, the
+    /// address keeps its other failures (this one is forgotten).
+    pub(crate) async fn succeed_attempt(&self, attempt: &Attempt) -> Result<()> {
+        for (gate, k) in &attempt.keys {
+            match gate {
+                Gate::Address => self.store().forget_login_failure(k, attempt.at).await?,
+                Gate::Pair | Gate::Account => self.store().clear_login_failures(k).await?,
             }
         }
-        let f = self.store().login_failures(account, since).await?;
-        if let Some(last) = f.last()
-            && f.len() >= o.account_failures as usize
-        {
-            let over = (f.len() - o.account_failures as usize).min(30) as u32;
-            let delay = o
-                .base_delay_ms
-                .saturating_mul(1_i64 << over)
-                .min(o.max_delay_ms);
-            let wait = last + delay - now;
-            if wait > 0 {
-                return Err(throttled("this account", wait));
+        Ok(())
+    }
+
+    /// The attempt made no check (refused, or failed before it): it does not count.
+    pub(crate) async fn forget_attempt(&self, attempt: &Attempt) {
+        for (_, k) in &attempt.keys {
+            if let Err(e) = self.store().forget_login_failure(k, attempt.at).await {
+                tracing::warn!(key = %k, error = %e, "could not forget a login attempt");
+            }
+        }
+    }
+
+    /// The throttle's verdict on the attempt's keys; `own`: the attempt's
+    /// rows are in the store (one row per key at `at` is not counted).
+    async fn throttle(&self, attempt: &Attempt, own: bool) -> Result<()> {
+        let o = &self.people.options;
+        let now = attempt.at;
+        let since = now - o.window_ms;
+        for (gate, key) in &attempt.keys {
+            let mut f = self.store().login_failures(key, since).await?;
+            if own && let Some(i) = f.iter().rposition(|t| *t == now) {
+                f.remove(i);
+            }
+            match gate {
+                Gate::Address => {
+                    let n = o.address_failures.max(1) as usize;
+                    if f.len() >= n {
+                        let wait = f[f.len() - n] + o.window_ms - now;
+                        return Err(throttled("this address", wait));
+                    }
+                }
+                Gate::Pair | Gate::Account => {
+                    let n = if *gate == Gate::Pair {
+                        o.account_failures
+                    } else {
+                        o.account_ceiling
+                    } as usize;
+                    if let Some(last) = f.iter().max()
+                        && f.len() >= n.max(1)
+                    {
+                        let over = (f.len() - n.max(1)).min(30) as u32;
+                        let delay = o
+                            .base_delay_ms
+                            .saturating_mul(1_i64 << over)
+                            .min(o.max_delay_ms);
+                        let wait = last + delay - now;
+                        if wait > 0 {
+                            return Err(throttled("this account", wait));
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -197,12 +297,12 @@ impl App {
             .store()
             .session_auth(&hash)
             .await?
-            .ok_or(Error::Unauthenticated)?;
+            .ok_or_else(dead_session)?;
         let now = now_ms();
         let s = &auth.session;
         let idle = self.people.options.idle_ms;
         if s.revoked_at.is_some() || now >= s.expires_at || now - s.last_seen_at >= idle {
-            return Err(Error::Unauthenticated);
+            return Err(dead_session());
         }
         // The idle clock restarts; written at most every tenth of it.
         if now - s.last_seen_at >= (idle / 10).min(60_000) {
@@ -293,6 +393,7 @@ impl App {
         email: Option<&str>,
         password: &str,
         totp: Option<&str>,
+        address: Option<&str>,
         previous: Option<&str>,
     ) -> Result<Started> {
         let email = email.map(|e| normalise_email(e, "email")).transpose()?;
@@ -318,22 +419,40 @@ impl App {
             }
         };
         let existing = self.store().user_by_email(&email).await?;
+        let mut attempt = None;
         if let Some(u) = &existing {
             // An existing account proves its password (and second factor)
-            // as a login would, throttled like one: an invitation token is
-            // not a way to guess another account's password.
-            let key = format!("account:{}", u.email);
-            self.throttle(&key, None, now).await?;
-            if !self
-                .verify_password(password, Some(&u.password_hash))
-                .await?
-            {
-                self.store().record_login_failure(&key, now).await?;
-                return Err(Error::Unauthenticated);
+            // as a login would, throttled and counted like one (account and
+            // address): an invitation token is not a way to guess another
+            // account's password.
+            let a = self.begin_attempt(&u.email, address, now).await?;
+            match self.verify_password(password, Some(&u.password_hash)).await {
+                Ok(true) => {}
+                Ok(false) => return Err(bad_invitation_password()),
+                Err(e) => {
+                    self.forget_attempt(&a).await;
+                    return Err(e);
+                }
             }
-            self.second_factor(u, totp, &key, None, now).await?;
+            match self.second_factor(u, totp, now).await {
+                Ok(()) => {}
+                Err(
+                    e @ Error::SecondFactor {
+                        code: "totp_required",
+                        ..
+                    },
+                ) => {
+                    self.forget_attempt(&a).await;
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
+            attempt = Some(a);
         } else {
             crate::people::check_password(password, &email)?;
+        }
+        if let Some(a) = &attempt {
+            self.succeed_attempt(a).await?;
         }
         let link = self
             .store()
@@ -341,7 +460,10 @@ impl App {
             .await?
             .ok_or_else(invalid_token)?;
         let user = match existing {
-            Some(u) => u,
+            Some(u) => {
+                self.revoke_tenant_resets(&u.id).await?;
+                u
+            }
             None => self.new_user(&email, password).await?,
         };
         self.store()
@@ -378,6 +500,7 @@ impl App {
             .get_user(&user_id)
             .await?
             .ok_or(Error::NotFound("user"))?;
+        self.reset_still_applies(&peeked).await?;
         crate::people::check_password(password, &user.email)?;
         let new = self.hash_password(password).await?;
         let link = self
@@ -386,11 +509,60 @@ impl App {
             .await?
             .ok_or_else(invalid_token)?;
         self.store().set_password(&user.id, &new, now_ms()).await?;
-        self.store()
-            .clear_login_failures(&format!("account:{}", user.email))
-            .await?;
+        self.store().clear_account_failures(&user.email).await?;
         let actor = Actor::new(link.tenant_id.clone(), user.id.clone(), link.role);
         self.audit(&actor, "password.reset", &user.id).await
+    }
+}
+
+impl App {
+    /// Whether a reset link issued in a tenant still covers its user: the
+    /// issuer's authority was checked at issue time (the user belonged to
+    /// that tenant alone, below the issuer's role) and must still hold at
+    /// use, or an admin could keep a link until the user joins another
+    /// tenant and take the account there. Links the operator issued
+    /// (`op:…`) cover any user.
+    async fn reset_still_applies(&self, link: &weft_store::people::Link) -> Result<()> {
+        if link.created_by.starts_with("op:") {
+            return Ok(());
+        }
+        let user = link.user_id.as_deref().ok_or_else(invalid_token)?;
+        let ms = self.store().memberships_of(user).await?;
+        match ms.as_slice() {
+            [m] if m.tenant_id == link.tenant_id && m.role <= link.role => Ok(()),
+            _ => Err(Error::Refused {
+                code: "invalid_token",
+                message: "token: this reset link no longer applies (the user's tenants or role \
+                          changed since it was issued): ask the operator for a new one"
+                    .into(),
+                problems: Vec::new(),
+            }),
+        }
+    }
+
+    /// Deletes the open reset links tenants issued for `user_id` (it is
+    /// joining another tenant: those tenants' admins no longer may reset it).
+    async fn revoke_tenant_resets(&self, user_id: &str) -> Result<()> {
+        let now = now_ms();
+        for m in self.store().memberships_of(user_id).await? {
+            for l in self
+                .store()
+                .list_links(&m.tenant_id, LinkKind::Reset, now)
+                .await?
+            {
+                if l.user_id.as_deref() == Some(user_id) && !l.created_by.starts_with("op:") {
+                    match self
+                        .store()
+                        .delete_link(&m.tenant_id, LinkKind::Reset, &l.id)
+                        .await
+                    {
+                        Ok(()) | Err(weft_store::Error::NotFound(_)) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -400,6 +572,23 @@ fn invalid_token() -> Error {
         message: "token: unknown, used or expired".into(),
         problems: Vec::new(),
     }
+}
+
+fn dead_session() -> Error {
+    Error::BadCredentials(
+        "weft_session: this session cookie is unknown, expired or revoked: log in again".into(),
+    )
+}
+
+fn bad_login() -> Error {
+    Error::BadCredentials("email or password: not a valid login".into())
+}
+
+fn bad_invitation_password() -> Error {
+    Error::BadCredentials(
+        "password: this email has an account; accepting needs its password, and this is not it"
+            .into(),
+    )
 }
 
 fn throttled(what: &str, wait_ms: i64) -> Error {

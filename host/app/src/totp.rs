@@ -210,14 +210,12 @@ pub struct TotpSetup {
 
 impl App {
     /// Checks a user's second factor, if they have one: `code` must be a
-    /// current code not used before; a wrong or replayed one is recorded as a
-    /// failed login under `account` (and `address`).
+    /// current code not used before; a wrong or replayed one leaves the
+    /// attempt counted as a failed login.
     pub(crate) async fn second_factor(
         &self,
         user: &weft_store::people::User,
         code: Option<&str>,
-        account: &str,
-        address: Option<&str>,
         now: i64,
     ) -> Result<()> {
         let Some(sealed) = &user.totp_secret else {
@@ -227,10 +225,8 @@ impl App {
         if self.use_code(&user.id, sealed, code, now).await? {
             return Ok(());
         }
-        self.store().record_login_failure(account, now).await?;
-        if let Some(a) = address {
-            self.store().record_login_failure(a, now).await?;
-        }
+        // The attempt was recorded as a failed login before the password
+        // check (`begin_attempt`); it stays one.
         Err(invalid_code(true))
     }
 
@@ -331,19 +327,28 @@ impl App {
             return Err(Error::Conflict("totp: not on".into()));
         };
         let now = weft_worker::now_ms();
-        let account = format!("account:{}", user.email);
-        self.throttle(&account, None, now).await?;
+        if code.is_none() && password.is_none() {
+            return Err(Error::Invalid(
+                "code or password: one is required to turn TOTP off".into(),
+            ));
+        }
+        // Counted like a login (recorded before the check).
+        let attempt = self.begin_attempt(&user.email, None, now).await?;
         let ok = match (code, password) {
-            (Some(c), _) => self.use_code(&user.id, &sealed, c, now).await?,
-            (None, Some(p)) => self.verify_password(p, Some(&user.password_hash)).await?,
-            (None, None) => {
-                return Err(Error::Invalid(
-                    "code or password: one is required to turn TOTP off".into(),
-                ));
+            (Some(c), _) => self.use_code(&user.id, &sealed, c, now).await,
+            (None, Some(p)) => self.verify_password(p, Some(&user.password_hash)).await,
+            (None, None) => Ok(false),
+        };
+        let ok = match ok {
+            Ok(ok) => ok,
+            Err(e) => {
+                self.forget_attempt(&attempt).await;
+                return Err(e);
             }
         };
-        if !ok {
-            self.store().record_login_failure(&account, now).await?;
+        if ok {
+            self.succeed_attempt(&attempt).await?;
+        } else {
             return Err(if code.is_some() {
                 invalid_code(false)
             } else {

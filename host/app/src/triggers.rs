@@ -224,8 +224,14 @@ impl App {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown token, or one whose step no longer
-    /// waits (the same answer).
+    /// waits (the same answer); [`Error::TenantSuspended`] while its tenant
+    /// is not active.
     pub async fn resume_by_token(&self, token: &str, payload: Value) -> Result<Run> {
+        // A suspended or deleted tenant's waits accept nothing (403
+        // `tenant_suspended`, like its webhooks), checked before the resume.
+        if let Some(step) = self.store().step_by_resume_token(token).await? {
+            self.tenants.gate(&step.tenant_id).await?;
+        }
         self.handle
             .resume_token(token, payload)
             .await

@@ -81,6 +81,24 @@ fn changed(n: u64, what: &'static str) -> Result<()> {
     }
 }
 
+/// Whether `user_id` is an owner member of `tenant` and no other member
+/// is. The tenant's owner memberships are locked first (`FOR UPDATE`), so
+/// two concurrent demotions serialise and the second sees the first's.
+async fn last_owner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant: &str,
+    user_id: &str,
+) -> Result<bool> {
+    let owners: Vec<String> = sqlx::query_scalar(
+        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE",
+    )
+    .bind(tenant)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    Ok(owners.len() == 1 && owners[0] == user_id)
+}
+
 #[async_trait]
 impl PeopleStore for Postgres {
     async fn create_user(&self, u: &User) -> Result<()> {
@@ -255,6 +273,9 @@ impl PeopleStore for Postgres {
         at: i64,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        if last_owner(&mut tx, tenant, user_id).await? && role != Role::Owner {
+            return Err(weft_store::people::last_owner(user_id));
+        }
         let n =
             sqlx::query("UPDATE memberships SET role = $1 WHERE tenant_id = $2 AND user_id = $3")
                 .bind(role.as_str())
@@ -277,6 +298,9 @@ impl PeopleStore for Postgres {
 
     async fn remove_membership(&self, tenant: &str, user_id: &str, at: i64) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        if last_owner(&mut tx, tenant, user_id).await? {
+            return Err(weft_store::people::last_owner(user_id));
+        }
         let n = sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
             .bind(tenant)
             .bind(user_id)
@@ -515,6 +539,67 @@ impl PeopleStore for Postgres {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn forget_login_failure(&self, key: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM login_failures WHERE ctid = ANY(ARRAY(\
+             SELECT ctid FROM login_failures WHERE key = $1 AND at = $2 LIMIT 1))",
+        )
+        .bind(key)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn clear_account_failures(&self, email: &str) -> Result<()> {
+        // The pair keys by their prefix, compared exactly (an email may hold
+        // LIKE's wildcards); `key >= $2` lets the index narrow it.
+        sqlx::query(
+            "DELETE FROM login_failures WHERE key = $1 \
+             OR (key >= $2 AND left(key, length($2)) = $2)",
+        )
+        .bind(format!("account:{email}"))
+        .bind(format!("pair:{email}|"))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn prune_people(&self, now: i64, limit: u32) -> Result<u64> {
+        let limit = i64::from(limit);
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut n = 0;
+        for (sql, cut) in [
+            (
+                "DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions \
+                 WHERE revoked_at IS NOT NULL OR expires_at <= $1 LIMIT $2)",
+                now,
+            ),
+            (
+                "DELETE FROM invitations WHERE id IN (SELECT id FROM invitations \
+                 WHERE used_at IS NOT NULL OR expires_at <= $1 LIMIT $2)",
+                now,
+            ),
+            (
+                "DELETE FROM login_failures WHERE ctid = ANY(ARRAY(\
+                 SELECT ctid FROM login_failures WHERE at < $1 LIMIT $2))",
+                now - FAILURES_KEPT_MS,
+            ),
+        ] {
+            n += sqlx::query(sql)
+                .bind(cut)
+                .bind(limit)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(n)
     }
 
     async fn set_workflow_creator(&self, tenant: &str, workflow_id: &str, by: &str) -> Result<()> {

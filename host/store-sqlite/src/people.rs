@@ -24,6 +24,16 @@ macro_rules! link_cols {
     };
 }
 
+/// Whether `u` is an owner member of `t` and no other member is (inside the
+/// write transaction, which SQLite serialises).
+fn last_owner(tx: &rusqlite::Connection, t: &str, u: &str) -> Result<bool> {
+    const SQL: &str = "SELECT \
+        EXISTS (SELECT 1 FROM memberships WHERE tenant_id = ?1 AND user_id = ?2 AND role = 'owner') \
+        AND NOT EXISTS (SELECT 1 FROM memberships WHERE tenant_id = ?1 AND user_id <> ?2 AND role = 'owner')";
+    tx.query_row(SQL, params![t, u], |r| r.get::<_, bool>(0))
+        .map_err(db)
+}
+
 fn user(row: &Row<'_>) -> Result<User> {
     let c = Cols::new(row, "users");
     Ok(User {
@@ -251,6 +261,9 @@ impl PeopleStore for Sqlite {
         let (t, u) = (tenant.to_owned(), user_id.to_owned());
         self.write(move |conn| {
             immediate(conn, |tx| {
+                if role != Role::Owner && last_owner(tx, &t, &u)? {
+                    return Err(weft_store::people::last_owner(&u));
+                }
                 one(
                     execute(tx, SQL, params![role.as_str(), t, u]).map_err(db)?,
                     "member",
@@ -267,6 +280,9 @@ impl PeopleStore for Sqlite {
         let (t, u) = (tenant.to_owned(), user_id.to_owned());
         self.write(move |conn| {
             immediate(conn, |tx| {
+                if last_owner(tx, &t, &u)? {
+                    return Err(weft_store::people::last_owner(&u));
+                }
                 one(execute(tx, SQL, params![t, u]).map_err(db)?, "member")?;
                 execute(tx, REVOKE_MEMBER, params![at, u, t]).map_err(db)?;
                 Ok(())
@@ -464,6 +480,49 @@ impl PeopleStore for Sqlite {
         self.write(move |conn| {
             execute(conn, SQL, params![key]).map_err(db)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn forget_login_failure(&self, key: &str, at: i64) -> Result<()> {
+        const SQL: &str = "DELETE FROM login_failures WHERE rowid IN \
+            (SELECT rowid FROM login_failures WHERE key = ? AND at = ? LIMIT 1)";
+        let key = key.to_owned();
+        self.write(move |conn| {
+            execute(conn, SQL, params![key, at]).map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_account_failures(&self, email: &str) -> Result<()> {
+        // The pair keys by their prefix, compared exactly (an email may hold
+        // LIKE's wildcards).
+        const SQL: &str = "DELETE FROM login_failures WHERE key = ? \
+            OR (key >= ? AND substr(key, 1, length(?)) = ?)";
+        let (account, pair) = (format!("account:{email}"), format!("pair:{email}|"));
+        self.write(move |conn| {
+            execute(conn, SQL, params![account, pair, pair, pair]).map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn prune_people(&self, now: i64, limit: u32) -> Result<u64> {
+        const SESSIONS: &str = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions \
+            WHERE revoked_at IS NOT NULL OR expires_at <= ? LIMIT ?)";
+        const LINKS: &str = "DELETE FROM invitations WHERE rowid IN (SELECT rowid FROM invitations \
+            WHERE used_at IS NOT NULL OR expires_at <= ? LIMIT ?)";
+        const FAILURES: &str = "DELETE FROM login_failures WHERE rowid IN \
+            (SELECT rowid FROM login_failures WHERE at < ? LIMIT ?)";
+        let old = now - weft_store::people::FAILURES_KEPT_MS;
+        self.write(move |conn| {
+            immediate(conn, |tx| {
+                let a = execute(tx, SESSIONS, params![now, limit]).map_err(db)?;
+                let b = execute(tx, LINKS, params![now, limit]).map_err(db)?;
+                let c = execute(tx, FAILURES, params![old, limit]).map_err(db)?;
+                Ok((a + b + c) as u64)
+            })
         })
         .await
     }

@@ -151,6 +151,14 @@ pub struct SessionAuth {
     pub role: Role,
 }
 
+/// What the store answers for a change that would leave a tenant without an
+/// owner member (`Stale`, the caller's read lost a race or was wrong).
+pub fn last_owner(user_id: &str) -> crate::Error {
+    crate::Error::Stale(format!(
+        "{user_id} is the tenant's last owner: make another member owner first"
+    ))
+}
+
 /// The people port. Every adapter of [`crate::Store`] implements it.
 #[async_trait]
 pub trait PeopleStore: Send + Sync {
@@ -189,11 +197,14 @@ pub trait PeopleStore: Send + Sync {
     /// A user's memberships, oldest first.
     async fn memberships_of(&self, user_id: &str) -> Result<Vec<Membership>>;
     /// Changes a member's role and revokes their sessions in that tenant, in
-    /// one transaction. # Errors: `NotFound("member")`.
+    /// one transaction. # Errors: `NotFound("member")`; `Stale` when it
+    /// would demote the tenant's last owner member (checked in the same
+    /// transaction, so two owners demoting each other at once leave one).
     async fn set_member_role(&self, tenant: &str, user_id: &str, role: Role, at: i64)
     -> Result<()>;
     /// Removes a membership and revokes the user's sessions in that tenant,
-    /// in one transaction. # Errors: `NotFound("member")`.
+    /// in one transaction. # Errors: `NotFound("member")`; `Stale` for the
+    /// tenant's last owner member (atomic, as [`PeopleStore::set_member_role`]).
     async fn remove_membership(&self, tenant: &str, user_id: &str, at: i64) -> Result<()>;
 
     // ---- one-time links
@@ -240,6 +251,20 @@ pub trait PeopleStore: Send + Sync {
     async fn login_failures(&self, key: &str, since: i64) -> Result<Vec<i64>>;
     /// Forgets the failures under `key` (a successful login or a reset).
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
+    /// Forgets ONE failure under `key` at `at` (an attempt recorded before
+    /// its check that turned out not to be a failure); none there: no error.
+    async fn forget_login_failure(&self, key: &str, at: i64) -> Result<()>;
+    /// Forgets an account's failures everywhere: `account:<email>` and every
+    /// `pair:<email>|<address>` (a reset, the operator's reset).
+    async fn clear_account_failures(&self, email: &str) -> Result<()>;
+
+    // ---- retention
+
+    /// Deletes, at most `limit` rows of each, what no request can use any
+    /// more: sessions revoked or past their absolute expiry, links used or
+    /// expired, login failures older than [`FAILURES_KEPT_MS`] (those of
+    /// keys never seen again, such as random emails, too). How many rows.
+    async fn prune_people(&self, now: i64, limit: u32) -> Result<u64>;
 
     // ---- workflows' creators (the seed matrix)
 

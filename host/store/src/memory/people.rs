@@ -29,6 +29,22 @@ fn revoke_where(g: &mut Inner, at: i64, f: impl Fn(&Session) -> bool) -> u64 {
     n
 }
 
+/// Whether `user_id` is an owner member of `tenant` and no other member is.
+/// # Errors: `NotFound("member")`.
+fn last_owner(g: &Inner, tenant: &str, user_id: &str) -> Result<bool> {
+    let m = g
+        .people
+        .memberships
+        .get(&k2(tenant, user_id))
+        .ok_or(Error::NotFound("member"))?;
+    Ok(m.role == Role::Owner
+        && !g
+            .people
+            .memberships
+            .values()
+            .any(|o| o.tenant_id == tenant && o.user_id != user_id && o.role == Role::Owner))
+}
+
 #[async_trait]
 impl PeopleStore for Memory {
     async fn create_user(&self, user: &User) -> Result<()> {
@@ -166,6 +182,9 @@ impl PeopleStore for Memory {
         at: i64,
     ) -> Result<()> {
         let mut g = self.lock();
+        if role != Role::Owner && last_owner(&g, tenant, user_id)? {
+            return Err(crate::people::last_owner(user_id));
+        }
         let m = g
             .people
             .memberships
@@ -180,6 +199,9 @@ impl PeopleStore for Memory {
 
     async fn remove_membership(&self, tenant: &str, user_id: &str, at: i64) -> Result<()> {
         let mut g = self.lock();
+        if last_owner(&g, tenant, user_id)? {
+            return Err(crate::people::last_owner(user_id));
+        }
         g.people
             .memberships
             .remove(&k2(tenant, user_id))
@@ -338,6 +360,74 @@ impl PeopleStore for Memory {
     async fn clear_login_failures(&self, key: &str) -> Result<()> {
         self.lock().people.failures.remove(key);
         Ok(())
+    }
+
+    async fn forget_login_failure(&self, key: &str, at: i64) -> Result<()> {
+        let mut g = self.lock();
+        if let Some(v) = g.people.failures.get_mut(key) {
+            if let Some(i) = v.iter().position(|t| *t == at) {
+                v.remove(i);
+            }
+            if v.is_empty() {
+                g.people.failures.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    async fn clear_account_failures(&self, email: &str) -> Result<()> {
+        let (account, pair) = (format!("account:{email}"), format!("pair:{email}|"));
+        self.lock()
+            .people
+            .failures
+            .retain(|k, _| *k != account && !k.starts_with(&pair));
+        Ok(())
+    }
+
+    async fn prune_people(&self, now: i64, limit: u32) -> Result<u64> {
+        let limit = limit as usize;
+        let mut g = self.lock();
+        let p = &mut g.people;
+        let dead: Vec<Vec<u8>> = p
+            .sessions
+            .values()
+            .filter(|s| s.revoked_at.is_some() || s.expires_at <= now)
+            .take(limit)
+            .map(|s| s.id_hash.clone())
+            .collect();
+        let spent: Vec<String> = p
+            .links
+            .values()
+            .filter(|l| l.used_at.is_some() || l.expires_at <= now)
+            .take(limit)
+            .map(|l| l.id.clone())
+            .collect();
+        let mut n = (dead.len() + spent.len()) as u64;
+        for id in dead {
+            p.sessions.remove(&id);
+        }
+        for id in spent {
+            p.links.remove(&id);
+        }
+        let old = now - crate::people::FAILURES_KEPT_MS;
+        let mut left = limit;
+        for v in p.failures.values_mut() {
+            let before = v.len();
+            let mut i = 0;
+            v.retain(|t| {
+                let drop = *t < old && i < left;
+                i += usize::from(drop);
+                !drop
+            });
+            let gone = before - v.len();
+            left -= gone;
+            n += gone as u64;
+            if left == 0 {
+                break;
+            }
+        }
+        p.failures.retain(|_, v| !v.is_empty());
+        Ok(n)
     }
 
     async fn set_workflow_creator(&self, tenant: &str, workflow_id: &str, by: &str) -> Result<()> {
