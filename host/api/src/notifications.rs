@@ -86,6 +86,7 @@ fn delivery(d: store::NotificationDelivery) -> NotificationDelivery {
         DeliveryStatus::Pending => DeliveryState::Pending,
         DeliveryStatus::Delivered => DeliveryState::Delivered,
         DeliveryStatus::Failed => DeliveryState::Failed,
+        DeliveryStatus::Suppressed => DeliveryState::Suppressed,
     };
     NotificationDelivery {
         last_error: d.last_error().map(str::to_owned),
@@ -185,6 +186,7 @@ pub async fn list_notification_deliveries(
             DeliveryState::Pending => DeliveryStatus::Pending,
             DeliveryState::Delivered => DeliveryStatus::Delivered,
             DeliveryState::Failed => DeliveryStatus::Failed,
+            DeliveryState::Suppressed => DeliveryStatus::Suppressed,
         }),
     };
     let page = weft_app::page(q.before.clone(), q.limit);

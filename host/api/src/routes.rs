@@ -716,11 +716,13 @@ pub const ROUTES: &[Route] = &[
         .doc("operator", "Rename a tenant and/or replace its overrides (`limits`; an unknown key is refused naming it); applies within 5 s on every process.")
         .operator()
         .body(s::<m::ops::TenantPatch>, JSON)
-        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)]),
+        .ok(&[json(200, "The tenant.", s::<m::ops::Tenant>)])
+        .also(&[409]),
     route("DELETE", "/v1/ops/tenants/{id}", "op_delete_tenant")
-        .doc("operator", "Delete a tenant: refused at once like a suspended one; erased after `worker.tenant_erase_grace_ms` unless resumed before.")
+        .doc("operator", "Delete a tenant: refused at once like a suspended one; erased after `worker.tenant_erase_grace_ms` unless resumed before. Refused (409) once erasing, which is final.")
         .operator()
-        .ok(&[json(202, "Deleting, with `erase_after`.", s::<m::ops::Tenant>)]),
+        .ok(&[json(202, "Deleting, with `erase_after`.", s::<m::ops::Tenant>)])
+        .also(&[409]),
     route("POST", "/v1/ops/tenants/{id}/suspend", "op_suspend_tenant")
         .doc("operator", "Suspend a tenant: its keys answer 403 `tenant_suspended` with the reason, its webhooks start no run.")
         .operator()

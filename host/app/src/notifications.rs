@@ -118,6 +118,7 @@ impl App {
     /// # Errors
     /// [`Error::Invalid`] naming the field (an unknown workflow, a URL that is
     /// not http(s) or points at a private or metadata address),
+    /// [`Error::Conflict`] when the tenant has `max_rules` rules already,
     /// [`Error::Forbidden`](crate::Error), store failures.
     pub async fn create_notification_rule(
         &self,
@@ -125,6 +126,14 @@ impl App {
         new: NewRule,
     ) -> Result<RuleWithSecret> {
         actor.require(Role::Admin)?;
+        let cap = self.handle.options().notifications.max_rules;
+        let have = self.store().list_rules(&actor.tenant_id).await?.len();
+        if have >= cap as usize {
+            return Err(Error::Conflict(format!(
+                "notification rules: this tenant has {have}, the most allowed is {cap} \
+                 (worker.notifications.max_rules); delete or reuse a rule"
+            )));
+        }
         let id = new_id("ntr");
         let (target, secret) = match new.target {
             NewTarget::Webhook(url) => {

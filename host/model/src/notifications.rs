@@ -145,6 +145,9 @@ pub enum DeliveryState {
     Delivered,
     /// Given up (24 h of retries by default, or the rule was deleted).
     Failed,
+    /// Not sent: its rule had already sent `rule_per_minute` deliveries in
+    /// the last minute (the try's `error` says so).
+    Suppressed,
 }
 
 /// One try.

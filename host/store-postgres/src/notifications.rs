@@ -9,9 +9,46 @@ use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Postgres as Pg, Transaction};
 use weft_store::notifications::{
-    DeliveryFilter, DeliveryOutcome, NotificationDelivery, NotificationRule, NotificationStore,
-    NotifyOn, NotifyTarget, RunEvent, SealedSecret,
+    DeliveryFilter, DeliveryOutcome, MAX_ANCESTORS, NotificationDelivery, NotificationRule,
+    NotificationStore, NotifyOn, NotifyTarget, RunEvent, SealedSecret, started_by_notification,
 };
+use weft_types::Trigger;
+
+/// Whether `parent` or one of its ancestors was started by a notification
+/// (then its descendants make no notification events: no loops).
+async fn below_notification(
+    tx: &mut Transaction<'_, Pg>,
+    tenant: &str,
+    parent: Option<&str>,
+) -> Result<bool> {
+    let mut next = parent.map(str::to_owned);
+    for _ in 0..MAX_ANCESTORS {
+        let Some(id) = next.take() else {
+            return Ok(false);
+        };
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT trigger_kind, input, parent_run_id FROM runs WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant)
+        .bind(&id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+        let Some((trigger, input, parent)) = row else {
+            return Ok(false);
+        };
+        let trigger: Trigger = trigger
+            .parse()
+            .map_err(|e: String| Error::Corrupt(format!("runs.trigger_kind: {e}")))?;
+        let input: serde_json::Value =
+            serde_json::from_str(&input).map_err(|e| Error::Corrupt(format!("runs.input: {e}")))?;
+        if started_by_notification(trigger, &input) {
+            return Ok(true);
+        }
+        next = parent;
+    }
+    Ok(false)
+}
 use weft_store::{Error, Page, Result};
 
 const RULE_COLS: &str = "tenant_id, id, workflow_id, event, kind, url, secret_nonce, \
@@ -33,7 +70,7 @@ pub(crate) async fn insert_events(tx: &mut Transaction<'_, Pg>, events: &[RunEve
         .fetch_all(&mut **tx)
         .await
         .map_err(unavailable)?;
-        if rules.is_empty() {
+        if rules.is_empty() || below_notification(tx, &e.tenant_id, e.parent.as_deref()).await? {
             continue;
         }
         if e.on == NotifyOn::RunRecovered {
@@ -255,18 +292,35 @@ impl NotificationStore for Postgres {
         now: i64,
         lease_ms: i64,
         limit: u32,
+        per_tenant: u32,
     ) -> Result<Vec<NotificationDelivery>> {
+        // Fair by tenant: the window picks a tenant's earliest due rows, as
+        // many as it has fewer than `per_tenant` claims live (rows being sent
+        // by any worker); then those rows are locked `SKIP LOCKED` and
+        // claimed only if still due and unclaimed, so two workers racing
+        // never take one row (they may, at worst, together exceed the
+        // tenant's share by one claim's worth).
         let sql = format!(
             "UPDATE notification_deliveries SET claimed_until = $1 WHERE (tenant_id, id) IN \
-             (SELECT tenant_id, id FROM notification_deliveries WHERE status = 'pending' \
-              AND next_at <= $2 AND claimed_until <= $2 ORDER BY next_at, id LIMIT $3 \
+             (SELECT tenant_id, id FROM notification_deliveries WHERE (tenant_id, id) IN \
+               (SELECT tenant_id, id FROM (SELECT tenant_id, id, next_at, ROW_NUMBER() OVER \
+                 (PARTITION BY tenant_id ORDER BY next_at, id) AS n \
+                 FROM notification_deliveries WHERE status = 'pending' \
+                 AND next_at <= $2 AND claimed_until <= $2) due \
+                WHERE due.n + (SELECT COUNT(*) FROM notification_deliveries live \
+                  WHERE live.tenant_id = due.tenant_id AND live.status = 'pending' \
+                  AND live.claimed_until > $2) <= $4 \
+                ORDER BY next_at, id LIMIT $3) \
+              AND status = 'pending' AND claimed_until <= $2 \
               FOR UPDATE SKIP LOCKED) \
+             AND status = 'pending' AND claimed_until <= $2 \
              RETURNING {DELIVERY_COLS}"
         );
         let mut out = sqlx::query(AssertSqlSafe(sql))
             .bind(now.saturating_add(lease_ms))
             .bind(now)
             .bind(i64::from(limit))
+            .bind(i64::from(per_tenant))
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?

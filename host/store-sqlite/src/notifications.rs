@@ -9,9 +9,39 @@ use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 use weft_store::Page;
 use weft_store::notifications::{
-    DeliveryFilter, DeliveryOutcome, NotificationDelivery, NotificationRule, NotificationStore,
-    NotifyOn, NotifyTarget, RunEvent, SealedSecret,
+    DeliveryFilter, DeliveryOutcome, MAX_ANCESTORS, NotificationDelivery, NotificationRule,
+    NotificationStore, NotifyOn, NotifyTarget, RunEvent, SealedSecret, started_by_notification,
 };
+use weft_types::Trigger;
+
+/// Whether `parent` or one of its ancestors was started by a notification
+/// (then its descendants make no notification events: no loops).
+fn below_notification(conn: &Connection, tenant: &str, parent: Option<&str>) -> Result<bool> {
+    const RUN: &str =
+        "SELECT trigger_kind, input, parent_run_id FROM runs WHERE tenant_id = ? AND id = ?";
+    let mut next = parent.map(str::to_owned);
+    for _ in 0..MAX_ANCESTORS {
+        let Some(id) = next.take() else {
+            return Ok(false);
+        };
+        let Some((trigger, input, parent)) = optional(conn, RUN, params![tenant, id], |row| {
+            let c = Cols::new(row, "runs");
+            Ok((
+                c.parse::<Trigger>("trigger_kind")?,
+                c.json::<serde_json::Value>("input")?,
+                c.get::<Option<String>>("parent_run_id")?,
+            ))
+        })?
+        else {
+            return Ok(false);
+        };
+        if started_by_notification(trigger, &input) {
+            return Ok(true);
+        }
+        next = parent;
+    }
+    Ok(false)
+}
 
 const RULE_COLS: &str = "tenant_id, id, workflow_id, event, kind, url, secret_nonce, \
     secret_ciphertext, secret_ad_version, enabled, created_at, updated_at, target";
@@ -37,7 +67,7 @@ pub(crate) fn insert_events(conn: &Connection, events: &[RunEvent]) -> Result<()
             params![e.tenant_id, e.on.as_str(), e.workflow_id],
             |row| Cols::new(row, "notification_rules").get::<String>("id"),
         )?;
-        if rules.is_empty() {
+        if rules.is_empty() || below_notification(conn, &e.tenant_id, e.parent.as_deref())? {
             continue;
         }
         if e.on == NotifyOn::RunRecovered {
@@ -245,17 +275,33 @@ impl NotificationStore for Sqlite {
         now: i64,
         lease_ms: i64,
         limit: u32,
+        per_tenant: u32,
     ) -> Result<Vec<NotificationDelivery>> {
+        // Fair by tenant: a tenant's earliest due rows, as many as it has
+        // fewer than `per_tenant` claims live (rows being sent, by any
+        // worker), then the earliest `limit` of those; the single writer
+        // makes it atomic.
         let sql = format!(
             "UPDATE notification_deliveries SET claimed_until = ? WHERE rowid IN \
-             (SELECT rowid FROM notification_deliveries WHERE status = 'pending' \
-              AND next_at <= ? AND claimed_until <= ? ORDER BY next_at, id LIMIT ?) \
+             (SELECT rid FROM (SELECT rowid AS rid, tenant_id, next_at, id, ROW_NUMBER() OVER \
+               (PARTITION BY tenant_id ORDER BY next_at, id) AS n \
+               FROM notification_deliveries WHERE status = 'pending' \
+               AND next_at <= ? AND claimed_until <= ?) AS due \
+              WHERE due.n + (SELECT COUNT(*) FROM notification_deliveries AS live \
+                WHERE live.tenant_id = due.tenant_id AND live.status = 'pending' \
+                AND live.claimed_until > ?) <= ? \
+              ORDER BY next_at, id LIMIT ?) \
              RETURNING {DELIVERY_COLS}"
         );
         let until = now.saturating_add(lease_ms);
-        let limit = i64::from(limit);
+        let (limit, per_tenant) = (i64::from(limit), i64::from(per_tenant));
         self.write(move |conn| {
-            let mut out = all(conn, &sql, params![until, now, now, limit], delivery)?;
+            let mut out = all(
+                conn,
+                &sql,
+                params![until, now, now, now, per_tenant, limit],
+                delivery,
+            )?;
             out.sort_by(|a, b| (a.next_at, &a.id).cmp(&(b.next_at, &b.id)));
             Ok(out)
         })

@@ -189,11 +189,19 @@ pub enum DeliveryStatus {
     Delivered,
     /// Given up (retries ran out, or the rule is gone).
     Failed,
+    /// Not sent: its rule had already sent `rule_per_minute` deliveries in
+    /// the last minute (a loop through an external relay is bounded).
+    Suppressed,
 }
 
 impl DeliveryStatus {
     /// Every status.
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Delivered, Self::Failed];
+    pub const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Delivered,
+        Self::Failed,
+        Self::Suppressed,
+    ];
 
     /// The stable name.
     pub fn as_str(self) -> &'static str {
@@ -201,6 +209,7 @@ impl DeliveryStatus {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
             Self::Failed => "failed",
+            Self::Suppressed => "suppressed",
         }
     }
 }
@@ -211,7 +220,9 @@ impl FromStr for DeliveryStatus {
         Self::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown delivery status `{s}` (pending, delivered, failed)"))
+            .ok_or_else(|| {
+                format!("unknown delivery status `{s}` (pending, delivered, failed, suppressed)")
+            })
     }
 }
 
@@ -304,6 +315,10 @@ pub struct RunEvent {
     pub at: i64,
     /// The body to send.
     pub payload: Value,
+    /// The run's parent (a sub-workflow's or an error workflow's run): the
+    /// adapter drops the event when an ancestor was started by a notification
+    /// ([`started_by_notification`]).
+    pub parent: Option<String>,
 }
 
 impl RunEvent {
@@ -329,6 +344,25 @@ impl RunEvent {
     }
 }
 
+/// The header every outbound notification request carries (the delivery id).
+pub const NOTIFICATION_HEADER: &str = "weft-notification";
+
+/// Whether a run was started by one of this deployment's notifications: a
+/// webhook run whose request carried [`NOTIFICATION_HEADER`] (the trigger
+/// payload keeps the headers). Such a run, and every run below it, makes no
+/// notification event, so a rule pointed at a webhook of a workflow that
+/// fails cannot loop.
+pub fn started_by_notification(trigger: weft_types::Trigger, input: &Value) -> bool {
+    trigger == weft_types::Trigger::Webhook
+        && input
+            .get("headers")
+            .and_then(|h| h.get(NOTIFICATION_HEADER))
+            .is_some()
+}
+
+/// How many parents up a loop mark is looked for (sub-workflows nest less).
+pub const MAX_ANCESTORS: usize = 64;
+
 /// `ntd_<ms, 12 hex>_<FNV-1a 64 of rule and key, 16 hex>`.
 fn delivery_id(at: i64, rule_id: &str, key: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -343,6 +377,9 @@ fn delivery_id(at: i64, rule_id: &str, key: &str) -> String {
 pub fn events(c: &Commit) -> Vec<RunEvent> {
     let mut out = Vec::new();
     for (run, _) in &c.runs {
+        if started_by_notification(run.trigger, &run.input) {
+            continue;
+        }
         let at = run.finished_at.unwrap_or(run.updated_at);
         let base = |on: NotifyOn, key: String, extra: Value| {
             let mut payload = json!({
@@ -365,6 +402,7 @@ pub fn events(c: &Commit) -> Vec<RunEvent> {
                 key,
                 at,
                 payload,
+                parent: run.parent.as_ref().map(|p| p.run_id.clone()),
             }
         };
         match run.status {
@@ -423,13 +461,18 @@ pub trait NotificationStore: Send + Sync + 'static {
     ) -> Result<Vec<NotificationDelivery>>;
     /// Up to `limit` pending deliveries (any tenant) due at `now` and not
     /// claimed (or whose claim lapsed), earliest first, claimed until
-    /// `now + lease_ms`. Two callers never get the same row while its claim
-    /// is live.
+    /// `now + lease_ms`; of one tenant, its earliest, and only as many as
+    /// keep its live claims (rows being sent, by any caller) at most
+    /// `per_tenant`. Fair: a tenant with thousands of due rows, or whose
+    /// destination hangs, holds `per_tenant` sends, and the others' rows are
+    /// claimed beside them. Two callers never get the same row while its
+    /// claim is live.
     async fn claim_notifications(
         &self,
         now: i64,
         lease_ms: i64,
         limit: u32,
+        per_tenant: u32,
     ) -> Result<Vec<NotificationDelivery>>;
     /// Appends a try to a pending delivery, sets its status and next try, and
     /// releases its claim. `false`: it is no longer pending (another worker

@@ -48,6 +48,8 @@ pub struct Metrics {
     pub notification_retries: AtomicU64,
     /// See `notifications_delivered`.
     pub notifications_failed: AtomicU64,
+    /// Deliveries not sent because their rule hit `rule_per_minute`.
+    pub notifications_suppressed: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
     webhook_rejections: Mutex<BTreeMap<&'static str, u64>>,
     ticks_refused: Mutex<BTreeMap<&'static str, u64>>,
@@ -213,6 +215,12 @@ impl Metrics {
             "weft_notifications_failed_total",
             "Notification deliveries given up (retries ran out, or the rule was deleted).",
             self.notifications_failed.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_notifications_suppressed_total",
+            "Notification deliveries not sent: their rule had sent rule_per_minute in the last minute.",
+            self.notifications_suppressed.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

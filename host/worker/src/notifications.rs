@@ -11,14 +11,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use url::{Host, Url};
 use weft_sandbox::egress::{Outbound, policy};
 use weft_store::notifications::{
-    ConnectorTarget, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, NotificationDelivery,
-    NotifyTarget, SealedSecret,
+    ConnectorTarget, DeliveryAttempt, DeliveryOutcome, DeliveryStatus, NOTIFICATION_HEADER,
+    NotificationDelivery, NotifyTarget, SealedSecret,
 };
 use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed, Zeroizing};
 
@@ -37,8 +40,17 @@ pub struct NotifyOptions {
     pub give_up_ms: u64,
     /// One try's timeout, in milliseconds.
     pub timeout_ms: u64,
-    /// Deliveries claimed per round.
+    /// Deliveries sent at once (each its own task; the loop claims again as
+    /// one ends, so one slow destination holds one slot, not a round).
     pub batch: u32,
+    /// At most this many of one tenant's deliveries per claim (fairness: a
+    /// tenant with a backlog does not hold the others').
+    pub per_tenant: u32,
+    /// A rule's deliveries sent in any minute, by this worker; more are
+    /// recorded `suppressed` and not sent (bounds a loop through a relay).
+    pub rule_per_minute: u32,
+    /// Rules a tenant may have (more are refused, 409).
+    pub max_rules: u32,
     /// The public base URL of the API (`https://weft.example.com`): a
     /// connector rule's `{{ event.link }}` is `<link_base>/v1/runs/<run id>`
     /// (empty when unset).
@@ -54,6 +66,9 @@ impl Default for NotifyOptions {
             give_up_ms: 24 * 3_600_000,
             timeout_ms: 10_000,
             batch: 32,
+            per_tenant: 4,
+            rule_per_minute: 60,
+            max_rules: 100,
             link_base: String::new(),
         }
     }
@@ -166,30 +181,96 @@ enum Sent {
     Accepted(Option<u16>),
     Failed(Option<u16>, String),
     Permanent(String),
+    Suppressed(String),
+}
+
+/// The delivery loop's state: the send slots (`batch`), a wake-up when one
+/// frees, and each rule's sends in the last minute (`rule_per_minute`).
+#[derive(Clone)]
+pub struct Deliveries {
+    slots: Arc<Semaphore>,
+    freed: Arc<Notify>,
+    sent: Arc<Mutex<HashMap<String, VecDeque<i64>>>>,
+}
+
+impl Deliveries {
+    /// Slots for `o.batch` sends at once.
+    pub fn new(o: &NotifyOptions) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(o.batch.max(1) as usize)),
+            freed: Arc::new(Notify::new()),
+            sent: Arc::default(),
+        }
+    }
+
+    /// Counts a send of `rule` at `now` unless it already sent `cap` in the
+    /// minute before: then `false` (suppressed).
+    fn admit(&self, rule: &str, now: i64, cap: u32) -> bool {
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.retain(|_, q| {
+            while q.front().is_some_and(|t| *t <= now - 60_000) {
+                q.pop_front();
+            }
+            !q.is_empty()
+        });
+        let q = sent.entry(rule.to_owned()).or_default();
+        if q.len() >= cap as usize {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
 }
 
 impl Handle {
-    /// Sends the due deliveries once (the loop calls it every `interval_ms`);
-    /// how many were tried.
+    /// Claims as many due deliveries as there are free send slots (at most
+    /// `per_tenant` of one tenant) and starts each as its own task; how many
+    /// were started. A slow destination holds its slot only: the loop claims
+    /// again as soon as any send ends.
     ///
     /// # Errors
     /// The store failed to claim.
-    pub async fn deliver_notifications(&self) -> Result<usize> {
+    pub async fn deliver_notifications(&self, state: &Deliveries) -> Result<usize> {
         let o = &self.options().notifications;
+        let free = u32::try_from(state.slots.available_permits()).unwrap_or(u32::MAX);
+        if free == 0 {
+            return Ok(0);
+        }
         let lease = i64::try_from(o.timeout_ms.saturating_mul(3).max(1_000)).unwrap_or(i64::MAX);
         let due = self
             .store()
-            .claim_notifications(now_ms(), lease, o.batch.max(1))
+            .claim_notifications(now_ms(), lease, free, o.per_tenant.max(1))
             .await?;
         let n = due.len();
-        futures_util::future::join_all(due.into_iter().map(|d| self.deliver(d))).await;
+        for d in due {
+            // The claim took at most `free` rows and only this loop takes
+            // slots: a permit is there; if not, the row's lease lapses and it
+            // is claimed again.
+            let Ok(permit) = state.slots.clone().try_acquire_owned() else {
+                break;
+            };
+            let (this, state) = (self.clone(), state.clone());
+            tokio::spawn(async move {
+                this.deliver(d, &state).await;
+                drop(permit);
+                state.freed.notify_one();
+            });
+        }
         Ok(n)
     }
 
-    async fn deliver(&self, d: NotificationDelivery) {
+    async fn deliver(&self, d: NotificationDelivery, state: &Deliveries) {
         let o = &self.options().notifications;
         let at = now_ms();
-        let sent = self.send(&d, at).await;
+        let sent = if state.admit(&d.rule_id, at, o.rule_per_minute) {
+            self.send(&d, at).await
+        } else {
+            Sent::Suppressed(format!(
+                "suppressed: rule {} already sent {} deliveries in the last minute \
+                 (worker.notifications.rule_per_minute); not sent",
+                d.rule_id, o.rule_per_minute
+            ))
+        };
         let (attempt, status, next_at) = match sent {
             Sent::Accepted(code) => (
                 DeliveryAttempt {
@@ -207,6 +288,15 @@ impl Handle {
                     error: Some(e),
                 },
                 DeliveryStatus::Failed,
+                None,
+            ),
+            Sent::Suppressed(e) => (
+                DeliveryAttempt {
+                    at,
+                    http_status: None,
+                    error: Some(e),
+                },
+                DeliveryStatus::Suppressed,
                 None,
             ),
             Sent::Failed(code, e) => {
@@ -236,6 +326,7 @@ impl Handle {
             DeliveryStatus::Delivered => &m.notifications_delivered,
             DeliveryStatus::Pending => &m.notification_retries,
             DeliveryStatus::Failed => &m.notifications_failed,
+            DeliveryStatus::Suppressed => &m.notifications_suppressed,
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = DeliveryOutcome {
@@ -283,6 +374,9 @@ impl Handle {
             ("webhook-id", d.id.clone()),
             ("webhook-timestamp", ts.to_string()),
             ("webhook-signature", signature),
+            // Marks a run this request starts on a deployment of Weft: it
+            // makes no notification event (no loops).
+            (NOTIFICATION_HEADER, d.id.clone()),
         ] {
             if let Ok(v) = http::HeaderValue::from_str(&value) {
                 headers.insert(name, v);
@@ -338,12 +432,14 @@ impl Handle {
             return;
         }
         let every = Duration::from_millis(ms.max(10));
+        let state = Deliveries::new(&self.options().notifications);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(every) => {}
+                () = state.freed.notified() => {}
             }
-            if let Err(e) = self.deliver_notifications().await {
+            if let Err(e) = self.deliver_notifications(&state).await {
                 tracing::warn!(error = %e, "notification deliveries not claimed");
             }
         }

@@ -322,6 +322,8 @@ macro_rules! conformance_tests {
             notification_recovered_after_failure_only,
             notification_claims_and_attempts,
             notification_claims_race_disjoint,
+            notification_claims_fair_by_tenant,
+            notification_runs_below_a_notification_make_none,
             notification_rows_erased_and_pruned,
             notification_connector_rule_round_trips,
             operator_keys_create_find_revoke,

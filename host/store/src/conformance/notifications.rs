@@ -321,15 +321,24 @@ where
     )
     .await;
     assert_eq!(
-        store.claim_notifications(1_999, 1_000, 10).await.unwrap(),
+        store
+            .claim_notifications(1_999, 1_000, 10, 1_000)
+            .await
+            .unwrap(),
         vec![],
         "not due"
     );
-    let got = store.claim_notifications(2_000, 1_000, 10).await.unwrap();
+    let got = store
+        .claim_notifications(2_000, 1_000, 10, 1_000)
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     let id = got[0].id.clone();
     assert_eq!(
-        store.claim_notifications(2_500, 1_000, 10).await.unwrap(),
+        store
+            .claim_notifications(2_500, 1_000, 10, 1_000)
+            .await
+            .unwrap(),
         vec![],
         "leased"
     );
@@ -356,11 +365,17 @@ where
         "another tenant"
     );
     assert_eq!(
-        store.claim_notifications(4_999, 1_000, 10).await.unwrap(),
+        store
+            .claim_notifications(4_999, 1_000, 10, 1_000)
+            .await
+            .unwrap(),
         vec![],
         "backing off"
     );
-    let again = store.claim_notifications(5_000, 1_000, 10).await.unwrap();
+    let again = store
+        .claim_notifications(5_000, 1_000, 10, 1_000)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1, "due again, claim released");
     assert_eq!(again[0].attempts, vec![failed.attempt.clone()]);
     let ok = DeliveryOutcome {
@@ -379,7 +394,7 @@ where
     );
     assert_eq!(
         store
-            .claim_notifications(i64::MAX / 2, 1_000, 10)
+            .claim_notifications(i64::MAX / 2, 1_000, 10, 1_000)
             .await
             .unwrap(),
         vec![]
@@ -432,8 +447,16 @@ where
     }
     let (a, b) = (store.clone(), store.clone());
     let (x, y) = tokio::join!(
-        async move { a.claim_notifications(5_000, 60_000, 15).await.unwrap() },
-        async move { b.claim_notifications(5_000, 60_000, 15).await.unwrap() },
+        async move {
+            a.claim_notifications(5_000, 60_000, 15, 1_000)
+                .await
+                .unwrap()
+        },
+        async move {
+            b.claim_notifications(5_000, 60_000, 15, 1_000)
+                .await
+                .unwrap()
+        },
     );
     let mut ids: Vec<String> = x.iter().chain(&y).map(|d| d.id.clone()).collect();
     let claimed = ids.len();
@@ -441,6 +464,150 @@ where
     ids.dedup();
     assert_eq!(ids.len(), claimed, "a row claimed twice");
     assert_eq!(claimed, 20, "every due row claimed by one or the other");
+}
+
+/// A claim takes a tenant's earliest rows only while it has fewer than
+/// `per_tenant` claims live: a tenant with many due rows earlier than
+/// another's does not fill the claim, nor the next one while its sends last;
+/// as they are recorded, its next rows go.
+pub async fn notification_claims_fair_by_tenant<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    for t in [A, B] {
+        store
+            .create_rule(&rule(t, &format!("ntr_{t}"), None, NotifyOn::RunFailed))
+            .await
+            .unwrap();
+    }
+    // A: 30 failed runs, all earlier than B's one.
+    for i in 0..30 {
+        let r = ended(
+            A,
+            &format!("run_a{i:02}"),
+            "wf_1",
+            Status::Failed,
+            1_000 + i,
+        );
+        put_run(&*store, &r, &[]).await;
+    }
+    put_run(
+        &*store,
+        &ended(B, "run_b", "wf_1", Status::Failed, 2_000),
+        &[],
+    )
+    .await;
+    let got = store
+        .claim_notifications(5_000, 60_000, 10, 4)
+        .await
+        .unwrap();
+    let of = |t: &str| got.iter().filter(|d| d.tenant_id == t).count();
+    assert_eq!(of(A), 4, "A takes per_tenant rows, not the whole claim");
+    assert_eq!(of(B), 1, "B's row is in the same claim");
+    let a: Vec<&str> = got
+        .iter()
+        .filter(|d| d.tenant_id == A)
+        .map(|d| d.run_id.as_str())
+        .collect();
+    assert_eq!(
+        a,
+        ["run_a00", "run_a01", "run_a02", "run_a03"],
+        "A's earliest"
+    );
+    let again = store
+        .claim_notifications(5_000, 60_000, 10, 4)
+        .await
+        .unwrap();
+    assert_eq!(again, vec![], "A has 4 rows being sent: none more");
+    // Two of A's are recorded: two more of A's may go.
+    for d in got.iter().filter(|d| d.tenant_id == A).take(2) {
+        let done = DeliveryOutcome {
+            attempt: DeliveryAttempt {
+                at: 5_100,
+                http_status: Some(204),
+                error: None,
+            },
+            status: DeliveryStatus::Delivered,
+            next_at: None,
+        };
+        assert!(
+            store
+                .record_notification(A, &d.id, &done, 5_100)
+                .await
+                .unwrap()
+        );
+    }
+    let more = store
+        .claim_notifications(5_200, 60_000, 10, 4)
+        .await
+        .unwrap();
+    let runs: Vec<&str> = more.iter().map(|d| d.run_id.as_str()).collect();
+    assert_eq!(runs, ["run_a04", "run_a05"], "A's next two");
+    // Once the claims lapse (a worker died), A's earliest go again.
+    let lapsed = store
+        .claim_notifications(70_000, 60_000, 100, 4)
+        .await
+        .unwrap();
+    let runs: Vec<&str> = lapsed.iter().map(|d| d.run_id.as_str()).collect();
+    assert_eq!(runs, ["run_a02", "run_a03", "run_a04", "run_a05", "run_b"]);
+}
+
+/// A run started by one of this deployment's notifications (a webhook run
+/// whose request carried `weft-notification`) makes no notification event,
+/// nor does a run below it (a sub-workflow's or an error workflow's run, at
+/// any depth); an unmarked webhook run does.
+pub async fn notification_runs_below_a_notification_make_none<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    use crate::notifications::NOTIFICATION_HEADER;
+    let store = fresh(factory).await;
+    store
+        .create_rule(&rule(A, "ntr_1", None, NotifyOn::RunFailed))
+        .await
+        .unwrap();
+    let hooked = |id: &str, headers: serde_json::Value| {
+        let mut r = ended(A, id, "wf_1", Status::Failed, 2_000);
+        r.trigger = Trigger::Webhook;
+        r.input = json!({ "body": {}, "query": {}, "headers": headers });
+        r
+    };
+    let marked = hooked("run_m", json!({ NOTIFICATION_HEADER: "ntd_1" }));
+    put_run(&*store, &marked, &[]).await;
+    let mut child = ended(A, "run_c", "wf_2", Status::Failed, 2_100);
+    child.trigger = Trigger::Subworkflow;
+    child.parent = Some(weft_types::Parent {
+        run_id: "run_m".into(),
+        step_key: "call".into(),
+    });
+    child.depth = 1;
+    put_run(&*store, &child, &[]).await;
+    let mut grandchild = ended(A, "run_e", "wf_3", Status::Failed, 2_200);
+    grandchild.trigger = Trigger::Error;
+    grandchild.parent = Some(weft_types::Parent {
+        run_id: "run_c".into(),
+        step_key: String::new(),
+    });
+    put_run(&*store, &grandchild, &[]).await;
+    assert_eq!(
+        deliveries(&*store, A).await,
+        vec![],
+        "no event below a notification"
+    );
+    put_run(
+        &*store,
+        &hooked("run_u", json!({ "content-type": "application/json" })),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        deliveries(&*store, A).await,
+        vec![("ntr_1".to_owned(), "run_u:failed".to_owned())],
+        "an unmarked webhook run notifies"
+    );
 }
 
 /// A tenant's erase takes its rules and deliveries (another tenant's stay),
@@ -503,7 +670,7 @@ where
     assert!(deliveries(&*store, A).await.is_empty(), "deliveries erased");
     assert!(
         store
-            .claim_notifications(i64::MAX / 2, 1_000, 100)
+            .claim_notifications(i64::MAX / 2, 1_000, 100, 1_000)
             .await
             .unwrap()
             .iter()

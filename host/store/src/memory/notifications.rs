@@ -2,8 +2,8 @@
 
 use super::{Inner, Memory, k2};
 use crate::notifications::{
-    DeliveryFilter, DeliveryOutcome, DeliveryStatus, NotificationDelivery, NotificationRule,
-    NotificationStore, NotifyOn, events,
+    DeliveryFilter, DeliveryOutcome, DeliveryStatus, MAX_ANCESTORS, NotificationDelivery,
+    NotificationRule, NotificationStore, NotifyOn, events, started_by_notification,
 };
 use crate::{Commit, Error, Page, Result};
 use async_trait::async_trait;
@@ -13,6 +13,9 @@ impl Inner {
     /// Inserts the deliveries `c` makes (called by `commit` once it holds).
     pub(super) fn notify(&mut self, c: &Commit) {
         for e in events(c) {
+            if self.below_notification(&e.tenant_id, e.parent.as_deref()) {
+                continue;
+            }
             if e.on == NotifyOn::RunRecovered
                 && !self.previous_failed(&e.tenant_id, &e.workflow_id, &e.run_id, e.at)
             {
@@ -40,6 +43,20 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// Whether `parent` or one of its ancestors was started by a notification.
+    fn below_notification<'a>(&'a self, tenant: &str, mut parent: Option<&'a str>) -> bool {
+        for _ in 0..MAX_ANCESTORS {
+            let Some(r) = parent.and_then(|p| self.runs.get(&k2(tenant, p))) else {
+                return false;
+            };
+            if started_by_notification(r.trigger, &r.input) {
+                return true;
+            }
+            parent = r.parent.as_ref().map(|p| p.run_id.as_str());
+        }
+        false
     }
 
     /// Whether the workflow's last run finished at or before `at` (other than
@@ -131,9 +148,10 @@ impl NotificationStore for Memory {
         now: i64,
         lease_ms: i64,
         limit: u32,
+        per_tenant: u32,
     ) -> Result<Vec<NotificationDelivery>> {
         let mut g = self.lock();
-        let mut due: Vec<(i64, String)> = g
+        let mut due: Vec<(i64, String, String)> = g
             .notifications
             .values()
             .filter(|(d, until)| {
@@ -141,12 +159,28 @@ impl NotificationStore for Memory {
                     && d.next_at.is_some_and(|n| n <= now)
                     && *until <= now
             })
-            .map(|(d, _)| (d.next_at.unwrap_or(i64::MIN), d.id.clone()))
+            .map(|(d, _)| {
+                let next = d.next_at.unwrap_or(i64::MIN);
+                (next, d.id.clone(), d.tenant_id.clone())
+            })
             .collect();
         due.sort();
+        // Each tenant's earliest, as many as it has fewer than `per_tenant`
+        // claims live (rows being sent).
+        let mut taken: std::collections::HashMap<String, u32> = Default::default();
+        for (d, until) in g.notifications.values() {
+            if d.status == DeliveryStatus::Pending && *until > now {
+                *taken.entry(d.tenant_id.clone()).or_default() += 1;
+            }
+        }
+        due.retain(|(_, _, t)| {
+            let n = taken.entry(t.clone()).or_default();
+            *n += 1;
+            *n <= per_tenant
+        });
         due.truncate(limit as usize);
         let mut out = Vec::new();
-        for (_, id) in due {
+        for (_, id, _) in due {
             if let Some((d, until)) = g.notifications.get_mut(&id) {
                 *until = now.saturating_add(lease_ms);
                 out.push(d.clone());
