@@ -468,3 +468,173 @@ async fn retention_prunes_ended_runs_past_the_tenants_days_and_keeps_the_rest() 
         .await
         .expect(200);
 }
+
+/// The tenant as the sweeper leaves it mid-erase: its grace passed, some rows
+/// gone (the store's compare-and-set, as the sweeper does it).
+async fn erasing(app: &TestApp, id: &str) {
+    let store = app.server.handle.store();
+    let t = store.get_tenant(id).await.unwrap().unwrap();
+    assert_eq!(t.state.name(), "deleting");
+    let to = weft_types::TenantState::Erasing {
+        reason: "the tenant is being deleted".into(),
+        at: weft_worker::now_ms(),
+    };
+    store.set_tenant_state(id, &t.state, &to).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_erasing_tenant_cannot_be_suspended_resumed_deleted_or_changed() {
+    let app = TestApp::builder()
+        .worker(|w| {
+            w.tenant_erase_grace_ms = 0;
+            w.ops_sweep_ms = 0;
+        })
+        .start()
+        .await;
+    let (id, owner) = new_tenant(&app, "leaving").await;
+    let path = format!("/v1/ops/tenants/{id}");
+    app.call_as(&app.operator, "DELETE", &path, None)
+        .await
+        .expect(202);
+    erasing(&app, &id).await;
+    for (method, url, body) in [
+        (
+            "POST",
+            format!("{path}/suspend"),
+            Some(json!({"reason": "x"})),
+        ),
+        ("POST", format!("{path}/resume"), None),
+        ("DELETE", path.clone(), None),
+        (
+            "PATCH",
+            path.clone(),
+            Some(json!({"limits": {"api_rate": 1.0}})),
+        ),
+        ("POST", format!("{path}/resume"), None),
+    ] {
+        let body = app
+            .call_as(&app.operator, method, &url, body)
+            .await
+            .expect(409);
+        assert_eq!(code(&body), "conflict", "{method} {url}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("erasing"), "{method} {url}: {message}");
+    }
+    let t = app
+        .call_as(&app.operator, "GET", &path, None)
+        .await
+        .expect(200);
+    assert_eq!(t["state"]["state"], "erasing", "erasing is final");
+    assert!(t["limits"].get("api_rate").is_none(), "nothing written");
+    app.call_as(&owner, "GET", "/v1/workflows", None)
+        .await
+        .expect(403);
+    // The sweeper finishes the erase.
+    let done = app
+        .server
+        .app
+        .tenants()
+        .sweep(weft_worker::now_ms(), &weft_worker::Options::default())
+        .await
+        .unwrap();
+    assert_eq!(done.erased_tenants, 1);
+    app.call_as(&app.operator, "GET", &path, None)
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn one_sweeper_round_at_a_time() {
+    let app = TestApp::builder()
+        .worker(|w| {
+            w.tenant_erase_grace_ms = 0;
+            w.ops_sweep_ms = 0;
+        })
+        .start()
+        .await;
+    let (id, _) = new_tenant(&app, "leaving").await;
+    let path = format!("/v1/ops/tenants/{id}");
+    app.call_as(&app.operator, "DELETE", &path, None)
+        .await
+        .expect(202);
+    let (tenants, store) = (app.server.app.tenants(), app.server.handle.store());
+    let options = weft_worker::Options::default();
+    // Another process is sweeping: this round does nothing.
+    let other = store.lock_sweeper().await.unwrap().expect("free");
+    let done = tenants
+        .sweep(weft_worker::now_ms(), &options)
+        .await
+        .unwrap();
+    assert!(done.skipped, "{done:?}");
+    assert_eq!(done.erased_tenants, 0);
+    let t = app
+        .call_as(&app.operator, "GET", &path, None)
+        .await
+        .expect(200);
+    assert_eq!(t["state"]["state"], "deleting", "untouched");
+    other.release().await;
+    // Two rounds at once: one erases, the other is skipped; audited once.
+    let now = weft_worker::now_ms();
+    let (a, b) = tokio::join!(tenants.sweep(now, &options), tenants.sweep(now, &options));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.erased_tenants + b.erased_tenants, 1, "{a:?} {b:?}");
+    let log = app
+        .call_as(&app.operator, "GET", "/v1/ops/audit", None)
+        .await
+        .expect(200);
+    let mine: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["tenant_id"] == id.as_str())
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            "tenant.erase.end",
+            "tenant.erase.start",
+            "tenant.delete",
+            "tenant.create"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn retention_keeps_up_past_one_batch_a_round() {
+    let app = TestApp::builder()
+        .worker(|w| w.ops_sweep_ms = 0)
+        .start()
+        .await;
+    let def = json!({"name": "w", "steps": [{"id": "r", "kind": "respond", "body": "x"}]});
+    let wf: Value = app.post("/v1/workflows", def).await.expect(201);
+    let wf_id = wf["id"].as_str().unwrap();
+    let mut runs = Vec::new();
+    for i in 0..7 {
+        let run: Value = app
+            .post(&format!("/v1/workflows/{wf_id}/runs"), json!({"input": i}))
+            .await
+            .expect(201);
+        runs.push(run["id"].as_str().unwrap().to_owned());
+    }
+    for id in &runs {
+        app.finished(id).await;
+    }
+    let options = weft_worker::Options {
+        ops_sweep_batch: 2,
+        ..weft_worker::Options::default()
+    };
+    let tenants = app.server.app.tenants();
+    // 7 ended runs, batches of 2: one round takes them all (4 batches), and
+    // every audit row past a year.
+    let later = weft_worker::now_ms() + 400 * DAY_MS;
+    let done = tenants.sweep(later, &options).await.unwrap();
+    assert_eq!(done.runs_pruned, 7, "{done:?}");
+    for id in &runs {
+        app.get(&format!("/v1/runs/{id}")).await.expect(404);
+    }
+    assert!(done.audit_pruned > 2, "{done:?}");
+    let store = app.server.handle.store();
+    let tenant = app.server.default_tenant.clone();
+    assert!(store.list_audit(&tenant, 10).await.unwrap().is_empty());
+}
