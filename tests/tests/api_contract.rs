@@ -446,7 +446,7 @@ async fn people_routes(app: &TestApp) {
             Some(json!({"email": "c@example.com", "password": pw})),
         )
         .await;
-    totp_routes(app, &cookie(&signed_in), &signed_in.expect(200)).await;
+    totp_routes(app, &cookie(&signed_in), &signed_in.expect(200), pw).await;
     app.get("/v1/members").await.expect(200);
     app.call(
         "PATCH",
@@ -523,7 +523,7 @@ fn totp_code(b32: &str, ahead: u64) -> String {
 
 /// The TOTP routes once each, with success: set up, confirmed (a new
 /// session), turned off with a code.
-async fn totp_routes(app: &TestApp, cookie: &str, session: &Value) {
+async fn totp_routes(app: &TestApp, cookie: &str, session: &Value, password: &str) {
     let h = [
         ("cookie", cookie.to_owned()),
         (
@@ -532,7 +532,12 @@ async fn totp_routes(app: &TestApp, cookie: &str, session: &Value) {
         ),
     ];
     let setup = app
-        .send("POST", "/v1/auth/totp/setup", &h, None)
+        .send(
+            "POST",
+            "/v1/auth/totp/setup",
+            &h,
+            Some(json!({"password": password})),
+        )
         .await
         .expect(201);
     let secret = setup["secret"].as_str().unwrap();

@@ -138,9 +138,15 @@ async fn login(app: &TestApp, email: &str, totp: Option<&str>) -> Resp {
 
 /// Sets TOTP up and confirms it; the secret and the step the confirmation used.
 async fn turn_on(app: &TestApp, b: &Browser) -> (Vec<u8>, Browser, u64) {
-    let setup: TotpSetup = as_browser(app, b, "POST", "/v1/auth/totp/setup", None)
-        .await
-        .typed(201);
+    let setup: TotpSetup = as_browser(
+        app,
+        b,
+        "POST",
+        "/v1/auth/totp/setup",
+        Some(json!({"password": PW})),
+    )
+    .await
+    .typed(201);
     assert!(
         setup.uri.starts_with("otpauth://totp/Weft:"),
         "{}",
@@ -184,6 +190,23 @@ async fn login_needs_a_current_unused_code_once_totp_is_on() {
     )
     .await;
     assert_eq!(r.status, 409, "{}", r.body);
+    // A session alone does not enrol a device: the password again.
+    let r = as_browser(
+        &app,
+        &b,
+        "POST",
+        "/v1/auth/totp/setup",
+        Some(json!({"password": "not the password at all"})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "invalid_password"),
+        "{}",
+        r.body
+    );
+    let r = as_browser(&app, &b, "POST", "/v1/auth/totp/setup", None).await;
+    assert_eq!(r.status, 400, "{}", r.body);
     let (key, on, step) = turn_on(&app, &b).await;
     // A privilege change: the session rotated, the old id answers 401.
     assert_ne!(on.cookie, b.cookie);
@@ -198,9 +221,15 @@ async fn login_needs_a_current_unused_code_once_totp_is_on() {
         .expect(200);
     // Set up again while on: refused.
     assert_eq!(
-        as_browser(&app, &on, "POST", "/v1/auth/totp/setup", None)
-            .await
-            .status,
+        as_browser(
+            &app,
+            &on,
+            "POST",
+            "/v1/auth/totp/setup",
+            Some(json!({"password": PW}))
+        )
+        .await
+        .status,
         409
     );
     as_browser(&app, &on, "POST", "/v1/auth/logout", None)
@@ -357,7 +386,7 @@ async fn the_client_signs_in_with_totp() {
         .await
         .unwrap();
     assert_eq!(anon.session(&s).await.unwrap().email, "wes@example.com");
-    let setup = anon.totp_setup(&s).await.unwrap();
+    let setup = anon.totp_setup(&s, PW).await.unwrap();
     let key = unbase32(&setup.secret);
     let step = step_now();
     let on = anon.totp_confirm(&s, &hotp(&key, step)).await.unwrap();

@@ -514,9 +514,10 @@ pub const ROUTES: &[Route] = &[
         .ok(NO_CONTENT)
         .also(&[403, 422]),
     route("POST", "/v1/auth/totp/setup", "setup_totp")
-        .doc("people", "Set up TOTP (RFC 6238: SHA1, 6 digits, 30 s) for the signed-in user: a new secret in base32 and an `otpauth://` URI, shown once, not active until confirmed (needs `X-CSRF-Token`). 409 when TOTP is on already.")
+        .doc("people", "Set up TOTP (RFC 6238: SHA1, 6 digits, 30 s) for the signed-in user, proven by the account's password again (a wrong one is 422 `invalid_password` and counts as a failed login): a new secret in base32 and an `otpauth://` URI, shown once, not active until confirmed (needs `X-CSRF-Token`). 409 when TOTP is on already.")
+        .body(s::<m::people::TotpSetupRequest>, JSON)
         .ok(&[json(201, "Set up, pending.", s::<m::people::TotpSetup>)])
-        .also(&[401, 403, 409]),
+        .also(&[401, 403, 409, 422, 429]),
     route("POST", "/v1/auth/totp/confirm", "confirm_totp")
         .doc("people", "Confirm the pending TOTP secret with a current code: from now on login needs `totp`; the session is rotated (a new cookie, the old id revoked). A wrong or used code is 422 `totp_invalid`.")
         .body(s::<m::people::TotpConfirm>, JSON)

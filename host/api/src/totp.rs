@@ -11,15 +11,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use weft_model::people::{TotpConfirm, TotpDisable, TotpSetup};
+use weft_model::people::{TotpConfirm, TotpDisable, TotpSetup, TotpSetupRequest};
 
 /// `POST /v1/auth/totp/setup`: a new secret (base32 and `otpauth://` URI),
 /// pending until confirmed.
 ///
 /// # Errors
 /// 401; 403 `csrf`; 409 when TOTP is on already.
-pub async fn setup_totp(State(state): State<AppState>, s: SessionCaller) -> ApiResult<Response> {
-    let t = state.app.totp_setup(&s.current).await?;
+pub async fn setup_totp(
+    State(state): State<AppState>,
+    s: SessionCaller,
+    Body(req): Body<TotpSetupRequest>,
+) -> ApiResult<Response> {
+    let t = state.app.totp_setup(&s.current, &req.password).await?;
     let mut r = (
         StatusCode::CREATED,
         Json(TotpSetup {

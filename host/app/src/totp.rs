@@ -253,13 +253,34 @@ impl App {
     ///
     /// # Errors
     /// `Conflict` when TOTP is on already (turn it off first).
-    pub async fn totp_setup(&self, current: &Current) -> Result<TotpSetup> {
+    pub async fn totp_setup(&self, current: &Current, password: &str) -> Result<TotpSetup> {
         let user = self.session_user_row(current).await?;
         if user.totp_secret.is_some() {
             return Err(Error::Conflict(
                 "totp: already on; turn it off (DELETE /v1/auth/totp) before setting up another"
                     .into(),
             ));
+        }
+        // The password again: a stolen session alone must not enrol its own
+        // device (and then lock the user out). Counted like a login.
+        let now = weft_worker::now_ms();
+        let attempt = self.begin_attempt(&user.email, None, now).await?;
+        match self
+            .verify_password(password, Some(&user.password_hash))
+            .await
+        {
+            Ok(true) => self.succeed_attempt(&attempt).await?,
+            Ok(false) => {
+                return Err(Error::Refused {
+                    code: "invalid_password",
+                    message: "password: not this account's password".into(),
+                    problems: Vec::new(),
+                });
+            }
+            Err(e) => {
+                self.forget_attempt(&attempt).await;
+                return Err(e);
+            }
         }
         let random = Zeroizing::new(weft_worker::new_token());
         let bytes = Zeroizing::new(

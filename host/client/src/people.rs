@@ -15,7 +15,7 @@ use reqwest::header::{COOKIE, HeaderMap, HeaderValue, SET_COOKIE};
 use weft_model::List;
 use weft_model::people::{
     AcceptInvitation, Invitation, Login, Member, MemberPatch, NewInvitation, ResetPassword,
-    SessionInfo, SwitchTenant, TotpConfirm, TotpDisable, TotpSetup,
+    SessionInfo, SwitchTenant, TotpConfirm, TotpDisable, TotpSetup, TotpSetupRequest,
 };
 
 /// A signed-in session: the cookie and who it is (with the CSRF token).
@@ -170,13 +170,18 @@ impl Client {
             .await
     }
 
-    /// `POST /v1/auth/totp/setup`: a new secret, pending until confirmed.
+    /// `POST /v1/auth/totp/setup`, proven by the account's `password`: a new
+    /// secret, pending until confirmed.
     ///
     /// # Errors
-    /// [`crate::Error`]: 409 when TOTP is on already.
-    pub async fn totp_setup(&self, session: &Session) -> Result<TotpSetup> {
+    /// [`crate::Error`]: 409 when TOTP is on already; 422
+    /// `invalid_password`.
+    pub async fn totp_setup(&self, session: &Session, password: &str) -> Result<TotpSetup> {
+        let body = Body::json(&TotpSetupRequest {
+            password: password.into(),
+        })?;
         let path = ["v1", "auth", "totp", "setup"];
-        self.session_call(Method::POST, &path, Body::None, Some(session))
+        self.session_call(Method::POST, &path, body, Some(session))
             .await
             .map(|(v, _)| v)
     }

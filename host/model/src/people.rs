@@ -158,6 +158,15 @@ pub struct TotpSetup {
     pub uri: String,
 }
 
+/// `POST /v1/auth/totp/setup`: the account's password again (a session
+/// alone does not enrol a device).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpSetupRequest {
+    /// The account's password.
+    pub password: String,
+}
+
 /// `POST /v1/auth/totp/confirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
