@@ -64,8 +64,13 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         12,
-        "notification connector target",
+        "notify_connector",
         include_str!("../../../migrations/postgres/0012_notify_connector.sql"),
+    ),
+    (
+        13,
+        "people_pruning",
+        include_str!("../../../migrations/postgres/0013_people_pruning.sql"),
     ),
 ];
 

@@ -76,8 +76,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         13,
-        "notification connector target",
+        "notify connector",
         include_str!("../../../migrations/sqlite/0013_notify_connector.sql"),
+    ),
+    (
+        14,
+        "people pruning",
+        include_str!("../../../migrations/sqlite/0014_people_pruning.sql"),
     ),
 ];
 
