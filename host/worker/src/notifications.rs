@@ -187,7 +187,7 @@ enum Sent {
 /// The delivery loop's state: the send slots (`batch`), a wake-up when one
 /// frees, and each rule's sends in the last minute (`rule_per_minute`).
 #[derive(Clone)]
-pub struct Deliveries {
+pub(crate) struct Deliveries {
     slots: Arc<Semaphore>,
     freed: Arc<Notify>,
     sent: Arc<Mutex<HashMap<String, VecDeque<i64>>>>,
@@ -195,7 +195,7 @@ pub struct Deliveries {
 
 impl Deliveries {
     /// Slots for `o.batch` sends at once.
-    pub fn new(o: &NotifyOptions) -> Self {
+    pub(crate) fn new(o: &NotifyOptions) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(o.batch.max(1) as usize)),
             freed: Arc::new(Notify::new()),
@@ -230,7 +230,7 @@ impl Handle {
     ///
     /// # Errors
     /// The store failed to claim.
-    pub async fn deliver_notifications(&self, state: &Deliveries) -> Result<usize> {
+    pub(crate) async fn deliver_notifications(&self, state: &Deliveries) -> Result<usize> {
         let o = &self.options().notifications;
         let free = u32::try_from(state.slots.available_permits()).unwrap_or(u32::MAX);
         if free == 0 {
