@@ -126,6 +126,10 @@ fn other_value(var: &super::env::Var) -> String {
         Kind::Int => (d.as_u64().unwrap() + 1).to_string(),
         Kind::Float => (d.as_f64().unwrap() + 1.5).to_string(),
         Kind::Bool => (!d.as_bool().unwrap()).to_string(),
+        // A list of addresses takes an address.
+        Kind::List if var.path.last().is_some_and(|k| k == "trusted_proxies") => {
+            "10.0.0.0/8".into()
+        }
         Kind::List => "x".into(),
         Kind::Str if d.as_str().is_some_and(|s| s.parse::<SocketAddr>().is_ok()) => {
             "0.0.0.0:9".into()
