@@ -69,10 +69,7 @@ async fn counters_equal_the_journal_after_a_load_with_retries() {
         .filter(|r| weft_tests::step(r, "charge").attempts.len() > 1)
         .count();
     assert!(retried > 0, "some steps were retried");
-    let report: UsageReport = app
-        .get("/v1/usage?group=workflow")
-        .await
-        .typed(200);
+    let report: UsageReport = app.get("/v1/usage?group=workflow").await.typed(200);
     assert_eq!(report.lines.len(), 1, "{report:#?}");
     let want = from_journal(&runs);
     let got = UsageLine {

@@ -68,9 +68,6 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
             Content::Csv => {
                 resp["content"] = json!({"text/csv": {"schema": {"type": "string"}}})
             }
-            Content::Csv => {
-                resp["content"] = json!({"text/csv": {"schema": {"type": "string"}}})
-            }
             Content::Any => resp["content"] = json!({"*/*": {"schema": {}}}),
             Content::Empty => {}
         }

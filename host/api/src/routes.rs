@@ -432,11 +432,12 @@ pub const ROUTES: &[Route] = &[
         .scope_on(Resource::Credentials, Verb::Write, ScopeId::Path("id"))
         .ok(NO_CONTENT),
     route("POST", "/v1/notifications/rules", "create_notification_rule")
-        .doc("notifications", "Create a notification rule: a signed webhook for a run event (`run_failed`, `run_waiting`, `run_recovered`) of one workflow or all; the signing secret is in this answer only.")
+        .doc("notifications", "Create a notification rule: a signed webhook for a run event (`run_failed`, `run_waiting`, `run_recovered`) of one workflow or all; the signing secret is in this answer only. 409 when the tenant has `worker.notifications.max_rules` rules (100 by default).")
         .role(Role::Admin)
         .scope(Resource::Notifications, Verb::Write)
         .body(s::<m::notifications::NewNotificationRule>, JSON)
-        .ok(&[json(201, "Created, with `signing_secret`.", s::<m::notifications::NotificationRule>)]),
+        .ok(&[json(201, "Created, with `signing_secret`.", s::<m::notifications::NotificationRule>)])
+        .also(&[409]),
     route("GET", "/v1/notifications/rules", "list_notification_rules")
         .doc("notifications", "The tenant's notification rules, oldest first (no secret).")
         .role(Role::Viewer)

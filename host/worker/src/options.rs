@@ -78,6 +78,13 @@ pub struct Options {
     /// (0: unlimited). Counted in the store. Older name:
     /// `limits.max_active_runs`.
     pub max_active_runs: u64,
+    /// How long a tenant's usage quotas and counters are reused by the check
+    /// at run start, in milliseconds (0 reads them at every start).
+    pub quota_cache_ms: u64,
+    /// How long a tenant's state and overrides (`limits`) are reused, per
+    /// process, in milliseconds: an operator's change applies within this
+    /// long everywhere (0: read at every use).
+    pub tenant_cache_ms: u64,
     /// How long a deleted tenant can still be resumed before the sweeper
     /// erases its rows, in milliseconds (`docs/TENANCY.md`, section 2).
     pub tenant_erase_grace_ms: u64,
@@ -91,13 +98,6 @@ pub struct Options {
     /// operator's sweeper (a round takes batches while they come back full,
     /// for up to 2 s).
     pub ops_sweep_batch: u32,
-    /// How long a tenant's usage quotas and counters are reused by the check
-    /// at run start, in milliseconds (0 reads them at every start).
-    pub quota_cache_ms: u64,
-    /// How long a tenant's state and overrides (`limits`) are reused, per
-    /// process, in milliseconds: an operator's change applies within this
-    /// long everywhere (0: read at every use).
-    pub tenant_cache_ms: u64,
     /// `[worker.limits]`: what one decision of a run may render and copy
     /// (`render_bytes`, `render_nodes`); a step over it fails `render_limit`.
     pub limits: weft_engine::RunLimits,
