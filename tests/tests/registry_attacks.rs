@@ -203,10 +203,7 @@ async fn taken_down_bytes_stay_down_under_a_new_version_and_the_first_party_is_t
         .iter()
         .find(|e| e["action"] == "version.takedown")
         .expect("the takedown is audited");
-    assert_eq!(
-        take["target"], "acme/greeter@0.1.0: malware",
-        "{take}"
-    );
+    assert_eq!(take["target"], "acme/greeter@0.1.0: malware", "{take}");
     assert!(take["actor"].as_str().unwrap().starts_with("op:"), "{take}");
 
     // Publisher names that read like the first party are refused.

@@ -26,8 +26,8 @@ mod hooks;
 mod keys;
 mod limiter;
 mod notifications;
-mod ops;
 pub mod openapi;
+mod ops;
 mod people;
 mod registry;
 pub mod routes;
@@ -155,7 +155,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/logout", post(sessions::logout))
         .route("/v1/auth/session", get(sessions::get_session))
         .route("/v1/auth/switch", post(sessions::switch_tenant))
-        .route("/v1/auth/accept-invitation", post(sessions::accept_invitation))
+        .route(
+            "/v1/auth/accept-invitation",
+            post(sessions::accept_invitation),
+        )
         .route("/v1/auth/reset", post(sessions::reset_password))
         .route("/v1/auth/totp/setup", post(totp::setup_totp))
         .route("/v1/auth/totp/confirm", post(totp::confirm_totp))
@@ -171,7 +174,10 @@ pub fn router(state: AppState) -> Router {
             post(people::create_invitation).get(people::list_invitations),
         )
         .route("/v1/invitations/{id}", delete(people::delete_invitation))
-        .route("/v1/ops/tenants", post(ops::create_tenant).get(ops::list_tenants))
+        .route(
+            "/v1/ops/tenants",
+            post(ops::create_tenant).get(ops::list_tenants),
+        )
         .route(
             "/v1/ops/tenants/{id}",
             get(ops::get_tenant)
@@ -180,7 +186,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/ops/tenants/{id}/suspend", post(ops::suspend_tenant))
         .route("/v1/ops/tenants/{id}/resume", post(ops::resume_tenant))
-        .route("/v1/ops/keys", post(ops::create_operator_key).get(ops::list_operator_keys))
+        .route(
+            "/v1/ops/keys",
+            post(ops::create_operator_key).get(ops::list_operator_keys),
+        )
         .route("/v1/ops/keys/{id}", delete(ops::revoke_operator_key))
         .route("/v1/ops/audit", get(ops::list_operator_audit))
         .route("/v1/ops/tenants/{id}/invitations", post(ops::invite))

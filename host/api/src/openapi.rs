@@ -65,9 +65,7 @@ fn operation(r: &Route, g: &mut SchemaGenerator, error: &Value) -> Value {
             Content::Text => {
                 resp["content"] = json!({"text/plain": {"schema": {"type": "string"}}})
             }
-            Content::Csv => {
-                resp["content"] = json!({"text/csv": {"schema": {"type": "string"}}})
-            }
+            Content::Csv => resp["content"] = json!({"text/csv": {"schema": {"type": "string"}}}),
             Content::Any => resp["content"] = json!({"*/*": {"schema": {}}}),
             Content::Empty => {}
         }

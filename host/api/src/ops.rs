@@ -241,13 +241,7 @@ pub async fn invite(
 ) -> ApiResult<(StatusCode, Json<weft_model::people::Invitation>)> {
     let (link, token) = state
         .app
-        .op_invite(
-            &op,
-            &id,
-            new.role,
-            new.email.as_deref(),
-            new.expires_in_ms,
-        )
+        .op_invite(&op, &id, new.role, new.email.as_deref(), new.expires_in_ms)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -174,10 +174,7 @@ pub async fn verify_publisher(
     P(name): P<String>,
     Body(v): Body<m::Verify>,
 ) -> ApiResult<Json<m::Publisher>> {
-    let (p, keys) = state
-        .app
-        .verify_publisher(&op, &name, v.verified)
-        .await?;
+    let (p, keys) = state.app.verify_publisher(&op, &name, v.verified).await?;
     Ok(Json(publisher(p, keys)))
 }
 

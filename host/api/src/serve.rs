@@ -123,11 +123,13 @@ pub async fn serve(
         let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         // The peer's address, for the per-address login throttle.
-        let svc = tower::ServiceExt::map_request(app.clone(), move |mut r: hyper::Request<hyper::body::Incoming>| {
-            r.extensions_mut()
-                .insert(axum::extract::ConnectInfo(peer));
-            r
-        });
+        let svc = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut r: hyper::Request<hyper::body::Incoming>| {
+                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                r
+            },
+        );
         let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
         let mut rx = watch_phase.clone();
         tokio::spawn(async move {

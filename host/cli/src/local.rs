@@ -73,9 +73,7 @@ async fn run_process(settings: &Settings, role: Role) -> anyhow::Result<ExitCode
         );
     }
     if let Some(key) = &server.operator_key {
-        eprintln!(
-            "\nOperator key (for /v1/ops; shown once, store it now):\n\n    {key}\n"
-        );
+        eprintln!("\nOperator key (for /v1/ops; shown once, store it now):\n\n    {key}\n");
     }
     shutdown_signal().await;
     eprintln!("weft {name}: shutting down (finishing steps in flight)");
@@ -113,9 +111,7 @@ pub async fn migrate(args: ProcessArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(key) = &done.operator_key {
-        eprintln!(
-            "\nOperator key (for /v1/ops; shown once, store it now):\n\n    {key}\n"
-        );
+        eprintln!("\nOperator key (for /v1/ops; shown once, store it now):\n\n    {key}\n");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -413,11 +413,7 @@ async fn ops_sweeper(app: App, options: weft_worker::Options, stop: Cancellation
             () = stop.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
-        match app
-            .tenants()
-            .sweep(weft_worker::now_ms(), &options)
-            .await
-        {
+        match app.tenants().sweep(weft_worker::now_ms(), &options).await {
             Ok(done) => {
                 app.handle()
                     .metrics()

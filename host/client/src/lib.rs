@@ -17,9 +17,9 @@
 
 mod error;
 mod notifications;
-mod raw;
 mod ops;
 mod people;
+mod raw;
 mod registry;
 mod routes;
 mod usage;

@@ -75,7 +75,11 @@ pub(crate) async fn get_tenant(s: &Sqlite, id: &str) -> Result<Option<Tenant>> {
 }
 
 pub(crate) async fn list_tenants(s: &Sqlite) -> Result<Vec<Tenant>> {
-    const SQL: &str = concat!("SELECT ", tenant_cols!(), " FROM tenants ORDER BY created_at, id");
+    const SQL: &str = concat!(
+        "SELECT ",
+        tenant_cols!(),
+        " FROM tenants ORDER BY created_at, id"
+    );
     s.read(|conn| all(conn, SQL, [], tenant)).await
 }
 

@@ -153,7 +153,12 @@ pub struct AuditEntry {
 
 /// The store port. Object-safe: the composition root holds an `Arc<dyn Store>`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static + crate::usage::UsageStore + crate::ops::OpsStore
+pub trait Store:
+    Send
+    + Sync
+    + 'static
+    + crate::usage::UsageStore
+    + crate::ops::OpsStore
     + crate::notifications::NotificationStore
     + crate::people::PeopleStore
 {

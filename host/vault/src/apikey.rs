@@ -161,9 +161,17 @@ mod tests {
         assert!(k.secret.starts_with("weft_op_") && k.prefix.starts_with("weft_op_"));
         assert_eq!(parse_operator_prefix(&k.secret), Some(k.prefix.as_str()));
         assert!(verify_operator(&k.secret, &k.hash));
-        assert_eq!(parse_prefix(&k.secret), None, "an operator key is no API key");
+        assert_eq!(
+            parse_prefix(&k.secret),
+            None,
+            "an operator key is no API key"
+        );
         let api = generate().unwrap();
-        assert_eq!(parse_operator_prefix(&api.secret), None, "an API key is no operator key");
+        assert_eq!(
+            parse_operator_prefix(&api.secret),
+            None,
+            "an API key is no operator key"
+        );
         assert!(!verify_operator(&api.secret, &api.hash));
     }
 

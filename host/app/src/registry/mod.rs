@@ -463,7 +463,12 @@ impl App {
             .map(|p| p.tenant_id)
             .unwrap_or_default();
         self.tenants
-            .op_audit(op, "version.takedown", &owner, &format!("{target}: {reason}"))
+            .op_audit(
+                op,
+                "version.takedown",
+                &owner,
+                &format!("{target}: {reason}"),
+            )
             .await?;
         for install in store.installs_of_digest(&v.digest).await? {
             let affected = Actor::new(install.tenant_id.clone(), op.actor(), Role::Owner);

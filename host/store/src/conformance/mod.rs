@@ -25,8 +25,8 @@ mod people_retention;
 mod reads;
 mod state;
 mod suspended;
-mod usage;
 mod tenants;
+mod usage;
 mod values;
 mod workflows;
 
@@ -45,8 +45,8 @@ pub use people_retention::*;
 pub use reads::*;
 pub use state::*;
 pub use suspended::*;
-pub use usage::*;
 pub use tenants::*;
+pub use usage::*;
 pub use values::*;
 pub use workflows::*;
 

@@ -5,8 +5,8 @@ use crate::{AuditEntry, Commit, Error, OutboxEntry, Page, Result, RunFilter, Run
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-mod ops;
 mod notifications;
+mod ops;
 mod people;
 mod runs;
 mod usage;
