@@ -157,6 +157,24 @@ impl TestApp {
         TestAppBuilder::default()
     }
 
+    /// A tenant made by the operator through `POST /v1/ops/tenants`;
+    /// returns its id and its owner key.
+    pub async fn new_tenant(&self, name: &str) -> (String, String) {
+        let t = self
+            .call_as(
+                &self.operator,
+                "POST",
+                "/v1/ops/tenants",
+                Some(serde_json::json!({"name": name})),
+            )
+            .await
+            .expect(201);
+        (
+            t["id"].as_str().unwrap_or_default().to_owned(),
+            t["owner_key"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
     /// Another tenant; returns its owner key.
     pub async fn tenant(&self, name: &str) -> String {
         weft_cli::server::create_tenant(&self.server.app, name)

@@ -11,22 +11,6 @@ use weft_tests::TestApp;
 
 const DAY_MS: i64 = 86_400_000;
 
-async fn new_tenant(app: &TestApp, name: &str) -> (String, String) {
-    let t = app
-        .call_as(
-            &app.operator,
-            "POST",
-            "/v1/ops/tenants",
-            Some(json!({"name": name})),
-        )
-        .await
-        .expect(201);
-    (
-        t["id"].as_str().unwrap().to_owned(),
-        t["owner_key"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn runs_of(app: &TestApp, tenant: &str) -> usize {
     app.server
         .handle
@@ -45,7 +29,7 @@ fn code(body: &Value) -> &str {
 async fn the_operator_creates_tenants_and_principals_stay_apart() {
     let app = TestApp::builder().start().await;
     assert!(app.operator.starts_with("weft_op_"));
-    let (id, owner) = new_tenant(&app, "acme").await;
+    let (id, owner) = app.new_tenant("acme").await;
     app.call_as(&owner, "GET", "/v1/workflows", None)
         .await
         .expect(200);
@@ -184,7 +168,7 @@ async fn the_operator_creates_tenants_and_principals_stay_apart() {
 #[tokio::test]
 async fn a_suspended_tenant_is_refused_its_webhooks_start_nothing_and_resume_restores() {
     let app = TestApp::builder().start().await;
-    let (id, owner) = new_tenant(&app, "acme").await;
+    let (id, owner) = app.new_tenant("acme").await;
     let wf: Value = app
         .call_as(
             &owner,
@@ -252,7 +236,7 @@ async fn a_suspended_tenant_is_refused_its_webhooks_start_nothing_and_resume_res
 #[tokio::test]
 async fn a_suspended_tenants_schedule_does_not_fire_until_resumed() {
     let app = TestApp::builder().start().await;
-    let (id, owner) = new_tenant(&app, "ticker").await;
+    let (id, owner) = app.new_tenant("ticker").await;
     let wf: Value = app
         .call_as(
             &owner,
@@ -318,7 +302,7 @@ async fn a_deleted_tenant_can_be_resumed_in_its_grace_and_is_erased_after() {
         })
         .start()
         .await;
-    let (id, owner) = new_tenant(&app, "leaving").await;
+    let (id, owner) = app.new_tenant("leaving").await;
     app.call_as(
         &owner,
         "POST",
@@ -406,7 +390,7 @@ async fn retention_prunes_ended_runs_past_the_tenants_days_and_keeps_the_rest() 
         .worker(|w| w.ops_sweep_ms = 0)
         .start()
         .await;
-    let (keep_id, keep_key) = new_tenant(&app, "keeps").await;
+    let (keep_id, keep_key) = app.new_tenant("keeps").await;
     app.call_as(
         &app.operator,
         "PATCH",
@@ -491,7 +475,7 @@ async fn an_erasing_tenant_cannot_be_suspended_resumed_deleted_or_changed() {
         })
         .start()
         .await;
-    let (id, owner) = new_tenant(&app, "leaving").await;
+    let (id, owner) = app.new_tenant("leaving").await;
     let path = format!("/v1/ops/tenants/{id}");
     app.call_as(&app.operator, "DELETE", &path, None)
         .await
@@ -552,7 +536,7 @@ async fn one_sweeper_round_at_a_time() {
         })
         .start()
         .await;
-    let (id, _) = new_tenant(&app, "leaving").await;
+    let (id, _) = app.new_tenant("leaving").await;
     let path = format!("/v1/ops/tenants/{id}");
     app.call_as(&app.operator, "DELETE", &path, None)
         .await

@@ -13,22 +13,6 @@ use tokio::sync::Semaphore;
 use weft_tests::{StandIn, TestApp};
 use weft_types::Status;
 
-async fn new_tenant(app: &TestApp, name: &str) -> (String, String) {
-    let t = app
-        .call_as(
-            &app.operator,
-            "POST",
-            "/v1/ops/tenants",
-            Some(json!({"name": name})),
-        )
-        .await
-        .expect(201);
-    (
-        t["id"].as_str().unwrap().to_owned(),
-        t["owner_key"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn patch_limits(app: &TestApp, tenant: &str, limits: Value) {
     app.call_as(
         &app.operator,
@@ -81,7 +65,7 @@ async fn calls_until_limited(app: &TestApp, key: &str, max: usize) -> usize {
 /// burst of 3 at a rate too slow to refill during the test, then turns its
 /// bucket off. Other tenants keep the deployment's.
 async fn an_api_rate_override_applies(app: TestApp) {
-    let (id, key) = new_tenant(&app, "metered").await;
+    let (id, key) = app.new_tenant("metered").await;
     assert_eq!(calls_until_limited(&app, &key, 10).await, 10);
     patch_limits(&app, &id, json!({"api_rate": 0.001, "api_burst": 3})).await;
     // Within the cache period (100 ms here; this process forgot it at once).
@@ -142,7 +126,7 @@ async fn an_api_rate_override_applies_in_redis() {
 #[tokio::test]
 async fn a_max_active_runs_override_refuses_the_next_run_naming_it() {
     let app = TestApp::builder().start().await;
-    let (id, key) = new_tenant(&app, "small").await;
+    let (id, key) = app.new_tenant("small").await;
     let wf: Value = app
         .call_as(
             &key,
@@ -205,7 +189,7 @@ async fn a_max_running_steps_override_bounds_the_tenants_steps() {
         }),
     ))
     .await;
-    let (id, key) = new_tenant(&app, "narrow").await;
+    let (id, key) = app.new_tenant("narrow").await;
     patch_limits(&app, &id, json!({"max_running_steps": 1})).await;
     let wf: Value = app
         .call_as(
@@ -261,7 +245,7 @@ async fn a_suspended_tenants_queued_step_waits_for_its_resume() {
         })
         .start()
         .await;
-    let (id, key) = new_tenant(&app, "paused").await;
+    let (id, key) = app.new_tenant("paused").await;
     let wf: Value = app
         .call_as(
             &key,
@@ -329,7 +313,7 @@ async fn a_suspended_tenants_queued_step_waits_for_its_resume() {
 #[tokio::test]
 async fn max_active_runs_holds_for_retry_and_rerun() {
     let app = TestApp::builder().start().await;
-    let (id, key) = new_tenant(&app, "small").await;
+    let (id, key) = app.new_tenant("small").await;
     let make = |def: Value| {
         let key = key.clone();
         let app = &app;
@@ -394,8 +378,8 @@ async fn a_tenant_over_its_quota_does_not_stop_other_tenants_schedules() {
         })
         .start()
         .await;
-    let (a, a_key) = new_tenant(&app, "over").await;
-    let (b, b_key) = new_tenant(&app, "fine").await;
+    let (a, a_key) = app.new_tenant("over").await;
+    let (b, b_key) = app.new_tenant("fine").await;
     patch_limits(&app, &a, json!({"quotas": {"runs_per_month": 0}})).await;
     let ticker = json!({"name": "tick",
         "triggers": {"schedule": {"cron": "* * * * * *", "timezone": "UTC"}},
