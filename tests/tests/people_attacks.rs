@@ -333,3 +333,233 @@ async fn a_suspended_tenants_wait_cannot_be_resumed() {
         .await
         .expect(200);
 }
+
+async fn login_with(app: &TestApp, headers: &[(&str, String)], password: &str) -> u16 {
+    app.send(
+        "POST",
+        "/v1/auth/login",
+        headers,
+        Some(json!({"email": "bob@example.com", "password": password})),
+    )
+    .await
+    .status
+}
+
+/// Behind a proxy that writes only `X-Forwarded-For` (nginx, ALB) and passes
+/// a client's `Forwarded` through, a client that sets `Forwarded: for=…`
+/// per request must still be counted under the address the proxy wrote.
+#[tokio::test]
+async fn a_client_cannot_pick_its_address_with_a_forwarded_header() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.sessions.trusted_proxies = vec!["127.0.0.0/8".to_owned().try_into().unwrap()];
+            c.sessions.address_failures = 3;
+            c.sessions.account_failures = 100;
+        })
+        .start()
+        .await;
+    join(&app, &app.key, "member", "bob@example.com").await;
+    let wrong = "not the password at all";
+    let xff = ("x-forwarded-for", "198.51.100.7".to_owned());
+    for i in 0..3 {
+        let h = [xff.clone(), ("forwarded", format!("for=10.9.0.{i}"))];
+        assert_eq!(login_with(&app, &h, wrong).await, 401);
+    }
+    let h = [xff.clone(), ("forwarded", "for=10.9.0.99".to_owned())];
+    assert_eq!(
+        login_with(&app, &h, PW).await,
+        429,
+        "the client's own Forwarded picked a fresh address"
+    );
+    // Another address (as the proxy writes it) is not held up.
+    let other = [("x-forwarded-for", "203.0.113.9".to_owned())];
+    assert_eq!(login_with(&app, &other, PW).await, 200);
+}
+
+/// The proxy writes `Forwarded`: then a client's `X-Forwarded-For` is the
+/// one ignored.
+#[tokio::test]
+async fn with_forwarded_named_a_clients_x_forwarded_for_is_ignored() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.sessions.trusted_proxies = vec!["127.0.0.0/8".to_owned().try_into().unwrap()];
+            c.sessions.client_address_header = serde_json::from_value(json!("forwarded")).unwrap();
+            c.sessions.address_failures = 3;
+            c.sessions.account_failures = 100;
+        })
+        .start()
+        .await;
+    join(&app, &app.key, "member", "bob@example.com").await;
+    let fwd = ("forwarded", "for=198.51.100.7".to_owned());
+    for i in 0..3 {
+        let h = [fwd.clone(), ("x-forwarded-for", format!("10.9.0.{i}"))];
+        assert_eq!(login_with(&app, &h, "not the password at all").await, 401);
+    }
+    let h = [fwd, ("x-forwarded-for", "10.9.0.99".to_owned())];
+    assert_eq!(login_with(&app, &h, PW).await, 429);
+    let other = [("forwarded", "for=203.0.113.9".to_owned())];
+    assert_eq!(login_with(&app, &other, PW).await, 200);
+}
+
+async fn key(app: &TestApp, body: Value) -> String {
+    app.post("/v1/keys", body).await.expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An owner key scoped to `members:write` and expiring tomorrow must not
+/// invite a permanent, unscoped owner (nor issue a reset link, which takes
+/// an account); an expiring key without scopes neither. Sessions and
+/// unscoped, unexpiring keys still do.
+#[tokio::test]
+async fn a_scoped_or_expiring_key_issues_no_invitation_or_reset() {
+    let app = TestApp::builder().start().await;
+    let bob = join(&app, &app.key, "member", "bob@example.com").await;
+    let tomorrow = weft_worker::now_ms() + 86_400_000;
+    let scoped = key(
+        &app,
+        json!({"name": "s", "role": "owner", "scopes": ["members:write"], "expires_at": tomorrow}),
+    )
+    .await;
+    let expiring = key(
+        &app,
+        json!({"name": "e", "role": "owner", "expires_at": tomorrow}),
+    )
+    .await;
+    let scoped_only = key(
+        &app,
+        json!({"name": "o", "role": "owner", "scopes": ["members:write"]}),
+    )
+    .await;
+    let reset = format!("/v1/members/{}/reset", bob.user_id);
+    for k in [&scoped, &expiring, &scoped_only] {
+        let r = app
+            .call_as(
+                k,
+                "POST",
+                "/v1/invitations",
+                Some(json!({"role": "owner", "email": "mallory@example.com"})),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (403, "scope"), "{}", r.body);
+        let r = app.call_as(k, "POST", &reset, None).await;
+        assert_eq!((r.status, r.code()), (403, "scope"), "{}", r.body);
+    }
+    let r = app
+        .call_as(
+            &expiring,
+            "POST",
+            "/v1/invitations",
+            Some(json!({"role": "viewer"})),
+        )
+        .await;
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("expiry"), "says why: {message}");
+    // The unscoped, unexpiring key and an owner's session still may.
+    invite(&app, &app.key, "viewer", "carol@example.com").await;
+    let owner = join(&app, &app.key, "owner", "olive@example.com").await;
+    as_browser(&app, &owner, "POST", &reset, None)
+        .await
+        .expect(201);
+}
+
+async fn use_reset(app: &TestApp, token: &str) -> Resp {
+    app.send(
+        "POST",
+        "/v1/auth/reset",
+        &[],
+        Some(json!({"token": token, "password": "another long phrase here"})),
+    )
+    .await
+}
+
+fn refused_token(r: &Resp) {
+    assert_eq!((r.status, r.code()), (422, "invalid_token"), "{}", r.body);
+}
+
+/// A reset link stops working when its issuer loses the authority to issue
+/// it: an admin removed or demoted, an API key revoked.
+#[tokio::test]
+async fn a_reset_link_dies_with_its_issuers_authority() {
+    let app = TestApp::builder().start().await;
+    let bob = join(&app, &app.key, "member", "bob@example.com").await;
+    let reset = format!("/v1/members/{}/reset", bob.user_id);
+    let issue = |who: Browser| {
+        let (app, reset) = (&app, reset.clone());
+        async move {
+            let inv: Invitation = as_browser(app, &who, "POST", &reset, None).await.typed(201);
+            (who, inv.token.unwrap())
+        }
+    };
+    // Removed: the link is deleted with the membership.
+    let (ann, removed) = issue(join(&app, &app.key, "admin", "ann@example.com").await).await;
+    app.call("DELETE", &format!("/v1/members/{}", ann.user_id), None)
+        .await
+        .expect(204);
+    // Demoted to member: no longer may reset a member.
+    let (dan, demoted) = issue(join(&app, &app.key, "admin", "dan@example.com").await).await;
+    app.call(
+        "PATCH",
+        &format!("/v1/members/{}", dan.user_id),
+        Some(json!({"role": "member"})),
+    )
+    .await
+    .expect(200);
+    // An admin key, revoked.
+    let admin_key = app
+        .post("/v1/keys", json!({"name": "a", "role": "admin"}))
+        .await
+        .expect(201);
+    let secret = admin_key["secret"].as_str().unwrap().to_owned();
+    let by_key: Invitation = app.call_as(&secret, "POST", &reset, None).await.typed(201);
+    app.call(
+        "DELETE",
+        &format!("/v1/keys/{}", admin_key["id"].as_str().unwrap()),
+        None,
+    )
+    .await
+    .expect(204);
+    for token in [&removed, &demoted, &by_key.token.unwrap()] {
+        refused_token(&use_reset(&app, token).await);
+    }
+    // A link whose issuer still holds works.
+    let (_, kept) = issue(join(&app, &app.key, "admin", "kim@example.com").await).await;
+    use_reset(&app, &kept).await.expect(204);
+}
+
+/// The operator's invitation into a tenant being erased is refused (409,
+/// naming it), like one being deleted.
+#[tokio::test]
+async fn no_invitation_into_an_erasing_tenant() {
+    let app = TestApp::builder()
+        .worker(|w| {
+            w.tenant_erase_grace_ms = 0;
+            w.ops_sweep_ms = 0;
+        })
+        .start()
+        .await;
+    let (id, _) = app.new_tenant("leaving").await;
+    let path = format!("/v1/ops/tenants/{id}");
+    app.call_as(&app.operator, "DELETE", &path, None)
+        .await
+        .expect(202);
+    let store = app.server.handle.store();
+    let t = store.get_tenant(&id).await.unwrap().unwrap();
+    let to = weft_types::TenantState::Erasing {
+        reason: "the tenant is being deleted".into(),
+        at: weft_worker::now_ms(),
+    };
+    store.set_tenant_state(&id, &t.state, &to).await.unwrap();
+    let r = app
+        .call_as(
+            &app.operator,
+            "POST",
+            &format!("{path}/invitations"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("erasing"), "{message}");
+}

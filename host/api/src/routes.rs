@@ -548,15 +548,13 @@ pub const ROUTES: &[Route] = &[
         .ok(NO_CONTENT)
         .also(&[409]),
     route("POST", "/v1/members/{user_id}/reset", "reset_member")
-        .doc("people", "Issue a one-time password reset link for a member (admins for members and viewers, owners for anyone) who belongs to no other tenant; the token is shown once.")
+        .doc("people", "Issue a one-time password reset link for a member (admins for members and viewers, owners for anyone) who belongs to no other tenant; the token is shown once. Not from an API key with scopes or an expiry (403 `scope`): the link would outlive its limits. The link stops working if its issuer loses the role to issue it.")
         .role(Role::Admin)
-        .scope_on(Resource::Members, Verb::Write, ScopeId::Path("user_id"))
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
         .also(&[422]),
     route("POST", "/v1/invitations", "create_invitation")
-        .doc("people", "Invite someone with a role (owners: any; admins: member or viewer), optionally bound to an email; the one-time token is shown once.")
+        .doc("people", "Invite someone with a role (owners: any; admins: member or viewer), optionally bound to an email; the one-time token is shown once. Not from an API key with scopes or an expiry (403 `scope`): the membership would outlive its limits.")
         .role(Role::Admin)
-        .scope(Resource::Members, Verb::Write)
         .body(s::<m::people::NewInvitation>, JSON)
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)]),
     route("GET", "/v1/invitations", "list_invitations")
@@ -751,11 +749,11 @@ pub const ROUTES: &[Route] = &[
         .ok(NO_CONTENT)
         .also(&[409]),
     route("POST", "/v1/ops/tenants/{id}/invitations", "op_invite")
-        .doc("operator", "Invite someone into a tenant (role `owner` unless given; optionally bound to an email): the one-time token is in this answer only; accepted with `POST /v1/auth/accept-invitation`.")
+        .doc("operator", "Invite someone into a tenant (role `owner` unless given; optionally bound to an email): the one-time token is in this answer only; accepted with `POST /v1/auth/accept-invitation`. Refused for a tenant being deleted (422 `tenant_deleted`) or erasing (409).")
         .operator()
         .body(s::<m::ops::TenantInvitation>, JSON)
         .ok(&[json(201, "Issued, with `token`.", s::<m::people::Invitation>)])
-        .also(&[422]),
+        .also(&[409, 422]),
     route("POST", "/v1/ops/users/reset", "op_reset_user")
         .doc("operator", "Issue a one-time password reset link for the user with this email, whatever their tenants; used with `POST /v1/auth/reset`.")
         .operator()

@@ -42,7 +42,7 @@ pub use deadletters::MAX_DEAD_LETTERS;
 pub use deadletters::Redriven;
 pub use error::{Error, Result};
 pub use ops::{Operator, Swept};
-pub use people::{SessionOptions, check_password, normalise_email};
+pub use people::{AddressHeader, SessionOptions, check_password, normalise_email};
 pub use runs::MAX_WAIT;
 pub use runs::{RunDetail, StepDetail};
 pub use sessions::{Current, Started, csrf_token};

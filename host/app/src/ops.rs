@@ -539,7 +539,7 @@ fn sweeper() -> Operator {
 }
 
 /// 409 on a tenant being erased: erasing is final.
-fn refuse_erasing(t: &Tenant) -> Result<()> {
+pub(crate) fn refuse_erasing(t: &Tenant) -> Result<()> {
     if matches!(t.state, TenantState::Erasing { .. }) {
         return Err(Error::Conflict(format!(
             "tenant {} is erasing: its grace period has passed and erasing is final",

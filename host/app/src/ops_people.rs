@@ -14,7 +14,7 @@ impl App {
     ///
     /// # Errors
     /// `NotFound("tenant")`; `Refused` (`tenant_deleted`) for a tenant being
-    /// deleted; `Invalid` (email, expiry).
+    /// deleted; `Conflict` for one erasing; `Invalid` (email, expiry).
     pub async fn op_invite(
         &self,
         op: &Operator,
@@ -35,6 +35,7 @@ impl App {
                 problems: Vec::new(),
             });
         }
+        crate::ops::refuse_erasing(&t)?;
         let issuer = Actor::new(t.id.clone(), op.actor(), Role::Owner);
         let (link, token) = self
             .create_invitation(&issuer, role.unwrap_or(Role::Owner), email, expires_in_ms)

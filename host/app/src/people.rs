@@ -64,10 +64,14 @@ pub struct SessionOptions {
     pub hash_queue: usize,
     /// How long (ms) a password check waits for a slot before 503.
     pub hash_wait_ms: u64,
-    /// Reverse proxies (addresses or CIDRs) whose `Forwarded` /
-    /// `X-Forwarded-For` is believed: the client address is the rightmost
-    /// hop that is not one of them. Empty (the default): the TCP peer.
+    /// Reverse proxies (addresses or CIDRs) whose `client_address_header`
+    /// is believed: the client address is the rightmost hop that is not one
+    /// of them. Empty (the default): the TCP peer.
     pub trusted_proxies: Vec<Cidr>,
+    /// The ONE header the trusted proxies write (`x-forwarded-for`, the
+    /// default, or `forwarded`); the other is the client's own and ignored
+    /// (a proxy that appends to one passes the other through untouched).
+    pub client_address_header: AddressHeader,
     /// Send the cookie with `Secure` even when the public URL is plain
     /// http on loopback (false: dropped there only, so a local console works).
     pub always_secure: bool,
@@ -90,9 +94,22 @@ impl Default for SessionOptions {
             hash_queue: 16,
             hash_wait_ms: 2_000,
             trusted_proxies: Vec::new(),
+            client_address_header: AddressHeader::XForwardedFor,
             always_secure: false,
         }
     }
+}
+
+/// Which header a trusted proxy writes the client's address in
+/// (`sessions.client_address_header`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddressHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, AWS ALB, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239: Envoy, some CDNs when configured so).
+    Forwarded,
 }
 
 /// An address or a CIDR block (`10.0.0.0/8`, `::1`), as configured in
@@ -159,10 +176,11 @@ impl From<Cidr> for String {
 
 impl SessionOptions {
     /// The client's address: the TCP `peer`, or, when the peer is one of
-    /// `trusted_proxies`, the rightmost hop of `Forwarded` (else
-    /// `X-Forwarded-For`) that is not a trusted proxy. Hops a client wrote
-    /// itself are to the left of what its proxies append, so it cannot pick
-    /// the address it is counted under.
+    /// `trusted_proxies`, the rightmost hop of `client_address_header` that
+    /// is not a trusted proxy; the other header is ignored, whatever it
+    /// says (the proxy passes it through from the client). Hops a client
+    /// wrote itself are to the left of what its proxies append, so it
+    /// cannot pick the address it is counted under.
     pub fn client_address(
         &self,
         peer: Option<IpAddr>,
@@ -174,8 +192,9 @@ impl SessionOptions {
         if !trusted(peer) {
             return Some(peer);
         }
-        let hops: Vec<&str> = match (forwarded, x_forwarded_for) {
-            (Some(f), _) => f
+        let hops: Vec<&str> = match self.client_address_header {
+            AddressHeader::Forwarded => forwarded
+                .unwrap_or_default()
                 .split(',')
                 .filter_map(|el| {
                     el.split(';').find_map(|kv| {
@@ -184,8 +203,12 @@ impl SessionOptions {
                     })
                 })
                 .collect(),
-            (None, Some(x)) => x.split(',').map(str::trim).collect(),
-            (None, None) => Vec::new(),
+            AddressHeader::XForwardedFor => x_forwarded_for
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .collect(),
         };
         let mut client = peer;
         for hop in hops.iter().rev() {
@@ -507,6 +530,8 @@ impl App {
         self.store()
             .remove_membership(&actor.tenant_id, user_id, now_ms())
             .await?;
+        self.revoke_resets_issued_by(&actor.tenant_id, user_id)
+            .await?;
         self.audit(actor, "member.remove", user_id).await
     }
 
@@ -515,6 +540,7 @@ impl App {
     ///
     /// # Errors
     /// `Forbidden` below admin, or an admin inviting an admin or owner;
+    /// `OutOfScope` for an API key with scopes or an expiry;
     /// `Invalid` for a bad email or expiry.
     pub async fn create_invitation(
         &self,
@@ -527,6 +553,7 @@ impl App {
         if role >= Role::Admin {
             actor.require(Role::Owner)?;
         }
+        lasting_issuer(actor, "an invitation")?;
         let email = email.map(|e| normalise_email(e, "email")).transpose()?;
         let ttl = expires_in_ms.unwrap_or(self.people.options.invitation_ms);
         if !(60_000..=30 * 86_400_000).contains(&ttl) {
@@ -602,9 +629,11 @@ impl App {
     /// # Errors
     /// `Forbidden` below admin, or for a member whose role is not below the
     /// caller's (owners may reset owners), or who belongs to another tenant
-    /// too (that is the operator's); `NotFound("member")`.
+    /// too (that is the operator's); `OutOfScope` for an API key with scopes
+    /// or an expiry; `NotFound("member")`.
     pub async fn issue_reset(&self, actor: &Actor, user_id: &str) -> Result<(Link, String)> {
         actor.require(Role::Admin)?;
+        lasting_issuer(actor, "a reset link")?;
         let m = self
             .store()
             .get_membership(&actor.tenant_id, user_id)
@@ -652,6 +681,70 @@ impl App {
         };
         self.store().create_user(&user).await?;
         Ok(user)
+    }
+}
+
+/// Refuses an API key narrower than its role (scopes or an expiry) as the
+/// issuer of `what`: the link outlives the key and carries none of its
+/// limits (an owner key scoped to `members:write`, expiring tomorrow, would
+/// invite a permanent, unscoped owner). Sessions and unscoped, unexpiring
+/// keys issue links.
+fn lasting_issuer(actor: &Actor, what: &str) -> Result<()> {
+    if actor.scopes.is_none() && actor.expires_at.is_none() {
+        return Ok(());
+    }
+    Err(Error::OutOfScope {
+        needs: format!(
+            "a key without scopes or an expiry: {what} outlives this key and none of its \
+             limits would hold for whoever uses it; use a session or an unscoped key"
+        ),
+    })
+}
+
+impl App {
+    /// The role `created_by` (a link's issuer: a user id or an API key id of
+    /// `tenant`) still has there: a membership, or a live key that could
+    /// issue links today (not revoked, not expired, no scopes, no expiry).
+    /// `None`: no longer any (removed, revoked, unknown).
+    pub(crate) async fn issuer_role(&self, tenant: &str, created_by: &str) -> Result<Option<Role>> {
+        if created_by.starts_with("key_") {
+            return Ok(self
+                .store()
+                .list_api_keys(tenant)
+                .await?
+                .into_iter()
+                .find(|k| k.id == created_by)
+                .filter(|k| k.revoked_at.is_none() && k.scopes.is_none() && k.expires_at.is_none())
+                .map(|k| k.role));
+        }
+        Ok(self
+            .store()
+            .get_membership(tenant, created_by)
+            .await?
+            .map(|m| m.role))
+    }
+
+    /// Deletes the open reset links `issuer` issued in `tenant` (they are
+    /// leaving it: their links go with their authority).
+    pub(crate) async fn revoke_resets_issued_by(&self, tenant: &str, issuer: &str) -> Result<()> {
+        let now = now_ms();
+        for l in self
+            .store()
+            .list_links(tenant, LinkKind::Reset, now)
+            .await?
+        {
+            if l.created_by == issuer {
+                match self
+                    .store()
+                    .delete_link(tenant, LinkKind::Reset, &l.id)
+                    .await
+                {
+                    Ok(()) | Err(weft_store::Error::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -704,10 +797,30 @@ mod tests {
             Some(ip("1.2.3.4"))
         );
         let fwd = Some("for=6.6.6.6, for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.9");
+        // The proxy writes X-Forwarded-For (the default): a `Forwarded` the
+        // client sent through it is not believed, whatever it claims.
+        for claim in [fwd, Some("for=10.9.1.2"), Some("for=10.9.1.3")] {
+            assert_eq!(
+                o.client_address(Some(ip("10.0.0.1")), claim, xff),
+                Some(ip("1.2.3.4"))
+            );
+            assert_eq!(
+                o.client_address(Some(ip("10.0.0.1")), claim, None),
+                Some(ip("10.0.0.1")),
+                "no X-Forwarded-For: the last trusted hop, not the claim"
+            );
+        }
+        // The proxy writes `Forwarded`: then X-Forwarded-For is the client's.
+        o.client_address_header = AddressHeader::Forwarded;
         assert_eq!(
             o.client_address(Some(ip("::1")), fwd, xff),
             Some(ip("2001:db8::1"))
         );
+        assert_eq!(
+            o.client_address(Some(ip("::1")), None, Some("9.9.9.9")),
+            Some(ip("::1"))
+        );
+        o.client_address_header = AddressHeader::XForwardedFor;
         assert_eq!(
             o.client_address(Some(ip("::ffff:10.1.2.3")), None, Some("5.5.5.5:80")),
             Some(ip("5.5.5.5"))

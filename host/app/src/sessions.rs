@@ -520,11 +520,25 @@ impl App {
     /// issuer's authority was checked at issue time (the user belonged to
     /// that tenant alone, below the issuer's role) and must still hold at
     /// use, or an admin could keep a link until the user joins another
-    /// tenant and take the account there. Links the operator issued
-    /// (`op:…`) cover any user.
+    /// tenant and take the account there. The issuer must also still be
+    /// able to issue it: a member of the tenant (or a live, unscoped,
+    /// unexpiring key of it) whose role is owner, or admin above the
+    /// link's; an admin removed or demoted since, or a revoked key, leaves
+    /// no link behind. Links the operator issued (`op:…`) cover any user.
     async fn reset_still_applies(&self, link: &weft_store::people::Link) -> Result<()> {
         if link.created_by.starts_with("op:") {
             return Ok(());
+        }
+        let issuer = self.issuer_role(&link.tenant_id, &link.created_by).await?;
+        if !issuer.is_some_and(|r| r == Role::Owner || (r == Role::Admin && link.role < r)) {
+            return Err(Error::Refused {
+                code: "invalid_token",
+                message: "token: this reset link no longer applies (whoever issued it is no \
+                          longer a member or a live key of the tenant with the role to issue \
+                          it): ask an admin for a new one"
+                    .into(),
+                problems: Vec::new(),
+            });
         }
         let user = link.user_id.as_deref().ok_or_else(invalid_token)?;
         let ms = self.store().memberships_of(user).await?;

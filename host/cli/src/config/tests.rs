@@ -135,6 +135,7 @@ fn other_value(var: &super::env::Var) -> String {
             "0.0.0.0:9".into()
         }
         Kind::Str if d.as_str() == Some("quorum") => "classic".into(),
+        Kind::Str if d.as_str() == Some("x-forwarded-for") => "forwarded".into(),
         Kind::Str => "s".into(),
     }
 }
