@@ -72,6 +72,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "people_pruning",
         include_str!("../../../migrations/postgres/0013_people_pruning.sql"),
     ),
+    (
+        14,
+        "notify_claim",
+        include_str!("../../../migrations/postgres/0014_notify_claim.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -294,23 +294,34 @@ impl NotificationStore for Postgres {
         limit: u32,
         per_tenant: u32,
     ) -> Result<Vec<NotificationDelivery>> {
-        // Fair by tenant: the window picks a tenant's earliest due rows, as
-        // many as it has fewer than `per_tenant` claims live (rows being sent
-        // by any worker); then those rows are locked `SKIP LOCKED` and
-        // claimed only if still due and unclaimed, so two workers racing
-        // never take one row (they may, at worst, together exceed the
-        // tenant's share by one claim's worth).
+        // Fair by tenant: for each tenant with rows due (read off the
+        // `(tenant_id, next_at, id)` index), its live claims counted once
+        // (rows being sent by any worker) and its earliest `per_tenant` due
+        // rows (a LATERAL index range); of those, as many as keep its live
+        // claims at most `per_tenant`, then the earliest `limit` overall. A
+        // claim so reads the tenants with rows due plus `per_tenant` rows of
+        // each, never one tenant's backlog per due row. A tenant's rows are
+        // locked `SKIP LOCKED` as they are read, at most `limit` of each (a
+        // racing worker takes the next ones rather than none), and claimed only if still due and
+        // unclaimed, so two workers racing never take one row (they may, at
+        // worst, together exceed the tenant's share by one claim's worth).
         let sql = format!(
             "UPDATE notification_deliveries SET claimed_until = $1 WHERE (tenant_id, id) IN \
              (SELECT tenant_id, id FROM notification_deliveries WHERE (tenant_id, id) IN \
-               (SELECT tenant_id, id FROM (SELECT tenant_id, id, next_at, ROW_NUMBER() OVER \
-                 (PARTITION BY tenant_id ORDER BY next_at, id) AS n \
-                 FROM notification_deliveries WHERE status = 'pending' \
-                 AND next_at <= $2 AND claimed_until <= $2) due \
-                WHERE due.n + (SELECT COUNT(*) FROM notification_deliveries live \
-                  WHERE live.tenant_id = due.tenant_id AND live.status = 'pending' \
-                  AND live.claimed_until > $2) <= $4 \
-                ORDER BY next_at, id LIMIT $3) \
+               (SELECT tenant_id, id FROM \
+                 (SELECT t.tenant_id, x.id, x.next_at, COALESCE(l.n, 0) + ROW_NUMBER() OVER \
+                   (PARTITION BY t.tenant_id ORDER BY x.next_at, x.id) AS n \
+                  FROM (SELECT DISTINCT tenant_id FROM notification_deliveries \
+                        WHERE status = 'pending' AND next_at <= $2) t \
+                  LEFT JOIN (SELECT tenant_id, COUNT(*) AS n FROM notification_deliveries \
+                        WHERE status = 'pending' AND claimed_until > $2 GROUP BY tenant_id) l \
+                    ON l.tenant_id = t.tenant_id \
+                  CROSS JOIN LATERAL (SELECT d.id, d.next_at FROM notification_deliveries d \
+                        WHERE d.tenant_id = t.tenant_id AND d.status = 'pending' \
+                        AND d.next_at <= $2 AND d.claimed_until <= $2 \
+                        ORDER BY d.next_at, d.id LIMIT LEAST($3, $4) FOR UPDATE SKIP LOCKED) x \
+                  WHERE COALESCE(l.n, 0) < $4) due \
+                WHERE due.n <= $4 ORDER BY next_at, id LIMIT $3) \
               AND status = 'pending' AND claimed_until <= $2 \
               FOR UPDATE SKIP LOCKED) \
              AND status = 'pending' AND claimed_until <= $2 \
@@ -349,6 +360,27 @@ impl NotificationStore for Postgres {
         .bind(attempt)
         .bind(o.status.as_str())
         .bind(o.next_at)
+        .bind(at)
+        .bind(tenant)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn defer_notification(
+        &self,
+        tenant: &str,
+        id: &str,
+        next_at: i64,
+        at: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE notification_deliveries SET next_at = $1, claimed_until = 0, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND status = 'pending'",
+        )
+        .bind(next_at)
         .bind(at)
         .bind(tenant)
         .bind(id)

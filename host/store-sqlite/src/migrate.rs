@@ -84,6 +84,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "people pruning",
         include_str!("../../../migrations/sqlite/0014_people_pruning.sql"),
     ),
+    (
+        15,
+        "notify claim",
+        include_str!("../../../migrations/sqlite/0015_notify_claim.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

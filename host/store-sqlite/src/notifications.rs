@@ -277,31 +277,37 @@ impl NotificationStore for Sqlite {
         limit: u32,
         per_tenant: u32,
     ) -> Result<Vec<NotificationDelivery>> {
-        // Fair by tenant: a tenant's earliest due rows, as many as it has
-        // fewer than `per_tenant` claims live (rows being sent, by any
-        // worker), then the earliest `limit` of those; the single writer
+        // Fair by tenant: for each tenant with rows due (read off the
+        // `(tenant_id, next_at, id)` index), its live claims counted once
+        // (rows being sent, by any worker) and its earliest `per_tenant` due
+        // rows (an index range); of those, as many as keep its live claims
+        // at most `per_tenant`, then the earliest `limit` overall. A claim
+        // so reads the tenants with rows due plus `per_tenant` rows of each,
+        // never one tenant's backlog per due row (it runs on the single
+        // writer: a slow claim would stall every commit). The single writer
         // makes it atomic.
         let sql = format!(
-            "UPDATE notification_deliveries SET claimed_until = ? WHERE rowid IN \
-             (SELECT rid FROM (SELECT rowid AS rid, tenant_id, next_at, id, ROW_NUMBER() OVER \
-               (PARTITION BY tenant_id ORDER BY next_at, id) AS n \
-               FROM notification_deliveries WHERE status = 'pending' \
-               AND next_at <= ? AND claimed_until <= ?) AS due \
-              WHERE due.n + (SELECT COUNT(*) FROM notification_deliveries AS live \
-                WHERE live.tenant_id = due.tenant_id AND live.status = 'pending' \
-                AND live.claimed_until > ?) <= ? \
-              ORDER BY next_at, id LIMIT ?) \
+            "UPDATE notification_deliveries SET claimed_until = ?1 WHERE rowid IN \
+             (SELECT rid FROM (SELECT d.rowid AS rid, d.next_at, d.id, COALESCE(l.n, 0) + \
+                ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_at, d.id) AS n \
+               FROM (SELECT DISTINCT tenant_id FROM notification_deliveries \
+                     WHERE status = 'pending' AND next_at <= ?2) AS t \
+               LEFT JOIN (SELECT tenant_id, COUNT(*) AS n FROM notification_deliveries \
+                     WHERE status = 'pending' AND claimed_until > ?2 GROUP BY tenant_id) AS l \
+                 ON l.tenant_id = t.tenant_id \
+               JOIN notification_deliveries AS d ON d.rowid IN \
+                 (SELECT e.rowid FROM notification_deliveries AS e \
+                  WHERE e.tenant_id = t.tenant_id AND e.status = 'pending' \
+                  AND e.next_at <= ?2 AND e.claimed_until <= ?2 \
+                  ORDER BY e.next_at, e.id LIMIT ?3) \
+               WHERE COALESCE(l.n, 0) < ?3) AS due \
+              WHERE due.n <= ?3 ORDER BY next_at, id LIMIT ?4) \
              RETURNING {DELIVERY_COLS}"
         );
         let until = now.saturating_add(lease_ms);
         let (limit, per_tenant) = (i64::from(limit), i64::from(per_tenant));
         self.write(move |conn| {
-            let mut out = all(
-                conn,
-                &sql,
-                params![until, now, now, now, per_tenant, limit],
-                delivery,
-            )?;
+            let mut out = all(conn, &sql, params![until, now, per_tenant, limit], delivery)?;
             out.sort_by(|a, b| (a.next_at, &a.id).cmp(&(b.next_at, &b.id)));
             Ok(out)
         })
@@ -325,6 +331,24 @@ impl NotificationStore for Sqlite {
         self.write(move |conn| {
             let n = execute(conn, SQL, params![attempt, status, next_at, at, tenant, id])
                 .map_err(db)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn defer_notification(
+        &self,
+        tenant: &str,
+        id: &str,
+        next_at: i64,
+        at: i64,
+    ) -> Result<bool> {
+        const SQL: &str = "UPDATE notification_deliveries SET \
+            next_at = ?, claimed_until = 0, updated_at = ? \
+            WHERE tenant_id = ? AND id = ? AND status = 'pending'";
+        let (tenant, id) = (tenant.to_owned(), id.to_owned());
+        self.write(move |conn| {
+            let n = execute(conn, SQL, params![next_at, at, tenant, id]).map_err(db)?;
             Ok(n > 0)
         })
         .await

@@ -142,6 +142,14 @@ async fn migrations_apply_once() {
             (5, "credential binding".to_owned()),
             (6, "registry".to_owned()),
             (7, "attempt digest".to_owned()),
+            (8, "operators".to_owned()),
+            (9, "people".to_owned()),
+            (10, "key scopes".to_owned()),
+            (11, "usage".to_owned()),
+            (12, "notifications".to_owned()),
+            (13, "notify connector".to_owned()),
+            (14, "people pruning".to_owned()),
+            (15, "notify claim".to_owned()),
         ],
         "each migration recorded once"
     );

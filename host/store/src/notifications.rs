@@ -484,4 +484,14 @@ pub trait NotificationStore: Send + Sync + 'static {
         outcome: &DeliveryOutcome,
         at: i64,
     ) -> Result<bool>;
+    /// Puts a pending delivery off until `next_at` without a try (its rule
+    /// is at `rule_per_minute`) and releases its claim. `false`: it is no
+    /// longer pending: nothing changed.
+    async fn defer_notification(
+        &self,
+        tenant: &str,
+        id: &str,
+        next_at: i64,
+        at: i64,
+    ) -> Result<bool>;
 }

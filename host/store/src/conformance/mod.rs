@@ -18,6 +18,7 @@ mod isolation;
 mod lifecycle;
 mod logs;
 mod notifications;
+mod notify_scale;
 mod ops;
 mod outbox;
 mod people;
@@ -38,6 +39,7 @@ pub use isolation::*;
 pub use lifecycle::*;
 pub use logs::*;
 pub use notifications::*;
+pub use notify_scale::*;
 pub use ops::*;
 pub use outbox::*;
 pub use people::*;
@@ -326,6 +328,8 @@ macro_rules! conformance_tests {
             notification_runs_below_a_notification_make_none,
             notification_rows_erased_and_pruned,
             notification_connector_rule_round_trips,
+            notification_claim_with_a_large_backlog,
+            notification_deferred_stays_pending,
             operator_keys_create_find_revoke,
             tenant_state_and_limits_round_trip,
             erase_tenant_in_batches,

@@ -210,4 +210,24 @@ impl NotificationStore for Memory {
         *until = i64::MIN;
         Ok(true)
     }
+
+    async fn defer_notification(
+        &self,
+        tenant: &str,
+        id: &str,
+        next_at: i64,
+        at: i64,
+    ) -> Result<bool> {
+        let mut g = self.lock();
+        let Some((d, until)) = g.notifications.get_mut(id) else {
+            return Ok(false);
+        };
+        if d.tenant_id != tenant || d.status != DeliveryStatus::Pending {
+            return Ok(false);
+        }
+        d.next_at = Some(next_at);
+        d.updated_at = at;
+        *until = i64::MIN;
+        Ok(true)
+    }
 }
