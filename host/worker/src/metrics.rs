@@ -48,8 +48,12 @@ pub struct Metrics {
     pub notification_retries: AtomicU64,
     /// See `notifications_delivered`.
     pub notifications_failed: AtomicU64,
-    /// Deliveries not sent because their rule hit `rule_per_minute`.
+    /// Deliveries never sent: their rule's `rule_per_minute` held them off
+    /// past the give-up (`give_up_ms` after the event).
     pub notifications_suppressed: AtomicU64,
+    /// Sends put off to the end of their rule's minute (`rule_per_minute`);
+    /// one delivery may be counted more than once.
+    pub notifications_deferred: AtomicU64,
     finished: Mutex<BTreeMap<&'static str, u64>>,
     webhook_rejections: Mutex<BTreeMap<&'static str, u64>>,
     ticks_refused: Mutex<BTreeMap<&'static str, u64>>,
@@ -219,8 +223,14 @@ impl Metrics {
         c(
             out,
             "weft_notifications_suppressed_total",
-            "Notification deliveries not sent: their rule had sent rule_per_minute in the last minute.",
+            "Notification deliveries never sent: their rule's rule_per_minute held them off past the give-up.",
             self.notifications_suppressed.load(Ordering::Relaxed),
+        );
+        c(
+            out,
+            "weft_notifications_deferred_total",
+            "Notification sends put off to the end of their rule's minute (rule_per_minute); a delivery may count more than once.",
+            self.notifications_deferred.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

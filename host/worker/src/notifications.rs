@@ -204,8 +204,9 @@ impl Deliveries {
     }
 
     /// Counts a send of `rule` at `now` unless it already sent `cap` in the
-    /// minute before: then `false` (suppressed).
-    fn admit(&self, rule: &str, now: i64, cap: u32) -> bool {
+    /// minute before: then `Err(when)`, the time its earliest send in that
+    /// minute leaves the window (a send may go then).
+    fn admit(&self, rule: &str, now: i64, cap: u32) -> std::result::Result<(), i64> {
         let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         sent.retain(|_, q| {
             while q.front().is_some_and(|t| *t <= now - 60_000) {
@@ -215,10 +216,11 @@ impl Deliveries {
         });
         let q = sent.entry(rule.to_owned()).or_default();
         if q.len() >= cap as usize {
-            return false;
+            let first = q.front().copied().unwrap_or(now);
+            return Err(first.saturating_add(60_000).max(now.saturating_add(1)));
         }
         q.push_back(now);
-        true
+        Ok(())
     }
 }
 
@@ -262,14 +264,24 @@ impl Handle {
     async fn deliver(&self, d: NotificationDelivery, state: &Deliveries) {
         let o = &self.options().notifications;
         let at = now_ms();
-        let sent = if state.admit(&d.rule_id, at, o.rule_per_minute) {
-            self.send(&d, at).await
-        } else {
-            Sent::Suppressed(format!(
-                "suppressed: rule {} already sent {} deliveries in the last minute \
-                 (worker.notifications.rule_per_minute); not sent",
+        let give_up = d
+            .created_at
+            .saturating_add(i64::try_from(o.give_up_ms).unwrap_or(i64::MAX));
+        let sent = match state.admit(&d.rule_id, at, o.rule_per_minute) {
+            Ok(()) => self.send(&d, at).await,
+            // Past the rule's rate: put off (still pending, no try) to when
+            // its minute frees a send, unless that is past the give-up (a
+            // loop's backlog ends there, never sent).
+            Err(when) if when <= give_up => {
+                self.defer(&d, when).await;
+                return;
+            }
+            Err(_) => Sent::Suppressed(format!(
+                "suppressed: rule {} sent {} deliveries a minute \
+                 (worker.notifications.rule_per_minute) until the give-up \
+                 (worker.notifications.give_up_ms); never sent",
                 d.rule_id, o.rule_per_minute
-            ))
+            )),
         };
         let (attempt, status, next_at) = match sent {
             Sent::Accepted(code) => (
@@ -302,9 +314,6 @@ impl Handle {
             Sent::Failed(code, e) => {
                 let delay = i64::try_from(o.backoff_ms(d.attempts.len() + 1)).unwrap_or(i64::MAX);
                 let next = at.saturating_add(delay);
-                let give_up = d
-                    .created_at
-                    .saturating_add(i64::try_from(o.give_up_ms).unwrap_or(i64::MAX));
                 let attempt = DeliveryAttempt {
                     at,
                     http_status: code,
@@ -340,6 +349,24 @@ impl Handle {
             .await
         {
             tracing::warn!(notification.id = %d.id, error = %e, "notification try not recorded; it is tried again when its claim lapses");
+        }
+    }
+
+    /// Puts `d` off until `when` (its rule is at `rule_per_minute`): it
+    /// stays pending with no try recorded, and its claim is released.
+    async fn defer(&self, d: &NotificationDelivery, when: i64) {
+        self.0
+            .metrics
+            .notifications_deferred
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::debug!(tenant.id = %d.tenant_id, notification.id = %d.id, rule.id = %d.rule_id,
+            until = when, "notification deferred: its rule is at rule_per_minute");
+        if let Err(e) = self
+            .store()
+            .defer_notification(&d.tenant_id, &d.id, when, now_ms())
+            .await
+        {
+            tracing::warn!(notification.id = %d.id, error = %e, "notification deferral not recorded; it is tried again when its claim lapses");
         }
     }
 
