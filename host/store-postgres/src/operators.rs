@@ -95,17 +95,42 @@ async fn erase_members(pool: &sqlx::PgPool, tenant: &str, limit: i64) -> Result<
     .fetch_all(&mut *tx)
     .await
     .map_err(unavailable)?;
+    // Lock the picked users, then check again, in a new statement (it sees
+    // what committed meanwhile), that they belong to no other tenant: a
+    // membership added to another tenant since the pick keeps its user; one
+    // being added now waits on the lock (its key share on the user) and then
+    // fails on the user erased, rather than being cascaded away.
+    let picked: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
+    let users: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email FROM users u WHERE u.id = ANY($1) ORDER BY u.id FOR UPDATE",
+    )
+    .bind(&picked)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let locked: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
+    let users: Vec<(String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email FROM users u WHERE u.id = ANY($1) \
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id <> $2)",
+    )
+    .bind(&locked)
+    .bind(tenant)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
     let ids: Vec<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
     let accounts: Vec<String> = users.iter().map(|(_, e)| format!("account:{e}")).collect();
     let pairs: Vec<String> = users.iter().map(|(_, e)| format!("pair:{e}|")).collect();
     for sql in [
-        "DELETE FROM sessions WHERE user_id = ANY($1)",
-        "DELETE FROM invitations WHERE user_id = ANY($1)",
-        "DELETE FROM memberships WHERE user_id = ANY($1)",
-        "DELETE FROM users WHERE id = ANY($1)",
+        "DELETE FROM sessions WHERE user_id = ANY($1) AND $2::text IS NOT NULL",
+        "DELETE FROM invitations WHERE user_id = ANY($1) AND $2::text IS NOT NULL",
+        "DELETE FROM memberships WHERE user_id = ANY($1) AND tenant_id = $2",
+        "DELETE FROM users WHERE id = ANY($1) \
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id)",
     ] {
         sqlx::query(sql)
             .bind(&ids)
+            .bind(tenant)
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;

@@ -109,12 +109,13 @@ fn erase_members(conn: &Connection, tenant: &str, limit: i64) -> Result<u64> {
     })?;
     for (id, email) in &users {
         for sql in [
-            "DELETE FROM sessions WHERE user_id = ?",
-            "DELETE FROM invitations WHERE user_id = ?",
-            "DELETE FROM memberships WHERE user_id = ?",
-            "DELETE FROM users WHERE id = ?",
+            "DELETE FROM sessions WHERE user_id = ?1 AND ?2 IS NOT NULL",
+            "DELETE FROM invitations WHERE user_id = ?1 AND ?2 IS NOT NULL",
+            "DELETE FROM memberships WHERE user_id = ?1 AND tenant_id = ?2",
+            "DELETE FROM users WHERE id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = ?1 AND m.tenant_id <> ?2)",
         ] {
-            execute(conn, sql, params![id]).map_err(db)?;
+            execute(conn, sql, params![id, tenant]).map_err(db)?;
         }
         // Per account, and per account and address (`pair:<email>|<ip>`).
         const FAILURES: &str = "DELETE FROM login_failures \
