@@ -419,12 +419,19 @@ async fn ops_sweeper(app: App, options: weft_worker::Options, stop: Cancellation
                     .metrics()
                     .runs_pruned
                     .fetch_add(done.runs_pruned, std::sync::atomic::Ordering::Relaxed);
-                if done != weft_app::Swept::default() {
+                // Only rounds that did something (a round skipped because
+                // another process held the sweeper lock did nothing).
+                let worked = weft_app::Swept {
+                    skipped: false,
+                    ..done
+                } != weft_app::Swept::default();
+                if worked {
                     tracing::info!(
                         erased_rows = done.erased_rows,
                         erased_tenants = done.erased_tenants,
                         runs_pruned = done.runs_pruned,
                         audit_pruned = done.audit_pruned,
+                        people_pruned = done.people_pruned,
                         "ops sweep"
                     );
                 }

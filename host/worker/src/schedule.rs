@@ -61,6 +61,14 @@ impl Handle {
                 // schedules. It is not replayed when the quota resets (it was
                 // not missed, it was refused: `docs/TENANCY.md`, section 5).
                 if let Some(r) = self.refusal(&s.tenant_id, now).await? {
+                    // Counted once the advance commits: of N workers racing
+                    // on one tick, the one whose compare-and-set won.
+                    self.store()
+                        .commit(&Commit {
+                            schedule: Some(advance),
+                            ..Commit::default()
+                        })
+                        .await?;
                     self.0.metrics.tick_refused(r.quota);
                     tracing::warn!(
                         tenant.id = %s.tenant_id,
@@ -69,12 +77,6 @@ impl Handle {
                         reason = %r.message,
                         "schedule tick skipped: a quota refused its run"
                     );
-                    self.store()
-                        .commit(&Commit {
-                            schedule: Some(advance),
-                            ..Commit::default()
-                        })
-                        .await?;
                     return Ok(());
                 }
                 let input = json!({"body": {"scheduled_at": s.next_fire_at, "fired_at": now}});
