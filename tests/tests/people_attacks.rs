@@ -563,3 +563,24 @@ async fn no_invitation_into_an_erasing_tenant() {
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(message.contains("erasing"), "{message}");
 }
+
+/// An invitation stops working when its issuer loses the authority to
+/// invite to its role: an admin key revoked before the invitation is
+/// accepted leaves it dead; the owner's invitations still hold.
+#[tokio::test]
+async fn an_invitation_dies_with_its_issuers_authority() {
+    let app = TestApp::builder().start().await;
+    let made = app
+        .post("/v1/keys", json!({"name": "admin", "role": "admin"}))
+        .await
+        .expect(201);
+    let admin = made["secret"].as_str().unwrap().to_owned();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let by_admin = invite(&app, &admin, "member", "ivy@example.com").await;
+    let by_owner = invite(&app, &app.key, "member", "ian@example.com").await;
+    app.call("DELETE", &format!("/v1/keys/{id}"), None)
+        .await
+        .expect(204);
+    refused_token(&accept(&app, &by_admin, PW).await);
+    accept(&app, &by_owner, PW).await.expect(201);
+}

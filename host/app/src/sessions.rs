@@ -406,6 +406,22 @@ impl App {
             .peek_link(&hash, LinkKind::Invitation, now)
             .await?
             .ok_or_else(invalid_token)?;
+        // Its issuer must still be able to invite to that role, as a reset
+        // link's must: an admin removed or demoted since, or a revoked key,
+        // leaves no invitation behind. The operator's (`op:…`) always hold.
+        if !link.created_by.starts_with("op:") {
+            let issuer = self.issuer_role(&link.tenant_id, &link.created_by).await?;
+            if !issuer.is_some_and(|r| r == Role::Owner || (r == Role::Admin && link.role < r)) {
+                return Err(Error::Refused {
+                    code: "invalid_token",
+                    message: "token: this invitation no longer applies (whoever issued it is \
+                              no longer a member or a live key of the tenant with the role to \
+                              invite): ask for a new one"
+                        .into(),
+                    problems: Vec::new(),
+                });
+            }
+        }
         let email = match (&link.email, email) {
             (Some(bound), Some(given)) if *bound != given => {
                 return Err(Error::Invalid(format!(
