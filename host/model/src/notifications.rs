@@ -145,8 +145,8 @@ pub enum DeliveryState {
     Delivered,
     /// Given up (24 h of retries by default, or the rule was deleted).
     Failed,
-    /// Not sent: its rule had already sent `rule_per_minute` deliveries in
-    /// the last minute (the try's `error` says so).
+    /// Never sent: its rule was at `rule_per_minute`, and waiting for a
+    /// free send would have passed the give-up (the try's `error` says so).
     Suppressed,
 }
 
