@@ -1,9 +1,13 @@
-//! Who is calling: the bearer API key becomes a [`weft_app::Actor`] (the
-//! application checks the key); the tenant comes only from the key, never from
-//! a body or a query. Authenticated calls are then rate-limited per tenant,
-//! and the key's role is held against the route's least role (from the route
-//! table) before any body is read, so a refused caller learns nothing about
-//! what the body should have been. The application checks the role again.
+//! Who is calling a tenant route: a bearer API key, or without one a browser
+//! session's cookie (with its CSRF token, `sessions.rs`), becomes a
+//! [`weft_app::Actor`]; an operator key is refused here (`ops.rs` has its
+//! own extractor). The tenant comes only from the key or the session, never
+//! from a body or a query. Then, in order and before any body is read: the
+//! tenant's state gate (suspended and deleting tenants are refused), the
+//! tenant's API rate, the route's least role (from the route table), and for
+//! a scoped key the route's scope (`docs/TENANCY.md`, section 4), so a
+//! refused caller learns nothing about what the body should have been. The
+//! application checks the role again.
 
 use crate::routes::{ROUTES, ScopeId};
 use crate::{ApiError, AppState};
