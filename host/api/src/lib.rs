@@ -1,7 +1,8 @@
 //! The HTTP API of a Weft server: the admin API under `/v1` (API key
 //! required), webhooks under `/hooks/{token}` and resume URLs under
 //! `/resume/{token}` (the unguessable token is the credential), and
-//! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+//! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`; and, when the state
+//! has one, the web console for every other `GET` (`weft_console`).
 //!
 //! Handlers translate HTTP and nothing more: every use case (and its role
 //! check and audit entry) is `weft_app`'s.
@@ -65,6 +66,8 @@ pub struct AppState {
     pub base_url: Arc<str>,
     /// Per-tenant rate limits; `None`: none (embedded mode).
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// The web console served under `/` (`docs/CONSOLE.md`); `None`: none.
+    pub console: Option<Arc<weft_console::Console>>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             app,
             base_url: base_url.trim_end_matches('/').into(),
             rate_limiter: None,
+            console: None,
         }
     }
 
@@ -81,6 +85,13 @@ impl AppState {
     #[must_use]
     pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// The same state serving `console` under `/`.
+    #[must_use]
+    pub fn with_console(mut self, console: Arc<weft_console::Console>) -> Self {
+        self.console = Some(console);
         self
     }
 }
@@ -259,7 +270,7 @@ pub fn router(state: AppState) -> Router {
             get(registry::get_install).delete(registry::delete_install),
         )
         .route("/v1/installs/{id}/upgrade", post(registry::upgrade_install))
-        .fallback(system::not_found)
+        .fallback(system::fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -78,6 +78,26 @@ pub async fn get_openapi() -> Json<Value> {
     Json(crate::openapi::document())
 }
 
+/// What no route matched: the console's page or file for a `GET` outside
+/// the API's own prefixes (when this server has a console), else a JSON 404.
+pub async fn fallback(
+    State(state): State<AppState>,
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+) -> axum::response::Response {
+    let path = uri.path();
+    let api = ["/v1/", "/hooks/", "/resume/"]
+        .iter()
+        .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'));
+    if let Some(console) = state.console.as_deref().filter(|_| !api)
+        && let Some(answer) = console.respond(&method, path, &headers)
+    {
+        return answer.map(axum::body::Body::from);
+    }
+    ApiError::not_found("route").into_response()
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::not_found("route")
 }

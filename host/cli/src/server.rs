@@ -84,6 +84,9 @@ pub struct Config {
     pub bootstrap: bool,
     /// Apply the database migrations at start (PostgreSQL; SQLite always does).
     pub migrate: bool,
+    /// Serve the console from this built folder instead of the one embedded
+    /// in the binary (people working on `console/`).
+    pub console_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -107,6 +110,7 @@ impl Config {
             role: Role::All,
             bootstrap: true,
             migrate: true,
+            console_dir: None,
         }
     }
 
@@ -135,6 +139,7 @@ impl Config {
         c.http_limits = settings.http;
         c.sandbox.clone_from(&settings.sandbox);
         c.sessions.clone_from(&settings.sessions);
+        c.console_dir.clone_from(&settings.console_dir);
         c
     }
 }
@@ -279,9 +284,26 @@ impl Server {
         }
         let mut addr = config.listen;
         let base = config.base_url.clone();
-        let rate = |state: AppState| match &limiter {
-            Some(l) => state.with_rate_limiter(l.clone()),
-            None => state,
+        let console = match (&config.console_dir, config.role) {
+            (_, Role::Worker) => None,
+            (Some(dir), _) => Some(Arc::new(
+                weft_console::Console::from_dir(dir)
+                    .with_context(|| format!("cannot serve the console from {}", dir.display()))?,
+            )),
+            (None, _) => weft_console::Console::embedded().map(Arc::new),
+        };
+        if console.is_none() && config.http && config.role != Role::Worker {
+            tracing::info!("this binary has no console built in (scripts/console builds it)");
+        }
+        let rate = |state: AppState| {
+            let state = match &limiter {
+                Some(l) => state.with_rate_limiter(l.clone()),
+                None => state,
+            };
+            match &console {
+                Some(c) => state.with_console(c.clone()),
+                None => state,
+            }
         };
         let mut state = rate(AppState::new(app.clone(), base.as_deref().unwrap_or("")));
         if config.http {

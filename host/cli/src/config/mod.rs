@@ -62,6 +62,9 @@ pub struct Settings {
     /// `[sessions]`: browser sessions' timeouts, one-time links' lifetimes,
     /// the login throttle (`docs/TENANCY.md`, section 3).
     pub sessions: weft_app::SessionOptions,
+    /// Serve the web console from this built folder instead of the one
+    /// embedded in the binary (people working on `console/`).
+    pub console_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             sandbox: weft_sandbox::Options::default(),
             http: weft_api::Options::default(),
             sessions: weft_app::SessionOptions::default(),
+            console_dir: None,
         }
     }
 }
