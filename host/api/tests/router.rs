@@ -239,3 +239,49 @@ fn every_routes_types_are_in_the_document_and_every_ref_resolves() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_console_answers_gets_outside_the_api_and_nothing_else() {
+    let (state, _) = state().await;
+    let console = weft_console::Console::from_files([
+        ("index.html", &b"<!doctype html><title>Weft</title>"[..]),
+        ("assets/app-1.js", &b"1"[..]),
+    ])
+    .unwrap();
+    let state = state.with_console(Arc::new(console));
+    for path in ["/", "/workflows/wf_1", "/assets/app-1.js"] {
+        let resp = router(state.clone())
+            .oneshot(get(path, None))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert!(
+            resp.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'"),
+            "{path}"
+        );
+    }
+    // The API's own prefixes keep the JSON envelope, and so does every
+    // method but GET and HEAD.
+    for req in [
+        get("/v1/nothing", None),
+        get("/hooks", None),
+        get("/resume/x/y", None),
+        Request::post("/").body(Body::empty()).unwrap(),
+        Request::delete("/workflows").body(Body::empty()).unwrap(),
+    ] {
+        let what = format!("{} {}", req.method(), req.uri());
+        let (status, ct, body) = call(&state, req).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{what}");
+        assert!(ct.starts_with("application/json"), "{what}: {ct}");
+        assert_eq!(body["error"]["code"], "not_found", "{what}");
+    }
+    // A missing hashed file is a plain 404, not the application.
+    let (status, ct, _) = call(&state, get("/assets/gone-2.js", None)).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (StatusCode::NOT_FOUND, "text/plain; charset=utf-8")
+    );
+}
