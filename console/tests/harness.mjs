@@ -48,7 +48,10 @@ export async function startServer({ env = {} } = {}) {
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ["serve", "--data-dir", join(data, "weft")], {
     env: {
-      ...process.env,
+      // weft refuses WEFT_* variables it does not know: pass on only its own.
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("WEFT_") || k === "WEFT_CONSOLE_DIR"),
+      ),
       WEFT_LISTEN: `127.0.0.1:${port}`,
       WEFT_PLUGINS: plugins,
       WEFT_LOG: process.env.WEFT_LOG || "warn",
