@@ -57,6 +57,12 @@ async fn run_process(settings: &Settings, role: Role) -> anyhow::Result<ExitCode
         server.addr,
         settings.data_dir.display()
     );
+    if role != Role::Worker {
+        match &server.state.console {
+            Some(_) => eprintln!("console: open {}/ in a browser", server.state.base_url),
+            None => eprintln!("console: not built into this binary (scripts/console builds it)"),
+        }
+    }
     if role != Role::Api {
         eprintln!(
             "connectors: {}",

@@ -292,9 +292,6 @@ impl Server {
             )),
             (None, _) => weft_console::Console::embedded().map(Arc::new),
         };
-        if console.is_none() && config.http && config.role != Role::Worker {
-            tracing::info!("this binary has no console built in (scripts/console builds it)");
-        }
         let rate = |state: AppState| {
             let state = match &limiter {
                 Some(l) => state.with_rate_limiter(l.clone()),
