@@ -48,7 +48,9 @@ async fn every_documented_route_answers_as_documented() {
         )
         .await
         .typed(201);
-    app.get("/v1/workflows?limit=1").await.expect(200);
+    app.get("/v1/workflows?limit=1&q=CONTRACT")
+        .await
+        .expect(200);
     let bad = app.get("/v1/workflows?limit=-1").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     app.get(&format!("/v1/workflows/{}", wf.id))

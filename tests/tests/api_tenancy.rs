@@ -430,7 +430,13 @@ async fn every_route_with_another_tenants_ids_answers_404_like_a_missing_id() {
         .expect(200);
     assert_eq!(version["yanked"], false, "{version}");
     // Lists never show B's records to A.
-    for list in ["/v1/workflows", "/v1/runs", "/v1/credentials", "/v1/keys"] {
+    for list in [
+        "/v1/workflows",
+        "/v1/workflows?q=b",
+        "/v1/runs",
+        "/v1/credentials",
+        "/v1/keys",
+    ] {
         let items = app.get(list).await.expect(200);
         let text = items.to_string();
         assert!(

@@ -325,10 +325,10 @@ pub const ROUTES: &[Route] = &[
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(201, "Created.", s::<m::Workflow>)]),
     route("GET", "/v1/workflows", "list_workflows")
-        .doc("workflows", "List workflows, newest first.")
+        .doc("workflows", "List workflows, newest first, each with its newest run (`last_run`, or null); `q` keeps those whose name contains it (letters A-Z in either case, other characters exactly; at most 200 characters).")
         .role(Role::Viewer)
         .scope(Resource::Workflows, Verb::Read)
-        .query(q::<m::PageQuery>)
+        .query(q::<m::WorkflowsQuery>)
         .ok(&[json(200, "A page.", s::<m::Page<m::Workflow>>)]),
     route("POST", "/v1/workflows/validate", "validate_workflow")
         .doc("workflows", "Validate a definition without storing it; every problem by path (400 `invalid_workflow`).")

@@ -8,12 +8,23 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use weft_engine::Format;
-use weft_model::{Page as WirePage, PageQuery, Validation, Workflow, WorkflowVersion};
-use weft_store::Page;
+use weft_model::{
+    LastRun, Page as WirePage, Validation, Workflow, WorkflowVersion, WorkflowsQuery,
+};
+use weft_store::{Page, WorkflowFilter};
 
 /// The store's page of a checked `before` and `limit`.
-fn page(q: &PageQuery) -> Page {
+fn page(q: &WorkflowsQuery) -> Page {
     weft_app::page(q.before.clone(), q.limit)
+}
+
+/// The wire form of a store's newest run.
+fn last(r: weft_store::LastRun) -> LastRun {
+    LastRun {
+        id: r.id,
+        status: r.status,
+        created_at: r.created_at,
+    }
 }
 
 /// YAML when the content type says so, else JSON.
@@ -62,13 +73,19 @@ pub async fn validate_workflow(
 pub async fn list_workflows(
     State(state): State<AppState>,
     caller: Caller,
-    Q(q): Q<PageQuery>,
+    Q(q): Q<WorkflowsQuery>,
 ) -> ApiResult<Json<WirePage<Workflow>>> {
-    let listing = state.app.list_workflows(&caller, &page(&q)).await?;
+    let filter = WorkflowFilter {
+        name: q.search().map(str::to_owned),
+    };
+    let listing = state
+        .app
+        .list_workflows(&caller, &filter, &page(&q))
+        .await?;
     let items = listing
         .items
         .into_iter()
-        .map(|w| Workflow::new(w, &state.base_url, None))
+        .map(|(w, run)| Workflow::new(w, &state.base_url, None).with_last_run(run.map(last)))
         .collect();
     Ok(Json(WirePage {
         items,
@@ -81,8 +98,10 @@ pub async fn get_workflow(
     caller: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<Workflow>> {
-    let (wf, def) = state.app.get_workflow(&caller, &id).await?;
-    Ok(Json(Workflow::new(wf, &state.base_url, def)))
+    let (wf, def, run) = state.app.get_workflow(&caller, &id).await?;
+    Ok(Json(
+        Workflow::new(wf, &state.base_url, def).with_last_run(run.map(last)),
+    ))
 }
 
 pub async fn get_version(

@@ -49,6 +49,7 @@ pub use sessions::{Current, Started, csrf_token};
 pub use tenants::{Bootstrap, Tenants};
 pub use totp::TotpSetup;
 pub use triggers::{DEFAULT_SYNC_WAIT, WebhookCall, WebhookStart};
+pub use workflows::MAX_SEARCH;
 
 use std::sync::Arc;
 use weft_engine::DefinitionLimits;

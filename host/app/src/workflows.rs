@@ -4,8 +4,9 @@
 
 use crate::{Actor, App, Error, Listing, Result};
 use serde_json::Value;
+use std::collections::HashMap;
 use weft_engine::{Format, definition, validate};
-use weft_store::Page;
+use weft_store::{LastRun, Page, WorkflowFilter};
 use weft_types::{
     Definition, Problem, Role, Schedule, StepDef, StepKind, Workflow, WorkflowVersion,
 };
@@ -13,6 +14,8 @@ use weft_worker::{new_id, new_token, now_ms};
 
 /// Most workflow references (sub-workflows, the error workflow) checked per definition.
 const MAX_REFS: usize = 100;
+/// Longest name filter of a workflow list (a name is at most 200 characters).
+pub const MAX_SEARCH: usize = 200;
 
 impl App {
     /// Parses and validates a definition against the tenant's connectors and the
@@ -74,28 +77,74 @@ impl App {
         Ok((wf, value))
     }
 
-    /// The tenant's workflows, newest first.
+    /// The tenant's workflows, newest first, whose name passes `filter`
+    /// (at most [`MAX_SEARCH`] characters), each with its newest run: two
+    /// queries per page, whatever its size.
     ///
     /// # Errors
-    /// [`Error::Forbidden`]; store failures.
-    pub async fn list_workflows(&self, actor: &Actor, page: &Page) -> Result<Listing<Workflow>> {
+    /// [`Error::Forbidden`]; [`Error::Invalid`] for a filter too long;
+    /// store failures.
+    pub async fn list_workflows(
+        &self,
+        actor: &Actor,
+        filter: &WorkflowFilter,
+        page: &Page,
+    ) -> Result<Listing<(Workflow, Option<LastRun>)>> {
         actor.require(Role::Viewer)?;
-        let items = self.store().list_workflows(&actor.tenant_id, page).await?;
-        Ok(Listing::of(items, page, |w| &w.id))
+        if let Some(q) = &filter.name
+            && q.chars().count() > MAX_SEARCH
+        {
+            return Err(Error::Invalid(format!(
+                "query parameter `q`: longer than {MAX_SEARCH} characters"
+            )));
+        }
+        let items = self
+            .store()
+            .list_workflows(&actor.tenant_id, filter, page)
+            .await?;
+        let next = Listing::of(items, page, |w| &w.id);
+        let ids: Vec<String> = next.items.iter().map(|w| w.id.clone()).collect();
+        let mut last: HashMap<String, LastRun> = self
+            .store()
+            .last_runs(&actor.tenant_id, &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.workflow_id.clone(), r))
+            .collect();
+        Ok(Listing {
+            items: next
+                .items
+                .into_iter()
+                .map(|w| {
+                    let run = last.remove(&w.id);
+                    (w, run)
+                })
+                .collect(),
+            next: next.next,
+        })
     }
 
-    /// A workflow and its current version's definition.
+    /// A workflow, its current version's definition and its newest run.
     ///
     /// # Errors
     /// [`Error::NotFound`].
-    pub async fn get_workflow(&self, actor: &Actor, id: &str) -> Result<(Workflow, Option<Value>)> {
+    pub async fn get_workflow(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(Workflow, Option<Value>, Option<LastRun>)> {
         actor.require(Role::Viewer)?;
         let wf = self.load_workflow(actor, id).await?;
         let v = self
             .store()
             .get_version(&actor.tenant_id, id, wf.version)
             .await?;
-        Ok((wf, v.map(|v| v.definition)))
+        let last = self
+            .store()
+            .last_runs(&actor.tenant_id, std::slice::from_ref(&wf.id))
+            .await?
+            .pop();
+        Ok((wf, v.map(|v| v.definition), last))
     }
 
     /// One version of a workflow.

@@ -30,7 +30,7 @@ use cluster::{Cluster, Outage, Role, SERIAL, redis};
 use serde_json::{Value, json};
 use standin::StandIn;
 use std::time::{Duration, Instant};
-use weft_model::{PageQuery, Run, RunRef, StartQuery, StartRun, Status};
+use weft_model::{Run, RunRef, StartQuery, StartRun, Status, WorkflowsQuery};
 use weft_types::Reason;
 
 /// Retries for every step: enough that a crash or an outage never exhausts
@@ -567,7 +567,7 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
 
     let outage = Outage::begin("redis").await;
     let t = Instant::now();
-    let list = c.client().list_workflows(&PageQuery::default()).await;
+    let list = c.client().list_workflows(&WorkflowsQuery::default()).await;
     assert!(
         list.is_ok(),
         "an authenticated call with Redis down (fail open): {list:?}"

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 use weft_model::{
     AuditEntry, AuditQuery, Connector, Credential, DeadLetter, Health, Key, List, NewCredential,
-    NewKey, Page, PageQuery, Ready, Redriven, Rerun, Resume, Run, RunRef, RunsQuery, StartQuery,
-    StartRun, Validation, Workflow, WorkflowVersion,
+    NewKey, Page, Ready, Redriven, Rerun, Resume, Run, RunRef, RunsQuery, StartQuery, StartRun,
+    Validation, Workflow, WorkflowVersion, WorkflowsQuery,
 };
 
 /// A workflow definition to upload.
@@ -127,7 +127,7 @@ impl Client {
     ///
     /// # Errors
     /// [`crate::Error`].
-    pub async fn list_workflows(&self, q: &PageQuery) -> Result<Page<Workflow>> {
+    pub async fn list_workflows(&self, q: &WorkflowsQuery) -> Result<Page<Workflow>> {
         self.call(Method::GET, &["v1", "workflows"], &pairs(q), Body::None)
             .await
     }

@@ -38,10 +38,10 @@ pub use credentials::{Credential, Injection, NewCredential};
 pub use error::{ErrorBody, ErrorDetail};
 pub use hooks::RunRef;
 pub use keys::{AuditEntry, DeadLetter, DeadReason, Key, NewKey, Redriven};
-pub use query::{AuditQuery, BadQuery, NoQuery, PageQuery, Query, RunsQuery, StartQuery};
+pub use query::{AuditQuery, BadQuery, NoQuery, Query, RunsQuery, StartQuery, WorkflowsQuery};
 pub use runs::{Attempt, Rerun, Resume, Run, StartRun, Step};
 pub use system::{Health, LimitsBackend, Readiness, Ready};
-pub use workflows::{Definition, Validation, Workflow, WorkflowVersion};
+pub use workflows::{Definition, LastRun, Validation, Workflow, WorkflowVersion};
 
 /// Re-exported domain types the wire carries as they are.
 pub use weft_types::{Problem, Role, Status, Trigger};

@@ -63,10 +63,20 @@ fn cursor(before: Option<&String>, prefix: &str, what: &str) -> Result<(), BadQu
     }
 }
 
-/// `GET /v1/workflows`: a page, newest first.
+/// Longest `q` of `GET /v1/workflows` (a workflow's name is at most 200
+/// characters).
+pub const MAX_SEARCH: usize = 200;
+
+/// `GET /v1/workflows`: a page, newest first, optionally only the workflows
+/// whose name contains `q`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PageQuery {
+pub struct WorkflowsQuery {
+    /// Only workflows whose name contains this text (letters A-Z match either
+    /// case; `%` and `_` are plain characters); at most 200 characters. Empty:
+    /// every workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
     /// The `next` of the previous page: only items older than this id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
@@ -75,16 +85,30 @@ pub struct PageQuery {
     pub limit: Option<u32>,
 }
 
-impl PageQuery {
+impl WorkflowsQuery {
     /// The page size the server uses.
     pub fn size(&self) -> u32 {
         self.limit.unwrap_or(50).clamp(1, 500)
     }
+
+    /// The search text, `None` when absent or empty.
+    pub fn search(&self) -> Option<&str> {
+        self.q.as_deref().filter(|q| !q.is_empty())
+    }
 }
 
-impl Query for PageQuery {
-    const PARAMS: &'static [&'static str] = &["before", "limit"];
+impl Query for WorkflowsQuery {
+    const PARAMS: &'static [&'static str] = &["q", "before", "limit"];
     fn check(&self) -> Result<(), BadQuery> {
+        if let Some(q) = &self.q
+            && q.chars().count() > MAX_SEARCH
+        {
+            return Err(BadQuery {
+                param: "q".into(),
+                value: q.chars().take(40).chain("…".chars()).collect(),
+                reason: format!("is longer than {MAX_SEARCH} characters"),
+            });
+        }
         cursor(self.before.as_ref(), "wf", "workflow")
     }
 }

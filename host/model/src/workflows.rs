@@ -1,8 +1,9 @@
 //! `/v1/workflows`.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use weft_types::Status;
 
 /// A workflow definition (docs/WORKFLOWS.md): sent as JSON, or as YAML with
 /// `content-type: application/yaml`; answered as JSON.
@@ -30,6 +31,33 @@ pub struct Workflow {
     /// The current version's definition (single-workflow answers only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<Value>,
+    /// Its newest run, or `null` when it has none: in the list and in
+    /// `GET /v1/workflows/{id}` (absent from the answers of changes).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(with = "Option<LastRun>")]
+    pub last_run: Option<Option<LastRun>>,
+}
+
+/// A field that is there, `null` or not: `Some(None)` for `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A workflow's newest run, as its list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LastRun {
+    /// `run_…`.
+    pub id: String,
+    /// Where it is.
+    pub status: Status,
+    /// Unix milliseconds.
+    pub created_at: i64,
 }
 
 impl Workflow {
@@ -44,7 +72,15 @@ impl Workflow {
             created_at: w.created_at,
             updated_at: w.updated_at,
             definition,
+            last_run: None,
         }
+    }
+
+    /// The same workflow carrying its newest run (`None`: it has none).
+    #[must_use]
+    pub fn with_last_run(mut self, last: Option<LastRun>) -> Self {
+        self.last_run = Some(last);
+        self
     }
 }
 

@@ -47,6 +47,7 @@ mod migrate;
 mod notifications;
 mod operators;
 mod people;
+mod reads;
 mod registry;
 mod registry_installs;
 mod registry_search;

@@ -10,14 +10,15 @@ use async_trait::async_trait;
 // `TERMINAL`), never from data: every value is a bind parameter.
 use sqlx::{AssertSqlSafe, Postgres as Pg, Row, Transaction};
 use weft_store::{
-    AuditEntry, Commit, Error, OutboxEntry, Page, Result, RunFilter, RunState, Store,
+    AuditEntry, Commit, Error, LastRun, OutboxEntry, Page, Result, RunFilter, RunState, Store,
+    WorkflowFilter,
 };
 use weft_types::{
     ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
     WorkflowVersion,
 };
 
-fn limit(n: u32) -> i64 {
+pub(crate) fn limit(n: u32) -> i64 {
     i64::from(n)
 }
 
@@ -325,19 +326,17 @@ impl Store for Postgres {
             .transpose()
     }
 
-    async fn list_workflows(&self, tenant: &str, page: &Page) -> Result<Vec<Workflow>> {
-        let sql = format!(
-            "SELECT {WORKFLOW} FROM workflows WHERE tenant_id = $1 \
-             AND ($2::text IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(tenant)
-            .bind(page.before.as_deref())
-            .bind(limit(page.capped()))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        rows.iter().map(row::workflow).collect()
+    async fn list_workflows(
+        &self,
+        tenant: &str,
+        filter: &WorkflowFilter,
+        page: &Page,
+    ) -> Result<Vec<Workflow>> {
+        crate::reads::list_workflows(self, tenant, filter, page).await
+    }
+
+    async fn last_runs(&self, tenant: &str, workflow_ids: &[String]) -> Result<Vec<LastRun>> {
+        crate::reads::last_runs(self, tenant, workflow_ids).await
     }
 
     async fn get_version(
@@ -417,22 +416,7 @@ impl Store for Postgres {
     }
 
     async fn list_runs(&self, tenant: &str, f: &RunFilter, page: &Page) -> Result<Vec<Run>> {
-        let sql = format!(
-            "SELECT {RUN} FROM runs WHERE tenant_id = $1 \
-             AND ($2::text IS NULL OR workflow_id = $2) \
-             AND ($3::text IS NULL OR status = $3) \
-             AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(tenant)
-            .bind(f.workflow_id.as_deref())
-            .bind(f.status.map(|s| s.as_str()))
-            .bind(page.before.as_deref())
-            .bind(limit(page.capped()))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        rows.iter().map(row::run).collect()
+        crate::reads::list_runs(self, tenant, f, page).await
     }
 
     async fn list_attempts(&self, tenant: &str, run_id: &str) -> Result<Vec<Attempt>> {

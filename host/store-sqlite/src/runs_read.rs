@@ -6,7 +6,7 @@ use crate::runs::{attempt, attempt_cols, run, run_cols, step, step_cols};
 use crate::{Result, Sqlite};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter};
-use weft_store::{Page, RunFilter, RunState};
+use weft_store::{LastRun, Page, RunFilter, RunState};
 use weft_types::{Attempt, Run, Status, Step};
 
 const RUN_BY_ID: &str = concat!(
@@ -92,6 +92,33 @@ pub(crate) async fn list_runs(
         .await
 }
 
+/// The newest run of each workflow: one probe of `runs_by_workflow` (backwards)
+/// per id, in one statement.
+const LAST_RUNS: &str = "SELECT r.workflow_id, r.id, r.status, r.created_at FROM runs r \
+     WHERE r.tenant_id = ?1 AND r.id IN (SELECT (SELECT x.id FROM runs x \
+     WHERE x.tenant_id = ?1 AND x.workflow_id = w.value ORDER BY x.id DESC LIMIT 1) \
+     FROM json_each(?2) w)";
+
+pub(crate) async fn last_runs(s: &Sqlite, tenant: &str, ids: &[String]) -> Result<Vec<LastRun>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(ids).map_err(|e| corrupt("runs", "workflow_id", e))?;
+    let tenant = tenant.to_owned();
+    s.read(move |conn| {
+        all(conn, LAST_RUNS, params![tenant, ids], |row| {
+            let c = Cols::new(row, "runs");
+            Ok(LastRun {
+                workflow_id: c.get("workflow_id")?,
+                id: c.get("id")?,
+                status: c.parse("status")?,
+                created_at: c.get("created_at")?,
+            })
+        })
+    })
+    .await
+}
+
 pub(crate) async fn list_attempts(s: &Sqlite, tenant: &str, run_id: &str) -> Result<Vec<Attempt>> {
     const SQL: &str = concat!(
         "SELECT ",
@@ -171,6 +198,11 @@ mod tests {
         );
         let steps = plan(&s, STEPS_OF_RUN, 2).await;
         assert!(!steps.contains("TEMP B-TREE"), "{steps}");
+        let last = plan(&s, LAST_RUNS, 2).await;
+        assert!(
+            last.contains("INDEX runs_by_workflow") && !last.contains("SCAN r"),
+            "{last}"
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use crate::{Result, Sqlite, credentials, runs, runs_read, state, tenants, workflows};
 use async_trait::async_trait;
-use weft_store::{AuditEntry, Commit, OutboxEntry, Page, RunFilter, RunState, Store};
+use weft_store::{
+    AuditEntry, Commit, LastRun, OutboxEntry, Page, RunFilter, RunState, Store, WorkflowFilter,
+};
 use weft_types::{
     ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
     WorkflowVersion,
@@ -61,8 +63,16 @@ impl Store for Sqlite {
     async fn workflow_by_token(&self, token: &str) -> Result<Option<Workflow>> {
         workflows::by_token(self, token).await
     }
-    async fn list_workflows(&self, tenant: &str, page: &Page) -> Result<Vec<Workflow>> {
-        workflows::list(self, tenant, page).await
+    async fn list_workflows(
+        &self,
+        tenant: &str,
+        filter: &WorkflowFilter,
+        page: &Page,
+    ) -> Result<Vec<Workflow>> {
+        workflows::list(self, tenant, filter, page).await
+    }
+    async fn last_runs(&self, tenant: &str, workflow_ids: &[String]) -> Result<Vec<LastRun>> {
+        runs_read::last_runs(self, tenant, workflow_ids).await
     }
     async fn get_version(
         &self,

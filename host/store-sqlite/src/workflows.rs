@@ -3,8 +3,9 @@
 use crate::error::{db, immediate, one};
 use crate::row::{Cols, all, execute, json, optional};
 use crate::{Error, Result, Sqlite};
-use rusqlite::{Connection, Row, params};
-use weft_store::Page;
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
+use weft_store::{Page, WorkflowFilter};
 use weft_types::{Missed, Schedule, Workflow, WorkflowVersion};
 
 /// The columns of `workflows`.
@@ -246,24 +247,27 @@ pub(crate) async fn by_token(s: &Sqlite, token: &str) -> Result<Option<Workflow>
         .await
 }
 
-pub(crate) async fn list(s: &Sqlite, tenant: &str, page: &Page) -> Result<Vec<Workflow>> {
-    const FIRST: &str = concat!(
-        "SELECT ",
-        wf_cols!(),
-        " FROM workflows WHERE tenant_id = ? ORDER BY id DESC LIMIT ?"
-    );
-    const AFTER: &str = concat!(
-        "SELECT ",
-        wf_cols!(),
-        " FROM workflows WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
-    );
-    let (tenant, before) = (tenant.to_owned(), page.before.clone());
-    let limit = i64::from(page.capped());
-    s.read(move |conn| match &before {
-        None => all(conn, FIRST, params![tenant, limit], workflow),
-        Some(b) => all(conn, AFTER, params![tenant, b, limit], workflow),
-    })
-    .await
+pub(crate) async fn list(
+    s: &Sqlite,
+    tenant: &str,
+    filter: &WorkflowFilter,
+    page: &Page,
+) -> Result<Vec<Workflow>> {
+    let mut sql = concat!("SELECT ", wf_cols!(), " FROM workflows WHERE tenant_id = ?").to_owned();
+    let mut args: Vec<Value> = vec![tenant.to_owned().into()];
+    // SQLite's LIKE folds the case of ASCII letters only, as the filter says.
+    if let Some(pattern) = filter.like_pattern() {
+        sql.push_str(" AND name LIKE ? ESCAPE '\\'");
+        args.push(pattern.into());
+    }
+    if let Some(b) = &page.before {
+        sql.push_str(" AND id < ?");
+        args.push(b.clone().into());
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    args.push(i64::from(page.capped()).into());
+    s.read(move |conn| all(conn, &sql, params_from_iter(&args), workflow))
+        .await
 }
 
 pub(crate) async fn get_version(

@@ -32,7 +32,8 @@ pub mod usage;
 pub const KEY_TOUCH_MS: i64 = 60_000;
 
 pub use port::{
-    AuditEntry, Commit, Delivery, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance, Store,
+    AuditEntry, Commit, Delivery, LastRun, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance,
+    Store, WorkflowFilter,
 };
 
 /// Why a store call failed.

@@ -136,6 +136,52 @@ pub struct RunFilter {
     pub status: Option<Status>,
 }
 
+/// Which workflows to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WorkflowFilter {
+    /// Only workflows whose name contains this text: ASCII letters match
+    /// either case, every other character (`%` and `_` too) only itself.
+    pub name: Option<String>,
+}
+
+impl WorkflowFilter {
+    /// Whether `name` passes (what every adapter's query computes).
+    pub fn accepts(&self, name: &str) -> bool {
+        self.name
+            .as_deref()
+            .is_none_or(|q| name.to_ascii_lowercase().contains(&q.to_ascii_lowercase()))
+    }
+
+    /// The filter as a `LIKE` pattern with `\` as the escape character:
+    /// `%` + the text, ASCII-lowercased, `\`, `%` and `_` escaped, + `%`.
+    pub fn like_pattern(&self) -> Option<String> {
+        let q = self.name.as_deref()?;
+        let mut out = String::with_capacity(q.len() + 2);
+        out.push('%');
+        for c in q.chars() {
+            if matches!(c, '\\' | '%' | '_') {
+                out.push('\\');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out.push('%');
+        Some(out)
+    }
+}
+
+/// The newest run of a workflow (`Store::last_runs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastRun {
+    /// The workflow.
+    pub workflow_id: String,
+    /// The run (the greatest id of the workflow's runs).
+    pub id: String,
+    /// Where it is.
+    pub status: Status,
+    /// When it was created.
+    pub created_at: i64,
+}
+
 /// One line of the audit log: who did what to which record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -209,8 +255,16 @@ pub trait Store:
     async fn get_workflow(&self, tenant: &str, id: &str) -> Result<Option<Workflow>>;
     /// Finds a workflow by its webhook token (any tenant).
     async fn workflow_by_token(&self, token: &str) -> Result<Option<Workflow>>;
-    /// Lists workflows, newest first.
-    async fn list_workflows(&self, tenant: &str, page: &Page) -> Result<Vec<Workflow>>;
+    /// Lists workflows, newest first, that pass `filter`.
+    async fn list_workflows(
+        &self,
+        tenant: &str,
+        filter: &WorkflowFilter,
+        page: &Page,
+    ) -> Result<Vec<Workflow>>;
+    /// The newest run of each of `workflow_ids` that has one (in no
+    /// particular order), in one query whatever their number (at most 1000).
+    async fn last_runs(&self, tenant: &str, workflow_ids: &[String]) -> Result<Vec<LastRun>>;
     /// Reads one version (kept after the workflow is deleted, for its runs).
     async fn get_version(
         &self,

@@ -6,7 +6,7 @@ use crate::{Actor, App, Error, Result};
 use serde_json::Value;
 use weft_registry::pin::Pin;
 use weft_registry::{HeldUpgrade, Install, Kind, Version};
-use weft_store::{Page, RunFilter};
+use weft_store::{Page, RunFilter, WorkflowFilter};
 use weft_types::{Role, Status};
 use weft_worker::{new_id, now_ms};
 
@@ -441,8 +441,8 @@ impl App {
             std::collections::HashMap::new();
         for status in [Status::Pending, Status::Running, Status::Waiting] {
             let filter = RunFilter {
-                workflow_id: None,
                 status: Some(status),
+                ..RunFilter::default()
             };
             let mut page = Page {
                 before: None,
@@ -500,7 +500,10 @@ impl App {
             limit: crate::MAX_PAGE,
         };
         loop {
-            let wfs = self.store().list_workflows(&actor.tenant_id, &page).await?;
+            let wfs = self
+                .store()
+                .list_workflows(&actor.tenant_id, &WorkflowFilter::default(), &page)
+                .await?;
             let full = wfs.len() == page.limit as usize;
             for wf in &wfs {
                 if !wf.active {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use weft_client::Definition as Upload;
-use weft_model::{Page, PageQuery, Workflow};
+use weft_model::{Page, Workflow, WorkflowsQuery};
 use weft_types::{Definition, Missed, StepDef, StepKind, WebhookMode};
 
 /// `weft workflows ...`.
@@ -40,8 +40,11 @@ pub enum WorkflowsCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// List workflows, newest first.
+    /// List workflows, newest first, with each one's last run.
     List {
+        /// Only workflows whose name contains this text (A-Z in either case).
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
         /// At most this many (1-500).
         #[arg(long)]
         limit: Option<u32>,
@@ -138,12 +141,18 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             }
         }
         WorkflowsCommand::List {
+            search,
             limit,
             before,
             server,
         } => {
             let c = Cli::new(&server)?;
-            let page = c.api.list_workflows(&PageQuery { before, limit }).await?;
+            let q = WorkflowsQuery {
+                q: search,
+                before,
+                limit,
+            };
+            let page = c.api.list_workflows(&q).await?;
             if !c.raw(&page)? {
                 list(&page);
             }
@@ -206,14 +215,26 @@ fn state(w: &Workflow) -> &'static str {
 }
 
 fn list(page: &Page<Workflow>) {
-    let mut t = Table::new(&["ID", "NAME", "VERSION", "STATE", "UPDATED (UTC)"]);
+    let mut t = Table::new(&[
+        "ID",
+        "NAME",
+        "VERSION",
+        "STATE",
+        "UPDATED (UTC)",
+        "LAST RUN",
+    ]);
     for w in &page.items {
+        let last = match w.last_run.as_ref().and_then(Option::as_ref) {
+            Some(r) => format!("{} {}", r.status, time(r.created_at)),
+            None => "-".to_owned(),
+        };
         t.row(vec![
             w.id.clone(),
             cut(&w.name, 40),
             w.version.to_string(),
             state(w).to_owned(),
             time(w.updated_at),
+            last,
         ]);
     }
     if t.is_empty() {

@@ -20,7 +20,10 @@ struct Snapshot {
 
 async fn snapshot(store: &dyn Store, t: &str) -> Snapshot {
     Snapshot {
-        workflows: store.list_workflows(t, &Page::first(100)).await.unwrap(),
+        workflows: store
+            .list_workflows(t, &WorkflowFilter::default(), &Page::first(100))
+            .await
+            .unwrap(),
         version: store.get_version(t, "wf_1", 1).await.unwrap(),
         run: store.load_run(t, "run_1").await.unwrap(),
         runs: store

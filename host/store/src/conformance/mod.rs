@@ -16,6 +16,7 @@ mod credentials;
 mod deliveries;
 mod isolation;
 mod lifecycle;
+mod listings;
 mod logs;
 mod notifications;
 mod notify_scale;
@@ -37,6 +38,7 @@ pub use credentials::*;
 pub use deliveries::*;
 pub use isolation::*;
 pub use lifecycle::*;
+pub use listings::*;
 pub use logs::*;
 pub use notifications::*;
 pub use notify_scale::*;
@@ -52,7 +54,7 @@ pub use usage::*;
 pub use values::*;
 pub use workflows::*;
 
-use crate::{Commit, Error, Page, RunFilter, ScheduleAdvance, Store};
+use crate::{Commit, Error, LastRun, Page, RunFilter, ScheduleAdvance, Store, WorkflowFilter};
 use serde_json::json;
 use std::{future::Future, sync::Arc};
 use weft_types::{
@@ -266,6 +268,8 @@ macro_rules! conformance_tests {
             api_keys_scopes_expiry_and_last_use,
             workflows_create_and_find,
             workflows_list_pages_newest_first,
+            workflows_search_by_name,
+            last_runs_newest_per_workflow,
             add_version_checks_version,
             set_active_replaces_schedule,
             delete_workflow_keeps_versions,

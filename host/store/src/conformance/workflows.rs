@@ -70,7 +70,10 @@ where
             limit,
         };
         async move {
-            let got = store.list_workflows(A, &page).await.unwrap();
+            let got = store
+                .list_workflows(A, &WorkflowFilter::default(), &page)
+                .await
+                .unwrap();
             ids(&got, |w| &w.id)
         }
     };
@@ -84,7 +87,10 @@ where
         "before need not be an existing id"
     );
     assert_eq!(list(None, 0).await, ["wf_05"], "a limit of 0 reads as 1");
-    let all = store.list_workflows(A, &Page::first(100)).await.unwrap();
+    let all = store
+        .list_workflows(A, &WorkflowFilter::default(), &Page::first(100))
+        .await
+        .unwrap();
     assert_eq!(all.len(), 5, "only the tenant's workflows");
     assert_eq!(all[0], workflow(A, "wf_05"));
 }
@@ -237,7 +243,10 @@ where
         None
     );
     assert_eq!(
-        store.list_workflows(A, &Page::first(10)).await.unwrap(),
+        store
+            .list_workflows(A, &WorkflowFilter::default(), &Page::first(10))
+            .await
+            .unwrap(),
         vec![]
     );
     assert_eq!(store.due_schedules(i64::MAX, 10).await.unwrap(), vec![]);

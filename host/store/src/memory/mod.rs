@@ -1,7 +1,10 @@
 //! The in-memory adapter: one mutex over plain maps. For tests and `weft run`;
 //! nothing survives the process.
 
-use crate::{AuditEntry, Commit, Error, OutboxEntry, Page, Result, RunFilter, RunState, Store};
+use crate::{
+    AuditEntry, Commit, Error, LastRun, OutboxEntry, Page, Result, RunFilter, RunState, Store,
+    WorkflowFilter,
+};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -268,14 +271,23 @@ impl Store for Memory {
             .cloned())
     }
 
-    async fn list_workflows(&self, tenant: &str, p: &Page) -> Result<Vec<Workflow>> {
+    async fn list_workflows(
+        &self,
+        tenant: &str,
+        f: &WorkflowFilter,
+        p: &Page,
+    ) -> Result<Vec<Workflow>> {
         let g = self.lock();
         let it = g
             .workflows
             .iter()
-            .filter(|((t, _), _)| t == tenant)
+            .filter(|((t, _), w)| t == tenant && f.accepts(&w.name))
             .map(|((_, id), w)| (id.clone(), w.clone()));
         Ok(page(it, p))
+    }
+
+    async fn last_runs(&self, tenant: &str, workflow_ids: &[String]) -> Result<Vec<LastRun>> {
+        Ok(self.lock().last_runs(tenant, workflow_ids))
     }
 
     async fn get_version(

@@ -1,7 +1,7 @@
 //! Runs, steps and the journal in memory: `commit` and the run queries.
 
 use super::{Inner, k2, page};
-use crate::{Commit, Error, Page, Result, RunFilter, RunState};
+use crate::{Commit, Error, LastRun, Page, Result, RunFilter, RunState};
 use std::collections::BTreeMap;
 use weft_types::{Run, Status, Step};
 
@@ -145,6 +145,28 @@ impl Inner {
             })
             .map(|((_, id), r)| (id.clone(), r.clone()));
         page(it, p)
+    }
+
+    pub(super) fn last_runs(&self, tenant: &str, workflow_ids: &[String]) -> Vec<LastRun> {
+        let mut newest: BTreeMap<&str, &Run> = BTreeMap::new();
+        for ((t, _), r) in &self.runs {
+            if t != tenant || !workflow_ids.contains(&r.workflow_id) {
+                continue;
+            }
+            let slot = newest.entry(r.workflow_id.as_str()).or_insert(r);
+            if r.id > slot.id {
+                *slot = r;
+            }
+        }
+        newest
+            .into_values()
+            .map(|r| LastRun {
+                workflow_id: r.workflow_id.clone(),
+                id: r.id.clone(),
+                status: r.status,
+                created_at: r.created_at,
+            })
+            .collect()
     }
 
     pub(super) fn due_steps(&self, at: i64, limit: u32) -> Vec<Step> {

@@ -1,0 +1,88 @@
+//! What the console lists: workflows (with a name filter) and their newest
+//! runs, runs with their filters. Every value is a bind parameter; the SQL
+//! text is built from this file's constants only.
+
+use crate::Postgres;
+use crate::row::{self, Cols, RUN, WORKFLOW, unavailable};
+use crate::store::limit;
+use sqlx::AssertSqlSafe;
+use weft_store::{LastRun, Page, Result, RunFilter, WorkflowFilter};
+use weft_types::{Run, Workflow};
+
+/// ASCII letters folded, nothing else: the name filter's rule on every
+/// adapter (`lower()` would follow the database's locale).
+const FOLD: &str = "translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
+
+pub(crate) async fn list_workflows(
+    pg: &Postgres,
+    tenant: &str,
+    filter: &WorkflowFilter,
+    page: &Page,
+) -> Result<Vec<Workflow>> {
+    let sql = format!(
+        "SELECT {WORKFLOW} FROM workflows WHERE tenant_id = $1 \
+         AND ($2::text IS NULL OR {FOLD} LIKE $2 ESCAPE '\\') \
+         AND ($3::text IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(filter.like_pattern())
+        .bind(page.before.as_deref())
+        .bind(limit(page.capped()))
+        .fetch_all(&pg.pool)
+        .await
+        .map_err(unavailable)?;
+    rows.iter().map(row::workflow).collect()
+}
+
+/// One backwards probe of `runs_by_workflow` per workflow, in one statement.
+pub(crate) async fn last_runs(pg: &Postgres, tenant: &str, ids: &[String]) -> Result<Vec<LastRun>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT r.workflow_id, r.id, r.status, r.created_at FROM unnest($2::text[]) AS w(id) \
+         CROSS JOIN LATERAL (SELECT workflow_id, id, status, created_at FROM runs \
+         WHERE tenant_id = $1 AND workflow_id = w.id ORDER BY id DESC LIMIT 1) r",
+    )
+    .bind(tenant)
+    .bind(ids)
+    .fetch_all(&pg.pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            let c = Cols::new(r, "runs");
+            Ok(LastRun {
+                workflow_id: c.get("workflow_id")?,
+                id: c.get("id")?,
+                status: c.parse("status")?,
+                created_at: c.get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn list_runs(
+    pg: &Postgres,
+    tenant: &str,
+    f: &RunFilter,
+    page: &Page,
+) -> Result<Vec<Run>> {
+    let sql = format!(
+        "SELECT {RUN} FROM runs WHERE tenant_id = $1 \
+         AND ($2::text IS NULL OR workflow_id = $2) \
+         AND ($3::text IS NULL OR status = $3) \
+         AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(f.workflow_id.as_deref())
+        .bind(f.status.map(|s| s.as_str()))
+        .bind(page.before.as_deref())
+        .bind(limit(page.capped()))
+        .fetch_all(&pg.pool)
+        .await
+        .map_err(unavailable)?;
+    rows.iter().map(row::run).collect()
+}

@@ -1,0 +1,132 @@
+//! What the console lists: workflows by a part of their name, each
+//! workflow's newest run.
+
+use super::*;
+
+/// `list_workflows` with a name filter: a substring, ASCII letters in either
+/// case, other characters exactly; `%`, `_` and `\` are plain characters;
+/// pages and tenants as without a filter.
+pub async fn workflows_search_by_name<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let names = [
+        ("wf_01", "Nightly Report"),
+        ("wf_02", "report: 100% done"),
+        ("wf_03", "send_mail"),
+        ("wf_04", "sendXmail"),
+        ("wf_05", "Ärger REPORT"),
+        ("wf_06", "ärger"),
+        ("wf_07", r"back\slash"),
+    ];
+    for (id, name) in names {
+        let mut w = workflow(A, id);
+        w.name = name.into();
+        store.create_workflow(&w, &version(A, id, 1)).await.unwrap();
+    }
+    let mut theirs = workflow(B, "wf_08");
+    theirs.name = "Report of B".into();
+    store
+        .create_workflow(&theirs, &version(B, "wf_08", 1))
+        .await
+        .unwrap();
+    let find = |q: &str, before: Option<&str>, limit: u32| {
+        let store = store.clone();
+        let filter = WorkflowFilter {
+            name: Some(q.to_owned()),
+        };
+        let page = Page {
+            before: before.map(str::to_owned),
+            limit,
+        };
+        async move {
+            let got = store.list_workflows(A, &filter, &page).await.unwrap();
+            ids(&got, |w| &w.id)
+        }
+    };
+    assert_eq!(
+        find("report", None, 100).await,
+        ["wf_05", "wf_02", "wf_01"],
+        "ASCII letters in either case, newest first, this tenant's only"
+    );
+    assert_eq!(find("REPORT", None, 2).await, ["wf_05", "wf_02"]);
+    assert_eq!(find("REPORT", Some("wf_02"), 2).await, ["wf_01"]);
+    assert_eq!(
+        find("100%", None, 100).await,
+        ["wf_02"],
+        "`%` is a character"
+    );
+    assert_eq!(find("%", None, 100).await, ["wf_02"]);
+    assert_eq!(
+        find("d_m", None, 100).await,
+        ["wf_03"],
+        "`_` is a character"
+    );
+    assert_eq!(
+        find(r"\s", None, 100).await,
+        ["wf_07"],
+        r"`\` is a character"
+    );
+    assert_eq!(find("ärger", None, 100).await, ["wf_06"], "others exactly");
+    assert_eq!(find("Ärger", None, 100).await, ["wf_05"]);
+    assert_eq!(
+        find("nothing like it", None, 100).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(find("", None, 100).await.len(), 7, "empty: every workflow");
+}
+
+/// `last_runs`: for each workflow asked about, its run with the greatest id
+/// (whatever its status), none for a workflow without runs; another
+/// tenant's runs never show.
+pub async fn last_runs_newest_per_workflow<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let spec = [
+        ("run_01", "wf_1", Status::Completed, 10),
+        ("run_03", "wf_1", Status::Failed, 30),
+        ("run_02", "wf_1", Status::Completed, 20),
+        ("run_04", "wf_2", Status::Waiting, 40),
+        ("run_05", "wf_3", Status::Running, 50),
+    ];
+    for (id, wf, status, at) in spec {
+        let mut r = run(A, id, wf);
+        r.status = status;
+        r.created_at = at;
+        put_run(&*store, &r, &[]).await;
+    }
+    put_run(&*store, &run(B, "run_09", "wf_1"), &[]).await;
+    put_run(&*store, &run(B, "run_08", "wf_4"), &[]).await;
+    let asked: Vec<String> = ["wf_1", "wf_2", "wf_4", "wf_none"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut got = store.last_runs(A, &asked).await.unwrap();
+    got.sort_by(|a, b| a.workflow_id.cmp(&b.workflow_id));
+    let last = |wf: &str, id: &str, status, at| LastRun {
+        workflow_id: wf.into(),
+        id: id.into(),
+        status,
+        created_at: at,
+    };
+    assert_eq!(
+        got,
+        [
+            last("wf_1", "run_03", Status::Failed, 30),
+            last("wf_2", "run_04", Status::Waiting, 40),
+        ],
+        "the newest run of each workflow asked about, of this tenant only"
+    );
+    assert!(store.last_runs(A, &[]).await.unwrap().is_empty());
+    let many: Vec<String> = (0..1000).map(|i| format!("wf_{i}")).collect();
+    assert_eq!(
+        store.last_runs(A, &many).await.unwrap().len(),
+        3,
+        "a page of 1000 workflows in one call"
+    );
+}

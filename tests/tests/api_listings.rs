@@ -1,0 +1,99 @@
+//! What the console lists and counts, through the API: workflows searched by
+//! name with their newest run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use weft_model::Workflow;
+use weft_tests::TestApp;
+
+fn ids(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn workflows_are_searched_by_name_and_carry_their_newest_run() {
+    let app = TestApp::builder().start().await;
+    let wait = |name: &str| json!({"name": name, "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]});
+    let report = app.workflow(wait("Nightly Report")).await;
+    let other = app.workflow(wait("100% _done_")).await;
+    let idle = app.workflow(wait("report (never run)")).await;
+    let b_key = app.tenant("b").await;
+    app.call_as(&b_key, "POST", "/v1/workflows", Some(wait("Report of B")))
+        .await
+        .expect(201);
+
+    let first = app.start_run(&report.id, json!(1)).await;
+    app.finished(&first).await;
+    let second = app.start_run(&report.id, json!(2)).await;
+    let second = app.finished(&second).await;
+    app.start_run(&other.id, json!(3)).await;
+
+    let found = app.get("/v1/workflows?q=REPORT").await.expect(200);
+    assert_eq!(
+        ids(&found),
+        [idle.id.clone(), report.id.clone()],
+        "A-Z in either case, newest first, this tenant's only: {found}"
+    );
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items[0]["last_run"], Value::Null, "never run: null");
+    assert_eq!(
+        items[1]["last_run"],
+        json!({"id": second.id, "status": "completed", "created_at": second.created_at}),
+        "the newest run"
+    );
+    let page = app.get("/v1/workflows?q=report&limit=1").await.expect(200);
+    assert_eq!(ids(&page), [idle.id.as_str()]);
+    let next = page["next"].as_str().unwrap();
+    let rest = app
+        .get(&format!("/v1/workflows?q=report&limit=1&before={next}"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&rest), [report.id.as_str()]);
+    for (q, want) in [
+        ("%25", vec![other.id.clone()]),
+        ("_d", vec![other.id.clone()]),
+    ] {
+        let got = app.get(&format!("/v1/workflows?q={q}")).await.expect(200);
+        assert_eq!(ids(&got), want, "`{q}` is a plain character");
+    }
+    let all = app.get("/v1/workflows?q=").await.expect(200);
+    assert_eq!(ids(&all).len(), 3, "an empty q: every workflow");
+    assert!(
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w.get("last_run").is_some())
+    );
+
+    let long = "x".repeat(201);
+    let bad = app.get(&format!("/v1/workflows?q={long}")).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.to_string().contains("`q`"), "{}", bad.body);
+
+    let got: Workflow = app
+        .get(&format!("/v1/workflows/{}", report.id))
+        .await
+        .typed(200);
+    assert_eq!(
+        got.last_run.flatten().map(|r| r.id),
+        Some(second.id.clone()),
+        "a workflow's page shows its newest run too"
+    );
+    let changed = app
+        .post(
+            &format!("/v1/workflows/{}/activate", report.id),
+            json!(null),
+        )
+        .await
+        .expect(200);
+    assert!(
+        changed.get("last_run").is_none(),
+        "answers to changes leave it out: {changed}"
+    );
+}
