@@ -1,0 +1,172 @@
+// The editor's state: one definition (the source of truth), its text (YAML
+// or JSON) kept in step with it both ways, the selected step, and what the
+// server said of it (validation problems and warnings, the saved version).
+import type { Document } from "yaml";
+import { ApiError, api, ok, type Schemas } from "../../lib/api/client";
+import { find, type Definition } from "../../lib/graph/model.js";
+import { canonical, parseText, printText, type Format, type TextError } from "../../lib/editor/text.js";
+import { place, type Placed } from "../../lib/editor/problems.js";
+
+type Check = "idle" | "checking" | "valid" | "invalid" | "failed";
+
+export class Draft {
+  /** The saved workflow (null while new). */
+  workflow: Schemas["Workflow"] | null = $state(null);
+  def: Definition = $state.raw({ name: "", steps: [] });
+  format: Format = $state("yaml");
+  text = $state("");
+  textError: TextError | null = $state(null);
+  /** JSON of the definition as last saved (or loaded). */
+  saved = $state("");
+  problems: Placed[] = $state.raw([]);
+  check: Check = $state("idle");
+  /** An answer of validate or save that is not a list of problems (network, 403...). */
+  failure: unknown = $state(null);
+  selected: string | null = $state(null);
+  saving = $state(false);
+  /** Whether the text holds edits the definition does not (a parse error). */
+  dirty = $derived(!!this.textError || JSON.stringify(this.def) !== this.saved);
+  errors = $derived(this.problems.filter((p) => !p.warning));
+
+  #doc: Document | undefined;
+  #parseTimer: ReturnType<typeof setTimeout> | undefined;
+  #checkTimer: ReturnType<typeof setTimeout> | undefined;
+  #checkSeq = 0;
+
+  /** Starts from a definition (a new one, or the saved one of `workflow`). */
+  load(def: unknown, workflow: Schemas["Workflow"] | null = null) {
+    this.workflow = workflow;
+    this.def = canonical(def) as Definition;
+    this.#doc = undefined;
+    this.#print();
+    this.saved = JSON.stringify(this.def);
+    this.problems = [];
+    this.check = "idle";
+    if (this.selected && !find(this.def, this.selected)) this.selected = null;
+  }
+
+  /** An edit from the graph or a form: `edit` changes a copy, the text is printed again. */
+  change(edit: (def: Definition) => void) {
+    const next = structuredClone(this.def);
+    edit(next);
+    this.def = next;
+    clearTimeout(this.#parseTimer);
+    this.#print();
+    this.#soon();
+  }
+
+  #print() {
+    const out = printText(this.def, this.format, this.textError ? undefined : this.#doc);
+    this.text = out.text;
+    this.#doc = out.doc;
+    this.textError = null;
+  }
+
+  /** An edit of the text: parsed after a pause; the graph keeps the last good definition. */
+  setText(text: string) {
+    this.text = text;
+    clearTimeout(this.#parseTimer);
+    this.#parseTimer = setTimeout(() => this.#parse(), 300);
+  }
+
+  /** Parses the text now (before a save, or when leaving the field). */
+  flush() {
+    if (this.#parseTimer === undefined) return;
+    clearTimeout(this.#parseTimer);
+    this.#parse();
+  }
+
+  #parse() {
+    this.#parseTimer = undefined;
+    const r = parseText(this.text, this.format);
+    if (r.error) {
+      this.textError = r.error;
+      return;
+    }
+    this.textError = null;
+    this.#doc = r.doc;
+    if (JSON.stringify(r.value) === JSON.stringify(this.def)) return;
+    this.def = r.value as Definition;
+    if (this.selected && !find(this.def, this.selected)) this.selected = null;
+    this.#soon();
+  }
+
+  /** YAML or JSON; refused (false) while the text does not parse. */
+  setFormat(format: Format): boolean {
+    this.flush();
+    if (this.textError) return false;
+    this.format = format;
+    this.#doc = undefined;
+    this.#print();
+    return true;
+  }
+
+  /** Validation a moment after the last edit. */
+  #soon() {
+    clearTimeout(this.#checkTimer);
+    this.#checkTimer = setTimeout(() => void this.validate(), 600);
+  }
+
+  #problems(def: Definition, e: unknown): boolean {
+    if (e instanceof ApiError && e.code === "invalid_workflow") {
+      this.problems = e.problems.map((p) => place(def, p));
+      this.check = "invalid";
+      this.failure = null;
+      return true;
+    }
+    this.check = "failed";
+    this.failure = e;
+    return false;
+  }
+
+  /** Asks the server (`POST /v1/workflows/validate`); true when valid. */
+  async validate(): Promise<boolean> {
+    clearTimeout(this.#checkTimer);
+    this.flush();
+    if (this.textError) return false;
+    const def = this.def;
+    const seq = ++this.#checkSeq;
+    this.check = "checking";
+    try {
+      const v = await ok(api.POST("/v1/workflows/validate", { body: def }));
+      if (seq !== this.#checkSeq) return false;
+      this.problems = (v.warnings ?? []).map((p) => place(def, p, true));
+      this.check = "valid";
+      this.failure = null;
+      return true;
+    } catch (e) {
+      if (seq === this.#checkSeq) this.#problems(def, e);
+      return false;
+    }
+  }
+
+  /** Creates or updates the workflow; its problems are shown when refused. */
+  async save(): Promise<boolean> {
+    clearTimeout(this.#checkTimer);
+    this.flush();
+    if (this.textError) return false;
+    const def = this.def;
+    const seq = ++this.#checkSeq;
+    this.saving = true;
+    try {
+      const id = this.workflow?.id;
+      const w = id
+        ? await ok(api.PUT("/v1/workflows/{id}", { params: { path: { id } }, body: def }))
+        : await ok(api.POST("/v1/workflows", { body: def }));
+      this.workflow = w;
+      this.saved = JSON.stringify(def);
+      if (seq === this.#checkSeq) void this.validate(); // its warnings
+      return true;
+    } catch (e) {
+      if (seq === this.#checkSeq) this.#problems(def, e);
+      return false;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /** The problems (errors and warnings) of one step, or of the top level with `null`. */
+  problemsOf(step: string | null): Placed[] {
+    return this.problems.filter((p) => (step === null ? p.step === undefined : p.step === step));
+  }
+}

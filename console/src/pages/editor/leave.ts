@@ -1,0 +1,53 @@
+// Leaving the editor with unsaved changes asks first (a link, the back
+// button, closing the tab); and what the editor hands to itself when a new
+// workflow's first save moves it to /workflows/:id/edit.
+import { navigate } from "../../lib/router.svelte";
+
+const QUESTION = "Leave the editor? Your unsaved changes will be lost.";
+
+/** Asks before leaving while `dirty()`; returns the function that stops asking. */
+export function guard(dirty: () => boolean): () => void {
+  const here = location.pathname + location.search;
+  const unload = (e: BeforeUnloadEvent) => {
+    if (!dirty()) return;
+    e.preventDefault();
+    e.returnValue = "";
+  };
+  // Before the router's own click handler (capture), so a refusal stops it.
+  const click = (e: MouseEvent) => {
+    if (!dirty() || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = (e.target as Element | null)?.closest?.("a[href]");
+    const href = a?.getAttribute("href");
+    if (!a || a.getAttribute("target") || !href || !href.startsWith("/")) return;
+    if (!confirm(QUESTION)) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  };
+  const pop = () => {
+    if (dirty() && location.pathname + location.search !== here && !confirm(QUESTION)) navigate(here);
+  };
+  addEventListener("beforeunload", unload);
+  addEventListener("click", click, true);
+  addEventListener("popstate", pop);
+  return () => {
+    removeEventListener("beforeunload", unload);
+    removeEventListener("click", click, true);
+    removeEventListener("popstate", pop);
+  };
+}
+
+type Carried = { selected: string | null; tab: string; notice: string };
+const carried = new Map<string, Carried>();
+
+/** What the editor of a just-created workflow keeps when it moves to its edit URL. */
+export const carry = {
+  give(id: string, c: Carried) {
+    carried.set(id, c);
+  },
+  take(id: string): Carried | undefined {
+    const c = carried.get(id);
+    carried.delete(id);
+    return c;
+  },
+};
