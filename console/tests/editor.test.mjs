@@ -25,8 +25,12 @@ async function source(page) {
   return page.locator("#definition-text").inputValue();
 }
 
-async function addStep(page, search, name) {
+async function addStep(page, search, name, screenshot) {
   await page.getByRole("button", { name: "+ Add step" }).click();
+  if (screenshot) {
+    await shot(page, screenshot);
+    await expectClean(page, assert);
+  }
   await page.getByRole("searchbox", { name: "Search connectors and steps" }).fill(search);
   await page.getByRole("dialog", { name: "Add a step" }).getByRole("button", { name }).click();
 }
@@ -60,7 +64,7 @@ test("the README's webhook workflow, built in the graph editor, saved, activated
   await page.getByLabel("Description").fill("Totals the posted order items and answers the webhook with the sum.");
   await page.getByRole("checkbox", { name: "Webhook" }).check();
 
-  await addStep(page, "jq", /transform · jq/);
+  await addStep(page, "jq", /transform · jq/, "editor-palette");
   await page.getByRole("tab", { name: "Step" }).waitFor();
   assert.equal(await page.getByRole("tab", { name: "Step" }).getAttribute("aria-selected"), "true");
   const id = page.getByLabel("Id", { exact: true });
@@ -273,6 +277,24 @@ test("run and test a step from the editor with a pinned sample input", async () 
   await result.getByText("completed", { exact: true }).first().waitFor();
   assert.deepEqual(JSON.parse(await result.getByLabel("Response body").innerText()), { sum: 6 });
   assert.equal((await server.call("GET", `/v1/workflows/${wf.id}`)).version, 2);
+
+  // A new workflow: Run asks to save first; "Save and run" saves it, moves to its edit URL and runs it there.
+  await page.goto("/workflows/new");
+  await page.getByRole("tab", { name: "YAML" }).click();
+  await page.locator("#definition-text").fill('name: fresh\nsteps:\n  - id: echo\n    kind: action\n    connector: transform\n    action: jq\n    input:\n      filter: .n\n      data: "{{ trigger.body }}"\n');
+  await page.locator('.svelte-flow__node[data-id="echo"]').waitFor();
+  await page.getByRole("tab", { name: "Run" }).click();
+  await page.getByLabel(/^Sample input/).fill('{"n": 42}');
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByText("Runs need a saved workflow.").waitFor();
+  await page.getByRole("button", { name: "Save and run" }).click();
+  await page.waitForURL(/\/workflows\/wf_[0-9a-f]+\/edit$/);
+  await result.getByText("completed", { exact: true }).first().waitFor();
+  assert.equal(await page.getByLabel(/^Sample input/).inputValue(), '{"n": 42}', "the sample moved to the saved workflow");
+  const fresh = /\/workflows\/(wf_[0-9a-f]+)\/edit/.exec(page.url())[1];
+  const [freshRun] = (await server.call("GET", `/v1/runs?workflow_id=${fresh}`)).items;
+  assert.equal(freshRun.status, "completed");
+  assert.deepEqual((await server.call("GET", `/v1/runs/${freshRun.id}`)).output, { result: 42, results: [42] });
   await page.context().close();
 });
 
@@ -306,7 +328,9 @@ test("dark mode, a phone, and leaving with unsaved changes asks first", async ()
   const phone = await newPage(server, { viewport: { width: 390, height: 844 } });
   await login(phone, user);
   await phone.goto(`/workflows/${wf.id}/edit`);
-  await phone.locator('.svelte-flow__node[data-id="check"]').click();
+  // A step is selected from the keyboard too: focused, then Enter.
+  await phone.locator('.svelte-flow__node[data-id="check"]').focus();
+  await phone.keyboard.press("Enter");
   await phone.getByLabel(/^If/).waitFor();
   const width = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `no sideways scrolling (${width}px)`);
@@ -328,4 +352,22 @@ test("dark mode, a phone, and leaving with unsaved changes asks first", async ()
   await phone.getByRole("link", { name: "Workflow page" }).click();
   await phone.waitForURL(new RegExp(`/workflows/${wf.id}$`));
   await phone.context().close();
+});
+
+test("a viewer can look and validate but not change or save", async () => {
+  const viewer = await makeUser(server, "viewer@acme.test", "viewer");
+  const wf = await server.call("POST", "/v1/workflows", { name: "look-only", steps: [{ id: "a", kind: "wait", duration_ms: 10 }] });
+  const page = await newPage(server);
+  await login(page, viewer);
+  await page.goto(`/workflows/${wf.id}/edit`);
+  await page.getByText("your role cannot save workflows").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Save", exact: true }).isDisabled(), true);
+  assert.equal(await page.getByRole("button", { name: "+ Add step" }).isDisabled(), true);
+  assert.equal(await page.getByRole("button", { name: "Activate" }).count(), 0);
+  await page.getByRole("button", { name: "Validate" }).click();
+  await page.getByText("✓ Valid").waitFor();
+  await page.getByRole("tab", { name: "YAML" }).click();
+  assert.equal(await page.locator("#definition-text").getAttribute("readonly"), "");
+  await expectClean(page, assert);
+  await page.context().close();
 });

@@ -37,7 +37,8 @@ export function guard(dirty: () => boolean): () => void {
   };
 }
 
-type Carried = { selected: string | null; tab: string; notice: string };
+/** A run to start once there (the first save was "Save and run"): the step to test, or null. */
+type Carried = { selected: string | null; tab: string; notice: string; run?: { step: string | null } };
 const carried = new Map<string, Carried>();
 
 /** What the editor of a just-created workflow keeps when it moves to its edit URL. */
