@@ -138,6 +138,13 @@ test("search finds a connector; filters and sort live in the query string; more 
   await page.getByRole("button", { name: "Clear search and filters" }).click();
   await page.waitForURL((u) => !u.search.includes("no_network") && !u.search.includes("q="));
 
+  // Connectors that take a credential for Slack's hosts.
+  await page.getByLabel(/Uses a credential for/).fill("slack.com");
+  await page.waitForURL(/credential_host=slack\.com/);
+  await page.waitForFunction(() => document.querySelectorAll("article.pkg").length === 1);
+  await page.locator("article.pkg").getByRole("link", { name: "slack" }).waitFor();
+  assert.equal(await page.getByLabel("Search packages").inputValue(), "", "the box follows the cleared query");
+
   // Templates only, from the link a user could share.
   await page.goto("/marketplace?kind=template&publisher=weft&verified=true&sort=installs");
   await page.getByRole("link", { name: "http-fan-out" }).waitFor();
