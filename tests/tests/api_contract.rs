@@ -106,6 +106,9 @@ async fn every_documented_route_answers_as_documented() {
     app.get(&format!("/v1/runs?workflow_id={}&limit=5", wf.id))
         .await
         .expect(200);
+    app.get("/v1/runs?trigger=manual&from=0&to=99999999999999&status=waiting")
+        .await
+        .expect(200);
     let bad = app.get("/v1/runs?before=zzz").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     let url = weft_tests::step(&waiting, "approve")

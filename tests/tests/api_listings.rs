@@ -97,3 +97,69 @@ async fn workflows_are_searched_by_name_and_carry_their_newest_run() {
         "answers to changes leave it out: {changed}"
     );
 }
+
+#[tokio::test]
+async fn runs_are_filtered_by_trigger_and_creation_time() {
+    let app = TestApp::builder().start().await;
+    let wf = app
+        .workflow(
+            json!({"name": "filtered", "triggers": {"webhook": {"mode": "async"}},
+            "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]}),
+        )
+        .await;
+    app.post(&format!("/v1/workflows/{}/activate", wf.id), json!(null))
+        .await
+        .expect(200);
+    let manual = app.start_run(&wf.id, json!(1)).await;
+    let manual = app.finished(&manual).await;
+    let hooked = app.hook(&wf.webhook_url, &[], b"{}").await.expect(202)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hooked = app.finished(&hooked).await;
+    assert!(
+        hooked.created_at > manual.created_at,
+        "one ms apart at least"
+    );
+
+    let list = |q: String| {
+        let app = &app;
+        async move { ids(&app.get(&format!("/v1/runs?{q}")).await.expect(200)) }
+    };
+    assert_eq!(list("trigger=webhook".into()).await, [hooked.id.as_str()]);
+    assert_eq!(list("trigger=manual".into()).await, [manual.id.as_str()]);
+    assert_eq!(
+        list(format!("from={}", hooked.created_at)).await,
+        [hooked.id.as_str()],
+        "from is included"
+    );
+    assert_eq!(
+        list(format!("to={}", hooked.created_at)).await,
+        [manual.id.as_str()],
+        "to is excluded"
+    );
+    assert_eq!(
+        list(format!(
+            "workflow_id={}&status=completed&trigger=manual&from={}&to={}",
+            wf.id,
+            manual.created_at,
+            manual.created_at + 1
+        ))
+        .await,
+        [manual.id.as_str()],
+        "every filter at once"
+    );
+    assert!(list("trigger=schedule".into()).await.is_empty());
+
+    for (q, param) in [
+        ("trigger=cron", "trigger"),
+        ("from=yesterday", "from"),
+        ("to=1.5", "to"),
+        ("from=10&to=10", "to"),
+    ] {
+        let bad = app.get(&format!("/v1/runs?{q}")).await;
+        assert_eq!(bad.status, 400, "{q}: {}", bad.body);
+        let msg = bad.body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(&format!("`{param}`")), "{q}: {msg}");
+    }
+}

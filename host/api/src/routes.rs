@@ -378,7 +378,7 @@ pub const ROUTES: &[Route] = &[
         .ok(&[json(201, "Started.", s::<m::Run>)])
         .also(&[429]),
     route("GET", "/v1/runs", "list_runs")
-        .doc("runs", "List runs, newest first.")
+        .doc("runs", "List runs, newest first; the filters combine: `workflow_id`, `status`, `trigger`, and the creation time `from` (included) and `to` (excluded), Unix milliseconds.")
         .role(Role::Viewer)
         .scope_on(Resource::Runs, Verb::Read, ScopeId::Query("workflow_id"))
         .query(q::<m::RunsQuery>)

@@ -41,6 +41,9 @@ pub async fn list_runs(
     let filter = RunFilter {
         workflow_id: q.workflow_id.clone(),
         status: q.status,
+        trigger: q.trigger,
+        created_from: q.from,
+        created_to: q.to,
     };
     let page = weft_app::page(q.before.clone(), q.limit);
     let listing = state.app.list_runs(&caller, &filter, &page).await?;

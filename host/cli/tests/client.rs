@@ -149,6 +149,37 @@ async fn a_workflow_is_created_from_a_file_activated_listed_and_its_runs_listed(
         1,
         "{text}"
     );
+    for (trigger, n) in [("manual", 1), ("webhook", 0)] {
+        let o = weft(
+            &app,
+            &[
+                "runs",
+                "list",
+                "--trigger",
+                trigger,
+                "--from",
+                "1",
+                "--to",
+                "99999999999999",
+            ],
+        )
+        .await;
+        let text = stdout(&o);
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("run_")).count(),
+            n,
+            "--trigger {trigger}: {text}"
+        );
+    }
+    let o = weft(&app, &["workflows", "list", "--search", "HELL"]).await;
+    let text = stdout(&o);
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&wf.id) && l.contains("completed")),
+        "found by name, with its last run: {text}"
+    );
+    let o = weft(&app, &["workflows", "list", "--search", "nope"]).await;
+    assert!(stdout(&o).contains("no workflows"), "{}", stdout(&o));
 }
 
 /// `weft keys create` makes a scoped, expiring key whose secret is printed

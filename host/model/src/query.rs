@@ -5,7 +5,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use weft_types::Status;
+use weft_types::{Status, Trigger};
 
 /// A query string's type.
 pub trait Query {
@@ -113,7 +113,8 @@ impl Query for WorkflowsQuery {
     }
 }
 
-/// `GET /v1/runs`: a page of runs, newest first.
+/// `GET /v1/runs`: a page of runs, newest first. The filters combine (all
+/// must hold).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
@@ -123,6 +124,16 @@ pub struct RunsQuery {
     /// Only runs in this status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// Only runs started this way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    /// Only runs created at or after this time (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    /// Only runs created before this time (Unix milliseconds, excluded);
+    /// after `from`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<i64>,
     /// The `next` of the previous page: only runs older than this id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
@@ -139,8 +150,25 @@ impl RunsQuery {
 }
 
 impl Query for RunsQuery {
-    const PARAMS: &'static [&'static str] = &["workflow_id", "status", "before", "limit"];
+    const PARAMS: &'static [&'static str] = &[
+        "workflow_id",
+        "status",
+        "trigger",
+        "from",
+        "to",
+        "before",
+        "limit",
+    ];
     fn check(&self) -> Result<(), BadQuery> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && to <= from
+        {
+            return Err(BadQuery {
+                param: "to".into(),
+                value: to.to_string(),
+                reason: format!("is not after `from` ({from})"),
+            });
+        }
         cursor(self.before.as_ref(), "run", "run")
     }
 }
@@ -197,5 +225,19 @@ mod tests {
         };
         let e = q.check().unwrap_err();
         assert_eq!((e.param.as_str(), e.value.as_str()), ("before", "zzz"));
+    }
+
+    #[test]
+    fn a_time_window_must_not_be_empty() {
+        let q = |from, to| RunsQuery {
+            from,
+            to,
+            ..RunsQuery::default()
+        };
+        assert!(q(Some(5), Some(6)).check().is_ok());
+        assert!(q(Some(5), None).check().is_ok() && q(None, Some(5)).check().is_ok());
+        let e = q(Some(5), Some(5)).check().unwrap_err();
+        assert_eq!((e.param.as_str(), e.value.as_str()), ("to", "5"));
+        assert!(q(Some(6), Some(5)).check().is_err());
     }
 }

@@ -77,6 +77,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notify_claim",
         include_str!("../../../migrations/postgres/0014_notify_claim.sql"),
     ),
+    (
+        15,
+        "run_filters",
+        include_str!("../../../migrations/postgres/0015_run_filters.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -73,12 +73,18 @@ pub(crate) async fn list_runs(
         "SELECT {RUN} FROM runs WHERE tenant_id = $1 \
          AND ($2::text IS NULL OR workflow_id = $2) \
          AND ($3::text IS NULL OR status = $3) \
-         AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+         AND ($4::text IS NULL OR trigger_kind = $4) \
+         AND ($5::bigint IS NULL OR created_at >= $5) \
+         AND ($6::bigint IS NULL OR created_at < $6) \
+         AND ($7::text IS NULL OR id < $7) ORDER BY id DESC LIMIT $8"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(tenant)
         .bind(f.workflow_id.as_deref())
         .bind(f.status.map(|s| s.as_str()))
+        .bind(f.trigger.map(|t| t.as_str()))
+        .bind(f.created_from)
+        .bind(f.created_to)
         .bind(page.before.as_deref())
         .bind(limit(page.capped()))
         .fetch_all(&pg.pool)

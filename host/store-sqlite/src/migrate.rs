@@ -89,6 +89,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notify claim",
         include_str!("../../../migrations/sqlite/0015_notify_claim.sql"),
     ),
+    (
+        16,
+        "run filters",
+        include_str!("../../../migrations/sqlite/0016_run_filters.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

@@ -82,6 +82,18 @@ pub(crate) async fn list_runs(
         sql.push_str(" AND status = ?");
         args.push(st.as_str().to_owned().into());
     }
+    if let Some(t) = filter.trigger {
+        sql.push_str(" AND trigger_kind = ?");
+        args.push(t.as_str().to_owned().into());
+    }
+    if let Some(from) = filter.created_from {
+        sql.push_str(" AND created_at >= ?");
+        args.push(from.into());
+    }
+    if let Some(to) = filter.created_to {
+        sql.push_str(" AND created_at < ?");
+        args.push(to.into());
+    }
     if let Some(b) = &page.before {
         sql.push_str(" AND id < ?");
         args.push(b.clone().into());
@@ -198,6 +210,10 @@ mod tests {
         );
         let steps = plan(&s, STEPS_OF_RUN, 2).await;
         assert!(!steps.contains("TEMP B-TREE"), "{steps}");
+        let window = "SELECT id FROM runs WHERE tenant_id = ? AND created_at >= ? \
+             AND created_at < ? ORDER BY id DESC LIMIT ?";
+        let window = plan(&s, window, 4).await;
+        assert!(window.contains("INDEX runs_by_created"), "{window}");
         let last = plan(&s, LAST_RUNS, 2).await;
         assert!(
             last.contains("INDEX runs_by_workflow") && !last.contains("SCAN r"),

@@ -150,6 +150,7 @@ async fn migrations_apply_once() {
             (13, "notify connector".to_owned()),
             (14, "people pruning".to_owned()),
             (15, "notify claim".to_owned()),
+            (16, "run filters".to_owned()),
         ],
         "each migration recorded once"
     );

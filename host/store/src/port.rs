@@ -4,7 +4,7 @@ use crate::Result;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use weft_types::{
-    ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Workflow,
+    ApiKey, Attempt, CredentialRecord, Run, Schedule, Status, Step, Tenant, Trigger, Workflow,
     WorkflowVersion,
 };
 
@@ -127,13 +127,32 @@ impl Page {
     }
 }
 
-/// Which runs to list.
+/// Which runs to list: every filter set must hold.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RunFilter {
     /// Only this workflow's runs.
     pub workflow_id: Option<String>,
     /// Only runs in this status.
     pub status: Option<Status>,
+    /// Only runs started this way.
+    pub trigger: Option<Trigger>,
+    /// Only runs created at or after this time.
+    pub created_from: Option<i64>,
+    /// Only runs created before this time.
+    pub created_to: Option<i64>,
+}
+
+impl RunFilter {
+    /// Whether `run` passes (what every adapter's query computes).
+    pub fn accepts(&self, run: &Run) -> bool {
+        self.workflow_id
+            .as_ref()
+            .is_none_or(|w| *w == run.workflow_id)
+            && self.status.is_none_or(|s| s == run.status)
+            && self.trigger.is_none_or(|t| t == run.trigger)
+            && self.created_from.is_none_or(|f| run.created_at >= f)
+            && self.created_to.is_none_or(|t| run.created_at < t)
+    }
 }
 
 /// Which workflows to list.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde_json::Value;
 use weft_model::{RunsQuery, StartQuery, StartRun};
-use weft_types::Status;
+use weft_types::{Status, Trigger};
 
 /// `weft runs ...`.
 #[derive(Debug, Subcommand)]
@@ -35,6 +35,15 @@ pub enum RunsCommand {
         /// Only runs in this status: pending, running, waiting, completed, failed, cancelled.
         #[arg(long, value_name = "S")]
         status: Option<Status>,
+        /// Only runs started this way: manual, webhook, schedule, subworkflow, error.
+        #[arg(long, value_name = "T")]
+        trigger: Option<Trigger>,
+        /// Only runs created at or after this time (Unix milliseconds).
+        #[arg(long, value_name = "MS")]
+        from: Option<i64>,
+        /// Only runs created before this time (Unix milliseconds).
+        #[arg(long, value_name = "MS")]
+        to: Option<i64>,
         /// At most this many (1-500, default 50).
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
@@ -117,6 +126,9 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::List {
             workflow,
             status,
+            trigger,
+            from,
+            to,
             limit,
             before,
             server,
@@ -125,6 +137,9 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
             let q = RunsQuery {
                 workflow_id: workflow,
                 status,
+                trigger,
+                from,
+                to,
                 before,
                 limit,
             };

@@ -105,6 +105,7 @@ where
     let filter = RunFilter {
         workflow_id: Some("wf_1".into()),
         status: Some(Status::Running),
+        ..RunFilter::default()
     };
     assert_eq!(
         store

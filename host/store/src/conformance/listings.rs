@@ -1,5 +1,5 @@
 //! What the console lists: workflows by a part of their name, each
-//! workflow's newest run.
+//! workflow's newest run, runs by trigger and creation time.
 
 use super::*;
 
@@ -129,4 +129,96 @@ where
         3,
         "a page of 1000 workflows in one call"
     );
+}
+
+/// `list_runs` by trigger and by creation time (`created_from` included,
+/// `created_to` excluded), combined with each other, with the workflow and
+/// status filters and with pages; another tenant's runs never show.
+pub async fn list_runs_by_trigger_and_time<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let spec = [
+        ("run_01", "wf_1", Trigger::Manual, Status::Completed, 100),
+        ("run_02", "wf_1", Trigger::Webhook, Status::Failed, 200),
+        ("run_03", "wf_2", Trigger::Webhook, Status::Completed, 300),
+        ("run_04", "wf_1", Trigger::Schedule, Status::Completed, 400),
+        ("run_05", "wf_2", Trigger::Webhook, Status::Failed, 500),
+        ("run_06", "wf_1", Trigger::Webhook, Status::Completed, 600),
+    ];
+    for (id, wf, trigger, status, at) in spec {
+        let mut r = run(A, id, wf);
+        r.trigger = trigger;
+        r.status = status;
+        r.created_at = at;
+        put_run(&*store, &r, &[]).await;
+    }
+    let mut theirs = run(B, "run_07", "wf_1");
+    theirs.trigger = Trigger::Webhook;
+    theirs.created_at = 300;
+    put_run(&*store, &theirs, &[]).await;
+    let list = |filter: RunFilter, before: Option<&str>, limit: u32| {
+        let store = store.clone();
+        let page = Page {
+            before: before.map(str::to_owned),
+            limit,
+        };
+        async move {
+            let got = store.list_runs(A, &filter, &page).await.unwrap();
+            ids(&got, |r| &r.id)
+        }
+    };
+    let webhook = RunFilter {
+        trigger: Some(Trigger::Webhook),
+        ..RunFilter::default()
+    };
+    assert_eq!(
+        list(webhook.clone(), None, 100).await,
+        ["run_06", "run_05", "run_03", "run_02"]
+    );
+    let window = RunFilter {
+        created_from: Some(200),
+        created_to: Some(500),
+        ..RunFilter::default()
+    };
+    assert_eq!(
+        list(window.clone(), None, 100).await,
+        ["run_04", "run_03", "run_02"],
+        "from included, to excluded"
+    );
+    let both = RunFilter {
+        trigger: Some(Trigger::Webhook),
+        ..window.clone()
+    };
+    assert_eq!(list(both.clone(), None, 1).await, ["run_03"]);
+    assert_eq!(list(both, Some("run_03"), 1).await, ["run_02"]);
+    let all = RunFilter {
+        workflow_id: Some("wf_1".into()),
+        status: Some(Status::Completed),
+        trigger: Some(Trigger::Webhook),
+        created_from: Some(600),
+        created_to: Some(601),
+    };
+    assert_eq!(
+        list(all, None, 100).await,
+        ["run_06"],
+        "every filter at once"
+    );
+    let since = RunFilter {
+        created_from: Some(500),
+        ..RunFilter::default()
+    };
+    assert_eq!(list(since, None, 100).await, ["run_06", "run_05"]);
+    let until = RunFilter {
+        created_to: Some(200),
+        ..RunFilter::default()
+    };
+    assert_eq!(list(until, None, 100).await, ["run_01"]);
+    let none = RunFilter {
+        trigger: Some(Trigger::Error),
+        ..RunFilter::default()
+    };
+    assert_eq!(list(none, None, 100).await, Vec::<String>::new());
 }

@@ -65,6 +65,7 @@ where
         let filter = RunFilter {
             workflow_id: workflow.map(str::to_owned),
             status,
+            ..RunFilter::default()
         };
         let page = Page {
             before: before.map(str::to_owned),

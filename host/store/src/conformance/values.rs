@@ -109,7 +109,7 @@ where
     assert_eq!(state.steps, vec![s.clone()], "load_run: the step");
     let filter = RunFilter {
         workflow_id: Some("wf_1".into()),
-        status: None,
+        ..RunFilter::default()
     };
     let listed = store.list_runs(A, &filter, &Page::first(10)).await.unwrap();
     assert_eq!(listed, vec![r.clone()], "list_runs");

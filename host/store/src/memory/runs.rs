@@ -138,11 +138,7 @@ impl Inner {
         let it = self
             .runs
             .iter()
-            .filter(|((t, _), r)| {
-                t == tenant
-                    && f.workflow_id.as_ref().is_none_or(|w| *w == r.workflow_id)
-                    && f.status.is_none_or(|s| s == r.status)
-            })
+            .filter(|((t, _), r)| t == tenant && f.accepts(r))
             .map(|((_, id), r)| (id.clone(), r.clone()));
         page(it, p)
     }
