@@ -160,8 +160,20 @@ test("a validation problem is shown on its field and its node, listed, and fixed
   assert.equal(await node.getByText("1 problem").count(), 0);
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await page.waitForURL(/\/edit$/);
+  await page.getByText("Saved version 1.").waitFor();
   const [wf] = (await server.call("GET", "/v1/workflows?q=needs-a-filter")).items;
   assert.equal((await server.call("GET", `/v1/workflows/${wf.id}`)).definition.steps[0].input.filter, ".people | map(.name)");
+
+  // A warning (allowed, worth changing) is shown as such, on the workflow's settings.
+  await page.getByRole("tab", { name: "YAML" }).click();
+  const text = page.locator("#definition-text");
+  await text.fill((await text.inputValue()) + "grants:\n  credentials:\n    api-key: openai\n  hosts: [api.openai.com]\n");
+  await page.getByText(/^✓ Valid, 1 warning$/).waitFor();
+  const warning = page.getByRole("region", { name: "Validation" }).getByRole("button", { name: /Warning: workflow · grants\/credentials\/api-key/ });
+  await warning.click();
+  assert.equal(await page.getByRole("tab", { name: "Workflow" }).getAttribute("aria-selected"), "true");
+  await page.getByLabel("Warnings").getByText(/credential slot `api-key`/).waitFor();
+  assert.equal(await page.getByLabel("Allowed hosts").inputValue(), "api.openai.com");
   await page.context().close();
 });
 
@@ -215,9 +227,19 @@ test("the text and the graph stay in step both ways; a parse error keeps the gra
   await shot(page, "editor-text");
   await expectClean(page, assert);
 
-  // Deleting a step in the graph removes it from the text, and its dependant keeps the rest.
-  await page.locator('.svelte-flow__node[data-id="second"]').click();
-  await page.getByRole("button", { name: "Delete step" }).first().click();
+  // A refused connection (a cycle) draws nothing and says why.
+  const back = page.locator('.svelte-flow__node[data-id="first"] .svelte-flow__handle.target');
+  await page.locator('.svelte-flow__node[data-id="approval"] .svelte-flow__handle.source').hover();
+  await page.mouse.down();
+  const backBox = await back.boundingBox();
+  await page.mouse.move(backBox.x + backBox.width / 2, backBox.y + backBox.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await page.getByText("`approval` already runs after `first`: that would be a cycle.").waitFor();
+  assert.equal(await page.locator(".svelte-flow__edge").count(), 2, "no edge was added for the refused connection");
+
+  // Deleting a step (focused in the graph, Delete) removes it from the text, and its dependant keeps the rest.
+  await page.locator('.svelte-flow__node[data-id="second"]').focus();
+  await page.keyboard.press("Delete");
   await page.locator('.svelte-flow__node[data-id="second"]').waitFor({ state: "detached" });
   const after = JSON.parse(await source(page));
   assert.deepEqual(after.steps.map((s) => [s.id, s.after]), [["first", undefined], ["approval", ["first"]]]);
