@@ -343,8 +343,20 @@ test("dark mode, a phone, and leaving with unsaved changes asks first", async ()
   const labels = await dark.getByRole("listbox", { name: "In scope here" }).getByRole("option").allInnerTexts();
   assert.ok(labels.some((l) => l.startsWith("item")) && labels.some((l) => l.startsWith("index")) && labels.some((l) => l.startsWith("vars.limit")), JSON.stringify(labels));
   assert.ok(!labels.some((l) => l.startsWith("steps.")), "the loop is a root: nothing upstream");
+  await expectClean(dark, assert);
   await dark.keyboard.press("Escape");
   await dark.getByRole("listbox", { name: "In scope here" }).waitFor({ state: "hidden" });
+  // A step added with the loop selected and "inside" ticked goes at the end of its body, and sees echo.
+  await dark.locator('.svelte-flow__node[data-id="each"]').click({ position: { x: 30, y: 10 } });
+  await dark.getByRole("button", { name: "+ Add step" }).click();
+  await dark.getByRole("checkbox", { name: /inside the loop/ }).check();
+  await dark.getByRole("dialog", { name: "Add a step" }).getByRole("button", { name: /transform · jq/ }).click();
+  await dark.locator('.svelte-flow__node[data-id="jq"]').waitFor();
+  assert.match(await source(dark), /body:\n\s+- id: echo[\s\S]*\n\s+- id: jq\n\s+kind: action/);
+  await dark.locator('.svelte-flow__node[data-id="jq"]').click();
+  await dark.getByLabel(/^data/).fill("{{ steps.");
+  const inBody = await dark.getByRole("listbox", { name: "In scope here" }).getByRole("option").allInnerTexts();
+  assert.ok(inBody.some((l) => l.startsWith("steps.echo.output")), JSON.stringify(inBody));
   await dark.context().close();
 
   const phone = await newPage(server, { viewport: { width: 390, height: 844 } });

@@ -13,7 +13,8 @@ export class Draft {
   /** The saved workflow (null while new). */
   workflow: Schemas["Workflow"] | null = $state(null);
   def: Definition = $state.raw({ name: "", steps: [] });
-  format: Format = $state("yaml");
+  /** The text's format, remembered in this browser. */
+  format: Format = $state(localStorage.getItem("weft.editor.format") === "json" ? "json" : "yaml");
   text = $state("");
   textError: TextError | null = $state(null);
   /** JSON of the definition as last saved (or loaded). */
@@ -47,10 +48,11 @@ export class Draft {
 
   /** An edit from the graph or a form: `edit` changes a copy, the text is printed again. */
   change(edit: (def: Definition) => void) {
+    // Text typed just before counts (it may add the step this edit is about).
+    this.flush();
     const next = structuredClone(this.def);
     edit(next);
     this.def = next;
-    clearTimeout(this.#parseTimer);
     this.#print();
     this.#soon();
   }
@@ -96,6 +98,7 @@ export class Draft {
     this.flush();
     if (this.textError) return false;
     this.format = format;
+    localStorage.setItem("weft.editor.format", format);
     this.#doc = undefined;
     this.#print();
     return true;
