@@ -153,7 +153,7 @@ test("a webhook run appears in the list live, and its step output opens", async 
   await page.getByRole("tab", { name: "Input" }).click();
   assert.match(await page.getByLabel("Input of total").innerText(), /"customer": "Ada"/);
   await page.getByRole("tab", { name: /Attempts/ }).click();
-  const attempts = await page.getByRole("table").innerText();
+  const attempts = await page.getByRole("list", { name: "Attempts" }).innerText();
   assert.match(attempts, /\d+(\.\d+)? (KiB|MiB)/, "peak memory shown");
   assert.match(await page.locator(".digest").first().innerText(), /^sha256:[0-9a-f]{64}$/);
   await shot(page, "run-webhook");
