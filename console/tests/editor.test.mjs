@@ -25,6 +25,16 @@ async function source(page) {
   return page.locator("#definition-text").inputValue();
 }
 
+/** Waits until the canvas stops moving (the view is fitted again, animated, after steps come or go). */
+async function settled(page) {
+  await page.waitForFunction(async () => {
+    const t = () => document.querySelector(".svelte-flow__viewport")?.getAttribute("style") ?? "";
+    const a = t();
+    await new Promise((r) => setTimeout(r, 250));
+    return a === t();
+  });
+}
+
 async function addStep(page, search, name, screenshot) {
   await page.getByRole("button", { name: "+ Add step" }).click();
   if (screenshot) {
@@ -207,6 +217,7 @@ test("the text and the graph stay in step both ways; a parse error keeps the gra
   assert.ok(yaml.indexOf("id: approval") > yaml.indexOf("id: second"), "after the selected step");
 
   // Dragging from first's handle to approval's connects them: after is written explicitly.
+  await settled(page);
   const from = page.locator('.svelte-flow__node[data-id="first"] .svelte-flow__handle.source');
   const to = page.locator('.svelte-flow__node[data-id="approval"] .svelte-flow__handle.target');
   await from.hover();
@@ -228,6 +239,7 @@ test("the text and the graph stay in step both ways; a parse error keeps the gra
   await expectClean(page, assert);
 
   // A refused connection (a cycle) draws nothing and says why.
+  await settled(page);
   const back = page.locator('.svelte-flow__node[data-id="first"] .svelte-flow__handle.target');
   await page.locator('.svelte-flow__node[data-id="approval"] .svelte-flow__handle.source').hover();
   await page.mouse.down();
@@ -235,6 +247,7 @@ test("the text and the graph stay in step both ways; a parse error keeps the gra
   await page.mouse.move(backBox.x + backBox.width / 2, backBox.y + backBox.height / 2, { steps: 8 });
   await page.mouse.up();
   await page.getByText("`approval` already runs after `first`: that would be a cycle.").waitFor();
+  await page.locator('.svelte-flow__edge[data-id="first->approval"]').waitFor({ state: "attached" });
   assert.equal(await page.locator(".svelte-flow__edge").count(), 2, "no edge was added for the refused connection");
 
   // Deleting a step (focused in the graph, Delete) removes it from the text, and its dependant keeps the rest.
