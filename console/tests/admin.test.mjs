@@ -40,6 +40,7 @@ before(async () => {
     steps: [{ id: "boom", kind: "action", connector: "transform", action: "jq", input: { filter: 'error("boom")', data: {} }, retry: { max_attempts: 1 } }],
   });
   await server.call("POST", `/v1/workflows/${fine.id}/runs`, {});
+  await server.call("POST", "/v1/credentials", { name: "slack-bot", secret: "xoxb-not-real", hosts: ["slack.com"], injection: { type: "bearer" } });
   // Member-supplied text carrying markup: an account's email, a pending invitation's.
   await makeUser(server, XSS_EMAIL, "member");
   await server.call("POST", "/v1/invitations", { email: XSS_PENDING, role: "viewer" });
@@ -121,7 +122,7 @@ test("an owner changes a role (the member's session ends), cannot remove the las
   await dialog.getByLabel("Role").selectOption("member");
   await dialog.getByRole("button", { name: "Change role" }).click();
   await page.getByText(`${vera.email} is now member`).waitFor();
-  assert.match(await row.innerText(), /Member/);
+  await row.getByRole("cell", { name: "Member", exact: true }).waitFor();
   const members = await server.call("GET", "/v1/members");
   assert.equal(members.items.find((m) => m.email === vera.email).role, "member");
   // The role change ended Vera's session: her next call is sent to sign in again.
@@ -294,6 +295,49 @@ test("a notification rule is made, its secret shown once, its deliveries listed 
   await page.getByRole("button", { name: `Delete the rule ${rule.id}` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await page.getByText("No notification rules").waitFor();
+
+  // A connector's action as the target: Slack, with a stored credential for its slot.
+  await page.getByRole("button", { name: "New rule" }).click();
+  await page.getByLabel("When").selectOption("run_waiting");
+  await page.getByLabel("A connector’s action").check();
+  await page.getByLabel("Connector", { exact: true }).selectOption("slack");
+  assert.equal(await page.getByLabel("Action", { exact: true }).inputValue(), "post-message");
+  const input = page.getByLabel(/^Input/);
+  assert.match(await input.inputValue(), /"text": "\{\{ event\.workflow_name \}\}/);
+  await input.fill(JSON.stringify({ channel: "#ops", text: "{{ event.workflow_name }} waits: {{ event.nope }}" }));
+  await page.getByLabel(/^Hosts it may reach/).fill("slack.com");
+  await page.getByLabel(/^Credential for/).selectOption("slack-bot");
+  await page.getByRole("button", { name: "Create the rule" }).click();
+  await page.getByRole("alert").waitFor();
+  assert.match(await page.getByRole("alert").innerText(), /target\.input/);
+  assert.equal(await input.getAttribute("aria-invalid"), "true");
+  await input.fill("{ not json");
+  await page.getByRole("button", { name: "Create the rule" }).click();
+  await page.getByText(/^Not JSON/).waitFor();
+  await input.fill(JSON.stringify({ channel: "#ops", text: "{{ event.workflow_name }} waits: {{ event.link }}" }));
+  await page.getByRole("button", { name: "Create the rule" }).click();
+  const slackRow = page.getByRole("row", { name: /slack · post-message/ });
+  await slackRow.waitFor();
+  assert.equal(await page.getByTestId("shown-once").count(), 0, "a connector rule has no secret");
+  const made = (await server.call("GET", "/v1/notifications/rules")).items[0];
+  assert.deepEqual(made.target, {
+    type: "connector",
+    connector: "slack",
+    action: "post-message",
+    input: { channel: "#ops", text: "{{ event.workflow_name }} waits: {{ event.link }}" },
+    grants: { hosts: ["slack.com"], credentials: { "bot-token": "slack-bot" } },
+  });
+  await shot(page, "admin-notifications-connector");
+
+  // A viewer reads the rules but is offered no change.
+  const vic = await makeUser(server, "vic@acme.test", "viewer", "vic's long password!");
+  const viewer = await newPage(server);
+  await login(viewer, vic);
+  await viewer.goto("/admin/notifications");
+  await viewer.getByRole("row", { name: /slack · post-message/ }).waitFor();
+  assert.equal(await viewer.getByRole("button", { name: /New rule|Edit|Delete|Turn off/ }).count(), 0);
+  await expectClean(viewer, assert);
+  await viewer.context().close();
 });
 
 test("two-step sign-in: set up with the password, confirmed with a code, then asked for at login", async () => {
@@ -351,6 +395,28 @@ test("two-step sign-in: set up with the password, confirmed with a code, then as
   });
   assert.equal(res.status, 200);
   await page.context().close();
+});
+
+test("an owner changes their own password through a one-time link from the account page", async () => {
+  const omar = await makeUser(server, "omar@acme.test", "owner", "omar's first long password");
+  const page = await newPage(server);
+  await login(page, omar);
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Change my password" }).click();
+  await page.waitForURL(/\/reset-password\?token=[0-9a-f]{64}$/);
+  await page.locator("#password").fill("omar's second long password");
+  await page.locator("#again").fill("omar's second long password");
+  await page.getByRole("button", { name: "Set the password" }).click();
+  await page.waitForURL(/\/login/);
+  await login(page, { email: omar.email, password: "omar's second long password" });
+  // The members and viewers are told whom to ask instead.
+  const viewer = await newPage(server);
+  await login(viewer, { email: "vic@acme.test", password: "vic's long password!" });
+  await viewer.goto("/account");
+  await viewer.getByText("ask an admin or owner of this tenant for a reset link").waitFor();
+  assert.equal(await viewer.getByRole("button", { name: "Change my password" }).count(), 0);
+  await page.context().close();
+  await viewer.context().close();
 });
 
 test("emails carrying markup render as text in members, invitations and the audit log", async () => {

@@ -138,9 +138,25 @@ test("the operator invites the tenant's owner, who joins through the link", asyn
   await other.waitForURL(/\/login/);
   await login(other, boss);
   await other.getByText("boss@globex.test · owner").waitFor();
-  await other.context().close();
   const members = await server.call("GET", "/v1/members", undefined, ownerKey);
   assert.deepEqual(members.items.map((m) => [m.email, m.role]), [["boss@globex.test", "owner"]]);
+
+  // Invited into a second tenant too (the existing account's password accepts it),
+  // the person switches between them from their account page.
+  const def = (await server.call("GET", "/v1/ops/tenants", undefined, server.opKey)).items.find((t) => t.name === "default");
+  const inv = await server.call("POST", `/v1/ops/tenants/${def.id}/invitations`, { email: boss.email, role: "viewer" }, server.opKey);
+  await server.call("POST", "/v1/auth/accept-invitation", { token: inv.token, password: boss.password }, "");
+  await login(other, boss);
+  await other.goto("/account");
+  const tenants = other.getByRole("region", { name: "Your tenants" });
+  await tenants.getByRole("row").nth(2).waitFor();
+  assert.equal(await tenants.getByRole("row").count(), 3);
+  await other.getByText("ask the operator of this deployment for a reset link").waitFor();
+  await shot(other, "account-tenants");
+  await expectClean(other, assert);
+  await tenants.getByRole("button", { name: `Switch to ${def.id}` }).click();
+  await other.getByText("boss@globex.test · viewer").waitFor();
+  await other.context().close();
 });
 
 test("usage across tenants, by tenant, with the server's CSV; and one tenant's usage on its page", async () => {

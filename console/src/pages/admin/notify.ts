@@ -12,16 +12,15 @@ export const eventLabel = (e: string) => EVENTS.find((x) => x.value === e)?.labe
 /** The fields a connector target's strings may use as `{{ event.<field> }}`. */
 export const EVENT_FIELDS = ["type", "tenant_id", "workflow_id", "workflow_name", "workflow_version", "run_id", "status", "error", "step", "at", "link"];
 
-/** A first input for an action: its required string fields filled with a sentence about the event. */
+/** A first input for an action: its required string fields, and a text field with a sentence about the event. */
 export function sampleInput(schema: unknown): string {
   const s = schema as { properties?: Record<string, { type?: string }>; required?: string[] } | null;
   const out: Record<string, string> = {};
-  for (const name of s?.required ?? []) {
-    if (s?.properties?.[name]?.type === "string") {
-      out[name] = name === "text" || name === "message" || name === "body"
-        ? "{{ event.workflow_name }}: run {{ event.run_id }} is {{ event.status }} {{ event.link }}"
-        : "";
-    }
+  const sentence = "{{ event.workflow_name }}: run {{ event.run_id }} is {{ event.status }} {{ event.link }}";
+  for (const [name, prop] of Object.entries(s?.properties ?? {})) {
+    if (prop?.type !== "string") continue;
+    if (["text", "message", "body"].includes(name)) out[name] = sentence;
+    else if (s?.required?.includes(name)) out[name] = "";
   }
   return JSON.stringify(out, null, 2);
 }
