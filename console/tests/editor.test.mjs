@@ -137,6 +137,40 @@ test("the README's webhook workflow, built in the graph editor, saved, activated
   await page.context().close();
 });
 
+test("the WORKFLOWS.md example (vars, a respond step with headers and a JSON body) built by typing and clicking", async () => {
+  const page = await newPage(server);
+  await login(page, user);
+  await page.goto("/workflows/new");
+  await page.getByLabel("Name").fill("greet");
+  await page.getByLabel("Description").fill("Answers a webhook with the names in the posted list.");
+  await page.getByLabel(/^Vars/).fill('{"greeting": "Hello"}');
+  await addStep(page, "jq", /transform · jq/);
+  const id = page.getByLabel("Id", { exact: true });
+  await id.fill("names");
+  await id.press("Enter");
+  await page.getByLabel(/^filter/).fill("[.people[] | select(.active) | .name]");
+  await page.getByLabel(/^data/).fill("{{ trigger.body }}");
+  await addStep(page, "respond", /Respond/);
+  await page.getByLabel(/^Headers/).fill('{"content-type": "application/json"}');
+  const body = page.getByLabel(/^Body/);
+  await complete(page, body, '{"message": "{{ vars.gr', "vars.greeting");
+  await body.pressSequentially(', {{ length(steps.names.output.result) }} people", "names": "{{ steps.names.output.result }}"}');
+  await page.getByText("✓ Valid").waitFor();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.waitForURL(/\/edit$/);
+  await page.getByRole("button", { name: "Activate" }).click();
+  await page.getByRole("button", { name: "Deactivate" }).waitFor();
+  const wfId = /\/workflows\/(wf_[0-9a-f]+)\/edit/.exec(page.url())[1];
+  const wf = await server.call("GET", `/v1/workflows/${wfId}`);
+  assert.deepEqual(wf.definition.steps[1], {
+    id: "respond", kind: "respond", status: 200, headers: { "content-type": "application/json" },
+    body: { message: "{{ vars.greeting }}, {{ length(steps.names.output.result) }} people", names: "{{ steps.names.output.result }}" },
+  });
+  const res = await fetch(wf.webhook_url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ people: [{ name: "Ada", active: true }, { name: "Bo", active: false }] }) });
+  assert.deepEqual(await res.json(), { message: "Hello, 1 people", names: ["Ada"] });
+  await page.context().close();
+});
+
 test("a validation problem is shown on its field and its node, listed, and fixed before the save succeeds", async () => {
   const page = await newPage(server);
   await login(page, user);
