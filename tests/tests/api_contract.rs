@@ -109,6 +109,9 @@ async fn every_documented_route_answers_as_documented() {
     app.get("/v1/runs?trigger=manual&from=0&to=99999999999999&status=waiting")
         .await
         .expect(200);
+    app.get("/v1/runs/stats?bucket_ms=600000").await.expect(200);
+    let bad = app.get("/v1/runs/stats?bucket_ms=1").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
     let bad = app.get("/v1/runs?before=zzz").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     let url = weft_tests::step(&waiting, "approve")

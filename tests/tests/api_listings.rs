@@ -163,3 +163,119 @@ async fn runs_are_filtered_by_trigger_and_creation_time() {
         assert!(msg.contains(&format!("`{param}`")), "{q}: {msg}");
     }
 }
+
+#[tokio::test]
+async fn run_statistics_count_by_bucket_and_status_and_name_the_busiest() {
+    let app = TestApp::builder().start().await;
+    let ok = app
+        .workflow(
+            json!({"name": "steady", "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]}),
+        )
+        .await;
+    let bad = app
+        .workflow(json!({"name": "flaky", "steps": [{"id": "x", "kind": "action",
+            "connector": "transform", "action": "jq", "input": {"filter": "error(\"no\")", "data": 1}}]}))
+        .await;
+    let gone = app
+        .workflow(json!({"name": "gone", "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]}))
+        .await;
+    let mut runs = Vec::new();
+    for (wf, n) in [(&ok, 3), (&bad, 2), (&gone, 1)] {
+        for i in 0..n {
+            let id = app.start_run(&wf.id, json!(i)).await;
+            runs.push(app.finished(&id).await);
+        }
+    }
+    app.call("DELETE", &format!("/v1/workflows/{}", gone.id), None)
+        .await
+        .expect(204);
+    let b_key = app.tenant("b").await;
+    let theirs = app
+        .call_as(
+            &b_key,
+            "POST",
+            "/v1/workflows",
+            Some(json!({"name": "b",
+            "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]})),
+        )
+        .await
+        .expect(201);
+    app.call_as(
+        &b_key,
+        "POST",
+        &format!("/v1/workflows/{}/runs", theirs["id"].as_str().unwrap()),
+        Some(json!({"input": 1})),
+    )
+    .await
+    .expect(201);
+
+    let day = app.get("/v1/runs/stats").await.expect(200);
+    assert_eq!(day["bucket_ms"], 3_600_000, "{day}");
+    let (from, to) = (day["from"].as_i64().unwrap(), day["to"].as_i64().unwrap());
+    assert_eq!(to - from, 86_400_000, "the last 24 hours");
+    assert_eq!(to % 3_600_000, 0, "ending on a whole hour");
+    assert_eq!(day["buckets"].as_array().unwrap().len(), 24, "every bucket");
+    assert_eq!(
+        day["total"],
+        json!({"total": 6, "pending": 0, "running": 0, "waiting": 0,
+               "completed": 4, "failed": 2, "cancelled": 0}),
+        "this tenant's six runs: {day}"
+    );
+    assert_eq!(
+        day["busiest"],
+        json!([
+            {"workflow_id": ok.id, "name": "steady", "runs": 3, "failed": 0},
+            {"workflow_id": bad.id, "name": "flaky", "runs": 2, "failed": 2},
+            {"workflow_id": gone.id, "name": null, "runs": 1, "failed": 0},
+        ])
+    );
+
+    // A window of one second per bucket around the runs: the buckets hold
+    // each run once, at the bucket of its creation time.
+    let first = runs.iter().map(|r| r.created_at).min().unwrap();
+    let last = runs.iter().map(|r| r.created_at).max().unwrap();
+    let fine = app
+        .get(&format!(
+            "/v1/runs/stats?from={first}&to={}&bucket_ms=1000",
+            last + 1
+        ))
+        .await
+        .expect(200);
+    let buckets = fine["buckets"].as_array().unwrap();
+    let per_bucket: u64 = buckets
+        .iter()
+        .map(|b| b["runs"]["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_bucket, 6, "{fine}");
+    for r in &runs {
+        let i = usize::try_from((r.created_at - first) / 1000).unwrap();
+        assert!(buckets[i]["runs"]["total"].as_u64().unwrap() >= 1, "{fine}");
+        assert_eq!(
+            buckets[i]["start"].as_i64().unwrap(),
+            first + 1000 * i as i64
+        );
+    }
+    let before = app
+        .get(&format!(
+            "/v1/runs/stats?from={}&to={first}",
+            first - 60_000
+        ))
+        .await
+        .expect(200);
+    assert_eq!(before["total"]["total"], 0, "`to` is excluded");
+    assert_eq!(before["busiest"], json!([]));
+
+    for (q, param) in [
+        ("bucket_ms=999", "bucket_ms"),
+        ("from=10&to=10", "to"),
+        ("from=0&to=7776000001&bucket_ms=86400000", "from"),
+        ("from=0&to=3600000000&bucket_ms=3600000", "bucket_ms"),
+        ("bucket_ms=hour", "bucket_ms"),
+        ("since=1", "since"),
+    ] {
+        let bad = app.get(&format!("/v1/runs/stats?{q}")).await;
+        assert_eq!(bad.status, 400, "{q}: {}", bad.body);
+        let msg = bad.body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(&format!("`{param}`")), "{q}: {msg}");
+    }
+}

@@ -434,6 +434,7 @@ async fn every_route_with_another_tenants_ids_answers_404_like_a_missing_id() {
         "/v1/workflows",
         "/v1/workflows?q=b",
         "/v1/runs",
+        "/v1/runs/stats",
         "/v1/credentials",
         "/v1/keys",
     ] {

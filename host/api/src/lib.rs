@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/workflows/{id}/runs", post(runs::start_run))
         .route("/v1/runs", get(runs::list_runs))
+        .route("/v1/runs/stats", get(runs::get_run_stats))
         .route("/v1/runs/{id}", get(runs::get_run))
         .route("/v1/runs/{id}/cancel", post(runs::cancel_run))
         .route("/v1/runs/{id}/retry", post(runs::retry_run))

@@ -383,6 +383,12 @@ pub const ROUTES: &[Route] = &[
         .scope_on(Resource::Runs, Verb::Read, ScopeId::Query("workflow_id"))
         .query(q::<m::RunsQuery>)
         .ok(&[json(200, "A page.", s::<m::Page<m::Run>>)]),
+    route("GET", "/v1/runs/stats", "get_run_stats")
+        .doc("runs", "The tenant's runs created in a window (`from` included, `to` excluded, Unix milliseconds; default: the last 24 hours, ending at the next whole bucket), counted per bucket of `bucket_ms` (default an hour, at least a second) and per status now, and the ten busiest workflows with their failed runs. At most 366 buckets and 90 days (400 naming the parameter past that).")
+        .role(Role::Viewer)
+        .scope(Resource::Runs, Verb::Read)
+        .query(q::<m::stats::RunStatsQuery>)
+        .ok(&[json(200, "The counts.", s::<m::stats::RunStats>)]),
     route("GET", "/v1/runs/{id}", "get_run")
         .doc("runs", "A run with its steps and the attempt journal.")
         .role(Role::Viewer)

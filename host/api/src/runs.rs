@@ -1,5 +1,5 @@
-//! `/v1/runs` and manual starts: start, list, get (with steps and journal),
-//! cancel, retry, re-run from a step, resume a waiting step. The use cases
+//! `/v1/runs` and manual starts: start, list, statistics, get (with steps
+//! and journal), cancel, retry, re-run from a step, resume a waiting step. The use cases
 //! are `weft_app`'s; these handlers translate HTTP.
 
 use crate::extract::{Body, OptBody, P, Q};
@@ -10,8 +10,10 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
+use weft_model::stats::{BusyWorkflow, RunBucket, RunStats, RunStatsQuery, StatusCounts};
 use weft_model::{Attempt, Page, Run, RunsQuery, StartQuery, Step};
 use weft_store::RunFilter;
+use weft_store::stats::StatsWindow;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +53,56 @@ pub async fn list_runs(
         items: listing.items.into_iter().map(Run::from).collect(),
         next: listing.next,
     }))
+}
+
+/// The wire form of the store's counts: every bucket of the window, empty
+/// ones too (at most 366), and the totals.
+fn stats(w: &StatsWindow, counted: weft_store::stats::RunStats) -> RunStats {
+    let mut buckets: Vec<RunBucket> = (0..w.buckets())
+        .map(|i| RunBucket {
+            start: w.from.saturating_add(i.saturating_mul(w.bucket_ms)),
+            runs: StatusCounts::default(),
+        })
+        .collect();
+    let mut total = StatusCounts::default();
+    for c in counted.buckets {
+        if let Some(b) = usize::try_from(c.bucket)
+            .ok()
+            .and_then(|i| buckets.get_mut(i))
+        {
+            b.runs.add(c.status, c.runs);
+        }
+        total.add(c.status, c.runs);
+    }
+    RunStats {
+        from: w.from,
+        to: w.to,
+        bucket_ms: w.bucket_ms,
+        buckets,
+        total,
+        busiest: counted
+            .busiest
+            .into_iter()
+            .map(|b| BusyWorkflow {
+                workflow_id: b.workflow_id,
+                name: b.name,
+                runs: b.runs,
+                failed: b.failed,
+            })
+            .collect(),
+    }
+}
+
+pub async fn get_run_stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    Q(q): Q<RunStatsQuery>,
+) -> ApiResult<Json<RunStats>> {
+    let (w, counted) = state
+        .app
+        .run_stats(&caller, q.from, q.to, q.bucket_ms)
+        .await?;
+    Ok(Json(stats(&w, counted)))
 }
 
 pub async fn get_run(

@@ -30,6 +30,7 @@ pub mod registry;
 mod runs;
 mod sessions;
 pub mod signing;
+pub mod stats;
 mod tenants;
 mod totp;
 mod triggers;

@@ -244,6 +244,19 @@ impl Client {
             .await
     }
 
+    /// `GET /v1/runs/stats`: runs per time bucket and status, the busiest
+    /// workflows.
+    ///
+    /// # Errors
+    /// [`crate::Error`]; a bad window is `invalid_request`.
+    pub async fn run_stats(
+        &self,
+        q: &weft_model::stats::RunStatsQuery,
+    ) -> Result<weft_model::stats::RunStats> {
+        self.call(Method::GET, &["v1", "runs", "stats"], &pairs(q), Body::None)
+            .await
+    }
+
     /// `GET /v1/runs/{id}`: with its steps and attempts.
     ///
     /// # Errors

@@ -29,6 +29,7 @@ pub mod people;
 pub mod query;
 pub mod registry;
 mod runs;
+pub mod stats;
 mod system;
 pub mod usage;
 mod workflows;

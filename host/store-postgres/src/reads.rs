@@ -1,11 +1,13 @@
-//! What the console lists: workflows (with a name filter) and their newest
-//! runs, runs with their filters. Every value is a bind parameter; the SQL
-//! text is built from this file's constants only.
+//! What the console lists and counts: workflows (with a name filter) and
+//! their newest runs, runs with their filters, run statistics. Every value
+//! is a bind parameter; the SQL text is built from this file's constants
+//! only.
 
 use crate::Postgres;
 use crate::row::{self, Cols, RUN, WORKFLOW, unavailable};
 use crate::store::limit;
 use sqlx::AssertSqlSafe;
+use weft_store::stats::{BUSIEST, BucketCount, BusyWorkflow, RunStats, StatsWindow};
 use weft_store::{LastRun, Page, Result, RunFilter, WorkflowFilter};
 use weft_types::{Run, Workflow};
 
@@ -91,4 +93,72 @@ pub(crate) async fn list_runs(
         .await
         .map_err(unavailable)?;
     rows.iter().map(row::run).collect()
+}
+
+fn count(c: &Cols<'_>, column: &'static str) -> Result<u64> {
+    let n: i64 = c.get(column)?;
+    u64::try_from(n).map_err(|e| weft_store::Error::Unavailable(format!("runs.{column}: {e}")))
+}
+
+/// Run statistics: two `GROUP BY`s over `runs_by_created` (tenant,
+/// created_at, status, workflow_id), in one read-only transaction so both
+/// count the same runs.
+pub(crate) async fn run_stats(pg: &Postgres, tenant: &str, w: &StatsWindow) -> Result<RunStats> {
+    let mut tx = pg.pool.begin().await.map_err(unavailable)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    let rows = sqlx::query(
+        "SELECT (created_at - $2) / $4 AS bucket, status, COUNT(*) AS runs FROM runs \
+         WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(tenant)
+    .bind(w.from)
+    .bind(w.to)
+    .bind(w.bucket_ms.max(1))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let buckets = rows
+        .iter()
+        .map(|r| {
+            let c = Cols::new(r, "runs");
+            Ok(BucketCount {
+                bucket: c.get("bucket")?,
+                status: c.parse("status")?,
+                runs: count(&c, "runs")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rows = sqlx::query(
+        "SELECT t.workflow_id, w.name, t.runs, t.failed FROM \
+         (SELECT workflow_id, COUNT(*) AS runs, COUNT(*) FILTER (WHERE status = 'failed') \
+         AS failed FROM runs WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 \
+         GROUP BY workflow_id ORDER BY runs DESC, workflow_id LIMIT $4) t \
+         LEFT JOIN workflows w ON w.tenant_id = $1 AND w.id = t.workflow_id \
+         ORDER BY t.runs DESC, t.workflow_id",
+    )
+    .bind(tenant)
+    .bind(w.from)
+    .bind(w.to)
+    .bind(i64::from(BUSIEST))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let busiest = rows
+        .iter()
+        .map(|r| {
+            let c = Cols::new(r, "runs");
+            Ok(BusyWorkflow {
+                workflow_id: c.get("workflow_id")?,
+                name: c.get("name")?,
+                runs: count(&c, "runs")?,
+                failed: count(&c, "failed")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(RunStats { buckets, busiest })
 }

@@ -419,6 +419,14 @@ impl Store for Postgres {
         crate::reads::list_runs(self, tenant, f, page).await
     }
 
+    async fn run_stats(
+        &self,
+        tenant: &str,
+        window: &weft_store::stats::StatsWindow,
+    ) -> Result<weft_store::stats::RunStats> {
+        crate::reads::run_stats(self, tenant, window).await
+    }
+
     async fn list_attempts(&self, tenant: &str, run_id: &str) -> Result<Vec<Attempt>> {
         let sql = format!(
             "SELECT {ATTEMPT} FROM attempts WHERE tenant_id = $1 AND run_id = $2 \

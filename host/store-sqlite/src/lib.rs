@@ -71,6 +71,7 @@ mod row;
 mod runs;
 mod runs_read;
 mod state;
+mod stats;
 mod store;
 mod tenants;
 mod usage;

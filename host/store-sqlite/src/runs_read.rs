@@ -214,6 +214,13 @@ mod tests {
              AND created_at < ? ORDER BY id DESC LIMIT ?";
         let window = plan(&s, window, 4).await;
         assert!(window.contains("INDEX runs_by_created"), "{window}");
+        for stats in [crate::stats::BY_BUCKET, crate::stats::BUSIEST_SQL] {
+            let got = plan(&s, stats, 4).await;
+            assert!(
+                got.contains("COVERING INDEX runs_by_created"),
+                "the statistics read the index only: {got}"
+            );
+        }
         let last = plan(&s, LAST_RUNS, 2).await;
         assert!(
             last.contains("INDEX runs_by_workflow") && !last.contains("SCAN r"),

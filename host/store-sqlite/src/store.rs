@@ -110,6 +110,13 @@ impl Store for Sqlite {
     async fn count_runs(&self) -> Result<Vec<(Status, u64)>> {
         runs_read::count_runs(self).await
     }
+    async fn run_stats(
+        &self,
+        tenant: &str,
+        window: &weft_store::stats::StatsWindow,
+    ) -> Result<weft_store::stats::RunStats> {
+        crate::stats::run_stats(self, tenant, window).await
+    }
     async fn active_runs(&self, tenant: &str) -> Result<u64> {
         crate::outbox::active_runs(self, tenant).await
     }

@@ -26,6 +26,7 @@ pub mod notifications;
 pub mod ops;
 pub mod people;
 mod port;
+pub mod stats;
 pub mod usage;
 
 /// How stale a key's `last_used_at` may be before a call writes it again.

@@ -316,6 +316,13 @@ pub trait Store:
     async fn overdue_runs(&self, at: i64, limit: u32) -> Result<Vec<Run>>;
     /// Counts runs by status (metrics).
     async fn count_runs(&self) -> Result<Vec<(Status, u64)>>;
+    /// The tenant's runs created in `window`: per bucket and status, and
+    /// the busiest workflows (see [`crate::stats`]); one `GROUP BY` each.
+    async fn run_stats(
+        &self,
+        tenant: &str,
+        window: &crate::stats::StatsWindow,
+    ) -> Result<crate::stats::RunStats>;
 
     /// Counts the tenant's runs that are not in a terminal status (the hard
     /// quota of active runs).

@@ -1,5 +1,5 @@
 //! What the console lists: workflows by a part of their name, each
-//! workflow's newest run, runs by trigger and creation time.
+//! workflow's newest run, runs by trigger and creation time, run statistics.
 
 use super::*;
 
@@ -221,4 +221,130 @@ where
         ..RunFilter::default()
     };
     assert_eq!(list(none, None, 100).await, Vec::<String>::new());
+}
+
+/// `run_stats`: the runs created in the window (`from` included, `to`
+/// excluded), per bucket and status; the ten busiest workflows by runs then
+/// id, each with its failed runs and its name (`None` once deleted);
+/// another tenant's runs never count.
+pub async fn run_stats_by_bucket_and_busiest<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    use crate::stats::{BucketCount, BusyWorkflow, RunStats, StatsWindow};
+    let store = fresh(factory).await;
+    for id in ["wf_a", "wf_b", "wf_c"] {
+        put_workflow(&*store, A, id).await;
+    }
+    let mut n = 0;
+    let mut add = |store: Arc<dyn Store>, tenant: &'static str, wf: String, status, at| {
+        n += 1;
+        let mut r = run(tenant, &format!("run_{n:03}"), &wf);
+        r.status = status;
+        r.created_at = at;
+        async move { put_run(&*store, &r, &[]).await }
+    };
+    // The window is 1000..1250 in buckets of 100: 0, 1 and a short 2.
+    let spec = [
+        ("wf_a", Status::Completed, 1_000),
+        ("wf_a", Status::Failed, 1_099),
+        ("wf_a", Status::Failed, 1_100),
+        ("wf_b", Status::Completed, 1_150),
+        ("wf_b", Status::Running, 1_249),
+        ("wf_a", Status::Completed, 1_250),
+        ("wf_c", Status::Failed, 999),
+        ("wf_gone", Status::Waiting, 1_200),
+    ];
+    for (wf, status, at) in spec {
+        add(store.clone(), A, wf.into(), status, at).await;
+    }
+    add(store.clone(), B, "wf_a".into(), Status::Failed, 1_000).await;
+    let w = StatsWindow {
+        from: 1_000,
+        to: 1_250,
+        bucket_ms: 100,
+    };
+    let got = store.run_stats(A, &w).await.unwrap();
+    let count = |bucket, status, runs| BucketCount {
+        bucket,
+        status,
+        runs,
+    };
+    let busy = |id: &str, name: Option<&str>, runs, failed| BusyWorkflow {
+        workflow_id: id.into(),
+        name: name.map(str::to_owned),
+        runs,
+        failed,
+    };
+    assert_eq!(
+        got,
+        RunStats {
+            buckets: vec![
+                count(0, Status::Completed, 1),
+                count(0, Status::Failed, 1),
+                count(1, Status::Completed, 1),
+                count(1, Status::Failed, 1),
+                count(2, Status::Running, 1),
+                count(2, Status::Waiting, 1),
+            ],
+            busiest: vec![
+                busy("wf_a", Some("workflow wf_a"), 3, 2),
+                busy("wf_b", Some("workflow wf_b"), 2, 0),
+                busy("wf_gone", None, 1, 0),
+            ],
+        },
+        "this tenant's runs of the window, by bucket and status; the busiest"
+    );
+
+    // Twelve workflows: ten are named, by runs then id.
+    for i in 0..12 {
+        for _ in 0..(i % 3 + 1) {
+            add(
+                store.clone(),
+                A,
+                format!("wf_{i:02}"),
+                Status::Completed,
+                5_000,
+            )
+            .await;
+        }
+    }
+    let later = StatsWindow {
+        from: 5_000,
+        to: 5_001,
+        bucket_ms: 1_000,
+    };
+    let got = store.run_stats(A, &later).await.unwrap();
+    assert_eq!(got.buckets, vec![count(0, Status::Completed, 24)]);
+    let order: Vec<(&str, u64)> = got
+        .busiest
+        .iter()
+        .map(|b| (b.workflow_id.as_str(), b.runs))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("wf_02", 3),
+            ("wf_05", 3),
+            ("wf_08", 3),
+            ("wf_11", 3),
+            ("wf_01", 2),
+            ("wf_04", 2),
+            ("wf_07", 2),
+            ("wf_10", 2),
+            ("wf_00", 1),
+            ("wf_03", 1),
+        ],
+        "ten, by runs (most first), then id"
+    );
+    let empty = StatsWindow {
+        from: 9_000,
+        to: 10_000,
+        bucket_ms: 10,
+    };
+    assert_eq!(
+        store.run_stats(A, &empty).await.unwrap(),
+        RunStats::default()
+    );
 }

@@ -286,6 +286,7 @@ macro_rules! conformance_tests {
             load_run_steps_by_key,
             list_runs_filters_and_pages,
             list_runs_by_trigger_and_time,
+            run_stats_by_bucket_and_busiest,
             list_attempts_by_step_then_attempt,
             due_steps_earliest_first,
             due_rows_leave_out_suspended_tenants,

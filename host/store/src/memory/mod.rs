@@ -343,6 +343,14 @@ impl Store for Memory {
         Ok(self.lock().overdue_runs(at, limit))
     }
 
+    async fn run_stats(
+        &self,
+        tenant: &str,
+        window: &crate::stats::StatsWindow,
+    ) -> Result<crate::stats::RunStats> {
+        Ok(self.lock().run_stats(tenant, window))
+    }
+
     async fn count_runs(&self) -> Result<Vec<(Status, u64)>> {
         Ok(self.lock().count_runs())
     }

@@ -1,6 +1,7 @@
 //! Runs, steps and the journal in memory: `commit` and the run queries.
 
 use super::{Inner, k2, page};
+use crate::stats::{BUSIEST, BucketCount, BusyWorkflow, RunStats, StatsWindow};
 use crate::{Commit, Error, LastRun, Page, Result, RunFilter, RunState};
 use std::collections::BTreeMap;
 use weft_types::{Run, Status, Step};
@@ -189,6 +190,45 @@ impl Inner {
         v.sort_by_key(|r| r.deadline_at);
         v.truncate(limit as usize);
         v
+    }
+
+    pub(super) fn run_stats(&self, tenant: &str, w: &StatsWindow) -> RunStats {
+        let mut buckets: BTreeMap<(i64, &str), BucketCount> = BTreeMap::new();
+        let mut per_workflow: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        let runs = self
+            .runs
+            .iter()
+            .filter(|((t, _), r)| t == tenant && w.contains(r.created_at))
+            .map(|(_, r)| r);
+        for r in runs {
+            let bucket = w.bucket_of(r.created_at);
+            buckets
+                .entry((bucket, r.status.as_str()))
+                .or_insert(BucketCount {
+                    bucket,
+                    status: r.status,
+                    runs: 0,
+                })
+                .runs += 1;
+            let counts = per_workflow.entry(r.workflow_id.as_str()).or_default();
+            counts.0 += 1;
+            counts.1 += u64::from(r.status == Status::Failed);
+        }
+        let mut busiest: Vec<BusyWorkflow> = per_workflow
+            .into_iter()
+            .map(|(id, (runs, failed))| BusyWorkflow {
+                workflow_id: id.to_owned(),
+                name: self.workflows.get(&k2(tenant, id)).map(|w| w.name.clone()),
+                runs,
+                failed,
+            })
+            .collect();
+        busiest.sort_by(|a, b| b.runs.cmp(&a.runs).then(a.workflow_id.cmp(&b.workflow_id)));
+        busiest.truncate(BUSIEST as usize);
+        RunStats {
+            buckets: buckets.into_values().collect(),
+            busiest,
+        }
     }
 
     pub(super) fn count_runs(&self) -> Vec<(Status, u64)> {
