@@ -77,8 +77,9 @@ test("an owner invites a viewer, who accepts in another browser and meets the vi
   await veraPage.locator("#password").fill(vera.password);
   await veraPage.locator("#again").fill(vera.password);
   await veraPage.getByRole("button", { name: "Join" }).click();
-  await veraPage.waitForURL(/\/login/);
-  await login(veraPage, vera);
+  // Joining signs the new member in.
+  await veraPage.waitForURL((u) => u.pathname === "/");
+  await veraPage.getByText("vera@acme.test · viewer").waitFor();
 
   // A viewer sees no way to make a workflow, and only the admin tabs a viewer can use.
   await veraPage.goto("/workflows");
