@@ -110,6 +110,7 @@ async fn every_documented_route_answers_as_documented() {
         .await
         .expect(200);
     app.get("/v1/runs/stats?bucket_ms=600000").await.expect(200);
+    app.get("/v1/tenant").await.expect(200);
     let bad = app.get("/v1/runs/stats?bucket_ms=1").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     let bad = app.get("/v1/runs?before=zzz").await;

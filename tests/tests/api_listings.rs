@@ -1,5 +1,6 @@
 //! What the console lists and counts, through the API: workflows searched by
-//! name with their newest run.
+//! name with their newest run, runs filtered by trigger and time, run
+//! statistics, the tenant's own limits and quotas.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{Value, json};
@@ -278,4 +279,143 @@ async fn run_statistics_count_by_bucket_and_status_and_name_the_busiest() {
         let msg = bad.body["error"]["message"].as_str().unwrap();
         assert!(msg.contains(&format!("`{param}`")), "{q}: {msg}");
     }
+}
+
+#[tokio::test]
+async fn the_tenant_sees_the_limits_and_quotas_the_server_enforces() {
+    // The quota check reads fresh counters (its cache is 5 s by default).
+    let app = TestApp::builder()
+        .worker(|w| w.quota_cache_ms = 0)
+        .start()
+        .await;
+    let me = app.get("/v1/tenant").await.expect(200);
+    let id = me["id"].as_str().unwrap().to_owned();
+    assert_eq!(me["state"]["state"], "active", "{me}");
+    assert_eq!(me["overrides"], json!({}), "no overrides yet: {me}");
+    let limits = &me["limits"];
+    assert_eq!(
+        (
+            &limits["api_rate"],
+            &limits["api_burst"],
+            &limits["max_running_steps"],
+            &limits["max_active_runs"],
+            &limits["run_retention_days"],
+        ),
+        (
+            &json!(100.0),
+            &json!(200),
+            &json!(32),
+            &json!(100_000),
+            &json!(30)
+        ),
+        "the deployment's defaults: {me}"
+    );
+    assert_eq!(limits["component_bytes"], 64 * 1024 * 1024);
+    let quotas = me["quotas"].as_array().unwrap();
+    let names: Vec<&str> = quotas
+        .iter()
+        .map(|q| q["quota"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "runs_per_month",
+            "steps_per_month",
+            "llm_cost_micros_per_month",
+            "egress_bytes_per_day"
+        ]
+    );
+    assert!(quotas.iter().all(|q| q["limit"].is_null()), "{me}");
+    assert!(
+        quotas[0]["resets_at"].as_i64().unwrap() > quotas[3]["resets_at"].as_i64().unwrap() - 1,
+        "a month ends no sooner than a day"
+    );
+
+    // The operator sets overrides: they show at once, over the defaults.
+    let wf = app
+        .workflow(json!({"name": "q", "steps": [{"id": "w", "kind": "wait", "duration_ms": 1}]}))
+        .await;
+    let done = app.start_run(&wf.id, json!(1)).await;
+    app.finished(&done).await;
+    app.call_as(
+        &app.operator,
+        "PATCH",
+        &format!("/v1/ops/tenants/{id}"),
+        Some(json!({"limits": {
+            "api_rate": 0, "max_active_runs": 5, "max_running_steps": 0,
+            "component_bytes": 1_000_000_000_u64, "run_retention_days": 0,
+            "quotas": {"runs_per_month": 2, "egress_bytes_per_day": 9}
+        }})),
+    )
+    .await
+    .expect(200);
+    let me = app.get("/v1/tenant").await.expect(200);
+    let limits = &me["limits"];
+    assert_eq!(limits["api_rate"], Value::Null, "a rate of 0 is no limit");
+    assert_eq!(limits["api_burst"], Value::Null);
+    assert_eq!(limits["webhook_rate"], json!(50.0), "the default stays");
+    assert_eq!(limits["max_active_runs"], 5);
+    assert_eq!(limits["max_running_steps"], Value::Null, "0: no limit");
+    assert_eq!(limits["run_retention_days"], Value::Null, "0: kept forever");
+    assert_eq!(
+        limits["component_bytes"],
+        64 * 1024 * 1024,
+        "an override never raises the deployment's maximum"
+    );
+    assert_eq!(me["overrides"]["max_active_runs"], 5);
+    let runs = &me["quotas"][0];
+    assert_eq!(
+        (runs["limit"].as_u64(), runs["used"].as_i64()),
+        (Some(2), Some(1)),
+        "{me}"
+    );
+    assert_eq!(me["quotas"][3]["limit"], 9);
+
+    // One more run reaches the quota; the view says so, and the next start
+    // is refused by the same count.
+    let second = app.start_run(&wf.id, json!(2)).await;
+    app.finished(&second).await;
+    let me = app.get("/v1/tenant").await.expect(200);
+    assert_eq!(me["quotas"][0]["used"], 2, "{me}");
+    assert_eq!(me["limits"]["active_runs"], 0);
+    let refused = app
+        .post(
+            &format!("/v1/workflows/{}/runs", wf.id),
+            json!({"input": 3}),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "quota_exceeded"),
+        "{}",
+        refused.body
+    );
+
+    // A viewer reads it; a key scoped to usage reads it; another scope does not.
+    for (role, scopes, status) in [
+        ("viewer", json!(null), 200),
+        ("viewer", json!(["usage:read"]), 200),
+        ("viewer", json!(["runs:read"]), 403),
+    ] {
+        let key = app
+            .post(
+                "/v1/keys",
+                json!({"name": "t", "role": role, "scopes": scopes}),
+            )
+            .await
+            .expect(201)["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let got = app.call_as(&key, "GET", "/v1/tenant", None).await;
+        assert_eq!(got.status, status, "{scopes}: {}", got.body);
+    }
+    // Another tenant sees its own.
+    let b_key = app.tenant("b").await;
+    let theirs = app
+        .call_as(&b_key, "GET", "/v1/tenant", None)
+        .await
+        .expect(200);
+    assert_ne!(theirs["id"], json!(id));
+    assert_eq!(theirs["quotas"][0]["used"], 0);
 }

@@ -429,6 +429,15 @@ async fn every_route_with_another_tenants_ids_answers_404_like_a_missing_id() {
         .await
         .expect(200);
     assert_eq!(version["yanked"], false, "{version}");
+    // The tenant's own view is the caller's: A's key never reads B's.
+    let b_id = app
+        .call_as(&b_key, "GET", "/v1/tenant", None)
+        .await
+        .expect(200)["id"]
+        .clone();
+    let mine = app.get("/v1/tenant").await.expect(200);
+    assert_ne!(mine["id"], b_id, "{mine}");
+    assert!(!mine.to_string().contains(b_id.as_str().unwrap()), "{mine}");
     // Lists never show B's records to A.
     for list in [
         "/v1/workflows",

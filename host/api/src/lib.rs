@@ -36,6 +36,7 @@ mod runs;
 pub mod serve;
 pub mod sessions;
 mod system;
+mod tenant;
 mod totp;
 pub mod usage;
 mod workflows;
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
             post(workflows::deactivate_workflow),
         )
         .route("/v1/workflows/{id}/runs", post(runs::start_run))
+        .route("/v1/tenant", get(tenant::get_tenant))
         .route("/v1/runs", get(runs::list_runs))
         .route("/v1/runs/stats", get(runs::get_run_stats))
         .route("/v1/runs/{id}", get(runs::get_run))

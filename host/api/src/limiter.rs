@@ -81,6 +81,14 @@ pub trait RateLimiter: Send + Sync + 'static {
         None
     }
 
+    /// The rate (tokens per second) and burst of `tenant`'s `bucket`, as
+    /// [`RateLimiter::check`] applies them now (the tenant's overrides over
+    /// the deployment's; a rate of 0 turns the bucket off); `None`: not said.
+    /// What `GET /v1/tenant` shows.
+    async fn rate(&self, _tenant: &str, _bucket: Bucket) -> Option<(f64, u32)> {
+        None
+    }
+
     /// Whether the backend answers now (readiness).
     ///
     /// # Errors

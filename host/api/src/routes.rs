@@ -587,6 +587,11 @@ pub const ROUTES: &[Route] = &[
         .ok(&[
             json(200, "The report.", s::<m::usage::UsageReport>),
         ]),
+    route("GET", "/v1/tenant", "get_tenant")
+        .doc("usage", "The caller's own tenant: its state, the operator's overrides, the limits in force for it (the overrides over the deployment's settings, as the server enforces them; null where nothing limits), its runs not ended, and each usage quota with its limit, what this period used and when it resets. A scoped key needs `usage:read`: these are what `/v1/usage` is measured against.")
+        .role(Role::Viewer)
+        .scope(Resource::Usage, Verb::Read)
+        .ok(&[json(200, "The tenant.", s::<m::tenant::OwnTenant>)]),
     route("GET", "/v1/usage.csv", "get_usage_csv")
         .doc("usage", "The tenant's usage report as CSV: a header line, one line per day or workflow, then a `total` line.")
         .role(Role::Viewer)

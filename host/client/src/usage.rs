@@ -1,5 +1,6 @@
-//! The usage report (`docs/TENANCY.md`, section 5): `GET /v1/usage` and its
-//! CSV form `GET /v1/usage.csv`, in the order of `weft_api::routes::ROUTES`.
+//! The usage report (`docs/TENANCY.md`, section 5): `GET /v1/usage`, the
+//! tenant's limits and quotas `GET /v1/tenant`, and the report's CSV form
+//! `GET /v1/usage.csv`, in the order of `weft_api::routes::ROUTES`.
 
 use crate::routes::pairs;
 use crate::{Body, Client, Result};
@@ -14,6 +15,16 @@ impl Client {
     /// [`crate::Error`]; a bad `from`, `to` or `group` is 400 naming it.
     pub async fn usage(&self, q: &UsageQuery) -> Result<UsageReport> {
         self.call(Method::GET, &["v1", "usage"], &pairs(q), Body::None)
+            .await
+    }
+
+    /// `GET /v1/tenant`: the caller's tenant, the limits in force for it,
+    /// each quota with what was used of it.
+    ///
+    /// # Errors
+    /// [`crate::Error`].
+    pub async fn own_tenant(&self) -> Result<weft_model::tenant::OwnTenant> {
+        self.call(Method::GET, &["v1", "tenant"], &[], Body::None)
             .await
     }
 

@@ -17,6 +17,10 @@ impl RateLimiter for TenantLimits {
         }
     }
 
+    async fn rate(&self, tenant: &str, bucket: Bucket) -> Option<(f64, u32)> {
+        Some(self.rates_of(tenant).await.of(bucket))
+    }
+
     fn backend(&self) -> Option<Backend> {
         Some(Backend::Redis)
     }
@@ -50,6 +54,10 @@ impl RateLimiter for memory::Limits {
             RateDecision::Allowed | RateDecision::Unavailable => Verdict::Allow,
             RateDecision::Limited { retry_after } => Verdict::Deny { retry_after },
         }
+    }
+
+    async fn rate(&self, tenant: &str, bucket: Bucket) -> Option<(f64, u32)> {
+        Some(self.rates_of(tenant).await.of(bucket))
     }
 
     fn backend(&self) -> Option<Backend> {

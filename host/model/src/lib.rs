@@ -31,6 +31,7 @@ pub mod registry;
 mod runs;
 pub mod stats;
 mod system;
+pub mod tenant;
 pub mod usage;
 mod workflows;
 

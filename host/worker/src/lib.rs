@@ -55,6 +55,7 @@ pub use notifications::{
     seal_secret as seal_notify_secret, sign as sign_notification,
 };
 pub use options::Options;
+pub use quota::{QuotaUse, quota_use};
 pub use resolve::Resolved;
 pub use runtime::{Handle, Parts};
 pub use slots::{SlotGrant, Slots};

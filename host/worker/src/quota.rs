@@ -144,19 +144,68 @@ async fn read(store: &dyn Store, tenant: &str, today: &str) -> Result<Seen> {
     if seen.quotas.is_none() {
         return Ok(seen);
     }
+    let used = sums(store, tenant, today).await?;
+    seen.month = (
+        used.runs_month,
+        used.steps_month,
+        used.llm_cost_micros_month,
+    );
+    seen.egress_today = used.egress_bytes_today;
+    Ok(seen)
+}
+
+/// What a tenant has used of its quotas: the counters each quota is
+/// compared with when a run starts, and when they reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QuotaUse {
+    /// Runs created this UTC month (`runs_per_month`).
+    pub runs_month: i64,
+    /// Step attempts finished this UTC month (`steps_per_month`).
+    pub steps_month: i64,
+    /// LLM cost reported this UTC month, in micros (`llm_cost_micros_per_month`).
+    pub llm_cost_micros_month: i64,
+    /// Egress bytes today, UTC (`egress_bytes_per_day`).
+    pub egress_bytes_today: i64,
+    /// When the monthly counters start again (Unix milliseconds).
+    pub month_resets_at: i64,
+    /// When the daily counter starts again (Unix milliseconds).
+    pub day_resets_at: i64,
+}
+
+/// The tenant's use of its quotas at `now_ms`, read from the store (not the
+/// cache): the sums the quota check makes.
+///
+/// # Errors
+/// Store failures.
+pub async fn quota_use(store: &dyn Store, tenant: &str, now_ms: i64) -> Result<QuotaUse> {
+    let today = day(now_ms);
+    let days = now_ms.div_euclid(86_400_000);
+    let (y, m, _) = civil(days);
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let mut used = sums(store, tenant, &today).await?;
+    used.month_resets_at = weft_store::usage::days_from_civil(ny, nm, 1) * 86_400_000;
+    used.day_resets_at = (days + 1) * 86_400_000;
+    Ok(used)
+}
+
+/// The month's sums up to `today` and today's egress.
+async fn sums(store: &dyn Store, tenant: &str, today: &str) -> Result<QuotaUse> {
+    let mut used = QuotaUse::default();
     let first = format!("{}-01", &today[..7]);
     for r in store.usage(tenant, &first, today).await? {
         match r.counter.as_str() {
             // Saturating: a counter stored at its cap must still refuse,
             // never wrap to a negative that passes the quota.
-            "runs" => seen.month.0 = seen.month.0.saturating_add(r.value),
-            "steps" => seen.month.1 = seen.month.1.saturating_add(r.value),
-            "llm_cost_micros" => seen.month.2 = seen.month.2.saturating_add(r.value),
+            "runs" => used.runs_month = used.runs_month.saturating_add(r.value),
+            "steps" => used.steps_month = used.steps_month.saturating_add(r.value),
+            "llm_cost_micros" => {
+                used.llm_cost_micros_month = used.llm_cost_micros_month.saturating_add(r.value);
+            }
             "egress_bytes" if r.day == today => {
-                seen.egress_today = seen.egress_today.saturating_add(r.value);
+                used.egress_bytes_today = used.egress_bytes_today.saturating_add(r.value);
             }
             _ => {}
         }
     }
-    Ok(seen)
+    Ok(used)
 }
