@@ -143,6 +143,16 @@ test("a webhook run appears in the list live, and its step output opens", async 
   await shot(page, "runs-list");
   await expectClean(page, assert);
 
+  // With nothing in progress in the list the page only checks for a new run
+  // (every 5 s): a second delivery appears too.
+  await page.goto(`/runs?workflow=${wf.hook.id}`);
+  await link.waitFor();
+  assert.equal(await page.locator("tbody tr").count(), 1);
+  const second = await (await fetch(wf.hook.webhook_url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ qty: 1, price: 1, customer: "Bo" }) })).json();
+  await page.getByRole("link", { name: second.run_id }).waitFor({ timeout: 12_000 });
+  assert.equal(await page.locator("tbody tr").count(), 2);
+  await page.goto("/runs");
+
   await link.click();
   await page.waitForURL(new RegExp(`/runs/${run_id}`));
   await page.getByRole("button", { name: /^total\W+completed/ }).click();
