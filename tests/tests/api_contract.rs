@@ -111,6 +111,21 @@ async fn every_documented_route_answers_as_documented() {
         .expect(200);
     app.get("/v1/runs/stats?bucket_ms=600000").await.expect(200);
     app.get("/v1/tenant").await.expect(200);
+    let test: Run = app
+        .post(
+            &format!("/v1/workflows/{}/runs", wf.id),
+            json!({"input": 2, "until": "double"}),
+        )
+        .await
+        .typed(201);
+    assert_eq!(test.until.as_deref(), Some("double"));
+    let bad = app
+        .post(
+            &format!("/v1/workflows/{}/runs", wf.id),
+            json!({"until": "nope"}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
     let bad = app.get("/v1/runs/stats?bucket_ms=1").await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     let bad = app.get("/v1/runs?before=zzz").await;

@@ -265,7 +265,10 @@ async fn a_run_cancelled_by_another_process_stops_its_plugin_within_the_check_in
     let run = on_worker
         .start_run(
             &wf.id,
-            &StartRun { input: json!({}) },
+            &StartRun {
+                input: json!({}),
+                until: None,
+            },
             &StartQuery::default(),
         )
         .await

@@ -370,7 +370,7 @@ pub const ROUTES: &[Route] = &[
         .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .ok(&[json(200, "Inactive.", s::<m::Workflow>)]),
     route("POST", "/v1/workflows/{id}/runs", "start_run")
-        .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); with `wait_ms` the answer waits for its response or end.")
+        .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); with `until` (a top-level step id), a test run: only that step and the steps it depends on run, every other step is skipped, the run completes when that step ends (with its output), starts no error workflow and notifies nobody; an unknown step, or one inside a loop body, is 400 naming it. With `wait_ms` the answer waits for its response or end.")
         .role(Role::Member)
         .scope_on(Resource::Runs, Verb::Start, ScopeId::Path("id"))
         .query(q::<m::StartQuery>)

@@ -21,6 +21,9 @@ pub struct StartBody {
     /// The trigger payload, read as `trigger.body`.
     #[serde(default)]
     input: Value,
+    /// A test run up to this top-level step.
+    #[serde(default)]
+    until: Option<String>,
 }
 
 pub async fn start_run(
@@ -31,7 +34,10 @@ pub async fn start_run(
     OptBody(body): OptBody<StartBody>,
 ) -> ApiResult<(StatusCode, Json<Run>)> {
     let wait = q.wait_ms.map(Duration::from_millis);
-    let run = state.app.start_run(&caller, &id, body.input, wait).await?;
+    let run = state
+        .app
+        .start_run(&caller, &id, body.input, body.until.as_deref(), wait)
+        .await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 

@@ -30,30 +30,37 @@ pub struct StepDetail {
 
 impl App {
     /// Starts a run of the workflow's current version with `input` as the
-    /// trigger's `body`; with `wait`, waits (at most [`MAX_WAIT`]) for it to
-    /// respond or end.
+    /// trigger's `body`; with `until`, a test run up to that top-level step
+    /// (it and what it depends on run, the rest is skipped); with `wait`,
+    /// waits (at most [`MAX_WAIT`]) for it to respond or end.
     ///
     /// # Errors
     /// [`crate::Error::NotFound`], [`crate::Error::Quota`], [`crate::Error::Forbidden`]
-    /// below member; queue or store failures.
+    /// below member; [`crate::Error::Invalid`] naming an `until` that is not
+    /// a top-level step; queue or store failures.
     pub async fn start_run(
         &self,
         actor: &Actor,
         workflow_id: &str,
         input: Value,
+        until: Option<&str>,
         wait: Option<Duration>,
     ) -> Result<Run> {
         actor.require(Role::Member)?;
         let wf = self.load_workflow(actor, workflow_id).await?;
-        let mut run = self
-            .handle
-            .start(
-                &actor.tenant_id,
-                &wf,
-                Trigger::Manual,
-                json!({"body": input}),
-            )
-            .await?;
+        let input = json!({"body": input});
+        let mut run = match until {
+            Some(step) => {
+                self.handle
+                    .start_test(&actor.tenant_id, &wf, input, step)
+                    .await?
+            }
+            None => {
+                self.handle
+                    .start(&actor.tenant_id, &wf, Trigger::Manual, input)
+                    .await?
+            }
+        };
         if let Some(wait) = wait.filter(|w| !w.is_zero()) {
             run = self
                 .handle

@@ -126,9 +126,16 @@ async fn submit(s: &Serve, wf: &str, n: usize) {
         tasks.push(tokio::spawn(async move {
             let c = Client::new(&base, Some(&key)).unwrap();
             for i in 0..per {
-                c.start_run(&wf, &StartRun { input: json!(i) }, &StartQuery::default())
-                    .await
-                    .unwrap();
+                c.start_run(
+                    &wf,
+                    &StartRun {
+                        input: json!(i),
+                        until: None,
+                    },
+                    &StartQuery::default(),
+                )
+                .await
+                .unwrap();
             }
         }));
     }

@@ -175,7 +175,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(anyhow::anyhow!("{}: {e}", args.file.display())),
     };
     let started = Instant::now();
-    let run = server.app.start_run(&actor, &wf.id, input, None).await?;
+    let run = server
+        .app
+        .start_run(&actor, &wf.id, input, None, None)
+        .await?;
     eprintln!("run {} of `{}` started", run.id, wf.name);
     let mut seen: HashMap<String, Status> = HashMap::new();
     let deadline = started + Duration::from_secs(args.timeout_secs);

@@ -180,6 +180,29 @@ async fn a_workflow_is_created_from_a_file_activated_listed_and_its_runs_listed(
     );
     let o = weft(&app, &["workflows", "list", "--search", "nope"]).await;
     assert!(stdout(&o).contains("no workflows"), "{}", stdout(&o));
+    let o = weft(
+        &app,
+        &[
+            "runs",
+            "start",
+            &wf.id,
+            "--until",
+            "answer",
+            "--wait-ms",
+            "5000",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let test: weft_model::Run = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(test.until.as_deref(), Some("answer"));
+    let o = weft(&app, &["runs", "get", &test.id]).await;
+    let text = stdout(&o);
+    assert!(text.contains("test run: up to step `answer`"), "{text}");
+    let o = weft(&app, &["runs", "start", &wf.id, "--until", "nope"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unknown step `nope`"), "{}", stderr(&o));
 }
 
 /// `weft keys create` makes a scoped, expiring key whose secret is printed

@@ -49,7 +49,10 @@ async fn kill_9_mid_run_then_restart_finishes_every_accepted_run_once() {
         let run = client
             .start_run(
                 &wf.id,
-                &StartRun { input: json!(i) },
+                &StartRun {
+                    input: json!(i),
+                    until: None,
+                },
                 &StartQuery::default(),
             )
             .await

@@ -193,6 +193,45 @@ async fn h1_the_hosted_story_on_postgresql_rabbitmq_and_redis() {
     weft_tests::hosted::operator_story(&c.api.base, &c.operator, &c.key).await;
 }
 
+/// T1: a test run (`until`, the editor's "test step") on PostgreSQL,
+/// RabbitMQ and the workers: only the named step calls the stand-in, the run
+/// completes when it ends, the step after it is skipped and never calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t1_a_test_run_stops_after_its_step_on_the_workers() {
+    let _serial = SERIAL.lock().await;
+    let stand_in = StandIn::start().await;
+    let c = Cluster::start("t1", &[]).await;
+    let wf = c
+        .workflow(&workflow(
+            "t1",
+            &stand_in,
+            vec![
+                call("first", &stand_in, "/ok"),
+                call("second", &stand_in, "/ok"),
+            ],
+        ))
+        .await;
+    let body = StartRun {
+        input: json!(1),
+        until: Some("first".into()),
+    };
+    let started = c
+        .client()
+        .start_run(&wf, &body, &StartQuery::default())
+        .await
+        .unwrap();
+    let run = finished(&c, &started.id, Duration::from_secs(60)).await;
+    assert_eq!(run.status, Status::Completed, "{}", pretty(&run));
+    assert_eq!(run.until.as_deref(), Some("first"));
+    assert_eq!(run.step("second").map(|s| s.status), Some(Status::Skipped));
+    let effects = stand_in.effects();
+    assert_eq!(
+        effects.keys().collect::<Vec<_>>(),
+        [&format!("{}:first", run.id)],
+        "only the tested step called out"
+    );
+}
+
 /// D3: RabbitMQ stopped and started while most of ~1,000 steps are queued and
 /// some are in flight; runs started while it is down answer 201 (the outbox
 /// absorbs them). Every run completes, every effect applied once.
@@ -583,6 +622,7 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
             &slow,
             &StartRun {
                 input: json!("over"),
+                until: None,
             },
             &StartQuery::default(),
         )

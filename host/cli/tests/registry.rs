@@ -479,6 +479,7 @@ fn scaffold_build_publish_install_and_run_a_new_connector() {
                 &wf.id,
                 &weft_model::StartRun {
                     input: serde_json::json!({"name": "Ada"}),
+                    until: None,
                 },
                 &weft_model::StartQuery::default(),
             )

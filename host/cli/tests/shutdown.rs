@@ -56,7 +56,10 @@ async fn sigterm_with_a_spinning_step_exits_0_within_the_grace_and_hands_it_back
     let run = api
         .start_run(
             &wf.id,
-            &StartRun { input: json!({}) },
+            &StartRun {
+                input: json!({}),
+                until: None,
+            },
             &StartQuery::default(),
         )
         .await

@@ -112,6 +112,7 @@ async fn counters_equal_the_journal_after_kill_9s_mid_load() {
                     &wf.id,
                     &StartRun {
                         input: json!({"round": round, "i": i}),
+                        until: None,
                     },
                     &StartQuery::default(),
                 )

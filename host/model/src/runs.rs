@@ -32,6 +32,10 @@ pub struct Run {
     /// The run whose `subworkflow` step started this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_run_id: Option<String>,
+    /// A test run: the top-level step it stops after (only it and the
+    /// steps it depends on run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
     /// Unix milliseconds.
@@ -55,6 +59,7 @@ impl From<weft_types::Run> for Run {
             error: r.error,
             response: r.response,
             parent_run_id: r.parent.map(|p| p.run_id),
+            until: r.until,
             created_at: r.created_at,
             finished_at: r.finished_at,
             steps: None,
@@ -182,6 +187,13 @@ pub struct StartRun {
     /// Read as `$trigger.body`.
     #[serde(default)]
     pub input: Value,
+    /// A test run ("test step"): only this top-level step and the steps it
+    /// depends on run; every other step is recorded `skipped`, and the run
+    /// completes when this step ends, with its output. It starts no error
+    /// workflow and notifies nobody. A step inside a loop body cannot be
+    /// named (test its loop); an unknown one is 400.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// `POST /v1/runs/{id}/rerun`.

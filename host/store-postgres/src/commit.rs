@@ -11,7 +11,7 @@ use weft_types::{Attempt, Run, Step};
 async fn insert_run(tx: &mut Transaction<'_, Pg>, r: &Run) -> Result<()> {
     let sql = format!(
         "INSERT INTO runs ({RUN}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     );
     bind_run(sqlx::query(AssertSqlSafe(sql)), r)
         .execute(&mut **tx)
@@ -24,8 +24,8 @@ async fn update_run(tx: &mut Transaction<'_, Pg>, r: &Run, expected: i64) -> Res
     const SQL: &str = "UPDATE runs SET tenant_id = $1, id = $2, workflow_id = $3, version = $4, \
         status = $5, trigger_kind = $6, input = $7, output = $8, error = $9, response = $10, \
         parent_run_id = $11, parent_step_key = $12, depth = $13, deadline_at = $14, seq = $15, \
-        created_at = $16, updated_at = $17, finished_at = $18 \
-        WHERE tenant_id = $1 AND id = $2 AND seq = $19";
+        created_at = $16, updated_at = $17, finished_at = $18, until_step = $19 \
+        WHERE tenant_id = $1 AND id = $2 AND seq = $20";
     let done = bind_run(sqlx::query(SQL), r)
         .bind(expected)
         .execute(&mut **tx)
@@ -61,6 +61,7 @@ fn bind_run<'q>(q: Query<'q>, r: &'q Run) -> Query<'q> {
         .bind(r.created_at)
         .bind(r.updated_at)
         .bind(r.finished_at)
+        .bind(r.until.as_deref())
 }
 
 async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {

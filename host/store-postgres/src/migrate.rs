@@ -82,6 +82,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "run_filters",
         include_str!("../../../migrations/postgres/0015_run_filters.sql"),
     ),
+    (
+        16,
+        "run_until",
+        include_str!("../../../migrations/postgres/0016_run_until.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

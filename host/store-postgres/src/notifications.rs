@@ -77,7 +77,7 @@ pub(crate) async fn insert_events(tx: &mut Transaction<'_, Pg>, events: &[RunEve
             let previous: Option<String> = sqlx::query_scalar(
                 "SELECT status FROM runs WHERE tenant_id = $1 AND workflow_id = $2 \
                  AND id <> $3 AND finished_at IS NOT NULL AND finished_at <= $4 \
-                 AND status IN ('completed', 'failed') \
+                 AND status IN ('completed', 'failed') AND until_step IS NULL \
                  ORDER BY finished_at DESC, id DESC LIMIT 1",
             )
             .bind(&e.tenant_id)

@@ -209,7 +209,7 @@ pub(crate) fn schedule(r: &PgRow) -> Result<Schedule> {
 
 pub(crate) const RUN: &str = "tenant_id, id, workflow_id, version, status, trigger_kind, input, \
     output, error, response, parent_run_id, parent_step_key, depth, deadline_at, seq, \
-    created_at, updated_at, finished_at";
+    created_at, updated_at, finished_at, until_step";
 pub(crate) fn run(r: &PgRow) -> Result<Run> {
     let c = Cols::new(r, "runs");
     let parent_run: Option<String> = c.get("parent_run_id")?;
@@ -235,6 +235,7 @@ pub(crate) fn run(r: &PgRow) -> Result<Run> {
         created_at: c.get("created_at")?,
         updated_at: c.get("updated_at")?,
         finished_at: c.get("finished_at")?,
+        until: c.get("until_step")?,
     })
 }
 

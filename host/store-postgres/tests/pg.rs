@@ -29,6 +29,7 @@ fn run(id: &str) -> Run {
         created_at: 1,
         updated_at: 1,
         finished_at: None,
+        until: None,
     }
 }
 

@@ -66,6 +66,7 @@ async fn over_tls_it_migrates_and_round_trips_a_run() {
         created_at: 1,
         updated_at: 1,
         finished_at: None,
+        until: None,
     };
     pg.commit(&Commit {
         runs: vec![(run.clone(), None)],

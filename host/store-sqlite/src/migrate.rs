@@ -94,6 +94,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "run filters",
         include_str!("../../../migrations/sqlite/0016_run_filters.sql"),
     ),
+    (
+        17,
+        "run until",
+        include_str!("../../../migrations/sqlite/0017_run_until.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

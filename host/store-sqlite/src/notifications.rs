@@ -53,7 +53,8 @@ const DELIVERY_COLS: &str = "tenant_id, id, rule_id, event_key, event, run_id, w
 pub(crate) fn insert_events(conn: &Connection, events: &[RunEvent]) -> Result<()> {
     const PREVIOUS: &str = "SELECT status FROM runs WHERE tenant_id = ? AND workflow_id = ? \
         AND id <> ? AND finished_at IS NOT NULL AND finished_at <= ? \
-        AND status IN ('completed', 'failed') ORDER BY finished_at DESC, id DESC LIMIT 1";
+        AND status IN ('completed', 'failed') AND until_step IS NULL \
+        ORDER BY finished_at DESC, id DESC LIMIT 1";
     const RULES: &str = "SELECT id FROM notification_rules WHERE tenant_id = ? AND event = ? \
         AND enabled = 1 AND (workflow_id IS NULL OR workflow_id = ?)";
     const INSERT: &str = "INSERT INTO notification_deliveries (tenant_id, id, rule_id, \

@@ -16,7 +16,7 @@ macro_rules! run_cols {
     () => {
         "tenant_id, id, workflow_id, version, status, trigger_kind, input, output, error, \
          response, parent_run_id, parent_step_key, depth, deadline_at, seq, created_at, \
-         updated_at, finished_at"
+         updated_at, finished_at, until_step"
     };
 }
 /// The columns of `steps`.
@@ -60,6 +60,7 @@ pub(crate) fn run(row: &Row<'_>) -> Result<Run> {
         created_at: c.get("created_at")?,
         updated_at: c.get("updated_at")?,
         finished_at: c.get("finished_at")?,
+        until: c.get("until_step")?,
     })
 }
 
@@ -235,6 +236,7 @@ fn run_values(r: &Run) -> Result<Vec<Value>> {
         r.created_at.into(),
         r.updated_at.into(),
         r.finished_at.into(),
+        opt_text(r.until.as_deref()),
     ])
 }
 
@@ -281,7 +283,7 @@ fn insert_run(conn: &Connection, id: &str, values: &[Value]) -> Result<()> {
     const SQL: &str = concat!(
         "INSERT INTO runs (",
         run_cols!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     );
     execute(conn, SQL, params_from_iter(values))
         .map_err(db_or_taken(|| format!("run {id} exists")))?;
@@ -292,7 +294,8 @@ fn update_run(conn: &Connection, id: &str, expected: i64, values: &[Value]) -> R
     const SQL: &str = "UPDATE runs SET workflow_id = ?, version = ?, status = ?, \
         trigger_kind = ?, input = ?, output = ?, error = ?, response = ?, parent_run_id = ?, \
         parent_step_key = ?, depth = ?, deadline_at = ?, seq = ?, created_at = ?, \
-        updated_at = ?, finished_at = ? WHERE tenant_id = ? AND id = ? AND seq = ?";
+        updated_at = ?, finished_at = ?, until_step = ? WHERE tenant_id = ? AND id = ? \
+        AND seq = ?";
     let changed = execute(conn, SQL, params_from_iter(values)).map_err(db)?;
     if changed == 0 {
         return Err(Error::Stale(format!(

@@ -32,6 +32,7 @@ fn run(id: &str) -> Run {
         created_at: 1_000,
         updated_at: 1_000,
         finished_at: None,
+        until: None,
     }
 }
 
@@ -151,6 +152,7 @@ async fn migrations_apply_once() {
             (14, "people pruning".to_owned()),
             (15, "notify claim".to_owned()),
             (16, "run filters".to_owned()),
+            (17, "run until".to_owned()),
         ],
         "each migration recorded once"
     );

@@ -377,7 +377,9 @@ fn delivery_id(at: i64, rule_id: &str, key: &str) -> String {
 pub fn events(c: &Commit) -> Vec<RunEvent> {
     let mut out = Vec::new();
     for (run, _) in &c.runs {
-        if started_by_notification(run.trigger, &run.input) {
+        // A test run (`until`) notifies nobody: nothing was meant to happen
+        // for real, and it does not count as the run a recovery follows.
+        if started_by_notification(run.trigger, &run.input) || run.until.is_some() {
             continue;
         }
         let at = run.finished_at.unwrap_or(run.updated_at);

@@ -167,6 +167,10 @@ pub struct Run {
     pub updated_at: i64,
     /// When it became terminal.
     pub finished_at: Option<i64>,
+    /// A test run: only this top-level step and the steps it depends on
+    /// run; every other step is skipped (`weft_engine::run::check_until`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// What a `respond` step answers to the webhook that started the run.

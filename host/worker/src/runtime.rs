@@ -193,6 +193,37 @@ impl Handle {
             .await
     }
 
+    /// Starts a test run of `workflow`'s current version by hand, up to the
+    /// top-level step `until`: only it and the steps it depends on run, the
+    /// rest is skipped, and the run completes when `until` ends
+    /// (`weft_engine::run::check_until`).
+    ///
+    /// # Errors
+    /// `Invalid` naming `until` when it is not a top-level step (unknown, or
+    /// inside a loop); as [`Handle::start`].
+    pub async fn start_test(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        input: Value,
+        until: &str,
+    ) -> Result<Run> {
+        let def = self
+            .definition(tenant, &workflow.id, workflow.version)
+            .await?;
+        weft_engine::run::check_until(&def, until).map_err(Error::Invalid)?;
+        let now = now_ms();
+        self.admit(tenant, now).await?;
+        let mut run = new_run(tenant, workflow, Trigger::Manual, input, now);
+        run.until = Some(until.to_owned());
+        let decision = Plan::start(&def, &RandomIds, self.options().limits, now, run).finish();
+        self.0
+            .metrics
+            .runs_started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.apply(tenant, decision, None, None).await
+    }
+
     /// Starts a run like [`Handle::start`], recording the webhook `delivery`
     /// (its `run_id` set to the new run's) in the same commit, so that two
     /// deliveries with one id never both start a run.
@@ -532,5 +563,6 @@ fn new_run(tenant: &str, wf: &Workflow, trigger: Trigger, input: Value, now: i64
         created_at: now,
         updated_at: now,
         finished_at: None,
+        until: None,
     }
 }

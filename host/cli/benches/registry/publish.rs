@@ -167,7 +167,10 @@ async fn once(s: &Subject) -> [Duration; 6] {
     let run = c
         .start_run(
             &wf.id,
-            &StartRun { input: json!({}) },
+            &StartRun {
+                input: json!({}),
+                until: None,
+            },
             &StartQuery {
                 wait_ms: Some(30_000),
             },

@@ -84,6 +84,9 @@ pub fn show(r: &Run) -> anyhow::Result<()> {
     if let Some(p) = &r.parent_run_id {
         out!("parent:   run {p}");
     }
+    if let Some(u) = &r.until {
+        out!("test run: up to step `{u}` (the steps after it are skipped)");
+    }
     out!("created:  {} UTC", time(r.created_at));
     if let Some(f) = r.finished_at {
         out!("finished: {} UTC (took {})", time(f), took(r));

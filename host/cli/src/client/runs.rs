@@ -21,6 +21,10 @@ pub enum RunsCommand {
         /// The trigger payload, read by the workflow as `trigger.body`, as JSON.
         #[arg(long, value_name = "JSON")]
         input: Option<String>,
+        /// A test run up to this top-level step: only it and the steps it
+        /// depends on run; the others are skipped (nothing after it runs).
+        #[arg(long, value_name = "STEP")]
+        until: Option<String>,
         /// Wait up to this many milliseconds (at most 60000) for the run to respond or end.
         #[arg(long, value_name = "N")]
         wait_ms: Option<u64>,
@@ -108,6 +112,7 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::Start {
             workflow_id,
             input,
+            until,
             wait_ms,
             server,
         } => {
@@ -115,7 +120,11 @@ pub async fn run(cmd: RunsCommand) -> anyhow::Result<()> {
             let input = parse_json("--input", input.as_deref())?;
             let run = c
                 .api
-                .start_run(&workflow_id, &StartRun { input }, &StartQuery { wait_ms })
+                .start_run(
+                    &workflow_id,
+                    &StartRun { input, until },
+                    &StartQuery { wait_ms },
+                )
                 .await?;
             if !c.raw(&run)? {
                 out!("run {} {}", run.id, run.status);

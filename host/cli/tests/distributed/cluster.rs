@@ -417,7 +417,7 @@ impl Cluster {
     /// Starts one run; its id. Refusals fail the test.
     pub async fn start_run(&self, wf: &str, input: Value) -> String {
         self.client()
-            .start_run(wf, &StartRun { input }, &StartQuery::default())
+            .start_run(wf, &StartRun { input, until: None }, &StartQuery::default())
             .await
             .unwrap_or_else(|e| panic!("POST /v1/workflows/{wf}/runs: {e}"))
             .id
@@ -434,6 +434,7 @@ impl Cluster {
             set.spawn(async move {
                 let body = StartRun {
                     input: serde_json::json!(i),
+                    until: None,
                 };
                 let run = client.start_run(&wf, &body, &StartQuery::default()).await;
                 drop(permit);

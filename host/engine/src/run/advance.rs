@@ -3,7 +3,7 @@
 
 use super::context::Located;
 use super::render::{expr, over, render};
-use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, TRIGGER};
+use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, TRIGGER, until};
 use crate::eval::{json_eq, truthy};
 use crate::{Graph, template};
 use serde_json::{Map, Value, json};
@@ -50,6 +50,12 @@ impl Plan<'_> {
                 return;
             }
         };
+        // A test run (`until`) runs only its step and that step's
+        // dependencies at the top level; the rest is skipped when ready.
+        let reach = match (&self.run.until, prefix.is_empty()) {
+            (Some(u), true) => until::reach(&graph, u),
+            _ => None,
+        };
         for &i in graph.order() {
             if !self.live() {
                 return;
@@ -78,7 +84,7 @@ impl Plan<'_> {
                 continue;
             }
             let mut row = Step::new(&self.run, &key, Status::Skipped, self.now);
-            if !live {
+            if !live || reach.as_ref().is_some_and(|r| !r[i]) {
                 self.put(row);
                 continue;
             }
@@ -375,8 +381,11 @@ impl Plan<'_> {
             return;
         }
         self.end(Status::Failed, error.clone());
+        // A test run (`until`) starts no error workflow: nothing was meant
+        // to happen for real.
         if let Some(wf) = &self.def.error_workflow
             && self.run.trigger != Trigger::Error
+            && self.run.until.is_none()
             && self.run.depth < MAX_DEPTH
         {
             self.starts.push(Start {
@@ -425,15 +434,19 @@ impl Plan<'_> {
         if !self.live() || self.steps.values().any(|s| !s.status.is_terminal()) {
             return;
         }
-        let output = self
-            .def
-            .steps
-            .iter()
-            .rev()
-            .filter_map(|s| self.steps.get(&s.id))
-            .find(|r| r.status == Status::Completed || r.status == Status::Failed)
-            .and_then(|r| r.output.clone())
-            .or_else(|| self.steps.get(TRIGGER).and_then(|t| t.output.clone()));
+        let output = match &self.run.until {
+            // A test run's result is its step's output (none if skipped).
+            Some(u) => self.steps.get(u).and_then(|r| r.output.clone()),
+            None => self
+                .def
+                .steps
+                .iter()
+                .rev()
+                .filter_map(|s| self.steps.get(&s.id))
+                .find(|r| r.status == Status::Completed || r.status == Status::Failed)
+                .and_then(|r| r.output.clone())
+                .or_else(|| self.steps.get(TRIGGER).and_then(|t| t.output.clone())),
+        };
         self.run.status = Status::Completed;
         self.run.output = output;
         self.run.finished_at = Some(self.now);

@@ -50,6 +50,7 @@ impl<'a> Plan<'a> {
             created_at: now,
             updated_at: now,
             finished_at: None,
+            until: None,
         };
         let mut trigger = Step::new(&run, TRIGGER, Status::Pending, now);
         trigger.due_at = Some(now);

@@ -29,6 +29,9 @@ mod render;
 mod rerun;
 #[cfg(test)]
 mod tests;
+mod until;
+#[cfg(test)]
+mod until_tests;
 
 use crate::{Budget, RunLimits};
 use serde_json::Value;
@@ -36,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use weft_types::{Attempt, Definition, Failure, LogRecord, Run, Status, Step};
 
 pub use context::locate;
+pub use until::check_until;
 
 /// The key of the trigger step every run has.
 pub const TRIGGER: &str = "$trigger";

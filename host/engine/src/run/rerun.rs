@@ -9,10 +9,12 @@ impl<'a> Plan<'a> {
     /// A new run (`run`, pending) that reuses `old`'s results: every top-level
     /// step that finished well and whose dependencies are reused keeps its row
     /// (with its loop iterations), except `from` and what depends on it. With
-    /// `from: None` that re-runs exactly what failed or was cancelled.
+    /// `from: None` that re-runs exactly what failed or was cancelled. A test
+    /// run's (`run.until`) stays a test run up to the same step.
     ///
     /// # Errors
-    /// `from` is not a top-level step of the definition.
+    /// `from` is not a top-level step of the definition, or not one a test
+    /// run up to `run.until` runs.
     pub fn rerun(
         def: &'a Definition,
         ids: &'a dyn Ids,
@@ -31,6 +33,17 @@ impl<'a> Plan<'a> {
             ),
             None => None,
         };
+        // A test run's retry or re-run is a test run up to the same step:
+        // `from` must be among the steps it runs.
+        if let (Some(u), Some(f)) = (&run.until, from)
+            && super::until::reach(&graph, u).is_some_and(|r| !r[f])
+        {
+            return Err(format!(
+                "a test run up to `{u}` runs `{u}` and the steps it depends on; `{}` is not \
+                 one of them",
+                graph.id(f)
+            ));
+        }
         let mut kept = vec![false; def.steps.len()];
         for &i in graph.order() {
             let s = &def.steps[i];

@@ -43,6 +43,7 @@ pub(super) fn new_run(input: serde_json::Value) -> Run {
         created_at: 0,
         updated_at: 0,
         finished_at: None,
+        until: None,
     }
 }
 
@@ -73,8 +74,19 @@ pub(super) fn drive_with(
     input: serde_json::Value,
     exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, Failure>,
 ) -> (Run, Vec<Step>) {
+    drive_run(d, limits, new_run(input), exec).0
+}
+
+/// [`drive_with`] from `run` (pending); also every run the decisions started.
+pub(super) fn drive_run(
+    d: &Definition,
+    limits: RunLimits,
+    run: Run,
+    exec: impl Fn(&str, &Claim) -> Result<serde_json::Value, Failure>,
+) -> ((Run, Vec<Step>), Vec<Start>) {
     let ids = Fixed(AtomicU32::new(1));
-    let first = Plan::start(d, &ids, limits, 0, new_run(input)).finish();
+    let first = Plan::start(d, &ids, limits, 0, run).finish();
+    let mut starts = first.starts.clone();
     let mut state = (first.run.clone(), Vec::new());
     apply(&mut state, &first);
     let mut queue: Vec<Due> = first.due;
@@ -99,9 +111,10 @@ pub(super) fn drive_with(
         assert!(p.complete(&due.key, due.attempt, now, Ran::result(result)));
         let dec = p.finish();
         apply(&mut state, &dec);
+        starts.extend(dec.starts.iter().cloned());
         queue.extend(dec.due);
     }
-    state
+    (state, starts)
 }
 
 pub(super) fn status(state: &(Run, Vec<Step>), key: &str) -> Status {

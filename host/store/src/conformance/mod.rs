@@ -28,6 +28,7 @@ mod reads;
 mod state;
 mod suspended;
 mod tenants;
+mod test_runs;
 mod usage;
 mod values;
 mod workflows;
@@ -50,6 +51,7 @@ pub use reads::*;
 pub use state::*;
 pub use suspended::*;
 pub use tenants::*;
+pub use test_runs::*;
 pub use usage::*;
 pub use values::*;
 pub use workflows::*;
@@ -169,6 +171,7 @@ fn run(tenant: &str, id: &str, workflow_id: &str) -> Run {
         created_at: 1_000,
         updated_at: 1_000,
         finished_at: None,
+        until: None,
     }
 }
 
@@ -336,6 +339,7 @@ macro_rules! conformance_tests {
             notification_connector_rule_round_trips,
             notification_claim_with_a_large_backlog,
             notification_deferred_stays_pending,
+            test_runs_notify_nobody,
             operator_keys_create_find_revoke,
             tenant_state_and_limits_round_trip,
             erase_tenant_in_batches,

@@ -8,7 +8,12 @@ use crate::notifications::{
     NotificationRule, NotifyOn, NotifyTarget, SealedSecret,
 };
 
-fn rule(tenant: &str, id: &str, workflow: Option<&str>, on: NotifyOn) -> NotificationRule {
+pub(super) fn rule(
+    tenant: &str,
+    id: &str,
+    workflow: Option<&str>,
+    on: NotifyOn,
+) -> NotificationRule {
     NotificationRule {
         tenant_id: tenant.into(),
         id: id.into(),
@@ -29,7 +34,7 @@ fn rule(tenant: &str, id: &str, workflow: Option<&str>, on: NotifyOn) -> Notific
 }
 
 /// A run of `workflow` that ended in `status` at `at`.
-fn ended(tenant: &str, id: &str, workflow: &str, status: Status, at: i64) -> Run {
+pub(super) fn ended(tenant: &str, id: &str, workflow: &str, status: Status, at: i64) -> Run {
     let mut r = run(tenant, id, workflow);
     r.status = status;
     r.finished_at = Some(at);
@@ -37,7 +42,7 @@ fn ended(tenant: &str, id: &str, workflow: &str, status: Status, at: i64) -> Run
     r
 }
 
-async fn deliveries(store: &dyn Store, tenant: &str) -> Vec<(String, String)> {
+pub(super) async fn deliveries(store: &dyn Store, tenant: &str) -> Vec<(String, String)> {
     let mut got: Vec<(String, String)> = store
         .list_notifications(tenant, &DeliveryFilter::default(), &Page::first(100))
         .await

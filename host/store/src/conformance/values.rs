@@ -80,6 +80,7 @@ where
             body: json!([v.clone(), 1]),
         }),
         deadline_at: Some(50),
+        until: Some("b 🎉".into()),
         ..run(A, "run_1", "wf_1")
     };
     let mut s = step(&r, "a", Status::Waiting);

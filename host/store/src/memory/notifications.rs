@@ -60,7 +60,7 @@ impl Inner {
     }
 
     /// Whether the workflow's last run finished at or before `at` (other than
-    /// `run`, completed or failed) failed.
+    /// `run`, completed or failed, not a test run) failed.
     fn previous_failed(&self, tenant: &str, workflow: &str, run: &str, at: i64) -> bool {
         self.runs
             .values()
@@ -69,6 +69,7 @@ impl Inner {
                     && r.workflow_id == workflow
                     && r.id != run
                     && matches!(r.status, Status::Completed | Status::Failed)
+                    && r.until.is_none()
                     && r.finished_at.is_some_and(|f| f <= at)
             })
             .max_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)))
