@@ -332,6 +332,21 @@ test("payloads in names, outputs and logs render as text", async () => {
   await page.context().close();
 });
 
+test("a test run says which step it stopped after", async () => {
+  const run = await server.call("POST", `/v1/workflows/${wf.two.id}/runs?wait_ms=20000`, { input: null, until: "first" });
+  assert.equal(run.status, "completed");
+  const page = await newPage(server);
+  await login(page, owner);
+  await page.goto(`/runs?workflow=${wf.two.id}`);
+  const row = page.locator("tbody tr", { has: page.getByRole("link", { name: run.id }) });
+  assert.match(await row.innerText(), /manual · test up to first/);
+  await page.goto(`/runs/${run.id}`);
+  assert.match(await page.locator(".summary").innerText(), /test run up to first/);
+  await page.getByRole("button", { name: /^second\W+skipped/ }).click();
+  await page.getByText("No output: the step was skipped.").waitFor();
+  await page.context().close();
+});
+
 test("a viewer sees runs but no actions", async () => {
   const page = await newPage(server);
   await login(page, viewer);
