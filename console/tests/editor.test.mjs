@@ -323,11 +323,18 @@ test("run and test a step from the editor with a pinned sample input", async () 
   await page.getByRole("tab", { name: "Run" }).click();
   assert.equal(await page.getByLabel(/^Sample input/).inputValue(), '{"items": [{"price": 4}, {"price": 6}]}');
 
-  // Test the selected step: its input and output are shown.
+  // Test the selected step: only it (and what it depends on) runs; its input and output are shown.
   await page.locator('.svelte-flow__node[data-id="total"]').click();
   await page.getByRole("tab", { name: "Run" }).click();
   await page.getByRole("button", { name: "Test step total" }).click();
   await result.getByLabel("Output of total").first().waitFor();
+  await result.getByText(/Test run up to total, with the sample input/).waitFor();
+  const testId = (await result.getByRole("link", { name: /^Open run run_/ }).getAttribute("href")).split("/").pop();
+  const testRun = await server.call("GET", `/v1/runs/${testId}`);
+  assert.equal(testRun.until, "total");
+  assert.deepEqual(testRun.steps.filter((s) => !s.key.startsWith("$")).map((s) => [s.key, s.status]), [["total", "completed"], ["reply", "skipped"]]);
+  assert.equal(testRun.response ?? null, null, "the respond step did not run");
+  await page.locator('.svelte-flow__node[data-id="reply"]').getByText("skipped").waitFor();
   assert.deepEqual(JSON.parse(await result.getByLabel("Output of total").first().innerText()), { result: 10, results: [10] });
   assert.deepEqual(JSON.parse(await result.getByLabel("Input of total").first().innerText()), {
     filter: "[.items[] | .price] | add",
@@ -404,6 +411,20 @@ test("dark mode, a phone, and leaving with unsaved changes asks first", async ()
   await dark.getByLabel(/^data/).fill("{{ steps.");
   const inBody = await dark.getByRole("listbox", { name: "In scope here" }).getByRole("option").allInnerTexts();
   assert.ok(inBody.some((l) => l.startsWith("steps.echo.output")), JSON.stringify(inBody));
+  await dark.keyboard.press("Escape");
+
+  // Testing a step of a loop's body tests its loop: one result per item.
+  await dark.locator('.svelte-flow__node[data-id="echo"]').click();
+  await dark.getByRole("tab", { name: "Run" }).click();
+  await dark.getByLabel(/^Sample input/).fill('{"n": 1, "items": ["a", "b"]}');
+  await dark.getByRole("button", { name: "Test step echo" }).click();
+  await dark.getByRole("button", { name: "Run version 1 as saved" }).click();
+  const last = dark.getByRole("region", { name: "Last run" });
+  await last.getByText(/is in the body of the loop each, tested as a whole/).waitFor();
+  await last.getByLabel("Output of each[1].echo").first().waitFor();
+  assert.deepEqual(JSON.parse(await last.getByLabel("Output of each[1].echo").first().innerText()), { result: "b", results: ["b"] });
+  await shot(dark, "editor-dark-test-loop");
+  await expectClean(dark, assert);
   await dark.context().close();
 
   const phone = await newPage(server, { viewport: { width: 390, height: 844 } });
