@@ -372,6 +372,71 @@ async fn a_wait_is_resumed_through_its_resume_url_without_a_key() {
     );
 }
 
+/// A resume URL is a credential (`/resume/{token}` takes no key): only a
+/// caller who may resume the step through the API is shown it. A viewer, or a
+/// member's key scoped to reading runs, reads the run without it.
+#[tokio::test]
+async fn only_callers_who_may_resume_see_the_resume_url() {
+    let app = TestApp::builder().memory().start().await;
+    let wf = app.workflow(approval()).await;
+    let id = app.start_run(&wf.id, json!({})).await;
+    let path = format!("/v1/runs/{id}");
+    let run = app
+        .until(&id, |r| {
+            r.steps
+                .as_deref()
+                .is_some_and(|s| s.iter().any(|s| s.resume_url.is_some()))
+        })
+        .await;
+    assert!(
+        step(&run, "approve").resume_url.is_some(),
+        "the owner sees it"
+    );
+    let key = |role: &str, scopes: Value| {
+        let app = &app;
+        let role = role.to_owned();
+        async move {
+            let mut body = json!({"name": role, "role": role});
+            if !scopes.is_null() {
+                body["scopes"] = scopes;
+            }
+            app.post("/v1/keys", body).await.expect(201)["secret"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let viewer = key("viewer", Value::Null).await;
+    let reader = key("member", json!([format!("runs:read:{}", wf.id)])).await;
+    let resumer = key(
+        "member",
+        json!([
+            format!("runs:read:{}", wf.id),
+            format!("runs:resume:{}", wf.id)
+        ]),
+    )
+    .await;
+    for (who, secret, sees) in [
+        ("viewer", &viewer, false),
+        ("runs:read", &reader, false),
+        ("runs:resume", &resumer, true),
+    ] {
+        let body = app.call_as(secret, "GET", &path, None).await.expect(200);
+        let waiting = body["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == "approve")
+            .unwrap();
+        assert_eq!(waiting["status"], "waiting", "{who}");
+        assert_eq!(
+            waiting.get("resume_url").is_some(),
+            sees,
+            "{who}: {waiting}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn cancel_stops_a_waiting_run() {
     let app = TestApp::builder().start().await;

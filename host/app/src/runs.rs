@@ -5,6 +5,7 @@ use crate::{Actor, App, Listing, Result};
 use serde_json::{Value, json};
 use std::time::Duration;
 use weft_store::{Page, RunFilter};
+use weft_types::scope::{Resource, Verb};
 use weft_types::{Attempt, Role, Run, Step, Trigger};
 
 /// Longest a caller may wait for a run it started.
@@ -115,6 +116,18 @@ impl App {
             .ok_or(crate::Error::NotFound("run"))?;
         let mut attempts = self.store().list_attempts(&actor.tenant_id, id).await?;
         let mut steps = loaded.steps;
+        // A resume token is the credential of `/resume/{token}`: only a caller
+        // who could resume the step through the API sees it (a viewer, or a key
+        // without `runs:resume` on this workflow, must not approve by URL).
+        let may_resume = actor.require(Role::Member).is_ok()
+            && actor
+                .require_scope(Resource::Runs, Verb::Resume, Some(&loaded.run.workflow_id))
+                .is_ok();
+        if !may_resume {
+            for s in &mut steps {
+                s.resume_token = None;
+            }
+        }
         steps.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
         let steps = steps
             .into_iter()

@@ -95,7 +95,9 @@ pub struct Step {
     /// When a pending or waiting step is due (Unix milliseconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<i64>,
-    /// For `wait until: resume` steps: where to POST to resume.
+    /// For `wait until: resume` steps: where to POST to resume (a credential:
+    /// shown only to callers who may resume the step, members and up within
+    /// their key's `runs:resume` scope).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume_url: Option<String>,
     /// The run a `subworkflow` step started.
