@@ -439,9 +439,20 @@ test("dark mode, a phone, and leaving with unsaved changes asks first", async ()
   await shot(phone, "editor-phone");
   await expectClean(phone, assert);
 
-  // An edit, then a link away: the browser asks; refusing stays.
-  await phone.getByLabel(/^If/).fill("trigger.body.n > 20");
+  // Unsaved text is kept in the browser: coming back offers it.
+  await phone.getByLabel(/^If/).fill("trigger.body.n > 99");
   await phone.getByText("Unsaved changes").waitFor();
+  await phone.waitForFunction((id) => localStorage.getItem(`weft.draft.${id}`)?.includes("> 99"), wf.id);
+  phone.once("dialog", (d) => void d.accept());
+  await phone.goto(`/workflows/${wf.id}/edit`);
+  await phone.getByRole("alert").getByText(/This browser kept unsaved changes/).waitFor();
+  await shot(phone, "editor-phone-restore");
+  await expectClean(phone, assert);
+  await phone.getByRole("button", { name: "Restore them" }).click();
+  assert.match(await phone.locator("#definition-text").inputValue(), /if: trigger\.body\.n > 99/);
+  await phone.getByText("Unsaved changes").waitFor();
+
+  // With unsaved changes, a link away: the browser asks; refusing stays.
   let asked = "";
   phone.once("dialog", (d) => {
     asked = d.message();

@@ -83,6 +83,7 @@ export class Draft {
     const r = parseText(this.text, this.format);
     if (r.error) {
       this.textError = r.error;
+      this.#backup();
       return;
     }
     this.textError = null;
@@ -104,10 +105,48 @@ export class Draft {
     return true;
   }
 
-  /** Validation a moment after the last edit. */
+  /** Validation a moment after the last edit, and the backup of the text. */
   #soon() {
     clearTimeout(this.#checkTimer);
-    this.#checkTimer = setTimeout(() => void this.validate(), 600);
+    this.#checkTimer = setTimeout(() => {
+      this.#backup();
+      void this.validate();
+    }, 600);
+  }
+
+  /**
+   * Where unsaved text is kept in this browser (so a lost session, a closed
+   * tab or a crash does not lose it): per workflow, `new` for a new one.
+   */
+  get backupKey(): string {
+    return `weft.draft.${this.workflow?.id ?? "new"}`;
+  }
+
+  #backup() {
+    if (this.dirty) localStorage.setItem(this.backupKey, JSON.stringify({ text: this.text, format: this.format, at: Date.now() }));
+    else localStorage.removeItem(this.backupKey);
+  }
+
+  /** The unsaved text kept for this workflow, if it differs from what is shown. */
+  backup(): { text: string; format: Format; at: number } | null {
+    try {
+      const b = JSON.parse(localStorage.getItem(this.backupKey) ?? "null");
+      return b && typeof b.text === "string" && b.text !== this.text ? b : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Takes the kept text back (it is parsed as if typed). */
+  restore(b: { text: string; format: Format }) {
+    this.format = b.format === "json" ? "json" : "yaml";
+    this.#doc = undefined;
+    this.setText(b.text);
+    this.flush();
+  }
+
+  discardBackup() {
+    localStorage.removeItem(this.backupKey);
   }
 
   #problems(def: Definition, e: unknown): boolean {
@@ -156,6 +195,7 @@ export class Draft {
       const w = id
         ? await ok(api.PUT("/v1/workflows/{id}", { params: { path: { id } }, body: def }))
         : await ok(api.POST("/v1/workflows", { body: def }));
+      this.discardBackup();
       this.workflow = w;
       this.saved = JSON.stringify(def);
       if (seq === this.#checkSeq) void this.validate(); // its warnings
