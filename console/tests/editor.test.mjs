@@ -482,5 +482,10 @@ test("a viewer can look and validate but not change or save", async () => {
   await page.getByRole("tab", { name: "YAML" }).click();
   assert.equal(await page.locator("#definition-text").getAttribute("readonly"), "");
   await expectClean(page, assert);
+
+  // A workflow that does not exist says so.
+  await page.goto("/workflows/wf_0000000000000000000000000000/edit");
+  await page.getByRole("alert").getByText(/not found/i).waitFor();
+  await page.getByRole("link", { name: "Back to the workflows" }).waitFor();
   await page.context().close();
 });
