@@ -177,6 +177,18 @@ test("a validation problem is shown on its field and its node, listed, and fixed
   assert.equal(await page.getByRole("tab", { name: "Workflow" }).getAttribute("aria-selected"), "true");
   await page.getByLabel("Warnings").getByText(/credential slot `api-key`/).waitFor();
   assert.equal(await page.getByLabel("Allowed hosts").inputValue(), "api.openai.com");
+
+  // A schedule: an impossible cron is refused on its field; a good one is put in words.
+  await page.getByRole("checkbox", { name: "Schedule" }).check();
+  await page.getByLabel("Time zone").fill("Europe/Paris");
+  await page.getByLabel("Time zone").press("Enter");
+  await page.getByLabel(/^Cron/).fill("0 9 31 2 *");
+  await page.waitForFunction(() => document.querySelector('[data-field="triggers/schedule/cron"] input')?.getAttribute("aria-invalid") === "true");
+  await page.getByLabel(/^Cron/).fill("30 9 * * 1-5");
+  await page.getByText("✓ Valid, 1 warning").waitFor();
+  await page.getByRole("status").getByText(/Runs every .* at 09:30 \(Europe\/Paris\)/).waitFor();
+  await page.getByLabel(/^Cron/).scrollIntoViewIfNeeded();
+  await shot(page, "editor-schedule");
   await page.context().close();
 });
 
