@@ -178,6 +178,18 @@ test("a validation problem is shown on its field and its node, listed, and fixed
   await page.getByLabel("Warnings").getByText(/credential slot `api-key`/).waitFor();
   assert.equal(await page.getByLabel("Allowed hosts").inputValue(), "api.openai.com");
 
+  // A problem on a field under "Advanced" opens it when chosen in the list.
+  await page.locator('.svelte-flow__node[data-id="jq"]').click();
+  await page.getByRole("tab", { name: "YAML" }).click();
+  await text.fill((await text.inputValue()).replace("kind: action", "kind: action\n    timeout_ms: 0"));
+  const timeoutProblem = page.getByRole("region", { name: "Validation" }).getByRole("button", { name: /jq · timeout_ms/ });
+  await timeoutProblem.click();
+  await page.waitForFunction(() => document.activeElement?.closest('[data-field="timeout_ms"]') && document.activeElement.closest("details")?.open);
+  assert.equal(await page.getByLabel(/^Timeout/).getAttribute("aria-invalid"), "true");
+  await page.getByLabel(/^Timeout/).fill("");
+  await page.getByText(/^✓ Valid, 1 warning$/).waitFor();
+  await page.getByRole("tab", { name: "Workflow" }).click();
+
   // A schedule: an impossible cron is refused on its field; a good one is put in words.
   await page.getByRole("checkbox", { name: "Schedule" }).check();
   await page.getByLabel("Time zone").fill("Europe/Paris");
