@@ -302,6 +302,10 @@ test("a viewer sees the workflow but not the buttons that change it (on a phone)
   for (const name of ["Run now", "Activate", "Deactivate", "Delete"]) assert.equal(await page.getByRole("button", { name, exact: true }).count(), 0, name);
   assert.equal(await page.getByRole("link", { name: "Edit" }).count(), 0);
   await page.locator("#schedule-words").waitFor();
+  // The webhook URL is a credential: a viewer is not given it (nor the curl line).
+  await page.getByText("The URL is shown to those who may start this workflow's runs").waitFor();
+  assert.equal(await page.locator("#webhook-url").count(), 0);
+  assert.ok(!(await page.content()).includes("/hooks/"), "no webhook URL in the viewer's page");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
   await shot(page, "workflow-phone-viewer");

@@ -37,7 +37,7 @@ async fn expressions_read_data_only_and_payloads_are_never_evaluated() {
         .await;
     let sneaky = json!({"x": "{{ vars.secret }}", "y": "{{ env.HOME }}"});
     // The query string is decoded, and is data too.
-    let hook = format!("{}?q=%7B%7B%20vars.secret%20%7D%7D", wf.webhook_url);
+    let hook = format!("{}?q=%7B%7B%20vars.secret%20%7D%7D", wf.hook_url());
     let r = app.call_as("", "POST", &hook, Some(sneaky.clone())).await;
     assert_eq!(
         r.expect(200),
@@ -139,7 +139,7 @@ async fn json_and_workflow_bombs_are_refused_with_400_and_nothing_is_stored() {
         .raw(
             "",
             "POST",
-            &wf.webhook_url,
+            wf.hook_url(),
             "application/json",
             Some(deep.into_bytes()),
         )

@@ -72,7 +72,7 @@ async fn every_documented_route_answers_as_documented() {
     assert_eq!(missing.status, 404, "{}", missing.body);
 
     // Webhooks: refused while inactive, then sync (respond) and async.
-    let hook = quick.webhook_url.clone();
+    let hook = quick.hook_url().to_owned();
     let inactive = app.raw("", "POST", &hook, "application/json", None).await;
     assert_eq!(inactive.status, 404, "{}", inactive.body);
     for w in [&wf, &quick] {
@@ -88,7 +88,7 @@ async fn every_documented_route_answers_as_documented() {
         .raw(
             "",
             "POST",
-            &wf.webhook_url,
+            wf.hook_url(),
             "application/json",
             Some(b"2".to_vec()),
         )

@@ -113,7 +113,7 @@ async fn runs_are_filtered_by_trigger_and_creation_time() {
         .expect(200);
     let manual = app.start_run(&wf.id, json!(1)).await;
     let manual = app.finished(&manual).await;
-    let hooked = app.hook(&wf.webhook_url, &[], b"{}").await.expect(202)["run_id"]
+    let hooked = app.hook(wf.hook_url(), &[], b"{}").await.expect(202)["run_id"]
         .as_str()
         .unwrap()
         .to_owned();

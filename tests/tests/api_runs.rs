@@ -30,7 +30,7 @@ fn greet() -> Value {
 async fn a_webhook_answers_with_what_the_workflow_responds() {
     let app = TestApp::builder().start().await;
     let wf = app.workflow(greet()).await;
-    let hook = wf.webhook_url.as_str();
+    let hook = wf.hook_url();
     let body =
         json!({"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]});
     let resp = app.call_as("", "POST", hook, Some(body)).await;
@@ -103,7 +103,7 @@ async fn a_webhooks_answer_cannot_set_the_servers_headers_and_html_runs_sandboxe
         )
         .await;
     let resp = app
-        .raw("", "POST", &wf.webhook_url, "application/json", None)
+        .raw("", "POST", wf.hook_url(), "application/json", None)
         .await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(resp.headers["content-type"], "text/html");
@@ -134,7 +134,7 @@ async fn an_async_webhook_answers_202_with_the_run_id() {
     def["triggers"] = json!({"webhook": {"mode": "async"}});
     let wf = app.workflow(def).await;
     let r = app
-        .call_as("", "POST", &wf.webhook_url, Some(json!({"people": []})))
+        .call_as("", "POST", wf.hook_url(), Some(json!({"people": []})))
         .await;
     let body = r.expect(202);
     let run = app.finished(body["run_id"].as_str().unwrap()).await;
@@ -275,7 +275,7 @@ async fn a_sync_webhook_whose_run_fails_answers_422_with_the_envelope_not_500() 
     let def = charge(&stand_in, json!({"max_attempts": 1}), false);
     let wf = app.workflow(def).await;
     let r = app
-        .call_as("", "POST", &wf.webhook_url, Some(json!({})))
+        .call_as("", "POST", wf.hook_url(), Some(json!({})))
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.code(), "run_failed");
@@ -434,6 +434,57 @@ async fn only_callers_who_may_resume_see_the_resume_url() {
             sees,
             "{who}: {waiting}"
         );
+    }
+}
+
+/// A webhook URL is a credential too (`/hooks/{token}` takes no key): a
+/// viewer, or a key that may read the workflow but not start its runs, reads
+/// the workflow without it (in the list, the search and the workflow itself).
+#[tokio::test]
+async fn only_callers_who_may_start_runs_see_the_webhook_url() {
+    let app = TestApp::builder().memory().start().await;
+    let wf = app.workflow(approval()).await;
+    assert!(wf.hook_url().contains("/hooks/"), "the owner sees it");
+    let mut keys = Vec::new();
+    for (role, scopes) in [
+        ("viewer", json!(null)),
+        ("member", json!([format!("workflows:read:{}", wf.id)])),
+        (
+            "member",
+            json!([
+                format!("workflows:read:{}", wf.id),
+                format!("runs:start:{}", wf.id)
+            ]),
+        ),
+    ] {
+        let mut body = json!({"name": role, "role": role});
+        if !scopes.is_null() {
+            body["scopes"] = scopes;
+        }
+        keys.push(
+            app.post("/v1/keys", body).await.expect(201)["secret"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for (key, sees) in keys.iter().zip([false, false, true]) {
+        let one = app
+            .call_as(key, "GET", &format!("/v1/workflows/{}", wf.id), None)
+            .await
+            .expect(200);
+        assert_eq!(one.get("webhook_url").is_some(), sees, "{one}");
+        if sees {
+            continue;
+        }
+        // A key scoped to one workflow cannot list; the viewer can.
+        let list = app
+            .call_as(key, "GET", "/v1/workflows?q=approval", None)
+            .await;
+        if list.status == 200 {
+            assert!(list.body.to_string().contains(&wf.id), "{}", list.body);
+            assert!(!list.body.to_string().contains("/hooks/"), "{}", list.body);
+        }
     }
 }
 

@@ -110,7 +110,7 @@ async fn each_convention_accepts_a_good_signature() {
             .await;
         let body = json!({"event": scheme}).to_string();
         let headers = signed(scheme, SECRET, now_s(), "msg_1", body.as_bytes());
-        let r = app.hook(&wf.webhook_url, &headers, body.as_bytes()).await;
+        let r = app.hook(wf.hook_url(), &headers, body.as_bytes()).await;
         assert_eq!(r.status, 200, "{scheme}: {}", r.body);
         assert_eq!(r.body, json!({"got": {"event": scheme}}), "{scheme}");
     }
@@ -159,7 +159,7 @@ async fn failed_checks_answer_401_with_the_reason_and_start_no_run() {
         ),
     ];
     for (reason, headers, body) in &cases {
-        let r = app.hook(&stripe.webhook_url, headers, body).await;
+        let r = app.hook(stripe.hook_url(), headers, body).await;
         assert_eq!(r.status, 401, "{reason}: {}", r.body);
         assert_eq!(r.code(), "invalid_signature", "{}", r.body);
         assert_eq!(r.body["error"]["reason"], *reason, "{}", r.body);
@@ -171,7 +171,7 @@ async fn failed_checks_answer_401_with_the_reason_and_start_no_run() {
         .await;
     let mut headers = signed("slack", SECRET, now, "", body);
     headers.retain(|(k, _)| *k != "x-slack-request-timestamp");
-    let r = app.hook(&slack.webhook_url, &headers, body).await;
+    let r = app.hook(slack.hook_url(), &headers, body).await;
     assert_eq!(r.body["error"]["reason"], "missing_header", "{}", r.body);
     // The message says which headers the convention needs.
     let message = r.body["error"]["message"].as_str().unwrap();
@@ -210,11 +210,7 @@ async fn a_deleted_signing_credential_refuses_everything() {
         .expect(204);
     let body = b"{}";
     let r = app
-        .hook(
-            &wf.webhook_url,
-            &signed("github", SECRET, 0, "d", body),
-            body,
-        )
+        .hook(wf.hook_url(), &signed("github", SECRET, 0, "d", body), body)
         .await;
     assert_eq!(
         (r.status, r.code()),
@@ -243,14 +239,14 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     let again = br#"{"n":2}"#;
     let a = app
         .hook(
-            &wf.webhook_url,
+            wf.hook_url(),
             &signed("github", SECRET, 0, "guid-1", first),
             first,
         )
         .await;
     let b = app
         .hook(
-            &wf.webhook_url,
+            wf.hook_url(),
             &signed("github", SECRET, 0, "guid-1", first),
             first,
         )
@@ -262,7 +258,7 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     // The same id with another body: 409, naming why, not the first answer.
     let stolen = app
         .hook(
-            &wf.webhook_url,
+            wf.hook_url(),
             &signed("github", SECRET, 0, "guid-1", again),
             again,
         )
@@ -291,7 +287,7 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     // Another id is another delivery.
     let c = app
         .hook(
-            &wf.webhook_url,
+            wf.hook_url(),
             &signed("github", SECRET, 0, "guid-2", again),
             again,
         )
@@ -307,11 +303,11 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
         ))
         .await;
     let key = [("idempotency-key", "order-42".to_owned())];
-    let a = app.hook(&async_wf.webhook_url, &key, first).await;
-    let b = app.hook(&async_wf.webhook_url, &key, first).await;
+    let a = app.hook(async_wf.hook_url(), &key, first).await;
+    let b = app.hook(async_wf.hook_url(), &key, first).await;
     let (a, b) = (a.expect(202), b.expect(202));
     assert_eq!(a["run_id"], b["run_id"]);
-    let other = app.hook(&async_wf.webhook_url, &key, again).await;
+    let other = app.hook(async_wf.hook_url(), &key, again).await;
     assert_eq!(
         (other.status, other.code()),
         (409, "conflict"),
@@ -321,7 +317,7 @@ async fn a_replayed_delivery_starts_one_run_and_gets_the_first_answer() {
     assert!(other.body.get("run_id").is_none(), "{}", other.body);
     assert_eq!(runs_of(&app, &async_wf).await.len(), 1);
     // No delivery id where the workflow says there is one: refused, naming it.
-    let r = app.hook(&async_wf.webhook_url, &[], first).await;
+    let r = app.hook(async_wf.hook_url(), &[], first).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"), "{}", r.body);
     let msg = r.body["error"]["message"].as_str().unwrap();
     assert!(msg.contains("header `idempotency-key`"), "{msg}");
@@ -343,7 +339,7 @@ async fn concurrent_deliveries_with_one_id_start_one_run() {
         .await;
     let body = br#"{"type":"invoice.paid"}"#;
     let headers = signed("standard", SECRET, now_s(), "msg_same", body);
-    let calls = (0..8).map(|_| app.hook(&wf.webhook_url, &headers, body));
+    let calls = (0..8).map(|_| app.hook(wf.hook_url(), &headers, body));
     let answers = futures_join_all(calls).await;
     let ids: Vec<Value> = answers
         .into_iter()

@@ -113,7 +113,7 @@ async fn h3_a_flooding_tenant_neither_delays_another_nor_gets_past_its_rate() {
     let key_b = app.tenant("b").await;
     let a_hook = path(
         &app,
-        &app.workflow(heavy(&slow.url("/slow"))).await.webhook_url,
+        app.workflow(heavy(&slow.url("/slow"))).await.hook_url(),
     );
     let wf_b: weft_model::Workflow = app
         .call_as(&key_b, "POST", "/v1/workflows", Some(quick()))
@@ -127,7 +127,7 @@ async fn h3_a_flooding_tenant_neither_delays_another_nor_gets_past_its_rate() {
     )
     .await
     .expect(200);
-    let b_hook = path(&app, &wf_b.webhook_url);
+    let b_hook = path(&app, wf_b.hook_url());
 
     // B unloaded: a warm-up call, then the baseline.
     call_b(&app, &b_hook, 0).await;

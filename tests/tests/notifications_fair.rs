@@ -196,7 +196,7 @@ async fn a_rule_pointed_at_a_failing_workflows_own_webhook_does_not_loop() {
         .await;
     let svc = service().await;
     let wf = app.workflow(failing(&svc, true)).await;
-    let hook = &wf.webhook_url[wf.webhook_url.find("/hooks/").unwrap()..];
+    let hook = &wf.hook_url()[wf.hook_url().find("/hooks/").unwrap()..];
     let url = format!("{}{hook}", app.base);
     let body = json!({"workflow_id": wf.id, "on": "run_failed", "target": {"type": "webhook", "url": url}});
     app.post("/v1/notifications/rules", body).await.expect(201);

@@ -111,7 +111,7 @@ async fn a_workflow_is_created_from_yaml_and_read_back() {
         (created.name.as_str(), created.version, created.active),
         ("hello", 1, false)
     );
-    assert!(created.webhook_url.starts_with("http://weft.test/hooks/"));
+    assert!(created.hook_url().starts_with("http://weft.test/hooks/"));
     let path = format!("/v1/workflows/{}", created.id);
     let (status, _, body) = call(&state, get(&path, Some(&key))).await;
     assert_eq!(status, StatusCode::OK);

@@ -130,6 +130,13 @@ impl Actor {
             Err(Error::Forbidden { needs: role })
         }
     }
+
+    /// Whether the caller could do `verb` on `resource` (`id`) through the
+    /// API: at least `role`, and within its scopes. Decides which
+    /// credentials an answer may carry (a webhook or a resume URL).
+    pub fn may(&self, role: Role, resource: Resource, verb: Verb, id: Option<&str>) -> bool {
+        self.require(role).is_ok() && self.require_scope(resource, verb, id).is_ok()
+    }
 }
 
 impl App {

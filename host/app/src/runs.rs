@@ -119,11 +119,12 @@ impl App {
         // A resume token is the credential of `/resume/{token}`: only a caller
         // who could resume the step through the API sees it (a viewer, or a key
         // without `runs:resume` on this workflow, must not approve by URL).
-        let may_resume = actor.require(Role::Member).is_ok()
-            && actor
-                .require_scope(Resource::Runs, Verb::Resume, Some(&loaded.run.workflow_id))
-                .is_ok();
-        if !may_resume {
+        if !actor.may(
+            Role::Member,
+            Resource::Runs,
+            Verb::Resume,
+            Some(&loaded.run.workflow_id),
+        ) {
             for s in &mut steps {
                 s.resume_token = None;
             }

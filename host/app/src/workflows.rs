@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use weft_engine::{Format, definition, validate};
 use weft_store::{LastRun, Page, WorkflowFilter};
+use weft_types::scope::{Resource, Verb};
 use weft_types::{
     Definition, Problem, Role, Schedule, StepDef, StepKind, Workflow, WorkflowVersion,
 };
@@ -74,7 +75,7 @@ impl App {
             .set_workflow_creator(&actor.tenant_id, &wf.id, &actor.key_id)
             .await?;
         self.audit(actor, "workflow.create", &wf.id).await?;
-        Ok((wf, value))
+        Ok((hide_hook(actor, wf), value))
     }
 
     /// The tenant's workflows, newest first, whose name passes `filter`
@@ -117,7 +118,7 @@ impl App {
                 .into_iter()
                 .map(|w| {
                     let run = last.remove(&w.id);
-                    (w, run)
+                    (hide_hook(actor, w), run)
                 })
                 .collect(),
             next: next.next,
@@ -144,7 +145,7 @@ impl App {
             .last_runs(&actor.tenant_id, std::slice::from_ref(&wf.id))
             .await?
             .pop();
-        Ok((wf, v.map(|v| v.definition), last))
+        Ok((hide_hook(actor, wf), v.map(|v| v.definition), last))
     }
 
     /// One version of a workflow.
@@ -197,7 +198,7 @@ impl App {
                 .await?;
         }
         self.audit(actor, "workflow.update", id).await?;
-        Ok((wf, value))
+        Ok((hide_hook(actor, wf), value))
     }
 
     /// Lets the webhook and the schedule start runs (`true`), or stops them.
@@ -244,7 +245,7 @@ impl App {
             "workflow.deactivate"
         };
         self.audit(actor, action, id).await?;
-        Ok(wf)
+        Ok(hide_hook(actor, wf))
     }
 
     /// Deletes a workflow; its runs and versions stay readable.
@@ -387,4 +388,15 @@ fn schedule_of(wf: &Workflow, def: &Definition, now: i64) -> Result<Option<Sched
         missed: s.missed,
         next_fire_at: next,
     }))
+}
+
+/// `wf` as `actor` may see it: the webhook token is the credential of
+/// `/hooks/{token}`, so only a caller who could start a run of `wf` through
+/// the API (a member or above, within `runs:start`) is given it; for anyone
+/// else it is empty (and the answer has no `webhook_url`).
+fn hide_hook(actor: &Actor, mut wf: Workflow) -> Workflow {
+    if !actor.may(Role::Member, Resource::Runs, Verb::Start, Some(&wf.id)) {
+        wf.webhook_token = String::new();
+    }
+    wf
 }

@@ -242,7 +242,7 @@ async fn main() {
          "input": {"filter": "[.people[] | select(.active) | .name]", "data": "{{ trigger.body }}"}},
         {"id": "reply", "kind": "respond", "body": {"names": "{{ steps.names.output.result }}"}}
     ]})).await;
-    let hook = greet.webhook_url;
+    let hook = greet.hook_url().to_owned();
     let chain: Vec<Value> = (0..10)
         .map(|i| json!({"id": format!("s{i}"), "kind": "action", "connector": "transform", "action": "jq",
                         "input": {"filter": ". + 1", "data": if i == 0 { json!("{{ trigger.body }}") } else { json!(format!("{{{{ steps.s{}.output.result }}}}", i - 1)) }}}))

@@ -162,7 +162,7 @@ async fn main() {
          "input": {"filter": "[.people[] | select(.active) | .name]", "data": "{{ trigger.body }}"}},
         {"id": "reply", "kind": "respond", "body": {"names": "{{ steps.names.output.result }}"}}
     ]})).await;
-    let hook = greet.webhook_url;
+    let hook = greet.hook_url().to_owned();
     webhook_load(&hook, 4, 1.0).await; // warm-up: compile caches, SQLite pages
     let (rps1, p50_1, p99_1) = webhook_load(&hook, 1, secs).await;
     let (rps10, p50_10, p99_10) = webhook_load(&hook, 10, secs).await;

@@ -579,7 +579,7 @@ async fn d9_redis_down_or_flushed_fails_open_for_the_api_and_closed_for_webhooks
         .await
         .unwrap_or_else(|e| panic!("POST /v1/workflows/{hook_wf}/activate: {e}"));
     let token = active
-        .webhook_url
+        .hook_url()
         .rsplit_once("/hooks/")
         .map(|(_, t)| t.to_owned())
         .unwrap_or_else(|| panic!("no webhook token in {active:#?}"));

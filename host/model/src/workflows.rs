@@ -22,8 +22,11 @@ pub struct Workflow {
     pub version: u32,
     /// Whether the webhook and the schedule start runs.
     pub active: bool,
-    /// Where to POST to start a run (works while active).
-    pub webhook_url: String,
+    /// Where to POST to start a run (works while active). A credential:
+    /// shown only to callers who may start a run of this workflow (members
+    /// and up, within their key's `runs:start` scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
     /// Unix milliseconds.
@@ -64,7 +67,8 @@ impl Workflow {
     /// The wire form of `w`; `base_url` makes its webhook URL.
     pub fn new(w: weft_types::Workflow, base_url: &str, definition: Option<Value>) -> Self {
         Self {
-            webhook_url: format!("{base_url}/hooks/{}", w.webhook_token),
+            webhook_url: (!w.webhook_token.is_empty())
+                .then(|| format!("{base_url}/hooks/{}", w.webhook_token)),
             id: w.id,
             name: w.name,
             version: w.version,
@@ -74,6 +78,11 @@ impl Workflow {
             definition,
             last_run: None,
         }
+    }
+
+    /// Its webhook URL; `""` when the caller was not given it.
+    pub fn hook_url(&self) -> &str {
+        self.webhook_url.as_deref().unwrap_or_default()
     }
 
     /// The same workflow carrying its newest run (`None`: it has none).

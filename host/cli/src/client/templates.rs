@@ -91,7 +91,9 @@ pub async fn run(cmd: TemplatesCommand) -> anyhow::Result<()> {
             if !c.raw(&wf)? {
                 let state = if wf.active { "active" } else { "inactive" };
                 out!("created workflow {} `{}` ({state})", wf.id, wf.name);
-                out!("webhook: {}", wf.webhook_url);
+                if let Some(hook) = &wf.webhook_url {
+                    out!("webhook: {hook}");
+                }
                 if !wf.active {
                     out!("next: weft workflows activate {}", wf.id);
                 }

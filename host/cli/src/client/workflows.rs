@@ -102,7 +102,9 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
                     w.name,
                     w.version
                 );
-                out!("webhook: {}", w.webhook_url);
+                if let Some(hook) = &w.webhook_url {
+                    out!("webhook: {hook}");
+                }
                 out!(
                     "start it by hand with `weft runs start {}`, or turn on its webhook and schedule with `weft workflows activate {}`",
                     w.id,
@@ -169,7 +171,9 @@ pub async fn run(cmd: WorkflowsCommand) -> anyhow::Result<()> {
             let w = c.api.activate_workflow(&id).await?;
             if !c.raw(&w)? {
                 out!("workflow {} is active", w.id);
-                out!("webhook: {}", w.webhook_url);
+                if let Some(hook) = &w.webhook_url {
+                    out!("webhook: {hook}");
+                }
             }
         }
         WorkflowsCommand::Deactivate { id, server } => {
@@ -251,7 +255,9 @@ fn show(w: &Workflow) {
     out!("workflow {}  `{}`", w.id, w.name);
     out!("version:  {}", w.version);
     out!("state:    {}", state(w));
-    out!("webhook:  {}", w.webhook_url);
+    if let Some(hook) = &w.webhook_url {
+        out!("webhook:  {hook}");
+    }
     out!("created:  {} UTC", time(w.created_at));
     out!("updated:  {} UTC", time(w.updated_at));
     let Some(def) = &w.definition else {
