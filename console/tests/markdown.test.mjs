@@ -112,3 +112,14 @@ test("hostile input is bounded: deep nesting, long delimiter runs, huge document
   assert.match(plain(huge.at(-1).children), /too long to show/);
   assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
+
+test("hostile descriptions and READMEs stay linear: long space runs, and nothing but link openers", () => {
+  // Found by review: a quadratic regex took 24 s on 200,000 spaces, and 66,000
+  // `[](` rescanned 2 KB each (1.5 s). The bound is a hang guard, not a benchmark.
+  const t0 = Date.now();
+  assert.deepEqual(parseInline("a" + " ".repeat(199_990) + "a").length, 1);
+  assert.equal(plain(parseInline("x \n   \n y")), "x y");
+  parse("[](".repeat(66_000));
+  parse("![](".repeat(50_000));
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+});

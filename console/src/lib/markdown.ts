@@ -61,7 +61,9 @@ export function parse(source: string): Block[] {
 
 /** Inline Markdown of one line (a description), without blocks. */
 export function parseInline(source: string): Inline[] {
-  return inlines((source ?? "").slice(0, MAX_SOURCE).replace(/\s*\n\s*/g, " "), 0);
+  // Lines joined in linear time (a regex over runs of spaces is quadratic).
+  const text = (source ?? "").slice(0, MAX_SOURCE);
+  return inlines(text.includes("\n") ? text.split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" ") : text, 0);
 }
 
 function expandTabs(line: string): string {
@@ -363,7 +365,12 @@ function inlines(s: string, depth: number): Inline[] {
   return new Inliner(new Scan(s)).run(0, s.length, depth, true);
 }
 
+/** Link destinations scanned per document at most: each scan reads up to
+ * MAX_URL characters, so a README of nothing but `[](` stays linear. */
+const MAX_LINK_TRIES = 2000;
+
 class Inliner {
+  private linkTries = 0;
   constructor(private readonly scan: Scan) {}
 
   run(from: number, end: number, depth: number, links: boolean): Inline[] {
@@ -492,6 +499,7 @@ class Inliner {
     const s = this.scan.s;
     const close = this.scan.closeBracket.get(k);
     if (close === undefined || close >= end || s[close + 1] !== "(") return null;
+    if (++this.linkTries > MAX_LINK_TRIES) return null;
     let p = close + 2;
     while (p < end && s[p] === " ") p++;
     let url = "";

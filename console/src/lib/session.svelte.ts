@@ -29,6 +29,11 @@ auth.onUnauthenticated = () => {
 };
 
 function clear() {
+  // What this console kept in the browser (editor drafts, pinned sample
+  // inputs) may hold real data: a shared machine keeps none of it.
+  for (const k of Object.keys(localStorage)) {
+    if (k.startsWith("weft.") && k !== "weft.theme") localStorage.removeItem(k);
+  }
   session.mode = null;
   session.info = null;
   auth.csrf = "";
@@ -63,8 +68,9 @@ export async function login(email: string, password: string, totp?: string) {
 }
 
 /** Signs in with an API key, checked by one call before it is kept. */
-export async function loginWithKey(key: string) {
-  setKey(key.trim());
+export async function loginWithKey(typed: string) {
+  const key = typed.trim();
+  setKey(key);
   try {
     if (key.startsWith("weft_op_")) await ok(api.GET("/v1/ops/tenants", {}));
     else await ok(api.GET("/v1/workflows", { params: { query: { limit: 1 } } }));
