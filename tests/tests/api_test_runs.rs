@@ -187,3 +187,54 @@ async fn a_step_that_is_not_top_level_is_refused_by_name() {
     assert_eq!(results, [&json!(2), &json!(3)], "{run:?}");
     assert_eq!(step(&run, "after").status, Status::Skipped);
 }
+
+/// A wait inside a test run still tells whoever must act (`run_waiting`,
+/// marked with `until`): otherwise the test would wait for ever unseen.
+/// Nothing else is sent when it ends.
+#[tokio::test]
+async fn a_test_run_that_waits_makes_run_waiting_marked_as_a_test() {
+    let app = TestApp::builder().start().await;
+    let wf = app
+        .workflow(json!({"name": "approve", "steps": [
+            {"id": "ask", "kind": "wait", "until": "resume"},
+            {"id": "done", "kind": "respond", "body": "ok"}
+        ]}))
+        .await;
+    for on in ["run_waiting", "run_failed"] {
+        app.post(
+            "/v1/notifications/rules",
+            json!({"on": on, "workflow_id": wf.id,
+                   "target": {"type": "webhook", "url": "https://hooks.example.invalid/n"}}),
+        )
+        .await
+        .expect(201);
+    }
+    let started = app
+        .post(
+            &format!("/v1/workflows/{}/runs", wf.id),
+            json!({"input": {}, "until": "ask"}),
+        )
+        .await
+        .expect(201);
+    let id = started["id"].as_str().unwrap().to_owned();
+    app.until(&id, |r| r.status == Status::Waiting).await;
+    let mut items = Vec::new();
+    for _ in 0..100 {
+        let sent = app.get("/v1/notifications/deliveries").await.expect(200);
+        items = sent["items"].as_array().unwrap().clone();
+        if !items.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["payload"]["type"], "run_waiting");
+    assert_eq!(items[0]["payload"]["until"], "ask");
+    assert_eq!(items[0]["payload"]["step"], "ask");
+    app.post(&format!("/v1/runs/{id}/cancel"), json!(null))
+        .await
+        .expect(200);
+    app.finished(&id).await;
+    let sent = app.get("/v1/notifications/deliveries").await.expect(200);
+    assert_eq!(sent["items"].as_array().unwrap().len(), 1, "no run_failed");
+}

@@ -377,11 +377,14 @@ fn delivery_id(at: i64, rule_id: &str, key: &str) -> String {
 pub fn events(c: &Commit) -> Vec<RunEvent> {
     let mut out = Vec::new();
     for (run, _) in &c.runs {
-        // A test run (`until`) notifies nobody: nothing was meant to happen
-        // for real, and it does not count as the run a recovery follows.
-        if started_by_notification(run.trigger, &run.input) || run.until.is_some() {
+        if started_by_notification(run.trigger, &run.input) {
             continue;
         }
+        // A test run (`until`) makes no `run_failed` or `run_recovered`:
+        // nothing was meant to happen for real, and it is not the run a
+        // recovery follows. A wait in it still makes `run_waiting` (with
+        // `until` in the payload): someone must act or the test never ends.
+        let test = run.until.is_some();
         let at = run.finished_at.unwrap_or(run.updated_at);
         let base = |on: NotifyOn, key: String, extra: Value| {
             let mut payload = json!({
@@ -408,6 +411,7 @@ pub fn events(c: &Commit) -> Vec<RunEvent> {
             }
         };
         match run.status {
+            _ if test => {}
             Status::Failed => out.push(base(
                 NotifyOn::RunFailed,
                 format!("{}:failed", run.id),
@@ -426,10 +430,14 @@ pub fn events(c: &Commit) -> Vec<RunEvent> {
                 && s.status == Status::Waiting
                 && s.resume_token.is_some()
         }) {
+            let mut extra = json!({ "step": s.key });
+            if let (Some(u), Value::Object(e)) = (&run.until, &mut extra) {
+                e.insert("until".into(), json!(u));
+            }
             let mut e = base(
                 NotifyOn::RunWaiting,
                 format!("{}:waiting:{}:{}", run.id, s.key, s.attempt),
-                json!({ "step": s.key }),
+                extra,
             );
             e.at = s.updated_at;
             out.push(e);

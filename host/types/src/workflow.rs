@@ -321,6 +321,11 @@ impl RespondStep {
         "te",
         "trailer",
         "upgrade",
+        // The answer comes from the console's origin: a workflow must not
+        // wipe a visitor's cookies and storage there, nor widen a service
+        // worker's scope over it (found while building the console).
+        "clear-site-data",
+        "service-worker-allowed",
     ];
 
     /// Whether a workflow may set the response header `name`.

@@ -262,3 +262,24 @@ fn triggers_are_checked() {
         vec!["/triggers/schedule/cron: cron expression is longer than 256 bytes"]
     );
 }
+
+#[test]
+fn a_respond_step_cannot_set_the_servers_own_headers() {
+    let def = json!({"name": "h", "steps": [{"id": "r", "kind": "respond", "headers": {
+        "Set-Cookie": "a=b",
+        "Clear-Site-Data": "\"cookies\", \"storage\"",
+        "service-worker-allowed": "/",
+        "x-custom": "fine",
+        "location": "/elsewhere"
+    }}]});
+    let found = problems(def);
+    for name in ["Set-Cookie", "Clear-Site-Data", "service-worker-allowed"] {
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains(&format!("`{name}` is the server's own header"))),
+            "{name}: {found:?}"
+        );
+    }
+    assert_eq!(found.len(), 3, "{found:?}");
+}
