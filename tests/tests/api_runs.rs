@@ -445,6 +445,7 @@ async fn only_callers_who_may_start_runs_see_the_webhook_url() {
     let app = TestApp::builder().memory().start().await;
     let wf = app.workflow(approval()).await;
     assert!(wf.hook_url().contains("/hooks/"), "the owner sees it");
+    app.start_run(&wf.id, json!({})).await;
     let mut keys = Vec::new();
     for (role, scopes) in [
         ("viewer", json!(null)),
@@ -468,12 +469,18 @@ async fn only_callers_who_may_start_runs_see_the_webhook_url() {
                 .to_owned(),
         );
     }
-    for (key, sees) in keys.iter().zip([false, false, true]) {
+    // (webhook URL, newest run): only a key that may start runs gets the
+    // first, only one that may read runs (the unscoped viewer) the second.
+    for (key, (sees, runs)) in keys
+        .iter()
+        .zip([(false, true), (false, false), (true, false)])
+    {
         let one = app
             .call_as(key, "GET", &format!("/v1/workflows/{}", wf.id), None)
             .await
             .expect(200);
         assert_eq!(one.get("webhook_url").is_some(), sees, "{one}");
+        assert_eq!(one["last_run"].is_object(), runs, "{one}");
         if sees {
             continue;
         }

@@ -274,8 +274,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/installs/{id}/upgrade", post(registry::upgrade_install))
         .fallback(system::fallback)
+        .layer(axum::middleware::map_response(nosniff))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Every answer is `X-Content-Type-Options: nosniff`: a JSON error that
+/// echoes input is never sniffed as a page of this origin (the console's).
+async fn nosniff(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut()
+        .entry(http::header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(http::HeaderValue::from_static("nosniff"));
+    res
 }
 
 /// The routes of a process that serves no API (`weft worker`): `/healthz`,

@@ -273,7 +273,21 @@ async fn the_console_answers_gets_outside_the_api_and_nothing_else() {
         Request::delete("/workflows").body(Body::empty()).unwrap(),
     ] {
         let what = format!("{} {}", req.method(), req.uri());
-        let (status, ct, body) = call(&state, req).await;
+        let resp = router(state.clone()).oneshot(req).await.unwrap();
+        assert_eq!(
+            resp.headers()["x-content-type-options"],
+            "nosniff",
+            "{what}"
+        );
+        let (status, ct, body) = (
+            resp.status(),
+            resp.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+            serde_json::from_slice::<Value>(&resp.into_body().collect().await.unwrap().to_bytes())
+                .unwrap(),
+        );
         assert_eq!(status, StatusCode::NOT_FOUND, "{what}");
         assert!(ct.starts_with("application/json"), "{what}: {ct}");
         assert_eq!(body["error"]["code"], "not_found", "{what}");

@@ -117,7 +117,7 @@ impl App {
                 .items
                 .into_iter()
                 .map(|w| {
-                    let run = last.remove(&w.id);
+                    let run = last.remove(&w.id).filter(|_| may_read_runs(actor, &w.id));
                     (hide_hook(actor, w), run)
                 })
                 .collect(),
@@ -144,7 +144,8 @@ impl App {
             .store()
             .last_runs(&actor.tenant_id, std::slice::from_ref(&wf.id))
             .await?
-            .pop();
+            .pop()
+            .filter(|_| may_read_runs(actor, &wf.id));
         Ok((hide_hook(actor, wf), v.map(|v| v.definition), last))
     }
 
@@ -399,4 +400,10 @@ fn hide_hook(actor: &Actor, mut wf: Workflow) -> Workflow {
         wf.webhook_token = String::new();
     }
     wf
+}
+
+/// Whether `actor` may read the runs of workflow `id` (a key scoped to
+/// `workflows:read` alone is not shown its newest run).
+fn may_read_runs(actor: &Actor, id: &str) -> bool {
+    actor.may(Role::Viewer, Resource::Runs, Verb::Read, Some(id))
 }
