@@ -39,7 +39,17 @@ test("a signed-out visitor is sent to the login page, and comes back after", asy
   await page.getByLabel("Password").fill("wrong password, twelve+");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").waitFor();
-  assert.match(await page.getByRole("alert").innerText(), /unauthenticated|password/i);
+  // A heading in words first, then the server's message; the code stays, small.
+  const alert = await page.getByRole("alert").innerText();
+  assert.match(alert, /^Not signed in, or wrong email or password\./);
+  assert.match(alert, /\(unauthenticated\)$/);
+  await shot(page, "login-wrong-password");
+  // The error belongs to the password tab: switching away (and back) clears it.
+  await page.getByRole("tab", { name: "API key" }).click();
+  assert.equal(await page.getByRole("alert").count(), 0);
+  assert.match(await page.locator("#key-origin").innerText(), /weft serve prints an API key and an operator key on its first start/);
+  await page.getByRole("tab", { name: "Email and password" }).click();
+  assert.equal(await page.getByRole("alert").count(), 0);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(/\/runs$/);
@@ -66,5 +76,28 @@ test("the session survives a reload and a phone-sized screen has a menu", async 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Workflows" }).click();
   await page.waitForURL(/\/workflows$/);
   await shot(page, "phone-workflows");
+  await page.context().close();
+});
+
+test("a used invitation link says so and what to do next, instead of the form", async () => {
+  // An invitation accepted once (through the API): its link is spent.
+  const inv = await server.call("POST", "/v1/invitations", { email: "ivan@acme.test", role: "member" });
+  await server.call("POST", "/v1/auth/accept-invitation", { token: inv.token, password: "a password of twelve+" }, "");
+  const page = await newPage(server);
+  await page.goto(`/accept-invitation?token=${inv.token}`);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Accept your invitation");
+  assert.match(await page.getByLabel("Email").locator("..").innerText(), /Leave empty unless you were asked for it/);
+  await page.getByLabel(/^Password/).fill("another password, twelve+");
+  await page.getByLabel("The same password again").fill("another password, twelve+");
+  await page.getByRole("button", { name: "Join" }).click();
+  await page.getByText("This link has been used or has expired.").waitFor();
+  assert.match(await page.getByRole("alert").innerText(), /If you already joined, sign in.*ask whoever invited you for a new invitation link/s);
+  // Retrying cannot help: the form is gone; the way on is signing in.
+  assert.equal(await page.getByRole("button", { name: "Join" }).count(), 0);
+  assert.equal(await page.getByLabel(/^Password/).count(), 0);
+  await shot(page, "accept-used-link");
+  await expectClean(page, assert);
+  await page.getByRole("link", { name: "Go to sign in" }).click();
+  await page.waitForURL(/\/login$/);
   await page.context().close();
 });
