@@ -43,9 +43,29 @@ test("a step's span covers its attempts, and runs to now while it is live", () =
     { attempt: 1, started_at: 110, finished_at: 200, status: "failed", logs: [] },
     { attempt: 2, started_at: 500, finished_at: 800, status: "completed", logs: [] },
   ] };
-  assert.deepEqual(steps.span(step, 5000), { start: 100, end: 800 });
-  assert.deepEqual(steps.span({ ...step, status: "running" }, 5000), { start: 100, end: 5000 });
-  assert.deepEqual(steps.span({ ...step, attempts: [] }, 5000), { start: 100, end: 900 });
+  // Queued: from its creation to its first attempt's start (what the timeline draws lighter).
+  assert.deepEqual(steps.span(step, 5000), { start: 100, end: 800, queued: 10 });
+  assert.deepEqual(steps.span({ ...step, status: "running" }, 5000), { start: 100, end: 5000, queued: 10 });
+  assert.deepEqual(steps.span({ ...step, attempts: [] }, 5000), { start: 100, end: 900, queued: 0 });
+});
+
+test("the timeline's axis ticks are round steps with distinct labels", () => {
+  const labels = (t) => steps.axisTicks(t).map((x) => x.label);
+  // The review saw "0, 1 ms, 1 ms, 2 ms" for a 4 ms run (a quarter of 4.3 ms, rounded).
+  assert.deepEqual(labels(4.3), ["0", "1 ms", "2 ms", "3 ms", "4 ms"]);
+  assert.deepEqual(labels(2), ["0", "1 ms", "2 ms"]);
+  assert.deepEqual(labels(999), ["0", "200 ms", "400 ms", "600 ms", "800 ms"]);
+  assert.deepEqual(labels(1500), ["0", "500 ms", "1 s", "1.5 s"]);
+  assert.deepEqual(labels(95_000), ["0", "30 s", "1 min", "1 min 30 s"]);
+  assert.deepEqual(labels(5_400_000), ["0", "30 min", "1 h", "1 h 30 min"]);
+  assert.deepEqual(labels(90_000_000), ["0", "6 h", "12 h", "18 h", "1 d"]);
+  for (let t = 1; t < 200_000_000; t = Math.ceil(t * 1.37)) {
+    const ticks = steps.axisTicks(t);
+    const l = ticks.map((x) => x.label);
+    assert.equal(new Set(l).size, l.length, `distinct labels for ${t} ms: ${l}`);
+    assert.ok(ticks.length >= 2 && ticks.length <= 6, `2 to 6 ticks for ${t} ms: ${l}`);
+    assert.ok(ticks.every((x, i) => x.f >= 0 && x.f <= 1 && (i === 0 || x.f > ticks[i - 1].f)), `ticks in order within the axis for ${t} ms`);
+  }
 });
 
 test("the first step shown is the failure, else an approval, else what runs", () => {

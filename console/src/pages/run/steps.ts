@@ -68,13 +68,59 @@ export function counts(steps: Step[]): [string, number][] {
   return [...m.entries()].sort((a, b) => (rank[b[0]] ?? 0) - (rank[a[0]] ?? 0));
 }
 
-/** When a step began and ended (`now` while it goes on). */
-export function span(s: Step, now: number): { start: number; end: number } {
+/**
+ * When a step began (was created) and ended (`now` while it goes on), and how
+ * much of that it spent queued: from its creation to its first attempt's
+ * start (waiting for a worker), the rest being attempts and backoffs.
+ */
+export function span(s: Step, now: number): { start: number; end: number; queued: number } {
   const first = s.attempts[0]?.started_at;
   const start = Math.min(s.created_at, first ?? s.created_at);
   const last = s.attempts[s.attempts.length - 1];
-  const end = isLive(s.status) ? now : (last?.finished_at ?? s.updated_at);
-  return { start, end: Math.max(start, end) };
+  const end = Math.max(start, isLive(s.status) ? now : (last?.finished_at ?? s.updated_at));
+  const queued = first === undefined ? 0 : Math.min(end, first) - start;
+  return { start, end, queued };
+}
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** Round steps for a time axis: 1-2-5 in each unit, and the clock's own 15 and 30 (3, 6, 12 for hours). */
+const STEPS = [
+  1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500,
+  SEC, 2 * SEC, 5 * SEC, 10 * SEC, 15 * SEC, 30 * SEC,
+  MIN, 2 * MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN,
+  HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR,
+  DAY, 2 * DAY, 5 * DAY, 10 * DAY, 20 * DAY, 50 * DAY, 100 * DAY,
+];
+
+/** A tick's label: exact for a multiple of a round step ("1.5 s", "1 min 30 s", "2 h 30 min"). */
+function tickLabel(v: number): string {
+  if (v === 0) return "0";
+  if (v < SEC) return `${v} ms`;
+  if (v < MIN) return `${+(v / SEC).toFixed(3)} s`;
+  const two = (big: number, bigName: string, small: number, smallName: string) => {
+    const n = Math.floor(v / big);
+    const rest = Math.round((v - n * big) / small);
+    return rest ? `${n} ${bigName} ${rest} ${smallName}` : `${n} ${bigName}`;
+  };
+  if (v < HOUR) return two(MIN, "min", SEC, "s");
+  if (v < DAY) return two(HOUR, "h", MIN, "min");
+  return two(DAY, "d", HOUR, "h");
+}
+
+/**
+ * The ticks of a time axis `total` ms long: the smallest round step giving at
+ * most `max` intervals, each tick at `f` (0..1 along the axis) with a label
+ * of its exact time, so labels are distinct (never "0, 1 ms, 1 ms, 2 ms").
+ */
+export function axisTicks(total: number, max = 5): { f: number; label: string }[] {
+  const t = Math.max(1, total);
+  const step = STEPS.find((s) => t / s <= max) ?? DAY * 10 ** Math.ceil(Math.log10(t / DAY / max));
+  const out: { f: number; label: string }[] = [];
+  for (let i = 0; i * step <= t; i++) out.push({ f: (i * step) / t, label: tickLabel(i * step) });
+  return out;
 }
 
 /** What an attempt used, as the sandbox measured it (`weft_sandbox::Usage`). */
