@@ -182,7 +182,8 @@ test("dark mode, a phone, and leaving with unsaved changes asks first", async ()
     void d.dismiss();
   });
   await phone.getByRole("link", { name: "Workflow page" }).click();
-  assert.match(asked, /unsaved changes/);
+  // It says what happens: the changes are not lost, this browser keeps them and offers them back.
+  assert.match(asked, /without saving\?.*this browser keeps them and offers them back/);
   assert.match(phone.url(), /\/edit$/);
   phone.once("dialog", (d) => void d.accept());
   await phone.getByRole("link", { name: "Workflow page" }).click();

@@ -3,7 +3,8 @@
 import { locate } from "../graph/model.js";
 
 /** @typedef {{ path: string; message: string }} Problem */
-/** @typedef {Problem & { step?: string; field: string; warning?: boolean }} Placed */
+/** @typedef {Problem & { step?: string; field: string; warning?: boolean; hint?: boolean }} Placed */
+/* `hint`: an error on a step the author has just added and not yet edited, shown gently (still an error). */
 
 /**
  * Where a problem is: its step (if any) and its field, relative to the step

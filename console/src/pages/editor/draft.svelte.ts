@@ -184,6 +184,7 @@ export class Draft {
 
   /** Creates or updates the workflow; its problems are shown when refused. */
   async save(): Promise<boolean> {
+    this.reveal();
     clearTimeout(this.#checkTimer);
     this.flush();
     if (this.textError) return false;
@@ -208,8 +209,34 @@ export class Draft {
     }
   }
 
-  /** The problems (errors and warnings) of one step, or of the top level with `null`. */
+  /**
+   * Steps added in this visit and not edited since, with their JSON when added: their errors are shown as
+   * hints (a new jq step lacks its filter: that is the next thing to do, not a mistake) until the step is
+   * edited, or the author asks to validate or save. They are errors all the same: listed, counted, refused.
+   */
+  #fresh: Record<string, string> = $state({});
+  /** Marks a just-added step as not yet edited. */
+  markFresh(id: string) {
+    const p = find(this.def, id);
+    if (p) this.#fresh = { ...this.#fresh, [id]: JSON.stringify(p.step) };
+  }
+  /** Shows every step's errors as errors (Validate, Save). */
+  reveal() {
+    this.#fresh = {};
+  }
+  /** Whether a step was just added and is untouched since. */
+  isFresh(id: string | undefined): boolean {
+    const was = id === undefined ? undefined : this.#fresh[id];
+    if (was === undefined) return false;
+    const p = find(this.def, id!);
+    return !!p && JSON.stringify(p.step) === was;
+  }
+
+  /** The problems (errors and warnings) of one step, or of the top level with `null`; hints on a fresh step. */
   problemsOf(step: string | null): Placed[] {
-    return this.problems.filter((p) => (step === null ? p.step === undefined : p.step === step));
+    const fresh = step !== null && this.isFresh(step);
+    return this.problems
+      .filter((p) => (step === null ? p.step === undefined : p.step === step))
+      .map((p) => (fresh && !p.warning ? { ...p, hint: true } : p));
   }
 }

@@ -3,7 +3,10 @@
 // workflow's first save moves it to /workflows/:id/edit.
 import { navigate } from "../../lib/router.svelte";
 
-const QUESTION = "Leave the editor? Your unsaved changes will be lost.";
+// True to what happens: the draft is not lost (draft.svelte.ts keeps it in localStorage and the editor offers it
+// back), it is only not on the server.
+const QUESTION =
+  "Leave the editor without saving? Your changes are not saved to the server, but this browser keeps them and offers them back when you open this editor again.";
 
 /** Asks before leaving while `dirty()`; returns the function that stops asking. */
 export function guard(dirty: () => boolean): () => void {
