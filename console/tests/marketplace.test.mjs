@@ -441,3 +441,30 @@ test("a yanked version is marked and cannot be picked; a taken-down one is shown
   await expectClean(page, assert);
   await page.context().close();
 });
+
+test("a built-in connector says it is built in, not installs; a template's description is shown once", async () => {
+  const page = await newPage(server);
+  await login(page, owner);
+  await page.goto("/marketplace/weft/slack");
+  await page.getByText("Built in: every tenant has it").waitFor();
+  const main = await page.getByRole("main").innerText();
+  assert.doesNotMatch(main, /\binstalls?\b/, "no install count for what cannot be installed");
+  assert.doesNotMatch(main, /Installing it means/);
+  assert.equal(await page.getByRole("button", { name: "Install…" }).count(), 0);
+  await shot(page, "package-built-in");
+  await expectClean(page, assert);
+  // The list's card says the same.
+  await page.goto("/marketplace?kind=connector&q=slack");
+  const card = page.getByRole("article", { name: "slack" });
+  assert.match(await card.innerText(), /Built in: every tenant has it/);
+  assert.doesNotMatch(await card.innerText(), /\d+ installs?/);
+  // A template whose README repeats its description shows it once on the Overview.
+  const pkg = await server.call("GET", "/v1/registry/packages/weft/http-fan-out");
+  const start = pkg.package.description.slice(0, 40);
+  await page.goto("/marketplace/weft/http-fan-out");
+  await page.getByRole("region", { name: "README" }).waitFor();
+  const text = await page.getByRole("main").innerText();
+  assert.equal(text.split(start).length - 1, 1, "the description appears once");
+  await shot(page, "package-template-once");
+  await page.context().close();
+});

@@ -280,6 +280,14 @@ test("filters narrow the list and survive a reload", async () => {
   });
   const failed = await page.locator("tbody tr").count();
   assert.ok(failed >= 1);
+  // Each failed run says why in its row: the reason (or kind), the step and the message.
+  const [gone] = (await server.call("GET", "/v1/runs?status=failed&limit=1")).items;
+  assert.ok(gone.error, "a failed run has an error");
+  const goneRow = page.getByRole("row", { name: new RegExp(gone.id) });
+  const why = (gone.error.reason ?? gone.error.kind).replaceAll("_", " ");
+  assert.match(await goneRow.innerText(), new RegExp(`${why}${gone.error.step ? ` in ${gone.error.step}` : ""}: `));
+  assert.ok((await goneRow.innerText()).includes(gone.error.message.slice(0, 20)));
+  await shot(page, "runs-failed-reasons");
   await page.getByLabel("Workflow").selectOption({ label: "refund approval" });
   await page.waitForURL(/workflow=wf_/);
   await page.getByText("No runs match these filters").waitFor();
