@@ -158,9 +158,10 @@ export function toGraph(def) {
   const nodes = [];
   /** @type {GraphEdge[]} */
   const edges = [];
-  const triggers = ["manual"];
+  // Every workflow can be started by hand and, while active, by its webhook
+  // URL (`triggers.webhook` only says how it answers); a schedule is opt-in.
+  const triggers = ["manual", "webhook"];
   const t = /** @type {Record<string, unknown>} */ (def?.triggers ?? {});
-  if (t.webhook) triggers.push("webhook");
   if (t.schedule) triggers.push("schedule");
   const seen = new Set();
 
