@@ -1,13 +1,15 @@
 //! Test runs (`Run::until`, the editor's "test step"): stored like any run,
-//! but they notify nobody, and a failed one is not what a later success
-//! "recovers" from.
+//! but they make no `run_failed` or `run_recovered`, and a failed one is not
+//! what a later success "recovers" from; a wait in one still makes
+//! `run_waiting` (someone must act, or the test never ends).
 
 use super::notifications::{deliveries, ended, rule};
 use super::*;
 use crate::notifications::NotifyOn;
 
-/// A test run that fails, waits or completes makes no delivery; the
-/// workflow's last real run decides `run_recovered`.
+/// A test run that fails or completes makes no delivery, one that waits
+/// makes its `run_waiting`; the workflow's last real run decides
+/// `run_recovered`.
 pub async fn test_runs_notify_nobody<F, Fut>(factory: F)
 where
     F: FnOnce() -> Fut,
@@ -31,10 +33,11 @@ where
     let mut approve = step(&waiting, "approve", Status::Waiting);
     approve.resume_token = Some("tok_test".into());
     put_run(&*store, &waiting, &[approve]).await;
+    let waiting_only = vec![("ntr_w".to_owned(), "run_2:waiting:approve:0".to_owned())];
     assert_eq!(
         deliveries(&*store, A).await,
-        vec![],
-        "a test run that fails or waits notifies nobody"
+        waiting_only,
+        "a test run that fails notifies nobody; one that waits asks for the approval"
     );
     put_run(
         &*store,
@@ -44,7 +47,7 @@ where
     .await;
     assert_eq!(
         deliveries(&*store, A).await,
-        vec![],
+        waiting_only,
         "a success after a failed test run recovers nothing"
     );
     put_run(
@@ -65,6 +68,7 @@ where
         vec![
             ("ntr_f".to_owned(), "run_4:failed".to_owned()),
             ("ntr_r".to_owned(), "run_6:recovered".to_owned()),
+            ("ntr_w".to_owned(), "run_2:waiting:approve:0".to_owned()),
         ],
         "real runs notify; a test run between them changes nothing"
     );
