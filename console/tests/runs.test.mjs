@@ -407,6 +407,13 @@ test("a run of 1,000 loop iterations stays responsive", async () => {
   const full = Date.now() - t2;
   console.log(`# 1,000-iteration run (${big.steps.length} steps): interactive ${ready} ms after an in-app navigation, ${full} ms after a full page load; a step's details ${click} ms after the click`);
   assert.ok(ready < 10_000 && full < 10_000 && click < 10_000, "no hang");
+  // Iterations are listed by their index (each[2] before each[10]), not as text.
+  const indices = (await timeline.getByRole("button").allInnerTexts())
+    .map((s) => /each\[(\d+)\]/.exec(s)?.[1])
+    .filter(Boolean)
+    .map(Number);
+  assert.ok(indices.length > 50, `${indices.length} iterations listed`);
+  assert.deepEqual(indices, [...indices].sort((a, b) => a - b), "iterations in index order");
   await shot(page, "run-1000-steps");
   await expectClean(page, assert);
   await page.context().close();
