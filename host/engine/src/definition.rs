@@ -150,7 +150,7 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
         "merge" => &[],
         "subworkflow" => &["workflow", "input"],
         "wait" => &["duration_ms", "until"],
-        "respond" => &["status", "headers", "body"],
+        "respond" => &["status", "headers", "body", "output_schema"],
         _ => return None,
     })
 }

@@ -35,7 +35,7 @@ fn shape_errors_have_paths() {
     );
     assert_eq!(
         err(r#"{"name": "w", "stpes": []}"#, Format::Json),
-        "invalid workflow definition: /stpes: unknown field `stpes`, expected one of `name`, `version`, `description`, `vars`, `timeout_ms`, `error_workflow`, `grants`, `triggers`, `steps`"
+        "invalid workflow definition: /stpes: unknown field `stpes`, expected one of `name`, `version`, `description`, `vars`, `timeout_ms`, `error_workflow`, `grants`, `triggers`, `input_schema`, `mcp`, `steps`"
     );
     assert_eq!(
         err(
@@ -74,7 +74,7 @@ fn bombs_are_refused_early() {
     );
     assert_eq!(
         err(r#"{"a": "[[[[", "b": [[]]}"#, Format::Json),
-        "invalid workflow definition: /a: unknown field `a`, expected one of `name`, `version`, `description`, `vars`, `timeout_ms`, `error_workflow`, `grants`, `triggers`, `steps`"
+        "invalid workflow definition: /a: unknown field `a`, expected one of `name`, `version`, `description`, `vars`, `timeout_ms`, `error_workflow`, `grants`, `triggers`, `input_schema`, `mcp`, `steps`"
     );
     let big = vec![b' '; 1024 * 1024 + 1];
     assert_eq!(

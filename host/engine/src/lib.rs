@@ -28,6 +28,7 @@ pub mod definition;
 mod eval;
 mod expr;
 pub mod graph;
+pub mod input;
 mod lex;
 pub mod retry;
 pub mod run;

@@ -146,6 +146,11 @@ pub enum Reason {
     /// The component the step resolves to was taken down by an operator (the
     /// message gives the reason); it is not run.
     TakenDown,
+    /// The run's body does not match its workflow's `input_schema`: a
+    /// sub-workflow's input, checked when the child run begins. On the child
+    /// run and on the `subworkflow` step that started it; the message names
+    /// the field.
+    InputSchema,
 }
 
 impl Reason {
@@ -181,6 +186,7 @@ impl Reason {
             Self::CredentialTampered => "credential_tampered",
             Self::ArtifactMismatch => "artifact_mismatch",
             Self::TakenDown => "taken_down",
+            Self::InputSchema => "input_schema",
         }
     }
 
@@ -199,7 +205,7 @@ impl Reason {
             | Self::ArtifactMismatch
             | Self::TakenDown => ErrorKind::Permanent,
             Self::MissingCredential => ErrorKind::Auth,
-            Self::Template => ErrorKind::InvalidInput,
+            Self::Template | Self::InputSchema => ErrorKind::InvalidInput,
             Self::DeadlineExceeded
             | Self::MemoryLimit
             | Self::StackOverflow

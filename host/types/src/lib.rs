@@ -54,9 +54,9 @@ pub use webhook::{
     DeliverySource, SignatureFailure, SignatureScheme, WebhookDedupe, WebhookSignature,
 };
 pub use workflow::{
-    ActionStep, ConditionStep, Definition, Grants, LoopStep, Problem, RespondStep, RetrySpec,
-    ScheduleTrigger, StepDef, StepKind, SubworkflowStep, SwitchCase, SwitchStep, Triggers,
-    WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
+    ActionStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, Problem, RespondStep,
+    RetrySpec, ScheduleTrigger, StepDef, StepKind, SubworkflowStep, SwitchCase, SwitchStep,
+    Triggers, WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
 };
 
 /// Errors raised when domain values are built from untrusted text.

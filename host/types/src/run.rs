@@ -98,9 +98,21 @@ pub enum Trigger {
     Subworkflow,
     /// Another run failed and this is its workflow's error workflow.
     Error,
+    /// An AI assistant called the workflow's tool over MCP (`docs/MCP.md`).
+    Mcp,
 }
 
 impl Trigger {
+    /// Every trigger.
+    pub const ALL: [Trigger; 6] = [
+        Self::Manual,
+        Self::Webhook,
+        Self::Schedule,
+        Self::Subworkflow,
+        Self::Error,
+        Self::Mcp,
+    ];
+
     /// The stable name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -109,23 +121,27 @@ impl Trigger {
             Self::Schedule => "schedule",
             Self::Subworkflow => "subworkflow",
             Self::Error => "error",
+            Self::Mcp => "mcp",
         }
+    }
+
+    /// Whether a run started this way carries a body written by a caller,
+    /// checked against the workflow's `input_schema` before the run starts:
+    /// not a schedule (its body is the server's `{scheduled_at, fired_at}`,
+    /// checked against the schema when the workflow is saved) nor an error
+    /// workflow (its body is the failed run's summary).
+    pub fn carries_input(self) -> bool {
+        !matches!(self, Self::Schedule | Self::Error)
     }
 }
 
 impl FromStr for Trigger {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Self::Manual,
-            Self::Webhook,
-            Self::Schedule,
-            Self::Subworkflow,
-            Self::Error,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-        .ok_or_else(|| format!("unknown trigger `{s}`"))
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown trigger `{s}`"))
     }
 }
 
@@ -301,6 +317,18 @@ mod tests {
         assert!(Status::Skipped.is_terminal());
         assert!(!Status::Waiting.is_terminal());
         assert_eq!("error".parse::<Trigger>(), Ok(Trigger::Error));
+    }
+
+    #[test]
+    fn triggers_round_trip_by_name() {
+        for t in Trigger::ALL {
+            assert_eq!(t.as_str().parse::<Trigger>(), Ok(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        assert_eq!("mcp".parse::<Trigger>(), Ok(Trigger::Mcp));
+        assert!("cron".parse::<Trigger>().is_err());
+        assert!(Trigger::Mcp.carries_input() && Trigger::Subworkflow.carries_input());
+        assert!(!Trigger::Schedule.carries_input() && !Trigger::Error.carries_input());
     }
 
     /// A response stored before the type existed reads back, and writes the same JSON.

@@ -37,6 +37,14 @@ pub struct Definition {
     /// How webhooks answer and when a schedule starts runs.
     #[serde(default, skip_serializing_if = "Triggers::is_empty")]
     pub triggers: Triggers,
+    /// A JSON Schema (draft 2020-12) of `trigger.body`: checked on every start
+    /// that carries a body (by hand, webhook, MCP, sub-workflow) before the
+    /// run is created, and the input schema of the workflow's MCP tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
+    /// Whether and how the workflow is offered as a tool over MCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpExposure>,
     /// The steps, in document order.
     pub steps: Vec<StepDef>,
 }
@@ -82,6 +90,24 @@ impl Triggers {
     pub fn is_empty(&self) -> bool {
         self.webhook.is_none() && self.schedule.is_none()
     }
+}
+
+/// `mcp`: how a workflow is offered as a tool to AI assistants over MCP
+/// (`docs/MCP.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpExposure {
+    /// Whether the workflow is a tool (default false: opting in is explicit).
+    #[serde(default)]
+    pub expose: bool,
+    /// The tool's name (`^[A-Za-z0-9_-]{1,64}$`); absent: the workflow's
+    /// name in snake case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the tool does and when to use it, for the assistant (at most
+    /// 1,000 characters); absent: the workflow's `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// `triggers.webhook`.
@@ -300,6 +326,10 @@ pub struct RespondStep {
     /// Response body (templated).
     #[serde(default)]
     pub body: Value,
+    /// A JSON Schema (draft 2020-12) of `body` as rendered: documentation of
+    /// the answer, and the `outputSchema` of the workflow's MCP tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
 }
 
 impl RespondStep {
@@ -476,6 +506,33 @@ mod tests {
         }
         let back = serde_json::to_value(&d).unwrap();
         assert_eq!(serde_json::from_value::<Definition>(back).unwrap(), d);
+    }
+
+    #[test]
+    fn schemas_and_mcp_exposure_round_trip_and_stay_strict() {
+        let v = json!({
+            "name": "refund lookup",
+            "input_schema": {"type": "object", "required": ["order_id"]},
+            "mcp": {"expose": true, "name": "lookup_refund", "description": "Looks up a refund."},
+            "steps": [{"id": "r", "kind": "respond", "body": {"status": "ok"},
+                       "output_schema": {"type": "object"}}]
+        });
+        let d: Definition = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(d.mcp.as_ref().map(|m| m.expose), Some(true));
+        match &d.steps[0].kind {
+            StepKind::Respond(r) => assert_eq!(r.output_schema, Some(json!({"type": "object"}))),
+            other => panic!("not a respond step: {other:?}"),
+        }
+        assert_eq!(serde_json::to_value(&d).unwrap(), v);
+        let plain: Definition =
+            serde_json::from_value(json!({"name": "w", "mcp": {}, "steps": []})).unwrap();
+        assert_eq!(plain.mcp, Some(McpExposure::default()));
+        let typo = json!({"name": "w", "mcp": {"expose": true, "nmae": "x"}, "steps": []});
+        let e = serde_json::from_value::<Definition>(typo).unwrap_err();
+        assert!(e.to_string().contains("unknown field `nmae`"), "{e}");
+        let bare: Definition = serde_json::from_value(json!({"name": "w", "steps": []})).unwrap();
+        let out = serde_json::to_value(&bare).unwrap();
+        assert!(out.get("input_schema").is_none() && out.get("mcp").is_none());
     }
 
     #[test]

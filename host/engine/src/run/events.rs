@@ -398,8 +398,19 @@ impl<'a> Plan<'a> {
                 .map_or("the sub-workflow did not complete", |e| {
                     e.failure.message.as_str()
                 });
+            // The step's own input was refused by the child's input_schema:
+            // an input error of this step, not a failure inside the child.
+            let refused = child
+                .error
+                .as_ref()
+                .is_some_and(|e| e.failure.is(Reason::InputSchema) && e.step.is_none());
+            let reason = if refused {
+                Reason::InputSchema
+            } else {
+                Reason::SubworkflowFailed
+            };
             let e = Failure::of(
-                Reason::SubworkflowFailed,
+                reason,
                 format!("sub-workflow run {} {}: {msg}", child.id, child.status),
             );
             self.fail_step(key, located.def, e);

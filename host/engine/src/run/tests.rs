@@ -399,6 +399,36 @@ fn subworkflows_start_children_and_nest_boundedly() {
     assert_eq!(p.run().status, Status::Completed);
     assert_eq!(p.run().output, Some(json!("done")));
 
+    // A child that refused its input (before it began) fails the step as
+    // an input error naming the field; a failure inside the child does not.
+    for (step, reason) in [
+        (None, Reason::InputSchema),
+        (Some("inner".to_owned()), Reason::SubworkflowFailed),
+    ] {
+        child.status = Status::Failed;
+        child.error = Some(weft_types::RunFailure {
+            failure: Failure::of(Reason::InputSchema, "… /x is required"),
+            step,
+        });
+        let mut p = Plan::load(
+            &d,
+            &ids,
+            RunLimits::default(),
+            5,
+            dec.run.clone(),
+            dec.steps.clone(),
+        );
+        assert!(p.child_done("sub", &child));
+        let f = p.step("sub").unwrap().error.clone().unwrap();
+        assert_eq!(f.reason, Some(reason));
+        assert!(
+            f.message.ends_with("failed: … /x is required"),
+            "{}",
+            f.message
+        );
+        assert_eq!(p.run().status, Status::Failed);
+    }
+
     let mut deep = new_run(json!({}));
     deep.depth = MAX_DEPTH;
     let dec = Plan::start(&d, &ids, RunLimits::default(), 0, deep).finish();

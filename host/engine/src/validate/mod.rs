@@ -167,6 +167,7 @@ impl<'a> Checker<'a> {
         }
         self.credentials();
         self.triggers();
+        self.contract();
         if d.steps.is_empty() {
             self.problem("/steps", "a workflow needs at least one step");
         }
@@ -368,6 +369,9 @@ impl<'a> Checker<'a> {
                     self.templates(&Value::String(v.clone()), &p, s, scope);
                 }
                 self.templates(&r.body, &format!("{path}/body"), s, scope);
+                if let Some(schema) = &r.output_schema {
+                    self.output_schema(schema, path);
+                }
             }
         }
     }
@@ -435,6 +439,7 @@ impl<'a> Checker<'a> {
     }
 }
 
+mod contract;
 mod credentials;
 mod refs;
 mod triggers;
@@ -450,6 +455,8 @@ pub fn warnings(def: &Definition, catalog: &dyn Catalog) -> Vec<Problem> {
 }
 pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;
 
+#[cfg(test)]
+mod contract_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -167,13 +167,7 @@ where
     Fut: Future<Output = Arc<dyn Store>>,
 {
     let store = fresh(factory).await;
-    let triggers = [
-        Trigger::Manual,
-        Trigger::Webhook,
-        Trigger::Schedule,
-        Trigger::Subworkflow,
-        Trigger::Error,
-    ];
+    let triggers = Trigger::ALL;
     for (n, status) in Status::ALL.into_iter().enumerate() {
         let mut r = run(A, &format!("run_{n}"), "wf_1");
         r.status = status;
