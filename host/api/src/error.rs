@@ -193,6 +193,15 @@ impl From<weft_app::Error> for ApiError {
                 }
                 out
             }
+            A::InvalidInput(problems) => {
+                let mut out = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_input",
+                    weft_engine::input::summary(&problems),
+                );
+                out.details = problems;
+                out
+            }
             A::Conflict(m) | A::Duplicate(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             A::Signature(reason, scheme) => Self::invalid_signature(reason, scheme),
             A::Refused {

@@ -210,7 +210,7 @@ fn error_description(status: u16) -> &'static str {
         409 => "The state does not allow it (`conflict`).",
         413 => "The body is over the limit (`payload_too_large`).",
         422 => {
-            "The run failed or was cancelled and no `respond` step answered (`run_failed`, with `run_id`)."
+            "The run failed or was cancelled and no `respond` step answered (`run_failed`, with `run_id`); a run's input does not match the workflow's `input_schema` (`invalid_input`, naming the field, every problem in `details`, no run started); or a check with its own code refused the request."
         }
         429 => "The tenant's rate limit or quota is reached (`rate_limited`, `quota_exceeded`).",
         503 => {

@@ -297,7 +297,7 @@ pub const ROUTES: &[Route] = &[
         .doc("system", "This document.")
         .ok(&[json(200, "The OpenAPI 3.1 document.", s::<serde_json::Map<String, serde_json::Value>>)]),
     route("POST", "/hooks/{token}", "post_hook")
-        .doc("triggers", "Start a run of the workflow whose webhook token this is; a synchronous webhook answers with its `respond` step (any status, headers and body it declares), else the run's output; an async one, or a sync one past its timeout, 202. A signed webhook (`triggers.webhook.signature`) refuses a call whose signature check fails with 401 `invalid_signature` and the failed check as `reason`, starting no run; with `triggers.webhook.dedupe`, a repeated delivery id starts no run and answers as the first delivery did (the same run).")
+        .doc("triggers", "Start a run of the workflow whose webhook token this is; a synchronous webhook answers with its `respond` step (any status, headers and body it declares), else the run's output; an async one, or a sync one past its timeout, 202. A body that does not match the workflow's `input_schema` is 422 `invalid_input` naming the field (every problem in `details`), starting no run. A signed webhook (`triggers.webhook.signature`) refuses a call whose signature check fails with 401 `invalid_signature` and the failed check as `reason`, starting no run; with `triggers.webhook.dedupe`, a repeated delivery id starts no run and answers as the first delivery did (the same run).")
         .opt_body(s::<serde_json::Value>)
         .ok(&[
             Answer {
@@ -370,13 +370,13 @@ pub const ROUTES: &[Route] = &[
         .scope_on(Resource::Workflows, Verb::Write, ScopeId::Path("id"))
         .ok(&[json(200, "Inactive.", s::<m::Workflow>)]),
     route("POST", "/v1/workflows/{id}/runs", "start_run")
-        .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); with `until` (a top-level step id), a test run: only that step and the steps it depends on run, every other step is skipped, the run completes when that step ends (with its output), starts no error workflow and notifies nobody; an unknown step, or one inside a loop body, is 400 naming it. With `wait_ms` the answer waits for its response or end.")
+        .doc("runs", "Start a run by hand (an empty body is `{\"input\": null}`); an `input` that does not match the workflow's `input_schema` is 422 `invalid_input` naming the field, every problem in `details`, and starts nothing; with `until` (a top-level step id), a test run: only that step and the steps it depends on run, every other step is skipped, the run completes when that step ends (with its output), starts no error workflow and notifies nobody; an unknown step, or one inside a loop body, is 400 naming it. With `wait_ms` the answer waits for its response or end.")
         .role(Role::Member)
         .scope_on(Resource::Runs, Verb::Start, ScopeId::Path("id"))
         .query(q::<m::StartQuery>)
         .opt_body(s::<m::StartRun>)
         .ok(&[json(201, "Started.", s::<m::Run>)])
-        .also(&[429]),
+        .also(&[422, 429]),
     route("GET", "/v1/runs", "list_runs")
         .doc("runs", "List runs, newest first; the filters combine: `workflow_id`, `status`, `trigger`, and the creation time `from` (included) and `to` (excluded), Unix milliseconds.")
         .role(Role::Viewer)

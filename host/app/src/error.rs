@@ -42,6 +42,11 @@ pub enum Error {
         /// Whether it was refused for its size (rather than its content).
         too_large: bool,
     },
+    /// A start's body does not match the workflow's `input_schema`; no run
+    /// was created. Every problem (at most 20) is at its JSON pointer inside
+    /// the body; the message names the first.
+    #[error("{}", weft_engine::input::summary(.0))]
+    InvalidInput(Vec<Problem>),
     /// The request does not apply to the record's state (e.g. resuming a step
     /// that does not wait).
     #[error("{0}")]
@@ -142,6 +147,7 @@ impl From<weft_worker::Error> for Error {
             W::NotFound(what) => Self::NotFound(what),
             W::Conflict(m) => Self::Conflict(m),
             W::Invalid(m) => Self::Invalid(m),
+            W::InvalidInput(problems) => Self::InvalidInput(problems),
             W::Store(s) => s.into(),
             W::Queue(m) => Self::Unavailable(format!("queue unavailable: {m}")),
             W::Vault(m) => Self::Internal(format!("vault: {m}")),

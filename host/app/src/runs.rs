@@ -38,7 +38,9 @@ impl App {
     /// # Errors
     /// [`crate::Error::NotFound`], [`crate::Error::Quota`], [`crate::Error::Forbidden`]
     /// below member; [`crate::Error::Invalid`] naming an `until` that is not
-    /// a top-level step; queue or store failures.
+    /// a top-level step; [`crate::Error::InvalidInput`] when `input` does not
+    /// match the workflow's `input_schema` (no run is created); queue or
+    /// store failures.
     pub async fn start_run(
         &self,
         actor: &Actor,

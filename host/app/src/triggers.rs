@@ -78,7 +78,9 @@ impl App {
     ///
     /// # Errors
     /// [`Error::Signature`] (counted in metrics); [`Error::Invalid`] for a
-    /// missing or oversized delivery id; [`Error::Quota`]; queue or store failures.
+    /// missing or oversized delivery id; [`Error::InvalidInput`] for a body
+    /// that does not match the workflow's `input_schema` (no run, no
+    /// delivery recorded); [`Error::Quota`]; queue or store failures.
     pub async fn start_webhook(&self, call: WebhookCall) -> Result<WebhookStart> {
         let wf = &call.workflow;
         let def = self

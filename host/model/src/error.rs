@@ -19,7 +19,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `not_found`, `invalid_request`, `invalid_workflow`,
     /// `unauthenticated`, `forbidden`, `conflict`, `payload_too_large`,
-    /// `rate_limited`, `quota_exceeded`, `run_failed`, `request_timeout`, `unavailable`,
+    /// `rate_limited`, `quota_exceeded`, `run_failed`, `invalid_input` (422, a
+    /// run's input against the workflow's `input_schema`), `request_timeout`, `unavailable`,
     /// `invalid_signature`, `internal`; from the registry: `bad_signature`,
     /// `invalid_wasm`, `not_a_component`, `too_large`, `world_mismatch`,
     /// `invalid_manifest`, `manifest_mismatch`, `name_confusable`,
@@ -28,7 +29,8 @@ pub struct ErrorDetail {
     pub code: String,
     /// For humans.
     pub message: String,
-    /// Every problem of an invalid definition, by JSON pointer.
+    /// Every problem by JSON pointer: of an invalid definition
+    /// (`invalid_workflow`), or inside a run's input (`invalid_input`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<Problem>,
     /// The run this error is about (`run_failed`).

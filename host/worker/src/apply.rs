@@ -77,11 +77,18 @@ impl Handle {
 
     /// A pending run whose workflow version cannot be loaded fails at once.
     pub(crate) async fn fail_unloadable(&self, state: RunState, why: String) -> Result<()> {
+        self.fail_pending(state, Failure::new(ErrorKind::InvalidInput, why))
+            .await
+    }
+
+    /// Fails a run before it begins (nothing of it ran), waking its parent
+    /// step, if any, to see the failure.
+    pub(crate) async fn fail_pending(&self, state: RunState, failure: Failure) -> Result<()> {
         let now = now_ms();
         let mut run = state.run;
         let expected = run.seq;
         run.status = Status::Failed;
-        run.error = Some(Failure::new(ErrorKind::InvalidInput, why).into());
+        run.error = Some(failure.into());
         run.seq += 1;
         run.finished_at = Some(now);
         run.updated_at = now;

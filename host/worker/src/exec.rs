@@ -66,6 +66,9 @@ impl Handle {
             return Ok(());
         }
         if key == TRIGGER {
+            if let Some(failure) = refused_input(&def, &state.run) {
+                return self.fail_pending(state, failure).await;
+            }
             self.decide(&task.tenant_id, &task.run_id, Some(state), |p| p.begin())
                 .await?;
             return Ok(());
@@ -376,4 +379,23 @@ impl Handle {
             }
         }
     }
+}
+
+/// Why a pending run may not begin with its input: a sub-workflow's input
+/// (the parent step's rendered `input`, the child's trigger) whose `body`
+/// does not match the workflow's `input_schema`. Runs started through the
+/// API, a webhook or MCP were checked before they were created.
+fn refused_input(def: &Definition, run: &Run) -> Option<Failure> {
+    if run.trigger != weft_types::Trigger::Subworkflow || run.status != Status::Pending {
+        return None;
+    }
+    let problems = weft_engine::input::check_trigger(def, &run.input).err()?;
+    let mut message = weft_engine::input::summary(&problems);
+    if run.input.get("body").is_none() {
+        message.push_str(
+            " (a subworkflow step's `input` is the child's whole trigger: put the body \
+             under `input.body`)",
+        );
+    }
+    Some(Failure::of(Reason::InputSchema, message))
 }

@@ -74,6 +74,10 @@ pub enum Error {
     /// The request is malformed.
     #[error("{0}")]
     Invalid(String),
+    /// The run's body does not match its workflow's `input_schema`: every
+    /// problem, at its JSON pointer inside the body; no run was created.
+    #[error("{}", weft_engine::input::summary(.0))]
+    InvalidInput(Vec<weft_types::Problem>),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] weft_store::Error),

@@ -180,8 +180,13 @@ impl Handle {
     /// Starts a run of `workflow`'s current version and returns it as committed
     /// (its first steps already created; control steps already done).
     ///
+    /// A trigger that carries a caller's body (see
+    /// [`Trigger::carries_input`]) is checked against the workflow's
+    /// `input_schema` first; nothing is stored when it does not match.
+    ///
     /// # Errors
-    /// Store or queue failures; `NotFound` when the version is gone.
+    /// `InvalidInput` with every problem of the body; `Quota`; store or
+    /// queue failures; `NotFound` when the version is gone.
     pub async fn start(
         &self,
         tenant: &str,
@@ -212,6 +217,7 @@ impl Handle {
             .definition(tenant, &workflow.id, workflow.version)
             .await?;
         weft_engine::run::check_until(&def, until).map_err(Error::Invalid)?;
+        weft_engine::input::check_trigger(&def, &input).map_err(Error::InvalidInput)?;
         let now = now_ms();
         self.admit(tenant, now).await?;
         let mut run = new_run(tenant, workflow, Trigger::Manual, input, now);
@@ -319,6 +325,9 @@ impl Handle {
         let def = self
             .definition(tenant, &workflow.id, workflow.version)
             .await?;
+        if trigger.carries_input() {
+            weft_engine::input::check_trigger(&def, &input).map_err(Error::InvalidInput)?;
+        }
         let run = new_run(tenant, workflow, trigger, input, now);
         let delivery = delivery.map(|d| weft_store::Delivery {
             run_id: run.id.clone(),
