@@ -38,27 +38,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(secret) = bearer(parts) else {
             return crate::sessions::cookie_caller(parts, state).await.map(Self);
         };
-        if weft_app::ops::is_operator_key(secret) {
-            return Err(weft_app::Error::WrongPrincipal(
-                "this is a tenant route: it takes a tenant's API key (weft_…), \
-                 not an operator key"
-                    .to_owned(),
-            )
-            .into());
-        }
-        let actor = state.app.authenticate(secret).await?;
-        // A suspended or deleted tenant's callers stop here (403
-        // `tenant_suspended`, the operator's reason), from a state at most 5 s old.
-        state.app.tenants().gate(&actor.tenant_id).await?;
-        if let Some(limiter) = &state.rate_limiter {
-            match limiter.check(&actor.tenant_id, Bucket::Api).await {
-                Verdict::Deny { retry_after } => {
-                    return Err(ApiError::rate_limited("API", retry_after));
-                }
-                // Limiter down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
-                Verdict::Unavailable | Verdict::Allow => {}
-            }
-        }
+        let actor = key_caller(state, secret).await?;
         let matched = parts
             .extensions
             .get::<MatchedPath>()
@@ -70,6 +50,38 @@ impl FromRequestParts<AppState> for Caller {
         }
         Ok(Self(actor))
     }
+}
+
+/// The tenant caller a bearer API key stands for, on every tenant surface
+/// (the API and the MCP server): an operator key is refused, then the key is
+/// checked, then the tenant's state gate and its API rate.
+///
+/// # Errors
+/// 403 `wrong_principal` for an operator key; 401 for a key that does not
+/// open; 403 `tenant_suspended`; 429 `rate_limited`.
+pub async fn key_caller(state: &AppState, secret: &str) -> Result<Actor, ApiError> {
+    if weft_app::ops::is_operator_key(secret) {
+        return Err(weft_app::Error::WrongPrincipal(
+            "this is a tenant route: it takes a tenant's API key (weft_…), \
+             not an operator key"
+                .to_owned(),
+        )
+        .into());
+    }
+    let actor = state.app.authenticate(secret).await?;
+    // A suspended or deleted tenant's callers stop here (403
+    // `tenant_suspended`, the operator's reason), from a state at most 5 s old.
+    state.app.tenants().gate(&actor.tenant_id).await?;
+    if let Some(limiter) = &state.rate_limiter {
+        match limiter.check(&actor.tenant_id, Bucket::Api).await {
+            Verdict::Deny { retry_after } => {
+                return Err(ApiError::rate_limited("API", retry_after));
+            }
+            // Limiter down: authenticated calls fail open (docs/DISTRIBUTED.md, D9).
+            Verdict::Unavailable | Verdict::Allow => {}
+        }
+    }
+    Ok(actor)
 }
 
 /// Holds a scoped key to the scope the route table gives the route
@@ -123,7 +135,7 @@ async fn check_scope(
 }
 
 /// The bearer credential of a request, if any.
-pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
+pub fn bearer(parts: &Parts) -> Option<&str> {
     parts
         .headers
         .get(http::header::AUTHORIZATION)

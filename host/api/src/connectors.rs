@@ -12,20 +12,23 @@ pub async fn list_connectors(
     let items: Vec<Connector> = state
         .app
         .list_connectors(&caller)?
-        .into_iter()
-        .map(|e| {
-            let m = e.plugin.manifest();
-            Connector {
-                name: m.name.clone(),
-                version: m.version.clone(),
-                description: m.description.clone(),
-                source: e.source.to_string(),
-                digest: e.plugin.digest().to_string(),
-                actions: m.actions.clone(),
-                config_schema: m.config_schema.clone(),
-                capabilities: m.capabilities.clone(),
-            }
-        })
+        .iter()
+        .map(connector)
         .collect();
     Ok(Json(items.into()))
+}
+
+/// The wire form of a connector the tenant can use.
+pub fn connector(e: &weft_app::Entry) -> Connector {
+    let m = e.plugin.manifest();
+    Connector {
+        name: m.name.clone(),
+        version: m.version.clone(),
+        description: m.description.clone(),
+        source: e.source.to_string(),
+        digest: e.plugin.digest().to_string(),
+        actions: m.actions.clone(),
+        config_schema: m.config_schema.clone(),
+        capabilities: m.capabilities.clone(),
+    }
 }

@@ -137,15 +137,16 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    /// The envelope, `{"error": {...}}`, as every surface shows it (the API's
+    /// answers and the MCP server's tool errors). A server error is logged
+    /// here, once.
+    pub fn into_body(self) -> ErrorBody {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
         let consent = self.consent;
-        let body = ErrorBody {
+        ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
@@ -155,12 +156,18 @@ impl IntoResponse for ApiError {
                 disclosure: consent.as_ref().and_then(|c| c.0.clone()).map(Box::new),
                 disclosure_digest: consent.map(|c| c.1),
             },
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
         // A 503 always says when to come back (the store or the broker is down).
         let retry = self
             .retry_after
             .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(1));
-        let mut resp = (self.status, Json(body)).into_response();
+        let status = self.status;
+        let mut resp = (status, Json(self.into_body())).into_response();
         if let Some(secs) = retry {
             resp.headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));

@@ -41,7 +41,13 @@ mod totp;
 pub mod usage;
 mod workflows;
 
-pub use auth::Caller;
+/// Wire forms the MCP server shows as the API does.
+pub mod wire {
+    pub use crate::connectors::connector;
+    pub use crate::registry::package;
+}
+
+pub use auth::{Caller, bearer, key_caller};
 pub use error::{ApiError, ApiResult};
 pub use limiter::{Backend, Bucket, RateLimiter, Verdict};
 pub use serve::{Options, serve};

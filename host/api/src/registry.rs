@@ -66,7 +66,8 @@ fn version(v: r::Version) -> m::Version {
     }
 }
 
-fn package(p: r::Package) -> m::Package {
+/// The wire form of a registry package.
+pub fn package(p: r::Package) -> m::Package {
     m::Package {
         kind: kind(p.kind),
         publisher: p.publisher,

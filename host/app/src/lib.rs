@@ -22,6 +22,7 @@ mod connectors;
 mod credentials;
 mod deadletters;
 mod error;
+pub mod mcp;
 pub mod notifications;
 pub mod ops;
 mod ops_people;
@@ -52,6 +53,8 @@ pub use sessions::{Current, Started, csrf_token};
 pub use tenants::{Bootstrap, Tenants};
 pub use totp::TotpSetup;
 pub use triggers::{DEFAULT_SYNC_WAIT, WebhookCall, WebhookStart};
+/// A loaded connector (what [`App::list_connectors`] lists).
+pub use weft_worker::Entry;
 pub use workflows::MAX_SEARCH;
 
 use std::sync::Arc;

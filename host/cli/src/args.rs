@@ -33,6 +33,10 @@ pub enum Command {
     /// Run a workflow file once, locally and in memory, printing progress and a
     /// per-step summary. Exits 0 when the run completes, 1 otherwise.
     Run(RunArgs),
+    /// Serve MCP on standard input and output for an AI assistant that starts
+    /// a local process: on the data directory (as `weft serve`, without HTTP),
+    /// or with --server as a bridge to a running server's /mcp. See docs/MCP.md.
+    Mcp(McpArgs),
     /// Manage workflows on a running server.
     #[command(subcommand)]
     Workflows(crate::client::WorkflowsCommand),
@@ -92,6 +96,29 @@ pub struct ProcessArgs {
     /// The configuration file (TOML; see docs/DISTRIBUTED.md).
     #[arg(long, env = "WEFT_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// `weft mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The configuration file (TOML; see docs/DISTRIBUTED.md).
+    #[arg(long, env = "WEFT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the database, the master key file and the compiled-component
+    /// cache live [default: weft-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Connector components to load: `.wasm` files or directories of them (repeatable).
+    #[arg(long = "plugins", value_delimiter = ',')]
+    pub plugins: Vec<PathBuf>,
+    /// Relay to this running server's /mcp instead of opening a data directory.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The API key (`weft_...`): its tenant and role are the caller's.
+    /// Required with --server; without it, the data directory's default
+    /// tenant's owner.
+    #[arg(long, env = "WEFT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 /// `weft run`.

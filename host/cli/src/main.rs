@@ -1,12 +1,13 @@
 //! `weft`: one binary, several roles: the plugin-author subcommands
 //! (`weft plugin new | build | test | inspect | invoke | keygen | publish`), the embedded server
-//! (`weft serve`), the distributed processes (`weft api | worker | migrate`,
+//! (`weft serve`), MCP on stdio (`weft mcp`), the distributed processes (`weft api | worker | migrate`,
 //! `weft config`), local runs (`weft run FILE`), and clients of a running server
 //! (`weft workflows | runs | credentials | connectors | registry | templates`).
 
 mod args;
 mod client;
 mod local;
+mod mcp;
 mod plugin;
 
 use clap::Parser;
@@ -51,6 +52,7 @@ async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Migrate(a) => local::migrate(a).await,
         args::Command::Config(a) => local::config(a),
         args::Command::Run(a) => local::run(a).await,
+        args::Command::Mcp(a) => mcp::run(a).await,
         args::Command::Workflows(c) => client::workflows(c).await,
         args::Command::Runs(c) => client::runs(c).await,
         args::Command::Credentials(c) => client::credentials(c).await,

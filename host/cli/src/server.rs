@@ -87,6 +87,8 @@ pub struct Config {
     /// Serve the console from this built folder instead of the one embedded
     /// in the binary (people working on `console/`).
     pub console_dir: Option<PathBuf>,
+    /// The MCP server at `/mcp`.
+    pub mcp: weft_mcp::Options,
 }
 
 impl Config {
@@ -111,6 +113,7 @@ impl Config {
             bootstrap: true,
             migrate: true,
             console_dir: None,
+            mcp: weft_mcp::Options::default(),
         }
     }
 
@@ -140,7 +143,36 @@ impl Config {
         c.sandbox.clone_from(&settings.sandbox);
         c.sessions.clone_from(&settings.sessions);
         c.console_dir.clone_from(&settings.console_dir);
+        c.mcp.clone_from(&settings.mcp);
         c
+    }
+}
+
+/// Takes the embedded data directory for this process: two processes on one
+/// SQLite file and two in-process queues would each recover and run the
+/// other's steps. The lock is the operating system's (released when the
+/// process ends, however it ends).
+///
+/// # Errors
+/// Another process holds it, naming what to do instead.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("weft.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another weft process (`weft serve`?) is using the data directory {}: stop it, or \
+             reach it through its API (`weft mcp --server URL` for MCP)",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
     }
 }
 
@@ -162,6 +194,8 @@ pub struct Server {
     pub operator_key: Option<String>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    /// The embedded data directory's lock, held while the server runs.
+    _lock: Option<std::fs::File>,
 }
 
 impl Server {
@@ -174,6 +208,10 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("cannot create data directory {}", config.data_dir.display())
         })?;
+        let lock = match &config.store {
+            StoreKind::Sqlite(_) => Some(lock_data_dir(&config.data_dir)?),
+            _ => None,
+        };
         let keys = config.data_dir.join("master.keys");
         let keyring = if config.bootstrap {
             weft_vault::Keyring::load_or_generate(&keys)
@@ -313,6 +351,8 @@ impl Server {
             }
             let app = if config.role == Role::Worker {
                 weft_api::ops_router(state.clone())
+            } else if config.mcp.enabled {
+                weft_api::router(state.clone()).merge(weft_mcp::router(state.clone(), &config.mcp))
             } else {
                 weft_api::router(state.clone())
             };
@@ -337,6 +377,7 @@ impl Server {
             operator_key,
             shutdown,
             tasks,
+            _lock: lock,
         })
     }
 

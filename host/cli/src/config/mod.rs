@@ -62,6 +62,10 @@ pub struct Settings {
     /// `[sessions]`: browser sessions' timeouts, one-time links' lifetimes,
     /// the login throttle (`docs/TENANCY.md`, section 3).
     pub sessions: weft_app::SessionOptions,
+    /// `[mcp]`: the MCP server at `/mcp` (`docs/MCP.md`): on or off, how
+    /// long a tool call waits for its run, the hosts and browser origins
+    /// it answers.
+    pub mcp: weft_mcp::Options,
     /// Serve the web console from this built folder instead of the one
     /// embedded in the binary (people working on `console/`).
     pub console_dir: Option<PathBuf>,
@@ -82,6 +86,7 @@ impl Default for Settings {
             sandbox: weft_sandbox::Options::default(),
             http: weft_api::Options::default(),
             sessions: weft_app::SessionOptions::default(),
+            mcp: weft_mcp::Options::default(),
             console_dir: None,
         }
     }
