@@ -321,3 +321,29 @@ async fn a_run_cancelled_by_another_process_stops_its_plugin_within_the_check_in
     api.stop().await;
     worker.stop().await;
 }
+
+/// Two processes that run steps never share an embedded data directory:
+/// each would recover, and run, the other's steps. The second is refused,
+/// told what to do instead; an API process beside the first is allowed
+/// (the test above), and so is a new one once the first has stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_that_runs_steps_cannot_open_the_same_data_directory() {
+    use weft_cli::server::{Config, Role, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::embedded(dir.path());
+    config.http = false;
+    let first = Server::start(config.clone()).await.unwrap();
+    for role in [Role::All, Role::Worker] {
+        let second = Server::start(Config {
+            role,
+            ..config.clone()
+        })
+        .await;
+        let err = format!("{:#}", second.err().expect("a second server started"));
+        assert!(err.contains("another weft process"), "{err}");
+        assert!(err.contains("weft mcp --server"), "{err}");
+    }
+    first.stop().await;
+    let again = Server::start(config).await.unwrap();
+    again.stop().await;
+}

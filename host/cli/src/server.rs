@@ -208,8 +208,12 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("cannot create data directory {}", config.data_dir.display())
         })?;
-        let lock = match &config.store {
-            StoreKind::Sqlite(_) => Some(lock_data_dir(&config.data_dir)?),
+        // A process that runs steps owns an embedded data directory (an API
+        // process beside it runs none, and recovers none).
+        let lock = match (&config.store, config.role) {
+            (StoreKind::Sqlite(_), Role::All | Role::Worker) => {
+                Some(lock_data_dir(&config.data_dir)?)
+            }
             _ => None,
         };
         let keys = config.data_dir.join("master.keys");
