@@ -45,6 +45,7 @@ mod workflows;
 pub mod wire {
     pub use crate::connectors::connector;
     pub use crate::registry::package;
+    pub use crate::workflows::with_definition as workflow;
 }
 
 pub use auth::{Caller, bearer, key_caller};

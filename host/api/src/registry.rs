@@ -315,7 +315,11 @@ pub async fn use_template(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(Workflow::new(wf, &state.base_url, Some(def))),
+        Json(crate::workflows::with_definition(
+            wf,
+            &state.base_url,
+            Some(def),
+        )),
     ))
 }
 

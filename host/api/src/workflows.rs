@@ -27,6 +27,21 @@ fn last(r: weft_store::LastRun) -> LastRun {
     }
 }
 
+/// The wire form of a workflow with its definition, naming its MCP tool.
+pub fn with_definition(
+    w: weft_types::Workflow,
+    base_url: &str,
+    def: Option<serde_json::Value>,
+) -> Workflow {
+    let tool = def
+        .as_ref()
+        .and_then(|d| serde_json::from_value::<weft_types::Definition>(d.clone()).ok())
+        .and_then(|d| weft_engine::input::tool_name(&d));
+    let mut out = Workflow::new(w, base_url, def);
+    out.mcp_tool = tool;
+    out
+}
+
 /// YAML when the content type says so, else JSON.
 fn format(headers: &HeaderMap) -> Format {
     let yaml = headers
@@ -48,7 +63,7 @@ pub async fn create_workflow(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(Workflow::new(wf, &state.base_url, Some(def))),
+        Json(with_definition(wf, &state.base_url, Some(def))),
     ))
 }
 
@@ -100,7 +115,7 @@ pub async fn get_workflow(
 ) -> ApiResult<Json<Workflow>> {
     let (wf, def, run) = state.app.get_workflow(&caller, &id).await?;
     Ok(Json(
-        Workflow::new(wf, &state.base_url, def).with_last_run(run.map(last)),
+        with_definition(wf, &state.base_url, def).with_last_run(run.map(last)),
     ))
 }
 
@@ -127,7 +142,7 @@ pub async fn update_workflow(
         .app
         .update_workflow(&caller, &id, &body, format(&headers))
         .await?;
-    Ok(Json(Workflow::new(wf, &state.base_url, Some(def))))
+    Ok(Json(with_definition(wf, &state.base_url, Some(def))))
 }
 
 pub async fn activate_workflow(

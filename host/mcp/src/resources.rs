@@ -120,7 +120,7 @@ pub async fn read(
                 .get_workflow(actor, id)
                 .await
                 .map_err(|e| not_found(uri, e))?;
-            serde_json::to_value(m::Workflow::new(w, base, def)).unwrap_or(Value::Null)
+            serde_json::to_value(weft_api::wire::workflow(w, base, def)).unwrap_or(Value::Null)
         }
         Some(("runs", id)) => {
             let wf = app

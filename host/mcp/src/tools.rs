@@ -440,7 +440,7 @@ async fn run(
             let a: Id = args(spec.name, raw)?;
             scope(Some(&a.id))?;
             done(app.get_workflow(actor, &a.id).await.map(|(w, def, run)| {
-                m::Workflow::new(w, base, def).with_last_run(run.map(|r| m::LastRun {
+                weft_api::wire::workflow(w, base, def).with_last_run(run.map(|r| m::LastRun {
                     id: r.id,
                     status: r.status,
                     created_at: r.created_at,
@@ -468,7 +468,7 @@ async fn run(
             done(
                 app.create_workflow(actor, &bytes, format)
                     .await
-                    .map(|(w, def)| m::Workflow::new(w, base, Some(def))),
+                    .map(|(w, def)| weft_api::wire::workflow(w, base, Some(def))),
             )
         }
         "update_workflow" => {
@@ -478,7 +478,7 @@ async fn run(
             done(
                 app.update_workflow(actor, &a.id, &bytes, format)
                     .await
-                    .map(|(w, def)| m::Workflow::new(w, base, Some(def))),
+                    .map(|(w, def)| weft_api::wire::workflow(w, base, Some(def))),
             )
         }
         "set_workflow_active" => {

@@ -34,6 +34,11 @@ pub struct Workflow {
     /// The current version's definition (single-workflow answers only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<Value>,
+    /// The name of its MCP tool when the definition exposes it
+    /// (`mcp.expose`; answers that carry the definition). Another tool of
+    /// the same name makes the MCP server append the id's last characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_tool: Option<String>,
     /// Its newest run, or `null` when it has none: in the list and in
     /// `GET /v1/workflows/{id}` (absent from the answers of changes).
     #[serde(
@@ -76,6 +81,7 @@ impl Workflow {
             created_at: w.created_at,
             updated_at: w.updated_at,
             definition,
+            mcp_tool: None,
             last_run: None,
         }
     }
