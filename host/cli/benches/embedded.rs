@@ -3,6 +3,8 @@
 //!
 //! - the 3-step workflow (webhook -> transform -> respond) in runs/s at 1 and
 //!   10 connections, with webhook-to-response latency p50/p99;
+//! - the same workflow as an MCP tool (`tools/call` on `/mcp`, current
+//!   revision, stateless) at 1 and 10 connections;
 //! - steps/s for a 10-step chain of transform steps;
 //! - idle memory, and memory with 10,000 runs waiting.
 //!
@@ -12,7 +14,7 @@
 
 mod common;
 
-use common::webhook_load;
+use common::{mcp_load, webhook_load};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -168,6 +170,17 @@ async fn main() {
     let (rps10, p50_10, p99_10) = webhook_load(&hook, 10, secs).await;
     let after_load = rss_mib(pid);
 
+    workflow(&c, json!({"name": "greet tool", "mcp": {"expose": true},
+        "input_schema": {"type": "object", "required": ["people"], "properties": {"people": {"type": "array"}}},
+        "steps": [
+        {"id": "names", "kind": "action", "connector": "transform", "action": "jq",
+         "input": {"filter": "[.people[] | select(.active) | .name]", "data": "{{ trigger.body }}"}},
+        {"id": "reply", "kind": "respond", "body": {"names": "{{ steps.names.output.result }}"}}
+    ]})).await;
+    mcp_load(&s.base, &s.key, "greet_tool", 4, 1.0).await;
+    let (mcp1, mcp_p50_1, mcp_p99_1) = mcp_load(&s.base, &s.key, "greet_tool", 1, secs).await;
+    let (mcp10, mcp_p50_10, mcp_p99_10) = mcp_load(&s.base, &s.key, "greet_tool", 10, secs).await;
+
     let chain: Vec<Value> = (0..10)
         .map(|i| json!({"id": format!("s{i}"), "kind": "action", "connector": "transform", "action": "jq",
                         "input": {"filter": ". + 1", "data": if i == 0 { json!("{{ trigger.body }}") } else { json!(format!("{{{{ steps.s{}.output.result }}}}", i - 1)) }}}))
@@ -201,6 +214,12 @@ async fn main() {
     );
     println!(
         "| 3-step webhook workflow, 10 connections | {rps10:.0} runs/s, p50 {p50_10:.2} ms, p99 {p99_10:.2} ms | >= 3,000 runs/s |"
+    );
+    println!(
+        "| the same workflow as an MCP tool call, 1 connection | {mcp1:.0} calls/s, p50 {mcp_p50_1:.2} ms, p99 {mcp_p99_1:.2} ms | |"
+    );
+    println!(
+        "| the same workflow as an MCP tool call, 10 connections | {mcp10:.0} calls/s, p50 {mcp_p50_10:.2} ms, p99 {mcp_p99_10:.2} ms | |"
     );
     println!("| 10-step chain ({runs} runs) | {steps_per_s:.0} steps/s | >= 10,000 steps/s |");
     println!("| mean sandbox time of one transform step (all phases) | {sandbox_ms:.3} ms | |");

@@ -62,3 +62,71 @@ pub async fn webhook_load(hook: &str, conns: usize, secs: f64) -> (f64, f64, f64
     all.sort();
     (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
 }
+
+/// Calls the MCP tool `tool` (current revision, stateless: every request
+/// self-contained) from `conns` connections for `secs`, as an assistant
+/// would; (calls/s, p50 ms, p99 ms).
+pub async fn mcp_load(
+    base: &str,
+    key: &str,
+    tool: &str,
+    conns: usize,
+    secs: f64,
+) -> (f64, f64, f64) {
+    let body = serde_json::to_vec(&json!({
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {
+            "name": tool,
+            "arguments": {"people": [{"name": "Ada", "active": true}, {"name": "Bob", "active": false}]},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            }
+        }
+    }))
+    .unwrap();
+    let url = format!("{base}/mcp");
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (url, key, body, tool) = (url.clone(), key.to_owned(), body.clone(), tool.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let resp = http
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json, text/event-stream")
+                    .header("mcp-protocol-version", "2026-07-28")
+                    .header("mcp-method", "tools/call")
+                    .header("mcp-name", &tool)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                let text = resp.text().await.unwrap();
+                assert!(
+                    status.is_success() && text.contains("Ada"),
+                    "{status}: {text}"
+                );
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
+}
