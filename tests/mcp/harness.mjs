@@ -28,6 +28,12 @@ export const wasmDir = process.env.WEFT_WASM_DIR || join(target, "wasm32-wasip2/
 export const bin = process.env.WEFT_BIN || join(target, "debug/weft");
 /** The connectors each test server loads: neither needs the network. */
 const CONNECTORS = ["transform", "http"];
+/**
+ * How long a tool call waits for its run (`mcp.call_wait_ms`): longer than
+ * any seeded workflow but `long wait` takes, short enough for a test to see
+ * a call outlive it.
+ */
+export const CALL_WAIT_MS = 4_000;
 
 /**
  * The environment for a `weft` process: this one's without any `WEFT_*`
@@ -75,6 +81,8 @@ export async function startServer({ env = {}, data = dataDir() } = {}) {
       WEFT_LISTEN: `127.0.0.1:${port}`,
       WEFT_PLUGINS: data.plugins,
       WEFT_LOG: process.env.MCP_TEST_LOG || "warn",
+      // A call waits this long for its run, then answers with the run's id.
+      WEFT_MCP_CALL_WAIT_MS: String(CALL_WAIT_MS),
       ...env,
     }),
     stdio: ["ignore", "pipe", "pipe"],
@@ -247,6 +255,7 @@ export async function seed(server) {
     base: server.base,
     mcp: `${server.base}/mcp`,
     bin,
+    call_wait_ms: CALL_WAIT_MS,
     wasm_dir: wasmDir,
     connectors: CONNECTORS,
     tenants: { other: other.id },
