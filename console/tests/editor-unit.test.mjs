@@ -185,6 +185,24 @@ test("text: YAML parse errors have a line; an edit keeps comments, order and quo
   assert.deepEqual(Object.keys(c.steps[0]), ["id", "kind", "connector", "action", "input"]);
 });
 
+test("text and edits keep a workflow's contract: input_schema, mcp, a respond step's output_schema", () => {
+  const src = "name: lookup\nsteps:\n  - id: answer\n    kind: respond\n    output_schema: {type: object}\n    body: {ok: true}\n" +
+    "input_schema:\n  type: object\n  required: [order_id]\nmcp: {expose: true, name: lookup_refund}\n";
+  const { value, doc } = parseText(src, "yaml");
+  insert(value, { id: "fetch", kind: "merge", after: [] }, {});
+  rename(value, "answer", "reply");
+  const out = printText(value, "yaml", doc).text;
+  const back = parseText(out, "yaml").value;
+  assert.deepEqual(back.input_schema, { type: "object", required: ["order_id"] });
+  assert.deepEqual(back.mcp, { expose: true, name: "lookup_refund" });
+  assert.deepEqual(back.steps.find((s) => s.id === "reply").output_schema, { type: "object" });
+  assert.deepEqual(JSON.parse(printText(back, "json").text), back);
+  const c = canonical({ steps: [{ body: 1, output_schema: {}, kind: "respond", id: "r" }], mcp: {}, input_schema: {}, name: "n" });
+  assert.deepEqual(Object.keys(c), ["name", "input_schema", "mcp", "steps"]);
+  assert.deepEqual(Object.keys(c.steps[0]), ["id", "kind", "body", "output_schema"]);
+  assert.equal(toGraph(back).nodes.length, 2, "the graph is drawn from the same definition");
+});
+
 test("problems land on their step and field", () => {
   const p = place(def, { path: "/steps/4/body/1/input", message: "missing required property `filter`" });
   assert.deepEqual([p.step, p.field], ["b2", "input/filter"]);

@@ -273,6 +273,56 @@ test("run now starts a run with the typed body and opens it", async () => {
   await page.context().close();
 });
 
+test("run now: a workflow's input_schema is a form, the server's refusal is shown on the field, the JSON stays at hand", async () => {
+  const wf = await server.call("POST", "/v1/workflows", {
+    name: "refund-lookup",
+    input_schema: {
+      type: "object",
+      required: ["order_id"],
+      properties: {
+        order_id: { type: "string", description: "The order's id, like `ord_123`." },
+        amount: { type: "number", minimum: 0 },
+        currency: { enum: ["EUR", "USD"] },
+      },
+    },
+    steps: [{ id: "answer", kind: "respond", body: { order: "{{ trigger.body.order_id }}" } }],
+  });
+  const page = await newPage(server);
+  await login(page, owner);
+  await page.goto(`/workflows/${wf.id}`);
+  await page.getByRole("button", { name: "Run now" }).click();
+  const dialog = page.getByRole("dialog");
+  assert.equal(await dialog.getByRole("button", { name: "Form" }).getAttribute("aria-pressed"), "true");
+  assert.equal(await dialog.getByLabel(/Trigger body/).count(), 0, "the form, not the JSON box");
+  await dialog.getByLabel(/^order_id/).fill("ord_1");
+  const amount = dialog.getByLabel(/^amount/);
+  await amount.fill("-5");
+  await dialog.getByLabel(/^currency/).selectOption("EUR");
+  await dialog.getByRole("button", { name: "Start the run" }).click();
+  // The server refuses it (422 invalid_input) and the problem is on its field.
+  const fieldError = dialog.locator('[data-field="/amount"] .field-error');
+  await fieldError.waitFor();
+  assert.equal(await fieldError.innerText(), "must be at least 0, got -5");
+  assert.equal(await amount.getAttribute("aria-invalid"), "true");
+  await dialog.getByRole("alert").filter({ hasText: "input_schema: /amount must be at least 0" }).waitFor();
+  assert.match(page.url(), /\/workflows\/wf_/, "no run was opened");
+  await shot(page, "workflow-run-now-schema");
+  await expectClean(page, assert);
+  // The raw JSON holds what the form holds, and back.
+  await dialog.getByRole("button", { name: "JSON" }).click();
+  const body = dialog.getByLabel(/Trigger body/);
+  assert.deepEqual(JSON.parse(await body.inputValue()), { order_id: "ord_1", amount: -5, currency: "EUR" });
+  await body.fill('{"order_id": "ord_2", "amount": 12}');
+  await dialog.getByRole("button", { name: "Form" }).click();
+  assert.equal(await dialog.getByLabel(/^amount/).inputValue(), "12");
+  await dialog.getByRole("button", { name: "Start the run" }).click();
+  await page.waitForURL(/\/runs\/run_/);
+  const run = await server.call("GET", `/v1/runs/${new URL(page.url()).pathname.split("/").pop()}`);
+  assert.deepEqual(run.input, { body: { order_id: "ord_2", amount: 12 } });
+  assert.equal((await server.call("GET", `/v1/runs?workflow_id=${wf.id}`)).items.length, 1, "the refused start left no run");
+  await page.context().close();
+});
+
 test("names and descriptions carrying markup are shown as text, in the list and on the page", async () => {
   const { xss } = await seed();
   const page = await newPage(server);

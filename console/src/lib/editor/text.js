@@ -9,10 +9,11 @@ import { Document, isMap, isScalar, isSeq, parseDocument } from "yaml";
 /** @typedef {{ message: string; line?: number; column?: number }} TextError */
 
 /** The order keys are printed in when a definition comes from the server (which sorts them). */
-const TOP = ["name", "description", "version", "vars", "timeout_ms", "error_workflow", "grants", "triggers", "steps"];
+const TOP = ["name", "description", "version", "vars", "timeout_ms", "error_workflow", "grants", "triggers", "input_schema", "mcp",
+  "steps"];
 const STEP = ["id", "kind", "after", "connector", "action", "version", "credentials", "if", "then", "else", "value", "cases",
   "default", "items", "parallelism", "workflow", "duration_ms", "until", "status", "headers", "input", "config", "body",
-  "retry", "timeout_ms", "continue_on_fail"];
+  "output_schema", "retry", "timeout_ms", "continue_on_fail"];
 
 /** @param {unknown} v @returns {v is Record<string, unknown>} */
 export const isObject = (v) => !!v && typeof v === "object" && !Array.isArray(v);

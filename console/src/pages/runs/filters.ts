@@ -6,7 +6,7 @@ export type Status = Schemas["Status"];
 export type Trigger = Schemas["Trigger"];
 
 export const statuses: Status[] = ["pending", "running", "waiting", "completed", "failed", "cancelled"];
-export const triggers: Trigger[] = ["manual", "webhook", "schedule", "subworkflow", "error"];
+export const triggers: Trigger[] = ["manual", "webhook", "schedule", "subworkflow", "error", "mcp"];
 
 /** Relative windows ("the last 24 hours" stays the last 24 hours when the link is opened later). */
 export const windows: { value: string; label: string; ms: number }[] = [

@@ -135,3 +135,30 @@ fn a_schedule_must_fit_the_input_schema() {
         1
     );
 }
+
+/// The example of docs/WORKFLOWS.md's "Input schema" section is valid and
+/// does what the text around it says.
+#[test]
+fn the_documented_contract_example_holds() {
+    let doc = include_str!("../../../../docs/WORKFLOWS.md");
+    let section = &doc[doc.find("## Input schema").unwrap()..];
+    let start = section.find("```yaml\n").unwrap() + 8;
+    let yaml = &section[start..start + section[start..].find("```").unwrap()];
+    let limits = DefinitionLimits::default();
+    let def = crate::definition::parse(yaml.as_bytes(), crate::Format::Yaml, &limits).unwrap();
+    validate(&def, &Vec::new(), &limits).unwrap();
+    assert_eq!(
+        crate::input::tool_name(&def).as_deref(),
+        Some("lookup_refund")
+    );
+    assert!(crate::input::check(&def, &json!({"order_id": "ord_1", "reason": "late"})).is_ok());
+    let p = crate::input::check(&def, &json!({"reason": "lost"})).unwrap_err();
+    assert_eq!(
+        crate::input::summary(&p),
+        "the input does not match the workflow's input_schema: /order_id is required (and 1 more problem)"
+    );
+    assert_eq!(
+        p[1].message,
+        "must be one of \"damaged\", \"late\", \"other\", got \"lost\""
+    );
+}
