@@ -245,13 +245,18 @@ async fn a_rule_pointed_at_a_failing_workflows_own_webhook_does_not_loop() {
 /// nothing: the rest stay pending with no try, put off to the end of the
 /// rule's minute (counted as deferred), and are delivered then. On the old
 /// loop they were `suppressed` and never sent (an outage failing 200 runs in
-/// a minute lost 140 alerts). Waits out the minute (about 60 s).
+/// a minute lost 140 alerts). The window is 15 s here (`rule_window_ms`),
+/// which the test waits out.
+/// The deferral window of that test.
+const WINDOW_MS: u64 = 15_000;
+
 #[tokio::test]
 async fn a_rule_past_its_rate_is_deferred_then_delivered() {
     let app = TestApp::builder()
         .worker(|w| {
             w.notifications.interval_ms = 20;
             w.notifications.rule_per_minute = 2;
+            w.notifications.rule_window_ms = WINDOW_MS;
         })
         .start()
         .await;
@@ -266,7 +271,7 @@ async fn a_rule_past_its_rate_is_deferred_then_delivered() {
     }
     let count =
         |d: &[NotificationDelivery], s: DeliveryState| d.iter().filter(|d| d.status == s).count();
-    // Two sent at once; two put off about a minute, pending with no try.
+    // Two sent at once; two put off about a window, pending with no try.
     let d = until(
         async || deliveries_of(&app, &app.key).await,
         |d| {
@@ -276,7 +281,7 @@ async fn a_rule_past_its_rate_is_deferred_then_delivered() {
                     .filter(|d| d.status == DeliveryState::Pending)
                     .filter(|d| {
                         d.next_attempt_at
-                            .is_some_and(|n| n >= d.created_at + 50_000)
+                            .is_some_and(|n| n >= d.created_at + WINDOW_MS as i64 / 2)
                     })
                     .count()
                     == 2
@@ -290,9 +295,9 @@ async fn a_rule_past_its_rate_is_deferred_then_delivered() {
     assert_eq!(inbox.len(), 2, "past the rate, not sent yet");
     assert!(app.metric("weft_notifications_deferred_total").await >= 2.0);
     assert_eq!(app.metric("weft_notifications_suppressed_total").await, 0.0);
-    // The rule's minute ends: the other two go.
+    // The rule's window ends: the other two go.
     let d = until_within(
-        Duration::from_secs(120),
+        Duration::from_secs(60),
         async || deliveries_of(&app, &app.key).await,
         |d| count(d, DeliveryState::Delivered) == 4,
     )

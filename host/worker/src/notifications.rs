@@ -49,6 +49,9 @@ pub struct NotifyOptions {
     /// A rule's deliveries sent in any minute, by this worker; more are
     /// recorded `suppressed` and not sent (bounds a loop through a relay).
     pub rule_per_minute: u32,
+    /// The window `rule_per_minute` counts in, in milliseconds: a minute.
+    /// Tests shorten it, so that waiting a window out takes seconds.
+    pub rule_window_ms: u64,
     /// Rules a tenant may have (more are refused, 409).
     pub max_rules: u32,
     /// The public base URL of the API (`https://weft.example.com`): a
@@ -68,6 +71,7 @@ impl Default for NotifyOptions {
             batch: 32,
             per_tenant: 4,
             rule_per_minute: 60,
+            rule_window_ms: 60_000,
             max_rules: 100,
             link_base: String::new(),
         }
@@ -204,12 +208,13 @@ impl Deliveries {
     }
 
     /// Counts a send of `rule` at `now` unless it already sent `cap` in the
-    /// minute before: then `Err(when)`, the time its earliest send in that
-    /// minute leaves the window (a send may go then).
-    fn admit(&self, rule: &str, now: i64, cap: u32) -> std::result::Result<(), i64> {
+    /// `window` (ms) before: then `Err(when)`, the time its earliest send in
+    /// that window leaves it (a send may go then).
+    fn admit(&self, rule: &str, now: i64, cap: u32, window: u64) -> std::result::Result<(), i64> {
+        let window = i64::try_from(window.max(1)).unwrap_or(i64::MAX);
         let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
         sent.retain(|_, q| {
-            while q.front().is_some_and(|t| *t <= now - 60_000) {
+            while q.front().is_some_and(|t| *t <= now.saturating_sub(window)) {
                 q.pop_front();
             }
             !q.is_empty()
@@ -217,7 +222,7 @@ impl Deliveries {
         let q = sent.entry(rule.to_owned()).or_default();
         if q.len() >= cap as usize {
             let first = q.front().copied().unwrap_or(now);
-            return Err(first.saturating_add(60_000).max(now.saturating_add(1)));
+            return Err(first.saturating_add(window).max(now.saturating_add(1)));
         }
         q.push_back(now);
         Ok(())
@@ -267,7 +272,7 @@ impl Handle {
         let give_up = d
             .created_at
             .saturating_add(i64::try_from(o.give_up_ms).unwrap_or(i64::MAX));
-        let sent = match state.admit(&d.rule_id, at, o.rule_per_minute) {
+        let sent = match state.admit(&d.rule_id, at, o.rule_per_minute, o.rule_window_ms) {
             Ok(()) => self.send(&d, at).await,
             // Past the rule's rate: put off (still pending, no try) to when
             // its minute frees a send, unless that is past the give-up (a
