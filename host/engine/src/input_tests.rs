@@ -241,3 +241,25 @@ fn a_small_schema_checks_in_microseconds() {
     // schema on each call takes milliseconds, so this bound tells the two apart.
     assert!(each < std::time::Duration::from_micros(200), "{each:?}");
 }
+
+/// A schema whose `$ref`s loop without reading the body compiles, and a
+/// check with it ends (the validator does not recurse for ever).
+#[test]
+fn looping_refs_end() {
+    let mut deep = json!({});
+    for _ in 0..100 {
+        deep = json!({"a": deep});
+    }
+    for s in [
+        json!({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}),
+        json!({"$ref": "#"}),
+        json!({"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}),
+        json!({"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"}),
+        json!({"type": "object", "properties": {"a": {"$ref": "#"}}, "additionalProperties": false}),
+    ] {
+        let mut out = Vec::new();
+        schema_problems(&s, "/input_schema", &mut out);
+        assert!(out.is_empty(), "{s}: {out:?}");
+        assert!(check(&def(s.clone()), &deep).is_ok(), "{s}");
+    }
+}
