@@ -690,3 +690,86 @@ async fn a_batch_a_json_bomb_or_headers_that_disagree_start_nothing() {
     // And the endpoint still answers.
     assert!(mcp.tools(&app.key).await.contains(&"lookup".to_owned()));
 }
+
+#[tokio::test]
+async fn no_answer_carries_a_secret_even_one_a_remote_reflects() {
+    const SECRET: &str = "sk_live_mcp/Te5t+s3cret=";
+    // A third-party API that echoes the Authorization it got.
+    let echo = axum::Router::new().route(
+        "/me",
+        axum::routing::get(|headers: axum::http::HeaderMap| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            axum::Json(json!({"you_sent": auth}))
+        }),
+    );
+    let remote = weft_tests::StandIn::start(echo).await;
+    let app = app().await;
+    app.post(
+        "/v1/credentials",
+        json!({"name": "echo-key", "secret": SECRET,
+               "hosts": [format!("127.0.0.1:{}", remote.port())],
+               "injection": {"type": "bearer"}}),
+    )
+    .await
+    .expect(201);
+    let wf = app
+        .workflow(json!({
+            "name": "who am i",
+            "input_schema": {"type": "object"},
+            "mcp": {"expose": true, "name": "who_am_i", "description": "Asks the API who we are."},
+            "grants": {"hosts": [format!("127.0.0.1:{}", remote.port())],
+                       "credentials": {"http/auth": "echo-key"}},
+            "steps": [
+                {"id": "me", "kind": "action", "connector": "http", "action": "request",
+                 "input": {"url": remote.url("/me"), "credential": true}},
+                {"id": "answer", "kind": "respond", "body": "{{ steps.me.output }}"}
+            ]
+        }))
+        .await;
+    let mcp = Mcp::new(&app);
+    let called = mcp.call(&app.key, "who_am_i", json!({})).await;
+    assert_eq!(called.result()["isError"], json!(false), "{}", called.text);
+    // The remote got the key and sent it back; the answer has it scrubbed.
+    assert!(called.text.contains("Bearer [REDACTED]"), "{}", called.text);
+    let run_id = app.call("GET", "/v1/runs", None).await.expect(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = wf.id.as_str();
+    let mut answers = vec![called];
+    for (tool, args) in [
+        ("get_workflow", json!({"id": id})),
+        ("list_workflows", json!({})),
+        ("get_run", json!({"run_id": run_id})),
+        ("list_runs", json!({})),
+        ("list_connectors", json!({})),
+        ("run_workflow", json!({"id": id, "input": {}})),
+    ] {
+        answers.push(mcp.call(&app.key, tool, args).await);
+    }
+    for uri in [
+        format!("weft://workflows/{id}"),
+        format!("weft://runs/{run_id}"),
+        "weft://connectors/http".to_owned(),
+    ] {
+        answers.push(
+            mcp.rpc(&app.key, "resources/read", json!({"uri": uri}), &[])
+                .await,
+        );
+    }
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert!(!a.text.contains(SECRET), "a secret in: {}", a.text);
+        assert!(
+            !a.text.contains("Te5t"),
+            "a part of the secret in: {}",
+            a.text
+        );
+    }
+    // The credential is named, never shown.
+    assert!(answers[1].text.contains("echo-key"), "{}", answers[1].text);
+}
