@@ -52,6 +52,18 @@ async def test_tools_are_the_tenants_exposed_workflows_and_the_management_tools(
     assert not [n for n in tools if "other_tenant" in n], "another tenant's tool is absent"
 
 
+async def test_the_other_tenant_has_its_own_tool_and_not_ours():
+    """The control for every "absent" above: the other tenant's workflow is a
+    tool, for its own key."""
+    async with over_http(FIX["keys"]["other_owner"]) as c:
+        names = set(await tool_names(c))
+        assert "other_tenant_tool" in names, names
+        assert not names & {"lookup_refund", "slow_steps", "long_wait"}, names
+        result = await c.call_tool("other_tenant_tool", {})
+        await rpc_error(c.call_tool("lookup_refund", {"order_id": "o"}), -32602)
+    assert result.structured_content == {"secret_of": "tenant b"}
+
+
 async def test_a_call_answers_the_workflows_output_matching_its_output_schema():
     async with over_http() as c:
         tool = next(t for t in (await c.list_tools()).tools if t.name == "lookup_refund")
