@@ -76,7 +76,7 @@ impl App {
     ///
     /// # Errors
     /// [`Error::Forbidden`] below member; [`Error::OutOfScope`];
-    /// [`Error::Refused`] `invalid_input` naming the field; quota, queue and
+    /// [`Error::InvalidInput`] naming the field; quota, queue and
     /// store failures.
     pub async fn start_tool_run(
         &self,

@@ -166,7 +166,24 @@ async fn admit(guard: &Guard, mut req: Request, next: Next) -> Response {
     match weft_api::key_caller(&guard.state, &secret).await {
         Ok(actor) => {
             parts.extensions.insert(actor);
-            req = Request::from_parts(parts, body);
+            // The message is read here, within the limit (a chunked body has
+            // no length to check), and looked at once before the SDK parses
+            // it: a `tools/call` whose arguments are not an object would
+            // otherwise come back as "method not found".
+            let bytes = match axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await {
+                Ok(b) => b,
+                Err(_) => {
+                    return refuse(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!("an MCP message may be at most {MAX_MESSAGE_BYTES} bytes"),
+                    );
+                }
+            };
+            if let Some(answer) = bad_arguments(&bytes) {
+                return answer;
+            }
+            req = Request::from_parts(parts, axum::body::Body::from(bytes));
             next.run(req).await
         }
         Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
@@ -174,6 +191,33 @@ async fn admit(guard: &Guard, mut req: Request, next: Next) -> Response {
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// The JSON-RPC error (`-32602`, naming the field) for a `tools/call`
+/// whose `arguments` are there but not an object; `None` for every other
+/// message (the SDK answers those).
+fn bad_arguments(bytes: &[u8]) -> Option<Response> {
+    let msg: Value = serde_json::from_slice(bytes).ok()?;
+    if msg.get("method").and_then(Value::as_str) != Some("tools/call") {
+        return None;
+    }
+    let args = msg.get("params")?.get("arguments")?;
+    let kind = match args {
+        Value::Object(_) | Value::Null => return None,
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+    };
+    let body = json!({
+        "jsonrpc": "2.0",
+        "id": msg.get("id").cloned().unwrap_or(Value::Null),
+        "error": {
+            "code": -32602,
+            "message": format!("tools/call: `params.arguments` must be an object of the tool's arguments, got {kind}"),
+        },
+    });
+    Some((StatusCode::OK, Json(body)).into_response())
 }
 
 /// A refusal in the API's envelope.
@@ -221,6 +265,29 @@ mod tests {
             hosts: Some(hosts.iter().map(|h| (*h).to_owned()).collect()),
             origins: origins.iter().map(|o| (*o).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn arguments_that_are_not_an_object_are_named() {
+        let call = |args: &str| {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"t","arguments":{args}}}}}"#
+            )
+        };
+        for bad in ["[1,2]", "\"x\"", "3", "true"] {
+            let answer = bad_arguments(call(bad).as_bytes()).expect(bad);
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+        for fine in ["{}", "{\"a\":1}", "null"] {
+            assert!(bad_arguments(call(fine).as_bytes()).is_none(), "{fine}");
+        }
+        assert!(
+            bad_arguments(
+                br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"arguments":[1]}}"#
+            )
+            .is_none()
+        );
+        assert!(bad_arguments(b"not json").is_none());
     }
 
     #[test]
