@@ -462,15 +462,18 @@ async fn another_tenants_workflows_and_runs_are_not_found_never_their_data() {
     );
     let id = theirs.id.as_str();
     for (tool, args) in [
-        ("get_workflow", json!({"id": id})),
+        ("get_workflow", json!({"workflow_id": id})),
         (
             "update_workflow",
-            json!({"id": id, "definition": exposed("mine now", "mine")}),
+            json!({"workflow_id": id, "definition": exposed("mine now", "mine")}),
         ),
-        ("set_workflow_active", json!({"id": id, "active": false})),
+        (
+            "set_workflow_active",
+            json!({"workflow_id": id, "active": false}),
+        ),
         (
             "run_workflow",
-            json!({"id": id, "input": {"order_id": "o"}}),
+            json!({"workflow_id": id, "input": {"order_id": "o"}}),
         ),
         ("get_run", json!({"run_id": their_run})),
         ("cancel_run", json!({"run_id": their_run})),
@@ -750,12 +753,12 @@ async fn no_answer_carries_a_secret_even_one_a_remote_reflects() {
     let id = wf.id.as_str();
     let mut answers = vec![called];
     for (tool, args) in [
-        ("get_workflow", json!({"id": id})),
+        ("get_workflow", json!({"workflow_id": id})),
         ("list_workflows", json!({})),
         ("get_run", json!({"run_id": run_id})),
         ("list_runs", json!({})),
         ("list_connectors", json!({})),
-        ("run_workflow", json!({"id": id, "input": {}})),
+        ("run_workflow", json!({"workflow_id": id, "input": {}})),
     ] {
         answers.push(mcp.call(&app.key, tool, args).await);
     }
@@ -780,4 +783,140 @@ async fn no_answer_carries_a_secret_even_one_a_remote_reflects() {
     }
     // The credential is named, never shown.
     assert!(answers[1].text.contains("echo-key"), "{}", answers[1].text);
+}
+
+/// A workflow exposed as `tool` whose run waits `ms` before it answers.
+fn slow(tool: &str, ms: u64) -> Value {
+    json!({
+        "name": tool,
+        "mcp": {"expose": true, "name": tool},
+        "steps": [
+            {"id": "hold", "kind": "wait", "duration_ms": ms},
+            {"id": "r", "kind": "respond", "after": ["hold"], "body": {"done": true}}
+        ]
+    })
+}
+
+/// Found by review: any key could hold the listener's connections with idle
+/// event streams (`GET /mcp` of a session) or calls that wait, and cut off
+/// HTTP for every tenant. `GET` opens no stream, and a tenant's requests in
+/// progress are capped: the next is 429 while another tenant is served.
+#[tokio::test]
+async fn a_tenant_cannot_hold_the_listeners_connections() {
+    let app = TestApp::builder()
+        .memory()
+        .config(|c| c.mcp.max_concurrent_per_tenant = 2)
+        .start()
+        .await;
+    let mcp = Mcp::new(&app);
+    let get = mcp
+        .http
+        .get(format!("{}/mcp", app.base))
+        .bearer_auth(&app.key)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST, DELETE");
+
+    app.workflow(slow("hold", 5_000)).await;
+    let other = app.tenant("other").await;
+    let (m1, m2) = (Mcp::new(&app), Mcp::new(&app));
+    let third = async {
+        // Both slots are taken once both calls are running.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let refused = mcp.call(&app.key, "hold", json!({})).await;
+        let served = mcp.tools(&other).await;
+        (refused, served)
+    };
+    let (a1, a2, (refused, served)) = tokio::join!(
+        m1.call(&app.key, "hold", json!({})),
+        m2.call(&app.key, "hold", json!({})),
+        third
+    );
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(refused.headers.contains_key("retry-after"));
+    assert!(served.contains(&"list_workflows".to_owned()), "{served:?}");
+    for a in [a1, a2] {
+        assert_eq!(
+            a.result()["structuredContent"],
+            json!({"done": true}),
+            "{}",
+            a.text
+        );
+    }
+    // The slots came back with the answers.
+    assert!(mcp.tools(&app.key).await.contains(&"hold".to_owned()));
+}
+
+/// Found by review: a 2025-11-25 session id was usable by any key, so
+/// another tenant's key that learnt it could cancel the session's calls (and
+/// their runs) or end it. Now it is the opening key's only: 404 to others,
+/// and the call goes on to its answer.
+#[tokio::test]
+async fn another_key_cannot_cancel_or_end_a_session() {
+    let app = app().await;
+    app.workflow(slow("hold", 3_000)).await;
+    let other = app.tenant("other").await;
+    let mcp = Mcp::new(&app);
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "owner", "version": "1"}}});
+    let legacy = vec![("mcp-protocol-version", "2025-11-25".to_owned())];
+    let a = mcp
+        .post(&app.key, serde_json::to_vec(&init).unwrap(), &legacy)
+        .await;
+    let session = a.headers["mcp-session-id"].to_str().unwrap().to_owned();
+    let mut headers = legacy.clone();
+    headers.push(("mcp-session-id", session.clone()));
+    let notified =
+        serde_json::to_vec(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .unwrap();
+    mcp.post(&app.key, notified, &headers).await;
+
+    let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                      "params": {"name": "hold", "arguments": {}}});
+    let owner = Mcp::new(&app);
+    let pending = owner.post(&app.key, serde_json::to_vec(&call).unwrap(), &headers);
+    let attack = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                            "params": {"requestId": 7, "reason": "not yours"}});
+        let a = mcp
+            .post(&other, serde_json::to_vec(&cancel).unwrap(), &headers)
+            .await;
+        let ended = mcp
+            .http
+            .delete(format!("{}/mcp", app.base))
+            .bearer_auth(&other)
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (a.status, ended)
+    };
+    let (answer, (cancel_status, delete_status)) = tokio::join!(pending, attack);
+    assert_eq!(cancel_status, 404);
+    assert_eq!(delete_status, 404);
+    assert_eq!(
+        answer.result()["structuredContent"],
+        json!({"done": true}),
+        "{}",
+        answer.text
+    );
+    // Its own key ends it.
+    let ended = mcp
+        .http
+        .delete(format!("{}/mcp", app.base))
+        .bearer_auth(&app.key)
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(ended, 204);
 }

@@ -104,6 +104,8 @@ pub struct App {
     registry: Option<registry::Registry>,
     /// Sessions, the throttle and the bound on password hashing.
     people: Arc<people::PeopleCore>,
+    /// Which workflow versions are MCP tools (`mcp.rs`).
+    exposure: Arc<mcp::Exposure>,
 }
 
 impl App {
@@ -117,6 +119,7 @@ impl App {
             limits,
             registry: None,
             people: people::PeopleCore::new(SessionOptions::default()),
+            exposure: Arc::default(),
         }
     }
 

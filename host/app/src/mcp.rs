@@ -5,13 +5,45 @@
 
 use crate::{Actor, App, Error, Result};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use weft_store::{Page, WorkflowFilter};
 use weft_types::scope::{Resource, Verb};
-use weft_types::{Definition, Role, Run, Trigger, Workflow};
+use weft_types::{Definition, Role, Run, Status, Trigger, Workflow};
 
 /// At most this many workflows are read when listing a tenant's tools.
 pub const MAX_EXPOSED_SCAN: usize = 5_000;
+
+/// Workflow versions remembered as exposed or not, across tenants.
+const EXPOSURE_CACHE: usize = 50_000;
+
+/// The exposure of workflow versions: `(tenant, workflow, version)` to its
+/// definition when exposed, `None` when not. Emptied when full.
+#[derive(Debug, Default)]
+pub(crate) struct Exposure {
+    known: Mutex<HashMap<Key, Option<Arc<Definition>>>>,
+}
+
+/// `(tenant, workflow, version)`.
+type Key = (String, String, u32);
+
+impl Exposure {
+    fn get(&self, key: &Key) -> Option<Option<Arc<Definition>>> {
+        self.known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: Key, value: Option<Arc<Definition>>) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= EXPOSURE_CACHE {
+            known.clear();
+        }
+        known.insert(key, value);
+    }
+}
 
 /// A workflow the caller may call as a tool.
 #[derive(Debug, Clone)]
@@ -50,11 +82,7 @@ impl App {
                 {
                     continue;
                 }
-                let definition = self
-                    .handle
-                    .definition(&actor.tenant_id, &wf.id, wf.version)
-                    .await?;
-                if definition.mcp.as_ref().is_some_and(|m| m.expose) {
+                if let Some(definition) = self.exposure_of(&wf).await {
                     found.push(Exposed {
                         workflow: wf,
                         definition,
@@ -67,6 +95,47 @@ impl App {
         }
         found.reverse();
         Ok(found)
+    }
+
+    /// The definition of a workflow's current version when it is exposed,
+    /// read once per version (versions never change) into a cache of its
+    /// own, so that listing tools does not churn the runtime's definition
+    /// cache. A version that cannot be read or parsed is left out (and
+    /// logged), not fatal to the tenant's whole list.
+    async fn exposure_of(&self, wf: &Workflow) -> Option<Arc<Definition>> {
+        let key = (wf.tenant_id.clone(), wf.id.clone(), wf.version);
+        if let Some(known) = self.exposure.get(&key) {
+            return known;
+        }
+        let parsed = match self
+            .store()
+            .get_version(&wf.tenant_id, &wf.id, wf.version)
+            .await
+        {
+            Ok(Some(v)) => {
+                serde_json::from_value::<Definition>(v.definition).map_err(|e| e.to_string())
+            }
+            Ok(None) => Err("the version is missing".to_owned()),
+            Err(e) => {
+                // A store failure is not remembered: the next call tries again.
+                tracing::warn!(workflow = %wf.id, error = %e, "cannot read a workflow for its MCP tool");
+                return None;
+            }
+        };
+        let exposed = match parsed {
+            Ok(def) => def
+                .mcp
+                .as_ref()
+                .is_some_and(|m| m.expose)
+                .then(|| Arc::new(def)),
+            Err(e) => {
+                tracing::warn!(workflow = %wf.id, version = wf.version, error = %e,
+                    "a stored workflow definition does not parse: left out of the MCP tools");
+                None
+            }
+        };
+        self.exposure.put(key, exposed.clone());
+        exposed
     }
 
     /// Starts a run of a workflow for a tool call (an exposed workflow's
@@ -97,6 +166,25 @@ impl App {
             .await?;
         self.audit(actor, "run.start", &run.id).await?;
         Ok(run)
+    }
+
+    /// Each step of a run with its status (what a progress report counts),
+    /// without the attempts' journal.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; store failures.
+    pub async fn step_statuses(&self, actor: &Actor, id: &str) -> Result<Vec<(String, Status)>> {
+        actor.require(Role::Viewer)?;
+        let loaded = self
+            .store()
+            .load_run(&actor.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound("run"))?;
+        Ok(loaded
+            .steps
+            .into_iter()
+            .map(|s| (s.key, s.status))
+            .collect())
     }
 
     /// Waits at most `wait` for a run of the caller's tenant to respond or

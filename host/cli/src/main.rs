@@ -8,6 +8,7 @@ mod args;
 mod client;
 mod local;
 mod mcp;
+mod mcp_bridge;
 mod plugin;
 
 use clap::Parser;

@@ -148,15 +148,20 @@ impl Config {
     }
 }
 
-/// Takes the embedded data directory for this process: two processes on one
-/// SQLite file and two in-process queues would each recover and run the
-/// other's steps. The lock is the operating system's (released when the
-/// process ends, however it ends).
+/// Takes the embedded database for this process (a lock file beside it):
+/// two processes on one SQLite file, each with its in-process queue, would
+/// each recover, and run, the other's steps. The lock is the operating
+/// system's (released when the process ends, however it ends).
 ///
 /// # Errors
 /// Another process holds it, naming what to do instead.
-fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    let path = dir.join("weft.lock");
+fn lock_database(db: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -166,9 +171,9 @@ fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "another weft process (`weft serve`?) is using the data directory {}: stop it, or \
+            "another weft process (`weft serve`?) is using the database {}: stop it, or \
              reach it through its API (`weft mcp --server URL` for MCP)",
-            dir.display()
+            db.display()
         ),
         Err(std::fs::TryLockError::Error(e)) => {
             Err(e).with_context(|| format!("cannot lock {}", path.display()))
@@ -211,9 +216,7 @@ impl Server {
         // A process that runs steps owns an embedded data directory (an API
         // process beside it runs none, and recovers none).
         let lock = match (&config.store, config.role) {
-            (StoreKind::Sqlite(_), Role::All | Role::Worker) => {
-                Some(lock_data_dir(&config.data_dir)?)
-            }
+            (StoreKind::Sqlite(db), Role::All | Role::Worker) => Some(lock_database(db)?),
             _ => None,
         };
         let keys = config.data_dir.join("master.keys");

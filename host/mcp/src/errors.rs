@@ -41,8 +41,10 @@ pub fn tool_failure(
 /// another tenant's workflow, or a tool the caller's role or scopes do not
 /// offer look the same.
 pub fn unknown_tool(name: &str) -> ErrorData {
+    let shown: String = name.chars().take(100).collect();
+    let more = if shown.len() < name.len() { "…" } else { "" };
     ErrorData::invalid_params(
-        format!("unknown tool `{name}`: tools/list shows the tools this API key can call"),
+        format!("unknown tool `{shown}{more}`: tools/list shows the tools this API key can call"),
         None,
     )
 }

@@ -6,23 +6,27 @@
 //! state gate and API rate, as for every API call. The caller is put into
 //! the request's extensions, where the tools find it.
 
+use crate::admission::{Belongs, Sessions, Slots};
 use crate::{MAX_MESSAGE_BYTES, Options};
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
 use weft_api::{ApiError, AppState};
 
-/// The guard's state: the API's (for the key and the limiter) and the names
-/// this server answers to.
+/// The guard's state: the API's (for the key and the limiter), the names
+/// this server answers to, the sessions' owners and the tenants' slots.
 #[derive(Clone)]
 pub struct Guard {
     state: AppState,
     names: Arc<Names>,
+    sessions: Arc<Sessions>,
+    slots: Arc<Slots>,
 }
 
 /// The hosts and origins the endpoint accepts.
@@ -63,6 +67,8 @@ impl Guard {
                 hosts: (!any).then_some(hosts),
                 origins,
             }),
+            sessions: Arc::default(),
+            slots: Arc::new(Slots::new(options.max_concurrent_per_tenant)),
         }
     }
 }
@@ -106,17 +112,35 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The middleware: refuses, or passes the request on with its caller. Every
-/// answer is `nosniff`, like the API's.
+/// answer is `nosniff`, like the API's, and carries CORS headers for an
+/// allowed browser origin.
 pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut resp = admit(&guard, req, next).await;
-    resp.headers_mut()
+    let headers = resp.headers_mut();
+    headers
         .entry(header::X_CONTENT_TYPE_OPTIONS)
         .or_insert(HeaderValue::from_static("nosniff"));
+    if let Some(v) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        // Reached only for an origin the checks allowed (others are 403
+        // before anything else; the header then names no one).
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("mcp-session-id, www-authenticate"),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("origin"));
+    }
     resp
 }
 
-/// The checks, in order.
-async fn admit(guard: &Guard, mut req: Request, next: Next) -> Response {
+/// The checks, in order: Host, Origin, method, size, key, session, slot;
+/// then the message is read, and the SDK answers it.
+async fn admit(guard: &Guard, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
@@ -134,7 +158,8 @@ async fn admit(guard: &Guard, mut req: Request, next: Next) -> Response {
             ),
         );
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    if let Some(origin) = &origin {
         let origin = origin.to_str().unwrap_or("");
         if !guard.names.origin_ok(origin, is_loopback(&host)) {
             return refuse(
@@ -147,57 +172,165 @@ async fn admit(guard: &Guard, mut req: Request, next: Next) -> Response {
             );
         }
     }
+    match req.method().as_str() {
+        "POST" | "DELETE" => {}
+        "OPTIONS" if origin.is_some() => return preflight(),
+        // No stream outside a request: every message Weft sends answers one
+        // (a standing GET stream would hold a connection for nothing).
+        _ => {
+            let mut resp = refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "the MCP endpoint takes POST (messages) and DELETE (ending a session); \
+                 it opens no stream on GET"
+                    .to_owned(),
+            );
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST, DELETE"));
+            return resp;
+        }
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_MESSAGE_BYTES) {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("an MCP message may be at most {MAX_MESSAGE_BYTES} bytes"),
-        );
+        return too_large();
     }
     let (mut parts, body) = req.into_parts();
     let Some(secret) = weft_api::bearer(&parts).map(str::to_owned) else {
         return unauthenticated(&guard.state.base_url, ApiError::unauthenticated());
     };
-    match weft_api::key_caller(&guard.state, &secret).await {
-        Ok(actor) => {
-            parts.extensions.insert(actor);
-            // The message is read here, within the limit (a chunked body has
-            // no length to check), and looked at once before the SDK parses
-            // it: a `tools/call` whose arguments are not an object would
-            // otherwise come back as "method not found".
-            let bytes = match axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await {
-                Ok(b) => b,
-                Err(_) => {
-                    return refuse(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        format!("an MCP message may be at most {MAX_MESSAGE_BYTES} bytes"),
-                    );
-                }
-            };
-            if let Some(answer) = bad_arguments(&bytes) {
-                return answer;
-            }
-            req = Request::from_parts(parts, axum::body::Body::from(bytes));
-            next.run(req).await
-        }
+    let actor = match weft_api::key_caller(&guard.state, &secret).await {
+        Ok(actor) => actor,
         Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
-            unauthenticated(&guard.state.base_url, e)
+            return unauthenticated(&guard.state.base_url, e);
         }
-        Err(e) => e.into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let session = parts
+        .headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(id) = &session
+        && guard.sessions.check(id, &actor.tenant_id, &actor.key_id) == Belongs::No
+    {
+        // As for an ended session: the client starts a new one.
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "MCP session not found (it ended, or it is not this key's): initialize again"
+                .to_owned(),
+        );
     }
+    let Some(slot) = guard.slots.take(&actor.tenant_id) else {
+        return ApiError::rate_limited("concurrent MCP request", std::time::Duration::from_secs(1))
+            .into_response();
+    };
+    // The message is read here, within the limit (a chunked body has no
+    // length to check), and looked at once before the SDK parses it: a
+    // `tools/call` whose arguments are not an object would otherwise come
+    // back as "method not found".
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_MESSAGE_BYTES).await else {
+        return too_large();
+    };
+    if let Some(answer) = inspect(&bytes) {
+        return answer;
+    }
+    let deleting = parts.method == http::Method::DELETE;
+    let (tenant, key) = (actor.tenant_id.clone(), actor.key_id.clone());
+    parts.extensions.insert(actor);
+    let mut resp = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    if deleting && resp.status() == StatusCode::ACCEPTED {
+        // A session ended: nothing follows (clients expect 200 or 204).
+        *resp.status_mut() = StatusCode::NO_CONTENT;
+    }
+    match (&session, resp.headers().get(SESSION_HEADER)) {
+        (None, Some(id)) => {
+            if let Ok(id) = id.to_str() {
+                guard.sessions.opened(id, &tenant, &key);
+            }
+        }
+        (Some(id), _) if deleting && resp.status().is_success() => guard.sessions.closed(id),
+        _ => {}
+    }
+    // The slot is held until the answer has been sent, streamed or not.
+    let (head, body) = resp.into_parts();
+    let body = body.into_data_stream().map(move |chunk| {
+        let _held = &slot;
+        chunk
+    });
+    Response::from_parts(head, axum::body::Body::from_stream(body))
 }
 
-/// The JSON-RPC error (`-32602`, naming the field) for a `tools/call`
-/// whose `arguments` are there but not an object; `None` for every other
-/// message (the SDK answers those).
-fn bad_arguments(bytes: &[u8]) -> Option<Response> {
-    let msg: Value = serde_json::from_slice(bytes).ok()?;
+/// The header that carries a 2025-11-25 session's id.
+const SESSION_HEADER: &str = "mcp-session-id";
+
+/// The answer to a browser's preflight from an allowed origin (the origin
+/// itself is added by [`check`]).
+fn preflight() -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, DELETE"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "authorization, content-type, accept, last-event-id, mcp-protocol-version, \
+             mcp-session-id, mcp-method, mcp-name",
+        ),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    resp
+}
+
+/// 413: a message over the limit.
+fn too_large() -> Response {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("an MCP message may be at most {MAX_MESSAGE_BYTES} bytes"),
+    )
+}
+
+/// The JSON-RPC errors the guard answers itself, before the SDK parses the
+/// message, because the SDK's answers would not say what is wrong: a body
+/// that is not JSON (`-32700`, with where), a batch (`-32600`: the protocol
+/// has none since 2025-06-18), and a `tools/call` whose `arguments` are
+/// there but not an object (`-32602`, naming the field). `None` for every
+/// other message; a DELETE carries no message.
+fn inspect(bytes: &[u8]) -> Option<Response> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let msg: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return Some(rpc_error(
+                StatusCode::BAD_REQUEST,
+                Value::Null,
+                -32700,
+                format!("the message is not JSON: {e}"),
+            ));
+        }
+    };
+    if msg.is_array() {
+        return Some(rpc_error(
+            StatusCode::BAD_REQUEST,
+            Value::Null,
+            -32600,
+            "batches are not part of MCP: send one message per request".to_owned(),
+        ));
+    }
     if msg.get("method").and_then(Value::as_str) != Some("tools/call") {
         return None;
     }
@@ -209,15 +342,20 @@ fn bad_arguments(bytes: &[u8]) -> Option<Response> {
         Value::Number(_) => "a number",
         Value::Bool(_) => "a boolean",
     };
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": msg.get("id").cloned().unwrap_or(Value::Null),
-        "error": {
-            "code": -32602,
-            "message": format!("tools/call: `params.arguments` must be an object of the tool's arguments, got {kind}"),
-        },
-    });
-    Some((StatusCode::OK, Json(body)).into_response())
+    Some(rpc_error(
+        StatusCode::OK,
+        msg.get("id").cloned().unwrap_or(Value::Null),
+        -32602,
+        format!(
+            "tools/call: `params.arguments` must be an object of the tool's arguments, got {kind}"
+        ),
+    ))
+}
+
+/// A JSON-RPC error answer.
+fn rpc_error(status: StatusCode, id: Value, code: i64, message: String) -> Response {
+    let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+    (status, Json(body)).into_response()
 }
 
 /// A refusal in the API's envelope.
@@ -275,19 +413,24 @@ mod tests {
             )
         };
         for bad in ["[1,2]", "\"x\"", "3", "true"] {
-            let answer = bad_arguments(call(bad).as_bytes()).expect(bad);
+            let answer = inspect(call(bad).as_bytes()).expect(bad);
             assert_eq!(answer.status(), StatusCode::OK);
         }
         for fine in ["{}", "{\"a\":1}", "null"] {
-            assert!(bad_arguments(call(fine).as_bytes()).is_none(), "{fine}");
+            assert!(inspect(call(fine).as_bytes()).is_none(), "{fine}");
         }
         assert!(
-            bad_arguments(
+            inspect(
                 br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"arguments":[1]}}"#
             )
             .is_none()
         );
-        assert!(bad_arguments(b"not json").is_none());
+        let not_json = inspect(b"{not json").expect("not JSON");
+        assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+        let batch =
+            inspect(br#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]"#).expect("a batch");
+        assert_eq!(batch.status(), StatusCode::BAD_REQUEST);
+        assert!(inspect(b"").is_none(), "a DELETE's empty body");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! [`weft_app::App`], the same use cases as the HTTP API, under the caller's
 //! tenant and role: the tenant comes from the API key only.
 
+mod admission;
 mod errors;
 mod guard;
 mod handler;
@@ -42,9 +43,12 @@ pub struct Options {
     /// check off (behind a proxy that checks it).
     pub allowed_hosts: Vec<String>,
     /// Browser origins (`https://app.example.com`) allowed to call the
-    /// endpoint besides the server's own; requests without `Origin` (every
-    /// non-browser client) are not affected.
+    /// endpoint (CORS) besides the server's own; requests without `Origin`
+    /// (every non-browser client) are not affected.
     pub allowed_origins: Vec<String>,
+    /// MCP requests one tenant may have in progress at once (a tool call
+    /// holds its connection while its run goes on); more are refused 429.
+    pub max_concurrent_per_tenant: u32,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             call_wait_ms: 30_000,
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
+            max_concurrent_per_tenant: 16,
         }
     }
 }

@@ -67,8 +67,8 @@ pub static SPECS: &[Spec] = &[
         read_only: true,
         input: || {
             (
-                json!({"id": {"type": "string", "description": "wf_…"}}),
-                &["id"],
+                json!({"workflow_id": {"type": "string", "description": "wf_…"}}),
+                &["workflow_id"],
             )
         },
     },
@@ -106,8 +106,8 @@ pub static SPECS: &[Spec] = &[
         read_only: false,
         input: || {
             let mut p = definition_props();
-            p["id"] = json!({"type": "string", "description": "wf_…"});
-            (p, &["id", "definition"])
+            p["workflow_id"] = json!({"type": "string", "description": "wf_…"});
+            (p, &["workflow_id", "definition"])
         },
     },
     Spec {
@@ -120,8 +120,8 @@ pub static SPECS: &[Spec] = &[
         read_only: false,
         input: || {
             (
-                json!({"id": {"type": "string"}, "active": {"type": "boolean"}}),
-                &["id", "active"],
+                json!({"workflow_id": {"type": "string", "description": "wf_…"}, "active": {"type": "boolean"}}),
+                &["workflow_id", "active"],
             )
         },
     },
@@ -137,10 +137,10 @@ pub static SPECS: &[Spec] = &[
         input: || {
             (
                 json!({
-                    "id": {"type": "string", "description": "wf_…"},
+                    "workflow_id": {"type": "string", "description": "wf_…"},
                     "input": {"description": "the trigger body (checked against the workflow's input_schema)"}
                 }),
-                &["id"],
+                &["workflow_id"],
             )
         },
     },
@@ -328,7 +328,7 @@ struct ListWorkflows {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Id {
-    id: String,
+    workflow_id: String,
 }
 
 #[derive(Deserialize)]
@@ -340,21 +340,21 @@ struct Draft {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Update {
-    id: String,
+    workflow_id: String,
     definition: Value,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Active {
-    id: String,
+    workflow_id: String,
     active: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunIt {
-    id: String,
+    workflow_id: String,
     #[serde(default)]
     input: Value,
 }
@@ -438,14 +438,20 @@ async fn run(
         }
         "get_workflow" => {
             let a: Id = args(spec.name, raw)?;
-            scope(Some(&a.id))?;
-            done(app.get_workflow(actor, &a.id).await.map(|(w, def, run)| {
-                weft_api::wire::workflow(w, base, def).with_last_run(run.map(|r| m::LastRun {
-                    id: r.id,
-                    status: r.status,
-                    created_at: r.created_at,
-                }))
-            }))
+            scope(Some(&a.workflow_id))?;
+            done(
+                app.get_workflow(actor, &a.workflow_id)
+                    .await
+                    .map(|(w, def, run)| {
+                        weft_api::wire::workflow(w, base, def).with_last_run(run.map(|r| {
+                            m::LastRun {
+                                id: r.id,
+                                status: r.status,
+                                created_at: r.created_at,
+                            }
+                        }))
+                    }),
+            )
         }
         "validate_workflow" => {
             let a: Draft = args(spec.name, raw)?;
@@ -473,27 +479,30 @@ async fn run(
         }
         "update_workflow" => {
             let a: Update = args(spec.name, raw)?;
-            scope(Some(&a.id))?;
+            scope(Some(&a.workflow_id))?;
             let (bytes, format) = definition_bytes(&a.definition);
             done(
-                app.update_workflow(actor, &a.id, &bytes, format)
+                app.update_workflow(actor, &a.workflow_id, &bytes, format)
                     .await
                     .map(|(w, def)| weft_api::wire::workflow(w, base, Some(def))),
             )
         }
         "set_workflow_active" => {
             let a: Active = args(spec.name, raw)?;
-            scope(Some(&a.id))?;
+            scope(Some(&a.workflow_id))?;
             done(
-                app.set_workflow_active(actor, &a.id, a.active)
+                app.set_workflow_active(actor, &a.workflow_id, a.active)
                     .await
                     .map(|w| m::Workflow::new(w, base, None)),
             )
         }
         "run_workflow" => {
             let a: RunIt = args(spec.name, raw)?;
-            scope(Some(&a.id))?;
-            let (wf, _, _) = app.get_workflow(actor, &a.id).await.map_err(tool_error)?;
+            scope(Some(&a.workflow_id))?;
+            let (wf, _, _) = app
+                .get_workflow(actor, &a.workflow_id)
+                .await
+                .map_err(tool_error)?;
             let def = app
                 .handle()
                 .definition(&actor.tenant_id, &wf.id, wf.version)

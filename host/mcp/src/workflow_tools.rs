@@ -8,7 +8,8 @@ use crate::errors::{tool_error, tool_failure};
 use crate::handler::Call;
 use crate::tools::{self, ok};
 use rmcp::model::{
-    CallToolResult, ContentBlock, JsonObject, ProgressNotificationParam, Tool, ToolAnnotations,
+    CallToolResult, ContentBlock, JsonObject, ProgressNotificationParam, ProgressToken, Tool,
+    ToolAnnotations,
 };
 use serde_json::{Map, Value, json};
 use std::collections::HashSet;
@@ -19,7 +20,7 @@ use weft_app::{Actor, App};
 use weft_types::{Definition, Run, Status, StepDef, Workflow};
 
 /// How often a call with a progress token looks at its run's steps.
-const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 /// An exposed workflow and its tool.
 pub struct ExposedTool {
@@ -43,7 +44,13 @@ pub async fn listed(app: &App, actor: &Actor) -> weft_app::Result<Vec<ExposedToo
         if taken.contains(&name) {
             let id = &exposed.workflow.id;
             let tail = &id[id.len().saturating_sub(6)..];
-            name = format!("{}_{tail}", &name[..name.len().min(57)]);
+            let base = format!("{}_{tail}", &name[..name.len().min(57)]);
+            name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name) {
+                name = format!("{}_{n}", &base[..base.len().min(60)]);
+                n += 1;
+            }
         }
         taken.insert(name.clone());
         out.push(ExposedTool {
@@ -152,16 +159,21 @@ pub async fn start_and_wait(
         }
         Err(e) => return tool_error(e),
     };
-    answer(&run, typed, c.options.call_wait_ms)
+    answer(
+        &run,
+        typed,
+        u64::try_from(c.options.call_wait().as_millis()).unwrap_or(u64::MAX),
+    )
 }
 
 /// Waits for the run to answer or end, at most the call's bound, telling
-/// progress when the client asked for it; `None` when the call is cancelled.
+/// progress when the client asked for it (one notification per finished
+/// top-level step, in the definition's order, the last ones before the
+/// answer); `None` when the call is cancelled.
 async fn wait(c: &Call<'_>, def: &Definition, run_id: &str) -> weft_app::Result<Option<Run>> {
     let token = c.context.meta.get_progress_token();
     let deadline = tokio::time::Instant::now() + c.options.call_wait();
-    let top: HashSet<&str> = def.steps.iter().map(|s| s.id.as_str()).collect();
-    let mut told = 0usize;
+    let mut told: HashSet<String> = HashSet::new();
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let slice = if token.is_some() {
@@ -173,29 +185,43 @@ async fn wait(c: &Call<'_>, def: &Definition, run_id: &str) -> weft_app::Result<
             () = c.context.ct.cancelled() => return Ok(None),
             run = c.app.wait_run(c.actor, run_id, slice) => run?,
         };
+        if let Some(token) = &token {
+            report(c, token, def, run_id, &mut told).await?;
+        }
         if run.response.is_some() || run.status.is_terminal() || left.is_zero() {
             return Ok(Some(run));
         }
-        if let Some(token) = &token {
-            let detail = c.app.get_run(c.actor, run_id).await?;
-            let finished: Vec<&str> = detail
-                .steps
-                .iter()
-                .filter(|s| top.contains(s.step.key.as_str()) && s.step.status.is_terminal())
-                .map(|s| s.step.key.as_str())
-                .collect();
-            if finished.len() > told {
-                told = finished.len();
-                let last = finished.last().copied().unwrap_or_default();
-                let note = ProgressNotificationParam::new(token.clone(), told as f64)
-                    .with_total(top.len() as f64)
-                    .with_message(format!("step `{last}` finished ({told} of {})", top.len()));
-                if let Err(e) = c.context.peer.notify_progress(note).await {
-                    tracing::debug!(error = %e, "progress notification not delivered");
-                }
+    }
+}
+
+/// Sends a progress notification for each top-level step that finished
+/// since the last report.
+async fn report(
+    c: &Call<'_>,
+    token: &ProgressToken,
+    def: &Definition,
+    run_id: &str,
+    told: &mut HashSet<String>,
+) -> weft_app::Result<()> {
+    let steps = c.app.step_statuses(c.actor, run_id).await?;
+    let finished: HashSet<&str> = steps
+        .iter()
+        .filter(|(_, status)| status.is_terminal())
+        .map(|(key, _)| key.as_str())
+        .collect();
+    let total = def.steps.len();
+    for step in &def.steps {
+        if finished.contains(step.id.as_str()) && told.insert(step.id.clone()) {
+            let n = told.len();
+            let note = ProgressNotificationParam::new(token.clone(), n as f64)
+                .with_total(total as f64)
+                .with_message(format!("step `{}` finished ({n} of {total})", step.id));
+            if let Err(e) = c.context.peer.notify_progress(note).await {
+                tracing::debug!(error = %e, "progress notification not delivered");
             }
         }
     }
+    Ok(())
 }
 
 /// A run as the tool's result.

@@ -240,7 +240,7 @@ test("create_workflow from a tool call (a member), activate it, then call it as 
     assert.match(wf.id, /^wf_/);
     assert.equal((await api("GET", `/v1/workflows/${wf.id}`)).name, def.name);
 
-    const activated = await member.callTool({ name: "set_workflow_active", arguments: { id: wf.id, active: true } });
+    const activated = await member.callTool({ name: "set_workflow_active", arguments: { workflow_id: wf.id, active: true } });
     assert.ok(!activated.isError, text(activated));
 
     const listed = await tools(member);
@@ -250,7 +250,7 @@ test("create_workflow from a tool call (a member), activate it, then call it as 
     assert.deepEqual(r.structuredContent, { greeting: "hello Ada" });
 
     // And by id through run_workflow, which waits like a workflow tool.
-    const byId = await member.callTool({ name: "run_workflow", arguments: { id: wf.id, input: { who: "Grace" } } });
+    const byId = await member.callTool({ name: "run_workflow", arguments: { workflow_id: wf.id, input: { who: "Grace" } } });
     assert.ok(!byId.isError, text(byId));
     assert.match(text(byId), /hello Grace/);
   } finally {
@@ -282,7 +282,7 @@ test("resources: the workflow format reference, a workflow's definition; another
 });
 
 test("another tenant's workflow and run ids: not found, never their data", async () => {
-  const wf = await owner.callTool({ name: "get_workflow", arguments: { id: fix.workflows.other.id } });
+  const wf = await owner.callTool({ name: "get_workflow", arguments: { workflow_id: fix.workflows.other.id } });
   assert.equal(wf.isError, true);
   assert.equal(envelope(wf).error.code, "not_found");
   const run = await owner.callTool({ name: "get_run", arguments: { run_id: fix.runs.other } });

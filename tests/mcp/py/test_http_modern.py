@@ -182,10 +182,10 @@ async def test_a_member_creates_a_workflow_by_tool_call_and_runs_it():
         assert not created.is_error, text(created)
         wf = created.structured_content
         assert wf["id"].startswith("wf_"), wf
-        ran = await c.call_tool("run_workflow", {"id": wf["id"], "input": {"n": 21}})
+        ran = await c.call_tool("run_workflow", {"workflow_id": wf["id"], "input": {"n": 21}})
         assert not ran.is_error, text(ran)
         assert "42" in text(ran), text(ran)
-        bad = await c.call_tool("run_workflow", {"id": wf["id"], "input": {"n": "x"}})
+        bad = await c.call_tool("run_workflow", {"workflow_id": wf["id"], "input": {"n": "x"}})
         assert bad.is_error and "n" in text(bad)
     assert api("GET", f"/v1/workflows/{wf['id']}")["name"] == definition["name"]
     run = runs_of(wf["id"])[0]
@@ -207,7 +207,7 @@ async def test_resources_offer_the_format_reference_and_a_run():
 
 async def test_another_tenants_ids_are_not_found():
     async with over_http() as c:
-        wf = await c.call_tool("get_workflow", {"id": FIX["workflows"]["other"]["id"]})
+        wf = await c.call_tool("get_workflow", {"workflow_id": FIX["workflows"]["other"]["id"]})
         run = await c.call_tool("get_run", {"run_id": FIX["runs"]["other"]})
         listed = await c.call_tool("list_workflows", {})
     for r in (wf, run):
@@ -231,7 +231,7 @@ async def test_a_typed_tool_past_the_wait_is_a_tool_error_naming_the_run():
     async with over_http(FIX["keys"]["member"]) as c:
         created = await c.call_tool("create_workflow", {"definition": definition})
         wf = created.structured_content
-        activated = await c.call_tool("set_workflow_active", {"id": wf["id"], "active": True})
+        activated = await c.call_tool("set_workflow_active", {"workflow_id": wf["id"], "active": True})
         assert not activated.is_error, text(activated)
         tool = next(t for t in (await c.list_tools()).tools if t.name == "typed_slow_py")
         assert tool.output_schema is not None
