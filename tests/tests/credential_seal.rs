@@ -247,10 +247,13 @@ async fn k4_a_row_sealed_the_old_way_is_refused_until_migrate_reseals_it_then_it
     assert!(error.message.contains("weft migrate"), "{}", error.message);
     assert!(inbox.is_empty());
 
-    // M3: starting a server (`weft serve`, which migrates the schema) does
-    // not re-seal it: its hosts were never authenticated.
+    // M3: starting a server (which migrates the schema) does not re-seal
+    // it: its hosts were never authenticated. An API process, beside the
+    // running test server (which holds the database's lock: a second
+    // `weft serve` on it is refused).
     let mut config = Config::embedded(PathBuf::from(dir.path()));
     config.http = false;
+    config.role = weft_cli::server::Role::Api;
     let server = weft_cli::server::Server::start(config.clone())
         .await
         .unwrap();

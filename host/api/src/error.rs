@@ -83,6 +83,13 @@ impl ApiError {
         e
     }
 
+    /// 429 `rate_limited` saying why, with `Retry-After` (at least 1 s).
+    pub fn busy(message: impl Into<String>, after: std::time::Duration) -> Self {
+        let mut e = Self::rate_limited("API", after);
+        e.message = message.into();
+        e
+    }
+
     /// 503 `unavailable`, with `Retry-After`.
     pub fn unavailable(message: impl Into<String>, after_secs: u64) -> Self {
         let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);

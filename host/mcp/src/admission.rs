@@ -97,6 +97,11 @@ impl Slots {
         }
     }
 
+    /// How many requests a tenant may have in progress.
+    pub fn per_tenant(&self) -> usize {
+        self.per_tenant
+    }
+
     /// A slot for one of `tenant`'s requests, held until the permit is
     /// dropped (when the answer, streamed or not, has been sent); `None`
     /// when all are taken.

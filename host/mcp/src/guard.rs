@@ -226,8 +226,15 @@ async fn admit(guard: &Guard, req: Request, next: Next) -> Response {
         );
     }
     let Some(slot) = guard.slots.take(&actor.tenant_id) else {
-        return ApiError::rate_limited("concurrent MCP request", std::time::Duration::from_secs(1))
-            .into_response();
+        return ApiError::busy(
+            format!(
+                "this tenant already has {} MCP requests in progress \
+                 (mcp.max_concurrent_per_tenant); retry when one has answered",
+                guard.slots.per_tenant()
+            ),
+            std::time::Duration::from_secs(1),
+        )
+        .into_response();
     };
     // The message is read here, within the limit (a chunked body has no
     // length to check), and looked at once before the SDK parses it: a

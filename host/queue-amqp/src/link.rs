@@ -314,8 +314,24 @@ impl Inner {
     }
 
     /// Reads up to `limit` dead letters without taking them: they are fetched
-    /// on a private channel and handed back when it closes.
+    /// on a private channel and handed back when it closes. A connection that
+    /// the broker closed under the read (a hard error raised by another
+    /// channel's traffic, seen once in CI right after consumers were dropped:
+    /// `CHANNEL_ERROR - expected 'channel.open'`) is opened again and the read
+    /// done once more: it takes nothing, so it can be repeated.
     pub(crate) async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
+        match self.read_dead(limit).await {
+            Err(Error::Unavailable(first)) => {
+                tracing::warn!(error = %first, "reading dead letters failed; again on a new connection");
+                self.broken().await;
+                self.read_dead(limit).await
+            }
+            other => other,
+        }
+    }
+
+    /// One read of [`Self::dead_letters`].
+    async fn read_dead(&self, limit: usize) -> Result<Vec<DeadLetter>> {
         let link = self.link().await?;
         let channel = link.conn.create_channel().await.map_err(unavailable)?;
         let mut out = Vec::new();
