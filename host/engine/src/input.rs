@@ -52,7 +52,7 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 /// Longest value quoted in a message, in characters.
 const MAX_QUOTE: usize = 40;
 /// Longest message kept from the validator when no better one is known.
-const MAX_MESSAGE: usize = 300;
+pub const MAX_MESSAGE: usize = 300;
 /// Most compiled schemas kept, and the most bytes of schema text they hold.
 const CACHE_ENTRIES: usize = 1_024;
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -241,7 +241,15 @@ fn compiled(schema: &Value) -> Result<Arc<Validator>, String> {
     Ok(validator)
 }
 
-fn compile(schema: &Value) -> Result<Validator, String> {
+/// A JSON Schema compiled the one way Weft compiles a schema it was given
+/// (a workflow's `input_schema`, a template's parameters): offline (a `$ref`
+/// outside the schema is refused, never fetched), `format` checked, patterns
+/// on the linear-time `regex` engine with a size limit. The error is the
+/// validator's, clipped.
+///
+/// # Errors
+/// The schema does not compile.
+pub fn compile(schema: &Value) -> Result<Validator, String> {
     jsonschema::options()
         .offline()
         .should_validate_formats(true)
@@ -371,7 +379,9 @@ fn quote(v: &Value) -> String {
     }
 }
 
-fn clip(mut s: String, max: usize) -> String {
+/// `s` cut to at most `max` bytes (at a character boundary), with `...`
+/// when it was cut: a validator's message quotes the value it refused.
+pub fn clip(mut s: String, max: usize) -> String {
     if s.len() > max {
         let mut end = max;
         while !s.is_char_boundary(end) {

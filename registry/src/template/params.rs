@@ -1,26 +1,13 @@
 //! A template's parameters: a JSON Schema of type `object`, checked with the
-//! `jsonschema` crate (every keyword of its draft, `default` filled by us).
+//! `jsonschema` crate as the engine compiles every schema it is given
+//! (`weft_engine::input::compile`; every keyword of its draft, `default` filled by us).
 //! Offline: a `$ref` outside the schema is refused, never fetched. Patterns
 //! use the `regex` engine (linear time) with a size limit, so a published
 //! schema cannot make a use of it slow.
 
-use jsonschema::{PatternOptions, Validator};
 use serde_json::{Map, Value};
+use weft_engine::input::{MAX_MESSAGE, compile};
 use weft_types::Problem;
-
-/// The largest compiled `pattern`, in bytes.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
-/// Longest message kept from the validator (it quotes the value).
-const MAX_MESSAGE: usize = 300;
-
-fn compile(schema: &Value) -> Result<Validator, String> {
-    jsonschema::options()
-        .offline()
-        .should_validate_formats(true)
-        .with_pattern_options(PatternOptions::regex().size_limit(PATTERN_SIZE_LIMIT))
-        .build(schema)
-        .map_err(|e| clip(e.to_string()))
-}
 
 /// The parameter names (`properties` of the schema), reporting at
 /// `/parameters` what makes the schema unusable.
@@ -85,7 +72,7 @@ pub(super) fn validate(
     let instance = Value::Object(params.clone());
     for e in validator.iter_errors(&instance).take(super::MAX_PROBLEMS) {
         let at = e.instance_path().to_string();
-        let message = clip(e.to_string());
+        let message = weft_engine::input::clip(e.to_string(), MAX_MESSAGE);
         let message = match first_segment(&at) {
             Some(name) => format!("parameter `{name}`: {message}"),
             None => message,
@@ -97,18 +84,6 @@ pub(super) fn validate(
 fn first_segment(pointer: &str) -> Option<String> {
     let seg = pointer.strip_prefix('/')?.split('/').next()?;
     Some(seg.replace("~1", "/").replace("~0", "~"))
-}
-
-fn clip(mut s: String) -> String {
-    if s.len() > MAX_MESSAGE {
-        let mut end = MAX_MESSAGE;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("...");
-    }
-    s
 }
 
 #[cfg(test)]

@@ -11,6 +11,21 @@ pub fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
+/// (requests/s, p50 ms, p99 ms) of the latencies the load tasks measured
+/// since `started`.
+async fn summary(
+    tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>,
+    started: Instant,
+) -> (f64, f64, f64) {
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
+}
+
 /// Posts to the webhook from `conns` connections for `secs`; (runs/s, p50 ms, p99 ms).
 pub async fn webhook_load(hook: &str, conns: usize, secs: f64) -> (f64, f64, f64) {
     let base = reqwest::Url::parse(hook)
@@ -54,13 +69,7 @@ pub async fn webhook_load(hook: &str, conns: usize, secs: f64) -> (f64, f64, f64
             lat
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
+    summary(tasks, started).await
 }
 
 /// Calls the MCP tool `tool` (current revision, stateless: every request
@@ -122,11 +131,5 @@ pub async fn mcp_load(
             lat
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    (all.len() as f64 / elapsed, pct(&all, 0.5), pct(&all, 0.99))
+    summary(tasks, started).await
 }
