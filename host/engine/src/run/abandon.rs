@@ -12,7 +12,8 @@ impl Plan<'_> {
     /// and the run stay as they are. A no-op unless the step is `cancelled`
     /// at that attempt.
     pub fn abandon(&mut self, key: &str, attempt: u32, started_at: i64, ran: Ran) -> bool {
-        let Some(row) = self.steps.get(key) else {
+        // The journal row takes the step's input: the row is read whole.
+        let Some(row) = self.full(key) else {
             return false;
         };
         if row.status != Status::Cancelled || row.attempt != attempt {

@@ -1,20 +1,22 @@
 //! Creating the steps whose dependencies are done, running control steps on the
 //! spot, driving loops, and finishing the run.
 
-use super::context::Located;
+use super::context::{Located, Reads};
 use super::render::{expr, over, render};
 use super::{CHILD_RECHECK_MS, Due, MAX_DEPTH, MAX_LOOP_ITEMS, Plan, Start, TRIGGER, until};
 use crate::eval::{json_eq, truthy};
 use crate::{Graph, template};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
 use weft_types::{
     ErrorKind, Failure, LoopStep, Parent, Reason, Response, RunFailure, Status, Step, StepDef,
     StepKind, Trigger, WaitUntil,
 };
 
 /// A loop iteration's progress.
-#[derive(PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Iteration {
     NotStarted,
     Active,
@@ -42,7 +44,7 @@ impl Plan<'_> {
     }
 
     fn advance_list(&mut self, prefix: &str, list: &[StepDef], frames: &[(String, usize)]) {
-        let graph = match Graph::build(list) {
+        let graph = match self.graph(list) {
             Ok(g) => g,
             Err(problems) => {
                 let msg = format!("definition does not form a graph: {problems:?}");
@@ -72,7 +74,14 @@ impl Plan<'_> {
             let mut live = deps.is_empty();
             let mut ready = true;
             for &d in deps {
-                match self.steps.get(&format!("{prefix}{}", list[d].id)) {
+                let dep_key = format!("{prefix}{}", list[d].id);
+                // A branching step's edges are in its output.
+                let row = if list[d].kind.branch_targets().is_empty() {
+                    self.steps.get(&dep_key)
+                } else {
+                    self.full(&dep_key)
+                };
+                match row {
                     Some(r) if r.status.is_terminal() => live |= edge_live(&list[d], r, &s.id),
                     _ => {
                         ready = false;
@@ -105,10 +114,23 @@ impl Plan<'_> {
         }
     }
 
+    /// The graph of `list` (the top level or a loop body of the plan's
+    /// definition), built once per plan: a decision walks each list at
+    /// least twice and a loop body once per iteration it advances.
+    fn graph(&mut self, list: &[StepDef]) -> Result<Arc<Graph>, Vec<weft_types::Problem>> {
+        let at = list.as_ptr() as usize;
+        if let Some(g) = self.graphs.get(&at) {
+            return Ok(g.clone());
+        }
+        let g = Arc::new(Graph::build(list)?);
+        self.graphs.insert(at, g.clone());
+        Ok(g)
+    }
+
     /// Creates the row of a ready, live step; control steps finish at once.
     /// Everything it renders or copies is charged to the plan's budget first.
     fn create(&mut self, mut row: Step, at: &Located<'_>) -> Result<(), Failure> {
-        let ctx = self.context(at);
+        let ctx = self.context(at, &Reads::of(at.def));
         let key = row.key.clone();
         let budget = &mut self.budget;
         match &at.def.kind {
@@ -140,7 +162,8 @@ impl Plan<'_> {
             StepKind::Merge => {
                 let mut out = Map::new();
                 for id in at.def.after.iter().flatten() {
-                    let dep = self.steps.get(&format!("{}{id}", at.prefix));
+                    let dep_key = format!("{}{id}", at.prefix);
+                    let dep = self.lean.read(&self.steps, &self.changed, &dep_key);
                     let v = match dep.and_then(|d| d.output.as_ref()) {
                         Some(o) => budget
                             .copy(o)
@@ -278,15 +301,17 @@ impl Plan<'_> {
             .map_or(0, Vec::len);
         let mut frames = frames.to_vec();
         frames.push((key.to_owned(), 0));
-        let mut active = (0..n)
-            .filter(|&i| self.iteration(key, &l.body, i) == Iteration::Active)
-            .count();
+        // Every iteration's state from one walk over the loop's own rows;
+        // afterwards only the iterations this decision advances are looked
+        // at again, so a finished iteration is not re-checked.
+        let mut states = self.iterations(key, &l.body, n);
+        let mut active = states.iter().filter(|s| **s == Iteration::Active).count();
         let parallelism = l.parallelism.max(1) as usize;
-        for i in 0..n {
+        for (i, slot) in states.iter_mut().enumerate() {
             if !self.live() {
                 return;
             }
-            let state = self.iteration(key, &l.body, i);
+            let state = *slot;
             if state == Iteration::Done || (state == Iteration::NotStarted && active >= parallelism)
             {
                 continue;
@@ -296,20 +321,23 @@ impl Plan<'_> {
             }
             self.advance_list(&format!("{key}[{i}]."), &l.body, &frames);
             let after = self.iteration(key, &l.body, i);
+            *slot = after;
             match (state, after) {
                 (Iteration::Active, Iteration::Done) => active -= 1,
                 (Iteration::NotStarted, Iteration::Active) => active += 1,
                 _ => {}
             }
         }
-        if active > 0 || (0..n).any(|i| self.iteration(key, &l.body, i) != Iteration::Done) {
+        if active > 0 || states.iter().any(|s| *s != Iteration::Done) {
             return;
         }
         let last = l.body.last().map(|b| b.id.as_str()).unwrap_or_default();
         let used = self.budget.used();
         let mut outputs = Vec::with_capacity(n);
         for i in 0..n {
-            let row = self.steps.get(&format!("{key}[{i}].{last}"));
+            let row = self
+                .lean
+                .read(&self.steps, &self.changed, &format!("{key}[{i}].{last}"));
             match row
                 .and_then(|r| r.output.as_ref())
                 .map(|o| self.budget.copy(o))
@@ -330,6 +358,42 @@ impl Plan<'_> {
             r.status = Status::Completed;
             r.output = Some(Value::Array(outputs));
         });
+    }
+
+    /// The state of each of the `n` iterations of the loop `key`, from one
+    /// ordered walk over the rows whose keys start with `key[`: a row
+    /// `key[i].id` for each body step `id` (deeper rows, of a nested loop's
+    /// iterations, are passed over).
+    fn iterations(&self, key: &str, body: &[StepDef], n: usize) -> Vec<Iteration> {
+        // (rows seen, rows terminal) per iteration.
+        let mut seen = vec![(0usize, 0usize); n];
+        let prefix = format!("{key}[");
+        let rows = self
+            .steps
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix.as_str()));
+        for (k, row) in rows {
+            let Some((index, id)) = k[prefix.len()..].split_once("].") else {
+                continue;
+            };
+            let Ok(i) = index.parse::<usize>() else {
+                continue;
+            };
+            if i >= n || !body.iter().any(|b| b.id == id) {
+                continue;
+            }
+            seen[i].0 += 1;
+            if row.status.is_terminal() {
+                seen[i].1 += 1;
+            }
+        }
+        seen.into_iter()
+            .map(|(rows, terminal)| match rows {
+                0 => Iteration::NotStarted,
+                _ if rows == body.len() && terminal == rows => Iteration::Done,
+                _ => Iteration::Active,
+            })
+            .collect()
     }
 
     fn iteration(&self, key: &str, body: &[StepDef], i: usize) -> Iteration {
@@ -436,16 +500,27 @@ impl Plan<'_> {
         }
         let output = match &self.run.until {
             // A test run's result is its step's output (none if skipped).
-            Some(u) => self.steps.get(u).and_then(|r| r.output.clone()),
-            None => self
-                .def
-                .steps
-                .iter()
-                .rev()
-                .filter_map(|s| self.steps.get(&s.id))
-                .find(|r| r.status == Status::Completed || r.status == Status::Failed)
-                .and_then(|r| r.output.clone())
-                .or_else(|| self.steps.get(TRIGGER).and_then(|t| t.output.clone())),
+            Some(u) => self.full(u).and_then(|r| r.output.clone()),
+            None => {
+                let last = self
+                    .def
+                    .steps
+                    .iter()
+                    .rev()
+                    .filter_map(|s| self.steps.get(&s.id))
+                    .find(|r| r.status == Status::Completed || r.status == Status::Failed)
+                    .map(|r| r.key.clone());
+                let output = last
+                    .and_then(|k| self.full(&k))
+                    .and_then(|r| r.output.clone());
+                // The trigger's payload only when the last step has no
+                // output (not when it was read lean: the decision is void).
+                if output.is_none() && self.lean.missing.borrow().is_empty() {
+                    self.full(TRIGGER).and_then(|t| t.output.clone())
+                } else {
+                    output
+                }
+            }
         };
         self.run.status = Status::Completed;
         self.run.output = output;

@@ -2,7 +2,7 @@
 //! it no longer applies: a duplicate delivery, a stale attempt, a run that ended.
 
 use super::advance::clamp;
-use super::context::locate;
+use super::context::{Reads, locate};
 use super::render::template_error;
 use super::{Claim, Due, Ids, POISON_AFTER, Plan, Ran, Start, TRIGGER};
 use crate::retry::Policy;
@@ -150,7 +150,7 @@ impl<'a> Plan<'a> {
             }
             _ => return None,
         }
-        let ctx = self.context(&located);
+        let ctx = self.context(&located, &Reads::of_config(located.def));
         let config = match template::render_in(&a.config, &ctx, &mut self.budget) {
             Ok(c) => c,
             Err(e) => {

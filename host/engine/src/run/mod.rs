@@ -33,9 +33,11 @@ mod until;
 #[cfg(test)]
 mod until_tests;
 
-use crate::{Budget, RunLimits};
+use crate::{Budget, Graph, RunLimits};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use weft_types::{Attempt, Definition, Failure, LogRecord, Run, Status, Step};
 
 pub use context::locate;
@@ -186,6 +188,49 @@ pub struct Plan<'a> {
     moves: usize,
     budget: Budget,
     failures: Vec<Failure>,
+    /// Each step list's graph, by the list's address in `def` (which
+    /// outlives the plan), built on first use.
+    graphs: HashMap<usize, Arc<Graph>>,
+    /// Which rows may have been loaded without their data ([`Plan::lean`]).
+    lean: Lean,
+}
+
+/// The rows a lean plan may hold without their data, and the ones it found
+/// it needed ([`Plan::lean`]).
+#[derive(Default)]
+struct Lean {
+    on: bool,
+    /// Keys loaded in full.
+    full: BTreeSet<String>,
+    /// Keys whose data the decision read or changed without having it.
+    missing: RefCell<BTreeSet<String>>,
+}
+
+impl Lean {
+    /// Whether `row` may lack its `input`, `output` and `error`: a terminal
+    /// row without an output that was not loaded in full nor written here.
+    fn lacks(&self, row: &Step, changed: &BTreeSet<String>) -> bool {
+        self.on
+            && row.status.is_terminal()
+            && row.output.is_none()
+            && !self.full.contains(&row.key)
+            && !changed.contains(&row.key)
+    }
+
+    /// The row `key`, for reading its data: a row loaded without it is
+    /// recorded as missing (the decision is then made again).
+    fn read<'s>(
+        &self,
+        steps: &'s BTreeMap<String, Step>,
+        changed: &BTreeSet<String>,
+        key: &str,
+    ) -> Option<&'s Step> {
+        let row = steps.get(key)?;
+        if self.lacks(row, changed) {
+            self.missing.borrow_mut().insert(key.to_owned());
+        }
+        Some(row)
+    }
 }
 
 impl<'a> Plan<'a> {
@@ -220,7 +265,33 @@ impl<'a> Plan<'a> {
             moves: 0,
             budget: Budget::new(limits),
             failures: Vec::new(),
+            graphs: HashMap::new(),
+            lean: Lean::default(),
         }
+    }
+
+    /// Decides on lean rows, as `weft_store::Store::load_run_lean` reads
+    /// them: a terminal step's `input`, `output` and `error` are left out
+    /// unless its key is in `full`. The plan reads and changes only what the
+    /// event touches; when that includes a row without its data (a
+    /// template reading an old output, a loop collecting its iterations'
+    /// outputs), the key is recorded in [`Plan::missing`] and the decision
+    /// must be thrown away and made again with those rows in `full`. So a
+    /// decision never depends on, nor writes, a row it did not have.
+    #[must_use]
+    pub fn lean(mut self, full: BTreeSet<String>) -> Self {
+        self.lean = Lean {
+            on: true,
+            full,
+            missing: RefCell::default(),
+        };
+        self
+    }
+
+    /// The rows this decision needed in full but had lean ([`Plan::lean`]):
+    /// when not empty, the decision is void.
+    pub fn missing(&self) -> BTreeSet<String> {
+        self.lean.missing.borrow().clone()
     }
 
     /// The run as it stands in the plan.
@@ -230,7 +301,12 @@ impl<'a> Plan<'a> {
 
     /// A step as it stands in the plan.
     pub fn step(&self, key: &str) -> Option<&Step> {
-        self.steps.get(key)
+        self.lean.read(&self.steps, &self.changed, key)
+    }
+
+    /// A row whose data (`input`, `output`, `error`) the plan reads.
+    fn full(&self, key: &str) -> Option<&Step> {
+        self.lean.read(&self.steps, &self.changed, key)
     }
 
     /// Every step row as it stands in the plan, by key.
@@ -295,12 +371,19 @@ impl<'a> Plan<'a> {
     }
 
     fn put(&mut self, step: Step) {
+        if let Some(old) = self.steps.get(&step.key)
+            && self.lean.lacks(old, &self.changed)
+        {
+            self.lean.missing.borrow_mut().insert(step.key.clone());
+        }
         self.moves += 1;
         self.changed.insert(step.key.clone());
         self.steps.insert(step.key.clone(), step);
     }
 
     fn update(&mut self, key: &str, f: impl FnOnce(&mut Step)) {
+        // A row changed is written whole: it must have been loaded whole.
+        self.lean.read(&self.steps, &self.changed, key);
         if let Some(s) = self.steps.get_mut(key) {
             f(s);
             s.updated_at = self.now;

@@ -2,6 +2,7 @@
 
 use super::*;
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use weft_types::{ErrorKind, Failure, Reason, Status, Trigger};
 
@@ -58,6 +59,67 @@ pub(super) fn apply(state: &mut (Run, Vec<Step>), d: &Decision) {
     }
 }
 
+/// Decides `f` on the run's full rows, and again as the worker does on lean
+/// rows (terminal rows without their input, output and error, loaded again
+/// with the rows the plan says it missed), and checks that both decide the
+/// same: a lean decision never depends on data it did not have.
+pub(super) fn decide<R: PartialEq + std::fmt::Debug>(
+    d: &Definition,
+    ids: &Fixed,
+    limits: RunLimits,
+    now: i64,
+    state: &(Run, Vec<Step>),
+    f: impl FnMut(&mut Plan<'_>) -> R,
+) -> (R, Decision) {
+    let (answer, decision, _) = decide_lean(d, ids, limits, now, state, f);
+    (answer, decision)
+}
+
+/// [`decide`], also returning the rows the lean decision had to load in full.
+pub(super) fn decide_lean<R: PartialEq + std::fmt::Debug>(
+    d: &Definition,
+    ids: &Fixed,
+    limits: RunLimits,
+    now: i64,
+    state: &(Run, Vec<Step>),
+    mut f: impl FnMut(&mut Plan<'_>) -> R,
+) -> (R, Decision, BTreeSet<String>) {
+    let first_id = ids.0.load(Ordering::Relaxed);
+    let mut p = Plan::load(d, ids, limits, now, state.0.clone(), state.1.clone());
+    let answer = f(&mut p);
+    let full = p.finish();
+    let after = ids.0.load(Ordering::Relaxed);
+    let mut keys = BTreeSet::new();
+    loop {
+        let lean_ids = Fixed(AtomicU32::new(first_id));
+        let rows = state.1.iter().map(|s| lean_row(s, &keys)).collect();
+        let mut p = Plan::load(d, &lean_ids, limits, now, state.0.clone(), rows).lean(keys.clone());
+        let lean_answer = f(&mut p);
+        let missing = p.missing();
+        if missing.is_empty() {
+            assert_eq!(lean_answer, answer, "the lean decision's answer");
+            assert_eq!(p.finish(), full, "the lean decision");
+            assert_eq!(lean_ids.0.load(Ordering::Relaxed), after);
+            return (answer, full, keys);
+        }
+        assert!(
+            !missing.is_subset(&keys),
+            "asked again for rows it had: {missing:?}"
+        );
+        keys.extend(missing);
+    }
+}
+
+/// A row as a lean load gives it: a terminal row's data left out, unless
+/// its key is in `full`.
+pub(super) fn lean_row(s: &Step, full: &BTreeSet<String>) -> Step {
+    let mut s = s.clone();
+    if s.status.is_terminal() && !full.contains(&s.key) {
+        (s.input, s.output, s.error) = (None, None, None);
+    }
+    s
+}
+
 /// Runs every due action step with `exec` until nothing is due; returns the state.
 fn drive(
     d: &Definition,
@@ -93,23 +155,24 @@ pub(super) fn drive_run(
     let mut now = 0;
     while let Some(due) = queue.pop() {
         now += 1 + i64::try_from(due.delay_ms).unwrap();
-        let mut p = Plan::load(d, &ids, limits, now, state.0.clone(), state.1.clone());
         if due.attempt == 0 {
-            p.wake(&due.key);
-            let dec = p.finish();
+            let (_, dec) = decide(d, &ids, limits, now, &state, |p| p.wake(&due.key));
             apply(&mut state, &dec);
             queue.extend(dec.due);
             continue;
         }
-        let Some(claim) = p.claim(&due.key, due.attempt, 1000) else {
+        let (claim, dec) = decide(d, &ids, limits, now, &state, |p| {
+            p.claim(&due.key, due.attempt, 1000)
+        });
+        let Some(claim) = claim else {
             continue;
         };
-        let dec = p.finish();
         apply(&mut state, &dec);
         let result = exec(&due.key, &claim);
-        let mut p = Plan::load(d, &ids, limits, now, state.0.clone(), state.1.clone());
-        assert!(p.complete(&due.key, due.attempt, now, Ran::result(result)));
-        let dec = p.finish();
+        let (done, dec) = decide(d, &ids, limits, now, &state, |p| {
+            p.complete(&due.key, due.attempt, now, Ran::result(result.clone()))
+        });
+        assert!(done);
         apply(&mut state, &dec);
         starts.extend(dec.starts.iter().cloned());
         queue.extend(dec.due);
@@ -512,4 +575,75 @@ fn rerun_from_a_step_reuses_upstream_results() {
     let a = dec.steps.iter().find(|r| r.key == "a").unwrap();
     assert_eq!((a.status, a.run_id.as_str()), (Status::Completed, "run_2"));
     assert!(Plan::rerun(&d, &ids, RunLimits::default(), 5, run, &s.1, Some("zz")).is_err());
+}
+
+#[test]
+fn a_lean_decision_loads_only_the_rows_it_reads() {
+    let d = def(json!({"name": "w", "steps": [
+        {"id": "a", "kind": "action", "connector": "c", "action": "x", "input": {"n": 1}},
+        {"id": "each", "kind": "loop", "items": "trigger.xs", "body": [
+            {"id": "b", "kind": "action", "connector": "c", "action": "x",
+             "input": {"v": "{{ item }}", "a": "{{ steps.a.output.n }}"}}
+        ]},
+        {"id": "out", "kind": "respond", "body": "{{ steps.each.output }}"}
+    ]}));
+    let ids = Fixed(AtomicU32::new(1));
+    let first = Plan::start(
+        &d,
+        &ids,
+        RunLimits::default(),
+        0,
+        new_run(json!({"xs": [1, 2, 3]})),
+    )
+    .finish();
+    let mut state = (first.run.clone(), Vec::new());
+    apply(&mut state, &first);
+    let mut queue = first.due;
+    let mut loaded = Vec::new();
+    let mut now = 0;
+    while let Some(due) = queue.pop() {
+        now += 1;
+        let (claim, dec, keys) = decide_lean(&d, &ids, RunLimits::default(), now, &state, |p| {
+            p.claim(&due.key, due.attempt, 1000)
+        });
+        assert!(keys.is_empty(), "a claim reads no finished row: {keys:?}");
+        let claim = claim.unwrap();
+        apply(&mut state, &dec);
+        let (done, dec, keys) = decide_lean(&d, &ids, RunLimits::default(), now, &state, |p| {
+            p.complete(
+                &due.key,
+                due.attempt,
+                now,
+                Ran::result(Ok(claim.input.clone())),
+            )
+        });
+        assert!(done);
+        loaded.push((due.key.clone(), keys));
+        apply(&mut state, &dec);
+        queue.extend(dec.due);
+    }
+    let set = |keys: &[&str]| {
+        keys.iter()
+            .map(|k| (*k).to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    // Completing `a` creates the first iteration from `a`'s output, which
+    // the decision itself wrote; completing an iteration starts the next
+    // one, which reads `steps.a`, an old row; the last one starts none but
+    // collects the earlier iterations' outputs, and the respond step reads
+    // the loop's, written by the same decision.
+    assert_eq!(
+        loaded,
+        [
+            ("a".to_owned(), set(&[])),
+            ("each[0].b".to_owned(), set(&["a"])),
+            ("each[1].b".to_owned(), set(&["a"])),
+            ("each[2].b".to_owned(), set(&["each[0].b", "each[1].b"])),
+        ]
+    );
+    assert_eq!(state.0.status, Status::Completed);
+    assert_eq!(
+        state.0.response.as_ref().map(|r| r.body.clone()),
+        Some(json!([{"v": 1, "a": 1}, {"v": 2, "a": 1}, {"v": 3, "a": 1}]))
+    );
 }
