@@ -9,7 +9,7 @@ use crate::bindings::weft::plugin::types as wit;
 use crate::call::parse_json_text;
 use crate::{Action, Call, Connector, Context, CredentialSlot, Error, ErrorKind, Manifest};
 
-/// Adapts a [`Connector`] to the generated export trait.
+/// Adapts a [`Connector`] to the generated export traits.
 pub struct Adapter<C>(PhantomData<C>);
 
 impl<C: Connector> Guest for Adapter<C> {
@@ -25,6 +25,14 @@ impl<C: Connector> Guest for Adapter<C> {
     ) -> Result<String, wit::PluginError> {
         install_panic_hook();
         run::<C>(ctx.into(), action, &input, &config).map_err(Into::into)
+    }
+}
+
+/// The `connector-with-init` world's own export: `init`.
+impl<C: Connector> crate::bindings_init::Guest for Adapter<C> {
+    fn init() {
+        install_panic_hook();
+        C::init();
     }
 }
 

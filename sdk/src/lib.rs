@@ -101,7 +101,7 @@ pub use error::{
 };
 pub use manifest::{Action, CredentialSlot, Manifest};
 
-use __private::bindings;
+use __private::{bindings, bindings_init};
 
 /// A Weft connector: describes itself and runs actions.
 ///
@@ -119,12 +119,31 @@ pub trait Connector {
     /// A classified [`Error`]; the engine decides from its kind whether to retry.
     /// Return [`Error::unknown_action`] for an action the connector does not offer.
     fn invoke(call: Call) -> Result<serde_json::Value>;
+
+    /// One-time set-up, exported only by [`export!`]`(MyConnector, init)`: a
+    /// host that pre-initialises connectors runs it once per build of the
+    /// connector, at load, snapshots the instance, and starts every call from
+    /// that snapshot (each call still gets a fresh instance of it). Put the
+    /// work every call would otherwise repeat here, into statics that
+    /// `invoke` reads (e.g. a parsed grammar, a compiled library).
+    ///
+    /// It runs before any call: no input, config or credentials exist yet,
+    /// [`http`] and [`state`] are refused, clocks read the Unix epoch, and
+    /// whatever it computes is shared by every call of every tenant, so keep
+    /// nothing secret or call-specific in it. It may not print (stdout and
+    /// stderr keep a stream open). A host may also not call it (an older one
+    /// does not), so `invoke` must work without it: fill the statics lazily
+    /// (`std::sync::OnceLock`) and have `init` only force them.
+    fn init() {}
 }
 
 /// Export a [`Connector`] as the component's `weft:plugin/plugin` interface.
 ///
 /// Use it once, at the crate root of a `cdylib`, naming the type that implements
 /// [`Connector`] — `weft_sdk::export!(MyConnector);` (see the crate-level example).
+/// `weft_sdk::export!(MyConnector, init);` also exports [`Connector::init`] as the
+/// component's `init` (the `connector-with-init` world), so a host runs it once
+/// and starts every call from the snapshot taken after it.
 #[macro_export]
 macro_rules! export {
     ($connector:ty) => {
@@ -132,6 +151,15 @@ macro_rules! export {
             type __WeftExport = $crate::__private::Adapter<$connector>;
             $crate::__private::bindings::__export_connector!(
                 __WeftExport with_types_in $crate::__private::bindings
+            );
+        };
+    };
+    ($connector:ty, init) => {
+        $crate::export!($connector);
+        const _: () = {
+            type __WeftExport = $crate::__private::Adapter<$connector>;
+            $crate::__private::bindings_init::__export_connector_with_init!(
+                __WeftExport with_types_in $crate::__private::bindings_init
             );
         };
     };
@@ -152,6 +180,22 @@ pub mod __private {
             pub_export_macro: true,
             export_macro_name: "__export_connector",
             default_bindings_module: "weft_sdk::__private::bindings",
+        });
+    }
+
+    /// The root `init` export of the `connector-with-init` world
+    /// (`wit/plugin.wit`), for `export!(C, init)`, which also invokes
+    /// [`bindings`]' macro: the component then has both worlds' exports. A
+    /// world of its own, because a second `generate!` over `wit/plugin.wit`
+    /// would define the `plugin` interface's export macro twice.
+    #[allow(unsafe_code, missing_docs, clippy::all)]
+    pub mod bindings_init {
+        wit_bindgen::generate!({
+            inline: "package weft:sdk-init;\nworld init-only {\n    export init: func();\n}\n",
+            world: "init-only",
+            pub_export_macro: true,
+            export_macro_name: "__export_connector_with_init",
+            default_bindings_module: "weft_sdk::__private::bindings_init",
         });
     }
 }

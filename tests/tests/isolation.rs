@@ -138,6 +138,62 @@ async fn s10_concurrent_steps_share_nothing() {
     }
 }
 
+/// With pre-initialisation (a component that exports `init`): every step
+/// starts from the snapshot taken after `init`, never from what an earlier
+/// step left, and the snapshot holds nothing from any step.
+#[tokio::test]
+async fn s10_with_a_snapshot_each_step_starts_from_the_state_after_init() {
+    let sandbox = TestSandbox::new().disk_cache().build();
+    let plugin = sandbox.plugin("fixture_preinit").await;
+    let fresh = json!({
+        "init_runs": 1, "table_len": 1000, "left": [], "steps": 0,
+        "table_sum": (0..1000u64).map(|i| i * i).sum::<u64>(),
+    });
+    let check = |seen: &Value, when: &str| {
+        for (key, want) in fresh.as_object().unwrap() {
+            assert_eq!(&seen[key], want, "{when}: {key} in {seen}");
+        }
+    };
+    for round in 0..3 {
+        // `leave` reports what it found, then changes every global.
+        let out = sandbox
+            .run(
+                &plugin,
+                "leave",
+                json!({"secret": SECRET}),
+                hosts(&["a.example"]),
+            )
+            .await;
+        check(output(&out), &format!("leave, round {round}"));
+        let out = sandbox
+            .run(&plugin, "observe", json!({}), hosts(&["b.example"]))
+            .await;
+        check(output(&out), &format!("observe, round {round}"));
+        assert!(!everything(&out).contains(SECRET));
+    }
+    // The snapshot on disk holds nothing from any step.
+    let file = std::fs::read(sandbox.snapshot_artifact_path(&plugin.digest()).unwrap()).unwrap();
+    assert!(
+        !file.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        "a step's input is in the snapshot"
+    );
+    // Concurrent steps as well.
+    let steps: Vec<_> = (0..16)
+        .map(|i| {
+            let (sandbox, plugin) = (sandbox.clone(), plugin.clone());
+            let action = if i % 2 == 0 { "leave" } else { "observe" };
+            tokio::spawn(async move {
+                sandbox
+                    .run(&plugin, action, json!({"i": i}), Grants::default())
+                    .await
+            })
+        })
+        .collect();
+    for step in steps {
+        check(output(&step.await.unwrap()), "concurrent");
+    }
+}
+
 fn state_grant(store: &Arc<MemoryState>, tenant: &str, plugin: &str) -> Grants {
     Grants {
         state: Some(StateGrant {

@@ -6,6 +6,11 @@
 //! || artifact`; the key is generated on first use and kept (0600) beside the
 //! artifacts in a directory created 0700. A file that fails the check is ignored,
 //! counted, and replaced by a fresh compilation.
+//!
+//! A component that exports `init` is cached as its pre-initialised snapshot
+//! ([`Kind::Snapshot`], see `crate::preinit`): the artifact of the rewritten
+//! component, kept under the ORIGINAL digest with a snapshot marker in the file
+//! name and in the HMAC, so a warm start finds it without running `init` again.
 
 use crate::Error;
 use hmac::{Hmac, Mac};
@@ -37,6 +42,28 @@ impl std::fmt::Display for Digest {
     }
 }
 
+/// Which artifact of a digest: the component as given, or its pre-initialised
+/// snapshot (for components that export `init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The component's own bytes, compiled.
+    Plain,
+    /// The snapshot taken after running its `init` once, compiled. The marker
+    /// changes when the way snapshots are taken changes, so older snapshots
+    /// are not reused.
+    Snapshot,
+}
+
+impl Kind {
+    /// What distinguishes this kind's file name and HMAC from the plain ones.
+    fn marker(self) -> &'static str {
+        match self {
+            Self::Plain => "",
+            Self::Snapshot => "+init1",
+        }
+    }
+}
+
 /// Counters of what the cache did, for tests, benchmarks and metrics.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct CacheStats {
@@ -46,6 +73,9 @@ pub struct CacheStats {
     pub disk_hits: u64,
     /// On-disk artifacts refused by the integrity check.
     pub rejected: u64,
+    /// Pre-initialisations run: a component's `init` called and its instance
+    /// snapshotted (once per digest; a warm start reads the snapshot's artifact).
+    pub snapshots: u64,
 }
 
 pub(crate) struct DiskCache {
@@ -55,6 +85,7 @@ pub(crate) struct DiskCache {
     compiled: AtomicU64,
     disk_hits: AtomicU64,
     rejected: AtomicU64,
+    snapshots: AtomicU64,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -119,6 +150,7 @@ impl DiskCache {
             compiled: AtomicU64::new(0),
             disk_hits: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            snapshots: AtomicU64::new(0),
         })
     }
 
@@ -127,25 +159,35 @@ impl DiskCache {
             compiled: self.compiled.load(Ordering::Relaxed),
             disk_hits: self.disk_hits.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
+            snapshots: self.snapshots.load(Ordering::Relaxed),
         }
     }
 
-    /// The artifact file for a digest (public for tests that tamper with it).
-    pub(crate) fn path(&self, digest: &Digest) -> Option<PathBuf> {
+    /// Counts one pre-initialisation (an `init` run and snapshotted).
+    pub(crate) fn count_snapshot(&self) {
+        self.snapshots.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The artifact file of a digest's kind (public for tests that tamper with it).
+    pub(crate) fn path(&self, digest: &Digest, kind: Kind) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| {
             d.join(format!(
-                "{}-{}.cwasm",
+                "{}-{}{}.cwasm",
                 hex::encode(digest.0),
-                self.engine_id
+                self.engine_id,
+                kind.marker()
             ))
         })
     }
 
-    fn mac(&self, digest: &Digest, artifact: &[u8]) -> Result<Hmac<Sha256>, Error> {
+    fn mac(&self, digest: &Digest, kind: Kind, artifact: &[u8]) -> Result<Hmac<Sha256>, Error> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).map_err(|e| Error::Engine(e.to_string()))?;
         mac.update(&digest.0);
+        // The engine id has a fixed length and an artifact starts with `\x7fELF`,
+        // so the marker cannot be confused with either.
         mac.update(self.engine_id.as_bytes());
+        mac.update(kind.marker().as_bytes());
         mac.update(artifact);
         Ok(mac)
     }
@@ -158,18 +200,35 @@ impl DiskCache {
         digest: &Digest,
         bytes: &[u8],
     ) -> Result<Component, Error> {
-        if let Some(path) = self.path(digest)
-            && let Some(c) = self.load_artifact(engine, digest, &path)
-        {
-            self.disk_hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = self.cached(engine, digest, Kind::Plain) {
             return Ok(c);
         }
+        self.compile(engine, digest, Kind::Plain, bytes)
+    }
+
+    /// The verified artifact of `digest`'s `kind`, if there is one (blocking).
+    pub(crate) fn cached(&self, engine: &Engine, digest: &Digest, kind: Kind) -> Option<Component> {
+        let path = self.path(digest, kind)?;
+        let c = self.load_artifact(engine, digest, kind, &path)?;
+        self.disk_hits.fetch_add(1, Ordering::Relaxed);
+        Some(c)
+    }
+
+    /// Compiles `bytes` and keeps the artifact as `digest`'s `kind` (blocking).
+    /// For [`Kind::Snapshot`], `bytes` are the snapshot's, `digest` the original's.
+    pub(crate) fn compile(
+        &self,
+        engine: &Engine,
+        digest: &Digest,
+        kind: Kind,
+        bytes: &[u8],
+    ) -> Result<Component, Error> {
         let component = Component::new(engine, bytes).map_err(compile_error)?;
         self.compiled.fetch_add(1, Ordering::Relaxed);
-        if let Some(path) = self.path(digest) {
+        if let Some(path) = self.path(digest, kind) {
             match component.serialize() {
                 Ok(artifact) => {
-                    let tag = self.mac(digest, &artifact)?.finalize().into_bytes();
+                    let tag = self.mac(digest, kind, &artifact)?.finalize().into_bytes();
                     let mut file = Vec::with_capacity(MAGIC.len() + tag.len() + artifact.len());
                     file.extend_from_slice(MAGIC);
                     file.extend_from_slice(&tag);
@@ -184,12 +243,18 @@ impl DiskCache {
         Ok(component)
     }
 
-    fn load_artifact(&self, engine: &Engine, digest: &Digest, path: &Path) -> Option<Component> {
+    fn load_artifact(
+        &self,
+        engine: &Engine,
+        digest: &Digest,
+        kind: Kind,
+        path: &Path,
+    ) -> Option<Component> {
         let file = std::fs::read(path).ok()?;
         let verified = file.len() > MAGIC.len() + 32
             && file.starts_with(MAGIC)
             && self
-                .mac(digest, &file[MAGIC.len() + 32..])
+                .mac(digest, kind, &file[MAGIC.len() + 32..])
                 .ok()
                 .is_some_and(|m| m.verify_slice(&file[MAGIC.len()..MAGIC.len() + 32]).is_ok());
         if !verified {
@@ -216,7 +281,7 @@ impl DiskCache {
 
 /// Maps a compilation failure to a load error: limits of the pooling allocator are
 /// named, everything else is the validator's message.
-fn compile_error(e: wasmtime::Error) -> Error {
+pub(crate) fn compile_error(e: wasmtime::Error) -> Error {
     let msg = format!("{e:#}");
     let lower = msg.to_ascii_lowercase();
     let reason = if lower.contains("memor")

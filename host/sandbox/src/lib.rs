@@ -32,6 +32,7 @@ mod host;
 mod invoke;
 mod options;
 mod plugin;
+mod preinit;
 mod scrub;
 mod state;
 
@@ -53,6 +54,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::OnceCell;
+use wasmtime::component::Component;
 use weft_types::Reason;
 
 /// Why the sandbox could not be built or a component could not be loaded.
@@ -101,6 +103,14 @@ pub enum Error {
     /// `describe` failed or returned an invalid manifest.
     #[error("describe: {0}")]
     Describe(String),
+    /// The connector's one-time set-up (`init`) failed, so no snapshot was taken.
+    #[error("init_failed: connector `{connector}`: {message}")]
+    Init {
+        /// The connector's name, from its manifest.
+        connector: String,
+        /// What went wrong (a trap, a limit breach with its reason, ...).
+        message: String,
+    },
 }
 
 impl Error {
@@ -116,6 +126,7 @@ impl Error {
             Self::Misfit(_) => "world_mismatch",
             Self::Link(_) => "world_mismatch",
             Self::Describe(_) => "invalid_manifest",
+            Self::Init { .. } => "init_failed",
         }
     }
 }
@@ -205,7 +216,13 @@ impl Sandbox {
 
     /// The on-disk artifact path for a digest, if a cache directory is configured.
     pub fn artifact_path(&self, digest: &Digest) -> Option<PathBuf> {
-        self.inner.cache.path(digest)
+        self.inner.cache.path(digest, cache::Kind::Plain)
+    }
+
+    /// The on-disk path of a digest's pre-initialised snapshot (components that
+    /// export `init`), if a cache directory is configured.
+    pub fn snapshot_artifact_path(&self, digest: &Digest) -> Option<PathBuf> {
+        self.inner.cache.path(digest, cache::Kind::Snapshot)
     }
 
     /// Forgets loaded plugins kept in memory (the disk cache stays).
@@ -267,13 +284,13 @@ impl Sandbox {
 
     async fn load_uncached(&self, bytes: &[u8], digest: Digest) -> Result<Arc<Plugin>> {
         let started = Instant::now();
-        let this = self.clone();
         let owned = bytes.to_vec();
-        let component = tokio::task::spawn_blocking(move || {
-            this.inner.cache.load(&this.inner.engine, &digest, &owned)
-        })
-        .await
-        .map_err(|e| Error::Engine(format!("compilation task failed: {e}")))??;
+        let component = if preinit::exports_init(bytes) {
+            self.compile_snapshot(bytes, digest).await?
+        } else {
+            self.blocking(move |this| this.inner.cache.load(&this.inner.engine, &digest, &owned))
+                .await?
+        };
         let shape = weft_world::fit::check(&self.inner.engine, &component)?;
         let instance_pre = self
             .inner
@@ -296,6 +313,44 @@ impl Sandbox {
             pre,
             size: bytes.len(),
         }))
+    }
+
+    /// The compiled snapshot of a component that exports `init`: from the
+    /// cache (a warm start runs no `init`), or `init` run once, the instance
+    /// snapshotted, and the snapshot compiled and cached under `digest`.
+    async fn compile_snapshot(&self, bytes: &[u8], digest: Digest) -> Result<Component> {
+        let cached = self
+            .blocking(move |this| {
+                Ok(this
+                    .inner
+                    .cache
+                    .cached(&this.inner.engine, &digest, cache::Kind::Snapshot))
+            })
+            .await?;
+        if let Some(component) = cached {
+            return Ok(component);
+        }
+        let snapshot = self.preinitialise(bytes).await?;
+        self.blocking(move |this| {
+            this.inner.cache.compile(
+                &this.inner.engine,
+                &digest,
+                cache::Kind::Snapshot,
+                &snapshot,
+            )
+        })
+        .await
+    }
+
+    /// Runs `f` (compiling, reading artifacts) on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || f(&this))
+            .await
+            .map_err(|e| Error::Engine(format!("compilation task failed: {e}")))?
     }
 
     async fn describe(

@@ -129,7 +129,7 @@ impl HostState {
                 .map(|(k, v)| k.len() + v.len())
                 .sum::<usize>();
         self.check_hostcall("an outbound request", size)?;
-        if self.phase == Phase::Describe {
+        if self.phase != Phase::Invoke {
             return Ok(Err(HttpError::Denied(
                 "no outbound requests while the plugin describes itself".into(),
             )));

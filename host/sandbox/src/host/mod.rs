@@ -55,10 +55,13 @@ pub struct Usage {
     pub llm_cost_micros: u64,
 }
 
-/// Whether the plugin is describing itself (no capabilities) or running a step.
+/// Whether the plugin is describing itself or running its one-time set-up
+/// (both with no capabilities), or running a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
     Describe,
+    /// `init`, before the snapshot (see `crate::preinit`).
+    Init,
     Invoke,
 }
 
