@@ -7,10 +7,12 @@
 //! SQLite or blocks on it.
 //!
 //! The writer has its own queue; the readers share one (whichever is idle
-//! takes the next job). A thread stops when its queue is closed and empty: when
+//! takes the next job). Run commits queued behind each other on the writer
+//! share one transaction ([`crate::group`]). A thread stops when its queue is closed and empty: when
 //! the store is dropped or [`Sqlite::close`](crate::Sqlite::close)d, after the
 //! jobs already queued have run.
 
+use crate::group::{self, Grouped};
 use crate::{Error, Result, Sqlite};
 use rusqlite::Connection;
 use std::panic::AssertUnwindSafe;
@@ -19,7 +21,13 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 /// Work for a connection's thread.
-pub(crate) type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+pub(crate) enum Job {
+    /// Runs on its own (it manages its transaction, if any).
+    Alone(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// A write that may share a transaction with the grouped writes queued
+    /// behind it (writer only).
+    Grouped(Box<dyn Grouped>),
+}
 
 /// Where calls go, until the store is closed.
 pub(crate) struct Queues {
@@ -89,12 +97,44 @@ impl Worker {
     }
 }
 
-/// Runs jobs until the queue is closed and empty. A job that panics (none
-/// should) is dropped, its caller answered `Unavailable`; the thread goes on.
+/// Runs jobs until the queue is closed and empty; a grouped job takes the
+/// grouped jobs queued right behind it into its transaction. A job that
+/// panics (none should) is dropped, its caller answered `Unavailable`; the
+/// thread goes on.
 fn serve(conn: &mut Connection, jobs: &flume::Receiver<Job>) {
-    for job in jobs.iter() {
-        if std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))).is_err() {
+    let mut next = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        let ran = match job {
+            Job::Alone(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(conn))),
+            Job::Grouped(first) => {
+                let mut writes = vec![first];
+                while writes.len() < group::MAX_GROUP {
+                    match jobs.try_recv() {
+                        Ok(Job::Grouped(w)) => writes.push(w),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                std::panic::catch_unwind(AssertUnwindSafe(|| group::run(conn, writes)))
+            }
+        };
+        if ran.is_err() {
             tracing::error!("a sqlite store job panicked");
+            if !conn.is_autocommit()
+                && let Err(e) = conn.execute_batch("ROLLBACK")
+            {
+                tracing::warn!(error = %e, "sqlite rollback after a panic failed");
+            }
         }
     }
 }
@@ -115,6 +155,21 @@ impl Sqlite {
         self.call(|q| &q.writer, f).await
     }
 
+    /// Runs `f` on the writer connection inside a write transaction that it
+    /// may share with other grouped writes queued at the same time (group
+    /// commit, [`crate::group`]): `f`'s changes are all-or-nothing, and the
+    /// answer comes once the shared transaction committed.
+    pub(crate) async fn write_grouped<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job = Job::Grouped(Box::new(group::Write::new(f, tx)));
+        self.send(|q| &q.writer, job)?;
+        rx.await.map_err(|_| closed())?
+    }
+
     /// Runs `f` on an idle reader connection (`query_only`).
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
@@ -130,18 +185,20 @@ impl Sqlite {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        let job = Job::Alone(Box::new(move |conn| {
             // A caller that stopped waiting (its future dropped) gets nothing done.
             if !tx.is_closed() {
                 let _ = tx.send(f(conn));
             }
-        });
-        {
-            let queues = self.queues.read().unwrap_or_else(PoisonError::into_inner);
-            let sender = queue(queues.as_ref().ok_or_else(closed)?);
-            sender.send(job).map_err(|_| closed())?;
-        }
+        }));
+        self.send(queue, job)?;
         // Dropped unanswered: the thread stopped (closed store, panicked job).
         rx.await.map_err(|_| closed())?
+    }
+
+    fn send(&self, queue: fn(&Queues) -> &flume::Sender<Job>, job: Job) -> Result<()> {
+        let queues = self.queues.read().unwrap_or_else(PoisonError::into_inner);
+        let sender = queue(queues.as_ref().ok_or_else(closed)?);
+        sender.send(job).map_err(|_| closed())
     }
 }

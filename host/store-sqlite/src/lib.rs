@@ -33,6 +33,12 @@
 //!   time, so the store's own writers queue instead of failing with
 //!   `SQLITE_BUSY`. Transactions start with `BEGIN IMMEDIATE`. `busy_timeout`
 //!   covers other processes on the same file (the CLI).
+//! - **Group commit.** Run commits ([`weft_store::Store::commit`]) queued
+//!   behind each other on the writer share one transaction, each in a
+//!   savepoint of its own (all-or-nothing, a failure rolls back only its
+//!   own writes); every one is answered after the shared `COMMIT`, so an
+//!   answer means what it meant before. A commit is never held back to wait
+//!   for others.
 //! - **A few reader threads** ([`Options::readers`], `query_only`) take reads
 //!   from one shared queue; a run and its steps are read in one transaction,
 //!   from one snapshot.
@@ -57,6 +63,7 @@ mod connect;
 mod credentials;
 mod deliveries;
 mod error;
+mod group;
 mod migrate;
 mod notifications;
 mod operators;

@@ -1,7 +1,7 @@
 //! The outbox table and the active-runs count.
 
 use crate::error::db;
-use crate::row::{Cols, all, execute, terminal};
+use crate::row::{Cols, all, execute, unfinished};
 use crate::{Result, Sqlite};
 use rusqlite::{Connection, params};
 use weft_store::OutboxEntry;
@@ -86,10 +86,13 @@ pub(crate) async fn oldest(s: &Sqlite) -> Result<Option<i64>> {
     .await
 }
 
+/// Counted on `runs_by_status`, one range per unfinished status: as many
+/// index entries as the tenant has unfinished runs (`NOT IN` the terminal
+/// ones read every run the tenant ever had).
 pub(crate) async fn active_runs(s: &Sqlite, tenant: &str) -> Result<u64> {
     const SQL: &str = concat!(
-        "SELECT COUNT(*) AS n FROM runs WHERE tenant_id = ? AND status NOT IN ",
-        terminal!()
+        "SELECT COUNT(*) AS n FROM runs WHERE tenant_id = ? AND status IN ",
+        unfinished!()
     );
     let tenant = tenant.to_owned();
     s.read(move |conn| {

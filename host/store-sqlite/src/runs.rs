@@ -1,6 +1,6 @@
 //! Runs, steps and the attempt journal: their rows, and `commit`.
 
-use crate::error::{db, db_or_missing, db_or_taken, immediate};
+use crate::error::{db, db_or_missing, db_or_taken};
 use crate::row::{Cols, execute, json, opt_json, opt_text};
 use crate::{Error, Result, Sqlite};
 use rusqlite::types::Value;
@@ -132,8 +132,10 @@ struct Encoded {
     events: Vec<weft_store::notifications::RunEvent>,
 }
 
-/// One transaction: conditional run updates, run inserts, step and attempt
-/// upserts, the schedule advance. Any failure rolls everything back.
+/// One transaction (shared with the commits queued behind it, each in a
+/// savepoint of its own: [`crate::group`]): conditional run updates, run
+/// inserts, step and attempt upserts, the schedule advance. Any failure
+/// rolls back everything this commit wrote, and nothing else.
 pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
     let mut runs = Vec::with_capacity(c.runs.len());
     for (r, expected) in &c.runs {
@@ -178,8 +180,7 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
         finishing: crate::usage::finishing(c),
         events: weft_store::notifications::events(c),
     };
-    s.write(move |conn| immediate(conn, |tx| apply(tx, &encoded)))
-        .await
+    s.write_grouped(move |conn| apply(conn, &encoded)).await
 }
 
 fn apply(conn: &Connection, c: &Encoded) -> Result<()> {

@@ -22,6 +22,7 @@
 //! let done = handle.wait(&tenant, &run.id, Duration::from_secs(5)).await?;
 //! ```
 
+mod active;
 mod apply;
 mod connectors;
 mod credentials;

@@ -78,8 +78,10 @@ pub struct Options {
     /// (0: unlimited). Counted in the store. Older name:
     /// `limits.max_active_runs`.
     pub max_active_runs: u64,
-    /// How long a tenant's usage quotas and counters are reused by the check
-    /// at run start, in milliseconds (0 reads them at every start).
+    /// How long a tenant's usage quotas and counters, and its count of
+    /// unfinished runs (while under half of `max_active_runs`, with the runs
+    /// admitted since added), are reused by the check at run start, in
+    /// milliseconds (0 reads them at every start).
     pub quota_cache_ms: u64,
     /// How long a tenant's state and overrides (`limits`) are reused, per
     /// process, in milliseconds: an operator's change applies within this

@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     pub(crate) parked: crate::parked::Parked,
     /// The tenants' usage quotas and counters, read every few seconds.
     quota: crate::quota::QuotaCache,
+    /// The tenants' unfinished runs, counted every few seconds.
+    active: crate::active::ActiveRuns,
     /// The tenants' states and overrides, read every few seconds.
     pub(crate) tenants: crate::TenantView,
 }
@@ -90,6 +92,7 @@ impl Handle {
             inflight: crate::inflight::InFlight::default(),
             parked: crate::parked::Parked::default(),
             quota: crate::quota::QuotaCache::default(),
+            active: crate::active::ActiveRuns::default(),
             tenants: view,
         }))
     }
@@ -280,7 +283,13 @@ impl Handle {
             .await
             .max_active_runs
             .unwrap_or(self.options().max_active_runs);
-        if quota > 0 && self.store().active_runs(tenant).await? >= quota {
+        if quota > 0
+            && self
+                .0
+                .active
+                .reached(&**self.store(), tenant, quota, self.quota_ttl())
+                .await?
+        {
             return Ok(Some(crate::quota::Refusal {
                 quota: "max_active_runs",
                 message: format!(
