@@ -148,8 +148,9 @@ async fn advance(tx: &mut Transaction<'_, Pg>, a: &ScheduleAdvance) -> Result<()
 
 async fn insert_outbox(tx: &mut Transaction<'_, Pg>, e: &OutboxEntry) -> Result<()> {
     sqlx::query(
-        "INSERT INTO outbox (id, tenant_id, run_id, step_key, attempt, due_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO outbox \
+         (id, tenant_id, run_id, step_key, attempt, due_at, created_at, claimed_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&e.id)
     .bind(&e.tenant_id)
@@ -158,6 +159,7 @@ async fn insert_outbox(tx: &mut Transaction<'_, Pg>, e: &OutboxEntry) -> Result<
     .bind(i64::from(e.attempt))
     .bind(e.due_at)
     .bind(e.created_at)
+    .bind(e.claimed_until)
     .execute(&mut **tx)
     .await
     .map_err(write_error("run", || {

@@ -28,7 +28,12 @@
 //!   and rolls back with `Stale`. Steps and attempts are upserts by primary
 //!   key, so writing the same result twice is idempotent.
 //! - **The outbox** is claimed with `FOR UPDATE SKIP LOCKED`: two relays never
-//!   take the same entry while its claim is live.
+//!   take the same entry while its claim is live. Deleting published entries
+//!   does not wait for the WAL flush (a lost delete only republishes).
+//! - **The run feed** ([`weft_store::Store::run_feed`]): `LISTEN
+//!   weft_run_answered` on one connection of its own per feed; triggers on
+//!   `runs` send `NOTIFY` in the transaction that sets a run's response or
+//!   ends it.
 //! - **Schema**: `migrations/postgres/*.sql`, embedded in the binary and
 //!   applied by [`Postgres::migrate`] under an advisory lock (two `weft
 //!   migrate` at once are serialised), recorded with a checksum in
@@ -43,6 +48,7 @@
 mod blobs;
 mod commit;
 mod deliveries;
+mod feed;
 mod migrate;
 mod notifications;
 mod operators;
@@ -111,6 +117,8 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct Postgres {
     pool: PgPool,
+    /// How the pool connects: the run feed opens its own connection with it.
+    connect: PgConnectOptions,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -137,10 +145,10 @@ impl Postgres {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(|e| tls::connect_error(e, &options.tls))?;
-        Ok(Self { pool })
+        Ok(Self { pool, connect })
     }
 
     /// Applies the migrations not yet applied; returns their names.

@@ -87,6 +87,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "run_until",
         include_str!("../../../migrations/postgres/0016_run_until.sql"),
     ),
+    (
+        17,
+        "run_answered",
+        include_str!("../../../migrations/postgres/0017_run_answered.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

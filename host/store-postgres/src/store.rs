@@ -518,7 +518,7 @@ impl Store for Postgres {
             "UPDATE outbox SET claimed_until = $1 WHERE id IN ( \
                  SELECT id FROM outbox WHERE claimed_until <= $2 \
                  ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, tenant_id, run_id, step_key, attempt, due_at, created_at",
+             RETURNING id, tenant_id, run_id, step_key, attempt, due_at, created_at, claimed_until",
         )
         .bind(now.saturating_add(lease_ms))
         .bind(now)
@@ -538,6 +538,7 @@ impl Store for Postgres {
                     attempt: c.u32("attempt")?,
                     due_at: c.get("due_at")?,
                     created_at: c.get("created_at")?,
+                    claimed_until: c.get("claimed_until")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -549,11 +550,20 @@ impl Store for Postgres {
         if ids.is_empty() {
             return Ok(());
         }
-        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
-            .bind(ids)
-            .execute(&self.pool)
+        // Not waited for on the WAL flush: a delete that a database crash
+        // loses only means its entries are published again once their claim
+        // lapses (at-least-once; the step lease makes a duplicate harmless).
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -765,6 +775,10 @@ impl Store for Postgres {
                 })
             })
             .collect()
+    }
+
+    fn run_feed(&self) -> Option<Box<dyn weft_store::RunFeed>> {
+        Some(Box::new(crate::feed::Feed::new(self.connect.clone())))
     }
 
     async fn ping(&self) -> Result<()> {

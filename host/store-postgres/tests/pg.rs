@@ -90,6 +90,7 @@ async fn concurrent_relays_never_claim_the_same_entry() {
             attempt: 1,
             due_at: 0,
             created_at: i,
+            claimed_until: 0,
         })
         .collect();
     a.commit(&Commit {
@@ -152,4 +153,70 @@ async fn usage_sum_saturates_instead_of_failing_the_commit() {
         .map(|r| r.value)
         .collect();
     assert_eq!(runs, [i64::MAX]);
+}
+
+/// The run feed (`LISTEN/NOTIFY`): another process's commit that answers a
+/// run (sets its response) or ends it is reported by id, once; a commit
+/// that does neither is not. Other tests share the database (other
+/// schemas), so their runs' ids may come too: the ids here are unique.
+#[tokio::test]
+async fn run_feed_reports_answers_and_ends_committed_elsewhere() {
+    use weft_store::RunEvent;
+    let a = common::fresh_pg().await;
+    let b = twin(&a).await;
+    let mut feed = a.run_feed().expect("PostgreSQL has a run feed");
+    assert_eq!(feed.next().await, RunEvent::Connected);
+    let tag = rand::random::<u64>();
+    let quiet = format!("run_quiet_{tag}");
+    let answered = format!("run_answered_{tag}");
+    let ended = format!("run_ended_{tag}");
+    // Inserted running with no response: nothing to report.
+    for id in [&quiet, &answered, &ended] {
+        b.commit(&Commit {
+            runs: vec![(run(id), None)],
+            ..Commit::default()
+        })
+        .await
+        .unwrap();
+    }
+    let update = |id: &str, f: &dyn Fn(&mut Run)| {
+        let mut r = run(id);
+        r.seq = 2;
+        f(&mut r);
+        Commit {
+            runs: vec![(r, Some(1))],
+            ..Commit::default()
+        }
+    };
+    b.commit(&update(&quiet, &|r| r.updated_at = 2))
+        .await
+        .unwrap();
+    b.commit(&update(&answered, &|r| {
+        r.response = Some(weft_types::Response {
+            status: 200,
+            headers: Default::default(),
+            body: json!({"ok": true}),
+        });
+    }))
+    .await
+    .unwrap();
+    b.commit(&update(&ended, &|r| r.status = Status::Completed))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(30), feed.next())
+            .await
+            .expect("the feed reports the two commits");
+        match event {
+            RunEvent::Answered(id) if id.ends_with(&tag.to_string()) => seen.push(id),
+            RunEvent::Answered(_) => {} // another test's run
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [answered, ended],
+        "in commit order; the quiet run not at all"
+    );
 }

@@ -9,8 +9,8 @@ use weft_store::OutboxEntry;
 /// Written inside a commit's transaction.
 pub(crate) fn insert(conn: &Connection, e: &OutboxEntry) -> Result<()> {
     const SQL: &str = "INSERT INTO outbox \
-        (id, tenant_id, run_id, step_key, attempt, due_at, created_at) \
-        VALUES (?, ?, ?, ?, ?, ?, ?)";
+        (id, tenant_id, run_id, step_key, attempt, due_at, created_at, claimed_until) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
     execute(
         conn,
         SQL,
@@ -21,7 +21,8 @@ pub(crate) fn insert(conn: &Connection, e: &OutboxEntry) -> Result<()> {
             e.step_key,
             i64::from(e.attempt),
             e.due_at,
-            e.created_at
+            e.created_at,
+            e.claimed_until
         ],
     )
     .map_err(db)?;
@@ -37,7 +38,7 @@ pub(crate) async fn claim(
     // One writer thread: selecting then updating in one closure is atomic.
     const SQL: &str = "UPDATE outbox SET claimed_until = ?1 WHERE id IN \
         (SELECT id FROM outbox WHERE claimed_until <= ?2 ORDER BY created_at, id LIMIT ?3) \
-        RETURNING id, tenant_id, run_id, step_key, attempt, due_at, created_at";
+        RETURNING id, tenant_id, run_id, step_key, attempt, due_at, created_at, claimed_until";
     let until = now.saturating_add(lease_ms);
     let limit = i64::from(limit);
     s.write(move |conn| {
@@ -53,6 +54,7 @@ pub(crate) async fn claim(
                     .map_err(|e| crate::error::corrupt("outbox", "attempt", e))?,
                 due_at: c.get("due_at")?,
                 created_at: c.get("created_at")?,
+                claimed_until: c.get("claimed_until")?,
             })
         })?;
         v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));

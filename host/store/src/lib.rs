@@ -21,6 +21,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod feed;
 pub mod memory;
 pub mod notifications;
 pub mod ops;
@@ -32,6 +33,7 @@ pub mod usage;
 /// How stale a key's `last_used_at` may be before a call writes it again.
 pub const KEY_TOUCH_MS: i64 = 60_000;
 
+pub use feed::{RunEvent, RunFeed};
 pub use port::{
     AuditEntry, Commit, Delivery, LastRun, OutboxEntry, Page, RunFilter, RunState, ScheduleAdvance,
     Store, WorkflowFilter,

@@ -88,6 +88,12 @@ pub struct OutboxEntry {
     pub due_at: i64,
     /// When it was written (ms since the epoch).
     pub created_at: i64,
+    /// Claimed until then (ms since the epoch; 0: not claimed). The process
+    /// that commits an entry writes it claimed for itself and publishes it
+    /// right after the commit; a relay takes it only once this lapsed (its
+    /// writer died first). [`Store::outbox_claim`] returns its new claim here.
+    #[serde(default)]
+    pub claimed_until: i64,
 }
 
 /// Moves a schedule from the tick it fired to the next, if nobody else did.
@@ -331,8 +337,9 @@ pub trait Store:
     // ---- the outbox
 
     /// Up to `limit` entries (any tenant) that are unclaimed or whose claim
-    /// lapsed (at or before `now`), oldest first by (`created_at`, `id`),
-    /// claimed until `now + lease_ms`. Two callers never get the same entry
+    /// lapsed (at or before `now`; the claim their commit wrote counts too),
+    /// oldest first by (`created_at`, `id`), claimed until `now + lease_ms`
+    /// (returned in `claimed_until`). Two callers never get the same entry
     /// while its claim is live.
     async fn outbox_claim(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>>;
     /// Removes entries (published); unknown ids are ignored.
@@ -404,4 +411,12 @@ pub trait Store:
 
     /// Checks the backend answers.
     async fn ping(&self) -> Result<()>;
+
+    /// A feed of the runs that answer or end, committed by any process that
+    /// shares this store, when the backend has one (PostgreSQL: `LISTEN` on
+    /// what the commit `NOTIFY`s). `None` (the default): waiters poll. It
+    /// connects on its first [`crate::RunFeed::next`].
+    fn run_feed(&self) -> Option<Box<dyn crate::RunFeed>> {
+        None
+    }
 }

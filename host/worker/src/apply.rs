@@ -122,9 +122,10 @@ impl Handle {
     }
 
     /// Commits, and gets `tasks` to the queue: with the outbox, as rows of the
-    /// same commit that the relay publishes (woken at once); without it,
-    /// published right after the commit (a lost publish is swept later: the
-    /// store holds every step's `due_at`).
+    /// same commit, written claimed for this process and published by it
+    /// right after the commit (then deleted; a relay takes them only if this
+    /// process dies first); without it, published right after the commit (a
+    /// lost publish is swept later: the store holds every step's `due_at`).
     async fn commit_and_dispatch(
         &self,
         mut commit: Commit,
@@ -132,6 +133,7 @@ impl Handle {
         now: i64,
     ) -> Result<()> {
         if self.options().outbox {
+            let claimed_until = now.saturating_add(crate::relay::CLAIM_MS);
             commit.outbox = tasks
                 .into_iter()
                 .map(|(t, delay)| OutboxEntry {
@@ -144,12 +146,15 @@ impl Handle {
                         delay.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
                     ),
                     created_at: now,
+                    claimed_until,
                 })
                 .collect();
-            let any = !commit.outbox.is_empty();
             self.store().commit(&commit).await?;
-            if any {
-                self.0.relay_wake.notify_one();
+            if !commit.outbox.is_empty() {
+                // Not awaited: the caller (a webhook's start, a worker's
+                // result) goes on while the confirms come back.
+                let me = self.clone();
+                tokio::spawn(async move { me.publish_own(commit.outbox).await });
             }
             return Ok(());
         }

@@ -28,6 +28,7 @@ mod connectors;
 mod credentials;
 mod dead;
 mod exec;
+mod feed;
 pub mod ids;
 mod inflight;
 pub mod metrics;

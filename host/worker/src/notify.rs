@@ -1,6 +1,7 @@
 //! Waiting for a run to answer: a synchronous webhook waits until the run
-//! responds or ends. In-process commits wake waiters at once; a short poll of the
-//! store covers runs finished by another process.
+//! responds or ends. In-process commits wake waiters at once; runs answered by
+//! another process wake them through the store's run feed (`crate::feed`), or
+//! are seen by polling while there is none.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,6 +39,23 @@ impl Waiters {
             .get(run_id)
             .cloned();
         if let Some(n) = n {
+            n.notify_waiters();
+            n.notify_one();
+        }
+    }
+}
+
+impl Waiters {
+    /// Wakes every waiter (to look at its run again).
+    pub fn wake_all(&self) {
+        let all: Vec<Arc<Notify>> = self
+            .map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for n in all {
             n.notify_waiters();
             n.notify_one();
         }

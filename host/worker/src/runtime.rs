@@ -16,6 +16,10 @@ use weft_vault::Keyring;
 /// The pseudo step key of a task that cancels its run (its parent ended).
 pub(crate) const CANCEL: &str = "$cancel";
 
+/// How often [`Handle::wait`] reads the run while the run feed is up (each
+/// answer wakes it; this only bounds a lost notification).
+const FEED_POLL: Duration = Duration::from_millis(500);
+
 /// Commits retried after losing a race, before giving up.
 const MAX_CONFLICTS: usize = 64;
 
@@ -52,8 +56,12 @@ pub(crate) struct Inner {
     pub(crate) waiters: Arc<Waiters>,
     pub(crate) metrics: Metrics,
     pub(crate) state: Arc<crate::StoreState>,
-    /// Wakes the outbox relay after a commit wrote outbox rows.
+    /// Wakes the outbox relay after this process published its own rows.
     pub(crate) relay_wake: tokio::sync::Notify,
+    /// This process's published outbox rows, for the relay to delete.
+    pub(crate) confirmed: crate::relay::Confirmed,
+    /// The store's run feed, started by the first wait (`None`: it has none).
+    pub(crate) feed: std::sync::OnceLock<Option<crate::feed::Feed>>,
     /// The attempts running in this process, to stop them.
     pub(crate) inflight: crate::inflight::InFlight,
     /// Steps waiting for a running-step slot of their tenant.
@@ -89,6 +97,8 @@ impl Handle {
             metrics: Metrics::default(),
             state,
             relay_wake: tokio::sync::Notify::new(),
+            confirmed: crate::relay::Confirmed::default(),
+            feed: std::sync::OnceLock::new(),
             inflight: crate::inflight::InFlight::default(),
             parked: crate::parked::Parked::default(),
             quota: crate::quota::QuotaCache::default(),
@@ -459,6 +469,12 @@ impl Handle {
     /// Waits up to `timeout` for the run to respond or end; the run as it then
     /// stands (check `response` and `status`).
     ///
+    /// Woken by this process's own commits, and by the store's run feed for
+    /// commits of other processes (`crate::feed`); while the feed is up the
+    /// store is read again only every [`FEED_POLL`] (a safety net). Without a
+    /// feed, or while it is down, a run decided in another process is seen
+    /// by polling, quickly at first (1, 2, 4, ... ms up to 250 ms).
+    ///
     /// # Errors
     /// `NotFound`.
     pub async fn wait(&self, tenant: &str, run_id: &str, timeout: Duration) -> Result<Run> {
@@ -474,13 +490,16 @@ impl Handle {
             if run.response.is_some() || run.status.is_terminal() {
                 return Ok(run);
             }
-            // In-process commits wake the guard; a run decided in another
-            // process (distributed mode) is seen by polling, quickly at first.
-            let poll = tokio::time::sleep(Duration::from_millis(poll_ms));
-            poll_ms = (poll_ms * 2).min(250);
+            let poll = if self.feed_up() {
+                FEED_POLL
+            } else {
+                let ms = poll_ms;
+                poll_ms = (poll_ms * 2).min(250);
+                Duration::from_millis(ms)
+            };
             tokio::select! {
                 () = guard.notified() => {}
-                () = poll => {}
+                () = tokio::time::sleep(poll) => {}
                 () = tokio::time::sleep_until(deadline) => return Ok(run),
             }
         }

@@ -321,6 +321,7 @@ macro_rules! conformance_tests {
             people_prune_dead_rows_in_batches,
             people_last_owner_kept_under_concurrency,
             outbox_written_with_the_commit,
+            outbox_written_claimed_waits_for_its_claim,
             outbox_claim_oldest_first_and_leased,
             outbox_delete_and_oldest,
             active_runs_counts_live_runs_per_tenant,

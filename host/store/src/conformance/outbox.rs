@@ -12,6 +12,7 @@ fn entry(run: &Run, id: &str, created_at: i64) -> OutboxEntry {
         attempt: 1,
         due_at: created_at + 500,
         created_at,
+        claimed_until: 0,
     }
 }
 
@@ -34,8 +35,43 @@ where
     let got = store.outbox_claim(2_000, 100, 10).await.unwrap();
     assert_eq!(
         got,
-        vec![entry(&r, "obx_1", 1_000)],
+        vec![OutboxEntry {
+            claimed_until: 2_100,
+            ..entry(&r, "obx_1", 1_000)
+        }],
         "the conflicting commit wrote no outbox entry"
+    );
+}
+
+/// An entry its commit wrote claimed (its writer publishes it itself) is
+/// not handed to a relay while that claim is live, and is once it lapsed.
+pub async fn outbox_written_claimed_waits_for_its_claim<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let r = run(A, "run_1", "wf_1");
+    let mut c = create(&r, &[]);
+    c.outbox = vec![
+        OutboxEntry {
+            claimed_until: 5_000,
+            ..entry(&r, "obx_own", 1_000)
+        },
+        entry(&r, "obx_free", 1_001),
+    ];
+    store.commit(&c).await.unwrap();
+    let ids = |v: Vec<OutboxEntry>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let live = store.outbox_claim(4_999, 1_000, 10).await.unwrap();
+    assert_eq!(ids(live), ["obx_free"], "the writer's claim is live");
+    let lapsed = store.outbox_claim(5_000, 1_000, 10).await.unwrap();
+    assert_eq!(
+        lapsed
+            .iter()
+            .map(|e| (e.id.as_str(), e.claimed_until))
+            .collect::<Vec<_>>(),
+        [("obx_own", 6_000)],
+        "the writer's claim lapsed: a relay takes the entry, claimed anew"
     );
 }
 

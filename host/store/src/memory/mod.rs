@@ -372,7 +372,10 @@ impl Store for Memory {
             }
             if *until <= now {
                 *until = now.saturating_add(lease_ms);
-                out.push(entry.clone());
+                out.push(OutboxEntry {
+                    claimed_until: *until,
+                    ..entry.clone()
+                });
             }
         }
         Ok(out)

@@ -82,7 +82,7 @@ impl Inner {
         }
         for e in &c.outbox {
             self.outbox
-                .insert((e.created_at, e.id.clone()), (e.clone(), i64::MIN));
+                .insert((e.created_at, e.id.clone()), (e.clone(), e.claimed_until));
         }
         self.notify(c);
         Ok(())
