@@ -89,6 +89,14 @@ impl Store for Sqlite {
     async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>> {
         runs_read::load_run(self, tenant, id).await
     }
+    async fn load_run_lean(
+        &self,
+        tenant: &str,
+        id: &str,
+        full: &[String],
+    ) -> Result<Option<RunState>> {
+        runs_read::load_run_lean(self, tenant, id, full).await
+    }
     async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>> {
         runs_read::get_run(self, tenant, id).await
     }

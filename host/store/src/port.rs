@@ -306,6 +306,22 @@ pub trait Store:
     async fn commit(&self, commit: &Commit) -> Result<()>;
     /// Reads a run with all its steps.
     async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>>;
+    /// Reads a run with all its steps for one engine decision
+    /// (`weft_engine::run::Plan::lean`): every row is there with its status,
+    /// attempt, times and links, but a terminal step's `input`, `output` and
+    /// `error` may be left out (`None`) unless its key is in `full`; steps
+    /// not terminal are whole. A decision reads and writes the data of a
+    /// few rows, so what it loads need not grow with every output the run
+    /// has made. The default reads everything ([`Store::load_run`]).
+    async fn load_run_lean(
+        &self,
+        tenant: &str,
+        id: &str,
+        full: &[String],
+    ) -> Result<Option<RunState>> {
+        let _ = full;
+        self.load_run(tenant, id).await
+    }
     /// Reads a run without its steps.
     async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>>;
     /// Lists runs, newest first.

@@ -37,7 +37,12 @@ impl Handle {
             tracing::debug!(tenant.id = %task.tenant_id, run.id = %task.run_id, step.id = %task.step_key, "tenant suspended; step left due");
             return Ok(());
         }
-        let Some(state) = self.store().load_run(&task.tenant_id, &task.run_id).await? else {
+        // Lean: a decision on it asks for the finished steps' data it reads.
+        let Some(state) = self
+            .store()
+            .load_run_lean(&task.tenant_id, &task.run_id, &[])
+            .await?
+        else {
             return Ok(());
         };
         if state.run.status.is_terminal() {

@@ -507,6 +507,9 @@ impl Handle {
 
     /// Loads the run, lets `f` decide, commits if anything changed (recomputing
     /// after a lost race), publishes. Returns `f`'s answer and the run as stored.
+    /// The run is loaded lean (`Store::load_run_lean`, `Plan::lean`): the
+    /// finished steps' data only when the decision reads it, so a step's
+    /// cost does not grow with the outputs its run has made.
     pub(crate) async fn decide<R>(
         &self,
         tenant: &str,
@@ -540,12 +543,17 @@ impl Handle {
         mut f: impl FnMut(&mut Plan<'_>) -> R,
         keep: bool,
     ) -> Result<(R, RunState)> {
-        for _ in 0..MAX_CONFLICTS {
+        // The run is loaded lean (finished steps without their data) and
+        // again with the rows a decision says it needed whole: each such
+        // round adds rows, so it ends; conflicts are counted apart.
+        let mut full: Vec<String> = Vec::new();
+        let mut conflicts = 0;
+        while conflicts < MAX_CONFLICTS {
             let state = match preloaded.take() {
                 Some(s) => s,
                 None => self
                     .store()
-                    .load_run(tenant, run_id)
+                    .load_run_lean(tenant, run_id, &full)
                     .await?
                     .ok_or(Error::NotFound("run"))?,
             };
@@ -553,8 +561,14 @@ impl Handle {
                 .definition(tenant, &state.run.workflow_id, state.run.version)
                 .await?;
             let limits = self.options().limits;
-            let mut plan = Plan::load(&def, &RandomIds, limits, now_ms(), state.run, state.steps);
+            let mut plan = Plan::load(&def, &RandomIds, limits, now_ms(), state.run, state.steps)
+                .lean(full.iter().cloned().collect());
             let answer = f(&mut plan);
+            let missing = plan.missing();
+            if !missing.is_empty() {
+                full.extend(missing);
+                continue;
+            }
             let steps: Vec<Step> = if keep {
                 plan.steps().cloned().collect()
             } else {
@@ -567,6 +581,7 @@ impl Handle {
             match self.apply(tenant, plan.finish(), None, None).await {
                 Ok(run) => return Ok((answer, RunState { run, steps })),
                 Err(Error::Store(weft_store::Error::Stale(_))) => {
+                    conflicts += 1;
                     self.0
                         .metrics
                         .conflicts

@@ -309,6 +309,14 @@ impl Store for Memory {
     async fn load_run(&self, tenant: &str, id: &str) -> Result<Option<RunState>> {
         Ok(self.lock().load_run(tenant, id))
     }
+    async fn load_run_lean(
+        &self,
+        tenant: &str,
+        id: &str,
+        full: &[String],
+    ) -> Result<Option<RunState>> {
+        Ok(self.lock().load_run_lean(tenant, id, full))
+    }
 
     async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>> {
         Ok(self.lock().runs.get(&k2(tenant, id)).cloned())

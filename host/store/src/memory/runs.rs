@@ -135,6 +135,36 @@ impl Inner {
         Some(RunState { run, steps })
     }
 
+    /// [`Inner::load_run`] with a terminal step's data left out unless its
+    /// key is in `full` (`Store::load_run_lean`).
+    pub(super) fn load_run_lean(
+        &self,
+        tenant: &str,
+        id: &str,
+        full: &[String],
+    ) -> Option<RunState> {
+        let run = self.runs.get(&k2(tenant, id)).cloned()?;
+        let lo = (tenant.to_owned(), id.to_owned(), String::new());
+        let steps = self
+            .steps
+            .range(lo..)
+            .take_while(|((t, r, _), _)| t == tenant && r == id)
+            .map(|(_, s)| {
+                if s.status.is_terminal() && !full.contains(&s.key) {
+                    Step {
+                        input: None,
+                        output: None,
+                        error: None,
+                        ..s.clone()
+                    }
+                } else {
+                    s.clone()
+                }
+            })
+            .collect();
+        Some(RunState { run, steps })
+    }
+
     pub(super) fn list_runs(&self, tenant: &str, f: &RunFilter, p: &Page) -> Vec<Run> {
         let it = self
             .runs
