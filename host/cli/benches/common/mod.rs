@@ -133,3 +133,77 @@ pub async fn mcp_load(
     }
     summary(tasks, started).await
 }
+
+/// A release `weft serve` started by a benchmark on its own data directory.
+pub struct Serve {
+    /// The server process.
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The owner key it printed at start.
+    pub key: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `weft serve` (SQLite in `data`, the bundled `transform` connector,
+/// the tenant's rate and slot limits lifted) and waits for its address and key.
+pub fn serve(data: &std::path::Path) -> Serve {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let wasm = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/target")
+        })
+        .join("wasm32-wasip2/release/weft_plugin_transform.wasm");
+    assert!(
+        wasm.exists(),
+        "{} missing: build the plugins first",
+        wasm.display()
+    );
+    // `WEFT_BENCH_BIN`: another build of weft to measure (an earlier
+    // commit's, for a before/after on the same machine state).
+    let bin = std::env::var_os("WEFT_BENCH_BIN")
+        .unwrap_or_else(|| std::ffi::OsString::from(env!("CARGO_BIN_EXE_weft")));
+    let mut cmd = Command::new(bin);
+    // Only the bench's settings: the scripts' WEFT_* are not settings.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WEFT_")) {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .arg("--plugins")
+        .arg(&wasm)
+        .env("WEFT_LOG", "error")
+        .env("WEFT_LIMITS_API_RATE", "0")
+        .env("WEFT_LIMITS_WEBHOOK_RATE", "0")
+        .env("WEFT_WORKER_MAX_RUNNING_STEPS", "0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut base, mut key) = (None, None);
+    while base.is_none() || key.is_none() {
+        let line = lines.next().expect("weft serve exited").unwrap();
+        if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
+            base = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("weft_") {
+            key = Some(line.trim().to_owned());
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Serve {
+        child,
+        base: base.unwrap(),
+        key: key.unwrap(),
+    }
+}
