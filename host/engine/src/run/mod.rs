@@ -347,16 +347,39 @@ impl<'a> Plan<'a> {
     }
 
     /// The decision to commit (the run's `seq` bumped).
-    pub fn finish(mut self) -> Decision {
+    pub fn finish(self) -> Decision {
+        self.close(false).0
+    }
+
+    /// [`Plan::finish`], also giving back every row as it then stands
+    /// (moved, not copied), so that the next decision on the run (an
+    /// attempt's result after its claim) can start from them.
+    pub fn finish_keep(self) -> (Decision, Vec<Step>) {
+        self.close(true)
+    }
+
+    /// Every row as it stands, for a plan that changed nothing.
+    pub fn into_rows(self) -> Vec<Step> {
+        self.steps.into_values().collect()
+    }
+
+    fn close(mut self, keep: bool) -> (Decision, Vec<Step>) {
         self.refresh_status();
         self.run.seq += 1;
         self.run.updated_at = self.now;
-        let steps = self
-            .changed
-            .iter()
-            .filter_map(|k| self.steps.get(k).cloned())
-            .collect();
-        Decision {
+        let mut rows = std::mem::take(&mut self.steps);
+        let (steps, rows) = if keep {
+            let changed = self
+                .changed
+                .iter()
+                .filter_map(|k| rows.get(k).cloned())
+                .collect();
+            (changed, rows.into_values().collect())
+        } else {
+            let changed = self.changed.iter().filter_map(|k| rows.remove(k)).collect();
+            (changed, Vec::new())
+        };
+        let decision = Decision {
             finished: self.run.status.is_terminal() && !self.was_terminal,
             responded: self.run.response.is_some() && !self.had_response,
             run: self.run,
@@ -367,7 +390,8 @@ impl<'a> Plan<'a> {
             starts: self.starts,
             cancel_children: self.cancel_children,
             failures: self.failures,
-        }
+        };
+        (decision, rows)
     }
 
     fn put(&mut self, step: Step) {
