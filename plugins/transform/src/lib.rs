@@ -9,6 +9,7 @@ use jaq_core::{Compiler, Ctx, Vars, compile, data, load};
 use jaq_json::Val;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::cell::RefCell;
 use weft_sdk::{Action, Call, Connector, Error, Manifest, Result};
 
 struct Transform;
@@ -69,6 +70,60 @@ impl Connector for Transform {
             other => Err(Error::unknown_action(other)),
         }
     }
+
+    /// Compiles jaq's standard library once, for every step to start from.
+    fn init() {
+        if let Ok(compiler) = compile_std() {
+            STD.with(|s| *s.borrow_mut() = Some(compiler));
+        }
+    }
+}
+
+/// A jaq compiler holding jaq's standard library, compiled.
+type StdCompiler = Compiler<&'static str, data::JustLut<Val>>;
+
+thread_local! {
+    /// Filled by `init` (once per build of this connector, on a host that
+    /// pre-initialises connectors: every step starts from the snapshot taken
+    /// after it) or else by the first step of the instance. A step takes it:
+    /// compiling its filter consumes the compiler, and each step runs in a
+    /// fresh instance, so the next one finds it again.
+    static STD: RefCell<Option<StdCompiler>> = const { RefCell::new(None) };
+}
+
+/// Parses and compiles jaq's standard library (core, std and JSON
+/// definitions, and their native filters): the set-up every filter needs.
+fn compile_std() -> Result<StdCompiler> {
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs());
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs())
+        .chain(jaq_json::funs());
+    // Holds only files a program imports, and imports are refused: the
+    // arena stays empty, leaked once per instance for its `'static` borrow.
+    let arena: &'static Arena = Box::leak(Box::default());
+    let modules = Loader::new(defs)
+        .load(
+            arena,
+            File {
+                code: ".",
+                path: (),
+            },
+        )
+        .map_err(|_| Error::permanent("jaq's standard library did not load"))?;
+    Compiler::default()
+        .with_funs(funs)
+        .compile_deps(modules)
+        .map_err(|_| Error::permanent("jaq's standard library did not compile"))
+}
+
+/// The compiled standard library, from `init` or compiled now.
+fn std_compiler() -> Result<StdCompiler> {
+    match STD.with(|s| s.borrow_mut().take()) {
+        Some(compiler) => Ok(compiler),
+        None => compile_std(),
+    }
 }
 
 /// Compile `code` and run it over `data` with `vars` bound, collecting outputs.
@@ -91,20 +146,14 @@ fn run(code: &str, data: &Value, vars: &Map<String, Value>) -> Result<Vec<Value>
         values.push(to_val(value, &format!("input.vars.{name}"))?);
     }
 
-    let defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs());
-    let funs = jaq_core::funs()
-        .chain(jaq_std::funs())
-        .chain(jaq_json::funs());
     let arena = Arena::default();
-    let modules = Loader::new(defs)
+    // The prelude (jaq's standard library) is compiled already: an empty one here.
+    let modules = Loader::new([])
         .load(&arena, File { code, path: () })
         .map_err(|errs| load_error(code, errs))?;
-    let filter = Compiler::default()
-        .with_funs(funs)
+    let filter = std_compiler()?
         .with_global_vars(names.iter().map(String::as_str))
-        .compile(modules)
+        .compile_main(modules)
         .map_err(|errs| compile_error(code, errs))?;
 
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new(values));
@@ -281,7 +330,7 @@ fn from_val(v: &Val) -> Result<Value> {
     })
 }
 
-weft_sdk::export!(Transform);
+weft_sdk::export!(Transform, init);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
