@@ -1,5 +1,6 @@
 //! What the console lists and counts: workflows (with a name filter) and
-//! their newest runs, runs with their filters, run statistics. Every value
+//! their newest runs, runs with their filters, run statistics; and a run
+//! loaded lean for a decision (`Store::load_run_lean`). Every value
 //! is a bind parameter; the SQL text is built from this file's constants
 //! only.
 
@@ -8,7 +9,7 @@ use crate::row::{self, Cols, RUN, WORKFLOW, unavailable};
 use crate::store::limit;
 use sqlx::AssertSqlSafe;
 use weft_store::stats::{BUSIEST, BucketCount, BusyWorkflow, RunStats, StatsWindow};
-use weft_store::{LastRun, Page, Result, RunFilter, WorkflowFilter};
+use weft_store::{LastRun, Page, Result, RunFilter, RunState, WorkflowFilter};
 use weft_types::{Run, Workflow};
 
 /// ASCII letters folded, nothing else: the name filter's rule on every
@@ -161,4 +162,46 @@ pub(crate) async fn run_stats(pg: &Postgres, tenant: &str, w: &StatsWindow) -> R
         .collect::<Result<Vec<_>>>()?;
     tx.commit().await.map_err(unavailable)?;
     Ok(RunStats { buckets, busiest })
+}
+
+/// The steps of a run, a terminal step's `input`, `output` and `error` NULL
+/// unless its key is in `$3` (then not read, nor de-TOASTed).
+const STEPS_LEAN: &str = "SELECT tenant_id, run_id, key, status, attempt, \
+     CASE WHEN lean THEN NULL ELSE input END AS input, \
+     CASE WHEN lean THEN NULL ELSE output END AS output, \
+     CASE WHEN lean THEN NULL ELSE error END AS error, \
+     due_at, resume_token, child_run_id, created_at, updated_at \
+     FROM (SELECT *, status IN ('completed', 'failed', 'cancelled', 'skipped') \
+     AND NOT (key = ANY($3)) AS lean FROM steps WHERE tenant_id = $1 AND run_id = $2) s \
+     ORDER BY key";
+
+/// `Store::load_run_lean`: the run, then its steps (two statements, as
+/// `load_run`: the steps are at least as new as the run, and a decision on
+/// steps that moved on conflicts on the run's `seq`).
+pub(crate) async fn load_run_lean(
+    pg: &Postgres,
+    tenant: &str,
+    id: &str,
+    full: &[String],
+) -> Result<Option<RunState>> {
+    let sql = format!("SELECT {RUN} FROM runs WHERE tenant_id = $1 AND id = $2");
+    let Some(r) = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&pg.pool)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Ok(None);
+    };
+    let run = row::run(&r)?;
+    let steps = sqlx::query(STEPS_LEAN)
+        .bind(tenant)
+        .bind(id)
+        .bind(full)
+        .fetch_all(&pg.pool)
+        .await
+        .map_err(unavailable)?;
+    let steps = steps.iter().map(row::step).collect::<Result<Vec<_>>>()?;
+    Ok(Some(RunState { run, steps }))
 }

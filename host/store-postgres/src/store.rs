@@ -402,6 +402,15 @@ impl Store for Postgres {
         Ok(Some(RunState { run, steps }))
     }
 
+    async fn load_run_lean(
+        &self,
+        tenant: &str,
+        id: &str,
+        full: &[String],
+    ) -> Result<Option<RunState>> {
+        crate::reads::load_run_lean(self, tenant, id, full).await
+    }
+
     async fn get_run(&self, tenant: &str, id: &str) -> Result<Option<Run>> {
         let sql = format!("SELECT {RUN} FROM runs WHERE tenant_id = $1 AND id = $2");
         sqlx::query(AssertSqlSafe(sql))

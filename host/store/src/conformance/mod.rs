@@ -287,6 +287,7 @@ macro_rules! conformance_tests {
             commit_concurrent_one_wins,
             commit_concurrent_distinct_runs,
             load_run_steps_by_key,
+            load_run_lean_leaves_out_finished_data,
             list_runs_filters_and_pages,
             list_runs_by_trigger_and_time,
             run_stats_by_bucket_and_busiest,

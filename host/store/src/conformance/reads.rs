@@ -38,6 +38,91 @@ where
     assert_eq!(ids(&state.steps, |s| &s.key), ["a"]);
 }
 
+/// `load_run_lean` gives every step row `load_run` gives, in the same
+/// order and with the same status, attempt, times and links; a step not
+/// terminal, and a terminal one listed in `full`, whole; any other terminal
+/// step without its `input`, `output` and `error` (what a decision does not
+/// read unless it asks, `weft_engine::run::Plan::lean`).
+pub async fn load_run_lean_leaves_out_finished_data<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    let r = run(A, "run_1", "wf_1");
+    let with = |key: &str, status: Status| {
+        let mut s = step(&r, key, status);
+        s.input = Some(json!({"in": key}));
+        s.output = Some(json!({"out": key}));
+        s.error = Some(weft_types::Failure::new(
+            weft_types::ErrorKind::Transient,
+            format!("error of {key}"),
+        ));
+        s.attempt = 2;
+        s.due_at = Some(5_000);
+        s.updated_at = 2_000;
+        s
+    };
+    let mut waiting = with("w", Status::Waiting);
+    waiting.resume_token = Some("tok_lean".into());
+    waiting.child_run_id = Some("run_child".into());
+    let steps = vec![
+        with("a", Status::Completed),
+        with("b", Status::Failed),
+        with("c", Status::Skipped),
+        with("d", Status::Cancelled),
+        with("each[0].x", Status::Completed),
+        with("p", Status::Pending),
+        with("r", Status::Running),
+        waiting,
+    ];
+    put_run(&*store, &r, &steps).await;
+    let whole = store.load_run(A, "run_1").await.unwrap().unwrap();
+    let full = ["b".to_owned(), "each[0].x".to_owned(), "zz".to_owned()];
+    let lean = store
+        .load_run_lean(A, "run_1", &full)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lean.run, whole.run, "the run row");
+    assert_eq!(
+        ids(&lean.steps, |s| &s.key),
+        ids(&whole.steps, |s| &s.key),
+        "every row, by key"
+    );
+    for (l, w) in lean.steps.iter().zip(&whole.steps) {
+        if w.status.is_terminal() && !full.contains(&w.key) {
+            let expected = Step {
+                input: None,
+                output: None,
+                error: None,
+                ..w.clone()
+            };
+            assert_eq!(l, &expected, "{}: left out its data only", w.key);
+        } else {
+            assert_eq!(l, w, "{}: whole", w.key);
+        }
+    }
+    // Nothing listed: every terminal row is lean; another tenant sees nothing.
+    let lean = store.load_run_lean(A, "run_1", &[]).await.unwrap().unwrap();
+    let stripped = lean.steps.iter().filter(|s| s.output.is_none()).count();
+    assert_eq!(stripped, 5, "the five terminal rows");
+    assert!(
+        store
+            .load_run_lean(B, "run_1", &[])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .load_run_lean(A, "run_2", &[])
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 /// `list_runs` filters by workflow, by status or both, and pages newest
 /// (greatest id) first with `before`; another tenant's runs never show.
 pub async fn list_runs_filters_and_pages<F, Fut>(factory: F)
