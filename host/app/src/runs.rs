@@ -52,24 +52,28 @@ impl App {
         actor.require(Role::Member)?;
         let wf = self.load_workflow(actor, workflow_id).await?;
         let input = json!({"body": input});
-        let mut run = match until {
-            Some(step) => {
+        let wait = wait.filter(|w| !w.is_zero()).map(|w| w.min(MAX_WAIT));
+        let tenant = actor.tenant_id.as_str();
+        let run = match (until, wait) {
+            (Some(step), wait) => {
+                let run = self.handle.start_test(tenant, &wf, input, step).await?;
+                match wait {
+                    Some(wait) => self.handle.wait(tenant, &run.id, wait).await?,
+                    None => run,
+                }
+            }
+            // Registered as the run's waiter before its first commit.
+            (None, Some(wait)) => {
                 self.handle
-                    .start_test(&actor.tenant_id, &wf, input, step)
+                    .start_and_wait(tenant, &wf, Trigger::Manual, input, wait)
                     .await?
             }
-            None => {
+            (None, None) => {
                 self.handle
-                    .start(&actor.tenant_id, &wf, Trigger::Manual, input)
+                    .start(tenant, &wf, Trigger::Manual, input)
                     .await?
             }
         };
-        if let Some(wait) = wait.filter(|w| !w.is_zero()) {
-            run = self
-                .handle
-                .wait(&actor.tenant_id, &run.id, wait.min(MAX_WAIT))
-                .await?;
-        }
         self.audit(actor, "run.start", &run.id).await?;
         Ok(run)
     }

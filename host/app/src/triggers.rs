@@ -97,10 +97,22 @@ impl App {
         }
         let scheme = hook.signature.as_ref().map(|s| s.scheme);
         let source = hook.dedupe.as_ref().and_then(|d| d.source(scheme));
+        let wait = hook
+            .timeout_ms
+            .map_or(DEFAULT_SYNC_WAIT, Duration::from_millis);
         let run = match source {
+            // Registered as the run's waiter before its first commit: no
+            // read of the store for the answer this process commits.
+            None if hook.mode == WebhookMode::Sync => {
+                let run = self
+                    .handle
+                    .start_and_wait(&wf.tenant_id, wf, Trigger::Webhook, call.input, wait)
+                    .await?;
+                return Ok(WebhookStart::Waited(run));
+            }
             None => {
                 self.handle
-                    .start(&wf.tenant_id, wf, Trigger::Webhook, call.input.clone())
+                    .start(&wf.tenant_id, wf, Trigger::Webhook, call.input)
                     .await?
             }
             Some(source) => {
@@ -123,9 +135,6 @@ impl App {
         if run.response.is_some() || run.status.is_terminal() {
             return Ok(WebhookStart::Waited(run));
         }
-        let wait = hook
-            .timeout_ms
-            .map_or(DEFAULT_SYNC_WAIT, Duration::from_millis);
         let run = self.handle.wait(&wf.tenant_id, &run.id, wait).await?;
         Ok(WebhookStart::Waited(run))
     }

@@ -70,7 +70,7 @@ impl Handle {
             self.0.inflight.cancel_run(&d.run.id, Cause::RunEnded);
         }
         if d.responded || d.finished {
-            self.0.waiters.wake(&d.run.id);
+            self.0.waiters.answer(&d.run);
         }
         Ok(d.run)
     }

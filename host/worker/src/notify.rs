@@ -1,22 +1,32 @@
 //! Waiting for a run to answer: a synchronous webhook waits until the run
-//! responds or ends. In-process commits wake waiters at once; runs answered by
-//! another process wake them through the store's run feed (`crate::feed`), or
-//! are seen by polling while there is none.
+//! responds or ends. In-process commits wake waiters at once, with the run as
+//! committed; runs answered by another process wake them through the store's
+//! run feed (`crate::feed`), or are seen by polling while there is none.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
+use weft_types::Run;
 
 /// Waiters by run id.
 #[derive(Default)]
 pub struct Waiters {
-    map: Mutex<HashMap<String, Arc<Notify>>>,
+    map: Mutex<HashMap<String, Arc<Waiter>>>,
+}
+
+/// What the waiters of one run share: the wake-up, and the run as this
+/// process committed its answer (its response or its end), so that a waiter
+/// woken by it need not read the store.
+#[derive(Default)]
+pub struct Waiter {
+    notify: Notify,
+    answer: Mutex<Option<Run>>,
 }
 
 impl Waiters {
     /// Registers interest in `run_id`; keep the returned guard while waiting.
     pub fn register(self: &Arc<Self>, run_id: &str) -> Guard {
-        let notify = self
+        let waiter = self
             .map
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -26,38 +36,54 @@ impl Waiters {
         Guard {
             waiters: self.clone(),
             run_id: run_id.to_owned(),
-            notify,
+            waiter,
         }
     }
 
-    /// Wakes whoever waits for `run_id`.
+    /// Wakes whoever waits for `run_id` (to read it again).
     pub fn wake(&self, run_id: &str) {
-        let n = self
-            .map
+        if let Some(w) = self.get(run_id) {
+            w.wake();
+        }
+    }
+
+    /// Wakes whoever waits for `run`, handing them `run` as just committed:
+    /// it responded or ended.
+    pub fn answer(&self, run: &Run) {
+        if let Some(w) = self.get(&run.id) {
+            *w.answer.lock().unwrap_or_else(PoisonError::into_inner) = Some(run.clone());
+            w.wake();
+        }
+    }
+
+    fn get(&self, run_id: &str) -> Option<Arc<Waiter>> {
+        self.map
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(run_id)
-            .cloned();
-        if let Some(n) = n {
-            n.notify_waiters();
-            n.notify_one();
-        }
+            .cloned()
+    }
+}
+
+impl Waiter {
+    fn wake(&self) {
+        self.notify.notify_waiters();
+        self.notify.notify_one();
     }
 }
 
 impl Waiters {
     /// Wakes every waiter (to look at its run again).
     pub fn wake_all(&self) {
-        let all: Vec<Arc<Notify>> = self
+        let all: Vec<Arc<Waiter>> = self
             .map
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .values()
             .cloned()
             .collect();
-        for n in all {
-            n.notify_waiters();
-            n.notify_one();
+        for w in all {
+            w.wake();
         }
     }
 }
@@ -66,13 +92,27 @@ impl Waiters {
 pub struct Guard {
     waiters: Arc<Waiters>,
     run_id: String,
-    notify: Arc<Notify>,
+    waiter: Arc<Waiter>,
 }
 
 impl Guard {
     /// Resolves on the next wake-up for the run.
     pub async fn notified(&self) {
-        self.notify.notified().await;
+        self.waiter.notify.notified().await;
+    }
+
+    /// The run this guard waits for.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The run as this process committed its answer, once it has.
+    pub fn answer(&self) -> Option<Run> {
+        self.waiter
+            .answer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -341,24 +341,77 @@ impl Handle {
         delivery: Option<weft_store::Delivery>,
         now: i64,
     ) -> Result<Run> {
+        let (def, run) = self.new_run(tenant, workflow, trigger, input, now).await?;
+        self.commit_start(&def, run, schedule, delivery, now).await
+    }
+
+    /// Starts a run like [`Handle::start`], then waits up to `timeout` for it
+    /// to respond or end like [`Handle::wait`] (a synchronous webhook, a
+    /// start that waits). Its waiter is registered before the run's first
+    /// commit, so an answer this process commits wakes it with the run as
+    /// committed: the store is not read, neither after the start nor after
+    /// the answer.
+    ///
+    /// # Errors
+    /// As [`Handle::start`] and [`Handle::wait`].
+    pub async fn start_and_wait(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        trigger: Trigger,
+        input: Value,
+        timeout: Duration,
+    ) -> Result<Run> {
+        let now = now_ms();
+        self.admit(tenant, now).await?;
+        let (def, run) = self.new_run(tenant, workflow, trigger, input, now).await?;
+        let guard = self.0.waiters.register(&run.id);
+        let run = self.commit_start(&def, run, None, None, now).await?;
+        self.wait_on(&guard, tenant, timeout, Some(run)).await
+    }
+
+    /// The definition of `workflow`'s current version and a new run of it,
+    /// its `input` checked against the `input_schema` when the trigger
+    /// carries a caller's body.
+    async fn new_run(
+        &self,
+        tenant: &str,
+        workflow: &Workflow,
+        trigger: Trigger,
+        input: Value,
+        now: i64,
+    ) -> Result<(Arc<Definition>, Run)> {
         let def = self
             .definition(tenant, &workflow.id, workflow.version)
             .await?;
         if trigger.carries_input() {
             weft_engine::input::check_trigger(&def, &input).map_err(Error::InvalidInput)?;
         }
-        let run = new_run(tenant, workflow, trigger, input, now);
+        Ok((def, new_run(tenant, workflow, trigger, input, now)))
+    }
+
+    /// Commits a new run's start (with the schedule tick or the webhook
+    /// delivery it consumes) and publishes its first tasks.
+    async fn commit_start(
+        &self,
+        def: &Definition,
+        run: Run,
+        schedule: Option<ScheduleAdvance>,
+        delivery: Option<weft_store::Delivery>,
+        now: i64,
+    ) -> Result<Run> {
+        let tenant = run.tenant_id.clone();
         let delivery = delivery.map(|d| weft_store::Delivery {
             run_id: run.id.clone(),
             ..d
         });
         let limits = self.options().limits;
-        let decision = Plan::start(&def, &RandomIds, limits, now, run).finish();
+        let decision = Plan::start(def, &RandomIds, limits, now, run).finish();
         self.0
             .metrics
             .runs_started
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.apply(tenant, decision, schedule, delivery).await
+        self.apply(&tenant, decision, schedule, delivery).await
     }
 
     /// Starts a new run of `run_id`'s workflow version with the same input,
@@ -479,14 +532,31 @@ impl Handle {
     /// `NotFound`.
     pub async fn wait(&self, tenant: &str, run_id: &str, timeout: Duration) -> Result<Run> {
         let guard = self.0.waiters.register(run_id);
+        self.wait_on(&guard, tenant, timeout, None).await
+    }
+
+    /// [`Handle::wait`] on a registered `guard`; `known`: the run as this
+    /// process committed it after `guard` was registered (not read again).
+    /// A wake-up that hands over the answer is not read again either.
+    async fn wait_on(
+        &self,
+        guard: &crate::notify::Guard,
+        tenant: &str,
+        timeout: Duration,
+        mut known: Option<Run>,
+    ) -> Result<Run> {
+        let run_id = guard.run_id();
         let deadline = tokio::time::Instant::now() + timeout.min(MAX_WAIT);
         let mut poll_ms = if self.options().outbox { 1 } else { 250 };
         loop {
-            let run = self
-                .store()
-                .get_run(tenant, run_id)
-                .await?
-                .ok_or(Error::NotFound("run"))?;
+            let run = match known.take() {
+                Some(run) => run,
+                None => self
+                    .store()
+                    .get_run(tenant, run_id)
+                    .await?
+                    .ok_or(Error::NotFound("run"))?,
+            };
             if run.response.is_some() || run.status.is_terminal() {
                 return Ok(run);
             }
@@ -498,7 +568,7 @@ impl Handle {
                 Duration::from_millis(ms)
             };
             tokio::select! {
-                () = guard.notified() => {}
+                () = guard.notified() => known = guard.answer(),
                 () = tokio::time::sleep(poll) => {}
                 () = tokio::time::sleep_until(deadline) => return Ok(run),
             }
