@@ -6,7 +6,10 @@
 //!   `$CARGO_TARGET_DIR/wasm32-wasip2/release/fixture_trivial.wasm`, with
 //!   `CARGO_TARGET_DIR` defaulting to `$HOME/.cache/weft/target`);
 //! - `WEFT_BENCH_INVOCATIONS`: invocations of the one-core run (default 20,000); the
-//!   all-cores run does this many per core.
+//!   all-cores run does this many per core;
+//! - `WEFT_BENCH_TRANSFORM`: the `transform` connector for its rows (default
+//!   `weft_plugin_transform.wasm` beside the component), invoked a quarter as
+//!   many times as the component, with the embedded benchmark's filter.
 //!
 //! It asserts nothing and prints a table; every invocation's result is checked and
 //! failures are counted and shown, so a failing plugin cannot pass for a fast one.
@@ -213,6 +216,10 @@ fn main() -> Result<(), BoxError> {
     report.failures("all cores", &tally);
     drop(rt);
 
+    // 6. The transform connector (jaq): its set-up is run once by `init` and
+    //    snapshotted, so a step is its filter alone.
+    transform(&mut report, (invocations / 4).max(1))?;
+
     let compiled_after = sandbox.cache_stats().compiled;
     if compiled_after != compiled_before {
         report.note(format!(
@@ -230,6 +237,74 @@ fn main() -> Result<(), BoxError> {
     }
     report.print();
     Ok(())
+}
+
+/// The `jq` filter of the embedded benchmark's 3-step workflow, and its input.
+const TRANSFORM_INPUT: &str = r#"{"filter":"[.people[] | select(.active) | .name]","data":{"people":[{"name":"ada","active":true},{"name":"bob","active":false},{"name":"cy","active":true}]}}"#;
+
+/// Rows for the transform connector: its cold load (with the pre-initialisation
+/// when the build exports `init`) and `n` sequential `jq` invocations on one core.
+fn transform(report: &mut Report, n: usize) -> Result<(), BoxError> {
+    let path = transform_path();
+    let Ok(bytes) = std::fs::read(&path) else {
+        report.note(format!(
+            "transform rows skipped: {} not found (scripts/bench builds plugins/)",
+            path.display()
+        ));
+        return Ok(());
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let sandbox = Sandbox::new(Options::default())?;
+    let started = Instant::now();
+    let plugin = rt.block_on(sandbox.load(&bytes))?;
+    let stats = sandbox.cache_stats();
+    report.row(
+        Row::new("transform: load (cold)", vec![started.elapsed()]).detail(format!(
+            "{}; {} bytes; snapshots taken: {}",
+            path.display(),
+            bytes.len(),
+            stats.snapshots
+        )),
+    );
+    let proto = Invocation::new("jq", TRANSFORM_INPUT);
+    let result = serde_json::json!(["ada", "cy"]);
+    let expected = serde_json::json!({"result": result, "results": [result]});
+    let mut tally = Tally::default();
+    let (lat, wall) = rt.block_on(async {
+        let warm_up = (n / 10).max(1);
+        invoke_seq(
+            &sandbox,
+            &plugin,
+            &proto,
+            &expected,
+            warm_up,
+            &mut Tally::default(),
+            false,
+        )
+        .await;
+        let started = Instant::now();
+        let lat = invoke_seq(&sandbox, &plugin, &proto, &expected, n, &mut tally, false).await;
+        (lat, started.elapsed())
+    });
+    report.row(
+        Row::new("transform `jq` invoke, fresh instance, 1 core", lat)
+            .goal("p50 <= 60 us", Some((Pct::P50, Duration::from_micros(60))))
+            .detail(format!("{} inv/s; {}", per_sec(n, wall), tally.summary())),
+    );
+    report.failures("transform", &tally);
+    Ok(())
+}
+
+/// `WEFT_BENCH_TRANSFORM`, or the release build of `plugins/transform`.
+fn transform_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("WEFT_BENCH_TRANSFORM") {
+        return p.into();
+    }
+    let mut p = component_path();
+    p.set_file_name("weft_plugin_transform.wasm");
+    p
 }
 
 /// `VmRSS` of this process (Linux).

@@ -240,6 +240,7 @@ impl DiskCache {
                 Err(e) => tracing::warn!(error = %e, "cannot serialize the compiled component"),
             }
         }
+        release_freed_memory();
         Ok(component)
     }
 
@@ -276,6 +277,22 @@ impl DiskCache {
                 None
             }
         }
+    }
+}
+
+/// Gives the pages the allocator holds free back to the kernel. Compiling (and
+/// pre-initialising) a component allocates tens of MiB in cranelift, on the
+/// compiling thread and rayon's; glibc keeps the freed memory in each thread's
+/// arena, so a server that compiled its bundled connectors at start idled at
+/// ~90 MiB instead of ~25. Called after each compilation (once per digest, off
+/// the step's path); it takes a few milliseconds.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free memory of glibc's own arenas to
+    // the kernel; it takes each arena's lock and touches no live allocation.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
