@@ -86,3 +86,89 @@ impl ActiveRuns {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use serde_json::json;
+    use weft_store::Commit;
+    use weft_store::memory::Memory;
+    use weft_types::{Run, Status, Trigger};
+
+    const HOUR: Duration = Duration::from_secs(3_600);
+
+    /// `n` unfinished runs of tenant `t` in `store`, as another process
+    /// would start them.
+    async fn started_elsewhere(store: &Memory, from: usize, n: usize) {
+        for i in from..from + n {
+            let run = Run {
+                tenant_id: "t".into(),
+                id: format!("run_{i}"),
+                workflow_id: "wf".into(),
+                version: 1,
+                status: Status::Running,
+                trigger: Trigger::Manual,
+                input: json!(null),
+                output: None,
+                error: None,
+                response: None,
+                parent: None,
+                depth: 0,
+                deadline_at: None,
+                seq: 1,
+                created_at: 0,
+                updated_at: 0,
+                finished_at: None,
+                until: None,
+            };
+            let commit = Commit {
+                runs: vec![(run, None)],
+                ..Commit::default()
+            };
+            store.commit(&commit).await.unwrap();
+        }
+    }
+
+    /// Under half the quota a start is admitted on the estimate (the runs
+    /// others started meanwhile unseen); from half on every start counts,
+    /// so the quota itself is never passed on a stale count.
+    #[tokio::test]
+    async fn counts_again_from_half_the_quota_and_refuses_at_it() {
+        let store = Memory::new();
+        let active = ActiveRuns::default();
+        assert!(!active.reached(&store, "t", 10, HOUR).await.unwrap());
+        started_elsewhere(&store, 0, 8).await;
+        // Estimates 1, 2, 3, 4 (under 5): admitted without counting.
+        for _ in 0..4 {
+            assert!(!active.reached(&store, "t", 10, HOUR).await.unwrap());
+        }
+        // Estimate 5: counted (8 unfinished), admitted.
+        assert!(!active.reached(&store, "t", 10, HOUR).await.unwrap());
+        started_elsewhere(&store, 8, 2).await;
+        // 8 + 1 >= 5: counted again, 10 unfinished: refused.
+        assert!(active.reached(&store, "t", 10, HOUR).await.unwrap());
+        assert!(active.reached(&store, "t", 10, HOUR).await.unwrap());
+    }
+
+    /// With no reuse period every start counts.
+    #[tokio::test]
+    async fn a_zero_period_counts_at_every_start() {
+        let store = Memory::new();
+        let active = ActiveRuns::default();
+        assert!(
+            !active
+                .reached(&store, "t", 10, Duration::ZERO)
+                .await
+                .unwrap()
+        );
+        started_elsewhere(&store, 0, 10).await;
+        assert!(
+            active
+                .reached(&store, "t", 10, Duration::ZERO)
+                .await
+                .unwrap()
+        );
+    }
+}

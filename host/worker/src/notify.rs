@@ -132,3 +132,56 @@ impl Drop for Guard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use weft_types::{Status, Trigger};
+
+    fn run(id: &str) -> Run {
+        Run {
+            tenant_id: "t".into(),
+            id: id.into(),
+            workflow_id: "wf".into(),
+            version: 1,
+            status: Status::Completed,
+            trigger: Trigger::Webhook,
+            input: serde_json::json!({ "n": 1 }),
+            output: None,
+            error: None,
+            response: None,
+            parent: None,
+            depth: 0,
+            deadline_at: None,
+            seq: 3,
+            created_at: 0,
+            updated_at: 0,
+            finished_at: Some(1),
+            until: None,
+        }
+    }
+
+    /// An answer wakes the run's waiters and hands them the run; a plain
+    /// wake-up hands nothing (the waiter reads the run); another run's
+    /// answer is not theirs.
+    #[tokio::test]
+    async fn an_answer_wakes_with_the_run_a_wake_without() {
+        let waiters = Arc::new(Waiters::default());
+        let guard = waiters.register("run_1");
+        waiters.wake("run_1");
+        guard.notified().await;
+        assert_eq!(guard.answer(), None);
+        waiters.answer(&run("run_2"));
+        assert_eq!(guard.answer(), None);
+        waiters.answer(&run("run_1"));
+        guard.notified().await;
+        assert_eq!(guard.answer(), Some(run("run_1")));
+        // A second waiter of the same run sees the same answer.
+        let twin = waiters.register("run_1");
+        assert_eq!(twin.answer(), Some(run("run_1")));
+        drop((guard, twin));
+        assert!(waiters.map.lock().unwrap().is_empty(), "unregistered");
+    }
+}
