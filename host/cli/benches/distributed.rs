@@ -5,14 +5,23 @@
 //!
 //! - the 3-step workflow (webhook -> transform -> respond) in runs/s at 1 and
 //!   10 connections, with webhook-to-response latency p50/p99;
-//! - steps/s for a 10-step chain of transform steps.
+//! - steps/s for a 10-step chain of transform steps;
+//!
+//! each against its goal, `met` or `MISSED`; then the CPU time each
+//! component (API, workers, PostgreSQL, RabbitMQ, Redis, the load generator)
+//! spent per step of the chain and per webhook run (`/proc/PID/stat` before
+//! and after the phase: the scaling model's input, `docs/DISTRIBUTED.md`);
+//! and the publisher-confirm latency of a quorum and of a classic queue on
+//! the same broker (one publish at a time, then 64 at once).
 //!
 //! Run with `scripts/bench distributed`, which starts the services
 //! (`scripts/services`) and stops them afterwards. `WEFT_BENCH_SECONDS` sets
-//! each load phase's length (default 5).
+//! each load phase's length (default 5); `WEFT_BENCH_QUEUE_TYPE` the work
+//! queue's type (`quorum`, the default, or `classic`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod cpu;
 
 use common::webhook_load;
 use serde_json::{Value, json};
@@ -41,6 +50,16 @@ fn wasm(name: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// The work queue's type (`WEFT_BENCH_QUEUE_TYPE`, default `quorum`).
+fn queue_type() -> String {
+    std::env::var("WEFT_BENCH_QUEUE_TYPE").unwrap_or_else(|_| "quorum".into())
+}
+
+/// `met` or `MISSED`.
+fn status(met: bool) -> &'static str {
+    if met { "met" } else { "**MISSED**" }
 }
 
 /// One process of the cluster; killed when dropped.
@@ -77,6 +96,7 @@ impl Cluster {
             .env("WEFT_DATABASE_MAX_CONNECTIONS", "16")
             .env("WEFT_QUEUE_URL", env("WEFT_TEST_AMQP_URL"))
             .env("WEFT_QUEUE_PREFIX", &self.prefix)
+            .env("WEFT_QUEUE_QUEUE_TYPE", queue_type())
             .env("WEFT_REDIS_URL", env("WEFT_TEST_REDIS_URL"))
             .env("WEFT_PLUGINS", wasm("weft_plugin_transform.wasm"))
             .env("WEFT_LIMITS_API_RATE", "1000000")
@@ -186,41 +206,163 @@ async fn submit(base: &str, key: &str, wf: &str, n: usize) {
     }
 }
 
+/// The process groups whose CPU time is read: the API, the workers, the
+/// three services (found from `scripts/services`' state directory) and this
+/// process (the load generator).
+fn groups(api: &Proc, workers: &[&Proc]) -> Vec<cpu::Group> {
+    let dir = PathBuf::from(env("WEFT_TEST_SERVICES_DIR"));
+    let redis_port = env("WEFT_TEST_REDIS_URL")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let one = |name, pid: Option<u32>| cpu::Group {
+        name,
+        roots: pid.into_iter().collect(),
+    };
+    vec![
+        one("API", Some(api.child.id())),
+        cpu::Group {
+            name: "workers",
+            roots: workers.iter().map(|w| w.child.id()).collect(),
+        },
+        one("PostgreSQL", cpu::postmaster(&dir)),
+        one("RabbitMQ", cpu::find(&["beam.smp", dir.to_str().unwrap()])),
+        one(
+            "Redis",
+            cpu::find(&["redis-server", &format!(":{redis_port}")]),
+        ),
+        one("load generator", Some(std::process::id())),
+    ]
+}
+
+/// Prints each group's CPU milliseconds per `unit` between two samples.
+fn print_cpu(
+    label: &str,
+    groups: &[cpu::Group],
+    before: &cpu::Sample,
+    after: &cpu::Sample,
+    units: f64,
+    wall: f64,
+) {
+    let mut total = 0.0;
+    let mut cells = Vec::new();
+    for ((g, b), a) in groups.iter().zip(before).zip(after) {
+        let ms = (a - b) * 1e3 / units;
+        total += ms;
+        cells.push(format!(
+            "{} {ms:.3} ms ({:.0} % of a core)",
+            g.name,
+            (a - b) / wall * 100.0
+        ));
+    }
+    println!(
+        "| {label}: CPU per unit | {}; total {total:.3} ms | |",
+        cells.join(", ")
+    );
+}
+
 /// One row group: the webhook workflow and the chain with `workers` workers.
 async fn measure(
     api: &Proc,
+    workers: &[&Proc],
     key: &str,
     c: &Client,
     hook: &str,
     chain: &str,
     secs: f64,
-    workers: usize,
 ) {
+    let groups = groups(api, workers);
     webhook_load(hook, 4, 1.0).await; // warm-up
+    let (t1, c1) = (Instant::now(), cpu::sample(&groups));
     let (rps1, p50_1, p99_1) = webhook_load(hook, 1, secs).await;
+    let (w1, c1_after) = (t1.elapsed().as_secs_f64(), cpu::sample(&groups));
     let (rps10, p50_10, p99_10) = webhook_load(hook, 10, secs).await;
     let runs = 400;
     let before = completed(c).await;
     let t = Instant::now();
+    let chain_before = cpu::sample(&groups);
     submit(&api.base, key, chain, runs).await;
     let deadline = Instant::now() + Duration::from_secs(300);
     while completed(c).await < before + runs as u64 {
         assert!(Instant::now() < deadline, "the chain runs did not finish");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Each look is a /metrics scrape (a GROUP BY over every run): not
+        // too often, it is load on the system measured.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let steps_per_s = (runs * 10) as f64 / t.elapsed().as_secs_f64();
-    let w = if workers == 1 {
+    let chain_after = cpu::sample(&groups);
+    let wall = t.elapsed().as_secs_f64();
+    let steps_per_s = (runs * 10) as f64 / wall;
+    let w = if workers.len() == 1 {
         "1 worker"
     } else {
         "2 workers"
     };
+    let latency = status(p50_1 <= 5.0 && p99_1 <= 25.0);
     println!(
-        "| {w}: 3-step webhook workflow, 1 connection | {rps1:.0} runs/s, p50 {p50_1:.2} ms, p99 {p99_1:.2} ms | p50 <= 5 ms, p99 <= 25 ms |"
+        "| {w}: 3-step webhook workflow, 1 connection | {rps1:.0} runs/s, p50 {p50_1:.2} ms, p99 {p99_1:.2} ms | p50 <= 5 ms, p99 <= 25 ms | {latency} |"
     );
     println!(
-        "| {w}: 3-step webhook workflow, 10 connections | {rps10:.0} runs/s, p50 {p50_10:.2} ms, p99 {p99_10:.2} ms | |"
+        "| {w}: 3-step webhook workflow, 10 connections | {rps10:.0} runs/s, p50 {p50_10:.2} ms, p99 {p99_10:.2} ms | | |"
     );
-    println!("| {w}: 10-step chain ({runs} runs) | {steps_per_s:.0} steps/s | >= 3,000 steps/s |");
+    println!(
+        "| {w}: 10-step chain ({runs} runs) | {steps_per_s:.0} steps/s | >= 3,000 steps/s | {} |",
+        status(steps_per_s >= 3_000.0)
+    );
+    print_cpu(
+        &format!("{w}: webhook, 1 connection, per run"),
+        &groups,
+        &c1,
+        &c1_after,
+        rps1 * w1,
+        w1,
+    );
+    print_cpu(
+        &format!("{w}: 10-step chain, per step"),
+        &groups,
+        &chain_before,
+        &chain_after,
+        (runs * 10) as f64,
+        wall,
+    );
+}
+
+/// Publisher-confirm latency of a `kind` work queue on the benchmark's
+/// broker: `n` publishes one at a time (p50, p99 ms), then `n` with 64 in
+/// flight (publishes/s).
+async fn confirm_latency(kind: weft_queue_amqp::QueueType, n: usize) -> (f64, f64, f64) {
+    use weft_queue::{Queue, Task};
+    let q = weft_queue_amqp::Amqp::connect(weft_queue_amqp::Options {
+        prefix: format!("confirm{}{:?}", std::process::id(), kind).to_lowercase(),
+        queue_type: kind,
+        ..weft_queue_amqp::Options::new(env("WEFT_TEST_AMQP_URL"))
+    })
+    .await
+    .unwrap();
+    let task = || Task::new("ten_bench", "run_bench", "s0", 1);
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        q.publish(task(), None).await.unwrap();
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    let t = Instant::now();
+    let q = std::sync::Arc::new(q);
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let q = q.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..n / 64 {
+                q.publish(task(), None).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = (n / 64 * 64) as f64 / t.elapsed().as_secs_f64();
+    (common::pct(&lat, 0.5), common::pct(&lat, 0.99), rate)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -251,12 +393,24 @@ async fn main() {
         .await
         .id;
 
-    println!("\n| measurement | result | goal |\n|---|---|---|");
+    println!(
+        "\nwork queue: {} (WEFT_BENCH_QUEUE_TYPE)\n\n| measurement | result | goal | status |\n|---|---|---|---|",
+        queue_type()
+    );
     let first = cluster.start("worker");
-    measure(&api, &key, &c, &hook, &chain, secs, 1).await;
+    measure(&api, &[&first], &key, &c, &hook, &chain, secs).await;
     let second = cluster.start("worker");
-    measure(&api, &key, &c, &hook, &chain, secs, 2).await;
+    measure(&api, &[&first, &second], &key, &c, &hook, &chain, secs).await;
     drop((first, second, api));
+    for kind in [
+        weft_queue_amqp::QueueType::Quorum,
+        weft_queue_amqp::QueueType::Classic,
+    ] {
+        let (p50, p99, rate) = confirm_latency(kind, 2_000).await;
+        println!(
+            "| publish + confirm, {kind:?} queue | one at a time: p50 {p50:.2} ms, p99 {p99:.2} ms; 64 in flight: {rate:.0} publishes/s | | |"
+        );
+    }
     let _ = Command::new("psql")
         .arg(env("WEFT_TEST_DATABASE_URL"))
         .args([

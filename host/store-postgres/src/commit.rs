@@ -199,8 +199,9 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     }
     let events = weft_store::notifications::events(c);
     crate::notifications::insert_events(tx, &events).await?;
-    // Last, just before COMMIT: the counter rows are shared by every commit
-    // of a workflow that day, and the upsert holds their lock until COMMIT.
-    crate::usage::write(tx, &usage).await?;
+    // Last, just before COMMIT: the counter rows are shared by the commits
+    // of a workflow that day (spread over 16 shards by run), and the upsert
+    // holds their lock until COMMIT.
+    crate::usage::write(tx, c, &usage).await?;
     Ok(())
 }

@@ -92,6 +92,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "run_answered",
         include_str!("../../../migrations/postgres/0017_run_answered.sql"),
     ),
+    (
+        18,
+        "usage_shards",
+        include_str!("../../../migrations/postgres/0018_usage_shards.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -48,11 +48,38 @@ pub(crate) async fn count(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<In
     Ok(inc)
 }
 
-/// Writes the increments: one statement for all of them.
-pub(crate) async fn write(tx: &mut Transaction<'_, Pg>, inc: &Increments) -> Result<()> {
+/// The counter rows' shards (migration 0018): concurrent commits of one
+/// workflow add to different rows, so they do not wait for each other's
+/// row lock (held until COMMIT, across the WAL flush).
+const SHARDS: u32 = 16;
+
+/// The shard a commit adds to: from its first run's id (FNV-1a), so that
+/// concurrent runs spread over the shards.
+fn shard(c: &Commit) -> i16 {
+    let id = c
+        .runs
+        .first()
+        .map(|(r, _)| r.id.as_str())
+        .or_else(|| c.attempts.first().map(|a| a.run_id.as_str()))
+        .unwrap_or_default();
+    let h = id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    // Below SHARDS (16): always fits.
+    i16::try_from(h % SHARDS).unwrap_or(0)
+}
+
+/// Writes the increments: one statement for all of them, into the commit's
+/// shard.
+pub(crate) async fn write(
+    tx: &mut Transaction<'_, Pg>,
+    c: &Commit,
+    inc: &Increments,
+) -> Result<()> {
     if inc.is_empty() {
         return Ok(());
     }
+    let shard = shard(c);
     let n = inc.0.len();
     let (mut t, mut d, mut w, mut c, mut v) = (
         Vec::with_capacity(n),
@@ -73,9 +100,10 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Pg>, inc: &Increments) -> Res
     // (`weft_store::usage::saturating_add_sql`, written out: sqlx takes
     // only static SQL.)
     sqlx::query(
-        "INSERT INTO usage (tenant_id, day, workflow_id, counter, value) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
-         ON CONFLICT (tenant_id, day, workflow_id, counter) DO UPDATE SET value = \
+        "INSERT INTO usage (tenant_id, day, workflow_id, counter, value, shard) \
+         SELECT *, $6::smallint FROM \
+         UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
+         ON CONFLICT (tenant_id, day, workflow_id, counter, shard) DO UPDATE SET value = \
          CASE WHEN usage.counter = 'peak_memory_bytes' \
          THEN GREATEST(usage.value, EXCLUDED.value) \
          WHEN usage.value > 9223372036854775807 - EXCLUDED.value THEN 9223372036854775807 \
@@ -86,10 +114,20 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Pg>, inc: &Increments) -> Res
     .bind(w)
     .bind(c)
     .bind(v)
+    .bind(shard)
     .execute(&mut **tx)
     .await
     .map_err(unavailable)?;
     Ok(())
+}
+
+/// A counter's value over its shards: the maximum for `peak_memory_bytes`,
+/// else the sum, saturating at `i64::MAX` like the writes.
+macro_rules! summed {
+    () => {
+        "CASE WHEN counter = 'peak_memory_bytes' THEN MAX(value) \
+         ELSE LEAST(SUM(value), 9223372036854775807)::BIGINT END"
+    };
 }
 
 fn row(r: &PgRow) -> Result<UsageRow> {
@@ -106,11 +144,13 @@ fn row(r: &PgRow) -> Result<UsageRow> {
 #[async_trait]
 impl UsageStore for Postgres {
     async fn usage(&self, tenant: &str, from: &str, to: &str) -> Result<Vec<UsageRow>> {
-        let rows = sqlx::query(
-            "SELECT tenant_id, day, workflow_id, counter, value FROM usage \
-             WHERE tenant_id = $1 AND day >= $2 AND day <= $3 \
-             ORDER BY day, workflow_id, counter",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT tenant_id, day, workflow_id, counter, ",
+            summed!(),
+            " AS value FROM usage WHERE tenant_id = $1 AND day >= $2 AND day <= $3 \
+                 GROUP BY tenant_id, day, workflow_id, counter \
+                 ORDER BY day, workflow_id, counter"
+        ))
         .bind(tenant)
         .bind(from)
         .bind(to)
@@ -121,10 +161,13 @@ impl UsageStore for Postgres {
     }
 
     async fn usage_all(&self, from: &str, to: &str) -> Result<Vec<UsageRow>> {
-        let rows = sqlx::query(
-            "SELECT tenant_id, day, workflow_id, counter, value FROM usage \
-             WHERE day >= $1 AND day <= $2 ORDER BY tenant_id, day, workflow_id, counter",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT tenant_id, day, workflow_id, counter, ",
+            summed!(),
+            " AS value FROM usage WHERE day >= $1 AND day <= $2 \
+                 GROUP BY tenant_id, day, workflow_id, counter \
+                 ORDER BY tenant_id, day, workflow_id, counter"
+        ))
         .bind(from)
         .bind(to)
         .fetch_all(self.pool())
