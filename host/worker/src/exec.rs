@@ -37,12 +37,7 @@ impl Handle {
             tracing::debug!(tenant.id = %task.tenant_id, run.id = %task.run_id, step.id = %task.step_key, "tenant suspended; step left due");
             return Ok(());
         }
-        // Lean: a decision on it asks for the finished steps' data it reads.
-        let Some(state) = self
-            .store()
-            .load_run_lean(&task.tenant_id, &task.run_id, &[])
-            .await?
-        else {
+        let Some((state, handed)) = self.task_state(task).await? else {
             return Ok(());
         };
         if state.run.status.is_terminal() {
@@ -84,7 +79,7 @@ impl Handle {
         let kind = locate(&def, key).map(|l| &l.def.kind);
         match (step.status, kind) {
             (Status::Pending | Status::Running, Some(StepKind::Action(_))) => {
-                self.run_action(task, state, &def, held).await
+                self.run_action(task, state, handed, &def, held).await
             }
             (Status::Waiting, Some(StepKind::Wait(_))) => {
                 self.decide(&task.tenant_id, &task.run_id, Some(state), |p| p.wake(key))
@@ -118,10 +113,40 @@ impl Handle {
         }
     }
 
+    /// The run as `task` finds it, and whether it was handed over
+    /// ([`crate::handoff`]): the state the commit that published the task
+    /// left, when that is a live run whose step `task` names is a pending
+    /// action step (the claim on it is conditional, and a refused claim is
+    /// decided again on the store's state); else read from the store, lean
+    /// (a decision on it asks for the finished steps' data it reads).
+    async fn task_state(&self, task: &Task) -> Result<Option<(weft_store::RunState, bool)>> {
+        if let Some(state) = self.0.handoff.take(&task.run_id)
+            && !state.run.status.is_terminal()
+            && state
+                .step(&task.step_key)
+                .is_some_and(|s| s.status == Status::Pending)
+            && let Ok(def) = self
+                .definition(&task.tenant_id, &state.run.workflow_id, state.run.version)
+                .await
+            && matches!(
+                locate(&def, &task.step_key).map(|l| &l.def.kind),
+                Some(StepKind::Action(_))
+            )
+        {
+            return Ok(Some((state, true)));
+        }
+        Ok(self
+            .store()
+            .load_run_lean(&task.tenant_id, &task.run_id, &[])
+            .await?
+            .map(|state| (state, false)))
+    }
+
     async fn run_action(
         &self,
         task: &Task,
         state: weft_store::RunState,
+        handed: bool,
         def: &Definition,
         held: &mut Option<Delivery>,
     ) -> Result<()> {
@@ -163,7 +188,9 @@ impl Handle {
                 }
             }
         }
-        let result = self.run_claimed(task, state, def, held, lease).await;
+        let result = self
+            .run_claimed(task, state, handed, def, held, lease)
+            .await;
         if let Some(slots) = slots {
             slots.release(&task.tenant_id, &slot).await;
             // The freed slot goes to the tenant's oldest parked step at once.
@@ -180,6 +207,7 @@ impl Handle {
         &self,
         task: &Task,
         state: weft_store::RunState,
+        handed: bool,
         def: &Definition,
         held: &mut Option<Delivery>,
         lease: u64,
@@ -187,7 +215,7 @@ impl Handle {
         let key = task.step_key.as_str();
         let started = now_ms();
         let (claim, claimed) = self
-            .decide_keep(&task.tenant_id, &task.run_id, Some(state), |p| {
+            .decide_keep(&task.tenant_id, &task.run_id, Some(state), handed, |p| {
                 p.claim(key, task.attempt, lease)
             })
             .await?;

@@ -29,6 +29,7 @@ mod credentials;
 mod dead;
 mod exec;
 mod feed;
+mod handoff;
 pub mod ids;
 mod inflight;
 pub mod metrics;

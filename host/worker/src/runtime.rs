@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     quota: crate::quota::QuotaCache,
     /// The tenants' unfinished runs, counted every few seconds.
     active: crate::active::ActiveRuns,
+    /// Run states handed from a commit to the task it published.
+    pub(crate) handoff: crate::handoff::Handoff,
     /// The tenants' states and overrides, read every few seconds.
     pub(crate) tenants: crate::TenantView,
 }
@@ -90,6 +92,8 @@ impl Handle {
     /// limiter, so that one read serves both).
     pub fn with_tenants(parts: Parts, view: crate::TenantView) -> Self {
         let state = Arc::new(crate::StoreState(parts.store.clone()));
+        // Tasks through the in-process queue are this process's own.
+        let handoff = crate::handoff::Handoff::new(!parts.options.outbox);
         Self(Arc::new(Inner {
             parts,
             defs: Mutex::default(),
@@ -103,6 +107,7 @@ impl Handle {
             parked: crate::parked::Parked::default(),
             quota: crate::quota::QuotaCache::default(),
             active: crate::active::ActiveRuns::default(),
+            handoff,
             tenants: view,
         }))
     }
@@ -406,12 +411,37 @@ impl Handle {
             ..d
         });
         let limits = self.options().limits;
-        let decision = Plan::start(def, &RandomIds, limits, now, run).finish();
+        let plan = Plan::start(def, &RandomIds, limits, now, run);
+        let decision = if self.0.handoff.is_on() {
+            let (decision, rows) = plan.finish_keep();
+            self.hand_off(&decision, rows);
+            decision
+        } else {
+            plan.finish()
+        };
         self.0
             .metrics
             .runs_started
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.apply(&tenant, decision, schedule, delivery).await
+        let (id, seq) = (decision.run.id.clone(), decision.run.seq);
+        let applied = self.apply(&tenant, decision, schedule, delivery).await;
+        if applied.is_err() {
+            self.0.handoff.forget(&id, seq);
+        }
+        applied
+    }
+
+    /// Keeps the rows a decision leaves (every row of its run) for the task
+    /// it publishes now for its own run ([`crate::handoff`]): not when the
+    /// run ended nor when its next task is due later (a backoff, a timer).
+    fn hand_off(&self, d: &weft_engine::run::Decision, rows: Vec<weft_types::Step>) {
+        if d.finished || d.run.status.is_terminal() || !d.due.iter().any(|t| t.delay_ms == 0) {
+            return;
+        }
+        self.0.handoff.put(RunState {
+            run: d.run.clone(),
+            steps: rows,
+        });
     }
 
     /// Starts a new run of `run_id`'s workflow version with the same input,
@@ -588,21 +618,25 @@ impl Handle {
         f: impl FnMut(&mut Plan<'_>) -> R,
     ) -> Result<(R, Run)> {
         let (answer, state) = self
-            .decide_inner(tenant, run_id, preloaded, f, false)
+            .decide_inner(tenant, run_id, preloaded, f, false, false)
             .await?;
         Ok((answer, state.run))
     }
 
     /// [`Handle::decide`], also returning every step as committed, so that the
     /// next decision on the same run (an attempt's result) need not reload it.
+    /// `handed`: `preloaded` came from the hand-off ([`crate::handoff`]), so
+    /// a decision on it that changes nothing is made again on the store's.
     pub(crate) async fn decide_keep<R>(
         &self,
         tenant: &str,
         run_id: &str,
         preloaded: Option<RunState>,
+        handed: bool,
         f: impl FnMut(&mut Plan<'_>) -> R,
     ) -> Result<(R, RunState)> {
-        self.decide_inner(tenant, run_id, preloaded, f, true).await
+        self.decide_inner(tenant, run_id, preloaded, f, true, handed)
+            .await
     }
 
     async fn decide_inner<R>(
@@ -612,6 +646,7 @@ impl Handle {
         mut preloaded: Option<RunState>,
         mut f: impl FnMut(&mut Plan<'_>) -> R,
         keep: bool,
+        mut handed: bool,
     ) -> Result<(R, RunState)> {
         // The run is loaded lean (finished steps without their data) and
         // again with the rows a decision says it needed whole: each such
@@ -621,11 +656,13 @@ impl Handle {
         while conflicts < MAX_CONFLICTS {
             let state = match preloaded.take() {
                 Some(s) => s,
-                None => self
-                    .store()
-                    .load_run_lean(tenant, run_id, &full)
-                    .await?
-                    .ok_or(Error::NotFound("run"))?,
+                None => {
+                    handed = false;
+                    self.store()
+                        .load_run_lean(tenant, run_id, &full)
+                        .await?
+                        .ok_or(Error::NotFound("run"))?
+                }
             };
             let def = self
                 .definition(tenant, &state.run.workflow_id, state.run.version)
@@ -640,6 +677,10 @@ impl Handle {
                 continue;
             }
             if !plan.is_changed() {
+                if handed {
+                    // Nothing to do, on a handed state: confirmed on the store's.
+                    continue;
+                }
                 let run = plan.run().clone();
                 let steps = if keep { plan.into_rows() } else { Vec::new() };
                 return Ok((answer, RunState { run, steps }));
@@ -647,10 +688,19 @@ impl Handle {
             // The rows are moved out of the plan, not copied.
             let (decision, steps) = if keep {
                 plan.finish_keep()
+            } else if self.0.handoff.is_on() {
+                let (decision, rows) = plan.finish_keep();
+                self.hand_off(&decision, rows);
+                (decision, Vec::new())
             } else {
                 (plan.finish(), Vec::new())
             };
-            match self.apply(tenant, decision, None, None).await {
+            let seq = decision.run.seq;
+            let applied = self.apply(tenant, decision, None, None).await;
+            if applied.is_err() {
+                self.0.handoff.forget(run_id, seq);
+            }
+            match applied {
                 Ok(run) => return Ok((answer, RunState { run, steps })),
                 Err(Error::Store(weft_store::Error::Stale(_))) => {
                     conflicts += 1;
