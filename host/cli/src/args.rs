@@ -63,6 +63,11 @@ pub enum Command {
     /// Workflow templates: search, show, use, publish.
     #[command(subcommand)]
     Templates(crate::client::TemplatesCommand),
+    /// Internal: compile the connectors of a job read from standard input into
+    /// the component cache, then exit (`weft serve` runs it as a child
+    /// process, so that the compiler's memory is not kept by the server).
+    #[command(hide = true)]
+    PrecompileConnectors,
 }
 
 /// `weft serve`. Flags win over `WEFT_*` variables, which win over the file.

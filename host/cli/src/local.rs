@@ -44,6 +44,7 @@ async fn run_process(settings: &Settings, role: Role) -> anyhow::Result<ExitCode
         Role::Worker => "worker",
     };
     let config = Config::from_settings(settings, role);
+    crate::precompile::in_child(&config).await;
     let server = Server::start(config).await?;
     let names: Vec<String> = server
         .handle

@@ -10,6 +10,7 @@ mod local;
 mod mcp;
 mod mcp_bridge;
 mod plugin;
+mod precompile;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -62,5 +63,6 @@ async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Connectors(a) => client::connectors(a).await,
         args::Command::Registry(c) => client::registry(c).await,
         args::Command::Templates(c) => client::templates(c).await,
+        args::Command::PrecompileConnectors => precompile::child().await,
     }
 }
