@@ -64,9 +64,28 @@ fn bind_run<'q>(q: Query<'q>, r: &'q Run) -> Query<'q> {
         .bind(r.until.as_deref())
 }
 
-async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {
+/// Every step row of the commit in one statement (one round trip, where a
+/// statement per row cost one each). A key given twice keeps its last row,
+/// as upserting them one after the other would.
+async fn upsert_steps(tx: &mut Transaction<'_, Pg>, steps: &[Step]) -> Result<()> {
+    let mut last: Vec<&Step> = Vec::with_capacity(steps.len());
+    for s in steps {
+        match last
+            .iter_mut()
+            .find(|k| (&k.tenant_id, &k.run_id, &k.key) == (&s.tenant_id, &s.run_id, &s.key))
+        {
+            Some(k) => *k = s,
+            None => last.push(s),
+        }
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    let col = |f: fn(&Step) -> Option<String>| last.iter().map(|s| f(s)).collect::<Vec<_>>();
     let sql = format!(
-        "INSERT INTO steps ({STEP}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+        "INSERT INTO steps ({STEP}) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], \
+         $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], \
+         $10::text[], $11::text[], $12::bigint[], $13::bigint[]) \
          ON CONFLICT (tenant_id, run_id, key) DO UPDATE SET status = excluded.status, \
          attempt = excluded.attempt, input = excluded.input, output = excluded.output, \
          error = excluded.error, due_at = excluded.due_at, \
@@ -74,23 +93,27 @@ async fn upsert_step(tx: &mut Transaction<'_, Pg>, s: &Step) -> Result<()> {
          created_at = excluded.created_at, updated_at = excluded.updated_at"
     );
     sqlx::query(AssertSqlSafe(sql))
-        .bind(&s.tenant_id)
-        .bind(&s.run_id)
-        .bind(&s.key)
-        .bind(s.status.as_str())
-        .bind(i64::from(s.attempt))
-        .bind(opt_text(s.input.as_ref()))
-        .bind(opt_text(s.output.as_ref()))
-        .bind(opt_text(s.error.as_ref()))
-        .bind(s.due_at)
-        .bind(s.resume_token.as_deref())
-        .bind(s.child_run_id.as_deref())
-        .bind(s.created_at)
-        .bind(s.updated_at)
+        .bind(col(|s| Some(s.tenant_id.clone())))
+        .bind(col(|s| Some(s.run_id.clone())))
+        .bind(col(|s| Some(s.key.clone())))
+        .bind(col(|s| Some(s.status.as_str().to_owned())))
+        .bind(
+            last.iter()
+                .map(|s| i64::from(s.attempt))
+                .collect::<Vec<_>>(),
+        )
+        .bind(col(|s| opt_text(s.input.as_ref())))
+        .bind(col(|s| opt_text(s.output.as_ref())))
+        .bind(col(|s| opt_text(s.error.as_ref())))
+        .bind(last.iter().map(|s| s.due_at).collect::<Vec<_>>())
+        .bind(col(|s| s.resume_token.clone()))
+        .bind(col(|s| s.child_run_id.clone()))
+        .bind(last.iter().map(|s| s.created_at).collect::<Vec<_>>())
+        .bind(last.iter().map(|s| s.updated_at).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await
         .map_err(write_error("run", || {
-            format!("resume token of step {} is taken", s.key)
+            "a resume token of the commit's steps is taken".to_owned()
         }))?;
     Ok(())
 }
@@ -181,9 +204,7 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
             None => insert_run(tx, r).await?,
         }
     }
-    for s in &c.steps {
-        upsert_step(tx, s).await?;
-    }
+    upsert_steps(tx, &c.steps).await?;
     let usage = crate::usage::count(tx, c).await?;
     for a in &c.attempts {
         upsert_attempt(tx, a).await?;
