@@ -9,7 +9,9 @@
 //! For each size it runs enough runs for about the same number of steps
 //! (fewer runs of the larger sizes), and prints the wall time per step (from
 //! the first start to the last run's end, divided by the steps run) and its
-//! ratio to the smallest size. Per-step time is judged **flat** when the
+//! ratio to the smallest size, and the server process's CPU time per step
+//! (user + system, from `/proc`: less disturbed than wall time when other
+//! work shares the machine). Per-step time is judged **flat** when the
 //! largest size's is within 1.5x of the smallest's (`met`/`MISSED`): a run's
 //! size then does not show in what each of its steps costs.
 //!
@@ -81,28 +83,54 @@ async fn run_once(c: &Client, wf: &str, input: &Value) {
     );
 }
 
+/// CPU time (user + system) the process `pid` has used, in µs.
+fn cpu_us(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which may hold spaces), from the 3rd.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    // USER_HZ is 100 on Linux.
+    ticks * 1e4
+}
+
+/// One size measured: (size, runs, wall µs per step, server CPU µs per step).
+type Row = (usize, usize, f64, f64);
+
 /// Runs the workflow of size `n` `runs` times, one after the other; the wall
-/// time per step in µs.
-async fn per_step(c: &Client, def: Value, n: usize, runs: usize, input: &Value) -> f64 {
+/// time per step in µs, and the server's CPU time per step (less disturbed
+/// than wall time when other work shares the machine).
+async fn per_step(c: &Client, pid: u32, def: Value, n: usize, runs: usize, input: &Value) -> Row {
     let wf = c.create_workflow(Definition::Json(&def)).await.unwrap();
     c.activate_workflow(&wf.id).await.unwrap();
     run_once(c, &wf.id, input).await; // warm-up: the definition's caches
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_us(pid));
     for _ in 0..runs {
         run_once(c, &wf.id, input).await;
     }
-    t.elapsed().as_secs_f64() * 1e6 / (runs * n) as f64
+    let steps = (runs * n) as f64;
+    (
+        n,
+        runs,
+        t.elapsed().as_secs_f64() * 1e6 / steps,
+        (cpu_us(pid) - cpu) / steps,
+    )
 }
 
-/// One table: each size with its µs per step and its ratio to the first.
-fn table(title: &str, rows: &[(usize, usize, f64)]) {
+/// One table: each size with its µs per step (wall and server CPU) and
+/// their ratios to the first size.
+fn table(title: &str, rows: &[Row]) {
     println!(
-        "\n{title}\n\n| size | runs | µs per step | ratio to size {} |",
+        "\n{title}\n\n| size | runs | µs per step | ratio to size {} | server CPU µs per step | ratio |",
         rows[0].0
     );
-    println!("|---:|---:|---:|---:|");
-    for (n, runs, us) in rows {
-        println!("| {n} | {runs} | {us:.0} | {:.2}x |", us / rows[0].2);
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (n, runs, us, cpu) in rows {
+        println!(
+            "| {n} | {runs} | {us:.0} | {:.2}x | {cpu:.0} | {:.2}x |",
+            us / rows[0].2,
+            cpu / rows[0].3
+        );
     }
     let ratio = rows[rows.len() - 1].2 / rows[0].2;
     let status = if ratio <= FLAT { "met" } else { "MISSED" };
@@ -125,18 +153,17 @@ async fn main() {
     let c = Client::new(&s.base, Some(&s.key)).unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
 
+    let pid = s.child.id();
     let mut loops = Vec::new();
     for n in [10, 100, 1000] {
         let runs = (loop_steps / n).max(1);
         let items = json!((0..n).collect::<Vec<_>>());
-        let us = per_step(&c, loop_def(n), n, runs, &items).await;
-        loops.push((n, runs, us));
+        loops.push(per_step(&c, pid, loop_def(n), n, runs, &items).await);
     }
     let mut chains = Vec::new();
     for n in [10, 100, 200] {
         let runs = (chain_steps / n).max(1);
-        let us = per_step(&c, chain_def(n), n, runs, &json!(0)).await;
-        chains.push((n, runs, us));
+        chains.push(per_step(&c, pid, chain_def(n), n, runs, &json!(0)).await);
     }
     table(
         "Loop over N items (one transform step per item, parallelism 1)",
