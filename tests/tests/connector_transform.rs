@@ -102,6 +102,82 @@ async fn vars_are_bound_as_dollar_names() {
     );
 }
 
+/// A step compiles its filter with only the library definitions the filter
+/// can reach (the library is parsed once, in `init`). Filters that use
+/// definitions built on other definitions, string formats and implicit
+/// ones must give jq's answers, and none may need the whole-library
+/// fallback (the connector logs when it does).
+#[tokio::test]
+async fn library_filters_compile_with_only_what_they_reach() {
+    let (sandbox, plugin) = setup().await;
+    let cases = [
+        (
+            "to_entries | map(.key)",
+            json!({"a": 1, "b": 2}),
+            json!(["a", "b"]),
+        ),
+        (
+            "with_entries(.value += 1)",
+            json!({"a": 1}),
+            json!({"a": 2}),
+        ),
+        ("[paths]", json!({"a": [1]}), json!([["a"], ["a", 0]])),
+        (
+            "walk(if type == \"number\" then . + 1 else . end)",
+            json!([1, [2]]),
+            json!([2, [3]]),
+        ),
+        ("@base64 \"x\\(.)\"", json!("hi"), json!("xaGk=")),
+        ("@base64d", json!("aGk="), json!("hi")),
+        (
+            "ascii_downcase | ltrimstr(\"a\")",
+            json!("ABC"),
+            json!("bc"),
+        ),
+        (
+            "[limit(2; .[])], first(.[]), [range(0; 10; 4)]",
+            json!([5, 6, 7]),
+            json!([5, 6]),
+        ),
+        (
+            "unique_by(.k) | map(.k)",
+            json!([{"k": 2}, {"k": 1}, {"k": 2}]),
+            json!([1, 2]),
+        ),
+        (
+            "[.[] | tostring] | join(\",\")",
+            json!([1, "a"]),
+            json!("1,a"),
+        ),
+        ("del(.a) | keys", json!({"a": 1, "b": 2}), json!(["b"])),
+        ("[splits(\", \")]", json!("a, b"), json!(["a", "b"])),
+        ("getpath([\"a\", \"b\"])", json!({"a": {"b": 3}}), json!(3)),
+        (
+            "[.[] | select(. > 1)] | add / length",
+            json!([1, 2, 4]),
+            json!(3.0),
+        ),
+        ("if . then [] else {} end", json!(true), json!([])),
+        ("try error(\"x\") catch .", json!(null), json!("x")),
+        ("reduce .[] as $x (0; . + $x)", json!([1, 2, 3]), json!(6)),
+        ("@sh", json!(["a b", 1]), json!("'a b' 1")),
+        ("@html \"<\\(.)>\"", json!("&"), json!("<&amp;>")),
+        ("min_by(.n) | .n", json!([{"n": 3}, {"n": 1}]), json!(1)),
+        ("tojson | fromjson", json!({"a": [1]}), json!({"a": [1]})),
+    ];
+    for (filter, data, first) in cases {
+        let out = jq(&sandbox, &plugin, json!({"filter": filter, "data": data})).await;
+        assert_eq!(output(&out)["result"], first, "{filter}");
+        assert!(
+            out.logs
+                .iter()
+                .all(|l| !l.message.contains("whole library")),
+            "{filter}: compiled only with the whole library: {:?}",
+            out.logs
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_output_is_collected_in_order() {
     let (sandbox, plugin) = setup().await;

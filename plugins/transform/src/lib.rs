@@ -4,12 +4,16 @@
 //! output `{ "result": <first output or null>, "results": [<every output>] }`.
 //! Variables in `vars` are bound as `$name`. No hosts, no credentials, no state.
 
+use jaq_core::load::lex::StrPart;
+use jaq_core::load::parse::{Def, Pattern, Term};
 use jaq_core::load::{Arena, File, Loader, lex, parse};
-use jaq_core::{Compiler, Ctx, Vars, compile, data, load};
+use jaq_core::path::Part;
+use jaq_core::{Compiler, Ctx, Vars, data, load};
 use jaq_json::Val;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 use weft_sdk::{Action, Call, Connector, Error, Manifest, Result};
 
 struct Transform;
@@ -71,60 +75,191 @@ impl Connector for Transform {
         }
     }
 
-    /// Compiles jaq's standard library once, for every step to start from.
+    /// Parses jaq's standard library once, for every step to start from.
     fn init() {
-        if let Ok(compiler) = compile_std() {
-            STD.with(|s| *s.borrow_mut() = Some(compiler));
+        prelude();
+    }
+}
+
+/// jaq's standard library (core, std and JSON definitions), parsed, with
+/// the names each definition calls: what every step's filter may use.
+struct Prelude {
+    defs: Vec<Def>,
+    calls: Vec<BTreeSet<&'static str>>,
+}
+
+static PRELUDE: OnceLock<Prelude> = OnceLock::new();
+
+/// The parsed standard library: from `init` (once per build of this
+/// connector, on a host that pre-initialises connectors: every step starts
+/// from the snapshot taken after it) or else parsed by this step.
+fn prelude() -> &'static Prelude {
+    PRELUDE.get_or_init(|| {
+        let defs: Vec<Def> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .collect();
+        let calls = defs
+            .iter()
+            .map(|def| {
+                let mut names = BTreeSet::new();
+                calls_in(&def.body, &mut names);
+                names
+            })
+            .collect();
+        Prelude { defs, calls }
+    })
+}
+
+impl Prelude {
+    /// The definitions a filter whose text is `code` can reach: those named
+    /// in it, and what they call, in library order (a definition only calls
+    /// those before it, or itself). A superset: a word in a string or a
+    /// field name may bring in a definition that is not called. Compiling
+    /// only these is what makes a step cheap; the library has ~200.
+    fn reachable(&self, code: &str) -> Vec<Def> {
+        let mut wanted: BTreeSet<&str> = words(code).collect();
+        let mut keep = vec![false; self.defs.len()];
+        for (i, def) in self.defs.iter().enumerate().rev() {
+            if wanted.contains(def.name) {
+                keep[i] = true;
+                wanted.extend(self.calls[i].iter().copied());
+            }
+        }
+        self.defs
+            .iter()
+            .zip(keep)
+            .filter(|(_, keep)| *keep)
+            .map(|(def, _)| def.clone())
+            .collect()
+    }
+
+    fn all(&self) -> Vec<Def> {
+        self.defs.clone()
+    }
+}
+
+/// Every word of `code` that could name a filter (`map`, `@base64`, `ltrimstr`).
+fn words(code: &str) -> impl Iterator<Item = &str> {
+    code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@'))
+        .filter(|w| !w.is_empty())
+}
+
+/// The names `term` calls, including string formats (`@csv "..."`).
+fn calls_in(term: &Term<&'static str>, names: &mut BTreeSet<&'static str>) {
+    match term {
+        Term::Id | Term::Recurse | Term::Num(_) | Term::Var(_) | Term::Break(_) => {}
+        Term::Str(format, parts) => {
+            names.extend(format.iter().copied());
+            for part in parts {
+                if let StrPart::Term(t) = part {
+                    calls_in(t, names);
+                }
+            }
+        }
+        Term::Arr(t) => t.iter().for_each(|t| calls_in(t, names)),
+        Term::Obj(entries) => {
+            for (k, v) in entries {
+                calls_in(k, names);
+                v.iter().for_each(|v| calls_in(v, names));
+            }
+        }
+        Term::Neg(t) | Term::Label(_, t) => calls_in(t, names),
+        Term::BinOp(l, op, r) => {
+            if let parse::BinaryOp::Pipe(Some(pattern)) = op {
+                pattern_calls(pattern, names);
+            }
+            calls_in(l, names);
+            calls_in(r, names);
+        }
+        Term::Fold(_, xs, pattern, args) => {
+            calls_in(xs, names);
+            pattern_calls(pattern, names);
+            args.iter().for_each(|t| calls_in(t, names));
+        }
+        Term::TryCatch(t, catch) => {
+            calls_in(t, names);
+            catch.iter().for_each(|t| calls_in(t, names));
+        }
+        Term::IfThenElse(branches, otherwise) => {
+            for (cond, then) in branches {
+                calls_in(cond, names);
+                calls_in(then, names);
+            }
+            otherwise.iter().for_each(|t| calls_in(t, names));
+        }
+        Term::Def(defs, t) => {
+            defs.iter().for_each(|d| calls_in(&d.body, names));
+            calls_in(t, names);
+        }
+        Term::Call(name, args) => {
+            names.insert(name);
+            args.iter().for_each(|t| calls_in(t, names));
+        }
+        Term::Path(t, path) => {
+            calls_in(t, names);
+            for (part, _) in &path.0 {
+                match part {
+                    Part::Index(i) => calls_in(i, names),
+                    Part::Range(from, to) => {
+                        from.iter().chain(to).for_each(|t| calls_in(t, names));
+                    }
+                }
+            }
         }
     }
 }
 
-/// A jaq compiler holding jaq's standard library, compiled.
-type StdCompiler = Compiler<&'static str, data::JustLut<Val>>;
-
-thread_local! {
-    /// Filled by `init` (once per build of this connector, on a host that
-    /// pre-initialises connectors: every step starts from the snapshot taken
-    /// after it) or else by the first step of the instance. A step takes it:
-    /// compiling its filter consumes the compiler, and each step runs in a
-    /// fresh instance, so the next one finds it again.
-    static STD: RefCell<Option<StdCompiler>> = const { RefCell::new(None) };
+fn pattern_calls(pattern: &Pattern<&'static str>, names: &mut BTreeSet<&'static str>) {
+    match pattern {
+        Pattern::Var(_) => {}
+        Pattern::Arr(items) => items.iter().for_each(|p| pattern_calls(p, names)),
+        Pattern::Obj(entries) => {
+            for (k, p) in entries {
+                calls_in(k, names);
+                pattern_calls(p, names);
+            }
+        }
+    }
 }
 
-/// Parses and compiles jaq's standard library (core, std and JSON
-/// definitions, and their native filters): the set-up every filter needs.
-fn compile_std() -> Result<StdCompiler> {
-    let defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs());
+/// A compiled filter.
+type Program = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
+
+/// Loads and compiles `code` with the library definitions `defs`.
+fn compile_with(code: &str, defs: Vec<Def>, vars: &[String]) -> Result<Program> {
     let funs = jaq_core::funs()
         .chain(jaq_std::funs())
         .chain(jaq_json::funs());
-    // Holds only files a program imports, and imports are refused: the
-    // arena stays empty, leaked once per instance for its `'static` borrow.
-    let arena: &'static Arena = Box::leak(Box::default());
+    let arena = Arena::default();
     let modules = Loader::new(defs)
-        .load(
-            arena,
-            File {
-                code: ".",
-                path: (),
-            },
-        )
-        .map_err(|_| Error::permanent("jaq's standard library did not load"))?;
+        .load(&arena, File { code, path: () })
+        .map_err(|errs| load_error(code, errs))?;
     Compiler::default()
         .with_funs(funs)
-        .compile_deps(modules)
-        .map_err(|_| Error::permanent("jaq's standard library did not compile"))
+        .with_global_vars(vars.iter().map(String::as_str))
+        .compile(modules)
+        .map_err(|errs| compile_error(code, errs))
 }
 
-/// The compiled standard library, from `init` or compiled now.
-fn std_compiler() -> Result<StdCompiler> {
-    match STD.with(|s| s.borrow_mut().take()) {
-        Some(compiler) => Ok(compiler),
-        None => compile_std(),
-    }
+/// Compiles `code` with only the library definitions it can reach, or, if
+/// that fails, with all of them (so a filter the pruning misjudged still
+/// compiles, and a wrong one gets the error the whole library gives).
+fn compile(code: &str, vars: &[String]) -> Result<Program> {
+    let prelude = prelude();
+    compile_with(code, prelude.reachable(code), vars).or_else(|_| {
+        let whole = compile_with(code, prelude.all(), vars);
+        if whole.is_ok() {
+            // The pruning missed a definition: correct, but slow. Said so
+            // that a test (and an author reading the step's logs) sees it.
+            weft_sdk::log::debug(WHOLE_LIBRARY);
+        }
+        whole
+    })
 }
+
+/// Logged when a filter compiled only with the whole library.
+const WHOLE_LIBRARY: &str = "transform: the filter needed jaq's whole library to compile";
 
 /// Compile `code` and run it over `data` with `vars` bound, collecting outputs.
 fn run(code: &str, data: &Value, vars: &Map<String, Value>) -> Result<Vec<Value>> {
@@ -146,15 +281,7 @@ fn run(code: &str, data: &Value, vars: &Map<String, Value>) -> Result<Vec<Value>
         values.push(to_val(value, &format!("input.vars.{name}"))?);
     }
 
-    let arena = Arena::default();
-    // The prelude (jaq's standard library) is compiled already: an empty one here.
-    let modules = Loader::new([])
-        .load(&arena, File { code, path: () })
-        .map_err(|errs| load_error(code, errs))?;
-    let filter = std_compiler()?
-        .with_global_vars(names.iter().map(String::as_str))
-        .compile_main(modules)
-        .map_err(|errs| compile_error(code, errs))?;
+    let filter = compile(code, &names)?;
 
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new(values));
     let input = to_val(data, "input.data")?;
@@ -279,12 +406,12 @@ fn parse_expect<'a>(expect: &parse::Expect<&'a str>) -> &'a str {
     expect.as_str()
 }
 
-fn compile_error(code: &str, errs: compile::Errors<&str, ()>) -> Error {
+fn compile_error(code: &str, errs: jaq_core::compile::Errors<&str, ()>) -> Error {
     let mut messages = Vec::new();
     for (_file, errs) in errs {
         for (name, undefined) in errs {
             let what = match undefined {
-                compile::Undefined::Filter(arity) => format!("filter `{name}/{arity}`"),
+                jaq_core::compile::Undefined::Filter(arity) => format!("filter `{name}/{arity}`"),
                 other => format!("{} `{name}`", other.as_str()),
             };
             messages.push(format!("undefined {what}{}", position(code, name)));
