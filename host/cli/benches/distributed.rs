@@ -219,12 +219,14 @@ fn groups(api: &Proc, workers: &[&Proc]) -> Vec<cpu::Group> {
     let one = |name, pid: Option<u32>| cpu::Group {
         name,
         roots: pid.into_iter().collect(),
+        own_only: false,
     };
     vec![
         one("API", Some(api.child.id())),
         cpu::Group {
             name: "workers",
             roots: workers.iter().map(|w| w.child.id()).collect(),
+            own_only: false,
         },
         one("PostgreSQL", cpu::postmaster(&dir)),
         one("RabbitMQ", cpu::find(&["beam.smp", dir.to_str().unwrap()])),
@@ -232,7 +234,12 @@ fn groups(api: &Proc, workers: &[&Proc]) -> Vec<cpu::Group> {
             "Redis",
             cpu::find(&["redis-server", &format!(":{redis_port}")]),
         ),
-        one("load generator", Some(std::process::id())),
+        // Its children (the API, the workers) are counted above.
+        cpu::Group {
+            name: "load generator",
+            roots: vec![std::process::id()],
+            own_only: true,
+        },
     ]
 }
 

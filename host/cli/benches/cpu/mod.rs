@@ -7,10 +7,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-/// A named group of processes: roots and all their descendants.
+/// A named group of processes: roots and (unless `own_only`) all their
+/// descendants.
 pub struct Group {
     pub name: &'static str,
     pub roots: Vec<u32>,
+    /// Only the roots themselves (the bench process: the servers it starts
+    /// are its children and are counted in their own groups).
+    pub own_only: bool,
 }
 
 /// CPU seconds per group at one moment.
@@ -58,7 +62,12 @@ pub fn sample(groups: &[Group]) -> Sample {
         .map(|g| {
             let mut total = 0u64;
             for (pid, (_, own, reaped)) in &stats {
-                if descends(*pid, &g.roots, &stats) {
+                let counted = if g.own_only {
+                    g.roots.contains(pid)
+                } else {
+                    descends(*pid, &g.roots, &stats)
+                };
+                if counted {
                     total += own + reaped;
                 }
             }
