@@ -17,70 +17,11 @@
 
 mod common;
 
-use common::{mcp_load, webhook_load};
+use common::{Serve, mcp_load, webhook_load};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use weft_client::{Client, Definition};
 use weft_model::{StartQuery, StartRun, Workflow};
-
-struct Serve {
-    child: Child,
-    base: String,
-    key: String,
-}
-
-fn start(data: &std::path::Path) -> Serve {
-    let wasm = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/target")
-        })
-        .join("wasm32-wasip2/release/weft_plugin_transform.wasm");
-    assert!(
-        wasm.exists(),
-        "{} missing: build the plugins first",
-        wasm.display()
-    );
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
-    // Only the bench's settings: the scripts' WEFT_* are not settings.
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WEFT_")) {
-        cmd.env_remove(k);
-    }
-    let mut child = cmd
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .arg("--plugins")
-        .arg(&wasm)
-        .env("WEFT_LOG", "error")
-        // One tenant's throughput is measured: its limits (in memory without
-        // Redis) would cap it; the distributed bench lifts them the same way.
-        .env("WEFT_LIMITS_API_RATE", "0")
-        .env("WEFT_LIMITS_WEBHOOK_RATE", "0")
-        .env("WEFT_WORKER_MAX_RUNNING_STEPS", "0")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (mut base, mut key) = (None, None);
-    while base.is_none() || key.is_none() {
-        let line = lines.next().expect("weft serve exited").unwrap();
-        if let Some(rest) = line.strip_prefix("weft serve: listening on ") {
-            base = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.trim_start().starts_with("weft_") {
-            key = Some(line.trim().to_owned());
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Serve {
-        child,
-        base: base.unwrap(),
-        key: key.unwrap(),
-    }
-}
 
 fn rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -162,7 +103,7 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5.0);
     let dir = tempfile::tempdir().unwrap();
-    let mut s = start(dir.path());
+    let mut s = common::serve(dir.path());
     let pid = s.child.id();
     let c = Client::new(&s.base, Some(&s.key)).unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
