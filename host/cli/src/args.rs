@@ -147,25 +147,35 @@ pub struct RunArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Scaffold a connector crate that builds and passes its own test at once.
+    /// Scaffold a connector project (Rust, Python or JavaScript) that builds
+    /// and passes its own scenario test at once.
     New {
-        /// Crate name (lower-case letters, digits and `-`).
+        /// Connector name (lower-case letters, digits and `-`).
         name: String,
         /// Parent directory (default: the current one).
         #[arg(long, default_value = ".")]
         dir: PathBuf,
+        /// The language of the project.
+        #[arg(long, value_enum, default_value_t = Lang::Rust)]
+        lang: Lang,
     },
-    /// Build the connector in DIR with `cargo build --release --target wasm32-wasip2`.
+    /// Build the connector in DIR to a component: Rust (`Cargo.toml`) with
+    /// cargo, Python (`pyproject.toml`) with `python3 -m weft_sdk build`,
+    /// JavaScript (`package.json`) with the `@weft/sdk` build script.
     Build {
         /// The connector's directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// Build the connector, then run its tests (which load the built component).
+    /// Build the connector, then run the scenario files `DIR/tests/*.json`
+    /// against it in the sandbox (scripted HTTP, credentials, state).
     Test {
         /// The connector's directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Test this component instead of building DIR.
+        #[arg(long, value_name = "PATH.wasm")]
+        file: Option<PathBuf>,
     },
     /// Print a component's self-description, imports and capabilities.
     Inspect {
@@ -192,12 +202,24 @@ pub enum PluginCommand {
     Publish(PublishArgs),
 }
 
+/// The language of a connector project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// A Rust crate (`Cargo.toml`), with the `weft-sdk` crate.
+    Rust,
+    /// A Python project (`pyproject.toml`), with the `weft-sdk` package and componentize-py.
+    Python,
+    /// A JavaScript project (`package.json`), with `@weft/sdk` and componentize-js.
+    Js,
+}
+
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The component (.wasm).
     #[arg(required_unless_present = "build")]
     pub file: Option<PathBuf>,
-    /// Build the connector crate in the current directory first (as `weft plugin build`).
+    /// Build the connector project in the current directory first (as `weft plugin build`;
+    /// Rust, Python or JavaScript).
     #[arg(long, conflicts_with = "file")]
     pub build: bool,
     #[command(flatten)]

@@ -22,7 +22,7 @@
 
 mod mock;
 
-pub use mock::{Recorded, Reply};
+pub use mock::{Recorded, Reply, Script};
 use std::{
     path::{Path, PathBuf},
     sync::Arc,

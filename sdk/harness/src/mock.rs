@@ -23,6 +23,16 @@ impl Reply {
         }
     }
 
+    /// A reply with `body` as given and no headers (add them with [`Reply::header`]).
+    pub fn bytes(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            headers: vec![],
+            body: body.into(),
+            fail: None,
+        }
+    }
+
     /// A plain-text reply.
     pub fn text(status: u16, body: &str) -> Self {
         Self {
@@ -98,14 +108,19 @@ struct Route {
     used: usize,
 }
 
+/// The scripted transport itself, for a host that builds its own sandbox
+/// ([`weft_sandbox::Sandbox::with_transport`]) around it, as `weft plugin test`
+/// does: replies by method and URL, every request recorded.
 #[derive(Default)]
-pub(crate) struct Script {
+pub struct Script {
     routes: Mutex<Vec<Route>>,
     seen: Mutex<Vec<Recorded>>,
 }
 
 impl Script {
-    pub(crate) fn add(&self, method: &str, url: &str, reply: Reply) {
+    /// Scripts the reply to `method url` (exact URL, or a prefix ending in `*`).
+    /// Replies to one route are used in order; the last one repeats.
+    pub fn add(&self, method: &str, url: &str, reply: Reply) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         let method = method.to_ascii_uppercase();
         match routes
@@ -122,7 +137,20 @@ impl Script {
         }
     }
 
-    pub(crate) fn requests(&self) -> Vec<Recorded> {
+    /// Forgets every route and every recorded request.
+    pub fn clear(&self) {
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Every request sent so far, in order, as the host sent it.
+    pub fn requests(&self) -> Vec<Recorded> {
         self.seen
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

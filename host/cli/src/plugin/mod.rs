@@ -1,8 +1,12 @@
 //! `weft plugin ...`
 
 mod invoke;
+mod project;
 mod publish;
+mod runner;
 mod scaffold;
+mod scenario;
+mod templates;
 mod units;
 
 use crate::args::PluginCommand;
@@ -12,13 +16,15 @@ use weft_sandbox::{Options, Sandbox};
 
 pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        PluginCommand::New { name, dir } => scaffold::new(&name, &dir).map(|()| ExitCode::SUCCESS),
-        PluginCommand::Build { dir } => cargo_build(&dir).map(|()| ExitCode::SUCCESS),
-        PluginCommand::Test { dir } => {
-            cargo_build(&dir)?;
-            cargo(&dir, &["test"])?;
+        PluginCommand::New { name, dir, lang } => {
+            scaffold::new(&name, &dir, lang).map(|()| ExitCode::SUCCESS)
+        }
+        PluginCommand::Build { dir } => {
+            let file = project::open(&dir)?.build()?;
+            println!("{}", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        PluginCommand::Test { dir, file } => runner::run(&dir, file).await,
         PluginCommand::Inspect { file, json } => inspect(&file, json).await,
         PluginCommand::Invoke(args) => invoke::run(args).await,
         PluginCommand::Keygen { publisher, out } => {
@@ -54,13 +60,25 @@ fn cargo_build(dir: &Path) -> anyhow::Result<()> {
 
 /// A sandbox for one-off CLI use: the on-disk artifact cache under the user's cache.
 fn sandbox(options: Options) -> anyhow::Result<Sandbox> {
+    sandbox_with(options, None)
+}
+
+/// [`sandbox`] with its network replaced by `transport` (the scenario runner's script).
+fn sandbox_with(
+    options: Options,
+    transport: Option<std::sync::Arc<dyn weft_sandbox::egress::Transport>>,
+) -> anyhow::Result<Sandbox> {
     let cache_dir = std::env::var_os("WEFT_CACHE_DIR")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/weft/components")));
-    Ok(Sandbox::new(Options {
+    let options = Options {
         cache_dir,
         ..options
-    })?)
+    };
+    Ok(match transport {
+        Some(t) => Sandbox::with_transport(options, t)?,
+        None => Sandbox::new(options)?,
+    })
 }
 
 async fn inspect(file: &Path, json: bool) -> anyhow::Result<ExitCode> {

@@ -1,32 +1,57 @@
-//! `weft plugin new`: a connector crate that builds and passes its own test at once.
+//! `weft plugin new`: a connector project (Rust, Python or JavaScript) that
+//! builds and passes its own scenario test (`tests/connector.json`) at once.
 
+use crate::args::Lang;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
-/// Where the SDK lives: `WEFT_SDK_PATH`, or the `sdk/` directory of the Weft
-/// checkout this binary was built from.
-fn sdk_path() -> anyhow::Result<PathBuf> {
-    let path = match std::env::var_os("WEFT_SDK_PATH") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk"),
-    };
-    path.canonicalize().with_context(|| {
-        format!(
-            "the Weft SDK was not found at {}; set WEFT_SDK_PATH to the `sdk` directory of a Weft checkout",
-            path.display()
-        )
-    })
+/// The local copy of the Rust SDK that the scaffold points at with a
+/// `[patch.crates-io]` override: `WEFT_SDK_PATH` if set, else the `sdk/`
+/// directory of the Weft checkout this binary was built from if it is still
+/// there; `None` means the crate uses the registry's `weft-sdk` alone.
+fn sdk_path() -> anyhow::Result<Option<PathBuf>> {
+    if let Some(p) = std::env::var_os("WEFT_SDK_PATH") {
+        let path = PathBuf::from(p);
+        let ok = path.join("Cargo.toml").is_file();
+        return match path.canonicalize() {
+            Ok(p) if ok => Ok(Some(p)),
+            _ => bail!(
+                "WEFT_SDK_PATH={} is not the Rust SDK: it should be the `sdk` directory of a Weft checkout (with Cargo.toml)",
+                path.display()
+            ),
+        };
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk");
+    Ok(built_from
+        .join("Cargo.toml")
+        .is_file()
+        .then(|| built_from.canonicalize().ok())
+        .flatten())
 }
 
-pub fn new(name: &str, parent: &Path) -> anyhow::Result<()> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        || name.starts_with('-')
-        || name.starts_with(|c: char| c.is_ascii_digit())
-    {
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+}
+
+/// The files of a scaffold: path in the project, contents with `{name}`,
+/// `{module}` and (Rust) `{crate}`, `{patch}` still to fill.
+pub type Files = &'static [(&'static str, &'static str)];
+
+const RUST: Files = &[
+    ("Cargo.toml", CARGO_TOML),
+    ("src/lib.rs", LIB_RS),
+    ("tests/connector.json", SCENARIO_JSON),
+    (".gitignore", "/target\n"),
+];
+
+pub fn new(name: &str, parent: &Path, lang: Lang) -> anyhow::Result<()> {
+    if !valid_name(name) {
         bail!(
             "`{name}` is not a valid connector name: use lower-case letters, digits and `-`, starting with a letter"
         );
@@ -38,29 +63,75 @@ pub fn new(name: &str, parent: &Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let sdk = sdk_path()?;
-    let sdk = sdk.to_string_lossy();
-    let crate_ident = name.replace('-', "_");
-    std::fs::create_dir_all(dir.join("src"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::create_dir_all(dir.join("tests"))?;
-    let fill = |t: &str| {
-        t.replace("{name}", name)
-            .replace("{crate}", &crate_ident)
-            .replace("{sdk}", &sdk)
+    let module = name.replace('-', "_");
+    let patch = match lang {
+        Lang::Rust => match sdk_path()? {
+            Some(sdk) => format!(
+                "\n# The local Weft SDK instead of the registry's (remove to use the published one).\n\
+                 [patch.crates-io]\nweft-sdk = {{ path = {:?} }}\n",
+                sdk.to_string_lossy()
+            ),
+            None => String::new(),
+        },
+        _ => String::new(),
     };
-    std::fs::write(dir.join("Cargo.toml"), fill(CARGO_TOML))?;
-    std::fs::write(dir.join("src/lib.rs"), fill(LIB_RS))?;
-    std::fs::write(dir.join("tests/connector.rs"), fill(TEST_RS))?;
-    std::fs::write(dir.join(".gitignore"), "/target\n")?;
+    let files = match lang {
+        Lang::Rust => RUST,
+        Lang::Python => super::templates::PYTHON,
+        Lang::Js => super::templates::JS,
+    };
+    for (path, text) in files {
+        let out = dir.join(path);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let text = text
+            .replace("{name}", name)
+            .replace("{module}", &module)
+            .replace("{crate}", &module)
+            .replace("{patch}", &patch);
+        std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    }
     println!("created {}", dir.display());
-    println!(
-        "next:\n  cd {}\n  weft plugin test        # builds the component, then runs tests/connector.rs",
-        dir.display()
-    );
-    println!(
-        "  weft plugin invoke target/wasm32-wasip2/release/{crate_ident}.wasm --action greet --input '{{\"name\":\"Ada\"}}'"
-    );
+    println!("next:\n  cd {}", dir.display());
+    match lang {
+        Lang::Rust => {
+            if patch.is_empty() {
+                println!(
+                    "  # weft-sdk comes from the registry; set WEFT_SDK_PATH=<checkout>/sdk before `weft plugin new` to use a local copy"
+                );
+            }
+            println!(
+                "  weft plugin test        # builds the component, then runs tests/connector.json against it"
+            );
+            println!(
+                "  weft plugin invoke target/wasm32-wasip2/release/{module}.wasm --action greet --input '{{\"name\":\"Ada\"}}'"
+            );
+        }
+        Lang::Python => {
+            println!(
+                "  pip install weft-sdk    # once, in your environment (or from a Weft checkout: scripts/python-plugins)"
+            );
+            println!(
+                "  weft plugin test        # builds dist/{name}.wasm with componentize-py, then runs tests/connector.json"
+            );
+            println!(
+                "  weft plugin invoke dist/{name}.wasm --action greet --input '{{\"name\":\"Ada\"}}'"
+            );
+        }
+        Lang::Js => {
+            println!(
+                "  npm install             # first: @weft/sdk and componentize-js into node_modules"
+            );
+            println!(
+                "  weft plugin test        # builds dist/{name}.wasm with componentize-js, then runs tests/connector.json"
+            );
+            println!(
+                "  weft plugin invoke dist/{name}.wasm --action greet --input '{{\"name\":\"Ada\"}}'"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -74,12 +145,9 @@ publish = false
 crate-type = ["cdylib"]
 
 [dependencies]
-weft-sdk = { path = "{sdk}" }
+weft-sdk = "0.1"
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"
-
-[dev-dependencies]
-weft-harness = { path = "{sdk}/harness" }
 
 [profile.release]
 opt-level = "s"
@@ -90,7 +158,7 @@ panic = "abort"
 
 # A standalone crate, even when created inside another workspace.
 [workspace]
-"#;
+{patch}"#;
 
 const LIB_RS: &str = r#"//! The `{name}` connector.
 
@@ -138,31 +206,5 @@ impl Connector for Plugin {
 weft_sdk::export!(Plugin);
 "#;
 
-const TEST_RS: &str = r#"//! Runs the built component in the real sandbox with a mocked host.
-//! Build first: `weft plugin test` (or `cargo build --release --target wasm32-wasip2`).
-
-use serde_json::json;
-use weft_harness::{Error, Harness, component_path};
-
-fn harness() -> Harness {
-    let path = component_path(env!("CARGO_MANIFEST_DIR"), "{crate}").unwrap();
-    Harness::load(path).unwrap()
-}
-
-#[test]
-fn greets_by_name() {
-    let out = harness().invoke("greet", json!({"name": "Ada"})).unwrap();
-    assert_eq!(out, json!({"message": "Hello, Ada!"}));
-}
-
-#[test]
-fn a_missing_name_is_invalid_input() {
-    match harness().invoke("greet", json!({})) {
-        Err(Error::Failed(f)) => {
-            assert_eq!(f.kind.as_str(), "invalid_input");
-            assert!(f.message.contains("name"), "{}", f.message);
-        }
-        other => panic!("expected invalid input, got {other:?}"),
-    }
-}
-"#;
+/// The greet connector's scenario test, the same in every language.
+const SCENARIO_JSON: &str = include_str!("greet.json");
