@@ -3,7 +3,7 @@ library's ``csv`` module.
 
 - ``parse``: CSV text -> rows (objects keyed by the header, or arrays), with
   the delimiter, the header and typed numbers as options.
-- ``format``: rows (objects or arrays) -> CSV text, columns chosen or inferred.
+- ``format``: rows (objects or arrays) -> CSV text, columns chosen or inferred (sorted).
 """
 
 from __future__ import annotations
@@ -109,10 +109,9 @@ def _cell(value: Any) -> str:
 def format_rows(f: FormatInput) -> dict:
     columns = f.columns
     if columns is None:
-        columns = []
-        for row in f.rows:
-            if isinstance(row, dict):
-                columns.extend(k for k in row if k not in columns)
+        # JSON objects have no key order (the host passes them with sorted
+        # keys), so inferred columns are sorted; pass `columns` to choose.
+        columns = sorted({k for row in f.rows if isinstance(row, dict) for k in row})
     out = io.StringIO()
     writer = csv.writer(out, delimiter=f.delimiter, lineterminator="\n")
     if f.header and columns:
@@ -158,7 +157,7 @@ class Csv(Connector):
                     "properties": {
                         "rows": {"type": "array", "items": {"type": ["object", "array"]}},
                         "columns": {"type": "array", "items": {"type": "string"},
-                                    "description": "Default: every object key, in first-seen order."},
+                                    "description": "Default: every object key, sorted."},
                         **options,
                     },
                 })
