@@ -257,3 +257,68 @@ fn js(dir: &Path) -> anyhow::Result<Project> {
         rust_component: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, anyhow::Result<Project>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let p = open(dir.path());
+        (dir, p)
+    }
+
+    #[test]
+    fn the_language_and_publish_metadata_come_from_the_manifest() {
+        let (_d, p) = project(&[(
+            "pyproject.toml",
+            "[project]\nname = \"csv\"\nlicense = \"MIT\"\n[project.urls]\nRepository = \"https://example.com/csv\"\n",
+        )]);
+        let p = p.unwrap();
+        assert_eq!(p.lang, Lang::Python);
+        assert_eq!(p.license.as_deref(), Some("MIT"));
+        assert_eq!(p.repository.as_deref(), Some("https://example.com/csv"));
+
+        let (_d, p) = project(&[(
+            "pyproject.toml",
+            "[project]\nname = \"csv\"\nlicense = { text = \"Apache-2.0\" }\n",
+        )]);
+        let p = p.unwrap();
+        assert_eq!(p.license.as_deref(), Some("Apache-2.0"));
+        assert_eq!(p.repository, None);
+
+        let (_d, p) = project(&[(
+            "package.json",
+            r#"{"name": "relay", "license": "MIT", "repository": {"type": "git", "url": "https://example.com/relay.git"}}"#,
+        )]);
+        let p = p.unwrap();
+        assert_eq!(p.lang, Lang::Js);
+        assert_eq!(p.license.as_deref(), Some("MIT"));
+        assert_eq!(
+            p.repository.as_deref(),
+            Some("https://example.com/relay.git")
+        );
+    }
+
+    #[test]
+    fn no_manifest_or_two_manifests_are_named() {
+        let (_d, p) = project(&[]);
+        let e = p.err().unwrap().to_string();
+        assert!(
+            e.contains("has no Cargo.toml (Rust), pyproject.toml (Python) or package.json"),
+            "{e}"
+        );
+        let (_d, p) = project(&[("pyproject.toml", "[project]\n"), ("package.json", "{}")]);
+        let e = p.err().unwrap().to_string();
+        assert!(
+            e.contains("more than one project manifest (pyproject.toml, package.json)"),
+            "{e}"
+        );
+        let (_d, p) = project(&[("pyproject.toml", "[tool.x]\n")]);
+        let e = p.err().unwrap().to_string();
+        assert!(e.contains("pyproject.toml has no [project] table"), "{e}");
+    }
+}
