@@ -220,22 +220,75 @@ async fn oversized_component_is_refused_before_compilation() {
 // ---------------------------------------------------------------- S7, R4: the world
 
 #[tokio::test]
-async fn s7_component_importing_sockets_is_refused_naming_the_import() {
+async fn s7_component_importing_wasi_http_is_refused_naming_the_import() {
     let sandbox = TestSandbox::new().build();
-    let e = refused(&sandbox, "sockets", &artifact("fixture_sockets")).await;
+    let e = refused(&sandbox, "wasi:http", &wat("imports-wasi-http.wat")).await;
     assert_refusal(
         &e,
-        "fixture_sockets",
+        "imports-wasi-http.wat",
         "world_mismatch",
-        &["wasi:sockets/tcp", "not granted"],
+        &[
+            "wasi:http/outgoing-handler@0.2.3",
+            "not granted",
+            "weft:plugin/http",
+        ],
     );
-    let Error::Misfit(misfit) = &e else {
-        panic!("expected a misfit, got {e:?}")
-    };
+    assert_healthy(&sandbox).await;
+}
+
+/// `wasi:sockets` is linked (the Python and JavaScript toolchains import it) and
+/// every use of it is refused, while nothing listening on loopback is reached:
+/// TCP connect, UDP send, name lookup and listen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s7_wasi_sockets_is_linked_and_every_call_is_refused() {
+    let sandbox = TestSandbox::new().build();
+    let plugin = sandbox.plugin("fixture_sockets").await;
+    let denied: Vec<_> = plugin
+        .shape()
+        .imports
+        .iter()
+        .filter(|i| i.origin == weft_sandbox::Origin::Denied)
+        .map(|i| i.name.clone())
+        .collect();
     assert!(
-        misfit.problems.iter().all(|p| p.contains("wasi:sockets/")),
-        "only the sockets imports are wrong: {misfit:?}"
+        denied.iter().any(|n| n.starts_with("wasi:sockets/tcp@0.2")),
+        "the sockets imports are accepted as denied: {:?}",
+        plugin.shape().imports
     );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let tcp_addr = listener.local_addr().unwrap().to_string();
+    let udp_addr = udp.local_addr().unwrap().to_string();
+    // What the guest's std makes of the refusal: `access-denied` for the
+    // socket calls; a lookup refused by the host reads as a failed lookup.
+    for (action, addr, refused) in [
+        ("connect", tcp_addr.as_str(), "ermission denied"),
+        ("udp", udp_addr.as_str(), "ermission denied"),
+        ("resolve", "localhost:80", "failed to lookup address"),
+        ("listen", "127.0.0.1:0", "ermission denied"),
+    ] {
+        let out = sandbox
+            .invoke(
+                &plugin,
+                weft_sandbox::Invocation::new(action, json!({ "addr": addr }).to_string()),
+            )
+            .await;
+        let f = weft_tests::failure(&out);
+        assert_eq!(f.kind.as_str(), "permanent", "{action}: {f}");
+        assert!(
+            f.message.contains(refused),
+            "{action}: refused ({refused}): {}",
+            f.message
+        );
+    }
+    // Nothing reached the listeners.
+    let accepted =
+        tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
+    assert!(accepted.is_err(), "a TCP connection reached the listener");
+    let mut buf = [0u8; 16];
+    let received =
+        tokio::time::timeout(std::time::Duration::from_millis(200), udp.recv(&mut buf)).await;
+    assert!(received.is_err(), "a datagram reached the UDP socket");
     assert_healthy(&sandbox).await;
 }
 

@@ -146,8 +146,10 @@ fn choose_page_reset(pagemap_scan: bool, swaps: Option<&str>, zswap: Option<&str
 /// The linker every plugin is instantiated from: the `weft:plugin` imports and
 /// WASI 0.2 with no preopens, no environment and no network. Components that
 /// import interfaces outside the world are refused before they get here
-/// (see [`weft_world::fit`]), so the WASI sockets functions this adds are
-/// unreachable — and would be denied by the WASI context anyway.
+/// (see [`weft_world::fit`]). The `wasi:sockets` functions this adds are linked
+/// for the interpreters that import them ([`weft_world::fit::DENIED_WASI`]) and
+/// refused by the WASI context each store is given: no TCP, no UDP, no name
+/// lookup, and no address passes its check (see `Sandbox::new_store`).
 pub(crate) fn linker(engine: &Engine) -> Result<Linker<HostState>, Error> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)

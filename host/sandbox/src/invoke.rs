@@ -126,7 +126,10 @@ impl Sandbox {
         })
         .allow_tcp(false)
         .allow_udp(false)
-        .allow_ip_name_lookup(false);
+        .allow_ip_name_lookup(false)
+        // Already the default; said here because the sockets interfaces are
+        // linked (weft_world::fit::DENIED_WASI): no address passes.
+        .socket_addr_check(|_, _| Box::pin(async { false }));
         if phase == Phase::Describe {
             // `describe` answers the same at publish and at every later load:
             // no clock, no randomness to make it answer otherwise (a

@@ -45,6 +45,7 @@ pub use options::{EgressOptions, EngineLimits, MAX_TIMEOUT, Options, StepLimits}
 pub use plugin::Plugin;
 pub use state::{MemoryState, Namespace, StateStore, Unavailable};
 pub use weft_types::log::{Level, LogRecord, Source};
+pub use weft_world::fit::{Import, Origin, Shape};
 
 use host::Phase;
 use std::{

@@ -105,7 +105,9 @@ pub struct EngineLimits {
     pub max_memory_bytes: u64,
     /// Wasm stack, in bytes.
     pub stack_bytes: usize,
-    /// Core instances inside one component.
+    /// Core instances inside one component. A Rust connector has a handful; one
+    /// built by componentize-py or componentize-js has its interpreter, the WASI
+    /// adapter and the shims between them (about 40).
     pub core_instances_per_component: u32,
     /// Memories inside one component.
     pub memories_per_component: u32,
@@ -121,7 +123,7 @@ impl Default for EngineLimits {
             concurrent_instances: 256,
             max_memory_bytes: 256 * MIB,
             stack_bytes: 512 * KIB as usize,
-            core_instances_per_component: 32,
+            core_instances_per_component: 64,
             memories_per_component: 4,
             tables_per_component: 8,
             component_bytes: 64 * MIB as usize,

@@ -2,9 +2,14 @@
 //!
 //! A connector may import the `weft:plugin` interfaces and a fixed, neutered subset of
 //! WASI 0.2 (I/O streams, stdio, environment, exit, clocks, random, and filesystem
-//! types with *no* preopened directories — so no file is reachable). It must export
-//! `weft:plugin/plugin@0.1.x`. Everything else — `wasi:sockets`, `wasi:http`, any
-//! other package — is refused, and the refusal names every import that does not fit.
+//! types with *no* preopened directories — so no file is reachable). It may also
+//! import `wasi:sockets` 0.2: the interpreters that Python and JavaScript connectors
+//! are built with (componentize-py, componentize-js) import it whether or not the
+//! connector opens a socket, so it is linked, and every call that would create a
+//! socket, bind, connect or resolve a name is refused by the WASI context (the only
+//! way out is the `http` import). It must export `weft:plugin/plugin@0.1.x`.
+//! Everything else — `wasi:http`, other WASI interfaces, any other package — is
+//! refused, and the refusal names every import that does not fit.
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, types::ComponentItem};
@@ -33,6 +38,19 @@ pub const PROVIDED_WASI: &[&str] = &[
     "wasi:filesystem/preopens",
 ];
 
+/// WASI 0.2 interfaces that are linked but whose every call that reaches the
+/// network is refused (see the module docs): a connector may import them, and
+/// can do nothing with them but get `access-denied`.
+pub const DENIED_WASI: &[&str] = &[
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+];
+
 /// `weft:plugin` interfaces a connector may import.
 pub const PROVIDED_WEFT: &[&str] = &[
     "weft:plugin/types",
@@ -48,6 +66,9 @@ pub enum Origin {
     Weft,
     /// A neutered WASI interface.
     Wasi,
+    /// A WASI interface linked only so the component can be instantiated: every
+    /// call that would reach the network is refused ([`DENIED_WASI`]).
+    Denied,
 }
 
 /// One import of a component that fits.
@@ -109,9 +130,13 @@ pub fn check(engine: &Engine, component: &Component) -> Result<Shape, Misfit> {
             version_ok(version, "0.2")
                 .then_some(Origin::Wasi)
                 .ok_or_else(|| format!("import `{name}`: only WASI 0.2.x is provided"))
+        } else if DENIED_WASI.contains(&base) {
+            version_ok(version, "0.2")
+                .then_some(Origin::Denied)
+                .ok_or_else(|| format!("import `{name}`: only WASI 0.2.x is provided"))
         } else if base.starts_with("wasi:sockets/") {
             Err(format!(
-                "import `{name}`: raw sockets are not granted to plugins; use the weft:plugin/http import"
+                "import `{name}`: this wasi:sockets interface is not provided (plugins reach the network only through the weft:plugin/http import)"
             ))
         } else if base.starts_with("wasi:http/") {
             Err(format!(
