@@ -135,6 +135,10 @@ pub trait RegistryStore: Send + Sync {
     async fn list_installs(&self, tenant: &str) -> Result<Vec<Install>>;
     /// Every install of a digest, over all tenants (a takedown's reach).
     async fn installs_of_digest(&self, digest: &str) -> Result<Vec<Install>>;
+    /// One install of each digest installed anywhere (the first by tenant and
+    /// id), ordered by digest: what a worker loads ahead of the first step
+    /// that needs it.
+    async fn installed_digests(&self) -> Result<Vec<Install>>;
     /// Removes one of a tenant's installs and lowers its package's count
     /// in the same transaction (`NotFound`).
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()>;

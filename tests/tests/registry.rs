@@ -78,7 +78,7 @@ async fn a_connector_is_published_installed_with_consent_upgraded_yanked_and_tak
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
 
-    // B1: not wasm. R4: a component that imports sockets, every misfit listed.
+    // B1: not wasm. R4: a component that imports wasi:http, every misfit listed.
     let junk = b"definitely not a component".to_vec();
     let r = acme.publish("junk", "0.1.0", &junk).await;
     assert_eq!((r.status, r.code()), (422, "invalid_wasm"), "{}", r.body);
@@ -92,14 +92,14 @@ async fn a_connector_is_published_installed_with_consent_upgraded_yanked_and_tak
         "the disabled feature is named: {}",
         r.body
     );
-    let sockets = artifact("fixture_sockets");
-    let r = acme.publish("sockets", "0.1.0", &sockets).await;
+    let wasi_http = weft_tests::wat("imports-wasi-http.wat");
+    let r = acme.publish("wasi-http", "0.1.0", &wasi_http).await;
     assert_eq!((r.status, r.code()), (422, "world_mismatch"), "{}", r.body);
     let details = r.body["error"]["details"].as_array().unwrap();
     assert!(
         details
             .iter()
-            .any(|d| d["message"].as_str().unwrap().contains("wasi:sockets")),
+            .any(|d| d["message"].as_str().unwrap().contains("wasi:http")),
         "{details:?}"
     );
     // B3: over the component size limit (2 MiB here), refused at upload.
@@ -638,4 +638,48 @@ async fn a_step_version_range_holds_across_installs_and_upgrades() {
         "{e:?}"
     );
     assert!(step(&run, "hi").output.is_none());
+}
+
+/// A worker loads (fetches, verifies, compiles) every installed connector
+/// before a step needs it, once per digest, so no step waits for a
+/// compilation: the work of its maintenance round (`takedown_refresh_ms`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_connectors_are_loaded_ahead_of_their_first_step() {
+    let app = TestApp::builder()
+        .worker(|w| w.takedown_refresh_ms = 0)
+        .start()
+        .await;
+    let handle = &app.server.handle;
+    assert_eq!(handle.load_installed_ahead().await.unwrap(), 0);
+    let acme = Author::new(&app, "acme").await;
+    let bytes = artifact("fixture_greeter");
+    let v1: Version = acme.publish("greeter", "0.1.0", &bytes).await.typed(201);
+    let digest = sha(&bytes);
+    assert_eq!(
+        handle.load_installed_ahead().await.unwrap(),
+        0,
+        "published but not installed: not loaded"
+    );
+    for tenant in ["tenant-a", "tenant-b"] {
+        let key = app.tenant(tenant).await;
+        app.call_as(
+            &key,
+            "POST",
+            "/v1/installs",
+            Some(json!({"package": "acme/greeter", "consent": v1.disclosure_digest})),
+        )
+        .await
+        .expect(201);
+    }
+    assert!(handle.connectors().verified(&digest).is_none());
+    assert_eq!(
+        handle.load_installed_ahead().await.unwrap(),
+        1,
+        "one digest, installed twice"
+    );
+    assert!(
+        handle.connectors().verified(&digest).is_some(),
+        "verified and loaded without a step"
+    );
+    assert_eq!(handle.load_installed_ahead().await.unwrap(), 0, "once");
 }

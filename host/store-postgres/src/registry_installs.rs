@@ -119,6 +119,16 @@ pub(crate) async fn of_digest(pg: &Postgres, digest: &str) -> Result<Vec<Install
     rows.iter().map(install).collect()
 }
 
+/// One install per digest: the first by tenant and id.
+pub(crate) async fn one_per_digest(pg: &Postgres) -> Result<Vec<Install>> {
+    let sql = format!(
+        "SELECT DISTINCT ON (digest) {INSTALL} FROM registry_installs \
+         ORDER BY digest, tenant_id, id"
+    );
+    let rows = pg.rows(sql, &[]).await?;
+    rows.iter().map(install).collect()
+}
+
 /// Deletes an install and lowers its package's count (current installs),
 /// in one statement.
 pub(crate) async fn delete(pg: &Postgres, tenant: &str, id: &str) -> Result<()> {

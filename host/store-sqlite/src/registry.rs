@@ -472,6 +472,9 @@ impl RegistryStore for Sqlite {
     async fn installs_of_digest(&self, digest: &str) -> Result<Vec<Install>> {
         registry_installs::of_digest(self, digest).await
     }
+    async fn installed_digests(&self) -> Result<Vec<Install>> {
+        registry_installs::one_per_digest(self).await
+    }
     async fn delete_install(&self, tenant: &str, id: &str) -> Result<()> {
         registry_installs::delete(self, tenant, id).await
     }

@@ -144,6 +144,17 @@ pub(crate) async fn of_digest(s: &Sqlite, digest: &str) -> Result<Vec<Install>> 
     read_all(s, SQL, owned(&[digest]), install).await
 }
 
+/// One install per digest: the first by tenant and id.
+pub(crate) async fn one_per_digest(s: &Sqlite) -> Result<Vec<Install>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        install_cols!(),
+        " FROM registry_installs i WHERE NOT EXISTS (SELECT 1 FROM registry_installs j \
+         WHERE j.digest = i.digest AND (j.tenant_id, j.id) < (i.tenant_id, i.id)) ORDER BY digest"
+    );
+    read_all(s, SQL, owned(&[]), install).await
+}
+
 /// Deletes an install and lowers its package's count (current installs).
 pub(crate) async fn delete(s: &Sqlite, tenant: &str, id: &str) -> Result<()> {
     const SQL: &str =

@@ -4,7 +4,7 @@
 //! (which tenant may run them is the registry's install, read at each
 //! resolution: [`crate::Handle::resolve`]); and the digests taken down.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 use weft_registry::Takedown;
@@ -21,6 +21,10 @@ pub struct Connectors {
     verified: RwLock<HashMap<String, (Arc<Plugin>, String)>>,
     /// Taken-down digests (64 hex) and why: nothing runs them.
     denied: RwLock<HashMap<String, Takedown>>,
+    /// Installed digests (64 hex) loaded ahead of their first step, or tried
+    /// and refused: tried once per process (a refusal is reported by the
+    /// step that resolves to it).
+    ahead: RwLock<HashSet<String>>,
 }
 
 /// One loaded connector.
@@ -111,6 +115,15 @@ impl Connectors {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(digest.to_owned(), (plugin, disclosure));
+    }
+
+    /// Marks an installed digest (64 hex) as tried ahead of its first step;
+    /// false if it was already.
+    pub(crate) fn try_ahead(&self, digest: &str) -> bool {
+        self.ahead
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(digest.to_owned())
     }
 
     /// Denies a digest (64 hex) at once: steps resolving to it fail

@@ -143,6 +143,40 @@ impl Handle {
         Ok(self.connectors().set_denied(all))
     }
 
+    /// Loads every installed connector this process has not loaded yet, so
+    /// that no step waits for a compilation (a component built by
+    /// componentize-py or componentize-js takes seconds to compile; the
+    /// sandbox's on-disk cache then serves every later start). Each digest
+    /// is tried once per process: one that does not verify is left to the
+    /// step that resolves to it, which fails with the reason. Returns how
+    /// many were loaded.
+    ///
+    /// # Errors
+    /// The registry cannot be read.
+    pub async fn load_installed_ahead(&self) -> Result<usize> {
+        let Some(registry) = &self.0.parts.registry else {
+            return Ok(0);
+        };
+        let mut loaded = 0;
+        for install in registry.installed_digests().await? {
+            if install.kind != Kind::Connector
+                || self.connectors().verified(&install.digest).is_some()
+                || self.connectors().denied(&install.digest).is_some()
+                || !self.connectors().try_ahead(&install.digest)
+            {
+                continue;
+            }
+            match self.fetch_verified(&install).await {
+                Ok(_) => loaded += 1,
+                Err(f) => tracing::warn!(
+                    plugin.digest = %install.digest, error = %f,
+                    "installed connector not loaded ahead; the first step that needs it will say why"
+                ),
+            }
+        }
+        Ok(loaded)
+    }
+
     /// Deletes blobs uploaded to the registry that no version uses, whose
     /// last upload is older than `unpublished_retention_ms` (100 a round);
     /// returns how many.

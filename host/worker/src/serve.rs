@@ -132,13 +132,20 @@ impl Handle {
 
     /// Re-reads the registry's takedowns now and every
     /// `takedown_refresh_ms` (0: only now), until `shutdown`: a digest taken
-    /// down through another process is refused here from then on.
+    /// down through another process is refused here from then on. Each round
+    /// also loads the connectors installed since the last one (so no step
+    /// waits for their compilation) and collects unpublished uploads.
     async fn takedown_loop(self, shutdown: CancellationToken) {
         let every = self.options().takedown_refresh_ms;
         loop {
             match self.refresh_takedowns().await {
                 Ok(n) => tracing::debug!(digests = n, "takedowns re-read"),
                 Err(e) => tracing::warn!(error = %e, "takedowns not re-read; the last set stays"),
+            }
+            match self.load_installed_ahead().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(connectors = n, "installed connectors loaded ahead"),
+                Err(e) => tracing::warn!(error = %e, "installed connectors not loaded ahead"),
             }
             match self.collect_unpublished().await {
                 Ok(0) => {}

@@ -208,6 +208,30 @@ where
     );
 }
 
+/// `installed_digests` gives one install of each digest installed anywhere:
+/// the first by tenant and id, ordered by digest.
+pub async fn installed_digests_one_per_digest<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn RegistryStore>>,
+{
+    let store = fresh(factory).await;
+    assert!(store.installed_digests().await.unwrap().is_empty());
+    let (http, mail) = two_packages(&*store).await;
+    let (b, a) = (install(B, "ins_1", &http), install(A, "ins_2", &http));
+    store.create_install(&b).await.unwrap();
+    store.create_install(&a).await.unwrap();
+    let m = install(B, "ins_3", &mail);
+    store.create_install(&m).await.unwrap();
+    let found = store.installed_digests().await.unwrap();
+    let mut want = vec![a, m]; // A's `ten_a` sorts before B's `ten_b`
+    want.sort_by(|x, y| x.digest.cmp(&y.digest));
+    assert_eq!(
+        found, want,
+        "one per digest, the first by tenant, by digest"
+    );
+}
+
 /// An install names a package that exists.
 pub async fn install_needs_the_package<F, Fut>(factory: F)
 where

@@ -226,6 +226,7 @@ macro_rules! registry_conformance_tests {
             installs_count_is_current_installs,
             installs_isolated_by_tenant,
             installs_of_digest_over_tenants,
+            installed_digests_one_per_digest,
             install_needs_the_package,
             search_exact_name_before_readme,
             search_matches_every_field,
