@@ -498,3 +498,120 @@ fn scaffold_build_publish_install_and_run_a_new_connector() {
     assert_eq!(step.output.as_ref().unwrap()["message"], "Hello, Ada!");
     assert_eq!(step.attempts[0].digest.as_deref(), Some(digest.as_str()));
 }
+
+/// `weft plugin publish --build` for the other two languages: a Python and a
+/// JavaScript scaffold are built by their SDKs' build commands, checked
+/// locally, signed and published, with the licence and source read from
+/// `pyproject.toml` and `package.json`. Needs the toolchains of
+/// `scripts/python-plugins` and `scripts/js-plugins`.
+#[test]
+fn python_and_javascript_connectors_publish_with_build() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let venv = std::env::var_os("WEFT_PY_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").unwrap()).join(".cache/weft/python-plugins-venv")
+        });
+    assert!(
+        venv.join("bin/python3").exists(),
+        "{}: no Python toolchain; make it with `scripts/python-plugins`",
+        venv.display()
+    );
+    let sdk_js = repo.join("sdk/js").canonicalize().unwrap();
+    assert!(
+        sdk_js
+            .join("node_modules/@bytecodealliance/componentize-js")
+            .is_dir(),
+        "{}: no JavaScript toolchain; install it with `scripts/js-plugins`",
+        sdk_js.display()
+    );
+    let path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let serve = common::Serve::start(data.path(), true, "fixture_trivial", &[]);
+    let key = serve.key.clone().unwrap();
+    let s = Some((serve.base.as_str(), key.as_str()));
+    let h = home.path();
+    ok(weft(h, s, &["registry", "publisher", "create", "poly"]));
+    ok(weft(h, None, &["plugin", "keygen", "--publisher", "poly"]));
+    let key_file = h.join(".config/weft/keys/poly.key");
+    ok(weft(
+        h,
+        s,
+        &[
+            "registry",
+            "publisher",
+            "key",
+            "add",
+            "poly",
+            "--key",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+
+    for (lang, name) in [("python", "py-hello"), ("js", "js-hello")] {
+        ok(weft(
+            h,
+            None,
+            &[
+                "plugin",
+                "new",
+                name,
+                "--lang",
+                lang,
+                "--dir",
+                h.to_str().unwrap(),
+            ],
+        ));
+        let project = h.join(name);
+        let source = format!("https://example.com/{name}");
+        if lang == "python" {
+            let file = project.join("pyproject.toml");
+            let text = std::fs::read_to_string(&file).unwrap().replacen(
+                "[project]\n",
+                &format!("[project]\nlicense = \"MIT\"\nurls = {{ Repository = \"{source}\" }}\n"),
+                1,
+            );
+            std::fs::write(&file, text).unwrap();
+        } else {
+            let file = project.join("package.json");
+            let mut doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            doc["license"] = "MIT".into();
+            doc["repository"] = serde_json::json!({"type": "git", "url": source});
+            std::fs::write(&file, doc.to_string()).unwrap();
+            // The local SDK in place of `npm install` (no network).
+            std::fs::create_dir_all(project.join("node_modules/@weft")).unwrap();
+            std::os::unix::fs::symlink(&sdk_js, project.join("node_modules/@weft/sdk")).unwrap();
+        }
+        let mut publish = Command::new(env!("CARGO_BIN_EXE_weft"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("WEFT_") {
+                publish.env_remove(k);
+            }
+        }
+        publish
+            .current_dir(&project)
+            .env("HOME", h)
+            .env("PATH", &path)
+            .env_remove("XDG_CONFIG_HOME")
+            .env("WEFT_SERVER", &serve.base)
+            .env("WEFT_API_KEY", &key)
+            .args(["plugin", "publish", "--build", "--publisher", "poly"]);
+        let published = ok(publish.output().unwrap());
+        assert!(
+            published.contains(&format!("published poly/{name}@0.1.0")),
+            "{published}"
+        );
+        let shown = ok(weft(h, s, &["registry", "show", &format!("poly/{name}")]));
+        assert!(
+            shown.contains(&format!("license: MIT  source: {source}")),
+            "{lang}: {shown}"
+        );
+    }
+}

@@ -64,7 +64,7 @@ impl Project {
             Lang::Python => self.sdk_build(
                 "python3",
                 &["-m", "weft_sdk", "build"],
-                "install Python 3 (3.10 or newer)",
+                "install Python 3.11 or newer",
             )?,
             Lang::Js => {
                 let script = self.dir.join("node_modules/@weft/sdk/bin/weft-build.mjs");
