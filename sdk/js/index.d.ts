@@ -60,13 +60,27 @@ export declare class CredentialSlot {
   setOptional(optional?: boolean): this;
 }
 
+export interface ActionObject {
+  name: string;
+  description?: string;
+  input?: JsonSchema;
+  output?: JsonSchema;
+}
+
+export interface CredentialSlotObject {
+  name: string;
+  description?: string;
+  hosts?: string[];
+  optional?: boolean;
+}
+
 export interface ManifestObject {
   name: string;
   version: string;
   description?: string;
-  actions?: Array<Action | { name: string; description?: string; input?: JsonSchema; output?: JsonSchema }>;
+  actions?: Array<Action | ActionObject>;
   hosts?: string[];
-  credentials?: Array<CredentialSlot | { name: string; description?: string; hosts?: string[]; optional?: boolean }>;
+  credentials?: Array<CredentialSlot | CredentialSlotObject>;
   state?: boolean;
   config?: JsonSchema;
 }
@@ -80,10 +94,10 @@ export declare class Manifest {
   readonly credentials: CredentialSlot[];
   usesState: boolean;
   configSchema: JsonSchema | null;
-  action(action: Action | ManifestObject['actions'] extends Array<infer A> | undefined ? A : never): this;
+  action(action: Action | ActionObject): this;
   /** An outbound host pattern: `api.example.com`, `*.example.com` or `*`. */
   host(pattern: string): this;
-  credential(slot: CredentialSlot | { name: string; description?: string; hosts?: string[]; optional?: boolean }): this;
+  credential(slot: CredentialSlot | CredentialSlotObject): this;
   state(usesState?: boolean): this;
   config(schema: JsonSchema): this;
   findAction(name: string): Action | undefined;
@@ -110,9 +124,9 @@ export declare class Call {
   readonly inputValue: JsonValue;
   readonly configValue: JsonValue;
   /** The input checked against the action's input schema (or the schema/validator given). */
-  input<T = any>(schemaOrValidator?: JsonSchema | Validator<T>): T;
+  input<T = any>(schemaOrValidator?: JsonSchema | Validator<T> | null): T;
   /** The config (a missing one reads as `{}`), checked like `input` when a schema/validator is given. */
-  config<T = any>(schemaOrValidator?: JsonSchema | Validator<T>): T;
+  config<T = any>(schemaOrValidator?: JsonSchema | Validator<T> | null): T;
 }
 
 export type Handler = (call: Call) => unknown;

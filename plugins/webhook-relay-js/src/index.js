@@ -7,9 +7,11 @@ import { defineConnector, Manifest, Action, CredentialSlot, WeftError, http, sta
 const DEFAULT_BASE_URL = 'https://hooks.example.com';
 const SEQUENCE = 'sequence';
 
+// The receiver is configurable (`base_url`), so the connector asks for any host
+// the tenant allows (`*`) and the key goes wherever the tenant binds it.
 const manifest = new Manifest('webhook-relay', '0.1.0', 'Relays events to a webhook receiver, numbered and idempotent.')
-  .host('hooks.example.com')
-  .credential(new CredentialSlot('api-key', "The receiver's API key (sent as a bearer token).").host('hooks.example.com'))
+  .host('*')
+  .credential(new CredentialSlot('api-key', "The receiver's API key (sent as a bearer token).").host('*'))
   .state(true)
   .config({
     type: 'object',

@@ -184,10 +184,48 @@ async function main() {
     } catch (e) {
       fail(`componentize-qjs failed for ${entry}: ${e?.message ?? e}`);
     }
+    bytes = await dropQjsInit(bytes);
   }
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, bytes);
   process.stdout.write(`${out}\n`);
+}
+
+// componentize-qjs leaves its build-time set-up export at the component's
+// root, `init: func(shim: string, script: string, entry-path: option<string>,
+// disable-gc: bool) -> result<_, string>` (already run and snapshotted by its
+// Wizer step). A Weft host reads a root `init` as the pre-initialisation export
+// of the `connector-with-init` world (`init: func()`) and refuses this one, so
+// the root export (and the alias only it uses) is removed, through the
+// component's text form with jco's wasm-tools (print, edit, parse).
+async function dropQjsInit(bytes) {
+  const tools = await importDep('@bytecodealliance/jco', null, 'jco');
+  let text;
+  try {
+    text = await tools.print(bytes);
+  } catch (e) {
+    fail(`could not print the componentize-qjs component to remove its root \`init\` export: ${e?.message ?? e}`);
+  }
+  const lines = text.split('\n');
+  // The root scope is indented by two spaces; the export is near the end.
+  const at = lines.findIndex(
+    (l, i) =>
+      /^  \(alias export \d+ "init" \(func \(;(\d+);\)\)\)$/.test(l) &&
+      new RegExp(`^  \\(export \\(;\\d+;\\) "init" \\(func ${l.match(/\(;(\d+);\)/)[1]}\\)\\)$`).test(lines[i + 1] ?? ''),
+  );
+  if (at < 0) {
+    fail('the componentize-qjs component has no root `init` export of the expected shape: this componentize-qjs version is not supported (0.4.5 is)');
+  }
+  lines.splice(at, 2);
+  // Nothing after it at the root may name a function by index (it would shift).
+  if (lines.slice(at).some((l) => /^  \S/.test(l) && l.includes('(func '))) {
+    fail('the componentize-qjs component has root functions after its `init` export: this componentize-qjs version is not supported (0.4.5 is)');
+  }
+  try {
+    return await tools.parse(lines.join('\n'));
+  } catch (e) {
+    fail(`could not rebuild the componentize-qjs component without its root \`init\` export: ${e?.message ?? e}`);
+  }
 }
 
 function formatEsbuild(e) {

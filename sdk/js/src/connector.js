@@ -5,6 +5,20 @@ import { Call, Context, parseJsonText } from './call.js';
 import { u64, fromU64 } from './host.js';
 import { log } from './log.js';
 
+// componentize-js keeps a global `fetch` even with its http feature off, and
+// calling it traps (`unreachable`). Outbound HTTP goes through the `http`
+// import only: make the mistake a clear error instead.
+function noFetch() {
+  throw WeftError.permanent(
+    'fetch() is not available in a Weft connector: send requests with `http` from @weft/sdk (http.get(url).send())',
+  );
+}
+try {
+  Object.defineProperty(globalThis, 'fetch', { value: noFetch, writable: true, configurable: true });
+} catch {
+  // A frozen global keeps the engine's fetch, which traps.
+}
+
 /**
  * Define a connector.
  *

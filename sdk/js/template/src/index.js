@@ -19,10 +19,10 @@ export default defineConnector({
   actions: {
     greet(call) {
       // Checked against the action's input schema: a missing or non-string
-      // `name` is an `invalid-input` error naming `input.name`.
-      const { name } = call.input();
-      if (!name.trim()) throw WeftError.invalidInput('input.name: must not be empty');
-      return { message: `Hello, ${name}!` };
+      // name is an `invalid-input` error naming the field.
+      const input = call.input();
+      if (!input.name.trim()) throw WeftError.invalidInput('input.name: must not be empty');
+      return { message: `Hello, ${input.name}!` };
     },
   },
 });
