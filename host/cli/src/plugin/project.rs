@@ -111,8 +111,8 @@ impl Project {
             print!("{stdout}");
             if self.lang == Lang::Python && stderr.contains("No module named weft_sdk") {
                 bail!(
-                    "the weft_sdk Python package is not installed for `python3` on PATH: `pip install weft-sdk`, \
-                     or from a Weft checkout `pip install <checkout>/sdk/python` \
+                    "the weft_sdk Python package is not installed for `python3` on PATH: `pip install 'weft-sdk[build]'`, \
+                     or from a Weft checkout `pip install '<checkout>/sdk/python[build]'` \
                      (scripts/python-plugins makes a virtual environment with it and componentize-py)"
                 );
             }

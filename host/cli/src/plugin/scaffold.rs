@@ -64,8 +64,9 @@ pub fn new(name: &str, parent: &Path, lang: Lang) -> anyhow::Result<()> {
         );
     }
     let module = name.replace('-', "_");
+    let local_sdk = sdk_path()?;
     let patch = match lang {
-        Lang::Rust => match sdk_path()? {
+        Lang::Rust => match &local_sdk {
             Some(sdk) => format!(
                 "\n# The local Weft SDK instead of the registry's (remove to use the published one).\n\
                  [patch.crates-io]\nweft-sdk = {{ path = {:?} }}\n",
@@ -110,9 +111,15 @@ pub fn new(name: &str, parent: &Path, lang: Lang) -> anyhow::Result<()> {
             );
         }
         Lang::Python => {
-            println!(
-                "  pip install weft-sdk    # once, in your environment (or from a Weft checkout: scripts/python-plugins)"
-            );
+            match local_sdk.map(|s| s.join("python")).filter(|p| p.is_dir()) {
+                Some(p) => println!(
+                    "  pip install '{}[build]'   # once: the SDK and componentize-py (or scripts/python-plugins)",
+                    p.display()
+                ),
+                None => println!(
+                    "  pip install 'weft-sdk[build]'   # once: the SDK and componentize-py"
+                ),
+            }
             println!(
                 "  weft plugin test        # builds dist/{name}.wasm with componentize-py, then runs tests/connector.json"
             );
@@ -121,9 +128,15 @@ pub fn new(name: &str, parent: &Path, lang: Lang) -> anyhow::Result<()> {
             );
         }
         Lang::Js => {
-            println!(
-                "  npm install             # first: @weft/sdk and componentize-js into node_modules"
-            );
+            match local_sdk.map(|s| s.join("js")).filter(|p| p.is_dir()) {
+                Some(p) => println!(
+                    "  mkdir -p node_modules/@weft && ln -s {} node_modules/@weft/sdk   # the local SDK (run scripts/js-plugins once), or: npm install",
+                    p.display()
+                ),
+                None => println!(
+                    "  npm install             # first: @weft/sdk and componentize-js into node_modules"
+                ),
+            }
             println!(
                 "  weft plugin test        # builds dist/{name}.wasm with componentize-js, then runs tests/connector.json"
             );
