@@ -49,6 +49,36 @@ pub fn artifact(name: &str) -> Vec<u8> {
     })
 }
 
+/// Where `scripts/python-plugins build` and `scripts/js-plugins build` put the
+/// Python and JavaScript components: `$CARGO_TARGET_DIR/polyglot`.
+pub fn polyglot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/weft/target")))
+        .expect("set CARGO_TARGET_DIR or HOME");
+    target.join("polyglot")
+}
+
+/// The bytes of a Python or JavaScript component (`py_greet`, `js_hostile`,
+/// ...), naming the script that builds it when it is missing.
+pub fn polyglot(name: &str) -> Vec<u8> {
+    let path = polyglot_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        let script = if name.starts_with("py_") {
+            "scripts/python-plugins build"
+        } else {
+            "scripts/js-plugins build"
+        };
+        panic!(
+            "{}: {e}. Build the Python and JavaScript components first: `{script}` (scripts/test does it)",
+            path.display()
+        )
+    })
+}
+
+/// One load at a time across the test process, for [`Built::load_shared`].
+static SHARED_LOADS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A WAT fixture from `tests/fixtures/wat/`, assembled to binary.
 pub fn wat(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -111,6 +141,17 @@ impl TestSandbox {
         self
     }
 
+    /// Keeps compiled artifacts in `$CARGO_TARGET_DIR/polyglot/sandbox-cache`,
+    /// shared by every test so built and by later runs: a Python or JavaScript
+    /// component (12-19 MB) takes tens of seconds to compile in a debug build,
+    /// once per digest and engine configuration instead of once per test. The
+    /// cache's own checks apply (an artifact of another engine or one that fails
+    /// its HMAC is compiled again). Load through [`Built::load_shared`].
+    pub fn shared_disk_cache(mut self) -> Self {
+        self.options.cache_dir = Some(polyglot_dir().join("sandbox-cache"));
+        self
+    }
+
     /// Keeps precompiled artifacts in the cache directory of `earlier` (built with
     /// [`TestSandbox::disk_cache`]), as a restarted worker on the same disk would.
     pub fn disk_cache_of(mut self, earlier: &Built) -> Self {
@@ -152,6 +193,17 @@ impl std::ops::Deref for Built {
 }
 
 impl Built {
+    /// Loads `bytes`, one load at a time across the test process, so that with
+    /// [`TestSandbox::shared_disk_cache`] only the first test compiles a digest
+    /// and the others read its artifact.
+    ///
+    /// # Errors
+    /// The sandbox's refusal.
+    pub async fn load_shared(&self, bytes: &[u8]) -> Result<Arc<Plugin>, weft_sandbox::Error> {
+        let _one_at_a_time = SHARED_LOADS.lock().await;
+        self.sandbox.load(bytes).await
+    }
+
     /// Loads a built component by artifact name.
     pub async fn plugin(&self, name: &str) -> Arc<Plugin> {
         self.sandbox

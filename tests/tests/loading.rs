@@ -336,6 +336,51 @@ async fn echo_works(sandbox: &Built) {
     assert_eq!(out.result.unwrap(), json!({"cached": true}));
 }
 
+/// Sandboxes started at once on a fresh cache directory (threads here; worker
+/// processes on one disk alike) agree on its artifact key: one makes it, the
+/// others read it, none fails, and what one compiles the others load verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandboxes_started_at_once_on_a_fresh_cache_share_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("components");
+    let started: Vec<_> = (0..4)
+        .map(|_| {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                let mut options = weft_sandbox::Options::default();
+                options.cache_dir = Some(cache);
+                Sandbox::new(options)
+            })
+        })
+        .collect();
+    let sandboxes: Vec<Sandbox> = started
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .unwrap()
+                .expect("a sandbox on the shared directory starts")
+        })
+        .collect();
+    let bytes = artifact("fixture_trivial");
+    sandboxes[0].load(&bytes).await.unwrap();
+    for other in &sandboxes[1..] {
+        other.load(&bytes).await.unwrap();
+        let stats = other.cache_stats();
+        assert_eq!(
+            (stats.disk_hits, stats.compiled, stats.rejected),
+            (1, 0, 0),
+            "the first one's artifact verifies with the same key: {stats:?}"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
 #[tokio::test]
 async fn s13_verified_artifact_is_reused_and_a_tampered_one_is_rejected() {
     let first = TestSandbox::new().disk_cache().build();

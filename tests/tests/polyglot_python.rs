@@ -22,40 +22,23 @@ use std::{
 use support::{Author, run_as};
 use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
 use weft_tests::{
-    Built, TestApp, TestSandbox, assert_healthy, failure, hosts, output, reason, step,
+    Built, TestApp, TestSandbox, assert_healthy, failure, hosts, output, polyglot, polyglot_dir,
+    reason, step,
 };
 
 const MIB: u64 = 1024 * 1024;
 /// What "promptly" means in this file (as in `sandbox_limits.rs`).
 const PROMPTLY: Duration = Duration::from_secs(5);
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/weft/target")))
-        .expect("set CARGO_TARGET_DIR or HOME")
-}
-
-/// The bytes of a Python component built by `scripts/python-plugins build`.
-fn polyglot(name: &str) -> Vec<u8> {
-    let path = target_dir().join("polyglot").join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}. Build the Python components first: `scripts/python-plugins build`",
-            path.display()
-        )
-    })
-}
-
 async fn load(sandbox: &Built, name: &str) -> Arc<Plugin> {
     sandbox
-        .load(&polyglot(name))
+        .load_shared(&polyglot(name))
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 async fn hostile() -> (Built, Arc<Plugin>) {
-    let sandbox = TestSandbox::new().build();
+    let sandbox = TestSandbox::new().shared_disk_cache().build();
     let plugin = load(&sandbox, "py_hostile").await;
     (sandbox, plugin)
 }
@@ -89,7 +72,7 @@ fn the_sdk_ships_the_repository_wit() {
 
 #[tokio::test]
 async fn the_template_connector_greets_and_names_a_missing_field() {
-    let sandbox = TestSandbox::new().build();
+    let sandbox = TestSandbox::new().shared_disk_cache().build();
     let plugin = load(&sandbox, "py_greet").await;
     let manifest = plugin.manifest();
     assert_eq!(manifest.name, "greet");
@@ -127,10 +110,10 @@ async fn the_template_connector_greets_and_names_a_missing_field() {
 /// first load (compile) time and the invoke p50 for BENCHMARKS.md.
 #[tokio::test]
 async fn two_hundred_fresh_instances_each_answer() {
-    let sandbox = TestSandbox::new().build();
+    let sandbox = TestSandbox::new().shared_disk_cache().build();
     let bytes = polyglot("py_greet");
     let started = Instant::now();
-    let plugin = sandbox.load(&bytes).await.unwrap();
+    let plugin = sandbox.load_shared(&bytes).await.unwrap();
     let compile = started.elapsed();
     let mut took = Vec::new();
     let mut peak = 0;
@@ -401,7 +384,11 @@ async fn s10_module_state_does_not_survive_between_steps() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_csv_connector_is_published_installed_and_run_by_a_workflow() {
-    let app = TestApp::builder().start().await;
+    // The tests' shared compile cache: the 19 MB component compiles once.
+    let app = TestApp::builder()
+        .config(|c| c.sandbox.cache_dir = Some(polyglot_dir().join("sandbox-cache")))
+        .start()
+        .await;
     let acme = Author::new(&app, "acme").await;
     let csv = polyglot("py_csv");
     let published = acme.publish("csv", "0.1.0", &csv).await.expect(201);
@@ -491,7 +478,7 @@ async fn the_csv_connector_is_published_installed_and_run_by_a_workflow() {
 fn the_python_scaffold_builds_and_passes_its_own_test() {
     let bin = std::env::var_os("WEFT_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("debug/weft"));
+        .unwrap_or_else(|| polyglot_dir().join("../debug/weft"));
     assert!(
         bin.exists(),
         "{}: missing; build it: `cargo build -p weft-cli`",

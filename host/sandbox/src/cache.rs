@@ -106,7 +106,20 @@ fn load_key(dir: &Path) -> Result<[u8; 32], Error> {
         Ok(_) => {
             tracing::warn!(path = %path.display(), "artifact key has the wrong length; generating a new one")
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // The first sandbox on this directory makes the key; when several
+            // start at once (threads or processes), one of them wins and the
+            // others read its key, so they all accept each other's artifacts.
+            let key: [u8; 32] = rand::random();
+            let tmp = write_tmp(&path, &key)?;
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            return match linked {
+                Ok(()) => Ok(key),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_key(dir),
+                Err(e) => Err(io(&path)(e)),
+            };
+        }
         Err(e) => return Err(io(&path)(e)),
     }
     let key: [u8; 32] = rand::random();
@@ -114,17 +127,34 @@ fn load_key(dir: &Path) -> Result<[u8; 32], Error> {
     Ok(key)
 }
 
-fn write_private(path: &Path, data: &[u8]) -> Result<(), Error> {
+/// Writes `data` to a new private (0600) file beside `path`, named for this
+/// write alone, synced; returns its path.
+fn write_tmp(path: &Path, data: &[u8]) -> Result<PathBuf, Error> {
     use std::io::Write;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!(
+        "tmp{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(&tmp).map_err(io(&tmp))?;
     f.write_all(data).map_err(io(&tmp))?;
     f.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    Ok(tmp)
+}
+
+/// Replaces `path` with `data` atomically (a private file renamed over it):
+/// concurrent writers of the same artifact each write their own file, and the
+/// last rename wins with whole bytes.
+fn write_private(path: &Path, data: &[u8]) -> Result<(), Error> {
+    let tmp = write_tmp(path, data)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(path)(e)
+    })
 }
 
 impl DiskCache {
