@@ -347,9 +347,10 @@ async fn sandboxes_started_at_once_on_a_fresh_cache_share_its_key() {
         .map(|_| {
             let cache = cache.clone();
             std::thread::spawn(move || {
-                let mut options = weft_sandbox::Options::default();
-                options.cache_dir = Some(cache);
-                Sandbox::new(options)
+                Sandbox::new(weft_sandbox::Options {
+                    cache_dir: Some(cache),
+                    ..Default::default()
+                })
             })
         })
         .collect();
