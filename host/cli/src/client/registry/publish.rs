@@ -30,10 +30,12 @@ pub struct PublishOptions {
     /// A search keyword (repeatable): a-z, 0-9 and -.
     #[arg(long = "keyword", value_name = "K")]
     pub keywords: Vec<String>,
-    /// The licence, an SPDX expression (default: the crate's `license`).
+    /// The licence, an SPDX expression (default with --build: the project's `license`, from
+    /// Cargo.toml, pyproject.toml or package.json).
     #[arg(long, value_name = "SPDX")]
     pub license: Option<String>,
-    /// Where the source is (an http(s) URL; default: the crate's `repository`).
+    /// Where the source is (an http(s) URL; default with --build: the project's `repository`,
+    /// from Cargo.toml, pyproject.toml's [project.urls] or package.json).
     #[arg(long, value_name = "URL")]
     pub source: Option<String>,
     #[command(flatten)]
@@ -52,7 +54,8 @@ pub struct Artifact {
     pub bytes: Vec<u8>,
     /// Their content type.
     pub content_type: &'static str,
-    /// Defaults for --license and --source (from Cargo.toml).
+    /// Defaults for --license and --source (from the project's Cargo.toml, pyproject.toml or
+    /// package.json).
     pub license: Option<String>,
     /// See `license`.
     pub source: Option<String>,
@@ -94,7 +97,7 @@ pub async fn publish(o: PublishOptions, a: Artifact) -> anyhow::Result<()> {
     };
     let Some(license) = o.license.clone().or(a.license.clone()) else {
         bail!(
-            "--license SPDX is required (e.g. --license Apache-2.0), or set `license` in Cargo.toml"
+            "--license SPDX is required (e.g. --license Apache-2.0), or set `license` in the project's Cargo.toml, pyproject.toml or package.json"
         );
     };
     let c = Cli::new(&o.server)?;
