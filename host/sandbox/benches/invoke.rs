@@ -9,7 +9,10 @@
 //!   all-cores run does this many per core;
 //! - `WEFT_BENCH_TRANSFORM`: the `transform` connector for its rows (default
 //!   `weft_plugin_transform.wasm` beside the component), invoked a quarter as
-//!   many times as the component, with the embedded benchmark's filter.
+//!   many times as the component, with the embedded benchmark's filter;
+//! - the `greet` scaffolds of `weft plugin new --lang python|js` found as
+//!   `$CARGO_TARGET_DIR/polyglot/*_greet.wasm` (`scripts/bench` builds them):
+//!   size, cold load, fresh-instance invocation.
 //!
 //! It asserts nothing and prints a table; every invocation's result is checked and
 //! failures are counted and shown, so a failing plugin cannot pass for a fast one.
@@ -220,6 +223,10 @@ fn main() -> Result<(), BoxError> {
     //    snapshotted, so a step is its filter alone.
     transform(&mut report, (invocations / 4).max(1))?;
 
+    // 7. Connectors built by componentize-py and componentize-js (a Python or
+    //    JavaScript interpreter in each instance): a few hundred invocations.
+    polyglot(&mut report, (invocations / 50).clamp(20, 500))?;
+
     let compiled_after = sandbox.cache_stats().compiled;
     if compiled_after != compiled_before {
         report.note(format!(
@@ -242,14 +249,89 @@ fn main() -> Result<(), BoxError> {
 /// The `jq` filter of the embedded benchmark's 3-step workflow, and its input.
 const TRANSFORM_INPUT: &str = r#"{"filter":"[.people[] | select(.active) | .name]","data":{"people":[{"name":"ada","active":true},{"name":"bob","active":false},{"name":"cy","active":true}]}}"#;
 
+/// One connector's rows: its cold load and `n` sequential fresh-instance
+/// invocations on one core.
+struct Rows<'a> {
+    /// Row label prefix, e.g. `transform` or `python (componentize-py) greet`.
+    label: &'a str,
+    path: PathBuf,
+    action: &'a str,
+    input: &'a str,
+    expected: serde_json::Value,
+    goal: Option<(&'static str, Duration)>,
+}
+
 /// Rows for the transform connector: its cold load (with the pre-initialisation
 /// when the build exports `init`) and `n` sequential `jq` invocations on one core.
 fn transform(report: &mut Report, n: usize) -> Result<(), BoxError> {
-    let path = transform_path();
-    let Ok(bytes) = std::fs::read(&path) else {
+    let result = serde_json::json!(["ada", "cy"]);
+    connector_rows(
+        report,
+        n,
+        &Rows {
+            label: "transform",
+            path: transform_path(),
+            action: "jq",
+            input: TRANSFORM_INPUT,
+            expected: serde_json::json!({"result": result, "results": [result]}),
+            goal: Some(("p50 <= 60 us", Duration::from_micros(60))),
+        },
+    )
+}
+
+/// Rows for the `greet` connectors of `weft plugin new --lang python|js`, as
+/// `scripts/bench` builds them into `$CARGO_TARGET_DIR/polyglot/` (the
+/// componentize-py and componentize-js builds of the scaffold): component size,
+/// cold compile-and-load, fresh-instance invocation.
+fn polyglot(report: &mut Report, n: usize) -> Result<(), BoxError> {
+    let dir = target_dir().join("polyglot");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
         report.note(format!(
-            "transform rows skipped: {} not found (scripts/bench builds plugins/)",
-            path.display()
+            "Python and JavaScript rows skipped: {} not found (scripts/bench builds it)",
+            dir.display()
+        ));
+        return Ok(());
+    };
+    let mut greeters: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| f.ends_with("_greet.wasm"))
+        })
+        .collect();
+    greeters.sort();
+    for path in greeters {
+        let stem = path
+            .file_stem()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default()
+            .trim_end_matches("_greet")
+            .to_owned();
+        let label = format!("{stem} greet (scaffold)");
+        connector_rows(
+            report,
+            n,
+            &Rows {
+                label: &label,
+                path,
+                action: "greet",
+                input: r#"{"name":"Ada"}"#,
+                expected: serde_json::json!({"message": "Hello, Ada!"}),
+                goal: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn connector_rows(report: &mut Report, n: usize, rows: &Rows<'_>) -> Result<(), BoxError> {
+    let Ok(bytes) = std::fs::read(&rows.path) else {
+        report.note(format!(
+            "{} rows skipped: {} not found (scripts/bench builds it)",
+            rows.label,
+            rows.path.display()
         ));
         return Ok(());
     };
@@ -261,16 +343,18 @@ fn transform(report: &mut Report, n: usize) -> Result<(), BoxError> {
     let plugin = rt.block_on(sandbox.load(&bytes))?;
     let stats = sandbox.cache_stats();
     report.row(
-        Row::new("transform: load (cold)", vec![started.elapsed()]).detail(format!(
+        Row::new(
+            &format!("{}: load (cold)", rows.label),
+            vec![started.elapsed()],
+        )
+        .detail(format!(
             "{}; {} bytes; snapshots taken: {}",
-            path.display(),
+            rows.path.display(),
             bytes.len(),
             stats.snapshots
         )),
     );
-    let proto = Invocation::new("jq", TRANSFORM_INPUT);
-    let result = serde_json::json!(["ada", "cy"]);
-    let expected = serde_json::json!({"result": result, "results": [result]});
+    let proto = Invocation::new(rows.action, rows.input);
     let mut tally = Tally::default();
     let (lat, wall) = rt.block_on(async {
         let warm_up = (n / 10).max(1);
@@ -278,22 +362,37 @@ fn transform(report: &mut Report, n: usize) -> Result<(), BoxError> {
             &sandbox,
             &plugin,
             &proto,
-            &expected,
+            &rows.expected,
             warm_up,
             &mut Tally::default(),
             false,
         )
         .await;
         let started = Instant::now();
-        let lat = invoke_seq(&sandbox, &plugin, &proto, &expected, n, &mut tally, false).await;
+        let lat = invoke_seq(
+            &sandbox,
+            &plugin,
+            &proto,
+            &rows.expected,
+            n,
+            &mut tally,
+            false,
+        )
+        .await;
         (lat, started.elapsed())
     });
-    report.row(
-        Row::new("transform `jq` invoke, fresh instance, 1 core", lat)
-            .goal("p50 <= 60 us", Some((Pct::P50, Duration::from_micros(60))))
-            .detail(format!("{} inv/s; {}", per_sec(n, wall), tally.summary())),
+    let mut row = Row::new(
+        &format!(
+            "{} `{}` invoke, fresh instance, 1 core",
+            rows.label, rows.action
+        ),
+        lat,
     );
-    report.failures("transform", &tally);
+    if let Some((text, bound)) = rows.goal {
+        row = row.goal(text, Some((Pct::P50, bound)));
+    }
+    report.row(row.detail(format!("{} inv/s; {}", per_sec(n, wall), tally.summary())));
+    report.failures(rows.label, &tally);
     Ok(())
 }
 
@@ -318,15 +417,19 @@ fn component_path() -> PathBuf {
     if let Some(p) = std::env::var_os("WEFT_BENCH_COMPONENT") {
         return p.into();
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    target_dir().join("wasm32-wasip2/release/fixture_trivial.wasm")
+}
+
+/// `CARGO_TARGET_DIR`, defaulting to `$HOME/.cache/weft/target`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             let home = std::env::var_os("HOME")
                 .map(PathBuf::from)
                 .unwrap_or_default();
             home.join(".cache/weft/target")
-        });
-    target.join("wasm32-wasip2/release/fixture_trivial.wasm")
+        })
 }
 
 /// Sequential invocations; returns each one's latency.
