@@ -47,6 +47,29 @@ fn inspect_prints_manifest_capabilities_and_imports() {
         doc["manifest"]["capabilities"]["credentials"][0]["hosts"][0],
         "slack.com"
     );
+
+    // A component that imports wasi:sockets loads; inspect says what that means.
+    let out = weft(&["plugin", "inspect", &wasm("fixture_sockets")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("wasi:sockets/tcp@0.2")
+                && l.contains("(linked, every call refused)")),
+        "{stdout}"
+    );
+    let out = weft(&["plugin", "inspect", "--json", &wasm("fixture_sockets")]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["origin"] == "denied"
+                && i["name"].as_str().unwrap().starts_with("wasi:sockets/")),
+        "{doc}"
+    );
 }
 
 #[test]

@@ -148,7 +148,11 @@ async fn inspect(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     );
     println!("\nimports:");
     for i in &plugin.shape().imports {
-        println!("  {}", i.name);
+        if i.origin == weft_sandbox::Origin::Denied {
+            println!("  {}  (linked, every call refused)", i.name);
+        } else {
+            println!("  {}", i.name);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
