@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 use weft_model::Workflow;
@@ -62,7 +62,7 @@ async fn load(sandbox: &Built, name: &str) -> Arc<Plugin> {
 const HOSTILE: [&str; 2] = ["js_hostile", "js_hostile_qjs"];
 
 async fn hostile(name: &str) -> (Built, Arc<Plugin>) {
-    let sandbox = TestSandbox::new().build();
+    let sandbox = sandbox();
     let plugin = load(&sandbox, name).await;
     (sandbox, plugin)
 }
@@ -79,6 +79,17 @@ async fn run(
         ..Invocation::new(action, input.to_string())
     };
     sandbox.invoke(plugin, inv).await
+}
+
+/// A sandbox whose compiled components are kept in one directory for the whole
+/// test binary: a 12 MB componentize-js component takes seconds to compile,
+/// so each is compiled once (per concurrent first use), not once per test.
+fn sandbox() -> Built {
+    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
+    TestSandbox::new()
+        .options(|o| o.cache_dir = Some(dir.path().join("components")))
+        .build()
 }
 
 fn repo() -> PathBuf {
@@ -102,8 +113,8 @@ fn the_js_sdk_carries_the_current_wit() {
 
 #[tokio::test]
 async fn the_greet_template_describes_itself_and_greets_with_either_engine() {
-    let sandbox = TestSandbox::new().build();
-    for name in ["js_greet", "js_greet_qjs"] {
+    let sandbox = sandbox();
+    for name in ["js_greet", "qjs_greet"] {
         let plugin = load(&sandbox, name).await;
         let manifest = plugin.manifest();
         assert_eq!(manifest.name, "greet");
@@ -368,7 +379,7 @@ async fn s6_a_js_log_flood_is_truncated_with_a_marker_and_the_step_succeeds() {
 
 #[tokio::test]
 async fn s7_a_js_component_built_with_fetch_is_refused_at_load_naming_wasi_http() {
-    let sandbox = TestSandbox::new().build();
+    let sandbox = sandbox();
     let bytes = std::fs::read(component_path("js_fetch")).unwrap();
     let err = sandbox
         .load(&bytes)
@@ -511,7 +522,7 @@ async fn the_webhook_relay_example_delivers_with_the_injected_key_and_counts_in_
 
 #[tokio::test]
 async fn the_webhook_relay_example_classifies_a_refused_key_as_auth() {
-    let sandbox = TestSandbox::new().build();
+    let sandbox = sandbox();
     let plugin = load(&sandbox, "js_webhook_relay").await;
     let (receiver, _inbox) =
         StandIn::scripted(|_| (axum::http::StatusCode::UNAUTHORIZED, "bad key").into_response())
@@ -538,4 +549,97 @@ async fn the_webhook_relay_example_classifies_a_refused_key_as_auth() {
     assert_eq!(f.kind, ErrorKind::Auth, "{f}");
     assert!(f.message.contains("HTTP 401 Unauthorized: bad key"), "{f}");
     assert!(!f.message.contains("wrong"), "the secret leaked: {f}");
+}
+
+// ---------------------------------------------------------------- the scaffold and the example, with the CLI
+
+/// Runs the `weft` binary (`$CARGO_TARGET_DIR/debug/weft`, or `WEFT_BIN`) in
+/// `dir`, failing the test with its output when it fails.
+fn weft_in(dir: &Path, args: &[&str]) -> String {
+    let bin = std::env::var_os("WEFT_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| polyglot_dir().join("../debug/weft"));
+    assert!(
+        bin.exists(),
+        "{}: missing; build it: `cargo build -p weft-cli`",
+        bin.display()
+    );
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.args(args).current_dir(dir);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("WEFT_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "weft {}: {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+/// Points `project/node_modules/@weft/sdk` at this checkout's SDK, whose own
+/// node_modules `scripts/js-plugins` installed from the lockfile: what
+/// `npm install` would give an author, without the network.
+fn link_sdk(project: &Path) {
+    let sdk = repo().join("sdk/js");
+    assert!(
+        sdk.join("node_modules/@bytecodealliance/componentize-js")
+            .is_dir(),
+        "the JS SDK's toolchain is not installed: run `scripts/js-plugins`"
+    );
+    let scope = project.join("node_modules/@weft");
+    std::fs::create_dir_all(&scope).unwrap();
+    std::os::unix::fs::symlink(&sdk, scope.join("sdk")).unwrap();
+}
+
+/// `weft plugin new x --lang js`, then `weft plugin test` (which builds).
+#[test]
+fn the_js_scaffold_builds_and_passes_its_own_test() {
+    let dir = tempfile::tempdir().unwrap();
+    weft_in(dir.path(), &["plugin", "new", "hello-js", "--lang", "js"]);
+    let project = dir.path().join("hello-js");
+    for file in [
+        "package.json",
+        "src/index.js",
+        "tests/connector.json",
+        ".gitignore",
+    ] {
+        assert!(project.join(file).is_file(), "the scaffold has no {file}");
+    }
+    link_sdk(&project);
+    let said = weft_in(dir.path(), &["plugin", "test", "hello-js"]);
+    assert!(project.join("dist/hello-js.wasm").is_file(), "{said}");
+    assert!(
+        said.contains("greets by name") && said.contains("a missing name is invalid input"),
+        "{said}"
+    );
+}
+
+/// The example's own scenario file (scripted replies, the injected key, state)
+/// passes under `weft plugin test`.
+#[test]
+fn the_webhook_relay_example_passes_its_scenario_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("webhook-relay-js");
+    let example = repo().join("plugins/webhook-relay-js");
+    for file in ["package.json", "src/index.js", "tests/relay.json"] {
+        let to = project.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(example.join(file), &to).unwrap();
+    }
+    link_sdk(&project);
+    let said = weft_in(dir.path(), &["plugin", "test", "webhook-relay-js"]);
+    for case in [
+        "delivers the next event with the key injected by the host",
+        "a refused key is an auth error and nothing is counted",
+        "last reads the sequence from state",
+    ] {
+        assert!(said.contains(case), "{case}: {said}");
+    }
 }
