@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, OnceLock},
+    sync::Arc,
     time::{Duration, Instant},
 };
 use weft_model::Workflow;
@@ -21,22 +21,14 @@ use weft_sandbox::{
     Grants, Invocation, MemoryState, Namespace, Outcome, Plugin, StateGrant, StepLimits,
 };
 use weft_tests::{
-    Built, StandIn, TestApp, TestSandbox, assert_healthy, bearer, failure, hosts, output, reason,
-    step,
+    Built, StandIn, TestApp, TestSandbox, assert_healthy, bearer, failure, hosts, output,
+    polyglot_dir, reason, step,
 };
 use weft_types::{ErrorKind, Status};
 
 const MIB: u64 = 1024 * 1024;
 /// What "promptly" means here (an upper bound, not a measurement).
 const PROMPTLY: Duration = Duration::from_secs(10);
-
-fn polyglot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/weft/target")))
-        .expect("set CARGO_TARGET_DIR or HOME");
-    target.join("polyglot")
-}
 
 /// A built JS component, e.g. `js_hostile`.
 fn component_path(name: &str) -> PathBuf {
@@ -52,7 +44,7 @@ fn component_path(name: &str) -> PathBuf {
 async fn load(sandbox: &Built, name: &str) -> Arc<Plugin> {
     let bytes = std::fs::read(component_path(name)).unwrap();
     sandbox
-        .load(&bytes)
+        .load_shared(&bytes)
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -81,15 +73,12 @@ async fn run(
     sandbox.invoke(plugin, inv).await
 }
 
-/// A sandbox whose compiled components are kept in one directory for the whole
-/// test binary: a 12 MB componentize-js component takes seconds to compile,
-/// so each is compiled once (per concurrent first use), not once per test.
+/// A sandbox whose compiled components are kept in the tests' shared cache
+/// (`TestSandbox::shared_disk_cache`): a 12 MB componentize-js component
+/// takes tens of seconds to compile in a debug build, so each is compiled once,
+/// not once per test (load through `load_shared`).
 fn sandbox() -> Built {
-    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let dir = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
-    TestSandbox::new()
-        .options(|o| o.cache_dir = Some(dir.path().join("components")))
-        .build()
+    TestSandbox::new().shared_disk_cache().build()
 }
 
 fn repo() -> PathBuf {
@@ -467,7 +456,10 @@ async fn the_webhook_relay_example_delivers_with_the_injected_key_and_counts_in_
     .await;
     let relay = component_path("js_webhook_relay");
     let app = TestApp::builder()
-        .config(move |c| c.plugins.push(relay))
+        .config(move |c| {
+            c.plugins.push(relay);
+            c.sandbox.cache_dir = Some(polyglot_dir().join("sandbox-cache"));
+        })
         .start()
         .await;
     app.post(
