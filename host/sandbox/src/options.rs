@@ -105,9 +105,9 @@ pub struct EngineLimits {
     pub max_memory_bytes: u64,
     /// Wasm stack, in bytes.
     pub stack_bytes: usize,
-    /// Core instances inside one component. A Rust connector has a handful; one
-    /// built by componentize-py or componentize-js has its interpreter, the WASI
-    /// adapter and the shims between them (about 40).
+    /// Core instances inside one component. A Rust connector has 3; one built
+    /// by componentize-py 14 (38 with its `--stub-wasi`), by componentize-js 4,
+    /// by componentize-qjs 8.
     pub core_instances_per_component: u32,
     /// Memories inside one component.
     pub memories_per_component: u32,
