@@ -10,6 +10,7 @@
 mod app;
 pub mod contract;
 pub mod hosted;
+pub mod hostile;
 pub mod usage;
 mod wat_connector;
 

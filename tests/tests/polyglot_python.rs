@@ -17,18 +17,17 @@ use serde_json::{Value, json};
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Instant,
 };
 use support::{Author, run_as};
 use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
+use weft_tests::hostile::{self, Guest};
 use weft_tests::{
     Built, TestApp, TestSandbox, assert_healthy, failure, hosts, output, polyglot, polyglot_dir,
-    reason, step,
+    step,
 };
 
 const MIB: u64 = 1024 * 1024;
-/// What "promptly" means in this file (as in `sandbox_limits.rs`).
-const PROMPTLY: Duration = Duration::from_secs(5);
 
 async fn load(sandbox: &Built, name: &str) -> Arc<Plugin> {
     sandbox
@@ -173,57 +172,26 @@ async fn an_uncaught_exception_is_a_permanent_error_with_its_text_and_traceback(
 
 // ---------------------------------------------------------------- S1, S3
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn s1_infinite_loop_stops_at_its_deadline() {
     let (sandbox, plugin) = hostile().await;
-    let limits = StepLimits {
-        timeout: Duration::from_millis(300),
-        ..StepLimits::default()
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "python",
     };
-    let started = Instant::now();
-    let out = run(&sandbox, &plugin, "spin", json!({}), limits).await;
-    let took = started.elapsed();
-    assert_eq!(reason(&out), "deadline_exceeded", "{:?}", out.result);
-    assert!(
-        took >= Duration::from_millis(300),
-        "stopped early: {took:?}"
-    );
-    assert!(took < PROMPTLY, "a 300 ms deadline took {took:?}");
-    assert_healthy(&sandbox).await;
+    hostile::s1_spin_stops_at_its_deadline(&g).await;
 }
 
 #[tokio::test]
 async fn s3_memory_growth_past_the_limit_fails_memory_limit() {
     let (sandbox, plugin) = hostile().await;
-    let limit = StepLimits::default().memory_bytes;
-    let out = run(
-        &sandbox,
-        &plugin,
-        "alloc",
-        json!({"mib": 100}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(reason(&out), "memory_limit", "{:?}", out.result);
-    assert!(
-        failure(&out)
-            .message
-            .contains(&format!("the limit is {limit} bytes")),
-        "{}",
-        failure(&out).message
-    );
-    assert!(out.usage.peak_memory_bytes <= limit);
-    // Within the limit the same action succeeds: the interpreter's own heap fits.
-    let out = run(
-        &sandbox,
-        &plugin,
-        "alloc",
-        json!({"mib": 8}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(output(&out)["len"], 8 * MIB);
-    assert_healthy(&sandbox).await;
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "python",
+    };
+    hostile::s3_memory_growth_fails_memory_limit(&g).await;
 }
 
 // ---------------------------------------------------------------- S6
@@ -231,73 +199,35 @@ async fn s3_memory_growth_past_the_limit_fails_memory_limit() {
 #[tokio::test]
 async fn s6_output_over_the_limit_fails_output_too_large() {
     let (sandbox, plugin) = hostile().await;
-    let limits = StepLimits {
-        output_bytes: 2 * MIB as usize,
-        ..StepLimits::default()
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "python",
     };
-    let out = run(&sandbox, &plugin, "big-output", json!({"mib": 3}), limits).await;
-    assert_eq!(reason(&out), "output_too_large", "{:?}", out.result);
-    assert!(
-        failure(&out)
-            .message
-            .contains(&format!("the limit is {}", 2 * MIB))
-    );
-    let out = run(&sandbox, &plugin, "big-output", json!({"mib": 1}), limits).await;
-    assert_eq!(output(&out).as_str().map(str::len), Some(MIB as usize));
-    assert_healthy(&sandbox).await;
+    let answered = hostile::s6_output_over_the_limit_fails_output_too_large(&g).await;
+    assert_eq!(answered.as_str().map(str::len), Some(MIB as usize));
 }
 
 #[tokio::test]
 async fn s6_oversized_value_to_a_host_import_fails_hostcall_too_large() {
     let (sandbox, plugin) = hostile().await;
-    let limit = StepLimits::default().hostcall_bytes;
-    let out = run(
-        &sandbox,
-        &plugin,
-        "huge-hostcall",
-        json!({"mib": 5}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(reason(&out), "hostcall_too_large", "{:?}", out.result);
-    assert!(
-        failure(&out)
-            .message
-            .contains(&format!("the limit is {limit} bytes"))
-    );
-    let tight = StepLimits {
-        hostcall_bytes: 2 * MIB as usize,
-        ..StepLimits::default()
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "python",
     };
-    let out = run(&sandbox, &plugin, "huge-hostcall", json!({"mib": 1}), tight).await;
-    assert_eq!(output(&out)["bytes"], MIB);
-    assert_healthy(&sandbox).await;
+    hostile::s6_oversized_hostcall_fails_hostcall_too_large(&g, StepLimits::default(), 1).await;
 }
 
 #[tokio::test]
 async fn s6_log_flood_is_truncated_with_a_marker_and_the_step_succeeds() {
     let (sandbox, plugin) = hostile().await;
-    let budget = StepLimits::default().log_bytes;
-    let out = run(
-        &sandbox,
-        &plugin,
-        "log-flood",
-        json!({"records": 1000, "size": 200}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(output(&out)["records"], 1000);
-    let (marker, kept) = out.logs.split_last().expect("logs");
-    assert!(
-        marker.message.starts_with("[log truncated"),
-        "last record: {marker:?}"
-    );
-    let kept_bytes: usize = kept.iter().map(|r| r.message.len()).sum();
-    assert!(
-        kept_bytes <= budget,
-        "kept {kept_bytes} bytes over a {budget}-byte budget"
-    );
-    assert!(!kept.is_empty() && kept.len() < 1000, "kept {}", kept.len());
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "python",
+    };
+    hostile::s6_log_flood_is_truncated_with_a_marker(&g).await;
 }
 
 // ---------------------------------------------------------------- S7, S8, S10

@@ -14,6 +14,7 @@ use std::{
 use tokio::{io::AsyncReadExt, sync::oneshot};
 use tokio_util::sync::CancellationToken;
 use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
+use weft_tests::hostile::{self, Guest};
 use weft_tests::{
     Built, TestSandbox, assert_healthy, failure, hosts, output, reason, wat_connector,
 };
@@ -54,32 +55,12 @@ fn with_timeout(timeout: Duration) -> StepLimits {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s1_infinite_loop_without_calls_stops_at_its_deadline() {
     let (sandbox, plugin) = hostile().await;
-    let started = Instant::now();
-    let out = run(
-        &sandbox,
-        &plugin,
-        "spin",
-        json!({}),
-        with_timeout(Duration::from_millis(300)),
-    )
-    .await;
-    let took = started.elapsed();
-
-    assert_eq!(reason(&out), "deadline_exceeded", "{:?}", out.result);
-    assert!(
-        took >= Duration::from_millis(300),
-        "stopped before its deadline: {took:?}"
-    );
-    assert!(
-        took < PROMPTLY,
-        "a 300 ms deadline took {took:?} to stop a loop"
-    );
-    assert!(
-        failure(&out).message.contains("deadline"),
-        "{}",
-        failure(&out).message
-    );
-    assert_healthy(&sandbox).await;
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "rust",
+    };
+    hostile::s1_spin_stops_at_its_deadline(&g).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -556,115 +537,40 @@ async fn s6_input_over_the_limit_fails_input_too_large() {
 #[tokio::test]
 async fn s6_output_over_the_limit_fails_output_too_large() {
     let (sandbox, plugin) = hostile().await;
-    let limits = StepLimits {
-        output_bytes: 2 * MIB as usize,
-        ..StepLimits::default()
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "rust",
     };
-
-    let out = run(&sandbox, &plugin, "big-output", json!({"mib": 3}), limits).await;
-    assert_eq!(reason(&out), "output_too_large", "{:?}", out.result);
-    let message = &failure(&out).message;
-    assert!(
-        message.contains(&format!("the limit is {}", 2 * MIB)),
-        "{message}"
-    );
-
-    let out = run(&sandbox, &plugin, "big-output", json!({"mib": 1}), limits).await;
-    assert_eq!(output(&out).as_str().map(str::len), Some(MIB as usize));
-    assert_healthy(&sandbox).await;
+    let answered = hostile::s6_output_over_the_limit_fails_output_too_large(&g).await;
+    assert_eq!(answered.as_str().map(str::len), Some(MIB as usize));
 }
 
 #[tokio::test]
 async fn s6_oversized_value_to_a_host_import_fails_hostcall_too_large() {
     let (sandbox, plugin) = hostile().await;
-    let out = run(
-        &sandbox,
-        &plugin,
-        "huge-hostcall",
-        json!({"mib": 5}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(reason(&out), "hostcall_too_large", "{:?}", out.result);
-    let limit = StepLimits::default().hostcall_bytes;
-    assert!(
-        failure(&out)
-            .message
-            .contains(&format!("the limit is {limit} bytes")),
-        "{}",
-        failure(&out).message
-    );
-
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "rust",
+    };
+    hostile::s6_oversized_hostcall_fails_hostcall_too_large(&g, StepLimits::default(), 1).await;
     let tight = StepLimits {
         hostcall_bytes: MIB as usize,
         ..StepLimits::default()
     };
-    let out = run(&sandbox, &plugin, "huge-hostcall", json!({"mib": 2}), tight).await;
-    assert_eq!(reason(&out), "hostcall_too_large", "{:?}", out.result);
-    let out = run(&sandbox, &plugin, "huge-hostcall", json!({"mib": 1}), tight).await;
-    assert_eq!(output(&out)["bytes"], MIB);
-    assert_healthy(&sandbox).await;
+    hostile::s6_oversized_hostcall_fails_hostcall_too_large(&g, tight, 1).await;
 }
 
 #[tokio::test]
 async fn s6_log_flood_is_truncated_with_a_marker_and_the_step_succeeds() {
     let (sandbox, plugin) = hostile().await;
-    let budget = StepLimits::default().log_bytes;
-    let out = run(
-        &sandbox,
-        &plugin,
-        "log-flood",
-        json!({"records": 1000, "size": 200}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(output(&out)["records"], 1000);
-
-    let (marker, kept) = out.logs.split_last().expect("logs");
-    assert!(
-        marker.message.starts_with("[log truncated"),
-        "last record: {marker:?}"
-    );
-    let kept_bytes: usize = kept
-        .iter()
-        .map(|r| {
-            r.message.len()
-                + r.fields
-                    .iter()
-                    .map(|(k, v)| k.len() + v.len())
-                    .sum::<usize>()
-        })
-        .sum();
-    assert!(
-        kept_bytes <= budget,
-        "kept {kept_bytes} bytes over a {budget}-byte budget"
-    );
-    assert!(
-        !kept.is_empty() && kept.len() < 1000,
-        "kept {} records",
-        kept.len()
-    );
-    assert!(
-        out.usage.log_bytes >= 1000 * 200,
-        "usage counts what was written: {}",
-        out.usage.log_bytes
-    );
-
-    // Within the budget: every record, no marker.
-    let out = run(
-        &sandbox,
-        &plugin,
-        "log-flood",
-        json!({"records": 10, "size": 20}),
-        StepLimits::default(),
-    )
-    .await;
-    assert_eq!(out.logs.len(), 10);
-    assert!(
-        out.logs
-            .iter()
-            .all(|r| !r.message.starts_with("[log truncated"))
-    );
+    let g = Guest {
+        sandbox: &sandbox,
+        plugin: &plugin,
+        name: "rust",
+    };
+    hostile::s6_log_flood_is_truncated_with_a_marker(&g).await;
 }
 
 // ---------------------------------------------------------------- S12: traps and cancellation
