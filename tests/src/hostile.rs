@@ -36,14 +36,25 @@ pub struct Guest<'a> {
     pub name: &'a str,
 }
 
+/// Invokes `action` of `plugin` with `input` under `limits`, in a fresh instance.
+pub async fn run(
+    sandbox: &Built,
+    plugin: &Plugin,
+    action: &str,
+    input: Value,
+    limits: StepLimits,
+) -> Outcome {
+    let inv = Invocation {
+        limits,
+        ..Invocation::new(action, input.to_string())
+    };
+    sandbox.invoke(plugin, inv).await
+}
+
 impl Guest<'_> {
     /// Runs `action` with `input` under `limits`.
     pub async fn run(&self, action: &str, input: Value, limits: StepLimits) -> Outcome {
-        let inv = Invocation {
-            limits,
-            ..Invocation::new(action, input.to_string())
-        };
-        self.sandbox.invoke(self.plugin, inv).await
+        run(self.sandbox, self.plugin, action, input, limits).await
     }
 
     fn limit_named(&self, out: &Outcome, reason_: &str, limit: u64) {

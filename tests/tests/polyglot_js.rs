@@ -10,16 +10,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
 };
 use weft_model::Workflow;
-use weft_sandbox::{
-    Grants, Invocation, MemoryState, Namespace, Outcome, Plugin, StateGrant, StepLimits,
-};
-use weft_tests::hostile::{self, Guest};
+use weft_sandbox::{Grants, Invocation, MemoryState, Namespace, Plugin, StateGrant, StepLimits};
+use weft_tests::hostile::{self, Guest, run};
 use weft_tests::{
     Built, StandIn, TestApp, TestSandbox, assert_healthy, bearer, failure, hosts, output,
     polyglot_dir, reason, step,
@@ -55,20 +53,6 @@ async fn hostile(name: &str) -> (Built, Arc<Plugin>) {
     let sandbox = sandbox();
     let plugin = load(&sandbox, name).await;
     (sandbox, plugin)
-}
-
-async fn run(
-    sandbox: &Built,
-    plugin: &Plugin,
-    action: &str,
-    input: Value,
-    limits: StepLimits,
-) -> Outcome {
-    let inv = Invocation {
-        limits,
-        ..Invocation::new(action, input.to_string())
-    };
-    sandbox.invoke(plugin, inv).await
 }
 
 /// A sandbox whose compiled components are kept in the tests' shared cache

@@ -13,15 +13,15 @@
 #[path = "support/registry.rs"]
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
     time::Instant,
 };
 use support::{Author, run_as};
-use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
-use weft_tests::hostile::{self, Guest};
+use weft_sandbox::{Grants, Plugin, StepLimits};
+use weft_tests::hostile::{self, Guest, run};
 use weft_tests::{
     Built, TestApp, TestSandbox, assert_healthy, failure, hosts, output, polyglot, polyglot_dir,
     step,
@@ -40,20 +40,6 @@ async fn hostile() -> (Built, Arc<Plugin>) {
     let sandbox = TestSandbox::new().shared_disk_cache().build();
     let plugin = load(&sandbox, "py_hostile").await;
     (sandbox, plugin)
-}
-
-async fn run(
-    sandbox: &Built,
-    plugin: &Plugin,
-    action: &str,
-    input: Value,
-    limits: StepLimits,
-) -> Outcome {
-    let inv = Invocation {
-        limits,
-        ..Invocation::new(action, input.to_string())
-    };
-    sandbox.invoke(plugin, inv).await
 }
 
 // ---------------------------------------------------------------- the SDK

@@ -5,7 +5,7 @@
 //! deadline must stop within 5 s); nothing here sleeps and hopes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{
     net::SocketAddr,
     sync::Arc,
@@ -13,8 +13,8 @@ use std::{
 };
 use tokio::{io::AsyncReadExt, sync::oneshot};
 use tokio_util::sync::CancellationToken;
-use weft_sandbox::{Grants, Invocation, Outcome, Plugin, StepLimits};
-use weft_tests::hostile::{self, Guest};
+use weft_sandbox::{Grants, Invocation, Plugin, StepLimits};
+use weft_tests::hostile::{self, Guest, run};
 use weft_tests::{
     Built, TestSandbox, assert_healthy, failure, hosts, output, reason, wat_connector,
 };
@@ -27,20 +27,6 @@ async fn hostile() -> (Built, Arc<Plugin>) {
     let sandbox = TestSandbox::new().build();
     let plugin = sandbox.plugin("fixture_hostile").await;
     (sandbox, plugin)
-}
-
-async fn run(
-    sandbox: &Built,
-    plugin: &Plugin,
-    action: &str,
-    input: Value,
-    limits: StepLimits,
-) -> Outcome {
-    let inv = Invocation {
-        limits,
-        ..Invocation::new(action, input.to_string())
-    };
-    sandbox.invoke(plugin, inv).await
 }
 
 fn with_timeout(timeout: Duration) -> StepLimits {
