@@ -110,6 +110,31 @@ impl Request {
         self
     }
 
+    /// Set an `application/x-www-form-urlencoded` body from `pairs` (in order,
+    /// each name and value percent-encoded) unless a content type was already set.
+    /// Repeat a name for a list; flatten nested values yourself (`metadata[key]`).
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        let body = pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    encode_query_component(k.as_ref()),
+                    encode_query_component(v.as_ref())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        if !self.has_header("content-type") {
+            self.headers.push((
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+        }
+        self.body = Some(body.into_bytes());
+        self
+    }
+
     /// Set the raw body.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(body.into());
@@ -177,6 +202,44 @@ impl Request {
                 url,
             }),
             Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Request {
+    /// [`Request::send`], with a refused or failed request turned into a classified
+    /// [`Error`] whose message starts with `"{METHOD} {url without query}: "`.
+    ///
+    /// # Errors
+    ///
+    /// The classified transport failure (see `From<HttpError> for Error`).
+    pub fn fetch(self) -> Result<Response> {
+        let where_ = format!("{} {}", self.method, redact_url(&self.url));
+        self.send().map_err(|e| Error::from(e).context(where_))
+    }
+}
+
+/// What a provider's error answer says, read by the closure given to
+/// [`Response::error_for_status_with`]. Every field is optional: what is left
+/// `None` comes from the status ([`Error::from_status`]) and the retry headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problem {
+    /// The provider's own explanation (its error message or code), used instead
+    /// of the raw body in the error message.
+    pub message: Option<String>,
+    /// A classification that overrides the status's (e.g. a 403 that is a rate
+    /// limit, a 200 that is an error).
+    pub kind: Option<crate::ErrorKind>,
+    /// A retry hint from the body or a provider-specific header.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Problem {
+    /// A problem with just the provider's message.
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            message: Some(message.into()),
+            ..Self::default()
         }
     }
 }
@@ -358,6 +421,61 @@ impl Response {
         Err(self.status_error())
     }
 
+    /// [`Response::error_for_status`] with the provider's error body read by
+    /// `read` (called only for a status >= 400): its message replaces the raw body,
+    /// its kind and retry hint win over the status's and the `Retry-After` header's.
+    ///
+    /// # Errors
+    ///
+    /// A classified [`Error`] for any status >= 400.
+    pub fn error_for_status_with(self, read: impl FnOnce(&Response) -> Problem) -> Result<Self> {
+        if self.status < 400 {
+            return Ok(self);
+        }
+        Err(self.problem_error(read(&self)))
+    }
+
+    /// The classified error for this response and what the provider said
+    /// (see [`Response::error_for_status_with`]); also for a 2xx that is an error.
+    pub fn problem_error(&self, problem: Problem) -> Error {
+        let detail = match problem.message {
+            Some(m) => m,
+            None => self.text(),
+        };
+        let mut error = Error::from_status(self.status, &detail);
+        if let Some(kind) = problem.kind {
+            error.kind = kind;
+        }
+        error
+            .with_retry_after_ms(problem.retry_after_ms.or_else(|| self.retry_after_ms()))
+            .context(redact_url(&self.url))
+    }
+
+    /// The body as JSON, or `Value::Null` when it is not JSON: for reading error
+    /// bodies, whose shape a failing service does not always keep.
+    pub fn json_or_null(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The target of the `Link` header's link with relation `rel` (RFC 8288), e.g.
+    /// `link("next")` for the next page of a paginated list (GitHub, many REST APIs).
+    pub fn link(&self, rel: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("link"))
+            .flat_map(|(_, v)| v.split(','))
+            .find_map(|part| {
+                let (target, params) = part.trim().split_once(';')?;
+                let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+                params
+                    .split(';')
+                    .filter_map(|p| p.trim().strip_prefix("rel="))
+                    .flat_map(|v| v.trim_matches('"').split_ascii_whitespace())
+                    .any(|r| r.eq_ignore_ascii_case(rel))
+                    .then(|| target.to_string())
+            })
+    }
+
     /// The classified error for this response's status (see [`Response::error_for_status`]).
     pub fn status_error(&self) -> Error {
         let body = String::from_utf8_lossy(&self.body);
@@ -536,6 +654,88 @@ mod tests {
         assert_eq!(r.retry_after_ms(), Some(20));
         let e = r.json::<Vec<u32>>().unwrap_err();
         assert!(e.message.contains("at `[1]`"), "{}", e.message);
+    }
+
+    #[test]
+    fn form_bodies_are_percent_encoded_in_order() {
+        let r = Request::post("https://h/p").form(&[("a b", "x&y=z"), ("m[k]", "é"), ("a b", "2")]);
+        assert_eq!(
+            r.headers(),
+            &[(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string()
+            )]
+        );
+        assert_eq!(
+            r.body.as_deref(),
+            Some(&b"a%20b=x%26y%3Dz&m%5Bk%5D=%C3%A9&a%20b=2"[..])
+        );
+    }
+
+    #[test]
+    fn provider_problems_override_the_status() {
+        let r = Response::new(
+            403,
+            p(&[("retry-after", "9")]),
+            b"{\"message\":\"API rate limit exceeded\"}".to_vec(),
+            "https://h/p?x=1",
+        );
+        let e = r
+            .clone()
+            .error_for_status_with(|r| {
+                Problem::message(r.json_or_null()["message"].as_str().unwrap())
+            })
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.retry_after_ms, e.message.as_str()),
+            (
+                ErrorKind::Auth,
+                Some(9000),
+                "https://h/p: HTTP 403 Forbidden: API rate limit exceeded"
+            )
+        );
+        let e = r.problem_error(Problem {
+            kind: Some(ErrorKind::RateLimited),
+            retry_after_ms: Some(5),
+            ..Problem::default()
+        });
+        assert_eq!(
+            (e.kind, e.retry_after_ms),
+            (ErrorKind::RateLimited, Some(5))
+        );
+        assert!(
+            e.message
+                .ends_with("{\"message\":\"API rate limit exceeded\"}")
+        );
+        let ok = Response::new(201, vec![], vec![], "u");
+        assert!(ok.error_for_status_with(|_| unreachable!()).is_ok());
+        assert_eq!(
+            Response::new(500, vec![], b"<html>".to_vec(), "u").json_or_null(),
+            serde_json::Value::Null
+        );
+    }
+
+    #[test]
+    fn link_header_relations() {
+        let r = Response::new(
+            200,
+            p(&[(
+                "Link",
+                "<https://api.github.com/repositories/1/issues?page=2>; rel=\"next\", <https://api.github.com/repositories/1/issues?page=5>; rel=\"last\"",
+            )]),
+            vec![],
+            "u",
+        );
+        assert_eq!(
+            r.link("next").as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=2")
+        );
+        assert_eq!(
+            r.link("last").as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=5")
+        );
+        assert_eq!(r.link("prev"), None);
+        assert_eq!(Response::new(200, vec![], vec![], "u").link("next"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod app;
+pub mod connector;
 pub mod contract;
 pub mod hosted;
 pub mod hostile;
@@ -22,10 +23,7 @@ use std::{
     sync::Arc,
 };
 pub use wat_connector::wat_connector;
-use weft_sandbox::{
-    Credential, Grants, Injection, Invocation, Options, Outcome, Plugin, Sandbox, Secret,
-};
-use weft_types::HostPattern;
+use weft_sandbox::{Credential, Grants, Injection, Invocation, Options, Outcome, Plugin, Sandbox};
 
 /// Directory holding the built `.wasm` components.
 pub fn wasm_dir() -> PathBuf {
@@ -239,15 +237,7 @@ pub fn hosts(patterns: &[&str]) -> Grants {
 
 /// A bearer credential for `slot` bound to `bound` hosts.
 pub fn bearer(slot: &str, secret: &str, bound: &[&str]) -> Credential {
-    Credential {
-        slot: slot.into(),
-        secret: Secret::new(secret),
-        hosts: bound
-            .iter()
-            .map(|p| p.parse::<HostPattern>().unwrap())
-            .collect(),
-        inject: Injection::Bearer,
-    }
+    connector::credential(slot, secret, bound, Injection::Bearer)
 }
 
 /// A local HTTP server standing in for a third-party API.

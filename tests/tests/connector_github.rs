@@ -1,0 +1,394 @@
+//! The `github` connector, built as a component and run in the real sandbox
+//! against a loopback stand-in for the GitHub REST API (`api.github.com`
+//! resolves to the stand-in). The stand-in answers with the documented shapes:
+//! - create an issue: <https://docs.github.com/en/rest/issues/issues#create-an-issue> (201)
+//! - create a comment: <https://docs.github.com/en/rest/issues/comments#create-an-issue-comment>
+//! - list issues / pulls, `Link` pagination:
+//!   <https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api>
+//! - releases: <https://docs.github.com/en/rest/releases/releases#get-the-latest-release>
+//! - errors (`{"message", "documentation_url", "errors"}`, 401 Bad credentials, 422
+//!   Validation Failed): <https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api>
+//! - rate limits (403/429 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset`, or
+//!   `retry-after` for the secondary limit):
+//!   <https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit>
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+use weft_sandbox::Outcome;
+use weft_tests::connector::Provider;
+use weft_tests::{Inbox, Received, StandIn, bearer, failure, output};
+use weft_types::ErrorKind;
+
+const TOKEN: &str = "github_pat_11ABCDEFG0123456789_test";
+const HOST: &str = "api.github.com";
+
+fn reply(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn issue(number: u64, title: &str) -> Value {
+    json!({
+        "id": 1_000 + number,
+        "node_id": "MDU6SXNzdWUx",
+        "url": format!("https://api.github.com/repos/octocat/hello-world/issues/{number}"),
+        "html_url": format!("https://github.com/octocat/hello-world/issues/{number}"),
+        "number": number,
+        "state": "open",
+        "title": title,
+        "body": "I'm having a problem with this.",
+        "user": {"login": "octocat", "id": 1},
+        "labels": [{"id": 208045946, "name": "bug", "color": "f29513"}],
+        "comments": 0,
+        "created_at": "2011-04-22T13:33:48Z"
+    })
+}
+
+/// A GitHub stand-in: 401 `Bad credentials` unless the token came as a bearer,
+/// otherwise `answer`.
+async fn github(
+    answer: impl Fn(&Received) -> Response + Send + Sync + 'static,
+) -> (StandIn, Inbox) {
+    StandIn::scripted(move |req| {
+        if req.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+            );
+        }
+        answer(req)
+    })
+    .await
+}
+
+async fn run(gh: &Provider, action: &str, input: Value) -> Outcome {
+    run_with_token(gh, action, input, TOKEN).await
+}
+
+async fn run_with_token(gh: &Provider, action: &str, input: Value, token: &str) -> Outcome {
+    gh.invoke(
+        action,
+        input,
+        json!({"base_url": gh.url("")}),
+        gh.grants(vec![bearer("token", token, &[HOST])]),
+    )
+    .await
+}
+
+async fn provider(server: &StandIn) -> Provider {
+    Provider::new("weft_plugin_github", HOST, server).await
+}
+
+fn assert_github_headers(seen: &Received) {
+    assert_eq!(
+        seen.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(seen.header("accept"), Some("application/vnd.github+json"));
+    assert_eq!(seen.header("x-github-api-version"), Some("2022-11-28"));
+    assert_eq!(seen.header("user-agent"), Some("weft-github-connector"));
+}
+
+#[tokio::test]
+async fn create_issue_posts_the_documented_body() {
+    let (server, inbox) = github(|req| {
+        let body = req.json();
+        reply(
+            StatusCode::CREATED,
+            issue(1347, body["title"].as_str().unwrap()),
+        )
+    })
+    .await;
+    let gh = provider(&server).await;
+    let out = run(
+        &gh,
+        "create-issue",
+        json!({"owner": "octocat", "repo": "hello-world", "title": "Found a bug",
+               "body": "I'm having a problem with this.", "labels": ["bug"], "assignees": ["octocat"]}),
+    )
+    .await;
+    assert_eq!(output(&out), &issue(1347, "Found a bug"));
+    let seen = inbox.only();
+    assert_eq!(
+        (seen.method.as_str(), seen.uri.as_str()),
+        ("POST", "/repos/octocat/hello-world/issues")
+    );
+    assert_github_headers(&seen);
+    assert_eq!(seen.header("content-type"), Some("application/json"));
+    assert_eq!(
+        seen.json(),
+        json!({"title": "Found a bug", "body": "I'm having a problem with this.",
+               "labels": ["bug"], "assignees": ["octocat"]})
+    );
+    assert!(!serde_json::to_string(&out).unwrap().contains(TOKEN));
+}
+
+#[tokio::test]
+async fn create_comment_posts_to_the_issue() {
+    let (server, inbox) = github(|req| {
+        reply(
+            StatusCode::CREATED,
+            json!({"id": 1, "html_url": "https://github.com/octocat/hello-world/issues/1347#issuecomment-1",
+                   "body": req.json()["body"], "user": {"login": "octocat"}}),
+        )
+    })
+    .await;
+    let gh = provider(&server).await;
+    let out = run(
+        &gh,
+        "create-comment",
+        json!({"owner": "octocat", "repo": "hello-world", "issue_number": 1347, "body": "Me too"}),
+    )
+    .await;
+    assert_eq!(output(&out)["body"], "Me too");
+    let seen = inbox.only();
+    assert_eq!(
+        (seen.method.as_str(), seen.uri.as_str()),
+        ("POST", "/repos/octocat/hello-world/issues/1347/comments")
+    );
+    assert_github_headers(&seen);
+    assert_eq!(seen.json(), json!({"body": "Me too"}));
+}
+
+#[tokio::test]
+async fn lists_are_one_page_with_the_next_page_from_the_link_header() {
+    let (server, inbox) = github(|req| {
+        if req.uri.starts_with("/repos/octocat/hello-world/issues") {
+            let link = "<https://api.github.com/repositories/1300192/issues?state=all&per_page=2&page=3>; rel=\"next\", \
+                        <https://api.github.com/repositories/1300192/issues?state=all&per_page=2&page=9>; rel=\"last\"";
+            (StatusCode::OK, [("link", link)], axum::Json(json!([issue(2, "a"), issue(1, "b")]))).into_response()
+        } else {
+            reply(StatusCode::OK, json!([{"id": 5, "number": 7, "state": "open", "title": "PR"}]))
+        }
+    })
+    .await;
+    let gh = provider(&server).await;
+    let out = run(
+        &gh,
+        "list-issues",
+        json!({"owner": "octocat", "repo": "hello-world", "state": "all", "labels": "bug,ui", "per_page": 2, "page": 2}),
+    )
+    .await;
+    assert_eq!(
+        output(&out),
+        &json!({"items": [issue(2, "a"), issue(1, "b")], "next_page": 3})
+    );
+    let out = run(
+        &gh,
+        "list-pull-requests",
+        json!({"owner": "octocat", "repo": "hello-world"}),
+    )
+    .await;
+    assert_eq!(
+        output(&out)["next_page"],
+        Value::Null,
+        "no Link header: the last page"
+    );
+    let seen = inbox.all();
+    assert_eq!(
+        seen[0].uri,
+        "/repos/octocat/hello-world/issues?state=all&labels=bug%2Cui&per_page=2&page=2"
+    );
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].uri.as_str()),
+        ("GET", "/repos/octocat/hello-world/pulls")
+    );
+    assert_github_headers(&seen[1]);
+}
+
+#[tokio::test]
+async fn releases_latest_and_by_tag() {
+    let (server, inbox) = github(|req| {
+        let tag = if req.uri.ends_with("/latest") { "v1.0.0" } else { "v0.9.0-rc.1" };
+        reply(StatusCode::OK, json!({"id": 1, "tag_name": tag, "html_url": "https://github.com/octocat/hello-world/releases/v1.0.0", "assets": []}))
+    })
+    .await;
+    let gh = provider(&server).await;
+    let latest = run(
+        &gh,
+        "get-release",
+        json!({"owner": "octocat", "repo": "hello-world"}),
+    )
+    .await;
+    assert_eq!(output(&latest)["tag_name"], "v1.0.0");
+    let tagged = run(
+        &gh,
+        "get-release",
+        json!({"owner": "octocat", "repo": "hello-world", "tag": "v0.9.0-rc.1"}),
+    )
+    .await;
+    assert_eq!(output(&tagged)["tag_name"], "v0.9.0-rc.1");
+    let uris: Vec<String> = inbox.all().into_iter().map(|r| r.uri).collect();
+    assert_eq!(
+        uris,
+        [
+            "/repos/octocat/hello-world/releases/latest",
+            "/repos/octocat/hello-world/releases/tags/v0.9.0-rc.1"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_are_auth() {
+    let (server, inbox) = github(|_| unreachable!("the token is wrong")).await;
+    let gh = provider(&server).await;
+    let out = run_with_token(
+        &gh,
+        "get-release",
+        json!({"owner": "o", "repo": "r"}),
+        "ghp_revoked",
+    )
+    .await;
+    let f = failure(&out);
+    assert_eq!(f.kind, ErrorKind::Auth);
+    assert_eq!(
+        f.message,
+        format!(
+            "{}: HTTP 401 Unauthorized: Bad credentials",
+            gh.url("/repos/o/r/releases/latest")
+        )
+    );
+    assert_eq!(
+        inbox.only().header("authorization"),
+        Some("Bearer ghp_revoked")
+    );
+}
+
+#[tokio::test]
+async fn validation_failures_are_invalid_input_and_name_the_field() {
+    let (server, _inbox) = github(|_| {
+        reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"message": "Validation Failed",
+                   "errors": [{"resource": "Issue", "field": "assignees", "code": "invalid"}],
+                   "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue"}),
+        )
+    })
+    .await;
+    let gh = provider(&server).await;
+    let out = run(
+        &gh,
+        "create-issue",
+        json!({"owner": "o", "repo": "r", "title": "t", "assignees": ["nobody"]}),
+    )
+    .await;
+    let f = failure(&out);
+    assert_eq!(f.kind, ErrorKind::InvalidInput);
+    assert!(
+        f.message
+            .ends_with("HTTP 422 Unprocessable Content: Validation Failed (assignees: invalid)"),
+        "{}",
+        f.message
+    );
+}
+
+#[tokio::test]
+async fn the_primary_rate_limit_waits_until_the_reset() {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
+    let (server, _inbox) = github(move |_| {
+        (
+            StatusCode::FORBIDDEN,
+            [
+                ("x-ratelimit-limit", "5000".to_string()),
+                ("x-ratelimit-remaining", "0".to_string()),
+                ("x-ratelimit-reset", reset.to_string()),
+            ],
+            axum::Json(json!({"message": "API rate limit exceeded for user ID 1.",
+                              "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"})),
+        )
+            .into_response()
+    })
+    .await;
+    let gh = provider(&server).await;
+    let f = failure(&run(&gh, "list-issues", json!({"owner": "o", "repo": "r"})).await).clone();
+    assert_eq!(
+        f.kind,
+        ErrorKind::RateLimited,
+        "a 403 with no requests left is a rate limit, not auth"
+    );
+    let wait = f.retry_after_ms.expect("the wait until x-ratelimit-reset");
+    assert!(wait > 0 && wait <= 60_000, "{wait}");
+    assert!(
+        f.message.contains("API rate limit exceeded"),
+        "{}",
+        f.message
+    );
+}
+
+#[tokio::test]
+async fn the_secondary_rate_limit_uses_retry_after() {
+    let (server, _inbox) = github(|_| {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "60")],
+            axum::Json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})),
+        )
+            .into_response()
+    })
+    .await;
+    let gh = provider(&server).await;
+    let f = failure(&run(&gh, "list-issues", json!({"owner": "o", "repo": "r"})).await).clone();
+    assert_eq!(
+        (f.kind, f.retry_after_ms),
+        (ErrorKind::RateLimited, Some(60_000))
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_transient_and_not_found_is_invalid_input() {
+    let (server, _inbox) = github(|req| {
+        if req.uri.contains("/missing/") {
+            reply(StatusCode::NOT_FOUND, json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}))
+        } else {
+            (StatusCode::BAD_GATEWAY, "<html>Unicorn!</html>").into_response()
+        }
+    })
+    .await;
+    let gh = provider(&server).await;
+    let f = failure(&run(&gh, "list-issues", json!({"owner": "o", "repo": "r"})).await).clone();
+    assert_eq!(f.kind, ErrorKind::Transient);
+    assert!(
+        f.message
+            .ends_with("HTTP 502 Bad Gateway: <html>Unicorn!</html>"),
+        "{}",
+        f.message
+    );
+    let f =
+        failure(&run(&gh, "list-issues", json!({"owner": "o", "repo": "missing"})).await).clone();
+    assert_eq!(f.kind, ErrorKind::InvalidInput);
+    assert!(
+        f.message.ends_with("HTTP 404 Not Found: Not Found"),
+        "{}",
+        f.message
+    );
+}
+
+#[tokio::test]
+async fn bad_names_are_refused_before_any_request() {
+    let (server, inbox) = github(|_| unreachable!()).await;
+    let gh = provider(&server).await;
+    let f = failure(
+        &run(
+            &gh,
+            "create-issue",
+            json!({"owner": "o", "repo": "../../user", "title": "t"}),
+        )
+        .await,
+    )
+    .clone();
+    assert_eq!(f.kind, ErrorKind::InvalidInput);
+    assert!(
+        f.message
+            .starts_with("input.repo: `../../user` is not a GitHub repo name"),
+        "{}",
+        f.message
+    );
+    assert!(inbox.is_empty());
+}
