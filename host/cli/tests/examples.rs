@@ -1,5 +1,5 @@
 //! Every workflow in `examples/` parses and validates against the manifests of
-//! the four bundled connectors (built by `scripts/test` before the suite runs).
+//! the bundled connectors (built by `scripts/test` before the suite runs).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -9,13 +9,35 @@ use weft_tests::wasm_dir;
 use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
-const EXPECTED: [&str; 6] = [
+const EXPECTED: [&str; 13] = [
+    "airtable-orders.yaml",
     "approval.yaml",
+    "discord-release-announce.yaml",
+    "email-welcome.yaml",
+    "github-issue-from-alert.yaml",
     "llm-summary.yaml",
     "loop-http.yaml",
     "nightly-report.yaml",
+    "notion-log-form.yaml",
     "slack-on-condition.yaml",
+    "stripe-customer-on-signup.yaml",
+    "twilio-sms-on-order.yaml",
     "webhook-transform-respond.yaml",
+];
+
+/// The bundled connectors (`scripts/run`'s loop) whose manifests the examples use.
+const BUNDLED: [&str; 11] = [
+    "http",
+    "transform",
+    "llm",
+    "slack",
+    "github",
+    "stripe",
+    "discord",
+    "twilio",
+    "notion",
+    "airtable",
+    "email",
 ];
 
 fn examples_dir() -> PathBuf {
@@ -29,7 +51,7 @@ async fn bundled_manifests() -> Vec<Manifest> {
     };
     let sandbox = Sandbox::new(options).unwrap();
     let mut manifests = Vec::new();
-    for name in ["http", "transform", "llm", "slack"] {
+    for name in BUNDLED {
         let path = wasm_dir().join(format!("weft_plugin_{name}.wasm"));
         let plugin = sandbox.load_file(&path).await.unwrap_or_else(|e| {
             panic!(
