@@ -234,6 +234,7 @@ mod tests {
                 state,
             },
             config_schema: None,
+            triggers: Vec::new(),
         }
     }
 

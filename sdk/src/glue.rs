@@ -6,6 +6,7 @@ use std::sync::Once;
 
 use crate::bindings::exports::weft::plugin::plugin::Guest;
 use crate::bindings::weft::plugin::types as wit;
+use crate::bindings_trigger::exports::weft::plugin::trigger as wt;
 use crate::call::parse_json_text;
 use crate::{Action, Call, Connector, Context, CredentialSlot, Error, ErrorKind, Manifest};
 
@@ -33,6 +34,44 @@ impl<C: Connector> crate::bindings_init::Guest for Adapter<C> {
     fn init() {
         install_panic_hook();
         C::init();
+    }
+}
+
+/// The `connector-with-trigger` world's own export: `trigger`.
+impl<C: crate::Trigger> crate::bindings_trigger::exports::weft::plugin::trigger::Guest
+    for Adapter<C>
+{
+    fn describe_triggers() -> Vec<wt::TriggerDef> {
+        C::triggers()
+            .into_iter()
+            .map(|t| wt::TriggerDef {
+                name: t.name,
+                description: t.description,
+                config_schema: json_text(&t.config_schema),
+                item_schema: json_text(&t.item_schema),
+            })
+            .collect()
+    }
+
+    fn poll(
+        ctx: wit::Context,
+        name: String,
+        config: String,
+        cursor: Option<String>,
+    ) -> Result<wt::PollResult, wit::PluginError> {
+        install_panic_hook();
+        let found = crate::trigger::run_poll::<C>(ctx.into(), name, &config, cursor)?;
+        Ok(wt::PollResult {
+            items: found
+                .items
+                .into_iter()
+                .map(|i| wt::PollItem {
+                    key: i.key,
+                    payload: json_text(&i.payload),
+                })
+                .collect(),
+            next_cursor: found.next_cursor,
+        })
     }
 }
 

@@ -92,6 +92,7 @@ pub mod http;
 pub mod log;
 mod manifest;
 pub mod state;
+mod trigger;
 pub mod usage;
 
 pub use call::{Call, Context};
@@ -100,8 +101,9 @@ pub use error::{
     retry_after_ms, snippet,
 };
 pub use manifest::{Action, CredentialSlot, Manifest};
+pub use trigger::{Poll, PollItem, PollResult, Trigger, TriggerDef};
 
-use __private::{bindings, bindings_init};
+use __private::{bindings, bindings_init, bindings_trigger};
 
 /// A Weft connector: describes itself and runs actions.
 ///
@@ -144,6 +146,9 @@ pub trait Connector {
 /// `weft_sdk::export!(MyConnector, init);` also exports [`Connector::init`] as the
 /// component's `init` (the `connector-with-init` world), so a host runs it once
 /// and starts every call from the snapshot taken after it.
+/// `weft_sdk::export!(MyConnector, trigger);` also exports the [`Trigger`]
+/// the type implements (the `connector-with-trigger` world), and
+/// `weft_sdk::export!(MyConnector, trigger, init);` both.
 #[macro_export]
 macro_rules! export {
     ($connector:ty) => {
@@ -160,6 +165,24 @@ macro_rules! export {
             type __WeftExport = $crate::__private::Adapter<$connector>;
             $crate::__private::bindings_init::__export_connector_with_init!(
                 __WeftExport with_types_in $crate::__private::bindings_init
+            );
+        };
+    };
+    ($connector:ty, trigger) => {
+        $crate::export!($connector);
+        const _: () = {
+            type __WeftExport = $crate::__private::Adapter<$connector>;
+            $crate::__private::bindings_trigger::__export_trigger_only!(
+                __WeftExport with_types_in $crate::__private::bindings_trigger
+            );
+        };
+    };
+    ($connector:ty, trigger, init) => {
+        $crate::export!($connector, init);
+        const _: () = {
+            type __WeftExport = $crate::__private::Adapter<$connector>;
+            $crate::__private::bindings_trigger::__export_trigger_only!(
+                __WeftExport with_types_in $crate::__private::bindings_trigger
             );
         };
     };
@@ -196,6 +219,24 @@ pub mod __private {
             pub_export_macro: true,
             export_macro_name: "__export_connector_with_init",
             default_bindings_module: "weft_sdk::__private::bindings_init",
+        });
+    }
+
+    /// The `trigger` export of the `connector-with-trigger` world, for
+    /// `export!(C, trigger)`: a world of its own (like [`bindings_init`]),
+    /// its `types` those of [`bindings`].
+    #[allow(unsafe_code, missing_docs, clippy::all)]
+    pub mod bindings_trigger {
+        wit_bindgen::generate!({
+            path: "../wit",
+            inline: "package weft:sdk-trigger;\nworld trigger-only {\n    export weft:plugin/trigger@0.1.0;\n}\n",
+            world: "weft:sdk-trigger/trigger-only",
+            with: {
+                "weft:plugin/types@0.1.0": crate::__private::bindings::weft::plugin::types,
+            },
+            pub_export_macro: true,
+            export_macro_name: "__export_trigger_only",
+            default_bindings_module: "weft_sdk::__private::bindings_trigger",
         });
     }
 }

@@ -108,14 +108,28 @@ pub async fn list_workflows(
     }))
 }
 
+fn poll_status(p: weft_store::polling::PollState) -> weft_model::PollStatus {
+    weft_model::PollStatus {
+        polling: p.armed,
+        next_poll_at: p.next_poll_at,
+        last_poll_at: p.last_poll_at,
+        last_success_at: p.last_success_at,
+        last_error: p.last_error,
+        consecutive_failures: p.failures,
+    }
+}
+
 pub async fn get_workflow(
     State(state): State<AppState>,
     caller: Caller,
     P(id): P<String>,
 ) -> ApiResult<Json<Workflow>> {
     let (wf, def, run) = state.app.get_workflow(&caller, &id).await?;
+    let poll = state.app.poll_status(&caller, &id).await?;
     Ok(Json(
-        with_definition(wf, &state.base_url, def).with_last_run(run.map(last)),
+        with_definition(wf, &state.base_url, def)
+            .with_last_run(run.map(last))
+            .with_poll(poll.map(poll_status)),
     ))
 }
 

@@ -28,6 +28,7 @@ pub mod ops;
 mod ops_people;
 mod own_tenant;
 mod people;
+mod polling;
 pub mod registry;
 mod runs;
 mod sessions;

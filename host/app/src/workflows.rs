@@ -197,6 +197,13 @@ impl App {
                 .store()
                 .set_active(&actor.tenant_id, id, true, schedule.as_ref(), now)
                 .await?;
+            // A poll trigger added by this version starts polling (one
+            // removed is disarmed by the poller when next due).
+            if def.triggers.poll.is_some() {
+                self.store()
+                    .poll_arm(&actor.tenant_id, id, true, now)
+                    .await?;
+            }
         }
         self.audit(actor, "workflow.update", id).await?;
         Ok((hide_hook(actor, wf), value))
@@ -216,6 +223,7 @@ impl App {
         self.require_own_workflow(actor, id).await?;
         let wf = self.load_workflow(actor, id).await?;
         let now = now_ms();
+        let mut polls = false;
         let schedule = if active {
             let def = self
                 .handle
@@ -232,6 +240,7 @@ impl App {
                     too_large: false,
                 });
             }
+            polls = def.triggers.poll.is_some();
             schedule_of(&wf, &def, now)?
         } else {
             None
@@ -240,6 +249,19 @@ impl App {
             .store()
             .set_active(&actor.tenant_id, id, active, schedule.as_ref(), now)
             .await?;
+        // Polls run while the workflow is active (`weft_store::polling`).
+        if polls
+            || (!active
+                && self
+                    .store()
+                    .poll_state(&actor.tenant_id, id)
+                    .await?
+                    .is_some())
+        {
+            self.store()
+                .poll_arm(&actor.tenant_id, id, polls, now)
+                .await?;
+        }
         let action = if active {
             "workflow.activate"
         } else {

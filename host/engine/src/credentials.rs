@@ -31,6 +31,7 @@
 //!     actions: Vec::new(),
 //!     capabilities: Capabilities { credentials: vec![slot("api-key")], ..Capabilities::default() },
 //!     config_schema: None,
+//!     triggers: Vec::new(),
 //! };
 //! let catalog = vec![manifest("llm"), manifest("other")];
 //! let def: weft_types::Definition = serde_json::from_value(serde_json::json!({

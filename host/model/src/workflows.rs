@@ -48,6 +48,33 @@ pub struct Workflow {
     )]
     #[schemars(with = "Option<LastRun>")]
     pub last_run: Option<Option<LastRun>>,
+    /// Its polling trigger's state (`triggers.poll`), in
+    /// `GET /v1/workflows/{id}` once it has been armed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollStatus>,
+}
+
+/// Where a workflow's polling trigger stands: a failing poll shows here
+/// (and in the server's log), never only in silence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PollStatus {
+    /// Whether polls are due (the workflow is active with `triggers.poll`).
+    pub polling: bool,
+    /// When the next poll is due (Unix milliseconds); while one runs, the
+    /// end of its claim.
+    pub next_poll_at: i64,
+    /// When the last poll ended, either way (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll_at: Option<i64>,
+    /// When the last poll succeeded (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<i64>,
+    /// Why the last poll failed; absent after a success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Polls failed in a row; the next waits the interval doubled per
+    /// failure after the first (at most an hour, or the interval if longer).
+    pub consecutive_failures: u32,
 }
 
 /// A field that is there, `null` or not: `Some(None)` for `null`.
@@ -83,12 +110,20 @@ impl Workflow {
             definition,
             mcp_tool: None,
             last_run: None,
+            poll: None,
         }
     }
 
     /// Its webhook URL; `""` when the caller was not given it.
     pub fn hook_url(&self) -> &str {
         self.webhook_url.as_deref().unwrap_or_default()
+    }
+
+    /// The same workflow carrying its polling trigger's state.
+    #[must_use]
+    pub fn with_poll(mut self, poll: Option<PollStatus>) -> Self {
+        self.poll = poll;
+        self
     }
 
     /// The same workflow carrying its newest run (`None`: it has none).

@@ -74,7 +74,7 @@ pub struct Outcome {
     pub logs: Vec<LogRecord>,
 }
 
-fn unix_ms(at: Instant) -> u64 {
+pub(crate) fn unix_ms(at: Instant) -> u64 {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -242,16 +242,7 @@ impl Sandbox {
                 .call_invoke(&mut store, &wit_ctx, &action, &input, &config)
                 .await
         };
-        let stop_at = deadline.checked_add(GRACE).unwrap_or(deadline);
-        let timed = tokio::time::timeout_at(stop_at.into(), run);
-        let raw = match &cancel {
-            Some(token) => tokio::select! {
-                biased;
-                () = token.cancelled() => Err(Stopped::Cancelled),
-                r = timed => r.map_err(|_| Stopped::Deadline),
-            },
-            None => timed.await.map_err(|_| Stopped::Deadline),
-        };
+        let raw = bounded(run, deadline, cancel.as_ref()).await;
         let result = self.classify(raw, &mut store, limits);
         let state = store.data_mut();
         let (logs, log_bytes) = state.logs.finish();
@@ -265,7 +256,7 @@ impl Sandbox {
         }
     }
 
-    fn classify(
+    pub(crate) fn classify(
         &self,
         raw: Result<wasmtime::Result<Result<String, weft_world::wit_types::PluginError>>, Stopped>,
         store: &mut Store<HostState>,
@@ -373,8 +364,27 @@ impl Sandbox {
     }
 }
 
+/// Awaits `run` until the host timer (the deadline plus a grace) or the
+/// cancellation stops it.
+pub(crate) async fn bounded<T>(
+    run: impl std::future::Future<Output = T>,
+    deadline: Instant,
+    cancel: Option<&CancellationToken>,
+) -> Result<T, Stopped> {
+    let stop_at = deadline.checked_add(GRACE).unwrap_or(deadline);
+    let timed = tokio::time::timeout_at(stop_at.into(), run);
+    match cancel {
+        Some(token) => tokio::select! {
+            biased;
+            () = token.cancelled() => Err(Stopped::Cancelled),
+            r = timed => r.map_err(|_| Stopped::Deadline),
+        },
+        None => timed.await.map_err(|_| Stopped::Deadline),
+    }
+}
+
 /// Why the host stopped waiting.
-enum Stopped {
+pub(crate) enum Stopped {
     Cancelled,
     Deadline,
 }

@@ -32,6 +32,7 @@ mod host;
 mod invoke;
 mod options;
 mod plugin;
+mod poll;
 mod preinit;
 mod scrub;
 mod state;
@@ -43,6 +44,7 @@ pub use host::Usage;
 pub use invoke::{Failure, Invocation, Outcome};
 pub use options::{EgressOptions, EngineLimits, MAX_TIMEOUT, Options, StepLimits};
 pub use plugin::Plugin;
+pub use poll::{MAX_POLL_CURSOR, MAX_POLL_ITEMS, MAX_POLL_KEY, PollCall, PollOutcome, Polled};
 pub use state::{MemoryState, Namespace, StateStore, Unavailable};
 pub use weft_types::log::{Level, LogRecord, Source};
 pub use weft_world::fit::{Import, Origin, Shape};
@@ -298,9 +300,20 @@ impl Sandbox {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| Error::Link(format!("{e:#}")))?;
+        let trigger = if shape.has_triggers() {
+            Some(
+                weft_world::wit_trigger::GuestIndices::new(&instance_pre)
+                    .map_err(|e| Error::Link(format!("{e:#}")))?,
+            )
+        } else {
+            None
+        };
         let pre = weft_world::ConnectorPre::new(instance_pre)
             .map_err(|e| Error::Link(format!("{e:#}")))?;
-        let manifest = self.describe(&pre).await?;
+        let mut manifest = self.describe(&pre, None).await?;
+        if let Some(indices) = &trigger {
+            manifest.triggers = self.describe(&pre, Some(indices)).await?.triggers;
+        }
         tracing::debug!(
             plugin.name = %manifest.name,
             plugin.digest = %digest,
@@ -312,6 +325,7 @@ impl Sandbox {
             manifest: Arc::new(manifest),
             shape,
             pre,
+            trigger,
             size: bytes.len(),
         }))
     }
@@ -354,26 +368,47 @@ impl Sandbox {
             .map_err(|e| Error::Engine(format!("compilation task failed: {e}")))?
     }
 
+    /// Runs `describe` (or, given the trigger export, `describe-triggers`,
+    /// whose answer is in the returned manifest's `triggers`, every other
+    /// field empty) in a fresh instance with every capability denied.
     async fn describe(
         &self,
         pre: &weft_world::ConnectorPre<host::HostState>,
+        triggers: Option<&weft_world::wit_trigger::GuestIndices>,
     ) -> Result<weft_types::Manifest> {
         let limits = StepLimits {
             timeout: Duration::from_secs(5),
             ..self.inner.options.limits
         };
+        let what = if triggers.is_some() {
+            "describe-triggers"
+        } else {
+            "describe"
+        };
         let mut store = self.new_store(None, Phase::Describe, Grants::default(), limits);
         let run = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .weft_plugin_plugin()
-                .call_describe(&mut store)
-                .await
+            match triggers {
+                None => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    let m = instance
+                        .weft_plugin_plugin()
+                        .call_describe(&mut store)
+                        .await?;
+                    Ok(Ok(m))
+                }
+                Some(indices) => {
+                    let instance = pre.instance_pre().instantiate_async(&mut store).await?;
+                    let guest = indices.load(&mut store, &instance)?;
+                    let defs = guest.call_describe_triggers(&mut store).await?;
+                    Ok(Err(defs))
+                }
+            }
         };
-        let raw = tokio::time::timeout(limits.timeout + Duration::from_millis(200), run).await;
+        let raw: std::result::Result<wasmtime::Result<_>, _> =
+            tokio::time::timeout(limits.timeout + Duration::from_millis(200), run).await;
         let failure = |m: String| Error::Describe(m);
         match raw {
-            Err(_) => Err(failure("describe did not return within 5 s".into())),
+            Err(_) => Err(failure(format!("{what} did not return within 5 s"))),
             Ok(Err(e)) => {
                 let state = store.data();
                 let why = state
@@ -382,9 +417,21 @@ impl Sandbox {
                     .map(|(r, m)| format!("{r}: {m}"))
                     .or_else(|| state.logs.last_complaint())
                     .unwrap_or_else(|| format!("{e:#}"));
-                Err(failure(format!("describe trapped: {why}")))
+                Err(failure(format!("{what} trapped: {why}")))
             }
-            Ok(Ok(m)) => weft_world::manifest_from_wit(m).map_err(|e| failure(e.0)),
+            Ok(Ok(Ok(m))) => weft_world::manifest_from_wit(m).map_err(|e| failure(e.0)),
+            Ok(Ok(Err(defs))) => {
+                let triggers = weft_world::triggers_from_wit(defs).map_err(|e| failure(e.0))?;
+                Ok(weft_types::Manifest {
+                    name: String::new(),
+                    version: String::new(),
+                    description: String::new(),
+                    actions: Vec::new(),
+                    capabilities: weft_types::Capabilities::default(),
+                    config_schema: None,
+                    triggers,
+                })
+            }
         }
     }
 }

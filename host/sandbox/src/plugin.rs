@@ -12,6 +12,8 @@ pub struct Plugin {
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) shape: Shape,
     pub(crate) pre: ConnectorPre<HostState>,
+    /// The `weft:plugin/trigger` export, when the component has one.
+    pub(crate) trigger: Option<weft_world::wit_trigger::GuestIndices>,
     pub(crate) size: usize,
 }
 

@@ -97,7 +97,7 @@ impl Sandbox {
             .map_err(|e| Error::Link(format!("{e:#}")))?;
         let pre = weft_world::ConnectorPre::new(instance_pre.clone())
             .map_err(|e| Error::Link(format!("{e:#}")))?;
-        let connector = self.describe(&pre).await?.name;
+        let connector = self.describe(&pre, None).await?.name;
         let failed = |message: String| Error::Init {
             connector: connector.clone(),
             message,

@@ -218,6 +218,9 @@ pub(crate) async fn apply(tx: &mut Transaction<'_, Pg>, c: &Commit) -> Result<()
     if let Some(d) = &c.delivery {
         crate::deliveries::insert(tx, d).await?;
     }
+    if let Some(p) = &c.poll {
+        crate::polling::advance(tx, p).await?;
+    }
     let events = weft_store::notifications::events(c);
     crate::notifications::insert_events(tx, &events).await?;
     // Last, just before COMMIT: the counter rows are shared by the commits

@@ -53,6 +53,7 @@ mod migrate;
 mod notifications;
 mod operators;
 mod people;
+mod polling;
 mod reads;
 mod registry;
 mod registry_installs;

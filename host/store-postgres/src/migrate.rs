@@ -97,6 +97,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "usage_shards",
         include_str!("../../../migrations/postgres/0018_usage_shards.sql"),
     ),
+    (
+        19,
+        "polling",
+        include_str!("../../../migrations/postgres/0019_polling.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -70,6 +70,7 @@ mod operators;
 mod options;
 mod outbox;
 mod people;
+mod polling;
 mod registry;
 mod registry_installs;
 mod registry_search;

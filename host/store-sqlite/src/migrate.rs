@@ -99,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "run until",
         include_str!("../../../migrations/sqlite/0017_run_until.sql"),
     ),
+    (
+        18,
+        "polling",
+        include_str!("../../../migrations/sqlite/0018_polling.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

@@ -124,6 +124,7 @@ struct Encoded {
     schedule: Option<ScheduleAdvance>,
     outbox: Vec<OutboxEntry>,
     delivery: Option<Delivery>,
+    poll: Option<weft_store::polling::PollAdvance>,
     /// The runs it inserts, counted; its finished attempts, counted in the
     /// transaction if not stored finished yet.
     usage: weft_store::usage::Increments,
@@ -176,6 +177,7 @@ pub(crate) async fn commit(s: &Sqlite, c: &Commit) -> Result<()> {
         schedule: c.schedule.clone(),
         outbox: c.outbox.clone(),
         delivery: c.delivery.clone(),
+        poll: c.poll.clone(),
         usage: weft_store::usage::Increments::runs(c),
         finishing: crate::usage::finishing(c),
         events: weft_store::notifications::events(c),
@@ -210,6 +212,9 @@ fn apply(conn: &Connection, c: &Encoded) -> Result<()> {
     }
     if let Some(d) = &c.delivery {
         crate::deliveries::insert(conn, d)?;
+    }
+    if let Some(p) = &c.poll {
+        crate::polling::advance(conn, p)?;
     }
     crate::notifications::insert_events(conn, &c.events)?;
     // Last, so the counter rows (shared by every commit of a workflow that

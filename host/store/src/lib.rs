@@ -26,6 +26,7 @@ pub mod memory;
 pub mod notifications;
 pub mod ops;
 pub mod people;
+pub mod polling;
 mod port;
 pub mod stats;
 pub mod usage;

@@ -44,6 +44,10 @@ pub struct Commit {
     /// # Errors: `Duplicate` when an unexpired delivery with the same
     /// (tenant, workflow, id) exists (an expired one is replaced).
     pub delivery: Option<Delivery>,
+    /// A poll's cursor advance and seen keys, written with the runs it
+    /// starts (`crate::polling`). # Errors: `Stale` when the poll row's
+    /// `seq` moved on.
+    pub poll: Option<crate::polling::PollAdvance>,
 }
 
 /// A webhook delivery id seen for a workflow, and the run it started: a
@@ -232,6 +236,7 @@ pub trait Store:
     + crate::ops::OpsStore
     + crate::notifications::NotificationStore
     + crate::people::PeopleStore
+    + crate::polling::PollingStore
 {
     // ---- tenants and API keys
 

@@ -44,7 +44,7 @@ pub use failure::{ErrorKind, Failure, Reason, RunFailure};
 pub use host::HostPattern;
 pub use log::LogRecord;
 pub use ops::{OperatorKey, Quotas, TenantLimits, TenantState};
-pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest};
+pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest, TriggerSpec};
 pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{
     ApiKey, CredentialRecord, Injection, Missed, NewCredential, Role, Schedule, Tenant, Workflow,
@@ -54,9 +54,9 @@ pub use webhook::{
     DeliverySource, SignatureFailure, SignatureScheme, WebhookDedupe, WebhookSignature,
 };
 pub use workflow::{
-    ActionStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, Problem, RespondStep,
-    RetrySpec, ScheduleTrigger, StepDef, StepKind, SubworkflowStep, SwitchCase, SwitchStep,
-    Triggers, WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
+    ActionStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, PollMode, PollTrigger,
+    Problem, RespondStep, RetrySpec, ScheduleTrigger, StepDef, StepKind, SubworkflowStep,
+    SwitchCase, SwitchStep, Triggers, WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
 };
 
 /// Errors raised when domain values are built from untrusted text.

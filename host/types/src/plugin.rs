@@ -18,6 +18,23 @@ pub struct Manifest {
     pub capabilities: Capabilities,
     /// JSON Schema of its config, if it has one.
     pub config_schema: Option<serde_json::Value>,
+    /// The polling triggers it offers (the optional `weft:plugin/trigger`
+    /// export; `docs/WIT.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<TriggerSpec>,
+}
+
+/// One polling trigger a connector offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TriggerSpec {
+    /// Identifier used in workflows (`triggers.poll.trigger`).
+    pub name: String,
+    /// One line for humans.
+    pub description: String,
+    /// JSON Schema of the trigger's config.
+    pub config_schema: serde_json::Value,
+    /// JSON Schema of one item's payload (a run's `trigger.body`).
+    pub item_schema: serde_json::Value,
 }
 
 /// One action a connector offers.
@@ -61,6 +78,11 @@ impl Manifest {
     /// The action called `name`, if the connector offers it.
     pub fn action(&self, name: &str) -> Option<&ActionSpec> {
         self.actions.iter().find(|a| a.name == name)
+    }
+
+    /// The polling trigger called `name`, if the connector offers it.
+    pub fn trigger(&self, name: &str) -> Option<&TriggerSpec> {
+        self.triggers.iter().find(|t| t.name == name)
     }
 
     /// The credential slot called `name`, if declared.

@@ -100,17 +100,20 @@ pub enum Trigger {
     Error,
     /// An AI assistant called the workflow's tool over MCP (`docs/MCP.md`).
     Mcp,
+    /// A connector's polling trigger found a new item (`triggers.poll`).
+    Poll,
 }
 
 impl Trigger {
     /// Every trigger.
-    pub const ALL: [Trigger; 6] = [
+    pub const ALL: [Trigger; 7] = [
         Self::Manual,
         Self::Webhook,
         Self::Schedule,
         Self::Subworkflow,
         Self::Error,
         Self::Mcp,
+        Self::Poll,
     ];
 
     /// The stable name.
@@ -122,6 +125,7 @@ impl Trigger {
             Self::Subworkflow => "subworkflow",
             Self::Error => "error",
             Self::Mcp => "mcp",
+            Self::Poll => "poll",
         }
     }
 
@@ -129,9 +133,10 @@ impl Trigger {
     /// checked against the workflow's `input_schema` before the run starts:
     /// not a schedule (its body is the server's `{scheduled_at, fired_at}`,
     /// checked against the schema when the workflow is saved) nor an error
-    /// workflow (its body is the failed run's summary).
+    /// workflow (its body is the failed run's summary), nor a poll (its
+    /// body is an item of the connector's trigger, shaped by its item schema).
     pub fn carries_input(self) -> bool {
-        !matches!(self, Self::Schedule | Self::Error)
+        !matches!(self, Self::Schedule | Self::Error | Self::Poll)
     }
 }
 

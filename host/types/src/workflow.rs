@@ -83,13 +83,83 @@ pub struct Triggers {
     /// A cron schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<ScheduleTrigger>,
+    /// A connector's polling trigger (`docs/WORKFLOWS.md`, "Polling").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollTrigger>,
 }
 
 impl Triggers {
     /// Whether nothing is configured.
     pub fn is_empty(&self) -> bool {
-        self.webhook.is_none() && self.schedule.is_none()
+        self.webhook.is_none() && self.schedule.is_none() && self.poll.is_none()
     }
+}
+
+/// The default [`PollTrigger::interval_ms`]: one minute.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 60_000;
+/// The longest [`PollTrigger::interval_ms`]: one day.
+pub const MAX_POLL_INTERVAL_MS: u64 = 24 * 3_600 * 1_000;
+
+/// `triggers.poll`: the host polls a connector's trigger on an interval and
+/// starts a run per new item (or one per batch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollTrigger {
+    /// The connector that offers the trigger, e.g. `rss`.
+    pub connector: String,
+    /// The trigger, one the connector declares, e.g. `new-entries`.
+    pub trigger: String,
+    /// The trigger's config (checked against its config schema).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub config: Value,
+    /// Milliseconds between polls (default 60 000; at least the
+    /// deployment's minimum, at most a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<u64>,
+    /// Credential slots of the connector -> names of stored credentials of
+    /// the tenant, used by reference in the poll's requests.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, String>,
+    /// A semver range the connector's version must be in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `per_item` (default): one run per new item, `trigger.body` the item;
+    /// `batch`: one run per poll that found items, `trigger.body` `{items: [..]}`.
+    #[serde(default)]
+    pub mode: PollMode,
+}
+
+impl PollTrigger {
+    /// The interval, defaulted.
+    pub fn interval_ms(&self) -> u64 {
+        self.interval_ms.unwrap_or(DEFAULT_POLL_INTERVAL_MS)
+    }
+
+    /// Whether `version` (the connector's) is in the trigger's range; true
+    /// without one, false when either does not parse.
+    pub fn accepts(&self, version: &str) -> bool {
+        let Some(range) = &self.version else {
+            return true;
+        };
+        match (
+            semver::VersionReq::parse(range),
+            semver::Version::parse(version),
+        ) {
+            (Ok(req), Ok(v)) => req.matches(&v),
+            _ => false,
+        }
+    }
+}
+
+/// How a poll's new items start runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollMode {
+    /// One run per item.
+    #[default]
+    PerItem,
+    /// One run per poll that found items.
+    Batch,
 }
 
 /// `mcp`: how a workflow is offered as a tool to AI assistants over MCP

@@ -32,6 +32,7 @@ impl Handle {
             schedule,
             outbox: Vec::new(),
             delivery,
+            poll: None,
         };
         let mut tasks: Vec<(Task, Option<Duration>)> = Vec::new();
         for s in &d.starts {
@@ -126,7 +127,7 @@ impl Handle {
     /// right after the commit (then deleted; a relay takes them only if this
     /// process dies first); without it, published right after the commit (a
     /// lost publish is swept later: the store holds every step's `due_at`).
-    async fn commit_and_dispatch(
+    pub(crate) async fn commit_and_dispatch(
         &self,
         mut commit: Commit,
         tasks: Vec<(Task, Option<Duration>)>,

@@ -37,6 +37,7 @@ mod notifications;
 mod notify;
 mod options;
 mod parked;
+pub mod poll;
 mod quota;
 mod relay;
 mod resolve;

@@ -263,6 +263,7 @@ impl Handle {
             }
         }
         self.fire_schedules(now).await?;
+        self.fire_polls(now).await?;
         // Webhook delivery ids past their retention: forgotten.
         self.store().prune_deliveries(now, SWEEP_BATCH).await?;
         self.sweep_dead_letters().await

@@ -80,11 +80,56 @@ pub fn manifest_from_wit(m: wit::Manifest) -> Result<Manifest, ConvertError> {
             state: m.capabilities.state,
         },
         config_schema,
+        triggers: Vec::new(),
     };
     manifest
         .validate()
         .map_err(|e| ConvertError(e.to_string()))?;
     Ok(manifest)
+}
+
+/// Converts what `describe-triggers` returned, checking each trigger's name
+/// and schemas like an action's.
+///
+/// # Errors
+/// A [`ConvertError`] naming the trigger and the field.
+pub fn triggers_from_wit(
+    defs: Vec<crate::wit_trigger::TriggerDef>,
+) -> Result<Vec<weft_types::TriggerSpec>, ConvertError> {
+    let mut out: Vec<weft_types::TriggerSpec> = Vec::with_capacity(defs.len());
+    for t in defs {
+        let ident = !t.name.is_empty()
+            && t.name.len() <= 64
+            && t.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ident {
+            return Err(ConvertError(format!(
+                "trigger `{}`: a name is 1 to 64 of a-z, 0-9 and -",
+                t.name
+            )));
+        }
+        if out.iter().any(|o| o.name == t.name) {
+            return Err(ConvertError(format!(
+                "trigger `{}` is declared twice",
+                t.name
+            )));
+        }
+        let or_any = |what: &str, text: &str| {
+            if text.trim().is_empty() {
+                Ok(serde_json::json!({}))
+            } else {
+                schema(&format!("trigger `{}` {what}", t.name), text)
+            }
+        };
+        out.push(weft_types::TriggerSpec {
+            config_schema: or_any("config-schema", &t.config_schema)?,
+            item_schema: or_any("item-schema", &t.item_schema)?,
+            name: t.name,
+            description: t.description,
+        });
+    }
+    Ok(out)
 }
 
 /// Builds the WIT context for one attempt.

@@ -9,7 +9,9 @@
 //! socket, bind, connect or resolve a name is refused by the WASI context (the only
 //! way out is the `http` import). It must export `weft:plugin/plugin@0.1.x`.
 //! Everything else — `wasi:http`, other WASI interfaces, any other package — is
-//! refused, and the refusal names every import that does not fit.
+//! refused, and the refusal names every import that does not fit. It may also
+//! export `weft:plugin/trigger@0.1.x` (polling triggers); if it does, the
+//! interface must have both its functions.
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, types::ComponentItem};
@@ -87,6 +89,16 @@ pub struct Shape {
     pub imports: Vec<Import>,
     /// Export names, sorted.
     pub exports: Vec<String>,
+}
+
+impl Shape {
+    /// Whether the component exports the optional `weft:plugin/trigger`
+    /// interface (polling triggers).
+    pub fn has_triggers(&self) -> bool {
+        self.exports
+            .iter()
+            .any(|n| split_version(n).0 == crate::TRIGGER_EXPORT)
+    }
 }
 
 /// The component does not fit the world; each problem is one line.
@@ -193,6 +205,29 @@ pub fn check(engine: &Engine, component: &Component) -> Result<Shape, Misfit> {
             } else {
                 problems.push(format!("export `{name}` must be an interface instance"));
             }
+        }
+    }
+    // The trigger interface is optional; when exported it must be whole.
+    if let Some((name, ext)) = ty
+        .exports(engine)
+        .find(|(n, _)| split_version(n).0 == crate::TRIGGER_EXPORT)
+    {
+        if !version_ok(split_version(name).1, "0.1") {
+            problems.push(format!(
+                "export `{name}`: this host runs weft:plugin@0.1.x triggers"
+            ));
+        } else if let ComponentItem::ComponentInstance(inst) = ext.ty {
+            for func in ["describe-triggers", "poll"] {
+                match inst.get_export(engine, func).map(|e| e.ty) {
+                    Some(ComponentItem::ComponentFunc(_)) => {}
+                    Some(_) => {
+                        problems.push(format!("export `{name}`: `{func}` is not a function"))
+                    }
+                    None => problems.push(format!("export `{name}`: missing function `{func}`")),
+                }
+            }
+        } else {
+            problems.push(format!("export `{name}` must be an interface instance"));
         }
     }
     if problems.is_empty() {

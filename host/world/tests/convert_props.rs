@@ -95,6 +95,7 @@ fn manifest() -> impl Strategy<Value = Manifest> {
                         state,
                     },
                     config_schema,
+                    triggers: Vec::new(),
                 }
             },
         )

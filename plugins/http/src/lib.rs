@@ -4,6 +4,11 @@
 //! tenant bind a secret for the hosts of their choice; the request uses it when
 //! the input sets `"credential": true`.
 //!
+//! Trigger `new-items` (`triggers.poll`): GET a JSON endpoint, take the
+//! array at `items` (a JSON pointer; the body itself by default) and name each
+//! item by the value at `id` (a JSON pointer into the item, e.g. `/id`); the
+//! host starts a run per item whose id the workflow has not seen.
+//!
 //! Every request carries the step's idempotency key (stable across retries of
 //! one step) as the `Idempotency-Key` header, so a server that supports it
 //! applies a retried effect once; a header of that name in the input (or in
@@ -316,7 +321,129 @@ fn output_schema() -> Value {
     })
 }
 
-weft_sdk::export!(Http);
+/// `new-items`' config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollConfig {
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    items: String,
+    #[serde(default = "default_id")]
+    id: String,
+    #[serde(default)]
+    newest_first: bool,
+    #[serde(default)]
+    credential: bool,
+}
+
+fn default_id() -> String {
+    "/id".into()
+}
+
+impl weft_sdk::Trigger for Http {
+    fn triggers() -> Vec<weft_sdk::TriggerDef> {
+        vec![
+            weft_sdk::TriggerDef::new(
+                "new-items",
+                "Poll a JSON endpoint (GET) and start a run for every item with an id not seen before.",
+            )
+            .config_schema(json!({
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["url"],
+                "properties": {
+                    "url": {"type": "string", "description": "The endpoint (http or https)."},
+                    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "items": {"type": "string", "description": "JSON pointer to the array of items in the answer; empty (default): the answer is the array."},
+                    "id": {"type": "string", "description": "JSON pointer to an item's id inside the item (default `/id`): its dedupe key."},
+                    "newest_first": {"type": "boolean", "description": "The endpoint lists newest first (runs still start oldest first)."},
+                    "credential": {"type": "boolean", "description": "Send the `auth` credential bound to the endpoint's host."}
+                }
+            }))
+            .item_schema(json!({"description": "One item of the endpoint's array, as it answered."})),
+        ]
+    }
+
+    fn poll(poll: weft_sdk::Poll) -> Result<weft_sdk::PollResult> {
+        if poll.trigger() != "new-items" {
+            return Err(Error::invalid_input(format!(
+                "the http connector has no trigger `{}` (it has: new-items)",
+                poll.trigger()
+            )));
+        }
+        let c: PollConfig = poll.config()?;
+        for (what, p) in [("items", &c.items), ("id", &c.id)] {
+            if !(p.is_empty() || p.starts_with('/')) {
+                return Err(Error::invalid_input(format!(
+                    "config.{what}: `{p}` is not a JSON pointer (it starts with `/`, e.g. `/data`)"
+                )));
+            }
+        }
+        let mut req = Request::get(&c.url).header("accept", "application/json");
+        for (k, v) in &c.headers {
+            req = req.header(k, v);
+        }
+        if c.credential {
+            req = req.credential(AUTH_SLOT);
+        }
+        let body: Value = req.send()?.error_for_status()?.json()?;
+        let list = match body.pointer(&c.items) {
+            Some(Value::Array(a)) => a.clone(),
+            Some(other) => {
+                return Err(Error::permanent(format!(
+                    "{}: the value at `{}` is {}, not an array of items",
+                    redact_url(&c.url),
+                    c.items,
+                    kind(other)
+                )));
+            }
+            None => {
+                return Err(Error::permanent(format!(
+                    "{}: the answer has nothing at `{}`",
+                    redact_url(&c.url),
+                    c.items
+                )));
+            }
+        };
+        let mut items = Vec::with_capacity(list.len());
+        for (i, item) in list.into_iter().enumerate() {
+            let key = match item.pointer(&c.id) {
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => {
+                    return Err(Error::permanent(format!(
+                        "{}: item {i} has no string or number at `{}` (set `id` to where an item's id is)",
+                        redact_url(&c.url),
+                        c.id
+                    )));
+                }
+            };
+            items.push(weft_sdk::PollItem::new(key, item));
+        }
+        if c.newest_first {
+            items.reverse();
+        }
+        Ok(weft_sdk::PollResult {
+            items,
+            next_cursor: None,
+        })
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+weft_sdk::export!(Http, trigger);
 
 #[cfg(test)]
 mod tests {

@@ -65,6 +65,7 @@ fn slack(version: &str) -> Vec<Manifest> {
         }],
         capabilities: Default::default(),
         config_schema: None,
+        triggers: Vec::new(),
     }]
 }
 

@@ -32,6 +32,7 @@ fn catalog() -> Vec<Manifest> {
             ..Capabilities::default()
         },
         config_schema: None,
+        triggers: Vec::new(),
     };
     vec![
         manifest("llm", &["api-key"]),

@@ -453,7 +453,7 @@ pub fn warnings(def: &Definition, catalog: &dyn Catalog) -> Vec<Problem> {
     out.extend(triggers::warnings(def));
     out
 }
-pub use triggers::MAX_WEBHOOK_TIMEOUT_MS;
+pub use triggers::{MAX_WEBHOOK_TIMEOUT_MS, MIN_POLL_INTERVAL_MS};
 
 #[cfg(test)]
 mod contract_tests;

@@ -19,6 +19,7 @@ fn catalog() -> Vec<Manifest> {
         }],
         capabilities: Capabilities::default(),
         config_schema: None,
+        triggers: Vec::new(),
     }]
 }
 
@@ -193,6 +194,7 @@ fn the_documented_example_is_valid() {
         }],
         capabilities: Capabilities::default(),
         config_schema: None,
+        triggers: Vec::new(),
     };
     validate(&def, &vec![transform], &limits).unwrap();
     let ctx = json!({"trigger": {"body": {}}, "vars": def.vars, "steps": {"names": {"output": {"result": ["Ada"]}}}});

@@ -1,10 +1,15 @@
 //! Trigger checks: the webhook's timeout, signature and dedupe, the
-//! schedule's expression and zone.
+//! schedule's expression and zone, the poll's connector, trigger, config,
+//! interval and credentials.
 
 use super::Checker;
 use crate::schedule::{self, Cron};
 use weft_types::webhook::DeliverySource;
-use weft_types::{Definition, Problem, SignatureScheme, WebhookTrigger};
+use weft_types::{Definition, PollTrigger, Problem, SignatureScheme, WebhookTrigger};
+
+/// Shortest `triggers.poll.interval_ms` a definition may set (a deployment
+/// may poll less often: `WorkerOptions::poll_min_interval`).
+pub const MIN_POLL_INTERVAL_MS: u64 = 1_000;
 
 /// Longest a synchronous webhook may wait for its run's response, in milliseconds.
 pub const MAX_WEBHOOK_TIMEOUT_MS: u64 = 300_000;
@@ -34,6 +39,103 @@ impl Checker<'_> {
                 self.problem("/triggers/schedule/timezone", e);
             }
         }
+        if let Some(p) = &t.poll {
+            self.poll(p);
+        }
+    }
+
+    /// `triggers.poll`: the connector is in the catalogue (in the range) and
+    /// declares the trigger; the config fits its schema; the interval is in
+    /// bounds; every credential names a slot the connector declares.
+    fn poll(&mut self, p: &PollTrigger) {
+        const POLL: &str = "/triggers/poll";
+        let interval = p.interval_ms();
+        if !(MIN_POLL_INTERVAL_MS..=weft_types::workflow::MAX_POLL_INTERVAL_MS).contains(&interval)
+        {
+            self.problem(
+                format!("{POLL}/interval_ms"),
+                format!(
+                    "must be between {MIN_POLL_INTERVAL_MS} and {} (one day)",
+                    weft_types::workflow::MAX_POLL_INTERVAL_MS
+                ),
+            );
+        }
+        if let Some(range) = &p.version
+            && let Err(e) = semver::VersionReq::parse(range)
+        {
+            self.problem(
+                format!("{POLL}/version"),
+                format!("`{range}` is not a semver range (e.g. `^1` or `=1.2.3`): {e}"),
+            );
+        }
+        let Some(manifest) = self.catalog.connector(&p.connector) else {
+            self.problem(
+                format!("{POLL}/connector"),
+                format!("unknown connector `{}`", p.connector),
+            );
+            return;
+        };
+        if let Some(range) = &p.version
+            && semver::VersionReq::parse(range).is_ok()
+            && !p.accepts(&manifest.version)
+        {
+            self.problem(
+                format!("{POLL}/version"),
+                format!(
+                    "connector `{}` is at {}, outside `{range}`",
+                    p.connector, manifest.version
+                ),
+            );
+        }
+        for slot in p.credentials.keys() {
+            if manifest.credential(slot).is_none() {
+                self.problem(
+                    format!(
+                        "{POLL}/credentials/{}",
+                        crate::template::pointer_escape(slot)
+                    ),
+                    format!(
+                        "connector `{}` declares no credential slot `{slot}`",
+                        p.connector
+                    ),
+                );
+            }
+        }
+        let Some(spec) = manifest.trigger(&p.trigger) else {
+            let names: Vec<&str> = manifest
+                .triggers
+                .iter()
+                .take(20)
+                .map(|t| t.name.as_str())
+                .collect();
+            self.problem(
+                format!("{POLL}/trigger"),
+                if names.is_empty() {
+                    format!("connector `{}` offers no polling triggers", p.connector)
+                } else {
+                    format!(
+                        "connector `{}` has no trigger `{}` (it has: {})",
+                        p.connector,
+                        p.trigger,
+                        names.join(", ")
+                    )
+                },
+            );
+            return;
+        };
+        let config = if p.config.is_null() {
+            serde_json::json!({})
+        } else {
+            p.config.clone()
+        };
+        let limit = self.limits.max_problems + 1;
+        crate::schema::check(
+            &spec.config_schema,
+            &config,
+            &format!("{POLL}/config"),
+            &mut self.out,
+            limit,
+        );
     }
 }
 

@@ -24,6 +24,7 @@ where
         schedule: None,
         outbox: Vec::new(),
         delivery: None,
+        poll: None,
     };
     store.commit(&c).await.unwrap();
     let state = store.load_run(A, "run_1").await.unwrap().expect("the run");
@@ -157,6 +158,7 @@ where
         }),
         outbox: Vec::new(),
         delivery: None,
+        poll: None,
     };
     let mut stale = good.clone();
     let mut r2_stale = next(&r2).0;
@@ -232,6 +234,7 @@ where
         schedule: None,
         outbox: Vec::new(),
         delivery: None,
+        poll: None,
     };
     store.commit(&c).await.unwrap();
 
@@ -253,6 +256,7 @@ where
         schedule: None,
         outbox: Vec::new(),
         delivery: None,
+        poll: None,
     };
     store.commit(&c).await.unwrap();
     let state = store.load_run(A, "run_1").await.unwrap().unwrap();

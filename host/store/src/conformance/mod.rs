@@ -24,6 +24,7 @@ mod ops;
 mod outbox;
 mod people;
 mod people_retention;
+mod polling;
 mod reads;
 mod state;
 mod suspended;
@@ -47,6 +48,7 @@ pub use ops::*;
 pub use outbox::*;
 pub use people::*;
 pub use people_retention::*;
+pub use polling::*;
 pub use reads::*;
 pub use state::*;
 pub use suspended::*;
@@ -350,6 +352,9 @@ macro_rules! conformance_tests {
             sweeper_lock_one_holder,
             overdue_runs_leave_out_inactive_tenants,
             erase_tenant_takes_its_only_members,
+            polling_claim_once_and_commit_with_runs,
+            polling_failures_recorded_and_cleared,
+            polling_disarm_keeps_cursor_and_keys,
         );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {

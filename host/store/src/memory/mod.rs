@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 mod notifications;
 mod ops;
 mod people;
+mod polling;
 mod runs;
 mod usage;
 
@@ -51,6 +52,8 @@ struct Inner {
     usage: BTreeMap<(String, String, String, String), i64>,
     /// Users, memberships, links, sessions (`people.rs`).
     people: people::People,
+    /// Polling rows and seen keys (`polling.rs`).
+    polls: polling::Polls,
 }
 
 /// The in-memory store.

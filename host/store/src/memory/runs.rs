@@ -32,6 +32,9 @@ impl Inner {
                 return Err(Error::Stale("schedule tick already taken".into()));
             }
         }
+        if let Some(p) = &c.poll {
+            self.polls.check(p)?;
+        }
         self.check_refs(c)?;
         if let Some(d) = &c.delivery {
             let key = (
@@ -57,6 +60,9 @@ impl Inner {
                 d.delivery_id.clone(),
             );
             self.deliveries.insert(key, d.clone());
+        }
+        if let Some(p) = &c.poll {
+            self.polls.advance(p);
         }
         let usage = self.usage_of(c);
         self.count(usage);
