@@ -9,7 +9,7 @@ use weft_engine::{Format, definition, validate};
 use weft_store::{LastRun, Page, WorkflowFilter};
 use weft_types::scope::{Resource, Verb};
 use weft_types::{
-    Definition, Problem, Role, Schedule, StepDef, StepKind, Workflow, WorkflowVersion,
+    CodeStep, Definition, Problem, Role, Schedule, StepDef, StepKind, Workflow, WorkflowVersion,
 };
 use weft_worker::{new_id, new_token, now_ms};
 
@@ -322,6 +322,7 @@ impl App {
         let catalog = self.handle.catalog(&actor.tenant_id).await?;
         let mut problems = validate::check(&def, &catalog, self.limits());
         problems.extend(self.workflow_refs(actor, &def).await?);
+        problems.extend(self.check_scripts(&def).await);
         if problems.is_empty() {
             Ok(def)
         } else {
@@ -373,6 +374,68 @@ impl App {
             ));
         }
         Ok(problems)
+    }
+}
+
+impl App {
+    /// The syntax of every code step's script, checked by the bundled `code`
+    /// connector's `check` action in the sandbox (the parser is the one that
+    /// runs the script; `weft_engine` stays pure): a problem at
+    /// `/steps/<i>/code` naming the line and column.
+    async fn check_scripts(&self, def: &Definition) -> Vec<Problem> {
+        let mut scripts = Vec::new();
+        code_steps(&def.steps, "/steps", &mut scripts);
+        if scripts.is_empty() {
+            return Vec::new();
+        }
+        let Some(entry) = self.handle.connectors().get(CodeStep::CONNECTOR) else {
+            return scripts
+                .into_iter()
+                .map(|(path, _)| {
+                    Problem::new(
+                        path,
+                        "this server has no `code` connector loaded (weft_plugin_code.wasm \
+                         beside the other bundled connectors), so code steps cannot run",
+                    )
+                })
+                .collect();
+        };
+        let mut problems = Vec::new();
+        for (path, code) in scripts {
+            let input = serde_json::json!({ "code": code }).to_string();
+            let inv = weft_sandbox::Invocation::new(CodeStep::CHECK, input);
+            let outcome = self.handle.sandbox().invoke(&entry.plugin, inv).await;
+            match outcome.result {
+                Ok(v) if v["ok"] == Value::Bool(true) => {}
+                Ok(v) => problems.push(Problem::new(
+                    path,
+                    format!(
+                        "syntax error at line {}, column {}: {}",
+                        v["line"],
+                        v["column"],
+                        v["message"].as_str().unwrap_or("the script does not parse")
+                    ),
+                )),
+                Err(f) => problems.push(Problem::new(
+                    path,
+                    format!("the script could not be checked: {}", f.message),
+                )),
+            }
+        }
+        problems
+    }
+}
+
+/// The code steps' scripts with their paths (`/steps/1/code`), loop bodies included.
+fn code_steps(steps: &[StepDef], path: &str, out: &mut Vec<(String, String)>) {
+    for (i, s) in steps.iter().enumerate() {
+        match &s.kind {
+            StepKind::Code(c) if !c.code.trim().is_empty() => {
+                out.push((format!("{path}/{i}/code"), c.code.clone()));
+            }
+            StepKind::Loop(l) => code_steps(&l.body, &format!("{path}/{i}/body"), out),
+            _ => {}
+        }
     }
 }
 

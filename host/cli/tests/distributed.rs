@@ -232,6 +232,52 @@ async fn t1_a_test_run_stops_after_its_step_on_the_workers() {
     );
 }
 
+/// C1: a code step on PostgreSQL, RabbitMQ and the workers: a webhook whose
+/// script (Boa in the `code` connector, on a worker) shapes its body, the
+/// answer the respond step gives from it; the syntax check at save runs on
+/// the API process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c1_a_code_step_runs_on_the_workers_and_is_checked_by_the_api() {
+    let _serial = SERIAL.lock().await;
+    let c = Cluster::start("c1", &[]).await;
+    let broken = json!({"name": "c1-broken", "steps": [
+        {"id": "s", "kind": "code", "code": "return [\n  items.map(x => x +)\n];"}
+    ]});
+    let err = c
+        .client()
+        .create_workflow(weft_client::Definition::Json(&broken))
+        .await
+        .expect_err("a syntax error is refused at save");
+    // The envelope with its details (path and message).
+    let text = format!("{err:?}");
+    assert!(
+        text.contains("/steps/0/code") && text.contains("line 2"),
+        "{text}"
+    );
+    let def = json!({"name": "c1", "steps": [
+        {"id": "shape", "kind": "code", "items": "[trigger.body]",
+         "code": "console.log('from', items[0].from);\nreturn items.map(b => ({ greeting: `hello ${b.from}`, n: items.length }));"},
+        {"id": "reply", "kind": "respond", "body": "{{ steps.shape.output[0] }}"}
+    ]});
+    let wf = c.workflow(&def).await;
+    let active = c
+        .client()
+        .activate_workflow(&wf)
+        .await
+        .unwrap_or_else(|e| panic!("POST /v1/workflows/{wf}/activate: {e}"));
+    let token = active
+        .hook_url()
+        .rsplit_once("/hooks/")
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_else(|| panic!("no webhook token in {active:#?}"));
+    let (status, _, resp) = hook(&c, &token).await;
+    assert_eq!(status, 200, "{}", resp.text());
+    assert_eq!(
+        resp.json::<Value>(),
+        Some(json!({"greeting": "hello hook", "n": 1}))
+    );
+}
+
 /// D3: RabbitMQ stopped and started while most of ~1,000 steps are queued and
 /// some are in flight; runs started while it is down answer 201 (the outbox
 /// absorbs them). Every run completes, every effect applied once.

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 use serde_path_to_error::Segment;
 use std::fmt;
 use weft_types::{
-    ActionStep, ConditionStep, Definition, LoopStep, Problem, RespondStep, RetrySpec, StepDef,
-    SubworkflowStep, SwitchStep, WaitStep,
+    ActionStep, CodeStep, ConditionStep, Definition, LoopStep, Problem, RespondStep, RetrySpec,
+    StepDef, SubworkflowStep, SwitchStep, WaitStep,
 };
 
 /// The syntax of a definition document.
@@ -151,6 +151,7 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
         "subworkflow" => &["workflow", "input"],
         "wait" => &["duration_ms", "until"],
         "respond" => &["status", "headers", "body", "output_schema"],
+        "code" => &["code", "language", "items", "hosts"],
         _ => return None,
     })
 }
@@ -259,6 +260,7 @@ fn step_shapes(steps: &Value, base: &str, out: &mut Vec<Problem>, limit: usize) 
             Some("subworkflow") => typed::<SubworkflowStep>(&own, &path).map(drop),
             Some("wait") => typed::<WaitStep>(&own, &path).map(drop),
             Some("respond") => typed::<RespondStep>(&own, &path).map(drop),
+            Some("code") => typed::<CodeStep>(&own, &path).map(drop),
             _ => typed::<StepDef>(step, &path).map(drop),
         };
         if let Err(p) = result {
@@ -291,7 +293,7 @@ fn step_fields(steps: &Value, base: &str, out: &mut Vec<Problem>, limit: usize) 
         let Some(fields) = kind_fields(kind) else {
             out.push(Problem::new(
                 format!("{path}/kind"),
-                format!("unknown step kind `{kind}` (expected action, condition, switch, loop, merge, subworkflow, wait or respond)"),
+                format!("unknown step kind `{kind}` (expected action, condition, switch, loop, merge, subworkflow, wait, respond or code)"),
             ));
             continue;
         };

@@ -24,7 +24,7 @@ fn shape_errors_have_paths() {
             r#"{"name": "w", "steps": [{"id": "a", "kind": "wiat"}, {"id": "b"}, {"id": "c", "kind": "merge", "retyr": {}, "input": 1}]}"#,
             Format::Json
         ),
-        "invalid workflow definition: /steps/0/kind: unknown step kind `wiat` (expected action, condition, switch, loop, merge, subworkflow, wait or respond); /steps/1: missing field `kind`; /steps/2/input: unknown field `input` in a `merge` step; /steps/2/retyr: unknown field `retyr` in a `merge` step"
+        "invalid workflow definition: /steps/0/kind: unknown step kind `wiat` (expected action, condition, switch, loop, merge, subworkflow, wait, respond or code); /steps/1: missing field `kind`; /steps/2/input: unknown field `input` in a `merge` step; /steps/2/retyr: unknown field `retyr` in a `merge` step"
     );
     assert_eq!(
         err(

@@ -23,6 +23,7 @@
 //! `docs/WORKFLOWS.md`.
 
 pub mod budget;
+pub mod code;
 pub mod credentials;
 pub mod definition;
 mod eval;

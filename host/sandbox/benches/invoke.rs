@@ -223,6 +223,10 @@ fn main() -> Result<(), BoxError> {
     //    snapshotted, so a step is its filter alone.
     transform(&mut report, (invocations / 4).max(1))?;
 
+    // 6b. The code step's interpreter (Boa, `plugins/code`): a 20-line
+    //     script on 100 items, the realm built once by `init`.
+    code(&mut report, (invocations / 100).clamp(20, 400))?;
+
     // 7. Connectors built by componentize-py and componentize-js (a Python or
     //    JavaScript interpreter in each instance): a few hundred invocations.
     polyglot(&mut report, (invocations / 50).clamp(20, 500))?;
@@ -277,6 +281,91 @@ fn transform(report: &mut Report, n: usize) -> Result<(), BoxError> {
             goal: Some(("p50 <= 60 us", Duration::from_micros(60))),
         },
     )
+}
+
+/// The code step's benchmark script: 20 lines, on [`code_items`].
+const CODE_SCRIPT: &str = r#"const out = [];
+for (const [i, it] of items.entries()) {
+  const name = String(it.name).trim();
+  const words = name.split(' ');
+  const initials = words.map(w => w[0].toUpperCase()).join('');
+  const total = it.qty * it.price;
+  const discount = total > 100 ? 0.1 : 0;
+  const tags = (it.tags || []).filter(t => t !== 'skip');
+  out.push({
+    id: it.id,
+    initials,
+    total: Math.round(total * (1 - discount) * 100) / 100,
+    tags: tags.length,
+    big: total > 100,
+    index: i,
+  });
+}
+out.sort((a, b) => a.id - b.id);
+console.log('done', out.length);
+return out;"#;
+
+/// 100 items for [`CODE_SCRIPT`].
+fn code_items() -> serde_json::Value {
+    (0..100)
+        .map(|i| {
+            serde_json::json!({
+                "id": 100 - i, "name": " ada lovelace ", "qty": i % 7 + 1,
+                "price": 20.5, "tags": ["a", "skip", "b"]
+            })
+        })
+        .collect()
+}
+
+/// Rows for the `code` connector (`weft_plugin_code.wasm` beside the
+/// component): cold load with its `init` snapshot, and the step's own call,
+/// `run` with a 20-line script on 100 items (the issue's "code step p50").
+fn code(report: &mut Report, n: usize) -> Result<(), BoxError> {
+    let mut path = component_path();
+    path.set_file_name("weft_plugin_code.wasm");
+    let input = serde_json::json!({"code": CODE_SCRIPT, "items": code_items()});
+    // The expected output, checked by hand here: 100 items, sorted by id.
+    let expected: serde_json::Value = (1..=100)
+        .map(|id: i64| {
+            let i = 100 - id;
+            let total = f64::from(u32::try_from(i % 7 + 1).unwrap_or(1)) * 20.5;
+            let out = if total > 100.0 { total * 0.9 } else { total };
+            serde_json::json!({
+                "id": id, "initials": "AL", "total": (out * 100.0).round() / 100.0,
+                "tags": 2, "big": total > 100.0, "index": i,
+            })
+        })
+        .collect();
+    connector_rows(
+        report,
+        n,
+        &Rows {
+            label: "code (Boa) 20-line script, 100 items",
+            path,
+            action: "run",
+            input: &input.to_string(),
+            expected: normalise(expected),
+            goal: None,
+        },
+    )
+}
+
+/// Whole-valued floats as integers, as the interpreter's JSON gives them.
+fn normalise(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 =>
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                Value::from(f as i64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(normalise).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, normalise(v))).collect()),
+        other => other,
+    }
 }
 
 /// Rows for the `greet` connectors of `weft plugin new --lang python|js`, as

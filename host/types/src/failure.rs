@@ -151,6 +151,9 @@ pub enum Reason {
     /// run and on the `subworkflow` step that started it; the message names
     /// the field.
     InputSchema,
+    /// A code step's script threw (or did not compile): the message has the
+    /// script's line and column.
+    ScriptError,
 }
 
 impl Reason {
@@ -187,6 +190,7 @@ impl Reason {
             Self::ArtifactMismatch => "artifact_mismatch",
             Self::TakenDown => "taken_down",
             Self::InputSchema => "input_schema",
+            Self::ScriptError => "script_error",
         }
     }
 
@@ -203,7 +207,8 @@ impl Reason {
             | Self::CredentialNotBound
             | Self::SubworkflowFailed
             | Self::ArtifactMismatch
-            | Self::TakenDown => ErrorKind::Permanent,
+            | Self::TakenDown
+            | Self::ScriptError => ErrorKind::Permanent,
             Self::MissingCredential => ErrorKind::Auth,
             Self::Template | Self::InputSchema => ErrorKind::InvalidInput,
             Self::DeadlineExceeded

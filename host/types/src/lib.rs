@@ -54,7 +54,7 @@ pub use webhook::{
     DeliverySource, SignatureFailure, SignatureScheme, WebhookDedupe, WebhookSignature,
 };
 pub use workflow::{
-    ActionStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, PollMode, PollTrigger,
+    ActionStep, CodeStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, PollMode, PollTrigger,
     Problem, RespondStep, RetrySpec, ScheduleTrigger, StepDef, StepKind, SubworkflowStep,
     SwitchCase, SwitchStep, Triggers, WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
 };

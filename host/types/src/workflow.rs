@@ -279,6 +279,9 @@ pub enum StepKind {
     Wait(WaitStep),
     /// Answer the webhook that triggered the run.
     Respond(RespondStep),
+    /// Run a script (JavaScript) on items, in the sandbox (the bundled
+    /// connector `code`).
+    Code(CodeStep),
 }
 
 /// `kind: action`.
@@ -322,6 +325,37 @@ impl ActionStep {
             _ => false,
         }
     }
+}
+
+/// `kind: code`: the script runs in the bundled `code` connector's sandbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeStep {
+    /// The script: the body of a function of `items`, `item`, `index`,
+    /// `trigger`, `steps`, `vars`; its `return` value is the output.
+    pub code: String,
+    /// `javascript` (the default and, for now, the only one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Expression giving the items (with or without `{{ }}`). Absent: the
+    /// output of the step this one runs after (the trigger's body for a
+    /// root step), an array as it is, anything else as one item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    /// Hosts the script may reach with `http.send` (still within the
+    /// workflow's `grants.hosts` and the egress policy). Empty: no network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostPattern>,
+}
+
+impl CodeStep {
+    /// The bundled connector a code step runs on.
+    pub const CONNECTOR: &'static str = "code";
+    /// Its action that runs a script.
+    pub const ACTION: &'static str = "run";
+    /// Its action that checks a script's syntax.
+    pub const CHECK: &'static str = "check";
+    /// The only language for now.
+    pub const JAVASCRIPT: &'static str = "javascript";
 }
 
 /// `kind: condition`.
@@ -448,6 +482,7 @@ impl StepKind {
             Self::Subworkflow(_) => "subworkflow",
             Self::Wait(_) => "wait",
             Self::Respond(_) => "respond",
+            Self::Code(_) => "code",
         }
     }
 

@@ -78,7 +78,7 @@ impl Handle {
         };
         let kind = locate(&def, key).map(|l| &l.def.kind);
         match (step.status, kind) {
-            (Status::Pending | Status::Running, Some(StepKind::Action(_))) => {
+            (Status::Pending | Status::Running, Some(StepKind::Action(_) | StepKind::Code(_))) => {
                 self.run_action(task, state, handed, &def, held).await
             }
             (Status::Waiting, Some(StepKind::Wait(_))) => {
@@ -130,7 +130,7 @@ impl Handle {
                 .await
             && matches!(
                 locate(&def, &task.step_key).map(|l| &l.def.kind),
-                Some(StepKind::Action(_))
+                Some(StepKind::Action(_) | StepKind::Code(_))
             )
         {
             return Ok(Some((state, true)));
@@ -306,8 +306,14 @@ impl Handle {
             digest: digest.clone(),
             ..Ran::result(Err(f))
         };
+        // A code step reaches only the hosts it is granted itself (none by
+        // default); an action step, the workflow's.
+        let code_step = match locate(def, key).map(|l| &l.def.kind) {
+            Some(StepKind::Code(c)) => Some(c),
+            _ => None,
+        };
         let mut grants = Grants {
-            hosts: def.grants.hosts.clone(),
+            hosts: code_step.map_or_else(|| def.grants.hosts.clone(), |c| c.hosts.clone()),
             ..Grants::default()
         };
         let bound = match self
@@ -362,8 +368,18 @@ impl Handle {
             cancel: Some(cancel),
         };
         let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
+        let mut result = outcome.result;
+        // What a script throws (the connector's own permanent failure) is
+        // named: the message has the script's line and column.
+        if code_step.is_some()
+            && let Err(f) = &mut result
+            && f.reason.is_none()
+            && f.kind == ErrorKind::Permanent
+        {
+            f.reason = Some(Reason::ScriptError);
+        }
         Ran {
-            result: outcome.result,
+            result,
             usage: serde_json::to_value(outcome.usage).ok(),
             logs: outcome.logs,
             digest,

@@ -21,6 +21,7 @@ export const FLOW = [
   { key: "approval", kind: "wait", label: "Approval", detail: "wait until someone approves (resume)", make: () => ({ until: "resume" }) },
   { key: "subworkflow", kind: "subworkflow", label: "Sub-workflow", detail: "run another workflow", make: () => ({ workflow: "" }) },
   { key: "respond", kind: "respond", label: "Respond", detail: "answer the webhook", make: () => ({ status: 200 }) },
+  { key: "code", kind: "code", label: "Code", detail: "run JavaScript on the items", make: () => ({ code: "return items;" }) },
 ];
 
 /**

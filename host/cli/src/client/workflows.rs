@@ -326,6 +326,10 @@ fn steps(list: &[StepDef], indent: &str, t: &mut Table) {
                 },
             ),
             StepKind::Respond(r) => ("respond", format!("status {}", r.status.unwrap_or(200))),
+            StepKind::Code(c) => (
+                "code",
+                format!("{} lines of javascript", c.code.lines().count()),
+            ),
         };
         t.row(vec![
             format!("{indent}{}", st.id),

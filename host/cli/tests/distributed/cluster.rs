@@ -165,9 +165,10 @@ impl Launcher {
             }
         }
         let plugins = format!(
-            "{},{}",
+            "{},{},{}",
             wasm("weft_plugin_http.wasm").display(),
-            wasm("weft_plugin_transform.wasm").display()
+            wasm("weft_plugin_transform.wasm").display(),
+            wasm("weft_plugin_code.wasm").display()
         );
         let log = std::env::var("WEFT_TEST_LOG").unwrap_or_else(|_| "warn".into());
         c.env("WEFT_LOG", log)

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 use weft_types::{
-    ErrorKind, Failure, LoopStep, Parent, Reason, Response, RunFailure, Status, Step, StepDef,
-    StepKind, Trigger, WaitUntil,
+    CodeStep, ErrorKind, Failure, LoopStep, Parent, Reason, Response, RunFailure, Status, Step,
+    StepDef, StepKind, Trigger, WaitUntil,
 };
 
 /// A loop iteration's progress.
@@ -127,13 +127,70 @@ impl Plan<'_> {
         Ok(g)
     }
 
+    /// Creates a code step's row: its input is what the `code` connector's
+    /// `run` action takes (the script, not templated; its items; the names
+    /// the script reads), charged to the budget like a rendered input.
+    fn create_code(
+        &mut self,
+        mut row: Step,
+        at: &Located<'_>,
+        c: &CodeStep,
+    ) -> Result<(), Failure> {
+        let items_src = match &c.items {
+            Some(s) => s.clone(),
+            None => {
+                let graph = self.graph(at.list).map_err(|_| {
+                    Failure::of(Reason::Template, "/items: the step graph does not build")
+                })?;
+                let i = graph.index_of(&at.def.id).unwrap_or(0);
+                crate::code::default_items(&graph, i).ok_or_else(|| {
+                    Failure::of(
+                        Reason::Template,
+                        "/items: a code step that runs after several steps must say which items it takes",
+                    )
+                })?
+            }
+        };
+        let reads = Reads::of(at.def).with_expr(&items_src);
+        let ctx = self.context(at, &reads);
+        let budget = &mut self.budget;
+        let items = expr(&items_src, &ctx, "items", budget)?;
+        let mut input = json!({
+            "code": c.code,
+            "items": items,
+            "trigger": ctx["trigger"],
+            "steps": ctx["steps"],
+            "vars": ctx["vars"],
+        });
+        if let Some(item) = ctx.get("item") {
+            input["item"] = item.clone();
+            input["index"] = ctx["index"].clone();
+        }
+        budget.weigh(&input).map_err(|e| over("input", e))?;
+        row.input = Some(input);
+        row.attempt = 1;
+        row.due_at = Some(self.now);
+        self.due.push(Due {
+            key: row.key.clone(),
+            attempt: 1,
+            delay_ms: 0,
+        });
+        self.put(row);
+        Ok(())
+    }
+
     /// Creates the row of a ready, live step; control steps finish at once.
     /// Everything it renders or copies is charged to the plan's budget first.
     fn create(&mut self, mut row: Step, at: &Located<'_>) -> Result<(), Failure> {
+        if let StepKind::Code(c) = &at.def.kind {
+            return self.create_code(row, at, c);
+        }
         let ctx = self.context(at, &Reads::of(at.def));
         let key = row.key.clone();
         let budget = &mut self.budget;
         match &at.def.kind {
+            // Created by `create_code`, before this match.
+            StepKind::Code(_) => {}
             StepKind::Action(a) => {
                 row.input = Some(render(&a.input, &ctx, "input", budget)?);
                 row.attempt = 1;

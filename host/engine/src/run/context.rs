@@ -79,9 +79,24 @@ impl Reads {
                     r.text(v);
                 }
             }
+            StepKind::Code(c) => {
+                if let Some(items) = &c.items {
+                    r.expr(items);
+                }
+                let script = crate::code::reads(&c.code);
+                r.trigger |= script.trigger;
+                r.vars |= script.vars;
+                r.steps.extend(script.steps);
+            }
             StepKind::Wait(_) | StepKind::Merge => {}
         }
         r
+    }
+
+    /// Adds what the expression `s` reads (a code step's default items).
+    pub(super) fn with_expr(mut self, s: &str) -> Self {
+        self.expr(s);
+        self
     }
 
     /// What an action step's `config` reads (rendered when it is claimed).

@@ -9,7 +9,8 @@ use crate::retry::Policy;
 use crate::{RunLimits, template};
 use serde_json::{Value, json};
 use weft_types::{
-    Attempt, Definition, ErrorKind, Failure, Reason, Run, Status, Step, StepKind, WaitUntil,
+    Attempt, CodeStep, Definition, ErrorKind, Failure, Reason, Run, Status, Step, StepKind,
+    WaitUntil,
 };
 
 impl<'a> Plan<'a> {
@@ -90,8 +91,11 @@ impl<'a> Plan<'a> {
             return None;
         }
         let located = locate(self.def, key)?;
-        let StepKind::Action(a) = &located.def.kind else {
-            return None;
+        // A code step runs on the bundled `code` connector's `run` action.
+        let (connector, action, config_tree) = match &located.def.kind {
+            StepKind::Action(a) => (a.connector.as_str(), a.action.as_str(), &a.config),
+            StepKind::Code(_) => (CodeStep::CONNECTOR, CodeStep::ACTION, &Value::Null),
+            _ => return None,
         };
         match row.status {
             Status::Pending => {}
@@ -151,7 +155,7 @@ impl<'a> Plan<'a> {
             _ => return None,
         }
         let ctx = self.context(&located, &Reads::of_config(located.def));
-        let config = match template::render_in(&a.config, &ctx, &mut self.budget) {
+        let config = match template::render_in(config_tree, &ctx, &mut self.budget) {
             Ok(c) => c,
             Err(e) => {
                 let err = template_error("config", e);
@@ -186,8 +190,8 @@ impl<'a> Plan<'a> {
             finished_at: None,
         });
         Some(Claim {
-            connector: a.connector.clone(),
-            action: a.action.clone(),
+            connector: connector.to_owned(),
+            action: action.to_owned(),
             input,
             config,
             timeout_ms: located.def.timeout_ms,

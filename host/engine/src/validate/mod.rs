@@ -9,6 +9,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use weft_types::{Definition, Manifest, Problem, StepDef, StepKind};
 
+/// Longest script a code step may hold, in bytes (the `code` connector's own limit).
+const MAX_SCRIPT_BYTES: usize = 256 * 1024;
+
 /// Where validation looks up connectors (bundled and installed for the tenant).
 pub trait Catalog {
     /// The manifest of the connector called `name`.
@@ -274,6 +277,36 @@ impl<'a> Checker<'a> {
                 self.templates(&a.config, &format!("{path}/config"), s, scope);
                 self.action(path, &a.connector, &a.action, &a.input, &a.config);
                 self.version(path, a);
+            }
+            StepKind::Code(c) => {
+                if let Some(lang) = c.language.as_deref()
+                    && lang != weft_types::CodeStep::JAVASCRIPT
+                {
+                    self.problem(
+                        format!("{path}/language"),
+                        format!("`{lang}` is not a language a code step runs; use `javascript`"),
+                    );
+                }
+                if c.code.trim().is_empty() {
+                    self.problem(format!("{path}/code"), "must not be empty");
+                } else if c.code.len() > MAX_SCRIPT_BYTES {
+                    self.problem(
+                        format!("{path}/code"),
+                        format!(
+                            "the script is {} bytes, over the limit of {MAX_SCRIPT_BYTES}",
+                            c.code.len()
+                        ),
+                    );
+                }
+                match &c.items {
+                    Some(items) => self.expression(items, &format!("{path}/items"), s, scope),
+                    None if graph.dependencies(i).len() > 1 => self.problem(
+                        format!("{path}/items"),
+                        "a code step that runs after several steps must say which items it \
+                         takes (e.g. `items: steps.<id>.output`)",
+                    ),
+                    None => {}
+                }
             }
             StepKind::Condition(c) => {
                 self.expression(&c.condition, &format!("{path}/if"), s, scope);
