@@ -39,7 +39,7 @@ const POLL_BATCH: u32 = 100;
 /// interval is longer).
 pub const MAX_POLL_BACKOFF_MS: u64 = 3_600_000;
 /// Past the poll's deadline, how long its claim lasts.
-const CLAIM_MARGIN_MS: i64 = 30_000;
+const CLAIM_MARGIN_MS: i64 = 10_000;
 
 /// When a poll that failed `failures` times in a row (this one included) is
 /// attempted again: the interval doubled per failure after the first, at
@@ -117,7 +117,9 @@ impl Handle {
                     .await;
             }
         };
-        fault_pause().await;
+        if !found.items.is_empty() {
+            fault_pause().await;
+        }
         let polled_at = crate::now_ms();
         // Dedupe: within the poll, then against what the workflow has seen.
         let mut items: Vec<(String, Value)> = Vec::with_capacity(found.items.len());
@@ -313,15 +315,16 @@ fn pending_run(tenant: &str, wf: &Workflow, input: Value, now: i64) -> (Run, Ste
 }
 
 /// Fault injection for the crash test (`host/cli/tests/poll_crash.rs`), in
-/// debug builds only: with `WEFT_TEST_POLL_PAUSE_MS` set, a poll that found
+/// debug builds only: with `WEFTFAULT_POLL_PAUSE_MS` set, a poll that found
 /// items waits that long between the poll and its commit, after logging
 /// `poll paused before commit`, so the test can kill the process in that
-/// window. A release build never reads the variable.
+/// window. A release build never reads the variable. (Not `WEFT_…`: those
+/// are settings, and `weft serve` refuses one it does not know.)
 async fn fault_pause() {
     if !cfg!(debug_assertions) {
         return;
     }
-    let Some(ms) = std::env::var("WEFT_TEST_POLL_PAUSE_MS")
+    let Some(ms) = std::env::var("WEFTFAULT_POLL_PAUSE_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
     else {
