@@ -9,7 +9,7 @@ use weft_tests::wasm_dir;
 use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
-const EXPECTED: [&str; 13] = [
+const EXPECTED: [&str; 14] = [
     "airtable-orders.yaml",
     "approval.yaml",
     "discord-release-announce.yaml",
@@ -21,12 +21,13 @@ const EXPECTED: [&str; 13] = [
     "notion-log-form.yaml",
     "slack-on-condition.yaml",
     "stripe-customer-on-signup.yaml",
+    "telegram-alert.yaml",
     "twilio-sms-on-order.yaml",
     "webhook-transform-respond.yaml",
 ];
 
 /// The bundled connectors (`scripts/run`'s loop) whose manifests the examples use.
-const BUNDLED: [&str; 11] = [
+const BUNDLED: [&str; 12] = [
     "http",
     "transform",
     "llm",
@@ -38,6 +39,7 @@ const BUNDLED: [&str; 11] = [
     "notion",
     "airtable",
     "email",
+    "telegram",
 ];
 
 fn examples_dir() -> PathBuf {

@@ -184,6 +184,16 @@ pub enum Injection {
         /// The query parameter.
         param: String,
     },
+    /// The secret, percent-encoded, in place of `placeholder` in the URL's
+    /// path, which must contain it exactly once: for APIs that put the token in
+    /// the path (Telegram's `/bot<token>/sendMessage`; the plugin requests
+    /// `/bot<placeholder>/sendMessage`). Only on the credential's hosts, like
+    /// every injection; a redirect to a path without the placeholder fails.
+    Path {
+        /// What the plugin writes where the secret goes: 1-64 ASCII letters,
+        /// digits, `-` or `_`.
+        placeholder: String,
+    },
 }
 
 /// A credential to seal and store (`POST /v1/credentials`).

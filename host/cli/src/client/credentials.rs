@@ -108,7 +108,7 @@ fn bounded(r: impl Read) -> anyhow::Result<String> {
     String::from_utf8(buf).map_err(|_| anyhow::anyhow!("the secret is not UTF-8"))
 }
 
-/// `bearer`, `basic:USER`, `header:NAME`, `query:PARAM` as an [`Injection`].
+/// `bearer`, `basic:USER`, `header:NAME`, `query:PARAM`, `path:PLACEHOLDER` as an [`Injection`].
 fn parse_injection(text: &str) -> Result<Injection, String> {
     let (kind, arg) = match text.split_once(':') {
         Some((k, a)) => (k, Some(a)),
@@ -120,8 +120,9 @@ fn parse_injection(text: &str) -> Result<Injection, String> {
         ("basic", Some(username)) => Ok(Injection::Basic { username }),
         ("header", Some(name)) => Ok(Injection::Header { name }),
         ("query", Some(param)) => Ok(Injection::Query { param }),
+        ("path", Some(placeholder)) => Ok(Injection::Path { placeholder }),
         _ => Err(format!(
-            "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM"
+            "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM, path:PLACEHOLDER"
         )),
     }
 }
@@ -133,6 +134,7 @@ fn injection_text(i: &Injection) -> String {
         Injection::Basic { username } => format!("basic:{username}"),
         Injection::Header { name } => format!("header:{name}"),
         Injection::Query { param } => format!("query:{param}"),
+        Injection::Path { placeholder } => format!("path:{placeholder}"),
     }
 }
 
@@ -214,7 +216,13 @@ mod tests {
 
     #[test]
     fn injections_parse_and_print_back() {
-        for text in ["bearer", "basic:ada", "header:X-Api-Key", "query:key"] {
+        for text in [
+            "bearer",
+            "basic:ada",
+            "header:X-Api-Key",
+            "query:key",
+            "path:TOKEN",
+        ] {
             assert_eq!(injection_text(&parse_injection(text).unwrap()), text);
         }
         assert_eq!(

@@ -97,8 +97,36 @@ fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), 
         Injection::Query { param } => {
             url.query_pairs_mut().append_pair(param, c.secret.expose());
         }
+        Injection::Path { placeholder } => {
+            let valid = (1..=64).contains(&placeholder.len())
+                && placeholder
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let path = url.path().to_owned();
+            if !valid || path.matches(placeholder.as_str()).count() != 1 {
+                return Err(HttpError::InvalidRequest(format!(
+                    "credential `{}` goes into the URL path in place of `{placeholder}`, which the path must contain exactly once",
+                    c.slot
+                )));
+            }
+            url.set_path(&path.replacen(placeholder.as_str(), &path_encode(c.secret.expose()), 1));
+        }
     }
     Ok(())
+}
+
+/// Percent-encodes all but RFC 3986 unreserved characters and `:`, so a secret
+/// in the path stays one segment (no `/`, `?`, `#`, `..` effect).
+fn path_encode(secret: &str) -> String {
+    let mut out = String::with_capacity(secret.len());
+    for b in secret.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn sensitive(mut v: HeaderValue) -> HeaderValue {
