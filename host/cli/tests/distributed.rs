@@ -255,7 +255,7 @@ async fn c1_a_code_step_runs_on_the_workers_and_is_checked_by_the_api() {
         "{text}"
     );
     let def = json!({"name": "c1", "steps": [
-        {"id": "shape", "kind": "code", "items": "[trigger.body]",
+        {"id": "shape", "kind": "code", "items": "trigger.body",
          "code": "console.log('from', items[0].from);\nreturn items.map(b => ({ greeting: `hello ${b.from}`, n: items.length }));"},
         {"id": "reply", "kind": "respond", "body": "{{ steps.shape.output[0] }}"}
     ]});
