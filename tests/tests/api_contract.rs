@@ -7,6 +7,7 @@
 //! `api_dead_letters.rs` shows its success, checked the same way).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use weft_model::{Key, Run, Workflow, WorkflowVersion};
 use weft_tests::{TestApp, contract};
@@ -227,6 +228,7 @@ async fn every_documented_route_answers_as_documented() {
     registry_routes(&app).await;
     people_routes(&app).await;
     notification_routes(&app, &quick.id).await;
+    oauth_routes(&app).await;
     operator_routes(&app).await;
 
     // Deactivate and delete last.
@@ -634,6 +636,53 @@ async fn notification_routes(app: &TestApp, workflow: &str) {
 
 /// Every operator route once, with success, with the operator key (the
 /// registry's verify and takedown are in [`registry_routes`]).
+/// The OAuth2 code flow's two routes: the authorize URL, and the callback
+/// with a code a stand-in token URL accepts (`oauth2.rs` checks PKCE and
+/// the rest).
+async fn oauth_routes(app: &TestApp) {
+    let (provider, _) = weft_tests::StandIn::scripted(|_| {
+        axum::Json(
+            json!({"access_token": "at-contract", "token_type": "Bearer",
+                          "refresh_token": "rt-contract", "expires_in": 3600}),
+        )
+        .into_response()
+    })
+    .await;
+    let cred = app
+        .post(
+            "/v1/credentials",
+            json!({"name": "oauth-contract", "secret": "client-secret",
+                   "hosts": [format!("127.0.0.1:{}", provider.port())],
+                   "injection": {"type": "oauth2", "grant": "authorization_code",
+                                 "authorize_url": provider.url("/authorize"),
+                                 "token_url": provider.url("/token"),
+                                 "client_id": "contract"}}),
+        )
+        .await
+        .expect(201);
+    let a = app
+        .post(
+            &format!("/v1/credentials/{}/authorize", cred["id"].as_str().unwrap()),
+            json!(null),
+        )
+        .await
+        .expect(200);
+    let url = url::Url::parse(a["url"].as_str().unwrap()).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let page = app
+        .call(
+            "GET",
+            &format!("/oauth/callback?state={state}&code=c1"),
+            None,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+}
+
 async fn operator_routes(app: &TestApp) {
     let op = app.operator.clone();
     let call = |method: &'static str, path: String, body: Option<Value>| {

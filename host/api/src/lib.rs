@@ -154,6 +154,11 @@ pub fn router(state: AppState) -> Router {
             delete(credentials::delete_credential),
         )
         .route(
+            "/v1/credentials/{id}/authorize",
+            post(credentials::authorize_credential),
+        )
+        .route("/oauth/callback", get(credentials::oauth_callback))
+        .route(
             "/v1/notifications/rules",
             post(notifications::create_notification_rule)
                 .get(notifications::list_notification_rules),

@@ -437,6 +437,27 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .scope_on(Resource::Credentials, Verb::Write, ScopeId::Path("id"))
         .ok(NO_CONTENT),
+    route("POST", "/v1/credentials/{id}/authorize", "authorize_credential")
+        .doc("credentials", "Start authorizing an OAuth2 credential (authorization_code grant, PKCE S256): the provider URL to open in a browser. The answer comes back to `/oauth/callback` within 10 minutes, once. 409 when the credential is not OAuth2 or uses client_credentials.")
+        .role(Role::Admin)
+        .scope_on(Resource::Credentials, Verb::Write, ScopeId::Path("id"))
+        .ok(&[json(200, "Where to send the user.", s::<m::CredentialAuthorization>)])
+        .also(&[409]),
+    route("GET", "/oauth/callback", "oauth_callback")
+        .doc("credentials", "Where the OAuth2 provider sends the browser back (no API key: the single-use `state` names the credential). Exchanges the code, seals the tokens, and answers a small HTML page saying it worked or why not.")
+        .query(q::<m::OAuthCallbackQuery>)
+        .ok(&[
+            Answer {
+                status: 200,
+                description: "An HTML page: authorized.",
+                content: Content::Any,
+            },
+            Answer {
+                status: 400,
+                description: "An HTML page: why not.",
+                content: Content::Any,
+            },
+        ]),
     route("POST", "/v1/notifications/rules", "create_notification_rule")
         .doc("notifications", "Create a notification rule: a signed webhook for a run event (`run_failed`, `run_waiting`, `run_recovered`) of one workflow or all; the signing secret is in this answer only. 409 when the tenant has `worker.notifications.max_rules` rules (100 by default).")
         .role(Role::Admin)

@@ -5,6 +5,7 @@ use crate::{Actor, App, Result};
 use weft_types::{CredentialRecord, Role};
 
 pub use weft_worker::NewCredential;
+pub use weft_worker::oauth::{AuthorizeUrl, Authorized};
 
 impl App {
     /// Seals and stores a credential (admin and above).
@@ -23,13 +24,77 @@ impl App {
         Ok(c)
     }
 
-    /// The tenant's credentials: names and metadata only.
+    /// The tenant's credentials: names and metadata only, each with why it
+    /// needs authorization again (OAuth2 credentials whose refresh token the
+    /// provider refused).
     ///
     /// # Errors
     /// [`crate::Error::Forbidden`]; store failures.
-    pub async fn list_credentials(&self, actor: &Actor) -> Result<Vec<CredentialRecord>> {
+    pub async fn list_credentials(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(CredentialRecord, Option<String>)>> {
         actor.require(Role::Viewer)?;
-        Ok(self.store().list_credentials(&actor.tenant_id).await?)
+        let states = self.store().oauth_states(&actor.tenant_id).await?;
+        Ok(self
+            .store()
+            .list_credentials(&actor.tenant_id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let why = states
+                    .iter()
+                    .find(|s| s.credential_id == c.id)
+                    .and_then(|s| s.reauthorize.clone());
+                (c, why)
+            })
+            .collect())
+    }
+
+    /// Starts authorizing OAuth2 credential `id` (admin and above): the URL
+    /// to send the user to. `redirect_uri` is this deployment's
+    /// `/oauth/callback`.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`], [`crate::Error::Conflict`] (not an OAuth2
+    /// credential of the authorization-code grant), [`crate::Error::Forbidden`].
+    pub async fn authorize_credential(
+        &self,
+        actor: &Actor,
+        id: &str,
+        redirect_uri: &str,
+    ) -> Result<AuthorizeUrl> {
+        actor.require(Role::Admin)?;
+        let url = self
+            .handle
+            .oauth_authorize(&actor.tenant_id, id, redirect_uri)
+            .await?;
+        self.audit(actor, "credential.authorize", id).await?;
+        Ok(url)
+    }
+
+    /// The provider's answer at `/oauth/callback` (no API key: the single-use
+    /// `state` names the tenant and credential): exchanges the code and seals
+    /// the tokens.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] (unknown, used or expired state),
+    /// [`crate::Error::Conflict`] (the provider refused the code, or its token
+    /// URL failed), [`crate::Error::NotFound`].
+    pub async fn oauth_callback(&self, state: &str, code: &str) -> Result<Authorized> {
+        Ok(self.handle.oauth_callback(state, code).await?)
+    }
+
+    /// The provider's refusal at `/oauth/callback`: the pending authorization
+    /// is spent (single use); nothing else changes.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn oauth_callback_declined(&self, state: &str) -> Result<()> {
+        self.store()
+            .take_oauth_pending(state, weft_worker::now_ms())
+            .await?;
+        Ok(())
     }
 
     /// Deletes a credential (admin and above).

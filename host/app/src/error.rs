@@ -153,6 +153,7 @@ impl From<weft_worker::Error> for Error {
             W::Vault(m) => Self::Internal(format!("vault: {m}")),
             W::Tampered(m) => Self::Internal(m),
             W::Quota(m) => Self::Quota(m),
+            W::Auth(m) => Self::Conflict(m),
         }
     }
 }

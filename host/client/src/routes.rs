@@ -5,9 +5,9 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
 use weft_model::{
-    AuditEntry, AuditQuery, Connector, Credential, DeadLetter, Health, Key, List, NewCredential,
-    NewKey, Page, Ready, Redriven, Rerun, Resume, Run, RunRef, RunsQuery, StartQuery, StartRun,
-    Validation, Workflow, WorkflowVersion, WorkflowsQuery,
+    AuditEntry, AuditQuery, Connector, Credential, CredentialAuthorization, DeadLetter, Health,
+    Key, List, NewCredential, NewKey, Page, Ready, Redriven, Rerun, Resume, Run, RunRef, RunsQuery,
+    StartQuery, StartRun, Validation, Workflow, WorkflowVersion, WorkflowsQuery,
 };
 
 /// A workflow definition to upload.
@@ -340,6 +340,21 @@ impl Client {
     pub async fn delete_credential(&self, id: &str) -> Result<()> {
         self.call(Method::DELETE, &["v1", "credentials", id], &[], Body::None)
             .await
+    }
+
+    /// `POST /v1/credentials/{id}/authorize`: the provider URL that
+    /// authorizes an OAuth2 credential.
+    ///
+    /// # Errors
+    /// [`crate::Error`].
+    pub async fn authorize_credential(&self, id: &str) -> Result<CredentialAuthorization> {
+        self.call(
+            Method::POST,
+            &["v1", "credentials", id, "authorize"],
+            &[],
+            Body::None,
+        )
+        .await
     }
 
     /// `GET /v1/connectors`.

@@ -36,7 +36,10 @@ pub mod usage;
 mod workflows;
 
 pub use connectors::Connector;
-pub use credentials::{Credential, Injection, NewCredential};
+pub use credentials::{
+    Credential, CredentialAuthorization, Injection, NewCredential, OAuth2, OAuth2ClientAuth,
+    OAuth2Grant, OAuthCallbackQuery,
+};
 pub use error::{ErrorBody, ErrorDetail};
 pub use hooks::RunRef;
 pub use keys::{AuditEntry, DeadLetter, DeadReason, Key, NewKey, Redriven};

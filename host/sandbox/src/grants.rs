@@ -15,6 +15,19 @@ pub struct Grants {
     pub credentials: Vec<Credential>,
     /// The state namespace, if the tenant grants state.
     pub state: Option<StateGrant>,
+    /// Renews an OAuth2 credential's token when a server answers 401 to a
+    /// request it was injected into (once per request; `None`: never).
+    pub refresh: Option<Arc<dyn Refresh>>,
+}
+
+/// Gets a new access token for an OAuth2 credential whose token a server
+/// refused (the worker's implementation refreshes it under the store's
+/// lease). The plugin never sees either token.
+#[async_trait::async_trait]
+pub trait Refresh: Send + Sync {
+    /// A new token for `slot`, whose token `refused` got a 401. `Err`: why
+    /// not (the 401 then goes to the plugin as it came).
+    async fn refresh(&self, slot: &str, refused: &Secret) -> Result<Secret, String>;
 }
 
 impl fmt::Debug for Grants {
@@ -23,6 +36,7 @@ impl fmt::Debug for Grants {
             .field("hosts", &self.hosts)
             .field("credentials", &self.credentials)
             .field("state", &self.state.as_ref().map(|s| &s.namespace))
+            .field("refresh", &self.refresh.is_some())
             .finish()
     }
 }

@@ -39,7 +39,7 @@ mod state;
 
 pub use cache::{CacheStats, Digest};
 pub use engine::PageReset;
-pub use grants::{Credential, Grants, Injection, Secret, StateGrant};
+pub use grants::{Credential, Grants, Injection, Refresh, Secret, StateGrant};
 pub use host::Usage;
 pub use invoke::{Failure, Invocation, Outcome};
 pub use options::{EgressOptions, EngineLimits, MAX_TIMEOUT, Options, StepLimits};

@@ -51,6 +51,7 @@ mod deliveries;
 mod feed;
 mod migrate;
 mod notifications;
+mod oauth;
 mod operators;
 mod people;
 mod polling;

@@ -102,6 +102,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "polling",
         include_str!("../../../migrations/postgres/0019_polling.sql"),
     ),
+    (
+        20,
+        "oauth2",
+        include_str!("../../../migrations/postgres/0020_oauth2.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -66,6 +66,7 @@ mod error;
 mod group;
 mod migrate;
 mod notifications;
+mod oauth;
 mod operators;
 mod options;
 mod outbox;

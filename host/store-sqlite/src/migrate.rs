@@ -104,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "polling",
         include_str!("../../../migrations/sqlite/0018_polling.sql"),
     ),
+    (
+        19,
+        "oauth2",
+        include_str!("../../../migrations/sqlite/0019_oauth2.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

@@ -24,6 +24,7 @@ pub mod conformance;
 mod feed;
 pub mod memory;
 pub mod notifications;
+pub mod oauth;
 pub mod ops;
 pub mod people;
 pub mod polling;

@@ -236,6 +236,7 @@ pub trait Store:
     + crate::ops::OpsStore
     + crate::notifications::NotificationStore
     + crate::people::PeopleStore
+    + crate::oauth::OAuthStore
     + crate::polling::PollingStore
 {
     // ---- tenants and API keys

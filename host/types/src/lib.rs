@@ -47,16 +47,17 @@ pub use ops::{OperatorKey, Quotas, TenantLimits, TenantState};
 pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest, TriggerSpec};
 pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{
-    ApiKey, CredentialRecord, Injection, Missed, NewCredential, Role, Schedule, Tenant, Workflow,
-    WorkflowVersion,
+    ApiKey, CredentialRecord, Injection, Missed, NewCredential, OAuth2, OAuth2ClientAuth,
+    OAuth2Grant, Role, Schedule, Tenant, Workflow, WorkflowVersion,
 };
 pub use webhook::{
     DeliverySource, SignatureFailure, SignatureScheme, WebhookDedupe, WebhookSignature,
 };
 pub use workflow::{
-    ActionStep, CodeStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, PollMode, PollTrigger,
-    Problem, RespondStep, RetrySpec, ScheduleTrigger, StepDef, StepKind, SubworkflowStep,
-    SwitchCase, SwitchStep, Triggers, WaitStep, WaitUntil, WebhookMode, WebhookTrigger,
+    ActionStep, CodeStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, PollMode,
+    PollTrigger, Problem, RespondStep, RetrySpec, ScheduleTrigger, StepDef, StepKind,
+    SubworkflowStep, SwitchCase, SwitchStep, Triggers, WaitStep, WaitUntil, WebhookMode,
+    WebhookTrigger,
 };
 
 /// Errors raised when domain values are built from untrusted text.

@@ -194,6 +194,72 @@ pub enum Injection {
         /// digits, `-` or `_`.
         placeholder: String,
     },
+    /// OAuth2: `Authorization: Bearer <access token>`, the token obtained
+    /// and refreshed by the host (`docs/SECURITY.md`, OAuth2). The stored
+    /// secret is the client secret; the tokens are sealed next to it.
+    #[serde(rename = "oauth2")]
+    OAuth2(OAuth2),
+}
+
+impl Injection {
+    /// The OAuth2 settings when this is an OAuth2 credential.
+    pub fn oauth2(&self) -> Option<&OAuth2> {
+        match self {
+            Self::OAuth2(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// An OAuth2 credential's settings (no secret: the client secret and the
+/// tokens are sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    /// How tokens are obtained.
+    pub grant: OAuth2Grant,
+    /// Where the user is sent to consent (`authorization_code` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    /// Where codes and refresh tokens are exchanged for access tokens.
+    pub token_url: String,
+    /// The client id the provider issued.
+    pub client_id: String,
+    /// The scopes asked for (joined with spaces).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// How the client authenticates at the token URL (default `basic`).
+    #[serde(default, skip_serializing_if = "OAuth2ClientAuth::is_basic")]
+    pub client_auth: OAuth2ClientAuth,
+}
+
+/// An OAuth2 grant Weft runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuth2Grant {
+    /// A user consents in the browser; PKCE (S256) always.
+    AuthorizationCode,
+    /// The client itself, no user.
+    ClientCredentials,
+}
+
+/// How the client id and secret reach the token URL (RFC 6749, 2.3.1).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuth2ClientAuth {
+    /// `Authorization: Basic` (the default).
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` in the form body.
+    Post,
+}
+
+impl OAuth2ClientAuth {
+    fn is_basic(&self) -> bool {
+        *self == Self::Basic
+    }
 }
 
 /// A credential to seal and store (`POST /v1/credentials`).
@@ -203,6 +269,9 @@ pub struct NewCredential {
     /// Unique per tenant, 1-100 characters; what workflows name in `grants.credentials`.
     pub name: String,
     /// The secret: sealed at once, never stored in clear, never returned.
+    /// For an OAuth2 credential, the client secret (may be empty for a
+    /// public client of the authorization-code grant).
+    #[serde(default)]
     pub secret: String,
     /// Host patterns it may be sent to (at least one).
     pub hosts: Vec<crate::HostPattern>,

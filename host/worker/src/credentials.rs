@@ -12,7 +12,7 @@ use crate::{Error, Handle, Result, new_id, now_ms};
 use weft_sandbox::{Credential, Secret};
 use weft_store::Store;
 use weft_types::{CredentialRecord, HostPattern, Injection};
-use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed};
+use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed, Zeroizing};
 
 pub use weft_types::NewCredential;
 
@@ -74,7 +74,10 @@ impl Handle {
         if new.name.is_empty() || new.name.len() > 100 {
             return Err(Error::Invalid("/name: must be 1-100 characters".into()));
         }
-        if new.secret.is_empty() || new.secret.len() > 16 * 1024 {
+        let oauth2 = new.injection.oauth2().cloned();
+        if let Some(o) = &oauth2 {
+            crate::oauth::check_settings(o, &new.secret, self.sandbox().egress().allow_private)?;
+        } else if new.secret.is_empty() || new.secret.len() > 16 * 1024 {
             return Err(Error::Invalid("/secret: must be 1 byte to 16 KiB".into()));
         }
         if new.hosts.is_empty() {
@@ -99,9 +102,16 @@ impl Handle {
             created_at: now_ms(),
             ad_version: BINDING_VERSION,
         };
+        // An OAuth2 credential seals its client secret with room for the
+        // tokens the authorization (or the first client-credentials request)
+        // brings.
+        let secret = match &oauth2 {
+            Some(_) => crate::oauth::Tokens::new(new.secret).to_bytes()?,
+            None => Zeroizing::new(new.secret.into_bytes()),
+        };
         let sealed = with_binding(&record, |b| {
             self.keyring()
-                .seal(&t.wrapped_key, b, new.secret.as_bytes())
+                .seal(&t.wrapped_key, b, &secret)
                 .map_err(|e| Error::Vault(e.to_string()))
         })?;
         record.nonce = sealed.nonce;
@@ -157,40 +167,30 @@ impl Handle {
         reseal_credentials(self.store().as_ref(), self.keyring()).await
     }
 
-    /// Unseals the credential `name` of `tenant` for slot `slot`.
+    /// Unseals the credential `name` of `tenant` for slot `slot`. For an
+    /// OAuth2 credential, the secret is a current access token (refreshed
+    /// first when it is about to expire, see `oauth.rs`).
     ///
     /// # Errors
     /// `NotFound`; `Tampered` when the row's metadata does not match its seal
     /// or it is sealed under an older binding version (never opened then);
-    /// store or vault failures.
+    /// `Auth` when an OAuth2 credential needs (re-)authorization; store or
+    /// vault failures.
     pub(crate) async fn unseal(&self, tenant: &str, slot: &str, name: &str) -> Result<Credential> {
         let record = self
             .store()
             .credential_by_name(tenant, name)
             .await?
             .ok_or(Error::NotFound("credential"))?;
-        if record.ad_version != BINDING_VERSION {
-            return Err(Error::Tampered(format!(
-                "credential metadata does not match its seal: credential `{name}` is sealed under binding version {} (run `weft migrate` to re-seal it under version {BINDING_VERSION})",
-                record.ad_version
-            )));
-        }
-        let t = self
-            .store()
-            .get_tenant(tenant)
-            .await?
-            .ok_or(Error::NotFound("tenant"))?;
-        let (plain, injection) = with_binding(&record, |b| {
-            let plain = self
-                .keyring()
-                .open(&t.wrapped_key, b, record.ad_version, &sealed(&record))
-                .map_err(refused)?;
-            let injection: Injection = serde_json::from_str(b.injection)
-                .map_err(|e| Error::Vault(format!("credential `{name}` injection: {e}")))?;
-            Ok((plain, injection))
-        })?;
-        let secret = String::from_utf8(plain.to_vec())
-            .map_err(|_| Error::Vault(format!("credential `{name}` is not UTF-8")))?;
+        let (plain, injection) = self.open_credential(&record).await?;
+        let secret = match &injection {
+            Injection::OAuth2(o) => {
+                let tokens = crate::oauth::Tokens::parse(&plain, name)?;
+                self.oauth_token(&record, o, tokens, None).await?
+            }
+            _ => String::from_utf8(plain.to_vec())
+                .map_err(|_| Error::Vault(format!("credential `{name}` is not UTF-8")))?,
+        };
         let hosts = record
             .hosts
             .iter()
@@ -201,6 +201,66 @@ impl Handle {
             secret: Secret::new(secret),
             hosts,
             inject: injection,
+        })
+    }
+
+    /// Opens a stored credential: its secret and its injection.
+    ///
+    /// # Errors
+    /// `Tampered` when the row's metadata does not match its seal or it is
+    /// sealed under an older binding version; store or vault failures.
+    pub(crate) async fn open_credential(
+        &self,
+        record: &CredentialRecord,
+    ) -> Result<(Zeroizing<Vec<u8>>, Injection)> {
+        let name = &record.name;
+        if record.ad_version != BINDING_VERSION {
+            return Err(Error::Tampered(format!(
+                "credential metadata does not match its seal: credential `{name}` is sealed under binding version {} (run `weft migrate` to re-seal it under version {BINDING_VERSION})",
+                record.ad_version
+            )));
+        }
+        let t = self
+            .store()
+            .get_tenant(&record.tenant_id)
+            .await?
+            .ok_or(Error::NotFound("tenant"))?;
+        with_binding(record, |b| {
+            let plain = self
+                .keyring()
+                .open(&t.wrapped_key, b, record.ad_version, &sealed(record))
+                .map_err(refused)?;
+            let injection: Injection = serde_json::from_str(b.injection)
+                .map_err(|e| Error::Vault(format!("credential `{name}` injection: {e}")))?;
+            Ok((plain, injection))
+        })
+    }
+
+    /// `record` with `secret` sealed under its binding (a new nonce): the
+    /// caller writes it with `reseal_credential` against the old nonce.
+    ///
+    /// # Errors
+    /// Store or vault failures.
+    pub(crate) async fn seal_credential(
+        &self,
+        record: &CredentialRecord,
+        secret: &[u8],
+    ) -> Result<CredentialRecord> {
+        let t = self
+            .store()
+            .get_tenant(&record.tenant_id)
+            .await?
+            .ok_or(Error::NotFound("tenant"))?;
+        let sealed = with_binding(record, |b| {
+            self.keyring()
+                .seal(&t.wrapped_key, b, secret)
+                .map_err(|e| Error::Vault(e.to_string()))
+        })?;
+        Ok(CredentialRecord {
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+            ad_version: BINDING_VERSION,
+            ..record.clone()
         })
     }
 }

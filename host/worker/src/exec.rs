@@ -323,9 +323,18 @@ impl Handle {
             Ok(b) => b,
             Err(f) => return failed(f),
         };
+        let mut oauth = Vec::new();
         for (slot, name) in bound {
             match self.unseal(&run.tenant_id, slot, name).await {
-                Ok(c) => grants.credentials.push(c),
+                Ok(c) => {
+                    if matches!(c.inject, weft_types::Injection::OAuth2(_)) {
+                        oauth.push((slot.to_string(), name.to_string()));
+                    }
+                    grants.credentials.push(c);
+                }
+                Err(Error::Auth(msg)) => {
+                    return failed(Failure::new(ErrorKind::Auth, msg));
+                }
                 Err(Error::NotFound(_)) => {
                     let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
                     return failed(Failure::of(Reason::MissingCredential, msg));
@@ -338,6 +347,10 @@ impl Handle {
                     return failed(Failure::new(ErrorKind::Transient, e.to_string()));
                 }
             }
+        }
+        if !oauth.is_empty() {
+            // A 401 to an OAuth2-injected request renews the token once.
+            grants.refresh = Some(self.refresher(&run.tenant_id, oauth));
         }
         grants.state = Some(StateGrant {
             store: self.0.state.clone(),

@@ -35,6 +35,7 @@ mod inflight;
 pub mod metrics;
 mod notifications;
 mod notify;
+pub mod oauth;
 mod options;
 mod parked;
 pub mod poll;
@@ -98,6 +99,11 @@ pub enum Error {
     /// its seal: the row was changed outside Weft; it is not opened.
     #[error("{0}")]
     Tampered(String),
+    /// A credential cannot be used until the user acts: an OAuth2 credential
+    /// not yet authorized, or whose refresh token the provider refused (the
+    /// message says what to do). A step failing for it fails `auth`.
+    #[error("{0}")]
+    Auth(String),
 }
 
 /// `Result` with this crate's [`Error`].

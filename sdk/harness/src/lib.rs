@@ -120,6 +120,7 @@ impl Harness {
                     plugin: plugin.manifest().name.clone(),
                 },
             }),
+            refresh: None,
         };
         Ok(Self {
             runtime,

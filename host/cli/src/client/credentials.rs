@@ -1,5 +1,6 @@
 //! `weft credentials ...`: create (the secret from an environment variable, a
-//! file or stdin, never from an argument, which `ps` would show), list, delete.
+//! file or stdin, never from an argument, which `ps` would show), list, delete,
+//! and authorize an OAuth2 credential (prints the URL to open).
 
 use super::ServerArgs;
 use super::http::Cli;
@@ -16,6 +17,9 @@ const MAX_SECRET_BYTES: u64 = 64 * 1024;
 
 /// `weft credentials ...`.
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of `Create` (an inline OAuth2 injection)
+// costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum CredentialsCommand {
     /// Store a credential (sealed at once; nothing shows it again).
     ///
@@ -40,6 +44,21 @@ pub enum CredentialsCommand {
         /// `header:NAME` or `query:PARAM`.
         #[arg(long, value_name = "HOW", default_value = "bearer", value_parser = parse_injection)]
         injection: Injection,
+        /// An OAuth2 credential: a JSON file of its settings (`grant`,
+        /// `authorize_url`, `token_url`, `client_id`, `scopes`,
+        /// `client_auth`); the secret is then the client secret. Replaces
+        /// `--injection`.
+        #[arg(long, value_name = "PATH", conflicts_with = "injection")]
+        oauth2: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Authorize an OAuth2 credential: prints the provider URL to open in a
+    /// browser; after consent the provider sends the browser back to this
+    /// deployment, which seals the tokens. Also after `needs_reauthorization`.
+    Authorize {
+        /// The credential's name (or id).
+        name: String,
         #[command(flatten)]
         server: ServerArgs,
     },
@@ -135,6 +154,10 @@ fn injection_text(i: &Injection) -> String {
         Injection::Header { name } => format!("header:{name}"),
         Injection::Query { param } => format!("query:{param}"),
         Injection::Path { placeholder } => format!("path:{placeholder}"),
+        Injection::OAuth2(o) => match o.grant {
+            weft_model::OAuth2Grant::AuthorizationCode => "oauth2:authorization_code".into(),
+            weft_model::OAuth2Grant::ClientCredentials => "oauth2:client_credentials".into(),
+        },
     }
 }
 
@@ -150,8 +173,20 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             hosts,
             secret,
             injection,
+            oauth2,
             server,
         } => {
+            let injection = match oauth2 {
+                None => injection,
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("--oauth2: cannot read {}", path.display()))?;
+                    let o: weft_model::OAuth2 = serde_json::from_str(&text).with_context(|| {
+                        format!("--oauth2 {}: not OAuth2 settings", path.display())
+                    })?;
+                    Injection::OAuth2(o)
+                }
+            };
             let c = Cli::new(&server)?;
             let new = NewCredential {
                 name,
@@ -180,10 +215,14 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
             if !c.raw(&weft_model::List::from(items.clone()))? {
                 let mut t = Table::new(&["ID", "NAME", "INJECTION", "CREATED (UTC)", "HOSTS"]);
                 for cr in &items {
+                    let mut how = injection_text(&cr.injection);
+                    if cr.needs_reauthorization.is_some() {
+                        how.push_str(" (needs authorize)");
+                    }
                     t.row(vec![
                         cr.id.clone(),
                         cut(&cr.name, 40),
-                        injection_text(&cr.injection),
+                        how,
                         time(cr.created_at),
                         hosts_text(cr),
                     ]);
@@ -193,6 +232,18 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
                 } else {
                     t.print();
                 }
+            }
+        }
+        CredentialsCommand::Authorize { name, server } => {
+            let c = Cli::new(&server)?;
+            let items = c.api.list_credentials().await?;
+            let Some(cr) = items.iter().find(|cr| cr.name == name || cr.id == name) else {
+                bail!("no credential named `{name}` (see `weft credentials list`)");
+            };
+            let a = c.api.authorize_credential(&cr.id).await?;
+            if !c.raw(&a)? {
+                out!("open this URL in a browser and consent (valid once, for 10 minutes):");
+                out!("{}", a.url);
             }
         }
         CredentialsCommand::Delete { id, server } => {

@@ -78,6 +78,7 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
                 plugin: plugin.manifest().name.clone(),
             },
         }),
+        refresh: None,
     };
     let invocation = Invocation {
         action: args.action.clone(),

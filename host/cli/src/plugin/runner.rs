@@ -172,6 +172,7 @@ async fn invoke(
             store: store.clone(),
             namespace: ns.clone(),
         }),
+        refresh: None,
     };
     let config = case
         .config

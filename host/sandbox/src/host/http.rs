@@ -73,7 +73,7 @@ fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), 
     let bad =
         |_| HttpError::InvalidRequest(format!("credential `{}` cannot be put in a header", c.slot));
     match &c.inject {
-        Injection::Bearer => {
+        Injection::Bearer | Injection::OAuth2(_) => {
             let v = HeaderValue::from_str(&format!("Bearer {}", c.secret.expose())).map_err(bad)?;
             headers.insert(header::AUTHORIZATION, sensitive(v));
         }
@@ -191,7 +191,7 @@ impl HostState {
                 HeaderValue::from_static("identity"),
             );
         }
-        let credential = match &req.credential {
+        let mut credential = match &req.credential {
             None => None,
             Some(slot) => {
                 let declared = self
@@ -223,6 +223,8 @@ impl HostState {
             .map_or(Duration::MAX, |ms| Duration::from_millis(u64::from(ms)));
         let mut body = req.body;
         let mut hops = 0u32;
+        // An OAuth2 token refused with 401 is renewed once per request.
+        let mut renewed = false;
         loop {
             if self.usage.egress_requests >= self.limits.requests_per_step {
                 return Err(self.breach(
@@ -246,6 +248,7 @@ impl HostState {
             };
             let mut hop_url = url.clone();
             let mut hop_headers = hdrs.clone();
+            let mut injected = false;
             if let Some(c) = &credential {
                 let bound =
                     c.bound_to(&host, port) && slot_hosts.iter().any(|p| p.matches(&host, port));
@@ -256,6 +259,7 @@ impl HostState {
                     if let Err(e) = inject(c, &mut hop_url, &mut hop_headers) {
                         return Ok(Err(e));
                     }
+                    injected = true;
                 } else if hops == 0 {
                     let why = if bound {
                         format!(
@@ -337,29 +341,89 @@ impl HostState {
                     url = next;
                     hops += 1;
                 }
-                (status, _) => {
-                    if !self.secrets.is_empty()
-                        && let Some(encoding) = undecoded_encoding(&inbound.headers)
+                (401, _)
+                    if injected
+                        && !renewed
+                        && credential
+                            .as_ref()
+                            .is_some_and(|c| matches!(c.inject, Injection::OAuth2(_)))
+                        && self.grants.refresh.is_some() =>
+                {
+                    renewed = true;
+                    if let Some(c) = credential.as_mut()
+                        && self.renew(c).await
                     {
-                        return Ok(Err(HttpError::Denied(format!(
-                            "undecodable_encoding: the response from `{host}` is encoded `{encoding}`; a step holding a credential asks for and accepts only identity (the scrubber cannot see inside an encoded body), so the body was not passed on"
-                        ))));
+                        continue;
                     }
-                    let secrets = self.secrets.clone();
-                    let headers = inbound
-                        .headers
-                        .into_iter()
-                        .map(|(k, v)| (secrets.scrub_str(&k), secrets.scrub_str(&v)))
-                        .collect();
-                    let body = secrets.scrub(&inbound.body).unwrap_or(inbound.body);
-                    return Ok(Ok(Response {
-                        status,
-                        headers,
-                        body,
-                    }));
+                    return self.pass_on(&host, inbound);
                 }
+                _ => return self.pass_on(&host, inbound),
             }
         }
+    }
+
+    /// Renews an OAuth2 credential's token after a 401 (the grant's
+    /// [`Refresh`](crate::Refresh)): the step's grants and the scrubber get
+    /// the new token; the refused one stays scrubbed (kept under an empty
+    /// slot name, which no plugin can name). `false`: not renewed.
+    async fn renew(&mut self, c: &mut Credential) -> bool {
+        let Some(refresh) = self.grants.refresh.clone() else {
+            return false;
+        };
+        let slot = c.slot.clone();
+        match refresh.refresh(&slot, &c.secret).await {
+            Ok(secret) => {
+                let mut retired = c.clone();
+                retired.slot = String::new();
+                c.secret = secret;
+                for g in &mut self.grants.credentials {
+                    if g.slot == slot {
+                        g.secret = c.secret.clone();
+                    }
+                }
+                self.grants.credentials.push(retired);
+                self.secrets = std::sync::Arc::new(crate::scrub::Scrubber::new(
+                    self.grants
+                        .credentials
+                        .iter()
+                        .flat_map(Credential::clear_forms),
+                ));
+                true
+            }
+            Err(why) => {
+                tracing::warn!(credential.slot = %slot, error = %why, "OAuth2 token not renewed after a 401; the 401 goes to the plugin");
+                false
+            }
+        }
+    }
+
+    /// A final answer as the plugin gets it: scrubbed, and refused when its
+    /// encoding hides what the scrubber must see.
+    fn pass_on(
+        &self,
+        host: &str,
+        inbound: crate::egress::Inbound,
+    ) -> wasmtime::Result<Result<Response, HttpError>> {
+        let status = inbound.status;
+        if !self.secrets.is_empty()
+            && let Some(encoding) = undecoded_encoding(&inbound.headers)
+        {
+            return Ok(Err(HttpError::Denied(format!(
+                "undecodable_encoding: the response from `{host}` is encoded `{encoding}`; a step holding a credential asks for and accepts only identity (the scrubber cannot see inside an encoded body), so the body was not passed on"
+            ))));
+        }
+        let secrets = self.secrets.clone();
+        let headers = inbound
+            .headers
+            .into_iter()
+            .map(|(k, v)| (secrets.scrub_str(&k), secrets.scrub_str(&v)))
+            .collect();
+        let body = secrets.scrub(&inbound.body).unwrap_or(inbound.body);
+        Ok(Ok(Response {
+            status,
+            headers,
+            body,
+        }))
     }
 
     fn map_error(&self, e: TransportError) -> HttpError {

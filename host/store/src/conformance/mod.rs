@@ -20,6 +20,7 @@ mod listings;
 mod logs;
 mod notifications;
 mod notify_scale;
+mod oauth;
 mod ops;
 mod outbox;
 mod people;
@@ -44,6 +45,7 @@ pub use listings::*;
 pub use logs::*;
 pub use notifications::*;
 pub use notify_scale::*;
+pub use oauth::*;
 pub use ops::*;
 pub use outbox::*;
 pub use people::*;
@@ -352,6 +354,9 @@ macro_rules! conformance_tests {
             sweeper_lock_one_holder,
             overdue_runs_leave_out_inactive_tenants,
             erase_tenant_takes_its_only_members,
+            oauth_pending_single_use_and_expiring,
+            oauth_refresh_lease_one_holder,
+            oauth_reauthorize_mark,
             polling_claim_once_and_commit_with_runs,
             polling_failures_recorded_and_cleared,
             polling_disarm_keeps_cursor_and_keys,

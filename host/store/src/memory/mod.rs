@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 mod notifications;
+mod oauth;
 mod ops;
 mod people;
 mod polling;
@@ -52,6 +53,8 @@ struct Inner {
     usage: BTreeMap<(String, String, String, String), i64>,
     /// Users, memberships, links, sessions (`people.rs`).
     people: people::People,
+    /// Pending authorizations, refresh leases (`oauth.rs`).
+    oauth: oauth::OAuth,
     /// Polling rows and seen keys (`polling.rs`).
     polls: polling::Polls,
 }
