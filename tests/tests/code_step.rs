@@ -273,3 +273,32 @@ async fn the_network_needs_a_grant_on_the_step() {
     assert_eq!(seen.method, "POST");
     assert_eq!(seen.json(), json!({"n": 2}));
 }
+
+#[tokio::test]
+async fn a_script_reading_a_step_that_is_not_upstream_is_refused() {
+    let app = app().await;
+    let def = json!({"name": "not-upstream", "steps": [
+        {"id": "first", "kind": "code", "code": "return steps.later.output;"},
+        {"id": "later", "kind": "code", "code": "return steps['ghost'];"}
+    ]});
+    let r = app.post("/v1/workflows", def).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let details = r.body["error"]["details"].as_array().unwrap();
+    let messages: Vec<(&str, &str)> = details
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                "/steps/0/code",
+                "the script reads `steps.later`, but step `later` is not upstream of `first`"
+            ),
+            (
+                "/steps/1/code",
+                "the script reads `steps.ghost`, but there is no step `ghost`"
+            ),
+        ]
+    );
+}

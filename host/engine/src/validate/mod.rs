@@ -298,6 +298,21 @@ impl<'a> Checker<'a> {
                         ),
                     );
                 }
+                // What the script names (a lexical scan) must be there, as
+                // for a template: else it reads `undefined`.
+                for id in crate::code::reads(&c.code).steps {
+                    if !scope.sees(&id) {
+                        let msg = if self.exists(&id) {
+                            format!(
+                                "the script reads `steps.{id}`, but step `{id}` is not upstream of `{}`",
+                                s.id
+                            )
+                        } else {
+                            format!("the script reads `steps.{id}`, but there is no step `{id}`")
+                        };
+                        self.problem(format!("{path}/code"), msg);
+                    }
+                }
                 match &c.items {
                     Some(items) => self.expression(items, &format!("{path}/items"), s, scope),
                     None if graph.dependencies(i).len() > 1 => self.problem(

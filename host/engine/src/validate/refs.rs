@@ -72,7 +72,7 @@ impl Checker<'_> {
         }
     }
 
-    fn exists(&self, id: &str) -> bool {
+    pub(super) fn exists(&self, id: &str) -> bool {
         fn find(steps: &[StepDef], id: &str) -> bool {
             steps
                 .iter()
