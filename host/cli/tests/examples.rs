@@ -9,7 +9,7 @@ use weft_tests::wasm_dir;
 use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
-const EXPECTED: [&str; 14] = [
+const EXPECTED: [&str; 15] = [
     "airtable-orders.yaml",
     "approval.yaml",
     "discord-release-announce.yaml",
@@ -21,13 +21,14 @@ const EXPECTED: [&str; 14] = [
     "notion-log-form.yaml",
     "slack-on-condition.yaml",
     "stripe-customer-on-signup.yaml",
+    "teams-deploy-notice.yaml",
     "telegram-alert.yaml",
     "twilio-sms-on-order.yaml",
     "webhook-transform-respond.yaml",
 ];
 
 /// The bundled connectors (`scripts/run`'s loop) whose manifests the examples use.
-const BUNDLED: [&str; 12] = [
+const BUNDLED: [&str; 13] = [
     "http",
     "transform",
     "llm",
@@ -40,6 +41,7 @@ const BUNDLED: [&str; 12] = [
     "airtable",
     "email",
     "telegram",
+    "teams",
 ];
 
 fn examples_dir() -> PathBuf {
