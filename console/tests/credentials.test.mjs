@@ -167,3 +167,51 @@ test("delete asks first, says which workflows use it, then it is gone", async ()
   assert.ok(!(await server.call("GET", "/v1/credentials")).items.some((c) => c.name === "billing-api"));
   await page.context().close();
 });
+
+test("an OAuth2 credential: the Authorize button opens the provider, which sends the browser back to the callback", async () => {
+  // A stand-in provider on loopback: consent at once, a token for the code.
+  const http = await import("node:http");
+  const provider = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    if (url.pathname === "/authorize") {
+      const back = new URL(url.searchParams.get("redirect_uri"));
+      back.searchParams.set("code", "code-1");
+      back.searchParams.set("state", url.searchParams.get("state"));
+      res.writeHead(302, { location: back.toString() }).end();
+    } else if (url.pathname === "/token" && req.method === "POST") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ access_token: "at-console-1", refresh_token: "rt-console-1", expires_in: 3600 }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => provider.listen(0, "127.0.0.1", r));
+  const at = `http://127.0.0.1:${provider.address().port}`;
+  try {
+    await server.call("POST", "/v1/credentials", {
+      name: "crm-oauth",
+      secret: "client-secret-value",
+      hosts: ["api.crm.test"],
+      injection: { type: "oauth2", grant: "authorization_code", authorize_url: `${at}/authorize`, token_url: `${at}/token`, client_id: "weft" },
+    });
+    const page = await newPage(server);
+    await login(page, owner);
+    await page.goto("/credentials");
+    const row = page.getByRole("row").filter({ hasText: "crm-oauth" });
+    await row.waitFor();
+    assert.match(await row.innerText(), /OAuth2 token \(authorized by a user\)/);
+    await expectClean(page, assert);
+    const [popup] = await Promise.all([
+      page.context().waitForEvent("page"),
+      row.getByRole("button", { name: "Authorize crm-oauth" }).click(),
+    ]);
+    await popup.waitForURL(/\/oauth\/callback\?/);
+    await popup.getByRole("heading", { name: "Authorized" }).waitFor();
+    assert.match(await popup.innerText("body"), /crm-oauth/);
+    assert.ok(!(await popup.content()).includes("at-console-1"), "the token is not in the page");
+    await page.getByText(/Opened crm-oauth's provider/).waitFor();
+    await page.context().close();
+  } finally {
+    provider.close();
+  }
+});
