@@ -63,11 +63,37 @@ pub enum Command {
     /// Workflow templates: search, show, use, publish.
     #[command(subcommand)]
     Templates(crate::client::TemplatesCommand),
+    /// Turn another tool's workflow export into a Weft definition (printed on
+    /// standard output; what could not be mapped, node by node, on standard
+    /// error). See docs/IMPORT.md.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Internal: compile the connectors of a job read from standard input into
     /// the component cache, then exit (`weft serve` runs it as a child
     /// process, so that the compiler's memory is not kept by the server).
     #[command(hide = true)]
     PrecompileConnectors,
+}
+
+/// `weft import`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// An n8n workflow export (the editor's "Download", `n8n export:workflow`).
+    N8n(ImportN8nArgs),
+}
+
+/// `weft import n8n`.
+#[derive(Debug, Args)]
+pub struct ImportN8nArgs {
+    /// The export (JSON).
+    pub file: PathBuf,
+    /// An Execute Workflow node's n8n workflow id and the Weft workflow it
+    /// becomes (`N8N_ID=WEFT_ID`; repeatable), for sub-workflows imported first.
+    #[arg(long = "workflow", value_name = "N8N_ID=WEFT_ID")]
+    pub workflows: Vec<String>,
+    /// Write the definition to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 /// `weft serve`. Flags win over `WEFT_*` variables, which win over the file.

@@ -6,6 +6,7 @@
 
 mod args;
 mod client;
+mod import;
 mod local;
 mod mcp;
 mod mcp_bridge;
@@ -63,6 +64,7 @@ async fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Connectors(a) => client::connectors(a).await,
         args::Command::Registry(c) => client::registry(c).await,
         args::Command::Templates(c) => client::templates(c).await,
+        args::Command::Import(args::ImportCommand::N8n(a)) => import::n8n(a),
         args::Command::PrecompileConnectors => precompile::child().await,
     }
 }

@@ -504,3 +504,38 @@ fn a_malformed_scenario_file_names_the_file_the_case_and_the_key() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn import_n8n_prints_the_definition_and_reports_what_to_bind() {
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/n8n/exports/webhook-slack.json"
+    );
+    let out = weft(&["import", "n8n", export]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let def: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(def["triggers"]["webhook"]["mode"], "async");
+    let steps = def["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| s["connector"] == "slack"), "{def:#}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("note: Webhook: n8n's path `notify` is not kept"),
+        "{err}"
+    );
+    assert!(err.contains("`slack/bot-token`"), "{err}");
+
+    // A file that is not an export: exit 2, naming the file and the problem.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-n8n.json");
+    std::fs::write(&bad, r#"{"name": "x"}"#).unwrap();
+    let out = weft(&["import", "n8n", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("not-n8n.json") && err.contains("no `nodes` list"),
+        "{err}"
+    );
+    let out = weft(&["import", "n8n", export, "--workflow", "no-equals-sign"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("expected N8N_ID=WEFT_ID"));
+}

@@ -29,6 +29,7 @@ pub mod definition;
 mod eval;
 mod expr;
 pub mod graph;
+pub mod import;
 pub mod input;
 mod lex;
 pub mod retry;
