@@ -302,3 +302,23 @@ async fn a_script_reading_a_step_that_is_not_upstream_is_refused() {
         ]
     );
 }
+
+#[tokio::test]
+async fn endless_recursion_is_stopped_by_the_interpreter_not_a_crash() {
+    let app = app().await;
+    let code = "function down(n) { return down(n + 1) + 1; }\nreturn [down(0)];";
+    let run = run_once(&app, one_step("recurse", code, json!({})), json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert!(
+        f.message.starts_with(
+            "script error at line 1, column 31: RuntimeLimitError: reached the maximum number \
+             of recursive calls"
+        ),
+        "{}",
+        f.message
+    );
+    // The stack is cut to its innermost frames.
+    assert!(f.message.lines().count() <= 10, "{}", f.message);
+    assert!(f.message.ends_with("more"), "{}", f.message);
+}

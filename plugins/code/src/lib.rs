@@ -38,6 +38,8 @@ const RECURSION_LIMIT: usize = 400;
 /// What the script is wrapped in: a function of the step's names. The
 /// newline keeps the script's own columns; lines are reported minus one.
 const PRELUDE: &str = "(function (items, item, index, trigger, steps, vars) {\n";
+/// Stack frames kept in a failure's message.
+const MAX_FRAMES: usize = 8;
 /// The name scripts are compiled under (in error positions: `code:3:7`).
 const PATH: &str = "code";
 
@@ -306,9 +308,14 @@ fn script_error(e: &JsError, ctx: &mut Context, code: &str) -> Error {
         Some((line, column)) => format!("script error at line {line}, column {column}: {}", x.text),
         None => format!("script error: {}", x.text),
     };
-    if !x.stack.is_empty() {
+    // The innermost frames; a deep recursion's stack would be hundreds.
+    let frames: Vec<&str> = x.stack.lines().map(str::trim).collect();
+    for frame in frames.iter().take(MAX_FRAMES) {
         message.push_str("\n  ");
-        message.push_str(&x.stack);
+        message.push_str(frame);
+    }
+    if frames.len() > MAX_FRAMES {
+        message.push_str(&format!("\n  ... {} more", frames.len() - MAX_FRAMES));
     }
     Error::permanent(message)
 }
