@@ -153,6 +153,8 @@ async fn migrations_apply_once() {
             (15, "notify claim".to_owned()),
             (16, "run filters".to_owned()),
             (17, "run until".to_owned()),
+            (18, "polling".to_owned()),
+            (19, "oauth2".to_owned()),
         ],
         "each migration recorded once"
     );
