@@ -9,7 +9,7 @@ use weft_tests::wasm_dir;
 use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
-const EXPECTED: [&str; 15] = [
+const EXPECTED: [&str; 16] = [
     "airtable-orders.yaml",
     "approval.yaml",
     "discord-release-announce.yaml",
@@ -19,6 +19,7 @@ const EXPECTED: [&str; 15] = [
     "loop-http.yaml",
     "nightly-report.yaml",
     "notion-log-form.yaml",
+    "rss-to-slack.yaml",
     "slack-on-condition.yaml",
     "stripe-customer-on-signup.yaml",
     "teams-deploy-notice.yaml",
@@ -28,7 +29,7 @@ const EXPECTED: [&str; 15] = [
 ];
 
 /// The bundled connectors (`scripts/run`'s loop) whose manifests the examples use.
-const BUNDLED: [&str; 13] = [
+const BUNDLED: [&str; 14] = [
     "http",
     "transform",
     "llm",
@@ -42,6 +43,7 @@ const BUNDLED: [&str; 13] = [
     "email",
     "telegram",
     "teams",
+    "rss",
 ];
 
 fn examples_dir() -> PathBuf {
