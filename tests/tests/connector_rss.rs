@@ -315,6 +315,9 @@ async fn the_new_entries_trigger_in_the_sandbox() {
     );
     assert_eq!(first.items[1].1["title"], "Atom draft-07 snapshot");
     let cursor = first.next_cursor.clone().expect("a cursor");
+    let c: Value = serde_json::from_str(&cursor).unwrap();
+    assert_eq!(c["newest"], 1_071_318_569, "2003-12-13T12:29:29Z: {c}");
+    assert!(c["etag"].is_string(), "{c}");
 
     // Unchanged: the ETag comes back, 304, nothing, the cursor kept.
     let again = sandbox
@@ -341,6 +344,19 @@ async fn the_new_entries_trigger_in_the_sandbox() {
     let keys: Vec<&str> = third.items.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ["tag:example.org,2003:3.2397", "urn:new"]);
     assert_eq!(third.items[1].1["link"], Value::Null);
+    let c: Value = serde_json::from_str(third.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(c["newest"], 1_136_073_600, "2006-01-01T00:00:00Z: {c}");
+
+    // An entry dated far ahead (a wrong clock) is offered but does not become
+    // the cursor's newest date, which would hide every later entry.
+    feed.set(ATOM.replace(
+        "  <entry>\n    <title>Atom draft-07",
+        "  <entry><id>urn:future</id><title>F</title><updated>2999-01-01T00:00:00Z</updated></entry>\n  <entry>\n    <title>Atom draft-07",
+    ));
+    let fourth = sandbox.poll(&plugin, call(None)).await.result.unwrap();
+    assert_eq!(fourth.items.last().unwrap().0, "urn:future");
+    let c: Value = serde_json::from_str(fourth.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(c["newest"], 1_071_318_569, "{c}");
 }
 
 fn workflow(url: &str) -> Value {

@@ -168,13 +168,18 @@ impl Trigger for Rss {
         };
         let feed = parse(&body).map_err(|e| e.context(redact_url(&c.url)))?;
         let mut newest = cursor.newest;
+        let horizon = now_unix().saturating_add(86_400);
         let mut items = Vec::new();
         for (i, entry) in feed.entries.iter().enumerate() {
             if items.len() == MAX_ITEMS {
                 break;
             }
             if let Some(t) = entry.published_at {
-                newest = Some(newest.map_or(t, |n| n.max(t)));
+                // A date over a day ahead of now (a wrong clock, a scheduled
+                // post) would hide every later entry: it does not count.
+                if t <= horizon {
+                    newest = Some(newest.map_or(t, |n| n.max(t)));
+                }
                 // Older than the newest entry of an earlier poll: seen then.
                 if cursor.newest.is_some_and(|n| t < n) {
                     continue;
@@ -202,6 +207,13 @@ impl Trigger for Rss {
             ),
         })
     }
+}
+
+/// Seconds since the Unix epoch by the guest's wall clock.
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn entry_schema() -> Value {
