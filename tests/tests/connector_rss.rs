@@ -456,3 +456,44 @@ async fn a_polled_feed_starts_one_run_per_new_entry() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(poll_runs(&app, &wf.id).await.len(), 3);
 }
+
+/// A poll hands over at most 1000 entries: the first 1000 of the feed (its
+/// newest), oldest first; a malformed feed fails the poll as invalid input.
+#[tokio::test]
+async fn a_poll_takes_the_newest_1000_entries_and_refuses_a_malformed_feed() {
+    let sandbox = TestSandbox::new().build();
+    let plugin = sandbox.plugin("weft_plugin_rss").await;
+    let items: Vec<(u32, u32)> = (0..1200).rev().map(|n| (n, 1 + n % 28)).collect();
+    let feed = Feed::new(StatusCode::OK, "application/rss+xml", rss(&items));
+    let (stand_in, _inbox) = feed.serve().await;
+    let call = || PollCall {
+        trigger: "new-entries".into(),
+        config: json!({"url": stand_in.url("/big")}).to_string(),
+        cursor: None,
+        context: StepContext::adhoc("poll"),
+        grants: hosts(&["127.0.0.1"]),
+        limits: StepLimits::default(),
+        cancel: None,
+    };
+    let polled = sandbox.poll(&plugin, call()).await.result.unwrap();
+    assert_eq!(polled.items.len(), 1000);
+    assert!(
+        polled.items[0].0.ends_with("#item200"),
+        "{}",
+        polled.items[0].0
+    );
+    assert!(
+        polled.items[999].0.ends_with("#item1199"),
+        "{}",
+        polled.items[999].0
+    );
+
+    feed.set("<rss version=\"2.0\"><channel><item><title>a</titel></item></channel></rss>");
+    let f = sandbox.poll(&plugin, call()).await.result.unwrap_err();
+    assert_eq!(f.kind, ErrorKind::InvalidInput, "{f:?}");
+    assert!(
+        f.message.contains("not well-formed XML at line 1"),
+        "{}",
+        f.message
+    );
+}
