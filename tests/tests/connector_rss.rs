@@ -497,3 +497,35 @@ async fn a_poll_takes_the_newest_1000_entries_and_refuses_a_malformed_feed() {
         f.message
     );
 }
+
+/// A feed that answers 404 shows on the workflow as a failing poll, and
+/// starts no run.
+#[tokio::test]
+async fn a_missing_feed_shows_as_a_failing_poll() {
+    let gone = Feed::new(StatusCode::NOT_FOUND, "text/plain", "no such feed");
+    let (stand_in, _inbox) = gone.serve().await;
+    let app = TestApp::builder().plugin("weft_plugin_rss").start().await;
+    let wf = app.workflow(workflow(&stand_in.url("/gone.xml"))).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let poll = loop {
+        let w = app
+            .get(&format!("/v1/workflows/{}", wf.id))
+            .await
+            .expect(200);
+        if w["poll"]["consecutive_failures"].as_u64() >= Some(1) {
+            break w["poll"].clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no failed poll: {}",
+            w["poll"]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let error = poll["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("404") && error.contains("/gone.xml"),
+        "{error}"
+    );
+    assert!(poll_runs(&app, &wf.id).await.is_empty());
+}
