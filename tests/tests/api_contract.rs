@@ -37,6 +37,13 @@ async fn every_documented_route_answers_as_documented() {
         .post("/v1/workflows/validate", json!({"steps": 3}))
         .await;
     assert_eq!(bad.status, 400, "{}", bad.body);
+    let export = json!({"name": "from n8n", "nodes": [
+        {"name": "Start", "type": "n8n-nodes-base.manualTrigger", "parameters": {}},
+        {"name": "Set", "type": "n8n-nodes-base.set", "parameters": {}}],
+        "connections": {"Start": {"main": [[{"node": "Set", "type": "main", "index": 0}]]}}});
+    app.post("/v1/workflows/import/n8n", json!({"export": export}))
+        .await
+        .expect(200);
     let wf: Workflow = app.post("/v1/workflows", def.clone()).await.typed(201);
     let yaml = "name: quick\nsteps:\n  - id: answer\n    kind: respond\n    body: hi\n";
     let quick: Workflow = app

@@ -224,3 +224,65 @@ async fn what_cannot_be_run_here_is_imported_and_reported() {
     let err = import(&json!({"name": "x"}), &Options::default()).unwrap_err();
     assert!(err.to_string().contains("no `nodes`"), "{err}");
 }
+
+#[tokio::test]
+async fn the_api_imports_an_export_without_storing_it() {
+    let app = app().await;
+    let export = read(fixtures().join("exports/webhook-set-respond.json"));
+    let out = app
+        .post("/v1/workflows/import/n8n", json!({"export": export}))
+        .await
+        .expect(200);
+    assert!(
+        out["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["node"] == "Webhook" && n["message"].as_str().unwrap().contains("`greet`")),
+        "{out:#}"
+    );
+    // Nothing was stored; the definition saves and answers as n8n did.
+    let listed = app.get("/v1/workflows").await.expect(200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "{listed:#}");
+    let wf = app.workflow(out["definition"].clone()).await;
+    let resp = app
+        .call_as(
+            "",
+            "POST",
+            wf.hook_url(),
+            Some(json!({"name": "Ada", "plan": "pro"})),
+        )
+        .await;
+    assert_eq!(
+        resp.body,
+        json!({"greeting": "Hello, Ada!", "plan": "PRO", "vip": true})
+    );
+    // Not an export: 400 naming why; an unknown field: named too.
+    let bad = app
+        .post("/v1/workflows/import/n8n", json!({"export": {"name": "x"}}))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `nodes` list"),
+        "{}",
+        bad.body
+    );
+    let bad = app
+        .post(
+            "/v1/workflows/import/n8n",
+            json!({"export": export, "extra": 1}),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("extra"),
+        "{}",
+        bad.body
+    );
+}

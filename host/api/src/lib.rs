@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
             post(workflows::create_workflow).get(workflows::list_workflows),
         )
         .route("/v1/workflows/validate", post(workflows::validate_workflow))
+        .route("/v1/workflows/import/n8n", post(workflows::import_n8n))
         .route(
             "/v1/workflows/{id}",
             get(workflows::get_workflow)

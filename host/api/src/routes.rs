@@ -336,6 +336,12 @@ pub const ROUTES: &[Route] = &[
         .scope(Resource::Workflows, Verb::Read)
         .body(s::<m::Definition>, DEFINITION)
         .ok(&[json(200, "Valid.", s::<m::Validation>)]),
+    route("POST", "/v1/workflows/import/n8n", "import_n8n")
+        .doc("workflows", "Turn an n8n workflow export into a Weft definition, without storing it: the definition (save it with `POST /v1/workflows`) and, node by node, what was not mapped, what differs and which credentials to bind (docs/IMPORT.md). 400 `invalid_request` naming what makes the body no n8n export.")
+        .role(Role::Viewer)
+        .scope(Resource::Workflows, Verb::Read)
+        .body(s::<m::ImportN8n>, JSON)
+        .ok(&[json(200, "The definition and the notes.", s::<m::Imported>)]),
     route("GET", "/v1/workflows/{id}", "get_workflow")
         .doc("workflows", "A workflow with its current definition.")
         .role(Role::Viewer)

@@ -2,14 +2,15 @@
 //! activate, deactivate, delete. The use cases are `weft_app`'s; these
 //! handlers translate HTTP.
 
-use crate::extract::{P, Q, Raw};
+use crate::extract::{Body, P, Q, Raw};
 use crate::{ApiResult, AppState, Caller};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use weft_engine::Format;
 use weft_model::{
-    LastRun, Page as WirePage, Validation, Workflow, WorkflowVersion, WorkflowsQuery,
+    ImportN8n, ImportNote, Imported, LastRun, Page as WirePage, Validation, Workflow,
+    WorkflowVersion, WorkflowsQuery,
 };
 use weft_store::{Page, WorkflowFilter};
 
@@ -82,6 +83,25 @@ pub async fn validate_workflow(
         name: def.name,
         steps: def.steps.len(),
         warnings,
+    }))
+}
+
+pub async fn import_n8n(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(req): Body<ImportN8n>,
+) -> ApiResult<Json<Imported>> {
+    let out = state.app.import_n8n(&caller, &req.export, req.workflows)?;
+    Ok(Json(Imported {
+        definition: out.definition,
+        notes: out
+            .notes
+            .into_iter()
+            .map(|n| ImportNote {
+                node: n.node,
+                message: n.message,
+            })
+            .collect(),
     }))
 }
 

@@ -38,6 +38,25 @@ impl App {
         Ok((def, warnings))
     }
 
+    /// Turns an n8n workflow export into a definition and its notes, without
+    /// storing anything (docs/IMPORT.md); `workflows` maps the n8n ids of
+    /// sub-workflows imported first to their Weft ids.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming what makes it no n8n export;
+    /// [`Error::Forbidden`] below viewer.
+    pub fn import_n8n(
+        &self,
+        actor: &Actor,
+        export: &Value,
+        workflows: std::collections::BTreeMap<String, String>,
+    ) -> Result<weft_engine::import::Imported> {
+        actor.require(Role::Viewer)?;
+        let options = weft_engine::import::n8n::Options { workflows };
+        weft_engine::import::n8n::import(export, &options)
+            .map_err(|e| Error::Invalid(format!("export: {e}")))
+    }
+
     /// Creates a workflow (inactive, version 1); returns it with its definition.
     ///
     /// # Errors

@@ -46,7 +46,10 @@ pub use keys::{AuditEntry, DeadLetter, DeadReason, Key, NewKey, Redriven};
 pub use query::{AuditQuery, BadQuery, NoQuery, Query, RunsQuery, StartQuery, WorkflowsQuery};
 pub use runs::{Attempt, Rerun, Resume, Run, StartRun, Step};
 pub use system::{Health, LimitsBackend, Readiness, Ready};
-pub use workflows::{Definition, LastRun, PollStatus, Validation, Workflow, WorkflowVersion};
+pub use workflows::{
+    Definition, ImportN8n, ImportNote, Imported, LastRun, PollStatus, Validation, Workflow,
+    WorkflowVersion,
+};
 
 /// Re-exported domain types the wire carries as they are.
 pub use weft_types::{Problem, Role, Status, Trigger};

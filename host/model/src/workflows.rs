@@ -158,6 +158,38 @@ impl From<weft_types::WorkflowVersion> for WorkflowVersion {
     }
 }
 
+/// `POST /v1/workflows/import/n8n`: an n8n workflow export to turn into a
+/// definition (docs/IMPORT.md). Nothing is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportN8n {
+    /// The export, as the n8n editor's "Download" or `n8n export:workflow` writes it.
+    pub export: Value,
+    /// n8n workflow id -> Weft workflow id, for Execute Workflow nodes whose
+    /// sub-workflow was imported first.
+    #[serde(default)]
+    pub workflows: std::collections::BTreeMap<String, String>,
+}
+
+/// What an import made: a definition to validate and save
+/// (`POST /v1/workflows`), and what was not mapped or differs, node by node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Imported {
+    /// The Weft definition.
+    pub definition: Value,
+    /// What to know before saving it.
+    pub notes: Vec<ImportNote>,
+}
+
+/// One note of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ImportNote {
+    /// The n8n node's name (empty: the workflow as a whole).
+    pub node: String,
+    /// What was not mapped or differs, and what to do.
+    pub message: String,
+}
+
 /// A valid definition (an invalid one is a 400 `invalid_workflow`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Validation {
