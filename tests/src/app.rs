@@ -127,6 +127,12 @@ impl TestAppBuilder {
         config.worker = self.worker;
         // Stand-in servers listen on loopback.
         config.sandbox.egress.allow_private = true;
+        // Compiled connectors in the tests' shared cache (see
+        // `TestSandbox::shared_disk_cache`): each compiles once per digest for
+        // every test process and run, not once per TestApp (the code
+        // connector alone takes seconds in a debug build). A test may set its
+        // own directory below.
+        config.sandbox.cache_dir = Some(crate::polyglot_dir().join("sandbox-cache"));
         for f in self.config {
             f(&mut config);
         }

@@ -389,10 +389,7 @@ async fn the_webhook_relay_example_delivers_with_the_injected_key_and_counts_in_
     .await;
     let relay = component_path("js_webhook_relay");
     let app = TestApp::builder()
-        .config(move |c| {
-            c.plugins.push(relay);
-            c.sandbox.cache_dir = Some(polyglot_dir().join("sandbox-cache"));
-        })
+        .config(move |c| c.plugins.push(relay))
         .start()
         .await;
     app.post(

@@ -300,11 +300,9 @@ async fn s10_module_state_does_not_survive_between_steps() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_csv_connector_is_published_installed_and_run_by_a_workflow() {
-    // The tests' shared compile cache: the 19 MB component compiles once.
-    let app = TestApp::builder()
-        .config(|c| c.sandbox.cache_dir = Some(polyglot_dir().join("sandbox-cache")))
-        .start()
-        .await;
+    // TestApp keeps compiled components in the tests' shared cache: the 19 MB
+    // component compiles once.
+    let app = TestApp::builder().start().await;
     let acme = Author::new(&app, "acme").await;
     let csv = polyglot("py_csv");
     let published = acme.publish("csv", "0.1.0", &csv).await.expect(201);
