@@ -322,3 +322,297 @@ async fn endless_recursion_is_stopped_by_the_interpreter_not_a_crash() {
     assert!(f.message.lines().count() <= 10, "{}", f.message);
     assert!(f.message.ends_with("more"), "{}", f.message);
 }
+
+/// A stand-in that answers with the `authorization` header it got (a server
+/// that reflects it: the host's scrubber must keep it from the script).
+async fn reflecting() -> (StandIn, weft_tests::Inbox) {
+    StandIn::scripted(|r| {
+        let auth = r.header("authorization").unwrap_or_default().to_owned();
+        (
+            [("content-type", "application/json")],
+            json!({"you_sent": auth, "path": r.uri}).to_string(),
+        )
+            .into_response()
+    })
+    .await
+}
+
+const SECRET: &str = "ghp_s3cret-token-4711";
+
+async fn store_credential(app: &TestApp, name: &str, hosts: &[&str]) {
+    app.post(
+        "/v1/credentials",
+        json!({"name": name, "secret": SECRET, "hosts": hosts, "injection": {"type": "bearer"}}),
+    )
+    .await
+    .expect(201);
+}
+
+#[tokio::test]
+async fn a_bound_credential_is_injected_by_the_host_and_the_script_never_sees_it() {
+    let app = app().await;
+    store_credential(&app, "my-gh-token", &["127.0.0.1"]).await;
+    let (server, inbox) = reflecting().await;
+    // Everything the script can reach, stringified: its names, the
+    // responses (a server that reflects the header), the globals.
+    let code = format!(
+        "const sent = http.send({{ url: '{a}', credential: 'github' }});\n\
+         const res = await fetch('{b}', {{ credential: 'github', headers: {{ 'x-n': '2' }} }});\n\
+         const text = await res.text();\n\
+         const names = Object.getOwnPropertyNames(globalThis);\n\
+         const all = JSON.stringify({{ sent, status: res.status, headers: res.headers, text, items, \
+         trigger, steps, vars, names, http: Object.keys(http) }});\n\
+         console.log(all);\n\
+         return [{{ all, ok: res.ok, reflected: sent.json.you_sent }}];",
+        a = server.url("/one"),
+        b = server.url("/two"),
+    );
+    let def = one_step(
+        "inject",
+        &code,
+        json!({"hosts": ["127.0.0.1"], "credentials": {"github": "my-gh-token"}}),
+    );
+    let run = run_once(&app, def, json!([{"n": 1}])).await;
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
+    // The stand-in saw the header on both requests.
+    let seen = inbox.all();
+    assert_eq!(seen.len(), 2);
+    for r in &seen {
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {SECRET}").as_str()),
+            "{}",
+            r.uri
+        );
+    }
+    assert_eq!(seen[1].header("x-n"), Some("2"));
+    // The script saw a scrubbed reflection, never the secret.
+    let out = step(&run, "script").output.clone().unwrap();
+    assert_eq!(out[0]["ok"], true);
+    let reflected = out[0]["reflected"].as_str().unwrap();
+    assert!(reflected.starts_with("Bearer "), "{reflected}");
+    let all = out[0]["all"].as_str().unwrap();
+    assert!(all.contains("\"status\":200"), "{all}");
+    let whole = serde_json::to_string(&run).unwrap();
+    assert!(!whole.contains(SECRET), "the run holds the secret: {whole}");
+    assert!(!whole.contains("s3cret"), "{whole}");
+}
+
+#[tokio::test]
+async fn a_credential_name_the_step_does_not_bind_is_a_clear_error() {
+    let app = app().await;
+    store_credential(&app, "my-gh-token", &["127.0.0.1"]).await;
+    let (server, inbox) = reflecting().await;
+    let code = format!(
+        "const r = await fetch('{}', {{ credential: 'gitlab' }});\nreturn [r.status];",
+        server.url("/x")
+    );
+    let def = one_step(
+        "unbound",
+        &code,
+        json!({"hosts": ["127.0.0.1"], "credentials": {"github": "my-gh-token"}}),
+    );
+    let run = run_once(&app, def, json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert!(
+        f.message.contains(
+            "no credential `gitlab` is bound to this step (bind one with \
+             `credentials: {gitlab: <stored credential>}` on the code step)"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("line 1"), "{}", f.message);
+    assert_eq!(inbox.len(), 0, "nothing was sent");
+
+    // A name bound to a credential the tenant does not have.
+    let def = one_step(
+        "missing",
+        "return [];",
+        json!({"hosts": ["127.0.0.1"], "credentials": {"github": "nope"}}),
+    );
+    let run = run_once(&app, def, json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::MissingCredential), "{f:?}");
+    assert!(f.message.contains("`nope`"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn a_credential_is_not_sent_to_a_host_it_is_not_for() {
+    let app = app().await;
+    // The credential is for api.github.com; the step may reach 127.0.0.1.
+    store_credential(&app, "gh-only", &["api.github.com"]).await;
+    let (server, inbox) = reflecting().await;
+    let code = format!(
+        "const r = http.send({{ url: '{}', credential: 'github' }});\nreturn [r.status];",
+        server.url("/x")
+    );
+    let def = one_step(
+        "elsewhere",
+        &code,
+        json!({"hosts": ["127.0.0.1"], "credentials": {"github": "gh-only"}}),
+    );
+    let run = run_once(&app, def, json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert!(
+        f.message
+            .contains("credential `github` is not bound to host `127.0.0.1:"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("step's `hosts`"), "{}", f.message);
+    assert_eq!(inbox.len(), 0, "nothing was sent");
+    assert!(!serde_json::to_string(&run).unwrap().contains(SECRET));
+
+    // The credential covers the host, the step does not grant it: the
+    // egress policy refuses first.
+    store_credential(&app, "loopback", &["127.0.0.1"]).await;
+    let def = one_step(
+        "ungranted",
+        &code,
+        json!({"hosts": ["example.com"], "credentials": {"github": "loopback"}}),
+    );
+    let run = run_once(&app, def, json!([])).await;
+    let f = failure(&run);
+    assert!(f.message.contains("egress denied"), "{}", f.message);
+    assert_eq!(inbox.len(), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn credentials_without_hosts_or_with_bad_names_are_refused_at_save() {
+    let app = app().await;
+    let def = one_step(
+        "nohosts",
+        "return [];",
+        json!({"credentials": {"github": "my-gh-token", "Bad Name": "x"}}),
+    );
+    let r = app.post("/v1/workflows", def).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let details = r.body["error"]["details"].as_array().unwrap();
+    let paths: Vec<&str> = details
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/steps/0/credentials/Bad Name", "/steps/0/credentials"],
+        "{}",
+        r.body
+    );
+    assert!(
+        details[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sent only to its `hosts`, and it grants none"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn await_and_fetch_work_at_the_top_level() {
+    let app = app().await;
+    let (server, inbox) = StandIn::scripted(|r| {
+        (
+            [("content-type", "application/json")],
+            json!({"path": r.uri, "body": String::from_utf8_lossy(&r.body)}).to_string(),
+        )
+            .into_response()
+    })
+    .await;
+    let code = format!(
+        "async function get(path) {{\n\
+         \x20 const r = await fetch('{base}' + path, {{ method: 'post', body: JSON.stringify({{ p: path }}), \
+         headers: {{ 'content-type': 'application/json' }} }});\n\
+         \x20 if (!r.ok) throw new Error('status ' + r.status);\n\
+         \x20 return (await r.json()).path;\n\
+         }}\n\
+         const paths = await Promise.all(items.map(i => get('/item/' + i)));\n\
+         const later = await new Promise(resolve => Promise.resolve(7).then(resolve));\n\
+         return paths.map(p => ({{ p, later }}));",
+        base = server.url("")
+    );
+    let def = one_step("fetch", &code, json!({"hosts": ["127.0.0.1"]}));
+    let run = run_once(&app, def, json!([1, 2])).await;
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
+    assert_eq!(
+        step(&run, "script").output,
+        Some(json!([{"p": "/item/1", "later": 7}, {"p": "/item/2", "later": 7}]))
+    );
+    let seen = inbox.all();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(seen[0].json(), json!({"p": "/item/1"}));
+
+    // A script that returns a promise without `await` gets it awaited.
+    let run = run_once(
+        &app,
+        one_step(
+            "promise",
+            "return Promise.resolve(items.map(x => x + 1));",
+            json!({}),
+        ),
+        json!([1, 2]),
+    )
+    .await;
+    assert_eq!(step(&run, "script").output, Some(json!([2, 3])));
+}
+
+#[tokio::test]
+async fn rejected_and_unsettled_promises_fail_as_script_errors() {
+    let app = app().await;
+    // Awaited: the rejection is the step's failure, with its line.
+    let code = "const x = 1;\nawait Promise.resolve();\nthrow new Error('after await');";
+    let run = run_once(&app, one_step("awaited", code, json!({})), json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert!(
+        f.message.starts_with("script error at line 3, column"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("after await"), "{}", f.message);
+
+    // Not awaited: still a failure, not a lost error.
+    let code =
+        "async function later() {\n  throw new Error('nobody waits');\n}\nlater();\nreturn [1];";
+    let run = run_once(&app, one_step("unawaited", code, json!({})), json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert!(
+        f.message
+            .contains("a promise was rejected and nothing awaited it: Error: nobody waits"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("line 2"), "{}", f.message);
+
+    // A rejection handled later in the script is not one.
+    let code = "const p = Promise.reject(new Error('caught'));\n\
+                const got = await p.catch(e => e.message);\nreturn [got];";
+    let run = run_once(&app, one_step("handled", code, json!({})), json!([])).await;
+    assert_eq!(step(&run, "script").output, Some(json!(["caught"])));
+
+    // Never settles: named, not an empty output.
+    let code = "await new Promise(() => {});\nreturn [1];";
+    let run = run_once(&app, one_step("forever", code, json!({})), json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert!(f.message.contains("never finished"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn an_endless_async_loop_is_stopped_at_the_deadline() {
+    let app = app().await;
+    let code = "async function spin() {\n  while (true) { await null; }\n}\nawait spin();";
+    let run = run_once(
+        &app,
+        one_step("spin-async", code, json!({"timeout_ms": 1500})),
+        json!([]),
+    )
+    .await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::DeadlineExceeded), "{f:?}");
+}

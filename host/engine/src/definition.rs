@@ -151,7 +151,7 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
         "subworkflow" => &["workflow", "input"],
         "wait" => &["duration_ms", "until"],
         "respond" => &["status", "headers", "body", "output_schema"],
-        "code" => &["code", "language", "items", "hosts"],
+        "code" => &["code", "language", "items", "hosts", "credentials"],
         _ => return None,
     })
 }

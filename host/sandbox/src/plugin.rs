@@ -46,6 +46,32 @@ impl Plugin {
     pub fn size(&self) -> usize {
         self.size
     }
+
+    /// The same component for one invocation whose step declares credential
+    /// slots of its own (a code step's `credentials`: the script names them,
+    /// the bundled `code` connector's manifest cannot list them): `slots`
+    /// are added to the manifest's, each limited to its own `hosts`. The
+    /// host's checks are then the ones every connector gets (a slot must be
+    /// declared and bound; a secret goes only to hosts of both the slot and
+    /// the credential). A slot the manifest declares already is not
+    /// replaced.
+    #[must_use]
+    pub fn with_slots(&self, slots: Vec<weft_types::CredentialSlot>) -> Self {
+        let mut manifest = (*self.manifest).clone();
+        for slot in slots {
+            if manifest.credential(&slot.name).is_none() {
+                manifest.capabilities.credentials.push(slot);
+            }
+        }
+        Self {
+            digest: self.digest,
+            manifest: Arc::new(manifest),
+            shape: self.shape.clone(),
+            pre: self.pre.clone(),
+            trigger: self.trigger.clone(),
+            size: self.size,
+        }
+    }
 }
 
 /// Refuses what is obviously not a component before the compiler sees it.

@@ -345,6 +345,13 @@ pub struct CodeStep {
     /// workflow's `grants.hosts` and the egress policy). Empty: no network.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostPattern>,
+    /// Credentials the script may name in `http.send({credential})` /
+    /// `fetch(url, {credential})`: the name the script uses -> a stored
+    /// credential of the tenant. The host injects it, only on requests to
+    /// the credential's hosts that are also in `hosts`; the script never
+    /// sees the secret.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, String>,
 }
 
 impl CodeStep {

@@ -380,7 +380,25 @@ impl Handle {
             limits,
             cancel: Some(cancel),
         };
-        let outcome = self.sandbox().invoke(&entry.plugin, inv).await;
+        // A code step's own credentials are slots of this invocation only,
+        // limited to the step's hosts (the `code` connector declares none).
+        let outcome = match code_step.filter(|c| !c.credentials.is_empty()) {
+            Some(c) => {
+                let slots = c
+                    .credentials
+                    .keys()
+                    .map(|name| weft_types::CredentialSlot {
+                        name: name.clone(),
+                        description: format!("bound by code step `{key}`"),
+                        hosts: c.hosts.clone(),
+                        optional: false,
+                    })
+                    .collect();
+                let plugin = entry.plugin.with_slots(slots);
+                self.sandbox().invoke(&plugin, inv).await
+            }
+            None => self.sandbox().invoke(&entry.plugin, inv).await,
+        };
         let mut result = outcome.result;
         // What a script throws (the connector's own permanent failure) is
         // named: the message has the script's line and column.
@@ -415,8 +433,17 @@ impl Handle {
         key: &str,
         manifest: &Manifest,
     ) -> Result<Vec<(&'d str, &'d str)>, Failure> {
-        let Some(StepKind::Action(step)) = locate(def, key).map(|l| &l.def.kind) else {
-            return Ok(Vec::new());
+        let step = match locate(def, key).map(|l| &l.def.kind) {
+            Some(StepKind::Action(step)) => step,
+            // A code step binds on itself only: the names its script uses.
+            Some(StepKind::Code(c)) => {
+                return Ok(c
+                    .credentials
+                    .iter()
+                    .map(|(name, credential)| (name.as_str(), credential.as_str()))
+                    .collect());
+            }
+            _ => return Ok(Vec::new()),
         };
         // The catalogue is only read for a workflow-wide grant by slot name.
         let legacy = def.grants.credentials.keys().any(|k| !k.contains('/'));

@@ -3,9 +3,13 @@
 //!
 //! Action `run`: input `{ "code": "...", "items": [...], "trigger": ...,
 //! "steps": {...}, "vars": {...}, "item"?: ..., "index"?: n }`; the script is
-//! the body of a function that sees those names (plus `console` and `http`)
-//! and whose `return` value is the step's output as items: an array as it is,
-//! `undefined` as `[]`, any other value as a one-item array.
+//! the body of an `async` function that sees those names (plus `console`,
+//! `http` and `fetch`) and whose `return` value is the step's output as
+//! items: an array as it is, `undefined` as `[]`, any other value as a
+//! one-item array. `await` works at the script's top level; the promise the
+//! function returns is awaited by running Boa's job queue to completion
+//! inside the invocation (the sandbox's deadline still bounds it), and a
+//! promise rejected with nobody awaiting it fails the step.
 //!
 //! Action `check`: input `{ "code": "..." }`, output `{ "ok": true }` or
 //! `{ "ok": false, "message", "line", "column" }`: the syntax check run when a
@@ -16,15 +20,20 @@
 //! No state. Network only through the `http` import, so only to what the
 //! step is granted.
 
+use boa_engine::builtins::promise::Promise;
+use boa_engine::builtins::promise::{OperationType, PromiseState};
+use boa_engine::context::HostHooks;
 use boa_engine::object::ObjectInitializer;
+use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
 use boa_engine::{
-    Context, JsArgs, JsError, JsNativeError, JsResult, JsString, JsValue, NativeFunction, Source,
-    js_string,
+    Context, JsArgs, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction,
+    Source, js_string,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::cell::RefCell;
+use std::rc::Rc;
 use weft_sdk::http::{HttpError, Request};
 use weft_sdk::{Action, Call, Connector, Error, Manifest, Result, log};
 
@@ -35,9 +44,65 @@ const MAX_CODE_LEN: usize = 256 * 1024;
 /// Deepest JavaScript call nesting: past it a `RangeError`, not a wasm stack
 /// overflow.
 const RECURSION_LIMIT: usize = 400;
-/// What the script is wrapped in: a function of the step's names. The
-/// newline keeps the script's own columns; lines are reported minus one.
-const PRELUDE: &str = "(function (items, item, index, trigger, steps, vars) {\n";
+/// What the script is wrapped in: an `async` function of the step's names
+/// (so `await` works at the script's top level). The newline keeps the
+/// script's own columns; lines are reported minus one.
+const PRELUDE: &str = "(async function (items, item, index, trigger, steps, vars) {\n";
+/// `fetch` and its `Response`, on top of `http.send` (the request is made
+/// when `fetch` is called: the host's `http` import is synchronous; the
+/// promise settles on the job queue like any other).
+const FETCH: &str = r#"(function () {
+  const send = http.send;
+  function header(init, name) {
+    const h = init && init.headers;
+    if (!h) return undefined;
+    for (const k of Object.keys(h)) {
+      if (k.toLowerCase() === name) return h[k];
+    }
+    return undefined;
+  }
+  class Headers {
+    constructor(map) { Object.defineProperty(this, "_map", { value: map || {} }); }
+    get(name) { const v = this._map[String(name).toLowerCase()]; return v === undefined ? null : v; }
+    has(name) { return String(name).toLowerCase() in this._map; }
+    forEach(f) { for (const k of Object.keys(this._map)) f(this._map[k], k, this); }
+    entries() { return Object.entries(this._map)[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    toJSON() { return this._map; }
+  }
+  class Response {
+    constructor(r, url) {
+      this.status = r.status;
+      this.ok = r.status >= 200 && r.status < 300;
+      this.url = url;
+      this.headers = new Headers(r.headers);
+      Object.defineProperty(this, "_body", { value: r.body });
+    }
+    text() { return Promise.resolve(this._body); }
+    json() { const b = this._body; return new Promise(function (ok) { ok(JSON.parse(b)); }); }
+  }
+  function fetch(input, init) {
+    init = init || {};
+    return new Promise(function (resolve) {
+      const url = typeof input === "object" && input !== null && input.url ? input.url : String(input);
+      let body = init.body;
+      if (body !== undefined && body !== null && typeof body !== "string") {
+        throw new TypeError("fetch: `body` must be a string (use JSON.stringify)");
+      }
+      const spec = { method: (init.method || "GET").toUpperCase(), url: url, headers: init.headers || {} };
+      if (body !== undefined && body !== null) {
+        spec.body = body;
+        if (header(init, "content-type") === undefined) spec.headers["content-type"] = "text/plain;charset=UTF-8";
+      }
+      if (init.credential !== undefined) spec.credential = init.credential;
+      if (init.timeoutMs !== undefined) spec.timeoutMs = init.timeoutMs;
+      resolve(new Response(send(spec), url));
+    });
+  }
+  globalThis.fetch = fetch;
+  globalThis.Response = Response;
+  globalThis.Headers = Headers;
+})();"#;
 /// Stack frames kept in a failure's message.
 const MAX_FRAMES: usize = 8;
 /// The name scripts are compiled under (in error positions: `code:3:7`).
@@ -155,12 +220,44 @@ fn with_context<T>(f: impl FnOnce(&mut Context) -> T) -> T {
 }
 
 fn new_context() -> Context {
-    let mut ctx = Context::default();
+    let mut ctx = Context::builder()
+        .host_hooks(Rc::new(Tracker))
+        .build()
+        .expect("a context with the default realm builds");
     ctx.runtime_limits_mut()
         .set_recursion_limit(RECURSION_LIMIT);
     install_console(&mut ctx);
     install_http(&mut ctx);
+    ctx.eval(Source::from_bytes(FETCH))
+        .expect("the fetch prelude evaluates");
     ctx
+}
+
+thread_local! {
+    /// Promises rejected with no handler yet (HostPromiseRejectionTracker):
+    /// what is left once the job queue is empty was never awaited.
+    static UNHANDLED: RefCell<Vec<JsObject>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps [`UNHANDLED`].
+struct Tracker;
+
+impl HostHooks for Tracker {
+    fn promise_rejection_tracker(
+        &self,
+        promise: &JsObject<Promise>,
+        operation: OperationType,
+        _context: &mut Context,
+    ) {
+        let promise = promise.clone().upcast();
+        UNHANDLED.with(|u| {
+            let mut u = u.borrow_mut();
+            match operation {
+                OperationType::Reject => u.push(promise),
+                OperationType::Handle => u.retain(|p| !JsObject::equals(p, &promise)),
+            }
+        });
+    }
 }
 
 /// Compiles the script as the body of the step function; returns the function.
@@ -215,10 +312,44 @@ fn run(input: RunInput) -> Result<Value> {
         let Some(f) = function.as_callable() else {
             return Err(Error::permanent("the script did not compile to a function"));
         };
-        let out = f
+        UNHANDLED.with(|u| u.borrow_mut().clear());
+        let returned = f
             .call(&JsValue::undefined(), &js_args, ctx)
             .map_err(|e| script_error(&e, ctx, code))?;
+        // Every job (promise reactions, awaits) runs to completion here.
         ctx.run_jobs().map_err(|e| script_error(&e, ctx, code))?;
+        let main = returned.as_object();
+        let out = match main.clone().and_then(|o| JsPromise::from_object(o).ok()) {
+            None => returned,
+            Some(p) => match p.state() {
+                PromiseState::Fulfilled(v) => v,
+                PromiseState::Rejected(reason) => {
+                    return Err(script_error(&JsError::from_opaque(reason), ctx, code));
+                }
+                PromiseState::Pending => {
+                    return Err(Error::permanent(
+                        "script error: the script never finished: it awaits a promise that \
+                         nothing resolves (every job ran; a promise's `resolve` was never called)",
+                    ));
+                }
+            },
+        };
+        let unhandled = UNHANDLED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+        let stray = unhandled
+            .into_iter()
+            .find(|p| main.as_ref().is_none_or(|m| !JsObject::equals(p, m)));
+        if let Some(p) = stray
+            && let Ok(p) = JsPromise::from_object(p)
+            && let PromiseState::Rejected(reason) = p.state()
+        {
+            let e = script_error(&JsError::from_opaque(reason), ctx, code);
+            // `script error at line L, column C: unawaited promise rejected: Error: ...`
+            return Err(Error::permanent(e.message.replacen(
+                ": ",
+                ": a promise was rejected and nothing awaited it: ",
+                1,
+            )));
+        }
         if out.is_undefined() {
             return Ok(Value::Array(Vec::new()));
         }
@@ -446,6 +577,14 @@ fn install_http(ctx: &mut Context) {
             let msg = match &e {
                 HttpError::Denied(why) => format!(
                     "http.send: egress denied: {why} (a code step reaches only the hosts in its `hosts`)"
+                ),
+                HttpError::CredentialNotFound(name) => format!(
+                    "http.send: no credential `{name}` is bound to this step (bind one with \
+                     `credentials: {{{name}: <stored credential>}}` on the code step)"
+                ),
+                HttpError::CredentialNotBound(why) => format!(
+                    "http.send: {why}; it is sent only to hosts that are both the \
+                     credential's and in the step's `hosts`"
                 ),
                 other => format!("http.send: {other}"),
             };

@@ -109,9 +109,40 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
+                StepKind::Code(c) => self.code_credentials(&path, c),
                 StepKind::Loop(l) => self.step_credentials(&l.body, &format!("{path}/body")),
                 _ => {}
             }
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// A code step's `credentials`: names the script uses (slot names of
+    /// this step alone), each a stored credential; sent only to the step's
+    /// `hosts`, so a step that binds one and grants no host is refused.
+    fn code_credentials(&mut self, path: &str, c: &weft_types::CodeStep) {
+        for (name, credential) in &c.credentials {
+            let p = format!("{path}/credentials/{}", pointer_escape(name));
+            if !is_slot_name(name) {
+                self.problem(
+                    &p,
+                    format!(
+                        "`{name}` is not a name a script can use for a credential (lower-case \
+                         letters, digits, `-` or `_`)"
+                    ),
+                );
+            }
+            if let Some(msg) = name_problem(credential) {
+                self.problem(&p, msg);
+            }
+        }
+        if !c.credentials.is_empty() && c.hosts.is_empty() {
+            self.problem(
+                format!("{path}/credentials"),
+                "a code step's credentials are sent only to its `hosts`, and it grants none: \
+                 list the hosts the script calls (e.g. `hosts: [api.github.com]`)",
+            );
         }
     }
 }
