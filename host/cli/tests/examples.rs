@@ -9,7 +9,7 @@ use weft_tests::wasm_dir;
 use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
-const EXPECTED: [&str; 16] = [
+const EXPECTED: [&str; 17] = [
     "airtable-orders.yaml",
     "approval.yaml",
     "discord-release-announce.yaml",
@@ -20,6 +20,7 @@ const EXPECTED: [&str; 16] = [
     "nightly-report.yaml",
     "notion-log-form.yaml",
     "rss-to-slack.yaml",
+    "s3-archive-webhook.yaml",
     "slack-on-condition.yaml",
     "stripe-customer-on-signup.yaml",
     "teams-deploy-notice.yaml",
@@ -29,7 +30,7 @@ const EXPECTED: [&str; 16] = [
 ];
 
 /// The bundled connectors (`scripts/run`'s loop) whose manifests the examples use.
-const BUNDLED: [&str; 14] = [
+const BUNDLED: [&str; 15] = [
     "http",
     "transform",
     "llm",
@@ -44,6 +45,7 @@ const BUNDLED: [&str; 14] = [
     "telegram",
     "teams",
     "rss",
+    "s3",
 ];
 
 fn examples_dir() -> PathBuf {

@@ -48,7 +48,7 @@ pub use plugin::{ActionSpec, Capabilities, CredentialSlot, Manifest, TriggerSpec
 pub use run::{Attempt, Parent, Response, Run, Status, Step, Trigger};
 pub use tenant::{
     ApiKey, CredentialRecord, Injection, Missed, NewCredential, OAuth2, OAuth2ClientAuth,
-    OAuth2Grant, Role, Schedule, Tenant, Workflow, WorkflowVersion,
+    OAuth2Grant, Role, Schedule, Tenant, Workflow, WorkflowVersion, aws_sigv4_problem,
 };
 pub use webhook::{
     DeliverySource, SignatureFailure, SignatureScheme, WebhookDedupe, WebhookSignature,

@@ -194,11 +194,58 @@ pub enum Injection {
         /// digits, `-` or `_`.
         placeholder: String,
     },
+    /// AWS Signature Version 4 (S3 and S3-compatible services, other AWS
+    /// APIs): the host signs each request to the credential's hosts
+    /// (`Authorization: AWS4-HMAC-SHA256 ...`, `x-amz-date`,
+    /// `x-amz-content-sha256`). The stored secret is the secret access key;
+    /// the access key id is an identifier that every signed request carries
+    /// in clear, so it is kept here with the region and the service.
+    #[serde(rename = "aws_sigv4")]
+    AwsSigv4 {
+        /// The access key id (`AKIA...`, or the S3-compatible service's).
+        access_key_id: String,
+        /// The region signed for (`us-east-1`; `auto` for Cloudflare R2).
+        region: String,
+        /// The service signed for: `s3` (the default).
+        #[serde(default = "s3")]
+        service: String,
+    },
     /// OAuth2: `Authorization: Bearer <access token>`, the token obtained
     /// and refreshed by the host (`docs/SECURITY.md`, OAuth2). The stored
     /// secret is the client secret; the tokens are sealed next to it.
     #[serde(rename = "oauth2")]
     OAuth2(OAuth2),
+}
+
+fn s3() -> String {
+    "s3".into()
+}
+
+/// What is wrong with an `aws_sigv4` injection's settings, if anything: an
+/// access key id of 1-128 printable ASCII characters without `/` or `,` (it
+/// goes into the `Credential=` of the `Authorization` header), a region and
+/// a service of 1-64 lowercase letters, digits or `-`.
+pub fn aws_sigv4_problem(access_key_id: &str, region: &str, service: &str) -> Option<String> {
+    let id_ok = (1..=128).contains(&access_key_id.len())
+        && access_key_id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b',');
+    if !id_ok {
+        return Some(
+            "access_key_id must be 1-128 printable ASCII characters without `/` or `,`".into(),
+        );
+    }
+    for (what, v) in [("region", region), ("service", service)] {
+        let ok = (1..=64).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Some(format!(
+                "{what} `{v}` must be 1-64 lowercase letters, digits or `-`"
+            ));
+        }
+    }
+    None
 }
 
 impl Injection {

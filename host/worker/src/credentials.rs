@@ -85,6 +85,15 @@ impl Handle {
                 "/hosts: bind the credential to at least one host".into(),
             ));
         }
+        if let Injection::AwsSigv4 {
+            access_key_id,
+            region,
+            service,
+        } = &new.injection
+            && let Some(why) = weft_types::aws_sigv4_problem(access_key_id, region, service)
+        {
+            return Err(Error::Invalid(format!("/injection: {why}")));
+        }
         let t = self
             .store()
             .get_tenant(tenant)

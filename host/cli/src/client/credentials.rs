@@ -41,7 +41,10 @@ pub enum CredentialsCommand {
         #[command(flatten)]
         secret: SecretSource,
         /// How it is put into requests: `bearer` (Authorization: Bearer), `basic:USER`,
-        /// `header:NAME` or `query:PARAM`.
+        /// `header:NAME`, `query:PARAM`, `path:PLACEHOLDER` or
+        /// `aws-sigv4:ACCESS_KEY_ID:REGION[:SERVICE]` (AWS Signature Version 4,
+        /// signed by the server; the secret is the secret access key; service `s3`
+        /// by default).
         #[arg(long, value_name = "HOW", default_value = "bearer", value_parser = parse_injection)]
         injection: Injection,
         /// An OAuth2 credential: a JSON file of its settings (`grant`,
@@ -140,8 +143,33 @@ fn parse_injection(text: &str) -> Result<Injection, String> {
         ("header", Some(name)) => Ok(Injection::Header { name }),
         ("query", Some(param)) => Ok(Injection::Query { param }),
         ("path", Some(placeholder)) => Ok(Injection::Path { placeholder }),
+        ("aws-sigv4", Some(rest)) => aws_sigv4(&rest),
         _ => Err(format!(
-            "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM, path:PLACEHOLDER"
+            "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM, path:PLACEHOLDER, aws-sigv4:ACCESS_KEY_ID:REGION"
+        )),
+    }
+}
+
+/// `aws-sigv4:ACCESS_KEY_ID:REGION[:SERVICE]` (the service defaults to `s3`).
+fn aws_sigv4(rest: &str) -> Result<Injection, String> {
+    let parts: Vec<&str> = rest.split(':').collect();
+    match parts[..] {
+        [id, region] | [id, region, "s3"] if !id.is_empty() && !region.is_empty() => {
+            Ok(Injection::AwsSigv4 {
+                access_key_id: id.into(),
+                region: region.into(),
+                service: "s3".into(),
+            })
+        }
+        [id, region, service] if !id.is_empty() && !region.is_empty() && !service.is_empty() => {
+            Ok(Injection::AwsSigv4 {
+                access_key_id: id.into(),
+                region: region.into(),
+                service: service.into(),
+            })
+        }
+        _ => Err(format!(
+            "`aws-sigv4:{rest}` is not aws-sigv4:ACCESS_KEY_ID:REGION or aws-sigv4:ACCESS_KEY_ID:REGION:SERVICE"
         )),
     }
 }
@@ -154,6 +182,11 @@ fn injection_text(i: &Injection) -> String {
         Injection::Header { name } => format!("header:{name}"),
         Injection::Query { param } => format!("query:{param}"),
         Injection::Path { placeholder } => format!("path:{placeholder}"),
+        Injection::AwsSigv4 {
+            access_key_id,
+            region,
+            service,
+        } => format!("aws-sigv4:{access_key_id}:{region}:{service}"),
         Injection::OAuth2(o) => match o.grant {
             weft_model::OAuth2Grant::AuthorizationCode => "oauth2:authorization_code".into(),
             weft_model::OAuth2Grant::ClientCredentials => "oauth2:client_credentials".into(),
@@ -273,6 +306,8 @@ mod tests {
             "header:X-Api-Key",
             "query:key",
             "path:TOKEN",
+            "aws-sigv4:AKIAIOSFODNN7EXAMPLE:eu-west-1:s3",
+            "aws-sigv4:AKIAIOSFODNN7EXAMPLE:us-east-1:sqs",
         ] {
             assert_eq!(injection_text(&parse_injection(text).unwrap()), text);
         }
@@ -285,5 +320,16 @@ mod tests {
         assert!(parse_injection("basic").is_err());
         assert!(parse_injection("header:").is_err());
         assert!(parse_injection("bearer:x").is_err());
+        assert_eq!(
+            parse_injection("aws-sigv4:AKIAIOSFODNN7EXAMPLE:auto"),
+            Ok(Injection::AwsSigv4 {
+                access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                region: "auto".into(),
+                service: "s3".into(),
+            })
+        );
+        assert!(parse_injection("aws-sigv4:AKIAIOSFODNN7EXAMPLE").is_err());
+        assert!(parse_injection("aws-sigv4:AKIA::s3").is_err());
+        assert!(parse_injection("aws-sigv4:a:b:c:d").is_err());
     }
 }

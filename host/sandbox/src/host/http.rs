@@ -69,7 +69,13 @@ fn headers(pairs: &[(String, String)]) -> Result<HeaderMap, HttpError> {
     Ok(map)
 }
 
-fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), HttpError> {
+fn inject(
+    c: &Credential,
+    method: &Method,
+    body: Option<&[u8]>,
+    url: &mut Url,
+    headers: &mut HeaderMap,
+) -> Result<(), HttpError> {
     let bad =
         |_| HttpError::InvalidRequest(format!("credential `{}` cannot be put in a header", c.slot));
     match &c.inject {
@@ -110,6 +116,35 @@ fn inject(c: &Credential, url: &mut Url, headers: &mut HeaderMap) -> Result<(), 
                 )));
             }
             url.set_path(&path.replacen(placeholder.as_str(), &path_encode(c.secret.expose()), 1));
+        }
+        // Signed last, over the hop's final URL, headers and body (the
+        // plugin's own `authorization` and `x-amz-date`/`-content-sha256`/
+        // `-security-token` are replaced, see `sigv4`).
+        Injection::AwsSigv4 {
+            access_key_id,
+            region,
+            service,
+        } => {
+            let signer = super::sigv4::Signer {
+                access_key_id,
+                secret: c.secret.expose(),
+                region,
+                service,
+            };
+            signer
+                .sign(
+                    method,
+                    url,
+                    headers,
+                    body.unwrap_or_default(),
+                    std::time::SystemTime::now(),
+                )
+                .map_err(|why| {
+                    HttpError::InvalidRequest(format!(
+                        "credential `{}` (AWS Signature Version 4) cannot sign this request: {why}",
+                        c.slot
+                    ))
+                })?;
         }
     }
     Ok(())
@@ -256,7 +291,9 @@ impl HostState {
                 // allows private addresses (local development and stand-in servers).
                 let secure = url.scheme() == "https" || self.egress.allow_private;
                 if bound && secure {
-                    if let Err(e) = inject(c, &mut hop_url, &mut hop_headers) {
+                    if let Err(e) =
+                        inject(c, &method, body.as_deref(), &mut hop_url, &mut hop_headers)
+                    {
                         return Ok(Err(e));
                     }
                     injected = true;

@@ -3,6 +3,7 @@
 
 pub(crate) mod http;
 pub(crate) mod log;
+pub(crate) mod sigv4;
 pub(crate) mod state;
 
 use crate::{StepLimits, egress::Egress, grants::Grants};
