@@ -616,3 +616,36 @@ async fn an_endless_async_loop_is_stopped_at_the_deadline() {
     let f = failure(&run);
     assert_eq!(f.reason, Some(Reason::DeadlineExceeded), "{f:?}");
 }
+
+#[tokio::test]
+async fn fetch_without_a_grant_is_an_egress_denial_the_script_can_catch() {
+    let app = app().await;
+    let (server, inbox) = reflecting().await;
+    let url = server.url("/x");
+    // Uncaught: the step fails with the denial, located.
+    let code = format!("const r = await fetch('{url}');\nreturn [r.status];");
+    let run = run_once(&app, one_step("fetch-denied", &code, json!({})), json!([])).await;
+    let f = failure(&run);
+    assert_eq!(f.reason, Some(Reason::ScriptError), "{f:?}");
+    assert_eq!(f.kind, ErrorKind::Permanent);
+    assert!(
+        f.message.contains("http.send: egress denied: ")
+            && f.message
+                .contains("(a code step reaches only the hosts in its `hosts`)"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("line 1"), "{}", f.message);
+    // Caught: the script decides (the promise rejects with an Error).
+    let code = format!(
+        "try {{ await fetch('{url}'); return ['sent']; }}\n\
+         catch (e) {{ return [{{ denied: e.message.includes('egress denied'), name: e.name }}]; }}"
+    );
+    let run = run_once(&app, one_step("fetch-caught", &code, json!({})), json!([])).await;
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
+    assert_eq!(
+        step(&run, "script").output,
+        Some(json!([{"denied": true, "name": "Error"}]))
+    );
+    assert_eq!(inbox.len(), 0, "nothing reached the server");
+}
