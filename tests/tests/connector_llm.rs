@@ -1084,3 +1084,123 @@ async fn anthropic_tool_round_trip_in_a_workflow() {
     assert_eq!(answer["provider"], "anthropic");
     assert_eq!(answer["usage"]["prompt_tokens"], 170);
 }
+
+// ---------------------------------------------------------------------------
+// examples/llm-tools-weather.yaml itself, saved as YAML and run through its
+// webhook, with only its endpoints pointed at stand-ins: the branch with a
+// tool round (`tool_choice: none` on the last call) and the branch without.
+
+#[tokio::test]
+async fn the_weather_example_runs_both_branches() {
+    let (llm, inbox) = anthropic_api(|req| {
+        let body = req.json();
+        let last = body["messages"].as_array().and_then(|m| m.last().cloned()).unwrap_or_default();
+        if last["content"][0]["type"] == "tool_result" {
+            anthropic_message(json!([{"type": "text", "text": "Yes, take an umbrella."}]), "end_turn")
+        } else if last["content"].as_str().unwrap_or_default().contains("umbrella") {
+            anthropic_message(
+                json!([{"type": "tool_use", "id": "toolu_07", "name": "get_weather", "input": {"city": "Paris"}}]),
+                "tool_use",
+            )
+        } else {
+            anthropic_message(json!([{"type": "text", "text": "Hello!"}]), "end_turn")
+        }
+    })
+    .await;
+    let (weather, weather_calls) = StandIn::scripted(|_| "Light rain +12°C".into_response()).await;
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/llm-tools-weather.yaml"
+    ))
+    .unwrap();
+    let patched = [
+        (
+            "      provider: anthropic\n",
+            format!(
+                "      provider: anthropic\n      base_url: {}\n",
+                llm.url("")
+            ),
+        ),
+        (
+            "hosts: [api.anthropic.com, wttr.in]",
+            format!(
+                "hosts: [\"127.0.0.1:{}\", \"127.0.0.1:{}\"]",
+                llm.port(),
+                weather.port()
+            ),
+        ),
+        ("https://wttr.in/", weather.url("/")),
+    ]
+    .iter()
+    .fold(yaml, |text, (from, to)| {
+        assert!(text.contains(from), "the example no longer has `{from}`");
+        text.replace(from, to)
+    });
+    let app = TestApp::builder()
+        .plugin("weft_plugin_llm")
+        .plugin("weft_plugin_http")
+        .plugin("weft_plugin_transform")
+        .start()
+        .await;
+    app.post(
+        "/v1/credentials",
+        json!({"name": "anthropic", "secret": ANTHROPIC_KEY,
+               "hosts": [format!("127.0.0.1:{}", llm.port())],
+               "injection": {"type": "header", "name": "x-api-key"}}),
+    )
+    .await
+    .expect(201);
+    let wf: weft_model::Workflow = app
+        .raw(
+            &app.key,
+            "POST",
+            "/v1/workflows",
+            "application/yaml",
+            Some(patched.into_bytes()),
+        )
+        .await
+        .typed(201);
+    app.post(&format!("/v1/workflows/{}/activate", wf.id), json!(null))
+        .await
+        .expect(200);
+
+    let ask = |q: &str| json!({"question": q});
+    let resp = app
+        .call_as(
+            "",
+            "POST",
+            wf.hook_url(),
+            Some(ask("Do I need an umbrella in Paris today?")),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["answer"], "Yes, take an umbrella.");
+    assert_eq!(
+        resp.body["tool_calls"],
+        json!([{"id": "toolu_07", "name": "get_weather", "arguments": {"city": "Paris"}}])
+    );
+    assert_eq!(resp.body["tokens"], json!({"ask": 200, "answer": 200}));
+    let city = weather_calls.only();
+    assert!(city.uri.starts_with("/Paris?format="), "{}", city.uri);
+    let sent = inbox.all();
+    assert_eq!(sent.len(), 2);
+    let second = sent[1].json();
+    assert_eq!(second["tool_choice"], json!({"type": "none"}));
+    assert_eq!(second["tools"][0]["name"], "get_weather");
+    assert_eq!(
+        second["messages"][2],
+        json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_07", "content": "Light rain +12°C"}]})
+    );
+
+    // No tool wanted: the condition skips the round, `reply` answers with `ask`'s text.
+    let resp = app
+        .call_as("", "POST", wf.hook_url(), Some(ask("Hi")))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["answer"], "Hello!");
+    assert_eq!(resp.body["tool_calls"], json!([]));
+    assert_eq!(resp.body["tokens"], json!({"ask": 200, "answer": null}));
+    assert_eq!(inbox.len(), 3, "one more model call, no second round");
+    assert_eq!(weather_calls.len(), 1);
+}
