@@ -139,6 +139,16 @@ fn poll_status(p: weft_store::polling::PollState) -> weft_model::PollStatus {
     }
 }
 
+fn queue_status(q: weft_store::queue_trigger::QueueConsumer) -> weft_model::QueueStatus {
+    weft_model::QueueStatus {
+        armed: q.armed,
+        consuming: q.armed && q.report.consuming,
+        last_message_at: q.report.last_message_at,
+        last_error: q.report.last_error,
+        consecutive_failures: q.report.failures,
+    }
+}
+
 pub async fn get_workflow(
     State(state): State<AppState>,
     caller: Caller,
@@ -146,10 +156,12 @@ pub async fn get_workflow(
 ) -> ApiResult<Json<Workflow>> {
     let (wf, def, run) = state.app.get_workflow(&caller, &id).await?;
     let poll = state.app.poll_status(&caller, &id).await?;
+    let queue = state.app.queue_status(&caller, &id).await?;
     Ok(Json(
         with_definition(wf, &state.base_url, def)
             .with_last_run(run.map(last))
-            .with_poll(poll.map(poll_status)),
+            .with_poll(poll.map(poll_status))
+            .with_queue(queue.map(queue_status)),
     ))
 }
 

@@ -29,6 +29,7 @@ mod ops_people;
 mod own_tenant;
 mod people;
 mod polling;
+mod queue_trigger;
 pub mod registry;
 mod runs;
 mod sessions;

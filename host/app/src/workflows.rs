@@ -223,6 +223,19 @@ impl App {
                     .poll_arm(&actor.tenant_id, id, true, now)
                     .await?;
             }
+            // A queue trigger added or removed by this version: its consumer
+            // starts, or stops at its next lease renewal.
+            if def.triggers.queue.is_some()
+                || self
+                    .store()
+                    .queue_consumer(&actor.tenant_id, id)
+                    .await?
+                    .is_some()
+            {
+                self.store()
+                    .queue_arm(&actor.tenant_id, id, def.triggers.queue.is_some())
+                    .await?;
+            }
         }
         self.audit(actor, "workflow.update", id).await?;
         Ok((hide_hook(actor, wf), value))
@@ -243,6 +256,7 @@ impl App {
         let wf = self.load_workflow(actor, id).await?;
         let now = now_ms();
         let mut polls = false;
+        let mut queues = false;
         let schedule = if active {
             let def = self
                 .handle
@@ -260,6 +274,7 @@ impl App {
                 });
             }
             polls = def.triggers.poll.is_some();
+            queues = def.triggers.queue.is_some();
             schedule_of(&wf, &def, now)?
         } else {
             None
@@ -281,6 +296,18 @@ impl App {
                 .poll_arm(&actor.tenant_id, id, polls, now)
                 .await?;
         }
+        // A queue consumer runs while the workflow is active
+        // (`weft_store::queue_trigger`); paused, it stops within a renewal.
+        if queues
+            || (!active
+                && self
+                    .store()
+                    .queue_consumer(&actor.tenant_id, id)
+                    .await?
+                    .is_some())
+        {
+            self.store().queue_arm(&actor.tenant_id, id, queues).await?;
+        }
         let action = if active {
             "workflow.activate"
         } else {
@@ -297,6 +324,15 @@ impl App {
     pub async fn delete_workflow(&self, actor: &Actor, id: &str) -> Result<()> {
         self.require_own_workflow(actor, id).await?;
         self.store().delete_workflow(&actor.tenant_id, id).await?;
+        // Its queue consumer stops at its next lease renewal.
+        if self
+            .store()
+            .queue_consumer(&actor.tenant_id, id)
+            .await?
+            .is_some()
+        {
+            self.store().queue_arm(&actor.tenant_id, id, false).await?;
+        }
         self.audit(actor, "workflow.delete", id).await
     }
 

@@ -47,8 +47,8 @@ pub use query::{AuditQuery, BadQuery, NoQuery, Query, RunsQuery, StartQuery, Wor
 pub use runs::{Attempt, Rerun, Resume, Run, StartRun, Step};
 pub use system::{Health, LimitsBackend, Readiness, Ready};
 pub use workflows::{
-    Definition, ImportN8n, ImportNote, Imported, LastRun, PollStatus, Validation, Workflow,
-    WorkflowVersion,
+    Definition, ImportN8n, ImportNote, Imported, LastRun, PollStatus, QueueStatus, Validation,
+    Workflow, WorkflowVersion,
 };
 
 /// Re-exported domain types the wire carries as they are.

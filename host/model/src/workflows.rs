@@ -52,6 +52,32 @@ pub struct Workflow {
     /// `GET /v1/workflows/{id}` once it has been armed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<PollStatus>,
+    /// Its queue trigger's consumer (`triggers.queue`), in
+    /// `GET /v1/workflows/{id}` once it has been armed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueStatus>,
+}
+
+/// Where a workflow's queue consumer stands: a broker that is down or
+/// refuses the login, or a message that cannot become a run, shows here
+/// (and in the server's log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct QueueStatus {
+    /// Whether a consumer should run (the workflow is active with
+    /// `triggers.queue`).
+    pub armed: bool,
+    /// Whether a worker is subscribed to the queue now.
+    pub consuming: bool,
+    /// When the last message arrived (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_at: Option<i64>,
+    /// The last failure: connecting to the broker, or a message that did
+    /// not become a run; absent once connected / after a run was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Failures in a row (connection attempts back off, doubling up to a
+    /// minute).
+    pub consecutive_failures: u32,
 }
 
 /// Where a workflow's polling trigger stands: a failing poll shows here
@@ -111,6 +137,7 @@ impl Workflow {
             mcp_tool: None,
             last_run: None,
             poll: None,
+            queue: None,
         }
     }
 
@@ -123,6 +150,13 @@ impl Workflow {
     #[must_use]
     pub fn with_poll(mut self, poll: Option<PollStatus>) -> Self {
         self.poll = poll;
+        self
+    }
+
+    /// The same workflow carrying its queue consumer's state.
+    #[must_use]
+    pub fn with_queue(mut self, queue: Option<QueueStatus>) -> Self {
+        self.queue = queue;
         self
     }
 

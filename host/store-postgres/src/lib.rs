@@ -55,6 +55,7 @@ mod oauth;
 mod operators;
 mod people;
 mod polling;
+mod queue_trigger;
 mod reads;
 mod registry;
 mod registry_installs;

@@ -107,6 +107,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "oauth2",
         include_str!("../../../migrations/postgres/0020_oauth2.sql"),
     ),
+    (
+        21,
+        "queue triggers",
+        include_str!("../../../migrations/postgres/0021_queue_triggers.sql"),
+    ),
 ];
 
 /// Any number; the same in every process.

@@ -72,6 +72,7 @@ mod options;
 mod outbox;
 mod people;
 mod polling;
+mod queue_trigger;
 mod registry;
 mod registry_installs;
 mod registry_search;

@@ -109,6 +109,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "oauth2",
         include_str!("../../../migrations/sqlite/0019_oauth2.sql"),
     ),
+    (
+        20,
+        "queue triggers",
+        include_str!("../../../migrations/sqlite/0020_queue_triggers.sql"),
+    ),
 ];
 
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS _weft_migrations (

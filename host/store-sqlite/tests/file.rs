@@ -155,6 +155,7 @@ async fn migrations_apply_once() {
             (17, "run until".to_owned()),
             (18, "polling".to_owned()),
             (19, "oauth2".to_owned()),
+            (20, "queue triggers".to_owned()),
         ],
         "each migration recorded once"
     );

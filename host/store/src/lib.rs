@@ -29,6 +29,7 @@ pub mod ops;
 pub mod people;
 pub mod polling;
 mod port;
+pub mod queue_trigger;
 pub mod stats;
 pub mod usage;
 

@@ -238,6 +238,7 @@ pub trait Store:
     + crate::people::PeopleStore
     + crate::oauth::OAuthStore
     + crate::polling::PollingStore
+    + crate::queue_trigger::QueueTriggerStore
 {
     // ---- tenants and API keys
 

@@ -55,7 +55,7 @@ pub use webhook::{
 };
 pub use workflow::{
     ActionStep, CodeStep, ConditionStep, Definition, Grants, LoopStep, McpExposure, PollMode,
-    PollTrigger, Problem, RespondStep, RetrySpec, ScheduleTrigger, StepDef, StepKind,
+    PollTrigger, Problem, QueueTrigger, RespondStep, RetrySpec, ScheduleTrigger, StepDef, StepKind,
     SubworkflowStep, SwitchCase, SwitchStep, Triggers, WaitStep, WaitUntil, WebhookMode,
     WebhookTrigger,
 };

@@ -102,11 +102,13 @@ pub enum Trigger {
     Mcp,
     /// A connector's polling trigger found a new item (`triggers.poll`).
     Poll,
+    /// A message on the tenant's queue (`triggers.queue`).
+    Queue,
 }
 
 impl Trigger {
     /// Every trigger.
-    pub const ALL: [Trigger; 7] = [
+    pub const ALL: [Trigger; 8] = [
         Self::Manual,
         Self::Webhook,
         Self::Schedule,
@@ -114,6 +116,7 @@ impl Trigger {
         Self::Error,
         Self::Mcp,
         Self::Poll,
+        Self::Queue,
     ];
 
     /// The stable name.
@@ -126,6 +129,7 @@ impl Trigger {
             Self::Error => "error",
             Self::Mcp => "mcp",
             Self::Poll => "poll",
+            Self::Queue => "queue",
         }
     }
 
@@ -135,8 +139,14 @@ impl Trigger {
     /// checked against the schema when the workflow is saved) nor an error
     /// workflow (its body is the failed run's summary), nor a poll (its
     /// body is an item of the connector's trigger, shaped by its item schema).
+    /// A queue message's body is written by whoever published it, but a run
+    /// per message is not refused on its shape (it would be dead-lettered):
+    /// the workflow checks what it needs.
     pub fn carries_input(self) -> bool {
-        !matches!(self, Self::Schedule | Self::Error | Self::Poll)
+        !matches!(
+            self,
+            Self::Schedule | Self::Error | Self::Poll | Self::Queue
+        )
     }
 }
 

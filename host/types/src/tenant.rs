@@ -215,6 +215,15 @@ pub enum Injection {
     /// secret is the client secret; the tokens are sealed next to it.
     #[serde(rename = "oauth2")]
     OAuth2(OAuth2),
+    /// A login to the tenant's own RabbitMQ, for `triggers.queue` only (never
+    /// injected into a plugin's requests): `url` is the broker's
+    /// `amqp://` or `amqps://` URL with the user name and without the
+    /// password (`amqps://user@broker.example:5671/vhost`); the secret is the
+    /// password.
+    Amqp {
+        /// The broker's URL without a password.
+        url: String,
+    },
 }
 
 fn s3() -> String {

@@ -86,12 +86,64 @@ pub struct Triggers {
     /// A connector's polling trigger (`docs/WORKFLOWS.md`, "Polling").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<PollTrigger>,
+    /// Messages on the tenant's own RabbitMQ queue (`docs/WORKFLOWS.md`,
+    /// "Queue").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueTrigger>,
 }
 
 impl Triggers {
     /// Whether nothing is configured.
     pub fn is_empty(&self) -> bool {
-        self.webhook.is_none() && self.schedule.is_none() && self.poll.is_none()
+        self.webhook.is_none()
+            && self.schedule.is_none()
+            && self.poll.is_none()
+            && self.queue.is_none()
+    }
+}
+
+/// The default [`QueueTrigger::prefetch`].
+pub const DEFAULT_QUEUE_PREFETCH: u16 = 10;
+/// The largest [`QueueTrigger::prefetch`].
+pub const MAX_QUEUE_PREFETCH: u16 = 1_000;
+/// The default [`QueueTrigger::max_attempts`].
+pub const DEFAULT_QUEUE_MAX_ATTEMPTS: u32 = 5;
+/// The largest [`QueueTrigger::max_attempts`].
+pub const MAX_QUEUE_MAX_ATTEMPTS: u32 = 100;
+
+/// `triggers.queue`: one run per message on a queue of the tenant's own
+/// RabbitMQ (not Weft's internal broker), acknowledged once the run is
+/// durably accepted; a message that cannot become a run is retried up to
+/// `max_attempts` deliveries, then rejected to the queue's dead-letter
+/// exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueTrigger {
+    /// The tenant's credential of type `amqp`: the broker's URL (without
+    /// the password) and, sealed, the password.
+    pub credential: String,
+    /// The queue to consume (it must exist: Weft declares nothing on the
+    /// tenant's broker).
+    pub queue: String,
+    /// How many unacknowledged messages the broker hands over at once
+    /// (default 10, at most 1 000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<u16>,
+    /// Deliveries of one message before it is rejected to the dead-letter
+    /// exchange (default 5, at most 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+}
+
+impl QueueTrigger {
+    /// The prefetch, defaulted.
+    pub fn prefetch(&self) -> u16 {
+        self.prefetch.unwrap_or(DEFAULT_QUEUE_PREFETCH)
+    }
+
+    /// The retry budget, defaulted.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts.unwrap_or(DEFAULT_QUEUE_MAX_ATTEMPTS)
     }
 }
 

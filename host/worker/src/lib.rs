@@ -39,6 +39,7 @@ pub mod oauth;
 mod options;
 mod parked;
 pub mod poll;
+pub mod queue_trigger;
 mod quota;
 mod relay;
 mod resolve;

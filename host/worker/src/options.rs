@@ -28,6 +28,9 @@ pub struct Options {
     /// starts no second run), in milliseconds; expired ids are pruned by the
     /// sweeper.
     pub webhook_delivery_retention_ms: u64,
+    /// Queue-trigger consumers (`triggers.queue`) one tenant may run at
+    /// once across all workers; its further ones wait for a place.
+    pub max_queue_consumers_per_tenant: u32,
     /// Added to a step's timeout to form its lease, in milliseconds.
     pub lease_grace_ms: u64,
     /// How often a running attempt checks that its run has not ended in
@@ -117,6 +120,7 @@ impl Default for Options {
             max_run_timeout_ms: weft_engine::MAX_RUN_TIMEOUT_MS,
             max_webhook_tolerance_ms: weft_engine::MAX_WEBHOOK_TOLERANCE_MS,
             webhook_delivery_retention_ms: 24 * 3_600_000,
+            max_queue_consumers_per_tenant: 10,
             lease_grace_ms: 5_000,
             lease_check_ms: 1_000,
             quota_cache_ms: 5_000,

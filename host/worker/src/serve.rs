@@ -50,6 +50,7 @@ impl Handle {
         let unpark = tokio::spawn(self.clone().unpark_loop(shutdown.clone()));
         let takedowns = tokio::spawn(self.clone().takedown_loop(shutdown.clone()));
         let notifications = tokio::spawn(self.clone().notify_loop(shutdown.clone()));
+        let queue_triggers = tokio::spawn(self.clone().queue_trigger_loop(shutdown.clone()));
         let slots = Arc::new(Semaphore::new(usize::from(concurrency)));
         loop {
             // A free worker first, then the task: the queue chooses the next
@@ -112,6 +113,9 @@ impl Handle {
         }
         sweeper.abort();
         takedowns.abort();
+        // Queue-trigger consumers close (their unacknowledged messages go
+        // back to the tenants' queues) and release their leases.
+        let _ = queue_triggers.await;
         // A delivery being sent finishes (bounded by its timeout) and is recorded.
         let _ = notifications.await;
         // Parked steps go back on the queue (a broker keeps them for the next

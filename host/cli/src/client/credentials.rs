@@ -130,7 +130,8 @@ fn bounded(r: impl Read) -> anyhow::Result<String> {
     String::from_utf8(buf).map_err(|_| anyhow::anyhow!("the secret is not UTF-8"))
 }
 
-/// `bearer`, `basic:USER`, `header:NAME`, `query:PARAM`, `path:PLACEHOLDER` as an [`Injection`].
+/// `bearer`, `basic:USER`, `header:NAME`, `query:PARAM`, `path:PLACEHOLDER`,
+/// `amqp:URL` (a broker login for `triggers.queue`) as an [`Injection`].
 fn parse_injection(text: &str) -> Result<Injection, String> {
     let (kind, arg) = match text.split_once(':') {
         Some((k, a)) => (k, Some(a)),
@@ -144,8 +145,9 @@ fn parse_injection(text: &str) -> Result<Injection, String> {
         ("query", Some(param)) => Ok(Injection::Query { param }),
         ("path", Some(placeholder)) => Ok(Injection::Path { placeholder }),
         ("aws-sigv4", Some(rest)) => aws_sigv4(&rest),
+        ("amqp", Some(url)) => Ok(Injection::Amqp { url }),
         _ => Err(format!(
-            "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM, path:PLACEHOLDER, aws-sigv4:ACCESS_KEY_ID:REGION"
+            "`{text}` is not one of bearer, basic:USER, header:NAME, query:PARAM, path:PLACEHOLDER, aws-sigv4:ACCESS_KEY_ID:REGION, amqp:URL"
         )),
     }
 }
@@ -187,6 +189,7 @@ fn injection_text(i: &Injection) -> String {
             region,
             service,
         } => format!("aws-sigv4:{access_key_id}:{region}:{service}"),
+        Injection::Amqp { url } => format!("amqp:{url}"),
         Injection::OAuth2(o) => match o.grant {
             weft_model::OAuth2Grant::AuthorizationCode => "oauth2:authorization_code".into(),
             weft_model::OAuth2Grant::ClientCredentials => "oauth2:client_credentials".into(),

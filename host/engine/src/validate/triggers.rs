@@ -1,11 +1,11 @@
 //! Trigger checks: the webhook's timeout, signature and dedupe, the
 //! schedule's expression and zone, the poll's connector, trigger, config,
-//! interval and credentials.
+//! interval and credentials, the queue's credential, queue and budgets.
 
 use super::Checker;
 use crate::schedule::{self, Cron};
 use weft_types::webhook::DeliverySource;
-use weft_types::{Definition, PollTrigger, Problem, SignatureScheme, WebhookTrigger};
+use weft_types::{Definition, PollTrigger, Problem, QueueTrigger, SignatureScheme, WebhookTrigger};
 
 /// Shortest `triggers.poll.interval_ms` a definition may set (a deployment
 /// may poll less often: `WorkerOptions::poll_min_interval`).
@@ -43,6 +43,50 @@ impl Checker<'_> {
             self.poll(p);
         }
     }
+        if let Some(q) = &t.queue {
+            self.queue(q);
+        }
+    }
+
+    /// `triggers.queue`: a credential name, a queue name AMQP can carry
+    /// (1-255 bytes), the prefetch and the retry budget in bounds. Whether
+    /// the credential exists and is an `amqp` login is checked when the
+    /// consumer starts (and shown on the workflow): credentials are not the
+    /// definition's.
+    fn queue(&mut self, q: &QueueTrigger) {
+        use weft_types::workflow::{MAX_QUEUE_MAX_ATTEMPTS, MAX_QUEUE_PREFETCH};
+        const QUEUE: &str = "/triggers/queue";
+        if q.credential.trim().is_empty() || q.credential.len() > 100 {
+            self.problem(
+                format!("{QUEUE}/credential"),
+                "must name an `amqp` credential of the tenant (1-100 characters)",
+            );
+        }
+        if q.queue.is_empty() || q.queue.len() > 255 {
+            self.problem(
+                format!("{QUEUE}/queue"),
+                "must name a queue on the broker (1-255 bytes)",
+            );
+        }
+        if let Some(p) = q.prefetch
+            && !(1..=MAX_QUEUE_PREFETCH).contains(&p)
+        {
+            self.problem(
+                format!("{QUEUE}/prefetch"),
+                format!("must be between 1 and {MAX_QUEUE_PREFETCH}"),
+            );
+        }
+        if let Some(n) = q.max_attempts
+            && !(1..=MAX_QUEUE_MAX_ATTEMPTS).contains(&n)
+        {
+            self.problem(
+                format!("{QUEUE}/max_attempts"),
+                format!(
+                    "must be between 1 and {MAX_QUEUE_MAX_ATTEMPTS} (deliveries of a message \
+                     before it is rejected to the queue's dead-letter exchange)"
+                ),
+            );
+        }
 
     /// `triggers.poll`: the connector is in the catalogue (in the range) and
     /// declares the trigger; the config fits its schema; the interval is in
@@ -238,4 +282,60 @@ fn is_header_name(h: &str) -> bool {
         && h.len() <= 100
         && h.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod queue_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::super::*;
+    use crate::definition::from_value;
+    use serde_json::json;
+
+    fn with(queue: Value) -> Vec<String> {
+        let limits = DefinitionLimits::default();
+        let def = json!({
+            "name": "w",
+            "triggers": {"queue": queue},
+            "steps": [{"id": "r", "kind": "respond", "body": "ok"}]
+        });
+        let def = from_value(def, &limits).unwrap();
+        check(&def, &Vec::new(), &limits)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn good_queue_settings_pass() {
+        for v in [
+            json!({"credential": "orders-mq", "queue": "orders"}),
+            json!({"credential": "mq", "queue": "q", "prefetch": 1, "max_attempts": 100}),
+        ] {
+            assert_eq!(with(v.clone()), Vec::<String>::new(), "{v}");
+        }
+    }
+
+    #[test]
+    fn bad_queue_settings_name_their_path() {
+        assert_eq!(
+            with(json!({"credential": " ", "queue": "", "prefetch": 0, "max_attempts": 101})),
+            vec![
+                "/triggers/queue/credential: must name an `amqp` credential of the tenant (1-100 characters)",
+                "/triggers/queue/queue: must name a queue on the broker (1-255 bytes)",
+                "/triggers/queue/prefetch: must be between 1 and 1000",
+                "/triggers/queue/max_attempts: must be between 1 and 100 (deliveries of a message \
+                 before it is rejected to the queue's dead-letter exchange)",
+            ]
+        );
+        let limits = DefinitionLimits::default();
+        let e = from_value(
+            json!({"name": "w", "triggers": {"queue": {"credential": "c", "queue": "q",
+                   "url": "amqp://u:p@h"}}, "steps": []}),
+            &limits,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("url"), "an unknown field is refused: {e}");
+    }
 }

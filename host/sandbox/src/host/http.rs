@@ -146,6 +146,14 @@ fn inject(
                     ))
                 })?;
         }
+        // A broker login is the host's, for `triggers.queue`: never sent
+        // in a plugin's request.
+        Injection::Amqp { .. } => {
+            return Err(HttpError::InvalidRequest(format!(
+                "credential `{}` is an AMQP login, usable only by a queue trigger, not in an HTTP request",
+                c.slot
+            )));
+        }
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ mod outbox;
 mod people;
 mod people_retention;
 mod polling;
+mod queue_trigger;
 mod reads;
 mod state;
 mod suspended;
@@ -51,6 +52,7 @@ pub use outbox::*;
 pub use people::*;
 pub use people_retention::*;
 pub use polling::*;
+pub use queue_trigger::*;
 pub use reads::*;
 pub use state::*;
 pub use suspended::*;
@@ -361,6 +363,8 @@ macro_rules! conformance_tests {
             polling_failures_recorded_and_cleared,
             polling_disarm_keeps_cursor_and_keys,
         );
+            queue_consumer_lease_one_owner,
+            queue_consumer_lease_cap_per_tenant,
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {
         $( $crate::conformance_tests!(@one $attrs $factory; $name); )*

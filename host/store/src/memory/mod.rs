@@ -13,6 +13,7 @@ mod oauth;
 mod ops;
 mod people;
 mod polling;
+mod queue_trigger;
 mod runs;
 mod usage;
 
@@ -57,6 +58,8 @@ struct Inner {
     oauth: oauth::OAuth,
     /// Polling rows and seen keys (`polling.rs`).
     polls: polling::Polls,
+    /// Queue consumer rows (`queue_trigger.rs`).
+    queue_consumers: BTreeMap<Key2, crate::queue_trigger::QueueConsumer>,
 }
 
 /// The in-memory store.
