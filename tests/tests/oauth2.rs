@@ -294,6 +294,29 @@ async fn consent(app: &TestApp, id: &str) -> (u16, String) {
     (status, text)
 }
 
+/// The audit log's (action, actor kind) of credential `id`, oldest first:
+/// `key` for an API key, else the actor as written.
+async fn audited(app: &TestApp, id: &str) -> Vec<(String, String)> {
+    let audit = app.get("/v1/audit?limit=100").await.expect(200);
+    let mut out: Vec<(String, String)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == id && e["action"] != "credential.create")
+        .map(|e| {
+            let actor = e["actor"].as_str().unwrap();
+            let kind = if actor == "oauth-callback" {
+                actor
+            } else {
+                "key"
+            };
+            (e["action"].as_str().unwrap().to_owned(), kind.to_owned())
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
 /// A workflow whose one step (the hostile fixture) calls the resource API
 /// with the credential `name` bound to its slot `token`.
 async fn call_api(app: &TestApp, auth: &Auth, name: &str) -> Run {
@@ -355,6 +378,17 @@ async fn the_code_flow_with_pkce_seals_tokens_the_plugin_never_sees() {
         "{page}"
     );
     assert_eq!(auth.s().grants, ["authorization_code"]);
+    assert_eq!(
+        audited(&app, &id).await,
+        [
+            ("credential.authorize".to_owned(), "key".to_owned()),
+            (
+                "credential.authorized".to_owned(),
+                "oauth-callback".to_owned()
+            )
+        ],
+        "who started it, and the callback that finished it"
+    );
 
     let run = call_api(&app, &auth, "crm").await;
     assert_eq!(status_seen(&run), 200, "{run:?}");
@@ -643,4 +677,59 @@ async fn two_workers_racing_one_refresh_make_one_token_request_postgres() {
     let a = worker(connect().await, keyring.clone());
     let b = worker(connect().await, keyring);
     race(a, b).await;
+}
+
+#[tokio::test]
+async fn a_declined_consent_stores_nothing_spends_the_state_and_is_audited() {
+    let auth = Auth::start(3600).await;
+    let app = app().await;
+    let id = create(&app, &auth, "crm", "authorization_code").await;
+    let a = app
+        .post(&format!("/v1/credentials/{id}/authorize"), json!(null))
+        .await
+        .expect(200);
+    let url = url::Url::parse(a["url"].as_str().unwrap()).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    // The provider sends the browser back with an error instead of a code.
+    let browser = reqwest::Client::new();
+    let back = format!(
+        "{}/oauth/callback?state={state}&error=access_denied&error_description=The+user+said+no",
+        app.base
+    );
+    let page = browser.get(&back).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    let text = page.text().await.unwrap();
+    assert!(
+        text.contains("did not authorize") && text.contains("The user said no"),
+        "{text}"
+    );
+    // The state is spent: a code sent with it now is refused.
+    let late = browser
+        .get(format!(
+            "{}/oauth/callback?state={state}&code=code-1",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 400);
+    assert_eq!(
+        auth.s().grants,
+        Vec::<String>::new(),
+        "no token request was made"
+    );
+    assert_eq!(
+        audited(&app, &id).await,
+        [
+            ("credential.authorize".to_owned(), "key".to_owned()),
+            (
+                "credential.authorization_declined".to_owned(),
+                "oauth-callback".to_owned()
+            )
+        ]
+    );
 }

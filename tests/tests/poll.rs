@@ -243,6 +243,50 @@ async fn a_failing_poll_backs_off_and_shows_on_the_workflow() {
 }
 
 #[tokio::test]
+async fn a_poll_uses_the_workflows_credential_for_its_connector_by_reference() {
+    let feed = Feed::default();
+    feed.push(json!({"id": 1}));
+    let (stand_in, inbox) = feed.serve().await;
+    let app = TestApp::builder().start().await;
+    let mut def = workflow(&stand_in.url("/feed"), "per_item");
+    def["triggers"]["poll"]["config"]["credential"] = json!(true);
+    // Bound workflow-wide for the connector, not on the trigger.
+    def["grants"]["credentials"] = json!({"http/auth": "feed-token"});
+
+    // Not stored yet: the poll fails, named, and nothing is sent.
+    let wf = app.workflow(def).await;
+    let p = until_poll(&app, &wf.id, |p| {
+        p["consecutive_failures"].as_u64() >= Some(1)
+    })
+    .await;
+    let error = p["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("credential `feed-token` (slot `auth`) does not exist"),
+        "{error}"
+    );
+    assert_eq!(
+        inbox.len(),
+        0,
+        "a poll without its credential sends nothing"
+    );
+
+    // Stored: the host injects it into the poll's request.
+    app.post(
+        "/v1/credentials",
+        json!({"name": "feed-token", "secret": "s3cret", "hosts": ["127.0.0.1"],
+               "injection": {"type": "bearer"}}),
+    )
+    .await
+    .expect(201);
+    let runs = until_runs(&app, &wf.id, |r| !r.is_empty()).await;
+    assert_eq!(body_of(&app, &runs[0]).await, json!({"id": 1}));
+    assert_eq!(
+        inbox.all()[0].header("authorization"),
+        Some("Bearer s3cret")
+    );
+}
+
+#[tokio::test]
 async fn definitions_name_what_is_wrong_with_a_poll_trigger() {
     let app = TestApp::builder().start().await;
     let check = |poll: Value| {

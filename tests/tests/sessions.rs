@@ -253,8 +253,10 @@ async fn lockout_grows_and_recovers_and_a_reset_clears_it() {
     let app = TestApp::builder()
         .config(|c| {
             c.sessions.account_failures = 2;
-            c.sessions.base_delay_ms = 300;
-            c.sessions.max_delay_ms = 600;
+            // Delays long enough that a loaded machine answers each check
+            // well inside the window it checks.
+            c.sessions.base_delay_ms = 1_000;
+            c.sessions.max_delay_ms = 4_000;
         })
         .start()
         .await;
@@ -272,14 +274,18 @@ async fn lockout_grows_and_recovers_and_a_reset_clears_it() {
     let r = login(&app, "nobody@example.com", PW, &[]).await;
     assert_eq!(r.status, 401);
     // The delay passes (never a lock): the right password works again.
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     login(&app, "bob@example.com", PW, &[]).await.expect(200);
-    // Grows: one more failure past the threshold waits twice as long, capped.
-    for _ in 0..3 {
+    // Grows: one more failure past the threshold waits twice as long, capped;
+    // past the base delay the account is still throttled.
+    for i in 0..3 {
+        if i > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        }
         let r = login(&app, "bob@example.com", "not the password at all", &[]).await;
         assert!(matches!(r.status, 401 | 429), "{}", r.status);
-        tokio::time::sleep(std::time::Duration::from_millis(320)).await;
     }
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert_eq!(login(&app, "bob@example.com", PW, &[]).await.status, 429);
     // A reset link clears it at once, and revokes every session.
     let reset: Invitation = app

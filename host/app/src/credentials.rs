@@ -2,6 +2,10 @@
 //! them for a step), listed as metadata, deleted. No use case returns a secret.
 
 use crate::{Actor, App, Result};
+
+/// Who the audit log names for what the OAuth2 callback did: it carries no
+/// API key (the provider redirects the user's browser to it).
+pub const CALLBACK_ACTOR: &str = "oauth-callback";
 use weft_types::{CredentialRecord, Role};
 
 pub use weft_worker::NewCredential;
@@ -75,25 +79,40 @@ impl App {
 
     /// The provider's answer at `/oauth/callback` (no API key: the single-use
     /// `state` names the tenant and credential): exchanges the code and seals
-    /// the tokens.
+    /// the tokens. Audited as `credential.authorized` by [`CALLBACK_ACTOR`].
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] (unknown, used or expired state),
     /// [`crate::Error::Conflict`] (the provider refused the code, or its token
     /// URL failed), [`crate::Error::NotFound`].
     pub async fn oauth_callback(&self, state: &str, code: &str) -> Result<Authorized> {
-        Ok(self.handle.oauth_callback(state, code).await?)
+        let a = self.handle.oauth_callback(state, code).await?;
+        let actor = Actor::local(&a.tenant_id, CALLBACK_ACTOR);
+        self.audit(&actor, "credential.authorized", &a.credential_id)
+            .await?;
+        Ok(a)
     }
 
     /// The provider's refusal at `/oauth/callback`: the pending authorization
-    /// is spent (single use); nothing else changes.
+    /// is spent (single use), audited as `credential.authorization_declined`
+    /// when it was one; nothing else changes.
     ///
     /// # Errors
     /// Store failures.
     pub async fn oauth_callback_declined(&self, state: &str) -> Result<()> {
-        self.store()
+        let pending = self
+            .store()
             .take_oauth_pending(state, weft_worker::now_ms())
             .await?;
+        if let Some(p) = pending {
+            let actor = Actor::local(&p.tenant_id, CALLBACK_ACTOR);
+            self.audit(
+                &actor,
+                "credential.authorization_declined",
+                &p.credential_id,
+            )
+            .await?;
+        }
         Ok(())
     }
 

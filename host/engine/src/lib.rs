@@ -70,6 +70,9 @@ pub struct DefinitionLimits {
     /// Widest replay window a signed webhook may set
     /// (`triggers.webhook.signature.tolerance_ms`), in milliseconds.
     pub max_webhook_tolerance_ms: u64,
+    /// Shortest `triggers.poll.interval_ms`, in milliseconds (never under
+    /// [`validate::MIN_POLL_INTERVAL_MS`]).
+    pub min_poll_interval_ms: u64,
     /// Most problems reported at once.
     pub max_problems: usize,
 }
@@ -94,12 +97,20 @@ impl Default for DefinitionLimits {
             max_step_timeout_ms: MAX_STEP_TIMEOUT_MS,
             max_run_timeout_ms: MAX_RUN_TIMEOUT_MS,
             max_webhook_tolerance_ms: MAX_WEBHOOK_TOLERANCE_MS,
+            min_poll_interval_ms: validate::MIN_POLL_INTERVAL_MS,
             max_problems: 100,
         }
     }
 }
 
 impl DefinitionLimits {
+    /// The shortest poll interval in force: the deployment's, never under
+    /// [`validate::MIN_POLL_INTERVAL_MS`].
+    pub fn min_poll_interval(&self) -> u64 {
+        self.min_poll_interval_ms
+            .max(validate::MIN_POLL_INTERVAL_MS)
+    }
+
     /// Brings every time limit of `def` within these limits: a definition
     /// stored before a limit existed (or was lowered) runs with the limit
     /// instead of its own value. What validation refuses at save, this
@@ -111,6 +122,13 @@ impl DefinitionLimits {
             clamp_opt(&mut w.timeout_ms, validate::MAX_WEBHOOK_TIMEOUT_MS);
             if let Some(sig) = w.signature.as_mut() {
                 clamp_opt(&mut sig.tolerance_ms, self.max_webhook_tolerance_ms);
+            }
+        }
+        if let Some(p) = def.triggers.poll.as_mut() {
+            // Polled no more often than the deployment allows.
+            let min = self.min_poll_interval();
+            if p.interval_ms() < min {
+                p.interval_ms = Some(min);
             }
         }
         self.clamp_steps(&mut def.steps);

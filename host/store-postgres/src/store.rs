@@ -638,16 +638,30 @@ impl Store for Postgres {
     }
 
     async fn delete_credential(&self, tenant: &str, id: &str) -> Result<()> {
+        // With its OAuth2 rows (refresh lease, reauthorize mark, pending
+        // authorizations), in one transaction.
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let done = sqlx::query("DELETE FROM credentials WHERE tenant_id = $1 AND id = $2")
             .bind(tenant)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound("credential"));
         }
-        Ok(())
+        for sql in [
+            "DELETE FROM oauth_credentials WHERE tenant_id = $1 AND credential_id = $2",
+            "DELETE FROM oauth_pending WHERE tenant_id = $1 AND credential_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(tenant)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
     }
 
     async fn reseal_credential(&self, c: &CredentialRecord, previous_nonce: &[u8]) -> Result<bool> {

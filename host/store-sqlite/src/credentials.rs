@@ -85,12 +85,23 @@ pub(crate) async fn by_name(
         .await
 }
 
+/// Deletes the credential with its OAuth2 rows (refresh lease, reauthorize
+/// mark, pending authorizations), in one transaction.
 pub(crate) async fn delete(s: &Sqlite, tenant: &str, id: &str) -> Result<()> {
     const SQL: &str = "DELETE FROM credentials WHERE tenant_id = ? AND id = ?";
+    const OAUTH: [&str; 2] = [
+        "DELETE FROM oauth_credentials WHERE tenant_id = ? AND credential_id = ?",
+        "DELETE FROM oauth_pending WHERE tenant_id = ? AND credential_id = ?",
+    ];
     let (tenant, id) = (tenant.to_owned(), id.to_owned());
     s.write(move |conn| {
-        let changed = execute(conn, SQL, params![tenant, id]).map_err(db)?;
-        one(changed, "credential")
+        let tx = conn.transaction().map_err(db)?;
+        let changed = execute(&tx, SQL, params![tenant, id]).map_err(db)?;
+        one(changed, "credential")?;
+        for sql in OAUTH {
+            execute(&tx, sql, params![tenant, id]).map_err(db)?;
+        }
+        tx.commit().map_err(db)
     })
     .await
 }

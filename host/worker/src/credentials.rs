@@ -9,9 +9,9 @@
 //! `credential_tampered` without sending anything.
 
 use crate::{Error, Handle, Result, new_id, now_ms};
-use weft_sandbox::{Credential, Secret};
+use weft_sandbox::{Credential, Grants, Secret};
 use weft_store::Store;
-use weft_types::{CredentialRecord, HostPattern, Injection};
+use weft_types::{CredentialRecord, ErrorKind, Failure, HostPattern, Injection, Reason};
 use weft_vault::{BINDING_VERSION, Binding, Keyring, Sealed, Zeroizing};
 
 pub use weft_types::NewCredential;
@@ -174,6 +174,49 @@ impl Handle {
     /// Store failures (a row that does not open is skipped and counted).
     pub async fn reseal_credentials(&self) -> Result<Resealed> {
         reseal_credentials(self.store().as_ref(), self.keyring()).await
+    }
+
+    /// Unseals the credentials `bound` ((slot, credential name) pairs) into
+    /// `grants` for one invocation, a step's or a poll's, with the OAuth2
+    /// refresher when one of them is OAuth2 (a 401 to its request renews the
+    /// token once). `what` names the invocation in the log.
+    ///
+    /// # Errors
+    /// The invocation's failure: `auth` (an OAuth2 credential that needs
+    /// authorising again), `missing_credential`, `credential_tampered`, or a
+    /// transient one for a store or vault failure.
+    pub(crate) async fn grant_credentials(
+        &self,
+        tenant: &str,
+        bound: impl IntoIterator<Item = (&str, &str)>,
+        grants: &mut Grants,
+        what: &str,
+    ) -> std::result::Result<(), Failure> {
+        let mut oauth = Vec::new();
+        for (slot, name) in bound {
+            match self.unseal(tenant, slot, name).await {
+                Ok(c) => {
+                    if matches!(c.inject, Injection::OAuth2(_)) {
+                        oauth.push((slot.to_owned(), name.to_owned()));
+                    }
+                    grants.credentials.push(c);
+                }
+                Err(Error::Auth(msg)) => return Err(Failure::new(ErrorKind::Auth, msg)),
+                Err(Error::NotFound(_)) => {
+                    let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
+                    return Err(Failure::of(Reason::MissingCredential, msg));
+                }
+                Err(Error::Tampered(msg)) => {
+                    tracing::error!(credential.name = %name, invocation = %what, error = %msg, "credential refused");
+                    return Err(Failure::of(Reason::CredentialTampered, msg));
+                }
+                Err(e) => return Err(Failure::new(ErrorKind::Transient, e.to_string())),
+            }
+        }
+        if !oauth.is_empty() {
+            grants.refresh = Some(self.refresher(tenant, oauth));
+        }
+        Ok(())
     }
 
     /// Unseals the credential `name` of `tenant` for slot `slot`. For an

@@ -323,34 +323,11 @@ impl Handle {
             Ok(b) => b,
             Err(f) => return failed(f),
         };
-        let mut oauth = Vec::new();
-        for (slot, name) in bound {
-            match self.unseal(&run.tenant_id, slot, name).await {
-                Ok(c) => {
-                    if matches!(c.inject, weft_types::Injection::OAuth2(_)) {
-                        oauth.push((slot.to_string(), name.to_string()));
-                    }
-                    grants.credentials.push(c);
-                }
-                Err(Error::Auth(msg)) => {
-                    return failed(Failure::new(ErrorKind::Auth, msg));
-                }
-                Err(Error::NotFound(_)) => {
-                    let msg = format!("credential `{name}` (slot `{slot}`) does not exist");
-                    return failed(Failure::of(Reason::MissingCredential, msg));
-                }
-                Err(Error::Tampered(msg)) => {
-                    tracing::error!(credential.name = %name, error = %msg, "credential refused");
-                    return failed(Failure::of(Reason::CredentialTampered, msg));
-                }
-                Err(e) => {
-                    return failed(Failure::new(ErrorKind::Transient, e.to_string()));
-                }
-            }
-        }
-        if !oauth.is_empty() {
-            // A 401 to an OAuth2-injected request renews the token once.
-            grants.refresh = Some(self.refresher(&run.tenant_id, oauth));
+        if let Err(f) = self
+            .grant_credentials(&run.tenant_id, bound, &mut grants, key)
+            .await
+        {
+            return failed(f);
         }
         grants.state = Some(StateGrant {
             store: self.0.state.clone(),

@@ -171,6 +171,8 @@ enum TokenError {
 pub struct Authorized {
     /// The tenant.
     pub tenant_id: String,
+    /// The credential's id.
+    pub credential_id: String,
     /// The credential's name.
     pub name: String,
 }
@@ -327,6 +329,7 @@ impl Handle {
         tracing::info!(tenant.id = %record.tenant_id, credential.id = %record.id, "OAuth2 credential authorized");
         Ok(Authorized {
             tenant_id: record.tenant_id,
+            credential_id: record.id,
             name: record.name,
         })
     }

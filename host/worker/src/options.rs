@@ -24,6 +24,10 @@ pub struct Options {
     /// (`triggers.webhook.signature.tolerance_ms`), in milliseconds; refused
     /// at save, clamped at run time.
     pub max_webhook_tolerance_ms: u64,
+    /// Shortest interval a polling trigger may set
+    /// (`triggers.poll.interval_ms`), in milliseconds (at least 1 000): a
+    /// shorter one is refused at save and raised at run time.
+    pub min_poll_interval_ms: u64,
     /// How long a webhook delivery id is remembered (a repeat within it
     /// starts no second run), in milliseconds; expired ids are pruned by the
     /// sweeper.
@@ -119,6 +123,7 @@ impl Default for Options {
             max_step_timeout_ms: weft_engine::MAX_STEP_TIMEOUT_MS,
             max_run_timeout_ms: weft_engine::MAX_RUN_TIMEOUT_MS,
             max_webhook_tolerance_ms: weft_engine::MAX_WEBHOOK_TOLERANCE_MS,
+            min_poll_interval_ms: weft_engine::validate::MIN_POLL_INTERVAL_MS,
             webhook_delivery_retention_ms: 24 * 3_600_000,
             max_queue_consumers_per_tenant: 10,
             lease_grace_ms: 5_000,
@@ -154,6 +159,7 @@ impl Options {
             max_step_timeout_ms: self.max_step_timeout_ms,
             max_run_timeout_ms: self.max_run_timeout_ms,
             max_webhook_tolerance_ms: self.max_webhook_tolerance_ms,
+            min_poll_interval_ms: self.min_poll_interval_ms,
             ..weft_engine::DefinitionLimits::default()
         }
     }

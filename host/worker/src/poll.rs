@@ -93,9 +93,10 @@ impl Handle {
             .store()
             .poll_claim(tenant, wf_id, row.seq, until)
             .await?;
+        // The definition was clamped to the deployment's minimum.
         let interval = trigger
             .interval_ms()
-            .max(weft_engine::validate::MIN_POLL_INTERVAL_MS);
+            .max(self.options().definition_limits().min_poll_interval());
         if let Some(r) = self.refusal(tenant, now).await? {
             let why = format!("quota `{}` refused the poll: {}", r.quota, r.message);
             return self
@@ -204,16 +205,27 @@ impl Handle {
             hosts: def.grants.hosts.clone(),
             ..Grants::default()
         };
-        for (slot, name) in &trigger.credentials {
-            let c = self.unseal(tenant, slot, name).await.map_err(|e| match e {
-                crate::Error::NotFound(_) => Failure::of(
-                    weft_types::Reason::MissingCredential,
-                    format!("credential `{name}` (slot `{slot}`) does not exist"),
-                ),
-                other => Failure::new(weft_types::ErrorKind::Transient, other.to_string()),
-            })?;
-            grants.credentials.push(c);
-        }
+        // The trigger's own bindings first, then the workflow's for this
+        // connector (`grants.credentials` keyed `connector/slot`), for the
+        // slots the connector declares.
+        let workflow_wide = manifest.capabilities.credentials.iter().filter_map(|slot| {
+            let slot = slot.name.as_str();
+            if trigger.credentials.contains_key(slot) {
+                return None;
+            }
+            def.grants
+                .credentials
+                .get(&format!("{}/{slot}", trigger.connector))
+                .map(|name| (slot, name.as_str()))
+        });
+        let bound = trigger
+            .credentials
+            .iter()
+            .map(|(slot, name)| (slot.as_str(), name.as_str()))
+            .chain(workflow_wide)
+            .collect::<Vec<_>>();
+        self.grant_credentials(tenant, bound, &mut grants, "poll")
+            .await?;
         grants.state = Some(StateGrant {
             store: self.0.state.clone(),
             namespace: Namespace {

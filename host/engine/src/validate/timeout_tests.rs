@@ -120,3 +120,41 @@ fn a_stored_definition_is_clamped_at_run_time() {
     );
     assert_eq!(def.steps[4].timeout_ms, None, "unset stays unset");
 }
+
+#[test]
+fn a_poll_interval_under_the_deployments_minimum_is_refused_and_raised() {
+    let limits = DefinitionLimits {
+        min_poll_interval_ms: 60_000,
+        ..DefinitionLimits::default()
+    };
+    let doc = json!({
+        "name": "often",
+        "triggers": {"poll": {"connector": "http", "trigger": "new-items", "interval_ms": 5_000}},
+        "steps": [{"id": "r", "kind": "respond", "body": 1}]
+    });
+    let mut def = from_value(doc, &limits).unwrap();
+    let problems: Vec<String> = check(&def, &Vec::<Manifest>::new(), &limits)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        problems.contains(
+            &"/triggers/poll/interval_ms: must be between 60000 (the deployment's limit \
+              `min_poll_interval_ms`) and 86400000 (one day)"
+                .to_owned()
+        ),
+        "{problems:?}"
+    );
+    // A version saved under a lower minimum polls at the deployment's.
+    limits.clamp(&mut def);
+    assert_eq!(
+        def.triggers.poll.as_ref().unwrap().interval_ms,
+        Some(60_000)
+    );
+    // The floor of every deployment holds whatever the setting says.
+    let lax = DefinitionLimits {
+        min_poll_interval_ms: 0,
+        ..DefinitionLimits::default()
+    };
+    assert_eq!(lax.min_poll_interval(), MIN_POLL_INTERVAL_MS);
+}

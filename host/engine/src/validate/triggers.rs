@@ -8,7 +8,8 @@ use weft_types::webhook::DeliverySource;
 use weft_types::{Definition, PollTrigger, Problem, QueueTrigger, SignatureScheme, WebhookTrigger};
 
 /// Shortest `triggers.poll.interval_ms` a definition may set (a deployment
-/// may poll less often: `WorkerOptions::poll_min_interval`).
+/// may set a longer one: [`crate::DefinitionLimits::min_poll_interval_ms`],
+/// the worker's `min_poll_interval_ms`).
 pub const MIN_POLL_INTERVAL_MS: u64 = 1_000;
 
 /// Longest a synchronous webhook may wait for its run's response, in milliseconds.
@@ -42,7 +43,6 @@ impl Checker<'_> {
         if let Some(p) = &t.poll {
             self.poll(p);
         }
-    }
         if let Some(q) = &t.queue {
             self.queue(q);
         }
@@ -87,6 +87,7 @@ impl Checker<'_> {
                 ),
             );
         }
+    }
 
     /// `triggers.poll`: the connector is in the catalogue (in the range) and
     /// declares the trigger; the config fits its schema; the interval is in
@@ -94,12 +95,17 @@ impl Checker<'_> {
     fn poll(&mut self, p: &PollTrigger) {
         const POLL: &str = "/triggers/poll";
         let interval = p.interval_ms();
-        if !(MIN_POLL_INTERVAL_MS..=weft_types::workflow::MAX_POLL_INTERVAL_MS).contains(&interval)
-        {
+        let min = self.limits.min_poll_interval();
+        if !(min..=weft_types::workflow::MAX_POLL_INTERVAL_MS).contains(&interval) {
+            let floor = if min > MIN_POLL_INTERVAL_MS {
+                " (the deployment's limit `min_poll_interval_ms`)"
+            } else {
+                ""
+            };
             self.problem(
                 format!("{POLL}/interval_ms"),
                 format!(
-                    "must be between {MIN_POLL_INTERVAL_MS} and {} (one day)",
+                    "must be between {min}{floor} and {} (one day)",
                     weft_types::workflow::MAX_POLL_INTERVAL_MS
                 ),
             );

@@ -359,6 +359,7 @@ macro_rules! conformance_tests {
             oauth_pending_single_use_and_expiring,
             oauth_refresh_lease_one_holder,
             oauth_reauthorize_mark,
+            oauth_rows_go_with_the_credential,
             polling_claim_once_and_commit_with_runs,
             polling_failures_recorded_and_cleared,
             polling_disarm_keeps_cursor_and_keys,

@@ -1,6 +1,6 @@
 //! OAuth2 bookkeeping: pending authorizations are single use and expire; the
 //! refresh lease has one holder at a time; the reauthorize mark is per
-//! tenant.
+//! tenant; a deleted credential's rows go with it.
 
 use super::*;
 use crate::oauth::OAuthPending;
@@ -149,4 +149,64 @@ where
         .await
         .unwrap();
     assert_eq!(store.oauth_states(A).await.unwrap()[0].reauthorize, None);
+}
+
+/// Deleting a credential deletes its OAuth2 rows (the lease, the mark, its
+/// pending authorizations) and no other credential's.
+pub async fn oauth_rows_go_with_the_credential<F, Fut>(factory: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let store = fresh(factory).await;
+    for id in ["cred_1", "cred_2"] {
+        store
+            .create_credential(&credential(A, id, id))
+            .await
+            .unwrap();
+        store
+            .set_oauth_reauthorize(A, id, Some("invalid_grant"), 10)
+            .await
+            .unwrap();
+        let mut p = pending(&format!("state-{id}"), A, 1_000);
+        p.credential_id = id.into();
+        store.put_oauth_pending(&p).await.unwrap();
+    }
+    assert!(
+        store
+            .lease_oauth_refresh(A, "cred_1", "w1", 20, 120)
+            .await
+            .unwrap()
+    );
+
+    store.delete_credential(A, "cred_1").await.unwrap();
+    let states = store.oauth_states(A).await.unwrap();
+    assert_eq!(
+        states
+            .iter()
+            .map(|s| s.credential_id.as_str())
+            .collect::<Vec<_>>(),
+        ["cred_2"],
+        "the deleted credential's row is gone, the other's stays"
+    );
+    assert_eq!(
+        store.take_oauth_pending("state-cred_1", 30).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .take_oauth_pending("state-cred_2", 30)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A credential made again under the same id starts with no lease.
+    let again = credential(A, "cred_1", "cred_1");
+    store.create_credential(&again).await.unwrap();
+    assert!(
+        store
+            .lease_oauth_refresh(A, "cred_1", "w2", 30, 130)
+            .await
+            .unwrap()
+    );
 }

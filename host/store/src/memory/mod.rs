@@ -449,8 +449,9 @@ impl Store for Memory {
         let mut g = self.lock();
         g.credentials
             .remove(&k2(tenant, id))
-            .map(|_| ())
-            .ok_or(Error::NotFound("credential"))
+            .ok_or(Error::NotFound("credential"))?;
+        g.oauth.forget(tenant, id);
+        Ok(())
     }
 
     async fn reseal_credential(&self, c: &CredentialRecord, previous_nonce: &[u8]) -> Result<bool> {

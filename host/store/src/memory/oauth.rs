@@ -20,6 +20,15 @@ pub(super) struct OAuth {
     rows: BTreeMap<Key2, Row>,
 }
 
+impl OAuth {
+    /// Drops a deleted credential's row and pending authorizations.
+    pub(super) fn forget(&mut self, tenant: &str, credential_id: &str) {
+        self.rows.remove(&k2(tenant, credential_id));
+        self.pending
+            .retain(|_, p| !(p.tenant_id == tenant && p.credential_id == credential_id));
+    }
+}
+
 #[async_trait]
 impl OAuthStore for Memory {
     async fn put_oauth_pending(&self, p: &OAuthPending) -> Result<()> {
