@@ -294,6 +294,18 @@ async fn consent(app: &TestApp, id: &str) -> (u16, String) {
     (status, text)
 }
 
+/// Credential `id` as `GET /v1/credentials` lists it.
+async fn listed(app: &TestApp, id: &str) -> Value {
+    let all = app.get("/v1/credentials").await.expect(200);
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap()
+}
+
 /// The audit log's (action, actor kind) of credential `id`, oldest first:
 /// `key` for an API key, else the actor as written.
 async fn audited(app: &TestApp, id: &str) -> Vec<(String, String)> {
@@ -371,6 +383,11 @@ async fn the_code_flow_with_pkce_seals_tokens_the_plugin_never_sees() {
         f.message
     );
 
+    assert_eq!(
+        listed(&app, &id).await["awaiting_authorization"],
+        true,
+        "created, never authorized"
+    );
     let (status, page) = consent(&app, &id).await;
     assert_eq!(status, 200, "{page}");
     assert!(
@@ -378,6 +395,8 @@ async fn the_code_flow_with_pkce_seals_tokens_the_plugin_never_sees() {
         "{page}"
     );
     assert_eq!(auth.s().grants, ["authorization_code"]);
+    let after = listed(&app, &id).await;
+    assert!(after.get("awaiting_authorization").is_none(), "{after}");
     assert_eq!(
         audited(&app, &id).await,
         [
@@ -495,6 +514,11 @@ async fn client_credentials_fetch_a_token_without_a_user() {
     let auth = Auth::start(3600).await;
     let app = app().await;
     let id = create(&app, &auth, "svc", "client_credentials").await;
+    let listed = listed(&app, &id).await;
+    assert!(
+        listed.get("awaiting_authorization").is_none(),
+        "no user to wait for: {listed}"
+    );
     let r = app
         .post(&format!("/v1/credentials/{id}/authorize"), json!(null))
         .await;

@@ -37,9 +37,10 @@ pub async fn list_credentials(
         .list_credentials(&caller)
         .await?
         .into_iter()
-        .map(|(c, why)| {
+        .map(|(c, status)| {
             wire(c).map(|mut c| {
-                c.needs_reauthorization = why;
+                c.needs_reauthorization = status.needs_reauthorization;
+                c.awaiting_authorization = status.awaiting_authorization;
                 c
             })
         })

@@ -6,7 +6,18 @@ use crate::{Actor, App, Result};
 /// Who the audit log names for what the OAuth2 callback did: it carries no
 /// API key (the provider redirects the user's browser to it).
 pub const CALLBACK_ACTOR: &str = "oauth-callback";
-use weft_types::{CredentialRecord, Role};
+use weft_types::{CredentialRecord, Injection, OAuth2Grant, Role};
+
+/// An OAuth2 credential's status as the tenant sees it (both unset for other
+/// credentials).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuthStatus {
+    /// Why the provider refused its refresh token: it must be authorized
+    /// again.
+    pub needs_reauthorization: Option<String>,
+    /// An authorization-code credential nobody has authorized yet.
+    pub awaiting_authorization: bool,
+}
 
 pub use weft_worker::NewCredential;
 pub use weft_worker::oauth::{AuthorizeUrl, Authorized};
@@ -28,16 +39,15 @@ impl App {
         Ok(c)
     }
 
-    /// The tenant's credentials: names and metadata only, each with why it
-    /// needs authorization again (OAuth2 credentials whose refresh token the
-    /// provider refused).
+    /// The tenant's credentials: names and metadata only, each with its
+    /// OAuth2 status.
     ///
     /// # Errors
     /// [`crate::Error::Forbidden`]; store failures.
     pub async fn list_credentials(
         &self,
         actor: &Actor,
-    ) -> Result<Vec<(CredentialRecord, Option<String>)>> {
+    ) -> Result<Vec<(CredentialRecord, OAuthStatus)>> {
         actor.require(Role::Viewer)?;
         let states = self.store().oauth_states(&actor.tenant_id).await?;
         Ok(self
@@ -46,11 +56,19 @@ impl App {
             .await?
             .into_iter()
             .map(|c| {
-                let why = states
-                    .iter()
-                    .find(|s| s.credential_id == c.id)
-                    .and_then(|s| s.reauthorize.clone());
-                (c, why)
+                let state = states.iter().find(|s| s.credential_id == c.id);
+                // An authorization-code credential gets its row when the
+                // callback seals its first tokens (or a refresh, which needs
+                // them): without one, nobody has authorized it yet.
+                let code_grant = matches!(
+                    serde_json::from_value::<Injection>(c.injection.clone()),
+                    Ok(Injection::OAuth2(o)) if o.grant == OAuth2Grant::AuthorizationCode
+                );
+                let status = OAuthStatus {
+                    needs_reauthorization: state.and_then(|s| s.reauthorize.clone()),
+                    awaiting_authorization: code_grant && state.is_none(),
+                };
+                (c, status)
             })
             .collect())
     }

@@ -42,7 +42,7 @@ pub mod usage;
 mod workflows;
 
 pub use actor::Actor;
-pub use credentials::NewCredential;
+pub use credentials::{NewCredential, OAuthStatus};
 pub use deadletters::MAX_DEAD_LETTERS;
 pub use deadletters::Redriven;
 pub use error::{Error, Result};

@@ -22,6 +22,11 @@ pub struct Credential {
     /// until it is authorized again (`POST /v1/credentials/{id}/authorize`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs_reauthorization: Option<String>,
+    /// OAuth2 authorization code only: `true` until a user has authorized it
+    /// once (`POST /v1/credentials/{id}/authorize`); steps that need it fail
+    /// `auth` meanwhile.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_authorization: bool,
 }
 
 /// Where to send the user to authorize an OAuth2 credential
@@ -77,6 +82,7 @@ impl TryFrom<weft_types::CredentialRecord> for Credential {
             injection,
             created_at: c.created_at,
             needs_reauthorization: None,
+            awaiting_authorization: false,
         })
     }
 }

@@ -354,6 +354,15 @@ impl Handle {
             return Ok(t.to_owned());
         }
         let (tenant, id, name) = (&record.tenant_id, &record.id, &record.name);
+        // Never authorized: nothing to refresh, and no lease taken (the
+        // credential has no OAuth2 row until its first tokens, which is how
+        // its listing says it awaits authorization).
+        if o.grant == OAuth2Grant::AuthorizationCode
+            && tokens.access_token.is_none()
+            && tokens.refresh_token.is_none()
+        {
+            return Err(not_authorized(name));
+        }
         let holder = new_id("lease");
         let give_up = now_ms() + WAIT_MS;
         let mut waited = Duration::from_millis(20);
@@ -430,11 +439,7 @@ impl Handle {
         let form: Vec<(&str, &str)> = match (o.grant, refresh.as_deref()) {
             (_, Some(r)) => vec![("grant_type", "refresh_token"), ("refresh_token", r)],
             (OAuth2Grant::ClientCredentials, None) => vec![("grant_type", "client_credentials")],
-            (OAuth2Grant::AuthorizationCode, None) => {
-                return Err(Error::Auth(format!(
-                    "credential `{name}` is not authorized yet: run `weft credentials authorize {name}` (or the console's Authorize button) and consent at the provider"
-                )));
-            }
+            (OAuth2Grant::AuthorizationCode, None) => return Err(not_authorized(name)),
         };
         let mut form = form;
         let scopes = o.scopes.join(" ");
@@ -583,6 +588,12 @@ impl Handle {
             renewed: Mutex::new(HashSet::new()),
         })
     }
+}
+
+fn not_authorized(name: &str) -> Error {
+    Error::Auth(format!(
+        "credential `{name}` is not authorized yet: run `weft credentials authorize {name}` (or the console's Authorize button) and consent at the provider"
+    ))
 }
 
 fn needs_authorization(name: &str, why: &str) -> Error {

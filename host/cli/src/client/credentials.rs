@@ -254,6 +254,8 @@ pub async fn run(cmd: CredentialsCommand) -> anyhow::Result<()> {
                     let mut how = injection_text(&cr.injection);
                     if cr.needs_reauthorization.is_some() {
                         how.push_str(" (needs authorize)");
+                    } else if cr.awaiting_authorization {
+                        how.push_str(" (not authorized yet)");
                     }
                     t.row(vec![
                         cr.id.clone(),
