@@ -10,6 +10,7 @@
 mod app;
 pub mod connector;
 pub mod contract;
+pub mod google;
 pub mod hosted;
 pub mod hostile;
 pub mod usage;

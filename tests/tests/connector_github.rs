@@ -392,3 +392,234 @@ async fn bad_names_are_refused_before_any_request() {
     );
     assert!(inbox.is_empty());
 }
+
+// ---- Polling triggers: new-issues, new-pull-requests, new-releases.
+// Conditional requests (a 304 is free):
+// <https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate>;
+// list issues (`sort=created`, `since` by update time):
+// <https://docs.github.com/en/rest/issues/issues#list-repository-issues>;
+// list releases: <https://docs.github.com/en/rest/releases/releases#list-releases>.
+
+fn poll_call(
+    gh: &Provider,
+    trigger: &str,
+    cursor: Option<String>,
+    extra: Value,
+) -> weft_sandbox::PollCall {
+    let mut config = json!({"owner": "octocat", "repo": "hello-world", "base_url": gh.url("")});
+    if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    weft_sandbox::PollCall {
+        trigger: trigger.into(),
+        config: config.to_string(),
+        cursor,
+        context: weft_types::StepContext::adhoc("poll"),
+        grants: gh.grants(vec![bearer("token", TOKEN, &[HOST])]),
+        limits: weft_sandbox::StepLimits::default(),
+        cancel: None,
+    }
+}
+
+fn created(mut issue: Value, day: u32) -> Value {
+    issue["created_at"] = json!(format!("2026-01-{day:02}T00:00:00Z"));
+    issue
+}
+
+#[tokio::test]
+async fn new_issues_polls_with_the_etag_and_skips_pull_requests() {
+    use std::sync::{Arc, Mutex};
+    // The repository's issues newest first, and the list's ETag.
+    let listed: Arc<Mutex<(Vec<Value>, &'static str)>> = Arc::new(Mutex::new((
+        vec![created(issue(2, "two"), 2), created(issue(1, "one"), 1)],
+        "\"v1\"",
+    )));
+    let state = listed.clone();
+    let (server, inbox) = github(move |req| {
+        let (items, etag) = state.lock().unwrap().clone();
+        if req.header("if-none-match") == Some(etag) {
+            return (StatusCode::NOT_MODIFIED, [("etag", etag)]).into_response();
+        }
+        (
+            StatusCode::OK,
+            [("etag", etag), ("x-ratelimit-remaining", "4999")],
+            axum::Json(items),
+        )
+            .into_response()
+    })
+    .await;
+    let gh = provider(&server).await;
+    let names: Vec<String> = gh
+        .plugin
+        .manifest()
+        .triggers
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    assert_eq!(names, ["new-issues", "new-pull-requests", "new-releases"]);
+
+    let first = gh
+        .sandbox
+        .poll(&gh.plugin, poll_call(&gh, "new-issues", None, json!({})))
+        .await
+        .result
+        .unwrap();
+    assert!(
+        first.items.is_empty(),
+        "the first poll only notes where the list is"
+    );
+    let cursor = first.next_cursor.unwrap();
+    let c: Value = serde_json::from_str(&cursor).unwrap();
+    assert_eq!(
+        c,
+        json!({"newest": 2, "created": "2026-01-02T00:00:00Z", "etag": "\"v1\""})
+    );
+    let seen = inbox.all();
+    assert_eq!(
+        seen[0].uri,
+        "/repos/octocat/hello-world/issues?per_page=100&state=all&sort=created&direction=desc"
+    );
+    assert_github_headers(&seen[0]);
+
+    // Unchanged: If-None-Match, 304, nothing, the same cursor.
+    let again = gh
+        .sandbox
+        .poll(
+            &gh.plugin,
+            poll_call(&gh, "new-issues", Some(cursor.clone()), json!({})),
+        )
+        .await
+        .result
+        .unwrap();
+    assert!(again.items.is_empty());
+    assert_eq!(again.next_cursor.as_deref(), Some(cursor.as_str()));
+    let seen = inbox.all();
+    assert_eq!(seen[1].header("if-none-match"), Some("\"v1\""));
+    assert!(
+        seen[1].uri.ends_with("&since=2026-01-02T00%3A00%3A00Z"),
+        "{}",
+        seen[1].uri
+    );
+
+    // Issue 3 and pull request 4 opened: issue 3 only, keyed by its id.
+    let mut pr = created(issue(4, "a PR"), 4);
+    pr["pull_request"] = json!({"url": "https://api.github.com/repos/octocat/hello-world/pulls/4"});
+    *listed.lock().unwrap() = (
+        vec![
+            pr,
+            created(issue(3, "three"), 3),
+            created(issue(2, "two"), 2),
+            created(issue(1, "one"), 1),
+        ],
+        "\"v2\"",
+    );
+    let third = gh
+        .sandbox
+        .poll(
+            &gh.plugin,
+            poll_call(&gh, "new-issues", Some(cursor), json!({})),
+        )
+        .await
+        .result
+        .unwrap();
+    let keys: Vec<&str> = third.items.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["1003"]);
+    assert_eq!(third.items[0].1["title"], "three");
+    let c: Value = serde_json::from_str(third.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(c["newest"], 4, "past the pull request too: {c}");
+    assert_eq!(c["etag"], "\"v2\"");
+}
+
+#[tokio::test]
+async fn new_releases_and_pull_requests_and_a_rate_limited_poll() {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 120;
+    let (server, inbox) = github(move |req| {
+        if req.uri.starts_with("/repos/octocat/hello-world/releases") {
+            reply(StatusCode::OK, json!([
+                {"id": 30, "tag_name": "v2.0", "html_url": "https://github.com/octocat/hello-world/releases/v2.0"},
+                {"id": 20, "tag_name": "v1.0", "html_url": "https://github.com/octocat/hello-world/releases/v1.0"}
+            ]))
+        } else if req.uri.starts_with("/repos/octocat/hello-world/pulls") {
+            reply(StatusCode::OK, json!([{"id": 7, "number": 8, "state": "open", "title": "PR",
+                                          "html_url": "https://github.com/octocat/hello-world/pull/8"}]))
+        } else {
+            (StatusCode::FORBIDDEN,
+             [("x-ratelimit-remaining", "0".to_owned()), ("x-ratelimit-reset", reset.to_string())],
+             axum::Json(json!({"message": "API rate limit exceeded for user ID 1.",
+                               "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"})))
+                .into_response()
+        }
+    })
+    .await;
+    let gh = provider(&server).await;
+    let rel = gh
+        .sandbox
+        .poll(
+            &gh.plugin,
+            poll_call(&gh, "new-releases", None, json!({"include_existing": true})),
+        )
+        .await
+        .result
+        .unwrap();
+    let keys: Vec<&str> = rel.items.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["20", "30"], "oldest first");
+    let c: Value = serde_json::from_str(rel.next_cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(c["newest"], 30);
+    let again = gh
+        .sandbox
+        .poll(
+            &gh.plugin,
+            poll_call(&gh, "new-releases", rel.next_cursor.clone(), json!({})),
+        )
+        .await
+        .result
+        .unwrap();
+    assert!(again.items.is_empty(), "nothing newer than release 30");
+
+    let prs = gh
+        .sandbox
+        .poll(
+            &gh.plugin,
+            poll_call(
+                &gh,
+                "new-pull-requests",
+                Some(r#"{"newest":7}"#.into()),
+                json!({}),
+            ),
+        )
+        .await
+        .result
+        .unwrap();
+    assert_eq!(prs.items.len(), 1);
+    assert_eq!(prs.items[0].0, "7");
+    assert!(inbox.all().iter().any(|r| r.uri
+        == "/repos/octocat/hello-world/pulls?per_page=100&state=all&sort=created&direction=desc"));
+
+    let f = gh
+        .sandbox
+        .poll(&gh.plugin, poll_call(&gh, "new-issues", None, json!({})))
+        .await
+        .result
+        .unwrap_err();
+    assert_eq!(f.kind, ErrorKind::RateLimited, "{f:?}");
+    let wait = f.retry_after_ms.expect("the wait until x-ratelimit-reset");
+    assert!(wait > 60_000 && wait <= 120_000, "{wait}");
+
+    let f = gh
+        .sandbox
+        .poll(&gh.plugin, poll_call(&gh, "new-stars", None, json!({})))
+        .await
+        .result
+        .unwrap_err();
+    assert_eq!(f.kind, ErrorKind::InvalidInput);
+    assert!(
+        f.message
+            .contains("new-issues, new-pull-requests, new-releases"),
+        "{}",
+        f.message
+    );
+}

@@ -9,18 +9,21 @@ use weft_tests::wasm_dir;
 use weft_types::Manifest;
 
 /// The examples the documentation points to; each must exist.
-const EXPECTED: [&str; 17] = [
+const EXPECTED: &[&str] = &[
     "airtable-orders.yaml",
     "approval.yaml",
     "discord-release-announce.yaml",
     "email-welcome.yaml",
     "github-issue-from-alert.yaml",
+    "github-new-release-to-slack.yaml",
+    "gmail-invoice-to-sheets.yaml",
     "llm-summary.yaml",
     "loop-http.yaml",
     "nightly-report.yaml",
     "notion-log-form.yaml",
     "rss-to-slack.yaml",
     "s3-archive-webhook.yaml",
+    "sheets-new-order-to-slack.yaml",
     "slack-on-condition.yaml",
     "stripe-customer-on-signup.yaml",
     "teams-deploy-notice.yaml",
@@ -30,7 +33,7 @@ const EXPECTED: [&str; 17] = [
 ];
 
 /// The bundled connectors (`scripts/run`'s loop) whose manifests the examples use.
-const BUNDLED: [&str; 15] = [
+const BUNDLED: &[&str] = &[
     "http",
     "transform",
     "llm",
@@ -45,6 +48,8 @@ const BUNDLED: [&str; 15] = [
     "telegram",
     "teams",
     "rss",
+    "sheets",
+    "gmail",
     "s3",
 ];
 

@@ -6,11 +6,21 @@
 //! a 403 or 429 with `x-ratelimit-remaining: 0` is the primary rate limit (wait
 //! until `x-ratelimit-reset`), one with `retry-after` the secondary limit
 //! (<https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit>).
+//!
+//! Polling triggers `new-issues`, `new-pull-requests`, `new-releases` (see
+//! [`poll_new`]): newest first by creation, keyed by the item's `id`; the
+//! cursor holds the newest `number` (issues, pull requests) or `id`
+//! (releases) seen and the first page's `ETag`, sent back as `If-None-Match`:
+//! a 304 does not count against the rate limit
+//! (<https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate>).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use weft_sdk::http::{Problem, Request, Response, encode_query_component};
-use weft_sdk::{Action, Call, Connector, CredentialSlot, Error, ErrorKind, Manifest, Result};
+use weft_sdk::{
+    Action, Call, Connector, CredentialSlot, Error, ErrorKind, Manifest, Poll, PollItem,
+    PollResult, Result, Trigger, TriggerDef,
+};
 
 struct GitHub;
 
@@ -404,7 +414,206 @@ fn page_schema() -> Value {
     })
 }
 
-weft_sdk::export!(GitHub);
+// ---- Polling triggers -------------------------------------------------------
+
+/// A trigger's config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollConfig {
+    owner: String,
+    repo: String,
+    #[serde(default)]
+    include_existing: bool,
+    #[serde(default)]
+    base_url: Option<String>,
+}
+
+/// The trigger's cursor.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+struct PollCursor {
+    /// The newest issue / pull request number, or release id, seen.
+    newest: u64,
+    /// The newest `created_at` seen (issues: sent as `since`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
+    /// The first page's `ETag`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+}
+
+/// Pages followed per poll at most (100 items each).
+const MAX_PAGES: usize = 10;
+
+/// What each trigger lists and how it orders.
+struct Feed {
+    tail: &'static str,
+    query: &'static [(&'static str, &'static str)],
+    /// The field that grows with each new item.
+    order: &'static str,
+}
+
+fn feed(trigger: &str) -> Option<Feed> {
+    Some(match trigger {
+        "new-issues" => Feed {
+            tail: "/issues",
+            query: &[("state", "all"), ("sort", "created"), ("direction", "desc")],
+            order: "number",
+        },
+        "new-pull-requests" => Feed {
+            tail: "/pulls",
+            query: &[("state", "all"), ("sort", "created"), ("direction", "desc")],
+            order: "number",
+        },
+        // Listed newest first (by creation) already.
+        "new-releases" => Feed {
+            tail: "/releases",
+            query: &[],
+            order: "id",
+        },
+        _ => return None,
+    })
+}
+
+impl Trigger for GitHub {
+    fn triggers() -> Vec<TriggerDef> {
+        let config = with_props(
+            &["owner", "repo"],
+            json!({
+                "include_existing": {"type": "boolean", "default": false, "description": "The first poll starts a run per item already there (at most 100); otherwise it only notes where the list is."},
+                "base_url": {"type": "string", "default": DEFAULT_BASE_URL}
+            }),
+        );
+        vec![
+            TriggerDef::new(
+                "new-issues",
+                "Start a run for every issue opened (not pull requests).",
+            )
+            .config_schema(config.clone())
+            .item_schema(issue_schema()),
+            TriggerDef::new(
+                "new-pull-requests",
+                "Start a run for every pull request opened.",
+            )
+            .config_schema(config.clone())
+            .item_schema(object(&["id", "number", "html_url", "state", "title"])),
+            TriggerDef::new(
+                "new-releases",
+                "Start a run for every release published (drafts too, with push access).",
+            )
+            .config_schema(config)
+            .item_schema(object(&["id", "tag_name", "html_url"])),
+        ]
+    }
+
+    fn poll(poll: Poll) -> Result<PollResult> {
+        poll_new(&poll)
+    }
+}
+
+/// One poll: the first page (conditional on the cursor's `ETag`), and more
+/// pages while every item on them is new; items newer than the cursor, oldest
+/// first. A 403/429 rate-limit answer fails the poll `rate-limited` with the
+/// wait until `x-ratelimit-reset`, which the host's backoff honours; an
+/// answer with `x-ratelimit-remaining: 0` stops the paging (the rest comes
+/// on a later poll: the cursor only moves past what was returned).
+fn poll_new(poll: &Poll) -> Result<PollResult> {
+    let Some(feed) = feed(poll.trigger()) else {
+        return Err(Error::invalid_input(format!(
+            "the github connector has no trigger `{}` (it has: new-issues, new-pull-requests, new-releases)",
+            poll.trigger()
+        )));
+    };
+    let c: PollConfig = poll.config()?;
+    let config = Config {
+        base_url: c.base_url.clone(),
+        timeout_ms: None,
+    };
+    let first = poll.cursor().is_none();
+    let cursor: PollCursor = poll
+        .cursor()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let path = repo_path(&c.owner, &c.repo, feed.tail)?;
+    let mut req = request("GET", &config.url(&path)).query("per_page", "100");
+    for (k, v) in feed.query {
+        req = req.query(*k, *v);
+    }
+    if feed.tail == "/issues"
+        && let Some(since) = &cursor.created
+    {
+        // `since` is by update time: a new issue was updated after it too.
+        req = req.query("since", since);
+    }
+    if let Some(etag) = &cursor.etag {
+        req = req.header("if-none-match", etag);
+    }
+    let response = req.fetch()?;
+    if response.status() == 304 {
+        return Ok(PollResult {
+            items: Vec::new(),
+            next_cursor: poll.cursor().map(str::to_owned),
+        });
+    }
+    let response = response.error_for_status_with(problem)?;
+    let etag = response.header("etag").map(str::to_owned);
+    let mut found: Vec<Value> = Vec::new();
+    let mut newest = cursor.newest;
+    let mut created = cursor.created.clone();
+    let mut page = response;
+    for n in 1..=MAX_PAGES {
+        let items: Vec<Value> = page.json()?;
+        let mut all_new = !items.is_empty();
+        for item in items {
+            let order = item[feed.order].as_u64().unwrap_or(0);
+            if order <= cursor.newest {
+                all_new = false;
+                continue;
+            }
+            newest = newest.max(order);
+            if let Some(c) = item["created_at"].as_str()
+                && created.as_deref().is_none_or(|seen| c > seen)
+            {
+                created = Some(c.to_owned());
+            }
+            // GitHub lists pull requests among issues.
+            if feed.tail == "/issues" && item.get("pull_request").is_some() {
+                continue;
+            }
+            found.push(item);
+        }
+        let exhausted = page.header("x-ratelimit-remaining") == Some("0");
+        let next = page.link("next");
+        match next {
+            Some(url) if all_new && !first && n < MAX_PAGES && !exhausted => {
+                page = send(&config, request("GET", &url))?;
+            }
+            _ => break,
+        }
+    }
+    found.sort_by_key(|i| i[feed.order].as_u64().unwrap_or(0));
+    let items = if first && !c.include_existing {
+        Vec::new()
+    } else {
+        found
+            .into_iter()
+            .map(|i| PollItem::new(i["id"].to_string(), i))
+            .collect()
+    };
+    let next = PollCursor {
+        newest,
+        created,
+        etag: etag.filter(|v| v.len() <= 1024),
+    };
+    Ok(PollResult {
+        items,
+        next_cursor: Some(
+            serde_json::to_string(&next).map_err(|e| Error::permanent(e.to_string()))?,
+        ),
+    })
+}
+
+weft_sdk::export!(GitHub, trigger);
 
 #[cfg(test)]
 mod tests {
