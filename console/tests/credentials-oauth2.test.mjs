@@ -103,7 +103,12 @@ test("an authorization-code credential created in the form awaits authorization,
   ]);
   await popup.waitForURL(/\/oauth\/callback\?/);
   await popup.getByRole("heading", { name: "Authorized" }).waitFor();
+  // The page notices by itself (it reads the list again until then).
+  await page.getByText("crm is authorized").waitFor();
   assert.equal(await row.getByText("Awaiting authorization").count(), 0);
+  await page.reload();
+  await row.getByText("OAuth2 token (authorized by a user)").waitFor();
+  assert.equal(await row.getByText("Awaiting authorization").count(), 0, "the server says so, not only this page");
   const exchange = asked.find((a) => a.grant_type === "authorization_code");
   assert.equal(exchange.code, "code-1");
   assert.equal(exchange.client_id, "weft-console");
