@@ -307,7 +307,7 @@ async fn the_new_messages_trigger_in_the_sandbox() {
     let cursor = first.next_cursor.unwrap();
     assert_eq!(
         serde_json::from_str::<Value>(&cursor).unwrap(),
-        json!({"newest": 1_765_000_000_000_i64})
+        json!({"newest": 1_765_000_000_000_i64, "ids": ["m1"]})
     );
     inbox
         .lock()
@@ -321,9 +321,9 @@ async fn the_new_messages_trigger_in_the_sandbox() {
         .unwrap();
     let keys: Vec<&str> = second.items.iter().map(|(k, _)| k.as_str()).collect();
     // The stand-in ignores `after:`: m0, older than the cursor, is dropped;
-    // m1, of the cursor's own millisecond, is handed back for the host's seen
-    // keys to drop (another message of that millisecond would be new).
-    assert_eq!(keys, ["m1", "m2", "m3"]);
+    // m1, of the cursor's own millisecond, is in the cursor's ids: dropped
+    // (the first poll reported nothing, so the host has not seen its key).
+    assert_eq!(keys, ["m2", "m3"]);
     assert_eq!(second.items[0].1["text"], "Hello there ✓\n");
     let seen = google.api_requests();
     let list = seen
@@ -337,6 +337,86 @@ async fn the_new_messages_trigger_in_the_sandbox() {
     );
     assert_eq!(
         serde_json::from_str::<Value>(second.next_cursor.as_deref().unwrap()).unwrap(),
-        json!({"newest": 1_765_000_002_000_i64})
+        json!({"newest": 1_765_000_002_000_i64, "ids": ["m3"]})
     );
+}
+
+/// A real poll by the server: the host's OAuth2 token, one run per new message.
+#[tokio::test]
+async fn a_polled_mailbox_starts_one_run_per_new_message() {
+    let mailbox: Arc<Mutex<Vec<(&'static str, i64)>>> =
+        Arc::new(Mutex::new(vec![("m1", 1_765_000_000_000)]));
+    let mail = mailbox.clone();
+    let google = Google::start(move |req| {
+        let all = mail.lock().unwrap().clone();
+        if req.uri.starts_with("/gmail/v1/users/me/messages?") {
+            let list: Vec<Value> = all
+                .iter()
+                .map(|(id, _)| json!({"id": id, "threadId": "t"}))
+                .collect();
+            return reply(200, json!({"messages": list}));
+        }
+        let id = req
+            .uri
+            .split('/')
+            .nth(6)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap();
+        let (_, date) = all.iter().find(|(i, _)| *i == id).unwrap();
+        reply(200, message(id, *date, id))
+    })
+    .await;
+    let app = google.app("weft_plugin_gmail", HOST, SCOPE).await;
+    let wf = app
+        .workflow(json!({
+            "name": "new mail",
+            "grants": {"hosts": [HOST], "credentials": {"gmail/google": "google"}},
+            "triggers": {"poll": {"connector": "gmail", "trigger": "new-messages", "interval_ms": 1000,
+                                   "config": {"q": "is:unread", "base_url": google.base(HOST)}}},
+            "steps": [{"id": "echo", "kind": "action", "connector": "transform", "action": "jq",
+                       "input": {"filter": ".", "data": "{{ trigger.body }}"}}]
+        }))
+        .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    // The first poll notes m1 (list, then its metadata).
+    while !google
+        .api_requests()
+        .iter()
+        .any(|r| r.uri.contains("format=metadata"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no first poll");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    mailbox.lock().unwrap().insert(0, ("m2", 1_765_000_005_000));
+    let runs = loop {
+        let page = app
+            .get(&format!(
+                "/v1/runs?workflow_id={}&trigger=poll&limit=100",
+                wf.id
+            ))
+            .await
+            .expect(200);
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            break items;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no run started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        runs.len(),
+        1,
+        "m1 (seen by the first poll) starts none: {runs:#?}"
+    );
+    let run = app.finished(runs[0]["id"].as_str().unwrap()).await;
+    assert_eq!(run.status, Status::Completed, "{run:#?}");
+    assert_eq!(run.input["body"]["id"], "m2");
+    assert_eq!(run.input["body"]["text"], "Hello there ✓\n");
+    let issued = google.issued();
+    assert!(google.api_requests().iter().all(|r| {
+        r.header("authorization")
+            .is_some_and(|a| issued.iter().any(|t| a == format!("Bearer {t}")))
+    }));
 }

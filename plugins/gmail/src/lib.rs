@@ -11,7 +11,8 @@
 //! is `invalid-input` (no header injection). Gmail takes it base64url in `raw`.
 //!
 //! Trigger `new-messages`: the messages matching a query, keyed by message id.
-//! The cursor is the newest `internalDate` seen (ms), not a `historyId`:
+//! The cursor is the newest `internalDate` seen (ms) and the ids seen at that
+//! millisecond, not a `historyId`:
 //! `users.history.list` cannot filter by a search query, reports label and
 //! deletion changes as well as arrivals, and its ids expire (a 404 means a
 //! full resync), while `after:<seconds>` narrows any query. The first poll only
@@ -111,6 +112,9 @@ struct PollConfig {
 struct Cursor {
     /// The newest `internalDate` seen, ms since the epoch.
     newest: i64,
+    /// The ids of the messages seen with that `internalDate` (the first poll
+    /// reports none, so the host's seen keys do not hold them).
+    ids: Vec<String>,
 }
 
 impl Connector for Gmail {
@@ -252,25 +256,40 @@ impl Trigger for Gmail {
             messages.push(get(&config, id, format)?);
         }
         let date = |m: &Value| m["internalDate"].as_i64().unwrap_or(0);
-        let seen = cursor.as_ref().map_or(0, |c| c.newest);
+        let id = |m: &Value| m["id"].as_str().unwrap_or_default().to_owned();
+        let (seen, seen_ids) = cursor
+            .as_ref()
+            .map_or((0, Vec::new()), |c| (c.newest, c.ids.clone()));
         let newest = messages.iter().map(date).fold(seen, i64::max);
+        let mut ids: Vec<String> = messages
+            .iter()
+            .filter(|m| date(m) == newest)
+            .map(id)
+            .collect();
+        if newest == seen {
+            for i in &seen_ids {
+                if !ids.contains(i) {
+                    ids.push(i.clone());
+                }
+            }
+        }
         let mut items: Vec<(i64, PollItem)> = Vec::new();
         if cursor.is_some() {
             for m in messages {
-                // Older than the newest of an earlier poll: seen then (the
-                // same millisecond is left to the host's seen keys).
-                if date(&m) < seen {
+                // Older than the newest of an earlier poll, or of its
+                // millisecond and seen then: not new.
+                let d = date(&m);
+                if d < seen || (d == seen && seen_ids.contains(&id(&m))) {
                     continue;
                 }
-                let key = m["id"].as_str().unwrap_or_default().to_owned();
-                items.push((date(&m), PollItem::new(key, m)));
+                items.push((d, PollItem::new(id(&m), m)));
             }
         }
         items.sort_by_key(|(d, _)| *d);
         Ok(PollResult {
             items: items.into_iter().map(|(_, i)| i).collect(),
             next_cursor: Some(
-                serde_json::to_string(&Cursor { newest })
+                serde_json::to_string(&Cursor { newest, ids })
                     .map_err(|e| Error::permanent(e.to_string()))?,
             ),
         })
