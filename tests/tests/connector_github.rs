@@ -623,3 +623,86 @@ async fn new_releases_and_pull_requests_and_a_rate_limited_poll() {
         f.message
     );
 }
+
+/// A real poll by the server: one run per new release; the polls in between
+/// are conditional (If-None-Match, answered 304).
+#[tokio::test]
+async fn a_polled_repository_starts_one_run_per_new_release() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let releases = Arc::new(Mutex::new(vec![
+        json!({"id": 20, "tag_name": "v1.0", "html_url": "https://github.com/octocat/hello-world/releases/v1.0"}),
+    ]));
+    let list = releases.clone();
+    let (server, inbox) = github(move |req| {
+        let items = list.lock().unwrap().clone();
+        let etag = format!("\"n{}\"", items.len());
+        if req.header("if-none-match") == Some(etag.as_str()) {
+            return (StatusCode::NOT_MODIFIED, [("etag", etag)]).into_response();
+        }
+        (StatusCode::OK, [("etag", etag)], axum::Json(items)).into_response()
+    })
+    .await;
+    let app = weft_tests::TestApp::builder()
+        .plugin("weft_plugin_github")
+        .config(|c| {
+            c.sandbox
+                .egress
+                .resolve
+                .entry(HOST.into())
+                .or_default()
+                .push("127.0.0.1".parse().unwrap());
+        })
+        .start()
+        .await;
+    app.post(
+        "/v1/credentials",
+        json!({"name": "gh", "secret": TOKEN, "hosts": [HOST], "injection": {"type": "bearer"}}),
+    )
+    .await
+    .expect(201);
+    let wf = app
+        .workflow(json!({
+            "name": "releases",
+            "grants": {"hosts": [HOST], "credentials": {"github/token": "gh"}},
+            "triggers": {"poll": {"connector": "github", "trigger": "new-releases", "interval_ms": 1000,
+                                   "config": {"owner": "octocat", "repo": "hello-world",
+                                              "base_url": format!("http://{HOST}:{}", server.port())}}},
+            "steps": [{"id": "echo", "kind": "action", "connector": "transform", "action": "jq",
+                       "input": {"filter": ".", "data": "{{ trigger.body }}"}}]
+        }))
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    // Two polls: the first notes v1.0, the second is conditional and 304.
+    while inbox.len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no polls");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(inbox.all()[1].header("if-none-match"), Some("\"n1\""));
+    releases.lock().unwrap().insert(0, json!({"id": 30, "tag_name": "v2.0", "html_url": "https://github.com/octocat/hello-world/releases/v2.0"}));
+    let runs = loop {
+        let page = app
+            .get(&format!(
+                "/v1/runs?workflow_id={}&trigger=poll&limit=100",
+                wf.id
+            ))
+            .await
+            .expect(200);
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            break items;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no run started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let run = app.finished(runs[0]["id"].as_str().unwrap()).await;
+    assert_eq!(run.status, weft_types::Status::Completed, "{run:#?}");
+    assert_eq!(run.input["body"]["tag_name"], "v2.0");
+    assert!(
+        inbox
+            .all()
+            .iter()
+            .all(|r| r.header("authorization") == Some(format!("Bearer {TOKEN}").as_str()))
+    );
+}
