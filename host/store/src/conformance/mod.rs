@@ -363,9 +363,9 @@ macro_rules! conformance_tests {
             polling_claim_once_and_commit_with_runs,
             polling_failures_recorded_and_cleared,
             polling_disarm_keeps_cursor_and_keys,
-        );
             queue_consumer_lease_one_owner,
             queue_consumer_lease_cap_per_tenant,
+        );
     };
     (@each $attrs:tt $factory:path; $($name:ident,)*) => {
         $( $crate::conformance_tests!(@one $attrs $factory; $name); )*
