@@ -316,6 +316,19 @@ async fn messages_start_one_run_each_deduped_and_poison_is_dead_lettered() {
         "the consumer carries on: {status}"
     );
     assert_eq!(queue_runs(&app, &wf.id).await.len(), 3);
+
+    // A message reusing an id with another body is no redelivery: refused
+    // to the dead-letter exchange, no run.
+    publish(&ch, br#"{"order": 99}"#, props("m-1")).await;
+    let dead = dead_letters(&ch, 1).await;
+    assert_eq!(dead[0], br#"{"order": 99}"#);
+    until_status(&app, &wf.id, |q| {
+        q["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("message id `m-1` was already used"))
+    })
+    .await;
+    assert_eq!(queue_runs(&app, &wf.id).await.len(), 3);
 }
 
 #[tokio::test]
@@ -392,13 +405,55 @@ async fn a_wrong_password_and_a_private_broker_are_shown_not_fatal() {
     // The server carries on.
     app.get("/v1/workflows").await.expect(200);
 
-    // Private addresses not allowed (a production deployment): the
-    // loopback broker is refused before any connection.
+    // Private addresses not allowed (a production deployment): a plain
+    // `amqp://` login is refused when it is stored (it would cross the
+    // network in clear), as is a password in the URL ...
     let strict = TestApp::builder()
         .config(|c| c.sandbox.egress.allow_private = false)
         .start()
         .await;
-    credential(&strict, "mq", &tenant.url(), &tenant.password).await;
+    for (url, why) in [
+        (
+            tenant.url(),
+            "`amqp://` sends the login in clear: use `amqps://`",
+        ),
+        (
+            "amqps://u:pw@127.0.0.1/%2f".to_owned(),
+            "the URL carries a password",
+        ),
+    ] {
+        let r = strict
+            .call(
+                "POST",
+                "/v1/credentials",
+                Some(
+                    json!({"name": "plain", "secret": "x", "hosts": ["127.0.0.1"],
+                            "injection": {"type": "amqp", "url": url}}),
+                ),
+            )
+            .await;
+        let body = r.body.to_string();
+        assert_eq!(r.status, 400, "{body}");
+        assert!(
+            body.contains("/injection/url") && body.contains(why),
+            "{body}"
+        );
+    }
+    // ... and the loopback broker is refused before any connection.
+    let tls_port = std::env::var("WEFT_TEST_AMQP_TLS_URL")
+        .ok()
+        .and_then(|u| url::Url::parse(&u).ok()?.port())
+        .expect("WEFT_TEST_AMQP_TLS_URL");
+    credential(
+        &strict,
+        "mq",
+        &format!(
+            "amqps://{}@127.0.0.1:{tls_port}/{}",
+            tenant.user, tenant.vhost
+        ),
+        &tenant.password,
+    )
+    .await;
     let wf = strict
         .workflow(workflow(
             3,

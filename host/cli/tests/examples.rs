@@ -18,6 +18,7 @@ const EXPECTED: &[&str] = &[
     "github-new-release-to-slack.yaml",
     "gmail-invoice-to-sheets.yaml",
     "llm-summary.yaml",
+    "llm-tools-weather.yaml",
     "loop-http.yaml",
     "nightly-report.yaml",
     "notion-log-form.yaml",

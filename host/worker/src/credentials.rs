@@ -94,6 +94,7 @@ impl Handle {
         {
             return Err(Error::Invalid(format!("/injection: {why}")));
         }
+        self.check_amqp(&new.injection, &new.hosts)?;
         let t = self
             .store()
             .get_tenant(tenant)
@@ -149,6 +150,7 @@ impl Handle {
                 "/hosts: bind the credential to at least one host".into(),
             ));
         }
+        self.check_amqp(injection, hosts)?;
         let old = self
             .store()
             .list_credentials(tenant)
@@ -174,6 +176,19 @@ impl Handle {
     /// Store failures (a row that does not open is skipped and counted).
     pub async fn reseal_credentials(&self) -> Result<Resealed> {
         reseal_credentials(self.store().as_ref(), self.keyring()).await
+    }
+
+    /// An `amqp` login's URL, checked when it is stored as when a consumer
+    /// connects (`queue_trigger::check_broker`): no password in it (it would
+    /// be stored in clear and listed), the broker among `hosts`, TLS unless
+    /// private addresses are allowed.
+    fn check_amqp(&self, injection: &Injection, hosts: &[HostPattern]) -> Result<()> {
+        if let Injection::Amqp { url } = injection {
+            let allow_private = self.sandbox().egress().allow_private;
+            crate::queue_trigger::check_broker(url, hosts, allow_private)
+                .map_err(|why| Error::Invalid(format!("/injection/url: {why}")))?;
+        }
+        Ok(())
     }
 
     /// Unseals the credentials `bound` ((slot, credential name) pairs) into

@@ -82,6 +82,8 @@ enum Outcome {
     Accepted,
     /// Could not become a run: returned or, over the budget, dead-lettered.
     Failed(String),
+    /// Can never become a run: dead-lettered at once.
+    Refused(String),
 }
 
 impl Handle {
@@ -395,8 +397,8 @@ impl Handle {
             .map_err(|_| format!("credential `{name}`: the password is not UTF-8"))?;
         let hosts: Vec<HostPattern> = record.hosts.iter().filter_map(|h| h.parse().ok()).collect();
         let allow_private = self.sandbox().egress().allow_private;
-        let target =
-            check_broker_url(&url, &hosts).map_err(|e| format!("credential `{name}`: {e}"))?;
+        let target = check_broker(&url, &hosts, allow_private)
+            .map_err(|e| format!("credential `{name}`: {e}"))?;
         let addrs = tokio::net::lookup_host((target.host.as_str(), target.port))
             .await
             .map_err(|e| format!("cannot resolve broker host `{}`: {e}", target.host))?
@@ -417,6 +419,15 @@ impl Handle {
         let mut uri = target.url.clone();
         uri.set_password(Some(&password))
             .map_err(|()| format!("credential `{name}`: the URL takes no password"))?;
+        if !target.tls {
+            // Plain AMQP connects to the address just checked, not to a name
+            // lapin would resolve again (DNS rebinding: a second answer could
+            // be a private address). Over TLS the name stays: the broker must
+            // prove it with its certificate, which an address a rebinding
+            // answer points at cannot.
+            uri.set_ip_host(addrs[0].ip())
+                .map_err(|()| format!("credential `{name}`: the URL takes no address"))?;
+        }
         Ok(Broker {
             uri: uri.to_string(),
             shown: target.url.to_string(),
@@ -459,6 +470,13 @@ impl Handle {
                     c.report.failures = 0;
                     self.report(c).await;
                 }
+            }
+            Outcome::Refused(why) => {
+                let why = format!("{why}; rejected to the queue's dead-letter exchange");
+                let _ = d.acker.reject(BasicRejectOptions { requeue: false }).await;
+                c.forget(&d, id.as_deref());
+                self.message_failed(c, &why);
+                self.report(c).await;
             }
             Outcome::Failed(why) => {
                 if deliveries >= t.max_attempts() {
@@ -530,8 +548,24 @@ impl Handle {
                 tracing::debug!(workflow.id = %wf.id, run.id = %run.id, "queue message started a run");
                 Outcome::Accepted
             }
-            // This message id's run was committed before (a redelivery).
+            // This message id's run was committed before: a redelivery if
+            // the body is the same byte for byte; another message reusing
+            // the id is refused, as a webhook delivery id is.
             Err(Error::Store(weft_store::Error::Duplicate(_))) => {
+                let i = id.unwrap_or_default();
+                let seen = self
+                    .store()
+                    .get_delivery(&wf.tenant_id, &wf.id, &delivery_id(i), now)
+                    .await;
+                if let Ok(Some(first)) = seen
+                    && first.body_sha256 != hex::encode(Sha256::digest(&d.data))
+                {
+                    return Outcome::Refused(format!(
+                        "message id `{i}` was already used by a message with another body \
+                         (a redelivery repeats the body byte for byte; give a new message \
+                         a new id)"
+                    ));
+                }
                 tracing::info!(
                     workflow.id = %wf.id,
                     message.id = id.unwrap_or_default(),
@@ -648,6 +682,27 @@ pub struct BrokerTarget {
     pub port: u16,
     /// `amqps://`.
     pub tls: bool,
+}
+
+/// [`check_broker_url`], and plain `amqp://` only where private addresses
+/// are allowed: like a plugin's request, which carries a secret only over
+/// TLS elsewhere, a login goes over the network in clear on plain AMQP.
+///
+/// # Errors
+/// What is wrong.
+pub fn check_broker(
+    raw: &str,
+    hosts: &[HostPattern],
+    allow_private: bool,
+) -> Result<BrokerTarget, String> {
+    let target = check_broker_url(raw, hosts)?;
+    if !target.tls && !allow_private {
+        return Err(format!(
+            "`amqp://` sends the login in clear: use `amqps://` (TLS) for {}:{}",
+            target.host, target.port
+        ));
+    }
+    Ok(target)
 }
 
 /// Checks an `amqp` credential's URL: the scheme, no password in it, a
@@ -848,6 +903,15 @@ mod tests {
             assert!(e.contains(why), "{url}: {e}");
             assert!(!e.contains("hunter2"), "the password is not repeated: {e}");
         }
+    }
+
+    #[test]
+    fn plain_amqp_only_where_private_addresses_are_allowed() {
+        let h = hosts(&["mq.example.com"]);
+        let e = check_broker("amqp://app@mq.example.com/%2f", &h, false).unwrap_err();
+        assert!(e.contains("in clear") && e.contains("amqps://"), "{e}");
+        assert!(check_broker("amqp://app@mq.example.com/%2f", &h, true).is_ok());
+        assert!(check_broker("amqps://app@mq.example.com/%2f", &h, false).is_ok());
     }
 
     #[test]

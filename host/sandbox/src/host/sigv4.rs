@@ -84,14 +84,19 @@ impl Signer<'_> {
             HeaderName::from_static("x-amz-content-sha256"),
             HeaderValue::from_str(&payload_hash).map_err(|e| e.to_string())?,
         );
-        let path = canonical_path(url.path(), self.service == "s3");
+        // The URL sent carries the path encoded once; the signed one is
+        // encoded a second time for services other than S3 (AWS's rule for
+        // the canonical request, not for the wire).
+        let sent_path = canonical_path(url.path(), true);
+        let signed_path = canonical_path(url.path(), self.service == "s3");
         let query = canonical_query(url.query());
-        url.set_path(&path);
+        url.set_path(&sent_path);
         url.set_query((!query.is_empty()).then_some(query.as_str()));
         let host = host_header(url).ok_or("the URL has no host")?;
         let authorization = self.authorization(
             method.as_str(),
-            url,
+            &signed_path,
+            url.query().unwrap_or(""),
             &host,
             headers,
             &payload_hash,
@@ -103,11 +108,14 @@ impl Signer<'_> {
         Ok(())
     }
 
-    /// The `Authorization` value for a request whose URL is already canonical.
+    /// The `Authorization` value for a request with this canonical path and
+    /// query.
+    #[allow(clippy::too_many_arguments)]
     fn authorization(
         &self,
         method: &str,
-        url: &Url,
+        path: &str,
+        query: &str,
         host: &str,
         headers: &HeaderMap,
         payload_hash: &str,
@@ -115,9 +123,7 @@ impl Signer<'_> {
     ) -> Result<String, Problem> {
         let (canonical_headers, signed_headers) = canonical_headers(host, headers)?;
         let canonical_request = format!(
-            "{method}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{payload_hash}",
-            url.path(),
-            url.query().unwrap_or(""),
+            "{method}\n{path}\n{query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}",
         );
         let date = &amz_date[..8];
         let scope = format!("{date}/{}/{}/aws4_request", self.region, self.service);
@@ -358,6 +364,39 @@ mod tests {
             "20000229T123456Z"
         );
         assert_eq!(amz_date(UNIX_EPOCH), "19700101T000000Z");
+    }
+
+    #[test]
+    fn other_services_sign_the_path_encoded_twice_and_send_it_encoded_once() {
+        let lambda = Signer {
+            service: "lambda",
+            ..signer()
+        };
+        let mut url =
+            Url::parse("https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:f/invocations")
+                .unwrap();
+        let mut map = HeaderMap::new();
+        lambda
+            .sign(&Method::POST, &mut url, &mut map, b"{}", may_24_2013())
+            .unwrap();
+        let once = "/2015-03-31/functions/arn%3Aaws%3Alambda%3Af/invocations";
+        assert_eq!(url.path(), once, "the wire carries the path encoded once");
+        let hash = hex::encode(Sha256::digest(b"{}"));
+        let date = "20130524T000000Z";
+        let host = "lambda.us-east-1.amazonaws.com";
+        let twice = once.replace('%', "%25");
+        let signed = lambda
+            .authorization("POST", &twice, "", host, &map, &hash, date)
+            .unwrap();
+        assert_eq!(
+            authorization(&map),
+            signed,
+            "the signature covers it encoded twice"
+        );
+        let not = lambda
+            .authorization("POST", once, "", host, &map, &hash, date)
+            .unwrap();
+        assert_ne!(authorization(&map), not);
     }
 
     #[test]
