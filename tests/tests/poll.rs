@@ -394,38 +394,3 @@ async fn the_http_trigger_in_the_sandbox() {
         .unwrap_err();
     assert!(f.message.contains("offers no triggers"), "{}", f.message);
 }
-
-/// Poll-to-run latency (a measurement, not a check: `cargo test -p
-/// weft-tests --test poll -- --ignored --nocapture poll_to_run_latency`):
-/// the time from an item appearing at the stand-in to its run being
-/// created, at the shortest interval (1 s) and the test server's 50 ms sweep.
-/// Mostly the interval: an item waits for the next poll.
-#[tokio::test]
-#[ignore = "a measurement; run it by hand"]
-async fn poll_to_run_latency() {
-    let feed = Feed::default();
-    let (stand_in, _inbox) = feed.serve().await;
-    let app = TestApp::builder().start().await;
-    let wf = app
-        .workflow(workflow(&stand_in.url("/feed"), "per_item"))
-        .await;
-    let mut lat = Vec::new();
-    for i in 0..20_u64 {
-        // Spread the arrivals over the interval.
-        tokio::time::sleep(Duration::from_millis(137 * (i % 7))).await;
-        let at = weft_worker::now_ms();
-        feed.push(json!({"id": i}));
-        let runs = until_runs(&app, &wf.id, |r| r.len() as u64 > i).await;
-        let created = runs[i as usize]["created_at"].as_i64().unwrap();
-        lat.push(created - at);
-    }
-    lat.sort_unstable();
-    println!(
-        "poll-to-run latency over {} items, interval 1000 ms: min {} ms, p50 {} ms, p90 {} ms, max {} ms",
-        lat.len(),
-        lat[0],
-        lat[lat.len() / 2],
-        lat[lat.len() * 9 / 10],
-        lat[lat.len() - 1]
-    );
-}

@@ -154,19 +154,31 @@ impl Drop for Serve {
 /// Starts `weft serve` (SQLite in `data`, the bundled `transform` connector,
 /// the tenant's rate and slot limits lifted) and waits for its address and key.
 pub fn serve(data: &std::path::Path) -> Serve {
+    serve_with(data, &["transform"], &[])
+}
+
+/// [`serve`] with these bundled connectors (`weft_plugin_<name>.wasm`) and
+/// extra settings (`WEFT_…` variables).
+pub fn serve_with(data: &std::path::Path, connectors: &[&str], env: &[(&str, &str)]) -> Serve {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let wasm = std::env::var_os("CARGO_TARGET_DIR")
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
             std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/target")
         })
-        .join("wasm32-wasip2/release/weft_plugin_transform.wasm");
-    assert!(
-        wasm.exists(),
-        "{} missing: build the plugins first",
-        wasm.display()
-    );
+        .join("wasm32-wasip2/release");
+    let wasm: Vec<std::path::PathBuf> = connectors
+        .iter()
+        .map(|c| dir.join(format!("weft_plugin_{c}.wasm")))
+        .collect();
+    for w in &wasm {
+        assert!(
+            w.exists(),
+            "{} missing: build the plugins first",
+            w.display()
+        );
+    }
     // `WEFT_BENCH_BIN`: another build of weft to measure (an earlier
     // commit's, for a before/after on the same machine state).
     let bin = std::env::var_os("WEFT_BENCH_BIN")
@@ -179,8 +191,11 @@ pub fn serve(data: &std::path::Path) -> Serve {
     let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
-        .arg("--plugins")
-        .arg(&wasm)
+        .args(
+            wasm.iter()
+                .flat_map(|w| [std::ffi::OsStr::new("--plugins"), w.as_os_str()]),
+        )
+        .envs(env.iter().copied())
         .env("WEFT_LOG", "error")
         .env("WEFT_LIMITS_API_RATE", "0")
         .env("WEFT_LIMITS_WEBHOOK_RATE", "0")
