@@ -322,7 +322,9 @@ async fn lockout_grows_and_recovers_and_a_reset_clears_it() {
 #[tokio::test]
 async fn links_are_single_use_and_expire() {
     let app = TestApp::builder()
-        .config(|c| c.sessions.reset_ms = 200)
+        // Links last 2 s: long enough for a loaded machine to use one in
+        // time, short enough to wait out.
+        .config(|c| c.sessions.reset_ms = 2_000)
         .start()
         .await;
     let token = invite(&app, &app.key, "viewer", "cat@example.com").await;
@@ -348,7 +350,7 @@ async fn links_are_single_use_and_expire() {
         .call_as(&app.key, "POST", &format!("/v1/members/{id}/reset"), None)
         .await
         .typed(201);
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let r = app
         .send(
             "POST",

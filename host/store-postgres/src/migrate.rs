@@ -109,7 +109,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         21,
-        "queue triggers",
+        "queue_triggers",
         include_str!("../../../migrations/postgres/0021_queue_triggers.sql"),
     ),
 ];

@@ -180,6 +180,14 @@ impl Launcher {
             .env("WEFT_QUEUE_PREFIX", &self.name)
             .env("WEFT_REDIS_URL", &self.redis_url)
             .env("WEFT_PLUGINS", plugins)
+            // Compiled connectors shared by every cluster of every run (the
+            // code connector alone takes seconds to compile): a process
+            // starts on artifacts, not on cranelift, as a restarted
+            // production process does.
+            .env(
+                "WEFT_SANDBOX_CACHE_DIR",
+                weft_tests::polyglot_dir().join("cluster-cache"),
+            )
             .env("WEFT_SANDBOX_ALLOW_PRIVATE_NETWORK", "true")
             .env("WEFT_CONCURRENCY", "16")
             .env("WEFT_WORKER_DEFAULT_STEP_TIMEOUT_MS", "3000")
@@ -241,7 +249,8 @@ impl Launcher {
             }
         });
         let prefix = format!("weft {}: listening on ", role.arg());
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Generous: a loaded machine (the other test streams) can be slow.
+        let deadline = Instant::now() + Duration::from_secs(120);
         let base = loop {
             let line = tokio::time::timeout_at(deadline.into(), rx.recv()).await;
             match line {
@@ -258,7 +267,7 @@ impl Launcher {
                 Err(_) => {
                     let _ = child.kill();
                     self.dump_logs();
-                    panic!("{name} did not start within 60 s");
+                    panic!("{name} did not start within 120 s");
                 }
             }
         };

@@ -42,7 +42,7 @@ pub struct Settings {
 
 /// The settings every suite function asks for.
 pub const SETTINGS: Settings = Settings {
-    ack_timeout: Duration::from_secs(2),
+    ack_timeout: Duration::from_secs(4),
     max_deliveries: 3,
 };
 
